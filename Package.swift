@@ -1,0 +1,92 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The dependency graph of Recordkeeper, layer by layer (see docs/ARCHITECTURE.md):
+//   RecordkeeperCore  <- Connectors, Archive, RecordkeeperTesting
+//   Recordkeeper (services) <- recordkeeper CLI
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Recordkeeper",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "recordkeeper", targets: ["RecordkeeperCLI"]),
+        .library(name: "Recordkeeper", targets: ["Recordkeeper"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+    ],
+    targets: [
+        .target(
+            name: "RecordkeeperCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Connectors",
+            dependencies: [
+                "RecordkeeperCore",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Archive",
+            dependencies: [
+                "RecordkeeperCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RecordkeeperTesting",
+            dependencies: ["RecordkeeperCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Recordkeeper",
+            dependencies: [
+                "RecordkeeperCore", "Connectors", "Archive", "RecordkeeperTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "RecordkeeperCLI",
+            dependencies: [
+                "Recordkeeper", "RecordkeeperCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConnectorsTests",
+            dependencies: [
+                "Connectors", "RecordkeeperCore", "RecordkeeperTesting",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RecordkeeperTests",
+            dependencies: [
+                "Recordkeeper", "Archive", "Connectors", "RecordkeeperCore", "RecordkeeperTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            resources: [.copy("Golden")],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,338 @@
+import Foundation
+import RecordkeeperCore
+
+/// The record store: custodians, conversations, capture batches, messages, the search index and
+/// the audit log.
+///
+/// Services talk to this protocol only. No backend type (GRDB, PostgresNIO) appears in it, so a
+/// PostgreSQL implementation can follow without touching the services; both must pass the same
+/// conformance suite. Every method is one transaction.
+public protocol ArchiveStore: Sendable {
+    // MARK: Custodians and conversations
+    func custodian(email: String) async throws -> Custodian?
+    /// Creates the custodian, or sets its time zone when `timeZone` is given.
+    func saveCustodian(email: String, timeZone: String?) async throws -> Custodian
+    func conversation(key: String) async throws -> Conversation?
+    func conversation(id: Int64) async throws -> Conversation?
+    func ensureConversation(key: String, platform: Platform, custodianID: Int64, title: String) async throws -> Conversation
+    /// Conversations whose title contains `titleContains` (case-insensitive), or all.
+    func conversations(titleContains: String?, limit: Int) async throws -> [Conversation]
+
+    // MARK: Capture
+    /// Records that a blob exists in the blob store (idempotent).
+    func registerBlob(_ blob: BlobInfo) async throws
+    /// The latest unfinished batch for the same original bytes and custodian, to resume.
+    func unfinishedBatch(sourceHash: ContentHash, custodianID: Int64) async throws -> CaptureBatch?
+    func startBatch(_ batch: NewBatch) async throws -> CaptureBatch
+    /// Stores a chunk of messages and defects atomically, and adds what it stored to the batch's
+    /// totals in the same transaction. Messages whose identity key is already archived are skipped
+    /// and counted as duplicates.
+    func append(batchID: Int64, conversationID: Int64, messages: [ArchivedMessage], defects: [CaptureDefect]) async throws -> AppendResult
+    /// Marks the batch complete.
+    func finishBatch(id: Int64) async throws
+    func batch(id: Int64) async throws -> CaptureBatch?
+    func defects(batchID: Int64, limit: Int) async throws -> [CaptureDefect]
+
+    // MARK: Reading
+    func search(_ request: SearchRequest) async throws -> SearchResults
+    func message(id: Int64) async throws -> StoredMessage?
+    /// Messages of a conversation in sent order, after `afterOrdinal` (paging).
+    func transcript(conversationID: Int64, offset: Int, limit: Int) async throws -> [StoredMessage]
+    func stats() async throws -> ArchiveStats
+
+    // MARK: Audit
+    /// Appends to the hash chain atomically.
+    @discardableResult
+    func appendAudit(_ draft: AuditDraft) async throws -> AuditEntry
+    func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry]
+    /// Audit entries about one target, newest last.
+    func auditEntries(target: String, limit: Int) async throws -> [AuditEntry]
+
+    // MARK: Verification (paged so memory stays flat)
+    func messagesForVerification(afterID: Int64, limit: Int) async throws -> [StoredMessage]
+    func blobs(after: ContentHash?, limit: Int) async throws -> [BlobInfo]
+}
+
+public struct Custodian: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var email: String
+    public var timeZone: String?
+    public init(id: Int64, email: String, timeZone: String?) {
+        self.id = id
+        self.email = email
+        self.timeZone = timeZone
+    }
+}
+
+public struct Conversation: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var key: String
+    public var platform: Platform
+    public var custodianID: Int64
+    public var custodianEmail: String
+    public var title: String
+    public var messageCount: Int
+    public var participants: [String]
+    public var firstSent: String?
+    public var lastSent: String?
+    public init(id: Int64, key: String, platform: Platform, custodianID: Int64, custodianEmail: String, title: String,
+                messageCount: Int, participants: [String], firstSent: String?, lastSent: String?) {
+        self.id = id
+        self.key = key
+        self.platform = platform
+        self.custodianID = custodianID
+        self.custodianEmail = custodianEmail
+        self.title = title
+        self.messageCount = messageCount
+        self.participants = participants
+        self.firstSent = firstSent
+        self.lastSent = lastSent
+    }
+}
+
+public struct BlobInfo: Sendable, Hashable, Codable {
+    public var hash: ContentHash
+    public var size: Int64
+    public init(hash: ContentHash, size: Int64) {
+        self.hash = hash
+        self.size = size
+    }
+}
+
+/// A capture batch about to start.
+public struct NewBatch: Sendable, Hashable {
+    public var custodianID: Int64
+    public var conversationID: Int64
+    public var actor: String
+    public var sourceName: String
+    public var source: BlobInfo
+    public var platform: Platform
+    public var format: String
+    public var textMember: String
+    public var dateOrder: DateOrderDecision?
+    public var timeZone: String
+    /// `flag` (--timezone), `custodian` (the custodian's recorded zone) or `system` (this machine's).
+    public var timeZoneBasis: String
+    public var startedAtMillis: Int64
+    public init(custodianID: Int64, conversationID: Int64, actor: String, sourceName: String, source: BlobInfo,
+                platform: Platform, format: String, textMember: String, dateOrder: DateOrderDecision?, timeZone: String,
+                timeZoneBasis: String, startedAtMillis: Int64) {
+        self.custodianID = custodianID
+        self.conversationID = conversationID
+        self.actor = actor
+        self.sourceName = sourceName
+        self.source = source
+        self.platform = platform
+        self.format = format
+        self.textMember = textMember
+        self.dateOrder = dateOrder
+        self.timeZone = timeZone
+        self.timeZoneBasis = timeZoneBasis
+        self.startedAtMillis = startedAtMillis
+    }
+}
+
+public struct BatchTotals: Sendable, Hashable, Codable {
+    public var messagesAdded = 0
+    public var duplicates = 0
+    public var attachmentsStored = 0
+    public var attachmentsMissing = 0
+    public var defects = 0
+    public init() {}
+}
+
+public struct CaptureBatch: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var custodianID: Int64
+    public var conversationID: Int64
+    public var sourceName: String
+    public var sourceHash: ContentHash
+    public var sourceSize: Int64
+    public var format: String
+    public var textMember: String
+    public var dateOrder: DateOrderDecision?
+    public var timeZone: String
+    public var timeZoneBasis: String
+    /// `running` until finished; a batch left `running` was interrupted and is resumed by the
+    /// next ingest of the same bytes.
+    public var status: String
+    public var startedAt: String
+    public var finishedAt: String?
+    public var totals: BatchTotals
+    public init(id: Int64, custodianID: Int64, conversationID: Int64, sourceName: String, sourceHash: ContentHash,
+                sourceSize: Int64, format: String, textMember: String, dateOrder: DateOrderDecision?, timeZone: String,
+                timeZoneBasis: String, status: String, startedAt: String, finishedAt: String?, totals: BatchTotals) {
+        self.id = id
+        self.custodianID = custodianID
+        self.conversationID = conversationID
+        self.sourceName = sourceName
+        self.sourceHash = sourceHash
+        self.sourceSize = sourceSize
+        self.format = format
+        self.textMember = textMember
+        self.dateOrder = dateOrder
+        self.timeZone = timeZone
+        self.timeZoneBasis = timeZoneBasis
+        self.status = status
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.totals = totals
+    }
+}
+
+public struct AppendResult: Sendable, Hashable {
+    public var added: Int
+    public var duplicates: Int
+    /// Attachments of the added messages whose bytes are stored.
+    public var attachmentsStored: Int
+    /// Attachments of the added messages that the export named but did not carry.
+    public var attachmentsMissing: Int
+    public init(added: Int, duplicates: Int, attachmentsStored: Int, attachmentsMissing: Int) {
+        self.added = added
+        self.duplicates = duplicates
+        self.attachmentsStored = attachmentsStored
+        self.attachmentsMissing = attachmentsMissing
+    }
+}
+
+/// A message as read back, with where it lives.
+public struct StoredMessage: Sendable, Hashable {
+    public var message: ArchivedMessage
+    public var id: Int64
+    public var conversationID: Int64
+    public var batchID: Int64
+    /// The content hash as stored (compare with `message.computeContentHash()`).
+    public var storedContentHash: ContentHash
+    public init(message: ArchivedMessage, id: Int64, conversationID: Int64, batchID: Int64, storedContentHash: ContentHash) {
+        self.message = message
+        self.id = id
+        self.conversationID = conversationID
+        self.batchID = batchID
+        self.storedContentHash = storedContentHash
+    }
+}
+
+/// What to search for. `query` uses the archive's query syntax (see `SearchQuery`).
+public struct SearchRequest: Sendable, Hashable {
+    public enum Sort: String, Sendable, CaseIterable { case relevance, date }
+    /// An FTS expression already translated by `SearchQuery`.
+    public var match: String
+    public var custodianEmail: String?
+    public var conversationID: Int64?
+    public var conversationTitle: String?
+    public var participant: String?
+    /// Inclusive lower bound on the sent time as written, `YYYY-MM-DD…`.
+    public var fromLocal: String?
+    /// Exclusive upper bound on the sent time as written.
+    public var toLocalExclusive: String?
+    public var limit: Int
+    public var offset: Int
+    public var sort: Sort
+    public init(match: String, custodianEmail: String? = nil, conversationID: Int64? = nil, conversationTitle: String? = nil,
+                participant: String? = nil, fromLocal: String? = nil, toLocalExclusive: String? = nil, limit: Int = 20,
+                offset: Int = 0, sort: Sort = .relevance) {
+        self.match = match
+        self.custodianEmail = custodianEmail
+        self.conversationID = conversationID
+        self.conversationTitle = conversationTitle
+        self.participant = participant
+        self.fromLocal = fromLocal
+        self.toLocalExclusive = toLocalExclusive
+        self.limit = limit
+        self.offset = offset
+        self.sort = sort
+    }
+}
+
+public struct SearchHit: Sendable, Hashable, Codable {
+    public var messageID: Int64
+    public var conversationID: Int64
+    public var conversationTitle: String
+    public var custodian: String
+    public var sender: String?
+    public var sentLocal: String
+    public var timeZone: String
+    public var kind: String
+    /// Text around the match; matched terms are wrapped in `SearchHit.markOpen`/`markClose`.
+    public var snippet: String
+    public static let markOpen = "\u{E000}"
+    public static let markClose = "\u{E001}"
+    public init(messageID: Int64, conversationID: Int64, conversationTitle: String, custodian: String, sender: String?,
+                sentLocal: String, timeZone: String, kind: String, snippet: String) {
+        self.messageID = messageID
+        self.conversationID = conversationID
+        self.conversationTitle = conversationTitle
+        self.custodian = custodian
+        self.sender = sender
+        self.sentLocal = sentLocal
+        self.timeZone = timeZone
+        self.kind = kind
+        self.snippet = snippet
+    }
+
+    /// The snippet with the match markers replaced.
+    public func snippet(open: String, close: String) -> String {
+        snippet.replacingOccurrences(of: SearchHit.markOpen, with: open).replacingOccurrences(of: SearchHit.markClose, with: close)
+    }
+}
+
+public struct SearchResults: Sendable, Hashable {
+    public var total: Int
+    public var hits: [SearchHit]
+    public init(total: Int, hits: [SearchHit]) {
+        self.total = total
+        self.hits = hits
+    }
+}
+
+public struct ArchiveStats: Sendable, Hashable, Codable {
+    public var conversations: Int
+    public var messages: Int
+    public var attachments: Int
+    public var attachmentsMissing: Int
+    public var batches: Int
+    public var unfinishedBatches: Int
+    public var custodians: Int
+    public var blobs: Int
+    public var blobBytes: Int64
+    public var defects: Int
+    public var auditEntries: Int
+    public init(conversations: Int, messages: Int, attachments: Int, attachmentsMissing: Int, batches: Int,
+                unfinishedBatches: Int, custodians: Int, blobs: Int, blobBytes: Int64, defects: Int, auditEntries: Int) {
+        self.conversations = conversations
+        self.messages = messages
+        self.attachments = attachments
+        self.attachmentsMissing = attachmentsMissing
+        self.batches = batches
+        self.unfinishedBatches = unfinishedBatches
+        self.custodians = custodians
+        self.blobs = blobs
+        self.blobBytes = blobBytes
+        self.defects = defects
+        self.auditEntries = auditEntries
+    }
+}
+
+/// Errors from the archive. `description` never includes record content.
+public struct ArchiveError: Error, CustomStringConvertible, Sendable {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public static let notInitialized = Code("not_initialized")
+        public static let alreadyInitialized = Code("already_initialized")
+        public static let badQuery = Code("bad_query")
+        public static let storage = Code("storage")
+        public static let notFound = Code("not_found")
+        public static let blobMissing = Code("blob_missing")
+        public var description: String { rawValue }
+    }
+    public var code: Code
+    public var message: String
+    public var underlying: (any Error)?
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.underlying = underlying
+    }
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import RecordkeeperCore
+
+/// Content-addressed storage for original exports and attachments.
+///
+/// A blob is written once under the name of its SHA-256 and never changed. The filesystem store is
+/// the default; an S3 store with Object Lock can follow behind the same protocol.
+public protocol BlobStore: Sendable {
+    /// Streams bytes in through `produce` (which calls the given writer for each chunk), hashing
+    /// as it goes; stores them under their hash unless already present. Durable on return.
+    func put(_ produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> BlobInfo
+    /// True when a blob with this hash is stored.
+    func contains(_ hash: ContentHash) -> Bool
+    /// Streams a blob's bytes out; throws `blob_missing` when absent.
+    func read(_ hash: ContentHash, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws
+    /// Recomputes the hash of the stored bytes; nil when the blob is missing.
+    func rehash(_ hash: ContentHash) throws -> BlobInfo?
+}
+
+extension BlobStore {
+    /// Stores a file's bytes.
+    public func put(file url: URL) throws -> BlobInfo {
+        try put { write in
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+                try data.withUnsafeBytes { try write($0) }
+            }
+        }
+    }
+}
+
+/// Blobs as files under `root/aa/bb/<hash>`, written via a temporary file, fsync and rename so a
+/// crash never leaves a partial blob under a hash name.
+public struct FileBlobStore: BlobStore {
+    public let root: URL
+    private let scratch: URL
+
+    public init(root: URL, scratch: URL) {
+        self.root = root
+        self.scratch = scratch
+    }
+
+    public func path(for hash: ContentHash) -> URL {
+        let h = hash.hex
+        return root.appendingPathComponent(String(h.prefix(2)), isDirectory: true)
+            .appendingPathComponent(String(h.dropFirst(2).prefix(2)), isDirectory: true)
+            .appendingPathComponent(h)
+    }
+
+    public func contains(_ hash: ContentHash) -> Bool {
+        FileManager.default.fileExists(atPath: path(for: hash).path)
+    }
+
+    public func put(_ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> BlobInfo {
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let temp = scratch.appendingPathComponent("blob-\(UUID().uuidString)")
+        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            throw ArchiveError(.storage, "cannot create a temporary file in \(scratch.path) (errno \(errno)); check permissions and free space")
+        }
+        var hasher = StreamingHasher()
+        var closed = false
+        defer {
+            if !closed { close(fd) }
+            try? FileManager.default.removeItem(at: temp)
+        }
+        var buffer = [UInt8]()
+        buffer.reserveCapacity(1 << 20)
+        func flush() throws {
+            var offset = 0
+            while offset < buffer.count {
+                let n = buffer.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                guard n > 0 else { throw ArchiveError(.storage, "write to the blob store failed (errno \(errno)); check free space") }
+                offset += n
+            }
+            buffer.removeAll(keepingCapacity: true)
+        }
+        try produce { chunk in
+            hasher.update(chunk)
+            buffer.append(contentsOf: chunk)
+            if buffer.count >= 1 << 20 { try flush() }
+        }
+        try flush()
+        guard fsync(fd) == 0 else { throw ArchiveError(.storage, "fsync of a new blob failed (errno \(errno))") }
+        close(fd)
+        closed = true
+        let hash = hasher.finalize()
+        let info = BlobInfo(hash: hash, size: hasher.byteCount)
+        let final = path(for: hash)
+        if FileManager.default.fileExists(atPath: final.path) { return info }
+        let dir = final.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        chmod(temp.path, 0o440)
+        guard rename(temp.path, final.path) == 0 else {
+            throw ArchiveError(.storage, "cannot move a new blob into \(dir.path) (errno \(errno))")
+        }
+        FileBlobStore.syncDirectory(dir)
+        return info
+    }
+
+    public func read(_ hash: ContentHash, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let url = path(for: hash)
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            throw ArchiveError(.blobMissing, "blob \(hash.hex) is missing from \(root.path)")
+        }
+        defer { try? handle.close() }
+        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+            try data.withUnsafeBytes { try consume($0) }
+        }
+    }
+
+    public func rehash(_ hash: ContentHash) throws -> BlobInfo? {
+        let url = path(for: hash)
+        let fd = open(url.path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var hasher = StreamingHasher()
+        let size = 4 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = Foundation.read(fd, buffer.baseAddress!, size)
+            if n < 0 { throw ArchiveError(.storage, "reading blob \(hash.hex) failed (errno \(errno))") }
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
+    }
+
+    static func syncDirectory(_ url: URL) {
+        let fd = open(url.path, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import RecordkeeperCore
+
+extension SQLiteArchiveStore {
+    public func search(_ r: SearchRequest) async throws -> SearchResults {
+        try await read { db in
+            var filters: [String] = []
+            var args: [(any DatabaseValueConvertible)?] = [r.match]
+            if let email = r.custodianEmail {
+                filters.append("c.custodian_id = (SELECT id FROM custodian WHERE email = ? COLLATE NOCASE)")
+                args.append(email)
+            }
+            if let id = r.conversationID {
+                filters.append("m.conversation_id = ?")
+                args.append(id)
+            }
+            if let title = r.conversationTitle {
+                filters.append("c.title LIKE ? ESCAPE '\\'")
+                args.append("%" + Self.escapeLike(title) + "%")
+            }
+            if let p = r.participant {
+                filters.append("m.conversation_id IN (SELECT conversation_id FROM participant WHERE name LIKE ? ESCAPE '\\' OR sender_key = ?)")
+                args.append("%" + Self.escapeLike(p) + "%")
+                args.append(IdentityKey.senderKey(p))
+            }
+            if let from = r.fromLocal {
+                filters.append("m.sent_local >= ?")
+                args.append(from)
+            }
+            if let to = r.toLocalExclusive {
+                filters.append("m.sent_local < ?")
+                args.append(to)
+            }
+            let whereSQL = (["message_fts MATCH ?"] + filters).joined(separator: " AND ")
+            let from = """
+                FROM message_fts JOIN message m ON m.id = message_fts.rowid
+                JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
+                """
+            let order = r.sort == .relevance ? "message_fts.rank, m.id" : "m.sent_local DESC, m.id DESC"
+            let sql = """
+                SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind,
+                       snippet(message_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 16) AS snip
+                \(from) WHERE \(whereSQL) ORDER BY \(order) LIMIT ? OFFSET ?
+                """
+            do {
+                let hits = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args + [r.limit, r.offset])).map { row in
+                    SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
+                              custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"],
+                              timeZone: row["time_zone"], kind: row["kind"], snippet: row["snip"] ?? "")
+                }
+                let total: Int
+                if hits.count < r.limit, r.offset == 0 {
+                    total = hits.count
+                } else {
+                    total = try Int.fetchOne(db, sql: "SELECT count(*) \(from) WHERE \(whereSQL)", arguments: StatementArguments(args)) ?? 0
+                }
+                return SearchResults(total: total, hits: hits)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+                throw ArchiveError(.badQuery, "the search query could not be understood; quote phrases with \"…\" and use AND, OR, NOT in capitals")
+            }
+        }
+    }
+
+    static let messageSelect = "SELECT * FROM message"
+
+    static func decodeMessage(_ db: Database, _ row: Row) throws -> StoredMessage {
+        let id: Int64 = row["id"]
+        let attachments = try Row.fetchAll(db, sql: "SELECT file_name, blob_hash, size FROM attachment WHERE message_id = ? ORDER BY position",
+                                           arguments: [id]).map { a -> ArchivedAttachment in
+            let hex: String? = a["blob_hash"]
+            return ArchivedAttachment(fileName: a["file_name"], blob: hex.flatMap(ContentHash.init(hex:)), size: a["size"])
+        }
+        let zero = AuditEntry.genesis
+        let flagsText: String = row["flags"]
+        let message = ArchivedMessage(
+            id: id, identityKey: ContentHash(hex: row["identity_key"]) ?? zero,
+            platform: Platform(rawValue: row["platform"]) ?? .whatsapp, conversationKey: row["conversation_key"],
+            sourceOrdinal: row["source_ordinal"], duplicateOrdinal: row["dup_ordinal"],
+            sentLocal: LocalDateTime(iso: row["sent_local"]) ?? LocalDateTime(year: 1, month: 1, day: 1),
+            timeZone: row["time_zone"], sentAt: row["sent_at"], capturedAtMillis: row["captured_at"], sender: row["sender"],
+            senderRaw: row["sender_raw"], body: row["body"], raw: row["raw"],
+            kind: MessageKind(rawValue: row["kind"]) ?? .user,
+            flags: MessageFlags(names: flagsText.split(separator: ",").map(String.init)),
+            sourceBlob: ContentHash(hex: row["source_hash"]) ?? zero, sourceMember: row["source_member"],
+            sourceLine: row["source_line"], lineCount: row["line_count"], attachments: attachments,
+            contentHash: zero)
+        var recomputed = message
+        recomputed.contentHash = message.computeContentHash()
+        return StoredMessage(message: recomputed, id: id, conversationID: row["conversation_id"], batchID: row["batch_id"],
+                             storedContentHash: ContentHash(hex: row["content_hash"]) ?? zero)
+    }
+
+    public func message(id: Int64) async throws -> StoredMessage? {
+        try await read { db in
+            try Row.fetchOne(db, sql: Self.messageSelect + " WHERE id = ?", arguments: [id]).map { try Self.decodeMessage(db, $0) }
+        }
+    }
+
+    public func transcript(conversationID: Int64, offset: Int, limit: Int) async throws -> [StoredMessage] {
+        try await read { db in
+            try Row.fetchAll(db, sql: Self.messageSelect + " WHERE conversation_id = ? ORDER BY sent_local, id LIMIT ? OFFSET ?",
+                             arguments: [conversationID, limit, offset]).map { try Self.decodeMessage(db, $0) }
+        }
+    }
+
+    public func stats() async throws -> ArchiveStats {
+        try await read { db in
+            func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
+            return ArchiveStats(
+                conversations: try count("SELECT count(*) FROM conversation"),
+                messages: try count("SELECT count(*) FROM message"),
+                attachments: try count("SELECT count(*) FROM attachment"),
+                attachmentsMissing: try count("SELECT count(*) FROM attachment WHERE blob_hash IS NULL"),
+                batches: try count("SELECT count(*) FROM capture_batch"),
+                unfinishedBatches: try count("SELECT count(*) FROM capture_batch WHERE status = 'running'"),
+                custodians: try count("SELECT count(*) FROM custodian"),
+                blobs: try count("SELECT count(*) FROM blob"),
+                blobBytes: try Int64.fetchOne(db, sql: "SELECT coalesce(sum(size), 0) FROM blob") ?? 0,
+                defects: try count("SELECT count(*) FROM defect"),
+                auditEntries: try count("SELECT count(*) FROM audit_log"))
+        }
+    }
+
+    public func messagesForVerification(afterID: Int64, limit: Int) async throws -> [StoredMessage] {
+        try await read { db in
+            try Row.fetchAll(db, sql: Self.messageSelect + " WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit])
+                .map { try Self.decodeMessage(db, $0) }
+        }
+    }
+
+    public func blobs(after: ContentHash?, limit: Int) async throws -> [BlobInfo] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT hash, size FROM blob WHERE hash > ? ORDER BY hash LIMIT ?",
+                             arguments: [after?.hex ?? "", limit])
+                .compactMap { row in ContentHash(hex: row["hash"]).map { BlobInfo(hash: $0, size: row["size"]) } }
+        }
+    }
+
+    // MARK: Audit
+
+    public func appendAudit(_ draft: AuditDraft) async throws -> AuditEntry {
+        let detail = draft.detailJSON
+        return try await write { db in
+            let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            let seq: Int64 = (last?["seq"] ?? 0) + 1
+            let prev = (last?["hash"] as String?).flatMap(ContentHash.init(hex:)) ?? AuditEntry.genesis
+            let entry = AuditEntry(sequence: seq, at: Timestamp.iso(millis: Timestamp.nowMillis()), actor: draft.actor,
+                                   action: draft.action, target: draft.target, detail: detail, previousHash: prev)
+            try db.execute(sql: "INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [entry.sequence, entry.at, entry.actor, entry.action, entry.target, entry.detail,
+                                       entry.previousHash.hex, entry.hash.hex])
+            return entry
+        }
+    }
+
+    static func decodeAudit(_ row: Row) -> AuditEntry {
+        AuditEntry(sequence: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], target: row["target"],
+                   detail: row["detail"], previousHash: ContentHash(hex: row["prev_hash"]) ?? AuditEntry.genesis,
+                   hash: ContentHash(hex: row["hash"]) ?? AuditEntry.genesis)
+    }
+
+    public func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [afterSequence, limit])
+                .map(Self.decodeAudit)
+        }
+    }
+
+    public func auditEntries(target: String, limit: Int) async throws -> [AuditEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM audit_log WHERE target = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+                             arguments: [target, limit]).map(Self.decodeAudit)
+        }
+    }
+}

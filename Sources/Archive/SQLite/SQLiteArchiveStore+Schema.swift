@@ -1,0 +1,126 @@
+import GRDB
+
+extension SQLiteArchiveStore {
+    /// Schema history. Migrations are history: never edit a shipped one, add the next.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-archive-foundation") { db in
+            try db.execute(sql: """
+                CREATE TABLE custodian (
+                    id INTEGER PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    time_zone TEXT,
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE blob (
+                    hash TEXT PRIMARY KEY,
+                    size INTEGER NOT NULL,
+                    first_seen_at TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE conversation (
+                    id INTEGER PRIMARY KEY,
+                    key TEXT NOT NULL UNIQUE,
+                    platform TEXT NOT NULL,
+                    custodian_id INTEGER NOT NULL REFERENCES custodian(id),
+                    title TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE participant (
+                    conversation_id INTEGER NOT NULL REFERENCES conversation(id),
+                    sender_key TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    PRIMARY KEY (conversation_id, sender_key)
+                ) WITHOUT ROWID;
+                CREATE TABLE capture_batch (
+                    id INTEGER PRIMARY KEY,
+                    custodian_id INTEGER NOT NULL REFERENCES custodian(id),
+                    conversation_id INTEGER NOT NULL REFERENCES conversation(id),
+                    actor TEXT NOT NULL,
+                    source_name TEXT NOT NULL,
+                    source_hash TEXT NOT NULL REFERENCES blob(hash),
+                    source_size INTEGER NOT NULL,
+                    platform TEXT NOT NULL,
+                    format TEXT NOT NULL,
+                    text_member TEXT NOT NULL,
+                    date_order TEXT,
+                    date_order_evidence TEXT,
+                    time_zone TEXT NOT NULL,
+                    time_zone_basis TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'complete')),
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    messages_added INTEGER NOT NULL DEFAULT 0,
+                    duplicates INTEGER NOT NULL DEFAULT 0,
+                    attachments_stored INTEGER NOT NULL DEFAULT 0,
+                    attachments_missing INTEGER NOT NULL DEFAULT 0,
+                    defects INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX capture_batch_source ON capture_batch(source_hash, custodian_id);
+                CREATE TABLE message (
+                    id INTEGER PRIMARY KEY,
+                    identity_key TEXT NOT NULL UNIQUE,
+                    conversation_id INTEGER NOT NULL REFERENCES conversation(id),
+                    batch_id INTEGER NOT NULL REFERENCES capture_batch(id),
+                    platform TEXT NOT NULL,
+                    conversation_key TEXT NOT NULL,
+                    source_ordinal INTEGER NOT NULL,
+                    dup_ordinal INTEGER NOT NULL,
+                    sent_local TEXT NOT NULL,
+                    time_zone TEXT NOT NULL,
+                    sent_at INTEGER NOT NULL,
+                    captured_at INTEGER NOT NULL,
+                    sender TEXT,
+                    sender_raw TEXT,
+                    sender_key TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    raw TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    flags TEXT NOT NULL,
+                    source_hash TEXT NOT NULL,
+                    source_member TEXT NOT NULL,
+                    source_line INTEGER NOT NULL,
+                    line_count INTEGER NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    hash_version INTEGER NOT NULL
+                );
+                CREATE INDEX message_conversation_sent ON message(conversation_id, sent_local, id);
+                CREATE INDEX message_sent ON message(sent_local);
+                CREATE TABLE attachment (
+                    id INTEGER PRIMARY KEY,
+                    message_id INTEGER NOT NULL REFERENCES message(id),
+                    position INTEGER NOT NULL,
+                    file_name TEXT NOT NULL,
+                    blob_hash TEXT REFERENCES blob(hash),
+                    size INTEGER
+                );
+                CREATE INDEX attachment_message ON attachment(message_id);
+                CREATE TABLE defect (
+                    id INTEGER PRIMARY KEY,
+                    batch_id INTEGER NOT NULL REFERENCES capture_batch(id),
+                    file TEXT NOT NULL,
+                    line INTEGER NOT NULL,
+                    code TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    text TEXT NOT NULL
+                );
+                CREATE INDEX defect_batch ON defect(batch_id);
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX audit_target ON audit_log(target);
+                CREATE VIRTUAL TABLE message_fts USING fts5(
+                    body, sender, content='message', content_rowid='id',
+                    tokenize='unicode61 remove_diacritics 2'
+                );
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import GRDB
+import RecordkeeperCore
+
+/// The default record store: one SQLite database in WAL mode, FTS5 for search.
+///
+/// Shaped like GRDB's `AppDatabase`: a `Sendable` struct around a private `DatabaseWriter`,
+/// migrations run at open, intention-named methods, each one transaction. No GRDB type leaves
+/// this target.
+public struct SQLiteArchiveStore: ArchiveStore {
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
+        do {
+            writer = try DatabasePool(path: path, configuration: config)
+            try SQLiteArchiveStore.migrator.migrate(writer)
+        } catch {
+            throw ArchiveError(.storage, "cannot open the record store at \(path); is it a Recordkeeper data directory?", underlying: error)
+        }
+    }
+
+    /// An in-memory store for tests.
+    public init(inMemory: Void = ()) throws {
+        writer = try DatabaseQueue()
+        try SQLiteArchiveStore.migrator.migrate(writer)
+    }
+
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do { return try await writer.read(body) } catch let e as ArchiveError { throw e } catch {
+            throw ArchiveError(.storage, "reading the record store failed", underlying: error)
+        }
+    }
+
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do { return try await writer.write(body) } catch let e as ArchiveError { throw e } catch {
+            throw ArchiveError(.storage, "writing the record store failed", underlying: error)
+        }
+    }
+
+    // MARK: Custodians and conversations
+
+    public func custodian(email: String) async throws -> Custodian? {
+        try await read { db in try Self.fetchCustodian(db, email: email) }
+    }
+
+    static func fetchCustodian(_ db: Database, email: String) throws -> Custodian? {
+        try Row.fetchOne(db, sql: "SELECT id, email, time_zone FROM custodian WHERE email = ? COLLATE NOCASE", arguments: [email])
+            .map { Custodian(id: $0["id"], email: $0["email"], timeZone: $0["time_zone"]) }
+    }
+
+    public func saveCustodian(email: String, timeZone: String?) async throws -> Custodian {
+        try await write { db in
+            if var existing = try Self.fetchCustodian(db, email: email) {
+                if let timeZone, timeZone != existing.timeZone {
+                    try db.execute(sql: "UPDATE custodian SET time_zone = ? WHERE id = ?", arguments: [timeZone, existing.id])
+                    existing.timeZone = timeZone
+                }
+                return existing
+            }
+            try db.execute(sql: "INSERT INTO custodian (email, time_zone, created_at) VALUES (?, ?, ?)",
+                           arguments: [email.lowercased(), timeZone, Timestamp.iso(millis: Timestamp.nowMillis())])
+            return Custodian(id: db.lastInsertedRowID, email: email.lowercased(), timeZone: timeZone)
+        }
+    }
+
+    private static let conversationSelect = """
+        SELECT c.id, c.key, c.platform, c.custodian_id, cu.email, c.title,
+               (SELECT count(*) FROM message m WHERE m.conversation_id = c.id) AS n,
+               (SELECT min(sent_local) FROM message m WHERE m.conversation_id = c.id) AS first_sent,
+               (SELECT max(sent_local) FROM message m WHERE m.conversation_id = c.id) AS last_sent
+        FROM conversation c JOIN custodian cu ON cu.id = c.custodian_id
+        """
+
+    static func decodeConversation(_ db: Database, _ row: Row) throws -> Conversation {
+        let id: Int64 = row["id"]
+        let names = try String.fetchAll(db, sql: "SELECT name FROM participant WHERE conversation_id = ? ORDER BY name", arguments: [id])
+        return Conversation(id: id, key: row["key"], platform: Platform(rawValue: row["platform"]) ?? .whatsapp,
+                            custodianID: row["custodian_id"], custodianEmail: row["email"], title: row["title"],
+                            messageCount: row["n"], participants: names, firstSent: row["first_sent"], lastSent: row["last_sent"])
+    }
+
+    public func conversation(key: String) async throws -> Conversation? {
+        try await read { db in
+            try Row.fetchOne(db, sql: Self.conversationSelect + " WHERE c.key = ?", arguments: [key]).map { try Self.decodeConversation(db, $0) }
+        }
+    }
+
+    public func conversation(id: Int64) async throws -> Conversation? {
+        try await read { db in
+            try Row.fetchOne(db, sql: Self.conversationSelect + " WHERE c.id = ?", arguments: [id]).map { try Self.decodeConversation(db, $0) }
+        }
+    }
+
+    public func conversations(titleContains: String?, limit: Int) async throws -> [Conversation] {
+        try await read { db in
+            let rows: [Row]
+            if let t = titleContains {
+                rows = try Row.fetchAll(db, sql: Self.conversationSelect + " WHERE c.title LIKE ? ESCAPE '\\' ORDER BY c.id LIMIT ?",
+                                        arguments: ["%" + Self.escapeLike(t) + "%", limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: Self.conversationSelect + " ORDER BY c.id LIMIT ?", arguments: [limit])
+            }
+            return try rows.map { try Self.decodeConversation(db, $0) }
+        }
+    }
+
+    public func ensureConversation(key: String, platform: Platform, custodianID: Int64, title: String) async throws -> Conversation {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO conversation (key, platform, custodian_id, title, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(key) DO NOTHING
+                """, arguments: [key, platform.rawValue, custodianID, title, Timestamp.iso(millis: Timestamp.nowMillis())])
+            guard let row = try Row.fetchOne(db, sql: Self.conversationSelect + " WHERE c.key = ?", arguments: [key]) else {
+                throw ArchiveError(.storage, "conversation vanished while being created")
+            }
+            return try Self.decodeConversation(db, row)
+        }
+    }
+
+    static func escapeLike(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    // MARK: Capture
+
+    public func registerBlob(_ blob: BlobInfo) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING",
+                           arguments: [blob.hash.hex, blob.size, Timestamp.iso(millis: Timestamp.nowMillis())])
+        }
+    }
+
+    public func unfinishedBatch(sourceHash: ContentHash, custodianID: Int64) async throws -> CaptureBatch? {
+        try await read { db in
+            try Row.fetchOne(db, sql: Self.batchSelect + " WHERE source_hash = ? AND custodian_id = ? AND status = 'running' ORDER BY id DESC LIMIT 1",
+                             arguments: [sourceHash.hex, custodianID]).map(Self.decodeBatch)
+        }
+    }
+
+    public func startBatch(_ b: NewBatch) async throws -> CaptureBatch {
+        let evidence = try b.dateOrder.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        return try await write { db in
+            try db.execute(sql: """
+                INSERT INTO capture_batch (custodian_id, conversation_id, actor, source_name, source_hash, source_size, platform,
+                    format, text_member, date_order, date_order_evidence, time_zone, time_zone_basis, status, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)
+                """, arguments: [b.custodianID, b.conversationID, b.actor, b.sourceName, b.source.hash.hex, b.source.size,
+                                 b.platform.rawValue, b.format, b.textMember, b.dateOrder?.order.rawValue, evidence, b.timeZone,
+                                 b.timeZoneBasis, Timestamp.iso(millis: b.startedAtMillis)])
+            let id = db.lastInsertedRowID
+            return try Row.fetchOne(db, sql: Self.batchSelect + " WHERE id = ?", arguments: [id]).map(Self.decodeBatch)!
+        }
+    }
+
+    static let batchSelect = "SELECT * FROM capture_batch"
+
+    static func decodeBatch(_ row: Row) -> CaptureBatch {
+        var totals = BatchTotals()
+        totals.messagesAdded = row["messages_added"]
+        totals.duplicates = row["duplicates"]
+        totals.attachmentsStored = row["attachments_stored"]
+        totals.attachmentsMissing = row["attachments_missing"]
+        totals.defects = row["defects"]
+        let evidence: String? = row["date_order_evidence"]
+        let decision = evidence.flatMap { try? JSONDecoder().decode(DateOrderDecision.self, from: Data($0.utf8)) }
+        return CaptureBatch(id: row["id"], custodianID: row["custodian_id"], conversationID: row["conversation_id"],
+                            sourceName: row["source_name"], sourceHash: ContentHash(hex: row["source_hash"]) ?? AuditEntry.genesis,
+                            sourceSize: row["source_size"], format: row["format"], textMember: row["text_member"],
+                            dateOrder: decision, timeZone: row["time_zone"], timeZoneBasis: row["time_zone_basis"],
+                            status: row["status"], startedAt: row["started_at"], finishedAt: row["finished_at"], totals: totals)
+    }
+
+    public func append(batchID: Int64, conversationID: Int64, messages: [ArchivedMessage], defects: [CaptureDefect]) async throws -> AppendResult {
+        try await write { db in
+            var added = 0
+            var duplicates = 0
+            var stored = 0
+            var missing = 0
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO message (identity_key, conversation_id, batch_id, platform, conversation_key, source_ordinal, dup_ordinal,
+                    sent_local, time_zone, sent_at, captured_at, sender, sender_raw, sender_key, body, raw, kind, flags,
+                    source_hash, source_member, source_line, line_count, content_hash, hash_version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(identity_key) DO NOTHING
+                """)
+            let fts = try db.cachedStatement(sql: "INSERT INTO message_fts (rowid, body, sender) VALUES (?, ?, ?)")
+            let attachment = try db.cachedStatement(sql: """
+                INSERT INTO attachment (message_id, position, file_name, blob_hash, size) VALUES (?, ?, ?, ?, ?)
+                """)
+            let participant = try db.cachedStatement(sql: """
+                INSERT INTO participant (conversation_id, sender_key, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING
+                """)
+            let registerBlob = try db.cachedStatement(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING")
+            var seenSenders = Set<String>()
+            for m in messages {
+                let senderKey = IdentityKey.senderKey(m.sender)
+                let values: [(any DatabaseValueConvertible)?] = [
+                    m.identityKey.hex, conversationID, batchID, m.platform.rawValue, m.conversationKey, m.sourceOrdinal,
+                    m.duplicateOrdinal, m.sentLocal.description, m.timeZone, m.sentAt, m.capturedAtMillis, m.sender,
+                    m.senderRaw, senderKey, m.body, m.raw, m.kind.rawValue, m.flags.names.joined(separator: ","),
+                    m.sourceBlob.hex, m.sourceMember, m.sourceLine, m.lineCount, m.contentHash.hex, ArchivedMessage.hashVersion,
+                ]
+                try insert.execute(arguments: StatementArguments(values))
+                guard db.changesCount > 0 else {
+                    duplicates += 1
+                    continue
+                }
+                added += 1
+                let id = db.lastInsertedRowID
+                try fts.execute(arguments: [id, m.body, m.sender])
+                for (i, a) in m.attachments.enumerated() {
+                    if let blob = a.blob, let size = a.size {
+                        try registerBlob.execute(arguments: [blob.hex, size, Timestamp.iso(millis: m.capturedAtMillis)])
+                    }
+                    try attachment.execute(arguments: [id, i, a.fileName, a.blob?.hex, a.size])
+                    if a.isMissing { missing += 1 } else { stored += 1 }
+                }
+                if let sender = m.sender, !senderKey.isEmpty, seenSenders.insert(senderKey).inserted {
+                    try participant.execute(arguments: [conversationID, senderKey, sender])
+                }
+            }
+            if !defects.isEmpty {
+                let d = try db.cachedStatement(sql: "INSERT INTO defect (batch_id, file, line, code, detail, text) VALUES (?, ?, ?, ?, ?, ?)")
+                for defect in defects {
+                    try d.execute(arguments: [batchID, defect.file, defect.line, defect.code, defect.detail, defect.text])
+                }
+            }
+            try db.execute(sql: """
+                UPDATE capture_batch SET messages_added = messages_added + ?, duplicates = duplicates + ?, defects = defects + ?,
+                    attachments_stored = attachments_stored + ?, attachments_missing = attachments_missing + ?
+                WHERE id = ?
+                """, arguments: [added, duplicates, defects.count, stored, missing, batchID])
+            return AppendResult(added: added, duplicates: duplicates, attachmentsStored: stored, attachmentsMissing: missing)
+        }
+    }
+
+    public func finishBatch(id: Int64) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE capture_batch SET status = 'complete', finished_at = ? WHERE id = ?",
+                           arguments: [Timestamp.iso(millis: Timestamp.nowMillis()), id])
+        }
+    }
+
+    public func batch(id: Int64) async throws -> CaptureBatch? {
+        try await read { db in try Row.fetchOne(db, sql: Self.batchSelect + " WHERE id = ?", arguments: [id]).map(Self.decodeBatch) }
+    }
+
+    public func defects(batchID: Int64, limit: Int) async throws -> [CaptureDefect] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT file, line, code, detail, text FROM defect WHERE batch_id = ? ORDER BY id LIMIT ?",
+                             arguments: [batchID, limit])
+                .map { CaptureDefect(file: $0["file"], line: $0["line"], code: $0["code"], detail: $0["detail"], text: $0["text"]) }
+        }
+    }
+}

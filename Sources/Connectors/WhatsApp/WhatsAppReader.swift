@@ -1,0 +1,219 @@
+import Foundation
+import RecordkeeperCore
+
+/// Streams the messages of one WhatsApp chat text, line by line.
+///
+/// Two passes over the text, both streaming: the first reads only the headers to decide the date
+/// order and header style from the evidence; the second builds messages. At most one message is
+/// held in memory at a time.
+final class WhatsAppReader: CaptureReader {
+    let description: SourceDescription
+    let attachments: any AttachmentProvider
+    private let lines: LineReader
+    private let order: DateOrder
+    private let uncertain: Bool
+    private let acceptBare: Bool
+    private let fileLabel: String
+    private var pending: [CaptureItem] = []
+    private var pendingIndex = 0
+    private var current: Builder?
+    private var finished = false
+    private let cleanup: () -> Void
+    let totalBytes: Int64
+
+    var bytesRead: Int64 { lines.bytesConsumed }
+
+    private struct Builder {
+        var header: WhatsAppHeader
+        var line: Int
+        var lineCount: Int
+        var raw: [UInt8]
+        var text: [UInt8]
+    }
+
+    init(textURL: URL, fileLabel: String, description: SourceDescription, order: DateOrderDecision,
+         acceptBare: Bool, attachments: any AttachmentProvider, totalBytes: Int64, cleanup: @escaping () -> Void) throws {
+        self.lines = try LineReader(url: textURL)
+        self.description = description
+        self.order = order.order
+        self.uncertain = !order.certain
+        self.acceptBare = acceptBare
+        self.fileLabel = fileLabel
+        self.attachments = attachments
+        self.totalBytes = totalBytes
+        self.cleanup = cleanup
+    }
+
+    func close() { cleanup() }
+
+    func next() throws -> CaptureItem? {
+        while true {
+            if pendingIndex < pending.count {
+                let item = pending[pendingIndex]
+                pendingIndex += 1
+                if pendingIndex == pending.count { pending.removeAll(keepingCapacity: true); pendingIndex = 0 }
+                return item
+            }
+            if finished { return nil }
+            let more = try lines.nextLine { bytes -> Void in consume(bytes) }
+            if more == nil {
+                finished = true
+                if let b = current {
+                    current = nil
+                    pending.append(finish(b))
+                }
+            }
+        }
+    }
+
+    /// Handles one line: starts a message, continues one, or records a defect.
+    private func consume(_ bytes: ArraySlice<UInt8>) {
+        let lineNo = lines.lineNumber
+        if let h = WhatsAppHeader.scan(bytes), h.style != .bare || acceptBare {
+            if let date = date(of: h) {
+                if let b = current { pending.append(finish(b)) }
+                current = Builder(header: h, line: lineNo, lineCount: 1, raw: Array(bytes),
+                                  text: Array(bytes[h.restStart...]))
+                _ = date
+                return
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            pending.append(.defect(CaptureDefect(
+                file: fileLabel, line: lineNo, code: "invalid_header_date",
+                detail: current == nil
+                    ? "line starts like a message header but its date is impossible in \(order.rawValue) order; kept here as a defect"
+                    : "line starts like a message header but its date is impossible in \(order.rawValue) order; kept as a continuation of the previous message",
+                text: text)))
+            if current == nil { return }
+        }
+        guard current != nil else {
+            pending.append(.defect(CaptureDefect(
+                file: fileLabel, line: lineNo, code: "orphan_line",
+                detail: "line before the first message header; kept verbatim here", text: String(decoding: bytes, as: UTF8.self))))
+            return
+        }
+        current!.raw.append(0x0A)
+        current!.raw.append(contentsOf: bytes)
+        current!.text.append(0x0A)
+        current!.text.append(contentsOf: bytes)
+        current!.lineCount += 1
+    }
+
+    private func date(of h: WhatsAppHeader) -> LocalDateTime? {
+        var (y, m, d) = order.resolve(h.a, h.b, h.c)
+        if y < 100 { y += 2000 }
+        let t = LocalDateTime(year: y, month: m, day: d, hour: h.hour24, minute: h.minute, second: h.second ?? 0)
+        return t.isValid ? t : nil
+    }
+
+    private func finish(_ b: Builder) -> CaptureItem {
+        let sent = date(of: b.header)!
+        let raw = String(decoding: b.raw, as: UTF8.self)
+        let rest = String(decoding: b.text, as: UTF8.self)
+        var flags: MessageFlags = uncertain ? [.uncertainDate] : []
+        var senderRaw: String?
+        var sender: String?
+        var body: String
+        var kind = MessageKind.user
+
+        if let split = rest.range(of: ": ") ?? (rest.hasSuffix(":") && !rest.contains("\n") ? rest.range(of: ":", options: .backwards) : nil) {
+            let author = String(rest[..<split.lowerBound])
+            let authorLower = author.lowercased()
+            if author.isEmpty || author.contains("\n")
+                || WhatsAppMarkers.systemInfixes.contains(where: { authorLower.contains($0) })
+                || WhatsAppMarkers.systemPrefixes.contains(where: { WhatsAppMarkers.normalize(author).hasPrefix($0) }) {
+                kind = .system
+                body = WhatsAppText.stripMarks(rest)
+            } else {
+                senderRaw = author
+                let cleaned = WhatsAppText.cleanSender(author)
+                sender = cleaned.name
+                if cleaned.nonContact { flags.insert(.nonContactSender) }
+                body = WhatsAppText.stripMarks(String(rest[split.upperBound...]))
+            }
+        } else {
+            kind = .system
+            body = WhatsAppText.stripMarks(rest)
+        }
+
+        var attachments: [AttachmentReference] = []
+        if kind == .user {
+            classify(&body, &kind, &flags, &attachments)
+        } else if body.lowercased().contains("disappearing") || body.lowercased().contains("message timer") {
+            flags.insert(.disappearing)
+        }
+        return .message(CapturedMessage(
+            line: b.line, lineCount: b.lineCount, raw: raw, sentLocal: sent, senderRaw: senderRaw, sender: sender,
+            body: body, kind: kind, flags: flags, attachments: attachments))
+    }
+
+    /// Sorts a user message into deleted / media placeholder / system notice / attachment.
+    private func classify(_ body: inout String, _ kind: inout MessageKind, _ flags: inout MessageFlags,
+                          _ attachments: inout [AttachmentReference]) {
+        let firstLine = body.prefix(while: { $0 != "\n" })
+        // Edited suffix on the last line.
+        for suffix in WhatsAppMarkers.editedSuffixes where body.hasSuffix(suffix) {
+            flags.insert(.edited)
+            break
+        }
+        guard firstLine.utf8.count <= 400 else { return }
+        let norm = WhatsAppMarkers.normalize(String(firstLine))
+        if body == "null" {
+            kind = .mediaPlaceholder
+            flags.insert(.viewOnce)
+            return
+        }
+        if norm == ":" || norm.isEmpty, body.trimmingCharacters(in: .whitespaces) == "." {
+            flags.insert(.disappearing)
+        }
+        if WhatsAppMarkers.deleted.contains(norm) {
+            kind = .deleted
+            return
+        }
+        if WhatsAppMarkers.systemPrefixes.contains(where: { norm.hasPrefix($0) }) {
+            // iOS writes the encryption notice as if the other party (or the group) said it.
+            kind = .system
+            return
+        }
+        if WhatsAppMarkers.mediaOmitted.contains(norm)
+            || WhatsAppMarkers.mediaOmittedSuffixes.contains(where: { norm.hasSuffix($0) }) {
+            kind = .mediaPlaceholder
+            return
+        }
+        if WhatsAppMarkers.callTexts.contains(norm) || norm.hasPrefix("voice call,") || norm.hasPrefix("video call,") {
+            flags.insert(.call)
+        }
+        if norm.contains("maps.google.com/?q=") || norm.hasPrefix("location:") || norm == "live location shared" {
+            flags.insert(.location)
+        }
+        if let name = WhatsAppReader.attachmentName(in: String(firstLine)) {
+            attachments.append(AttachmentReference(fileName: name))
+            flags.insert(.hasAttachment)
+        }
+    }
+
+    /// Finds the file named by an attachment line: iOS `<attached: NAME>` (word localized; may
+    /// follow `name.pdf • 2 pages`), old iOS `NAME <attached>`, Android `NAME (file attached)`.
+    static func attachmentName(in line: String) -> String? {
+        let text = WhatsAppText.stripMarks(line)
+        if let open = text.range(of: "<", options: .backwards), text.hasSuffix(">") {
+            let inner = text[open.upperBound..<text.index(before: text.endIndex)]
+            if let colon = inner.firstIndex(of: ":") {
+                let word = inner[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+                let name = inner[inner.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                if WhatsAppMarkers.attachedWords.contains(word), !name.isEmpty { return name }
+            } else if WhatsAppMarkers.attachedWords.contains(inner.trimmingCharacters(in: .whitespaces).lowercased()) {
+                let name = text[..<open.lowerBound].trimmingCharacters(in: .whitespaces)
+                if !name.isEmpty { return name }
+            }
+        }
+        if text.hasSuffix(")"), let open = text.range(of: " (", options: .backwards) {
+            let words = text[open.upperBound..<text.index(before: text.endIndex)].lowercased()
+            if WhatsAppMarkers.fileAttachedWords.contains(words) {
+                let name = text[..<open.lowerBound].trimmingCharacters(in: .whitespaces)
+                if !name.isEmpty { return name }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,82 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// Where an archive lives on disk and how to open it.
+///
+/// Layout: `archive.sqlite` (record store, WAL), `blobs/` (content-addressed originals and
+/// attachments), `tmp/` (scratch space for extraction), `recordkeeper.json` (format marker).
+public struct DataDirectory: Sendable, Hashable {
+    /// Default location, relative to the working directory.
+    public static let defaultPath = "./recordkeeper-data"
+    /// Environment variable naming the data directory (a `--data-dir` flag wins over it).
+    public static let environmentVariable = "RECORDKEEPER_DATA_DIR"
+    static let markerName = "recordkeeper.json"
+    static let formatVersion = 1
+
+    public let url: URL
+
+    public init(url: URL) { self.url = url.standardizedFileURL }
+
+    /// Resolves the directory: flag, then `RECORDKEEPER_DATA_DIR`, then the default.
+    public static func resolve(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> DataDirectory {
+        let path = flag ?? environment[environmentVariable].flatMap { $0.isEmpty ? nil : $0 } ?? defaultPath
+        return DataDirectory(url: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))
+    }
+
+    public var databaseURL: URL { url.appendingPathComponent("archive.sqlite") }
+    public var blobsURL: URL { url.appendingPathComponent("blobs", isDirectory: true) }
+    public var scratchURL: URL { url.appendingPathComponent("tmp", isDirectory: true) }
+    var markerURL: URL { url.appendingPathComponent(DataDirectory.markerName) }
+
+    public var isInitialized: Bool { FileManager.default.fileExists(atPath: markerURL.path) }
+
+    /// Creates a new, empty archive. Refuses a directory that already holds one, or that holds
+    /// other files (it never mixes an archive into unrelated data).
+    public func create(actor: String) async throws -> ArchiveHandle {
+        let fm = FileManager.default
+        if isInitialized {
+            throw ArchiveError(.alreadyInitialized, "\(url.path) already holds a Recordkeeper archive; use it as it is, or choose another --data-dir")
+        }
+        if let existing = try? fm.contentsOfDirectory(atPath: url.path), !existing.filter({ !$0.hasPrefix(".") }).isEmpty {
+            throw ArchiveError(.alreadyInitialized, "\(url.path) is not empty; choose an empty or new directory for the archive")
+        }
+        try fm.createDirectory(at: blobsURL, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try fm.createDirectory(at: scratchURL, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(url.path, 0o700)
+        let handle = try ArchiveHandle(directory: self)
+        let marker = "{\"format\": \(DataDirectory.formatVersion), \"created\": \"\(Timestamp.iso(millis: Timestamp.nowMillis()))\"}\n"
+        try Data(marker.utf8).write(to: markerURL, options: .atomic)
+        try await handle.store.appendAudit(AuditDraft(actor: actor, action: "archive.init", target: "archive",
+                                                      detail: ["format": String(DataDirectory.formatVersion)]))
+        return handle
+    }
+
+    /// Opens an existing archive.
+    public func open() throws -> ArchiveHandle {
+        guard isInitialized else {
+            throw ArchiveError(.notInitialized, "no Recordkeeper archive at \(url.path); run `recordkeeper init` first, or pass --data-dir / set \(DataDirectory.environmentVariable)")
+        }
+        return try ArchiveHandle(directory: self)
+    }
+}
+
+/// An open archive: the record store and the blob store that belong together.
+public struct ArchiveHandle: Sendable {
+    public let directory: DataDirectory
+    public let store: any ArchiveStore
+    public let blobs: any BlobStore
+
+    init(directory: DataDirectory) throws {
+        self.directory = directory
+        self.store = try SQLiteArchiveStore(path: directory.databaseURL.path)
+        self.blobs = FileBlobStore(root: directory.blobsURL, scratch: directory.scratchURL)
+    }
+
+    /// Assembles a handle from parts (tests, other backends).
+    public init(directory: DataDirectory, store: any ArchiveStore, blobs: any BlobStore) {
+        self.directory = directory
+        self.store = store
+        self.blobs = blobs
+    }
+}

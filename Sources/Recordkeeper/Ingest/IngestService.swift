@@ -1,0 +1,294 @@
+import Archive
+import Connectors
+import Foundation
+import Logging
+import RecordkeeperCore
+
+/// What a user asks of one ingest run.
+public struct IngestRequest: Sendable {
+    /// Files or folders; a folder contributes the `.txt` and `.zip` exports directly inside it.
+    public var paths: [URL]
+    /// The custodian's official e-mail address: whose records these are.
+    public var custodian: String
+    /// IANA zone to assume for the exports' wall-clock times; otherwise the custodian's recorded
+    /// zone, otherwise this machine's zone (recorded as such on the batch).
+    public var timeZone: String?
+    /// Forces the day/month order instead of deciding it from each file's evidence.
+    public var dateOrder: DateOrder?
+    /// Names the conversation when the file name does not.
+    public var conversationTitle: String?
+    /// Who is ingesting (goes to the audit log and the batch).
+    public var actor: String
+
+    public init(paths: [URL], custodian: String, timeZone: String? = nil, dateOrder: DateOrder? = nil,
+                conversationTitle: String? = nil, actor: String) {
+        self.paths = paths
+        self.custodian = custodian
+        self.timeZone = timeZone
+        self.dateOrder = dateOrder
+        self.conversationTitle = conversationTitle
+        self.actor = actor
+    }
+}
+
+/// Progress of one source, reported every chunk.
+public struct IngestProgress: Sendable {
+    public var source: String
+    public var bytesRead: Int64
+    public var totalBytes: Int64
+    public var messages: Int
+    public var elapsed: Double
+}
+
+/// The outcome of one source: one capture batch (printed by `ingest --json`).
+public struct BatchReport: Sendable, Codable, Hashable {
+    public var source: String
+    public var batchID: Int64?
+    public var resumedBatch: Bool
+    public var format: String?
+    public var dateOrder: DateOrderDecision?
+    public var timeZone: String?
+    public var timeZoneBasis: String?
+    public var conversationID: Int64?
+    public var conversation: String?
+    public var sourceSHA256: String?
+    public var messagesAdded: Int
+    public var duplicatesSkipped: Int
+    public var attachmentsStored: Int
+    public var attachmentsMissing: Int
+    public var defects: Int
+    /// The first few defects (all are kept in the archive; `show batch` lists them).
+    public var defectSamples: [CaptureDefect]
+    public var seconds: Double
+    /// Set when the source could not be ingested at all.
+    public var error: String?
+
+    init(source: String) {
+        self.source = source
+        resumedBatch = false
+        messagesAdded = 0
+        duplicatesSkipped = 0
+        attachmentsStored = 0
+        attachmentsMissing = 0
+        defects = 0
+        defectSamples = []
+        seconds = 0
+    }
+}
+
+/// Turns exports into capture batches: detect, stream, identify, dedupe, hash, store.
+public struct IngestService: Sendable {
+    public let archive: ArchiveHandle
+    public let connectors: [any Connector]
+    let logger: Logger
+    /// Messages per transaction: large enough to be fast, small enough that a crash loses little
+    /// work (the next run resumes from what was committed).
+    public var chunkSize = 2000
+
+    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
+        self.archive = archive
+        self.connectors = connectors
+        self.logger = logger
+    }
+
+    /// Expands folders and checks every path exists before anything is written.
+    public static func sources(for paths: [URL]) throws -> [SourceFile] {
+        var out: [SourceFile] = []
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir) else {
+                throw IngestError(.notFound, "\(path.path) does not exist")
+            }
+            if isDir.boolValue {
+                let names = try FileManager.default.contentsOfDirectory(atPath: path.path).sorted()
+                let exports = names.filter { let e = ($0 as NSString).pathExtension.lowercased(); return (e == "txt" || e == "zip") && !$0.hasPrefix(".") }
+                if exports.isEmpty { throw IngestError(.notFound, "\(path.path) holds no .txt or .zip export") }
+                out += exports.map { SourceFile(url: path.appendingPathComponent($0)) }
+            } else {
+                out.append(SourceFile(url: path))
+            }
+        }
+        return out
+    }
+
+    /// Ingests every source in turn; a source that fails is reported and the others go on.
+    public func ingest(_ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)? = nil,
+                       report: (@Sendable (BatchReport) -> Void)? = nil) async throws -> [BatchReport] {
+        guard IngestService.isPlausibleEmail(request.custodian) else {
+            throw IngestError(.badCustodian, "--custodian must be the custodian's e-mail address (got something that is not one)")
+        }
+        if let tz = request.timeZone, TimeZone(identifier: tz) == nil {
+            throw IngestError(.badTimeZone, "unknown time zone '\(tz)'; use an IANA name such as America/New_York or UTC")
+        }
+        let sources = try IngestService.sources(for: request.paths)
+        var reports: [BatchReport] = []
+        for source in sources {
+            let r: BatchReport
+            do {
+                r = try await ingestOne(source, request, progress: progress)
+            } catch {
+                var failed = BatchReport(source: source.displayName)
+                failed.error = userMessage(for: error)
+                logger.error("ingest.failed", metadata: ["ingest.source": "\(source.displayName)", "error.code": "\(IngestService.code(of: error))"])
+                _ = try? await archive.store.appendAudit(AuditDraft(actor: request.actor, action: "ingest.failed", target: "source",
+                                                                detail: ["source": source.displayName, "error": userMessage(for: error)]))
+                r = failed
+            }
+            report?(r)
+            reports.append(r)
+        }
+        return reports
+    }
+
+    static func code(of error: any Error) -> String {
+        switch error {
+        case let e as IngestError: return e.code.rawValue
+        case let e as ConnectorError: return e.code.rawValue
+        case let e as ArchiveError: return e.code.rawValue
+        default: return "unexpected"
+        }
+    }
+
+    static func isPlausibleEmail(_ s: String) -> Bool {
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !s.contains(where: \.isWhitespace)
+    }
+
+    private func ingestOne(_ source: SourceFile, _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?) async throws -> BatchReport {
+        let started = Date()
+        var report = BatchReport(source: source.displayName)
+        let store = archive.store
+
+        guard let connector = try connectors
+            .compactMap({ c in try c.detect(source).map { (c, $0) } })
+            .max(by: { $0.1 < $1.1 })?.0 else {
+            throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip)")
+        }
+
+        let custodian = try await store.saveCustodian(email: request.custodian, timeZone: nil)
+        let zoneID: String
+        let zoneBasis: String
+        if let tz = request.timeZone {
+            zoneID = tz; zoneBasis = "flag"
+        } else if let tz = custodian.timeZone {
+            zoneID = tz; zoneBasis = "custodian"
+        } else {
+            zoneID = TimeZone.current.identifier; zoneBasis = "system"
+        }
+        guard let zone = TimeZone(identifier: zoneID) else {
+            throw IngestError(.badTimeZone, "the custodian's recorded time zone '\(zoneID)' is unknown to this machine")
+        }
+
+        // The original bytes first, durably: every message will point at them.
+        let original = try archive.blobs.put(file: source.url)
+        try await store.registerBlob(original)
+        report.sourceSHA256 = original.hash.hex
+
+        let options = ParseOptions(dateOrder: request.dateOrder, conversationTitle: request.conversationTitle)
+        let reader = try connector.open(source, options: options, scratch: archive.directory.scratchURL)
+        defer { reader.close() }
+        let description = reader.description
+        report.format = description.format
+        report.dateOrder = description.dateOrder
+        report.timeZone = zoneID
+        report.timeZoneBasis = zoneBasis
+
+        let key = IdentityKey.conversationKey(platform: description.platform, custodian: custodian.email, title: description.conversationTitle)
+        let conversation = try await store.ensureConversation(key: key, platform: description.platform, custodianID: custodian.id,
+                                                              title: description.conversationTitle)
+        report.conversationID = conversation.id
+        report.conversation = conversation.title
+
+        let batch: CaptureBatch
+        if let unfinished = try await store.unfinishedBatch(sourceHash: original.hash, custodianID: custodian.id),
+           unfinished.conversationID == conversation.id {
+            batch = unfinished
+            report.resumedBatch = true
+        } else {
+            batch = try await store.startBatch(NewBatch(
+                custodianID: custodian.id, conversationID: conversation.id, actor: request.actor, sourceName: source.displayName,
+                source: original, platform: description.platform, format: description.format, textMember: description.textMember,
+                dateOrder: description.dateOrder, timeZone: zoneID, timeZoneBasis: zoneBasis, startedAtMillis: Timestamp.nowMillis()))
+        }
+        report.batchID = batch.id
+        logger.info("ingest.batch.start", metadata: ["ingest.batch": "\(batch.id)", "ingest.format": "\(description.format)",
+                                                     "ingest.resumed": "\(report.resumedBatch)"])
+
+        var ordinals = NeighbourCounter(capacity: 200_000)
+        var offsets = ZoneOffsetCache(zone: zone)
+        var messages: [ArchivedMessage] = []
+        var defects: [CaptureDefect] = []
+        messages.reserveCapacity(chunkSize)
+        var ordinal = 0
+        var lastProgress = Date.distantPast
+
+        func flush() async throws {
+            guard !messages.isEmpty || !defects.isEmpty else { return }
+            let r = try await store.append(batchID: batch.id, conversationID: conversation.id, messages: messages, defects: defects)
+            report.messagesAdded += r.added
+            report.duplicatesSkipped += r.duplicates
+            report.attachmentsStored += r.attachmentsStored
+            report.attachmentsMissing += r.attachmentsMissing
+            report.defects += defects.count
+            if report.defectSamples.count < 20 { report.defectSamples += defects.prefix(20 - report.defectSamples.count) }
+            messages.removeAll(keepingCapacity: true)
+            defects.removeAll(keepingCapacity: true)
+            if let progress, Date().timeIntervalSince(lastProgress) >= 0.25 {
+                lastProgress = Date()
+                progress(IngestProgress(source: source.displayName, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes,
+                                        messages: ordinal, elapsed: Date().timeIntervalSince(started)))
+            }
+        }
+
+        let capturedAt = Timestamp.nowMillis()
+        while let item = try reader.next() {
+            switch item {
+            case .defect(let d):
+                defects.append(d)
+            case .message(let m):
+                ordinal += 1
+                let senderKey = IdentityKey.senderKey(m.sender)
+                let dup = ordinals.next(IdentityKey.neighbourKey(senderKey: senderKey, sentLocal: m.sentLocal, body: m.body))
+                var attachments: [ArchivedAttachment] = []
+                for ref in m.attachments {
+                    attachments.append(try storeAttachment(ref, from: reader.attachments))
+                }
+                let identity = IdentityKey.forMessage(platform: description.platform, conversationKey: key, senderKey: senderKey,
+                                                      sentLocal: m.sentLocal, body: m.body, duplicateOrdinal: dup)
+                messages.append(ArchivedMessage(
+                    identityKey: identity, platform: description.platform, conversationKey: key, sourceOrdinal: ordinal,
+                    duplicateOrdinal: dup, sentLocal: m.sentLocal, timeZone: zoneID, sentAt: offsets.instant(m.sentLocal),
+                    capturedAtMillis: capturedAt, sender: m.sender, senderRaw: m.senderRaw, body: m.body, raw: m.raw, kind: m.kind,
+                    flags: m.flags, sourceBlob: original.hash, sourceMember: description.textMember, sourceLine: m.line,
+                    lineCount: m.lineCount, attachments: attachments))
+            }
+            if messages.count >= chunkSize || defects.count >= chunkSize { try await flush() }
+        }
+        try await flush()
+        try await store.finishBatch(id: batch.id)
+        report.seconds = Date().timeIntervalSince(started)
+        progress?(IngestProgress(source: source.displayName, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes,
+                                 messages: ordinal, elapsed: report.seconds))
+        try await store.appendAudit(AuditDraft(actor: request.actor, action: "ingest", target: "batch:\(batch.id)", detail: [
+            "source": source.displayName, "sha256": original.hash.hex, "format": description.format,
+            "conversation": "conversation:\(conversation.id)", "added": String(report.messagesAdded),
+            "duplicates": String(report.duplicatesSkipped), "defects": String(report.defects),
+            "resumed": String(report.resumedBatch),
+        ]))
+        logger.info("ingest.batch.complete", metadata: ["ingest.batch": "\(batch.id)", "ingest.added": "\(report.messagesAdded)",
+                                                        "ingest.duplicates": "\(report.duplicatesSkipped)", "ingest.defects": "\(report.defects)"])
+        return report
+    }
+
+    private func storeAttachment(_ ref: AttachmentReference, from provider: any AttachmentProvider) throws -> ArchivedAttachment {
+        guard provider.contains(named: ref.fileName) else {
+            return ArchivedAttachment(fileName: ref.fileName, blob: nil, size: nil)
+        }
+        // The blob is durable before the message that names it is committed; the store registers
+        // it in the same transaction as the message.
+        let info = try archive.blobs.put { write in
+            _ = try provider.withAttachment(named: ref.fileName) { try write($0) }
+        }
+        return ArchivedAttachment(fileName: ref.fileName, blob: info.hash, size: info.size)
+    }
+}

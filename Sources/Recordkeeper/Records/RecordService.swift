@@ -1,0 +1,65 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// A message with everything needed to show where it came from.
+public struct MessageDetail: Sendable {
+    public var stored: StoredMessage
+    public var conversation: Conversation
+    public var batch: CaptureBatch
+    /// True when the stored content hash matches one recomputed now.
+    public var contentHashValid: Bool { stored.storedContentHash == stored.message.contentHash }
+}
+
+/// Reading records: every read of content is audited.
+public struct RecordService: Sendable {
+    public let archive: ArchiveHandle
+
+    public init(archive: ArchiveHandle) { self.archive = archive }
+
+    public func message(id: Int64, actor: String) async throws -> MessageDetail {
+        let store = archive.store
+        guard let stored = try await store.message(id: id) else {
+            throw ArchiveError(.notFound, "no message with id \(id); search to find message ids")
+        }
+        guard let conversation = try await store.conversation(id: stored.conversationID),
+              let batch = try await store.batch(id: stored.batchID) else {
+            throw ArchiveError(.storage, "message \(id) refers to a conversation or batch that is missing; run `recordkeeper verify`")
+        }
+        try await store.appendAudit(AuditDraft(actor: actor, action: "show.message", target: "message:\(id)"))
+        return MessageDetail(stored: stored, conversation: conversation, batch: batch)
+    }
+
+    /// A page of a conversation's transcript in sent order.
+    public func transcript(conversationID: Int64, offset: Int = 0, limit: Int = 500, actor: String) async throws -> (Conversation, [StoredMessage]) {
+        guard let conversation = try await archive.store.conversation(id: conversationID) else {
+            throw ArchiveError(.notFound, "no conversation with id \(conversationID); `recordkeeper show conversations` lists them")
+        }
+        let messages = try await archive.store.transcript(conversationID: conversationID, offset: offset, limit: limit)
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "show.conversation", target: "conversation:\(conversationID)",
+                                                       detail: ["offset": String(offset), "count": String(messages.count)]))
+        return (conversation, messages)
+    }
+
+    public func conversations(titleContains: String?, limit: Int, actor: String) async throws -> [Conversation] {
+        let list = try await archive.store.conversations(titleContains: titleContains, limit: limit)
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "show.conversations", target: "archive",
+                                                       detail: ["count": String(list.count)]))
+        return list
+    }
+
+    public func batch(id: Int64, actor: String) async throws -> (CaptureBatch, [CaptureDefect]) {
+        guard let batch = try await archive.store.batch(id: id) else {
+            throw ArchiveError(.notFound, "no capture batch with id \(id)")
+        }
+        let defects = try await archive.store.defects(batchID: id, limit: 10_000)
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "show.batch", target: "batch:\(id)"))
+        return (batch, defects)
+    }
+
+    public func stats(actor: String) async throws -> ArchiveStats {
+        let s = try await archive.store.stats()
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "stats", target: "archive"))
+        return s
+    }
+}

@@ -1,0 +1,72 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// Filters a user can put on a search (all optional).
+public struct SearchFilters: Sendable, Hashable {
+    public var custodian: String?
+    /// A conversation id, or text contained in its title.
+    public var conversation: String?
+    /// A participant's name or phone number (any conversation they took part in).
+    public var participant: String?
+    /// Inclusive first day (`YYYY-MM-DD`) of the sent time as written.
+    public var from: String?
+    /// Inclusive last day (`YYYY-MM-DD`).
+    public var to: String?
+    public var limit: Int
+    public var offset: Int
+    public var sort: SearchRequest.Sort
+
+    public init(custodian: String? = nil, conversation: String? = nil, participant: String? = nil, from: String? = nil,
+                to: String? = nil, limit: Int = 20, offset: Int = 0, sort: SearchRequest.Sort = .relevance) {
+        self.custodian = custodian
+        self.conversation = conversation
+        self.participant = participant
+        self.from = from
+        self.to = to
+        self.limit = limit
+        self.offset = offset
+        self.sort = sort
+    }
+}
+
+/// Full-text search over the archive, audited.
+public struct SearchService: Sendable {
+    public let archive: ArchiveHandle
+
+    public init(archive: ArchiveHandle) { self.archive = archive }
+
+    public func search(_ query: String, filters: SearchFilters = SearchFilters(), actor: String) async throws -> SearchResults {
+        let match: String
+        do { match = try SearchQuery.translate(query) } catch let e as SearchQuery.Invalid {
+            throw ArchiveError(.badQuery, "cannot search for that: \(e.description)")
+        }
+        var request = SearchRequest(match: match, custodianEmail: filters.custodian, participant: filters.participant,
+                                    limit: max(1, min(filters.limit, 1000)), offset: max(0, filters.offset), sort: filters.sort)
+        if let c = filters.conversation {
+            if let id = Int64(c) { request.conversationID = id } else { request.conversationTitle = c }
+        }
+        if let from = filters.from {
+            guard let d = LocalDateTime(iso: from) else { throw ArchiveError(.badQuery, "--from must be a date like 2021-03-01") }
+            request.fromLocal = d.description
+        }
+        if let to = filters.to {
+            guard let d = LocalDateTime(iso: to) else { throw ArchiveError(.badQuery, "--to must be a date like 2021-03-31") }
+            // Inclusive day: everything before the start of the next day.
+            let next = Date(timeIntervalSince1970: TimeInterval(d.secondsSinceEpochAsUTC + 86_400))
+            var cal = Calendar(identifier: .gregorian)
+            cal.timeZone = TimeZone(identifier: "UTC")!
+            let c = cal.dateComponents([.year, .month, .day], from: next)
+            request.toLocalExclusive = LocalDateTime(year: c.year!, month: c.month!, day: c.day!).description
+        }
+        let results = try await archive.store.search(request)
+        var detail = ["query": query, "hits": String(results.total)]
+        if let v = filters.custodian { detail["custodian"] = v }
+        if let v = filters.conversation { detail["conversation"] = v }
+        if let v = filters.participant { detail["participant"] = v }
+        if let v = filters.from { detail["from"] = v }
+        if let v = filters.to { detail["to"] = v }
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "search", target: "archive", detail: detail))
+        return results
+    }
+}

@@ -1,0 +1,122 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// One thing `verify` found wrong.
+public struct VerificationProblem: Sendable, Codable, Hashable {
+    /// `blob_missing`, `blob_altered`, `message_altered`, `attachment_blob_unregistered`,
+    /// `audit_altered`, `audit_broken_link`, `audit_gap`, `batch_source_missing`.
+    public var code: String
+    /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
+    public var item: String
+    public var detail: String
+}
+
+public struct VerificationReport: Sendable, Codable {
+    public var ok: Bool
+    public var blobsChecked: Int
+    public var blobBytes: Int64
+    public var messagesChecked: Int
+    public var auditEntriesChecked: Int
+    public var auditHead: String?
+    public var seconds: Double
+    public var problems: [VerificationProblem]
+}
+
+/// Recomputes every blob hash, every message's content hash and the whole audit chain.
+public struct VerifyService: Sendable {
+    public let archive: ArchiveHandle
+    public init(archive: ArchiveHandle) { self.archive = archive }
+
+    public func verify(actor: String, progress: (@Sendable (String) -> Void)? = nil) async throws -> VerificationReport {
+        let started = Date()
+        let store = archive.store
+        var problems: [VerificationProblem] = []
+        var blobCount = 0
+        var blobBytes: Int64 = 0
+
+        // 1. Blobs: the bytes under each hash must still hash to it.
+        var after: ContentHash?
+        while true {
+            let page = try await store.blobs(after: after, limit: 1000)
+            guard let last = page.last else { break }
+            after = last.hash
+            for blob in page {
+                blobCount += 1
+                guard let actual = try archive.blobs.rehash(blob.hash) else {
+                    problems.append(.init(code: "blob_missing", item: "blob:\(blob.hash.hex)", detail: "the file for this blob is gone from the blob store"))
+                    continue
+                }
+                blobBytes += actual.size
+                if actual.hash != blob.hash || actual.size != blob.size {
+                    problems.append(.init(code: "blob_altered", item: "blob:\(blob.hash.hex)",
+                                          detail: "stored bytes hash to \(actual.hash.hex) (\(actual.size) bytes), expected \(blob.size) bytes"))
+                }
+            }
+            progress?("blobs: \(blobCount) checked")
+        }
+
+        // 2. Messages: the content hash recomputed from the stored fields must match.
+        var messageCount = 0
+        var lastID: Int64 = 0
+        while true {
+            let page = try await store.messagesForVerification(afterID: lastID, limit: 2000)
+            guard let last = page.last else { break }
+            lastID = last.id
+            for m in page {
+                messageCount += 1
+                if m.message.contentHash != m.storedContentHash {
+                    problems.append(.init(code: "message_altered", item: "message:\(m.id)",
+                                          detail: "content hash recomputed from the stored fields is \(m.message.contentHash.hex), stored \(m.storedContentHash.hex)"))
+                }
+                for a in m.message.attachments {
+                    if let h = a.blob, !archive.blobs.contains(h) {
+                        problems.append(.init(code: "blob_missing", item: "message:\(m.id)",
+                                              detail: "attachment blob \(h.hex) is gone from the blob store"))
+                    }
+                }
+                if !archive.blobs.contains(m.message.sourceBlob) {
+                    problems.append(.init(code: "batch_source_missing", item: "message:\(m.id)",
+                                          detail: "the original export \(m.message.sourceBlob.hex) is gone from the blob store"))
+                }
+            }
+            progress?("messages: \(messageCount) checked")
+        }
+
+        // 3. Audit chain: contiguous sequence, each entry's hash recomputed, each link to the previous.
+        var auditCount = 0
+        var previous = AuditEntry.genesis
+        var expected: Int64 = 1
+        var seq: Int64 = 0
+        while true {
+            let page = try await store.auditEntries(afterSequence: seq, limit: 5000)
+            guard let last = page.last else { break }
+            seq = last.sequence
+            for e in page {
+                auditCount += 1
+                if e.sequence != expected {
+                    problems.append(.init(code: "audit_gap", item: "audit:\(e.sequence)", detail: "entries \(expected)…\(e.sequence - 1) are missing"))
+                }
+                if e.computeHash() != e.hash {
+                    problems.append(.init(code: "audit_altered", item: "audit:\(e.sequence)",
+                                          detail: "entry no longer hashes to its recorded hash (action \(e.action), target \(e.target))"))
+                }
+                if e.previousHash != previous {
+                    problems.append(.init(code: "audit_broken_link", item: "audit:\(e.sequence)", detail: "does not link to the entry before it"))
+                }
+                previous = e.hash
+                expected = e.sequence + 1
+            }
+        }
+
+        let report = VerificationReport(ok: problems.isEmpty, blobsChecked: blobCount, blobBytes: blobBytes,
+                                        messagesChecked: messageCount, auditEntriesChecked: auditCount,
+                                        auditHead: auditCount > 0 ? previous.hex : nil,
+                                        seconds: Date().timeIntervalSince(started), problems: problems)
+        try await store.appendAudit(AuditDraft(actor: actor, action: "verify", target: "archive", detail: [
+            "ok": String(report.ok), "problems": String(problems.count), "blobs": String(blobCount),
+            "messages": String(messageCount), "audit_entries": String(auditCount), "audit_head": report.auditHead ?? "",
+        ]))
+        return report
+    }
+}

@@ -1,0 +1,304 @@
+import ArgumentParser
+
+import Foundation
+import Recordkeeper
+import RecordkeeperCore
+
+extension SearchRequest.Sort: ExpressibleByArgument {}
+
+struct SearchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Full-text search across the archive.",
+        discussion: """
+            Query syntax: words (all must match), "exact phrases", prefix*, AND, OR, NOT (in \
+            capitals), parentheses. Accents are ignored: operacion finds operación. Every search \
+            is written to the audit log.
+            """)
+
+    @Argument(help: "What to look for.")
+    var query: String
+    @Option(help: ArgumentHelp("Only this custodian's records.", valueName: "email"))
+    var custodian: String?
+    @Option(help: ArgumentHelp("Only this conversation (id, or text in its title).", valueName: "id-or-title"))
+    var conversation: String?
+    @Option(help: ArgumentHelp("Only conversations this person took part in (name or phone number).", valueName: "name"))
+    var participant: String?
+    @Option(help: ArgumentHelp("First day, YYYY-MM-DD (sent time as written).", valueName: "date"))
+    var from: String?
+    @Option(help: ArgumentHelp("Last day, YYYY-MM-DD, inclusive.", valueName: "date"))
+    var to: String?
+    @Option(help: "Most hits to show (1–1000).")
+    var limit = 20
+    @Option(help: "Hits to skip (paging).")
+    var offset = 0
+    @Option(help: "Order: relevance or date (newest first).")
+    var sort: SearchRequest.Sort = .relevance
+    @Flag(help: "Print JSON.")
+    var json = false
+    @OptionGroup var archive: ArchiveOptions
+
+    struct Output: Encodable {
+        var query: String
+        var total: Int
+        var hits: [Hit]
+        struct Hit: Encodable {
+            var messageId: Int64, conversationId: Int64, conversation: String, custodian: String
+            var sender: String?, sentLocal: String, timeZone: String, kind: String, snippet: String
+        }
+    }
+
+    func run() async throws {
+        try await CLIError.report {
+            let handle = try archive.open()
+            let filters = SearchFilters(custodian: custodian, conversation: conversation, participant: participant, from: from,
+                                        to: to, limit: limit, offset: offset, sort: sort)
+            let results = try await SearchService(archive: handle).search(query, filters: filters, actor: archive.resolvedActor)
+            if json {
+                let out = Output(query: query, total: results.total, hits: results.hits.map {
+                    .init(messageId: $0.messageID, conversationId: $0.conversationID, conversation: $0.conversationTitle,
+                          custodian: $0.custodian, sender: $0.sender, sentLocal: $0.sentLocal, timeZone: $0.timeZone,
+                          kind: $0.kind, snippet: $0.snippet(open: "«", close: "»"))
+                })
+                print(Terminal.json(out, pretty: true))
+                return
+            }
+            if results.hits.isEmpty {
+                print("No hits for \(query).")
+                return
+            }
+            let first = offset + 1
+            print("\(Terminal.count(results.total)) hit\(results.total == 1 ? "" : "s") for \(query) (showing \(first)–\(offset + results.hits.count))")
+            let (open, close) = Terminal.stdoutIsTTY ? ("\u{1B}[1m", "\u{1B}[0m") : ("«", "»")
+            for h in results.hits {
+                print("")
+                print("message \(h.messageID)  \(h.sentLocal.replacingOccurrences(of: "T", with: " "))  \(h.conversationTitle) (conversation \(h.conversationID), \(h.custodian))")
+                let snippet = h.snippet(open: open, close: close).replacingOccurrences(of: "\n", with: " ")
+                print("  \(h.sender ?? "[system]"): \(snippet)")
+            }
+            if results.total > offset + results.hits.count {
+                print("\n… more: --offset \(offset + results.hits.count)")
+            }
+        }
+    }
+}
+
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a message, a conversation's transcript, the conversations, or a capture batch.",
+        subcommands: [ShowMessage.self, ShowConversation.self, ShowConversations.self, ShowBatch.self])
+}
+
+struct ShowMessage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "message", abstract: "A message's metadata, provenance and hashes.")
+    @Argument(help: "Message id (from search).") var id: Int64
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var archive: ArchiveOptions
+
+    struct Output: Encodable {
+        var id: Int64, conversationId: Int64, conversation: String, custodian: String, platform: String
+        var sentLocal: String, timeZone: String, sentAtUtc: String, capturedAt: String
+        var sender: String?, senderAsWritten: String?, kind: String, flags: [String], body: String
+        var attachments: [ArchivedAttachment]
+        var provenance: Provenance
+        var identityKey: String, contentHash: String, contentHashValid: Bool
+        struct Provenance: Encodable {
+            var batchId: Int64, batchStartedAt: String, ingestedAs: String, originalFile: String, originalSha256: String
+            var member: String, line: Int, lines: Int, rawText: String
+        }
+    }
+
+    func run() async throws {
+        try await CLIError.report {
+            let handle = try archive.open()
+            let d = try await RecordService(archive: handle).message(id: id, actor: archive.resolvedActor)
+            let m = d.stored.message
+            let out = Output(
+                id: d.stored.id, conversationId: d.conversation.id, conversation: d.conversation.title,
+                custodian: d.conversation.custodianEmail, platform: m.platform.rawValue, sentLocal: m.sentLocal.description,
+                timeZone: m.timeZone, sentAtUtc: Timestamp.iso(millis: m.sentAt * 1000), capturedAt: Timestamp.iso(millis: m.capturedAtMillis),
+                sender: m.sender, senderAsWritten: m.senderRaw, kind: m.kind.rawValue, flags: m.flags.names, body: m.body,
+                attachments: m.attachments,
+                provenance: .init(batchId: d.batch.id, batchStartedAt: d.batch.startedAt, ingestedAs: d.batch.format,
+                                  originalFile: d.batch.sourceName, originalSha256: d.batch.sourceHash.hex, member: m.sourceMember,
+                                  line: m.sourceLine, lines: m.lineCount, rawText: m.raw),
+                identityKey: m.identityKey.hex, contentHash: d.stored.storedContentHash.hex, contentHashValid: d.contentHashValid)
+            if json {
+                print(Terminal.json(out, pretty: true))
+                return
+            }
+            print("Message \(out.id) in \"\(out.conversation)\" (conversation \(out.conversationId), \(out.platform), custodian \(out.custodian))")
+            print("  sent      \(out.sentLocal) as written; \(out.timeZone) assumed → \(out.sentAtUtc)")
+            print("  captured  \(out.capturedAt)")
+            print("  sender    \(out.sender ?? "[system]")\(out.senderAsWritten.map { $0 != out.sender ? " (written \"\($0)\")" : "" } ?? "")")
+            print("  kind      \(out.kind)\(out.flags.isEmpty ? "" : "  flags: " + out.flags.joined(separator: ", "))")
+            print("  text")
+            for line in out.body.split(separator: "\n", omittingEmptySubsequences: false) { print("    \(line)") }
+            if !out.attachments.isEmpty {
+                print("  attachments")
+                for a in out.attachments {
+                    if let h = a.blob {
+                        print("    \(a.fileName)  \(Terminal.bytes(a.size ?? 0))  sha256 \(h.hex)")
+                    } else {
+                        print("    \(a.fileName)  MISSING: named in the chat, not included in the export")
+                    }
+                }
+            }
+            let p = out.provenance
+            print("  provenance")
+            print("    batch     \(p.batchId), started \(p.batchStartedAt), read as \(p.ingestedAs)")
+            print("    original  \(p.originalFile)  sha256 \(p.originalSha256)")
+            print("    location  \(p.member), line \(p.line)\(p.lines > 1 ? "–\(p.line + p.lines - 1)" : "")")
+            print("  hashes")
+            print("    identity  \(out.identityKey)")
+            print("    content   \(out.contentHash)  \(out.contentHashValid ? "(recomputed now: matches)" : "(recomputed now: DOES NOT MATCH — run recordkeeper verify)")")
+        }
+    }
+}
+
+struct ShowConversation: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "conversation", abstract: "A conversation's transcript in sent order.")
+    @Argument(help: "Conversation id.") var id: Int64
+    @Option(help: "Messages to skip.") var offset = 0
+    @Option(help: "Most messages to print.") var limit = 500
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var archive: ArchiveOptions
+
+    struct Output: Encodable {
+        var conversation: Conversation
+        var messages: [Line]
+        struct Line: Encodable {
+            var id: Int64, sentLocal: String, sender: String?, kind: String, body: String, attachments: [String]
+        }
+    }
+
+    func run() async throws {
+        try await CLIError.report {
+            let handle = try archive.open()
+            let (c, messages) = try await RecordService(archive: handle).transcript(conversationID: id, offset: offset, limit: limit,
+                                                                                    actor: archive.resolvedActor)
+            if json {
+                print(Terminal.json(Output(conversation: c, messages: messages.map {
+                    .init(id: $0.id, sentLocal: $0.message.sentLocal.description, sender: $0.message.sender, kind: $0.message.kind.rawValue,
+                          body: $0.message.body, attachments: $0.message.attachments.map(\.fileName))
+                }), pretty: true))
+                return
+            }
+            print("\(c.title) — conversation \(c.id), \(c.platform.rawValue), custodian \(c.custodianEmail)")
+            print("\(Terminal.count(c.messageCount)) messages, \(c.firstSent ?? "-") … \(c.lastSent ?? "-"); participants: \(c.participants.joined(separator: ", "))")
+            print("")
+            for s in messages {
+                let m = s.message
+                let when = m.sentLocal.description.replacingOccurrences(of: "T", with: " ")
+                let who = m.sender ?? "*"
+                let marker = m.kind == .user ? "" : " [\(m.kind.rawValue)]"
+                let lines = m.body.split(separator: "\n", omittingEmptySubsequences: false)
+                print("[\(when)] #\(s.id) \(who)\(marker): \(lines.first ?? "")")
+                for l in lines.dropFirst() { print("    \(l)") }
+                for a in m.attachments { print("    📎 \(a.fileName)\(a.isMissing ? " (missing from export)" : "")") }
+            }
+            if offset + messages.count < c.messageCount {
+                print("\n… more: --offset \(offset + messages.count)")
+            }
+        }
+    }
+}
+
+struct ShowConversations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "conversations", abstract: "List conversations.")
+    @Option(help: "Only titles containing this text.") var title: String?
+    @Option(help: "Most to list.") var limit = 200
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var archive: ArchiveOptions
+
+    func run() async throws {
+        try await CLIError.report {
+            let handle = try archive.open()
+            let list = try await RecordService(archive: handle).conversations(titleContains: title, limit: limit, actor: archive.resolvedActor)
+            if json { print(Terminal.json(list, pretty: true)); return }
+            if list.isEmpty { print("No conversations."); return }
+            for c in list {
+                print("\(c.id)\t\(c.platform.rawValue)\t\(c.custodianEmail)\t\(Terminal.count(c.messageCount)) messages\t\(c.firstSent?.prefix(10) ?? "-")…\(c.lastSent?.prefix(10) ?? "-")\t\(c.title)")
+            }
+        }
+    }
+}
+
+struct ShowBatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "batch", abstract: "A capture batch: source, decisions, totals and every defect.")
+    @Argument(help: "Batch id.") var id: Int64
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var archive: ArchiveOptions
+
+    struct Output: Encodable { var batch: CaptureBatch; var defects: [CaptureDefect] }
+
+    func run() async throws {
+        try await CLIError.report {
+            let handle = try archive.open()
+            let (b, defects) = try await RecordService(archive: handle).batch(id: id, actor: archive.resolvedActor)
+            if json { print(Terminal.json(Output(batch: b, defects: defects), pretty: true)); return }
+            print("Batch \(b.id): \(b.sourceName) (\(b.status))")
+            print("  sha256 \(b.sourceHash.hex), \(Terminal.bytes(b.sourceSize)), read as \(b.format), chat text \(b.textMember)")
+            if let d = b.dateOrder { print("  date order \(d.order.rawValue) (\(d.certain ? "certain" : "uncertain"), \(d.basis)): \(d.evidence.joined(separator: "; "))") }
+            print("  time zone \(b.timeZone) (from \(b.timeZoneBasis)); started \(b.startedAt), finished \(b.finishedAt ?? "-")")
+            print("  \(b.totals.messagesAdded) added, \(b.totals.duplicates) duplicates, \(b.totals.attachmentsStored) attachments stored, \(b.totals.attachmentsMissing) missing, \(b.totals.defects) defects")
+            for d in defects {
+                print("  defect \(d.file):\(d.line) \(d.code): \(d.detail)")
+                print("    \(d.text)")
+            }
+        }
+    }
+}
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Counts of what the archive holds.")
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var archive: ArchiveOptions
+
+    func run() async throws {
+        try await CLIError.report {
+            let handle = try archive.open()
+            let s = try await RecordService(archive: handle).stats(actor: archive.resolvedActor)
+            if json { print(Terminal.json(s, pretty: true)); return }
+            print("custodians     \(Terminal.count(s.custodians))")
+            print("conversations  \(Terminal.count(s.conversations))")
+            print("messages       \(Terminal.count(s.messages))")
+            print("attachments    \(Terminal.count(s.attachments)) (\(Terminal.count(s.attachmentsMissing)) missing from their exports)")
+            print("batches        \(Terminal.count(s.batches))\(s.unfinishedBatches > 0 ? " (\(s.unfinishedBatches) interrupted: run the same ingest again to resume)" : "")")
+            print("blobs          \(Terminal.count(s.blobs)), \(Terminal.bytes(s.blobBytes))")
+            print("defects        \(Terminal.count(s.defects))")
+            print("audit entries  \(Terminal.count(s.auditEntries))")
+        }
+    }
+}
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute every blob hash, every record's content hash and the audit chain.",
+        discussion: "Exits 0 when everything matches, 3 when anything was altered or is missing (each item is named).")
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var archive: ArchiveOptions
+
+    func run() async throws {
+        var ok = true
+        try await CLIError.report {
+            let handle = try archive.open()
+            let report = try await VerifyService(archive: handle).verify(actor: archive.resolvedActor, progress: { Terminal.progress($0) })
+            Terminal.endProgress()
+            ok = report.ok
+            if json { print(Terminal.json(report, pretty: true)); return }
+            let mbps = report.seconds > 0 ? Double(report.blobBytes) / 1_000_000 / report.seconds : 0
+            print("checked \(Terminal.count(report.blobsChecked)) blobs (\(Terminal.bytes(report.blobBytes))), \(Terminal.count(report.messagesChecked)) messages, \(Terminal.count(report.auditEntriesChecked)) audit entries in \(String(format: "%.2f", report.seconds)) s (\(String(format: "%.0f", mbps)) MB/s)")
+            if let head = report.auditHead { print("audit chain head \(head)") }
+            if report.ok {
+                print("OK: nothing altered, nothing missing")
+            } else {
+                print("FAILED: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
+                for p in report.problems { print("  \(p.code)  \(p.item)  \(p.detail)") }
+            }
+        }
+        if !ok { throw ExitCode(3) }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+
+/// An attachment as archived: the name the chat gave it and, when the export carried the file,
+/// the blob holding its bytes.
+public struct ArchivedAttachment: Sendable, Hashable, Codable {
+    public var fileName: String
+    /// Nil when the chat names the file but the export did not include it (recorded as missing).
+    public var blob: ContentHash?
+    public var size: Int64?
+
+    public init(fileName: String, blob: ContentHash?, size: Int64?) {
+        self.fileName = fileName
+        self.blob = blob
+        self.size = size
+    }
+
+    public var isMissing: Bool { blob == nil }
+}
+
+/// A message record as the archive keeps it: written once, never updated.
+public struct ArchivedMessage: Sendable, Hashable {
+    /// Store-assigned id (nil before it is stored).
+    public var id: Int64?
+    /// Stable identity (see `IdentityKey`); re-ingesting the same message finds the same key.
+    public var identityKey: ContentHash
+    public var platform: Platform
+    public var conversationKey: String
+    /// Position of the message in its source (1-based).
+    public var sourceOrdinal: Int
+    /// Position among identical neighbours (same sender, time and text), 0 for the first.
+    public var duplicateOrdinal: Int
+    /// The sent time as written in the source (wall clock, no zone).
+    public var sentLocal: LocalDateTime
+    /// The IANA zone assumed for `sentLocal`.
+    public var timeZone: String
+    /// `sentLocal` read in `timeZone`, seconds since 1970 UTC.
+    public var sentAt: Int64
+    /// When the archive first captured the message, milliseconds since 1970 UTC.
+    public var capturedAtMillis: Int64
+    public var sender: String?
+    public var senderRaw: String?
+    public var body: String
+    /// The source lines verbatim.
+    public var raw: String
+    public var kind: MessageKind
+    public var flags: MessageFlags
+    /// The original export's blob.
+    public var sourceBlob: ContentHash
+    /// The file (or zip member) inside the original that holds the message.
+    public var sourceMember: String
+    public var sourceLine: Int
+    public var lineCount: Int
+    public var attachments: [ArchivedAttachment]
+    /// SHA-256 of the canonical serialisation (`computeContentHash()`), recomputed by `verify`.
+    public var contentHash: ContentHash
+
+    /// The version of the content-hash recipe this record was written with.
+    public static let hashVersion = 1
+
+    public init(id: Int64? = nil, identityKey: ContentHash, platform: Platform, conversationKey: String,
+                sourceOrdinal: Int, duplicateOrdinal: Int, sentLocal: LocalDateTime, timeZone: String, sentAt: Int64,
+                capturedAtMillis: Int64, sender: String?, senderRaw: String?, body: String, raw: String,
+                kind: MessageKind, flags: MessageFlags, sourceBlob: ContentHash, sourceMember: String,
+                sourceLine: Int, lineCount: Int, attachments: [ArchivedAttachment], contentHash: ContentHash? = nil) {
+        self.id = id
+        self.identityKey = identityKey
+        self.platform = platform
+        self.conversationKey = conversationKey
+        self.sourceOrdinal = sourceOrdinal
+        self.duplicateOrdinal = duplicateOrdinal
+        self.sentLocal = sentLocal
+        self.timeZone = timeZone
+        self.sentAt = sentAt
+        self.capturedAtMillis = capturedAtMillis
+        self.sender = sender
+        self.senderRaw = senderRaw
+        self.body = body
+        self.raw = raw
+        self.kind = kind
+        self.flags = flags
+        self.sourceBlob = sourceBlob
+        self.sourceMember = sourceMember
+        self.sourceLine = sourceLine
+        self.lineCount = lineCount
+        self.attachments = attachments
+        self.contentHash = identityKey // placeholder, replaced below
+        self.contentHash = contentHash ?? computeContentHash()
+    }
+
+    /// The content hash recipe, version 1: every field the archive keeps about the message, in a
+    /// fixed order, length-prefixed (see `CanonicalEncoder`).
+    public func computeContentHash() -> ContentHash {
+        var e = CanonicalEncoder(kind: "message", version: ArchivedMessage.hashVersion)
+        e.add("identity", identityKey.hex)
+        e.add("platform", platform.rawValue)
+        e.add("conversation", conversationKey)
+        e.add("ordinal", Int64(sourceOrdinal))
+        e.add("dup", Int64(duplicateOrdinal))
+        e.add("sent_local", sentLocal.description)
+        e.add("tz", timeZone)
+        e.add("sent_at", sentAt)
+        e.add("captured_at", capturedAtMillis)
+        e.add("sender", sender)
+        e.add("sender_raw", senderRaw)
+        e.add("body", body)
+        e.add("raw", raw)
+        e.add("kind", kind.rawValue)
+        e.add("flags", flags.names.joined(separator: ","))
+        e.add("source", sourceBlob.hex)
+        e.add("member", sourceMember)
+        e.add("line", Int64(sourceLine))
+        e.add("lines", Int64(lineCount))
+        e.add("attachments", Int64(attachments.count))
+        for a in attachments {
+            e.add("a.name", a.fileName)
+            e.add("a.blob", a.blob?.hex)
+            e.add("a.size", a.size)
+        }
+        return e.hash
+    }
+}
+
+/// Derives the stable identity of a message (DESIGN.md "Identity and dedupe").
+public enum IdentityKey {
+    /// Platform, conversation, sender, the sent time as written, the text and the ordinal among
+    /// identical neighbours. The zone is deliberately left out: a corrected zone must not make an
+    /// old message look new.
+    public static func forMessage(platform: Platform, conversationKey: String, senderKey: String,
+                                  sentLocal: LocalDateTime, body: String, duplicateOrdinal: Int) -> ContentHash {
+        var e = CanonicalEncoder(kind: "identity", version: 1)
+        e.add("platform", platform.rawValue)
+        e.add("conversation", conversationKey)
+        e.add("sender", senderKey)
+        e.add("sent", sentLocal.description)
+        e.add("body", body)
+        e.add("dup", Int64(duplicateOrdinal))
+        return e.hash
+    }
+
+    /// The identity without the ordinal, used to count identical neighbours.
+    public static func neighbourKey(senderKey: String, sentLocal: LocalDateTime, body: String) -> ContentHash {
+        var e = CanonicalEncoder(kind: "neighbour", version: 1)
+        e.add("sender", senderKey)
+        e.add("sent", sentLocal.description)
+        e.add("body", body)
+        return e.hash
+    }
+
+    /// A sender written several ways maps to one key: phone numbers keep only `+` and digits,
+    /// names are lowercased with runs of whitespace folded.
+    public static func senderKey(_ sender: String?) -> String {
+        guard let sender, !sender.isEmpty else { return "" }
+        let phoneChars = Set("+0123456789 -().")
+        if sender.allSatisfy({ phoneChars.contains($0) }), sender.contains(where: \.isNumber) {
+            return String(sender.filter { $0 == "+" || $0.isNumber })
+        }
+        return sender.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    /// The conversation key: platform, custodian and the chat's title, normalised.
+    public static func conversationKey(platform: Platform, custodian: String, title: String) -> String {
+        let t = title.precomposedStringWithCanonicalMapping.lowercased()
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return "\(platform.rawValue):\(custodian.lowercased()):\(t)"
+    }
+}

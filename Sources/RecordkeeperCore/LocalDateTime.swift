@@ -1,0 +1,99 @@
+import Foundation
+
+/// A wall-clock time as written in a source, with no zone (WhatsApp exports carry none).
+///
+/// Stored as text `YYYY-MM-DDTHH:MM:SS`; the zone that was assumed to turn it into an instant is
+/// recorded beside it on the message, never folded into it.
+public struct LocalDateTime: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+    public var hour: Int
+    public var minute: Int
+    public var second: Int
+
+    public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) {
+        self.year = year
+        self.month = month
+        self.day = day
+        self.hour = hour
+        self.minute = minute
+        self.second = second
+    }
+
+    /// True when the fields name a real calendar date and time (Gregorian, proleptic).
+    public var isValid: Bool {
+        (1...9999).contains(year) && (1...12).contains(month)
+            && (1...LocalDateTime.daysIn(month: month, year: year)).contains(day)
+            && (0...23).contains(hour) && (0...59).contains(minute) && (0...60).contains(second)
+    }
+
+    public static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS`, sortable as text.
+    public var description: String {
+        var s = ""
+        s.reserveCapacity(19)
+        LocalDateTime.pad(&s, year, 4); s.append("-")
+        LocalDateTime.pad(&s, month, 2); s.append("-")
+        LocalDateTime.pad(&s, day, 2); s.append("T")
+        LocalDateTime.pad(&s, hour, 2); s.append(":")
+        LocalDateTime.pad(&s, minute, 2); s.append(":")
+        LocalDateTime.pad(&s, second, 2)
+        return s
+    }
+
+    /// `YYYY-MM-DD`.
+    public var dateString: String { String(description.prefix(10)) }
+
+    private static func pad(_ s: inout String, _ value: Int, _ width: Int) {
+        let digits = String(value)
+        if digits.count < width { s.append(String(repeating: "0", count: width - digits.count)) }
+        s.append(digits)
+    }
+
+    /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` or `YYYY-MM-DDTHH:MM:SS` (a space may replace `T`).
+    public init?(iso text: String) {
+        let parts = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == " " || $0 == ":" }).map { Int($0) }
+        guard parts.count >= 3, parts.count <= 6, !parts.contains(where: { $0 == nil }) else { return nil }
+        let p = parts.map { $0! }
+        self.init(year: p[0], month: p[1], day: p[2], hour: p.count > 3 ? p[3] : 0,
+                  minute: p.count > 4 ? p[4] : 0, second: p.count > 5 ? p[5] : 0)
+        guard isValid else { return nil }
+    }
+
+    /// Seconds since 1970-01-01T00:00:00 if this wall-clock time were UTC.
+    public var secondsSinceEpochAsUTC: Int64 {
+        // Days from civil (H. Hinnant's algorithm), exact for the proleptic Gregorian calendar.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = Int64(era * 146_097 + doe - 719_468)
+        return days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    /// The instant this wall-clock time denotes in `zone` (for a time skipped or repeated by a
+    /// daylight-saving change, the offset in force one hour earlier is used, which is deterministic).
+    public func instant(in zone: TimeZone) -> Date {
+        let asUTC = secondsSinceEpochAsUTC
+        let guess = Date(timeIntervalSince1970: TimeInterval(asUTC))
+        let offset = zone.secondsFromGMT(for: guess.addingTimeInterval(-3600))
+        let first = asUTC - Int64(offset)
+        let refined = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(first)))
+        return Date(timeIntervalSince1970: TimeInterval(asUTC - Int64(refined)))
+    }
+
+    public static func < (lhs: LocalDateTime, rhs: LocalDateTime) -> Bool {
+        (lhs.year, lhs.month, lhs.day, lhs.hour, lhs.minute, lhs.second)
+            < (rhs.year, rhs.month, rhs.day, rhs.hour, rhs.minute, rhs.second)
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import RecordkeeperTesting
+import Testing
+
+/// Runs the built `recordkeeper` binary, as a user would.
+struct CLI {
+    static let binary: URL = {
+        if let env = ProcessInfo.processInfo.environment["RECORDKEEPER_BIN"] { return URL(fileURLWithPath: env) }
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("recordkeeper"),
+            packageRoot.appendingPathComponent(".build/debug/recordkeeper"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[1]
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    let dataDir: URL
+
+    @discardableResult
+    func run(_ args: [String], env: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        environment["RECORDKEEPER_DATA_DIR"] = dataDir.path
+        environment["COLUMNS"] = "100"
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+@Suite("CLI, end to end through the built binary", .serialized)
+struct CLITests {
+    static let commands: [[String]] = [
+        ["--help"], ["init", "--help"], ["ingest", "--help"], ["search", "--help"], ["show", "--help"],
+        ["show", "message", "--help"], ["show", "conversation", "--help"], ["stats", "--help"], ["verify", "--help"],
+        ["demo", "--help"],
+    ]
+
+    /// Help text is interface: it is compared with the golden files in `Golden/`.
+    /// Regenerate with `RECORDKEEPER_UPDATE_GOLDEN=1 swift test --filter goldenHelp`.
+    @Test(arguments: commands)
+    func goldenHelp(_ args: [String]) throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let r = try CLI(dataDir: tmp.url).run(args)
+        #expect(r.status == 0)
+        let name = "help-" + args.filter { $0 != "--help" }.joined(separator: "-") + ".txt"
+        let goldenURL = packageRoot.appendingPathComponent("Tests/RecordkeeperTests/Golden/\(name == "help-.txt" ? "help.txt" : name)")
+        if ProcessInfo.processInfo.environment["RECORDKEEPER_UPDATE_GOLDEN"] == "1" {
+            try Data(r.stdout.utf8).write(to: goldenURL)
+        }
+        let golden = try String(contentsOf: goldenURL, encoding: .utf8)
+        #expect(r.stdout == golden)
+    }
+
+    @Test func wholeJourney() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        // Nothing works before init, with a message that says what to do.
+        let early = try cli.run(["stats"])
+        #expect(early.status == 1)
+        #expect(early.stderr.contains("recordkeeper init"))
+
+        #expect(try cli.run(["init"]).status == 0)
+        #expect(try cli.run(["init"]).status == 1) // never re-initialises over an archive
+
+        let spec = ExportSpec(style: .iosZip, chatTitle: "Nogales Ops", messageCount: 250, seed: 9)
+        let zip = try ExportGenerator.write(spec, to: try tmp.sub("exports"))
+        let ingest = try cli.run(["ingest", zip.path, "--custodian", "k.walsh@cbp.example.gov", "--timezone", "America/Phoenix", "--json"])
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        let line = try #require(ingest.stdout.split(separator: "\n").first)
+        let batch = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        #expect(batch["messages_added"] as? Int == 250)
+        #expect(batch["duplicates_skipped"] as? Int == 0)
+        #expect(batch["format"] as? String == "whatsapp-ios-zip")
+        #expect((batch["date_order"] as? [String: Any])?["order"] as? String == "MDY")
+        #expect(batch["batch_id"] as? Int == 1)
+        #expect((batch["attachments_stored"] as? Int ?? 0) > 0)
+        #expect(batch["defects"] as? Int == 0)
+
+        let again = try cli.run(["ingest", zip.path, "--custodian", "k.walsh@cbp.example.gov", "--json"])
+        let second = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as! [String: Any]
+        #expect(second["messages_added"] as? Int == 0)
+        #expect(second["duplicates_skipped"] as? Int == 250)
+
+        let search = try cli.run(["search", "lane", "--json", "--limit", "5"])
+        #expect(search.status == 0)
+        let hits = try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as! [String: Any]
+        #expect((hits["total"] as? Int ?? 0) > 0)
+        let first = try #require((hits["hits"] as? [[String: Any]])?.first)
+        #expect((first["snippet"] as? String)?.lowercased().contains("«lane") == true)
+
+        let id = first["message_id"] as! Int
+        let show = try cli.run(["show", "message", String(id)])
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("recomputed now: matches"))
+        #expect(show.stdout.contains("WhatsApp Chat - Nogales Ops.zip"))
+        #expect(show.stdout.contains("_chat.txt, line "))
+
+        let transcript = try cli.run(["show", "conversation", "1", "--limit", "3"])
+        #expect(transcript.status == 0)
+        #expect(transcript.stdout.contains("Nogales Ops — conversation 1"))
+
+        let stats = try cli.run(["stats", "--json"])
+        let s = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as! [String: Any]
+        #expect(s["messages"] as? Int == 250)
+        #expect(s["conversations"] as? Int == 1)
+        #expect(s["batches"] as? Int == 2)
+        #expect(s["custodians"] as? Int == 1)
+
+        let verify = try cli.run(["verify"])
+        #expect(verify.status == 0)
+        #expect(verify.stdout.contains("OK: nothing altered"))
+
+        let badQuery = try cli.run(["search", "(lane"])
+        #expect(badQuery.status == 1)
+        #expect(badQuery.stderr.hasPrefix("error: "))
+
+        let missing = try cli.run(["ingest", "/nonexistent/export.zip", "--custodian", "k.walsh@cbp.example.gov"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("does not exist"))
+    }
+
+    /// Kills a real ingest mid-way with SIGKILL: the archive must verify, and running the same
+    /// ingest again must complete it with no duplicates.
+    @Test func crashMidIngestLeavesAConsistentResumableArchive() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let data = tmp.url.appendingPathComponent("data")
+        let cli = CLI(dataDir: data)
+        #expect(try cli.run(["init"]).status == 0)
+        let total = 120_000
+        let txt = try ExportGenerator.write(ExportSpec(style: .androidTxt, messageCount: total, mediaEvery: 0, seed: 77), to: try tmp.sub("big"))
+
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["ingest", txt.path, "--custodian", "k.walsh@cbp.example.gov", "--timezone", "UTC"]
+        var env = ProcessInfo.processInfo.environment
+        env["RECORDKEEPER_DATA_DIR"] = data.path
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until some chunks are committed (the WAL grows), then kill without warning.
+        let wal = data.appendingPathComponent("archive.sqlite-wal")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let size = (try? FileManager.default.attributesOfItem(atPath: wal.path)[.size] as? NSNumber)?.intValue ?? 0
+            if size > 4_000_000 || !p.isRunning { break }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let killedMidway = p.isRunning
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(killedMidway, "the ingest finished before it could be killed; make the export bigger")
+
+        let statsAfterCrash = try JSONSerialization.jsonObject(with: Data(try cli.run(["stats", "--json"]).stdout.utf8)) as! [String: Any]
+        let partial = statsAfterCrash["messages"] as? Int ?? -1
+        #expect(partial > 0 && partial < total)
+        #expect(statsAfterCrash["unfinished_batches"] as? Int == 1)
+        let verify = try cli.run(["verify"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+
+        let resume = try cli.run(["ingest", txt.path, "--custodian", "k.walsh@cbp.example.gov", "--timezone", "UTC", "--json"])
+        #expect(resume.status == 0)
+        let r = try JSONSerialization.jsonObject(with: Data(resume.stdout.utf8)) as! [String: Any]
+        #expect(r["resumed_batch"] as? Bool == true)
+        #expect(r["messages_added"] as? Int == total - partial)
+        #expect(r["duplicates_skipped"] as? Int == partial)
+        let final = try JSONSerialization.jsonObject(with: Data(try cli.run(["stats", "--json"]).stdout.utf8)) as! [String: Any]
+        #expect(final["messages"] as? Int == total)
+        #expect(final["batches"] as? Int == 1)
+        #expect(final["unfinished_batches"] as? Int == 0)
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+}

@@ -1,0 +1,87 @@
+import Archive
+import Foundation
+import Recordkeeper
+import RecordkeeperCore
+import Testing
+
+@Suite("Search: FTS5 with filters")
+struct SearchTests {
+    static let ops = """
+        [3/1/21, 9:07:12 AM] Karen Walsh: Operación Ríos starts at the Nogales checkpoint
+        [3/1/21, 9:08:40 AM] Javier Alvarez: copy, lane 4 closed
+        [3/2/21, 2:15:03 PM] Karen Walsh: secondary inspection found the e-mail printout
+        [3/15/21, 6:30:00 PM] Marcus Reed: checkpoint handover to night shift
+        [4/2/21, 7:00:00 AM] Javier Alvarez: port of entry queue is 2 hours
+        """
+    static let other = """
+        12/03/2021, 10:00 - Lucía Fernández: reunión en la garita del puerto
+        12/03/2021, 10:05 - Ana Souza: checkpoint closed for the revisão
+        """
+
+    static func archive(_ tmp: TempDir) async throws -> ArchiveHandle {
+        let archive = try await makeArchive(tmp)
+        _ = try await ingest(archive, try writeText(ops, named: "WhatsApp Chat - Nogales Ops.txt", in: try tmp.sub("a")))
+        _ = try await ingest(archive, try writeText(other, named: "WhatsApp Chat with Lucía.txt", in: try tmp.sub("b")),
+                             custodian: "l.fernandez@cbp.example.gov")
+        return archive
+    }
+
+    static func senders(_ archive: ArchiveHandle, _ q: String, _ f: SearchFilters = SearchFilters()) async throws -> [String] {
+        try await SearchService(archive: archive).search(q, filters: f, actor: "test").hits.map { $0.sender ?? "" }.sorted()
+    }
+
+    @Test func queryLanguage() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let a = try await Self.archive(tmp)
+        #expect(try await Self.senders(a, "checkpoint") == ["Ana Souza", "Karen Walsh", "Marcus Reed"])
+        #expect(try await Self.senders(a, "operacion rios") == ["Karen Walsh"])          // diacritics folded
+        #expect(try await Self.senders(a, "REUNION") == ["Lucía Fernández"])             // case folded
+        #expect(try await Self.senders(a, "\"port of entry\"") == ["Javier Alvarez"])    // phrase
+        #expect(try await Self.senders(a, "\"entry port\"") == [])
+        #expect(try await Self.senders(a, "insp*") == ["Karen Walsh"])                   // prefix
+        #expect(try await Self.senders(a, "checkpoint AND night") == ["Marcus Reed"])
+        #expect(try await Self.senders(a, "garita OR queue") == ["Javier Alvarez", "Lucía Fernández"])
+        #expect(try await Self.senders(a, "checkpoint NOT (handover OR revisao)") == ["Karen Walsh"])
+        #expect(try await Self.senders(a, "e-mail") == ["Karen Walsh"])                  // punctuation is literal
+        #expect(try await Self.senders(a, "lucia") == ["Lucía Fernández"])               // senders are searchable…
+        #expect(try await Self.senders(a, "souza") == ["Ana Souza"])                      // …by name
+    }
+
+    @Test func filters() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let a = try await Self.archive(tmp)
+        #expect(try await Self.senders(a, "checkpoint", SearchFilters(custodian: "l.fernandez@cbp.example.gov")) == ["Ana Souza"])
+        #expect(try await Self.senders(a, "checkpoint", SearchFilters(conversation: "Nogales")) == ["Karen Walsh", "Marcus Reed"])
+        #expect(try await Self.senders(a, "checkpoint", SearchFilters(conversation: "2")) == ["Ana Souza"])
+        #expect(try await Self.senders(a, "checkpoint", SearchFilters(participant: "Marcus")) == ["Karen Walsh", "Marcus Reed"])
+        #expect(try await Self.senders(a, "checkpoint", SearchFilters(from: "2021-03-02", to: "2021-03-12")) == ["Ana Souza"])
+        #expect(try await Self.senders(a, "checkpoint", SearchFilters(from: "2021-03-15", to: "2021-03-15")) == ["Marcus Reed"])
+        let limited = try await SearchService(archive: a).search("checkpoint", filters: SearchFilters(limit: 1), actor: "t")
+        #expect(limited.hits.count == 1 && limited.total == 3)
+    }
+
+    @Test func hitsCarryContextAndHighlight() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let a = try await Self.archive(tmp)
+        let hit = try #require(try await SearchService(archive: a).search("nogales", actor: "t").hits.first)
+        #expect(hit.conversationTitle == "Nogales Ops")
+        #expect(hit.sentLocal == "2021-03-01T09:07:12")
+        #expect(hit.custodian == officer)
+        #expect(hit.snippet(open: "[", close: "]") == "Operación Ríos starts at the [Nogales] checkpoint")
+    }
+
+    @Test(arguments: ["", "AND", "checkpoint OR", "(lane", "lane)", "\"open phrase", "NOT lane"])
+    func badQueriesAreRefusedClearly(query: String) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let a = try await Self.archive(tmp)
+        await #expect(throws: ArchiveError.self) { _ = try await SearchService(archive: a).search(query, actor: "t") }
+    }
+
+    @Test func badDatesAreRefused() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let a = try await Self.archive(tmp)
+        await #expect(throws: ArchiveError.self) {
+            _ = try await SearchService(archive: a).search("lane", filters: SearchFilters(from: "March"), actor: "t")
+        }
+    }
+}

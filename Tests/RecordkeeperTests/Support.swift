@@ -1,0 +1,51 @@
+import Archive
+import Foundation
+import Recordkeeper
+import RecordkeeperCore
+import RecordkeeperTesting
+
+/// A fresh temporary directory, removed by `cleanup()`.
+struct TempDir {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("rk-test-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func sub(_ name: String) throws -> URL {
+        let u = url.appendingPathComponent(name, isDirectory: true)
+        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        return u
+    }
+    func cleanup() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A new archive in a temporary directory.
+func makeArchive(_ tmp: TempDir) async throws -> ArchiveHandle {
+    try await DataDirectory(url: tmp.url.appendingPathComponent("data")).create(actor: "test")
+}
+
+let officer = "k.walsh@cbp.example.gov"
+
+func ingest(_ archive: ArchiveHandle, _ url: URL, custodian: String = officer, timeZone: String? = "America/Phoenix",
+            dateOrder: DateOrder? = nil) async throws -> BatchReport {
+    let reports = try await IngestService(archive: archive).ingest(
+        IngestRequest(paths: [url], custodian: custodian, timeZone: timeZone, dateOrder: dateOrder, actor: "test"))
+    guard reports.count == 1 else { throw TestFailure("expected one batch, got \(reports.count)") }
+    if let e = reports[0].error { throw TestFailure("ingest failed: \(e)") }
+    return reports[0]
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Writes a chat text file by hand (real-format fixture written in the test).
+func writeText(_ text: String, named name: String, in dir: URL) throws -> URL {
+    let url = dir.appendingPathComponent(name)
+    try Data(text.utf8).write(to: url)
+    return url
+}
+
+/// The package root (for the built binary and golden files).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
