@@ -156,11 +156,11 @@ enum MediaFactory {
             let textRow = !titleBar && (y / 3) % 3 == 1
             for x in 0..<width {
                 if titleBar {
-                    raw += [accent.0, accent.1, accent.2]
+                    raw.append(accent.0); raw.append(accent.1); raw.append(accent.2)
                 } else if textRow && x >= 3 && x < barEnds[y - y % 3] {
-                    raw += [40, 40, 48]
+                    raw.append(40); raw.append(40); raw.append(48)
                 } else {
-                    raw += [246, 246, 248]
+                    raw.append(246); raw.append(246); raw.append(248)
                 }
             }
         }

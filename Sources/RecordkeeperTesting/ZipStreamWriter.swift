@@ -81,7 +81,8 @@ final class ZipStreamWriter: MediaSink {
     func add(name: String, bytes: [UInt8], modified: LocalDateTimeParts) throws {
         let data = Data(bytes)
         var compressed = Data()
-        let crc = try Data.compress(size: Int64(data.count), bufferSize: ZipStreamWriter.chunk, provider: { position, size in
+        let bufferSize = min(ZipStreamWriter.chunk, max(1_024, data.count))
+        let crc = try Data.compress(size: Int64(data.count), bufferSize: bufferSize, provider: { position, size in
             data.subdata(in: Int(position)..<Int(position) + size)
         }, consumer: { compressed.append($0) })
         let stored = compressed.count >= data.count
@@ -235,6 +236,6 @@ final class DirectoryMediaSink: MediaSink {
     init(directory: URL) { self.directory = directory }
 
     func add(name: String, bytes: [UInt8], modified: LocalDateTimeParts) throws {
-        try Data(bytes).write(to: directory.appendingPathComponent(name), options: .atomic)
+        try Data(bytes).write(to: directory.appendingPathComponent(name))
     }
 }

@@ -81,20 +81,17 @@ struct WhatsAppHeader: Equatable {
         if bracket {
             s.skipWhitespace()
             guard s.eat(0x5D) else { return nil } // ]
-            s.skipMarks()
-            if s.atEnd {
-                style = .bracket
-            } else {
-                guard s.skipWhitespace() >= 1 else { return nil }
-                style = .bracket
+            if !s.atEnd {
+                guard s.skipSpacesOnly() >= 1 else { return nil }
             }
+            style = .bracket
         } else {
             let spaces = s.skipWhitespace()
             if spaces >= 1, s.eat(0x2D) {            // " - "
-                guard s.atEnd || s.skipWhitespace() >= 1 else { return nil }
+                guard s.atEnd || s.skipSpacesOnly() >= 1 else { return nil }
                 style = .dash
             } else if spaces >= 1, s.eatEnDash() {
-                guard s.atEnd || s.skipWhitespace() >= 1 else { return nil }
+                guard s.atEnd || s.skipSpacesOnly() >= 1 else { return nil }
                 style = .dash
             } else if spaces >= 1, !s.atEnd {
                 style = .bare
@@ -195,6 +192,18 @@ struct ByteScanner {
             let m = markLength()
             if m > 0 { position += m; continue }
             return count
+        }
+    }
+
+    /// Skips whitespace but not marks (marks after the header belong to the author, verbatim).
+    @discardableResult
+    mutating func skipSpacesOnly() -> Int {
+        var count = 0
+        while true {
+            let w = whitespaceLength()
+            if w == 0 { return count }
+            position += w
+            count += 1
         }
     }
 

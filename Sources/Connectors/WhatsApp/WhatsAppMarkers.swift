@@ -107,9 +107,9 @@ enum WhatsAppMarkers {
     static func normalizedSet(_ values: [String]) -> Set<String> { Set(values.map(normalize)) }
 
     /// Lowercased, trimmed, invisible marks removed, one trailing period dropped.
-    static func normalize(_ s: String) -> String {
-        var t = WhatsAppText.stripMarks(s).lowercased().trimmingCharacters(in: .whitespaces)
-        if t.hasSuffix(".") { t.removeLast() }
+    static func normalize<S: StringProtocol>(_ s: S) -> String {
+        var t = WhatsAppText.trim(WhatsAppText.stripMarks(String(s))).lowercased()
+        if t.utf8.last == UInt8(ascii: ".") { t.removeLast() }
         return t
     }
 }
@@ -118,10 +118,30 @@ enum WhatsAppMarkers {
 enum WhatsAppText {
     /// Removes bidi and zero-width marks (kept in the raw text and the archived original).
     static func stripMarks(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: isMark) else { return s }
+        // Every mark is encoded with a lead byte of 0xE2, 0xEF or 0xC2: plain text skips the work.
+        guard s.utf8.contains(where: { $0 == 0xE2 || $0 == 0xEF || $0 == 0xC2 }),
+              s.unicodeScalars.contains(where: isMark) else { return s }
         var out = String.UnicodeScalarView()
         for u in s.unicodeScalars where !isMark(u) { out.append(u) }
         return String(out)
+    }
+
+    /// Trims spaces, tabs and no-break spaces at both ends (without Foundation's slow bridging).
+    static func trim(_ s: String) -> String {
+        let scalars = s.unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, isSpace(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, isSpace(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        if start == scalars.startIndex, end == scalars.endIndex { return s }
+        return String(scalars[start..<end])
+    }
+
+    static func isSpace(_ u: Unicode.Scalar) -> Bool {
+        switch u.value {
+        case 0x20, 0x09, 0x00A0, 0x202F, 0x2007, 0x2009: return true
+        default: return false
+        }
     }
 
     static func isMark(_ u: Unicode.Scalar) -> Bool {
@@ -133,16 +153,15 @@ enum WhatsAppText {
 
     /// Marks removed, NBSP-like spaces folded to a space, trimmed, `~` non-contact prefix dropped.
     static func cleanSender(_ s: String) -> (name: String, nonContact: Bool) {
-        var t = String(String.UnicodeScalarView(stripMarks(s).unicodeScalars.map { u -> Unicode.Scalar in
-            switch u.value {
-            case 0x00A0, 0x202F, 0x2007, 0x2009: return " "
-            default: return u
-            }
-        })).trimmingCharacters(in: .whitespaces)
+        var t = stripMarks(s)
+        if t.utf8.contains(where: { $0 >= 0x80 }) {
+            t = String(String.UnicodeScalarView(t.unicodeScalars.map { isSpace($0) ? " " : $0 }))
+        }
+        t = trim(t)
         var nonContact = false
-        if t.hasPrefix("~") {
+        if t.utf8.first == UInt8(ascii: "~") {
             nonContact = true
-            t = String(t.dropFirst()).trimmingCharacters(in: .whitespaces)
+            t = trim(String(t.dropFirst()))
         }
         return (t, nonContact)
     }

@@ -109,37 +109,46 @@ final class WhatsAppReader: CaptureReader {
     private func finish(_ b: Builder) -> CaptureItem {
         let sent = date(of: b.header)!
         let raw = String(decoding: b.raw, as: UTF8.self)
-        let rest = String(decoding: b.text, as: UTF8.self)
         var flags: MessageFlags = uncertain ? [.uncertainDate] : []
         var senderRaw: String?
         var sender: String?
         var body: String
         var kind = MessageKind.user
 
-        if let split = rest.range(of: ": ") ?? (rest.hasSuffix(":") && !rest.contains("\n") ? rest.range(of: ":", options: .backwards) : nil) {
-            let author = String(rest[..<split.lowerBound])
-            let authorLower = author.lowercased()
-            if author.isEmpty || author.contains("\n")
-                || WhatsAppMarkers.systemInfixes.contains(where: { authorLower.contains($0) })
-                || WhatsAppMarkers.systemPrefixes.contains(where: { WhatsAppMarkers.normalize(author).hasPrefix($0) }) {
+        // The author is the shortest prefix ending in ": " on the header line (FORMATS.md §1.2).
+        let text = b.text
+        var split: Int?
+        var i = text.startIndex
+        while i + 1 < text.endIndex, text[i] != 0x0A {
+            if text[i] == 0x3A, text[i + 1] == 0x20 { split = i; break }
+            i += 1
+        }
+        if split == nil, let nl = text.firstIndex(of: 0x0A) ?? Optional(text.endIndex), nl > text.startIndex, text[nl - 1] == 0x3A {
+            split = nl - 1 // "Author:" with the text on the following lines
+        }
+        if let at = split, at > text.startIndex {
+            let author = String(decoding: text[..<at], as: UTF8.self)
+            if WhatsAppReader.looksLikeSystemEvent(author) {
                 kind = .system
-                body = WhatsAppText.stripMarks(rest)
+                body = WhatsAppText.stripMarks(String(decoding: text, as: UTF8.self))
             } else {
                 senderRaw = author
                 let cleaned = WhatsAppText.cleanSender(author)
                 sender = cleaned.name
                 if cleaned.nonContact { flags.insert(.nonContactSender) }
-                body = WhatsAppText.stripMarks(String(rest[split.upperBound...]))
+                let from = min(at + 2, text.endIndex)
+                body = WhatsAppText.stripMarks(String(decoding: text[from...], as: UTF8.self))
             }
         } else {
             kind = .system
-            body = WhatsAppText.stripMarks(rest)
+            body = WhatsAppText.stripMarks(String(decoding: text, as: UTF8.self))
         }
 
         var attachments: [AttachmentReference] = []
         if kind == .user {
             classify(&body, &kind, &flags, &attachments)
-        } else if body.lowercased().contains("disappearing") || body.lowercased().contains("message timer") {
+        } else if kind == .system, body.utf8.count < 400,
+                  body.lowercased().contains("disappearing") || body.lowercased().contains("message timer") {
             flags.insert(.disappearing)
         }
         return .message(CapturedMessage(
@@ -147,46 +156,59 @@ final class WhatsAppReader: CaptureReader {
             body: body, kind: kind, flags: flags, attachments: attachments))
     }
 
+    /// True when what precedes the first `": "` is really a system event, not an author: a
+    /// subject change whose quoted subject contains a colon, or a known notice. Author names are
+    /// short, so long candidates are checked and short ones skip the work.
+    static func looksLikeSystemEvent(_ author: String) -> Bool {
+        guard author.utf8.count > 12 else { return false }
+        let lower = WhatsAppMarkers.normalize(author)
+        return WhatsAppMarkers.systemInfixes.contains(where: { lower.contains($0) })
+            || WhatsAppMarkers.systemPrefixes.contains(where: { lower.hasPrefix($0) })
+    }
+
     /// Sorts a user message into deleted / media placeholder / system notice / attachment.
     private func classify(_ body: inout String, _ kind: inout MessageKind, _ flags: inout MessageFlags,
                           _ attachments: inout [AttachmentReference]) {
-        let firstLine = body.prefix(while: { $0 != "\n" })
-        // Edited suffix on the last line.
-        for suffix in WhatsAppMarkers.editedSuffixes where body.hasSuffix(suffix) {
+        let utf8 = body.utf8
+        // Edited notices end the text with ">".
+        if utf8.last == UInt8(ascii: ">"), WhatsAppMarkers.editedSuffixes.contains(where: { body.hasSuffix($0) }) {
             flags.insert(.edited)
-            break
         }
-        guard firstLine.utf8.count <= 400 else { return }
-        let norm = WhatsAppMarkers.normalize(String(firstLine))
         if body == "null" {
             kind = .mediaPlaceholder
             flags.insert(.viewOnce)
             return
         }
-        if norm == ":" || norm.isEmpty, body.trimmingCharacters(in: .whitespaces) == "." {
-            flags.insert(.disappearing)
-        }
+        let firstLine = body.prefix(while: { $0 != "\n" })
+        let firstLineBytes = firstLine.utf8.count
+        // Every marker WhatsApp writes is short; long first lines are ordinary text. The
+        // encryption notice is the longest (about 170 bytes in German).
+        guard firstLineBytes <= 240 else { return }
+        let norm = WhatsAppMarkers.normalize(firstLine)
         if WhatsAppMarkers.deleted.contains(norm) {
             kind = .deleted
             return
         }
-        if WhatsAppMarkers.systemPrefixes.contains(where: { norm.hasPrefix($0) }) {
+        if norm.utf8.count > 30, WhatsAppMarkers.systemPrefixes.contains(where: { norm.hasPrefix($0) }) {
             // iOS writes the encryption notice as if the other party (or the group) said it.
             kind = .system
             return
         }
         if WhatsAppMarkers.mediaOmitted.contains(norm)
-            || WhatsAppMarkers.mediaOmittedSuffixes.contains(where: { norm.hasSuffix($0) }) {
+            || (norm.hasSuffix("omitted") || norm.hasSuffix("omitido") || norm.hasSuffix("ocultado") || norm.hasSuffix("omis")
+                || norm.hasSuffix("weggelassen") || norm.hasSuffix("omesso"))
+            && WhatsAppMarkers.mediaOmittedSuffixes.contains(where: { norm.hasSuffix($0) }) {
             kind = .mediaPlaceholder
             return
         }
         if WhatsAppMarkers.callTexts.contains(norm) || norm.hasPrefix("voice call,") || norm.hasPrefix("video call,") {
             flags.insert(.call)
         }
-        if norm.contains("maps.google.com/?q=") || norm.hasPrefix("location:") || norm == "live location shared" {
+        if norm.hasPrefix("location:") || norm == "live location shared" || norm.contains("maps.google.com/?q=") {
             flags.insert(.location)
         }
-        if let name = WhatsAppReader.attachmentName(in: String(firstLine)) {
+        let last = norm.utf8.last
+        if last == UInt8(ascii: ">") || last == UInt8(ascii: ")"), let name = WhatsAppReader.attachmentName(in: String(firstLine)) {
             attachments.append(AttachmentReference(fileName: name))
             flags.insert(.hasAttachment)
         }
@@ -195,7 +217,7 @@ final class WhatsAppReader: CaptureReader {
     /// Finds the file named by an attachment line: iOS `<attached: NAME>` (word localized; may
     /// follow `name.pdf • 2 pages`), old iOS `NAME <attached>`, Android `NAME (file attached)`.
     static func attachmentName(in line: String) -> String? {
-        let text = WhatsAppText.stripMarks(line)
+        let text = WhatsAppText.trim(WhatsAppText.stripMarks(line))
         if let open = text.range(of: "<", options: .backwards), text.hasSuffix(">") {
             let inner = text[open.upperBound..<text.index(before: text.endIndex)]
             if let colon = inner.firstIndex(of: ":") {
