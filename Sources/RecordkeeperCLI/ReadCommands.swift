@@ -40,6 +40,8 @@ struct SearchCommand: AsyncParsableCommand {
 
     struct Output: Encodable {
         var query: String
+        /// Time the archive took to answer (query, filters, ranking, snippets, audit), in ms.
+        var elapsedMs: Double
         var total: Int
         var hits: [Hit]
         struct Hit: Encodable {
@@ -53,9 +55,13 @@ struct SearchCommand: AsyncParsableCommand {
             let handle = try archive.open()
             let filters = SearchFilters(custodian: custodian, conversation: conversation, participant: participant, from: from,
                                         to: to, limit: limit, offset: offset, sort: sort)
+            let clock = ContinuousClock()
+            let started = clock.now
             let results = try await SearchService(archive: handle).search(query, filters: filters, actor: archive.resolvedActor)
+            let elapsed = clock.now - started
+            let elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             if json {
-                let out = Output(query: query, total: results.total, hits: results.hits.map {
+                let out = Output(query: query, elapsedMs: (elapsedMs * 100).rounded() / 100, total: results.total, hits: results.hits.map {
                     .init(messageId: $0.messageID, conversationId: $0.conversationID, conversation: $0.conversationTitle,
                           custodian: $0.custodian, sender: $0.sender, sentLocal: $0.sentLocal, timeZone: $0.timeZone,
                           kind: $0.kind, snippet: $0.snippet(open: "«", close: "»"))
@@ -289,8 +295,8 @@ struct VerifyCommand: AsyncParsableCommand {
             Terminal.endProgress()
             ok = report.ok
             if json { print(Terminal.json(report, pretty: true)); return }
-            let mbps = report.seconds > 0 ? Double(report.blobBytes) / 1_000_000 / report.seconds : 0
-            print("checked \(Terminal.count(report.blobsChecked)) blobs (\(Terminal.bytes(report.blobBytes))), \(Terminal.count(report.messagesChecked)) messages, \(Terminal.count(report.auditEntriesChecked)) audit entries in \(String(format: "%.2f", report.seconds)) s (\(String(format: "%.0f", mbps)) MB/s)")
+            let mbps = report.seconds > 0 ? Double(report.bytesHashed) / 1_000_000 / report.seconds : 0
+            print("checked \(Terminal.count(report.blobsChecked)) blobs (\(Terminal.bytes(report.blobBytes))), \(Terminal.count(report.messagesChecked)) messages, \(Terminal.count(report.auditEntriesChecked)) audit entries in \(String(format: "%.2f", report.seconds)) s (\(Terminal.bytes(report.bytesHashed)) hashed, \(String(format: "%.0f", mbps)) MB/s)")
             if let head = report.auditHead { print("audit chain head \(head)") }
             if report.ok {
                 print("OK: nothing altered, nothing missing")

@@ -16,19 +16,47 @@ public struct CanonicalEncoder: Sendable {
 
     public mutating func add(_ name: String, _ value: String?) {
         bytes.append(contentsOf: name.utf8)
-        guard let value else {
+        guard var value else {
             bytes.append(contentsOf: "=-\n".utf8)
             return
         }
         bytes.append(UInt8(ascii: "="))
-        bytes.append(contentsOf: String(value.utf8.count).utf8)
-        bytes.append(UInt8(ascii: ":"))
-        bytes.append(contentsOf: value.utf8)
+        value.withUTF8 { utf8 in
+            appendDecimal(Int64(utf8.count))
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: utf8)
+        }
         bytes.append(UInt8(ascii: "\n"))
     }
 
     public mutating func add(_ name: String, _ value: Int64?) {
-        add(name, value.map { String($0) })
+        bytes.append(contentsOf: name.utf8)
+        guard let value else {
+            bytes.append(contentsOf: "=-\n".utf8)
+            return
+        }
+        // Same bytes as add(name, String(value)): length prefix, then the decimal digits.
+        var digits: [UInt8] = []
+        var v = value.magnitude
+        repeat { digits.append(UInt8(48 + v % 10)); v /= 10 } while v > 0
+        if value < 0 { digits.append(UInt8(ascii: "-")) }
+        bytes.append(UInt8(ascii: "="))
+        appendDecimal(Int64(digits.count))
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(contentsOf: digits.reversed())
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    private mutating func appendDecimal(_ n: Int64) {
+        if n < 10 { bytes.append(UInt8(48 + n)); return }
+        var divisor: Int64 = 1
+        while divisor * 10 <= n { divisor *= 10 }
+        var rest = n
+        while divisor > 0 {
+            bytes.append(UInt8(48 + rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     public var hash: ContentHash { ContentHash.of(bytes) }

@@ -38,25 +38,20 @@ public struct LocalDateTime: Hashable, Sendable, Comparable, CustomStringConvert
 
     /// `YYYY-MM-DDTHH:MM:SS`, sortable as text.
     public var description: String {
-        var s = ""
-        s.reserveCapacity(19)
-        LocalDateTime.pad(&s, year, 4); s.append("-")
-        LocalDateTime.pad(&s, month, 2); s.append("-")
-        LocalDateTime.pad(&s, day, 2); s.append("T")
-        LocalDateTime.pad(&s, hour, 2); s.append(":")
-        LocalDateTime.pad(&s, minute, 2); s.append(":")
-        LocalDateTime.pad(&s, second, 2)
-        return s
+        String(unsafeUninitializedCapacity: 19) { buf in
+            func put(_ value: Int, _ width: Int, _ at: Int) {
+                var v = value
+                var i = at + width - 1
+                while i >= at { buf[i] = UInt8(48 + v % 10); v /= 10; i -= 1 }
+            }
+            put(year, 4, 0); buf[4] = 45; put(month, 2, 5); buf[7] = 45; put(day, 2, 8); buf[10] = 84
+            put(hour, 2, 11); buf[13] = 58; put(minute, 2, 14); buf[16] = 58; put(second, 2, 17)
+            return 19
+        }
     }
 
     /// `YYYY-MM-DD`.
     public var dateString: String { String(description.prefix(10)) }
-
-    private static func pad(_ s: inout String, _ value: Int, _ width: Int) {
-        let digits = String(value)
-        if digits.count < width { s.append(String(repeating: "0", count: width - digits.count)) }
-        s.append(digits)
-    }
 
     /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` or `YYYY-MM-DDTHH:MM:SS` (a space may replace `T`).
     public init?(iso text: String) {

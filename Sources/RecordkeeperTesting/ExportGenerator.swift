@@ -459,7 +459,7 @@ struct ChatGenerator {
             case .n: ChatGenerator.appendInt(&out, rng.between(2...40))
             case .wait: ChatGenerator.appendInt(&out, rng.between(3...36) * 5)
             case .hhmm:
-                ChatGenerator.append2(&out, rng.between(5...22))
+                ChatGenerator.append2(&out, rng.between(6...19))
                 ChatGenerator.append2(&out, rng.below(4) * 15)
             case .plate: appendPlate()
             case .name:

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import RecordkeeperTesting
 import Testing
 
@@ -141,7 +142,7 @@ struct CLITests {
         let data = tmp.url.appendingPathComponent("data")
         let cli = CLI(dataDir: data)
         #expect(try cli.run(["init"]).status == 0)
-        let total = 120_000
+        let total = 60_000
         let txt = try ExportGenerator.write(ExportSpec(style: .androidTxt, messageCount: total, mediaEvery: 0, seed: 77), to: try tmp.sub("big"))
 
         let p = Process()
@@ -153,13 +154,16 @@ struct CLITests {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        // Wait until some chunks are committed (the WAL grows), then kill without warning.
-        let wal = data.appendingPathComponent("archive.sqlite-wal")
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let size = (try? FileManager.default.attributesOfItem(atPath: wal.path)[.size] as? NSNumber)?.intValue ?? 0
-            if size > 4_000_000 || !p.isRunning { break }
-            try await Task.sleep(nanoseconds: 20_000_000)
+        // Wait until at least one chunk is committed (visible to another reader), then kill
+        // without warning.
+        let db = data.appendingPathComponent("archive.sqlite")
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, p.isRunning {
+            if let queue = try? DatabaseQueue(path: db.path, configuration: { var c = Configuration(); c.readonly = true; return c }()),
+               let n = try? await queue.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM message") }), (n ?? 0) > 0 {
+                break
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
         }
         let killedMidway = p.isRunning
         kill(p.processIdentifier, SIGKILL)

@@ -62,33 +62,55 @@ extension SQLiteArchiveStore {
         }
     }
 
-    static let messageSelect = "SELECT * FROM message"
+    /// Columns in the order `decodeMessage` reads them by position (name lookups are slow).
+    static let messageSelect = """
+        SELECT id, identity_key, platform, conversation_key, source_ordinal, dup_ordinal, sent_local, time_zone, sent_at,
+               captured_at, sender, sender_raw, body, raw, kind, flags, source_hash, source_member, source_line, line_count,
+               conversation_id, batch_id, content_hash
+        FROM message
+        """
 
     static func decodeMessage(_ db: Database, _ row: Row) throws -> StoredMessage {
-        let id: Int64 = row["id"]
-        let attachments = try Row.fetchAll(db, sql: "SELECT file_name, blob_hash, size FROM attachment WHERE message_id = ? ORDER BY position",
-                                           arguments: [id]).map { a -> ArchivedAttachment in
+        let id: Int64 = row[0]
+        let attachments = try fetchAttachments(db, messageIDs: id...id)[id] ?? []
+        return decodeMessage(row, attachments: attachments)
+    }
+
+    /// Attachments of a range of messages in one query, grouped by message id.
+    static func fetchAttachments(_ db: Database, messageIDs: ClosedRange<Int64>) throws -> [Int64: [ArchivedAttachment]] {
+        var out: [Int64: [ArchivedAttachment]] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT message_id, file_name, blob_hash, size FROM attachment
+            WHERE message_id BETWEEN ? AND ? ORDER BY message_id, position
+            """, arguments: [messageIDs.lowerBound, messageIDs.upperBound])
+        while let a = try rows.next() {
             let hex: String? = a["blob_hash"]
-            return ArchivedAttachment(fileName: a["file_name"], blob: hex.flatMap(ContentHash.init(hex:)), size: a["size"])
+            out[a["message_id"], default: []].append(
+                ArchivedAttachment(fileName: a["file_name"], blob: hex.flatMap(ContentHash.init(hex:)), size: a["size"]))
         }
+        return out
+    }
+
+    static func decodeMessage(_ row: Row, attachments: [ArchivedAttachment]) -> StoredMessage {
         let zero = AuditEntry.genesis
-        let flagsText: String = row["flags"]
+        let id: Int64 = row[0]
+        let flagsText: String = row[15]
         let message = ArchivedMessage(
-            id: id, identityKey: ContentHash(hex: row["identity_key"]) ?? zero,
-            platform: Platform(rawValue: row["platform"]) ?? .whatsapp, conversationKey: row["conversation_key"],
-            sourceOrdinal: row["source_ordinal"], duplicateOrdinal: row["dup_ordinal"],
-            sentLocal: LocalDateTime(iso: row["sent_local"]) ?? LocalDateTime(year: 1, month: 1, day: 1),
-            timeZone: row["time_zone"], sentAt: row["sent_at"], capturedAtMillis: row["captured_at"], sender: row["sender"],
-            senderRaw: row["sender_raw"], body: row["body"], raw: row["raw"],
-            kind: MessageKind(rawValue: row["kind"]) ?? .user,
-            flags: MessageFlags(names: flagsText.split(separator: ",").map(String.init)),
-            sourceBlob: ContentHash(hex: row["source_hash"]) ?? zero, sourceMember: row["source_member"],
-            sourceLine: row["source_line"], lineCount: row["line_count"], attachments: attachments,
+            id: id, identityKey: ContentHash(hex: row[1]) ?? zero,
+            platform: Platform(rawValue: row[2]) ?? .whatsapp, conversationKey: row[3],
+            sourceOrdinal: row[4], duplicateOrdinal: row[5],
+            sentLocal: LocalDateTime(iso: row[6]) ?? LocalDateTime(year: 1, month: 1, day: 1),
+            timeZone: row[7], sentAt: row[8], capturedAtMillis: row[9], sender: row[10],
+            senderRaw: row[11], body: row[12], raw: row[13],
+            kind: MessageKind(rawValue: row[14]) ?? .user,
+            flags: flagsText.isEmpty ? [] : MessageFlags(names: flagsText.split(separator: ",").map(String.init)),
+            sourceBlob: ContentHash(hex: row[16]) ?? zero, sourceMember: row[17],
+            sourceLine: row[18], lineCount: row[19], attachments: attachments,
             contentHash: zero)
         var recomputed = message
         recomputed.contentHash = message.computeContentHash()
-        return StoredMessage(message: recomputed, id: id, conversationID: row["conversation_id"], batchID: row["batch_id"],
-                             storedContentHash: ContentHash(hex: row["content_hash"]) ?? zero)
+        return StoredMessage(message: recomputed, id: id, conversationID: row[20], batchID: row[21],
+                             storedContentHash: ContentHash(hex: row[22]) ?? zero)
     }
 
     public func message(id: Int64) async throws -> StoredMessage? {
@@ -99,8 +121,12 @@ extension SQLiteArchiveStore {
 
     public func transcript(conversationID: Int64, offset: Int, limit: Int) async throws -> [StoredMessage] {
         try await read { db in
-            try Row.fetchAll(db, sql: Self.messageSelect + " WHERE conversation_id = ? ORDER BY sent_local, id LIMIT ? OFFSET ?",
-                             arguments: [conversationID, limit, offset]).map { try Self.decodeMessage(db, $0) }
+            let rows = try Row.fetchAll(db, sql: Self.messageSelect + " WHERE conversation_id = ? ORDER BY sent_local, id LIMIT ? OFFSET ?",
+                                        arguments: [conversationID, limit, offset])
+            let ids = rows.map { $0[0] as Int64 }
+            guard let low = ids.min(), let high = ids.max() else { return [] }
+            let attachments = try Self.fetchAttachments(db, messageIDs: low...high)
+            return rows.map { row in Self.decodeMessage(row, attachments: attachments[row[0]] ?? []) }
         }
     }
 
@@ -124,8 +150,10 @@ extension SQLiteArchiveStore {
 
     public func messagesForVerification(afterID: Int64, limit: Int) async throws -> [StoredMessage] {
         try await read { db in
-            try Row.fetchAll(db, sql: Self.messageSelect + " WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit])
-                .map { try Self.decodeMessage(db, $0) }
+            let rows = try Row.fetchAll(db, sql: Self.messageSelect + " WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit])
+            guard let first = rows.first?[0] as Int64?, let last = rows.last?[0] as Int64? else { return [] }
+            let attachments = try Self.fetchAttachments(db, messageIDs: first...last)
+            return rows.map { row in Self.decodeMessage(row, attachments: attachments[row[0]] ?? []) }
         }
     }
 

@@ -84,7 +84,6 @@ extension SQLiteArchiveStore {
                     hash_version INTEGER NOT NULL
                 );
                 CREATE INDEX message_conversation_sent ON message(conversation_id, sent_local, id);
-                CREATE INDEX message_sent ON message(sent_local);
                 CREATE TABLE attachment (
                     id INTEGER PRIMARY KEY,
                     message_id INTEGER NOT NULL REFERENCES message(id),

@@ -200,8 +200,15 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 """)
             let registerBlob = try db.cachedStatement(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING")
             var seenSenders = Set<String>()
+            var senderKeys: [String: String] = [:]
             for m in messages {
-                let senderKey = IdentityKey.senderKey(m.sender)
+                var senderKey = ""
+                if let sender = m.sender {
+                    if let known = senderKeys[sender] { senderKey = known } else {
+                        senderKey = IdentityKey.senderKey(sender)
+                        senderKeys[sender] = senderKey
+                    }
+                }
                 let values: [(any DatabaseValueConvertible)?] = [
                     m.identityKey.hex, conversationID, batchID, m.platform.rawValue, m.conversationKey, m.sourceOrdinal,
                     m.duplicateOrdinal, m.sentLocal.description, m.timeZone, m.sentAt, m.capturedAtMillis, m.sender,

@@ -126,6 +126,17 @@ enum WhatsAppText {
         return String(out)
     }
 
+    /// Substring search on UTF-8 bytes (Foundation's `contains` bridges through NSString on Linux).
+    static func containsBytes(_ haystack: String, _ needle: String) -> Bool {
+        let h = Array(haystack.utf8), n = Array(needle.utf8)
+        guard !n.isEmpty, h.count >= n.count else { return n.isEmpty }
+        outer: for i in 0...(h.count - n.count) where h[i] == n[0] {
+            for j in 1..<n.count where h[i + j] != n[j] { continue outer }
+            return true
+        }
+        return false
+    }
+
     /// Trims spaces, tabs and no-break spaces at both ends (without Foundation's slow bridging).
     static func trim(_ s: String) -> String {
         let scalars = s.unicodeScalars

@@ -148,7 +148,7 @@ final class WhatsAppReader: CaptureReader {
         if kind == .user {
             classify(&body, &kind, &flags, &attachments)
         } else if kind == .system, body.utf8.count < 400,
-                  body.lowercased().contains("disappearing") || body.lowercased().contains("message timer") {
+                  WhatsAppText.containsBytes(body.lowercased(), "disappearing") || WhatsAppText.containsBytes(body.lowercased(), "message timer") {
             flags.insert(.disappearing)
         }
         return .message(CapturedMessage(
@@ -162,7 +162,7 @@ final class WhatsAppReader: CaptureReader {
     static func looksLikeSystemEvent(_ author: String) -> Bool {
         guard author.utf8.count > 12 else { return false }
         let lower = WhatsAppMarkers.normalize(author)
-        return WhatsAppMarkers.systemInfixes.contains(where: { lower.contains($0) })
+        return WhatsAppMarkers.systemInfixes.contains(where: { WhatsAppText.containsBytes(lower, $0) })
             || WhatsAppMarkers.systemPrefixes.contains(where: { lower.hasPrefix($0) })
     }
 
@@ -204,7 +204,7 @@ final class WhatsAppReader: CaptureReader {
         if WhatsAppMarkers.callTexts.contains(norm) || norm.hasPrefix("voice call,") || norm.hasPrefix("video call,") {
             flags.insert(.call)
         }
-        if norm.hasPrefix("location:") || norm == "live location shared" || norm.contains("maps.google.com/?q=") {
+        if norm.hasPrefix("location:") || norm == "live location shared" || norm.utf8.count > 20 && WhatsAppText.containsBytes(norm, "maps.google.com/?q=") {
             flags.insert(.location)
         }
         let last = norm.utf8.last

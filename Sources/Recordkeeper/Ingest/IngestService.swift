@@ -83,7 +83,7 @@ public struct IngestService: Sendable {
     let logger: Logger
     /// Messages per transaction: large enough to be fast, small enough that a crash loses little
     /// work (the next run resumes from what was committed).
-    public var chunkSize = 2000
+    public var chunkSize = 10_000
 
     public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
         self.archive = archive
@@ -222,16 +222,31 @@ public struct IngestService: Sendable {
         var ordinal = 0
         var lastProgress = Date.distantPast
 
-        func flush() async throws {
-            guard !messages.isEmpty || !defects.isEmpty else { return }
-            let r = try await store.append(batchID: batch.id, conversationID: conversation.id, messages: messages, defects: defects)
+        // Chunks are written while the next one is parsed (two cores: one parses and hashes, one
+        // runs SQLite). Chunks still commit in order, one transaction each, so a crash leaves a
+        // prefix of the export stored and the next run resumes after it.
+        var inFlight: Task<(AppendResult, Int), any Error>?
+        func settle() async throws {
+            guard let task = inFlight else { return }
+            inFlight = nil
+            let (r, defectCount) = try await task.value
             report.messagesAdded += r.added
             report.duplicatesSkipped += r.duplicates
             report.attachmentsStored += r.attachmentsStored
             report.attachmentsMissing += r.attachmentsMissing
-            report.defects += defects.count
+            report.defects += defectCount
+        }
+        func flush() async throws {
+            guard !messages.isEmpty || !defects.isEmpty else { return }
+            try await settle()
             if report.defectSamples.count < 20 { report.defectSamples += defects.prefix(20 - report.defectSamples.count) }
-            messages.removeAll(keepingCapacity: true)
+            let chunk = messages, chunkDefects = defects, batchID = batch.id, conversationID = conversation.id
+            inFlight = Task {
+                (try await store.append(batchID: batchID, conversationID: conversationID, messages: chunk, defects: chunkDefects),
+                 chunkDefects.count)
+            }
+            messages = []
+            messages.reserveCapacity(chunkSize)
             defects.removeAll(keepingCapacity: true)
             if let progress, Date().timeIntervalSince(lastProgress) >= 0.25 {
                 lastProgress = Date()
@@ -241,13 +256,22 @@ public struct IngestService: Sendable {
         }
 
         let capturedAt = Timestamp.nowMillis()
+        var senderKeys: [String: String] = [:]
         while let item = try reader.next() {
             switch item {
             case .defect(let d):
                 defects.append(d)
             case .message(let m):
                 ordinal += 1
-                let senderKey = IdentityKey.senderKey(m.sender)
+                let senderKey: String
+                if let sender = m.sender {
+                    if let known = senderKeys[sender] { senderKey = known } else {
+                        senderKey = IdentityKey.senderKey(sender)
+                        if senderKeys.count < 10_000 { senderKeys[sender] = senderKey }
+                    }
+                } else {
+                    senderKey = ""
+                }
                 let dup = ordinals.next(IdentityKey.neighbourKey(senderKey: senderKey, sentLocal: m.sentLocal, body: m.body))
                 var attachments: [ArchivedAttachment] = []
                 for ref in m.attachments {
@@ -262,9 +286,21 @@ public struct IngestService: Sendable {
                     flags: m.flags, sourceBlob: original.hash, sourceMember: description.textMember, sourceLine: m.line,
                     lineCount: m.lineCount, attachments: attachments))
             }
-            if messages.count >= chunkSize || defects.count >= chunkSize { try await flush() }
+            if messages.count >= chunkSize || defects.count >= chunkSize {
+                do { try await flush() } catch {
+                    _ = try? await inFlight?.value
+                    throw error
+                }
+            }
         }
-        try await flush()
+        do {
+            try await flush()
+            try await settle()
+        } catch {
+            // Let a chunk already handed to the store finish before reporting the failure.
+            _ = try? await inFlight?.value
+            throw error
+        }
         try await store.finishBatch(id: batch.id)
         report.seconds = Date().timeIntervalSince(started)
         progress?(IngestProgress(source: source.displayName, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes,

@@ -16,6 +16,8 @@ public struct VerificationReport: Sendable, Codable {
     public var ok: Bool
     public var blobsChecked: Int
     public var blobBytes: Int64
+    /// Every byte run through SHA-256: blobs, message serialisations, audit entries.
+    public var bytesHashed: Int64
     public var messagesChecked: Int
     public var auditEntriesChecked: Int
     public var auditHead: String?
@@ -34,6 +36,8 @@ public struct VerifyService: Sendable {
         var problems: [VerificationProblem] = []
         var blobCount = 0
         var blobBytes: Int64 = 0
+        /// Blobs registered in the record store whose bytes are present (altered or not).
+        var present = Set<ContentHash>()
 
         // 1. Blobs: the bytes under each hash must still hash to it.
         var after: ContentHash?
@@ -48,6 +52,7 @@ public struct VerifyService: Sendable {
                     continue
                 }
                 blobBytes += actual.size
+                present.insert(blob.hash)
                 if actual.hash != blob.hash || actual.size != blob.size {
                     problems.append(.init(code: "blob_altered", item: "blob:\(blob.hash.hex)",
                                           detail: "stored bytes hash to \(actual.hash.hex) (\(actual.size) bytes), expected \(blob.size) bytes"))
@@ -58,6 +63,7 @@ public struct VerifyService: Sendable {
 
         // 2. Messages: the content hash recomputed from the stored fields must match.
         var messageCount = 0
+        var recordBytes: Int64 = 0
         var lastID: Int64 = 0
         while true {
             let page = try await store.messagesForVerification(afterID: lastID, limit: 2000)
@@ -65,17 +71,18 @@ public struct VerifyService: Sendable {
             lastID = last.id
             for m in page {
                 messageCount += 1
+                recordBytes += Int64(m.message.body.utf8.count + m.message.raw.utf8.count + 400)
                 if m.message.contentHash != m.storedContentHash {
                     problems.append(.init(code: "message_altered", item: "message:\(m.id)",
                                           detail: "content hash recomputed from the stored fields is \(m.message.contentHash.hex), stored \(m.storedContentHash.hex)"))
                 }
                 for a in m.message.attachments {
-                    if let h = a.blob, !archive.blobs.contains(h) {
+                    if let h = a.blob, !present.contains(h) {
                         problems.append(.init(code: "blob_missing", item: "message:\(m.id)",
                                               detail: "attachment blob \(h.hex) is gone from the blob store"))
                     }
                 }
-                if !archive.blobs.contains(m.message.sourceBlob) {
+                if !present.contains(m.message.sourceBlob) {
                     problems.append(.init(code: "batch_source_missing", item: "message:\(m.id)",
                                           detail: "the original export \(m.message.sourceBlob.hex) is gone from the blob store"))
                 }
@@ -94,6 +101,7 @@ public struct VerifyService: Sendable {
             seq = last.sequence
             for e in page {
                 auditCount += 1
+                recordBytes += Int64(e.detail.utf8.count + e.action.utf8.count + e.target.utf8.count + 200)
                 if e.sequence != expected {
                     problems.append(.init(code: "audit_gap", item: "audit:\(e.sequence)", detail: "entries \(expected)…\(e.sequence - 1) are missing"))
                 }
@@ -110,6 +118,7 @@ public struct VerifyService: Sendable {
         }
 
         let report = VerificationReport(ok: problems.isEmpty, blobsChecked: blobCount, blobBytes: blobBytes,
+                                        bytesHashed: blobBytes + recordBytes,
                                         messagesChecked: messageCount, auditEntriesChecked: auditCount,
                                         auditHead: auditCount > 0 ? previous.hex : nil,
                                         seconds: Date().timeIntervalSince(started), problems: problems)

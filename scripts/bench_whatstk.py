@@ -1,0 +1,44 @@
+"""Parse-only throughput of whatstk on one WhatsApp export (used by scripts/bench.sh).
+
+Usage: python bench_whatstk.py EXPORT.txt RUNS
+Prints one JSON object: messages (len(chat.df)), best_seconds, msg_per_s, runs, whatstk version.
+Only the WhatsAppChat.from_source call is timed; imports and teardown are outside the clock.
+"""
+import gc
+import json
+import sys
+import time
+
+from whatstk.whatsapp.objects import WhatsAppChat
+
+try:
+    from importlib.metadata import version
+
+    WHATSTK_VERSION = version("whatstk")
+except Exception:  # pragma: no cover - version is informational only
+    WHATSTK_VERSION = "unknown"
+
+
+def main() -> None:
+    path, runs = sys.argv[1], int(sys.argv[2])
+    best = None
+    messages = 0
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        chat = WhatsAppChat.from_source(filepath=path)
+        elapsed = time.perf_counter() - start
+        messages = len(chat.df)
+        del chat
+        best = elapsed if best is None else min(best, elapsed)
+    print(json.dumps({
+        "messages": messages,
+        "best_seconds": best,
+        "msg_per_s": messages / best,
+        "runs": runs,
+        "version": WHATSTK_VERSION,
+    }))
+
+
+if __name__ == "__main__":
+    main()
