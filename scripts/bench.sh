@@ -139,7 +139,7 @@ QUERIES=(
   'lane AND lunch'                            # AND
   'tecs OR sentri'                            # OR
   'shift NOT change'                          # NOT
-  '(queue OR wait) AND port NOT bridge'       # grouping
+  '(queue OR wait) AND min NOT bridge'        # grouping
   'vehicle|--from|2021-03-01|--to|2021-03-31' # date filter
 )
 TIMED_RUNS=5

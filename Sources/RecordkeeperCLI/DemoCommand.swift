@@ -58,7 +58,8 @@ struct DemoCommand: AsyncParsableCommand {
 
                 Try:
                   export RECORDKEEPER_DATA_DIR=\(dir)
-                  swift run recordkeeper search checkpoint
+                  swift run recordkeeper search '"evidence locker"'
+                  swift run recordkeeper search 'maint*' --custodian m.chen@cbp.example.gov
                   swift run recordkeeper search '"port of entry" OR garita' --from 2021-03-01 --to 2021-03-31
                   swift run recordkeeper search operacion            # finds "operación": accents are folded
                   swift run recordkeeper show conversations

@@ -14,6 +14,8 @@ final class WhatsAppReader: CaptureReader {
     private let uncertain: Bool
     private let acceptBare: Bool
     private let fileLabel: String
+    /// The chat's title, normalised: iOS writes group events as if the group itself said them.
+    private let titleKey: String
     private var pending: [CaptureItem] = []
     private var pendingIndex = 0
     private var current: Builder?
@@ -39,6 +41,7 @@ final class WhatsAppReader: CaptureReader {
         self.uncertain = !order.certain
         self.acceptBare = acceptBare
         self.fileLabel = fileLabel
+        self.titleKey = WhatsAppMarkers.normalize(description.conversationTitle)
         self.attachments = attachments
         self.totalBytes = totalBytes
         self.cleanup = cleanup
@@ -114,6 +117,7 @@ final class WhatsAppReader: CaptureReader {
         var sender: String?
         var body: String
         var kind = MessageKind.user
+        var groupAuthored = false
 
         // The author is the shortest prefix ending in ": " on the header line (FORMATS.md §1.2).
         let text = b.text
@@ -138,6 +142,11 @@ final class WhatsAppReader: CaptureReader {
                 if cleaned.nonContact { flags.insert(.nonContactSender) }
                 let from = min(at + 2, text.endIndex)
                 body = WhatsAppText.stripMarks(String(decoding: text[from...], as: UTF8.self))
+                // "[…] Group: ‎Ann added Bob": iOS group events carry the group as author and an LRM.
+                let lrm = text.count - from >= 3 && text[from] == 0xE2 && text[from + 1] == 0x80 && text[from + 2] == 0x8E
+                if lrm, !titleKey.isEmpty, WhatsAppMarkers.normalize(cleaned.name) == titleKey {
+                    groupAuthored = true
+                }
             }
         } else {
             kind = .system
@@ -147,6 +156,11 @@ final class WhatsAppReader: CaptureReader {
         var attachments: [AttachmentReference] = []
         if kind == .user {
             classify(&body, &kind, &flags, &attachments)
+            if groupAuthored, kind == .user, attachments.isEmpty {
+                kind = .system
+            }
+            // A system notice written as if someone said it has no sender; the raw author stays.
+            if kind == .system { sender = nil }
         } else if kind == .system, body.utf8.count < 400,
                   WhatsAppText.containsBytes(body.lowercased(), "disappearing") || WhatsAppText.containsBytes(body.lowercased(), "message timer") {
             flags.insert(.disappearing)
