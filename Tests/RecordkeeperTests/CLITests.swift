@@ -135,6 +135,29 @@ struct CLITests {
         #expect(missing.stderr.contains("does not exist"))
     }
 
+    /// Logs say what happened, never what was said: verbose runs of every command are searched
+    /// for the message text, the sender and the query.
+    @Test func logsNeverContainRecordContent() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        let secret = "Informant Zeta meets at warehouse 17"
+        let text = "[3/1/21, 9:07:12 AM] Yolanda Quintero: \(secret)\n[3/1/21, 9:08:00 AM] Karen Walsh: copy\n"
+        let file = try writeText(text, named: "WhatsApp Chat - Source Handling.txt", in: try tmp.sub("x"))
+        let notes = try writeText("Quintero's private notes, not a chat\n", named: "notes.txt", in: try tmp.sub("y"))
+        var stderr = ""
+        for args in [["ingest", file.path, "--custodian", "k.walsh@cbp.example.gov", "--timezone", "UTC"],
+                     ["ingest", notes.path, "--custodian", "k.walsh@cbp.example.gov"],
+                     ["search", "warehouse"], ["search", "\"Zeta meets\""], ["show", "message", "1"],
+                     ["show", "conversation", "1"], ["verify"], ["stats"]] {
+            stderr += try cli.run(args + ["--verbose"]).stderr
+        }
+        #expect(stderr.contains("ingest.batch.complete"), "verbose logging must actually log")
+        for needle in ["Informant", "Zeta", "warehouse", "Quintero", "Yolanda", "private notes"] {
+            #expect(!stderr.contains(needle), "stderr leaked \(needle)")
+        }
+    }
+
     /// Kills a real ingest mid-way with SIGKILL: the archive must verify, and running the same
     /// ingest again must complete it with no duplicates.
     @Test func crashMidIngestLeavesAConsistentResumableArchive() async throws {
