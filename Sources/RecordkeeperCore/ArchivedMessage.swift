@@ -137,13 +137,13 @@ public enum IdentityKey {
         return e.hash
     }
 
-    /// The identity without the ordinal, used to count identical neighbours.
-    public static func neighbourKey(senderKey: String, sentLocal: LocalDateTime, body: String) -> ContentHash {
+    /// The identity without the ordinal, used (in memory only) to count identical neighbours.
+    public static func neighbourKey(senderKey: String, sentLocal: LocalDateTime, body: String) -> UInt64 {
         var e = CanonicalEncoder(kind: "neighbour", version: 1)
         e.add("sender", senderKey)
         e.add("sent", sentLocal.description)
         e.add("body", body)
-        return e.hash
+        return e.hashPrefix64
     }
 
     /// A sender written several ways maps to one key: phone numbers keep only `+` and digits,

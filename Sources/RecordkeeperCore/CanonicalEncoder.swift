@@ -1,3 +1,5 @@
+import Crypto
+
 /// Builds the canonical byte serialisation that record content hashes and audit-chain hashes are
 /// computed over.
 ///
@@ -60,4 +62,11 @@ public struct CanonicalEncoder: Sendable {
     }
 
     public var hash: ContentHash { ContentHash.of(bytes) }
+
+    /// The first 64 bits of the SHA-256, for in-memory bookkeeping where a full hash is not
+    /// worth its memory (never stored, never used as evidence).
+    public var hashPrefix64: UInt64 {
+        let digest = SHA256.hash(data: bytes)
+        return digest.withUnsafeBytes { raw in raw.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+    }
 }

@@ -214,7 +214,7 @@ public struct IngestService: Sendable {
         logger.info("ingest.batch.start", metadata: ["ingest.batch": "\(batch.id)", "ingest.format": "\(description.format)",
                                                      "ingest.resumed": "\(report.resumedBatch)"])
 
-        var ordinals = NeighbourCounter(capacity: 200_000)
+        var ordinals = NeighbourCounter(capacity: 50_000)
         var offsets = ZoneOffsetCache(zone: zone)
         var messages: [ArchivedMessage] = []
         var defects: [CaptureDefect] = []
