@@ -37,6 +37,9 @@ log "building release binary (swift build -c release --product recordkeeper)"
 swift build -c release --product recordkeeper >&2
 BIN="$ROOT/.build/release/recordkeeper"
 [ -x "$BIN" ] || { log "no binary at $BIN"; exit 1; }
+# The commit the binary was built from (taken now: others may commit while the bench runs).
+GIT_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && GIT_COMMIT="$GIT_COMMIT (working tree modified)"
 
 # JSON field of a file: jget FILE KEY
 jget() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
@@ -212,7 +215,7 @@ EOF
 )
 
 # ── 8. report ────────────────────────────────────────────────────────────────────────────────
-export WK_VERSION
+export WK_VERSION GIT_COMMIT
 export SEARCH_STATS="$TMP/search-stats.json"
 export V_SECS V_BYTES V_BLOB V_MSGS V_OK SSL_MBS
 for size in "${SIZES[@]}"; do
@@ -222,9 +225,6 @@ for size in "${SIZES[@]}"; do
 done
 export MACHINE_CPUS=$(nproc)
 export MACHINE_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git status --porcelain 2>/dev/null)" ] && commit="$commit (working tree modified)"
-export GIT_COMMIT=$commit
 export BENCH_DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 export LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 export PIN_DESC=${PIN[*]:-none}

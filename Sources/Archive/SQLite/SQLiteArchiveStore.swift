@@ -209,20 +209,23 @@ public struct SQLiteArchiveStore: ArchiveStore {
                         senderKeys[sender] = senderKey
                     }
                 }
-                let values: [(any DatabaseValueConvertible)?] = [
-                    m.identityKey.hex, conversationID, batchID, m.platform.rawValue, m.conversationKey, m.sourceOrdinal,
-                    m.duplicateOrdinal, m.sentLocal.description, m.timeZone, m.sentAt, m.capturedAtMillis, m.sender,
-                    m.senderRaw, senderKey, m.body, m.raw, m.kind.rawValue, m.flags.names.joined(separator: ","),
-                    m.sourceBlob.hex, m.sourceMember, m.sourceLine, m.lineCount, m.contentHash.hex, ArchivedMessage.hashVersion,
-                ]
-                try insert.execute(arguments: StatementArguments(values))
-                guard db.changesCount > 0 else {
+                var b = RawBinder(insert, db)
+                b.bind(m.identityKey.hex); b.bind(conversationID); b.bind(batchID); b.bind(m.platform.rawValue)
+                b.bind(m.conversationKey); b.bind(m.sourceOrdinal); b.bind(m.duplicateOrdinal); b.bind(m.sentLocal.description)
+                b.bind(m.timeZone); b.bind(m.sentAt); b.bind(m.capturedAtMillis); b.bind(m.sender); b.bind(m.senderRaw)
+                b.bind(senderKey); b.bind(m.body); b.bind(m.raw); b.bind(m.kind.rawValue)
+                b.bind(m.flags.isEmpty ? "" : m.flags.names.joined(separator: ",")); b.bind(m.sourceBlob.hex)
+                b.bind(m.sourceMember); b.bind(m.sourceLine); b.bind(m.lineCount); b.bind(m.contentHash.hex)
+                b.bind(ArchivedMessage.hashVersion)
+                guard try b.step() > 0 else {
                     duplicates += 1
                     continue
                 }
                 added += 1
-                let id = db.lastInsertedRowID
-                try fts.execute(arguments: [id, m.body, m.sender])
+                let id = b.lastInsertedRowID
+                var f = RawBinder(fts, db)
+                f.bind(id); f.bind(m.body); f.bind(m.sender)
+                _ = try f.step()
                 for (i, a) in m.attachments.enumerated() {
                     if let blob = a.blob, let size = a.size {
                         try registerBlob.execute(arguments: [blob.hex, size, Timestamp.iso(millis: m.capturedAtMillis)])

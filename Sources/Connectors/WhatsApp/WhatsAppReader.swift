@@ -174,7 +174,9 @@ final class WhatsAppReader: CaptureReader {
     /// subject change whose quoted subject contains a colon, or a known notice. Author names are
     /// short, so long candidates are checked and short ones skip the work.
     static func looksLikeSystemEvent(_ author: String) -> Bool {
-        guard author.utf8.count > 12 else { return false }
+        // Every phrase in the tables spans at least three spaces ("Ann changed the subject from
+        // "A"); most names have fewer, and skip the work.
+        guard author.utf8.count > 12, author.utf8.lazy.filter({ $0 == 0x20 }).count >= 3 else { return false }
         let lower = WhatsAppMarkers.normalize(author)
         return WhatsAppMarkers.systemInfixes.contains(where: { WhatsAppText.containsBytes(lower, $0) })
             || WhatsAppMarkers.systemPrefixes.contains(where: { lower.hasPrefix($0) })
