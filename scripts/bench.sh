@@ -114,7 +114,7 @@ for line in open(sys.argv[2]):
         rss_kb = int(line.rsplit(":", 1)[1])
 if added == 0 or wall is None or rss_kb is None:
     sys.exit(f"could not read ingest results (added={added}, wall={wall}, rss={rss_kb})")
-print(added, inner, wall, rss_kb * 1024 / 1e6)   # /usr/bin/time reports KiB; MB = 10^6 bytes
+print(added, f"{inner:.3f}", f"{wall:.2f}", f"{rss_kb * 1024 / 1e6:.1f}")   # time -v gives KiB; MB = 10^6 B
 EOF
 )
   read -r "RK_MSGS[$size]" "RK_INNER[$size]" "RK_WALL[$size]" "RK_RSS[$size]" <<<"$vals"

@@ -214,7 +214,11 @@ public struct StoredMessage: Sendable, Hashable {
 
 /// What to search for. `query` uses the archive's query syntax (see `SearchQuery`).
 public struct SearchRequest: Sendable, Hashable {
-    public enum Sort: String, Sendable, CaseIterable { case relevance, date }
+    /// `date`: newest sent first, read straight off the index (fast at any size).
+    /// `relevance`: BM25 over every match (costs time in proportion to the number of matches).
+    public enum Sort: String, Sendable, CaseIterable { case date, relevance }
+    /// Counting stops here; beyond it the total is reported as a lower bound.
+    public static let countLimit = 10_000
     /// An FTS expression already translated by `SearchQuery`.
     public var match: String
     public var custodianEmail: String?
@@ -230,7 +234,7 @@ public struct SearchRequest: Sendable, Hashable {
     public var sort: Sort
     public init(match: String, custodianEmail: String? = nil, conversationID: Int64? = nil, conversationTitle: String? = nil,
                 participant: String? = nil, fromLocal: String? = nil, toLocalExclusive: String? = nil, limit: Int = 20,
-                offset: Int = 0, sort: Sort = .relevance) {
+                offset: Int = 0, sort: Sort = .date) {
         self.match = match
         self.custodianEmail = custodianEmail
         self.conversationID = conversationID
@@ -277,10 +281,14 @@ public struct SearchHit: Sendable, Hashable, Codable {
 }
 
 public struct SearchResults: Sendable, Hashable {
+    /// Number of matching messages, exact up to `SearchRequest.countLimit`.
     public var total: Int
+    /// False when counting stopped at `SearchRequest.countLimit` (there are at least `total`).
+    public var totalIsExact: Bool
     public var hits: [SearchHit]
-    public init(total: Int, hits: [SearchHit]) {
+    public init(total: Int, totalIsExact: Bool = true, hits: [SearchHit]) {
         self.total = total
+        self.totalIsExact = totalIsExact
         self.hits = hits
     }
 }

@@ -78,7 +78,10 @@ struct SampleExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample-export",
         abstract: "Write a synthetic WhatsApp export (for trying things out and for benchmarks).",
-        discussion: "Deterministic for a seed. Memory stays flat however many messages are asked for.")
+        discussion: """
+            Deterministic for a seed. Memory stays flat however many messages are asked for. Large \
+            exports are written as a busier chat (shorter gaps) so that they span years, not centuries.
+            """)
 
     @Option(help: "Number of messages.") var messages = 1000
     @Option(help: "Export style: iosZip, androidTxt or androidZip.") var style: ExportStyle = .androidTxt
@@ -91,6 +94,7 @@ struct SampleExportCommand: AsyncParsableCommand {
         try await CLIError.report {
             var spec = ExportSpec(style: style, chatTitle: title, messageCount: messages, seed: seed)
             spec.mediaEvery = mediaEvery
+            spec.pace = max(1, messages / 50_000)
             let dir = URL(fileURLWithPath: out, isDirectory: true)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let url = try ExportGenerator.write(spec, to: dir)

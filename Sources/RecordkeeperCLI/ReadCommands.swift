@@ -32,8 +32,8 @@ struct SearchCommand: AsyncParsableCommand {
     var limit = 20
     @Option(help: "Hits to skip (paging).")
     var offset = 0
-    @Option(help: "Order: relevance or date (newest first).")
-    var sort: SearchRequest.Sort = .relevance
+    @Option(help: "Order: date (newest sent first, fast) or relevance (BM25; slower on very common words).")
+    var sort: SearchRequest.Sort = .date
     @Flag(help: "Print JSON.")
     var json = false
     @OptionGroup var archive: ArchiveOptions
@@ -43,6 +43,8 @@ struct SearchCommand: AsyncParsableCommand {
         /// Time the archive took to answer (query, filters, ranking, snippets, audit), in ms.
         var elapsedMs: Double
         var total: Int
+        /// False when counting stopped at 10,000 (there are at least `total` hits).
+        var totalIsExact: Bool
         var hits: [Hit]
         struct Hit: Encodable {
             var messageId: Int64, conversationId: Int64, conversation: String, custodian: String
@@ -61,7 +63,7 @@ struct SearchCommand: AsyncParsableCommand {
             let elapsed = clock.now - started
             let elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             if json {
-                let out = Output(query: query, elapsedMs: (elapsedMs * 100).rounded() / 100, total: results.total, hits: results.hits.map {
+                let out = Output(query: query, elapsedMs: (elapsedMs * 100).rounded() / 100, total: results.total, totalIsExact: results.totalIsExact, hits: results.hits.map {
                     .init(messageId: $0.messageID, conversationId: $0.conversationID, conversation: $0.conversationTitle,
                           custodian: $0.custodian, sender: $0.sender, sentLocal: $0.sentLocal, timeZone: $0.timeZone,
                           kind: $0.kind, snippet: $0.snippet(open: "«", close: "»"))
@@ -74,7 +76,8 @@ struct SearchCommand: AsyncParsableCommand {
                 return
             }
             let first = offset + 1
-            print("\(Terminal.count(results.total)) hit\(results.total == 1 ? "" : "s") for \(query) (showing \(first)–\(offset + results.hits.count))")
+            let plus = results.totalIsExact ? "" : "+"
+            print("\(Terminal.count(results.total))\(plus) hit\(results.total == 1 ? "" : "s") for \(query), \(sort == .date ? "newest first" : "by relevance") (showing \(first)–\(offset + results.hits.count))")
             let (open, close) = Terminal.stdoutIsTTY ? ("\u{1B}[1m", "\u{1B}[0m") : ("«", "»")
             for h in results.hits {
                 print("")
@@ -82,7 +85,7 @@ struct SearchCommand: AsyncParsableCommand {
                 let snippet = h.snippet(open: open, close: close).replacingOccurrences(of: "\n", with: " ")
                 print("  \(h.sender ?? "[system]"): \(snippet)")
             }
-            if results.total > offset + results.hits.count {
+            if !results.totalIsExact || results.total > offset + results.hits.count {
                 print("\n… more: --offset \(offset + results.hits.count)")
             }
         }

@@ -270,7 +270,7 @@ struct ChatGenerator {
             default: gap = rng.between(14_400...72_000)
             }
         }
-        time += Int64(gap)
+        time += Int64(short ? gap : max(2, gap / max(1, spec.pace)))
         var dayNumber = ChatGenerator.floorDiv(time, 86_400)
         let hour = (time - dayNumber * 86_400) / 3_600
         if (hour >= 22 || hour < 6), rng.percent(90) {

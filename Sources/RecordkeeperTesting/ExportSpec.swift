@@ -43,6 +43,10 @@ public struct ExportSpec: Sendable {
     public var missingMediaEvery: Int
     /// Seed for everything random in the export.
     public var seed: UInt64
+    /// Divides the gaps between messages (not within bursts): 1 is an ordinary group; 20 is a
+    /// very busy one. Keeps very large exports within a realistic span of years (2-digit years
+    /// in headers repeat after a century).
+    public var pace: Int = 1
 
     /// Describes an export; every parameter has a realistic default (a 500-message English iPhone
     /// group chat of port-of-entry officers starting 1 March 2021).

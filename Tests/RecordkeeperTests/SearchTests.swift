@@ -60,6 +60,60 @@ struct SearchTests {
         #expect(limited.hits.count == 1 && limited.total == 3)
     }
 
+    @Test func newestFirstByDefaultRelevanceOnRequest() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let a = try await Self.archive(tmp)
+        let byDate = try await SearchService(archive: a).search("checkpoint", actor: "t").hits.map(\.sentLocal)
+        #expect(byDate == ["2021-03-15T18:30:00", "2021-03-12T10:05:00", "2021-03-01T09:07:12"])
+        let relevance = try await SearchService(archive: a).search("checkpoint OR nogales", filters: SearchFilters(sort: .relevance), actor: "t")
+        // The message with both terms ranks first under BM25.
+        #expect(relevance.hits.first?.sender == "Karen Walsh")
+        #expect(relevance.hits.count == 3)
+    }
+
+    @Test func messagesSentInTheSameSecondWithCollidingIndexKeysAreAllKept() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let custodian = try await archive.store.saveCustodian(email: officer, timeZone: "UTC")
+        let conversation = try await archive.store.ensureConversation(key: "whatsapp:test:c", platform: .whatsapp,
+                                                                      custodianID: custodian.id, title: "c")
+        let source = try archive.blobs.put { write in try Array("export".utf8).withUnsafeBytes { try write($0) } }
+        try await archive.store.registerBlob(source)
+        let batch = try await archive.store.startBatch(NewBatch(
+            custodianID: custodian.id, conversationID: conversation.id, actor: "t", sourceName: "x.txt", source: source,
+            platform: .whatsapp, format: "test", textMember: "x.txt", dateOrder: nil, timeZone: "UTC", timeZoneBasis: "flag",
+            startedAtMillis: 0))
+        let sent = LocalDateTime(year: 2021, month: 3, day: 1, hour: 9, minute: 0, second: 0)
+        // Identity keys that differ only after their first 24 bits: same index key on the first try.
+        let messages = (0..<3).map { i in
+            ArchivedMessage(identityKey: ContentHash(hex: "abcdef" + String(repeating: String(i), count: 58))!, platform: .whatsapp,
+                            conversationKey: "whatsapp:test:c", sourceOrdinal: i + 1, duplicateOrdinal: 0, sentLocal: sent,
+                            timeZone: "UTC", sentAt: sent.secondsSinceEpochAsUTC, capturedAtMillis: 0, sender: "Ann",
+                            senderRaw: "Ann", body: "collision \(i)", raw: "raw", kind: .user, flags: [], sourceBlob: source.hash,
+                            sourceMember: "x.txt", sourceLine: i + 1, lineCount: 1, attachments: [])
+        }
+        let r = try await archive.store.append(batchID: batch.id, conversationID: conversation.id, messages: messages, defects: [])
+        #expect(r.added == 3 && r.duplicates == 0)
+        let hits = try await SearchService(archive: archive).search("collision", actor: "t").hits
+        #expect(Set(hits.map { $0.snippet(open: "", close: "") }) == ["collision 0", "collision 1", "collision 2"])
+        #expect(try await VerifyService(archive: archive).verify(actor: "t").ok)
+    }
+
+    @Test func countsStopAtTheLimitAndSaySo() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let lines = (0..<(SearchRequest.countLimit + 5)).map { i in
+            "1/\(i % 28 + 1)/2021, \(i / 600 % 24):\(String(format: "%02d", i / 10 % 60)) - Ann: lane report \(i)"
+        }
+        _ = try await ingest(archive, try writeText(lines.joined(separator: "\n"), named: "WhatsApp Chat with Ann.txt", in: try tmp.sub("x")))
+        let r = try await SearchService(archive: archive).search("lane", filters: SearchFilters(limit: 5), actor: "t")
+        #expect(r.hits.count == 5)
+        #expect(r.total == SearchRequest.countLimit)
+        #expect(!r.totalIsExact)
+        let exact = try await SearchService(archive: archive).search("\"report 12\"", actor: "t")
+        #expect(exact.totalIsExact && exact.total == 1)
+    }
+
     @Test func hitsCarryContextAndHighlight() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let a = try await Self.archive(tmp)

@@ -47,6 +47,4 @@ struct RawBinder {
         }
         return Int(sqlite3_changes(connection))
     }
-
-    var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(connection) }
 }

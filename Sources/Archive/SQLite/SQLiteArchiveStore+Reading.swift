@@ -24,20 +24,26 @@ extension SQLiteArchiveStore {
                 args.append("%" + Self.escapeLike(p) + "%")
                 args.append(IdentityKey.senderKey(p))
             }
-            if let from = r.fromLocal {
+            // Date bounds: exact on the time as written, and a key range on the index (the key
+            // holds the UTC instant; zones lie within UTC-12…UTC+14).
+            if let from = r.fromLocal, let t = LocalDateTime(iso: from) {
                 filters.append("m.sent_local >= ?")
                 args.append(from)
+                filters.append("message_fts.rowid >= ?")
+                args.append(Self.searchKeyLowerBound(t.secondsSinceEpochAsUTC - 14 * 3600))
             }
-            if let to = r.toLocalExclusive {
+            if let to = r.toLocalExclusive, let t = LocalDateTime(iso: to) {
                 filters.append("m.sent_local < ?")
                 args.append(to)
+                filters.append("message_fts.rowid < ?")
+                args.append(Self.searchKeyLowerBound(t.secondsSinceEpochAsUTC + 12 * 3600))
             }
             let whereSQL = (["message_fts MATCH ?"] + filters).joined(separator: " AND ")
             let from = """
-                FROM message_fts JOIN message m ON m.id = message_fts.rowid
+                FROM message_fts JOIN message m ON m.search_key = message_fts.rowid
                 JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
                 """
-            let order = r.sort == .relevance ? "message_fts.rank, m.id" : "m.sent_local DESC, m.id DESC"
+            let order = r.sort == .relevance ? "message_fts.rank, message_fts.rowid DESC" : "message_fts.rowid DESC"
             let sql = """
                 SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind,
                        snippet(message_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 16) AS snip
@@ -49,13 +55,13 @@ extension SQLiteArchiveStore {
                               custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"],
                               timeZone: row["time_zone"], kind: row["kind"], snippet: row["snip"] ?? "")
                 }
-                let total: Int
                 if hits.count < r.limit, r.offset == 0 {
-                    total = hits.count
-                } else {
-                    total = try Int.fetchOne(db, sql: "SELECT count(*) \(from) WHERE \(whereSQL)", arguments: StatementArguments(args)) ?? 0
+                    return SearchResults(total: hits.count, hits: hits)
                 }
-                return SearchResults(total: total, hits: hits)
+                let limit = SearchRequest.countLimit
+                let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 \(from) WHERE \(whereSQL) LIMIT \(limit + 1))",
+                                               arguments: StatementArguments(args)) ?? 0
+                return SearchResults(total: min(counted, limit), totalIsExact: counted <= limit, hits: hits)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
                 throw ArchiveError(.badQuery, "the search query could not be understood; quote phrases with \"…\" and use AND, OR, NOT in capitals")
             }

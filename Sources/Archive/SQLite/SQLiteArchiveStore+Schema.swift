@@ -81,7 +81,9 @@ extension SQLiteArchiveStore {
                     source_line INTEGER NOT NULL,
                     line_count INTEGER NOT NULL,
                     content_hash TEXT NOT NULL,
-                    hash_version INTEGER NOT NULL
+                    hash_version INTEGER NOT NULL,
+                    -- time-ordered key of the search index: sent instant << 24 | 24 identity bits
+                    search_key INTEGER NOT NULL UNIQUE
                 );
                 CREATE INDEX message_conversation_sent ON message(conversation_id, sent_local, id);
                 CREATE TABLE attachment (
@@ -115,7 +117,7 @@ extension SQLiteArchiveStore {
                 );
                 CREATE INDEX audit_target ON audit_log(target);
                 CREATE VIRTUAL TABLE message_fts USING fts5(
-                    body, sender, content='message', content_rowid='id',
+                    body, sender, content='message', content_rowid='search_key',
                     tokenize='unicode61 remove_diacritics 2'
                 );
                 """)

@@ -125,6 +125,18 @@ public struct SQLiteArchiveStore: ArchiveStore {
         }
     }
 
+    /// The search index's key for a message: its sent instant in the high bits, so that reading
+    /// the index backwards gives newest-first without sorting, and date ranges become key ranges.
+    static func searchKey(sentAt: Int64, identity: ContentHash) -> Int64 {
+        let low = Int64(identity.hex.prefix(6).utf8.reduce(0) { $0 << 4 | Int(hexValue($1)) })
+        return sentAt << 24 | low
+    }
+
+    /// The smallest search key of any message sent at or after `seconds`.
+    static func searchKeyLowerBound(_ seconds: Int64) -> Int64 { seconds << 24 }
+
+    private static func hexValue(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
+
     static func escapeLike(_ s: String) -> String {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
@@ -187,8 +199,8 @@ public struct SQLiteArchiveStore: ArchiveStore {
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO message (identity_key, conversation_id, batch_id, platform, conversation_key, source_ordinal, dup_ordinal,
                     sent_local, time_zone, sent_at, captured_at, sender, sender_raw, sender_key, body, raw, kind, flags,
-                    source_hash, source_member, source_line, line_count, content_hash, hash_version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    source_hash, source_member, source_line, line_count, content_hash, hash_version, search_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(identity_key) DO NOTHING
                 """)
             let fts = try db.cachedStatement(sql: "INSERT INTO message_fts (rowid, body, sender) VALUES (?, ?, ?)")
@@ -209,22 +221,33 @@ public struct SQLiteArchiveStore: ArchiveStore {
                         senderKeys[sender] = senderKey
                     }
                 }
-                var b = RawBinder(insert, db)
-                b.bind(m.identityKey.hex); b.bind(conversationID); b.bind(batchID); b.bind(m.platform.rawValue)
-                b.bind(m.conversationKey); b.bind(m.sourceOrdinal); b.bind(m.duplicateOrdinal); b.bind(m.sentLocal.description)
-                b.bind(m.timeZone); b.bind(m.sentAt); b.bind(m.capturedAtMillis); b.bind(m.sender); b.bind(m.senderRaw)
-                b.bind(senderKey); b.bind(m.body); b.bind(m.raw); b.bind(m.kind.rawValue)
-                b.bind(m.flags.isEmpty ? "" : m.flags.names.joined(separator: ",")); b.bind(m.sourceBlob.hex)
-                b.bind(m.sourceMember); b.bind(m.sourceLine); b.bind(m.lineCount); b.bind(m.contentHash.hex)
-                b.bind(ArchivedMessage.hashVersion)
-                guard try b.step() > 0 else {
+                var changed = 0
+                var key = Self.searchKey(sentAt: m.sentAt, identity: m.identityKey)
+                for attempt in 0..<64 {
+                    var b = RawBinder(insert, db)
+                    b.bind(m.identityKey.hex); b.bind(conversationID); b.bind(batchID); b.bind(m.platform.rawValue)
+                    b.bind(m.conversationKey); b.bind(m.sourceOrdinal); b.bind(m.duplicateOrdinal); b.bind(m.sentLocal.description)
+                    b.bind(m.timeZone); b.bind(m.sentAt); b.bind(m.capturedAtMillis); b.bind(m.sender); b.bind(m.senderRaw)
+                    b.bind(senderKey); b.bind(m.body); b.bind(m.raw); b.bind(m.kind.rawValue)
+                    b.bind(m.flags.isEmpty ? "" : m.flags.names.joined(separator: ",")); b.bind(m.sourceBlob.hex)
+                    b.bind(m.sourceMember); b.bind(m.sourceLine); b.bind(m.lineCount); b.bind(m.contentHash.hex)
+                    b.bind(ArchivedMessage.hashVersion); b.bind(key)
+                    do {
+                        changed = try b.step()
+                        break
+                    } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT && attempt < 63 {
+                        // Two messages in the same second share 24 identity bits: take the next key.
+                        key += 1
+                    }
+                }
+                guard changed > 0 else {
                     duplicates += 1
                     continue
                 }
                 added += 1
-                let id = b.lastInsertedRowID
+                let id = db.lastInsertedRowID
                 var f = RawBinder(fts, db)
-                f.bind(id); f.bind(m.body); f.bind(m.sender)
+                f.bind(key); f.bind(m.body); f.bind(m.sender)
                 _ = try f.step()
                 for (i, a) in m.attachments.enumerated() {
                     if let blob = a.blob, let size = a.size {

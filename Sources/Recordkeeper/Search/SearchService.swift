@@ -18,7 +18,7 @@ public struct SearchFilters: Sendable, Hashable {
     public var sort: SearchRequest.Sort
 
     public init(custodian: String? = nil, conversation: String? = nil, participant: String? = nil, from: String? = nil,
-                to: String? = nil, limit: Int = 20, offset: Int = 0, sort: SearchRequest.Sort = .relevance) {
+                to: String? = nil, limit: Int = 20, offset: Int = 0, sort: SearchRequest.Sort = .date) {
         self.custodian = custodian
         self.conversation = conversation
         self.participant = participant
