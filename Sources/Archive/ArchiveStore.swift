@@ -49,7 +49,11 @@ public protocol ArchiveStore: Sendable {
     func auditEntries(target: String, limit: Int) async throws -> [AuditEntry]
 
     // MARK: Verification (paged so memory stays flat)
-    func messagesForVerification(afterID: Int64, limit: Int) async throws -> [StoredMessage]
+    /// Messages with `afterID < id <= throughID`, in id order, at most `limit`; each decoded with
+    /// its content hash recomputed.
+    func messagesForVerification(afterID: Int64, throughID: Int64, limit: Int) async throws -> [StoredMessage]
+    /// The lowest and highest message ids, or nil when there are no messages.
+    func messageIDRange() async throws -> ClosedRange<Int64>?
     func blobs(after: ContentHash?, limit: Int) async throws -> [BlobInfo]
 }
 
@@ -219,6 +223,8 @@ public struct SearchRequest: Sendable, Hashable {
     public enum Sort: String, Sendable, CaseIterable { case date, relevance }
     /// Counting stops here; beyond it the total is reported as a lower bound.
     public static let countLimit = 10_000
+    /// The same, when filters apply (each match is then joined to its message to be counted).
+    public static let filteredCountLimit = 1_000
     /// An FTS expression already translated by `SearchQuery`.
     public var match: String
     public var custodianEmail: String?

@@ -58,9 +58,19 @@ extension SQLiteArchiveStore {
                 if hits.count < r.limit, r.offset == 0 {
                     return SearchResults(total: hits.count, hits: hits)
                 }
-                let limit = SearchRequest.countLimit
-                let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 \(from) WHERE \(whereSQL) LIMIT \(limit + 1))",
+                // Without filters the index alone counts (no joins, ~0.1 µs a match). With filters
+                // every match is joined to its message, so counting stops sooner.
+                let limit: Int
+                let counted: Int
+                if filters.isEmpty {
+                    limit = SearchRequest.countLimit
+                    counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM message_fts WHERE message_fts MATCH ? LIMIT \(limit + 1))",
+                                               arguments: [r.match]) ?? 0
+                } else {
+                    limit = SearchRequest.filteredCountLimit
+                    counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 \(from) WHERE \(whereSQL) LIMIT \(limit + 1))",
                                                arguments: StatementArguments(args)) ?? 0
+                }
                 return SearchResults(total: min(counted, limit), totalIsExact: counted <= limit, hits: hits)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
                 throw ArchiveError(.badQuery, "the search query could not be understood; quote phrases with \"…\" and use AND, OR, NOT in capitals")
@@ -154,9 +164,18 @@ extension SQLiteArchiveStore {
         }
     }
 
-    public func messagesForVerification(afterID: Int64, limit: Int) async throws -> [StoredMessage] {
+    public func messageIDRange() async throws -> ClosedRange<Int64>? {
         try await read { db in
-            let rows = try Row.fetchAll(db, sql: Self.messageSelect + " WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit])
+            guard let row = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM message"),
+                  let low = row[0] as Int64?, let high = row[1] as Int64? else { return nil }
+            return low...high
+        }
+    }
+
+    public func messagesForVerification(afterID: Int64, throughID: Int64, limit: Int) async throws -> [StoredMessage] {
+        try await read { db in
+            let rows = try Row.fetchAll(db, sql: Self.messageSelect + " WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+                                        arguments: [afterID, throughID, limit])
             guard let first = rows.first?[0] as Int64?, let last = rows.last?[0] as Int64? else { return [] }
             let attachments = try Self.fetchAttachments(db, messageIDs: first...last)
             return rows.map { row in Self.decodeMessage(row, attachments: attachments[row[0]] ?? []) }

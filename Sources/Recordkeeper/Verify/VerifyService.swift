@@ -30,6 +30,41 @@ public struct VerifyService: Sendable {
     public let archive: ArchiveHandle
     public init(archive: ArchiveHandle) { self.archive = archive }
 
+    struct MessageCheck: Sendable {
+        var count = 0
+        var bytes: Int64 = 0
+        var problems: [VerificationProblem] = []
+    }
+
+    /// Checks the messages with ids in `(after, through]`, page by page.
+    static func checkMessages(_ store: any ArchiveStore, after: Int64, through: Int64, present: Set<ContentHash>) async throws -> MessageCheck {
+        var result = MessageCheck()
+        var lastID = after
+        while true {
+            let page = try await store.messagesForVerification(afterID: lastID, throughID: through, limit: 2000)
+            guard let last = page.last else { return result }
+            lastID = last.id
+            for m in page {
+                result.count += 1
+                result.bytes += Int64(m.message.body.utf8.count + m.message.raw.utf8.count + 400)
+                if m.message.contentHash != m.storedContentHash {
+                    result.problems.append(.init(code: "message_altered", item: "message:\(m.id)",
+                                                 detail: "content hash recomputed from the stored fields is \(m.message.contentHash.hex), stored \(m.storedContentHash.hex)"))
+                }
+                for a in m.message.attachments {
+                    if let h = a.blob, !present.contains(h) {
+                        result.problems.append(.init(code: "blob_missing", item: "message:\(m.id)",
+                                                     detail: "attachment blob \(h.hex) is gone from the blob store"))
+                    }
+                }
+                if !present.contains(m.message.sourceBlob) {
+                    result.problems.append(.init(code: "batch_source_missing", item: "message:\(m.id)",
+                                                 detail: "the original export \(m.message.sourceBlob.hex) is gone from the blob store"))
+                }
+            }
+        }
+    }
+
     public func verify(actor: String, progress: (@Sendable (String) -> Void)? = nil) async throws -> VerificationReport {
         let started = Date()
         let store = archive.store
@@ -61,33 +96,28 @@ public struct VerifyService: Sendable {
             progress?("blobs: \(blobCount) checked")
         }
 
-        // 2. Messages: the content hash recomputed from the stored fields must match.
+        // 2. Messages: the content hash recomputed from the stored fields must match. The id range
+        //    is split between concurrent readers (one per core).
         var messageCount = 0
         var recordBytes: Int64 = 0
-        var lastID: Int64 = 0
-        while true {
-            let page = try await store.messagesForVerification(afterID: lastID, limit: 2000)
-            guard let last = page.last else { break }
-            lastID = last.id
-            for m in page {
-                messageCount += 1
-                recordBytes += Int64(m.message.body.utf8.count + m.message.raw.utf8.count + 400)
-                if m.message.contentHash != m.storedContentHash {
-                    problems.append(.init(code: "message_altered", item: "message:\(m.id)",
-                                          detail: "content hash recomputed from the stored fields is \(m.message.contentHash.hex), stored \(m.storedContentHash.hex)"))
+        if let range = try await store.messageIDRange() {
+            let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+            let span = (range.upperBound - range.lowerBound + 1 + Int64(parts) - 1) / Int64(parts)
+            let presentBlobs = present
+            try await withThrowingTaskGroup(of: MessageCheck.self) { group in
+                for part in 0..<parts {
+                    let low = range.lowerBound - 1 + Int64(part) * span
+                    let high = min(range.upperBound, low + span)
+                    guard low < high else { continue }
+                    group.addTask { try await Self.checkMessages(store, after: low, through: high, present: presentBlobs) }
                 }
-                for a in m.message.attachments {
-                    if let h = a.blob, !present.contains(h) {
-                        problems.append(.init(code: "blob_missing", item: "message:\(m.id)",
-                                              detail: "attachment blob \(h.hex) is gone from the blob store"))
-                    }
-                }
-                if !present.contains(m.message.sourceBlob) {
-                    problems.append(.init(code: "batch_source_missing", item: "message:\(m.id)",
-                                          detail: "the original export \(m.message.sourceBlob.hex) is gone from the blob store"))
+                for try await result in group {
+                    messageCount += result.count
+                    recordBytes += result.bytes
+                    problems += result.problems
+                    progress?("messages: \(messageCount) checked")
                 }
             }
-            progress?("messages: \(messageCount) checked")
         }
 
         // 3. Audit chain: contiguous sequence, each entry's hash recomputed, each link to the previous.
@@ -117,6 +147,7 @@ public struct VerifyService: Sendable {
             }
         }
 
+        problems.sort { ($0.item, $0.code) < ($1.item, $1.code) }
         let report = VerificationReport(ok: problems.isEmpty, blobsChecked: blobCount, blobBytes: blobBytes,
                                         bytesHashed: blobBytes + recordBytes,
                                         messagesChecked: messageCount, auditEntriesChecked: auditCount,
