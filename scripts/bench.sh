@@ -144,6 +144,9 @@ QUERIES=(
   'shift NOT change'                          # NOT
   '(queue OR wait) AND min NOT bridge'        # grouping
   'vehicle|--from|2021-03-01|--to|2021-03-31' # date filter
+  'lane|--custodian|bench@agency.example.gov' # custodian filter (every match joined to its message)
+  'seizure|--participant|Karen'               # participant filter
+  'vehicle|--sort|relevance|--from|2021-03-01|--to|2021-03-02' # BM25 on a narrow range
 )
 TIMED_RUNS=5
 mkdir -p "$TMP/search"

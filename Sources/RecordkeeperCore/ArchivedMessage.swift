@@ -90,7 +90,8 @@ public struct ArchivedMessage: Sendable, Hashable {
     /// The content hash recipe, version 1: every field the archive keeps about the message, in a
     /// fixed order, length-prefixed (see `CanonicalEncoder`).
     public func computeContentHash() -> ContentHash {
-        var e = CanonicalEncoder(kind: "message", version: ArchivedMessage.hashVersion)
+        var e = CanonicalEncoder(kind: "message", version: ArchivedMessage.hashVersion,
+                                 capacity: 512 + body.utf8.count + raw.utf8.count + (sender?.utf8.count ?? 0) * 2)
         e.add("identity", identityKey.hex)
         e.add("platform", platform.rawValue)
         e.add("conversation", conversationKey)

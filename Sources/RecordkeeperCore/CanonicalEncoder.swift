@@ -10,8 +10,8 @@ import Crypto
 public struct CanonicalEncoder: Sendable {
     private(set) var bytes: [UInt8] = []
 
-    public init(kind: String, version: Int) {
-        bytes.reserveCapacity(256)
+    public init(kind: String, version: Int, capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
         add("kind", kind)
         add("v", String(version))
     }

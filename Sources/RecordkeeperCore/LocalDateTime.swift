@@ -55,6 +55,30 @@ public struct LocalDateTime: Hashable, Sendable, Comparable, CustomStringConvert
 
     /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` or `YYYY-MM-DDTHH:MM:SS` (a space may replace `T`).
     public init?(iso text: String) {
+        // Fast path: the stored form `YYYY-MM-DDTHH:MM:SS`.
+        var copy = text
+        let fast: LocalDateTime?? = copy.withUTF8 { b -> LocalDateTime?? in
+            guard b.count == 19, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58 else { return .none }
+            func n(_ from: Int, _ width: Int) -> Int? {
+                var v = 0
+                for i in from..<(from + width) {
+                    let d = Int(b[i]) - 48
+                    guard d >= 0, d <= 9 else { return nil }
+                    v = v * 10 + d
+                }
+                return v
+            }
+            guard let y = n(0, 4), let mo = n(5, 2), let d = n(8, 2), let h = n(11, 2), let mi = n(14, 2), let s = n(17, 2) else {
+                return .some(nil)
+            }
+            let t = LocalDateTime(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
+            return .some(t.isValid ? t : nil)
+        }
+        if let fast {
+            guard let fast else { return nil }
+            self = fast
+            return
+        }
         let parts = text.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == " " || $0 == ":" }).map { Int($0) }
         guard parts.count >= 3, parts.count <= 6, !parts.contains(where: { $0 == nil }) else { return nil }
         let p = parts.map { $0! }
