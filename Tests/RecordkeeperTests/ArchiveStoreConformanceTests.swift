@@ -1,0 +1,174 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+import Testing
+
+/// A way to make a fresh, empty store. Every `ArchiveStore` implementation adds itself here and
+/// must pass the whole suite (the PostgreSQL store will join with a factory that needs a server).
+struct StoreFactory: CustomTestStringConvertible, Sendable {
+    let name: String
+    let make: @Sendable (URL) throws -> any ArchiveStore
+    var testDescription: String { name }
+
+    static let all: [StoreFactory] = [
+        StoreFactory(name: "SQLite file (WAL pool)") { try SQLiteArchiveStore(path: $0.appendingPathComponent("store.sqlite").path) },
+        StoreFactory(name: "SQLite in memory") { _ in try SQLiteArchiveStore() },
+    ]
+}
+
+@Suite("ArchiveStore conformance")
+struct ArchiveStoreConformanceTests {
+    struct Fixture {
+        let store: any ArchiveStore
+        let custodian: Custodian
+        let conversation: Conversation
+        let batch: CaptureBatch
+        let source: BlobInfo
+    }
+
+    static func fixture(_ factory: StoreFactory, _ tmp: TempDir) async throws -> Fixture {
+        let store = try factory.make(tmp.url)
+        let custodian = try await store.saveCustodian(email: "A.Person@Agency.example.gov", timeZone: nil)
+        let conversation = try await store.ensureConversation(key: "whatsapp:a.person@agency.example.gov:ops", platform: .whatsapp,
+                                                              custodianID: custodian.id, title: "Ops 100%")
+        let source = BlobInfo(hash: ContentHash.of("original export"), size: 15)
+        try await store.registerBlob(source)
+        let batch = try await store.startBatch(NewBatch(
+            custodianID: custodian.id, conversationID: conversation.id, actor: "tester", sourceName: "export.txt", source: source,
+            platform: .whatsapp, format: "whatsapp-android-txt", textMember: "export.txt",
+            dateOrder: DateOrderDecision(order: .dmy, certain: true, basis: "evidence", evidence: ["first field exceeds 12"]),
+            timeZone: "UTC", timeZoneBasis: "flag", startedAtMillis: 1_000))
+        return Fixture(store: store, custodian: custodian, conversation: conversation, batch: batch, source: source)
+    }
+
+    static func message(_ f: Fixture, _ n: Int, minute: Int, body: String, sender: String? = "Ann",
+                        attachments: [ArchivedAttachment] = []) -> ArchivedMessage {
+        let sent = LocalDateTime(year: 2021, month: 3, day: 1, hour: 9, minute: minute)
+        return ArchivedMessage(
+            identityKey: IdentityKey.forMessage(platform: .whatsapp, conversationKey: f.conversation.key,
+                                                senderKey: IdentityKey.senderKey(sender), sentLocal: sent, body: body, duplicateOrdinal: 0),
+            platform: .whatsapp, conversationKey: f.conversation.key, sourceOrdinal: n, duplicateOrdinal: 0, sentLocal: sent,
+            timeZone: "UTC", sentAt: sent.secondsSinceEpochAsUTC, capturedAtMillis: 2_000, sender: sender, senderRaw: sender,
+            body: body, raw: "01/03/2021, 09:\(minute) - \(sender ?? ""): \(body)", kind: sender == nil ? .system : .user,
+            flags: attachments.isEmpty ? [] : [.hasAttachment], sourceBlob: f.source.hash, sourceMember: "export.txt",
+            sourceLine: n, lineCount: 1, attachments: attachments)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func custodiansAreFoundWhateverTheCaseAndKeepTheirZone(_ factory: StoreFactory) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let f = try await Self.fixture(factory, tmp)
+        #expect(f.custodian.email == "a.person@agency.example.gov")
+        #expect(try await f.store.custodian(email: "a.PERSON@agency.example.gov")?.id == f.custodian.id)
+        let updated = try await f.store.saveCustodian(email: "a.person@agency.example.gov", timeZone: "America/Phoenix")
+        #expect(updated.id == f.custodian.id && updated.timeZone == "America/Phoenix")
+        #expect(try await f.store.saveCustodian(email: "a.person@agency.example.gov", timeZone: nil).timeZone == "America/Phoenix")
+        #expect(try await f.store.custodian(email: "nobody@agency.example.gov") == nil)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func conversationsAreEnsuredOnceAndFoundByTitleLiterally(_ factory: StoreFactory) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let f = try await Self.fixture(factory, tmp)
+        let again = try await f.store.ensureConversation(key: f.conversation.key, platform: .whatsapp, custodianID: f.custodian.id, title: "other")
+        #expect(again.id == f.conversation.id && again.title == "Ops 100%")
+        #expect(try await f.store.conversations(titleContains: "100%", limit: 10).map(\.id) == [f.conversation.id])
+        #expect(try await f.store.conversations(titleContains: "10_%", limit: 10).isEmpty) // % and _ are literal
+        #expect(try await f.store.conversation(id: 999) == nil)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func appendSkipsKnownIdentitiesAndKeepsTotals(_ factory: StoreFactory) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let f = try await Self.fixture(factory, tmp)
+        let photo = BlobInfo(hash: ContentHash.of("jpeg bytes"), size: 10)
+        let first = [Self.message(f, 1, minute: 1, body: "one"),
+                     Self.message(f, 2, minute: 2, body: "IMG-1.jpg (file attached)", attachments: [
+                        ArchivedAttachment(fileName: "IMG-1.jpg", blob: photo.hash, size: photo.size),
+                        ArchivedAttachment(fileName: "IMG-2.jpg", blob: nil, size: nil)])]
+        let defect = CaptureDefect(file: "export.txt", line: 9, code: "orphan_line", detail: "d", text: "stray")
+        let r1 = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id, messages: first, defects: [defect])
+        #expect(r1 == AppendResult(added: 2, duplicates: 0, attachmentsStored: 1, attachmentsMissing: 1))
+        let r2 = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id,
+                                          messages: first + [Self.message(f, 3, minute: 3, body: "three")], defects: [])
+        #expect(r2 == AppendResult(added: 1, duplicates: 2, attachmentsStored: 0, attachmentsMissing: 0))
+        let batch = try #require(try await f.store.batch(id: f.batch.id))
+        #expect(batch.totals.messagesAdded == 3 && batch.totals.duplicates == 2 && batch.totals.defects == 1)
+        #expect(batch.totals.attachmentsStored == 1 && batch.totals.attachmentsMissing == 1)
+        #expect(batch.dateOrder?.evidence == ["first field exceeds 12"])
+        #expect(try await f.store.defects(batchID: f.batch.id, limit: 10) == [defect])
+        // The attachment's blob was registered with the message.
+        #expect(try await f.store.blobs(after: nil, limit: 10).map(\.hash).contains(photo.hash))
+        let stats = try await f.store.stats()
+        #expect(stats.messages == 3 && stats.attachments == 2 && stats.attachmentsMissing == 1 && stats.defects == 1)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func messagesReadBackExactlyAsWritten(_ factory: StoreFactory) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let f = try await Self.fixture(factory, tmp)
+        let written = [Self.message(f, 2, minute: 5, body: "later, multi\nline ✓"), Self.message(f, 1, minute: 4, body: "earlier"),
+                       Self.message(f, 3, minute: 6, body: "Ann added Bob", sender: nil)]
+        _ = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id, messages: written, defects: [])
+        let transcript = try await f.store.transcript(conversationID: f.conversation.id, offset: 0, limit: 10)
+        #expect(transcript.map(\.message.body) == ["earlier", "later, multi\nline ✓", "Ann added Bob"]) // sent order
+        for stored in transcript {
+            var expected = try #require(written.first { $0.identityKey == stored.message.identityKey })
+            expected.id = stored.id
+            #expect(stored.message == expected)
+            #expect(stored.storedContentHash == expected.contentHash)
+            #expect(stored.batchID == f.batch.id && stored.conversationID == f.conversation.id)
+        }
+        let conversation = try #require(try await f.store.conversation(id: f.conversation.id))
+        #expect(conversation.participants == ["Ann"] && conversation.messageCount == 3)
+        #expect(conversation.firstSent == "2021-03-01T09:04:00")
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func verificationPagesCoverEveryMessageOnce(_ factory: StoreFactory) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let f = try await Self.fixture(factory, tmp)
+        let messages = (1...25).map { Self.message(f, $0, minute: $0, body: "m\($0)") }
+        _ = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id, messages: messages, defects: [])
+        let range = try #require(try await f.store.messageIDRange())
+        var seen: [Int64] = []
+        var after = range.lowerBound - 1
+        let through = range.lowerBound + 11
+        while true {
+            let page = try await f.store.messagesForVerification(afterID: after, throughID: through, limit: 5)
+            guard let last = page.last else { break }
+            seen += page.map(\.id)
+            after = last.id
+        }
+        #expect(seen == Array(range.lowerBound...through))
+        let rest = try await f.store.messagesForVerification(afterID: through, throughID: range.upperBound, limit: 100)
+        #expect(rest.count == 25 - 12)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func unfinishedBatchesAreFoundUntilFinished(_ factory: StoreFactory) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let f = try await Self.fixture(factory, tmp)
+        #expect(try await f.store.unfinishedBatch(sourceHash: f.source.hash, custodianID: f.custodian.id)?.id == f.batch.id)
+        #expect(try await f.store.unfinishedBatch(sourceHash: ContentHash.of("other"), custodianID: f.custodian.id) == nil)
+        try await f.store.finishBatch(id: f.batch.id)
+        #expect(try await f.store.unfinishedBatch(sourceHash: f.source.hash, custodianID: f.custodian.id) == nil)
+        #expect(try await f.store.batch(id: f.batch.id)?.status == "complete")
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func auditEntriesFormAChain(_ factory: StoreFactory) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let store = try factory.make(tmp.url)
+        for i in 1...5 {
+            try await store.appendAudit(AuditDraft(actor: "tester", action: "show.message", target: "message:\(i % 2)", detail: ["n": "\(i)"]))
+        }
+        let entries = try await store.auditEntries(afterSequence: 0, limit: 100)
+        #expect(entries.map(\.sequence) == [1, 2, 3, 4, 5])
+        #expect(entries.first?.previousHash == AuditEntry.genesis)
+        for (a, b) in zip(entries, entries.dropFirst()) { #expect(b.previousHash == a.hash) }
+        #expect(entries.allSatisfy { $0.hash == $0.computeHash() })
+        #expect(try await store.auditEntries(target: "message:1", limit: 10).map(\.sequence) == [1, 3, 5])
+        #expect(try await store.auditEntries(target: "message:1", limit: 2).map(\.sequence) == [3, 5]) // newest, in order
+    }
+}
