@@ -60,7 +60,7 @@ struct WhatsAppHeader: Equatable {
             second = sec
         }
         let afterTime = s.position
-        let ws = s.skipWhitespace()
+        s.skipWhitespace()
         if meridiem == nil {
             if let m = s.meridiem() {
                 meridiem = m
@@ -76,7 +76,6 @@ struct WhatsAppHeader: Equatable {
             guard hour <= 23 else { return nil }
         }
         guard minute <= 59, (second ?? 0) <= 59 else { return nil }
-        _ = ws
         let style: Style
         if bracket {
             s.skipWhitespace()

@@ -73,11 +73,10 @@ final class WhatsAppReader: CaptureReader {
     private func consume(_ bytes: ArraySlice<UInt8>) {
         let lineNo = lines.lineNumber
         if let h = WhatsAppHeader.scan(bytes), h.style != .bare || acceptBare {
-            if let date = date(of: h) {
+            if date(of: h) != nil {
                 if let b = current { pending.append(finish(b)) }
                 current = Builder(header: h, line: lineNo, lineCount: 1, raw: Array(bytes),
                                   text: Array(bytes[h.restStart...]))
-                _ = date
                 return
             }
             let text = String(decoding: bytes, as: UTF8.self)
