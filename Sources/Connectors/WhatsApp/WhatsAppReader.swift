@@ -126,8 +126,15 @@ final class WhatsAppReader: CaptureReader {
             if text[i] == 0x3A, text[i + 1] == 0x20 { split = i; break }
             i += 1
         }
-        if split == nil, let nl = text.firstIndex(of: 0x0A) ?? Optional(text.endIndex), nl > text.startIndex, text[nl - 1] == 0x3A {
-            split = nl - 1 // "Author:" with the text on the following lines
+        var disappearingPlaceholder = false
+        if split == nil, let nl = text.firstIndex(of: 0x0A) ?? Optional(text.endIndex), nl > text.startIndex {
+            if text[nl - 1] == 0x3A {
+                split = nl - 1 // "Author:" with the text on the following lines
+            } else if nl - text.startIndex >= 3, text[nl - 2] == 0x3A, text[nl - 1] == 0x2E, nl == text.endIndex {
+                // "Author:." marks a disappearing message (FORMATS.md §1.5, after chat-miner).
+                split = nl - 2
+                disappearingPlaceholder = true
+            }
         }
         if let at = split, at > text.startIndex {
             let author = String(decoding: text[..<at], as: UTF8.self)
@@ -139,8 +146,13 @@ final class WhatsAppReader: CaptureReader {
                 let cleaned = WhatsAppText.cleanSender(author)
                 sender = cleaned.name
                 if cleaned.nonContact { flags.insert(.nonContactSender) }
-                let from = min(at + 2, text.endIndex)
+                let from = min(at + (disappearingPlaceholder ? 1 : 2), text.endIndex)
                 body = WhatsAppText.stripMarks(String(decoding: text[from...], as: UTF8.self))
+                if disappearingPlaceholder {
+                    // The timer removed the text: a deletion marker, kept literally.
+                    flags.insert(.disappearing)
+                    kind = .deleted
+                }
                 // "[…] Group: ‎Ann added Bob": iOS group events carry the group as author and an LRM.
                 let lrm = text.count - from >= 3 && text[from] == 0xE2 && text[from + 1] == 0x80 && text[from + 2] == 0x8E
                 if lrm, !titleKey.isEmpty, WhatsAppMarkers.normalize(cleaned.name) == titleKey {
@@ -153,7 +165,7 @@ final class WhatsAppReader: CaptureReader {
         }
 
         var attachments: [AttachmentReference] = []
-        if kind == .user {
+        if kind == .user, !disappearingPlaceholder {
             classify(&body, &kind, &flags, &attachments)
             if groupAuthored, kind == .user, attachments.isEmpty {
                 kind = .system
