@@ -49,9 +49,9 @@ public protocol ArchiveStore: Sendable {
     func auditEntries(target: String, limit: Int) async throws -> [AuditEntry]
 
     // MARK: Verification (paged so memory stays flat)
-    /// Messages with `afterID < id <= throughID`, in id order, at most `limit`; each decoded with
-    /// its content hash recomputed.
-    func messagesForVerification(afterID: Int64, throughID: Int64, limit: Int) async throws -> [StoredMessage]
+    /// The content hashes of messages with `afterID < id <= throughID` (at most `limit`),
+    /// recomputed from the stored fields without decoding them, beside the stored hashes.
+    func verifyMessageHashes(afterID: Int64, throughID: Int64, limit: Int) async throws -> [MessageHashCheck]
     /// The lowest and highest message ids, or nil when there are no messages.
     func messageIDRange() async throws -> ClosedRange<Int64>?
     func blobs(after: ContentHash?, limit: Int) async throws -> [BlobInfo]
@@ -213,6 +213,27 @@ public struct StoredMessage: Sendable, Hashable {
         self.conversationID = conversationID
         self.batchID = batchID
         self.storedContentHash = storedContentHash
+    }
+}
+
+/// One message's stored content hash beside the one recomputed from its stored fields.
+public struct MessageHashCheck: Sendable, Hashable {
+    public var id: Int64
+    public var computed: ContentHash
+    /// Nil when the stored value is not a hash at all.
+    public var stored: ContentHash?
+    /// The original export the message names (nil when the stored value is not a hash).
+    public var sourceBlob: ContentHash?
+    public var attachmentBlobs: [ContentHash]
+    /// How many bytes of canonical serialisation were hashed.
+    public var bytes: Int
+    public init(id: Int64, computed: ContentHash, stored: ContentHash?, sourceBlob: ContentHash?, attachmentBlobs: [ContentHash], bytes: Int) {
+        self.id = id
+        self.computed = computed
+        self.stored = stored
+        self.sourceBlob = sourceBlob
+        self.attachmentBlobs = attachmentBlobs
+        self.bytes = bytes
     }
 }
 

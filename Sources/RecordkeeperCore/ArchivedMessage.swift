@@ -88,37 +88,107 @@ public struct ArchivedMessage: Sendable, Hashable {
     }
 
     /// The content hash recipe, version 1: every field the archive keeps about the message, in a
-    /// fixed order, length-prefixed (see `CanonicalEncoder`).
-    public func computeContentHash() -> ContentHash {
-        var e = CanonicalEncoder(kind: "message", version: ArchivedMessage.hashVersion,
-                                 capacity: 512 + body.utf8.count + raw.utf8.count + (sender?.utf8.count ?? 0) * 2)
-        e.add("identity", identityKey.hex)
-        e.add("platform", platform.rawValue)
-        e.add("conversation", conversationKey)
-        e.add("ordinal", Int64(sourceOrdinal))
-        e.add("dup", Int64(duplicateOrdinal))
-        e.add("sent_local", sentLocal.description)
-        e.add("tz", timeZone)
-        e.add("sent_at", sentAt)
-        e.add("captured_at", capturedAtMillis)
-        e.add("sender", sender)
-        e.add("sender_raw", senderRaw)
-        e.add("body", body)
-        e.add("raw", raw)
-        e.add("kind", kind.rawValue)
-        e.add("flags", flags.names.joined(separator: ","))
-        e.add("source", sourceBlob.hex)
-        e.add("member", sourceMember)
-        e.add("line", Int64(sourceLine))
-        e.add("lines", Int64(lineCount))
+    /// fixed order, length-prefixed (see `CanonicalEncoder` and `MessageHashSource`).
+    public func computeContentHash() -> ContentHash { ArchivedMessage.contentHash(from: self) }
+
+    /// The one content-hash recipe, over any source of the fields: an `ArchivedMessage`, or a
+    /// stored row read without building one (what `verify` does).
+    public static func contentHash<Source: MessageHashSource>(from s: Source) -> ContentHash {
+        canonicalDigest(from: s).hash
+    }
+
+    /// The content hash and the number of bytes it was computed over.
+    public static func canonicalDigest<Source: MessageHashSource>(from s: Source) -> (hash: ContentHash, size: Int) {
+        var e = CanonicalEncoder(kind: "message", version: hashVersion, capacity: s.estimatedSize)
+        e.add("identity", s, .identity)
+        e.add("platform", s, .platform)
+        e.add("conversation", s, .conversation)
+        e.add("ordinal", s.integer(.ordinal))
+        e.add("dup", s.integer(.duplicateOrdinal))
+        e.add("sent_local", s, .sentLocal)
+        e.add("tz", s, .timeZone)
+        e.add("sent_at", s.integer(.sentAt))
+        e.add("captured_at", s.integer(.capturedAt))
+        e.add("sender", s, .sender)
+        e.add("sender_raw", s, .senderRaw)
+        e.add("body", s, .body)
+        e.add("raw", s, .raw)
+        e.add("kind", s, .kind)
+        e.add("flags", s, .flags)
+        e.add("source", s, .source)
+        e.add("member", s, .member)
+        e.add("line", s.integer(.line))
+        e.add("lines", s.integer(.lineCount))
+        let attachments = s.attachments
         e.add("attachments", Int64(attachments.count))
         for a in attachments {
             e.add("a.name", a.fileName)
             e.add("a.blob", a.blob?.hex)
             e.add("a.size", a.size)
         }
-        return e.hash
+        return (e.hash, e.count)
     }
+}
+
+/// The fields of a message record that its content hash covers.
+public enum MessageHashField: Sendable {
+    case identity, platform, conversation, sentLocal, timeZone, sender, senderRaw, body, raw, kind, flags, source, member
+    case ordinal, duplicateOrdinal, sentAt, capturedAt, line, lineCount
+}
+
+/// Something that can present a message's fields to the content-hash recipe.
+public protocol MessageHashSource {
+    /// Calls `body` with the UTF-8 bytes of a text field, or nil when the field is absent.
+    func withText<R>(_ field: MessageHashField, _ body: (UnsafeRawBufferPointer?) -> R) -> R
+    func integer(_ field: MessageHashField) -> Int64?
+    var attachments: [ArchivedAttachment] { get }
+    /// A guess of the serialised size, to size the buffer once.
+    var estimatedSize: Int { get }
+}
+
+extension CanonicalEncoder {
+    mutating func add<Source: MessageHashSource>(_ name: String, _ source: Source, _ field: MessageHashField) {
+        source.withText(field) { add(name, utf8: $0) }
+    }
+}
+
+extension ArchivedMessage: MessageHashSource {
+    public func withText<R>(_ field: MessageHashField, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        func text(_ s: String?) -> R {
+            guard var s else { return body(nil) }
+            return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+        switch field {
+        case .identity: return text(identityKey.hex)
+        case .platform: return text(platform.rawValue)
+        case .conversation: return text(conversationKey)
+        case .sentLocal: return text(sentLocal.description)
+        case .timeZone: return text(timeZone)
+        case .sender: return text(sender)
+        case .senderRaw: return text(senderRaw)
+        case .body: return text(self.body)
+        case .raw: return text(raw)
+        case .kind: return text(kind.rawValue)
+        case .flags: return text(flags.names.joined(separator: ","))
+        case .source: return text(sourceBlob.hex)
+        case .member: return text(sourceMember)
+        default: return body(nil)
+        }
+    }
+
+    public func integer(_ field: MessageHashField) -> Int64? {
+        switch field {
+        case .ordinal: return Int64(sourceOrdinal)
+        case .duplicateOrdinal: return Int64(duplicateOrdinal)
+        case .sentAt: return sentAt
+        case .capturedAt: return capturedAtMillis
+        case .line: return Int64(sourceLine)
+        case .lineCount: return Int64(lineCount)
+        default: return nil
+        }
+    }
+
+    public var estimatedSize: Int { 512 + body.utf8.count + raw.utf8.count + (sender?.utf8.count ?? 0) * 2 }
 }
 
 /// Derives the stable identity of a message (DESIGN.md "Identity and dedupe").

@@ -31,6 +31,21 @@ public struct CanonicalEncoder: Sendable {
         bytes.append(UInt8(ascii: "\n"))
     }
 
+    /// Adds a text field given as UTF-8 bytes (nil when absent): the same bytes as `add(_:_:)`
+    /// with the equivalent `String`.
+    public mutating func add(_ name: String, utf8 value: UnsafeRawBufferPointer?) {
+        bytes.append(contentsOf: name.utf8)
+        guard let value else {
+            bytes.append(contentsOf: "=-\n".utf8)
+            return
+        }
+        bytes.append(UInt8(ascii: "="))
+        appendDecimal(Int64(value.count))
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(contentsOf: value)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
     public mutating func add(_ name: String, _ value: Int64?) {
         bytes.append(contentsOf: name.utf8)
         guard let value else {
@@ -62,6 +77,9 @@ public struct CanonicalEncoder: Sendable {
     }
 
     public var hash: ContentHash { ContentHash.of(bytes) }
+
+    /// Bytes serialised so far.
+    public var count: Int { bytes.count }
 
     /// The first 64 bits of the SHA-256, for in-memory bookkeeping where a full hash is not
     /// worth its memory (never stored, never used as evidence).

@@ -125,23 +125,34 @@ struct ArchiveStoreConformanceTests {
     }
 
     @Test(arguments: StoreFactory.all)
-    func verificationPagesCoverEveryMessageOnce(_ factory: StoreFactory) async throws {
+    func hashChecksCoverEveryMessageOnceAndMatchTheRecipe(_ factory: StoreFactory) async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let f = try await Self.fixture(factory, tmp)
-        let messages = (1...25).map { Self.message(f, $0, minute: $0, body: "m\($0)") }
+        let photo = ArchivedAttachment(fileName: "IMG-1.jpg", blob: ContentHash.of("jpeg"), size: 4)
+        var messages = (1...25).map { Self.message(f, $0, minute: $0, body: "m\($0)") }
+        messages[3] = Self.message(f, 4, minute: 4, body: "photo", attachments: [photo, ArchivedAttachment(fileName: "x.pdf", blob: nil, size: nil)])
+        messages[5] = Self.message(f, 6, minute: 6, body: "Ann added Bob", sender: nil)
         _ = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id, messages: messages, defects: [])
         let range = try #require(try await f.store.messageIDRange())
-        var seen: [Int64] = []
+        var checks: [MessageHashCheck] = []
         var after = range.lowerBound - 1
         let through = range.lowerBound + 11
         while true {
-            let page = try await f.store.messagesForVerification(afterID: after, throughID: through, limit: 5)
+            let page = try await f.store.verifyMessageHashes(afterID: after, throughID: through, limit: 5)
             guard let last = page.last else { break }
-            seen += page.map(\.id)
+            checks += page
             after = last.id
         }
-        #expect(seen == Array(range.lowerBound...through))
-        let rest = try await f.store.messagesForVerification(afterID: through, throughID: range.upperBound, limit: 100)
+        #expect(checks.map(\.id) == Array(range.lowerBound...through))
+        // Hashed from the stored bytes, the recipe gives exactly the hash computed at capture.
+        for (check, message) in zip(checks, messages) {
+            #expect(check.computed == message.contentHash)
+            #expect(check.stored == message.contentHash)
+            #expect(check.sourceBlob == f.source.hash)
+            #expect(check.bytes > message.body.utf8.count)
+        }
+        #expect(checks[3].attachmentBlobs == [photo.blob!])
+        let rest = try await f.store.verifyMessageHashes(afterID: through, throughID: range.upperBound, limit: 100)
         #expect(rest.count == 25 - 12)
     }
 

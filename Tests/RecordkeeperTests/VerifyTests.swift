@@ -57,7 +57,7 @@ struct VerifyTests {
     @Test func missingAttachmentBlobIsNamed() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let (archive, _) = try await Self.populated(tmp)
-        let some = try await archive.store.messagesForVerification(afterID: 0, throughID: .max, limit: 1000)
+        let some = try await archive.store.transcript(conversationID: 1, offset: 0, limit: 1000)
             .first { $0.message.attachments.contains { !$0.isMissing } }!
         let blob = some.message.attachments.first { !$0.isMissing }!.blob!
         try FileManager.default.removeItem(at: (archive.blobs as! FileBlobStore).path(for: blob))

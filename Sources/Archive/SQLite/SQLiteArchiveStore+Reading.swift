@@ -172,16 +172,6 @@ extension SQLiteArchiveStore {
         }
     }
 
-    public func messagesForVerification(afterID: Int64, throughID: Int64, limit: Int) async throws -> [StoredMessage] {
-        try await read { db in
-            let rows = try Row.fetchAll(db, sql: Self.messageSelect + " WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
-                                        arguments: [afterID, throughID, limit])
-            guard let first = rows.first?[0] as Int64?, let last = rows.last?[0] as Int64? else { return [] }
-            let attachments = try Self.fetchAttachments(db, messageIDs: first...last)
-            return rows.map { row in Self.decodeMessage(row, attachments: attachments[row[0]] ?? []) }
-        }
-    }
-
     public func blobs(after: ContentHash?, limit: Int) async throws -> [BlobInfo] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT hash, size FROM blob WHERE hash > ? ORDER BY hash LIMIT ?",

@@ -47,7 +47,9 @@ public struct WhatsAppConnector: Connector {
             member = entry.path
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
             let temp = scratch.appendingPathComponent("chat-\(UUID().uuidString).txt")
-            FileManager.default.createFile(atPath: temp.path, contents: nil)
+            guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
+                throw ConnectorError(.unreadable, "cannot create a scratch file in \(scratch.path); check permissions and free space")
+            }
             let out = try FileHandle(forWritingTo: temp)
             var written: Int64 = 0
             do {

@@ -58,7 +58,7 @@ final class WhatsAppReader: CaptureReader {
                 return item
             }
             if finished { return nil }
-            let more = try lines.nextLine { bytes -> Void in consume(bytes) }
+            let more: Void? = try lines.nextLine { bytes -> Void in consume(bytes) }
             if more == nil {
                 finished = true
                 if let b = current {

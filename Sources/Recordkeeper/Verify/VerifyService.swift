@@ -41,25 +41,23 @@ public struct VerifyService: Sendable {
         var result = MessageCheck()
         var lastID = after
         while true {
-            let page = try await store.messagesForVerification(afterID: lastID, throughID: through, limit: 2000)
+            let page = try await store.verifyMessageHashes(afterID: lastID, throughID: through, limit: 5000)
             guard let last = page.last else { return result }
             lastID = last.id
             for m in page {
                 result.count += 1
-                result.bytes += Int64(m.message.body.utf8.count + m.message.raw.utf8.count + 400)
-                if m.message.contentHash != m.storedContentHash {
+                result.bytes += Int64(m.bytes)
+                if m.computed != m.stored {
                     result.problems.append(.init(code: "message_altered", item: "message:\(m.id)",
-                                                 detail: "content hash recomputed from the stored fields is \(m.message.contentHash.hex), stored \(m.storedContentHash.hex)"))
+                                                 detail: "content hash recomputed from the stored fields is \(m.computed.hex), stored \(m.stored?.hex ?? "not a hash")"))
                 }
-                for a in m.message.attachments {
-                    if let h = a.blob, !present.contains(h) {
-                        result.problems.append(.init(code: "blob_missing", item: "message:\(m.id)",
-                                                     detail: "attachment blob \(h.hex) is gone from the blob store"))
-                    }
+                for h in m.attachmentBlobs where !present.contains(h) {
+                    result.problems.append(.init(code: "blob_missing", item: "message:\(m.id)",
+                                                 detail: "attachment blob \(h.hex) is gone from the blob store"))
                 }
-                if !present.contains(m.message.sourceBlob) {
+                if m.sourceBlob.map({ !present.contains($0) }) ?? true {
                     result.problems.append(.init(code: "batch_source_missing", item: "message:\(m.id)",
-                                                 detail: "the original export \(m.message.sourceBlob.hex) is gone from the blob store"))
+                                                 detail: "the original export \(m.sourceBlob?.hex ?? "(unreadable reference)") is gone from the blob store"))
                 }
             }
         }
