@@ -15,7 +15,8 @@ public struct WhatsAppConnector: Connector {
     public func detect(_ source: SourceFile) throws -> Detection? {
         let ext = source.url.pathExtension.lowercased()
         if ext == "zip" {
-            guard let archive = try? Archive(url: source.url, accessMode: .read) else { return nil }
+            let archive: Archive
+            do { archive = try Archive(url: source.url, accessMode: .read) } catch { return nil }
             guard let member = try? WhatsAppConnector.chatMember(in: archive) else { return nil }
             var head = Data()
             _ = try? archive.extract(member, bufferSize: 16_384, skipCRC32: true) { chunk in
