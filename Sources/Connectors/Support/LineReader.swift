@@ -12,15 +12,23 @@ public final class LineReader {
     private var eof = false
     private var pendingCR = false
     private let chunkSize: Int
+    /// Longest line returned whole; a longer one is returned in pieces of this size (each piece
+    /// counts as a line), so a hostile file without line breaks cannot exhaust memory.
+    public let maxLineBytes: Int
+    /// True when the line most recently returned was a piece of a longer line (all its pieces
+    /// carry the same line number).
+    public private(set) var lastLineWasSplit = false
+    private var inSplitLine = false
     /// 1-based number of the line most recently returned.
     public private(set) var lineNumber = 0
     /// Bytes consumed so far, terminators included.
     public private(set) var bytesConsumed: Int64 = 0
     private var firstLine = true
 
-    public init(url: URL, chunkSize: Int = 1 << 20) throws {
+    public init(url: URL, chunkSize: Int = 1 << 20, maxLineBytes: Int = 1 << 20) throws {
         self.handle = try FileHandle(forReadingFrom: url)
         self.chunkSize = chunkSize
+        self.maxLineBytes = maxLineBytes
     }
 
     deinit { try? handle.close() }
@@ -37,7 +45,10 @@ public final class LineReader {
                 if b == 0x0A || b == 0x0D { break }
                 i += 1
             }
-            if i < n {
+            if i < n, i - start <= maxLineBytes {
+                lastLineWasSplit = inSplitLine
+                if !inSplitLine { lineNumber += 1 }
+                inSplitLine = false
                 var lineStart = start
                 let terminator = buffer[i]
                 var next = i + 1
@@ -51,17 +62,33 @@ public final class LineReader {
                 lineStart = skipBOM(lineStart, i)
                 bytesConsumed += Int64(next - start)
                 start = next
-                lineNumber += 1
                 return try body(buffer[lineStart..<i])
+            }
+            if n - start > maxLineBytes {
+                // No terminator within the limit: hand out a piece, keep the rest for later.
+                var end = start + maxLineBytes
+                // Never cut a UTF-8 sequence: back off over continuation bytes.
+                var back = 0
+                while back < 3, end > start + 1, buffer[end] & 0xC0 == 0x80 { end -= 1; back += 1 }
+                let lineStart = skipBOM(start, end)
+                bytesConsumed += Int64(end - start)
+                let slice = buffer[lineStart..<end]
+                start = end
+                if !inSplitLine { lineNumber += 1 }
+                inSplitLine = true
+                lastLineWasSplit = true
+                return try body(slice)
             }
             if eof {
                 pendingCR = false
                 if start < n {
+                    lastLineWasSplit = inSplitLine
+                    if !inSplitLine { lineNumber += 1 }
+                    inSplitLine = false
                     let lineStart = skipBOM(start, n)
                     bytesConsumed += Int64(n - start)
                     let slice = buffer[lineStart..<n]
                     start = n
-                    lineNumber += 1
                     return try body(slice)
                 }
                 return nil

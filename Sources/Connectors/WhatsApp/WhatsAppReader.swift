@@ -69,9 +69,44 @@ final class WhatsAppReader: CaptureReader {
         }
     }
 
+    /// Largest message kept whole in memory; beyond it, further lines become defects (the
+    /// original export keeps every byte).
+    static let maxMessageBytes = 8 << 20
+    /// Longest excerpt of source text copied into a defect (the original keeps the rest).
+    static let maxDefectTextBytes = 4096
+    private var lastConsumedLine = 0
+
+    private func defect(_ line: Int, _ code: String, _ detail: String, _ bytes: ArraySlice<UInt8>) -> CaptureItem {
+        var text = String(decoding: bytes.prefix(Self.maxDefectTextBytes), as: UTF8.self)
+        if bytes.count > Self.maxDefectTextBytes {
+            text += "… [\(bytes.count) bytes in all; the original export holds the rest]"
+        }
+        return .defect(CaptureDefect(file: fileLabel, line: line, code: code, detail: detail, text: text))
+    }
+
     /// Handles one line: starts a message, continues one, or records a defect.
     private func consume(_ bytes: ArraySlice<UInt8>) {
         let lineNo = lines.lineNumber
+        let laterPiece = lines.lastLineWasSplit && lineNo == lastConsumedLine
+        lastConsumedLine = lineNo
+        if laterPiece {
+            // The rest of an over-long line: same line, so no line break.
+            guard current != nil else {
+                pending.append(defect(lineNo, "orphan_line", "rest of a long line before the first message header; kept verbatim here", bytes))
+                return
+            }
+            guard current!.raw.count + bytes.count <= Self.maxMessageBytes else {
+                pending.append(defect(lineNo, "message_too_long",
+                                      "the message starting at line \(current!.line) exceeds \(Self.maxMessageBytes) bytes; this part of the line is kept here", bytes))
+                return
+            }
+            current!.raw.append(contentsOf: bytes)
+            current!.text.append(contentsOf: bytes)
+            return
+        }
+        if lines.lastLineWasSplit {
+            pending.append(defect(lineNo, "long_line", "line is longer than \(lines.maxLineBytes) bytes; read in pieces and kept whole where the message size allows", bytes.prefix(0)))
+        }
         if let h = WhatsAppHeader.scan(bytes), h.style != .bare || acceptBare {
             if date(of: h) != nil {
                 if let b = current { pending.append(finish(b)) }
@@ -79,19 +114,19 @@ final class WhatsAppReader: CaptureReader {
                                   text: Array(bytes[h.restStart...]))
                 return
             }
-            let text = String(decoding: bytes, as: UTF8.self)
-            pending.append(.defect(CaptureDefect(
-                file: fileLabel, line: lineNo, code: "invalid_header_date",
-                detail: current == nil
+            pending.append(defect(lineNo, "invalid_header_date", current == nil
                     ? "line starts like a message header but its date is impossible in \(order.rawValue) order; kept here as a defect"
                     : "line starts like a message header but its date is impossible in \(order.rawValue) order; kept as a continuation of the previous message",
-                text: text)))
+                bytes))
             if current == nil { return }
         }
         guard current != nil else {
-            pending.append(.defect(CaptureDefect(
-                file: fileLabel, line: lineNo, code: "orphan_line",
-                detail: "line before the first message header; kept verbatim here", text: String(decoding: bytes, as: UTF8.self))))
+            pending.append(defect(lineNo, "orphan_line", "line before the first message header; kept verbatim here", bytes))
+            return
+        }
+        if current!.raw.count + bytes.count > Self.maxMessageBytes {
+            pending.append(defect(lineNo, "message_too_long",
+                                  "the message starting at line \(current!.line) exceeds \(Self.maxMessageBytes) bytes; this line is kept here", bytes))
             return
         }
         current!.raw.append(0x0A)

@@ -1,0 +1,51 @@
+import Foundation
+@testable import Connectors
+import RecordkeeperCore
+import Testing
+
+@Suite("Hostile input: memory stays bounded, nothing is lost, line numbers hold")
+struct HostileInputTests {
+    @Test func longLinesArePiecedAtCharacterBoundariesUnderOneLineNumber() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rk-long-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("lines.txt")
+        try Data("abcdé€fghij\nshort\n".utf8).write(to: url)
+        let reader = try LineReader(url: url, chunkSize: 4, maxLineBytes: 5)
+        var pieces: [(Int, String, Bool)] = []
+        while let piece = try reader.nextLine({ String(decoding: $0, as: UTF8.self) }) {
+            pieces.append((reader.lineNumber, piece, reader.lastLineWasSplit))
+        }
+        #expect(pieces.map(\.1).joined() == "abcdé€fghijshort")
+        #expect(pieces.dropLast().allSatisfy { $0.0 == 1 && $0.2 })  // every piece of line 1 says so
+        #expect(pieces.last?.0 == 2 && pieces.last?.1 == "short" && pieces.last?.2 == false)
+        #expect(!pieces.contains { $0.1.contains("\u{FFFD}") })       // no character was cut
+    }
+
+    @Test func aHugeLineStaysInItsMessageAndLaterLinesKeepTheirNumbers() throws {
+        let huge = String(repeating: "señal ", count: 400_000) // 2.8 MB, more than one piece
+        let text = "23/03/2022, 13:31 - Ann: start\n\(huge)\n23/03/2022, 13:32 - Bob: after\n"
+        let parsed = try WhatsAppFixtures.parse(text: text)
+        #expect(parsed.messages.count == 2)
+        #expect(parsed.messages[0].body == "start\n" + huge)
+        #expect(parsed.messages[0].lineCount == 2)
+        #expect(parsed.messages[1].line == 3 && parsed.messages[1].body == "after")
+        #expect(parsed.defects.map(\.code) == ["long_line"])
+        #expect(parsed.defects.first?.line == 2)
+    }
+
+    @Test func anEndlessMessageIsCappedAndTheOverflowKeptAsDefects() throws {
+        let line = String(repeating: "x", count: 1023)
+        let lines = Array(repeating: line, count: 9000)            // ~9.2 MB of continuation
+        let text = "23/03/2022, 13:31 - Ann: begin\n" + lines.joined(separator: "\n") + "\n23/03/2022, 13:32 - Bob: next\n"
+        let parsed = try WhatsAppFixtures.parse(text: text)
+        #expect(parsed.messages.count == 2)
+        #expect(parsed.messages[0].raw.utf8.count <= WhatsAppReader.maxMessageBytes)
+        let overflow = parsed.defects.filter { $0.code == "message_too_long" }
+        #expect(!overflow.isEmpty)
+        // Every continuation line is in the message or in a defect: none vanished.
+        #expect(parsed.messages[0].lineCount - 1 + overflow.count == 9000)
+        #expect(overflow.allSatisfy { $0.text.utf8.count <= WhatsAppReader.maxDefectTextBytes + 100 })
+        #expect(parsed.messages[1].line == 9002 && parsed.messages[1].sender == "Bob")
+    }
+}
