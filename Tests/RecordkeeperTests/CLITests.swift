@@ -23,9 +23,9 @@ struct CLI {
     let dataDir: URL
 
     @discardableResult
-    func run(_ args: [String], env: [String: String] = [:]) throws -> Result {
+    func run(_ args: [String], env: [String: String] = [:], executable: URL = CLI.binary) throws -> Result {
         let p = Process()
-        p.executableURL = CLI.binary
+        p.executableURL = executable
         p.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment["RECORDKEEPER_DATA_DIR"] = dataDir.path
@@ -133,6 +133,28 @@ struct CLITests {
         let missing = try cli.run(["ingest", "/nonexistent/export.zip", "--custodian", "k.walsh@cbp.example.gov"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("does not exist"))
+    }
+
+    /// Progress (bytes, messages, rate) appears on stderr when it is a terminal, and only then.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs util-linux script for a pty"))
+    func progressOnlyOnATerminal() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let data = tmp.url.appendingPathComponent("data")
+        let cli = CLI(dataDir: data)
+        #expect(try cli.run(["init"]).status == 0)
+        let big = try ExportGenerator.write(ExportSpec(style: .androidTxt, messageCount: 40_000, mediaEvery: 0, seed: 5), to: try tmp.sub("a"))
+        let piped = try cli.run(["ingest", big.path, "--custodian", "k.walsh@cbp.example.gov", "--timezone", "UTC"])
+        #expect(piped.status == 0)
+        #expect(!piped.stderr.contains("msg/s"))
+
+        let again = try ExportGenerator.write(ExportSpec(style: .androidTxt, chatTitle: "Second", messageCount: 40_000, mediaEvery: 0, seed: 6),
+                                              to: try tmp.sub("b"))
+        let command = "RECORDKEEPER_DATA_DIR='\(data.path)' '\(CLI.binary.path)' ingest '\(again.path)' --custodian k.walsh@cbp.example.gov --timezone UTC"
+        let tty = try CLI(dataDir: data).run(["-q", "-e", "-c", command, "/dev/null"], executable: URL(fileURLWithPath: "/usr/bin/script"))
+        #expect(tty.status == 0)
+        #expect(tty.stdout.contains("msg/s"))
+        #expect(tty.stdout.contains("messages"))
+        #expect(tty.stdout.contains(" / ")) // bytes read of total
     }
 
     /// Logs say what happened, never what was said: verbose runs of every command are searched
