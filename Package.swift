@@ -85,6 +85,7 @@ let package = Package(
             dependencies: [
                 "Recordkeeper", "Archive", "Connectors", "RecordkeeperCore", "RecordkeeperTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             resources: [.copy("Golden")],
             swiftSettings: strict

@@ -36,7 +36,7 @@ public protocol ArchiveStore: Sendable {
     // MARK: Reading
     func search(_ request: SearchRequest) async throws -> SearchResults
     func message(id: Int64) async throws -> StoredMessage?
-    /// Messages of a conversation in sent order, after `afterOrdinal` (paging).
+    /// Messages of a conversation in sent order (paging by offset).
     func transcript(conversationID: Int64, offset: Int, limit: Int) async throws -> [StoredMessage]
     func stats() async throws -> ArchiveStats
 
@@ -186,14 +186,22 @@ public struct CaptureBatch: Sendable, Hashable, Codable {
 
 public struct AppendResult: Sendable, Hashable {
     public var added: Int
+    /// Messages skipped because their identity is already archived (by any batch).
     public var duplicates: Int
+    /// Of those, how many this same batch had stored before (a resumed run).
+    public var alreadyInBatch: Int = 0
+    /// Defects stored (a resumed run does not store the same defect twice).
+    public var defectsAdded: Int = 0
     /// Attachments of the added messages whose bytes are stored.
     public var attachmentsStored: Int
     /// Attachments of the added messages that the export named but did not carry.
     public var attachmentsMissing: Int
-    public init(added: Int, duplicates: Int, attachmentsStored: Int, attachmentsMissing: Int) {
+    public init(added: Int, duplicates: Int, alreadyInBatch: Int = 0, defectsAdded: Int = 0, attachmentsStored: Int,
+                attachmentsMissing: Int) {
         self.added = added
         self.duplicates = duplicates
+        self.alreadyInBatch = alreadyInBatch
+        self.defectsAdded = defectsAdded
         self.attachmentsStored = attachmentsStored
         self.attachmentsMissing = attachmentsMissing
     }

@@ -111,6 +111,7 @@ public struct ConnectorError: Error, CustomStringConvertible, Sendable {
         public static let noChatText = Code(rawValue: "no_chat_text")
         public static let ambiguousChatText = Code(rawValue: "ambiguous_chat_text")
         public static let hostileArchive = Code(rawValue: "hostile_archive")
+        public static let needsConversationTitle = Code(rawValue: "needs_conversation_title")
         public var description: String { rawValue }
     }
 

@@ -88,13 +88,22 @@ struct ArchiveStoreConformanceTests {
                         ArchivedAttachment(fileName: "IMG-2.jpg", blob: nil, size: nil)])]
         let defect = CaptureDefect(file: "export.txt", line: 9, code: "orphan_line", detail: "d", text: "stray")
         let r1 = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id, messages: first, defects: [defect])
-        #expect(r1 == AppendResult(added: 2, duplicates: 0, attachmentsStored: 1, attachmentsMissing: 1))
+        #expect(r1 == AppendResult(added: 2, duplicates: 0, alreadyInBatch: 0, defectsAdded: 1, attachmentsStored: 1, attachmentsMissing: 1))
+        // The same batch again (a resumed run): its own messages and defects are not counted twice.
         let r2 = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id,
-                                          messages: first + [Self.message(f, 3, minute: 3, body: "three")], defects: [])
-        #expect(r2 == AppendResult(added: 1, duplicates: 2, attachmentsStored: 0, attachmentsMissing: 0))
+                                          messages: first + [Self.message(f, 3, minute: 3, body: "three")], defects: [defect])
+        #expect(r2 == AppendResult(added: 1, duplicates: 2, alreadyInBatch: 2, defectsAdded: 0, attachmentsStored: 0, attachmentsMissing: 0))
         let batch = try #require(try await f.store.batch(id: f.batch.id))
-        #expect(batch.totals.messagesAdded == 3 && batch.totals.duplicates == 2 && batch.totals.defects == 1)
+        #expect(batch.totals.messagesAdded == 3 && batch.totals.duplicates == 0 && batch.totals.defects == 1)
         #expect(batch.totals.attachmentsStored == 1 && batch.totals.attachmentsMissing == 1)
+        // Another batch of an overlapping export: those are its duplicates.
+        let other = try await f.store.startBatch(NewBatch(
+            custodianID: f.custodian.id, conversationID: f.conversation.id, actor: "tester", sourceName: "later.txt", source: f.source,
+            platform: .whatsapp, format: "whatsapp-android-txt", textMember: "later.txt", dateOrder: nil, timeZone: "UTC",
+            timeZoneBasis: "flag", startedAtMillis: 3_000))
+        let r3 = try await f.store.append(batchID: other.id, conversationID: f.conversation.id, messages: first, defects: [])
+        #expect(r3.duplicates == 2 && r3.alreadyInBatch == 0)
+        #expect(try await f.store.batch(id: other.id)?.totals.duplicates == 2)
         #expect(batch.dateOrder?.evidence == ["first field exceeds 12"])
         #expect(try await f.store.defects(batchID: f.batch.id, limit: 10) == [defect])
         // The attachment's blob was registered with the message.

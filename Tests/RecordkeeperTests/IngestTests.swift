@@ -4,6 +4,7 @@ import Recordkeeper
 import RecordkeeperCore
 import RecordkeeperTesting
 import Testing
+import ZIPFoundation
 
 @Suite("Ingest: capture batches, identity, dedupe, overlap")
 struct IngestTests {
@@ -163,5 +164,55 @@ struct IngestTests {
         let reports = try await service.ingest(IngestRequest(paths: [junk], custodian: officer, actor: "t"))
         #expect(reports.first?.error != nil)
         #expect(try await archive.store.stats().messages == 0)
+    }
+}
+
+@Suite("Ingest: hostile and awkward sources")
+struct IngestEdgeTests {
+    @Test func bareIPhoneChatTextNeedsItsConversationName() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let txt = try writeText("[3/1/21, 9:07:12 AM] Ann: hello\r\n", named: "_chat.txt", in: try tmp.sub("x"))
+        let refused = try await IngestService(archive: archive).ingest(IngestRequest(paths: [txt], custodian: officer, actor: "t"))
+        #expect(refused.first?.error?.contains("--conversation") == true)
+        #expect(try await archive.store.stats().conversations == 0)
+        let named = try await IngestService(archive: archive).ingest(
+            IngestRequest(paths: [txt], custodian: officer, timeZone: "UTC", conversationTitle: "Ops Group", actor: "t"))
+        #expect(named.first?.conversation == "Ops Group" && named.first?.messagesAdded == 1)
+    }
+
+    @Test func theFirstZoneGivenForACustodianIsRecorded() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let a = try writeText("23/03/2022, 13:32 - Ann: one\n", named: "WhatsApp Chat with Ann.txt", in: try tmp.sub("a"))
+        let b = try writeText("24/03/2022, 13:32 - Bob: two\n", named: "WhatsApp Chat with Bob.txt", in: try tmp.sub("b"))
+        _ = try await ingest(archive, a, timeZone: "America/Chicago")
+        let second = try await ingest(archive, b, timeZone: nil)
+        #expect(second.timeZone == "America/Chicago" && second.timeZoneBasis == "custodian")
+    }
+
+    @Test func aDamagedAttachmentBecomesADefectAndTheRestIsCaptured() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let dir = try tmp.sub("zip")
+        let chat = "[3/1/21, 9:07:12 AM] Ann: \u{200E}<attached: 00000001-PHOTO-2021-03-01-09-07-12.jpg>\r\n[3/1/21, 9:08:00 AM] Bob: got it\r\n"
+        try Data(chat.utf8).write(to: dir.appendingPathComponent("_chat.txt"))
+        let marker = Data(repeating: 0x4D, count: 64) + Data("PHOTO-PAYLOAD".utf8) + Data(repeating: 0x4D, count: 64)
+        try marker.write(to: dir.appendingPathComponent("00000001-PHOTO-2021-03-01-09-07-12.jpg"))
+        let zipURL = tmp.url.appendingPathComponent("WhatsApp Chat - Ops.zip")
+        let zip = try ZIPFoundation.Archive(url: zipURL, accessMode: .create)
+        try zip.addEntry(with: "_chat.txt", relativeTo: dir, compressionMethod: .deflate)
+        try zip.addEntry(with: "00000001-PHOTO-2021-03-01-09-07-12.jpg", relativeTo: dir, compressionMethod: .none)
+        // Flip a byte of the stored photo: its CRC no longer matches.
+        var bytes = try Data(contentsOf: zipURL)
+        let at = try #require(bytes.range(of: Data("PHOTO-PAYLOAD".utf8)))
+        bytes[at.lowerBound] ^= 0xFF
+        try bytes.write(to: zipURL)
+
+        let r = try await ingest(archive, zipURL)
+        #expect(r.messagesAdded == 2)
+        #expect(r.attachmentsMissing == 1 && r.attachmentsStored == 0)
+        #expect(r.defectSamples.map(\.code) == ["attachment_unreadable"])
+        #expect(try await VerifyService(archive: archive).verify(actor: "t").ok)
     }
 }

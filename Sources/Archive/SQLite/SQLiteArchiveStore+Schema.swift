@@ -104,7 +104,7 @@ extension SQLiteArchiveStore {
                     detail TEXT NOT NULL,
                     text TEXT NOT NULL
                 );
-                CREATE INDEX defect_batch ON defect(batch_id);
+                CREATE UNIQUE INDEX defect_batch ON defect(batch_id, line, code, file);
                 CREATE TABLE audit_log (
                     seq INTEGER PRIMARY KEY,
                     at TEXT NOT NULL,

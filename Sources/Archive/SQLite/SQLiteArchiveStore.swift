@@ -211,6 +211,8 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 INSERT INTO participant (conversation_id, sender_key, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING
                 """)
             let registerBlob = try db.cachedStatement(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING")
+            let batchOf = try db.cachedStatement(sql: "SELECT batch_id FROM message WHERE identity_key = ?")
+            var alreadyInBatch = 0
             var seenSenders = Set<String>()
             var senderKeys: [String: String] = [:]
             for m in messages {
@@ -235,13 +237,14 @@ public struct SQLiteArchiveStore: ArchiveStore {
                     do {
                         changed = try b.step()
                         break
-                    } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT && attempt < 63 {
+                    } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE && attempt < 63 {
                         // Two messages in the same second share 24 identity bits: take the next key.
                         key += 1
                     }
                 }
                 guard changed > 0 else {
                     duplicates += 1
+                    if try Int64.fetchOne(batchOf, arguments: [m.identityKey.hex]) == batchID { alreadyInBatch += 1 }
                     continue
                 }
                 added += 1
@@ -260,18 +263,26 @@ public struct SQLiteArchiveStore: ArchiveStore {
                     try participant.execute(arguments: [conversationID, senderKey, sender])
                 }
             }
+            var defectsAdded = 0
             if !defects.isEmpty {
-                let d = try db.cachedStatement(sql: "INSERT INTO defect (batch_id, file, line, code, detail, text) VALUES (?, ?, ?, ?, ?, ?)")
+                let d = try db.cachedStatement(sql: """
+                    INSERT INTO defect (batch_id, file, line, code, detail, text) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT DO NOTHING
+                    """)
                 for defect in defects {
                     try d.execute(arguments: [batchID, defect.file, defect.line, defect.code, defect.detail, defect.text])
+                    defectsAdded += db.changesCount
                 }
             }
             try db.execute(sql: """
                 UPDATE capture_batch SET messages_added = messages_added + ?, duplicates = duplicates + ?, defects = defects + ?,
                     attachments_stored = attachments_stored + ?, attachments_missing = attachments_missing + ?
                 WHERE id = ?
-                """, arguments: [added, duplicates, defects.count, stored, missing, batchID])
-            return AppendResult(added: added, duplicates: duplicates, attachmentsStored: stored, attachmentsMissing: missing)
+                """, arguments: [added, duplicates - alreadyInBatch, defectsAdded, stored, missing, batchID])
+            var result = AppendResult(added: added, duplicates: duplicates, attachmentsStored: stored, attachmentsMissing: missing)
+            result.alreadyInBatch = alreadyInBatch
+            result.defectsAdded = defectsAdded
+            return result
         }
     }
 

@@ -56,7 +56,9 @@ struct SQLiteMessageRow: MessageHashSource {
 
     func integer(_ field: MessageHashField) -> Int64? {
         let c = Self.column(field)
-        guard sqlite3_column_type(statement, c) != SQLITE_NULL else { return nil }
+        // Only a stored integer counts: text such as "12 (edited)" would otherwise read as 12.
+        // Anything else hashes as absent, which no record was written with.
+        guard sqlite3_column_type(statement, c) == SQLITE_INTEGER else { return nil }
         return sqlite3_column_int64(statement, c)
     }
 

@@ -54,7 +54,7 @@ public struct WhatsAppConnector: Connector {
             let out = try FileHandle(forWritingTo: temp)
             var written: Int64 = 0
             do {
-                _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
+                let crc = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
                     written += Int64(chunk.count)
                     if written > WhatsAppConnector.maxChatTextBytes {
                         throw ConnectorError(.hostileArchive, "\(source.displayName): chat text expands beyond \(WhatsAppConnector.maxChatTextBytes) bytes; refusing it as a possible decompression bomb")
@@ -62,6 +62,10 @@ public struct WhatsAppConnector: Connector {
                     try out.write(contentsOf: chunk)
                 }
                 try out.close()
+                // The streaming extract returns the checksum; comparing it is the caller's job.
+                guard crc == entry.checksum else {
+                    throw ConnectorError(.unreadable, "\(source.displayName): the chat text inside the zip is damaged (CRC-32 mismatch); ask the custodian for a new export")
+                }
             } catch {
                 try? out.close()
                 try? FileManager.default.removeItem(at: temp)
@@ -101,6 +105,11 @@ public struct WhatsAppConnector: Connector {
         let device = style == "bracket" ? "ios" : style == "dash" ? "android" : style
         let format = "whatsapp-\(device)-\(isZip ? "zip" : "txt")"
         let title = options.conversationTitle ?? WhatsAppConnector.conversationTitle(fileName: source.displayName)
+        if title == "_chat" {
+            cleanup()
+            // An iPhone chat text taken out of its zip no longer says which chat it is.
+            throw ConnectorError(.needsConversationTitle, "\(source.displayName) is an iPhone chat text without its zip, so its chat is unknown; ingest the zip, or pass --conversation with the chat's name")
+        }
         let description = SourceDescription(platform: .whatsapp, format: format, textMember: member,
                                             conversationTitle: title, dateOrder: decision, headerStyle: style)
         let size = (try? FileManager.default.attributesOfItem(atPath: textURL.path)[.size] as? NSNumber)?.int64Value ?? 0
@@ -155,11 +164,10 @@ public struct WhatsAppConnector: Connector {
 
     static func headerCount(in head: Data) -> Int {
         var count = 0
-        var lineStart = head.startIndex
         let bytes = [UInt8](head)
         var i = 0
         var lines = 0
-        lineStart = 0
+        var lineStart = 0
         while i <= bytes.count, lines < 200 {
             if i == bytes.count || bytes[i] == 0x0A || bytes[i] == 0x0D {
                 if i > lineStart, let h = WhatsAppHeader.scan(bytes[lineStart..<i]), h.style != .bare { count += 1 }
@@ -194,12 +202,15 @@ final class ZipAttachments: AttachmentProvider {
     func withAttachment(named name: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         guard let entry = byName[AttachmentName.key(name)] else { return false }
         var total: Int64 = 0
-        _ = try archive.extract(entry, bufferSize: 1 << 18, skipCRC32: false) { chunk in
+        let crc = try archive.extract(entry, bufferSize: 1 << 18, skipCRC32: false) { chunk in
             total += Int64(chunk.count)
             if total > ZipAttachments.maxAttachmentBytes {
                 throw ConnectorError(.hostileArchive, "attachment expands beyond \(ZipAttachments.maxAttachmentBytes) bytes; refused")
             }
             try chunk.withUnsafeBytes { try sink($0) }
+        }
+        guard crc == entry.checksum else {
+            throw ConnectorError(.unreadable, "attachment is damaged in the zip (CRC-32 mismatch)")
         }
         return true
     }

@@ -129,7 +129,8 @@ public struct IngestService: Sendable {
             } catch {
                 var failed = BatchReport(source: source.displayName)
                 failed.error = userMessage(for: error)
-                logger.error("ingest.failed", metadata: ["ingest.source": "\(source.displayName)", "error.code": "\(IngestService.code(of: error))"])
+                // File names carry chat titles and contact names: logs get only the position and code.
+                logger.error("ingest.failed", metadata: ["ingest.source.index": "\(reports.count + 1)", "error.code": "\(IngestService.code(of: error))"])
                 _ = try? await archive.store.appendAudit(AuditDraft(actor: request.actor, action: "ingest.failed", target: "source",
                                                                 detail: ["source": source.displayName, "error": userMessage(for: error)]))
                 r = failed
@@ -165,7 +166,11 @@ public struct IngestService: Sendable {
             throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip)")
         }
 
-        let custodian = try await store.saveCustodian(email: request.custodian, timeZone: nil)
+        var custodian = try await store.saveCustodian(email: request.custodian, timeZone: nil)
+        if custodian.timeZone == nil, let tz = request.timeZone {
+            // The first zone given for a custodian becomes theirs, for later exports without --timezone.
+            custodian = try await store.saveCustodian(email: request.custodian, timeZone: tz)
+        }
         let zoneID: String
         let zoneBasis: String
         if let tz = request.timeZone {
@@ -201,7 +206,9 @@ public struct IngestService: Sendable {
 
         let batch: CaptureBatch
         if let unfinished = try await store.unfinishedBatch(sourceHash: original.hash, custodianID: custodian.id),
-           unfinished.conversationID == conversation.id {
+           unfinished.conversationID == conversation.id, unfinished.timeZone == zoneID,
+           unfinished.dateOrder?.order == description.dateOrder?.order {
+            // Same bytes, same decisions: finish what the interrupted run started.
             batch = unfinished
             report.resumedBatch = true
         } else {
@@ -225,16 +232,16 @@ public struct IngestService: Sendable {
         // Chunks are written while the next one is parsed (two cores: one parses and hashes, one
         // runs SQLite). Chunks still commit in order, one transaction each, so a crash leaves a
         // prefix of the export stored and the next run resumes after it.
-        var inFlight: Task<(AppendResult, Int), any Error>?
+        var inFlight: Task<AppendResult, any Error>?
         func settle() async throws {
             guard let task = inFlight else { return }
             inFlight = nil
-            let (r, defectCount) = try await task.value
+            let r = try await task.value
             report.messagesAdded += r.added
             report.duplicatesSkipped += r.duplicates
             report.attachmentsStored += r.attachmentsStored
             report.attachmentsMissing += r.attachmentsMissing
-            report.defects += defectCount
+            report.defects += r.defectsAdded
         }
         func flush() async throws {
             guard !messages.isEmpty || !defects.isEmpty else { return }
@@ -242,8 +249,7 @@ public struct IngestService: Sendable {
             if report.defectSamples.count < 20 { report.defectSamples += defects.prefix(20 - report.defectSamples.count) }
             let chunk = messages, chunkDefects = defects, batchID = batch.id, conversationID = conversation.id
             inFlight = Task {
-                (try await store.append(batchID: batchID, conversationID: conversationID, messages: chunk, defects: chunkDefects),
-                 chunkDefects.count)
+                try await store.append(batchID: batchID, conversationID: conversationID, messages: chunk, defects: chunkDefects)
             }
             messages = []
             messages.reserveCapacity(chunkSize)
@@ -257,51 +263,60 @@ public struct IngestService: Sendable {
 
         let capturedAt = Timestamp.nowMillis()
         var senderKeys: [String: String] = [:]
-        while let item = try reader.next() {
-            switch item {
-            case .defect(let d):
-                defects.append(d)
-            case .message(let m):
-                ordinal += 1
-                let senderKey: String
-                if let sender = m.sender {
-                    if let known = senderKeys[sender] { senderKey = known } else {
-                        senderKey = IdentityKey.senderKey(sender)
-                        if senderKeys.count < 10_000 { senderKeys[sender] = senderKey }
-                    }
-                } else {
-                    senderKey = ""
-                }
-                let dup = ordinals.next(IdentityKey.neighbourKey(senderKey: senderKey, sentLocal: m.sentLocal, body: m.body))
-                var attachments: [ArchivedAttachment] = []
-                for ref in m.attachments {
-                    attachments.append(try storeAttachment(ref, from: reader.attachments))
-                }
-                let identity = IdentityKey.forMessage(platform: description.platform, conversationKey: key, senderKey: senderKey,
-                                                      sentLocal: m.sentLocal, body: m.body, duplicateOrdinal: dup)
-                messages.append(ArchivedMessage(
-                    identityKey: identity, platform: description.platform, conversationKey: key, sourceOrdinal: ordinal,
-                    duplicateOrdinal: dup, sentLocal: m.sentLocal, timeZone: zoneID, sentAt: offsets.instant(m.sentLocal),
-                    capturedAtMillis: capturedAt, sender: m.sender, senderRaw: m.senderRaw, body: m.body, raw: m.raw, kind: m.kind,
-                    flags: m.flags, sourceBlob: original.hash, sourceMember: description.textMember, sourceLine: m.line,
-                    lineCount: m.lineCount, attachments: attachments))
-            }
-            if messages.count >= chunkSize || defects.count >= chunkSize {
-                do { try await flush() } catch {
-                    _ = try? await inFlight?.value
-                    throw error
-                }
-            }
-        }
         do {
+            while let item = try reader.next() {
+                switch item {
+                case .defect(let d):
+                    defects.append(d)
+                case .message(let m):
+                    ordinal += 1
+                    let senderKey: String
+                    if let sender = m.sender {
+                        if let known = senderKeys[sender] { senderKey = known } else {
+                            senderKey = IdentityKey.senderKey(sender)
+                            if senderKeys.count < 10_000 { senderKeys[sender] = senderKey }
+                        }
+                    } else {
+                        senderKey = ""
+                    }
+                    let dup = ordinals.next(IdentityKey.neighbourKey(senderKey: senderKey, sentLocal: m.sentLocal, body: m.body))
+                    var attachments: [ArchivedAttachment] = []
+                    for ref in m.attachments {
+                        do {
+                            attachments.append(try storeAttachment(ref, from: reader.attachments))
+                        } catch {
+                            // A damaged or refused attachment must not stop the export: it is
+                            // recorded as missing, with a defect saying why.
+                            attachments.append(ArchivedAttachment(fileName: ref.fileName, blob: nil, size: nil))
+                            defects.append(CaptureDefect(file: description.textMember, line: m.line, code: "attachment_unreadable",
+                                                         detail: "the attachment named here could not be read from the export (\(IngestService.code(of: error))); recorded as missing",
+                                                         text: ref.fileName))
+                        }
+                    }
+                    let identity = IdentityKey.forMessage(platform: description.platform, conversationKey: key, senderKey: senderKey,
+                                                          sentLocal: m.sentLocal, body: m.body, duplicateOrdinal: dup)
+                    messages.append(ArchivedMessage(
+                        identityKey: identity, platform: description.platform, conversationKey: key, sourceOrdinal: ordinal,
+                        duplicateOrdinal: dup, sentLocal: m.sentLocal, timeZone: zoneID, sentAt: offsets.instant(m.sentLocal),
+                        capturedAtMillis: capturedAt, sender: m.sender, senderRaw: m.senderRaw, body: m.body, raw: m.raw, kind: m.kind,
+                        flags: m.flags, sourceBlob: original.hash, sourceMember: description.textMember, sourceLine: m.line,
+                        lineCount: m.lineCount, attachments: attachments))
+                }
+                if messages.count >= chunkSize || defects.count >= chunkSize { try await flush() }
+            }
             try await flush()
             try await settle()
         } catch {
-            // Let a chunk already handed to the store finish before reporting the failure.
+            // Whatever failed, a chunk already handed to the store finishes (or fails) before the
+            // failure is reported, so the audit entry and the exit come after the last commit.
             _ = try? await inFlight?.value
             throw error
         }
         try await store.finishBatch(id: batch.id)
+        if report.resumedBatch, let totals = try await store.batch(id: batch.id)?.totals {
+            // A resumed batch's defects were partly stored by the interrupted run.
+            report.defects = totals.defects
+        }
         report.seconds = Date().timeIntervalSince(started)
         progress?(IngestProgress(source: source.displayName, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes,
                                  messages: ordinal, elapsed: report.seconds))
@@ -322,9 +337,12 @@ public struct IngestService: Sendable {
         }
         // The blob is durable before the message that names it is committed; the store registers
         // it in the same transaction as the message.
+        var found = false
         let info = try archive.blobs.put { write in
-            _ = try provider.withAttachment(named: ref.fileName) { try write($0) }
+            found = try provider.withAttachment(named: ref.fileName) { try write($0) }
         }
+        // Gone between the check and the read: missing, not an empty file.
+        guard found else { return ArchivedAttachment(fileName: ref.fileName, blob: nil, size: nil) }
         return ArchivedAttachment(fileName: ref.fileName, blob: info.hash, size: info.size)
     }
 }

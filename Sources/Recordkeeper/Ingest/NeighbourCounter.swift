@@ -34,8 +34,8 @@ struct NeighbourCounter {
     }
 }
 
-/// Turns wall-clock times into instants in one zone, remembering the offset per hour (offsets
-/// only change on the hour or half hour in practice; each hour is looked up once).
+/// Turns wall-clock times into instants in one zone, remembering the offset per half hour
+/// (offsets change on the hour or half hour in practice; each half hour is looked up once).
 struct ZoneOffsetCache {
     let zone: TimeZone
     private var lastHour: Int64 = .min

@@ -4,8 +4,9 @@ import RecordkeeperCore
 
 /// One thing `verify` found wrong.
 public struct VerificationProblem: Sendable, Codable, Hashable {
-    /// `blob_missing`, `blob_altered`, `message_altered`, `attachment_blob_unregistered`,
-    /// `audit_altered`, `audit_broken_link`, `audit_gap`, `batch_source_missing`.
+    /// `blob_missing`, `blob_altered`, `message_altered`, `batch_source_missing`, `batch_altered`,
+    /// `batch_messages_altered`, `search_index_incomplete`, `audit_altered`, `audit_broken_link`,
+    /// `audit_gap`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
     public var item: String
