@@ -52,6 +52,14 @@ public protocol ArchiveStore: Sendable {
     /// The content hashes of messages with `afterID < id <= throughID` (at most `limit`),
     /// recomputed from the stored fields without decoding them, beside the stored hashes.
     func verifyMessageHashes(afterID: Int64, throughID: Int64, limit: Int) async throws -> [MessageHashCheck]
+    /// Ids of every capture batch, in order.
+    func batchIDs() async throws -> [Int64]
+    /// A digest over a batch's key fields and every message it stored (identity and content
+    /// hash, in id order): written into the batch's audit entry when it completes, recomputed by
+    /// `verify`, so a deleted or replaced message breaks the anchor.
+    func batchDigest(batchID: Int64) async throws -> BatchDigest
+    /// Messages missing from the search index, and index entries with no message (first ids).
+    func searchIndexGaps(limit: Int) async throws -> SearchIndexGaps
     /// The lowest and highest message ids, or nil when there are no messages.
     func messageIDRange() async throws -> ClosedRange<Int64>?
     func blobs(after: ContentHash?, limit: Int) async throws -> [BlobInfo]
@@ -221,6 +229,26 @@ public struct StoredMessage: Sendable, Hashable {
         self.conversationID = conversationID
         self.batchID = batchID
         self.storedContentHash = storedContentHash
+    }
+}
+
+public struct BatchDigest: Sendable, Hashable, Codable {
+    public var messages: Int
+    public var digest: ContentHash
+    public init(messages: Int, digest: ContentHash) {
+        self.messages = messages
+        self.digest = digest
+    }
+}
+
+public struct SearchIndexGaps: Sendable, Hashable {
+    /// Ids of messages the search index does not hold.
+    public var unindexedMessages: [Int64]
+    /// Number of index entries that belong to no message.
+    public var orphanEntries: Int
+    public init(unindexedMessages: [Int64], orphanEntries: Int) {
+        self.unindexedMessages = unindexedMessages
+        self.orphanEntries = orphanEntries
     }
 }
 

@@ -8,7 +8,8 @@ import Crypto
 /// encoding unambiguous whatever the values contain (newlines, `=`, NUL). Changing the field list
 /// of a record kind is a format change: bump the record's `hashVersion` and keep the old recipe.
 public struct CanonicalEncoder: Sendable {
-    private(set) var bytes: [UInt8] = []
+    /// The serialisation so far.
+    public private(set) var bytes: [UInt8] = []
 
     public init(kind: String, version: Int, capacity: Int = 256) {
         bytes.reserveCapacity(capacity)

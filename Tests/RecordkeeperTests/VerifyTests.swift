@@ -102,6 +102,61 @@ struct VerifyTests {
         #expect(report.problems.allSatisfy { $0.item == "audit:4" })
     }
 
+    @Test func aDeletedMessageBreaksItsBatchAnchor() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let (archive, r) = try await Self.populated(tmp)
+        try withDatabase(archive) { db in
+            // A careful deletion: the message, its attachments and its search entry.
+            let key = try Int64.fetchOne(db, sql: "SELECT search_key FROM message WHERE id = 120")!
+            let body = try String.fetchOne(db, sql: "SELECT body FROM message WHERE id = 120")!
+            let sender = try String.fetchOne(db, sql: "SELECT sender FROM message WHERE id = 120")
+            try db.execute(sql: "INSERT INTO message_fts(message_fts, rowid, body, sender) VALUES('delete', ?, ?, ?)", arguments: [key, body, sender])
+            try db.execute(sql: "DELETE FROM attachment WHERE message_id = 120")
+            try db.execute(sql: "DELETE FROM message WHERE id = 120")
+        }
+        let report = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(report.problems.map(\.code) == ["batch_messages_altered"])
+        #expect(report.problems.first?.item == "batch:\(r.batchID!)")
+        #expect(report.problems.first?.detail.contains("300 messages then, 299 now") == true)
+    }
+
+    @Test func anEditWithARecomputedHashIsStillCaught() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let (archive, _) = try await Self.populated(tmp)
+        var forged = try #require(try await archive.store.message(id: 55)).message
+        forged.body = "Nothing to report."
+        let hash = forged.computeContentHash()
+        try withDatabase(archive) { db in
+            try db.execute(sql: "UPDATE message SET body = ?, content_hash = ? WHERE id = 55", arguments: [forged.body, hash.hex])
+        }
+        let report = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(report.problems.map(\.code) == ["batch_messages_altered"])
+    }
+
+    @Test func aMessageHiddenFromSearchIsNamed() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let (archive, _) = try await Self.populated(tmp)
+        try withDatabase(archive) { db in
+            try db.execute(sql: "UPDATE message SET search_key = search_key + 1 WHERE id = 77")
+        }
+        let report = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(report.problems.map(\.code) == ["search_index_incomplete"])
+        #expect(report.problems.first?.detail.contains("message:77") == true)
+        #expect(report.problems.first?.detail.contains("index entries with no message: 1") == true)
+    }
+
+    @Test func anInterruptedBatchIsUnanchoredNotAltered() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let (archive, r) = try await Self.populated(tmp)
+        try withDatabase(archive) { db in
+            // As if the process died before the completion entry: no anchor for this batch.
+            try db.execute(sql: "UPDATE audit_log SET action = 'ingest.start' WHERE target = ?", arguments: ["batch:\(r.batchID!)"])
+        }
+        let report = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(report.unanchoredBatches == [r.batchID!])
+        #expect(report.problems.map(\.code) == ["audit_altered"]) // the edit itself is caught by the chain
+    }
+
     @Test func readsAreAudited() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let (archive, r) = try await Self.populated(tmp)

@@ -164,6 +164,52 @@ extension SQLiteArchiveStore {
         }
     }
 
+    public func batchIDs() async throws -> [Int64] {
+        try await read { db in try Int64.fetchAll(db, sql: "SELECT id FROM capture_batch ORDER BY id") }
+    }
+
+    public func batchDigest(batchID: Int64) async throws -> BatchDigest {
+        try await read { db in
+            var hasher = StreamingHasher()
+            if let b = try Row.fetchOne(db, sql: """
+                SELECT custodian_id, conversation_id, source_hash, source_size, format, text_member, date_order, time_zone
+                FROM capture_batch WHERE id = ?
+                """, arguments: [batchID]) {
+                var e = CanonicalEncoder(kind: "batch", version: 1)
+                e.add("custodian", b[0] as Int64?)
+                e.add("conversation", b[1] as Int64?)
+                e.add("source", b[2] as String?)
+                e.add("size", b[3] as Int64?)
+                e.add("format", b[4] as String?)
+                e.add("member", b[5] as String?)
+                e.add("date_order", b[6] as String?)
+                e.add("tz", b[7] as String?)
+                hasher.update(e.bytes)
+            }
+            var count = 0
+            let rows = try Row.fetchCursor(db, sql: "SELECT identity_key, content_hash FROM message WHERE batch_id = ? ORDER BY id",
+                                           arguments: [batchID])
+            while let row = try rows.next() {
+                count += 1
+                hasher.update(Data(((row[0] as String) + " " + (row[1] as String) + "\n").utf8))
+            }
+            return BatchDigest(messages: count, digest: hasher.finalize())
+        }
+    }
+
+    public func searchIndexGaps(limit: Int) async throws -> SearchIndexGaps {
+        try await read { db in
+            // message_fts_docsize holds one row per indexed key (FTS5's own bookkeeping).
+            let missing = try Int64.fetchAll(db, sql: """
+                SELECT id FROM message WHERE search_key NOT IN (SELECT id FROM message_fts_docsize) ORDER BY id LIMIT ?
+                """, arguments: [limit])
+            let orphans = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM message_fts_docsize WHERE id NOT IN (SELECT search_key FROM message)
+                """) ?? 0
+            return SearchIndexGaps(unindexedMessages: missing, orphanEntries: orphans)
+        }
+    }
+
     public func messageIDRange() async throws -> ClosedRange<Int64>? {
         try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM message"),

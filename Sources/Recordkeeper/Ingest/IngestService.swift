@@ -320,7 +320,9 @@ public struct IngestService: Sendable {
         report.seconds = Date().timeIntervalSince(started)
         progress?(IngestProgress(source: source.displayName, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes,
                                  messages: ordinal, elapsed: report.seconds))
+        let anchor = try await store.batchDigest(batchID: batch.id)
         try await store.appendAudit(AuditDraft(actor: request.actor, action: "ingest", target: "batch:\(batch.id)", detail: [
+            "batch_messages": String(anchor.messages), "batch_digest": anchor.digest.hex,
             "source": source.displayName, "sha256": original.hash.hex, "format": description.format,
             "conversation": "conversation:\(conversation.id)", "added": String(report.messagesAdded),
             "duplicates": String(report.duplicatesSkipped), "defects": String(report.defects),

@@ -20,6 +20,10 @@ public struct VerificationReport: Sendable, Codable {
     /// Every byte run through SHA-256: blobs, message serialisations, audit entries.
     public var bytesHashed: Int64
     public var messagesChecked: Int
+    /// Completed batches whose messages were checked against their audit anchor.
+    public var batchesChecked: Int
+    /// Batches with no anchor yet: interrupted ingests (run the same ingest again to finish them).
+    public var unanchoredBatches: [Int64]
     public var auditEntriesChecked: Int
     public var auditHead: String?
     public var seconds: Double
@@ -119,7 +123,34 @@ public struct VerifyService: Sendable {
             }
         }
 
-        // 3. Audit chain: contiguous sequence, each entry's hash recomputed, each link to the previous.
+        // 3. Batches: each completed batch's messages still digest to the anchor its audit entry
+        //    recorded, so a deleted message, or one replaced with a fresh hash, is found.
+        var batchesChecked = 0
+        var unanchored: [Int64] = []
+        for id in try await store.batchIDs() {
+            let entries = try await store.auditEntries(target: "batch:\(id)", limit: 50)
+            guard let entry = entries.last(where: { $0.action == "ingest" }),
+                  let detail = try? JSONDecoder().decode([String: String].self, from: Data(entry.detail.utf8)),
+                  let expected = detail["batch_digest"] else {
+                unanchored.append(id)
+                continue
+            }
+            batchesChecked += 1
+            let actual = try await store.batchDigest(batchID: id)
+            if actual.digest.hex != expected {
+                problems.append(.init(code: "batch_messages_altered", item: "batch:\(id)",
+                                      detail: "the batch's messages or key fields no longer match the anchor in audit entry \(entry.sequence) (\(detail["batch_messages"] ?? "?") messages then, \(actual.messages) now)"))
+            }
+        }
+
+        // 4. Search: every message is findable, and the index holds nothing else.
+        let gaps = try await store.searchIndexGaps(limit: 20)
+        if !gaps.unindexedMessages.isEmpty || gaps.orphanEntries > 0 {
+            problems.append(.init(code: "search_index_incomplete", item: "search_index",
+                                  detail: "messages missing from the search index: \(gaps.unindexedMessages.map { "message:\($0)" }.joined(separator: ", "))\(gaps.unindexedMessages.count == 20 ? ", …" : ""); index entries with no message: \(gaps.orphanEntries)"))
+        }
+
+        // 5. Audit chain: contiguous sequence, each entry's hash recomputed, each link to the previous.
         var auditCount = 0
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
@@ -148,8 +179,9 @@ public struct VerifyService: Sendable {
 
         problems.sort { ($0.item, $0.code) < ($1.item, $1.code) }
         let report = VerificationReport(ok: problems.isEmpty, blobsChecked: blobCount, blobBytes: blobBytes,
-                                        bytesHashed: blobBytes + recordBytes,
-                                        messagesChecked: messageCount, auditEntriesChecked: auditCount,
+                                        bytesHashed: blobBytes + recordBytes, messagesChecked: messageCount,
+                                        batchesChecked: batchesChecked, unanchoredBatches: unanchored,
+                                        auditEntriesChecked: auditCount,
                                         auditHead: auditCount > 0 ? previous.hex : nil,
                                         seconds: Date().timeIntervalSince(started), problems: problems)
         try await store.appendAudit(AuditDraft(actor: actor, action: "verify", target: "archive", detail: [
