@@ -216,3 +216,19 @@ struct IngestEdgeTests {
         #expect(try await VerifyService(archive: archive).verify(actor: "t").ok)
     }
 }
+
+@Suite("Ingest: attachments beside a text export")
+struct SiblingAttachmentTests {
+    @Test func aSymbolicLinkNamedLikeAnAttachmentIsNotFollowed() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let dir = try tmp.sub("export")
+        let secret = tmp.url.appendingPathComponent("not-part-of-the-export.txt")
+        try Data("private".utf8).write(to: secret)
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("IMG-20220323-WA0001.jpg"), withDestinationURL: secret)
+        let txt = try writeText("23/03/2022, 13:40 - Ann: IMG-20220323-WA0001.jpg (file attached)\n", named: "WhatsApp Chat with Ann.txt", in: dir)
+        let r = try await ingest(archive, txt)
+        #expect(r.attachmentsStored == 0 && r.attachmentsMissing == 1)
+        #expect(!archive.blobs.contains(ContentHash.of(Data("private".utf8))))
+    }
+}

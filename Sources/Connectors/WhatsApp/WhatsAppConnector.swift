@@ -238,8 +238,10 @@ final class SiblingAttachments: AttachmentProvider {
         guard !name.contains("/"), !name.contains("\\"), name != "..", name != ".",
               let actual = byName[AttachmentName.key(name)] else { return nil }
         let url = directory.appendingPathComponent(actual)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue else { return nil }
+        // Regular files only: a symbolic link named like an attachment must not pull in any
+        // file the ingesting user can read.
+        guard let type = try? FileManager.default.attributesOfItem(atPath: url.path)[.type] as? FileAttributeType,
+              type == .typeRegular else { return nil }
         return url
     }
 

@@ -57,7 +57,21 @@ public struct DataDirectory: Sendable, Hashable {
         guard isInitialized else {
             throw ArchiveError(.notInitialized, "no Recordkeeper archive at \(url.path); run `recordkeeper init` first, or pass --data-dir / set \(DataDirectory.environmentVariable)")
         }
+        removeStaleScratchFiles()
         return try ArchiveHandle(directory: self)
+    }
+
+    /// Scratch files (extracted chat texts, blobs being written) left by a crash hold record
+    /// content in plain text; any older than a day cannot belong to a running ingest.
+    func removeStaleScratchFiles() {
+        let fm = FileManager.default
+        let cutoff = Date().addingTimeInterval(-86_400)
+        for name in (try? fm.contentsOfDirectory(atPath: scratchURL.path)) ?? [] {
+            let url = scratchURL.appendingPathComponent(name)
+            if let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date, modified < cutoff {
+                try? fm.removeItem(at: url)
+            }
+        }
     }
 }
 
