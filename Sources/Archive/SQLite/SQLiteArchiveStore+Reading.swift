@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import RecordkeeperCore
 
 extension SQLiteArchiveStore {
@@ -169,32 +170,54 @@ extension SQLiteArchiveStore {
     }
 
     public func batchDigest(batchID: Int64) async throws -> BatchDigest {
-        try await read { db in
-            var hasher = StreamingHasher()
-            if let b = try Row.fetchOne(db, sql: """
-                SELECT custodian_id, conversation_id, source_hash, source_size, format, text_member, date_order, time_zone
-                FROM capture_batch WHERE id = ?
-                """, arguments: [batchID]) {
-                var e = CanonicalEncoder(kind: "batch", version: 1)
-                e.add("custodian", b[0] as Int64?)
-                e.add("conversation", b[1] as Int64?)
-                e.add("source", b[2] as String?)
-                e.add("size", b[3] as Int64?)
-                e.add("format", b[4] as String?)
-                e.add("member", b[5] as String?)
-                e.add("date_order", b[6] as String?)
-                e.add("tz", b[7] as String?)
-                hasher.update(e.bytes)
-            }
-            var count = 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT identity_key, content_hash FROM message WHERE batch_id = ? ORDER BY id",
-                                           arguments: [batchID])
-            while let row = try rows.next() {
-                count += 1
-                hasher.update(Data(((row[0] as String) + " " + (row[1] as String) + "\n").utf8))
-            }
-            return BatchDigest(messages: count, digest: hasher.finalize())
+        // On the writer's connection: its cache is warm after an ingest, and a reader's would
+        // add its own 64 MB to the process.
+        try await write { db in try Self.batchDigest(db, batchID: batchID) }
+    }
+
+    static func batchDigest(_ db: Database, batchID: Int64) throws -> BatchDigest {
+        var hasher = StreamingHasher()
+        if let b = try Row.fetchOne(db, sql: """
+            SELECT custodian_id, conversation_id, source_hash, source_size, format, text_member, date_order, time_zone
+            FROM capture_batch WHERE id = ?
+            """, arguments: [batchID]) {
+            var e = CanonicalEncoder(kind: "batch", version: 1)
+            e.add("custodian", b[0] as Int64?)
+            e.add("conversation", b[1] as Int64?)
+            e.add("source", b[2] as String?)
+            e.add("size", b[3] as Int64?)
+            e.add("format", b[4] as String?)
+            e.add("member", b[5] as String?)
+            e.add("date_order", b[6] as String?)
+            e.add("tz", b[7] as String?)
+            hasher.update(e.bytes)
         }
+        // Each message contributes "<identity> <content hash>\n", read straight from SQLite.
+        let statement = try db.makeStatement(sql: "SELECT identity_key, content_hash FROM message WHERE batch_id = ? ORDER BY id")
+        var binder = RawBinder(statement, db)
+        binder.bind(batchID)
+        let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
+        var count = 0
+        var line = [UInt8]()
+        line.reserveCapacity(160)
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            count += 1
+            line.removeAll(keepingCapacity: true)
+            for column: Int32 in 0...1 {
+                if let text = sqlite3_column_text(raw, column) {
+                    line.append(contentsOf: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(raw, column))))
+                }
+                line.append(column == 0 ? 0x20 : 0x0A)
+            }
+            hasher.update(line)
+        }
+        return BatchDigest(messages: count, digest: hasher.finalize())
     }
 
     public func searchIndexGaps(limit: Int) async throws -> SearchIndexGaps {
