@@ -49,3 +49,28 @@ struct HostileInputTests {
         #expect(parsed.messages[1].line == 9002 && parsed.messages[1].sender == "Bob")
     }
 }
+
+@Suite("WhatsApp bare-style headers")
+struct BareStyleTests {
+    @Test func anAuthorNamedAmIsNotAMeridiemInA24HourFile() throws {
+        let text = """
+            13. 6. 2018. 09:05:00 Am Lee: morning
+            13. 6. 2018. 14:05:00 Am Lee: afternoon
+            14. 6. 2018. 21:25:15 Bob: night
+            """
+        let parsed = try WhatsAppFixtures.parse(text: text)
+        #expect(parsed.messages.map(\.sender) == ["Am Lee", "Am Lee", "Bob"])
+        #expect(parsed.messages.map(\.sentLocal.description) == ["2018-06-13T09:05:00", "2018-06-13T14:05:00", "2018-06-14T21:25:15"])
+        #expect(parsed.description.headerStyle == "bare")
+    }
+
+    @Test func aTwelveHourBareFileKeepsItsMeridiems() throws {
+        let text = """
+            13. 6. 2018. 9:05:00 AM Ann: morning
+            13. 6. 2018. 2:05:00 PM Ann: afternoon
+            """
+        let parsed = try WhatsAppFixtures.parse(text: text)
+        #expect(parsed.messages.map(\.sentLocal.description) == ["2018-06-13T09:05:00", "2018-06-13T14:05:00"])
+        #expect(parsed.messages.map(\.sender) == ["Ann", "Ann"])
+    }
+}

@@ -133,6 +133,16 @@ struct VerifyTests {
         #expect(report.problems.map(\.code) == ["batch_messages_altered"])
     }
 
+    @Test(arguments: ["UPDATE conversation SET title = 'Renamed'", "UPDATE custodian SET email = 'someone.else@agency.example.gov'",
+                      "UPDATE capture_batch SET time_zone = 'UTC'"])
+    func conversationCustodianAndBatchFieldsAreAnchored(_ sql: String) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let (archive, _) = try await Self.populated(tmp)
+        try withDatabase(archive) { db in try db.execute(sql: sql) }
+        let report = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(report.problems.map(\.code) == ["batch_messages_altered"])
+    }
+
     @Test func aMessageHiddenFromSearchIsNamed() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let (archive, _) = try await Self.populated(tmp)

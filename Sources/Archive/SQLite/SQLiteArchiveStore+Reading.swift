@@ -178,8 +178,10 @@ extension SQLiteArchiveStore {
     static func batchDigest(_ db: Database, batchID: Int64) throws -> BatchDigest {
         var hasher = StreamingHasher()
         if let b = try Row.fetchOne(db, sql: """
-            SELECT custodian_id, conversation_id, source_hash, source_size, format, text_member, date_order, time_zone
-            FROM capture_batch WHERE id = ?
+            SELECT b.custodian_id, b.conversation_id, b.source_hash, b.source_size, b.format, b.text_member, b.date_order,
+                   b.time_zone, cu.email, c.key, c.title
+            FROM capture_batch b LEFT JOIN custodian cu ON cu.id = b.custodian_id LEFT JOIN conversation c ON c.id = b.conversation_id
+            WHERE b.id = ?
             """, arguments: [batchID]) {
             var e = CanonicalEncoder(kind: "batch", version: 1)
             e.add("custodian", b[0] as Int64?)
@@ -190,6 +192,9 @@ extension SQLiteArchiveStore {
             e.add("member", b[5] as String?)
             e.add("date_order", b[6] as String?)
             e.add("tz", b[7] as String?)
+            e.add("custodian_email", b[8] as String?)
+            e.add("conversation_key", b[9] as String?)
+            e.add("conversation_title", b[10] as String?)
             hasher.update(e.bytes)
         }
         // Each message contributes "<identity> <content hash>\n", read straight from SQLite.

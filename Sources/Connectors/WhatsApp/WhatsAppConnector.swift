@@ -82,19 +82,23 @@ public struct WhatsAppConnector: Connector {
         // Pass 1: headers only, to decide the date order and header style from the evidence.
         var evidence = DateOrderEvidence()
         var styles: [WhatsAppHeader.Style: Int] = [:]
+        var bareWithMeridiem = 0
         let scan = try LineReader(url: textURL)
         while let header = try scan.nextLine({ WhatsAppHeader.scan($0) }) {
             guard let h = header else { continue }
             styles[h.style, default: 0] += 1
+            if h.style == .bare, h.meridiem != nil { bareWithMeridiem += 1 }
             if h.style != .bare { evidence.add(h, line: scan.lineNumber) }
         }
         let framed = (styles[.bracket] ?? 0) + (styles[.dash] ?? 0)
         let acceptBare = (styles[.bare] ?? 0) > framed
+        // In bare-style files a Latin am/pm counts only if most headers carry one (a 12-hour file).
+        let bareLatinMeridiem = bareWithMeridiem * 2 > (styles[.bare] ?? 0)
         if acceptBare {
             // Bare-style files: collect the evidence from their headers instead.
             evidence = DateOrderEvidence()
             let again = try LineReader(url: textURL)
-            while let header = try again.nextLine({ WhatsAppHeader.scan($0) }) {
+            while let header = try again.nextLine({ WhatsAppHeader.scan($0, bareLatinMeridiem: bareLatinMeridiem) }) {
                 if let h = header { evidence.add(h, line: again.lineNumber) }
             }
         }
@@ -115,6 +119,7 @@ public struct WhatsAppConnector: Connector {
         let size = (try? FileManager.default.attributesOfItem(atPath: textURL.path)[.size] as? NSNumber)?.int64Value ?? 0
         return try WhatsAppReader(textURL: textURL, fileLabel: isZip ? "\(source.displayName)/\(member)" : source.displayName,
                                   description: description, order: decision, acceptBare: acceptBare,
+                                  bareLatinMeridiem: bareLatinMeridiem,
                                   attachments: provider, totalBytes: size, cleanup: cleanup)
     }
 

@@ -28,7 +28,10 @@ struct WhatsAppHeader: Equatable {
     }
 
     /// Scans `line`; returns nil when the line does not start with a header.
-    static func scan(_ line: ArraySlice<UInt8>) -> WhatsAppHeader? {
+    /// `bareLatinMeridiem`: whether a bare-style header may carry a Latin am/pm. In that style
+    /// nothing separates the time from the author, so "9:05 Am Lee: …" is ambiguous; the file's
+    /// own evidence decides (see `WhatsAppConnector.open`).
+    static func scan(_ line: ArraySlice<UInt8>, bareLatinMeridiem: Bool = true) -> WhatsAppHeader? {
         var s = ByteScanner(line)
         s.skipMarks()
         let bracket = s.eat(0x5B) // [
@@ -61,14 +64,28 @@ struct WhatsAppHeader: Equatable {
         }
         let afterTime = s.position
         s.skipWhitespace()
+        var latinMeridiem = false
         if meridiem == nil {
-            if let m = s.meridiem() {
+            let eastAsian = s.eastAsianMeridiem()
+            if let m = eastAsian ?? s.meridiem() {
                 meridiem = m
+                latinMeridiem = eastAsian == nil
             } else {
                 s.position = afterTime
             }
         } else {
             s.position = afterTime
+        }
+        if latinMeridiem, !bareLatinMeridiem {
+            // Only a bracket or " - " after it proves a meridiem; otherwise, in a file whose
+            // headers are mostly 24-hour, "Am Lee" is the author.
+            var probe = s
+            probe.skipWhitespace()
+            let framed = probe.peek() == 0x5D || (probe.eat(0x2D) || probe.eatEnDash())
+            if !framed {
+                s.position = afterTime
+                meridiem = nil
+            }
         }
         if meridiem != nil {
             guard (1...12).contains(hour) else { return nil }

@@ -13,6 +13,7 @@ final class WhatsAppReader: CaptureReader {
     private let order: DateOrder
     private let uncertain: Bool
     private let acceptBare: Bool
+    private let bareLatinMeridiem: Bool
     private let fileLabel: String
     /// The chat's title, normalised: iOS writes group events as if the group itself said them.
     private let titleKey: String
@@ -34,12 +35,14 @@ final class WhatsAppReader: CaptureReader {
     }
 
     init(textURL: URL, fileLabel: String, description: SourceDescription, order: DateOrderDecision,
-         acceptBare: Bool, attachments: any AttachmentProvider, totalBytes: Int64, cleanup: @escaping () -> Void) throws {
+         acceptBare: Bool, bareLatinMeridiem: Bool = true, attachments: any AttachmentProvider, totalBytes: Int64,
+         cleanup: @escaping () -> Void) throws {
         self.lines = try LineReader(url: textURL)
         self.description = description
         self.order = order.order
         self.uncertain = !order.certain
         self.acceptBare = acceptBare
+        self.bareLatinMeridiem = bareLatinMeridiem
         self.fileLabel = fileLabel
         self.titleKey = WhatsAppMarkers.normalize(description.conversationTitle)
         self.attachments = attachments
@@ -107,7 +110,7 @@ final class WhatsAppReader: CaptureReader {
         if lines.lastLineWasSplit {
             pending.append(defect(lineNo, "long_line", "line is longer than \(lines.maxLineBytes) bytes; read in pieces and kept whole where the message size allows", bytes.prefix(0)))
         }
-        if let h = WhatsAppHeader.scan(bytes), h.style != .bare || acceptBare {
+        if let h = WhatsAppHeader.scan(bytes, bareLatinMeridiem: bareLatinMeridiem), h.style != .bare || acceptBare {
             if date(of: h) != nil {
                 if let b = current { pending.append(finish(b)) }
                 current = Builder(header: h, line: lineNo, lineCount: 1, raw: Array(bytes),
