@@ -21,6 +21,22 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seed of the generated corpus.")
     var seed: UInt64 = 2021
 
+    /// Marks a folder of generated exports as the demo's own, so a later run may replace it.
+    static let marker = ".recordkeeper-demo-exports"
+
+    /// Makes `url` ready for a fresh corpus. It replaces only a folder an earlier demo wrote
+    /// (it carries the marker). Any other folder in the way is refused, never deleted.
+    static func claimExportsDirectory(_ url: URL) throws {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: url.path) else { return }
+        let contents = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
+        if contents.isEmpty || contents.contains(marker) {
+            try fm.removeItem(at: url)
+            return
+        }
+        throw ArchiveError(.alreadyInitialized, "\(url.path) exists and was not written by the demo; move it, or pass another --data-dir")
+    }
+
     func run() async throws {
         Log.bootstrap(verbose: false)
         try await CLIError.report {
@@ -31,12 +47,14 @@ struct DemoCommand: AsyncParsableCommand {
                 handle = try directory.open()
                 Terminal.note("Reusing the demo archive already in \(directory.url.path).")
             } else {
-                handle = try await directory.create(actor: actor)
                 let exportsDir = directory.url.deletingLastPathComponent()
                     .appendingPathComponent(directory.url.lastPathComponent + "-exports", isDirectory: true)
-                try? FileManager.default.removeItem(at: exportsDir)
+                try DemoCommand.claimExportsDirectory(exportsDir)
+                handle = try await directory.create(actor: actor)
                 Terminal.note("Generating the sample corpus in \(exportsDir.path) …")
                 let exports = try DemoCorpus.write(to: exportsDir, seed: seed)
+                FileManager.default.createFile(atPath: exportsDir.appendingPathComponent(DemoCommand.marker).path,
+                                               contents: Data("written by recordkeeper demo\n".utf8))
                 let service = IngestService(archive: handle)
                 for export in exports {
                     let reports = try await service.ingest(

@@ -157,6 +157,27 @@ struct CLITests {
         #expect(tty.stdout.contains(" / ")) // bytes read of total
     }
 
+    /// `demo` replaces only an exports folder it wrote itself; anyone else's folder is left alone.
+    @Test func demoNeverDeletesAFolderItDidNotWrite() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let data = tmp.url.appendingPathComponent("case")
+        let theirs = try tmp.sub("case-exports")
+        try Data("counsel's notes".utf8).write(to: theirs.appendingPathComponent("notes.txt"))
+        let refused = try CLI(dataDir: data).run(["demo", "--data-dir", data.path])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("was not written by the demo"))
+        #expect(FileManager.default.fileExists(atPath: theirs.appendingPathComponent("notes.txt").path))
+        #expect(!FileManager.default.fileExists(atPath: data.path)) // no half-made archive either
+
+        try FileManager.default.removeItem(at: theirs)
+        let first = try CLI(dataDir: data).run(["demo", "--data-dir", data.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("4,075 messages"))
+        // A rebuilt demo may replace its own, marked exports.
+        try FileManager.default.removeItem(at: data)
+        #expect(try CLI(dataDir: data).run(["demo", "--data-dir", data.path]).status == 0)
+    }
+
     /// Logs say what happened, never what was said: verbose runs of every command are searched
     /// for the message text, the sender and the query.
     @Test func logsNeverContainRecordContent() throws {

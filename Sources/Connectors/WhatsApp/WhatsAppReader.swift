@@ -28,6 +28,7 @@ final class WhatsAppReader: CaptureReader {
 
     private struct Builder {
         var header: WhatsAppHeader
+        var sent: LocalDateTime
         var line: Int
         var lineCount: Int
         var raw: [UInt8]
@@ -111,9 +112,9 @@ final class WhatsAppReader: CaptureReader {
             pending.append(defect(lineNo, "long_line", "line is longer than \(lines.maxLineBytes) bytes; read in pieces and kept whole where the message size allows", bytes.prefix(0)))
         }
         if let h = WhatsAppHeader.scan(bytes, bareLatinMeridiem: bareLatinMeridiem), h.style != .bare || acceptBare {
-            if date(of: h) != nil {
+            if let sent = date(of: h) {
                 if let b = current { pending.append(finish(b)) }
-                current = Builder(header: h, line: lineNo, lineCount: 1, raw: Array(bytes),
+                current = Builder(header: h, sent: sent, line: lineNo, lineCount: 1, raw: Array(bytes),
                                   text: Array(bytes[h.restStart...]))
                 return
             }
@@ -147,7 +148,7 @@ final class WhatsAppReader: CaptureReader {
     }
 
     private func finish(_ b: Builder) -> CaptureItem {
-        let sent = date(of: b.header)!
+        let sent = b.sent
         let raw = String(decoding: b.raw, as: UTF8.self)
         var flags: MessageFlags = uncertain ? [.uncertainDate] : []
         var senderRaw: String?
