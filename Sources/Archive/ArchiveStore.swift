@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// Services talk to this protocol only. No backend type (GRDB, PostgresNIO) appears in it, so a
 /// PostgreSQL implementation can follow without touching the services; both must pass the same
 /// conformance suite. Every method is one transaction.
-public protocol ArchiveStore: Sendable {
+public protocol ArchiveStore: RecordsStore {
     // MARK: Custodians and conversations
     func custodian(email: String) async throws -> Custodian?
     /// Creates the custodian, or sets its time zone when `timeZone` is given.
@@ -395,6 +395,9 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable {
         public static let storage = Code("storage")
         public static let notFound = Code("not_found")
         public static let blobMissing = Code("blob_missing")
+        /// The law or the archive's rules forbid this (a hold, an unapproved disposition…).
+        public static let refused = Code("refused")
+        public static let invalid = Code("invalid")
         public var description: String { rawValue }
     }
     public var code: Code

@@ -300,7 +300,7 @@ struct VerifyCommand: AsyncParsableCommand {
             if json { print(Terminal.json(report, pretty: true)); return }
             let mbps = report.seconds > 0 ? Double(report.bytesHashed) / 1_000_000 / report.seconds : 0
             print("checked \(Terminal.count(report.blobsChecked)) blobs (\(Terminal.bytes(report.blobBytes))), \(Terminal.count(report.messagesChecked)) messages, \(Terminal.count(report.auditEntriesChecked)) audit entries in \(String(format: "%.2f", report.seconds)) s (\(Terminal.bytes(report.bytesHashed)) hashed, \(String(format: "%.0f", mbps)) MB/s)")
-            print("\(report.batchesChecked) batch anchor\(report.batchesChecked == 1 ? "" : "s") checked; search index complete: \(report.problems.contains { $0.code == "search_index_incomplete" } ? "no" : "yes")")
+            print("\(report.batchesChecked) batch anchor\(report.batchesChecked == 1 ? "" : "s") and \(report.dispositionsChecked) disposition\(report.dispositionsChecked == 1 ? "" : "s") checked; search index complete: \(report.problems.contains { $0.code == "search_index_incomplete" } ? "no" : "yes")")
             if !report.unanchoredBatches.isEmpty {
                 print("note: batch\(report.unanchoredBatches.count == 1 ? "" : "es") \(report.unanchoredBatches.map(String.init).joined(separator: ", ")) were interrupted and have no anchor yet; run the same ingest again to finish \(report.unanchoredBatches.count == 1 ? "it" : "them")")
             }

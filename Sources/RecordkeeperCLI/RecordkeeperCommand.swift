@@ -17,7 +17,8 @@ struct RecordkeeperCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [InitCommand.self, IngestCommand.self, SearchCommand.self, ShowCommand.self, StatsCommand.self,
-                      VerifyCommand.self, DemoCommand.self, SampleExportCommand.self]
+                      VerifyCommand.self, FilePlanCommand.self, CustodianCommand.self, RetentionCommand.self, HoldCommand.self,
+                      DisposeCommand.self, TransferCommand.self, UserCommand.self, DemoCommand.self, SampleExportCommand.self]
     )
 }
 

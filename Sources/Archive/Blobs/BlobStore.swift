@@ -15,6 +15,9 @@ public protocol BlobStore: Sendable {
     func read(_ hash: ContentHash, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws
     /// Recomputes the hash of the stored bytes; nil when the blob is missing.
     func rehash(_ hash: ContentHash) throws -> BlobInfo?
+    /// Removes a blob's bytes for good. Only an executed disposition calls this, after the
+    /// record store has marked the blob destroyed; removing an absent blob is not an error.
+    func destroy(_ hash: ContentHash) throws
 }
 
 extension BlobStore {
@@ -126,6 +129,14 @@ public struct FileBlobStore: BlobStore {
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
         return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
+    }
+
+    public func destroy(_ hash: ContentHash) throws {
+        let url = path(for: hash)
+        if unlink(url.path) != 0, errno != ENOENT {
+            throw ArchiveError(.storage, "cannot remove blob \(hash.hex) (errno \(errno)); check the permissions of \(root.path)")
+        }
+        FileBlobStore.syncDirectory(url.deletingLastPathComponent())
     }
 
     static func syncDirectory(_ url: URL) {

@@ -197,8 +197,14 @@ extension SQLiteArchiveStore {
             e.add("conversation_title", b[10] as String?)
             hasher.update(e.bytes)
         }
-        // Each message contributes "<identity> <content hash>\n", read straight from SQLite.
-        let statement = try db.makeStatement(sql: "SELECT identity_key, content_hash FROM message WHERE batch_id = ? ORDER BY id")
+        // Each message contributes "<identity> <content hash>\n", read straight from SQLite. A
+        // disposed message contributes the same line from its tombstone, so the anchor holds
+        // after a lawful disposition and breaks on any other removal.
+        let statement = try db.makeStatement(sql: """
+            SELECT identity_key, content_hash, id FROM message WHERE batch_id = ?1
+            UNION ALL SELECT identity_key, content_hash, message_id FROM tombstone WHERE batch_id = ?1
+            ORDER BY 3
+            """)
         var binder = RawBinder(statement, db)
         binder.bind(batchID)
         let raw = statement.sqliteStatement
@@ -248,7 +254,7 @@ extension SQLiteArchiveStore {
 
     public func blobs(after: ContentHash?, limit: Int) async throws -> [BlobInfo] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT hash, size FROM blob WHERE hash > ? ORDER BY hash LIMIT ?",
+            try Row.fetchAll(db, sql: "SELECT hash, size FROM blob WHERE hash > ? AND destroyed_by IS NULL ORDER BY hash LIMIT ?",
                              arguments: [after?.hex ?? "", limit])
                 .compactMap { row in ContentHash(hex: row["hash"]).map { BlobInfo(hash: $0, size: row["size"]) } }
         }

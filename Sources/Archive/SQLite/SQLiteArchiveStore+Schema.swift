@@ -122,6 +122,7 @@ extension SQLiteArchiveStore {
                 );
                 """)
         }
+        m.registerMigration("v2-records-law") { db in try Self.migrateRecordsLaw(db) }
         return m
     }
 }

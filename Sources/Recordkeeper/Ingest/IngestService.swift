@@ -328,6 +328,8 @@ public struct IngestService: Sendable {
             "duplicates": String(report.duplicatesSkipped), "defects": String(report.defects),
             "resumed": String(report.resumedBatch),
         ]))
+        // Every record gets its place in the file plan as it arrives.
+        try await RetentionService(archive: archive).assign(batchID: batch.id, actor: request.actor)
         logger.info("ingest.batch.complete", metadata: ["ingest.batch": "\(batch.id)", "ingest.added": "\(report.messagesAdded)",
                                                         "ingest.duplicates": "\(report.duplicatesSkipped)", "ingest.defects": "\(report.defects)"])
         return report

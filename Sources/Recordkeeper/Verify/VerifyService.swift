@@ -22,6 +22,8 @@ public struct VerificationReport: Sendable, Codable {
     public var messagesChecked: Int
     /// Completed batches whose messages were checked against their audit anchor.
     public var batchesChecked: Int
+    /// Executed dispositions whose tombstones and certificate were checked.
+    public var dispositionsChecked: Int
     /// Batches with no anchor yet: interrupted ingests (run the same ingest again to finish them).
     public var unanchoredBatches: [Int64]
     public var auditEntriesChecked: Int
@@ -143,14 +145,46 @@ public struct VerifyService: Sendable {
             }
         }
 
-        // 4. Search: every message is findable, and the index holds nothing else.
+        // 4. Dispositions: each executed one's tombstones still digest to what its audit entry
+        //    recorded, its certificate is the one issued, destroyed files are gone, and no
+        //    tombstoned record is still present.
+        var dispositionsChecked = 0
+        for d in try await store.dispositions() where d.status == .executed {
+            dispositionsChecked += 1
+            let item = "disposition:\(d.id)"
+            let entries = try await store.auditEntries(target: item, limit: 100)
+            guard let entry = entries.last(where: { $0.action == "disposition.execute" || $0.action == "transfer.confirm" }),
+                  let detail = try? JSONDecoder().decode([String: String].self, from: Data(entry.detail.utf8)) else {
+                problems.append(.init(code: "disposition_unanchored", item: item,
+                                      detail: "executed, but no audit entry records its digest; run `recordkeeper dispose execute \(d.id)` again to finish it"))
+                continue
+            }
+            let actual = DispositionService.digest(try await store.tombstones(dispositionID: d.id))
+            if actual != detail["disposed_digest"] {
+                problems.append(.init(code: "disposition_tombstones_altered", item: item,
+                                      detail: "its tombstones digest to \(actual), audit entry \(entry.sequence) recorded \(detail["disposed_digest"] ?? "nothing")"))
+            }
+            let certificate = try await store.certificate(dispositionID: d.id)
+            if certificate.map({ ContentHash.of($0).hex }) != detail["certificate_sha256"] {
+                problems.append(.init(code: "certificate_altered", item: item, detail: "the stored certificate is not the one issued (audit entry \(entry.sequence))"))
+            }
+        }
+        for hash in try await store.destroyedBlobs(dispositionID: nil) where archive.blobs.contains(hash) {
+            problems.append(.init(code: "destroyed_blob_present", item: "blob:\(hash.hex)",
+                                  detail: "a disposition destroyed this file but it is still in the blob store; run the disposition's execute again"))
+        }
+        for id in try await store.tombstonesWithRecords(limit: 20) {
+            problems.append(.init(code: "tombstone_with_record", item: "message:\(id)", detail: "the record has a tombstone but is still present"))
+        }
+
+        // 5. Search: every message is findable, and the index holds nothing else.
         let gaps = try await store.searchIndexGaps(limit: 20)
         if !gaps.unindexedMessages.isEmpty || gaps.orphanEntries > 0 {
             problems.append(.init(code: "search_index_incomplete", item: "search_index",
                                   detail: "messages missing from the search index: \(gaps.unindexedMessages.map { "message:\($0)" }.joined(separator: ", "))\(gaps.unindexedMessages.count == 20 ? ", …" : ""); index entries with no message: \(gaps.orphanEntries)"))
         }
 
-        // 5. Audit chain: contiguous sequence, each entry's hash recomputed, each link to the previous.
+        // 6. Audit chain: contiguous sequence, each entry's hash recomputed, each link to the previous.
         var auditCount = 0
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
@@ -180,7 +214,7 @@ public struct VerifyService: Sendable {
         problems.sort { ($0.item, $0.code) < ($1.item, $1.code) }
         let report = VerificationReport(ok: problems.isEmpty, blobsChecked: blobCount, blobBytes: blobBytes,
                                         bytesHashed: blobBytes + recordBytes, messagesChecked: messageCount,
-                                        batchesChecked: batchesChecked, unanchoredBatches: unanchored,
+                                        batchesChecked: batchesChecked, dispositionsChecked: dispositionsChecked, unanchoredBatches: unanchored,
                                         auditEntriesChecked: auditCount,
                                         auditHead: auditCount > 0 ? previous.hex : nil,
                                         seconds: Date().timeIntervalSince(started), problems: problems)

@@ -1,0 +1,439 @@
+import Foundation
+import RecordkeeperCore
+
+/// Persistence for the records-law engine: people, designations, the versioned file plan,
+/// retention assignments, legal holds, dispositions and tombstones.
+///
+/// Like `ArchiveStore`, every method is one transaction and no backend type appears here.
+public protocol RecordsStore: Sendable {
+    // MARK: Users
+    func saveUser(_ user: UserAccount) async throws
+    func user(name: String) async throws -> UserAccount?
+    func users() async throws -> [UserAccount]
+
+    // MARK: Custodians, accounts, designations
+    /// Creates the custodian if needed and sets name and office when given.
+    func saveCustodianProfile(email: String, name: String?, office: String?) async throws -> CustodianProfile
+    func custodianProfiles() async throws -> [CustodianProfile]
+    func custodianProfile(email: String) async throws -> CustodianProfile?
+    func addAccount(custodianID: Int64, account: PlatformAccount) async throws -> PlatformAccount
+    func addDesignation(custodianID: Int64, designation: RoleDesignation, actor: String) async throws -> StoredDesignation
+    func endDesignation(id: Int64, ends: CivilDate) async throws -> StoredDesignation
+
+    // MARK: File plan
+    func currentFilePlan() async throws -> StoredFilePlan?
+    func filePlanHistory() async throws -> [StoredFilePlan]
+    func saveFilePlan(_ plan: FilePlan, actor: String, note: String?) async throws -> StoredFilePlan
+    func recordCutoffEvent(conversationID: Int64, name: String, date: CivilDate, actor: String) async throws
+    func cutoffEvents() async throws -> [String: [String: CivilDate]]
+
+    // MARK: Retention
+    /// Recomputes the assignments of the records in `scope` with `context`, and stores them when
+    /// `apply` (in one transaction). Returns what changed.
+    func recomputeAssignments(context: RetentionContext, planVersion: Int, scope: AssignmentScope, apply: Bool) async throws -> RetentionDiff
+    func assignment(messageID: Int64) async throws -> StoredAssignment?
+    /// The facts the engine used for one record (to explain an assignment).
+    func retentionFacts(messageID: Int64) async throws -> RecordFacts?
+    /// Records whose destruction or transfer date is on or before `asOf`, grouped by item, with
+    /// how many of them active holds keep.
+    func due(asOf: CivilDate, holds: [HoldFilter]) async throws -> [DueGroup]
+    /// Counts of records per item and action.
+    func retentionSummary() async throws -> [DueGroup]
+
+    // MARK: Holds
+    func createHold(_ hold: NewHold) async throws -> LegalHold
+    func holds(includeReleased: Bool) async throws -> [LegalHold]
+    func hold(id: Int64) async throws -> LegalHold?
+    func releaseHold(id: Int64, actor: String, reason: String, atMillis: Int64) async throws -> LegalHold
+    /// How many records a hold filter covers, and the ids of the newest few.
+    func heldRecords(_ filter: HoldFilter, sample: Int) async throws -> (count: Int, sample: [Int64])
+    /// The ids of the holds among `filters` that cover the record.
+    func holdsCovering(messageID: Int64, filters: [HoldFilter]) async throws -> [Int64]
+
+    // MARK: Disposition
+    func proposeDisposition(_ proposal: DispositionProposal, holds: [HoldFilter]) async throws -> DispositionBatch
+    func disposition(id: Int64) async throws -> DispositionBatch?
+    func dispositions() async throws -> [DispositionBatch]
+    func approveDisposition(id: Int64, actor: String, atMillis: Int64) async throws -> DispositionBatch
+    func cancelDisposition(id: Int64, actor: String, reason: String, atMillis: Int64) async throws -> DispositionBatch
+    /// Turns the approved batch's records into tombstones and removes their content, checking
+    /// again that each is still due on `today` and under no hold (those are withheld). Returns
+    /// the blobs no surviving record uses any more: delete their files after this returns.
+    func executeDisposition(id: Int64, actor: String, atMillis: Int64, today: CivilDate, holds: [HoldFilter],
+                            accession: String?) async throws -> DispositionExecution
+    /// Marks a transfer batch packaged (the bag was written and validated).
+    func markPackaged(id: Int64, bagDigest: String, atMillis: Int64) async throws -> DispositionBatch
+    /// Member records of a batch still to be disposed of, by conversation and sent time.
+    func dispositionMembers(id: Int64) async throws -> [DispositionMember]
+    func tombstones(dispositionID: Int64) async throws -> [Tombstone]
+    func tombstone(messageID: Int64) async throws -> Tombstone?
+    /// Blobs marked destroyed (their files must be gone), all or those of one disposition.
+    func destroyedBlobs(dispositionID: Int64?) async throws -> [ContentHash]
+    /// Stores the certificate of an executed disposition (once).
+    func saveCertificate(dispositionID: Int64, json: String) async throws
+    func certificate(dispositionID: Int64) async throws -> String?
+    /// Message ids that are both a record and a tombstone (must be none).
+    func tombstonesWithRecords(limit: Int) async throws -> [Int64]
+}
+
+public struct UserAccount: Sendable, Hashable, Codable {
+    public var name: String
+    public var displayName: String
+    public var roles: [UserRole]
+    public var createdAt: String
+    public init(name: String, displayName: String, roles: [UserRole], createdAt: String) {
+        self.name = name
+        self.displayName = displayName
+        self.roles = roles
+        self.createdAt = createdAt
+    }
+    public func has(_ role: UserRole) -> Bool { roles.contains(role) }
+}
+
+public struct PlatformAccount: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var platform: String
+    /// As written ("+1 (202) 555-0143").
+    public var address: String
+    /// As compared (`AccountAddress.normalize`).
+    public var normalized: String
+    /// Official (agency-issued) or personal.
+    public var official: Bool
+    public init(id: Int64 = 0, platform: String, address: String, official: Bool) {
+        self.id = id
+        self.platform = platform.lowercased()
+        self.address = address
+        self.normalized = AccountAddress.normalize(address)
+        self.official = official
+    }
+}
+
+public struct StoredDesignation: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var custodianEmail: String
+    public var designation: RoleDesignation
+    public var createdAt: String
+    public var createdBy: String
+    public init(id: Int64, custodianEmail: String, designation: RoleDesignation, createdAt: String, createdBy: String) {
+        self.id = id
+        self.custodianEmail = custodianEmail
+        self.designation = designation
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+    }
+}
+
+public struct CustodianProfile: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var email: String
+    public var name: String?
+    public var office: String?
+    public var accounts: [PlatformAccount]
+    public var designations: [StoredDesignation]
+    public init(id: Int64, email: String, name: String?, office: String?, accounts: [PlatformAccount], designations: [StoredDesignation]) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.office = office
+        self.accounts = accounts
+        self.designations = designations
+    }
+    public var facts: CustodianFacts { CustodianFacts(email: email, office: office, designations: designations.map(\.designation)) }
+}
+
+public struct StoredFilePlan: Sendable, Hashable, Codable {
+    public var version: Int
+    public var plan: FilePlan
+    public var createdAt: String
+    public var createdBy: String
+    public var note: String?
+    /// SHA-256 of the plan's JSON as stored.
+    public var digest: String
+    public init(version: Int, plan: FilePlan, createdAt: String, createdBy: String, note: String?, digest: String) {
+        self.version = version
+        self.plan = plan
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.note = note
+        self.digest = digest
+    }
+}
+
+public enum AssignmentScope: Sendable, Hashable {
+    case all
+    case batch(Int64)
+    case unassigned
+}
+
+/// What a recomputation changes.
+public struct RetentionDiff: Sendable, Hashable, Codable {
+    public struct Move: Sendable, Hashable, Codable {
+        /// Nil for records that had no assignment yet.
+        public var from: String?
+        public var to: String
+        public var count: Int
+        public init(from: String?, to: String, count: Int) {
+            self.from = from
+            self.to = to
+            self.count = count
+        }
+    }
+    public var examined = 0
+    public var unchanged = 0
+    /// Records that change item.
+    public var moves: [Move] = []
+    /// Records that keep their item but whose dates change (a designation or event changed).
+    public var datesChanged = 0
+    public var applied = false
+    public init() {}
+    public var changed: Int { moves.reduce(0) { $0 + $1.count } + datesChanged }
+}
+
+public struct StoredAssignment: Sendable, Hashable, Codable {
+    public var assignment: RetentionAssignment
+    public var planVersion: Int
+    public var assignedAt: String
+    public init(assignment: RetentionAssignment, planVersion: Int, assignedAt: String) {
+        self.assignment = assignment
+        self.planVersion = planVersion
+        self.assignedAt = assignedAt
+    }
+}
+
+/// A hold's scope in the store's terms (the query already translated to the index's syntax).
+public struct HoldFilter: Sendable, Hashable {
+    public var holdID: Int64
+    public var custodians: [String]
+    public var conversationKeys: [String]
+    public var fromLocal: String?
+    public var toLocalExclusive: String?
+    public var match: String?
+    public var everything: Bool
+    public init(holdID: Int64, custodians: [String], conversationKeys: [String], fromLocal: String?, toLocalExclusive: String?,
+                match: String?, everything: Bool) {
+        self.holdID = holdID
+        self.custodians = custodians
+        self.conversationKeys = conversationKeys
+        self.fromLocal = fromLocal
+        self.toLocalExclusive = toLocalExclusive
+        self.match = match
+        self.everything = everything
+    }
+}
+
+public struct DueGroup: Sendable, Hashable, Codable {
+    public var itemID: String
+    public var action: RetentionAction
+    public var records: Int
+    /// Of those, kept by an active hold.
+    public var held: Int
+    public var firstSent: String?
+    public var lastSent: String?
+    public var firstEligible: String?
+    public init(itemID: String, action: RetentionAction, records: Int, held: Int, firstSent: String?, lastSent: String?, firstEligible: String?) {
+        self.itemID = itemID
+        self.action = action
+        self.records = records
+        self.held = held
+        self.firstSent = firstSent
+        self.lastSent = lastSent
+        self.firstEligible = firstEligible
+    }
+}
+
+public struct NewHold: Sendable, Hashable {
+    public var name: String
+    public var matter: MatterType
+    public var reference: String?
+    public var requestedBy: String
+    public var scope: HoldScope
+    public var actor: String
+    public var createdAtMillis: Int64
+    public init(name: String, matter: MatterType, reference: String?, requestedBy: String, scope: HoldScope, actor: String, createdAtMillis: Int64) {
+        self.name = name
+        self.matter = matter
+        self.reference = reference
+        self.requestedBy = requestedBy
+        self.scope = scope
+        self.actor = actor
+        self.createdAtMillis = createdAtMillis
+    }
+}
+
+public struct LegalHold: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var name: String
+    public var matter: MatterType
+    public var reference: String?
+    public var requestedBy: String
+    public var scope: HoldScope
+    public var createdBy: String
+    public var createdAt: String
+    public var releasedBy: String?
+    public var releasedAt: String?
+    public var releaseReason: String?
+    public var isActive: Bool { releasedAt == nil }
+    public init(id: Int64, name: String, matter: MatterType, reference: String?, requestedBy: String, scope: HoldScope, createdBy: String,
+                createdAt: String, releasedBy: String?, releasedAt: String?, releaseReason: String?) {
+        self.id = id
+        self.name = name
+        self.matter = matter
+        self.reference = reference
+        self.requestedBy = requestedBy
+        self.scope = scope
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.releasedBy = releasedBy
+        self.releasedAt = releasedAt
+        self.releaseReason = releaseReason
+    }
+}
+
+public enum DispositionAction: String, Sendable, Hashable, Codable, CaseIterable {
+    case destroy
+    case transfer
+}
+
+public struct DispositionProposal: Sendable, Hashable {
+    public var action: DispositionAction
+    public var asOf: CivilDate
+    /// Only these items (all when nil).
+    public var items: [String]?
+    public var actor: String
+    public var note: String?
+    public var atMillis: Int64
+    public init(action: DispositionAction, asOf: CivilDate, items: [String]?, actor: String, note: String?, atMillis: Int64) {
+        self.action = action
+        self.asOf = asOf
+        self.items = items
+        self.actor = actor
+        self.note = note
+        self.atMillis = atMillis
+    }
+}
+
+public struct DispositionBatch: Sendable, Hashable, Codable {
+    /// proposed → approved → (transfer: packaged →) executed; or cancelled.
+    public enum Status: String, Sendable, Hashable, Codable { case proposed, approved, packaged, executed, cancelled }
+    public struct ItemCount: Sendable, Hashable, Codable {
+        public var itemID: String
+        public var records: Int
+        public var firstSent: String?
+        public var lastSent: String?
+        public init(itemID: String, records: Int, firstSent: String?, lastSent: String?) {
+            self.itemID = itemID
+            self.records = records
+            self.firstSent = firstSent
+            self.lastSent = lastSent
+        }
+    }
+    public var id: Int64
+    public var action: DispositionAction
+    public var status: Status
+    public var asOf: CivilDate
+    public var planVersion: Int
+    public var note: String?
+    public var proposedBy: String
+    public var proposedAt: String
+    public var approvedBy: String?
+    public var approvedAt: String?
+    public var packagedAt: String?
+    public var bagDigest: String?
+    public var executedBy: String?
+    public var executedAt: String?
+    public var accession: String?
+    public var cancelledBy: String?
+    public var cancelReason: String?
+    /// Records in the batch, per item.
+    public var items: [ItemCount]
+    /// Records proposed but withheld at execution (placed under hold or no longer due).
+    public var withheld: Int
+    /// Records eligible when proposed but kept out by an active hold.
+    public var heldAtProposal: Int
+    public init(id: Int64, action: DispositionAction, status: Status, asOf: CivilDate, planVersion: Int, note: String?, proposedBy: String,
+                proposedAt: String, approvedBy: String?, approvedAt: String?, packagedAt: String?, bagDigest: String?, executedBy: String?,
+                executedAt: String?, accession: String?, cancelledBy: String?, cancelReason: String?, items: [ItemCount], withheld: Int,
+                heldAtProposal: Int) {
+        self.id = id
+        self.action = action
+        self.status = status
+        self.asOf = asOf
+        self.planVersion = planVersion
+        self.note = note
+        self.proposedBy = proposedBy
+        self.proposedAt = proposedAt
+        self.approvedBy = approvedBy
+        self.approvedAt = approvedAt
+        self.packagedAt = packagedAt
+        self.bagDigest = bagDigest
+        self.executedBy = executedBy
+        self.executedAt = executedAt
+        self.accession = accession
+        self.cancelledBy = cancelledBy
+        self.cancelReason = cancelReason
+        self.items = items
+        self.withheld = withheld
+        self.heldAtProposal = heldAtProposal
+    }
+    public var records: Int { items.reduce(0) { $0 + $1.records } }
+}
+
+/// What is left of a record after disposition: enough to prove it existed, what it was, and
+/// who let it go.
+public struct Tombstone: Sendable, Hashable, Codable {
+    public var messageID: Int64
+    public var identityKey: String
+    public var contentHash: String
+    public var captureBatchID: Int64
+    public var conversationKey: String
+    public var sentLocal: String
+    public var itemID: String
+    public var authority: String?
+    public var dispositionID: Int64
+    /// `destroyed` or `transferred`.
+    public var outcome: String
+    public var accession: String?
+    public var disposedAt: String
+    public init(messageID: Int64, identityKey: String, contentHash: String, captureBatchID: Int64, conversationKey: String, sentLocal: String,
+                itemID: String, authority: String?, dispositionID: Int64, outcome: String, accession: String?, disposedAt: String) {
+        self.messageID = messageID
+        self.identityKey = identityKey
+        self.contentHash = contentHash
+        self.captureBatchID = captureBatchID
+        self.conversationKey = conversationKey
+        self.sentLocal = sentLocal
+        self.itemID = itemID
+        self.authority = authority
+        self.dispositionID = dispositionID
+        self.outcome = outcome
+        self.accession = accession
+        self.disposedAt = disposedAt
+    }
+}
+
+public struct DispositionExecution: Sendable, Hashable {
+    public var batch: DispositionBatch
+    public var disposed: Int
+    public var withheld: Int
+    /// Blobs (attachments, original exports) no surviving record uses: delete their files.
+    public var releasedBlobs: [ContentHash]
+    public init(batch: DispositionBatch, disposed: Int, withheld: Int, releasedBlobs: [ContentHash]) {
+        self.batch = batch
+        self.disposed = disposed
+        self.withheld = withheld
+        self.releasedBlobs = releasedBlobs
+    }
+}
+
+public struct DispositionMember: Sendable, Hashable {
+    public var messageID: Int64
+    public var conversationID: Int64
+    public var sentLocal: String
+    public var itemID: String
+    public init(messageID: Int64, conversationID: Int64, sentLocal: String, itemID: String) {
+        self.messageID = messageID
+        self.conversationID = conversationID
+        self.sentLocal = sentLocal
+        self.itemID = itemID
+    }
+}

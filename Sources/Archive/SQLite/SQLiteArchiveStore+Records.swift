@@ -1,0 +1,653 @@
+import Foundation
+import GRDB
+import RecordkeeperCore
+
+extension SQLiteArchiveStore {
+    static func now() -> String { Timestamp.iso(millis: Timestamp.nowMillis()) }
+
+    // MARK: Users
+
+    public func saveUser(_ user: UserAccount) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO app_user (name, display_name, roles, created_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET display_name = excluded.display_name, roles = excluded.roles
+                """, arguments: [user.name, user.displayName, user.roles.map(\.rawValue).joined(separator: ","), user.createdAt])
+        }
+    }
+
+    static func decodeUser(_ row: Row) -> UserAccount {
+        UserAccount(name: row["name"], displayName: row["display_name"],
+                    roles: (row["roles"] as String).split(separator: ",").compactMap { UserRole(rawValue: String($0)) },
+                    createdAt: row["created_at"])
+    }
+
+    public func user(name: String) async throws -> UserAccount? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM app_user WHERE name = ?", arguments: [name]).map(Self.decodeUser) }
+    }
+
+    public func users() async throws -> [UserAccount] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM app_user ORDER BY name").map(Self.decodeUser) }
+    }
+
+    // MARK: Custodians
+
+    static func fetchProfile(_ db: Database, where clause: String, _ args: StatementArguments) throws -> [CustodianProfile] {
+        try Row.fetchAll(db, sql: "SELECT id, email, name, office FROM custodian WHERE \(clause) ORDER BY email", arguments: args).map { row in
+            let id: Int64 = row["id"]
+            let email: String = row["email"]
+            let accounts = try Row.fetchAll(db, sql: "SELECT * FROM custodian_account WHERE custodian_id = ? ORDER BY id", arguments: [id]).map { a in
+                var acc = PlatformAccount(id: a["id"], platform: a["platform"], address: a["address"], official: a["official"])
+                acc.normalized = a["normalized"]
+                return acc
+            }
+            let designations = try Row.fetchAll(db, sql: "SELECT * FROM role_designation WHERE custodian_id = ? ORDER BY starts, id", arguments: [id])
+                .map { Self.decodeDesignation($0, email: email) }
+            return CustodianProfile(id: id, email: email, name: row["name"], office: row["office"], accounts: accounts, designations: designations)
+        }
+    }
+
+    static func decodeDesignation(_ d: Row, email: String) -> StoredDesignation {
+        StoredDesignation(id: d["id"], custodianEmail: email,
+                          designation: RoleDesignation(role: d["role"], capstone: d["capstone"], starts: CivilDate(d["starts"] as String)!,
+                                                       ends: (d["ends"] as String?).flatMap { CivilDate($0) }),
+                          createdAt: d["created_at"], createdBy: d["created_by"])
+    }
+
+    public func saveCustodianProfile(email: String, name: String?, office: String?) async throws -> CustodianProfile {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO custodian (email, created_at) VALUES (?, ?) ON CONFLICT(email) DO NOTHING",
+                           arguments: [email.lowercased(), Self.now()])
+            if let name { try db.execute(sql: "UPDATE custodian SET name = ? WHERE email = ? COLLATE NOCASE", arguments: [name, email]) }
+            if let office { try db.execute(sql: "UPDATE custodian SET office = ? WHERE email = ? COLLATE NOCASE", arguments: [office, email]) }
+            return try Self.fetchProfile(db, where: "email = ? COLLATE NOCASE", [email])[0]
+        }
+    }
+
+    public func custodianProfiles() async throws -> [CustodianProfile] {
+        try await read { db in try Self.fetchProfile(db, where: "1", []) }
+    }
+
+    public func custodianProfile(email: String) async throws -> CustodianProfile? {
+        try await read { db in try Self.fetchProfile(db, where: "email = ? COLLATE NOCASE", [email]).first }
+    }
+
+    public func addAccount(custodianID: Int64, account: PlatformAccount) async throws -> PlatformAccount {
+        try await write { db in
+            if let owner = try String.fetchOne(db, sql: """
+                SELECT cu.email FROM custodian_account a JOIN custodian cu ON cu.id = a.custodian_id WHERE a.platform = ? AND a.normalized = ?
+                """, arguments: [account.platform, account.normalized]) {
+                throw ArchiveError(.invalid, "the \(account.platform) account \(account.address) is already registered to \(owner)")
+            }
+            try db.execute(sql: """
+                INSERT INTO custodian_account (custodian_id, platform, address, normalized, official, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [custodianID, account.platform, account.address, account.normalized, account.official, Self.now()])
+            var saved = account
+            saved.id = db.lastInsertedRowID
+            return saved
+        }
+    }
+
+    public func addDesignation(custodianID: Int64, designation d: RoleDesignation, actor: String) async throws -> StoredDesignation {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO role_designation (custodian_id, role, capstone, starts, ends, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [custodianID, d.role, d.capstone, d.starts.description, d.ends?.description, Self.now(), actor])
+            let id = db.lastInsertedRowID
+            let email = try String.fetchOne(db, sql: "SELECT email FROM custodian WHERE id = ?", arguments: [custodianID]) ?? ""
+            return Self.decodeDesignation(try Row.fetchOne(db, sql: "SELECT * FROM role_designation WHERE id = ?", arguments: [id])!, email: email)
+        }
+    }
+
+    public func endDesignation(id: Int64, ends: CivilDate) async throws -> StoredDesignation {
+        try await write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT d.*, cu.email FROM role_designation d JOIN custodian cu ON cu.id = d.custodian_id WHERE d.id = ?
+                """, arguments: [id]) else {
+                throw ArchiveError(.notFound, "no designation with id \(id); `recordkeeper custodian show EMAIL` lists them")
+            }
+            let starts: String = row["starts"]
+            guard ends.description >= starts else {
+                throw ArchiveError(.invalid, "designation \(id) starts on \(starts); it cannot end before that")
+            }
+            try db.execute(sql: "UPDATE role_designation SET ends = ? WHERE id = ?", arguments: [ends.description, id])
+            return Self.decodeDesignation(try Row.fetchOne(db, sql: "SELECT * FROM role_designation WHERE id = ?", arguments: [id])!, email: row["email"])
+        }
+    }
+
+    // MARK: File plan
+
+    static func decodePlan(_ row: Row) throws -> StoredFilePlan {
+        let plan = try JSONDecoder().decode(FilePlan.self, from: Data((row["document"] as String).utf8))
+        return StoredFilePlan(version: row["version"], plan: plan, createdAt: row["created_at"], createdBy: row["created_by"],
+                              note: row["note"], digest: row["digest"])
+    }
+
+    static func fetchCurrentPlan(_ db: Database) throws -> StoredFilePlan? {
+        try Row.fetchOne(db, sql: "SELECT * FROM file_plan ORDER BY version DESC LIMIT 1").map(decodePlan)
+    }
+
+    public func currentFilePlan() async throws -> StoredFilePlan? {
+        try await read { db in try Self.fetchCurrentPlan(db) }
+    }
+
+    public func filePlanHistory() async throws -> [StoredFilePlan] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM file_plan ORDER BY version").map(Self.decodePlan) }
+    }
+
+    public func saveFilePlan(_ plan: FilePlan, actor: String, note: String?) async throws -> StoredFilePlan {
+        let document = try Self.encodePlan(plan)
+        return try await write { db in
+            let version = (try Int.fetchOne(db, sql: "SELECT max(version) FROM file_plan") ?? 0) + 1
+            try db.execute(sql: "INSERT INTO file_plan (version, document, digest, created_at, created_by, note) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [version, document, ContentHash.of(document).hex, Self.now(), actor, note])
+            return try Self.fetchCurrentPlan(db)!
+        }
+    }
+
+    public func recordCutoffEvent(conversationID: Int64, name: String, date: CivilDate, actor: String) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO cutoff_event (conversation_id, name, date, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(conversation_id, name) DO UPDATE SET date = excluded.date, recorded_at = excluded.recorded_at,
+                    recorded_by = excluded.recorded_by
+                """, arguments: [conversationID, name, date.description, Self.now(), actor])
+        }
+    }
+
+    public func cutoffEvents() async throws -> [String: [String: CivilDate]] {
+        try await read { db in
+            var out: [String: [String: CivilDate]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT c.key, e.name, e.date FROM cutoff_event e JOIN conversation c ON c.id = e.conversation_id") {
+                if let d = CivilDate(row["date"] as String) { out[row["key"], default: [:]][(row["name"] as String).lowercased()] = d }
+            }
+            return out
+        }
+    }
+
+    // MARK: Retention
+
+    /// Resolves a message's sender to a custodian through registered accounts.
+    struct SenderResolver {
+        var exact: [String: String] = [:]
+        var phones: [(String, String)] = []
+        var handles: [String: String] = [:]
+        var cache: [String: String?] = [:]
+
+        init(_ db: Database) throws {
+            for row in try Row.fetchAll(db, sql: """
+                SELECT a.platform, a.normalized, cu.email FROM custodian_account a JOIN custodian cu ON cu.id = a.custodian_id
+                """) {
+                let normalized: String = row["normalized"], email: String = row["email"], platform: String = row["platform"]
+                if normalized.hasPrefix("tel:") { phones.append((normalized, email)) }
+                else if normalized.contains("@") { exact[normalized] = email }
+                else { handles[platform + "\u{0}" + normalized] = email }
+            }
+        }
+
+        mutating func custodian(sender: String?, senderRaw: String?, platform: String) -> String? {
+            guard let sender = senderRaw ?? sender else { return nil }
+            let cacheKey = platform + "\u{0}" + sender
+            if let hit = cache[cacheKey] { return hit }
+            let n = AccountAddress.normalize(sender)
+            var found: String? = exact[n] ?? handles[platform + "\u{0}" + n]
+            if found == nil, n.hasPrefix("tel:") { found = phones.first { AccountAddress.same($0.0, n) }?.1 }
+            if found == nil, let display = sender == senderRaw ? nil : sender { found = handles[platform + "\u{0}" + AccountAddress.normalize(display)] }
+            cache[cacheKey] = found
+            return found
+        }
+    }
+
+    static let factsSelect = """
+        SELECT m.id, m.sent_local, m.platform, m.conversation_key, c.title, cu.email, m.sender, m.sender_raw,
+               a.item_id, a.rule_id, a.action, a.cutoff, a.eligible
+        FROM message m JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
+        LEFT JOIN retention_assignment a ON a.message_id = m.id
+        """
+
+    public func recomputeAssignments(context: RetentionContext, planVersion: Int, scope: AssignmentScope, apply: Bool) async throws -> RetentionDiff {
+        let body: @Sendable (Database) throws -> RetentionDiff = { db in
+            var resolver = try SenderResolver(db)
+            var diff = RetentionDiff()
+            var moves: [String: (String?, String, Int)] = [:]
+            let whereClause: String
+            let args: StatementArguments
+            switch scope {
+            case .all: whereClause = "1"; args = []
+            case .batch(let id): whereClause = "m.batch_id = ?"; args = [id]
+            case .unassigned: whereClause = "a.message_id IS NULL"; args = []
+            }
+            let upsert = try db.makeStatement(sql: """
+                INSERT INTO retention_assignment (message_id, item_id, rule_id, action, cutoff, eligible, plan_version, assigned_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(message_id) DO UPDATE SET item_id = excluded.item_id, rule_id = excluded.rule_id, action = excluded.action,
+                    cutoff = excluded.cutoff, eligible = excluded.eligible, plan_version = excluded.plan_version, assigned_at = excluded.assigned_at
+                """)
+            let stamp = Self.now()
+            var pending: [(Int64, RetentionAssignment)] = []
+            let cursor = try Row.fetchCursor(db, sql: Self.factsSelect + " WHERE \(whereClause) ORDER BY m.id", arguments: args)
+            while let row = try cursor.next() {
+                diff.examined += 1
+                guard let facts = Self.facts(row, resolver: &resolver) else { continue }
+                let (new, _) = context.assign(facts)
+                let oldItem: String? = row["item_id"]
+                let old = oldItem.map { item in
+                    RetentionAssignment(itemID: item, ruleID: row["rule_id"], action: RetentionAction(rawValue: row["action"]) ?? .retain,
+                                        cutoff: (row["cutoff"] as String?).flatMap { CivilDate($0) },
+                                        eligible: (row["eligible"] as String?).flatMap { CivilDate($0) })
+                }
+                if old == new { diff.unchanged += 1; continue }
+                if let old, old.itemID == new.itemID { diff.datesChanged += 1 } else {
+                    let key = (oldItem ?? "\u{0}") + "\u{1}" + new.itemID
+                    moves[key, default: (oldItem, new.itemID, 0)].2 += 1
+                }
+                if apply { pending.append((facts.messageID, new)) }
+            }
+            for (id, a) in pending {
+                try upsert.execute(arguments: [id, a.itemID, a.ruleID, a.action.rawValue, a.cutoff?.description, a.eligible?.description, planVersion, stamp])
+            }
+            diff.moves = moves.values.map { RetentionDiff.Move(from: $0.0, to: $0.1, count: $0.2) }
+                .sorted { ($0.from ?? "", $0.to) < ($1.from ?? "", $1.to) }
+            diff.applied = apply
+            return diff
+        }
+        return apply ? try await write(body) : try await read(body)
+    }
+
+    static func facts(_ row: Row, resolver: inout SenderResolver) -> RecordFacts? {
+        guard let date = CivilDate(row["sent_local"] as String) else { return nil }
+        let platform: String = row["platform"]
+        return RecordFacts(messageID: row["id"], sentDate: date, platform: platform, conversationKey: row["conversation_key"],
+                           conversationTitle: row["title"], custodianEmail: row["email"],
+                           senderCustodianEmail: resolver.custodian(sender: row["sender"], senderRaw: row["sender_raw"], platform: platform))
+    }
+
+    public func retentionFacts(messageID: Int64) async throws -> RecordFacts? {
+        try await read { db in
+            var resolver = try SenderResolver(db)
+            return try Row.fetchOne(db, sql: Self.factsSelect + " WHERE m.id = ?", arguments: [messageID]).flatMap { Self.facts($0, resolver: &resolver) }
+        }
+    }
+
+    public func assignment(messageID: Int64) async throws -> StoredAssignment? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM retention_assignment WHERE message_id = ?", arguments: [messageID]).map { row in
+                StoredAssignment(assignment: RetentionAssignment(itemID: row["item_id"], ruleID: row["rule_id"],
+                                                                 action: RetentionAction(rawValue: row["action"]) ?? .retain,
+                                                                 cutoff: (row["cutoff"] as String?).flatMap { CivilDate($0) },
+                                                                 eligible: (row["eligible"] as String?).flatMap { CivilDate($0) }),
+                                 planVersion: row["plan_version"], assignedAt: row["assigned_at"])
+            }
+        }
+    }
+
+    /// A SQL predicate (over `m`, a message) true when any of the holds covers the record.
+    static func heldPredicate(_ holds: [HoldFilter]) -> (String, [any DatabaseValueConvertible]) {
+        guard !holds.isEmpty else { return ("0", []) }
+        var clauses: [String] = []
+        var args: [any DatabaseValueConvertible] = []
+        for h in holds {
+            if h.everything { return ("1", []) }
+            var parts: [String] = []
+            if !h.custodians.isEmpty {
+                parts.append("m.conversation_id IN (SELECT c.id FROM conversation c JOIN custodian cu ON cu.id = c.custodian_id WHERE cu.email IN (\(Array(repeating: "?", count: h.custodians.count).joined(separator: ","))))")
+                args.append(contentsOf: h.custodians.map { $0.lowercased() })
+            }
+            if !h.conversationKeys.isEmpty {
+                parts.append("m.conversation_key IN (\(Array(repeating: "?", count: h.conversationKeys.count).joined(separator: ",")))")
+                args.append(contentsOf: h.conversationKeys)
+            }
+            if let from = h.fromLocal { parts.append("m.sent_local >= ?"); args.append(from) }
+            if let to = h.toLocalExclusive { parts.append("m.sent_local < ?"); args.append(to) }
+            if let match = h.match { parts.append("m.search_key IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)"); args.append(match) }
+            clauses.append(parts.isEmpty ? "0" : "(" + parts.joined(separator: " AND ") + ")")
+        }
+        return ("(" + clauses.joined(separator: " OR ") + ")", args)
+    }
+
+    public func due(asOf: CivilDate, holds: [HoldFilter]) async throws -> [DueGroup] {
+        try await read { db in
+            let (held, heldArgs) = Self.heldPredicate(holds)
+            let args = StatementArguments(heldArgs) + [asOf.description]
+            return try Row.fetchAll(db, sql: """
+                SELECT a.item_id, a.action, count(*) AS n, sum(CASE WHEN \(held) THEN 1 ELSE 0 END) AS held,
+                       min(m.sent_local) AS first_sent, max(m.sent_local) AS last_sent, min(a.eligible) AS first_eligible
+                FROM retention_assignment a JOIN message m ON m.id = a.message_id
+                WHERE a.action IN ('destroy', 'transfer') AND a.eligible <= ?
+                GROUP BY a.item_id, a.action ORDER BY a.item_id
+                """, arguments: args).map(Self.decodeDue)
+        }
+    }
+
+    static func decodeDue(_ row: Row) -> DueGroup {
+        DueGroup(itemID: row["item_id"], action: RetentionAction(rawValue: row["action"]) ?? .retain, records: row["n"], held: row["held"] ?? 0,
+                 firstSent: row["first_sent"], lastSent: row["last_sent"], firstEligible: row["first_eligible"])
+    }
+
+    public func retentionSummary() async throws -> [DueGroup] {
+        try await read { db in
+            var groups = try Row.fetchAll(db, sql: """
+                SELECT a.item_id, a.action, count(*) AS n, 0 AS held, min(m.sent_local) AS first_sent, max(m.sent_local) AS last_sent,
+                       min(a.eligible) AS first_eligible
+                FROM retention_assignment a JOIN message m ON m.id = a.message_id GROUP BY a.item_id, a.action ORDER BY a.item_id
+                """).map(Self.decodeDue)
+            let unassigned = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM message m LEFT JOIN retention_assignment a ON a.message_id = m.id WHERE a.message_id IS NULL
+                """) ?? 0
+            if unassigned > 0 {
+                groups.append(DueGroup(itemID: "(not yet assigned)", action: .retain, records: unassigned, held: 0, firstSent: nil, lastSent: nil, firstEligible: nil))
+            }
+            return groups
+        }
+    }
+
+    // MARK: Holds
+
+    static func decodeHold(_ row: Row) throws -> LegalHold {
+        LegalHold(id: row["id"], name: row["name"], matter: MatterType(rawValue: row["matter"]) ?? .other, reference: row["reference"],
+                  requestedBy: row["requested_by"], scope: try JSONDecoder().decode(HoldScope.self, from: Data((row["scope"] as String).utf8)),
+                  createdBy: row["created_by"], createdAt: row["created_at"], releasedBy: row["released_by"], releasedAt: row["released_at"],
+                  releaseReason: row["release_reason"])
+    }
+
+    public func createHold(_ h: NewHold) async throws -> LegalHold {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let scope = String(decoding: try encoder.encode(h.scope), as: UTF8.self)
+        return try await write { db in
+            try db.execute(sql: """
+                INSERT INTO legal_hold (name, matter, reference, requested_by, scope, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [h.name, h.matter.rawValue, h.reference, h.requestedBy, scope, h.actor, Timestamp.iso(millis: h.createdAtMillis)])
+            return try Self.decodeHold(try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [db.lastInsertedRowID])!)
+        }
+    }
+
+    public func holds(includeReleased: Bool) async throws -> [LegalHold] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM legal_hold \(includeReleased ? "" : "WHERE released_at IS NULL") ORDER BY id").map(Self.decodeHold)
+        }
+    }
+
+    public func hold(id: Int64) async throws -> LegalHold? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [id]).map(Self.decodeHold) }
+    }
+
+    public func releaseHold(id: Int64, actor: String, reason: String, atMillis: Int64) async throws -> LegalHold {
+        try await write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [id]) else {
+                throw ArchiveError(.notFound, "no hold with id \(id); `recordkeeper hold list --all` lists them")
+            }
+            if let at = row["released_at"] as String? {
+                throw ArchiveError(.refused, "hold \(id) was already released on \(at)")
+            }
+            try db.execute(sql: "UPDATE legal_hold SET released_by = ?, released_at = ?, release_reason = ? WHERE id = ?",
+                           arguments: [actor, Timestamp.iso(millis: atMillis), reason, id])
+            return try Self.decodeHold(try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [id])!)
+        }
+    }
+
+    public func heldRecords(_ filter: HoldFilter, sample: Int) async throws -> (count: Int, sample: [Int64]) {
+        try await read { db in
+            let (pred, args) = Self.heldPredicate([filter])
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM message m WHERE \(pred)", arguments: StatementArguments(args)) ?? 0
+            let ids = try Int64.fetchAll(db, sql: "SELECT m.id FROM message m WHERE \(pred) ORDER BY m.sent_at DESC, m.id DESC LIMIT ?",
+                                         arguments: StatementArguments(args) + [sample])
+            return (count, ids)
+        }
+    }
+
+    public func holdsCovering(messageID: Int64, filters: [HoldFilter]) async throws -> [Int64] {
+        try await read { db in
+            try filters.filter { f in
+                let (pred, args) = Self.heldPredicate([f])
+                return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM message m WHERE m.id = ? AND \(pred))",
+                                         arguments: StatementArguments([messageID] + args)) ?? false
+            }.map(\.holdID)
+        }
+    }
+
+    // MARK: Disposition
+
+    static func fetchDisposition(_ db: Database, id: Int64) throws -> DispositionBatch? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM disposition_batch WHERE id = ?", arguments: [id]) else { return nil }
+        let items = try Row.fetchAll(db, sql: """
+            SELECT item_id, count(*) AS n, min(sent_local) AS first_sent, max(sent_local) AS last_sent
+            FROM disposition_member WHERE disposition_id = ? AND state <> 'withheld' GROUP BY item_id ORDER BY item_id
+            """, arguments: [id]).map { DispositionBatch.ItemCount(itemID: $0["item_id"], records: $0["n"], firstSent: $0["first_sent"], lastSent: $0["last_sent"]) }
+        let withheld = try Int.fetchOne(db, sql: "SELECT count(*) FROM disposition_member WHERE disposition_id = ? AND state = 'withheld'", arguments: [id]) ?? 0
+        return DispositionBatch(
+            id: id, action: DispositionAction(rawValue: row["action"]) ?? .destroy,
+            status: DispositionBatch.Status(rawValue: row["status"]) ?? .proposed, asOf: CivilDate(row["as_of"] as String)!,
+            planVersion: row["plan_version"], note: row["note"], proposedBy: row["proposed_by"], proposedAt: row["proposed_at"],
+            approvedBy: row["approved_by"], approvedAt: row["approved_at"], packagedAt: row["packaged_at"], bagDigest: row["bag_digest"],
+            executedBy: row["executed_by"], executedAt: row["executed_at"], accession: row["accession"], cancelledBy: row["cancelled_by"],
+            cancelReason: row["cancel_reason"], items: items, withheld: withheld, heldAtProposal: row["held_at_proposal"])
+    }
+
+    public func proposeDisposition(_ p: DispositionProposal, holds: [HoldFilter]) async throws -> DispositionBatch {
+        try await write { db in
+            let plan = try Self.fetchCurrentPlan(db)?.version ?? 0
+            let (held, heldArgs) = Self.heldPredicate(holds)
+            var filter = "a.action = ? AND a.eligible <= ?"
+            var filterArgs: [any DatabaseValueConvertible] = [p.action == .destroy ? RetentionAction.destroy.rawValue : RetentionAction.transfer.rawValue,
+                                                              p.asOf.description]
+            if let items = p.items, !items.isEmpty {
+                filter += " AND a.item_id IN (\(Array(repeating: "?", count: items.count).joined(separator: ",")))"
+                filterArgs += items as [any DatabaseValueConvertible]
+            }
+            filter += """
+                 AND a.message_id NOT IN (SELECT dm.message_id FROM disposition_member dm JOIN disposition_batch d ON d.id = dm.disposition_id
+                                          WHERE d.status IN ('proposed', 'approved', 'packaged') AND dm.state = 'pending')
+                """
+            let heldCount = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM retention_assignment a JOIN message m ON m.id = a.message_id WHERE \(filter) AND \(held)
+                """, arguments: StatementArguments(filterArgs + heldArgs)) ?? 0
+            try db.execute(sql: """
+                INSERT INTO disposition_batch (action, status, as_of, plan_version, note, proposed_by, proposed_at, held_at_proposal)
+                VALUES (?, 'proposed', ?, ?, ?, ?, ?, ?)
+                """, arguments: [p.action.rawValue, p.asOf.description, plan, p.note, p.actor, Timestamp.iso(millis: p.atMillis), heldCount])
+            let id = db.lastInsertedRowID
+            try db.execute(sql: """
+                INSERT INTO disposition_member (disposition_id, message_id, item_id, sent_local)
+                SELECT ?, a.message_id, a.item_id, m.sent_local FROM retention_assignment a JOIN message m ON m.id = a.message_id
+                WHERE \(filter) AND NOT \(held)
+                """, arguments: StatementArguments([id] + filterArgs + heldArgs))
+            if db.changesCount == 0 {
+                throw ArchiveError(.notFound, heldCount > 0
+                    ? "every record due for \(p.action == .destroy ? "destruction" : "transfer") by \(p.asOf) is under a legal hold (\(heldCount)); nothing to propose"
+                    : "no records are due for \(p.action == .destroy ? "destruction" : "transfer") by \(p.asOf) that are not already in an open batch")
+            }
+            return try Self.fetchDisposition(db, id: id)!
+        }
+    }
+
+    public func disposition(id: Int64) async throws -> DispositionBatch? {
+        try await read { db in try Self.fetchDisposition(db, id: id) }
+    }
+
+    public func dispositions() async throws -> [DispositionBatch] {
+        try await read { db in try Int64.fetchAll(db, sql: "SELECT id FROM disposition_batch ORDER BY id").compactMap { try Self.fetchDisposition(db, id: $0) } }
+    }
+
+    static func requireDisposition(_ db: Database, _ id: Int64) throws -> DispositionBatch {
+        guard let b = try fetchDisposition(db, id: id) else {
+            throw ArchiveError(.notFound, "no disposition batch with id \(id); `recordkeeper dispose list` lists them")
+        }
+        return b
+    }
+
+    public func approveDisposition(id: Int64, actor: String, atMillis: Int64) async throws -> DispositionBatch {
+        try await write { db in
+            let b = try Self.requireDisposition(db, id)
+            guard b.status == .proposed else { throw ArchiveError(.refused, "disposition \(id) is \(b.status.rawValue), not proposed; it cannot be approved") }
+            guard b.proposedBy.lowercased() != actor.lowercased() else {
+                throw ArchiveError(.refused, "\(actor) proposed disposition \(id); another records officer must approve it")
+            }
+            try db.execute(sql: "UPDATE disposition_batch SET status = 'approved', approved_by = ?, approved_at = ? WHERE id = ?",
+                           arguments: [actor, Timestamp.iso(millis: atMillis), id])
+            return try Self.requireDisposition(db, id)
+        }
+    }
+
+    public func cancelDisposition(id: Int64, actor: String, reason: String, atMillis: Int64) async throws -> DispositionBatch {
+        try await write { db in
+            let b = try Self.requireDisposition(db, id)
+            guard [.proposed, .approved, .packaged].contains(b.status) else {
+                throw ArchiveError(.refused, "disposition \(id) is \(b.status.rawValue); only open batches can be cancelled")
+            }
+            try db.execute(sql: "UPDATE disposition_batch SET status = 'cancelled', cancelled_by = ?, cancel_reason = ? WHERE id = ?",
+                           arguments: [actor, reason, id])
+            return try Self.requireDisposition(db, id)
+        }
+    }
+
+    public func markPackaged(id: Int64, bagDigest: String, atMillis: Int64) async throws -> DispositionBatch {
+        try await write { db in
+            let b = try Self.requireDisposition(db, id)
+            guard b.action == .transfer, b.status == .approved || b.status == .packaged else {
+                throw ArchiveError(.refused, "disposition \(id) is a \(b.action.rawValue) batch in state \(b.status.rawValue); only approved transfers are packaged")
+            }
+            try db.execute(sql: "UPDATE disposition_batch SET status = 'packaged', packaged_at = ?, bag_digest = ? WHERE id = ?",
+                           arguments: [Timestamp.iso(millis: atMillis), bagDigest, id])
+            return try Self.requireDisposition(db, id)
+        }
+    }
+
+    public func dispositionMembers(id: Int64) async throws -> [DispositionMember] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT dm.message_id, m.conversation_id, m.sent_local, dm.item_id
+                FROM disposition_member dm JOIN message m ON m.id = dm.message_id
+                WHERE dm.disposition_id = ? AND dm.state = 'pending' ORDER BY m.conversation_id, m.sent_local, m.id
+                """, arguments: [id]).map { DispositionMember(messageID: $0[0], conversationID: $0[1], sentLocal: $0[2], itemID: $0[3]) }
+        }
+    }
+
+    public func executeDisposition(id: Int64, actor: String, atMillis: Int64, today: CivilDate, holds: [HoldFilter],
+                                   accession: String?) async throws -> DispositionExecution {
+        try await write { db in
+            let b = try Self.requireDisposition(db, id)
+            switch (b.action, b.status) {
+            case (.destroy, .approved): break
+            case (.transfer, .packaged):
+                guard let accession, !accession.isEmpty else { throw ArchiveError(.invalid, "a transfer is confirmed with the accession number NARA assigned") }
+            case (.transfer, .approved):
+                throw ArchiveError(.refused, "transfer \(id) has not been packaged; run `recordkeeper transfer package \(id)` first")
+            case (_, .proposed):
+                throw ArchiveError(.refused, "disposition \(id) has not been approved; a records officer other than \(b.proposedBy) must approve it first")
+            default:
+                throw ArchiveError(.refused, "disposition \(id) is \(b.status.rawValue); it cannot be executed")
+            }
+            guard (b.approvedBy ?? "").lowercased() != b.proposedBy.lowercased() else {
+                throw ArchiveError(.refused, "disposition \(id) was approved by its proposer; it cannot be executed")
+            }
+            let expected = b.action == .destroy ? RetentionAction.destroy.rawValue : RetentionAction.transfer.rawValue
+            // Withhold what is no longer due or has come under a hold since the proposal.
+            let (held, heldArgs) = Self.heldPredicate(holds)
+            try db.execute(sql: """
+                UPDATE disposition_member SET state = 'withheld'
+                WHERE disposition_id = ? AND state = 'pending' AND message_id NOT IN (
+                    SELECT a.message_id FROM retention_assignment a JOIN message m ON m.id = a.message_id
+                    WHERE a.action = ? AND a.item_id = disposition_member.item_id AND a.eligible <= ? AND NOT \(held))
+                """, arguments: StatementArguments([id, expected, today.description] + heldArgs))
+            let withheld = db.changesCount
+            let remaining = try Int.fetchOne(db, sql: "SELECT count(*) FROM disposition_member WHERE disposition_id = ? AND state = 'pending'", arguments: [id]) ?? 0
+            if remaining == 0 {
+                let next = try String.fetchOne(db, sql: """
+                    SELECT min(a.eligible) FROM disposition_member dm JOIN retention_assignment a ON a.message_id = dm.message_id
+                    WHERE dm.disposition_id = ? AND a.eligible > ?
+                    """, arguments: [id, today.description])
+                throw ArchiveError(.refused, "none of the \(withheld) records of disposition \(id) may leave the archive on \(today): "
+                    + (next.map { "the first becomes eligible on \($0)" } ?? "they are under a legal hold or no longer due") + "; nothing was changed")
+            }
+            let plan = try Self.fetchCurrentPlan(db)?.plan
+            let disposedAt = Timestamp.iso(millis: atMillis)
+            let outcome = b.action == .destroy ? "destroyed" : "transferred"
+            var candidateBlobs = Set<String>()
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT m.id, m.identity_key, m.content_hash, m.batch_id, m.conversation_id, m.conversation_key, m.sent_local, m.sent_at,
+                       m.search_key, m.body, m.sender, m.source_hash, dm.item_id
+                FROM disposition_member dm JOIN message m ON m.id = dm.message_id
+                WHERE dm.disposition_id = ? AND dm.state = 'pending' ORDER BY m.id
+                """, arguments: [id])
+            let tomb = try db.makeStatement(sql: """
+                INSERT INTO tombstone (message_id, identity_key, content_hash, batch_id, conversation_id, conversation_key, sent_local, sent_at,
+                    item_id, authority, disposition_id, outcome, accession, disposed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let ftsDelete = try db.makeStatement(sql: "INSERT INTO message_fts (message_fts, rowid, body, sender) VALUES ('delete', ?, ?, ?)")
+            for row in rows {
+                let messageID: Int64 = row["id"]
+                let item: String = row["item_id"]
+                try tomb.execute(arguments: [messageID, row["identity_key"], row["content_hash"], row["batch_id"], row["conversation_id"],
+                                             row["conversation_key"], row["sent_local"], row["sent_at"], item, plan?.item(item)?.authority,
+                                             id, outcome, accession, disposedAt])
+                try ftsDelete.execute(arguments: [row["search_key"], row["body"], row["sender"]])
+                candidateBlobs.insert(row["source_hash"])
+                for hash in try String.fetchAll(db, sql: "SELECT blob_hash FROM attachment WHERE message_id = ? AND blob_hash IS NOT NULL", arguments: [messageID]) {
+                    candidateBlobs.insert(hash)
+                }
+                try db.execute(sql: "DELETE FROM attachment WHERE message_id = ?", arguments: [messageID])
+                try db.execute(sql: "DELETE FROM retention_assignment WHERE message_id = ?", arguments: [messageID])
+                try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [messageID])
+            }
+            try db.execute(sql: "UPDATE disposition_member SET state = 'disposed' WHERE disposition_id = ? AND state = 'pending'", arguments: [id])
+            // A blob goes when no surviving record uses it, as an attachment or as its original export.
+            var released: [ContentHash] = []
+            for hash in candidateBlobs.sorted() {
+                let used = try Bool.fetchOne(db, sql: """
+                    SELECT EXISTS (SELECT 1 FROM attachment WHERE blob_hash = ?1)
+                        OR EXISTS (SELECT 1 FROM message m JOIN capture_batch b ON b.id = m.batch_id WHERE b.source_hash = ?1)
+                    """, arguments: [hash]) ?? true
+                if !used, let h = ContentHash(hex: hash) {
+                    try db.execute(sql: "UPDATE blob SET destroyed_by = ?, destroyed_at = ? WHERE hash = ?", arguments: [id, disposedAt, hash])
+                    released.append(h)
+                }
+            }
+            try db.execute(sql: "UPDATE disposition_batch SET status = 'executed', executed_by = ?, executed_at = ?, accession = ? WHERE id = ?",
+                           arguments: [actor, disposedAt, accession, id])
+            return DispositionExecution(batch: try Self.requireDisposition(db, id), disposed: rows.count, withheld: withheld, releasedBlobs: released)
+        }
+    }
+
+    static func decodeTombstone(_ row: Row) -> Tombstone {
+        Tombstone(messageID: row["message_id"], identityKey: row["identity_key"], contentHash: row["content_hash"], captureBatchID: row["batch_id"],
+                  conversationKey: row["conversation_key"], sentLocal: row["sent_local"], itemID: row["item_id"], authority: row["authority"],
+                  dispositionID: row["disposition_id"], outcome: row["outcome"], accession: row["accession"], disposedAt: row["disposed_at"])
+    }
+
+    public func tombstones(dispositionID: Int64) async throws -> [Tombstone] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tombstone WHERE disposition_id = ? ORDER BY message_id", arguments: [dispositionID]).map(Self.decodeTombstone)
+        }
+    }
+
+    public func tombstone(messageID: Int64) async throws -> Tombstone? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM tombstone WHERE message_id = ?", arguments: [messageID]).map(Self.decodeTombstone) }
+    }
+
+    public func destroyedBlobs(dispositionID: Int64?) async throws -> [ContentHash] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT hash FROM blob WHERE destroyed_by IS NOT NULL AND (?1 IS NULL OR destroyed_by = ?1) ORDER BY hash",
+                                arguments: [dispositionID]).compactMap { ContentHash(hex: $0) }
+        }
+    }
+
+    public func saveCertificate(dispositionID: Int64, json: String) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE disposition_batch SET certificate = ? WHERE id = ? AND status = 'executed' AND certificate IS NULL",
+                           arguments: [json, dispositionID])
+            if db.changesCount == 0 { throw ArchiveError(.refused, "disposition \(dispositionID) is not executed or already has its certificate") }
+        }
+    }
+
+    public func certificate(dispositionID: Int64) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT certificate FROM disposition_batch WHERE id = ?", arguments: [dispositionID]) }
+    }
+
+    public func tombstonesWithRecords(limit: Int) async throws -> [Int64] {
+        try await read { db in
+            try Int64.fetchAll(db, sql: "SELECT t.message_id FROM tombstone t JOIN message m ON m.id = t.message_id ORDER BY 1 LIMIT ?", arguments: [limit])
+        }
+    }
+}

@@ -1,0 +1,234 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// Proof that a disposition happened lawfully: what left, under which authority, who approved.
+public struct DispositionCertificate: Sendable, Codable, Hashable {
+    public struct Item: Sendable, Codable, Hashable {
+        public var itemID: String
+        public var authority: String?
+        public var title: String?
+        public var records: Int
+        public var firstSent: String?
+        public var lastSent: String?
+    }
+    /// `certificate-of-destruction` or `certificate-of-transfer`.
+    public var kind: String
+    public var dispositionID: Int64
+    public var asOf: String
+    public var filePlanVersion: Int
+    public var items: [Item]
+    public var records: Int
+    /// Proposed but kept at execution (placed under hold, or no longer due).
+    public var withheld: Int
+    /// Eligible when proposed but under an active hold, so never proposed.
+    public var heldAtProposal: Int
+    /// SHA-256 over "<identity key> <content hash>\n" of every disposed record, in record-id order.
+    public var disposedHashesDigest: String
+    public var blobsDestroyed: Int
+    public var proposedBy: String
+    public var proposedAt: String
+    public var approvedBy: String
+    public var approvedAt: String
+    public var executedBy: String
+    public var executedAt: String
+    public var accession: String?
+    public var bagDigest: String?
+    public var note: String?
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    public var html: String {
+        let title = kind == "certificate-of-transfer" ? "Certificate of transfer to the National Archives" : "Certificate of destruction"
+        var rows = ""
+        for i in items {
+            rows += "<tr><td>\(HTML.escape(i.itemID))</td><td>\(HTML.escape(i.authority ?? ""))</td><td>\(HTML.escape(i.title ?? ""))</td>"
+            rows += "<td class=n>\(i.records)</td><td>\(HTML.escape(i.firstSent ?? ""))</td><td>\(HTML.escape(i.lastSent ?? ""))</td></tr>\n"
+        }
+        func row(_ k: String, _ v: String?) -> String { v.map { "<tr><th scope=row>\(k)</th><td>\(HTML.escape($0))</td></tr>\n" } ?? "" }
+        return """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(title) — disposition \(dispositionID)</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#111}table{border-collapse:collapse;margin:1rem 0}
+            th,td{border:1px solid #888;padding:.3rem .6rem;text-align:left}td.n{text-align:right}code{word-break:break-all}</style></head>
+            <body><h1>\(title)</h1>
+            <p>Disposition \(dispositionID) was executed under the approved records schedule items below (file plan version \(filePlanVersion)).
+            Each record removed is accounted for by a tombstone in the archive carrying its identity key and content hash.</p>
+            <table><caption>Records by schedule item</caption>
+            <tr><th scope=col>Item</th><th scope=col>Disposition authority</th><th scope=col>Title</th><th scope=col>Records</th><th scope=col>First sent</th><th scope=col>Last sent</th></tr>
+            \(rows)</table>
+            <table><caption>Approvals and proof</caption>
+            \(row("Records disposed", String(records)))\(row("Withheld at execution (hold or no longer due)", String(withheld)))\
+            \(row("Kept by legal holds when proposed", String(heldAtProposal)))\(row("Files destroyed (attachments, original exports)", String(blobsDestroyed)))\
+            \(row("Eligible as of", asOf))\(row("Proposed by", "\(proposedBy), \(proposedAt)"))\(row("Approved by", "\(approvedBy), \(approvedAt)"))\
+            \(row("Executed by", "\(executedBy), \(executedAt)"))\(row("NARA accession", accession))\(row("Transfer package digest", bagDigest))\
+            \(row("Note", note))\
+            <tr><th scope=row>Digest of disposed record hashes (SHA-256)</th><td><code>\(disposedHashesDigest)</code></td></tr>
+            </table>
+            <p>To check this certificate: <code>recordkeeper verify</code> recomputes the digest from the tombstones and compares it with the
+            one recorded in the audit log when the disposition was executed.</p>
+            </body></html>
+
+            """
+    }
+}
+
+enum HTML {
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.count)
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
+
+/// Disposition: records due under the schedule are proposed, approved by a second records
+/// officer, and executed; destruction leaves tombstones and a certificate. There is no other way
+/// for a record to leave the archive.
+public struct DispositionService: Sendable {
+    public let archive: ArchiveHandle
+    public init(archive: ArchiveHandle) { self.archive = archive }
+    var store: any ArchiveStore { archive.store }
+    var access: RecordsAccess { RecordsAccess(store: store) }
+
+    public func propose(action: DispositionAction, asOf: CivilDate, items: [String]?, note: String?, actor: String) async throws -> DispositionBatch {
+        try await access.require(.recordsOfficer, actor: actor, action: "dispose.propose", target: "dispositions")
+        try await RetentionService(archive: archive).assignUnassigned(actor: actor)
+        let holds = try await HoldService(archive: archive).activeFilters()
+        let batch = try await store.proposeDisposition(DispositionProposal(action: action, asOf: asOf, items: items, actor: actor, note: note,
+                                                                           atMillis: Timestamp.nowMillis()), holds: holds)
+        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.propose", target: "disposition:\(batch.id)", detail: [
+            "action": action.rawValue, "as_of": asOf.description, "records": String(batch.records),
+            "held_at_proposal": String(batch.heldAtProposal), "items": batch.items.map { "\($0.itemID):\($0.records)" }.joined(separator: ","),
+        ]))
+        return batch
+    }
+
+    public func show(id: Int64) async throws -> DispositionBatch {
+        guard let b = try await store.disposition(id: id) else {
+            throw ArchiveError(.notFound, "no disposition batch with id \(id); `recordkeeper dispose list` lists them")
+        }
+        return b
+    }
+
+    public func list() async throws -> [DispositionBatch] { try await store.dispositions() }
+
+    public func approve(id: Int64, actor: String) async throws -> DispositionBatch {
+        try await access.require(.recordsOfficer, actor: actor, action: "disposition.approve", target: "disposition:\(id)")
+        let batch = try await access.audited(actor: actor, action: "disposition.approve", target: "disposition:\(id)") {
+            try await store.approveDisposition(id: id, actor: actor, atMillis: Timestamp.nowMillis())
+        }
+        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.approve", target: "disposition:\(id)",
+                                               detail: ["records": String(batch.records), "proposed_by": batch.proposedBy]))
+        return batch
+    }
+
+    public func cancel(id: Int64, reason: String, actor: String) async throws -> DispositionBatch {
+        try await access.require(.recordsOfficer, actor: actor, action: "disposition.cancel", target: "disposition:\(id)")
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ArchiveError(.invalid, "say why with --reason") }
+        let batch = try await access.audited(actor: actor, action: "disposition.cancel", target: "disposition:\(id)") {
+            try await store.cancelDisposition(id: id, actor: actor, reason: reason, atMillis: Timestamp.nowMillis())
+        }
+        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.cancel", target: "disposition:\(id)", detail: ["reason": reason]))
+        return batch
+    }
+
+    /// Destroys an approved destruction batch (or, with `accession`, completes a packaged
+    /// transfer), then issues the certificate.
+    public func execute(id: Int64, actor: String, accession: String? = nil, today: CivilDate = .today()) async throws -> DispositionCertificate {
+        let action = accession == nil ? "disposition.execute" : "transfer.confirm"
+        try await access.require(.recordsOfficer, actor: actor, action: action, target: "disposition:\(id)")
+        if let existing = try await store.disposition(id: id), existing.status == .executed {
+            // Finishing an execution a crash interrupted: the records are gone; issue what is missing.
+            if let json = try await store.certificate(dispositionID: id) { return try Self.decode(json) }
+            return try await finish(id: id, actor: actor, action: action, withheld: existing.withheld)
+        }
+        if let existing = try await store.disposition(id: id) {
+            if accession == nil, existing.action == .transfer {
+                try await access.refuse(actor: actor, action: action, target: "disposition:\(id)",
+                                        reason: "disposition \(id) is a transfer; it completes with `recordkeeper transfer confirm \(id) --accession ID`")
+            }
+            if accession != nil, existing.action == .destroy {
+                try await access.refuse(actor: actor, action: action, target: "disposition:\(id)", reason: "disposition \(id) is a destruction, not a transfer")
+            }
+        }
+        let holds = try await HoldService(archive: archive).activeFilters()
+        let result = try await access.audited(actor: actor, action: action, target: "disposition:\(id)") {
+            try await store.executeDisposition(id: id, actor: actor, atMillis: Timestamp.nowMillis(), today: today, holds: holds, accession: accession)
+        }
+        return try await finish(id: id, actor: actor, action: action, withheld: result.withheld)
+    }
+
+    private func finish(id: Int64, actor: String, action: String, withheld: Int) async throws -> DispositionCertificate {
+        let released = try await store.destroyedBlobs(dispositionID: id)
+        var failures = 0
+        for hash in released {
+            do { try archive.blobs.destroy(hash) } catch { failures += 1 }
+        }
+        let certificate = try await certificate(for: id, blobsDestroyed: released.count)
+        try await store.saveCertificate(dispositionID: id, json: certificate.json)
+        try await store.appendAudit(AuditDraft(actor: actor, action: action, target: "disposition:\(id)", detail: [
+            "records": String(certificate.records), "withheld": String(withheld), "disposed_digest": certificate.disposedHashesDigest,
+            "certificate_sha256": ContentHash.of(certificate.json).hex, "blobs_destroyed": String(released.count),
+            "blob_removal_failures": String(failures), "accession": certificate.accession ?? "",
+        ]))
+        if failures > 0 {
+            throw ArchiveError(.storage, "disposition \(id) is executed but \(failures) file(s) could not be removed from the blob store; fix permissions and run the same command again")
+        }
+        return certificate
+    }
+
+    /// The digest of a disposition's tombstones, as `verify` recomputes it.
+    static func digest(_ tombstones: [Tombstone]) -> String {
+        var hasher = StreamingHasher()
+        for t in tombstones { hasher.update(Array("\(t.identityKey) \(t.contentHash)\n".utf8)) }
+        return hasher.finalize().hex
+    }
+
+    func certificate(for id: Int64, blobsDestroyed: Int) async throws -> DispositionCertificate {
+        let b = try await show(id: id)
+        let tombstones = try await store.tombstones(dispositionID: id)
+        let plan = try await store.filePlanHistory().first { $0.version == b.planVersion }?.plan
+        var items: [String: DispositionCertificate.Item] = [:]
+        for t in tombstones {
+            var i = items[t.itemID] ?? .init(itemID: t.itemID, authority: t.authority, title: plan?.item(t.itemID)?.title, records: 0, firstSent: nil, lastSent: nil)
+            i.records += 1
+            i.firstSent = min(i.firstSent ?? t.sentLocal, t.sentLocal)
+            i.lastSent = max(i.lastSent ?? t.sentLocal, t.sentLocal)
+            items[t.itemID] = i
+        }
+        return DispositionCertificate(
+            kind: b.action == .transfer ? "certificate-of-transfer" : "certificate-of-destruction", dispositionID: id, asOf: b.asOf.description,
+            filePlanVersion: b.planVersion, items: items.values.sorted { $0.itemID < $1.itemID }, records: tombstones.count, withheld: b.withheld,
+            heldAtProposal: b.heldAtProposal, disposedHashesDigest: Self.digest(tombstones), blobsDestroyed: blobsDestroyed,
+            proposedBy: b.proposedBy, proposedAt: b.proposedAt, approvedBy: b.approvedBy ?? "", approvedAt: b.approvedAt ?? "",
+            executedBy: b.executedBy ?? "", executedAt: b.executedAt ?? "", accession: b.accession, bagDigest: b.bagDigest, note: b.note)
+    }
+
+    /// The stored certificate of an executed disposition.
+    public func certificate(id: Int64) async throws -> DispositionCertificate {
+        guard let json = try await store.certificate(dispositionID: id) else {
+            let b = try await show(id: id)
+            throw ArchiveError(.notFound, "disposition \(id) is \(b.status.rawValue); a certificate exists once it is executed")
+        }
+        return try Self.decode(json)
+    }
+
+    static func decode(_ json: String) throws -> DispositionCertificate {
+        let decoder = JSONDecoder()
+        return try decoder.decode(DispositionCertificate.self, from: Data(json.utf8))
+    }
+}

@@ -1,0 +1,63 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// Who may do what to the record set, checked by every records-law service.
+///
+/// A refusal is itself audited: an attempt to approve one's own disposition, or to remove a
+/// record any other way than an approved disposition, leaves a trace.
+struct RecordsAccess: Sendable {
+    let store: any ArchiveStore
+
+    @discardableResult
+    func require(_ role: UserRole, actor: String, action: String, target: String) async throws -> UserAccount {
+        guard let user = try await store.user(name: actor) else {
+            try await refuse(actor: actor, action: action, target: target,
+                             reason: "'\(actor)' is not a registered user; add one with `recordkeeper user add NAME --role \(role.rawValue)` and act as it with --actor NAME")
+        }
+        guard user.has(role) || (role != .recordsOfficer && user.has(.admin)) else {
+            try await refuse(actor: actor, action: action, target: target, reason: "\(actor) does not have the \(role.rawValue) role")
+        }
+        return user
+    }
+
+    /// Audits the refusal and throws it.
+    func refuse(actor: String, action: String, target: String, reason: String) async throws -> Never {
+        try await store.appendAudit(AuditDraft(actor: actor, action: "refused", target: target, detail: ["attempted": action, "reason": reason]))
+        throw ArchiveError(.refused, reason)
+    }
+
+    /// Runs `body`; a refusal from the store (wrong state, self-approval) is audited too.
+    func audited<T>(actor: String, action: String, target: String, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as ArchiveError where e.code == .refused {
+            try await store.appendAudit(AuditDraft(actor: actor, action: "refused", target: target, detail: ["attempted": action, "reason": e.message]))
+            throw e
+        }
+    }
+}
+
+/// Registered users and their roles.
+public struct UserService: Sendable {
+    public let archive: ArchiveHandle
+    public init(archive: ArchiveHandle) { self.archive = archive }
+
+    /// Adds a user or changes their roles. From the CLI this is an operator's act (whoever can
+    /// open the data directory); it is audited either way.
+    public func save(name: String, displayName: String?, roles: [UserRole], actor: String) async throws -> UserAccount {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+            throw ArchiveError(.invalid, "a user name is one word of at most 100 characters, e.g. a.smith")
+        }
+        guard !roles.isEmpty else { throw ArchiveError(.invalid, "give at least one --role (\(UserRole.allCases.map(\.rawValue).joined(separator: ", ")))") }
+        let existing = try await archive.store.user(name: trimmed)
+        let user = UserAccount(name: trimmed, displayName: displayName ?? existing?.displayName ?? trimmed, roles: roles,
+                               createdAt: existing?.createdAt ?? Timestamp.iso(millis: Timestamp.nowMillis()))
+        try await archive.store.saveUser(user)
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: existing == nil ? "user.add" : "user.roles", target: "user:\(trimmed)",
+                                                       detail: ["roles": roles.map(\.rawValue).joined(separator: ","),
+                                                                "previous_roles": existing?.roles.map(\.rawValue).joined(separator: ",") ?? ""]))
+        return user
+    }
+
+    public func list() async throws -> [UserAccount] { try await archive.store.users() }
+}

@@ -1,0 +1,688 @@
+import ArgumentParser
+import Foundation
+import Recordkeeper
+import RecordkeeperCore
+
+extension CivilDate: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+extension MatterType: ExpressibleByArgument {}
+extension UserRole: ExpressibleByArgument {}
+extension FilePlanService.Format: ExpressibleByArgument {}
+
+enum RecordsText {
+    /// "4,112 records move from unscheduled to 0002; 318 from 0002 to 0001".
+    static func diff(_ d: RetentionDiff) -> [String] {
+        var lines: [String] = []
+        let verb = d.applied ? "moved" : "move"
+        for m in d.moves {
+            lines.append("  \(Terminal.count(m.count).leftPad(9)) record\(m.count == 1 ? "" : "s") \(verb) from \(m.from ?? "no assignment") to \(m.to)")
+        }
+        if d.datesChanged > 0 {
+            lines.append("  \(Terminal.count(d.datesChanged).leftPad(9)) record\(d.datesChanged == 1 ? "" : "s") keep their item with new dates")
+        }
+        if lines.isEmpty { lines.append("  no record changes item or dates") }
+        let head = "\(Terminal.count(d.examined)) records examined, \(Terminal.count(d.changed)) \(d.applied ? "changed" : "would change"):"
+        return [head] + lines
+    }
+
+    static func printDiff(_ d: RetentionDiff, json: Bool) {
+        if json { print(Terminal.json(d, pretty: true)); return }
+        for l in diff(d) { print(l) }
+        if !d.applied { print("Dry run: nothing was changed. Run the same command with --apply to apply it.") }
+    }
+
+    static func group(_ g: DueGroup, plan: FilePlan?) -> String {
+        let item = plan?.item(g.itemID)
+        let what = g.action == .transfer ? "transfer" : g.action == .destroy ? "destroy" : g.action.rawValue
+        var s = "\(g.itemID.padding(toLength: 12, withPad: " ", startingAt: 0)) \(what.padding(toLength: 9, withPad: " ", startingAt: 0)) \(Terminal.count(g.records).leftPad(9)) records"
+        if g.held > 0 { s += " (\(Terminal.count(g.held)) under hold)" }
+        if let f = g.firstSent, let l = g.lastSent { s += "  sent \(f.prefix(10)) – \(l.prefix(10))" }
+        if let item { s += "  \(item.authority)" }
+        return s
+    }
+
+    static func batch(_ b: DispositionBatch) {
+        print("disposition \(b.id): \(b.action.rawValue), \(b.status.rawValue), records due by \(b.asOf), file plan v\(b.planVersion)")
+        for i in b.items { print("  item \(i.itemID): \(Terminal.count(i.records)) records, sent \(i.firstSent?.prefix(10) ?? "") – \(i.lastSent?.prefix(10) ?? "")") }
+        if b.heldAtProposal > 0 { print("  kept out by legal holds when proposed: \(Terminal.count(b.heldAtProposal))") }
+        if b.withheld > 0 { print("  withheld at execution (hold, or no longer due): \(Terminal.count(b.withheld))") }
+        print("  proposed by \(b.proposedBy) at \(b.proposedAt)")
+        if let a = b.approvedBy { print("  approved by \(a) at \(b.approvedAt ?? "")") }
+        if let p = b.packagedAt { print("  packaged at \(p), bag manifest sha256 \(b.bagDigest ?? "")") }
+        if let e = b.executedBy { print("  executed by \(e) at \(b.executedAt ?? "")\(b.accession.map { ", NARA accession \($0)" } ?? "")") }
+        if let c = b.cancelledBy { print("  cancelled by \(c): \(b.cancelReason ?? "")") }
+        if let n = b.note { print("  note: \(n)") }
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
+// MARK: user
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "People who use the archive and their roles.",
+        subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Add a user, or change a user's roles.",
+            discussion: "Roles: admin, records-officer (file plan, holds, disposition), reviewer (eDiscovery, FOIA), auditor.")
+        @Argument(help: "User name, one word (e.g. a.smith).") var name: String
+        @Option(name: .customLong("role"), help: "A role; repeat for several.") var roles: [UserRole] = []
+        @Option(help: "Full name shown in reports.") var displayName: String?
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let u = try await UserService(archive: try archive.open()).save(name: name, displayName: displayName, roles: roles, actor: archive.resolvedActor)
+                if json { print(Terminal.json(u)); return }
+                print("user \(u.name) (\(u.displayName)): \(u.roles.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List users and roles.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let users = try await UserService(archive: try archive.open()).list()
+                if json { print(Terminal.json(users, pretty: true)); return }
+                if users.isEmpty { print("no users yet; add one with `recordkeeper user add NAME --role records-officer`") }
+                for u in users { print("\(u.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(u.roles.map(\.rawValue).joined(separator: ", "))  \(u.displayName)") }
+            }
+        }
+    }
+}
+
+// MARK: fileplan
+
+struct FilePlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fileplan", abstract: "The file plan: schedule items and the rules that assign records to them.",
+        discussion: "Changing the plan shows a dry-run diff first; --apply saves a new version and reassigns every record.",
+        subcommands: [Show.self, Export.self, Import.self, History.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the current file plan.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let p = try await FilePlanService(archive: try archive.open()).current()
+                if json { print(Terminal.json(p, pretty: true)); return }
+                print("File plan version \(p.version): \(p.plan.title)")
+                print("  saved \(p.createdAt) by \(p.createdBy)\(p.note.map { " — \($0)" } ?? ""); fiscal year starts in month \(p.plan.fiscalYearStartMonth)")
+                print("Items:")
+                for i in p.plan.items {
+                    let when: String
+                    switch i.disposition {
+                    case .temporary: when = "temporary: destroy \(i.retention?.description ?? "?") after \(i.cutoff.rawValue) cutoff"
+                    case .permanent: when = "permanent: transfer to NARA \(i.transferAfter?.description ?? "?") after \(i.cutoff.rawValue) cutoff"
+                    }
+                    print("  \(i.id)  \(i.authority)  \(i.title)")
+                    print("        \(when)\(i.cutoffEvent.map { " (event: \($0))" } ?? "")")
+                }
+                print("  \(FilePlan.unscheduledID)  \(FilePlan.unscheduledTitle) (records no rule covers)")
+                print("Rules (first match wins):")
+                for (n, r) in p.plan.rules.enumerated() {
+                    print("  \(n + 1). \(r.id) → \(r.item)\(r.when.isEmpty ? " (every record)" : "")\(r.note.map { ": \($0)" } ?? "")")
+                }
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "export", abstract: "Write the current file plan as YAML or JSON.")
+        @Option(help: "yaml or json.") var format: FilePlanService.Format = .yaml
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var output: String?
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let p = try await FilePlanService(archive: try archive.open()).current()
+                let text = try FilePlanService.render(p.plan, as: format)
+                if let output { try Data(text.utf8).write(to: URL(fileURLWithPath: output)); Terminal.note("wrote file plan version \(p.version) to \(output)") }
+                else { print(text, terminator: "") }
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import", abstract: "Preview (and with --apply, adopt) a file plan from YAML or JSON.",
+            discussion: "Without --apply nothing changes: you see how many records would move between items.")
+        @Argument(help: "The plan file (.yaml, .yml or .json).") var file: String
+        @Option(help: "yaml or json (default: from the file name).") var format: FilePlanService.Format?
+        @Option(help: "Why the plan changes (kept with the version).") var note: String?
+        @Flag(help: "Save the plan as a new version and reassign every record.") var apply = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let service = FilePlanService(archive: try archive.open())
+                guard let data = FileManager.default.contents(atPath: file) else { throw ArchiveError(.notFound, "cannot read \(file)") }
+                let plan = try FilePlanService.parse(String(decoding: data, as: UTF8.self), format: format ?? .guess(file))
+                if apply {
+                    let (saved, diff) = try await service.apply(plan, note: note, actor: archive.resolvedActor)
+                    if json { print(Terminal.json(diff, pretty: true)); return }
+                    print("File plan version \(saved.version) saved (sha256 \(saved.digest.prefix(16))…)")
+                    RecordsText.printDiff(diff, json: false)
+                } else {
+                    RecordsText.printDiff(try await service.preview(plan), json: json)
+                }
+            }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Every version of the file plan.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let h = try await FilePlanService(archive: try archive.open()).history()
+                if json { print(Terminal.json(h, pretty: true)); return }
+                for p in h { print("v\(p.version)  \(p.createdAt)  \(p.createdBy)  \(p.plan.items.count) items, \(p.plan.rules.count) rules  \(p.note ?? "")") }
+            }
+        }
+    }
+}
+
+// MARK: custodian
+
+struct CustodianCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "custodian", abstract: "Custodians, their platform accounts and role designations (Capstone).",
+        subcommands: [Add.self, List.self, Show.self, Account.self, Designate.self, EndDesignation.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a custodian, or set name and office.")
+        @Argument(help: "Official e-mail address.") var email: String
+        @Option(help: "Full name.") var name: String?
+        @Option(help: "Office (rules can match on it).") var office: String?
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let p = try await CustodianService(archive: try archive.open()).save(email: email, name: name, office: office, actor: archive.resolvedActor)
+                if json { print(Terminal.json(p, pretty: true)); return }
+                print("custodian \(p.email)\(p.name.map { " (\($0))" } ?? "")\(p.office.map { ", \($0)" } ?? "")")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List custodians.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let list = try await CustodianService(archive: try archive.open()).list(actor: archive.resolvedActor)
+                if json { print(Terminal.json(list, pretty: true)); return }
+                for p in list {
+                    let capstone = p.designations.contains { $0.designation.capstone } ? "  [Capstone]" : ""
+                    print("\(p.email.padding(toLength: 32, withPad: " ", startingAt: 0)) \(p.name ?? "")\(p.office.map { ", \($0)" } ?? "")  \(p.accounts.count) account(s)\(capstone)")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "A custodian's accounts and designations.")
+        @Argument(help: "E-mail address.") var email: String
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let p = try await CustodianService(archive: try archive.open()).profile(email: email)
+                if json { print(Terminal.json(p, pretty: true)); return }
+                print("\(p.email)\(p.name.map { "  \($0)" } ?? "")\(p.office.map { ", \($0)" } ?? "")")
+                print("Accounts:")
+                if p.accounts.isEmpty { print("  none") }
+                for a in p.accounts { print("  \(a.platform.padding(toLength: 10, withPad: " ", startingAt: 0)) \(a.address)  (\(a.official ? "official" : "personal"))") }
+                print("Designations:")
+                if p.designations.isEmpty { print("  none") }
+                for d in p.designations {
+                    print("  #\(d.id) \(d.designation.role)\(d.designation.capstone ? " [Capstone]" : "")  \(d.designation.starts) – \(d.designation.ends?.description ?? "present")  (by \(d.createdBy))")
+                }
+            }
+        }
+    }
+
+    struct Account: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "account", abstract: "Register a platform account (phone number in any form, e-mail, handle).",
+            discussion: "Messages whose sender is a registered account are attributed to the custodian (a Capstone sender's messages are permanent).")
+        @Argument(help: "The custodian's e-mail address.") var email: String
+        @Option(help: "whatsapp, signal, sms, slack, teams, telegram, wickr, matrix, email…") var platform: String
+        @Option(help: "Phone number, e-mail address or handle as the platform shows it.") var address: String
+        @Flag(help: "A personal (not agency-issued) account.") var personal = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let (a, diff) = try await CustodianService(archive: try archive.open()).addAccount(
+                    email: email, platform: platform, address: address, official: !personal, actor: archive.resolvedActor)
+                if json { print(Terminal.json(a)); return }
+                print("\(a.platform) account \(a.address) (\(a.official ? "official" : "personal")) registered to \(email)")
+                for l in RecordsText.diff(diff) { print(l) }
+            }
+        }
+    }
+
+    struct Designate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "designate", abstract: "Give a custodian a role for a span of dates (e.g. a Capstone role from NA-1005).",
+            discussion: "Shows how many records would change item; --apply records the designation and reassigns them.")
+        @Argument(help: "The custodian's e-mail address.") var email: String
+        @Option(help: "Role title, e.g. \"Chief of Staff\".") var role: String
+        @Flag(help: "A Capstone role (GRS 6.1): the holder's messages are permanent.") var capstone = false
+        @Option(help: "First day held, YYYY-MM-DD.") var from: CivilDate
+        @Option(help: "Last day held, YYYY-MM-DD (omit while still held).") var to: CivilDate?
+        @Flag(help: "Record it and reassign records.") var apply = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let diff = try await CustodianService(archive: try archive.open()).designate(
+                    email: email, designation: RoleDesignation(role: role, capstone: capstone, starts: from, ends: to), apply: apply, actor: archive.resolvedActor)
+                if !json, apply { print("\(email) holds \(capstone ? "Capstone role" : "role") '\(role)' from \(from) to \(to?.description ?? "present")") }
+                RecordsText.printDiff(diff, json: json)
+            }
+        }
+    }
+
+    struct EndDesignation: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "end-designation", abstract: "Set the last day a designation was held.")
+        @Argument(help: "Designation id (from `custodian show`).") var id: Int64
+        @Option(help: "Last day held, YYYY-MM-DD.") var on: CivilDate
+        @Flag(help: "Record it and reassign records.") var apply = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let diff = try await CustodianService(archive: try archive.open()).endDesignation(id: id, ends: on, apply: apply, actor: archive.resolvedActor)
+                RecordsText.printDiff(diff, json: json)
+            }
+        }
+    }
+}
+
+// MARK: retention
+
+struct RetentionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retention", abstract: "Where each record stands under the file plan, and what is due.",
+        subcommands: [Summary.self, Show.self, Due.self, Recompute.self, Event.self])
+
+    struct Summary: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "summary", abstract: "Records per schedule item.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let handle = try archive.open()
+                let groups = try await RetentionService(archive: handle).summary(actor: archive.resolvedActor)
+                if json { print(Terminal.json(groups, pretty: true)); return }
+                let plan = try await FilePlanService(archive: handle).current()
+                print("file plan version \(plan.version)")
+                for g in groups { print(RecordsText.group(g, plan: plan.plan)) }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "A record's schedule item, dates and holds, with the reasons.")
+        @Argument(help: "Message id.") var id: Int64
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let e = try await RetentionService(archive: try archive.open()).explain(messageID: id, actor: archive.resolvedActor)
+                if json { print(Terminal.json(e, pretty: true)); return }
+                if let t = e.tombstone {
+                    print("message \(id) is no longer in the archive: \(t.outcome) on \(t.disposedAt) (disposition \(t.dispositionID), item \(t.itemID)\(t.accession.map { ", NARA accession \($0)" } ?? ""))")
+                    print("  identity \(t.identityKey)\n  content sha256 \(t.contentHash)")
+                    return
+                }
+                let a = e.stored?.assignment ?? e.current
+                print("message \(id): item \(a.itemID)\(e.item.map { " — \($0.authority), \($0.title)" } ?? (a.itemID == FilePlan.unscheduledID ? " — \(FilePlan.unscheduledTitle)" : ""))")
+                print("  action \(a.action.rawValue); cutoff \(a.cutoff?.description ?? "none"); \(a.action == .transfer ? "transfer" : "eligible") from \(a.eligible?.description ?? "never (kept)")")
+                if let s = e.stored { print("  assigned under file plan v\(s.planVersion) at \(s.assignedAt)\(s.assignment == e.current ? "" : "; the current plan would give item \(e.current.itemID) (run `retention recompute`)")") }
+                for r in e.reasons { print("  - \(r)") }
+                if e.holds.isEmpty { print("  no active hold covers it") }
+                for h in e.holds { print("  HELD by hold \(h.id) \(h.name) (\(h.matter.rawValue)\(h.reference.map { " \($0)" } ?? ""))") }
+            }
+        }
+    }
+
+    struct Due: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "due", abstract: "Records eligible for destruction or transfer, by item.")
+        @Option(name: .customLong("as-of"), help: "Date, YYYY-MM-DD (default: today).") var asOf: CivilDate?
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let handle = try archive.open()
+                let date = asOf ?? .today()
+                let groups = try await RetentionService(archive: handle).due(asOf: date, actor: archive.resolvedActor)
+                if json { print(Terminal.json(groups, pretty: true)); return }
+                let plan = try await FilePlanService(archive: handle).current()
+                if groups.isEmpty { print("nothing is due for destruction or transfer by \(date)"); return }
+                print("due by \(date):")
+                for g in groups { print(RecordsText.group(g, plan: plan.plan)) }
+                print("Next: recordkeeper dispose propose --as-of \(date)   (or transfer propose for permanent items)")
+            }
+        }
+    }
+
+    struct Recompute: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "recompute", abstract: "Recompute every record's assignment (dry run unless --apply).")
+        @Flag(help: "Store the new assignments.") var apply = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                RecordsText.printDiff(try await RetentionService(archive: try archive.open()).recompute(apply: apply, actor: archive.resolvedActor), json: json)
+            }
+        }
+    }
+
+    struct Event: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "event", abstract: "Record a cutoff event for a conversation (for items with an event cutoff).")
+        @Argument(help: "Conversation id.") var conversation: Int64
+        @Option(help: "Event name, as the item's cutoff_event says (e.g. \"conversation closed\").") var name: String
+        @Option(help: "When it happened, YYYY-MM-DD.") var date: CivilDate
+        @Flag(help: "Record it and reassign records.") var apply = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                RecordsText.printDiff(try await RetentionService(archive: try archive.open()).recordEvent(
+                    conversationID: conversation, name: name, date: date, apply: apply, actor: archive.resolvedActor), json: json)
+            }
+        }
+    }
+}
+
+// MARK: hold
+
+struct HoldCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hold", abstract: "Legal holds: while active, nothing in scope can be disposed of.",
+        subcommands: [Create.self, List.self, Show.self, Release.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create", abstract: "Place a hold.",
+            discussion: "Scope criteria combine with AND; repeated --custodian or --conversation combine with OR.")
+        @Option(help: "A name for the hold.") var name: String
+        @Option(help: "litigation, foia-request, ig-audit, congressional-inquiry or other.") var matter: MatterType
+        @Option(help: "Case, request or audit number.") var reference: String?
+        @Option(help: "Who asked for the hold.") var requestedBy: String
+        @Option(name: .customLong("custodian"), help: ArgumentHelp("A custodian in scope (repeatable).", valueName: "email")) var custodians: [String] = []
+        @Option(name: .customLong("conversation"), help: ArgumentHelp("A conversation in scope, id or key (repeatable).", valueName: "id")) var conversations: [String] = []
+        @Option(help: "First sent date in scope, YYYY-MM-DD.") var from: CivilDate?
+        @Option(help: "Last sent date in scope, YYYY-MM-DD (inclusive).") var to: CivilDate?
+        @Option(help: "Records matching this search (archive query syntax).") var query: String?
+        @Flag(help: "Hold every record in the archive.") var everything = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let scope = HoldScope(custodians: custodians.isEmpty ? nil : custodians, conversations: conversations.isEmpty ? nil : conversations,
+                                      from: from, to: to, query: query, everything: everything ? true : nil)
+                let d = try await HoldService(archive: try archive.open()).create(name: name, matter: matter, reference: reference,
+                                                                                  requestedBy: requestedBy, scope: scope, actor: archive.resolvedActor)
+                if json { print(Terminal.json(["hold": d.hold.id, "records": Int64(d.heldRecords)])); return }
+                print("hold \(d.hold.id) \"\(d.hold.name)\" placed: \(Terminal.count(d.heldRecords)) records in scope now (\(d.hold.scope.summary)); records captured later in scope are held too")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Active holds (--all for released ones too).")
+        @Flag(help: "Include released holds.") var all = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        struct Row: Encodable { var hold: LegalHold; var records: Int }
+        func run() async throws {
+            try await CLIError.report {
+                let list = try await HoldService(archive: try archive.open()).list(includeReleased: all, actor: archive.resolvedActor)
+                if json { print(Terminal.json(list.map { Row(hold: $0.0, records: $0.1) }, pretty: true)); return }
+                if list.isEmpty { print(all ? "no holds" : "no active holds") }
+                for (h, n) in list {
+                    print("\(String(h.id).leftPad(4))  \(h.isActive ? "ACTIVE  " : "released")  \(h.name)  [\(h.matter.rawValue)\(h.reference.map { " \($0)" } ?? "")]  \(Terminal.count(n)) records  \(h.scope.summary)")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "A hold, how many records it covers, and a sample.")
+        @Argument(help: "Hold id.") var id: Int64
+        @Option(help: "How many held records to show.") var sample = 5
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        struct Out: Encodable { var hold: LegalHold; var records: Int; var sample: [Int64] }
+        func run() async throws {
+            try await CLIError.report {
+                let d = try await HoldService(archive: try archive.open()).show(id: id, sample: max(0, min(sample, 100)), actor: archive.resolvedActor)
+                if json { print(Terminal.json(Out(hold: d.hold, records: d.heldRecords, sample: d.sample.map(\.id)), pretty: true)); return }
+                let h = d.hold
+                print("hold \(h.id): \(h.name)  (\(h.isActive ? "active" : "released"))")
+                print("  matter \(h.matter.rawValue)\(h.reference.map { ", reference \($0)" } ?? ""); requested by \(h.requestedBy)")
+                print("  placed by \(h.createdBy) at \(h.createdAt)")
+                if let r = h.releasedAt { print("  released by \(h.releasedBy ?? "") at \(r): \(h.releaseReason ?? "")") }
+                print("  scope: \(h.scope.summary)")
+                print("  records in scope: \(Terminal.count(d.heldRecords))")
+                for m in d.sample {
+                    let body = m.message.body.replacingOccurrences(of: "\n", with: " ")
+                    print("    #\(m.id)  \(m.message.sentLocal)  \(m.message.sender ?? "(system)"): \(body.count > 70 ? String(body.prefix(70)) + "…" : body)")
+                }
+            }
+        }
+    }
+
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "release", abstract: "Release a hold (it is kept, marked released).")
+        @Argument(help: "Hold id.") var id: Int64
+        @Option(help: "Why the hold ends.") var reason: String
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let h = try await HoldService(archive: try archive.open()).release(id: id, reason: reason, actor: archive.resolvedActor)
+                if json { print(Terminal.json(h, pretty: true)); return }
+                print("hold \(h.id) released at \(h.releasedAt ?? ""); its records become eligible for disposition again unless another hold covers them")
+            }
+        }
+    }
+}
+
+// MARK: dispose / transfer
+
+struct DisposeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispose", abstract: "Destroy temporary records that are due: propose, approve (a second records officer), execute.",
+        discussion: "Execution removes the records' content, leaves tombstones that verify still accounts for, and issues a certificate of destruction.",
+        subcommands: [Propose.self, List.self, Show.self, Approve.self, Execute.self, Cancel.self, Certificate.self])
+
+    struct Propose: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "propose", abstract: "Propose destroying every record due by a date (held records excluded).")
+        @Option(name: .customLong("as-of"), help: "Due by this date, YYYY-MM-DD (default: today).") var asOf: CivilDate?
+        @Option(name: .customLong("item"), help: "Only this schedule item (repeatable).") var items: [String] = []
+        @Option(help: "A note kept with the batch.") var note: String?
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let b = try await DispositionService(archive: try archive.open()).propose(
+                    action: .destroy, asOf: asOf ?? .today(), items: items.isEmpty ? nil : items, note: note, actor: archive.resolvedActor)
+                if json { print(Terminal.json(b, pretty: true)); return }
+                RecordsText.batch(b)
+                print("Next: another records officer reviews it (`dispose show \(b.id)`) and runs `dispose approve \(b.id)`.")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Every disposition batch (destruction and transfer).")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let list = try await DispositionService(archive: try archive.open()).list()
+                if json { print(Terminal.json(list, pretty: true)); return }
+                if list.isEmpty { print("no disposition batches") }
+                for b in list {
+                    print("\(String(b.id).leftPad(4))  \(b.action.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(b.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(Terminal.count(b.records).leftPad(9)) records  as of \(b.asOf)  proposed by \(b.proposedBy)\(b.approvedBy.map { ", approved by \($0)" } ?? "")")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "A disposition batch for review.")
+        @Argument(help: "Batch id.") var id: Int64
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let b = try await DispositionService(archive: try archive.open()).show(id: id)
+                if json { print(Terminal.json(b, pretty: true)); return }
+                RecordsText.batch(b)
+            }
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve a proposed batch (records officer, not the proposer).")
+        @Argument(help: "Batch id.") var id: Int64
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let b = try await DispositionService(archive: try archive.open()).approve(id: id, actor: archive.resolvedActor)
+                if json { print(Terminal.json(b, pretty: true)); return }
+                print("disposition \(b.id) approved by \(b.approvedBy ?? ""): \(Terminal.count(b.records)) records")
+                print(b.action == .destroy ? "Next: recordkeeper dispose execute \(b.id)" : "Next: recordkeeper transfer package \(b.id) --output DIR")
+            }
+        }
+    }
+
+    struct Execute: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "execute", abstract: "Destroy an approved batch and issue its certificate.")
+        @Argument(help: "Batch id.") var id: Int64
+        @Flag(help: "Print JSON (the certificate).") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let c = try await DispositionService(archive: try archive.open()).execute(id: id, actor: archive.resolvedActor)
+                if json { print(c.json, terminator: ""); return }
+                print("disposition \(id) executed: \(Terminal.count(c.records)) records destroyed, \(c.blobsDestroyed) files removed, \(c.withheld) withheld")
+                print("digest of destroyed record hashes \(c.disposedHashesDigest)")
+                print("Certificate: recordkeeper dispose certificate \(id) --format html --output certificate-\(id).html")
+            }
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel an open batch.")
+        @Argument(help: "Batch id.") var id: Int64
+        @Option(help: "Why.") var reason: String
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let b = try await DispositionService(archive: try archive.open()).cancel(id: id, reason: reason, actor: archive.resolvedActor)
+                print("disposition \(b.id) cancelled")
+            }
+        }
+    }
+
+    struct Certificate: AsyncParsableCommand {
+        enum Format: String, ExpressibleByArgument { case html, json }
+        static let configuration = CommandConfiguration(commandName: "certificate", abstract: "The certificate of an executed disposition, as HTML or JSON.")
+        @Argument(help: "Batch id.") var id: Int64
+        @Option(help: "html or json.") var format: Format = .html
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file.", valueName: "file")) var output: String?
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let c = try await DispositionService(archive: try archive.open()).certificate(id: id)
+                let text = format == .html ? c.html : c.json
+                if let output { try Data(text.utf8).write(to: URL(fileURLWithPath: output)); Terminal.note("wrote \(output)") }
+                else { print(text, terminator: "") }
+            }
+        }
+    }
+}
+
+struct TransferCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer", abstract: "Transfer permanent records to the National Archives as BagIt packages.",
+        discussion: "propose → approve (a second records officer, `dispose approve`) → package → confirm once NARA has accessioned the bag.",
+        subcommands: [Propose.self, Package.self, Confirm.self])
+
+    struct Propose: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "propose", abstract: "Propose transferring every permanent record due by a date.")
+        @Option(name: .customLong("as-of"), help: "Due by this date, YYYY-MM-DD (default: today).") var asOf: CivilDate?
+        @Option(name: .customLong("item"), help: "Only this schedule item (repeatable).") var items: [String] = []
+        @Option(help: "A note kept with the batch.") var note: String?
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let b = try await DispositionService(archive: try archive.open()).propose(
+                    action: .transfer, asOf: asOf ?? .today(), items: items.isEmpty ? nil : items, note: note, actor: archive.resolvedActor)
+                if json { print(Terminal.json(b, pretty: true)); return }
+                RecordsText.batch(b)
+                print("Next: another records officer runs `dispose approve \(b.id)`, then `transfer package \(b.id) --output DIR`.")
+            }
+        }
+    }
+
+    struct Package: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "package", abstract: "Write an approved transfer as a BagIt 1.0 bag.")
+        @Argument(help: "Batch id.") var id: Int64
+        @Option(name: .shortAndLong, help: ArgumentHelp("New directory for the bag.", valueName: "dir")) var output: String
+        @Option(help: "Source-Organization for bag-info.txt.") var organization = "Federal agency records management program"
+        @Option(help: "The Rights value for every record in metadata.csv.") var rights = "Access restrictions not yet reviewed"
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let p = try await TransferService(archive: try archive.open()).package(
+                    id: id, to: URL(fileURLWithPath: output), organization: organization, rights: rights, actor: archive.resolvedActor,
+                    progress: { Terminal.progress($0) })
+                Terminal.endProgress()
+                if json { print(Terminal.json(p, pretty: true)); return }
+                print("bag written to \(p.path): \(Terminal.count(p.records)) records in \(p.messageFiles) EML files, \(p.attachments) attachments, \(Terminal.bytes(p.payloadBytes))")
+                print("payload manifest sha256 \(p.bagDigest)")
+                print("The records stay in the archive until NARA accessions the bag: then run `transfer confirm \(id) --accession ID`.")
+            }
+        }
+    }
+
+    struct Confirm: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "confirm", abstract: "Confirm NARA accessioned the bag; the records become tombstones.")
+        @Argument(help: "Batch id.") var id: Int64
+        @Option(help: "NARA's accession number.") var accession: String
+        @Flag(help: "Print JSON (the certificate).") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let c = try await TransferService(archive: try archive.open()).confirm(id: id, accession: accession, actor: archive.resolvedActor)
+                if json { print(c.json, terminator: ""); return }
+                print("transfer \(id) confirmed under accession \(accession): \(Terminal.count(c.records)) records are now tombstones")
+                print("Certificate: recordkeeper dispose certificate \(id) --format html --output transfer-\(id).html")
+            }
+        }
+    }
+}
