@@ -48,7 +48,8 @@ struct CLITests {
     static let commands: [[String]] = [
         ["--help"], ["init", "--help"], ["ingest", "--help"], ["search", "--help"], ["show", "--help"],
         ["show", "message", "--help"], ["show", "conversation", "--help"], ["stats", "--help"], ["verify", "--help"],
-        ["demo", "--help"],
+        ["demo", "--help"], ["fileplan", "--help"], ["fileplan", "import", "--help"], ["custodian", "designate", "--help"],
+        ["retention", "--help"], ["hold", "create", "--help"], ["dispose", "--help"], ["transfer", "package", "--help"],
     ]
 
     /// Help text is interface: it is compared with the golden files in `Golden/`.

@@ -20,7 +20,14 @@ struct VerifyTests {
 
     func withDatabase(_ archive: ArchiveHandle, _ body: (Database) throws -> Void) throws {
         let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
-        try queue.writeWithoutTransaction { db in try body(db) }
+        // An attacker with write access to the file first drops the store's guard triggers
+        // (they refuse in-place changes and deletions); verify must catch what follows.
+        try queue.writeWithoutTransaction { db in
+            for name in ["message_no_update", "message_delete_only_by_disposition", "audit_log_no_update", "audit_log_no_delete"] {
+                try db.execute(sql: "DROP TRIGGER IF EXISTS \(name)")
+            }
+            try body(db)
+        }
     }
 
     @Test func untouchedArchiveVerifies() async throws {
@@ -160,7 +167,7 @@ struct VerifyTests {
         let (archive, r) = try await Self.populated(tmp)
         try withDatabase(archive) { db in
             // As if the process died before the completion entry: no anchor for this batch.
-            try db.execute(sql: "UPDATE audit_log SET action = 'ingest.start' WHERE target = ?", arguments: ["batch:\(r.batchID!)"])
+            try db.execute(sql: "UPDATE audit_log SET action = 'ingest.start' WHERE target = ? AND action = 'ingest'", arguments: ["batch:\(r.batchID!)"])
         }
         let report = try await VerifyService(archive: archive).verify(actor: "test")
         #expect(report.unanchoredBatches == [r.batchID!])
@@ -171,9 +178,10 @@ struct VerifyTests {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let (archive, r) = try await Self.populated(tmp)
         let entries = try await archive.store.auditEntries(afterSequence: 0, limit: 100)
-        #expect(entries.map(\.action) == ["archive.init", "ingest", "search", "show.message"])
+        #expect(entries.map(\.action) == ["archive.init", "ingest", "retention.assign", "search", "show.message"])
         #expect(entries[1].target == "batch:\(r.batchID!)")
-        #expect(entries[2].detail.contains("\"query\":\"lane\""))
+        #expect(entries[2].detail.contains("none->0002:300"))
+        #expect(entries[3].detail.contains("\"query\":\"lane\""))
         #expect(entries.allSatisfy { $0.actor == "test" })
     }
 }

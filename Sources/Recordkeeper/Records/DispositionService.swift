@@ -192,7 +192,7 @@ public struct DispositionService: Sendable {
     }
 
     /// The digest of a disposition's tombstones, as `verify` recomputes it.
-    static func digest(_ tombstones: [Tombstone]) -> String {
+    public static func digest(_ tombstones: [Tombstone]) -> String {
         var hasher = StreamingHasher()
         for t in tombstones { hasher.update(Array("\(t.identityKey) \(t.contentHash)\n".utf8)) }
         return hasher.finalize().hex

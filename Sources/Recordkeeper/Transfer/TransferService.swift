@@ -140,10 +140,10 @@ public struct TransferService: Sendable {
 
     /// Completes the transfer once NARA has accessioned the bag: the records become tombstones
     /// carrying the accession number.
-    public func confirm(id: Int64, accession: String, actor: String) async throws -> DispositionCertificate {
+    public func confirm(id: Int64, accession: String, actor: String, today: CivilDate = .today()) async throws -> DispositionCertificate {
         let trimmed = accession.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ArchiveError(.invalid, "give the accession number NARA assigned, e.g. --accession NN-0568-2038-0001") }
-        return try await DispositionService(archive: archive).execute(id: id, actor: actor, accession: trimmed)
+        return try await DispositionService(archive: archive).execute(id: id, actor: actor, accession: trimmed, today: today)
     }
 
     /// A pipe-delimited CSV row; fields with a pipe, quote or line break are quoted.
