@@ -66,6 +66,7 @@ struct DemoCommand: AsyncParsableCommand {
                         print("ingested \(r.source) for \(export.custodian): \(r.messagesAdded) added, \(r.duplicatesSkipped) duplicates, \(r.attachmentsStored) attachments, \(r.attachmentsMissing) missing")
                     }
                 }
+                try await DemoCommand.setUpRecordsProgram(handle, actor: actor)
             }
             let s = try await RecordService(archive: handle).stats(actor: actor)
             let dir = directory.url.path
@@ -85,8 +86,46 @@ struct DemoCommand: AsyncParsableCommand {
                   swift run recordkeeper show message 1
                   swift run recordkeeper stats
                   swift run recordkeeper verify
+
+                Records management (two records officers, r.officer and d.officer, are registered; s.pereira is a
+                designated Capstone official, so her records are permanent):
+                  swift run recordkeeper fileplan show
+                  swift run recordkeeper retention summary
+                  swift run recordkeeper retention show 1
+                  swift run recordkeeper hold list
+                  swift run recordkeeper retention due --as-of 2032-01-01
+                  swift run recordkeeper dispose propose --as-of 2032-01-01 --actor r.officer
                 """)
         }
+    }
+}
+
+extension DemoCommand {
+    /// Users, custodian profiles, a Capstone designation and a FOIA hold, so every records
+    /// command has something to show.
+    static func setUpRecordsProgram(_ handle: ArchiveHandle, actor: String) async throws {
+        let users = UserService(archive: handle)
+        _ = try await users.save(name: "r.officer", displayName: "Rosa Ibáñez, Agency Records Officer", roles: [.recordsOfficer, .admin], actor: actor)
+        _ = try await users.save(name: "d.officer", displayName: "Dwayne Harris, Deputy Records Officer", roles: [.recordsOfficer], actor: actor)
+        _ = try await users.save(name: "foia.liaison", displayName: "Priya Nair, FOIA Liaison", roles: [.reviewer], actor: actor)
+        let custodians = CustodianService(archive: handle)
+        for (email, name, office) in [
+            ("j.alvarez@cbp.example.gov", "Javier Alvarez", "San Ysidro Port of Entry"),
+            ("m.chen@cbp.example.gov", "Michael Chen", "Field Operations, Chicago"),
+            ("r.okafor@cbp.example.gov", "Ruth Okafor", "Field Operations, Denver"),
+            ("s.pereira@cbp.example.gov", "Sofia Pereira", "Office of Field Operations"),
+            ("d.kowalski@cbp.example.gov", "Dan Kowalski", "Nogales Port of Entry"),
+        ] {
+            _ = try await custodians.save(email: email, name: name, office: office, actor: "r.officer")
+        }
+        _ = try await custodians.designate(email: "s.pereira@cbp.example.gov",
+                                           designation: RoleDesignation(role: "Executive Director, Field Operations", capstone: true,
+                                                                        starts: CivilDate(year: 2020, month: 7, day: 1)!),
+                                           apply: true, actor: "r.officer")
+        _ = try await HoldService(archive: handle).create(
+            name: "FOIA request: evidence locker", matter: .foia, reference: "CBP-2021-041977", requestedBy: "FOIA Division",
+            scope: HoldScope(query: "\"evidence locker\" OR seizure"), actor: "r.officer")
+        print("records program: 3 users, 5 custodian profiles, 1 Capstone designation, 1 FOIA hold")
     }
 }
 

@@ -10,7 +10,11 @@ struct RecordkeeperCommand: AsyncParsableCommand {
         abstract: "A tamper-evident records archive for the messages an organisation's people send.",
         discussion: """
             Capture WhatsApp exports into an archive that keeps the original bytes, hashes every \
-            record, audits every read and write, and can prove nothing was altered.
+            record, audits every read and write, and can prove nothing was altered. Every record \
+            gets its retention from the file plan (Capstone designations included); legal holds \
+            freeze what is in scope; records leave only through a disposition approved by a \
+            second records officer, which leaves tombstones and a certificate, or by transfer to \
+            the National Archives as a BagIt package.
 
             Exit codes: 0 success; 1 error; 2 usage error; 3 verify found problems; \
             4 some sources could not be ingested.

@@ -974,7 +974,7 @@ extension RetentionEngineTests {
             (HoldScope(to: day("2021-08-31")), "sent … to 2021-08-31"),
             (HoldScope(custodians: ["a@x.gov"], conversations: ["wa:1"], from: day("2021-01-01"), to: day("2021-12-31"),
                        query: "nogales AND checkpoint"),
-             "custodians a@x.gov; conversations wa:1; sent 2021-01-01 to 2021-12-31; matching \"nogales AND checkpoint\""),
+             "custodians a@x.gov; conversations wa:1; sent 2021-01-01 to 2021-12-31; search: nogales AND checkpoint"),
         ])
         func summary(_ scope: HoldScope, _ text: String) {
             #expect(scope.summary == text)

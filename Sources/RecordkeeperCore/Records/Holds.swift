@@ -43,7 +43,7 @@ public struct HoldScope: Sendable, Hashable, Codable {
         if let c = custodians, !c.isEmpty { parts.append("custodians " + c.joined(separator: ", ")) }
         if let c = conversations, !c.isEmpty { parts.append("conversations " + c.joined(separator: ", ")) }
         if from != nil || to != nil { parts.append("sent \(from?.description ?? "…") to \(to?.description ?? "…")") }
-        if let q = query, !q.isEmpty { parts.append("matching \"\(q)\"") }
+        if let q = query, !q.isEmpty { parts.append("search: \(q)") }
         return parts.joined(separator: "; ")
     }
 }
