@@ -12,31 +12,30 @@ public protocol RecordsStore: Sendable {
     func users() async throws -> [UserAccount]
 
     // MARK: Custodians, accounts, designations
-    /// Creates the custodian if needed and sets name and office when given.
-    func saveCustodianProfile(email: String, name: String?, office: String?) async throws -> CustodianProfile
     func custodianProfiles() async throws -> [CustodianProfile]
     func custodianProfile(email: String) async throws -> CustodianProfile?
-    func addAccount(custodianID: Int64, account: PlatformAccount) async throws -> PlatformAccount
-    func addDesignation(custodianID: Int64, designation: RoleDesignation, actor: String) async throws -> StoredDesignation
-    func endDesignation(id: Int64, ends: CivilDate) async throws -> StoredDesignation
 
     // MARK: File plan
     func currentFilePlan() async throws -> StoredFilePlan?
     func filePlanHistory() async throws -> [StoredFilePlan]
-    func saveFilePlan(_ plan: FilePlan, actor: String, note: String?) async throws -> StoredFilePlan
-    func recordCutoffEvent(conversationID: Int64, name: String, date: CivilDate, actor: String) async throws
     func cutoffEvents() async throws -> [String: [String: CivilDate]]
 
     // MARK: Retention
-    /// Recomputes the assignments of the records in `scope` with `context`, and stores them when
-    /// `apply` (in one transaction). Returns what changed.
-    func recomputeAssignments(context: RetentionContext, planVersion: Int, scope: AssignmentScope, apply: Bool) async throws -> RetentionDiff
+    /// Makes a change that can move records between schedule items (a file plan version, a
+    /// designation, an account, a custodian's office, a cutoff event) and recomputes every
+    /// record's assignment, in one transaction with its audit entries: `audit` for the change,
+    /// then `retention.recompute` with every move. Assignments are never stale after a crash.
+    func applyRetentionChange(_ change: RetentionChange, audit: AuditDraft, reason: String) async throws -> RetentionChangeResult
+    /// Recomputes the assignments of the records in `scope`, storing them when `apply`. With a
+    /// `context`, a dry run of a change not yet made (never applied); without, the archive's own
+    /// plan, custodians and events, read in the same transaction.
+    func recomputeAssignments(context: RetentionContext?, scope: AssignmentScope, apply: Bool) async throws -> RetentionDiff
     func assignment(messageID: Int64) async throws -> StoredAssignment?
     /// The facts the engine used for one record (to explain an assignment).
     func retentionFacts(messageID: Int64) async throws -> RecordFacts?
     /// Records whose destruction or transfer date is on or before `asOf`, grouped by item, with
     /// how many of them active holds keep.
-    func due(asOf: CivilDate, holds: [HoldFilter]) async throws -> [DueGroup]
+    func due(asOf: CivilDate) async throws -> [DueGroup]
     /// Counts of records per item and action.
     func retentionSummary() async throws -> [DueGroup]
 
@@ -45,22 +44,28 @@ public protocol RecordsStore: Sendable {
     func holds(includeReleased: Bool) async throws -> [LegalHold]
     func hold(id: Int64) async throws -> LegalHold?
     func releaseHold(id: Int64, actor: String, reason: String, atMillis: Int64) async throws -> LegalHold
-    /// How many records a hold filter covers, and the ids of the newest few.
-    func heldRecords(_ filter: HoldFilter, sample: Int) async throws -> (count: Int, sample: [Int64])
-    /// The ids of the holds among `filters` that cover the record.
-    func holdsCovering(messageID: Int64, filters: [HoldFilter]) async throws -> [Int64]
+    /// How many records a hold covers, and the ids of the newest few.
+    func heldRecords(holdID: Int64, sample: Int) async throws -> (count: Int, sample: [Int64])
+    /// The ids of the active holds that cover the record.
+    func holdsCovering(messageID: Int64) async throws -> [Int64]
 
     // MARK: Disposition
-    func proposeDisposition(_ proposal: DispositionProposal, holds: [HoldFilter]) async throws -> DispositionBatch
+    /// Active holds are read and applied inside the transaction: held records are left out.
+    func proposeDisposition(_ proposal: DispositionProposal) async throws -> DispositionBatch
     func disposition(id: Int64) async throws -> DispositionBatch?
     func dispositions() async throws -> [DispositionBatch]
     func approveDisposition(id: Int64, actor: String, atMillis: Int64) async throws -> DispositionBatch
     func cancelDisposition(id: Int64, actor: String, reason: String, atMillis: Int64) async throws -> DispositionBatch
-    /// Turns the approved batch's records into tombstones and removes their content, checking
-    /// again that each is still due on `today` and under no hold (those are withheld). Returns
-    /// the blobs no surviving record uses any more: delete their files after this returns.
-    func executeDisposition(id: Int64, actor: String, atMillis: Int64, today: CivilDate, holds: [HoldFilter],
-                            accession: String?) async throws -> DispositionExecution
+    /// Turns the approved batch's records into tombstones and removes their content, in one
+    /// transaction that first reassigns the members, then withholds any that on `today` are not
+    /// due or are under an active hold, and finally writes the `auditAction` entry with the digest
+    /// of the tombstones. A transfer (with `accession`) is refused instead if anything would be
+    /// withheld: the bag already holds it. Delete the files of `releasedBlobs` afterwards.
+    func executeDisposition(id: Int64, actor: String, atMillis: Int64, today: CivilDate, accession: String?,
+                            auditAction: String) async throws -> DispositionExecution
+    /// Before packaging a transfer: reassigns its members and withholds those not due on `today`
+    /// or under an active hold. Returns how many were withheld.
+    func withholdIneligible(id: Int64, today: CivilDate) async throws -> Int
     /// Marks a transfer batch packaged (the bag was written and validated).
     func markPackaged(id: Int64, bagDigest: String, atMillis: Int64) async throws -> DispositionBatch
     /// Member records of a batch still to be disposed of, by conversation and sent time.
@@ -74,6 +79,8 @@ public protocol RecordsStore: Sendable {
     func certificate(dispositionID: Int64) async throws -> String?
     /// Message ids that are both a record and a tombstone (must be none).
     func tombstonesWithRecords(limit: Int) async throws -> [Int64]
+    /// Tombstones whose disposition is not executed (must be none).
+    func tombstonesOutsideExecutedDispositions(limit: Int) async throws -> [Int64]
 }
 
 public struct UserAccount: Sendable, Hashable, Codable {
@@ -165,6 +172,28 @@ public enum AssignmentScope: Sendable, Hashable {
     case unassigned
 }
 
+/// A change that can move records between schedule items.
+public enum RetentionChange: Sendable, Hashable {
+    case filePlan(FilePlan, note: String?)
+    /// Creates the custodian if needed; nil fields stay as they are.
+    case profile(email: String, name: String?, office: String?)
+    case account(custodianEmail: String, PlatformAccount)
+    case designation(custodianEmail: String, RoleDesignation)
+    case endDesignation(id: Int64, ends: CivilDate)
+    case cutoffEvent(conversationID: Int64, name: String, date: CivilDate)
+    /// Nothing changes but the assignments are recomputed (after an interrupted change, or to check).
+    case recompute
+}
+
+public struct RetentionChangeResult: Sendable {
+    public var diff: RetentionDiff
+    public var filePlan: StoredFilePlan?
+    public var profile: CustodianProfile?
+    public var account: PlatformAccount?
+    public var designation: StoredDesignation?
+    public init(diff: RetentionDiff) { self.diff = diff }
+}
+
 /// What a recomputation changes.
 public struct RetentionDiff: Sendable, Hashable, Codable {
     public struct Move: Sendable, Hashable, Codable {
@@ -242,6 +271,8 @@ public struct DueGroup: Sendable, Hashable, Codable {
 }
 
 public struct NewHold: Sendable, Hashable {
+    /// The scope's query translated for the search index (nil without a query).
+    public var match: String?
     public var name: String
     public var matter: MatterType
     public var reference: String?
@@ -249,7 +280,9 @@ public struct NewHold: Sendable, Hashable {
     public var scope: HoldScope
     public var actor: String
     public var createdAtMillis: Int64
-    public init(name: String, matter: MatterType, reference: String?, requestedBy: String, scope: HoldScope, actor: String, createdAtMillis: Int64) {
+    public init(name: String, matter: MatterType, reference: String?, requestedBy: String, scope: HoldScope, match: String?, actor: String,
+                createdAtMillis: Int64) {
+        self.match = match
         self.name = name
         self.matter = matter
         self.reference = reference

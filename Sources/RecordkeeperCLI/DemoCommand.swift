@@ -106,8 +106,8 @@ extension DemoCommand {
     static func setUpRecordsProgram(_ handle: ArchiveHandle, actor: String) async throws {
         let users = UserService(archive: handle)
         _ = try await users.save(name: "r.officer", displayName: "Rosa Ibáñez, Agency Records Officer", roles: [.recordsOfficer, .admin], actor: actor)
-        _ = try await users.save(name: "d.officer", displayName: "Dwayne Harris, Deputy Records Officer", roles: [.recordsOfficer], actor: actor)
-        _ = try await users.save(name: "foia.liaison", displayName: "Priya Nair, FOIA Liaison", roles: [.reviewer], actor: actor)
+        _ = try await users.save(name: "d.officer", displayName: "Dwayne Harris, Deputy Records Officer", roles: [.recordsOfficer], actor: "r.officer")
+        _ = try await users.save(name: "foia.liaison", displayName: "Priya Nair, FOIA Liaison", roles: [.reviewer], actor: "r.officer")
         let custodians = CustodianService(archive: handle)
         for (email, name, office) in [
             ("j.alvarez@cbp.example.gov", "Javier Alvarez", "San Ysidro Port of Entry"),

@@ -58,6 +58,15 @@ struct RecordsLawTests {
         return Fixture(tmp: tmp, archive: archive, export: txt, batch: batch)
     }
 
+    @Test func onceAnAdminExistsOnlyAnAdminChangesUsers() async throws {
+        let f = try await Self.fixture(); defer { f.tmp.cleanup() }
+        let users = UserService(archive: f.archive)
+        _ = try await users.save(name: "dana", displayName: "Dana Admin", roles: [.admin], actor: "setup")
+        await #expect(throws: ArchiveError.self) { try await users.save(name: "mallory", displayName: nil, roles: [.recordsOfficer], actor: "alice") }
+        _ = try await users.save(name: "erin", displayName: nil, roles: [.recordsOfficer], actor: "dana")
+        #expect(try await users.list().map(\.name) == ["alice", "bob", "carol", "dana", "erin"])
+    }
+
     @Test func theDefaultPlanAssignsEveryRecordOnIngest() async throws {
         let f = try await Self.fixture(); defer { f.tmp.cleanup() }
         #expect(f.batch.messagesAdded == 10)
@@ -144,9 +153,13 @@ struct RecordsLawTests {
         #expect(due.map(\.records) == [9])
         #expect(due.map(\.held) == [2])
 
+        // Nothing is proposed before it is due; `retention due` is for looking ahead.
+        await #expect(throws: ArchiveError.self) {
+            try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: nil, note: nil, actor: "alice", today: CivilDate("2031-12-31")!)
+        }
         // A reviewer may not propose; the proposer may not approve; both refusals are audited.
-        await #expect(throws: ArchiveError.self) { try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: nil, note: nil, actor: "carol") }
-        let batch = try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: nil, note: "annual review", actor: "alice")
+        await #expect(throws: ArchiveError.self) { try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: nil, note: nil, actor: "carol", today: CivilDate("2032-01-01")!) }
+        let batch = try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: nil, note: "annual review", actor: "alice", today: CivilDate("2032-01-01")!)
         #expect(batch.records == 7)
         #expect(batch.heldAtProposal == 2)
         await #expect(throws: ArchiveError.self) { try await disposition.approve(id: batch.id, actor: "alice") }
@@ -208,14 +221,27 @@ struct RecordsLawTests {
             _ = try await holds.release(id: h.id, reason: "matter closed", actor: "bob")
         }
         #expect(try await f.archive.store.holds(includeReleased: true).count == 2) // kept forever
-        let second = try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: ["0002"], note: nil, actor: "bob")
+        let second = try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: ["0002"], note: nil, actor: "bob", today: CivilDate("2032-01-01")!)
         #expect(second.records == 4)
+        // A tombstone cannot be forged for a batch that is not approved.
+        let forgery = try DatabaseQueue(path: f.archive.directory.databaseURL.path)
+        #expect(throws: DatabaseError.self) {
+            try forgery.write { try $0.execute(sql: """
+                INSERT INTO tombstone (message_id, identity_key, content_hash, batch_id, conversation_id, conversation_key, sent_local, sent_at,
+                    item_id, disposition_id, outcome, disposed_at) VALUES (?, 'x', 'y', 1, 1, 'k', '2021', 0, '0002', ?, 'destroyed', 'now')
+                """, arguments: [heldID, second.id]) }
+        }
+        try forgery.close()
         _ = try await disposition.approve(id: second.id, actor: "alice")
         let photoHash = ContentHash.of(Self.photo)
         #expect(f.archive.blobs.contains(photoHash))
         let c2 = try await disposition.execute(id: second.id, actor: "alice", today: CivilDate("2032-01-02")!)
         #expect(c2.records == 4 && c2.blobsDestroyed == 1)
         #expect(!f.archive.blobs.contains(photoHash))                  // no surviving record uses it
+        // The same export handed in again brings the photo's file along; it is removed again.
+        let third = try await ingest(f.archive, f.export, custodian: Self.jane, timeZone: "America/New_York")
+        #expect(third.messagesAdded == 0)
+        #expect(!f.archive.blobs.contains(photoHash))
         #expect(f.archive.blobs.contains(ContentHash(hex: f.batch.sourceSHA256!)!)) // the leap-day message still does
         let after = try await VerifyService(archive: f.archive).verify(actor: "test")
         #expect(after.ok, "\(after.problems)")
@@ -229,7 +255,7 @@ struct RecordsLawTests {
     @Test func verifyNamesAnAlteredTombstone() async throws {
         let f = try await Self.fixture(); defer { f.tmp.cleanup() }
         let d = DispositionService(archive: f.archive)
-        let b = try await d.propose(action: .destroy, asOf: CivilDate("2031-06-01")!, items: nil, note: nil, actor: "alice")
+        let b = try await d.propose(action: .destroy, asOf: CivilDate("2031-06-01")!, items: nil, note: nil, actor: "alice", today: CivilDate("2031-06-01")!)
         _ = try await d.approve(id: b.id, actor: "bob")
         _ = try await d.execute(id: b.id, actor: "bob", today: CivilDate("2031-06-01")!)
         let queue = try DatabaseQueue(path: f.archive.directory.databaseURL.path)
@@ -245,20 +271,20 @@ struct RecordsLawTests {
     @Test func permanentRecordsArePackagedAsAValidBagThenTransferred() async throws {
         let f = try await Self.fixture(); defer { f.tmp.cleanup() }
         let custodians = CustodianService(archive: f.archive)
-        _ = try await custodians.save(email: Self.jane, name: "Jane Doe", office: "Office of the Commissioner", actor: "alice")
+        _ = try await custodians.save(email: Self.jane, name: "Jane Doe-Núñez", office: "Office of the Commissioner", actor: "alice")
         _ = try await custodians.designate(email: Self.jane, designation: RoleDesignation(role: "Commissioner", capstone: true, starts: CivilDate("2020-01-01")!),
                                            apply: true, actor: "alice")
         let d = DispositionService(archive: f.archive)
         let transfers = TransferService(archive: f.archive)
-        let b = try await d.propose(action: .transfer, asOf: CivilDate("2040-01-01")!, items: nil, note: nil, actor: "alice")
+        let b = try await d.propose(action: .transfer, asOf: CivilDate("2040-01-01")!, items: nil, note: nil, actor: "alice", today: CivilDate("2040-01-01")!)
         #expect(b.records == 10 && b.items.map(\.itemID) == ["0001"])
         let bagURL = f.tmp.url.appendingPathComponent("bag-\(b.id)")
         await #expect(throws: ArchiveError.self) {
-            try await transfers.package(id: b.id, to: bagURL, organization: "U.S. Customs and Border Protection", rights: "Unrestricted", actor: "alice")
+            try await transfers.package(id: b.id, to: bagURL, organization: "U.S. Customs and Border Protection", rights: "Unrestricted", actor: "alice", today: CivilDate("2040-01-02")!)
         }
         _ = try await d.approve(id: b.id, actor: "bob")
         await #expect(throws: ArchiveError.self) { try await transfers.confirm(id: b.id, accession: "NN-0568-2040-0001", actor: "bob", today: CivilDate("2040-01-02")!) }
-        let p = try await transfers.package(id: b.id, to: bagURL, organization: "U.S. Customs and Border Protection", rights: "Unrestricted", actor: "alice")
+        let p = try await transfers.package(id: b.id, to: bagURL, organization: "U.S. Customs and Border Protection", rights: "Unrestricted", actor: "alice", today: CivilDate("2040-01-02")!)
         #expect(p.records == 10)
         #expect(p.messageFiles == 8)          // one EML per conversation-day
         #expect(p.attachments == 1)
@@ -278,6 +304,7 @@ struct RecordsLawTests {
         #expect(parsed["attachment_sha256"] as? [String] == [ContentHash.of(Self.photo).hex])
         #expect((parsed["text"] as? String)?.contains("Hold that pallet for the inspector general") == true)
         #expect((parsed["subject"] as? String)?.contains("2021-05-05") == true)
+        #expect(parsed["from"] as? String == "Jane Doe-Núñez <\(Self.jane)>")
 
         // Records stay until NARA confirms the accession.
         #expect(try await f.archive.store.stats().messages == 10)
@@ -349,7 +376,7 @@ enum BagValidator {
             import email, email.policy, hashlib, json, sys
             m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
             atts = [p for p in m.iter_attachments()]
-            print(json.dumps({"subject": str(m["subject"]), "text": m.get_body(('plain',)).get_content(),
+            print(json.dumps({"subject": str(m["subject"]), "from": str(m["from"]), "text": m.get_body(('plain',)).get_content(),
                               "attachments": [p.get_filename() for p in atts],
                               "attachment_sha256": [hashlib.sha256(p.get_content()).hexdigest() for p in atts],
                               "defects": len(m.defects)}))

@@ -263,18 +263,23 @@ extension SQLiteArchiveStore {
     // MARK: Audit
 
     public func appendAudit(_ draft: AuditDraft) async throws -> AuditEntry {
+        try await write { db in try Self.appendAudit(db, draft) }
+    }
+
+    /// Appends to the chain inside the caller's transaction (so a change and its audit entry
+    /// commit together).
+    @discardableResult
+    static func appendAudit(_ db: Database, _ draft: AuditDraft) throws -> AuditEntry {
         let detail = draft.detailJSON
-        return try await write { db in
-            let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            let seq: Int64 = (last?["seq"] ?? 0) + 1
-            let prev = (last?["hash"] as String?).flatMap(ContentHash.init(hex:)) ?? AuditEntry.genesis
-            let entry = AuditEntry(sequence: seq, at: Timestamp.iso(millis: Timestamp.nowMillis()), actor: draft.actor,
-                                   action: draft.action, target: draft.target, detail: detail, previousHash: prev)
-            try db.execute(sql: "INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [entry.sequence, entry.at, entry.actor, entry.action, entry.target, entry.detail,
-                                       entry.previousHash.hex, entry.hash.hex])
-            return entry
-        }
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = (last?["seq"] ?? 0) + 1
+        let prev = (last?["hash"] as String?).flatMap(ContentHash.init(hex:)) ?? AuditEntry.genesis
+        let entry = AuditEntry(sequence: seq, at: Timestamp.iso(millis: Timestamp.nowMillis()), actor: draft.actor,
+                               action: draft.action, target: draft.target, detail: detail, previousHash: prev)
+        try db.execute(sql: "INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [entry.sequence, entry.at, entry.actor, entry.action, entry.target, entry.detail,
+                                   entry.previousHash.hex, entry.hash.hex])
+        return entry
     }
 
     static func decodeAudit(_ row: Row) -> AuditEntry {

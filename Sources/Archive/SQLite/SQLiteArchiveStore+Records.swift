@@ -54,14 +54,19 @@ extension SQLiteArchiveStore {
                           createdAt: d["created_at"], createdBy: d["created_by"])
     }
 
-    public func saveCustodianProfile(email: String, name: String?, office: String?) async throws -> CustodianProfile {
-        try await write { db in
-            try db.execute(sql: "INSERT INTO custodian (email, created_at) VALUES (?, ?) ON CONFLICT(email) DO NOTHING",
-                           arguments: [email.lowercased(), Self.now()])
-            if let name { try db.execute(sql: "UPDATE custodian SET name = ? WHERE email = ? COLLATE NOCASE", arguments: [name, email]) }
-            if let office { try db.execute(sql: "UPDATE custodian SET office = ? WHERE email = ? COLLATE NOCASE", arguments: [office, email]) }
-            return try Self.fetchProfile(db, where: "email = ? COLLATE NOCASE", [email])[0]
+    static func saveProfile(_ db: Database, email: String, name: String?, office: String?) throws -> CustodianProfile {
+        try db.execute(sql: "INSERT INTO custodian (email, created_at) VALUES (?, ?) ON CONFLICT(email) DO NOTHING",
+                       arguments: [email.lowercased(), Self.now()])
+        if let name { try db.execute(sql: "UPDATE custodian SET name = ? WHERE email = ? COLLATE NOCASE", arguments: [name, email]) }
+        if let office { try db.execute(sql: "UPDATE custodian SET office = ? WHERE email = ? COLLATE NOCASE", arguments: [office, email]) }
+        return try Self.fetchProfile(db, where: "email = ? COLLATE NOCASE", [email])[0]
+    }
+
+    static func requireProfile(_ db: Database, email: String) throws -> CustodianProfile {
+        guard let p = try Self.fetchProfile(db, where: "email = ? COLLATE NOCASE", [email]).first else {
+            throw ArchiveError(.notFound, "no custodian \(email); add one with `recordkeeper custodian add \(email)`")
         }
+        return p
     }
 
     public func custodianProfiles() async throws -> [CustodianProfile] {
@@ -72,47 +77,39 @@ extension SQLiteArchiveStore {
         try await read { db in try Self.fetchProfile(db, where: "email = ? COLLATE NOCASE", [email]).first }
     }
 
-    public func addAccount(custodianID: Int64, account: PlatformAccount) async throws -> PlatformAccount {
-        try await write { db in
-            if let owner = try String.fetchOne(db, sql: """
-                SELECT cu.email FROM custodian_account a JOIN custodian cu ON cu.id = a.custodian_id WHERE a.platform = ? AND a.normalized = ?
-                """, arguments: [account.platform, account.normalized]) {
-                throw ArchiveError(.invalid, "the \(account.platform) account \(account.address) is already registered to \(owner)")
-            }
-            try db.execute(sql: """
-                INSERT INTO custodian_account (custodian_id, platform, address, normalized, official, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [custodianID, account.platform, account.address, account.normalized, account.official, Self.now()])
-            var saved = account
-            saved.id = db.lastInsertedRowID
-            return saved
+    static func addAccount(_ db: Database, custodianID: Int64, account: PlatformAccount) throws -> PlatformAccount {
+        if let owner = try String.fetchOne(db, sql: """
+            SELECT cu.email FROM custodian_account a JOIN custodian cu ON cu.id = a.custodian_id WHERE a.platform = ? AND a.normalized = ?
+            """, arguments: [account.platform, account.normalized]) {
+            throw ArchiveError(.invalid, "the \(account.platform) account \(account.address) is already registered to \(owner)")
         }
+        try db.execute(sql: """
+            INSERT INTO custodian_account (custodian_id, platform, address, normalized, official, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [custodianID, account.platform, account.address, account.normalized, account.official, Self.now()])
+        var saved = account
+        saved.id = db.lastInsertedRowID
+        return saved
     }
 
-    public func addDesignation(custodianID: Int64, designation d: RoleDesignation, actor: String) async throws -> StoredDesignation {
-        try await write { db in
-            try db.execute(sql: """
-                INSERT INTO role_designation (custodian_id, role, capstone, starts, ends, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [custodianID, d.role, d.capstone, d.starts.description, d.ends?.description, Self.now(), actor])
-            let id = db.lastInsertedRowID
-            let email = try String.fetchOne(db, sql: "SELECT email FROM custodian WHERE id = ?", arguments: [custodianID]) ?? ""
-            return Self.decodeDesignation(try Row.fetchOne(db, sql: "SELECT * FROM role_designation WHERE id = ?", arguments: [id])!, email: email)
-        }
+    static func addDesignation(_ db: Database, custodianID: Int64, email: String, designation d: RoleDesignation, actor: String) throws -> StoredDesignation {
+        try db.execute(sql: """
+            INSERT INTO role_designation (custodian_id, role, capstone, starts, ends, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [custodianID, d.role, d.capstone, d.starts.description, d.ends?.description, Self.now(), actor])
+        return Self.decodeDesignation(try Row.fetchOne(db, sql: "SELECT * FROM role_designation WHERE id = ?", arguments: [db.lastInsertedRowID])!, email: email)
     }
 
-    public func endDesignation(id: Int64, ends: CivilDate) async throws -> StoredDesignation {
-        try await write { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT d.*, cu.email FROM role_designation d JOIN custodian cu ON cu.id = d.custodian_id WHERE d.id = ?
-                """, arguments: [id]) else {
-                throw ArchiveError(.notFound, "no designation with id \(id); `recordkeeper custodian show EMAIL` lists them")
-            }
-            let starts: String = row["starts"]
-            guard ends.description >= starts else {
-                throw ArchiveError(.invalid, "designation \(id) starts on \(starts); it cannot end before that")
-            }
-            try db.execute(sql: "UPDATE role_designation SET ends = ? WHERE id = ?", arguments: [ends.description, id])
-            return Self.decodeDesignation(try Row.fetchOne(db, sql: "SELECT * FROM role_designation WHERE id = ?", arguments: [id])!, email: row["email"])
+    static func endDesignation(_ db: Database, id: Int64, ends: CivilDate) throws -> StoredDesignation {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT d.*, cu.email FROM role_designation d JOIN custodian cu ON cu.id = d.custodian_id WHERE d.id = ?
+            """, arguments: [id]) else {
+            throw ArchiveError(.notFound, "no designation with id \(id); `recordkeeper custodian show EMAIL` lists them")
         }
+        let starts: String = row["starts"]
+        guard ends.description >= starts else {
+            throw ArchiveError(.invalid, "designation \(id) starts on \(starts); it cannot end before that")
+        }
+        try db.execute(sql: "UPDATE role_designation SET ends = ? WHERE id = ?", arguments: [ends.description, id])
+        return Self.decodeDesignation(try Row.fetchOne(db, sql: "SELECT * FROM role_designation WHERE id = ?", arguments: [id])!, email: row["email"])
     }
 
     // MARK: File plan
@@ -135,34 +132,98 @@ extension SQLiteArchiveStore {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM file_plan ORDER BY version").map(Self.decodePlan) }
     }
 
-    public func saveFilePlan(_ plan: FilePlan, actor: String, note: String?) async throws -> StoredFilePlan {
+    static func saveFilePlan(_ db: Database, _ plan: FilePlan, actor: String, note: String?) throws -> StoredFilePlan {
         let document = try Self.encodePlan(plan)
-        return try await write { db in
-            let version = (try Int.fetchOne(db, sql: "SELECT max(version) FROM file_plan") ?? 0) + 1
-            try db.execute(sql: "INSERT INTO file_plan (version, document, digest, created_at, created_by, note) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [version, document, ContentHash.of(document).hex, Self.now(), actor, note])
-            return try Self.fetchCurrentPlan(db)!
+        let version = (try Int.fetchOne(db, sql: "SELECT max(version) FROM file_plan") ?? 0) + 1
+        try db.execute(sql: "INSERT INTO file_plan (version, document, digest, created_at, created_by, note) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [version, document, ContentHash.of(document).hex, Self.now(), actor, note])
+        return try Self.fetchCurrentPlan(db)!
+    }
+
+    static func recordCutoffEvent(_ db: Database, conversationID: Int64, name: String, date: CivilDate, actor: String) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM conversation WHERE id = ?)", arguments: [conversationID]) == true else {
+            throw ArchiveError(.notFound, "no conversation with id \(conversationID); `recordkeeper show conversations` lists them")
+        }
+        try db.execute(sql: """
+            INSERT INTO cutoff_event (conversation_id, name, date, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(conversation_id, name) DO UPDATE SET date = excluded.date, recorded_at = excluded.recorded_at,
+                recorded_by = excluded.recorded_by
+            """, arguments: [conversationID, name, date.description, Self.now(), actor])
+    }
+
+    static func fetchEvents(_ db: Database) throws -> [String: [String: CivilDate]] {
+        var out: [String: [String: CivilDate]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT c.key, e.name, e.date FROM cutoff_event e JOIN conversation c ON c.id = e.conversation_id") {
+            if let d = CivilDate(row["date"] as String) { out[row["key"], default: [:]][(row["name"] as String).lowercased()] = d }
+        }
+        return out
+    }
+
+    /// The archive's own retention context, read inside the caller's transaction.
+    static func storedContext(_ db: Database) throws -> (RetentionContext, Int) {
+        guard let plan = try fetchCurrentPlan(db) else { throw ArchiveError(.storage, "the archive has no file plan; run `recordkeeper verify`") }
+        let custodians = try fetchProfile(db, where: "1", []).map(\.facts)
+        return (RetentionContext(plan: plan.plan, custodians: custodians, events: try fetchEvents(db)), plan.version)
+    }
+
+    public func applyRetentionChange(_ change: RetentionChange, audit: AuditDraft, reason: String) async throws -> RetentionChangeResult {
+        try await write { db in
+            var draft = audit
+            var result = RetentionChangeResult(diff: RetentionDiff())
+            switch change {
+            case .filePlan(let plan, let note):
+                let previous = try Self.fetchCurrentPlan(db)
+                if previous?.plan == plan {
+                    throw ArchiveError(.invalid, "the file plan is the same as version \(previous?.version ?? 0); nothing to apply")
+                }
+                let saved = try Self.saveFilePlan(db, plan, actor: audit.actor, note: note)
+                draft.target = "file-plan:\(saved.version)"
+                draft.detail["version"] = String(saved.version)
+                draft.detail["digest"] = saved.digest
+                draft.detail["previous_version"] = previous.map { String($0.version) } ?? ""
+                draft.detail["previous_digest"] = previous?.digest ?? ""
+                result.filePlan = saved
+            case .profile(let email, let name, let office):
+                let before = try Self.fetchProfile(db, where: "email = ? COLLATE NOCASE", [email]).first
+                draft.action = before == nil ? "custodian.add" : "custodian.update"
+                draft.detail["previous_office"] = before?.office ?? ""
+                draft.detail["previous_name"] = before?.name ?? ""
+                result.profile = try Self.saveProfile(db, email: email, name: name, office: office)
+            case .account(let email, let account):
+                let p = try Self.requireProfile(db, email: email)
+                result.account = try Self.addAccount(db, custodianID: p.id, account: account)
+            case .designation(let email, let designation):
+                let p = try Self.requireProfile(db, email: email)
+                let saved = try Self.addDesignation(db, custodianID: p.id, email: p.email, designation: designation, actor: audit.actor)
+                draft.detail["designation"] = String(saved.id)
+                result.designation = saved
+            case .endDesignation(let id, let ends):
+                let before = try Row.fetchOne(db, sql: "SELECT ends FROM role_designation WHERE id = ?", arguments: [id])
+                result.designation = try Self.endDesignation(db, id: id, ends: ends)
+                draft.detail["previous_ends"] = (before?["ends"] as String?) ?? ""
+            case .cutoffEvent(let conversationID, let name, let date):
+                try Self.recordCutoffEvent(db, conversationID: conversationID, name: name, date: date, actor: audit.actor)
+            case .recompute:
+                break
+            }
+            try Self.appendAudit(db, draft)
+            let (context, version) = try Self.storedContext(db)
+            result.diff = try Self.recompute(db, context: context, planVersion: version, scope: .all, apply: true)
+            try Self.appendAudit(db, Self.recomputeAudit(result.diff, actor: audit.actor, action: "retention.recompute",
+                                                         target: "file-plan:\(version)", reason: reason))
+            return result
         }
     }
 
-    public func recordCutoffEvent(conversationID: Int64, name: String, date: CivilDate, actor: String) async throws {
-        try await write { db in
-            try db.execute(sql: """
-                INSERT INTO cutoff_event (conversation_id, name, date, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(conversation_id, name) DO UPDATE SET date = excluded.date, recorded_at = excluded.recorded_at,
-                    recorded_by = excluded.recorded_by
-                """, arguments: [conversationID, name, date.description, Self.now(), actor])
-        }
+    static func recomputeAudit(_ diff: RetentionDiff, actor: String, action: String, target: String, reason: String) -> AuditDraft {
+        AuditDraft(actor: actor, action: action, target: target, detail: [
+            "examined": String(diff.examined), "unchanged": String(diff.unchanged), "dates_changed": String(diff.datesChanged),
+            "reason": reason, "moves": diff.moves.map { "\($0.from ?? "none")->\($0.to):\($0.count)" }.joined(separator: ","),
+        ])
     }
 
     public func cutoffEvents() async throws -> [String: [String: CivilDate]] {
-        try await read { db in
-            var out: [String: [String: CivilDate]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT c.key, e.name, e.date FROM cutoff_event e JOIN conversation c ON c.id = e.conversation_id") {
-                if let d = CivilDate(row["date"] as String) { out[row["key"], default: [:]][(row["name"] as String).lowercased()] = d }
-            }
-            return out
-        }
+        try await read { db in try Self.fetchEvents(db) }
     }
 
     // MARK: Retention
@@ -200,58 +261,72 @@ extension SQLiteArchiveStore {
 
     static let factsSelect = """
         SELECT m.id, m.sent_local, m.platform, m.conversation_key, c.title, cu.email, m.sender, m.sender_raw,
-               a.item_id, a.rule_id, a.action, a.cutoff, a.eligible
+               a.item_id, a.rule_id, a.action, a.cutoff, a.eligible, a.plan_version
         FROM message m JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
         LEFT JOIN retention_assignment a ON a.message_id = m.id
         """
 
-    public func recomputeAssignments(context: RetentionContext, planVersion: Int, scope: AssignmentScope, apply: Bool) async throws -> RetentionDiff {
+    public func recomputeAssignments(context: RetentionContext?, scope: AssignmentScope, apply: Bool) async throws -> RetentionDiff {
+        if let context {
+            guard !apply else { throw ArchiveError(.invalid, "a change is applied through applyRetentionChange, not with a supplied context") }
+            return try await read { db in try Self.recompute(db, context: context, planVersion: 0, scope: scope, apply: false) }
+        }
         let body: @Sendable (Database) throws -> RetentionDiff = { db in
-            var resolver = try SenderResolver(db)
-            var diff = RetentionDiff()
-            var moves: [String: (String?, String, Int)] = [:]
-            let whereClause: String
-            let args: StatementArguments
-            switch scope {
-            case .all: whereClause = "1"; args = []
-            case .batch(let id): whereClause = "m.batch_id = ?"; args = [id]
-            case .unassigned: whereClause = "a.message_id IS NULL"; args = []
-            }
-            let upsert = try db.makeStatement(sql: """
-                INSERT INTO retention_assignment (message_id, item_id, rule_id, action, cutoff, eligible, plan_version, assigned_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(message_id) DO UPDATE SET item_id = excluded.item_id, rule_id = excluded.rule_id, action = excluded.action,
-                    cutoff = excluded.cutoff, eligible = excluded.eligible, plan_version = excluded.plan_version, assigned_at = excluded.assigned_at
-                """)
-            let stamp = Self.now()
-            var pending: [(Int64, RetentionAssignment)] = []
-            let cursor = try Row.fetchCursor(db, sql: Self.factsSelect + " WHERE \(whereClause) ORDER BY m.id", arguments: args)
-            while let row = try cursor.next() {
-                diff.examined += 1
-                guard let facts = Self.facts(row, resolver: &resolver) else { continue }
-                let (new, _) = context.assign(facts)
-                let oldItem: String? = row["item_id"]
-                let old = oldItem.map { item in
-                    RetentionAssignment(itemID: item, ruleID: row["rule_id"], action: RetentionAction(rawValue: row["action"]) ?? .retain,
-                                        cutoff: (row["cutoff"] as String?).flatMap { CivilDate($0) },
-                                        eligible: (row["eligible"] as String?).flatMap { CivilDate($0) })
-                }
-                if old == new { diff.unchanged += 1; continue }
-                if let old, old.itemID == new.itemID { diff.datesChanged += 1 } else {
-                    let key = (oldItem ?? "\u{0}") + "\u{1}" + new.itemID
-                    moves[key, default: (oldItem, new.itemID, 0)].2 += 1
-                }
-                if apply { pending.append((facts.messageID, new)) }
-            }
-            for (id, a) in pending {
-                try upsert.execute(arguments: [id, a.itemID, a.ruleID, a.action.rawValue, a.cutoff?.description, a.eligible?.description, planVersion, stamp])
-            }
-            diff.moves = moves.values.map { RetentionDiff.Move(from: $0.0, to: $0.1, count: $0.2) }
-                .sorted { ($0.from ?? "", $0.to) < ($1.from ?? "", $1.to) }
-            diff.applied = apply
-            return diff
+            let (ctx, version) = try Self.storedContext(db)
+            return try Self.recompute(db, context: ctx, planVersion: version, scope: scope, apply: apply)
         }
         return apply ? try await write(body) : try await read(body)
+    }
+
+    static func recompute(_ db: Database, context: RetentionContext, planVersion: Int, scope: AssignmentScope, apply: Bool) throws -> RetentionDiff {
+        var resolver = try SenderResolver(db)
+        var diff = RetentionDiff()
+        var moves: [String: (String?, String, Int)] = [:]
+        let whereClause: String
+        let args: StatementArguments
+        switch scope {
+        case .all: whereClause = "1"; args = []
+        case .batch(let id): whereClause = "m.batch_id = ?"; args = [id]
+        case .unassigned: whereClause = "a.message_id IS NULL"; args = []
+        }
+        let upsert = try db.makeStatement(sql: """
+            INSERT INTO retention_assignment (message_id, item_id, rule_id, action, cutoff, eligible, plan_version, assigned_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(message_id) DO UPDATE SET item_id = excluded.item_id, rule_id = excluded.rule_id, action = excluded.action,
+                cutoff = excluded.cutoff, eligible = excluded.eligible, plan_version = excluded.plan_version, assigned_at = excluded.assigned_at
+            """)
+        let stamp = Self.now()
+        var pending: [(Int64, RetentionAssignment)] = []
+        let cursor = try Row.fetchCursor(db, sql: Self.factsSelect + " WHERE \(whereClause) ORDER BY m.id", arguments: args)
+        while let row = try cursor.next() {
+            diff.examined += 1
+            guard let facts = Self.facts(row, resolver: &resolver) else { continue }
+            let (new, _) = context.assign(facts)
+            let oldItem: String? = row["item_id"]
+            let old = oldItem.map { item in
+                RetentionAssignment(itemID: item, ruleID: row["rule_id"], action: RetentionAction(rawValue: row["action"]) ?? .retain,
+                                    cutoff: (row["cutoff"] as String?).flatMap { CivilDate($0) },
+                                    eligible: (row["eligible"] as String?).flatMap { CivilDate($0) })
+            }
+            let oldVersion: Int? = row["plan_version"]
+            if old == new {
+                diff.unchanged += 1
+                if apply, oldVersion != planVersion { pending.append((facts.messageID, new)) }
+                continue
+            }
+            if let old, old.itemID == new.itemID { diff.datesChanged += 1 } else {
+                let key = (oldItem ?? "\u{0}") + "\u{1}" + new.itemID
+                moves[key, default: (oldItem, new.itemID, 0)].2 += 1
+            }
+            if apply { pending.append((facts.messageID, new)) }
+        }
+        for (id, a) in pending {
+            try upsert.execute(arguments: [id, a.itemID, a.ruleID, a.action.rawValue, a.cutoff?.description, a.eligible?.description, planVersion, stamp])
+        }
+        diff.moves = moves.values.map { RetentionDiff.Move(from: $0.0, to: $0.1, count: $0.2) }
+            .sorted { ($0.from ?? "", $0.to) < ($1.from ?? "", $1.to) }
+        diff.applied = apply
+        return diff
     }
 
     static func facts(_ row: Row, resolver: inout SenderResolver) -> RecordFacts? {
@@ -305,9 +380,9 @@ extension SQLiteArchiveStore {
         return ("(" + clauses.joined(separator: " OR ") + ")", args)
     }
 
-    public func due(asOf: CivilDate, holds: [HoldFilter]) async throws -> [DueGroup] {
+    public func due(asOf: CivilDate) async throws -> [DueGroup] {
         try await read { db in
-            let (held, heldArgs) = Self.heldPredicate(holds)
+            let (held, heldArgs) = Self.heldPredicate(try Self.activeHoldFilters(db))
             let args = StatementArguments(heldArgs) + [asOf.description]
             return try Row.fetchAll(db, sql: """
                 SELECT a.item_id, a.action, count(*) AS n, sum(CASE WHEN \(held) THEN 1 ELSE 0 END) AS held,
@@ -317,6 +392,20 @@ extension SQLiteArchiveStore {
                 GROUP BY a.item_id, a.action ORDER BY a.item_id
                 """, arguments: args).map(Self.decodeDue)
         }
+    }
+
+    /// Every active hold as a filter, read inside the caller's transaction.
+    static func activeHoldFilters(_ db: Database) throws -> [HoldFilter] {
+        try Row.fetchAll(db, sql: "SELECT * FROM legal_hold WHERE released_at IS NULL ORDER BY id").map { row in
+            try Self.filter(Self.decodeHold(row), match: row["fts_match"])
+        }
+    }
+
+    static func filter(_ hold: LegalHold, match: String?) -> HoldFilter {
+        let s = hold.scope
+        return HoldFilter(holdID: hold.id, custodians: s.custodians ?? [], conversationKeys: s.conversations ?? [],
+                          fromLocal: s.from?.description, toLocalExclusive: s.to.map { $0.addingDays(1).description },
+                          match: match, everything: s.everything == true)
     }
 
     static func decodeDue(_ row: Row) -> DueGroup {
@@ -356,8 +445,8 @@ extension SQLiteArchiveStore {
         let scope = String(decoding: try encoder.encode(h.scope), as: UTF8.self)
         return try await write { db in
             try db.execute(sql: """
-                INSERT INTO legal_hold (name, matter, reference, requested_by, scope, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [h.name, h.matter.rawValue, h.reference, h.requestedBy, scope, h.actor, Timestamp.iso(millis: h.createdAtMillis)])
+                INSERT INTO legal_hold (name, matter, reference, requested_by, scope, fts_match, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [h.name, h.matter.rawValue, h.reference, h.requestedBy, scope, h.match, h.actor, Timestamp.iso(millis: h.createdAtMillis)])
             return try Self.decodeHold(try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [db.lastInsertedRowID])!)
         }
     }
@@ -386,9 +475,12 @@ extension SQLiteArchiveStore {
         }
     }
 
-    public func heldRecords(_ filter: HoldFilter, sample: Int) async throws -> (count: Int, sample: [Int64]) {
+    public func heldRecords(holdID: Int64, sample: Int) async throws -> (count: Int, sample: [Int64]) {
         try await read { db in
-            let (pred, args) = Self.heldPredicate([filter])
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [holdID]) else {
+                throw ArchiveError(.notFound, "no hold with id \(holdID)")
+            }
+            let (pred, args) = Self.heldPredicate([Self.filter(try Self.decodeHold(row), match: row["fts_match"])])
             let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM message m WHERE \(pred)", arguments: StatementArguments(args)) ?? 0
             let ids = try Int64.fetchAll(db, sql: "SELECT m.id FROM message m WHERE \(pred) ORDER BY m.sent_at DESC, m.id DESC LIMIT ?",
                                          arguments: StatementArguments(args) + [sample])
@@ -396,9 +488,9 @@ extension SQLiteArchiveStore {
         }
     }
 
-    public func holdsCovering(messageID: Int64, filters: [HoldFilter]) async throws -> [Int64] {
+    public func holdsCovering(messageID: Int64) async throws -> [Int64] {
         try await read { db in
-            try filters.filter { f in
+            try Self.activeHoldFilters(db).filter { f in
                 let (pred, args) = Self.heldPredicate([f])
                 return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM message m WHERE m.id = ? AND \(pred))",
                                          arguments: StatementArguments([messageID] + args)) ?? false
@@ -424,10 +516,10 @@ extension SQLiteArchiveStore {
             cancelReason: row["cancel_reason"], items: items, withheld: withheld, heldAtProposal: row["held_at_proposal"])
     }
 
-    public func proposeDisposition(_ p: DispositionProposal, holds: [HoldFilter]) async throws -> DispositionBatch {
+    public func proposeDisposition(_ p: DispositionProposal) async throws -> DispositionBatch {
         try await write { db in
             let plan = try Self.fetchCurrentPlan(db)?.version ?? 0
-            let (held, heldArgs) = Self.heldPredicate(holds)
+            let (held, heldArgs) = Self.heldPredicate(try Self.activeHoldFilters(db))
             var filter = "a.action = ? AND a.eligible <= ?"
             var filterArgs: [any DatabaseValueConvertible] = [p.action == .destroy ? RetentionAction.destroy.rawValue : RetentionAction.transfer.rawValue,
                                                               p.asOf.description]
@@ -523,8 +615,48 @@ extension SQLiteArchiveStore {
         }
     }
 
-    public func executeDisposition(id: Int64, actor: String, atMillis: Int64, today: CivilDate, holds: [HoldFilter],
-                                   accession: String?) async throws -> DispositionExecution {
+    /// Reassigns the pending members of a batch with the archive's current context, then marks
+    /// withheld those not due on `today`, assigned another item, or under an active hold.
+    static func withhold(_ db: Database, id: Int64, action: DispositionAction, today: CivilDate) throws -> Int {
+        let (context, version) = try storedContext(db)
+        var resolver = try SenderResolver(db)
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO retention_assignment (message_id, item_id, rule_id, action, cutoff, eligible, plan_version, assigned_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(message_id) DO UPDATE SET item_id = excluded.item_id, rule_id = excluded.rule_id, action = excluded.action,
+                cutoff = excluded.cutoff, eligible = excluded.eligible, plan_version = excluded.plan_version, assigned_at = excluded.assigned_at
+            """)
+        let stamp = now()
+        for row in try Row.fetchAll(db, sql: factsSelect + " JOIN disposition_member dm ON dm.message_id = m.id WHERE dm.disposition_id = ? AND dm.state = 'pending'",
+                                    arguments: [id]) {
+            guard let facts = facts(row, resolver: &resolver) else { continue }
+            let a = context.assign(facts).0
+            try upsert.execute(arguments: [facts.messageID, a.itemID, a.ruleID, a.action.rawValue, a.cutoff?.description, a.eligible?.description, version, stamp])
+        }
+        let expected = action == .destroy ? RetentionAction.destroy.rawValue : RetentionAction.transfer.rawValue
+        let (held, heldArgs) = heldPredicate(try activeHoldFilters(db))
+        try db.execute(sql: """
+            UPDATE disposition_member SET state = 'withheld'
+            WHERE disposition_id = ? AND state = 'pending' AND NOT EXISTS (
+                SELECT 1 FROM retention_assignment a JOIN message m ON m.id = a.message_id
+                WHERE a.message_id = disposition_member.message_id AND a.action = ? AND a.item_id = disposition_member.item_id
+                  AND a.eligible <= ? AND NOT \(held))
+            """, arguments: StatementArguments([id, expected, today.description] + heldArgs))
+        return db.changesCount
+    }
+
+    public func withholdIneligible(id: Int64, today: CivilDate) async throws -> Int {
+        try await write { db in
+            let b = try Self.requireDisposition(db, id)
+            guard b.action == .transfer, b.status == .approved || b.status == .packaged else {
+                throw ArchiveError(.refused, "disposition \(id) is a \(b.action.rawValue) batch in state \(b.status.rawValue); only approved transfers are packaged")
+            }
+            return try Self.withhold(db, id: id, action: .transfer, today: today)
+        }
+    }
+
+    public func executeDisposition(id: Int64, actor: String, atMillis: Int64, today: CivilDate, accession: String?,
+                                   auditAction: String) async throws -> DispositionExecution {
         try await write { db in
             let b = try Self.requireDisposition(db, id)
             switch (b.action, b.status) {
@@ -538,19 +670,14 @@ extension SQLiteArchiveStore {
             default:
                 throw ArchiveError(.refused, "disposition \(id) is \(b.status.rawValue); it cannot be executed")
             }
-            guard (b.approvedBy ?? "").lowercased() != b.proposedBy.lowercased() else {
-                throw ArchiveError(.refused, "disposition \(id) was approved by its proposer; it cannot be executed")
+            guard let approver = b.approvedBy, approver.lowercased() != b.proposedBy.lowercased() else {
+                throw ArchiveError(.refused, "disposition \(id) was not approved by a second records officer; it cannot be executed")
             }
-            let expected = b.action == .destroy ? RetentionAction.destroy.rawValue : RetentionAction.transfer.rawValue
-            // Withhold what is no longer due or has come under a hold since the proposal.
-            let (held, heldArgs) = Self.heldPredicate(holds)
-            try db.execute(sql: """
-                UPDATE disposition_member SET state = 'withheld'
-                WHERE disposition_id = ? AND state = 'pending' AND message_id NOT IN (
-                    SELECT a.message_id FROM retention_assignment a JOIN message m ON m.id = a.message_id
-                    WHERE a.action = ? AND a.item_id = disposition_member.item_id AND a.eligible <= ? AND NOT \(held))
-                """, arguments: StatementArguments([id, expected, today.description] + heldArgs))
-            let withheld = db.changesCount
+            let withheld = try Self.withhold(db, id: id, action: b.action, today: today)
+            if b.action == .transfer, withheld > 0 {
+                throw ArchiveError(.refused, "\(withheld) record(s) in transfer \(id) came under a legal hold or are no longer due since the bag was made; "
+                    + "nothing was changed: cancel this transfer (`dispose cancel \(id)`), tell NARA the bag is withdrawn, and propose again")
+            }
             let remaining = try Int.fetchOne(db, sql: "SELECT count(*) FROM disposition_member WHERE disposition_id = ? AND state = 'pending'", arguments: [id]) ?? 0
             if remaining == 0 {
                 let next = try String.fetchOne(db, sql: """
@@ -560,36 +687,49 @@ extension SQLiteArchiveStore {
                 throw ArchiveError(.refused, "none of the \(withheld) records of disposition \(id) may leave the archive on \(today): "
                     + (next.map { "the first becomes eligible on \($0)" } ?? "they are under a legal hold or no longer due") + "; nothing was changed")
             }
-            let plan = try Self.fetchCurrentPlan(db)?.plan
+            let plan = try Row.fetchOne(db, sql: "SELECT * FROM file_plan WHERE version = ?", arguments: [b.planVersion]).map(Self.decodePlan)?.plan
+                ?? Self.fetchCurrentPlan(db)?.plan
             let disposedAt = Timestamp.iso(millis: atMillis)
             let outcome = b.action == .destroy ? "destroyed" : "transferred"
             var candidateBlobs = Set<String>()
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT m.id, m.identity_key, m.content_hash, m.batch_id, m.conversation_id, m.conversation_key, m.sent_local, m.sent_at,
-                       m.search_key, m.body, m.sender, m.source_hash, dm.item_id
-                FROM disposition_member dm JOIN message m ON m.id = dm.message_id
-                WHERE dm.disposition_id = ? AND dm.state = 'pending' ORDER BY m.id
-                """, arguments: [id])
             let tomb = try db.makeStatement(sql: """
                 INSERT INTO tombstone (message_id, identity_key, content_hash, batch_id, conversation_id, conversation_key, sent_local, sent_at,
                     item_id, authority, disposition_id, outcome, accession, disposed_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let ftsDelete = try db.makeStatement(sql: "INSERT INTO message_fts (message_fts, rowid, body, sender) VALUES ('delete', ?, ?, ?)")
-            for row in rows {
+            let attachments = try db.makeStatement(sql: "SELECT blob_hash FROM attachment WHERE message_id = ? AND blob_hash IS NOT NULL")
+            let deleteAttachments = try db.makeStatement(sql: "DELETE FROM attachment WHERE message_id = ?")
+            let deleteAssignment = try db.makeStatement(sql: "DELETE FROM retention_assignment WHERE message_id = ?")
+            let deleteMessage = try db.makeStatement(sql: "DELETE FROM message WHERE id = ?")
+            var hasher = StreamingHasher()
+            var disposed = 0
+            // One row at a time (bodies are not all held in memory), in message-id order.
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT m.id, m.identity_key, m.content_hash, m.batch_id, m.conversation_id, m.conversation_key, m.sent_local, m.sent_at,
+                       m.search_key, m.body, m.sender, m.source_hash, dm.item_id
+                FROM disposition_member dm JOIN message m ON m.id = dm.message_id
+                WHERE dm.disposition_id = ? AND dm.state = 'pending' ORDER BY m.id
+                """, arguments: [id])
+            var ids: [Int64] = []
+            while let row = try rows.next() {
                 let messageID: Int64 = row["id"]
                 let item: String = row["item_id"]
-                try tomb.execute(arguments: [messageID, row["identity_key"], row["content_hash"], row["batch_id"], row["conversation_id"],
+                let identity: String = row["identity_key"], content: String = row["content_hash"]
+                try tomb.execute(arguments: [messageID, identity, content, row["batch_id"], row["conversation_id"],
                                              row["conversation_key"], row["sent_local"], row["sent_at"], item, plan?.item(item)?.authority,
                                              id, outcome, accession, disposedAt])
                 try ftsDelete.execute(arguments: [row["search_key"], row["body"], row["sender"]])
                 candidateBlobs.insert(row["source_hash"])
-                for hash in try String.fetchAll(db, sql: "SELECT blob_hash FROM attachment WHERE message_id = ? AND blob_hash IS NOT NULL", arguments: [messageID]) {
-                    candidateBlobs.insert(hash)
-                }
-                try db.execute(sql: "DELETE FROM attachment WHERE message_id = ?", arguments: [messageID])
-                try db.execute(sql: "DELETE FROM retention_assignment WHERE message_id = ?", arguments: [messageID])
-                try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [messageID])
+                for hash in try String.fetchAll(attachments, arguments: [messageID]) { candidateBlobs.insert(hash) }
+                hasher.update(Array("\(identity) \(content)\n".utf8))
+                disposed += 1
+                ids.append(messageID)
+            }
+            for messageID in ids {
+                try deleteAttachments.execute(arguments: [messageID])
+                try deleteAssignment.execute(arguments: [messageID])
+                try deleteMessage.execute(arguments: [messageID])
             }
             try db.execute(sql: "UPDATE disposition_member SET state = 'disposed' WHERE disposition_id = ? AND state = 'pending'", arguments: [id])
             // A blob goes when no surviving record uses it, as an attachment or as its original export.
@@ -597,7 +737,7 @@ extension SQLiteArchiveStore {
             for hash in candidateBlobs.sorted() {
                 let used = try Bool.fetchOne(db, sql: """
                     SELECT EXISTS (SELECT 1 FROM attachment WHERE blob_hash = ?1)
-                        OR EXISTS (SELECT 1 FROM message m JOIN capture_batch b ON b.id = m.batch_id WHERE b.source_hash = ?1)
+                        OR EXISTS (SELECT 1 FROM capture_batch b WHERE b.source_hash = ?1 AND EXISTS (SELECT 1 FROM message m WHERE m.batch_id = b.id))
                     """, arguments: [hash]) ?? true
                 if !used, let h = ContentHash(hex: hash) {
                     try db.execute(sql: "UPDATE blob SET destroyed_by = ?, destroyed_at = ? WHERE hash = ?", arguments: [id, disposedAt, hash])
@@ -606,7 +746,12 @@ extension SQLiteArchiveStore {
             }
             try db.execute(sql: "UPDATE disposition_batch SET status = 'executed', executed_by = ?, executed_at = ?, accession = ? WHERE id = ?",
                            arguments: [actor, disposedAt, accession, id])
-            return DispositionExecution(batch: try Self.requireDisposition(db, id), disposed: rows.count, withheld: withheld, releasedBlobs: released)
+            let digest = hasher.finalize().hex
+            try Self.appendAudit(db, AuditDraft(actor: actor, action: auditAction, target: "disposition:\(id)", detail: [
+                "records": String(disposed), "withheld": String(withheld), "disposed_digest": digest,
+                "blobs_released": String(released.count), "accession": accession ?? "", "approved_by": approver, "proposed_by": b.proposedBy,
+            ]))
+            return DispositionExecution(batch: try Self.requireDisposition(db, id), disposed: disposed, withheld: withheld, releasedBlobs: released)
         }
     }
 
@@ -643,6 +788,15 @@ extension SQLiteArchiveStore {
 
     public func certificate(dispositionID: Int64) async throws -> String? {
         try await read { db in try String.fetchOne(db, sql: "SELECT certificate FROM disposition_batch WHERE id = ?", arguments: [dispositionID]) }
+    }
+
+    public func tombstonesOutsideExecutedDispositions(limit: Int) async throws -> [Int64] {
+        try await read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT t.message_id FROM tombstone t LEFT JOIN disposition_batch d ON d.id = t.disposition_id
+                WHERE d.id IS NULL OR d.status <> 'executed' ORDER BY 1 LIMIT ?
+                """, arguments: [limit])
+        }
     }
 
     public func tombstonesWithRecords(limit: Int) async throws -> [Int64] {

@@ -9,7 +9,7 @@ extension SQLiteArchiveStore {
     /// a disposed record is never captured again.
     static let guardTriggers = [
         "message_no_resurrection", "message_no_update", "message_delete_only_by_disposition",
-        "audit_log_no_update", "audit_log_no_delete", "tombstone_no_update", "tombstone_no_delete",
+        "audit_log_no_update", "audit_log_no_delete", "tombstone_only_by_approved_disposition", "tombstone_no_update", "tombstone_no_delete",
         "legal_hold_no_delete", "file_plan_no_update", "file_plan_no_delete",
     ]
 
@@ -79,6 +79,9 @@ extension SQLiteArchiveStore {
                 reference TEXT,
                 requested_by TEXT NOT NULL,
                 scope TEXT NOT NULL,
+                -- the scope's query translated for the search index (evaluated inside the
+                -- transactions that check holds)
+                fts_match TEXT,
                 created_by TEXT NOT NULL,
                 created_at TEXT NOT NULL,
                 released_by TEXT,
@@ -149,6 +152,10 @@ extension SQLiteArchiveStore {
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
             CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+            CREATE TRIGGER tombstone_only_by_approved_disposition BEFORE INSERT ON tombstone
+            WHEN NOT EXISTS (SELECT 1 FROM disposition_batch WHERE id = NEW.disposition_id AND status IN ('approved', 'packaged')
+                             AND approved_by IS NOT NULL AND approved_by <> proposed_by COLLATE NOCASE)
+            BEGIN SELECT RAISE(ABORT, 'a tombstone is written only by executing an approved disposition'); END;
             CREATE TRIGGER tombstone_no_update BEFORE UPDATE ON tombstone
             BEGIN SELECT RAISE(ABORT, 'tombstones are kept unchanged forever'); END;
             CREATE TRIGGER tombstone_no_delete BEFORE DELETE ON tombstone

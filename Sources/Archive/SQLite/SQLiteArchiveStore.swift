@@ -145,7 +145,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
 
     public func registerBlob(_ blob: BlobInfo) async throws {
         try await write { db in
-            try db.execute(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING",
+            try db.execute(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO UPDATE SET destroyed_by = NULL, destroyed_at = NULL WHERE destroyed_by IS NOT NULL",
                            arguments: [blob.hash.hex, blob.size, Timestamp.iso(millis: Timestamp.nowMillis())])
         }
     }
@@ -210,7 +210,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
             let participant = try db.cachedStatement(sql: """
                 INSERT INTO participant (conversation_id, sender_key, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING
                 """)
-            let registerBlob = try db.cachedStatement(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING")
+            let registerBlob = try db.cachedStatement(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO UPDATE SET destroyed_by = NULL, destroyed_at = NULL WHERE destroyed_by IS NOT NULL")
             let batchOf = try db.cachedStatement(sql: "SELECT batch_id FROM message WHERE identity_key = ?")
             var alreadyInBatch = 0
             var seenSenders = Set<String>()

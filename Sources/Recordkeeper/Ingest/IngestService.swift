@@ -330,6 +330,11 @@ public struct IngestService: Sendable {
         ]))
         // Every record gets its place in the file plan as it arrives.
         try await RetentionService(archive: archive).assign(batchID: batch.id, actor: request.actor)
+        // A re-submitted export carries the files of records already disposed of; those records
+        // were not captured again (their tombstones stop it), so their files go again too.
+        for hash in try await store.destroyedBlobs(dispositionID: nil) where archive.blobs.contains(hash) {
+            try archive.blobs.destroy(hash)
+        }
         logger.info("ingest.batch.complete", metadata: ["ingest.batch": "\(batch.id)", "ingest.added": "\(report.messagesAdded)",
                                                         "ingest.duplicates": "\(report.duplicatesSkipped)", "ingest.defects": "\(report.defects)"])
         return report

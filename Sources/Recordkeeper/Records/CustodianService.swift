@@ -22,26 +22,26 @@ public struct CustodianService: Sendable {
 
     public func save(email: String, name: String?, office: String?, actor: String) async throws -> CustodianProfile {
         guard IngestService.isPlausibleEmail(email) else { throw ArchiveError(.invalid, "'\(email)' is not an e-mail address; custodians are named by their official address") }
-        let existing = try await store.custodianProfile(email: email)
-        let p = try await store.saveCustodianProfile(email: email, name: name, office: office)
-        try await store.appendAudit(AuditDraft(actor: actor, action: existing == nil ? "custodian.add" : "custodian.update", target: "custodian:\(p.email)",
-                                               detail: ["name": name ?? "", "office": office ?? "", "previous_office": existing?.office ?? ""]))
-        if existing?.office != p.office, existing != nil {
-            // Office rules may now match differently.
-            _ = try await RetentionService(archive: archive).recompute(apply: true, actor: actor, reason: "office of \(p.email) changed")
-        }
-        return p
+        try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "custodian.update", target: "custodian:\(email.lowercased())")
+        let result = try await store.applyRetentionChange(
+            .profile(email: email, name: name, office: office),
+            audit: AuditDraft(actor: actor, action: "custodian.update", target: "custodian:\(email.lowercased())", detail: ["name": name ?? "", "office": office ?? ""]),
+            reason: "profile of \(email.lowercased())")
+        return result.profile!
     }
 
     public func addAccount(email: String, platform: String, address: String, official: Bool, actor: String) async throws -> (PlatformAccount, RetentionDiff) {
         let p = try await profile(email: email)
         guard !address.trimmingCharacters(in: .whitespaces).isEmpty else { throw ArchiveError(.invalid, "give the account's --address") }
-        let account = try await store.addAccount(custodianID: p.id, account: PlatformAccount(platform: platform, address: address, official: official))
-        try await store.appendAudit(AuditDraft(actor: actor, action: "custodian.account", target: "custodian:\(p.email)",
-                                               detail: ["platform": account.platform, "address": account.normalized, "official": String(official)]))
-        // The account may make a sender recognisable as this custodian.
-        let diff = try await RetentionService(archive: archive).recompute(apply: true, actor: actor, reason: "account added to \(p.email)")
-        return (account, diff)
+        guard !platform.trimmingCharacters(in: .whitespaces).isEmpty else { throw ArchiveError(.invalid, "give the account's --platform") }
+        try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "custodian.account", target: "custodian:\(p.email)")
+        let account = PlatformAccount(platform: platform, address: address, official: official)
+        let result = try await store.applyRetentionChange(
+            .account(custodianEmail: p.email, account),
+            audit: AuditDraft(actor: actor, action: "custodian.account", target: "custodian:\(p.email)",
+                              detail: ["platform": account.platform, "address": account.normalized, "official": String(official)]),
+            reason: "account added to \(p.email)")
+        return (result.account!, result.diff)
     }
 
     /// Previews (or applies) a new role designation.
@@ -51,44 +51,41 @@ public struct CustodianService: Sendable {
         }
         guard !designation.role.trimmingCharacters(in: .whitespaces).isEmpty else { throw ArchiveError(.invalid, "give the --role") }
         let p = try await profile(email: email)
-        if apply { try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "custodian.designate", target: "custodian:\(p.email)") }
-        var facts = try await store.custodianProfiles().map(\.facts)
-        if let i = facts.firstIndex(where: { $0.email == p.email }) { facts[i].designations.append(designation) }
-        let retention = RetentionService(archive: archive)
-        let plan = try await retention.plan()
-        let preview = try await store.recomputeAssignments(context: try await retention.context(plan: plan.plan, custodians: facts),
-                                                           planVersion: plan.version, scope: .all, apply: false)
-        guard apply else { return preview }
-        let saved = try await store.addDesignation(custodianID: p.id, designation: designation, actor: actor)
-        try await store.appendAudit(AuditDraft(actor: actor, action: "custodian.designate", target: "custodian:\(p.email)", detail: [
-            "designation": String(saved.id), "role": designation.role, "capstone": String(designation.capstone),
-            "starts": designation.starts.description, "ends": designation.ends?.description ?? "",
-        ]))
-        return try await retention.recompute(apply: true, actor: actor, reason: "designation \(saved.id) of \(p.email)")
+        if !apply {
+            var facts = try await store.custodianProfiles().map(\.facts)
+            if let i = facts.firstIndex(where: { $0.email == p.email }) { facts[i].designations.append(designation) }
+            return try await store.recomputeAssignments(context: try await RetentionService(archive: archive).context(custodians: facts), scope: .all, apply: false)
+        }
+        try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "custodian.designate", target: "custodian:\(p.email)")
+        return try await store.applyRetentionChange(
+            .designation(custodianEmail: p.email, designation),
+            audit: AuditDraft(actor: actor, action: "custodian.designate", target: "custodian:\(p.email)", detail: [
+                "role": designation.role, "capstone": String(designation.capstone),
+                "starts": designation.starts.description, "ends": designation.ends?.description ?? "",
+            ]),
+            reason: "designation of \(p.email)").diff
     }
 
     /// Previews (or applies) the end of a designation.
     public func endDesignation(id: Int64, ends: CivilDate, apply: Bool, actor: String) async throws -> RetentionDiff {
         let profiles = try await store.custodianProfiles()
         guard let owner = profiles.first(where: { $0.designations.contains { $0.id == id } }),
-              let d = owner.designations.first(where: { $0.id == id }) else {
+              let j = owner.designations.firstIndex(where: { $0.id == id }) else {
             throw ArchiveError(.notFound, "no designation with id \(id); `recordkeeper custodian show EMAIL` lists them")
         }
+        let d = owner.designations[j]
         guard ends >= d.designation.starts else { throw ArchiveError(.invalid, "designation \(id) starts on \(d.designation.starts); it cannot end before that") }
-        if apply { try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "custodian.end-designation", target: "custodian:\(owner.email)") }
-        var facts = profiles.map(\.facts)
-        if let i = facts.firstIndex(where: { $0.email == owner.email }), let j = owner.designations.firstIndex(where: { $0.id == id }) {
-            facts[i].designations[j].ends = ends
+        if !apply {
+            var facts = profiles.map(\.facts)
+            if let i = facts.firstIndex(where: { $0.email == owner.email }) { facts[i].designations[j].ends = ends }
+            return try await store.recomputeAssignments(context: try await RetentionService(archive: archive).context(custodians: facts), scope: .all, apply: false)
         }
-        let retention = RetentionService(archive: archive)
-        let plan = try await retention.plan()
-        let preview = try await store.recomputeAssignments(context: try await retention.context(plan: plan.plan, custodians: facts),
-                                                           planVersion: plan.version, scope: .all, apply: false)
-        guard apply else { return preview }
-        _ = try await store.endDesignation(id: id, ends: ends)
-        try await store.appendAudit(AuditDraft(actor: actor, action: "custodian.end-designation", target: "custodian:\(owner.email)", detail: [
-            "designation": String(id), "role": d.designation.role, "ends": ends.description, "previous_ends": d.designation.ends?.description ?? "",
-        ]))
-        return try await retention.recompute(apply: true, actor: actor, reason: "designation \(id) of \(owner.email) ended")
+        try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "custodian.end-designation", target: "custodian:\(owner.email)")
+        return try await store.applyRetentionChange(
+            .endDesignation(id: id, ends: ends),
+            audit: AuditDraft(actor: actor, action: "custodian.end-designation", target: "custodian:\(owner.email)", detail: [
+                "designation": String(id), "role": d.designation.role, "ends": ends.description,
+            ]),
+            reason: "designation \(id) of \(owner.email) ended").diff
     }
 }

@@ -104,12 +104,17 @@ public struct DispositionService: Sendable {
     var store: any ArchiveStore { archive.store }
     var access: RecordsAccess { RecordsAccess(store: store) }
 
-    public func propose(action: DispositionAction, asOf: CivilDate, items: [String]?, note: String?, actor: String) async throws -> DispositionBatch {
+    /// Proposes every record due by `asOf` (at the latest today; `retention due` looks ahead).
+    public func propose(action: DispositionAction, asOf: CivilDate, items: [String]?, note: String?, actor: String,
+                        today: CivilDate = .today()) async throws -> DispositionBatch {
         try await access.require(.recordsOfficer, actor: actor, action: "dispose.propose", target: "dispositions")
+        guard asOf <= today else {
+            throw ArchiveError(.invalid, "records can be proposed only once they are due: --as-of \(asOf) is after today (\(today)); "
+                               + "use `recordkeeper retention due --as-of \(asOf)` to plan ahead")
+        }
         try await RetentionService(archive: archive).assignUnassigned(actor: actor)
-        let holds = try await HoldService(archive: archive).activeFilters()
         let batch = try await store.proposeDisposition(DispositionProposal(action: action, asOf: asOf, items: items, actor: actor, note: note,
-                                                                           atMillis: Timestamp.nowMillis()), holds: holds)
+                                                                           atMillis: Timestamp.nowMillis()))
         try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.propose", target: "disposition:\(batch.id)", detail: [
             "action": action.rawValue, "as_of": asOf.description, "records": String(batch.records),
             "held_at_proposal": String(batch.heldAtProposal), "items": batch.items.map { "\($0.itemID):\($0.records)" }.joined(separator: ","),
@@ -147,16 +152,14 @@ public struct DispositionService: Sendable {
     }
 
     /// Destroys an approved destruction batch (or, with `accession`, completes a packaged
-    /// transfer), then issues the certificate.
+    /// transfer), then issues the certificate. Running it again on an executed batch finishes
+    /// whatever an interruption left undone (files to remove, the certificate) and changes
+    /// nothing else.
     public func execute(id: Int64, actor: String, accession: String? = nil, today: CivilDate = .today()) async throws -> DispositionCertificate {
         let action = accession == nil ? "disposition.execute" : "transfer.confirm"
         try await access.require(.recordsOfficer, actor: actor, action: action, target: "disposition:\(id)")
-        if let existing = try await store.disposition(id: id), existing.status == .executed {
-            // Finishing an execution a crash interrupted: the records are gone; issue what is missing.
-            if let json = try await store.certificate(dispositionID: id) { return try Self.decode(json) }
-            return try await finish(id: id, actor: actor, action: action, withheld: existing.withheld)
-        }
-        if let existing = try await store.disposition(id: id) {
+        let existing = try await show(id: id)
+        if existing.status != .executed {
             if accession == nil, existing.action == .transfer {
                 try await access.refuse(actor: actor, action: action, target: "disposition:\(id)",
                                         reason: "disposition \(id) is a transfer; it completes with `recordkeeper transfer confirm \(id) --accession ID`")
@@ -164,27 +167,32 @@ public struct DispositionService: Sendable {
             if accession != nil, existing.action == .destroy {
                 try await access.refuse(actor: actor, action: action, target: "disposition:\(id)", reason: "disposition \(id) is a destruction, not a transfer")
             }
+            _ = try await access.audited(actor: actor, action: action, target: "disposition:\(id)") {
+                try await store.executeDisposition(id: id, actor: actor, atMillis: Timestamp.nowMillis(), today: today, accession: accession,
+                                                   auditAction: action)
+            }
         }
-        let holds = try await HoldService(archive: archive).activeFilters()
-        let result = try await access.audited(actor: actor, action: action, target: "disposition:\(id)") {
-            try await store.executeDisposition(id: id, actor: actor, atMillis: Timestamp.nowMillis(), today: today, holds: holds, accession: accession)
-        }
-        return try await finish(id: id, actor: actor, action: action, withheld: result.withheld)
+        return try await finish(id: id, actor: actor)
     }
 
-    private func finish(id: Int64, actor: String, action: String, withheld: Int) async throws -> DispositionCertificate {
+    /// Removes the files the disposition released and issues its certificate (idempotent).
+    private func finish(id: Int64, actor: String) async throws -> DispositionCertificate {
         let released = try await store.destroyedBlobs(dispositionID: id)
         var failures = 0
         for hash in released {
             do { try archive.blobs.destroy(hash) } catch { failures += 1 }
         }
-        let certificate = try await certificate(for: id, blobsDestroyed: released.count)
-        try await store.saveCertificate(dispositionID: id, json: certificate.json)
-        try await store.appendAudit(AuditDraft(actor: actor, action: action, target: "disposition:\(id)", detail: [
-            "records": String(certificate.records), "withheld": String(withheld), "disposed_digest": certificate.disposedHashesDigest,
-            "certificate_sha256": ContentHash.of(certificate.json).hex, "blobs_destroyed": String(released.count),
-            "blob_removal_failures": String(failures), "accession": certificate.accession ?? "",
-        ]))
+        let certificate: DispositionCertificate
+        if let json = try await store.certificate(dispositionID: id) {
+            certificate = try Self.decode(json)
+        } else {
+            certificate = try await self.certificate(for: id, blobsDestroyed: released.count)
+            try await store.saveCertificate(dispositionID: id, json: certificate.json)
+            try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.certificate", target: "disposition:\(id)", detail: [
+                "certificate_sha256": ContentHash.of(certificate.json).hex, "disposed_digest": certificate.disposedHashesDigest,
+                "records": String(certificate.records),
+            ]))
+        }
         if failures > 0 {
             throw ArchiveError(.storage, "disposition \(id) is executed but \(failures) file(s) could not be removed from the blob store; fix permissions and run the same command again")
         }

@@ -65,21 +65,19 @@ public struct FilePlanService: Sendable {
 
     /// What adopting `plan` would change, without changing anything.
     public func preview(_ plan: FilePlan) async throws -> RetentionDiff {
-        let current = try await current()
         let ctx = try await RetentionService(archive: archive).context(plan: plan)
-        return try await store.recomputeAssignments(context: ctx, planVersion: current.version + 1, scope: .all, apply: false)
+        return try await store.recomputeAssignments(context: ctx, scope: .all, apply: false)
     }
 
-    /// Saves `plan` as the next version and reassigns every record, auditing old → new.
+    /// Saves `plan` as the next version and reassigns every record, in one transaction that
+    /// also audits old → new.
     public func apply(_ plan: FilePlan, note: String?, actor: String) async throws -> (StoredFilePlan, RetentionDiff) {
         try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "fileplan.apply", target: "file-plan")
-        let previous = try await current()
-        if previous.plan == plan { throw ArchiveError(.invalid, "the file plan is the same as version \(previous.version); nothing to apply") }
-        let saved = try await store.saveFilePlan(plan, actor: actor, note: note)
-        try await store.appendAudit(AuditDraft(actor: actor, action: "fileplan.version", target: "file-plan:\(saved.version)", detail: [
-            "previous_version": String(previous.version), "previous_digest": previous.digest, "digest": saved.digest, "note": note ?? "",
-        ]))
-        let diff = try await RetentionService(archive: archive).recompute(apply: true, actor: actor, reason: "file plan version \(saved.version)")
-        return (saved, diff)
+        let problems = plan.problems()
+        guard problems.isEmpty else { throw ArchiveError(.invalid, "the file plan has problems:\n  - " + problems.joined(separator: "\n  - ")) }
+        let result = try await store.applyRetentionChange(
+            .filePlan(plan, note: note), audit: AuditDraft(actor: actor, action: "fileplan.version", target: "file-plan", detail: ["note": note ?? ""]),
+            reason: "new file plan version")
+        return (result.filePlan!, result.diff)
     }
 }

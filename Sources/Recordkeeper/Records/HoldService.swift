@@ -31,8 +31,9 @@ public struct HoldService: Sendable {
         if let from = scope.from, let to = scope.to, to < from { throw ArchiveError(.invalid, "--to \(to) is before --from \(from)") }
         var scope = scope
         scope.custodians = scope.custodians.map { $0.map { $0.lowercased() } }
-        for email in scope.custodians ?? [] where try await store.custodian(email: email) == nil {
-            throw ArchiveError(.notFound, "no custodian \(email) in the archive; `recordkeeper custodian list` lists them")
+        // A custodian not yet in the archive may be held: the hold covers their records when they are captured.
+        for email in scope.custodians ?? [] where !IngestService.isPlausibleEmail(email) {
+            throw ArchiveError(.invalid, "'\(email)' is not an e-mail address; custodians are named by their official address")
         }
         var keys: [String] = []
         for c in scope.conversations ?? [] {
@@ -41,10 +42,11 @@ public struct HoldService: Sendable {
             else { throw ArchiveError(.notFound, "no conversation \(c) (give an id or key from `recordkeeper show conversations`)") }
         }
         if scope.conversations != nil { scope.conversations = keys }
-        if let q = scope.query { _ = try Self.translate(q) }
+        if scope.query?.trimmingCharacters(in: .whitespaces).isEmpty == true { scope.query = nil }
+        let match = try scope.query.map(Self.translate)
         let hold = try await store.createHold(NewHold(name: name, matter: matter, reference: reference, requestedBy: requestedBy, scope: scope,
-                                                      actor: actor, createdAtMillis: Timestamp.nowMillis()))
-        let (count, _) = try await store.heldRecords(try filter(hold), sample: 0)
+                                                      match: match, actor: actor, createdAtMillis: Timestamp.nowMillis()))
+        let (count, _) = try await store.heldRecords(holdID: hold.id, sample: 0)
         try await store.appendAudit(AuditDraft(actor: actor, action: "hold.create", target: "hold:\(hold.id)", detail: [
             "name": name, "matter": matter.rawValue, "reference": reference ?? "", "requested_by": requestedBy,
             "scope": scope.summary, "records_now": String(count),
@@ -55,7 +57,7 @@ public struct HoldService: Sendable {
     public func list(includeReleased: Bool, actor: String) async throws -> [(LegalHold, Int)] {
         var out: [(LegalHold, Int)] = []
         for hold in try await store.holds(includeReleased: includeReleased) {
-            out.append((hold, try await store.heldRecords(try filter(hold), sample: 0).count))
+            out.append((hold, try await store.heldRecords(holdID: hold.id, sample: 0).count))
         }
         try await store.appendAudit(AuditDraft(actor: actor, action: "hold.list", target: "holds"))
         return out
@@ -66,7 +68,7 @@ public struct HoldService: Sendable {
         guard let hold = try await store.hold(id: id) else {
             throw ArchiveError(.notFound, "no hold with id \(id); `recordkeeper hold list --all` lists them")
         }
-        let (count, ids) = try await store.heldRecords(try filter(hold), sample: sample)
+        let (count, ids) = try await store.heldRecords(holdID: hold.id, sample: sample)
         var messages: [StoredMessage] = []
         for mid in ids { if let m = try await store.message(id: mid) { messages.append(m) } }
         try await store.appendAudit(AuditDraft(actor: actor, action: "hold.show", target: "hold:\(id)",
@@ -85,22 +87,6 @@ public struct HoldService: Sendable {
         }
         try await store.appendAudit(AuditDraft(actor: actor, action: "hold.release", target: "hold:\(id)", detail: ["reason": reason]))
         return hold
-    }
-
-    /// The store's filters for every active hold.
-    public func activeFilters() async throws -> [HoldFilter] {
-        try await store.holds(includeReleased: false).map(filter)
-    }
-
-    func covers(_ hold: LegalHold, messageID: Int64) async throws -> Bool {
-        !(try await store.holdsCovering(messageID: messageID, filters: [try filter(hold)])).isEmpty
-    }
-
-    func filter(_ hold: LegalHold) throws -> HoldFilter {
-        let s = hold.scope
-        return HoldFilter(holdID: hold.id, custodians: s.custodians ?? [], conversationKeys: s.conversations ?? [],
-                          fromLocal: s.from?.description, toLocalExclusive: s.to.map { $0.addingDays(1).description },
-                          match: try s.query.flatMap { $0.isEmpty ? nil : try Self.translate($0) }, everything: s.everything == true)
     }
 
     static func translate(_ query: String) throws -> String {

@@ -49,6 +49,11 @@ public struct UserService: Sendable {
             throw ArchiveError(.invalid, "a user name is one word of at most 100 characters, e.g. a.smith")
         }
         guard !roles.isEmpty else { throw ArchiveError(.invalid, "give at least one --role (\(UserRole.allCases.map(\.rawValue).joined(separator: ", ")))") }
+        // Until an admin exists, whoever can open the archive sets it up; from then on only an admin
+        // changes users and roles (so one person cannot simply mint a second records officer).
+        if try await archive.store.users().contains(where: { $0.has(.admin) }) {
+            try await RecordsAccess(store: archive.store).require(.admin, actor: actor, action: "user.save", target: "user:\(trimmed)")
+        }
         let existing = try await archive.store.user(name: trimmed)
         let user = UserAccount(name: trimmed, displayName: displayName ?? existing?.displayName ?? trimmed, roles: roles,
                                createdAt: existing?.createdAt ?? Timestamp.iso(millis: Timestamp.nowMillis()))

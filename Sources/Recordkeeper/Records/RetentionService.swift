@@ -37,20 +37,19 @@ public struct RetentionService: Sendable {
         return RetentionContext(plan: p, custodians: facts, events: try await store.cutoffEvents())
     }
 
-    /// Recomputes every record's assignment: a dry run unless `apply`. Applying is audited with
-    /// every move (old item → new item, count).
-    public func recompute(apply: Bool, actor: String, reason: String = "recompute") async throws -> RetentionDiff {
-        let plan = try await plan()
-        let diff = try await store.recomputeAssignments(context: try await context(plan: plan.plan), planVersion: plan.version, scope: .all, apply: apply)
-        if apply { try await auditDiff(diff, actor: actor, action: "retention.recompute", target: "file-plan:\(plan.version)", reason: reason) }
-        return diff
+    /// Recomputes every record's assignment: a dry run unless `apply` (records officers only;
+    /// audited with every move).
+    public func recompute(apply: Bool, actor: String) async throws -> RetentionDiff {
+        guard apply else { return try await store.recomputeAssignments(context: nil, scope: .all, apply: false) }
+        try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "retention.recompute", target: "archive")
+        return try await store.applyRetentionChange(.recompute, audit: AuditDraft(actor: actor, action: "retention.recompute.requested", target: "archive"),
+                                                    reason: "recompute requested").diff
     }
 
     /// Assigns the records of one capture batch (after ingest).
     @discardableResult
     public func assign(batchID: Int64, actor: String) async throws -> RetentionDiff {
-        let plan = try await plan()
-        let diff = try await store.recomputeAssignments(context: try await context(plan: plan.plan), planVersion: plan.version, scope: .batch(batchID), apply: true)
+        let diff = try await store.recomputeAssignments(context: nil, scope: .batch(batchID), apply: true)
         try await auditDiff(diff, actor: actor, action: "retention.assign", target: "batch:\(batchID)", reason: "new records")
         return diff
     }
@@ -59,8 +58,7 @@ public struct RetentionService: Sendable {
     /// an ingest interrupted between storing and assigning).
     @discardableResult
     public func assignUnassigned(actor: String) async throws -> RetentionDiff {
-        let plan = try await plan()
-        let diff = try await store.recomputeAssignments(context: try await context(plan: plan.plan), planVersion: plan.version, scope: .unassigned, apply: true)
+        let diff = try await store.recomputeAssignments(context: nil, scope: .unassigned, apply: true)
         if diff.changed > 0 { try await auditDiff(diff, actor: actor, action: "retention.assign", target: "archive", reason: "records without an assignment") }
         return diff
     }
@@ -75,7 +73,7 @@ public struct RetentionService: Sendable {
     /// Records due for destruction or transfer by `asOf`, grouped by item (held ones counted).
     public func due(asOf: CivilDate, actor: String) async throws -> [DueGroup] {
         try await assignUnassigned(actor: actor)
-        let groups = try await store.due(asOf: asOf, holds: try await HoldService(archive: archive).activeFilters())
+        let groups = try await store.due(asOf: asOf)
         try await store.appendAudit(AuditDraft(actor: actor, action: "retention.due", target: "archive", detail: ["as_of": asOf.description]))
         return groups
     }
@@ -99,11 +97,8 @@ public struct RetentionService: Sendable {
         }
         let plan = try await plan()
         let (current, reasons) = try await context(plan: plan.plan).assign(facts, explain: true)
-        var holding: [LegalHold] = []
-        let holdService = HoldService(archive: archive)
-        for hold in try await store.holds(includeReleased: false) {
-            if try await holdService.covers(hold, messageID: messageID) { holding.append(hold) }
-        }
+        let covering = Set(try await store.holdsCovering(messageID: messageID))
+        let holding = try await store.holds(includeReleased: false).filter { covering.contains($0.id) }
         try await store.appendAudit(AuditDraft(actor: actor, action: "retention.show", target: "message:\(messageID)"))
         return RetentionExplanation(messageID: messageID, stored: try await store.assignment(messageID: messageID), current: current,
                                     item: plan.plan.item(current.itemID), reasons: reasons, holds: holding, tombstone: nil)
@@ -115,14 +110,16 @@ public struct RetentionService: Sendable {
         guard let conversation = try await store.conversation(id: conversationID) else {
             throw ArchiveError(.notFound, "no conversation with id \(conversationID); `recordkeeper show conversations` lists them")
         }
-        let plan = try await plan()
-        var ctx = try await context(plan: plan.plan)
-        ctx.events[conversation.key, default: [:]][name.lowercased()] = date
-        let diff = try await store.recomputeAssignments(context: ctx, planVersion: plan.version, scope: .all, apply: false)
-        guard apply else { return diff }
-        try await store.recordCutoffEvent(conversationID: conversationID, name: name, date: date, actor: actor)
-        try await store.appendAudit(AuditDraft(actor: actor, action: "retention.event", target: "conversation:\(conversationID)",
-                                               detail: ["event": name, "date": date.description]))
-        return try await recompute(apply: true, actor: actor, reason: "cutoff event '\(name)' on \(date)")
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ArchiveError(.invalid, "give the event's --name") }
+        if !apply {
+            var ctx = try await context()
+            ctx.events[conversation.key, default: [:]][name.lowercased()] = date
+            return try await store.recomputeAssignments(context: ctx, scope: .all, apply: false)
+        }
+        try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "retention.event", target: "conversation:\(conversationID)")
+        return try await store.applyRetentionChange(
+            .cutoffEvent(conversationID: conversationID, name: name, date: date),
+            audit: AuditDraft(actor: actor, action: "retention.event", target: "conversation:\(conversationID)", detail: ["event": name, "date": date.description]),
+            reason: "cutoff event '\(name)' on \(date)").diff
     }
 }

@@ -20,8 +20,16 @@ struct BagItWriter {
             try fm.removeItem(at: self.destination)
         }
         staging = self.destination.deletingLastPathComponent().appendingPathComponent(self.destination.lastPathComponent + ".partial")
-        if fm.fileExists(atPath: staging.path) { try fm.removeItem(at: staging) }
+        let marker = staging.appendingPathComponent(".recordkeeper-partial-bag")
+        if fm.fileExists(atPath: staging.path) {
+            // Only a bag an interrupted run of ours left is removed.
+            guard fm.fileExists(atPath: marker.path) else {
+                throw ArchiveError(.invalid, "\(staging.path) exists and was not written by Recordkeeper; move it or choose another --output")
+            }
+            try fm.removeItem(at: staging)
+        }
         try fm.createDirectory(at: staging.appendingPathComponent("data"), withIntermediateDirectories: true)
+        fm.createFile(atPath: marker.path, contents: Data())
     }
 
     /// Adds a payload file at `data/<relative>`; `relative` uses only safe characters.
@@ -61,6 +69,7 @@ struct BagItWriter {
                 throw ArchiveError(.storage, "\(entry.path) changed while the bag was written; the disk may be failing")
             }
         }
+        try FileManager.default.removeItem(at: staging.appendingPathComponent(".recordkeeper-partial-bag"))
         try FileManager.default.moveItem(at: staging, to: destination)
         return ContentHash.of(manifestBytes).hex
     }

@@ -10,9 +10,24 @@ enum EMLWriter {
         var bytes: [UInt8]
     }
 
-    /// One header line; non-ASCII values become RFC 2047 encoded words.
+    /// One header line; non-ASCII values become RFC 2047 encoded words. Long ASCII values are
+    /// cut to stay within RFC 5322's 998-octet line limit.
     static func header(_ name: String, _ value: String) -> String {
-        "\(name): \(encodeWords(value))\r\n"
+        var v = encodeWords(value)
+        if !v.contains("=?UTF-8?"), v.utf8.count > 900 { v = String(v.prefix(896)) + " ..." }
+        return "\(name): \(v)\r\n"
+    }
+
+    /// An address header value: `"Display Name" <addr>` with the name quoted or, when not ASCII,
+    /// encoded (RFC 2047 §5: only the phrase may be encoded, never the address).
+    static func address(name: String?, email: String) -> String {
+        let addr = "<\(email.filter { $0 != "<" && $0 != ">" && $0 != "\r" && $0 != "\n" })>"
+        guard let name, !name.isEmpty else { return addr }
+        let clean = name.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
+            return "\"" + clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\" " + addr
+        }
+        return encodeWords(clean) + " " + addr
     }
 
     static func encodeWords(_ value: String) -> String {
@@ -83,7 +98,10 @@ enum EMLWriter {
     static func message(headers: [(String, String)], boundarySeed: String, parts: [Part]) -> [UInt8] {
         let boundary = "=_rk_" + String(ContentHash.of(boundarySeed).hex.prefix(24))
         var out = ""
-        for (k, v) in headers { out += header(k, v) }
+        for (k, v) in headers {
+            // Address headers arrive already formed by `address(name:email:)`.
+            out += (k == "From" || k == "To") ? "\(k): \(v)\r\n" : header(k, v)
+        }
         out += "MIME-Version: 1.0\r\n"
         out += "Content-Type: multipart/mixed; boundary=\"\(boundary)\"\r\n\r\n"
         out += "This is a multi-part message in MIME format.\r\n"

@@ -34,7 +34,7 @@ public struct TransferService: Sendable {
         "Schedule Item", "Disposition Authority",
     ]
 
-    public func package(id: Int64, to destination: URL, organization: String, rights: String, actor: String,
+    public func package(id: Int64, to destination: URL, organization: String, rights: String, actor: String, today: CivilDate = .today(),
                         progress: (@Sendable (String) -> Void)? = nil) async throws -> TransferPackage {
         let access = RecordsAccess(store: store)
         try await access.require(.recordsOfficer, actor: actor, action: "transfer.package", target: "disposition:\(id)")
@@ -49,8 +49,14 @@ public struct TransferService: Sendable {
         }
         var plan = try await store.filePlanHistory().first { $0.version == batch.planVersion }?.plan
         if plan == nil { plan = try await store.currentFilePlan()?.plan }
+        // Only what is due today and under no hold goes into the bag; the rest is withheld.
+        let withheld = try await access.audited(actor: actor, action: "transfer.package", target: "disposition:\(id)") {
+            try await store.withholdIneligible(id: id, today: today)
+        }
         let members = try await store.dispositionMembers(id: id)
-        guard !members.isEmpty else { throw ArchiveError(.notFound, "transfer \(id) has no records left to package") }
+        guard !members.isEmpty else {
+            throw ArchiveError(.refused, "transfer \(id) has no records that may go to NARA on \(today)\(withheld > 0 ? " (\(withheld) withheld: not yet due or under a legal hold)" : "")")
+        }
 
         var bag = try BagItWriter(destination: destination)
         var csv = Self.metadataColumns.joined(separator: "|") + "\r\n"
@@ -105,8 +111,8 @@ public struct TransferService: Sendable {
             }
             parts.insert(EMLWriter.Part(contentType: "text/plain; charset=utf-8", fileName: nil, bytes: Array(transcript.utf8)), at: 0)
             let headers: [(String, String)] = [
-                ("From", "\(custodian?.name.map { "\"\($0)\" " } ?? "")<\(conversation.custodianEmail)>"),
-                ("To", "<\(conversation.custodianEmail)>"),
+                ("From", EMLWriter.address(name: custodian?.name, email: conversation.custodianEmail)),
+                ("To", EMLWriter.address(name: nil, email: conversation.custodianEmail)),
                 ("Subject", "\(conversation.title) — \(conversation.platform.rawValue) conversation, \(day) (\(group.count) messages)"),
                 ("Date", EMLWriter.date(firstSent ?? 0, zone: firstZone)),
                 ("Message-ID", "<\(ContentHash.of("\(conversation.key)|\(day)").hex.prefix(32))@recordkeeper.invalid>"),
@@ -133,7 +139,7 @@ public struct TransferService: Sendable {
         let result = TransferPackage(dispositionID: id, path: destination.path, records: members.count, messageFiles: summary.count,
                                      attachments: attachmentCount, payloadFiles: bag.manifest.count, payloadBytes: bag.payloadBytes, bagDigest: digest)
         try await store.appendAudit(AuditDraft(actor: actor, action: "transfer.package", target: "disposition:\(id)", detail: [
-            "records": String(result.records), "files": String(result.payloadFiles), "bytes": String(result.payloadBytes), "bag_digest": digest,
+            "records": String(result.records), "withheld": String(withheld), "files": String(result.payloadFiles), "bytes": String(result.payloadBytes), "bag_digest": digest,
         ]))
         return result
     }

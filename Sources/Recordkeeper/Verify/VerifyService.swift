@@ -152,11 +152,11 @@ public struct VerifyService: Sendable {
         for d in try await store.dispositions() where d.status == .executed {
             dispositionsChecked += 1
             let item = "disposition:\(d.id)"
-            let entries = try await store.auditEntries(target: item, limit: 100)
+            let entries = try await store.auditEntries(target: item, limit: 10_000)
             guard let entry = entries.last(where: { $0.action == "disposition.execute" || $0.action == "transfer.confirm" }),
                   let detail = try? JSONDecoder().decode([String: String].self, from: Data(entry.detail.utf8)) else {
                 problems.append(.init(code: "disposition_unanchored", item: item,
-                                      detail: "executed, but no audit entry records its digest; run `recordkeeper dispose execute \(d.id)` again to finish it"))
+                                      detail: "executed, but no audit entry records the digest of what it disposed of"))
                 continue
             }
             let actual = DispositionService.digest(try await store.tombstones(dispositionID: d.id))
@@ -165,9 +165,20 @@ public struct VerifyService: Sendable {
                                       detail: "its tombstones digest to \(actual), audit entry \(entry.sequence) recorded \(detail["disposed_digest"] ?? "nothing")"))
             }
             let certificate = try await store.certificate(dispositionID: d.id)
-            if certificate.map({ ContentHash.of($0).hex }) != detail["certificate_sha256"] {
-                problems.append(.init(code: "certificate_altered", item: item, detail: "the stored certificate is not the one issued (audit entry \(entry.sequence))"))
+            let issued = entries.last(where: { $0.action == "disposition.certificate" })
+                .flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.detail.utf8)) }
+            switch (certificate, issued) {
+            case (nil, _), (_, nil):
+                problems.append(.init(code: "certificate_missing", item: item,
+                                      detail: "the disposition has no issued certificate; run `recordkeeper dispose execute \(d.id)` again to issue it"))
+            case (let c?, let i?) where ContentHash.of(c).hex != i["certificate_sha256"]:
+                problems.append(.init(code: "certificate_altered", item: item, detail: "the stored certificate is not the one issued"))
+            default: break
             }
+        }
+        for id in try await store.tombstonesOutsideExecutedDispositions(limit: 20) {
+            problems.append(.init(code: "tombstone_without_disposition", item: "message:\(id)",
+                                  detail: "a tombstone names a disposition that was never executed"))
         }
         for hash in try await store.destroyedBlobs(dispositionID: nil) where archive.blobs.contains(hash) {
             problems.append(.init(code: "destroyed_blob_present", item: "blob:\(hash.hex)",

@@ -63,8 +63,11 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         return era * 146_097 + doe - 719_468
     }
 
+    /// The last date the type represents; arithmetic past it stops here.
+    public static let latest = CivilDate(year: 9999, month: 12, day: 31)!
+
     public init(dayNumber z0: Int) {
-        let z = z0 + 719_468
+        let z = min(z0, 2_932_896) + 719_468 // 9999-12-31
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
         let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
@@ -84,6 +87,8 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// forward to the first of the next month, so a retention period never ends early.
     public func adding(_ p: RetentionPeriod) -> CivilDate {
         let totalMonths = (year * 12 + (month - 1)) + p.years * 12 + p.months
+        guard totalMonths / 12 <= 9999 else { return .latest }
+        guard totalMonths >= 12 else { return CivilDate(year: 1, month: 1, day: 1)! }
         let y = totalMonths / 12
         let m = totalMonths % 12 + 1
         var base: CivilDate
@@ -110,8 +115,9 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         (a.year, a.month, a.day) < (b.year, b.month, b.day)
     }
 
-    /// Today in UTC.
+    /// Today where the day begins last (UTC−12): a record whose eligibility date is today is
+    /// then due everywhere, so disposition is never early in any time zone.
     public static func today(nowMillis: Int64 = Timestamp.nowMillis()) -> CivilDate {
-        CivilDate(dayNumber: Int(nowMillis / 86_400_000))
+        CivilDate(dayNumber: Int((nowMillis - 12 * 3_600_000) / 86_400_000))
     }
 }

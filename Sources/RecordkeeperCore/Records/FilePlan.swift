@@ -215,8 +215,9 @@ public struct FilePlan: Sendable, Hashable, Codable {
                 if item.transferAfter == nil { out.append("\(name) is permanent but has no transfer_after period") }
                 if item.retention != nil { out.append("\(name) is permanent; use transfer_after, not retention") }
             }
-            for p in [item.retention, item.transferAfter].compactMap({ $0 }) where p.years < 0 || p.months < 0 || p.days < 0 {
-                out.append("\(name): periods cannot be negative")
+            for p in [item.retention, item.transferAfter].compactMap({ $0 }) {
+                if p.years < 0 || p.months < 0 || p.days < 0 { out.append("\(name): periods cannot be negative") }
+                if p.years > 1000 || p.months > 12_000 || p.days > 365_000 { out.append("\(name): a period over 1,000 years is not a retention period") }
             }
             if item.cutoff == .event, (item.cutoffEvent ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
                 out.append("\(name) has an event cutoff but no cutoff_event name")

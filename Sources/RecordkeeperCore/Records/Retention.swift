@@ -130,7 +130,7 @@ public struct RetentionContext: Sendable {
             return CivilDate.endOf(month: 12, year: sent.year)
         case .fiscalYear:
             let start = plan.fiscalYearStartMonth
-            if start == 1 { return CivilDate.endOf(month: 12, year: sent.year) }
+            if !(2...12).contains(start) { return CivilDate.endOf(month: 12, year: sent.year) }
             let endYear = sent.month >= start ? sent.year + 1 : sent.year
             return CivilDate.endOf(month: start - 1, year: endYear)
         case .event:
