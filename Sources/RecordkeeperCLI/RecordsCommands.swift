@@ -34,8 +34,8 @@ enum RecordsText {
 
     static func group(_ g: DueGroup, plan: FilePlan?) -> String {
         let item = plan?.item(g.itemID)
-        let what = g.action == .transfer ? "transfer" : g.action == .destroy ? "destroy" : g.action.rawValue
-        var s = "\(g.itemID.padding(toLength: 12, withPad: " ", startingAt: 0)) \(what.padding(toLength: 9, withPad: " ", startingAt: 0)) \(Terminal.count(g.records).leftPad(9)) records"
+        let what = g.action.rawValue
+        var s = "\(g.itemID.padding(toLength: 12, withPad: " ", startingAt: 0)) \(what.padding(toLength: 15, withPad: " ", startingAt: 0)) \(Terminal.count(g.records).leftPad(9)) records"
         if g.held > 0 { s += " (\(Terminal.count(g.held)) under hold)" }
         if let f = g.firstSent, let l = g.lastSent { s += "  sent \(f.prefix(10)) – \(l.prefix(10))" }
         if let item { s += "  \(item.authority)" }
@@ -225,7 +225,9 @@ struct CustodianCommand: AsyncParsableCommand {
                 let list = try await CustodianService(archive: try archive.open()).list(actor: archive.resolvedActor)
                 if json { print(Terminal.json(list, pretty: true)); return }
                 for p in list {
-                    let capstone = p.designations.contains { $0.designation.capstone } ? "  [Capstone]" : ""
+                    let today = CivilDate.today()
+                    let capstone = p.designations.contains { $0.designation.capstone && $0.designation.covers(today) } ? "  [Capstone]"
+                        : p.designations.contains { $0.designation.capstone } ? "  [former Capstone]" : ""
                     print("\(p.email.padding(toLength: 32, withPad: " ", startingAt: 0)) \(p.name ?? "")\(p.office.map { ", \($0)" } ?? "")  \(p.accounts.count) account(s)\(capstone)")
                 }
             }
@@ -538,7 +540,7 @@ struct DisposeCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let list = try await DispositionService(archive: try archive.open()).list()
+                let list = try await DispositionService(archive: try archive.open()).list(actor: archive.resolvedActor)
                 if json { print(Terminal.json(list, pretty: true)); return }
                 if list.isEmpty { print("no disposition batches") }
                 for b in list {
@@ -555,7 +557,7 @@ struct DisposeCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let b = try await DispositionService(archive: try archive.open()).show(id: id)
+                let b = try await DispositionService(archive: try archive.open()).review(id: id, actor: archive.resolvedActor)
                 if json { print(Terminal.json(b, pretty: true)); return }
                 RecordsText.batch(b)
             }
@@ -586,7 +588,7 @@ struct DisposeCommand: AsyncParsableCommand {
             try await CLIError.report {
                 let c = try await DispositionService(archive: try archive.open()).execute(id: id, actor: archive.resolvedActor)
                 if json { print(c.json, terminator: ""); return }
-                print("disposition \(id) executed: \(Terminal.count(c.records)) records destroyed, \(c.blobsDestroyed) files removed, \(c.withheld) withheld")
+                print("disposition \(id) executed: \(Terminal.count(c.records)) records destroyed, \(Terminal.count(c.blobsDestroyed)) file\(c.blobsDestroyed == 1 ? "" : "s") removed, \(Terminal.count(c.withheld)) withheld")
                 print("digest of destroyed record hashes \(c.disposedHashesDigest)")
                 print("Certificate: recordkeeper dispose certificate \(id) --format html --output certificate-\(id).html")
             }
@@ -615,7 +617,7 @@ struct DisposeCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let c = try await DispositionService(archive: try archive.open()).certificate(id: id)
+                let c = try await DispositionService(archive: try archive.open()).certificate(id: id, actor: archive.resolvedActor)
                 let text = format == .html ? c.html : c.json
                 if let output { try Data(text.utf8).write(to: URL(fileURLWithPath: output)); Terminal.note("wrote \(output)") }
                 else { print(text, terminator: "") }

@@ -158,8 +158,8 @@ extension SQLiteArchiveStore {
                 batches: try count("SELECT count(*) FROM capture_batch"),
                 unfinishedBatches: try count("SELECT count(*) FROM capture_batch WHERE status = 'running'"),
                 custodians: try count("SELECT count(*) FROM custodian"),
-                blobs: try count("SELECT count(*) FROM blob"),
-                blobBytes: try Int64.fetchOne(db, sql: "SELECT coalesce(sum(size), 0) FROM blob") ?? 0,
+                blobs: try count("SELECT count(*) FROM blob WHERE destroyed_by IS NULL"),
+                blobBytes: try Int64.fetchOne(db, sql: "SELECT coalesce(sum(size), 0) FROM blob WHERE destroyed_by IS NULL") ?? 0,
                 defects: try count("SELECT count(*) FROM defect"),
                 auditEntries: try count("SELECT count(*) FROM audit_log"))
         }

@@ -5,6 +5,17 @@ import RecordkeeperCore
 extension SQLiteArchiveStore {
     static func now() -> String { Timestamp.iso(millis: Timestamp.nowMillis()) }
 
+    /// 1234567 → "1,234,567" (for messages people read).
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
     // MARK: Users
 
     public func saveUser(_ user: UserAccount) async throws {
@@ -82,6 +93,15 @@ extension SQLiteArchiveStore {
             SELECT cu.email FROM custodian_account a JOIN custodian cu ON cu.id = a.custodian_id WHERE a.platform = ? AND a.normalized = ?
             """, arguments: [account.platform, account.normalized]) {
             throw ArchiveError(.invalid, "the \(account.platform) account \(account.address) is already registered to \(owner)")
+        }
+        if account.normalized.hasPrefix("tel:") {
+            // The same number written another way ("619.555.0134", "+1 (619) 555-0134") is the same account.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT a.normalized, a.address, cu.email FROM custodian_account a JOIN custodian cu ON cu.id = a.custodian_id
+                WHERE a.platform = ? AND a.normalized LIKE 'tel:%'
+                """, arguments: [account.platform]) where AccountAddress.same(row["normalized"], account.normalized) {
+                throw ArchiveError(.invalid, "the \(account.platform) number \(account.address) is the same as \(row["address"] as String), already registered to \(row["email"] as String)")
+            }
         }
         try db.execute(sql: """
             INSERT INTO custodian_account (custodian_id, platform, address, normalized, official, created_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -415,11 +435,12 @@ extension SQLiteArchiveStore {
 
     public func retentionSummary() async throws -> [DueGroup] {
         try await read { db in
+            let (held, heldArgs) = Self.heldPredicate(try Self.activeHoldFilters(db))
             var groups = try Row.fetchAll(db, sql: """
-                SELECT a.item_id, a.action, count(*) AS n, 0 AS held, min(m.sent_local) AS first_sent, max(m.sent_local) AS last_sent,
-                       min(a.eligible) AS first_eligible
+                SELECT a.item_id, a.action, count(*) AS n, sum(CASE WHEN \(held) THEN 1 ELSE 0 END) AS held, min(m.sent_local) AS first_sent,
+                       max(m.sent_local) AS last_sent, min(a.eligible) AS first_eligible
                 FROM retention_assignment a JOIN message m ON m.id = a.message_id GROUP BY a.item_id, a.action ORDER BY a.item_id
-                """).map(Self.decodeDue)
+                """, arguments: StatementArguments(heldArgs)).map(Self.decodeDue)
             let unassigned = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM message m LEFT JOIN retention_assignment a ON a.message_id = m.id WHERE a.message_id IS NULL
                 """) ?? 0
@@ -545,9 +566,8 @@ extension SQLiteArchiveStore {
                 WHERE \(filter) AND NOT \(held)
                 """, arguments: StatementArguments([id] + filterArgs + heldArgs))
             if db.changesCount == 0 {
-                throw ArchiveError(.notFound, heldCount > 0
-                    ? "every record due for \(p.action == .destroy ? "destruction" : "transfer") by \(p.asOf) is under a legal hold (\(heldCount)); nothing to propose"
-                    : "no records are due for \(p.action == .destroy ? "destruction" : "transfer") by \(p.asOf) that are not already in an open batch")
+                throw ArchiveError(.notFound, "no records are due for \(p.action == .destroy ? "destruction" : "transfer") by \(p.asOf) "
+                    + "that are not already in an open batch or under a legal hold\(heldCount > 0 ? " (\(Self.grouped(heldCount)) due records are held)" : ""); nothing to propose")
             }
             return try Self.fetchDisposition(db, id: id)!
         }
@@ -675,7 +695,7 @@ extension SQLiteArchiveStore {
             }
             let withheld = try Self.withhold(db, id: id, action: b.action, today: today)
             if b.action == .transfer, withheld > 0 {
-                throw ArchiveError(.refused, "\(withheld) record(s) in transfer \(id) came under a legal hold or are no longer due since the bag was made; "
+                throw ArchiveError(.refused, "\(Self.grouped(withheld)) record(s) in transfer \(id) came under a legal hold or are no longer due since the bag was made; "
                     + "nothing was changed: cancel this transfer (`dispose cancel \(id)`), tell NARA the bag is withdrawn, and propose again")
             }
             let remaining = try Int.fetchOne(db, sql: "SELECT count(*) FROM disposition_member WHERE disposition_id = ? AND state = 'pending'", arguments: [id]) ?? 0
@@ -684,7 +704,7 @@ extension SQLiteArchiveStore {
                     SELECT min(a.eligible) FROM disposition_member dm JOIN retention_assignment a ON a.message_id = dm.message_id
                     WHERE dm.disposition_id = ? AND a.eligible > ?
                     """, arguments: [id, today.description])
-                throw ArchiveError(.refused, "none of the \(withheld) records of disposition \(id) may leave the archive on \(today): "
+                throw ArchiveError(.refused, "none of the \(Self.grouped(withheld)) records of disposition \(id) may leave the archive on \(today): "
                     + (next.map { "the first becomes eligible on \($0)" } ?? "they are under a legal hold or no longer due") + "; nothing was changed")
             }
             let plan = try Row.fetchOne(db, sql: "SELECT * FROM file_plan WHERE version = ?", arguments: [b.planVersion]).map(Self.decodePlan)?.plan

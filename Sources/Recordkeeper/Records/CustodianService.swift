@@ -10,7 +10,9 @@ public struct CustodianService: Sendable {
     var store: any ArchiveStore { archive.store }
 
     public func list(actor: String) async throws -> [CustodianProfile] {
-        try await store.custodianProfiles()
+        let list = try await store.custodianProfiles()
+        try await store.appendAudit(AuditDraft(actor: actor, action: "custodian.list", target: "custodians", detail: ["count": String(list.count)]))
+        return list
     }
 
     public func profile(email: String) async throws -> CustodianProfile {

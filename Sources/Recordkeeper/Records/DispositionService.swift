@@ -11,6 +11,15 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
         public var records: Int
         public var firstSent: String?
         public var lastSent: String?
+        enum CodingKeys: String, CodingKey {
+            case itemID = "item_id", authority, title, records, firstSent = "first_sent", lastSent = "last_sent"
+        }
+    }
+    enum CodingKeys: String, CodingKey {
+        case kind, dispositionID = "disposition_id", asOf = "as_of", filePlanVersion = "file_plan_version", items, records, withheld
+        case heldAtProposal = "held_at_proposal", disposedHashesDigest = "disposed_hashes_digest", blobsDestroyed = "blobs_destroyed"
+        case proposedBy = "proposed_by", proposedAt = "proposed_at", approvedBy = "approved_by", approvedAt = "approved_at"
+        case executedBy = "executed_by", executedAt = "executed_at", accession, bagDigest = "bag_digest", note
     }
     /// `certificate-of-destruction` or `certificate-of-transfer`.
     public var kind: String
@@ -129,7 +138,18 @@ public struct DispositionService: Sendable {
         return b
     }
 
-    public func list() async throws -> [DispositionBatch] { try await store.dispositions() }
+    public func list(actor: String) async throws -> [DispositionBatch] {
+        let list = try await store.dispositions()
+        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.list", target: "dispositions"))
+        return list
+    }
+
+    /// A batch for review (audited).
+    public func review(id: Int64, actor: String) async throws -> DispositionBatch {
+        let b = try await show(id: id)
+        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.show", target: "disposition:\(id)"))
+        return b
+    }
 
     public func approve(id: Int64, actor: String) async throws -> DispositionBatch {
         try await access.require(.recordsOfficer, actor: actor, action: "disposition.approve", target: "disposition:\(id)")
@@ -227,11 +247,12 @@ public struct DispositionService: Sendable {
     }
 
     /// The stored certificate of an executed disposition.
-    public func certificate(id: Int64) async throws -> DispositionCertificate {
+    public func certificate(id: Int64, actor: String) async throws -> DispositionCertificate {
         guard let json = try await store.certificate(dispositionID: id) else {
             let b = try await show(id: id)
             throw ArchiveError(.notFound, "disposition \(id) is \(b.status.rawValue); a certificate exists once it is executed")
         }
+        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.certificate.read", target: "disposition:\(id)"))
         return try Self.decode(json)
     }
 

@@ -20,6 +20,11 @@ public struct RecordService: Sendable {
     public func message(id: Int64, actor: String) async throws -> MessageDetail {
         let store = archive.store
         guard let stored = try await store.message(id: id) else {
+            if let t = try await store.tombstone(messageID: id) {
+                try await store.appendAudit(AuditDraft(actor: actor, action: "show.message", target: "message:\(id)", detail: ["tombstone": "true"]))
+                throw ArchiveError(.notFound, "message \(id) was \(t.outcome) on \(t.disposedAt) by disposition \(t.dispositionID) (item \(t.itemID)"
+                    + (t.accession.map { ", NARA accession \($0)" } ?? "") + "); its tombstone remains: `recordkeeper retention show \(id)`")
+            }
             throw ArchiveError(.notFound, "no message with id \(id); search to find message ids")
         }
         guard let conversation = try await store.conversation(id: stored.conversationID),

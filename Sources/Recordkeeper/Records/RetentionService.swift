@@ -79,7 +79,9 @@ public struct RetentionService: Sendable {
     }
 
     public func summary(actor: String) async throws -> [DueGroup] {
-        try await store.retentionSummary()
+        let groups = try await store.retentionSummary()
+        try await store.appendAudit(AuditDraft(actor: actor, action: "retention.summary", target: "archive"))
+        return groups
     }
 
     /// Why a record has the assignment it has, and whether anything keeps it.

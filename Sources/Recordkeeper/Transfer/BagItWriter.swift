@@ -91,7 +91,9 @@ struct BagItWriter {
     static func slug(_ s: String, max: Int = 40) -> String {
         var out = ""
         var dash = false
-        for u in s.lowercased().unicodeScalars {
+        // Accents are folded first, so "Attaché Office" becomes attache-office, not attach-office.
+        let folded = s.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        for u in folded.lowercased().unicodeScalars {
             if (u >= "a" && u <= "z") || (u >= "0" && u <= "9") { out.unicodeScalars.append(u); dash = false }
             else if !dash, !out.isEmpty { out += "-"; dash = true }
             if out.count >= max { break }

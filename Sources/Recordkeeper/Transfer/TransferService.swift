@@ -99,7 +99,7 @@ public struct TransferService: Sendable {
                     attachmentCount += 1
                 }
                 let item = plan?.item(member.itemID)
-                let title = "\(conversation.platform.rawValue.capitalized) message from \(m.sender ?? "system") in \(conversation.title), \(m.sentLocal)"
+                let title = "\(conversation.platform.displayName) message from \(m.sender ?? "system") in \(conversation.title), \(m.sentLocal)"
                 csv += Self.csvRow([
                     "data/" + file, "message:\(stored.id)", title,
                     "\(m.kind.rawValue) message, \(m.body.count) characters, \(m.attachments.count) attachment(s); transcript of the day in the file",
