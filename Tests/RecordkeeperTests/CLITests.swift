@@ -257,3 +257,91 @@ struct CLITests {
         #expect(try cli.run(["verify"]).status == 0)
     }
 }
+
+@Suite("CLI: records law through the built binary", .serialized)
+struct RecordsCLITests {
+    static let chat = """
+        03/11/2020, 09:15 - Jane Doe: Shift change at 0800
+        03/11/2020, 09:16 - Sam Lee: Crane 4 is down again
+        04/11/2020, 10:00 - Jane Doe: Manifest review tomorrow
+        05/01/2021, 11:30 - Sam Lee: Approved the manifest
+
+        """
+
+    /// The agency's plan with item 0002 shortened to one year, as a records officer would write it.
+    static let plan = """
+        {
+          "title": "Electronic Messaging Records (test)",
+          "fiscal_year_start_month": 10,
+          "items": [
+            {"id": "0001", "authority": "DAA-0568-2022-0005-0001", "title": "Capstone officials", "disposition": "permanent",
+             "cutoff": "calendar-year", "transfer_after": {"years": 15}},
+            {"id": "0002", "authority": "DAA-0568-2022-0005-0002", "title": "All other messages", "disposition": "temporary",
+             "cutoff": "calendar-year", "retention": {"years": 1}}
+          ],
+          "rules": [
+            {"id": "capstone", "item": "0001", "when": {"capstone": true}},
+            {"id": "everyone-else", "item": "0002"}
+          ]
+        }
+
+        """
+
+    func json(_ r: CLI.Result) throws -> Any { try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) }
+
+    @Test func aRecordsOfficerDisposesOfDueRecordsWithASecondOfficer() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        let txt = try writeText(Self.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
+        #expect(try cli.run(["ingest", txt.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "America/New_York"]).status == 0)
+
+        #expect(try cli.run(["user", "add", "alice", "--role", "records-officer", "--role", "admin"]).status == 0)
+        #expect(try cli.run(["user", "add", "bob", "--role", "records-officer", "--actor", "alice"]).status == 0)
+        let mint = try cli.run(["user", "add", "mallory", "--role", "records-officer", "--actor", "bob"])
+        #expect(mint.status == 1 && mint.stderr.contains("admin"))
+
+        let planFile = try writeText(Self.plan, named: "plan.json", in: tmp.url)
+        let preview = try cli.run(["fileplan", "import", planFile.path])
+        #expect(preview.status == 0, "\(preview.stderr)")
+        #expect(preview.stdout.contains("4 records examined, 4 would change:"))
+        #expect(preview.stdout.contains("4 records keep their item with new dates"))
+        #expect(preview.stdout.contains("Dry run: nothing was changed"))
+        let anonymous = try cli.run(["fileplan", "import", planFile.path, "--apply"])
+        #expect(anonymous.status == 1 && anonymous.stderr.contains("not a registered user"))
+        let applied = try cli.run(["fileplan", "import", planFile.path, "--apply", "--actor", "alice", "--note", "test schedule"])
+        #expect(applied.status == 0 && applied.stdout.contains("File plan version 2 saved"))
+
+        let due = try json(try cli.run(["retention", "due", "--json"])) as! [[String: Any]]
+        #expect(due.count == 1 && due[0]["item_id"] as? String == "0002" && due[0]["records"] as? Int == 4)
+
+        let hold = try json(try cli.run(["hold", "create", "--name", "Crane litigation", "--matter", "litigation", "--requested-by", "OGC",
+                                         "--query", "crane", "--actor", "alice", "--json"])) as! [String: Any]
+        #expect(hold["records"] as? Int == 1)
+        let future = try cli.run(["dispose", "propose", "--as-of", "2099-01-01", "--actor", "alice"])
+        #expect(future.status == 1 && future.stderr.contains("retention due"))
+        let batch = try json(try cli.run(["dispose", "propose", "--actor", "alice", "--json"])) as! [String: Any]
+        let id = String(batch["id"] as! Int)
+        #expect(batch["held_at_proposal"] as? Int == 1)
+        let own = try cli.run(["dispose", "approve", id, "--actor", "alice"])
+        #expect(own.status == 1 && own.stderr.contains("another records officer"))
+        #expect(try cli.run(["dispose", "approve", id, "--actor", "bob"]).status == 0)
+        let executed = try cli.run(["dispose", "execute", id, "--actor", "bob", "--json"])
+        #expect(executed.status == 0, "\(executed.stderr)")
+        let certificate = try json(executed) as! [String: Any]
+        #expect(certificate["records"] as? Int == 3)
+        #expect(certificate["approved_by"] as? String == "bob" && certificate["proposed_by"] as? String == "alice")
+        #expect((certificate["disposed_hashes_digest"] as? String)?.count == 64)
+        let html = tmp.url.appendingPathComponent("certificate.html")
+        #expect(try cli.run(["dispose", "certificate", id, "--format", "html", "--output", html.path]).status == 0)
+        #expect(try String(contentsOf: html, encoding: .utf8).contains("DAA-0568-2022-0005-0002"))
+
+        #expect(try cli.run(["verify"]).status == 0)
+        let gone = try cli.run(["show", "message", "1"])
+        #expect(gone.status == 1 && gone.stderr.contains("tombstone remains"))
+        #expect(try cli.run(["show", "message", "2"]).status == 0) // held
+        let audit = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        let refused = try await audit.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_log WHERE action = 'refused'") }
+        #expect(refused == 3) // mallory minted by bob, the anonymous plan change, alice approving her own batch
+    }
+}
