@@ -93,8 +93,9 @@ struct DemoCommand: AsyncParsableCommand {
                   swift run recordkeeper retention summary
                   swift run recordkeeper retention show 1
                   swift run recordkeeper hold list
-                  swift run recordkeeper retention due --as-of 2032-01-01
-                  swift run recordkeeper dispose propose --as-of 2032-01-01 --actor r.officer
+                  swift run recordkeeper retention due --as-of 2032-01-01     # planning: the demo's 0002 records are due in 2032
+                  swift run recordkeeper custodian show s.pereira@cbp.example.gov
+                  (docs/records-management.md walks through disposition and transfer)
                 """)
         }
     }

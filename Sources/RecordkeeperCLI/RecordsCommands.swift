@@ -378,7 +378,11 @@ struct RetentionCommand: AsyncParsableCommand {
                 if groups.isEmpty { print("nothing is due for destruction or transfer by \(date)"); return }
                 print("due by \(date):")
                 for g in groups { print(RecordsText.group(g, plan: plan.plan)) }
-                print("Next: recordkeeper dispose propose --as-of \(date)   (or transfer propose for permanent items)")
+                if date <= .today() {
+                    print("Next: recordkeeper dispose propose --as-of \(date) --actor NAME   (transfer propose for permanent items)")
+                } else {
+                    print("Planning view: records can be proposed from their due dates (`dispose propose` refuses a future --as-of).")
+                }
             }
         }
     }

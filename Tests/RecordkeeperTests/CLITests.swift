@@ -342,6 +342,6 @@ struct RecordsCLITests {
         #expect(try cli.run(["show", "message", "2"]).status == 0) // held
         let audit = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
         let refused = try await audit.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_log WHERE action = 'refused'") }
-        #expect(refused == 3) // mallory minted by bob, the anonymous plan change, alice approving her own batch
+        #expect(refused == 4) // mallory minted by bob, the anonymous plan change, the future proposal, alice approving her own batch
     }
 }

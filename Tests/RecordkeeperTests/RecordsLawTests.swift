@@ -313,6 +313,13 @@ struct RecordsLawTests {
         #expect(try await f.archive.store.stats().messages == 0)
         let tomb = try #require(try await f.archive.store.tombstone(messageID: 2))
         #expect(tomb.outcome == "transferred" && tomb.accession == "NN-0568-2040-0001")
+        // Every record of the export is gone, so the export itself is destroyed too; handed in
+        // again it captures nothing and is removed again.
+        let source = ContentHash(hex: f.batch.sourceSHA256!)!
+        #expect(!f.archive.blobs.contains(source))
+        let again = try await ingest(f.archive, f.export, custodian: Self.jane, timeZone: "America/New_York")
+        #expect(again.messagesAdded == 0)
+        #expect(!f.archive.blobs.contains(source))
         let report = try await VerifyService(archive: f.archive).verify(actor: "test")
         #expect(report.ok, "\(report.problems)")
     }

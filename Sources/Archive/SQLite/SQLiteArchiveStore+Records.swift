@@ -266,8 +266,10 @@ extension SQLiteArchiveStore {
             }
         }
 
+        var isEmpty: Bool { exact.isEmpty && phones.isEmpty && handles.isEmpty }
+
         mutating func custodian(sender: String?, senderRaw: String?, platform: String) -> String? {
-            guard let sender = senderRaw ?? sender else { return nil }
+            guard !isEmpty, let sender = senderRaw ?? sender else { return nil }
             let cacheKey = platform + "\u{0}" + sender
             if let hit = cache[cacheKey] { return hit }
             let n = AccountAddress.normalize(sender)
@@ -317,18 +319,19 @@ extension SQLiteArchiveStore {
             """)
         let stamp = Self.now()
         var pending: [(Int64, RetentionAssignment)] = []
+        var memo = AssignmentMemo(context: context)
         let cursor = try Row.fetchCursor(db, sql: Self.factsSelect + " WHERE \(whereClause) ORDER BY m.id", arguments: args)
         while let row = try cursor.next() {
             diff.examined += 1
             guard let facts = Self.facts(row, resolver: &resolver) else { continue }
-            let (new, _) = context.assign(facts)
-            let oldItem: String? = row["item_id"]
+            let new = memo.assign(facts)
+            let oldItem: String? = row[8]
             let old = oldItem.map { item in
-                RetentionAssignment(itemID: item, ruleID: row["rule_id"], action: RetentionAction(rawValue: row["action"]) ?? .retain,
-                                    cutoff: (row["cutoff"] as String?).flatMap { CivilDate($0) },
-                                    eligible: (row["eligible"] as String?).flatMap { CivilDate($0) })
+                RetentionAssignment(itemID: item, ruleID: row[9], action: RetentionAction(rawValue: row[10]) ?? .retain,
+                                    cutoff: (row[11] as String?).flatMap { CivilDate($0) },
+                                    eligible: (row[12] as String?).flatMap { CivilDate($0) })
             }
-            let oldVersion: Int? = row["plan_version"]
+            let oldVersion: Int? = row[13]
             if old == new {
                 diff.unchanged += 1
                 if apply, oldVersion != planVersion { pending.append((facts.messageID, new)) }
@@ -341,7 +344,10 @@ extension SQLiteArchiveStore {
             if apply { pending.append((facts.messageID, new)) }
         }
         for (id, a) in pending {
-            try upsert.execute(arguments: [id, a.itemID, a.ruleID, a.action.rawValue, a.cutoff?.description, a.eligible?.description, planVersion, stamp])
+            var b = RawBinder(upsert, db)
+            b.bind(id); b.bind(a.itemID); b.bind(a.ruleID); b.bind(a.action.rawValue); b.bind(a.cutoff?.description)
+            b.bind(a.eligible?.description); b.bind(Int64(planVersion)); b.bind(stamp)
+            _ = try b.step()
         }
         diff.moves = moves.values.map { RetentionDiff.Move(from: $0.0, to: $0.1, count: $0.2) }
             .sorted { ($0.from ?? "", $0.to) < ($1.from ?? "", $1.to) }
@@ -349,12 +355,29 @@ extension SQLiteArchiveStore {
         return diff
     }
 
+    /// Reads `factsSelect`'s columns by position (name lookups cost more than the engine).
     static func facts(_ row: Row, resolver: inout SenderResolver) -> RecordFacts? {
-        guard let date = CivilDate(row["sent_local"] as String) else { return nil }
-        let platform: String = row["platform"]
-        return RecordFacts(messageID: row["id"], sentDate: date, platform: platform, conversationKey: row["conversation_key"],
-                           conversationTitle: row["title"], custodianEmail: row["email"],
-                           senderCustodianEmail: resolver.custodian(sender: row["sender"], senderRaw: row["sender_raw"], platform: platform))
+        guard let date = CivilDate(row[1] as String) else { return nil }
+        let platform: String = row[2]
+        return RecordFacts(messageID: row[0], sentDate: date, platform: platform, conversationKey: row[3],
+                           conversationTitle: row[4], custodianEmail: row[5],
+                           senderCustodianEmail: resolver.custodian(sender: row[6], senderRaw: row[7], platform: platform))
+    }
+
+    /// Records of the same conversation, day, custodian and sender-custodian get the same
+    /// assignment; a recomputation asks the engine once per distinct combination.
+    struct AssignmentMemo {
+        struct Key: Hashable { var day: Int; var conversation: String; var custodian: String; var sender: String? }
+        let context: RetentionContext
+        var memo: [Key: RetentionAssignment] = [:]
+        mutating func assign(_ f: RecordFacts) -> RetentionAssignment {
+            let key = Key(day: f.sentDate.dayNumber, conversation: f.conversationKey, custodian: f.custodianEmail, sender: f.senderCustodianEmail)
+            if let hit = memo[key] { return hit }
+            let a = context.assign(f).0
+            if memo.count > 200_000 { memo.removeAll(keepingCapacity: true) }
+            memo[key] = a
+            return a
+        }
     }
 
     public func retentionFacts(messageID: Int64) async throws -> RecordFacts? {

@@ -4,11 +4,12 @@ import RecordkeeperCore
 
 extension SQLiteArchiveStore {
     /// Guards that make the store itself refuse what the law forbids, whatever code path asks:
-    /// a record leaves only when its tombstone exists (which only disposition writes), records
-    /// and the audit log are never changed in place, holds and tombstones are kept forever, and
-    /// a disposed record is never captured again.
+    /// a record leaves only when its tombstone exists (which only an approved disposition
+    /// writes), records and the audit log are never changed in place, holds and tombstones are
+    /// kept forever. (That a disposed record is never captured again is checked in `append`: a
+    /// BEFORE INSERT trigger on `message` halved ingest throughput.)
     static let guardTriggers = [
-        "message_no_resurrection", "message_no_update", "message_delete_only_by_disposition",
+        "message_no_update", "message_delete_only_by_disposition",
         "audit_log_no_update", "audit_log_no_delete", "tombstone_only_by_approved_disposition", "tombstone_no_update", "tombstone_no_delete",
         "legal_hold_no_delete", "file_plan_no_update", "file_plan_no_delete",
     ]
@@ -140,9 +141,6 @@ extension SQLiteArchiveStore {
             CREATE INDEX message_batch ON message(batch_id, id);
             CREATE INDEX attachment_blob ON attachment(blob_hash);
 
-            CREATE TRIGGER message_no_resurrection BEFORE INSERT ON message
-            WHEN EXISTS (SELECT 1 FROM tombstone WHERE identity_key = NEW.identity_key)
-            BEGIN SELECT RAISE(IGNORE); END;
             CREATE TRIGGER message_no_update BEFORE UPDATE ON message
             BEGIN SELECT RAISE(ABORT, 'records are never changed in place'); END;
             CREATE TRIGGER message_delete_only_by_disposition BEFORE DELETE ON message

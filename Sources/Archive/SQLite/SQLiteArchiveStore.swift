@@ -144,9 +144,21 @@ public struct SQLiteArchiveStore: ArchiveStore {
     // MARK: Capture
 
     public func registerBlob(_ blob: BlobInfo) async throws {
+        // A blob a disposition destroyed stays marked destroyed here: an original export comes
+        // back to life only if its capture adds records (`reviveSource`).
         try await write { db in
-            try db.execute(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO UPDATE SET destroyed_by = NULL, destroyed_at = NULL WHERE destroyed_by IS NOT NULL",
+            try db.execute(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING",
                            arguments: [blob.hash.hex, blob.size, Timestamp.iso(millis: Timestamp.nowMillis())])
+        }
+    }
+
+    public func reviveSource(_ hash: ContentHash) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE blob SET destroyed_by = NULL, destroyed_at = NULL
+                WHERE hash = ?1 AND destroyed_by IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM capture_batch b WHERE b.source_hash = ?1 AND EXISTS (SELECT 1 FROM message m WHERE m.batch_id = b.id))
+                """, arguments: [hash.hex])
         }
     }
 
@@ -212,6 +224,10 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 """)
             let registerBlob = try db.cachedStatement(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO UPDATE SET destroyed_by = NULL, destroyed_at = NULL WHERE destroyed_by IS NOT NULL")
             let batchOf = try db.cachedStatement(sql: "SELECT batch_id FROM message WHERE identity_key = ?")
+            // A disposed record is never captured again: its tombstone keeps its identity key.
+            // (Checked only once the archive has any tombstone, so ingest pays nothing before.)
+            let tombstoned = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM tombstone)") == true
+                ? try db.cachedStatement(sql: "SELECT 1 FROM tombstone WHERE identity_key = ?") : nil
             var alreadyInBatch = 0
             var seenSenders = Set<String>()
             var senderKeys: [String: String] = [:]
@@ -222,6 +238,10 @@ public struct SQLiteArchiveStore: ArchiveStore {
                         senderKey = IdentityKey.senderKey(sender)
                         senderKeys[sender] = senderKey
                     }
+                }
+                if let tombstoned, try Int.fetchOne(tombstoned, arguments: [m.identityKey.hex]) != nil {
+                    duplicates += 1
+                    continue
                 }
                 var changed = 0
                 var key = Self.searchKey(sentAt: m.sentAt, identity: m.identityKey)

@@ -46,7 +46,13 @@ public struct DataDirectory: Sendable, Hashable {
         chmod(url.path, 0o700)
         let handle = try ArchiveHandle(directory: self)
         let marker = "{\"format\": \(DataDirectory.formatVersion), \"created\": \"\(Timestamp.iso(millis: Timestamp.nowMillis()))\"}\n"
-        try Data(marker.utf8).write(to: markerURL, options: .atomic)
+        // Written beside its final name and renamed (Foundation's `.atomic` on Linux leaves an
+        // empty TemporaryDirectory.* behind in /tmp on every call).
+        let partial = url.appendingPathComponent(".\(DataDirectory.markerName).partial")
+        try Data(marker.utf8).write(to: partial)
+        guard rename(partial.path, markerURL.path) == 0 else {
+            throw ArchiveError(.storage, "cannot write \(markerURL.path) (errno \(errno))")
+        }
         try await handle.store.appendAudit(AuditDraft(actor: actor, action: "archive.init", target: "archive",
                                                       detail: ["format": String(DataDirectory.formatVersion)]))
         return handle

@@ -331,7 +331,9 @@ public struct IngestService: Sendable {
         // Every record gets its place in the file plan as it arrives.
         try await RetentionService(archive: archive).assign(batchID: batch.id, actor: request.actor)
         // A re-submitted export carries the files of records already disposed of; those records
-        // were not captured again (their tombstones stop it), so their files go again too.
+        // were not captured again (their tombstones stop it), so their files go again too, and
+        // so does the export itself unless this capture stored records from it.
+        try await store.reviveSource(original.hash)
         for hash in try await store.destroyedBlobs(dispositionID: nil) where archive.blobs.contains(hash) {
             try archive.blobs.destroy(hash)
         }

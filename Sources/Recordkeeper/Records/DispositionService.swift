@@ -116,10 +116,12 @@ public struct DispositionService: Sendable {
     /// Proposes every record due by `asOf` (at the latest today; `retention due` looks ahead).
     public func propose(action: DispositionAction, asOf: CivilDate, items: [String]?, note: String?, actor: String,
                         today: CivilDate = .today()) async throws -> DispositionBatch {
-        try await access.require(.recordsOfficer, actor: actor, action: "dispose.propose", target: "dispositions")
+        let attempted = action == .destroy ? "disposition.propose" : "transfer.propose"
+        try await access.require(.recordsOfficer, actor: actor, action: attempted, target: "dispositions")
         guard asOf <= today else {
-            throw ArchiveError(.invalid, "records can be proposed only once they are due: --as-of \(asOf) is after today (\(today)); "
-                               + "use `recordkeeper retention due --as-of \(asOf)` to plan ahead")
+            try await access.refuse(actor: actor, action: attempted, target: "dispositions",
+                                    reason: "records can be proposed only once they are due: --as-of \(asOf) is after today (\(today)); "
+                                        + "use `recordkeeper retention due --as-of \(asOf)` to plan ahead")
         }
         try await RetentionService(archive: archive).assignUnassigned(actor: actor)
         let batch = try await store.proposeDisposition(DispositionProposal(action: action, asOf: asOf, items: items, actor: actor, note: note,

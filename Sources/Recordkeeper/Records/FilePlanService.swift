@@ -72,7 +72,7 @@ public struct FilePlanService: Sendable {
     /// Saves `plan` as the next version and reassigns every record, in one transaction that
     /// also audits old → new.
     public func apply(_ plan: FilePlan, note: String?, actor: String) async throws -> (StoredFilePlan, RetentionDiff) {
-        try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "fileplan.apply", target: "file-plan")
+        try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "fileplan.version", target: "file-plan")
         let problems = plan.problems()
         guard problems.isEmpty else { throw ArchiveError(.invalid, "the file plan has problems:\n  - " + problems.joined(separator: "\n  - ")) }
         let result = try await store.applyRetentionChange(

@@ -13,7 +13,7 @@ struct RecordsAccess: Sendable {
     func require(_ role: UserRole, actor: String, action: String, target: String) async throws -> UserAccount {
         guard let user = try await store.user(name: actor) else {
             try await refuse(actor: actor, action: action, target: target,
-                             reason: "'\(actor)' is not a registered user; add one with `recordkeeper user add NAME --role \(role.rawValue)` and act as it with --actor NAME")
+                             reason: "'\(actor)' is not a registered user; an admin adds one with `recordkeeper user add NAME --role \(role.rawValue) --actor ADMIN`, then act as it with --actor NAME")
         }
         guard user.has(role) || (role != .recordsOfficer && user.has(.admin)) else {
             try await refuse(actor: actor, action: action, target: target, reason: "\(actor) does not have the \(role.rawValue) role")
@@ -52,7 +52,7 @@ public struct UserService: Sendable {
         // Until an admin exists, whoever can open the archive sets it up; from then on only an admin
         // changes users and roles (so one person cannot simply mint a second records officer).
         if try await archive.store.users().contains(where: { $0.has(.admin) }) {
-            try await RecordsAccess(store: archive.store).require(.admin, actor: actor, action: "user.save", target: "user:\(trimmed)")
+            try await RecordsAccess(store: archive.store).require(.admin, actor: actor, action: "user.add", target: "user:\(trimmed)")
         }
         let existing = try await archive.store.user(name: trimmed)
         let user = UserAccount(name: trimmed, displayName: displayName ?? existing?.displayName ?? trimmed, roles: roles,
