@@ -21,9 +21,6 @@ public protocol ArchiveStore: RecordsStore {
     // MARK: Capture
     /// Records that a blob exists in the blob store (idempotent).
     func registerBlob(_ blob: BlobInfo) async throws
-    /// An original export a disposition destroyed is live again once a capture from it stored
-    /// records; until then its file is removed again after the ingest.
-    func reviveSource(_ hash: ContentHash) async throws
     /// The latest unfinished batch for the same original bytes and custodian, to resume.
     func unfinishedBatch(sourceHash: ContentHash, custodianID: Int64) async throws -> CaptureBatch?
     func startBatch(_ batch: NewBatch) async throws -> CaptureBatch

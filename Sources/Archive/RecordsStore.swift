@@ -40,10 +40,11 @@ public protocol RecordsStore: Sendable {
     func retentionSummary() async throws -> [DueGroup]
 
     // MARK: Holds
-    func createHold(_ hold: NewHold) async throws -> LegalHold
+    /// Each state change below commits together with its audit entry (`audit`).
+    func createHold(_ hold: NewHold, audit: AuditDraft) async throws -> LegalHold
     func holds(includeReleased: Bool) async throws -> [LegalHold]
     func hold(id: Int64) async throws -> LegalHold?
-    func releaseHold(id: Int64, actor: String, reason: String, atMillis: Int64) async throws -> LegalHold
+    func releaseHold(id: Int64, actor: String, reason: String, atMillis: Int64, audit: AuditDraft) async throws -> LegalHold
     /// How many records a hold covers, and the ids of the newest few.
     func heldRecords(holdID: Int64, sample: Int) async throws -> (count: Int, sample: [Int64])
     /// The ids of the active holds that cover the record.
@@ -51,11 +52,11 @@ public protocol RecordsStore: Sendable {
 
     // MARK: Disposition
     /// Active holds are read and applied inside the transaction: held records are left out.
-    func proposeDisposition(_ proposal: DispositionProposal) async throws -> DispositionBatch
+    func proposeDisposition(_ proposal: DispositionProposal, audit: AuditDraft) async throws -> DispositionBatch
     func disposition(id: Int64) async throws -> DispositionBatch?
     func dispositions() async throws -> [DispositionBatch]
-    func approveDisposition(id: Int64, actor: String, atMillis: Int64) async throws -> DispositionBatch
-    func cancelDisposition(id: Int64, actor: String, reason: String, atMillis: Int64) async throws -> DispositionBatch
+    func approveDisposition(id: Int64, actor: String, atMillis: Int64, audit: AuditDraft) async throws -> DispositionBatch
+    func cancelDisposition(id: Int64, actor: String, reason: String, atMillis: Int64, audit: AuditDraft) async throws -> DispositionBatch
     /// Turns the approved batch's records into tombstones and removes their content, in one
     /// transaction that first reassigns the members, then withholds any that on `today` are not
     /// due or are under an active hold, and finally writes the `auditAction` entry with the digest
@@ -67,7 +68,7 @@ public protocol RecordsStore: Sendable {
     /// or under an active hold. Returns how many were withheld.
     func withholdIneligible(id: Int64, today: CivilDate) async throws -> Int
     /// Marks a transfer batch packaged (the bag was written and validated).
-    func markPackaged(id: Int64, bagDigest: String, atMillis: Int64) async throws -> DispositionBatch
+    func markPackaged(id: Int64, bagDigest: String, atMillis: Int64, audit: AuditDraft) async throws -> DispositionBatch
     /// Member records of a batch still to be disposed of, by conversation and sent time.
     func dispositionMembers(id: Int64) async throws -> [DispositionMember]
     func tombstones(dispositionID: Int64) async throws -> [Tombstone]
@@ -75,7 +76,7 @@ public protocol RecordsStore: Sendable {
     /// Blobs marked destroyed (their files must be gone), all or those of one disposition.
     func destroyedBlobs(dispositionID: Int64?) async throws -> [ContentHash]
     /// Stores the certificate of an executed disposition (once).
-    func saveCertificate(dispositionID: Int64, json: String) async throws
+    func saveCertificate(dispositionID: Int64, json: String, audit: AuditDraft) async throws
     func certificate(dispositionID: Int64) async throws -> String?
     /// Message ids that are both a record and a tombstone (must be none).
     func tombstonesWithRecords(limit: Int) async throws -> [Int64]

@@ -288,6 +288,11 @@ struct RecordsLawTests {
         #expect(p.records == 10)
         #expect(p.messageFiles == 8)          // one EML per conversation-day
         #expect(p.attachments == 1)
+        // A bag once made is not rebuilt (NARA may already hold it): cancel and propose again instead.
+        await #expect(throws: ArchiveError.self) {
+            try await transfers.package(id: b.id, to: f.tmp.url.appendingPathComponent("bag-again"), organization: "CBP", rights: "Unrestricted",
+                                        actor: "alice", today: CivilDate("2040-01-02")!)
+        }
 
         try BagValidator.validate(bagURL)
         let csv = try String(contentsOf: bagURL.appendingPathComponent("data/metadata.csv"), encoding: .utf8)
@@ -320,6 +325,15 @@ struct RecordsLawTests {
         let again = try await ingest(f.archive, f.export, custodian: Self.jane, timeZone: "America/New_York")
         #expect(again.messagesAdded == 0)
         #expect(!f.archive.blobs.contains(source))
+        // New records never take the id of a disposed one.
+        let other = try writeText("""
+            01/02/2041, 09:00 - Jane Doe: New port director starts Monday
+
+            """, named: "WhatsApp Chat with Front Office.txt", in: try f.tmp.sub("later"))
+        let later = try await ingest(f.archive, other, custodian: Self.jane, timeZone: "America/New_York")
+        let (_, fresh) = try await RecordService(archive: f.archive).transcript(conversationID: later.conversationID!, actor: "test")
+        #expect(fresh.map(\.id) == [11])
+        #expect(try await f.archive.store.tombstone(messageID: 11) == nil)
         let report = try await VerifyService(archive: f.archive).verify(actor: "test")
         #expect(report.ok, "\(report.problems)")
     }

@@ -483,7 +483,7 @@ extension SQLiteArchiveStore {
                   releaseReason: row["release_reason"])
     }
 
-    public func createHold(_ h: NewHold) async throws -> LegalHold {
+    public func createHold(_ h: NewHold, audit: AuditDraft) async throws -> LegalHold {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let scope = String(decoding: try encoder.encode(h.scope), as: UTF8.self)
@@ -491,7 +491,11 @@ extension SQLiteArchiveStore {
             try db.execute(sql: """
                 INSERT INTO legal_hold (name, matter, reference, requested_by, scope, fts_match, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [h.name, h.matter.rawValue, h.reference, h.requestedBy, scope, h.match, h.actor, Timestamp.iso(millis: h.createdAtMillis)])
-            return try Self.decodeHold(try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [db.lastInsertedRowID])!)
+            let hold = try Self.decodeHold(try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [db.lastInsertedRowID])!)
+            var draft = audit
+            draft.target = "hold:\(hold.id)"
+            try Self.appendAudit(db, draft)
+            return hold
         }
     }
 
@@ -505,7 +509,7 @@ extension SQLiteArchiveStore {
         try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [id]).map(Self.decodeHold) }
     }
 
-    public func releaseHold(id: Int64, actor: String, reason: String, atMillis: Int64) async throws -> LegalHold {
+    public func releaseHold(id: Int64, actor: String, reason: String, atMillis: Int64, audit: AuditDraft) async throws -> LegalHold {
         try await write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [id]) else {
                 throw ArchiveError(.notFound, "no hold with id \(id); `recordkeeper hold list --all` lists them")
@@ -515,6 +519,7 @@ extension SQLiteArchiveStore {
             }
             try db.execute(sql: "UPDATE legal_hold SET released_by = ?, released_at = ?, release_reason = ? WHERE id = ?",
                            arguments: [actor, Timestamp.iso(millis: atMillis), reason, id])
+            try Self.appendAudit(db, audit)
             return try Self.decodeHold(try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [id])!)
         }
     }
@@ -560,7 +565,7 @@ extension SQLiteArchiveStore {
             cancelReason: row["cancel_reason"], items: items, withheld: withheld, heldAtProposal: row["held_at_proposal"])
     }
 
-    public func proposeDisposition(_ p: DispositionProposal) async throws -> DispositionBatch {
+    public func proposeDisposition(_ p: DispositionProposal, audit: AuditDraft) async throws -> DispositionBatch {
         try await write { db in
             let plan = try Self.fetchCurrentPlan(db)?.version ?? 0
             let (held, heldArgs) = Self.heldPredicate(try Self.activeHoldFilters(db))
@@ -592,7 +597,14 @@ extension SQLiteArchiveStore {
                 throw ArchiveError(.notFound, "no records are due for \(p.action == .destroy ? "destruction" : "transfer") by \(p.asOf) "
                     + "that are not already in an open batch or under a legal hold\(heldCount > 0 ? " (\(Self.grouped(heldCount)) due records are held)" : ""); nothing to propose")
             }
-            return try Self.fetchDisposition(db, id: id)!
+            let batch = try Self.fetchDisposition(db, id: id)!
+            var draft = audit
+            draft.target = "disposition:\(id)"
+            draft.detail["records"] = String(batch.records)
+            draft.detail["held_at_proposal"] = String(batch.heldAtProposal)
+            draft.detail["items"] = batch.items.map { "\($0.itemID):\($0.records)" }.joined(separator: ",")
+            try Self.appendAudit(db, draft)
+            return batch
         }
     }
 
@@ -611,7 +623,7 @@ extension SQLiteArchiveStore {
         return b
     }
 
-    public func approveDisposition(id: Int64, actor: String, atMillis: Int64) async throws -> DispositionBatch {
+    public func approveDisposition(id: Int64, actor: String, atMillis: Int64, audit: AuditDraft) async throws -> DispositionBatch {
         try await write { db in
             let b = try Self.requireDisposition(db, id)
             guard b.status == .proposed else { throw ArchiveError(.refused, "disposition \(id) is \(b.status.rawValue), not proposed; it cannot be approved") }
@@ -620,11 +632,15 @@ extension SQLiteArchiveStore {
             }
             try db.execute(sql: "UPDATE disposition_batch SET status = 'approved', approved_by = ?, approved_at = ? WHERE id = ?",
                            arguments: [actor, Timestamp.iso(millis: atMillis), id])
+            var draft = audit
+            draft.detail["records"] = String(b.records)
+            draft.detail["proposed_by"] = b.proposedBy
+            try Self.appendAudit(db, draft)
             return try Self.requireDisposition(db, id)
         }
     }
 
-    public func cancelDisposition(id: Int64, actor: String, reason: String, atMillis: Int64) async throws -> DispositionBatch {
+    public func cancelDisposition(id: Int64, actor: String, reason: String, atMillis: Int64, audit: AuditDraft) async throws -> DispositionBatch {
         try await write { db in
             let b = try Self.requireDisposition(db, id)
             guard [.proposed, .approved, .packaged].contains(b.status) else {
@@ -632,18 +648,20 @@ extension SQLiteArchiveStore {
             }
             try db.execute(sql: "UPDATE disposition_batch SET status = 'cancelled', cancelled_by = ?, cancel_reason = ? WHERE id = ?",
                            arguments: [actor, reason, id])
+            try Self.appendAudit(db, audit)
             return try Self.requireDisposition(db, id)
         }
     }
 
-    public func markPackaged(id: Int64, bagDigest: String, atMillis: Int64) async throws -> DispositionBatch {
+    public func markPackaged(id: Int64, bagDigest: String, atMillis: Int64, audit: AuditDraft) async throws -> DispositionBatch {
         try await write { db in
             let b = try Self.requireDisposition(db, id)
-            guard b.action == .transfer, b.status == .approved || b.status == .packaged else {
+            guard b.action == .transfer, b.status == .approved else {
                 throw ArchiveError(.refused, "disposition \(id) is a \(b.action.rawValue) batch in state \(b.status.rawValue); only approved transfers are packaged")
             }
             try db.execute(sql: "UPDATE disposition_batch SET status = 'packaged', packaged_at = ?, bag_digest = ? WHERE id = ?",
                            arguments: [Timestamp.iso(millis: atMillis), bagDigest, id])
+            try Self.appendAudit(db, audit)
             return try Self.requireDisposition(db, id)
         }
     }
@@ -691,8 +709,10 @@ extension SQLiteArchiveStore {
     public func withholdIneligible(id: Int64, today: CivilDate) async throws -> Int {
         try await write { db in
             let b = try Self.requireDisposition(db, id)
-            guard b.action == .transfer, b.status == .approved || b.status == .packaged else {
-                throw ArchiveError(.refused, "disposition \(id) is a \(b.action.rawValue) batch in state \(b.status.rawValue); only approved transfers are packaged")
+            guard b.action == .transfer, b.status == .approved else {
+                throw ArchiveError(.refused, b.status == .packaged
+                    ? "transfer \(id) is already packaged; a bag once handed over is not rebuilt: cancel the batch (`dispose cancel \(id)`) and propose again"
+                    : "disposition \(id) is a \(b.action.rawValue) batch in state \(b.status.rawValue); only approved transfers are packaged")
             }
             return try Self.withhold(db, id: id, action: .transfer, today: today)
         }
@@ -821,11 +841,12 @@ extension SQLiteArchiveStore {
         }
     }
 
-    public func saveCertificate(dispositionID: Int64, json: String) async throws {
+    public func saveCertificate(dispositionID: Int64, json: String, audit: AuditDraft) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE disposition_batch SET certificate = ? WHERE id = ? AND status = 'executed' AND certificate IS NULL",
                            arguments: [json, dispositionID])
             if db.changesCount == 0 { throw ArchiveError(.refused, "disposition \(dispositionID) is not executed or already has its certificate") }
+            try Self.appendAudit(db, audit)
         }
     }
 

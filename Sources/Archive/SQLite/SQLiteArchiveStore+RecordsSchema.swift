@@ -151,8 +151,10 @@ extension SQLiteArchiveStore {
             CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
             CREATE TRIGGER tombstone_only_by_approved_disposition BEFORE INSERT ON tombstone
-            WHEN NOT EXISTS (SELECT 1 FROM disposition_batch WHERE id = NEW.disposition_id AND status IN ('approved', 'packaged')
-                             AND approved_by IS NOT NULL AND approved_by <> proposed_by COLLATE NOCASE)
+            WHEN NOT EXISTS (SELECT 1 FROM disposition_batch d JOIN disposition_member dm ON dm.disposition_id = d.id
+                             WHERE d.id = NEW.disposition_id AND dm.message_id = NEW.message_id AND dm.state = 'pending'
+                               AND ((d.action = 'destroy' AND d.status = 'approved') OR (d.action = 'transfer' AND d.status = 'packaged'))
+                               AND d.approved_by IS NOT NULL AND d.approved_by <> d.proposed_by COLLATE NOCASE)
             BEGIN SELECT RAISE(ABORT, 'a tombstone is written only by executing an approved disposition'); END;
             CREATE TRIGGER tombstone_no_update BEFORE UPDATE ON tombstone
             BEGIN SELECT RAISE(ABORT, 'tombstones are kept unchanged forever'); END;

@@ -145,20 +145,10 @@ public struct SQLiteArchiveStore: ArchiveStore {
 
     public func registerBlob(_ blob: BlobInfo) async throws {
         // A blob a disposition destroyed stays marked destroyed here: an original export comes
-        // back to life only if its capture adds records (`reviveSource`).
+        // back to life only when `append` stores records captured from it.
         try await write { db in
             try db.execute(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING",
                            arguments: [blob.hash.hex, blob.size, Timestamp.iso(millis: Timestamp.nowMillis())])
-        }
-    }
-
-    public func reviveSource(_ hash: ContentHash) async throws {
-        try await write { db in
-            try db.execute(sql: """
-                UPDATE blob SET destroyed_by = NULL, destroyed_at = NULL
-                WHERE hash = ?1 AND destroyed_by IS NOT NULL
-                  AND EXISTS (SELECT 1 FROM capture_batch b WHERE b.source_hash = ?1 AND EXISTS (SELECT 1 FROM message m WHERE m.batch_id = b.id))
-                """, arguments: [hash.hex])
         }
     }
 
@@ -209,10 +199,10 @@ public struct SQLiteArchiveStore: ArchiveStore {
             var stored = 0
             var missing = 0
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO message (identity_key, conversation_id, batch_id, platform, conversation_key, source_ordinal, dup_ordinal,
+                INSERT INTO message (id, identity_key, conversation_id, batch_id, platform, conversation_key, source_ordinal, dup_ordinal,
                     sent_local, time_zone, sent_at, captured_at, sender, sender_raw, sender_key, body, raw, kind, flags,
                     source_hash, source_member, source_line, line_count, content_hash, hash_version, search_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(identity_key) DO NOTHING
                 """)
             let fts = try db.cachedStatement(sql: "INSERT INTO message_fts (rowid, body, sender) VALUES (?, ?, ?)")
@@ -228,6 +218,14 @@ public struct SQLiteArchiveStore: ArchiveStore {
             // (Checked only once the archive has any tombstone, so ingest pays nothing before.)
             let tombstoned = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM tombstone)") == true
                 ? try db.cachedStatement(sql: "SELECT 1 FROM tombstone WHERE identity_key = ?") : nil
+            // Ids are never reused: when a disposition removed the newest records, SQLite would
+            // hand their ids out again, and a tombstone would then name a live record.
+            var nextID: Int64? = nil
+            if tombstoned != nil {
+                let maxTomb = try Int64.fetchOne(db, sql: "SELECT max(message_id) FROM tombstone") ?? 0
+                let maxLive = try Int64.fetchOne(db, sql: "SELECT max(id) FROM message") ?? 0
+                if maxTomb > maxLive { nextID = maxTomb + 1 }
+            }
             var alreadyInBatch = 0
             var seenSenders = Set<String>()
             var senderKeys: [String: String] = [:]
@@ -247,7 +245,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 var key = Self.searchKey(sentAt: m.sentAt, identity: m.identityKey)
                 for attempt in 0..<64 {
                     var b = RawBinder(insert, db)
-                    b.bind(m.identityKey.hex); b.bind(conversationID); b.bind(batchID); b.bind(m.platform.rawValue)
+                    b.bind(nextID); b.bind(m.identityKey.hex); b.bind(conversationID); b.bind(batchID); b.bind(m.platform.rawValue)
                     b.bind(m.conversationKey); b.bind(m.sourceOrdinal); b.bind(m.duplicateOrdinal); b.bind(m.sentLocal.description)
                     b.bind(m.timeZone); b.bind(m.sentAt); b.bind(m.capturedAtMillis); b.bind(m.sender); b.bind(m.senderRaw)
                     b.bind(senderKey); b.bind(m.body); b.bind(m.raw); b.bind(m.kind.rawValue)
@@ -268,6 +266,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
                     continue
                 }
                 added += 1
+                nextID = nil // from here on the newest record is live, so SQLite's next id is new
                 let id = db.lastInsertedRowID
                 var f = RawBinder(fts, db)
                 f.bind(key); f.bind(m.body); f.bind(m.sender)
@@ -282,6 +281,11 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 if let sender = m.sender, !senderKey.isEmpty, seenSenders.insert(senderKey).inserted {
                     try participant.execute(arguments: [conversationID, senderKey, sender])
                 }
+            }
+            if added > 0, let source = messages.first?.sourceBlob {
+                // Records captured from an original export a disposition had destroyed make it live again.
+                try db.execute(sql: "UPDATE blob SET destroyed_by = NULL, destroyed_at = NULL WHERE hash = ? AND destroyed_by IS NOT NULL",
+                               arguments: [source.hex])
             }
             var defectsAdded = 0
             if !defects.isEmpty {

@@ -131,6 +131,7 @@ public struct IngestService: Sendable {
                 failed.error = userMessage(for: error)
                 // File names carry chat titles and contact names: logs get only the position and code.
                 logger.error("ingest.failed", metadata: ["ingest.source.index": "\(reports.count + 1)", "error.code": "\(IngestService.code(of: error))"])
+                try? await removeDestroyedFiles()
                 _ = try? await archive.store.appendAudit(AuditDraft(actor: request.actor, action: "ingest.failed", target: "source",
                                                                 detail: ["source": source.displayName, "error": userMessage(for: error)]))
                 r = failed
@@ -330,16 +331,20 @@ public struct IngestService: Sendable {
         ]))
         // Every record gets its place in the file plan as it arrives.
         try await RetentionService(archive: archive).assign(batchID: batch.id, actor: request.actor)
-        // A re-submitted export carries the files of records already disposed of; those records
-        // were not captured again (their tombstones stop it), so their files go again too, and
-        // so does the export itself unless this capture stored records from it.
-        try await store.reviveSource(original.hash)
-        for hash in try await store.destroyedBlobs(dispositionID: nil) where archive.blobs.contains(hash) {
-            try archive.blobs.destroy(hash)
-        }
+        try await removeDestroyedFiles()
         logger.info("ingest.batch.complete", metadata: ["ingest.batch": "\(batch.id)", "ingest.added": "\(report.messagesAdded)",
                                                         "ingest.duplicates": "\(report.duplicatesSkipped)", "ingest.defects": "\(report.defects)"])
         return report
+    }
+
+    /// A re-submitted export carries the files of records already disposed of; those records
+    /// are not captured again (their tombstones stop it), so their files go again too, and so
+    /// does the export itself unless the capture stored records from it (`append` then marks
+    /// it live). Runs after every ingest, failed ones included.
+    func removeDestroyedFiles() async throws {
+        for hash in try await archive.store.destroyedBlobs(dispositionID: nil) where archive.blobs.contains(hash) {
+            try archive.blobs.destroy(hash)
+        }
     }
 
     private func storeAttachment(_ ref: AttachmentReference, from provider: any AttachmentProvider) throws -> ArchivedAttachment {

@@ -124,13 +124,9 @@ public struct DispositionService: Sendable {
                                         + "use `recordkeeper retention due --as-of \(asOf)` to plan ahead")
         }
         try await RetentionService(archive: archive).assignUnassigned(actor: actor)
-        let batch = try await store.proposeDisposition(DispositionProposal(action: action, asOf: asOf, items: items, actor: actor, note: note,
-                                                                           atMillis: Timestamp.nowMillis()))
-        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.propose", target: "disposition:\(batch.id)", detail: [
-            "action": action.rawValue, "as_of": asOf.description, "records": String(batch.records),
-            "held_at_proposal": String(batch.heldAtProposal), "items": batch.items.map { "\($0.itemID):\($0.records)" }.joined(separator: ","),
-        ]))
-        return batch
+        return try await store.proposeDisposition(
+            DispositionProposal(action: action, asOf: asOf, items: items, actor: actor, note: note, atMillis: Timestamp.nowMillis()),
+            audit: AuditDraft(actor: actor, action: attempted, target: "dispositions", detail: ["action": action.rawValue, "as_of": asOf.description]))
     }
 
     public func show(id: Int64) async throws -> DispositionBatch {
@@ -156,10 +152,9 @@ public struct DispositionService: Sendable {
     public func approve(id: Int64, actor: String) async throws -> DispositionBatch {
         try await access.require(.recordsOfficer, actor: actor, action: "disposition.approve", target: "disposition:\(id)")
         let batch = try await access.audited(actor: actor, action: "disposition.approve", target: "disposition:\(id)") {
-            try await store.approveDisposition(id: id, actor: actor, atMillis: Timestamp.nowMillis())
+            try await store.approveDisposition(id: id, actor: actor, atMillis: Timestamp.nowMillis(),
+                                               audit: AuditDraft(actor: actor, action: "disposition.approve", target: "disposition:\(id)"))
         }
-        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.approve", target: "disposition:\(id)",
-                                               detail: ["records": String(batch.records), "proposed_by": batch.proposedBy]))
         return batch
     }
 
@@ -167,9 +162,9 @@ public struct DispositionService: Sendable {
         try await access.require(.recordsOfficer, actor: actor, action: "disposition.cancel", target: "disposition:\(id)")
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ArchiveError(.invalid, "say why with --reason") }
         let batch = try await access.audited(actor: actor, action: "disposition.cancel", target: "disposition:\(id)") {
-            try await store.cancelDisposition(id: id, actor: actor, reason: reason, atMillis: Timestamp.nowMillis())
+            try await store.cancelDisposition(id: id, actor: actor, reason: reason, atMillis: Timestamp.nowMillis(),
+                                              audit: AuditDraft(actor: actor, action: "disposition.cancel", target: "disposition:\(id)", detail: ["reason": reason]))
         }
-        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.cancel", target: "disposition:\(id)", detail: ["reason": reason]))
         return batch
     }
 
@@ -209,11 +204,12 @@ public struct DispositionService: Sendable {
             certificate = try Self.decode(json)
         } else {
             certificate = try await self.certificate(for: id, blobsDestroyed: released.count)
-            try await store.saveCertificate(dispositionID: id, json: certificate.json)
-            try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.certificate", target: "disposition:\(id)", detail: [
-                "certificate_sha256": ContentHash.of(certificate.json).hex, "disposed_digest": certificate.disposedHashesDigest,
-                "records": String(certificate.records),
-            ]))
+            // The certificate and the audit entry that anchors its hash commit together.
+            try await store.saveCertificate(dispositionID: id, json: certificate.json, audit: AuditDraft(
+                actor: actor, action: "disposition.certificate", target: "disposition:\(id)", detail: [
+                    "certificate_sha256": ContentHash.of(certificate.json).hex, "disposed_digest": certificate.disposedHashesDigest,
+                    "records": String(certificate.records),
+                ]))
         }
         if failures > 0 {
             throw ArchiveError(.storage, "disposition \(id) is executed but \(failures) file(s) could not be removed from the blob store; fix permissions and run the same command again")

@@ -44,13 +44,13 @@ public struct HoldService: Sendable {
         if scope.conversations != nil { scope.conversations = keys }
         if scope.query?.trimmingCharacters(in: .whitespaces).isEmpty == true { scope.query = nil }
         let match = try scope.query.map(Self.translate)
-        let hold = try await store.createHold(NewHold(name: name, matter: matter, reference: reference, requestedBy: requestedBy, scope: scope,
-                                                      match: match, actor: actor, createdAtMillis: Timestamp.nowMillis()))
+        let hold = try await store.createHold(
+            NewHold(name: name, matter: matter, reference: reference, requestedBy: requestedBy, scope: scope, match: match, actor: actor,
+                    createdAtMillis: Timestamp.nowMillis()),
+            audit: AuditDraft(actor: actor, action: "hold.create", target: "hold", detail: [
+                "name": name, "matter": matter.rawValue, "reference": reference ?? "", "requested_by": requestedBy, "scope": scope.summary,
+            ]))
         let (count, _) = try await store.heldRecords(holdID: hold.id, sample: 0)
-        try await store.appendAudit(AuditDraft(actor: actor, action: "hold.create", target: "hold:\(hold.id)", detail: [
-            "name": name, "matter": matter.rawValue, "reference": reference ?? "", "requested_by": requestedBy,
-            "scope": scope.summary, "records_now": String(count),
-        ]))
         return HoldDetail(hold: hold, heldRecords: count, sample: [])
     }
 
@@ -83,9 +83,9 @@ public struct HoldService: Sendable {
             throw ArchiveError(.invalid, "say why the hold ends with --reason (e.g. \"case dismissed with prejudice\")")
         }
         let hold = try await access.audited(actor: actor, action: "hold.release", target: "hold:\(id)") {
-            try await store.releaseHold(id: id, actor: actor, reason: reason, atMillis: Timestamp.nowMillis())
+            try await store.releaseHold(id: id, actor: actor, reason: reason, atMillis: Timestamp.nowMillis(),
+                                        audit: AuditDraft(actor: actor, action: "hold.release", target: "hold:\(id)", detail: ["reason": reason]))
         }
-        try await store.appendAudit(AuditDraft(actor: actor, action: "hold.release", target: "hold:\(id)", detail: ["reason": reason]))
         return hold
     }
 

@@ -135,12 +135,13 @@ public struct TransferService: Sendable {
             ("Bagging-Date", CivilDate.today().description),
             ("Bag-Software-Agent", "Recordkeeper 0.1.0"),
         ])
-        _ = try await store.markPackaged(id: id, bagDigest: digest, atMillis: Timestamp.nowMillis())
         let result = TransferPackage(dispositionID: id, path: destination.path, records: members.count, messageFiles: summary.count,
                                      attachments: attachmentCount, payloadFiles: bag.manifest.count, payloadBytes: bag.payloadBytes, bagDigest: digest)
-        try await store.appendAudit(AuditDraft(actor: actor, action: "transfer.package", target: "disposition:\(id)", detail: [
-            "records": String(result.records), "withheld": String(withheld), "files": String(result.payloadFiles), "bytes": String(result.payloadBytes), "bag_digest": digest,
-        ]))
+        _ = try await store.markPackaged(id: id, bagDigest: digest, atMillis: Timestamp.nowMillis(), audit: AuditDraft(
+            actor: actor, action: "transfer.package", target: "disposition:\(id)", detail: [
+                "records": String(result.records), "withheld": String(withheld), "files": String(result.payloadFiles),
+                "bytes": String(result.payloadBytes), "bag_digest": digest,
+            ]))
         return result
     }
 

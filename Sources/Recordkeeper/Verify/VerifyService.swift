@@ -130,7 +130,7 @@ public struct VerifyService: Sendable {
         var batchesChecked = 0
         var unanchored: [Int64] = []
         for id in try await store.batchIDs() {
-            let entries = try await store.auditEntries(target: "batch:\(id)", limit: 50)
+            let entries = try await store.auditEntries(target: "batch:\(id)", limit: 10_000)
             guard let entry = entries.last(where: { $0.action == "ingest" }),
                   let detail = try? JSONDecoder().decode([String: String].self, from: Data(entry.detail.utf8)),
                   let expected = detail["batch_digest"] else {
