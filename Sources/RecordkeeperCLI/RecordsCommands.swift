@@ -167,6 +167,7 @@ struct FilePlanCommand: AsyncParsableCommand {
                 let service = FilePlanService(archive: try archive.open())
                 guard let data = FileManager.default.contents(atPath: file) else { throw ArchiveError(.notFound, "cannot read \(file)") }
                 let plan = try FilePlanService.parse(String(decoding: data, as: UTF8.self), format: format ?? .guess(file))
+                for w in plan.warnings() { Terminal.note("warning: \(w)") }
                 if apply {
                     let (saved, diff) = try await service.apply(plan, note: note, actor: archive.resolvedActor)
                     if json { print(Terminal.json(diff, pretty: true)); return }

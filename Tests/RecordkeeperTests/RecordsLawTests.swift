@@ -338,6 +338,16 @@ struct RecordsLawTests {
         #expect(report.ok, "\(report.problems)")
     }
 
+    @Test func aPlanThatWouldDestroyCapstoneRecordsIsFlagged() {
+        #expect(FilePlan.standard.warnings().isEmpty)
+        var risky = FilePlan.standard
+        risky.rules.insert(RetentionRule(id: "ops-chats", item: "0002", when: RuleCondition(platforms: ["whatsapp"])), at: 0)
+        #expect(risky.warnings().count == 1)
+        #expect(risky.warnings().first?.contains("comes before the Capstone rule capstone-officials") == true)
+        risky.rules[0].when.capstone = false
+        #expect(risky.warnings().isEmpty)
+    }
+
     @Test func anEventCutoffWaitsForItsEvent() async throws {
         let f = try await Self.fixture(); defer { f.tmp.cleanup() }
         var plan = FilePlan.standard

@@ -194,6 +194,25 @@ public struct FilePlan: Sendable, Hashable, Codable {
                           note: "Every other electronic message"),
         ])
 
+    /// Things that are allowed but probably wrong, for the records officer to confirm.
+    public func warnings() -> [String] {
+        var out: [String] = []
+        let firstCapstone = rules.firstIndex { $0.when.capstone == true }
+        for (i, rule) in rules.enumerated() {
+            guard let item = item(rule.item) else { continue }
+            if let c = firstCapstone, i < c, item.disposition == .temporary, rule.when.capstone != false {
+                out.append("rule \(rule.id) (temporary item \(item.id)) comes before the Capstone rule \(rules[c].id): a Capstone official's records it matches would be destroyed; add `capstone: false` to it or move it after")
+            }
+            if rule.when.conversations?.isEmpty == false {
+                out.append("rule \(rule.id) matches conversations by key or title; any participant can rename a chat, so prefer conversation keys")
+            }
+        }
+        if !items.contains(where: { $0.disposition == .permanent }) {
+            out.append("the plan has no permanent item: no record will ever be transferred to the National Archives")
+        }
+        return out
+    }
+
     /// Problems that make the plan unusable, in words a records officer can act on.
     public func problems() -> [String] {
         var out: [String] = []
