@@ -25,8 +25,9 @@ public protocol ArchiveStore: RecordsStore {
     func unfinishedBatch(sourceHash: ContentHash, custodianID: Int64) async throws -> CaptureBatch?
     func startBatch(_ batch: NewBatch) async throws -> CaptureBatch
     /// Stores a chunk of messages and defects atomically, and adds what it stored to the batch's
-    /// totals in the same transaction. Messages whose identity key is already archived are skipped
-    /// and counted as duplicates.
+    /// totals in the same transaction. Messages whose identity key is already archived (or was
+    /// disposed of) are skipped and counted as duplicates. Each stored message gets its retention
+    /// assignment under the current file plan in the same transaction.
     func append(batchID: Int64, conversationID: Int64, messages: [ArchivedMessage], defects: [CaptureDefect]) async throws -> AppendResult
     /// Marks the batch complete.
     func finishBatch(id: Int64) async throws
@@ -204,6 +205,9 @@ public struct AppendResult: Sendable, Hashable {
     public var attachmentsStored: Int
     /// Attachments of the added messages that the export named but did not carry.
     public var attachmentsMissing: Int
+    /// How many added messages the file plan assigned to each schedule item (in the same
+    /// transaction that stored them).
+    public var assigned: [String: Int] = [:]
     public init(added: Int, duplicates: Int, alreadyInBatch: Int = 0, defectsAdded: Int = 0, attachmentsStored: Int,
                 attachmentsMissing: Int) {
         self.added = added

@@ -349,8 +349,12 @@ struct RetentionCommand: AsyncParsableCommand {
                 let e = try await RetentionService(archive: try archive.open()).explain(messageID: id, actor: archive.resolvedActor)
                 if json { print(Terminal.json(e, pretty: true)); return }
                 if let t = e.tombstone {
-                    print("message \(id) is no longer in the archive: \(t.outcome) on \(t.disposedAt) (disposition \(t.dispositionID), item \(t.itemID)\(t.accession.map { ", NARA accession \($0)" } ?? ""))")
+                    print("message \(id) is no longer in the archive: \(t.outcome) on \(t.disposedAt) (disposition \(t.dispositionID), item \(t.itemID)\(t.authority.map { ", \($0)" } ?? "")\(t.accession.map { ", NARA accession \($0)" } ?? ""))")
+                    print("  sent \(t.sentLocal) in conversation \(t.conversationKey), captured in batch \(t.captureBatchID)")
                     print("  identity \(t.identityKey)\n  content sha256 \(t.contentHash)")
+                    if let d = e.disposition {
+                        print("  proposed by \(d.proposedBy) at \(d.proposedAt); approved by \(d.approvedBy ?? "?") at \(d.approvedAt ?? "?"); executed by \(d.executedBy ?? "?") at \(d.executedAt ?? "?")")
+                    }
                     return
                 }
                 let a = e.stored?.assignment ?? e.current
@@ -604,11 +608,13 @@ struct DisposeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel an open batch.")
         @Argument(help: "Batch id.") var id: Int64
         @Option(help: "Why.") var reason: String
+        @Flag(help: "Print JSON.") var json = false
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
                 let b = try await DispositionService(archive: try archive.open()).cancel(id: id, reason: reason, actor: archive.resolvedActor)
-                print("disposition \(b.id) cancelled")
+                if json { print(Terminal.json(b, pretty: true)); return }
+                print("disposition \(b.id) cancelled; its records can be proposed again")
             }
         }
     }

@@ -88,11 +88,15 @@ struct ArchiveStoreConformanceTests {
                         ArchivedAttachment(fileName: "IMG-2.jpg", blob: nil, size: nil)])]
         let defect = CaptureDefect(file: "export.txt", line: 9, code: "orphan_line", detail: "d", text: "stray")
         let r1 = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id, messages: first, defects: [defect])
-        #expect(r1 == AppendResult(added: 2, duplicates: 0, alreadyInBatch: 0, defectsAdded: 1, attachmentsStored: 1, attachmentsMissing: 1))
+        var expected1 = AppendResult(added: 2, duplicates: 0, alreadyInBatch: 0, defectsAdded: 1, attachmentsStored: 1, attachmentsMissing: 1)
+        expected1.assigned = ["0002": 2] // the default plan assigns every stored record in the same transaction
+        #expect(r1 == expected1)
         // The same batch again (a resumed run): its own messages and defects are not counted twice.
         let r2 = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id,
                                           messages: first + [Self.message(f, 3, minute: 3, body: "three")], defects: [defect])
-        #expect(r2 == AppendResult(added: 1, duplicates: 2, alreadyInBatch: 2, defectsAdded: 0, attachmentsStored: 0, attachmentsMissing: 0))
+        var expected2 = AppendResult(added: 1, duplicates: 2, alreadyInBatch: 2, defectsAdded: 0, attachmentsStored: 0, attachmentsMissing: 0)
+        expected2.assigned = ["0002": 1]
+        #expect(r2 == expected2)
         let batch = try #require(try await f.store.batch(id: f.batch.id))
         #expect(batch.totals.messagesAdded == 3 && batch.totals.duplicates == 0 && batch.totals.defects == 1)
         #expect(batch.totals.attachmentsStored == 1 && batch.totals.attachmentsMissing == 1)

@@ -319,6 +319,18 @@ extension SQLiteArchiveStore {
             """)
         let stamp = Self.now()
         var pending: [(Int64, RetentionAssignment)] = []
+        pending.reserveCapacity(10_000)
+        // Written every 10,000 rows so memory stays flat on any archive; each write is to a row
+        // the cursor has already passed.
+        func flush() throws {
+            for (id, a) in pending {
+                var b = RawBinder(upsert, db)
+                b.bind(id); b.bind(a.itemID); b.bind(a.ruleID); b.bind(a.action.rawValue); b.bind(a.cutoff?.description)
+                b.bind(a.eligible?.description); b.bind(Int64(planVersion)); b.bind(stamp)
+                _ = try b.step()
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
         var memo = AssignmentMemo(context: context)
         let cursor = try Row.fetchCursor(db, sql: Self.factsSelect + " WHERE \(whereClause) ORDER BY m.id", arguments: args)
         while let row = try cursor.next() {
@@ -342,13 +354,9 @@ extension SQLiteArchiveStore {
                 moves[key, default: (oldItem, new.itemID, 0)].2 += 1
             }
             if apply { pending.append((facts.messageID, new)) }
+            if pending.count >= 10_000 { try flush() }
         }
-        for (id, a) in pending {
-            var b = RawBinder(upsert, db)
-            b.bind(id); b.bind(a.itemID); b.bind(a.ruleID); b.bind(a.action.rawValue); b.bind(a.cutoff?.description)
-            b.bind(a.eligible?.description); b.bind(Int64(planVersion)); b.bind(stamp)
-            _ = try b.step()
-        }
+        try flush()
         diff.moves = moves.values.map { RetentionDiff.Move(from: $0.0, to: $0.1, count: $0.2) }
             .sorted { ($0.from ?? "", $0.to) < ($1.from ?? "", $1.to) }
         diff.applied = apply

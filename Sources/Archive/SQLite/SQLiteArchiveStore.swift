@@ -218,6 +218,20 @@ public struct SQLiteArchiveStore: ArchiveStore {
             // (Checked only once the archive has any tombstone, so ingest pays nothing before.)
             let tombstoned = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM tombstone)") == true
                 ? try db.cachedStatement(sql: "SELECT 1 FROM tombstone WHERE identity_key = ?") : nil
+            // Retention is assigned as records are stored: no second pass over a big batch.
+            let (retention, planVersion) = try Self.storedContext(db)
+            var memo = AssignmentMemo(context: retention)
+            var resolver = try SenderResolver(db)
+            let place = try Row.fetchOne(db, sql: """
+                SELECT c.title, cu.email FROM conversation c JOIN custodian cu ON cu.id = c.custodian_id WHERE c.id = ?
+                """, arguments: [conversationID])
+            let conversationTitle: String = place?[0] ?? "", custodianEmail: String = place?[1] ?? ""
+            let assign = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO retention_assignment (message_id, item_id, rule_id, action, cutoff, eligible, plan_version, assigned_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let assignedAt = Timestamp.iso(millis: Timestamp.nowMillis())
+            var assigned: [String: Int] = [:]
             // Ids are never reused: when a disposition removed the newest records, SQLite would
             // hand their ids out again, and a tombstone would then name a live record.
             var nextID: Int64? = nil
@@ -268,6 +282,17 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 added += 1
                 nextID = nil // from here on the newest record is live, so SQLite's next id is new
                 let id = db.lastInsertedRowID
+                if let day = CivilDate(year: m.sentLocal.year, month: m.sentLocal.month, day: m.sentLocal.day) {
+                    let facts = RecordFacts(messageID: id, sentDate: day, platform: m.platform.rawValue, conversationKey: m.conversationKey,
+                                            conversationTitle: conversationTitle, custodianEmail: custodianEmail,
+                                            senderCustodianEmail: resolver.custodian(sender: m.sender, senderRaw: m.senderRaw, platform: m.platform.rawValue))
+                    let a = memo.assign(facts)
+                    var r = RawBinder(assign, db)
+                    r.bind(id); r.bind(a.itemID); r.bind(a.ruleID); r.bind(a.action.rawValue); r.bind(a.cutoff?.description)
+                    r.bind(a.eligible?.description); r.bind(Int64(planVersion)); r.bind(assignedAt)
+                    _ = try r.step()
+                    assigned[a.itemID, default: 0] += 1
+                }
                 var f = RawBinder(fts, db)
                 f.bind(key); f.bind(m.body); f.bind(m.sender)
                 _ = try f.step()
@@ -306,6 +331,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
             var result = AppendResult(added: added, duplicates: duplicates, attachmentsStored: stored, attachmentsMissing: missing)
             result.alreadyInBatch = alreadyInBatch
             result.defectsAdded = defectsAdded
+            result.assigned = assigned
             return result
         }
     }

@@ -234,10 +234,12 @@ public struct IngestService: Sendable {
         // runs SQLite). Chunks still commit in order, one transaction each, so a crash leaves a
         // prefix of the export stored and the next run resumes after it.
         var inFlight: Task<AppendResult, any Error>?
+        var assigned: [String: Int] = [:]
         func settle() async throws {
             guard let task = inFlight else { return }
             inFlight = nil
             let r = try await task.value
+            assigned.merge(r.assigned, uniquingKeysWith: +)
             report.messagesAdded += r.added
             report.duplicatesSkipped += r.duplicates
             report.attachmentsStored += r.attachmentsStored
@@ -329,8 +331,11 @@ public struct IngestService: Sendable {
             "duplicates": String(report.duplicatesSkipped), "defects": String(report.defects),
             "resumed": String(report.resumedBatch),
         ]))
-        // Every record gets its place in the file plan as it arrives.
-        try await RetentionService(archive: archive).assign(batchID: batch.id, actor: request.actor)
+        // Every record got its place in the file plan in the transaction that stored it.
+        try await store.appendAudit(AuditDraft(actor: request.actor, action: "retention.assign", target: "batch:\(batch.id)", detail: [
+            "reason": "new records", "examined": String(report.messagesAdded),
+            "moves": assigned.sorted { $0.key < $1.key }.map { "none->\($0.key):\($0.value)" }.joined(separator: ","),
+        ]))
         try await removeDestroyedFiles()
         logger.info("ingest.batch.complete", metadata: ["ingest.batch": "\(batch.id)", "ingest.added": "\(report.messagesAdded)",
                                                         "ingest.duplicates": "\(report.duplicatesSkipped)", "ingest.defects": "\(report.defects)"])

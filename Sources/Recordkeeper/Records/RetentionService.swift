@@ -12,6 +12,8 @@ public struct RetentionExplanation: Sendable, Codable {
     public var reasons: [String]
     public var holds: [LegalHold]
     public var tombstone: Tombstone?
+    /// For a disposed record: the batch that let it go (who proposed, approved and executed it).
+    public var disposition: DispositionBatch?
 }
 
 /// Computes, stores and explains every record's place in the file plan.
@@ -44,14 +46,6 @@ public struct RetentionService: Sendable {
         try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "retention.recompute", target: "archive")
         return try await store.applyRetentionChange(.recompute, audit: AuditDraft(actor: actor, action: "retention.recompute.requested", target: "archive"),
                                                     reason: "recompute requested").diff
-    }
-
-    /// Assigns the records of one capture batch (after ingest).
-    @discardableResult
-    public func assign(batchID: Int64, actor: String) async throws -> RetentionDiff {
-        let diff = try await store.recomputeAssignments(context: nil, scope: .batch(batchID), apply: true)
-        try await auditDiff(diff, actor: actor, action: "retention.assign", target: "batch:\(batchID)", reason: "new records")
-        return diff
     }
 
     /// Assigns any record that has no assignment yet (an archive from before the file plan, or
@@ -92,7 +86,7 @@ public struct RetentionService: Sendable {
             return RetentionExplanation(messageID: messageID, stored: nil,
                                         current: RetentionAssignment(itemID: tomb.itemID, ruleID: nil, action: .retain, cutoff: nil, eligible: nil),
                                         item: plan.plan.item(tomb.itemID), reasons: ["\(tomb.outcome) on \(tomb.disposedAt) by disposition \(tomb.dispositionID)"],
-                                        holds: [], tombstone: tomb)
+                                        holds: [], tombstone: tomb, disposition: try await store.disposition(id: tomb.dispositionID))
         }
         guard let facts = try await store.retentionFacts(messageID: messageID) else {
             throw ArchiveError(.notFound, "no message with id \(messageID); search to find message ids")
@@ -103,7 +97,7 @@ public struct RetentionService: Sendable {
         let holding = try await store.holds(includeReleased: false).filter { covering.contains($0.id) }
         try await store.appendAudit(AuditDraft(actor: actor, action: "retention.show", target: "message:\(messageID)"))
         return RetentionExplanation(messageID: messageID, stored: try await store.assignment(messageID: messageID), current: current,
-                                    item: plan.plan.item(current.itemID), reasons: reasons, holds: holding, tombstone: nil)
+                                    item: plan.plan.item(current.itemID), reasons: reasons, holds: holding, tombstone: nil, disposition: nil)
     }
 
     /// Records that a cutoff event happened in a conversation (e.g. "conversation closed"),
