@@ -139,7 +139,6 @@ extension SQLiteArchiveStore {
             );
             CREATE INDEX tombstone_batch ON tombstone(batch_id, message_id);
             CREATE INDEX tombstone_disposition ON tombstone(disposition_id);
-            CREATE INDEX message_batch ON message(batch_id, id);
             CREATE INDEX attachment_blob ON attachment(blob_hash);
 
             CREATE TRIGGER message_no_update BEFORE UPDATE ON message
