@@ -420,3 +420,27 @@ enum BagValidator {
         return obj
     }
 }
+
+@Suite("Data directory write lock")
+struct WriteLockTests {
+    actor Log { var events: [String] = []; func add(_ e: String) { events.append(e) } }
+
+    @Test func anIngestWaitsForADispositionHoldingTheLock() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let txt = try writeText(RecordsLawTests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
+        let log = Log()
+        let holder = Task {
+            try await archive.withWriteLock {
+                await log.add("lock taken")
+                try await Task.sleep(nanoseconds: 800_000_000)
+                await log.add("lock released")
+            }
+        }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        _ = try await ingest(archive, txt, custodian: RecordsLawTests.jane, timeZone: "America/New_York")
+        await log.add("ingest done")
+        try await holder.value
+        #expect(await log.events == ["lock taken", "lock released", "ingest done"])
+    }
+}

@@ -121,6 +121,11 @@ public struct IngestService: Sendable {
             throw IngestError(.badTimeZone, "unknown time zone '\(tz)'; use an IANA name such as America/New_York or UTC")
         }
         let sources = try IngestService.sources(for: request.paths)
+        return try await archive.withWriteLock { try await ingestAll(sources, request, progress: progress, report: report) }
+    }
+
+    private func ingestAll(_ sources: [SourceFile], _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?,
+                           report: (@Sendable (BatchReport) -> Void)?) async throws -> [BatchReport] {
         var reports: [BatchReport] = []
         for source in sources {
             let r: BatchReport

@@ -173,6 +173,10 @@ public struct DispositionService: Sendable {
     /// whatever an interruption left undone (files to remove, the certificate) and changes
     /// nothing else.
     public func execute(id: Int64, actor: String, accession: String? = nil, today: CivilDate = .today()) async throws -> DispositionCertificate {
+        try await archive.withWriteLock { try await executeLocked(id: id, actor: actor, accession: accession, today: today) }
+    }
+
+    private func executeLocked(id: Int64, actor: String, accession: String?, today: CivilDate) async throws -> DispositionCertificate {
         let action = accession == nil ? "disposition.execute" : "transfer.confirm"
         try await access.require(.recordsOfficer, actor: actor, action: action, target: "disposition:\(id)")
         let existing = try await show(id: id)
