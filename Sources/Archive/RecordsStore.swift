@@ -239,6 +239,9 @@ public struct HoldFilter: Sendable, Hashable {
     public var toLocalExclusive: String?
     public var match: String?
     public var everything: Bool
+    /// Participants (conversation, sender key) of other custodians' conversations whose messages
+    /// were sent by a held custodian (resolved through registered accounts).
+    public var sentBy: [ParticipantRef] = []
     public init(holdID: Int64, custodians: [String], conversationKeys: [String], fromLocal: String?, toLocalExclusive: String?,
                 match: String?, everything: Bool) {
         self.holdID = holdID
@@ -248,6 +251,15 @@ public struct HoldFilter: Sendable, Hashable {
         self.toLocalExclusive = toLocalExclusive
         self.match = match
         self.everything = everything
+    }
+}
+
+public struct ParticipantRef: Sendable, Hashable {
+    public var conversationID: Int64
+    public var senderKey: String
+    public init(conversationID: Int64, senderKey: String) {
+        self.conversationID = conversationID
+        self.senderKey = senderKey
     }
 }
 

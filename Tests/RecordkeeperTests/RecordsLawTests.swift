@@ -252,6 +252,24 @@ struct RecordsLawTests {
         #expect(actions.filter { $0 == "disposition.execute" }.count == 2)
     }
 
+    @Test func aHoldOnACustodianCoversWhatTheySentIntoOtherCustodiansChats() async throws {
+        let f = try await Self.fixture(); defer { f.tmp.cleanup() }
+        let holds = HoldService(archive: f.archive)
+        // Sam has no export of his own yet: the hold covers nothing until his number is known.
+        let hold = try await holds.create(name: "EEOC complaint", matter: .litigation, reference: "570-2026-00412", requestedBy: "OGC",
+                                          scope: HoldScope(custodians: [Self.sam]), actor: "alice")
+        #expect(hold.heldRecords == 0)
+        _ = try await CustodianService(archive: f.archive).save(email: Self.sam, name: "Sam Lee", office: nil, actor: "alice")
+        _ = try await CustodianService(archive: f.archive).addAccount(email: Self.sam, platform: "whatsapp", address: "202.555.0143",
+                                                                      official: false, actor: "alice")
+        let detail = try await holds.show(id: hold.hold.id, sample: 10, actor: "alice")
+        #expect(detail.heldRecords == 5) // Sam's five messages in Jane's chat
+        #expect(detail.sample.allSatisfy { $0.message.sender == "+1 (202) 555-0143" })
+        // and disposition leaves them out
+        let due = try await RetentionService(archive: f.archive).due(asOf: CivilDate("2032-01-01")!, actor: "alice")
+        #expect(due.first?.held == 5) // all five are from 2021, due by 2032-01-01, and held
+    }
+
     @Test func verifyNamesAnAlteredTombstone() async throws {
         let f = try await Self.fixture(); defer { f.tmp.cleanup() }
         let d = DispositionService(archive: f.archive)

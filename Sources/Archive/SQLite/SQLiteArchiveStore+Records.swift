@@ -416,8 +416,13 @@ extension SQLiteArchiveStore {
             if h.everything { return ("1", []) }
             var parts: [String] = []
             if !h.custodians.isEmpty {
-                parts.append("m.conversation_id IN (SELECT c.id FROM conversation c JOIN custodian cu ON cu.id = c.custodian_id WHERE cu.email IN (\(Array(repeating: "?", count: h.custodians.count).joined(separator: ","))))")
+                var owned = "m.conversation_id IN (SELECT c.id FROM conversation c JOIN custodian cu ON cu.id = c.custodian_id WHERE cu.email IN (\(Array(repeating: "?", count: h.custodians.count).joined(separator: ","))))"
                 args.append(contentsOf: h.custodians.map { $0.lowercased() })
+                if !h.sentBy.isEmpty {
+                    owned = "(" + owned + " OR (m.conversation_id, m.sender_key) IN (VALUES " + Array(repeating: "(?, ?)", count: h.sentBy.count).joined(separator: ", ") + "))"
+                    for ref in h.sentBy { args.append(ref.conversationID); args.append(ref.senderKey) }
+                }
+                parts.append(owned)
             }
             if !h.conversationKeys.isEmpty {
                 parts.append("m.conversation_key IN (\(Array(repeating: "?", count: h.conversationKeys.count).joined(separator: ",")))")
@@ -447,9 +452,30 @@ extension SQLiteArchiveStore {
 
     /// Every active hold as a filter, read inside the caller's transaction.
     static func activeHoldFilters(_ db: Database) throws -> [HoldFilter] {
-        try Row.fetchAll(db, sql: "SELECT * FROM legal_hold WHERE released_at IS NULL ORDER BY id").map { row in
-            try Self.filter(Self.decodeHold(row), match: row["fts_match"])
+        try holdFilters(db, rows: try Row.fetchAll(db, sql: "SELECT * FROM legal_hold WHERE released_at IS NULL ORDER BY id"))
+    }
+
+    /// Filters for the given hold rows. A hold on a custodian also covers what that custodian
+    /// sent into other custodians' conversations: participants are resolved to custodians
+    /// through the registered accounts, inside the caller's transaction.
+    static func holdFilters(_ db: Database, rows: [Row]) throws -> [HoldFilter] {
+        var filters = try rows.map { try Self.filter(Self.decodeHold($0), match: $0["fts_match"]) }
+        guard filters.contains(where: { !$0.custodians.isEmpty }) else { return filters }
+        var resolver = try SenderResolver(db)
+        guard !resolver.isEmpty else { return filters }
+        var byCustodian: [String: [ParticipantRef]] = [:]
+        for p in try Row.fetchAll(db, sql: """
+            SELECT p.conversation_id, p.sender_key, p.name, c.platform, cu.email AS owner
+            FROM participant p JOIN conversation c ON c.id = p.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
+            """) {
+            guard let email = resolver.custodian(sender: p["name"], senderRaw: nil, platform: p["platform"]),
+                  email != (p["owner"] as String).lowercased() else { continue }
+            byCustodian[email, default: []].append(ParticipantRef(conversationID: p["conversation_id"], senderKey: p["sender_key"]))
         }
+        for i in filters.indices where !filters[i].custodians.isEmpty {
+            filters[i].sentBy = filters[i].custodians.flatMap { byCustodian[$0.lowercased()] ?? [] }
+        }
+        return filters
     }
 
     static func filter(_ hold: LegalHold, match: String?) -> HoldFilter {
@@ -537,7 +563,7 @@ extension SQLiteArchiveStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [holdID]) else {
                 throw ArchiveError(.notFound, "no hold with id \(holdID)")
             }
-            let (pred, args) = Self.heldPredicate([Self.filter(try Self.decodeHold(row), match: row["fts_match"])])
+            let (pred, args) = Self.heldPredicate(try Self.holdFilters(db, rows: [row]))
             let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM message m WHERE \(pred)", arguments: StatementArguments(args)) ?? 0
             let ids = try Int64.fetchAll(db, sql: "SELECT m.id FROM message m WHERE \(pred) ORDER BY m.sent_at DESC, m.id DESC LIMIT ?",
                                          arguments: StatementArguments(args) + [sample])
