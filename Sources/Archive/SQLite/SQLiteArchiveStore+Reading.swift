@@ -200,11 +200,13 @@ extension SQLiteArchiveStore {
         // Each message contributes "<identity> <content hash>\n", read straight from SQLite. A
         // disposed message contributes the same line from its tombstone, so the anchor holds
         // after a lawful disposition and breaks on any other removal.
-        let statement = try db.makeStatement(sql: """
+        // Without tombstones (the usual case) the rows come in id order with no sort.
+        let disposed = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM tombstone WHERE batch_id = ?)", arguments: [batchID]) == true
+        let statement = try db.makeStatement(sql: disposed ? """
             SELECT identity_key, content_hash, id FROM message WHERE batch_id = ?1
             UNION ALL SELECT identity_key, content_hash, message_id FROM tombstone WHERE batch_id = ?1
             ORDER BY 3
-            """)
+            """ : "SELECT identity_key, content_hash, id FROM message WHERE batch_id = ?1 ORDER BY id")
         var binder = RawBinder(statement, db)
         binder.bind(batchID)
         let raw = statement.sqliteStatement
