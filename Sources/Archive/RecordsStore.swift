@@ -171,6 +171,23 @@ public enum AssignmentScope: Sendable, Hashable {
     case all
     case batch(Int64)
     case unassigned
+    /// The records a disposition batch still has to dispose of.
+    case pendingMembers(Int64)
+}
+
+/// The digest that anchors a disposition: SHA-256 over "<identity key> <content hash>\n" of every
+/// disposed record in record-id order. Execution records it; `verify` recomputes it from the
+/// tombstones; the certificate carries it.
+public struct DisposalDigest: Sendable {
+    private var hasher = StreamingHasher()
+    public init() {}
+    public init(_ tombstones: [Tombstone]) {
+        for t in tombstones { add(identityKey: t.identityKey, contentHash: t.contentHash) }
+    }
+    public mutating func add(identityKey: String, contentHash: String) {
+        hasher.update(Array("\(identityKey) \(contentHash)\n".utf8))
+    }
+    public var hex: String { hasher.finalize().hex }
 }
 
 /// A change that can move records between schedule items.

@@ -519,6 +519,25 @@ struct HoldCommand: AsyncParsableCommand {
 
 // MARK: dispose / transfer
 
+/// What `dispose propose` and `transfer propose` share.
+struct ProposalOptions: ParsableArguments {
+    @Option(name: .customLong("as-of"), help: "Due by this date, YYYY-MM-DD (default: today).") var asOf: CivilDate?
+    @Option(name: .customLong("item"), help: "Only this schedule item (repeatable).") var items: [String] = []
+    @Option(help: "A note kept with the batch.") var note: String?
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var archive: ArchiveOptions
+
+    func propose(_ action: DispositionAction, next: (Int64) -> String) async throws {
+        try await CLIError.report {
+            let b = try await DispositionService(archive: try archive.open()).propose(
+                action: action, asOf: asOf ?? .today(), items: items.isEmpty ? nil : items, note: note, actor: archive.resolvedActor)
+            if json { print(Terminal.json(b, pretty: true)); return }
+            RecordsText.batch(b)
+            print(next(b.id))
+        }
+    }
+}
+
 struct DisposeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dispose", abstract: "Destroy temporary records that are due: propose, approve (a second records officer), execute.",
@@ -527,19 +546,9 @@ struct DisposeCommand: AsyncParsableCommand {
 
     struct Propose: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "propose", abstract: "Propose destroying every record due by a date (held records excluded).")
-        @Option(name: .customLong("as-of"), help: "Due by this date, YYYY-MM-DD (default: today).") var asOf: CivilDate?
-        @Option(name: .customLong("item"), help: "Only this schedule item (repeatable).") var items: [String] = []
-        @Option(help: "A note kept with the batch.") var note: String?
-        @Flag(help: "Print JSON.") var json = false
-        @OptionGroup var archive: ArchiveOptions
+        @OptionGroup var proposal: ProposalOptions
         func run() async throws {
-            try await CLIError.report {
-                let b = try await DispositionService(archive: try archive.open()).propose(
-                    action: .destroy, asOf: asOf ?? .today(), items: items.isEmpty ? nil : items, note: note, actor: archive.resolvedActor)
-                if json { print(Terminal.json(b, pretty: true)); return }
-                RecordsText.batch(b)
-                print("Next: another records officer reviews it (`dispose show \(b.id)`) and runs `dispose approve \(b.id)`.")
-            }
+            try await proposal.propose(.destroy) { "Next: another records officer reviews it (`dispose show \($0)`) and runs `dispose approve \($0)`." }
         }
     }
 
@@ -645,19 +654,9 @@ struct TransferCommand: AsyncParsableCommand {
 
     struct Propose: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "propose", abstract: "Propose transferring every permanent record due by a date.")
-        @Option(name: .customLong("as-of"), help: "Due by this date, YYYY-MM-DD (default: today).") var asOf: CivilDate?
-        @Option(name: .customLong("item"), help: "Only this schedule item (repeatable).") var items: [String] = []
-        @Option(help: "A note kept with the batch.") var note: String?
-        @Flag(help: "Print JSON.") var json = false
-        @OptionGroup var archive: ArchiveOptions
+        @OptionGroup var proposal: ProposalOptions
         func run() async throws {
-            try await CLIError.report {
-                let b = try await DispositionService(archive: try archive.open()).propose(
-                    action: .transfer, asOf: asOf ?? .today(), items: items.isEmpty ? nil : items, note: note, actor: archive.resolvedActor)
-                if json { print(Terminal.json(b, pretty: true)); return }
-                RecordsText.batch(b)
-                print("Next: another records officer runs `dispose approve \(b.id)`, then `transfer package \(b.id) --output DIR`.")
-            }
+            try await proposal.propose(.transfer) { "Next: another records officer runs `dispose approve \($0)`, then `transfer package \($0) --output DIR`." }
         }
     }
 

@@ -78,18 +78,8 @@ public enum Timestamp {
         let ms = Int(millis % 1000)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rem = Int(seconds - days * 86_400)
-        // Civil from days (H. Hinnant).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        var y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        if m <= 2 { y += 1 }
-        let t = LocalDateTime(year: Int(y), month: Int(m), day: Int(d), hour: rem / 3600, minute: rem / 60 % 60, second: rem % 60)
+        let (y, m, d) = CivilDate.civil(dayNumber: Int(days))
+        let t = LocalDateTime(year: y, month: m, day: d, hour: rem / 3600, minute: rem / 60 % 60, second: rem % 60)
         let msText = String(ms)
         return t.description + "." + String(repeating: "0", count: 3 - msText.count) + msText + "Z"
     }

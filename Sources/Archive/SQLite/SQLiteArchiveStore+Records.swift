@@ -300,6 +300,21 @@ extension SQLiteArchiveStore {
         return apply ? try await write(body) : try await read(body)
     }
 
+    /// The one statement that stores an assignment (insert, or replace the previous one).
+    static let assignmentUpsert = """
+        INSERT INTO retention_assignment (message_id, item_id, rule_id, action, cutoff, eligible, plan_version, assigned_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(message_id) DO UPDATE SET item_id = excluded.item_id, rule_id = excluded.rule_id, action = excluded.action,
+            cutoff = excluded.cutoff, eligible = excluded.eligible, plan_version = excluded.plan_version, assigned_at = excluded.assigned_at
+        """
+
+    static func writeAssignment(_ statement: Statement, _ db: Database, messageID: Int64, _ a: RetentionAssignment, planVersion: Int, at: String) throws {
+        var b = RawBinder(statement, db)
+        b.bind(messageID); b.bind(a.itemID); b.bind(a.ruleID); b.bind(a.action.rawValue); b.bind(a.cutoff?.description)
+        b.bind(a.eligible?.description); b.bind(Int64(planVersion)); b.bind(at)
+        _ = try b.step()
+    }
+
     static func recompute(_ db: Database, context: RetentionContext, planVersion: Int, scope: AssignmentScope, apply: Bool) throws -> RetentionDiff {
         var resolver = try SenderResolver(db)
         var diff = RetentionDiff()
@@ -310,25 +325,17 @@ extension SQLiteArchiveStore {
         case .all: whereClause = "1"; args = []
         case .batch(let id): whereClause = "m.batch_id = ?"; args = [id]
         case .unassigned: whereClause = "a.message_id IS NULL"; args = []
+        case .pendingMembers(let id):
+            whereClause = "m.id IN (SELECT message_id FROM disposition_member WHERE disposition_id = ? AND state = 'pending')"; args = [id]
         }
-        let upsert = try db.makeStatement(sql: """
-            INSERT INTO retention_assignment (message_id, item_id, rule_id, action, cutoff, eligible, plan_version, assigned_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(message_id) DO UPDATE SET item_id = excluded.item_id, rule_id = excluded.rule_id, action = excluded.action,
-                cutoff = excluded.cutoff, eligible = excluded.eligible, plan_version = excluded.plan_version, assigned_at = excluded.assigned_at
-            """)
+        let upsert = try db.cachedStatement(sql: Self.assignmentUpsert)
         let stamp = Self.now()
         var pending: [(Int64, RetentionAssignment)] = []
         pending.reserveCapacity(10_000)
         // Written every 10,000 rows so memory stays flat on any archive; each write is to a row
         // the cursor has already passed.
         func flush() throws {
-            for (id, a) in pending {
-                var b = RawBinder(upsert, db)
-                b.bind(id); b.bind(a.itemID); b.bind(a.ruleID); b.bind(a.action.rawValue); b.bind(a.cutoff?.description)
-                b.bind(a.eligible?.description); b.bind(Int64(planVersion)); b.bind(stamp)
-                _ = try b.step()
-            }
+            for (id, a) in pending { try Self.writeAssignment(upsert, db, messageID: id, a, planVersion: planVersion, at: stamp) }
             pending.removeAll(keepingCapacity: true)
         }
         var memo = AssignmentMemo(context: context)
@@ -714,20 +721,7 @@ extension SQLiteArchiveStore {
     /// withheld those not due on `today`, assigned another item, or under an active hold.
     static func withhold(_ db: Database, id: Int64, action: DispositionAction, today: CivilDate) throws -> Int {
         let (context, version) = try storedContext(db)
-        var resolver = try SenderResolver(db)
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO retention_assignment (message_id, item_id, rule_id, action, cutoff, eligible, plan_version, assigned_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(message_id) DO UPDATE SET item_id = excluded.item_id, rule_id = excluded.rule_id, action = excluded.action,
-                cutoff = excluded.cutoff, eligible = excluded.eligible, plan_version = excluded.plan_version, assigned_at = excluded.assigned_at
-            """)
-        let stamp = now()
-        for row in try Row.fetchAll(db, sql: factsSelect + " JOIN disposition_member dm ON dm.message_id = m.id WHERE dm.disposition_id = ? AND dm.state = 'pending'",
-                                    arguments: [id]) {
-            guard let facts = facts(row, resolver: &resolver) else { continue }
-            let a = context.assign(facts).0
-            try upsert.execute(arguments: [facts.messageID, a.itemID, a.ruleID, a.action.rawValue, a.cutoff?.description, a.eligible?.description, version, stamp])
-        }
+        _ = try recompute(db, context: context, planVersion: version, scope: .pendingMembers(id), apply: true)
         let expected = action == .destroy ? RetentionAction.destroy.rawValue : RetentionAction.transfer.rawValue
         let (held, heldArgs) = heldPredicate(try activeHoldFilters(db))
         try db.execute(sql: """
@@ -799,7 +793,7 @@ extension SQLiteArchiveStore {
             let deleteAttachments = try db.makeStatement(sql: "DELETE FROM attachment WHERE message_id = ?")
             let deleteAssignment = try db.makeStatement(sql: "DELETE FROM retention_assignment WHERE message_id = ?")
             let deleteMessage = try db.makeStatement(sql: "DELETE FROM message WHERE id = ?")
-            var hasher = StreamingHasher()
+            var digest = DisposalDigest()
             var disposed = 0
             // One row at a time (bodies are not all held in memory), in message-id order.
             let rows = try Row.fetchCursor(db, sql: """
@@ -819,7 +813,7 @@ extension SQLiteArchiveStore {
                 try ftsDelete.execute(arguments: [row["search_key"], row["body"], row["sender"]])
                 candidateBlobs.insert(row["source_hash"])
                 for hash in try String.fetchAll(attachments, arguments: [messageID]) { candidateBlobs.insert(hash) }
-                hasher.update(Array("\(identity) \(content)\n".utf8))
+                digest.add(identityKey: identity, contentHash: content)
                 disposed += 1
                 ids.append(messageID)
             }
@@ -843,9 +837,8 @@ extension SQLiteArchiveStore {
             }
             try db.execute(sql: "UPDATE disposition_batch SET status = 'executed', executed_by = ?, executed_at = ?, accession = ? WHERE id = ?",
                            arguments: [actor, disposedAt, accession, id])
-            let digest = hasher.finalize().hex
             try Self.appendAudit(db, AuditDraft(actor: actor, action: auditAction, target: "disposition:\(id)", detail: [
-                "records": String(disposed), "withheld": String(withheld), "disposed_digest": digest,
+                "records": String(disposed), "withheld": String(withheld), "disposed_digest": digest.hex,
                 "blobs_released": String(released.count), "accession": accession ?? "", "approved_by": approver, "proposed_by": b.proposedBy,
             ]))
             return DispositionExecution(batch: try Self.requireDisposition(db, id), disposed: disposed, withheld: withheld, releasedBlobs: released)

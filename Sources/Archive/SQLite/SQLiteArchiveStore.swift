@@ -226,10 +226,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 SELECT c.title, cu.email FROM conversation c JOIN custodian cu ON cu.id = c.custodian_id WHERE c.id = ?
                 """, arguments: [conversationID])
             let conversationTitle: String = place?[0] ?? "", custodianEmail: String = place?[1] ?? ""
-            let assign = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO retention_assignment (message_id, item_id, rule_id, action, cutoff, eligible, plan_version, assigned_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            let assign = try db.cachedStatement(sql: Self.assignmentUpsert)
             let assignedAt = Timestamp.iso(millis: Timestamp.nowMillis())
             var assigned: [String: Int] = [:]
             // Ids are never reused: when a disposition removed the newest records, SQLite would
@@ -287,10 +284,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
                                             conversationTitle: conversationTitle, custodianEmail: custodianEmail,
                                             senderCustodianEmail: resolver.custodian(sender: m.sender, senderRaw: m.senderRaw, platform: m.platform.rawValue))
                     let a = memo.assign(facts)
-                    var r = RawBinder(assign, db)
-                    r.bind(id); r.bind(a.itemID); r.bind(a.ruleID); r.bind(a.action.rawValue); r.bind(a.cutoff?.description)
-                    r.bind(a.eligible?.description); r.bind(Int64(planVersion)); r.bind(assignedAt)
-                    _ = try r.step()
+                    try Self.writeAssignment(assign, db, messageID: id, a, planVersion: planVersion, at: assignedAt)
                     assigned[a.itemID, default: 0] += 1
                 }
                 var f = RawBinder(fts, db)

@@ -221,13 +221,6 @@ public struct DispositionService: Sendable {
         return certificate
     }
 
-    /// The digest of a disposition's tombstones, as `verify` recomputes it.
-    public static func digest(_ tombstones: [Tombstone]) -> String {
-        var hasher = StreamingHasher()
-        for t in tombstones { hasher.update(Array("\(t.identityKey) \(t.contentHash)\n".utf8)) }
-        return hasher.finalize().hex
-    }
-
     func certificate(for id: Int64, blobsDestroyed: Int) async throws -> DispositionCertificate {
         let b = try await show(id: id)
         let tombstones = try await store.tombstones(dispositionID: id)
@@ -243,7 +236,7 @@ public struct DispositionService: Sendable {
         return DispositionCertificate(
             kind: b.action == .transfer ? "certificate-of-transfer" : "certificate-of-destruction", dispositionID: id, asOf: b.asOf.description,
             filePlanVersion: b.planVersion, items: items.values.sorted { $0.itemID < $1.itemID }, records: tombstones.count, withheld: b.withheld,
-            heldAtProposal: b.heldAtProposal, disposedHashesDigest: Self.digest(tombstones), blobsDestroyed: blobsDestroyed,
+            heldAtProposal: b.heldAtProposal, disposedHashesDigest: DisposalDigest(tombstones).hex, blobsDestroyed: blobsDestroyed,
             proposedBy: b.proposedBy, proposedAt: b.proposedAt, approvedBy: b.approvedBy ?? "", approvedAt: b.approvedAt ?? "",
             executedBy: b.executedBy ?? "", executedAt: b.executedAt ?? "", accession: b.accession, bagDigest: b.bagDigest, note: b.note)
     }

@@ -159,7 +159,7 @@ public struct VerifyService: Sendable {
                                       detail: "executed, but no audit entry records the digest of what it disposed of"))
                 continue
             }
-            let actual = DispositionService.digest(try await store.tombstones(dispositionID: d.id))
+            let actual = DisposalDigest(try await store.tombstones(dispositionID: d.id)).hex
             if actual != detail["disposed_digest"] {
                 problems.append(.init(code: "disposition_tombstones_altered", item: item,
                                       detail: "its tombstones digest to \(actual), audit entry \(entry.sequence) recorded \(detail["disposed_digest"] ?? "nothing")"))

@@ -53,7 +53,11 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     /// Days since 1970-01-01.
-    public var dayNumber: Int {
+    public var dayNumber: Int { CivilDate.dayNumber(year: year, month: month, day: day) }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days-from-civil); the one
+    /// calendar recipe the archive uses (wall-clock instants, timestamps, retention dates).
+    public static func dayNumber(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -67,7 +71,15 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public static let latest = CivilDate(year: 9999, month: 12, day: 31)!
 
     public init(dayNumber z0: Int) {
-        let z = min(z0, 2_932_896) + 719_468 // 9999-12-31
+        let (y, m, d) = CivilDate.civil(dayNumber: min(z0, 2_932_896)) // up to 9999-12-31
+        self.year = y
+        self.month = m
+        self.day = d
+    }
+
+    /// Year, month and day of a day number (civil-from-days), with no range limit.
+    public static func civil(dayNumber: Int) -> (year: Int, month: Int, day: Int) {
+        let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
         let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
@@ -75,9 +87,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let mp = (5 * doy + 2) / 153
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
-        self.year = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        self.month = m
-        self.day = d
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
     public func addingDays(_ n: Int) -> CivilDate { CivilDate(dayNumber: dayNumber + n) }
