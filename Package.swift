@@ -3,7 +3,7 @@ import PackageDescription
 
 // The dependency graph of Recordkeeper, layer by layer (see docs/ARCHITECTURE.md):
 //   RecordkeeperCore  <- Connectors, Archive, RecordkeeperTesting
-//   Recordkeeper (services) <- recordkeeper CLI
+//   Recordkeeper (services) <- RecordkeeperWeb (HTTP: web UI and /api/v1) <- recordkeeper CLI
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", exact: "2.5.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", exact: "4.7.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         .target(
@@ -64,10 +68,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "RecordkeeperWeb",
+            dependencies: [
+                "Recordkeeper", "RecordkeeperCore", "Archive",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "RecordkeeperCLI",
             dependencies: [
-                "Recordkeeper", "RecordkeeperCore",
+                "Recordkeeper", "RecordkeeperCore", "RecordkeeperWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,6 +108,16 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             resources: [.copy("Golden")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RecordkeeperWebTests",
+            dependencies: [
+                "RecordkeeperWeb", "Recordkeeper", "Archive", "RecordkeeperCore", "RecordkeeperTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict
         ),
     ]

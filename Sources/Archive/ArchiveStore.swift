@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// Services talk to this protocol only. No backend type (GRDB, PostgresNIO) appears in it, so a
 /// PostgreSQL implementation can follow without touching the services; both must pass the same
 /// conformance suite. Every method is one transaction.
-public protocol ArchiveStore: RecordsStore {
+public protocol ArchiveStore: RecordsStore, AccessStore {
     // MARK: Custodians and conversations
     func custodian(email: String) async throws -> Custodian?
     /// Creates the custodian, or sets its time zone when `timeZone` is given.
@@ -39,6 +39,10 @@ public protocol ArchiveStore: RecordsStore {
     func message(id: Int64) async throws -> StoredMessage?
     /// Messages of a conversation in sent order (paging by offset).
     func transcript(conversationID: Int64, offset: Int, limit: Int) async throws -> [StoredMessage]
+    /// How many messages come before this one in its conversation's transcript (nil if not there).
+    func transcriptPosition(conversationID: Int64, messageID: Int64) async throws -> Int?
+    /// Number of messages in a conversation.
+    func messageCount(conversationID: Int64) async throws -> Int
     func stats() async throws -> ArchiveStats
 
     // MARK: Audit
@@ -292,6 +296,12 @@ public struct SearchRequest: Sendable, Hashable {
     public var conversationID: Int64?
     public var conversationTitle: String?
     public var participant: String?
+    /// Only messages from this platform (`whatsapp`, `signal`…).
+    public var platform: String?
+    /// Only messages with at least one attachment.
+    public var hasAttachment: Bool = false
+    /// Only messages an active legal hold covers.
+    public var underHold: Bool = false
     /// Inclusive lower bound on the sent time as written, `YYYY-MM-DD…`.
     public var fromLocal: String?
     /// Exclusive upper bound on the sent time as written.

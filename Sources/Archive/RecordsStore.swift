@@ -89,11 +89,14 @@ public struct UserAccount: Sendable, Hashable, Codable {
     public var displayName: String
     public var roles: [UserRole]
     public var createdAt: String
-    public init(name: String, displayName: String, roles: [UserRole], createdAt: String) {
+    /// For the custodian role: the custodian whose records this user may see and upload.
+    public var custodianEmail: String?
+    public init(name: String, displayName: String, roles: [UserRole], createdAt: String, custodianEmail: String? = nil) {
         self.name = name
         self.displayName = displayName
         self.roles = roles
         self.createdAt = createdAt
+        self.custodianEmail = custodianEmail
     }
     public func has(_ role: UserRole) -> Bool { roles.contains(role) }
 }

@@ -39,6 +39,19 @@ extension SQLiteArchiveStore {
                 filters.append("message_fts.rowid < ?")
                 args.append(Self.searchKeyLowerBound(t.secondsSinceEpochAsUTC + 12 * 3600))
             }
+            if let p = r.platform {
+                filters.append("m.platform = ?")
+                args.append(p)
+            }
+            if r.hasAttachment {
+                filters.append("EXISTS (SELECT 1 FROM attachment WHERE attachment.message_id = m.id)")
+            }
+            if r.underHold {
+                // Holds are evaluated live, as disposition evaluates them.
+                let (held, heldArgs) = Self.heldPredicate(try Self.activeHoldFilters(db))
+                filters.append(held)
+                args.append(contentsOf: heldArgs)
+            }
             let whereSQL = (["message_fts MATCH ?"] + filters).joined(separator: " AND ")
             let from = """
                 FROM message_fts JOIN message m ON m.search_key = message_fts.rowid
@@ -145,6 +158,21 @@ extension SQLiteArchiveStore {
             let attachments = try Self.fetchAttachments(db, messageIDs: low...high)
             return rows.map { row in Self.decodeMessage(row, attachments: attachments[row[0]] ?? []) }
         }
+    }
+
+    public func transcriptPosition(conversationID: Int64, messageID: Int64) async throws -> Int? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT sent_local FROM message WHERE id = ? AND conversation_id = ?",
+                                             arguments: [messageID, conversationID]) else { return nil }
+            let sent: String = row[0]
+            return try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM message WHERE conversation_id = ? AND (sent_local < ? OR (sent_local = ? AND id < ?))
+                """, arguments: [conversationID, sent, sent, messageID]) ?? 0
+        }
+    }
+
+    public func messageCount(conversationID: Int64) async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM message WHERE conversation_id = ?", arguments: [conversationID]) ?? 0 }
     }
 
     public func stats() async throws -> ArchiveStats {

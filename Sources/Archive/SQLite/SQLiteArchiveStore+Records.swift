@@ -21,16 +21,18 @@ extension SQLiteArchiveStore {
     public func saveUser(_ user: UserAccount) async throws {
         try await write { db in
             try db.execute(sql: """
-                INSERT INTO app_user (name, display_name, roles, created_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET display_name = excluded.display_name, roles = excluded.roles
-                """, arguments: [user.name, user.displayName, user.roles.map(\.rawValue).joined(separator: ","), user.createdAt])
+                INSERT INTO app_user (name, display_name, roles, created_at, custodian_email) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET display_name = excluded.display_name, roles = excluded.roles,
+                    custodian_email = excluded.custodian_email
+                """, arguments: [user.name, user.displayName, user.roles.map(\.rawValue).joined(separator: ","), user.createdAt,
+                                 user.custodianEmail?.lowercased()])
         }
     }
 
     static func decodeUser(_ row: Row) -> UserAccount {
         UserAccount(name: row["name"], displayName: row["display_name"],
                     roles: (row["roles"] as String).split(separator: ",").compactMap { UserRole(rawValue: String($0)) },
-                    createdAt: row["created_at"])
+                    createdAt: row["created_at"], custodianEmail: row["custodian_email"])
     }
 
     public func user(name: String) async throws -> UserAccount? {

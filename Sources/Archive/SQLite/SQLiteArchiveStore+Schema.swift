@@ -123,6 +123,7 @@ extension SQLiteArchiveStore {
                 """)
         }
         m.registerMigration("v2-records-law") { db in try Self.migrateRecordsLaw(db) }
+        m.registerMigration("v3-web-access") { db in try Self.migrateWebAccess(db) }
         return m
     }
 }

@@ -62,6 +62,26 @@ public struct RecordService: Sendable {
         return (batch, defects)
     }
 
+    /// One attachment's bytes, audited as a read of the record it belongs to.
+    public func attachment(messageID: Int64, index: Int, actor: String) async throws -> (ArchivedAttachment, Data) {
+        guard let stored = try await archive.store.message(id: messageID) else {
+            throw ArchiveError(.notFound, "no message with id \(messageID)")
+        }
+        let list = stored.message.attachments
+        guard list.indices.contains(index) else { throw ArchiveError(.notFound, "message \(messageID) has no attachment \(index)") }
+        let a = list[index]
+        guard let hash = a.blob else {
+            throw ArchiveError(.blobMissing, "the attachment \(a.fileName) was not in the export; only its name was recorded")
+        }
+        var data = Data()
+        do { try archive.blobs.read(hash) { data.append(contentsOf: $0) } } catch {
+            throw ArchiveError(.blobMissing, "the stored file for \(a.fileName) cannot be read; run `recordkeeper verify`")
+        }
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "show.attachment", target: "message:\(messageID)",
+                                                       detail: ["attachment": String(index), "sha256": hash.hex]))
+        return (a, data)
+    }
+
     public func stats(actor: String) async throws -> ArchiveStats {
         let s = try await archive.store.stats()
         try await archive.store.appendAudit(AuditDraft(actor: actor, action: "stats", target: "archive"))

@@ -43,7 +43,7 @@ public struct UserService: Sendable {
 
     /// Adds a user or changes their roles. From the CLI this is an operator's act (whoever can
     /// open the data directory); it is audited either way.
-    public func save(name: String, displayName: String?, roles: [UserRole], actor: String) async throws -> UserAccount {
+    public func save(name: String, displayName: String?, roles: [UserRole], custodianEmail: String? = nil, actor: String) async throws -> UserAccount {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: { $0.isWhitespace || $0.isNewline }) else {
             throw ArchiveError(.invalid, "a user name is one word of at most 100 characters, e.g. a.smith")
@@ -55,12 +55,20 @@ public struct UserService: Sendable {
             try await RecordsAccess(store: archive.store).require(.admin, actor: actor, action: "user.add", target: "user:\(trimmed)")
         }
         let existing = try await archive.store.user(name: trimmed)
+        let custodian = (custodianEmail ?? existing?.custodianEmail)?.trimmingCharacters(in: .whitespaces).lowercased()
+        if roles.contains(.custodian) {
+            guard let custodian, custodian.contains("@"), !custodian.contains(where: \.isWhitespace) else {
+                throw ArchiveError(.invalid, "a user with the custodian role needs --custodian EMAIL: the custodian whose records they see and upload")
+            }
+        }
         let user = UserAccount(name: trimmed, displayName: displayName ?? existing?.displayName ?? trimmed, roles: roles,
-                               createdAt: existing?.createdAt ?? Timestamp.iso(millis: Timestamp.nowMillis()))
+                               createdAt: existing?.createdAt ?? Timestamp.iso(millis: Timestamp.nowMillis()),
+                               custodianEmail: custodian.flatMap { $0.isEmpty ? nil : $0 })
         try await archive.store.saveUser(user)
         try await archive.store.appendAudit(AuditDraft(actor: actor, action: existing == nil ? "user.add" : "user.roles", target: "user:\(trimmed)",
                                                        detail: ["roles": roles.map(\.rawValue).joined(separator: ","),
-                                                                "previous_roles": existing?.roles.map(\.rawValue).joined(separator: ",") ?? ""]))
+                                                                "previous_roles": existing?.roles.map(\.rawValue).joined(separator: ",") ?? "",
+                                                                "custodian": user.custodianEmail ?? ""]))
         return user
     }
 

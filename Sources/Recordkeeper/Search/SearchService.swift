@@ -13,6 +13,11 @@ public struct SearchFilters: Sendable, Hashable {
     public var from: String?
     /// Inclusive last day (`YYYY-MM-DD`).
     public var to: String?
+    /// A platform (`whatsapp`, `signal`…).
+    public var platform: String?
+    public var hasAttachment: Bool = false
+    /// Only records an active legal hold covers.
+    public var underHold: Bool = false
     public var limit: Int
     public var offset: Int
     public var sort: SearchRequest.Sort
@@ -43,6 +48,14 @@ public struct SearchService: Sendable {
         }
         var request = SearchRequest(match: match, custodianEmail: filters.custodian, participant: filters.participant,
                                     limit: max(1, min(filters.limit, 1000)), offset: max(0, filters.offset), sort: filters.sort)
+        if let p = filters.platform, !p.isEmpty {
+            guard let platform = Platform(rawValue: p.lowercased()) else {
+                throw ArchiveError(.badQuery, "unknown platform '\(p)'; one of \(Platform.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            request.platform = platform.rawValue
+        }
+        request.hasAttachment = filters.hasAttachment
+        request.underHold = filters.underHold
         if let c = filters.conversation {
             if let id = Int64(c) { request.conversationID = id } else { request.conversationTitle = c }
         }
@@ -66,6 +79,9 @@ public struct SearchService: Sendable {
         if let v = filters.participant { detail["participant"] = v }
         if let v = filters.from { detail["from"] = v }
         if let v = filters.to { detail["to"] = v }
+        if let v = request.platform { detail["platform"] = v }
+        if filters.hasAttachment { detail["has_attachment"] = "true" }
+        if filters.underHold { detail["under_hold"] = "true" }
         try await archive.store.appendAudit(AuditDraft(actor: actor, action: "search", target: "archive", detail: detail))
         return results
     }

@@ -55,5 +55,8 @@ public enum UserRole: String, Sendable, Hashable, Codable, CaseIterable {
     case recordsOfficer = "records-officer"
     /// eDiscovery, FOIA and OIG liaison staff.
     case reviewer
+    /// Audit log and verification, read-only.
     case auditor
+    /// Sees only their own records (the custodian named on their account) and uploads their exports.
+    case custodian
 }

@@ -1,0 +1,83 @@
+import Foundation
+import RecordkeeperCore
+
+/// Sign-in material and the audit viewer's queries: password hashes, API tokens, filtered audit
+/// reads. Hashes only ever pass through here; no secret is stored in the clear.
+public protocol AccessStore: Sendable {
+    /// Stores a password hash (bcrypt, computed by the caller) for an existing user.
+    func setPasswordHash(user: String, hash: String) async throws
+    /// The stored password hash, or nil when the user has none (or does not exist).
+    func passwordHash(user: String) async throws -> String?
+
+    func createToken(_ token: NewAPIToken) async throws -> APIToken
+    func tokens(user: String?) async throws -> [APIToken]
+    /// The unrevoked token with this secret hash; records when it was last used.
+    func useToken(secretHash: String, at: String) async throws -> APIToken?
+    /// Revokes a token; `user` restricts it to that user's tokens.
+    func revokeToken(id: Int64, user: String?, at: String) async throws -> APIToken
+
+    /// Audit entries matching the filter, newest first.
+    func auditEntries(_ filter: AuditFilter) async throws -> [AuditEntry]
+}
+
+public struct NewAPIToken: Sendable, Hashable {
+    public var user: String
+    public var label: String
+    /// SHA-256 (hex) of the secret; the secret itself is shown once and never stored.
+    public var secretHash: String
+    /// The first characters of the secret, so its owner can tell tokens apart.
+    public var prefix: String
+    public var createdAt: String
+    public init(user: String, label: String, secretHash: String, prefix: String, createdAt: String) {
+        self.user = user
+        self.label = label
+        self.secretHash = secretHash
+        self.prefix = prefix
+        self.createdAt = createdAt
+    }
+}
+
+public struct APIToken: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var user: String
+    public var label: String
+    public var prefix: String
+    public var createdAt: String
+    public var lastUsedAt: String?
+    public var revokedAt: String?
+    public init(id: Int64, user: String, label: String, prefix: String, createdAt: String, lastUsedAt: String?, revokedAt: String?) {
+        self.id = id
+        self.user = user
+        self.label = label
+        self.prefix = prefix
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// What the audit viewer asks for. Every field is optional; entries come newest first.
+public struct AuditFilter: Sendable, Hashable {
+    public var actor: String?
+    /// An action, or a prefix of one ending in "." (`hold.` matches `hold.create`, `hold.release`).
+    public var action: String?
+    /// An exact target (`message:42`, `hold:3`).
+    public var target: String?
+    /// Inclusive first day (`YYYY-MM-DD`, UTC).
+    public var from: String?
+    /// Inclusive last day (`YYYY-MM-DD`, UTC).
+    public var to: String?
+    /// Only entries older than this sequence number (for paging).
+    public var beforeSequence: Int64?
+    public var limit: Int
+    public init(actor: String? = nil, action: String? = nil, target: String? = nil, from: String? = nil, to: String? = nil,
+                beforeSequence: Int64? = nil, limit: Int = 100) {
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.from = from
+        self.to = to
+        self.beforeSequence = beforeSequence
+        self.limit = limit
+    }
+}

@@ -1,0 +1,196 @@
+import Archive
+import Foundation
+import Recordkeeper
+import RecordkeeperCore
+
+extension WebApp {
+    static func snippetHTML(_ hit: SearchHit) -> HTML {
+        HTML(unsafeRaw: HTML.escape(hit.snippet).replacingOccurrences(of: SearchHit.markOpen, with: "<mark>")
+            .replacingOccurrences(of: SearchHit.markClose, with: "</mark>"))
+    }
+
+    func searchPage(_ p: Principal, form: SearchForm, results: SearchResults?, error: String?, custodians: [String]) -> HTML {
+        let f = form.filters
+        func option(_ value: String, _ label: String, selected: Bool) -> HTML {
+            "<option value=\"\(value)\"\(selected ? " selected" : "")>\(label)</option>"
+        }
+        let custodianField: HTML = p.onlyCustodian != nil ? "<p class=\"meta\">Showing only your own records (\(p.onlyCustodian ?? "")).</p>" : """
+            <p><label for="custodian">Custodian</label><select id="custodian" name="custodian">\(option("", "Any custodian", selected: f.custodian == nil))\(custodians.html { option($0, $0, selected: f.custodian == $0) })</select></p>
+            """
+        var resultsHTML: HTML = .empty
+        if let error {
+            resultsHTML = "<p class=\"error\" role=\"alert\">\(error)</p>"
+        } else if let results {
+            let first = f.offset + 1
+            let last = f.offset + results.hits.count
+            let total = results.totalIsExact ? Fmt.count(results.total) : "more than " + Fmt.count(results.total)
+            let hits = results.hits.html { h in """
+                <li class="hit"><p class="hit-meta"><a class="hit-open" href="/conversations/\(h.conversationID)?at=\(h.messageID)#m\(h.messageID)">\(h.conversationTitle)</a>
+                · <span>\(h.sender ?? "system")</span> · <time datetime="\(h.sentLocal)">\(Fmt.local(h.sentLocal))</time> <span class="meta">(\(h.timeZone))</span>
+                · <span class="meta">\(h.custodian)</span></p>
+                <p class="snippet">\(Self.snippetHTML(h))</p>
+                <p class="hit-links"><a href="/messages/\(h.messageID)">Record details<span class="visually-hidden"> for message \(h.messageID)</span></a></p></li>
+                """ }
+            let pages = Int((Double(results.total) / Double(f.limit)).rounded(.up))
+            let nav: HTML = results.total <= f.limit && form.page == 1 ? .empty : """
+                <nav aria-label="Result pages" class="pager">
+                \(form.page > 1 ? "<a rel=\"prev\" href=\"\(form.link(page: form.page - 1))\">Previous page</a>" as HTML : .empty)
+                <span>Page \(form.page)\(results.totalIsExact ? " of \(max(pages, 1))" : "")</span>
+                \(last < results.total ? "<a rel=\"next\" href=\"\(form.link(page: form.page + 1))\">Next page</a>" as HTML : .empty)
+                </nav>
+                """
+            resultsHTML = results.hits.isEmpty
+                ? "<p role=\"status\" id=\"result-count\">No records match.</p>"
+                : """
+                <p role="status" id="result-count"><strong>\(total)</strong> matching records; showing \(first)–\(last), \(f.sort == .relevance ? "most relevant first" : "newest first").</p>
+                <ol class="hits" start="\(first)">\(hits)</ol>
+                \(nav)
+                """
+        }
+        return pages.page("Search", principal: p, current: "/search", """
+            <form method="get" action="/search" role="search" class="search-form">
+            <p class="query"><label for="q">Search words</label>
+            <input id="q" name="q" type="search" value="\(form.q)" aria-describedby="q-help" required>
+            <button type="submit">Search</button></p>
+            <p class="hint" id="q-help">Words match in any order. Use "quoted phrases", prefix*, AND, OR, NOT and (parentheses).</p>
+            <details\(f.custodian != nil || f.participant != nil || f.platform != nil || f.conversation != nil || f.from != nil || f.to != nil || f.hasAttachment || f.underHold ? " open" : "")>
+            <summary>Filters</summary>
+            <div class="filters">
+            \(custodianField)
+            <p><label for="participant">Participant (name or phone)</label><input id="participant" name="participant" value="\(f.participant ?? "")"></p>
+            <p><label for="platform">Platform</label><select id="platform" name="platform">\(option("", "Any platform", selected: f.platform == nil))\(Platform.allCases.html { option($0.rawValue, $0.displayName, selected: f.platform == $0.rawValue) })</select></p>
+            <p><label for="conversation">Conversation (id or words in its title)</label><input id="conversation" name="conversation" value="\(f.conversation ?? "")"></p>
+            <p><label for="from">Sent from</label><input id="from" name="from" type="date" value="\(f.from ?? "")"></p>
+            <p><label for="to">Sent to</label><input id="to" name="to" type="date" value="\(f.to ?? "")"></p>
+            <p class="check"><input id="has_attachment" name="has_attachment" type="checkbox"\(f.hasAttachment ? " checked" : "")><label for="has_attachment">Has an attachment</label></p>
+            <p class="check"><input id="under_hold" name="under_hold" type="checkbox"\(f.underHold ? " checked" : "")><label for="under_hold">Under a legal hold</label></p>
+            <p><label for="sort">Order</label><select id="sort" name="sort">\(option("date", "Newest first", selected: f.sort == .date))\(option("relevance", "Most relevant first", selected: f.sort == .relevance))</select></p>
+            </div></details>
+            </form>
+            <section aria-label="Results">\(resultsHTML)</section>
+            """)
+    }
+
+    func conversationsPage(_ p: Principal, _ list: [Conversation], title: String?) -> HTML {
+        let rows = list.html { c in """
+            <tr><td><a href="/conversations/\(c.id)">\(c.title)</a></td><td>\(c.platform.displayName)</td><td>\(c.custodianEmail)</td>
+            <td class="num">\(Fmt.count(c.messageCount))</td><td>\(c.firstSent.map(Fmt.local) ?? "—")</td><td>\(c.lastSent.map(Fmt.local) ?? "—")</td></tr>
+            """ }
+        return pages.page("Conversations", principal: p, current: "/conversations", """
+            <form method="get" action="/conversations" class="inline-form"><label for="title">Title contains</label>
+            <input id="title" name="title" value="\(title ?? "")"><button type="submit">Filter</button></form>
+            \(list.isEmpty ? "<p>No conversations.</p>" as HTML : """
+            <table><caption>\(Fmt.count(list.count)) conversations</caption><thead><tr><th scope="col">Title</th><th scope="col">Platform</th>
+            <th scope="col">Custodian</th><th scope="col">Messages</th><th scope="col">First</th><th scope="col">Last</th></tr></thead>
+            <tbody>\(rows)</tbody></table>
+            """)
+            """)
+    }
+
+    func attachmentsHTML(_ m: StoredMessage) -> HTML {
+        guard !m.message.attachments.isEmpty else { return .empty }
+        return "<ul class=\"attachments\">" + HTML.join(m.message.attachments.enumerated().map { i, a in
+            let url = "/messages/\(m.id)/attachments/\(i)"
+            guard a.blob != nil else { return "<li class=\"missing\">\(a.fileName) — not included in the export</li>" }
+            if Fmt.isImage(a.fileName) != nil {
+                return """
+                    <li><figure><img src="\(url)" alt="Image attachment \(a.fileName)" loading="lazy">
+                    <figcaption><a href="\(url)?download=1">Download \(a.fileName)</a> (\(Fmt.bytes(a.size)))</figcaption></figure></li>
+                    """
+            }
+            return "<li><a href=\"\(url)?download=1\">Download \(a.fileName)</a> (\(Fmt.bytes(a.size)))</li>"
+        }) + "</ul>"
+    }
+
+    func transcriptPage(_ p: Principal, _ c: Conversation, messages: [StoredMessage], page: Int, pageSize: Int, total: Int, at: Int64?) -> HTML {
+        let pages = max(1, Int((Double(total) / Double(pageSize)).rounded(.up)))
+        let items = messages.html { m in
+            let msg = m.message
+            let anchor = m.id == at
+            let kind: HTML = msg.kind == .user ? .empty : "<span class=\"kind\">\(msg.kind.rawValue)</span> "
+            return """
+                <li id="m\(m.id)" class="msg\(anchor ? " anchor" : "")\(msg.kind == .user ? "" : " system")"\(anchor ? " aria-current=\"true\"" : "")>
+                <p class="msg-meta">\(kind)<strong>\(msg.sender ?? "system")</strong> · <time datetime="\(msg.sentLocal.description)">\(Fmt.local(msg.sentLocal.description))</time>
+                · <a href="/messages/\(m.id)">details<span class="visually-hidden"> of message \(m.id)</span></a>\(anchor ? " · <em>search hit</em>" as HTML : .empty)</p>
+                <div class="body">\(msg.body)</div>
+                \(attachmentsHTML(m))
+                </li>
+                """
+        }
+        let nav: HTML = pages <= 1 ? .empty : """
+            <nav aria-label="Transcript pages" class="pager">
+            \(page > 1 ? "<a rel=\"prev\" href=\"/conversations/\(c.id)?page=\(page - 1)\">Earlier messages</a>" as HTML : .empty)
+            <span>Page \(page) of \(pages)</span>
+            \(page < pages ? "<a rel=\"next\" href=\"/conversations/\(c.id)?page=\(page + 1)\">Later messages</a>" as HTML : .empty)
+            </nav>
+            """
+        return self.pages.page(c.title, principal: p, current: "/conversations", """
+            <p class="meta">\(c.platform.displayName) · custodian \(c.custodianEmail) · \(Fmt.count(total)) messages · participants: \(c.participants.joined(separator: ", "))</p>
+            \(nav)
+            <ol class="transcript" aria-label="Messages">\(items)</ol>
+            \(nav)
+            """)
+    }
+
+    func messagePage(_ p: Principal, _ d: MessageDetail, assignment: StoredAssignment?, holds: [LegalHold], history: [AuditEntry]) -> HTML {
+        let m = d.stored.message
+        let a = assignment?.assignment
+        let planVersion: Int = assignment?.planVersion ?? 0
+        let retention: HTML = a.map { a in """
+            <dl class="facts"><dt>Schedule item</dt><dd>\(a.itemID)\(a.ruleID.map { " (rule \($0))" } ?? "")</dd>
+            <dt>Action</dt><dd>\(a.action.rawValue)</dd><dt>Cutoff</dt><dd>\(a.cutoff?.description ?? "—")</dd>
+            <dt>Eligible from</dt><dd>\(a.eligible?.description ?? "—")</dd><dt>File plan version</dt><dd>\(planVersion)</dd></dl>
+            """ } ?? "<p>No retention assignment yet.</p>"
+        let holdList: HTML = holds.isEmpty ? "<p>No active legal hold covers this record.</p>" : "<ul>" + holds.html { h in
+            "<li><a href=\"/holds/\(h.id)\">\(h.name)</a> (\(h.matter.rawValue)\(h.reference.map { ", \($0)" } ?? ""))</li>" } + "</ul>"
+        let rows = history.html { e in "<tr><td>\(e.at)</td><td>\(e.actor)</td><td>\(e.action)</td><td><code>\(e.detail)</code></td></tr>" }
+        let flags: String = m.flags.isEmpty ? "" : " · " + m.flags.names.joined(separator: ", ")
+        let member: String = m.sourceMember.isEmpty ? "" : ", member " + m.sourceMember
+        let lines: String = m.lineCount > 1 ? "\(m.sourceLine)–\(m.sourceLine + m.lineCount - 1)" : "\(m.sourceLine)"
+        let valid: HTML = d.contentHashValid ? "<span class=\"ok\">matches</span>" : "<strong class=\"error\">DOES NOT MATCH — run verify</strong>"
+        return pages.page("Record \(d.stored.id)", principal: p, current: "/search", """
+            <p><a href="/conversations/\(d.conversation.id)?at=\(d.stored.id)#m\(d.stored.id)">Open in conversation “\(d.conversation.title)”</a></p>
+            <section aria-labelledby="content"><h2 id="content">Content</h2>
+            <p class="msg-meta"><strong>\(m.sender ?? "system")</strong> · \(Fmt.local(m.sentLocal.description)) (\(m.timeZone)) · \(m.kind.rawValue)\(flags)</p>
+            <div class="body">\(m.body)</div>
+            \(attachmentsHTML(d.stored))
+            <details><summary>Line(s) as exported</summary><pre>\(m.raw)</pre></details></section>
+            <section aria-labelledby="prov"><h2 id="prov">Provenance</h2><dl class="facts">
+            <dt>Capture batch</dt><dd><a href="/batches/\(d.batch.id)">\(d.batch.id)</a> — \(d.batch.sourceName), captured \(d.batch.startedAt)</dd>
+            <dt>Original file</dt><dd><code>\(m.sourceBlob.hex)</code> (SHA-256)\(member)</dd>
+            <dt>Line</dt><dd>\(lines)</dd>
+            <dt>Custodian</dt><dd>\(d.conversation.custodianEmail)</dd>
+            <dt>Platform</dt><dd>\(m.platform.displayName)</dd></dl></section>
+            <section aria-labelledby="hashes"><h2 id="hashes">Integrity</h2><dl class="facts">
+            <dt>Identity key</dt><dd><code>\(m.identityKey.hex)</code></dd>
+            <dt>Content hash (stored)</dt><dd><code>\(d.stored.storedContentHash.hex)</code></dd>
+            <dt>Recomputed now</dt><dd>\(valid)</dd></dl></section>
+            <section aria-labelledby="ret"><h2 id="ret">Retention</h2>\(retention)</section>
+            <section aria-labelledby="holds"><h2 id="holds">Legal holds</h2>\(holdList)</section>
+            <section aria-labelledby="hist"><h2 id="hist">Audit history</h2>
+            <table><caption class="visually-hidden">Audit entries about this record, oldest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Detail</th></tr></thead>
+            <tbody>\(rows)</tbody></table></section>
+            """)
+    }
+
+    func batchPage(_ p: Principal, _ b: CaptureBatch, defects: [CaptureDefect], conversation: Conversation?) -> HTML {
+        let t = b.totals
+        let rows = defects.prefix(500).html { d in "<tr><td>\(d.file)</td><td class=\"num\">\(d.line)</td><td>\(d.code)</td><td>\(d.detail)</td><td><code>\(String(d.text.prefix(300)))</code></td></tr>" }
+        return pages.page("Capture batch \(b.id)", principal: p, current: "/upload", """
+            <dl class="facts summary" id="batch-summary">
+            <dt>Source</dt><dd>\(b.sourceName) (\(Fmt.bytes(b.sourceSize)), SHA-256 <code>\(b.sourceHash.hex)</code>)</dd>
+            <dt>Conversation</dt><dd>\(conversation.map { "<a href=\"/conversations/\($0.id)\">\($0.title)</a>" as HTML } ?? "—")</dd>
+            <dt>Status</dt><dd>\(b.status)\(b.finishedAt.map { ", finished \($0)" } ?? "")</dd>
+            <dt>Messages added</dt><dd id="added">\(Fmt.count(t.messagesAdded))</dd>
+            <dt>Duplicates skipped</dt><dd id="duplicates">\(Fmt.count(t.duplicates))</dd>
+            <dt>Attachments stored</dt><dd>\(Fmt.count(t.attachmentsStored)) (\(Fmt.count(t.attachmentsMissing)) named but missing)</dd>
+            <dt>Defects</dt><dd id="defects">\(Fmt.count(t.defects))</dd>
+            <dt>Dates read as</dt><dd>\(b.dateOrder.map { "\($0.order.rawValue) (\($0.basis))" } ?? "—"); time zone \(b.timeZone) (from \(b.timeZoneBasis))</dd>
+            </dl>
+            \(defects.isEmpty ? "<p>Every line was read.</p>" as HTML : """
+            <h2>Lines that could not be read as messages</h2><p>Each is kept verbatim in the archive.</p>
+            <table><thead><tr><th scope="col">File</th><th scope="col">Line</th><th scope="col">Code</th><th scope="col">Detail</th><th scope="col">Text</th></tr></thead><tbody>\(rows)</tbody></table>
+            """)
+            """)
+    }
+}

@@ -1,0 +1,225 @@
+import Archive
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Recordkeeper
+import RecordkeeperCore
+
+extension WebApp {
+    var holdService: HoldService { HoldService(archive: archive) }
+    var dispositionService: DispositionService { DispositionService(archive: archive) }
+
+    /// A hold's scope from form or JSON fields (lists are comma- or line-separated).
+    static func holdScope(_ f: Form) throws -> HoldScope {
+        func list(_ name: String) -> [String]? {
+            let items = f.all(name).flatMap { $0.split(whereSeparator: { $0 == "," || $0 == "\n" }) }
+                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            return items.isEmpty ? nil : items
+        }
+        func date(_ name: String) throws -> CivilDate? {
+            guard let v = f[name] else { return nil }
+            guard let d = CivilDate(v) else { throw ArchiveError(.invalid, "\(name) must be a date like 2021-03-01") }
+            return d
+        }
+        return HoldScope(custodians: list("custodians"), conversations: list("conversations"), from: try date("from"), to: try date("to"),
+                         query: f["query"], everything: f.flag("everything") ? true : nil)
+    }
+
+    func createHold(_ p: Principal, _ f: Form) async throws -> HoldDetail {
+        guard let matter = MatterType(rawValue: f["matter"] ?? "") else {
+            throw ArchiveError(.invalid, "choose the kind of matter: \(MatterType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return try await holdService.create(name: f["name"] ?? "", matter: matter, reference: f["reference"], requestedBy: f["requested_by"] ?? "",
+                                            scope: try Self.holdScope(f), actor: p.actor)
+    }
+
+    func addHoldRoutes(_ r: RouteBuilder) {
+        r.add(.get, "/holds", Access.recordsStaff, "Legal holds, active and released") { input in
+            let p = try input.user
+            let holds = try await self.holdService.list(includeReleased: true, actor: p.actor)
+            return Respond.html(self.holdsPage(p, holds, notice: input.query["notice"]))
+        }
+        r.add(.get, "/holds/new", Access.officers, "Form to place a legal hold") { input in
+            let p = try input.user
+            let custodians = try await self.archive.store.custodianProfiles().map(\.email)
+            return Respond.html(self.newHoldPage(p, custodians: custodians, error: nil, form: Form(fields: [])))
+        }
+        r.add(.post, "/holds", Access.officers, "Place a legal hold") { input in
+            let p = try input.user
+            do {
+                let detail = try await self.createHold(p, input.form)
+                return Respond.seeOther("/holds/\(detail.hold.id)?notice=" + URLQuery.encode("Hold placed: it covers \(Fmt.count(detail.heldRecords)) records now, and any captured later that fall in its scope."))
+            } catch let e as ArchiveError where e.code == .invalid || e.code == .badQuery {
+                let custodians = try await self.archive.store.custodianProfiles().map(\.email)
+                return Respond.html(self.newHoldPage(p, custodians: custodians, error: e.message, form: input.form), status: .badRequest)
+            }
+        }
+        r.add(.get, "/holds/:id", Access.recordsStaff, "A hold: scope, records covered now, a sample") { input in
+            let p = try input.user
+            let detail = try await self.holdService.show(id: try input.id(), sample: p.onlyCustodian == nil ? 10 : 0, actor: p.actor)
+            return Respond.html(self.holdPage(p, detail, notice: input.query["notice"]))
+        }
+        r.add(.post, "/holds/:id/release", Access.officers, "Release a hold (a reason is required)") { input in
+            let p = try input.user
+            let hold = try await self.holdService.release(id: try input.id(), reason: input.form["reason"] ?? "", actor: p.actor)
+            return Respond.seeOther("/holds/\(hold.id)?notice=" + URLQuery.encode("Hold released. It stays on record."))
+        }
+    }
+
+    func holdsPage(_ p: Principal, _ holds: [(LegalHold, Int)], notice: String?) -> HTML {
+        let rows = holds.html { h, n in """
+            <tr><td><a href="/holds/\(h.id)">\(h.name)</a></td><td>\(h.matter.rawValue)</td><td>\(h.reference ?? "—")</td><td>\(h.scope.summary)</td>
+            <td class="num">\(Fmt.count(n))</td><td>\(h.isActive ? "active since \(h.createdAt.prefix(10))" : "released \(h.releasedAt?.prefix(10) ?? "")")</td></tr>
+            """ }
+        return pages.page("Legal holds", principal: p, current: "/holds", notice: notice, """
+            \(p.has(.recordsOfficer) ? "<p><a class=\"button\" href=\"/holds/new\">Place a hold</a></p>" as HTML : .empty)
+            \(holds.isEmpty ? "<p>No holds.</p>" as HTML : """
+            <table><caption>While a hold is active nothing in its scope can be disposed of.</caption><thead><tr><th scope="col">Name</th><th scope="col">Matter</th>
+            <th scope="col">Reference</th><th scope="col">Scope</th><th scope="col">Records</th><th scope="col">State</th></tr></thead><tbody>\(rows)</tbody></table>
+            """)
+            """)
+    }
+
+    func newHoldPage(_ p: Principal, custodians: [String], error: String?, form f: Form) -> HTML {
+        pages.page("Place a legal hold", principal: p, current: "/holds", """
+            \(error.map { "<p class=\"error\" role=\"alert\">\($0)</p>" as HTML })
+            <form method="post" action="/holds" class="stack">\(pages.csrfField(p))
+            <p><label for="name">Name</label><input id="name" name="name" required value="\(f["name"] ?? "")"></p>
+            <p><label for="matter">Matter</label><select id="matter" name="matter" required>\(MatterType.allCases.html { m in
+                "<option value=\"\(m.rawValue)\"\(f["matter"] == m.rawValue ? " selected" : "")>\(m.rawValue)</option>" })</select></p>
+            <p><label for="reference">Reference (case or request number)</label><input id="reference" name="reference" value="\(f["reference"] ?? "")"></p>
+            <p><label for="requested_by">Requested by</label><input id="requested_by" name="requested_by" required value="\(f["requested_by"] ?? "")" placeholder="e.g. Office of General Counsel"></p>
+            <fieldset><legend>Scope (every part you fill must match)</legend>
+            <p><label for="custodians">Custodians (e-mail addresses, comma-separated)</label><input id="custodians" name="custodians" list="custodian-list" value="\(f["custodians"] ?? "")">
+            <datalist id="custodian-list">\(custodians.html { "<option value=\"\($0)\">" })</datalist></p>
+            <p><label for="conversations">Conversation keys (comma-separated)</label><input id="conversations" name="conversations" value="\(f["conversations"] ?? "")"></p>
+            <p><label for="from">Sent from</label><input id="from" name="from" type="date" value="\(f["from"] ?? "")"></p>
+            <p><label for="to">Sent to</label><input id="to" name="to" type="date" value="\(f["to"] ?? "")"></p>
+            <p><label for="query">Search query</label><input id="query" name="query" value="\(f["query"] ?? "")"></p>
+            <p class="check"><input id="everything" name="everything" type="checkbox"\(f.flag("everything") ? " checked" : "")><label for="everything">Every record in the archive</label></p>
+            </fieldset>
+            <p><button type="submit">Place hold</button></p></form>
+            """)
+    }
+
+    func holdPage(_ p: Principal, _ d: HoldDetail, notice: String?) -> HTML {
+        let h = d.hold
+        let sample = d.sample.html { m in
+            "<li><a href=\"/messages/\(m.id)\">\(Fmt.local(m.message.sentLocal.description)) — \(m.message.sender ?? "system")</a></li>" }
+        let release: HTML = h.isActive && p.has(.recordsOfficer) ? """
+            <form method="post" action="/holds/\(h.id)/release" class="stack narrow">\(pages.csrfField(p))
+            <p><label for="reason">Reason for release</label><input id="reason" name="reason" required></p>
+            <p><button type="submit" class="danger" data-confirm="Release this hold? Records it covers become eligible for disposition again.">Release hold</button></p></form>
+            """ : .empty
+        return pages.page("Hold: \(h.name)", principal: p, current: "/holds", notice: notice, """
+            <dl class="facts"><dt>Matter</dt><dd>\(h.matter.rawValue)\(h.reference.map { " — \($0)" } ?? "")</dd>
+            <dt>Requested by</dt><dd>\(h.requestedBy)</dd><dt>Scope</dt><dd>\(h.scope.summary)</dd>
+            <dt>Placed</dt><dd>\(h.createdAt) by \(h.createdBy)</dd>
+            <dt>State</dt><dd>\(h.isActive ? "active" : "released \(h.releasedAt ?? "") by \(h.releasedBy ?? ""): \(h.releaseReason ?? "")")</dd>
+            <dt>Records covered now</dt><dd id="held-count">\(Fmt.count(d.heldRecords))</dd></dl>
+            \(d.sample.isEmpty ? .empty : "<h2>Newest records covered</h2><ul>\(sample)</ul>" as HTML)
+            \(release)
+            """)
+    }
+
+    func addDispositionRoutes(_ r: RouteBuilder) {
+        let viewers: Access = .roles([.recordsOfficer, .auditor])
+        r.add(.get, "/dispositions", viewers, "Disposition batches") { input in
+            let p = try input.user
+            let list = try await self.dispositionService.list(actor: p.actor)
+            return Respond.html(self.dispositionsPage(p, list, notice: input.query["notice"]))
+        }
+        r.add(.get, "/dispositions/:id", viewers, "One disposition batch for review") { input in
+            let p = try input.user
+            let d = try await self.dispositionService.review(id: try input.id(), actor: p.actor)
+            return Respond.html(self.dispositionPage(p, d, notice: input.query["notice"]))
+        }
+        r.add(.post, "/dispositions/:id/approve", Access.officers, "Approve a proposed batch (a second records officer)") { input in
+            let p = try input.user
+            let d = try await self.dispositionService.approve(id: try input.id(), actor: p.actor)
+            return Respond.seeOther("/dispositions/\(d.id)?notice=" + URLQuery.encode("Approved. It can now be executed."))
+        }
+        r.add(.post, "/dispositions/:id/cancel", Access.officers, "Cancel a batch that has not been executed") { input in
+            let p = try input.user
+            let d = try await self.dispositionService.cancel(id: try input.id(), reason: input.form["reason"] ?? "", actor: p.actor)
+            return Respond.seeOther("/dispositions/\(d.id)?notice=" + URLQuery.encode("Cancelled."))
+        }
+        r.add(.post, "/dispositions/:id/execute", Access.officers, "Execute an approved destruction batch") { input in
+            let p = try input.user
+            let id = try input.id()
+            guard let batch = try await self.archive.store.disposition(id: id) else { throw ArchiveError(.notFound, "no disposition \(id)") }
+            guard batch.action == .destroy else {
+                throw ArchiveError(.invalid, "a transfer is executed when NARA confirms the accession: `recordkeeper transfer confirm`")
+            }
+            let cert = try await self.archive.withWriteLock { try await self.dispositionService.execute(id: id, actor: p.actor) }
+            return Respond.seeOther("/dispositions/\(id)?notice=" + URLQuery.encode("Executed: \(Fmt.count(cert.records)) records destroyed, \(Fmt.count(cert.withheld)) withheld. The certificate is ready."))
+        }
+        r.add(.get, "/dispositions/:id/certificate", viewers, "Certificate of disposition (HTML; ?format=json for JSON)") { input in
+            let p = try input.user
+            let id = try input.id()
+            let cert = try await self.dispositionService.certificate(id: id, actor: p.actor)
+            if input.query["format"] == "json" {
+                return Respond.bytes(Data(cert.json.utf8), contentType: "application/json; charset=utf-8",
+                                     disposition: "attachment; filename=\"disposition-\(id)-certificate.json\"")
+            }
+            var response = Respond.bytes(Data(cert.html.utf8), contentType: "text/html; charset=utf-8",
+                                         disposition: "attachment; filename=\"disposition-\(id)-certificate.html\"")
+            response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+            return response
+        }
+    }
+
+    func dispositionsPage(_ p: Principal, _ list: [DispositionBatch], notice: String?) -> HTML {
+        let rows = list.html { d in """
+            <tr><td><a href="/dispositions/\(d.id)">\(d.id)</a></td><td>\(d.action.rawValue)</td><td>\(d.status.rawValue)</td>
+            <td class="num">\(Fmt.count(d.items.reduce(0) { $0 + $1.records }))</td><td>\(d.proposedBy), \(d.proposedAt.prefix(10))</td><td>\(d.approvedBy ?? "—")</td></tr>
+            """ }
+        return pages.page("Disposition", principal: p, current: "/dispositions", notice: notice, """
+            <p>Batches are proposed with <code>recordkeeper dispose propose</code>; a second records officer reviews and approves them here.</p>
+            \(list.isEmpty ? "<p>No disposition batches.</p>" as HTML : """
+            <table><thead><tr><th scope="col">Batch</th><th scope="col">Action</th><th scope="col">Status</th><th scope="col">Records</th>
+            <th scope="col">Proposed</th><th scope="col">Approved by</th></tr></thead><tbody>\(rows)</tbody></table>
+            """)
+            """)
+    }
+
+    func dispositionPage(_ p: Principal, _ d: DispositionBatch, notice: String?) -> HTML {
+        let items = d.items.html { i in "<tr><td>\(i.itemID)</td><td class=\"num\">\(Fmt.count(i.records))</td><td>\(i.firstSent.map(Fmt.local) ?? "—")</td><td>\(i.lastSent.map(Fmt.local) ?? "—")</td></tr>" }
+        var actions: [HTML] = []
+        if p.has(.recordsOfficer) {
+            if d.status == .proposed {
+                actions.append(d.proposedBy.lowercased() == p.user.name.lowercased()
+                    ? "<p class=\"meta\">You proposed this batch; another records officer must approve it.</p>"
+                    : """
+                    <form method="post" action="/dispositions/\(d.id)/approve" class="inline">\(pages.csrfField(p))<button type="submit" data-confirm="Approve disposition batch \(d.id)?">Approve</button></form>
+                    """)
+            }
+            if d.status == .approved, d.action == .destroy {
+                actions.append("""
+                    <form method="post" action="/dispositions/\(d.id)/execute" class="inline">\(pages.csrfField(p))<button type="submit" class="danger" data-confirm="Destroy these records now? This cannot be undone; tombstones and a certificate remain.">Execute destruction</button></form>
+                    """)
+            }
+            if d.status == .proposed || d.status == .approved {
+                actions.append("""
+                    <form method="post" action="/dispositions/\(d.id)/cancel" class="stack narrow">\(pages.csrfField(p))
+                    <p><label for="reason">Reason to cancel</label><input id="reason" name="reason" required></p><p><button type="submit">Cancel batch</button></p></form>
+                    """)
+            }
+        }
+        let certificate: HTML = d.status == .executed ? """
+            <p><a href="/dispositions/\(d.id)/certificate">Download the certificate (HTML)</a> · <a href="/dispositions/\(d.id)/certificate?format=json">JSON</a></p>
+            """ : .empty
+        return pages.page("Disposition batch \(d.id)", principal: p, current: "/dispositions", notice: notice, """
+            <dl class="facts"><dt>Action</dt><dd>\(d.action.rawValue)</dd><dt>Status</dt><dd id="disposition-status">\(d.status.rawValue)</dd>
+            <dt>Due as of</dt><dd>\(d.asOf.description)</dd><dt>File plan version</dt><dd>\(d.planVersion)</dd>
+            <dt>Proposed</dt><dd>\(d.proposedBy), \(d.proposedAt)\(d.note.map { " — \($0)" } ?? "")</dd>
+            <dt>Approved</dt><dd>\(d.approvedBy.map { "\($0), \(d.approvedAt ?? "")" } ?? "not yet")</dd>
+            <dt>Executed</dt><dd>\(d.executedBy.map { "\($0), \(d.executedAt ?? "")" } ?? "not yet")</dd>
+            <dt>Kept out by holds when proposed</dt><dd>\(Fmt.count(d.heldAtProposal))</dd><dt>Withheld at execution</dt><dd>\(Fmt.count(d.withheld))</dd></dl>
+            <table><caption>Records per schedule item</caption><thead><tr><th scope="col">Item</th><th scope="col">Records</th><th scope="col">First sent</th><th scope="col">Last sent</th></tr></thead><tbody>\(items)</tbody></table>
+            \(HTML.join(actions))
+            \(certificate)
+            """)
+    }
+}

@@ -1,0 +1,157 @@
+import Archive
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Recordkeeper
+import RecordkeeperCore
+
+/// What the search form and `GET /api/v1/search` take.
+struct SearchForm {
+    var q: String
+    var filters: SearchFilters
+    var page: Int
+    static let pageSize = 20
+
+    init(_ f: Form, onlyCustodian: String?) {
+        q = f["q"] ?? ""
+        page = max(1, min(Int(f["page"] ?? "1") ?? 1, 500))
+        filters = SearchFilters(custodian: onlyCustodian ?? f["custodian"], conversation: f["conversation"], participant: f["participant"],
+                                from: f["from"], to: f["to"], limit: Int(f["limit"] ?? "") .map { max(1, min($0, 200)) } ?? Self.pageSize,
+                                offset: 0, sort: f["sort"] == "relevance" ? .relevance : .date)
+        filters.offset = (page - 1) * filters.limit
+        filters.platform = f["platform"]
+        filters.hasAttachment = f.flag("has_attachment")
+        filters.underHold = f.flag("under_hold")
+    }
+
+    /// The query string for another page of the same search.
+    func link(page: Int) -> String {
+        "/search?" + URLQuery.string([
+            ("q", q), ("custodian", filters.custodian), ("participant", filters.participant), ("platform", filters.platform),
+            ("conversation", filters.conversation), ("from", filters.from), ("to", filters.to),
+            ("has_attachment", filters.hasAttachment ? "on" : nil), ("under_hold", filters.underHold ? "on" : nil),
+            ("sort", filters.sort == .relevance ? "relevance" : nil), ("page", String(page)),
+        ])
+    }
+}
+
+extension WebApp {
+    var records: RecordService { RecordService(archive: archive) }
+
+    /// The custodian id a principal is confined to: nil when unrestricted, -1 when the custodian
+    /// has no records yet.
+    func confinedCustodianID(_ p: Principal) async throws -> Int64? {
+        guard let email = p.onlyCustodian else { return nil }
+        return try await archive.store.custodian(email: email)?.id ?? -1
+    }
+
+    /// Refuses (as "not found", audited) a record outside a custodian user's own.
+    func requireVisible(_ p: Principal, custodianID: Int64, target: String) async throws {
+        guard let only = try await confinedCustodianID(p), only != custodianID else { return }
+        try await archive.store.appendAudit(AuditDraft(actor: p.actor, action: "refused", target: target,
+                                                       detail: ["attempted": "read", "reason": "not this custodian's record"]))
+        throw ArchiveError(.notFound, "there is no such record among yours")
+    }
+
+    func addRecordRoutes(_ r: RouteBuilder) {
+        r.add(.get, "/search", Access.readers, "Search the archive (full query syntax, filters, pages)") { input in
+            let p = try input.user
+            let form = SearchForm(input.query, onlyCustodian: p.onlyCustodian)
+            var results: SearchResults?
+            var error: String?
+            if !form.q.isEmpty {
+                do { results = try await SearchService(archive: self.archive).search(form.q, filters: form.filters, actor: p.actor) } catch let e as ArchiveError where e.code == .badQuery {
+                    error = e.message
+                }
+            }
+            let custodians = p.onlyCustodian == nil ? try await self.archive.store.custodianProfiles().map(\.email) : []
+            return Respond.html(self.searchPage(p, form: form, results: results, error: error, custodians: custodians))
+        }
+        r.add(.get, "/conversations", Access.readers, "Conversations, optionally by title") { input in
+            let p = try input.user
+            var list = try await self.records.conversations(titleContains: input.query["title"], limit: 1000, actor: p.actor)
+            if let only = try await self.confinedCustodianID(p) { list = list.filter { $0.custodianID == only } }
+            return Respond.html(self.conversationsPage(p, list, title: input.query["title"]))
+        }
+        r.add(.get, "/conversations/:id", Access.readers, "A conversation's transcript, a page at a time, opened at a message") { input in
+            let p = try input.user
+            let id = try input.id()
+            guard let conversation = try await self.archive.store.conversation(id: id) else {
+                throw ArchiveError(.notFound, "no conversation with id \(id)")
+            }
+            try await self.requireVisible(p, custodianID: conversation.custodianID, target: "conversation:\(id)")
+            let pageSize = 100
+            var page = max(1, Int(input.query["page"] ?? "1") ?? 1)
+            let at = input.query["at"].flatMap { Int64($0) }
+            if let at, let position = try await self.archive.store.transcriptPosition(conversationID: id, messageID: at) {
+                page = position / pageSize + 1
+            }
+            let (_, messages) = try await self.records.transcript(conversationID: id, offset: (page - 1) * pageSize, limit: pageSize, actor: p.actor)
+            let total = try await self.archive.store.messageCount(conversationID: id)
+            return Respond.html(self.transcriptPage(p, conversation, messages: messages, page: page, pageSize: pageSize, total: total, at: at))
+        }
+        r.add(.get, "/messages/:id", Access.readers, "A record: text, provenance, hashes, retention, holds and its audit history") { input in
+            let p = try input.user
+            let id = try input.id()
+            let detail = try await self.messageDetail(p, id: id)
+            let assignment = try await self.archive.store.assignment(messageID: id)
+            var holds: [LegalHold] = []
+            for h in try await self.archive.store.holdsCovering(messageID: id) {
+                if let hold = try await self.archive.store.hold(id: h) { holds.append(hold) }
+            }
+            let history = try await self.archive.store.auditEntries(target: "message:\(id)", limit: 200)
+            return Respond.html(self.messagePage(p, detail, assignment: assignment, holds: holds, history: history))
+        }
+        r.add(.get, "/messages/:id/attachments/:index", Access.readers, "An attachment: images inline, other files as a download") { input in
+            let p = try input.user
+            let id = try input.id()
+            let (attachment, data) = try await self.attachment(p, messageID: id, index: input.context.parameters.get("index", as: Int.self) ?? -1)
+            return Self.attachmentResponse(attachment, data, download: input.query.flag("download"))
+        }
+        r.add(.get, "/batches/:id", .roles([.reviewer, .recordsOfficer, .custodian, .auditor]), "A capture batch: what it added, skipped and could not read") { input in
+            let p = try input.user
+            let id = try input.id()
+            guard let batch = try await self.archive.store.batch(id: id) else { throw ArchiveError(.notFound, "no capture batch with id \(id)") }
+            try await self.requireVisible(p, custodianID: batch.custodianID, target: "batch:\(id)")
+            let (_, defects) = try await self.records.batch(id: id, actor: p.actor)
+            let conversation = try await self.archive.store.conversation(id: batch.conversationID)
+            return Respond.html(self.batchPage(p, batch, defects: defects, conversation: conversation))
+        }
+    }
+
+    func messageDetail(_ p: Principal, id: Int64) async throws -> MessageDetail {
+        // The confinement check needs the conversation before the audited read.
+        if try await confinedCustodianID(p) != nil {
+            guard let m = try await archive.store.message(id: id), let c = try await archive.store.conversation(id: m.conversationID) else {
+                throw ArchiveError(.notFound, "there is no such record among yours")
+            }
+            try await requireVisible(p, custodianID: c.custodianID, target: "message:\(id)")
+        }
+        return try await records.message(id: id, actor: p.actor)
+    }
+
+    func attachment(_ p: Principal, messageID: Int64, index: Int) async throws -> (ArchivedAttachment, Data) {
+        if try await confinedCustodianID(p) != nil {
+            guard let m = try await archive.store.message(id: messageID), let c = try await archive.store.conversation(id: m.conversationID) else {
+                throw ArchiveError(.notFound, "there is no such record among yours")
+            }
+            try await requireVisible(p, custodianID: c.custodianID, target: "message:\(messageID)")
+        }
+        return try await records.attachment(messageID: messageID, index: index, actor: p.actor)
+    }
+
+    /// Images (never SVG) may show inline; everything else downloads. Served sandboxed, so a
+    /// hostile file cannot run script in the archive's origin.
+    static func attachmentResponse(_ a: ArchivedAttachment, _ data: Data, download: Bool) -> Response {
+        let name = a.fileName.replacingOccurrences(of: "\"", with: "'").unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }
+        let ascii = String(String.UnicodeScalarView(name))
+        let encoded = a.fileName.addingPercentEncoding(withAllowedCharacters: URLQuery.allowed) ?? "attachment"
+        let image = Fmt.isImage(a.fileName)
+        let disposition = (image != nil && !download ? "inline" : "attachment") + "; filename=\"\(ascii.isEmpty ? "attachment" : ascii)\"; filename*=UTF-8''\(encoded)"
+        var response = Respond.bytes(data, contentType: image ?? "application/octet-stream", disposition: disposition)
+        response.headers[.contentSecurityPolicy] = "default-src 'none'; sandbox"
+        response.headers[.cacheControl] = "private, no-store"
+        return response
+    }
+}

@@ -1,0 +1,117 @@
+import Archive
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import Metrics
+import NIOCore
+import NIOSSL
+import Prometheus
+import Recordkeeper
+import RecordkeeperCore
+
+/// How `recordkeeper serve` runs.
+public struct WebConfiguration: Sendable {
+    /// 127.0.0.1 unless told otherwise: the archive is not on the network until an operator says so.
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// PEM certificate chain and private key; both or neither.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// bcrypt work factor for passwords set through the server.
+    public var bcryptCost: UInt8 = 12
+    /// Largest export accepted in one upload.
+    public var maxUploadBytes: Int64 = 4 << 30
+    public var tls: Bool { tlsCertificate != nil }
+    public init() {}
+}
+
+/// The web UI and the JSON API over one archive.
+public final class WebApp: Sendable {
+    public let archive: ArchiveHandle
+    public let configuration: WebConfiguration
+    public let sessions = SessionStore()
+    public let throttle = LoginThrottle()
+    public let credentials: CredentialService
+    public let metrics: PrometheusCollectorRegistry
+    let pages = Pages()
+
+    public init(archive: ArchiveHandle, configuration: WebConfiguration = WebConfiguration(),
+                metrics: PrometheusCollectorRegistry = WebApp.sharedMetrics) {
+        self.archive = archive
+        self.configuration = configuration
+        self.credentials = CredentialService(archive: archive, cost: configuration.bcryptCost)
+        self.metrics = metrics
+    }
+
+    /// One registry per process, bootstrapped into swift-metrics once (Hummingbird's
+    /// MetricsMiddleware records into it).
+    public static let sharedMetrics: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    /// The router with every route, and the route table it was built from.
+    public func router() -> (Router<WebContext>, [RouteSpec]) {
+        let router = Router(context: WebContext.self)
+        router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
+        router.add(middleware: RequestLogMiddleware(pages: pages))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: AuthMiddleware(sessions: sessions, credentials: credentials, tls: configuration.tls))
+        let store = archive.store
+        let routes = RouteBuilder(router: router) { principal, spec, request in
+            // Denials of signed-in users are audited (probing is worth knowing about).
+            guard let principal else { return }
+            _ = try? await store.appendAudit(AuditDraft(actor: principal.actor, action: "refused", target: "route:\(spec.method) \(spec.path)",
+                                                        detail: ["attempted": "\(request.method) \(request.uri.path)", "reason": "role"]))
+        }
+        addSystemRoutes(routes)
+        addAccountRoutes(routes)
+        addRecordRoutes(routes)
+        addUploadRoutes(routes)
+        addHoldRoutes(routes)
+        addDispositionRoutes(routes)
+        addAuditRoutes(routes)
+        addAdminRoutes(routes)
+        addAPIRoutes(routes)
+        return (router, routes.specs)
+    }
+
+    /// The route table alone (for tests and docs).
+    public var routeTable: [RouteSpec] { router().1 }
+
+    /// The plain-HTTP application (tests drive this one through HummingbirdTesting).
+    public func application(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> Application<RouterResponder<WebContext>> {
+        Application(router: router().0, configuration: applicationConfiguration,
+                    onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
+    }
+
+    var applicationConfiguration: ApplicationConfiguration {
+        ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and stops (one
+    /// ServiceGroup, graceful shutdown). `onRunning` receives the bound port.
+    public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        guard let cert = configuration.tlsCertificate else {
+            try await application(logger: logger, onRunning: onRunning).runService()
+            return
+        }
+        guard let keyPath = configuration.tlsKey else { throw ArchiveError(.invalid, "--tls-certificate needs --tls-key too") }
+        let chain: [NIOSSLCertificateSource]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+            key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        } catch {
+            throw ArchiveError(.invalid, "cannot read the TLS certificate or key (PEM files expected): \(cert), \(keyPath)")
+        }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        let app = Application(router: router().0, server: try .tls(.http1(), tlsConfiguration: tls), configuration: applicationConfiguration,
+                              onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
+        try await app.runService()
+    }
+}
