@@ -3,16 +3,18 @@ import Foundation
 import Recordkeeper
 import RecordkeeperCore
 import RecordkeeperTesting
+import RecordkeeperWeb
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Build a sample archive from a generated corpus and show what to try.",
+        abstract: "Build a sample archive from a generated corpus, then serve it in the web UI.",
         discussion: """
             Generates realistic WhatsApp exports (several custodians and chats, iOS and Android, \
             a few thousand messages, attachments, one later overlapping export) with the project's \
-            own generator, ingests them into a fresh data directory and prints commands to try. \
-            Run again, it reuses the demo archive it already built.
+            own generator, ingests them into a fresh data directory, prints commands to try, and \
+            serves the web UI on 127.0.0.1 with fresh one-time passwords for the demo users. Run \
+            again, it reuses the demo archive it already built.
             """)
 
     @Option(name: .customLong("data-dir"), help: ArgumentHelp("Where to build the demo archive.", valueName: "path"))
@@ -20,6 +22,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Seed of the generated corpus.")
     var seed: UInt64 = 2021
+
+    @Flag(help: "Build the archive and print what to try, without starting the web server.")
+    var noServe = false
+
+    @OptionGroup var server: ServerOptions
 
     /// Marks a folder of generated exports as the demo's own, so a later run may replace it.
     static let marker = ".recordkeeper-demo-exports"
@@ -97,7 +104,41 @@ struct DemoCommand: AsyncParsableCommand {
                   swift run recordkeeper custodian show s.pereira@cbp.example.gov
                   (docs/records-management.md walks through disposition and transfer)
                 """)
+            guard !noServe else { return }
+            // Fresh passwords every run: the demo never ships a known password.
+            let credentials = CredentialService(archive: handle)
+            var logins: [(String, String, String)] = []
+            for (user, what) in DemoCommand.webUsers where try await handle.store.user(name: user) != nil {
+                let password = DemoCommand.onetimePassword()
+                try await credentials.setPassword(user: user, password: password, actor: "r.officer")
+                logins.append((user, password, what))
+            }
+            let config = try server.configuration()
+            let accounts = logins
+            try await ServeCommand.serve(handle, config: config, banner: { url in
+                var lines = ["", "Web UI: \(url)   (Ctrl-C stops it)", "", "One-time passwords for this run:"]
+                for (user, password, what) in accounts {
+                    lines.append("  \(user.padding(toLength: 14, withPad: " ", startingAt: 0)) \(password)   \(what)")
+                }
+                lines.append("Sign in as r.officer (admin) first; the others show what each role sees.")
+                print(lines.joined(separator: "\n"))
+            })
         }
+    }
+
+    static let webUsers = [
+        ("r.officer", "admin and records officer"),
+        ("d.officer", "records officer (approves r.officer's dispositions)"),
+        ("foia.liaison", "reviewer: search and read"),
+        ("a.auditor", "auditor: audit log and verify"),
+        ("j.alvarez", "custodian: his own records and uploads"),
+    ]
+
+    /// Four groups of five characters from an alphabet without look-alikes (about 95 bits).
+    static func onetimePassword() -> String {
+        let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
+        var g = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String((0..<5).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &g)] }) }.joined(separator: "-")
     }
 }
 
@@ -109,6 +150,9 @@ extension DemoCommand {
         _ = try await users.save(name: "r.officer", displayName: "Rosa Ibáñez, Agency Records Officer", roles: [.recordsOfficer, .admin], actor: actor)
         _ = try await users.save(name: "d.officer", displayName: "Dwayne Harris, Deputy Records Officer", roles: [.recordsOfficer], actor: "r.officer")
         _ = try await users.save(name: "foia.liaison", displayName: "Priya Nair, FOIA Liaison", roles: [.reviewer], actor: "r.officer")
+        _ = try await users.save(name: "a.auditor", displayName: "Grace Liu, OIG Auditor", roles: [.auditor], actor: "r.officer")
+        _ = try await users.save(name: "j.alvarez", displayName: "Javier Alvarez", roles: [.custodian], custodianEmail: "j.alvarez@cbp.example.gov",
+                                 actor: "r.officer")
         let custodians = CustodianService(archive: handle)
         for (email, name, office) in [
             ("j.alvarez@cbp.example.gov", "Javier Alvarez", "San Ysidro Port of Entry"),
@@ -126,7 +170,7 @@ extension DemoCommand {
         _ = try await HoldService(archive: handle).create(
             name: "FOIA request: evidence locker", matter: .foia, reference: "CBP-2021-041977", requestedBy: "FOIA Division",
             scope: HoldScope(query: "\"evidence locker\" OR seizure"), actor: "r.officer")
-        print("records program: 3 users, 5 custodian profiles, 1 Capstone designation, 1 FOIA hold")
+        print("records program: 5 users, 5 custodian profiles, 1 Capstone designation, 1 FOIA hold")
     }
 }
 

@@ -22,7 +22,7 @@ struct RecordkeeperCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [InitCommand.self, IngestCommand.self, SearchCommand.self, ShowCommand.self, StatsCommand.self,
                       VerifyCommand.self, FilePlanCommand.self, CustodianCommand.self, RetentionCommand.self, HoldCommand.self,
-                      DisposeCommand.self, TransferCommand.self, UserCommand.self, DemoCommand.self, SampleExportCommand.self]
+                      DisposeCommand.self, TransferCommand.self, UserCommand.self, ServeCommand.self, DemoCommand.self, SampleExportCommand.self]
     )
 }
 
@@ -59,7 +59,8 @@ enum Log {
         done = true
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = verbose ? .info : .warning
+            // The web server's request log is its record of who asked for what.
+            handler.logLevel = verbose || label == "recordkeeper.web" ? .info : .warning
             return handler
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recordkeeper
+import RecordkeeperWeb
 import RecordkeeperCore
 
 extension CivilDate: ExpressibleByArgument {
@@ -64,23 +65,34 @@ extension String {
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "People who use the archive and their roles.",
-        subcommands: [Add.self, List.self])
+        commandName: "user", abstract: "People who use the archive, their roles, passwords and API tokens.",
+        subcommands: [Add.self, List.self, Password.self, Token.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Add a user, or change a user's roles.",
-            discussion: "Roles: admin, records-officer (file plan, holds, disposition), reviewer (eDiscovery, FOIA), auditor.")
+            discussion: """
+                Roles: admin (users), records-officer (file plan, holds, disposition), reviewer (eDiscovery, FOIA: \
+                search and read), auditor (audit log and verification, read-only), custodian (their own records \
+                only, and uploads of their exports; needs --custodian).
+                """)
         @Argument(help: "User name, one word (e.g. a.smith).") var name: String
         @Option(name: .customLong("role"), help: "A role; repeat for several.") var roles: [UserRole] = []
         @Option(help: "Full name shown in reports.") var displayName: String?
+        @Option(help: ArgumentHelp("For the custodian role: the custodian's e-mail address.", valueName: "email")) var custodian: String?
+        @Flag(help: "Read a password for the web UI from the first line of stdin.") var passwordStdin = false
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let u = try await UserService(archive: try archive.open()).save(name: name, displayName: displayName, roles: roles, actor: archive.resolvedActor)
+                let handle = try archive.open()
+                let u = try await UserService(archive: handle).save(name: name, displayName: displayName, roles: roles, custodianEmail: custodian,
+                                                                   actor: archive.resolvedActor)
+                if passwordStdin {
+                    try await CredentialService(archive: handle).setPassword(user: u.name, password: try PasswordInput.stdinLine(), actor: archive.resolvedActor)
+                }
                 if json { print(Terminal.json(u)); return }
-                print("user \(u.name) (\(u.displayName)): \(u.roles.map(\.rawValue).joined(separator: ", "))")
+                print("user \(u.name) (\(u.displayName)): \(u.roles.map(\.rawValue).joined(separator: ", "))\(u.custodianEmail.map { ", custodian \($0)" } ?? "")\(passwordStdin ? "; password set" : "")")
             }
         }
     }
@@ -94,9 +106,91 @@ struct UserCommand: AsyncParsableCommand {
                 let users = try await UserService(archive: try archive.open()).list()
                 if json { print(Terminal.json(users, pretty: true)); return }
                 if users.isEmpty { print("no users yet; add one with `recordkeeper user add NAME --role records-officer`") }
-                for u in users { print("\(u.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(u.roles.map(\.rawValue).joined(separator: ", "))  \(u.displayName)") }
+                for u in users { print("\(u.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(u.roles.map(\.rawValue).joined(separator: ", "))  \(u.displayName)\(u.custodianEmail.map { "  [\($0)]" } ?? "")") }
             }
         }
+    }
+
+    struct Password: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "password", abstract: "Set a user's password for the web UI (bcrypt; at least 12 characters).",
+            discussion: "Asks twice on a terminal; otherwise give --stdin. Once an admin exists, only an admin (--actor) sets another user's password.")
+        @Argument(help: "User name.") var name: String
+        @Flag(name: .customLong("stdin"), help: "Read the password from the first line of stdin.") var fromStdin = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let handle = try archive.open()
+                let password = fromStdin ? try PasswordInput.stdinLine() : try PasswordInput.prompt()
+                try await CredentialService(archive: handle).setPassword(user: name, password: password, actor: archive.resolvedActor)
+                print("password set for \(name); existing sessions end when the server restarts or the user signs out")
+            }
+        }
+    }
+
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "token", abstract: "API tokens for scripts (Authorization: Bearer rk_…).",
+            subcommands: [Create.self, List.self, Revoke.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a token; its secret is printed once.")
+            @Argument(help: "User name the token acts as.") var name: String
+            @Option(help: "What the token is for (e.g. \"FOIA export script\").") var label: String
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let (token, secret) = try await CredentialService(archive: try archive.open()).createToken(user: name, label: label, actor: archive.resolvedActor)
+                    print(secret)
+                    Terminal.note("token \(token.id) for \(token.user) (\(token.label)); the secret above is not stored and will not be shown again")
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (never their secrets).")
+            @Argument(help: "Only this user's tokens.") var name: String?
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let tokens = try await archive.open().store.tokens(user: name)
+                    if json { print(Terminal.json(tokens, pretty: true)); return }
+                    if tokens.isEmpty { print("no API tokens") }
+                    for t in tokens {
+                        print("\(t.id)\t\(t.user)\t\(t.prefix)…\t\(t.label)\tcreated \(t.createdAt)\t\(t.revokedAt.map { "revoked \($0)" } ?? "last used \(t.lastUsedAt ?? "never")")")
+                    }
+                }
+            }
+        }
+
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by id.")
+            @Argument(help: "Token id (from `user token list`).") var id: Int64
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let t = try await CredentialService(archive: try archive.open()).revokeToken(id: id, actor: archive.resolvedActor, principal: nil)
+                    print("token \(t.id) (\(t.user), \(t.label)) revoked \(t.revokedAt ?? "")")
+                }
+            }
+        }
+    }
+}
+
+enum PasswordInput {
+    static func stdinLine() throws -> String {
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+            throw ValidationError("expected the password on the first line of stdin")
+        }
+        return line
+    }
+
+    static func prompt() throws -> String {
+        guard isatty(0) == 1 else { throw ValidationError("stdin is not a terminal; pass --stdin and pipe the password in") }
+        guard let first = getpass("New password: ").map({ String(cString: $0) }), !first.isEmpty else { throw ValidationError("no password given") }
+        guard let second = getpass("Again: ").map({ String(cString: $0) }), second == first else { throw ValidationError("the two passwords differ") }
+        return first
     }
 }
 

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Recordkeeper
+import RecordkeeperWeb
+
+/// Options shared by `serve` and `demo`.
+struct ServerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Address to listen on. 127.0.0.1 keeps the archive off the network; give 0.0.0.0 (with TLS) to serve others.", valueName: "address"))
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(name: .customLong("tls-certificate"), help: ArgumentHelp("PEM certificate chain; serves HTTPS and marks cookies Secure.", valueName: "path"))
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key for --tls-certificate.", valueName: "path"))
+    var tlsKey: String?
+
+    @Option(name: .customLong("max-upload-mb"), help: "Largest export accepted in one upload, in megabytes.")
+    var maxUploadMB: Int64 = 4096
+
+    func configuration() throws -> WebConfiguration {
+        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-certificate and --tls-key together") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        var c = WebConfiguration()
+        c.host = host
+        c.port = port
+        c.tlsCertificate = tlsCertificate
+        c.tlsKey = tlsKey
+        c.maxUploadBytes = max(1, maxUploadMB) << 20
+        return c
+    }
+
+    var isLoopback: Bool { host == "127.0.0.1" || host == "::1" || host == "localhost" }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the web UI and the JSON API (/api/v1) for records, FOIA and eDiscovery staff.",
+        discussion: """
+            Listens on 127.0.0.1:8080 unless told otherwise. Users sign in with the passwords set by \
+            `recordkeeper user password`; scripts use tokens from `recordkeeper user token create`. \
+            Each request is logged to stderr with its request id (never a query or record content). \
+            SIGINT or SIGTERM stops it after in-flight requests finish.
+            """)
+
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var archive: ArchiveOptions
+
+    func run() async throws {
+        try await CLIError.report {
+            Log.bootstrap(verbose: true)
+            let config = try server.configuration()
+            let handle = try archive.directory.open()
+            try await Self.serve(handle, config: config, banner: { url in
+                print("Recordkeeper is serving \(handle.directory.url.path) at \(url)")
+                print("Stop with Ctrl-C.")
+            })
+        }
+    }
+
+    static func serve(_ handle: ArchiveHandle, config: WebConfiguration, banner: @escaping @Sendable (String) -> Void) async throws {
+        if !(config.host == "127.0.0.1" || config.host == "::1" || config.host == "localhost"), !config.tls {
+            Terminal.note("warning: serving on \(config.host) without TLS: passwords and records would cross the network in clear. Use --tls-certificate/--tls-key or a TLS proxy.")
+        }
+        let users = try await handle.store.users()
+        if users.isEmpty {
+            Terminal.note("note: no users yet; add one with `recordkeeper user add NAME --role admin --password-stdin`")
+        }
+        let app = WebApp(archive: handle, configuration: config)
+        var logger = Logger(label: "recordkeeper.web")
+        logger.logLevel = .info
+        let scheme = config.tls ? "https" : "http"
+        let host = config.host.contains(":") ? "[\(config.host)]" : config.host
+        try await app.run(logger: logger) { port in
+            banner("\(scheme)://\(host):\(port)/")
+            fflush(nil)
+        }
+    }
+}
