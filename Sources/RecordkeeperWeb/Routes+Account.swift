@@ -83,7 +83,7 @@ extension WebApp {
             <form method="post" action="/login" class="stack narrow">
             <input type="hidden" name="next" value="\(Self.safeNext(next) ?? "")">
             <p><label for="username">User name</label>
-            <input id="username" name="username" autocomplete="username" required autofocus\(error == nil ? "" : " aria-describedby=\"login-error\"")></p>
+            <input id="username" name="username" autocomplete="username" required autofocus\(error == nil ? .empty : " aria-describedby=\"login-error\"" as HTML)></p>
             <p><label for="password">Password</label>
             <input id="password" name="password" type="password" autocomplete="current-password" required></p>
             <p><button type="submit">Sign in</button></p>

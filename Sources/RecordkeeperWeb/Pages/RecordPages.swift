@@ -109,7 +109,7 @@ extension WebApp {
             let anchor = m.id == at
             let kind: HTML = msg.kind == .user ? .empty : "<span class=\"kind\">\(msg.kind.rawValue)</span> "
             return """
-                <li id="m\(m.id)" class="msg\(anchor ? " anchor" : "")\(msg.kind == .user ? "" : " system")"\(anchor ? " aria-current=\"true\"" : "")>
+                <li id="m\(m.id)" class="msg\(anchor ? " anchor" : "")\(msg.kind == .user ? "" : " system")"\(anchor ? " aria-current=\"true\"" as HTML : .empty)>
                 <p class="msg-meta">\(kind)<strong>\(msg.sender ?? "system")</strong> · <time datetime="\(msg.sentLocal.description)">\(Fmt.local(msg.sentLocal.description))</time>
                 · <a href="/messages/\(m.id)">details<span class="visually-hidden"> of message \(m.id)</span></a>\(anchor ? " · <em>search hit</em>" as HTML : .empty)</p>
                 <div class="body">\(msg.body)</div>
