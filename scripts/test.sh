@@ -4,19 +4,32 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Browser tests drive Debian's Chromium through Selenium. Set RECORDKEEPER_BROWSER=0 to skip them
+# (never under CI=true: there a missing browser fails the run).
+BROWSER=${RECORDKEEPER_BROWSER:-1}
+if [ "${CI:-}" = "true" ]; then BROWSER=1; fi
+
 need_apt=()
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || need_apt+=(libsqlite3-dev)
+if [ "$BROWSER" = 1 ]; then
+  dpkg -s chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  dpkg -s chromium-driver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]} …" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"; else sudo apt-get update -qq && sudo apt-get install -y -qq "${need_apt[@]}"; fi
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null; }; then
+    echo "could not install ${need_apt[*]}" >&2
+    [ "${CI:-}" = "true" ] && exit 1
+  fi
 fi
 
 # The Library of Congress BagIt validator (PyPI `bagit`) checks every transfer package the tests write.
 TOOLS_VENV=.build/tools-venv
-if [ ! -x "$TOOLS_VENV/bin/bagit.py" ]; then
-  echo "installing the bagit validator into $TOOLS_VENV …" >&2
-  python3 -m venv "$TOOLS_VENV"
-  "$TOOLS_VENV/bin/python" -m pip install -q --disable-pip-version-check "bagit==1.9.0" >&2
+if [ ! -x "$TOOLS_VENV/bin/bagit.py" ] || ! "$TOOLS_VENV/bin/python" -c "import selenium" 2>/dev/null; then
+  echo "installing the bagit validator and selenium into $TOOLS_VENV …" >&2
+  [ -x "$TOOLS_VENV/bin/python" ] || python3 -m venv "$TOOLS_VENV"
+  "$TOOLS_VENV/bin/python" -m pip install -q --disable-pip-version-check "bagit==1.9.0" "selenium==4.51.0" >&2
 fi
 export RECORDKEEPER_BAGIT="$PWD/$TOOLS_VENV/bin/bagit.py"
 
@@ -24,3 +37,18 @@ start=$(date +%s)
 swift build --build-tests
 echo "build: $(( $(date +%s) - start )) s" >&2
 swift test --skip-build "$@"
+
+# With a filter (arguments), only the Swift tests asked for run.
+if [ $# -eq 0 ] && [ "$BROWSER" = 1 ]; then
+  SHOTS=.build/test-artifacts/screenshots
+  set +e
+  "$TOOLS_VENV/bin/python" scripts/browser_test.py --binary .build/debug/recordkeeper --out "$SHOTS"
+  status=$?
+  set -e
+  if [ $status -eq 2 ] && [ "${CI:-}" != "true" ]; then
+    echo "browser tests skipped: no Chromium (CI=true makes this a failure)" >&2
+  elif [ $status -ne 0 ]; then
+    exit $status
+  fi
+  echo "screenshots: $SHOTS" >&2
+fi

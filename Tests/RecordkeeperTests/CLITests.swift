@@ -50,6 +50,7 @@ struct CLITests {
         ["show", "message", "--help"], ["show", "conversation", "--help"], ["stats", "--help"], ["verify", "--help"],
         ["demo", "--help"], ["fileplan", "--help"], ["fileplan", "import", "--help"], ["custodian", "designate", "--help"],
         ["retention", "--help"], ["hold", "create", "--help"], ["dispose", "--help"], ["transfer", "package", "--help"],
+        ["serve", "--help"], ["user", "--help"], ["user", "add", "--help"],
     ]
 
     /// Help text is interface: it is compared with the golden files in `Golden/`.
@@ -171,12 +172,47 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: data.path)) // no half-made archive either
 
         try FileManager.default.removeItem(at: theirs)
-        let first = try CLI(dataDir: data).run(["demo", "--data-dir", data.path])
+        let first = try CLI(dataDir: data).run(["demo", "--data-dir", data.path, "--no-serve"])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("4,075 messages"))
         // A rebuilt demo may replace its own, marked exports.
         try FileManager.default.removeItem(at: data)
-        #expect(try CLI(dataDir: data).run(["demo", "--data-dir", data.path]).status == 0)
+        #expect(try CLI(dataDir: data).run(["demo", "--data-dir", data.path, "--no-serve"]).status == 0)
+    }
+
+    /// `demo` serves what it built on 127.0.0.1 with a fresh password per run, and SIGTERM stops
+    /// it cleanly.
+    @Test func demoServesTheWebUIAndStopsOnSIGTERM() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let data = tmp.url.appendingPathComponent("demo")
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["demo", "--data-dir", data.path, "--port", "0"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        var text = ""
+        while !text.contains("Sign in as") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let url = try #require(text.firstMatch(of: /Web UI: (http:\/\/127\.0\.0\.1:\d+)\//)?.1)
+        let password = try #require(text.firstMatch(of: /\n  r\.officer +(\S+)/)?.1)
+        func curl(_ args: [String]) throws -> String {
+            try CLI(dataDir: data).run(["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}"] + args, executable: URL(fileURLWithPath: "/usr/bin/curl")).stdout
+        }
+        #expect(try curl(["\(url)/health"]).hasPrefix("200"))
+        #expect(try curl(["-d", "username=r.officer&password=wrong", "\(url)/login"]).hasPrefix("401"))
+        #expect(try curl(["-d", "username=r.officer&password=\(password)", "\(url)/login"]) == "303 \(url)/")
+        p.terminate()
+        p.waitUntilExit()
+        #expect(p.terminationReason == .exit && p.terminationStatus == 0)
+        // A second run prints a different password: none is fixed.
+        let again = try CLI(dataDir: data).run(["demo", "--data-dir", data.path, "--no-serve"])
+        #expect(again.status == 0 && !again.stdout.contains(String(password)))
     }
 
     /// Logs say what happened, never what was said: verbose runs of every command are searched

@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Drives the real web UI in headless Chromium, the way staff use it.
+
+Starts `recordkeeper serve` on a fresh archive with a user for each role, then: signs in,
+uploads a WhatsApp export (a zip with a photo) with upload progress, searches, opens a hit in
+its conversation, opens the record's details, places a legal hold, reads the audit log and runs
+"verify now". Checks keyboard access (skip link first, visible focus) and that the content
+security policy blocked nothing. Saves a screenshot of every page to --out.
+
+Exit status: 0 passed; 1 a check failed; 2 no browser (a failure under CI=true, where
+scripts/test.sh treats it as one).
+"""
+import argparse
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+import zlib
+
+PASSWORD = "browser test passphrase 1"
+
+CHAT = """12/03/2021, 09:15 - Messages and calls are end-to-end encrypted. No one outside of this chat, not even WhatsApp, can read or listen to them. Tap to learn more.
+12/03/2021, 09:16 - Javier Alvarez: Morning. The inspection at lane 7 starts at ten
+12/03/2021, 09:20 - Ana Ruiz: Copy. Bring the seizure forms for the pallet
+12/03/2021, 09:31 - Javier Alvarez: IMG-20210312-WA0001.png (file attached)
+Pallet before inspection
+12/03/2021, 09:40 - Ana Ruiz: That pallet goes to the evidence locker tonight
+13/03/2021, 08:05 - Javier Alvarez: Locker log signed <b>twice</b>
+13/03/2021, 08:06 - Ana Ruiz: Thanks
+"""
+
+
+def png(width=160, height=100):
+    """A real PNG: a blue-grey gradient with an orange band (a stand-in for a photo)."""
+    rows = []
+    for y in range(height):
+        row = bytearray([0])
+        for x in range(width):
+            if 40 <= y < 60:
+                row += bytes([240, 140, 20])
+            else:
+                row += bytes([30 + x // 2, 60 + y, 140])
+        rows.append(bytes(row))
+    raw = b"".join(rows)
+
+    def chunk(kind, data):
+        c = kind + data
+        return struct.pack(">I", len(data)) + c + struct.pack(">I", zlib.crc32(c) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+class Run:
+    def __init__(self, binary, out):
+        self.binary = binary
+        self.out = out
+        self.failures = []
+        self.shots = []
+
+    def check(self, ok, what):
+        print(("ok    " if ok else "FAIL  ") + what, flush=True)
+        if not ok:
+            self.failures.append(what)
+        return ok
+
+    def rk(self, *args, stdin=None):
+        r = subprocess.run([self.binary, *args], input=stdin, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"recordkeeper {' '.join(args)} failed: {r.stderr.strip()}")
+        return r.stdout
+
+
+def find_browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
+    return chromium, driver
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    chromium, driver_path = find_browser()
+    if not chromium or not driver_path:
+        print("no Chromium/chromedriver found (Debian: apt-get install chromium chromium-driver)", file=sys.stderr)
+        return 2
+    os.environ.setdefault("SE_OFFLINE", "true")
+    os.environ.setdefault("SE_AVOID_STATS", "true")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    os.makedirs(args.out, exist_ok=True)
+    for old in os.listdir(args.out):
+        if old.endswith(".png"):
+            os.remove(os.path.join(args.out, old))
+    run = Run(os.path.abspath(args.binary), args.out)
+    work = tempfile.mkdtemp(prefix="rk-browser-")
+    data = os.path.join(work, "data")
+    server = None
+    drv = None
+    try:
+        run.rk("init", "--data-dir", data)
+        users = [("r.officer", ["admin", "records-officer"], None), ("j.alvarez", ["custodian"], "j.alvarez@cbp.example.gov"),
+                 ("a.auditor", ["auditor"], None)]
+        for name, roles, custodian in users:
+            cmd = ["user", "add", name, "--data-dir", data, "--password-stdin", "--actor", "r.officer"]
+            for r in roles:
+                cmd += ["--role", r]
+            if custodian:
+                cmd += ["--custodian", custodian]
+            run.rk(*cmd, stdin=PASSWORD + "\n")
+        export = os.path.join(work, "WhatsApp Chat with Ana Ruiz.zip")
+        with zipfile.ZipFile(export, "w") as z:
+            z.writestr("WhatsApp Chat with Ana Ruiz.txt", CHAT)
+            z.writestr("IMG-20210312-WA0001.png", png())
+
+        server = subprocess.Popen([run.binary, "serve", "--data-dir", data, "--port", "0"], stdout=subprocess.PIPE,
+                                  stderr=open(os.path.join(work, "server.log"), "w"), text=True)
+        line = server.stdout.readline()
+        m = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+        if not m:
+            raise SystemExit(f"the server did not start: {line!r}")
+        base = m.group(1)
+
+        opts = Options()
+        opts.binary_location = chromium
+        for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--hide-scrollbars"]:
+            opts.add_argument(a)
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        drv = webdriver.Chrome(service=Service(driver_path), options=opts)
+        wait = WebDriverWait(drv, 30)
+
+        def shot(name):
+            path = os.path.join(args.out, f"{len(run.shots) + 1:02d}-{name}.png")
+            drv.save_screenshot(path)
+            run.shots.append(path)
+
+        def sign_in(user):
+            drv.get(base + "/login")
+            drv.find_element(By.ID, "username").send_keys(user)
+            drv.find_element(By.ID, "password").send_keys(PASSWORD)
+            drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+            wait.until(lambda d: "/login" not in d.current_url)
+
+        def sign_out():
+            drv.find_element(By.CSS_SELECTOR, "form.signout button").click()
+            wait.until(EC.url_contains("/login"))
+
+        # 1. Sign in (custodian). Keyboard: the skip link is the first stop and focus is visible.
+        drv.get(base + "/search")
+        wait.until(EC.url_contains("/login?next="))
+        shot("sign-in")
+        run.check(drv.find_element(By.CSS_SELECTOR, "label[for=password]").text == "Password", "inputs have labels")
+        drv.find_element(By.ID, "username").send_keys("j.alvarez")
+        drv.find_element(By.ID, "password").send_keys("not the password")
+        drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        run.check("not right" in drv.find_element(By.ID, "login-error").text, "a wrong password says so")
+        shot("sign-in-error")
+        sign_in("j.alvarez")
+        run.check(drv.current_url.endswith("/search"), "sign-in returns to the page asked for")
+        # Keyboard: the skip link is the first Tab stop, focus is visible, and it moves focus to main.
+        ActionChains(drv).send_keys(Keys.TAB).perform()
+        active = drv.switch_to.active_element
+        run.check(active.get_attribute("class") == "skip", "the first Tab stop is the skip link")
+        outline = active.value_of_css_property("outline-style")
+        run.check(outline not in ("none", ""), f"focus is visible (outline {outline})")
+        shot("keyboard-skip-link")
+        active.send_keys(Keys.ENTER)
+        run.check(drv.switch_to.active_element.get_attribute("id") == "main", "the skip link moves focus to the main content")
+
+        # 2. Upload an export with progress, then the batch summary.
+        drv.get(base + "/upload")
+        shot("upload-form")
+        drv.find_element(By.ID, "file").send_keys(export)
+        drv.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+        wait.until(EC.url_contains("/batches/"))
+        shot("batch-summary")
+        run.check(drv.find_element(By.ID, "added").text == "7", f"the summary shows 7 messages added (got {drv.find_element(By.ID, 'added').text})")
+        run.check(drv.find_element(By.ID, "duplicates").text == "0", "and no duplicates")
+
+        # 3. Search, highlighted; open a hit in its conversation, scrolled to it, photo shown.
+        drv.get(base + "/search")
+        q = drv.find_element(By.ID, "q")
+        q.send_keys("pallet")
+        q.send_keys(Keys.ENTER)
+        wait.until(EC.presence_of_element_located((By.ID, "result-count")))
+        shot("search-results")
+        run.check(drv.find_element(By.ID, "result-count").text.startswith("3 matching"), "search finds the three messages about the pallet")
+        marks = drv.find_elements(By.CSS_SELECTOR, ".snippet mark")
+        run.check(len(marks) >= 2 and marks[0].text.lower() == "pallet", "matches are highlighted")
+        drv.find_elements(By.CSS_SELECTOR, "a.hit-open")[0].click()
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "li.msg.anchor")))
+        anchor = drv.find_element(By.CSS_SELECTOR, "li.msg.anchor")
+        run.check("pallet" in anchor.text.lower(), "the conversation opens at the hit")
+        in_view = drv.execute_script("var r = arguments[0].getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight;", anchor)
+        run.check(in_view, "the hit is scrolled into view")
+        img = drv.find_element(By.CSS_SELECTOR, ".attachments img")
+        wait.until(lambda d: d.execute_script("return arguments[0].complete", img))
+        run.check(drv.execute_script("return arguments[0].naturalWidth", img) == 160, "the photo previews inline")
+        run.check("<b>" in drv.page_source.replace("&lt;b&gt;", "<b>") and not drv.find_elements(By.CSS_SELECTOR, ".body b"),
+                  "markup in a message is shown as text, not rendered")
+        shot("conversation-at-hit")
+        drv.find_element(By.CSS_SELECTOR, "li.msg.anchor a[href^='/messages/']").click()
+        wait.until(EC.presence_of_element_located((By.ID, "prov")))
+        shot("record-detail")
+        run.check("Capture batch" in drv.page_source and "matches" in drv.find_element(By.CSS_SELECTOR, "section[aria-labelledby=hashes]").text,
+                  "the record shows provenance and a verified hash")
+        sign_out()
+
+        # 4. A records officer places a hold.
+        sign_in("r.officer")
+        drv.get(base + "/holds/new")
+        drv.find_element(By.ID, "name").send_keys("FOIA: lane 7 inspection")
+        Select(drv.find_element(By.ID, "matter")).select_by_value("foia-request")
+        drv.find_element(By.ID, "reference").send_keys("CBP-2021-0031")
+        drv.find_element(By.ID, "requested_by").send_keys("FOIA Division")
+        drv.find_element(By.ID, "custodians").send_keys("j.alvarez@cbp.example.gov")
+        drv.find_element(By.ID, "query").send_keys("pallet OR locker")
+        shot("hold-form")
+        drv.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        wait.until(EC.presence_of_element_located((By.ID, "held-count")))
+        shot("hold-placed")
+        run.check(drv.find_element(By.ID, "held-count").text == "4", f"the hold covers 4 records (got {drv.find_element(By.ID, 'held-count').text})")
+        drv.get(base + "/holds")
+        shot("holds-list")
+        drv.get(base + "/search?q=pallet&under_hold=on")
+        run.check(drv.find_element(By.ID, "result-count").text.startswith("3 matching"), "search can be limited to held records")
+        sign_out()
+
+        # 5. An auditor reads the audit log and verifies the archive.
+        sign_in("a.auditor")
+        run.check(drv.current_url.endswith("/audit"), "an auditor starts on the audit log")
+        shot("audit-log")
+        rows = drv.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr")
+        actions = [r.find_elements(By.TAG_NAME, "td")[3].text for r in rows]
+        run.check("hold.create" in actions and "show.message" in actions and "search" in actions,
+                  f"the audit log shows the hold, the searches and the reads ({sorted(set(actions))[:12]})")
+        drv.find_element(By.ID, "actor").send_keys("j.alvarez")
+        drv.find_element(By.CSS_SELECTOR, "form.filters button").click()
+        wait.until(EC.url_contains("actor=j.alvarez"))
+        actors = {r.find_elements(By.TAG_NAME, "td")[2].text for r in drv.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr")}
+        run.check(actors == {"j.alvarez"}, f"the audit log filters by who ({actors})")
+        shot("audit-filtered")
+        drv.get(base + "/audit")
+        drv.find_element(By.ID, "verify-now").click()
+        wait.until(EC.presence_of_element_located((By.ID, "verify-result")))
+        shot("verify-result")
+        run.check("Everything verified" in drv.find_element(By.ID, "verify-result").text, "verify now reports no problems")
+        drv.get(base + "/search?q=pallet")
+        run.check("Not allowed" in drv.find_element(By.TAG_NAME, "h1").text, "an auditor cannot read record content")
+        shot("auditor-refused")
+
+        # 6. The content security policy blocked nothing (no inline script or style anywhere).
+        logs = drv.get_log("browser")
+        csp = [e["message"] for e in logs if "Content Security Policy" in e.get("message", "")]
+        run.check(not csp, f"no content-security-policy violations ({csp[:2]})")
+        severe = [e["message"] for e in logs if e.get("level") == "SEVERE" and "favicon" not in e.get("message", "")
+                  and "403" not in e.get("message", "") and "401" not in e.get("message", "")]
+        run.check(not severe, f"no browser errors ({severe[:2]})")
+    finally:
+        if drv:
+            drv.quit()
+        if server:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{len(run.shots)} screenshots in {args.out}")
+    if run.failures:
+        print(f"{len(run.failures)} browser check(s) failed", file=sys.stderr)
+        return 1
+    print("browser tests passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
