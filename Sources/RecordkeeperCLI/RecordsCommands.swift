@@ -86,10 +86,15 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.report {
                 let handle = try archive.open()
+                // Before the first admin exists, whoever sets up the archive also sets that
+                // user's first password; afterwards the add itself needed an admin.
+                let setUp = try await !handle.store.users().contains(where: { $0.has(.admin) })
                 let u = try await UserService(archive: handle).save(name: name, displayName: displayName, roles: roles, custodianEmail: custodian,
                                                                    actor: archive.resolvedActor)
                 if passwordStdin {
-                    try await CredentialService(archive: handle).setPassword(user: u.name, password: try PasswordInput.stdinLine(), actor: archive.resolvedActor)
+                    let acting = setUp ? u : try await handle.store.user(name: archive.resolvedActor)
+                    try await CredentialService(archive: handle).setPassword(user: u.name, password: try PasswordInput.stdinLine(),
+                                                                              actor: archive.resolvedActor, actingAs: acting)
                 }
                 if json { print(Terminal.json(u)); return }
                 print("user \(u.name) (\(u.displayName)): \(u.roles.map(\.rawValue).joined(separator: ", "))\(u.custodianEmail.map { ", custodian \($0)" } ?? "")\(passwordStdin ? "; password set" : "")")

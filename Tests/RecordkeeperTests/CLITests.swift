@@ -215,6 +215,53 @@ struct CLITests {
         #expect(again.status == 0 && !again.stdout.contains(String(password)))
     }
 
+    /// With a certificate, `serve` speaks HTTPS only, marks the session cookie Secure and sends HSTS.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
+    func serveSpeaksTLSWhenGivenACertificate() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let data = tmp.url.appendingPathComponent("data")
+        let cli = CLI(dataDir: data)
+        #expect(try cli.run(["init"]).status == 0)
+        let pw = tmp.url.appendingPathComponent("pw")
+        try Data("a passphrase for tls tests\n".utf8).write(to: pw)
+        let add = Process()
+        add.executableURL = CLI.binary
+        add.arguments = ["user", "add", "tls.admin", "--role", "admin", "--password-stdin", "--data-dir", data.path]
+        add.standardInput = try FileHandle(forReadingFrom: pw)
+        try add.run()
+        add.waitUntilExit()
+        #expect(add.terminationStatus == 0)
+        let key = tmp.url.appendingPathComponent("key.pem").path, cert = tmp.url.appendingPathComponent("cert.pem").path
+        let made = try cli.run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"],
+                               executable: URL(fileURLWithPath: "/usr/bin/openssl"))
+        #expect(made.status == 0)
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["serve", "--data-dir", data.path, "--port", "0", "--tls-certificate", cert, "--tls-key", key]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        var text = ""
+        while !text.contains("Stop with") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let url = try #require(text.firstMatch(of: /(https:\/\/127\.0\.0\.1:\d+)\//)?.1)
+        let curl = URL(fileURLWithPath: "/usr/bin/curl")
+        let login = try cli.run(["-s", "-k", "-D", "-", "-o", "/dev/null", "-d", "username=tls.admin&password=a passphrase for tls tests", "\(url)/login"], executable: curl)
+        #expect(login.stdout.contains("303"))
+        #expect(login.stdout.lowercased().contains("set-cookie: rk_session=") && login.stdout.contains("Secure") && login.stdout.contains("SameSite=Strict"))
+        #expect(login.stdout.lowercased().contains("strict-transport-security: max-age="))
+        let plain = try cli.run(["-s", "-o", "/dev/null", "-w", "%{http_code}", url.replacingOccurrences(of: "https:", with: "http:") + "/health"], executable: curl)
+        #expect(plain.stdout != "200") // no plain HTTP on the TLS port
+        p.terminate()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+
     /// Logs say what happened, never what was said: verbose runs of every command are searched
     /// for the message text, the sender and the query.
     @Test func logsNeverContainRecordContent() throws {
