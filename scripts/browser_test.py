@@ -62,6 +62,7 @@ class Run:
         self.out = out
         self.failures = []
         self.shots = []
+        self.accessibility_pages = 0
 
     def check(self, ok, what):
         print(("ok    " if ok else "FAIL  ") + what, flush=True)
@@ -141,12 +142,42 @@ def main():
             opts.add_argument(a)
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         drv = webdriver.Chrome(service=Service(driver_path), options=opts)
+        drv.set_script_timeout(30)
         wait = WebDriverWait(drv, 30)
+
+        axe_js = None
+        try:
+            import axe_selenium_python
+            with open(os.path.join(os.path.dirname(axe_selenium_python.__file__), "node_modules", "axe-core", "axe.min.js")) as fh:
+                axe_js = fh.read()
+        except (ImportError, OSError):
+            print("axe-core not installed: accessibility rules not checked (pip install axe-selenium-python)", file=sys.stderr)
+
+        def audit_accessibility(name):
+            """axe-core's WCAG 2 A/AA and Section 508 rules on the page as it is now."""
+            if not axe_js:
+                return
+            drv.execute_script(axe_js)
+            result = drv.execute_async_script(
+                "var done = arguments[arguments.length - 1];"
+                "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'section508']}}, function (err, r) {"
+                "  done(err ? {error: String(err)} : {violations: r.violations.map(function (v) {"
+                "    return {id: v.id, impact: v.impact, nodes: v.nodes.length, target: v.nodes[0] && v.nodes[0].target.join(' ')}; })}); });")
+            if "error" in result:
+                run.check(False, f"axe ran on {name}: {result['error']}")
+                return
+            bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            minor = [f"{v['id']} ({v['impact']})" for v in result["violations"] if v not in bad]
+            if minor:
+                print(f"note  {name}: minor accessibility findings: {', '.join(minor)}")
+            run.accessibility_pages += 1
+            run.check(not bad, f"{name}: no serious WCAG 2 AA / Section 508 violations {bad[:3] if bad else ''}")
 
         def shot(name):
             path = os.path.join(args.out, f"{len(run.shots) + 1:02d}-{name}.png")
             drv.save_screenshot(path)
             run.shots.append(path)
+            audit_accessibility(name)
 
         def sign_in(user):
             drv.get(base + "/login")
@@ -280,7 +311,7 @@ def main():
             except subprocess.TimeoutExpired:
                 server.kill()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{len(run.shots)} screenshots in {args.out}")
+    print(f"{len(run.shots)} screenshots in {args.out}; {run.accessibility_pages} pages checked with axe-core")
     if run.failures:
         print(f"{len(run.failures)} browser check(s) failed", file=sys.stderr)
         return 1

@@ -26,10 +26,11 @@ fi
 
 # The Library of Congress BagIt validator (PyPI `bagit`) checks every transfer package the tests write.
 TOOLS_VENV=.build/tools-venv
-if [ ! -x "$TOOLS_VENV/bin/bagit.py" ] || ! "$TOOLS_VENV/bin/python" -c "import selenium" 2>/dev/null; then
-  echo "installing the bagit validator and selenium into $TOOLS_VENV …" >&2
+# selenium drives Chromium; axe-selenium-python carries axe-core, which checks WCAG 2 AA / Section 508 rules.
+if [ ! -x "$TOOLS_VENV/bin/bagit.py" ] || ! "$TOOLS_VENV/bin/python" -c "import selenium, axe_selenium_python" 2>/dev/null; then
+  echo "installing bagit, selenium and axe-core into $TOOLS_VENV …" >&2
   [ -x "$TOOLS_VENV/bin/python" ] || python3 -m venv "$TOOLS_VENV"
-  "$TOOLS_VENV/bin/python" -m pip install -q --disable-pip-version-check "bagit==1.9.0" "selenium==4.51.0" >&2
+  "$TOOLS_VENV/bin/python" -m pip install -q --disable-pip-version-check "bagit==1.9.0" "selenium==4.51.0" "axe-selenium-python==2.1.6" >&2
 fi
 export RECORDKEEPER_BAGIT="$PWD/$TOOLS_VENV/bin/bagit.py"
 
