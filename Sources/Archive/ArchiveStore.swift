@@ -17,6 +17,8 @@ public protocol ArchiveStore: RecordsStore, AccessStore {
     func ensureConversation(key: String, platform: Platform, custodianID: Int64, title: String) async throws -> Conversation
     /// Conversations whose title contains `titleContains` (case-insensitive), or all.
     func conversations(titleContains: String?, limit: Int) async throws -> [Conversation]
+    /// The same, only for one custodian's conversations.
+    func conversations(titleContains: String?, custodianID: Int64, limit: Int) async throws -> [Conversation]
 
     // MARK: Capture
     /// Records that a blob exists in the blob store (idempotent).

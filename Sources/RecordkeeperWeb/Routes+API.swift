@@ -138,15 +138,14 @@ extension WebApp {
         }
         r.add(.get, "/api/v1/conversations", Access.readers, "Conversations (title filter)") { input in
             let p = try input.user
-            var list = try await self.records.conversations(titleContains: input.query["title"], limit: 1000, actor: p.actor)
-            if let only = try await self.confinedCustodianID(p) { list = list.filter { $0.custodianID == only } }
+            let list = try await self.records.conversations(titleContains: input.query["title"], custodianID: try await self.confinedCustodianID(p),
+                                                            limit: 1000, actor: p.actor)
             return try Respond.json(["conversations": list])
         }
         r.add(.get, "/api/v1/conversations/:id/messages", Access.readers, "A page of a conversation's transcript (offset, limit ≤ 1000)") { input in
             let p = try input.user
             let id = try input.id()
-            guard let c = try await self.archive.store.conversation(id: id) else { throw ArchiveError(.notFound, "no conversation with id \(id)") }
-            try await self.requireVisible(p, custodianID: c.custodianID, target: "conversation:\(id)")
+            let c = try await self.visibleConversation(p, id: id)
             let offset = max(0, Int(input.query["offset"] ?? "0") ?? 0)
             let limit = max(1, min(Int(input.query["limit"] ?? "200") ?? 200, 1000))
             let (_, messages) = try await self.records.transcript(conversationID: id, offset: offset, limit: limit, actor: p.actor)
@@ -159,7 +158,7 @@ extension WebApp {
             let d = try await self.messageDetail(p, id: id)
             struct Out: Encodable { var message: MessageJSON; var retention: StoredAssignment?; var holds: [Int64] }
             return try Respond.json(Out(message: MessageJSON(d.stored), retention: try await self.archive.store.assignment(messageID: id),
-                                        holds: try await self.archive.store.holdsCovering(messageID: id)))
+                                        holds: p.onlyCustodian == nil ? try await self.archive.store.holdsCovering(messageID: id) : []))
         }
         r.add(.get, "/api/v1/messages/:id/attachments/:index", Access.readers, "An attachment's bytes") { input in
             let p = try input.user
@@ -174,11 +173,11 @@ extension WebApp {
         r.add(.get, "/api/v1/batches/:id", .roles([.reviewer, .recordsOfficer, .custodian, .auditor]), "A capture batch and its defects") { input in
             let p = try input.user
             let id = try input.id()
-            guard let b = try await self.archive.store.batch(id: id) else { throw ArchiveError(.notFound, "no capture batch with id \(id)") }
-            try await self.requireVisible(p, custodianID: b.custodianID, target: "batch:\(id)")
+            _ = try await self.visibleBatch(p, id: id)
             let (batch, defects) = try await self.records.batch(id: id, actor: p.actor)
             struct Out: Encodable { var batch: CaptureBatch; var defects: [CaptureDefect] }
-            return try Respond.json(Out(batch: batch, defects: defects))
+            // Defect text is record content: an auditor sees where and why, not what.
+            return try Respond.json(Out(batch: batch, defects: p.readsContent ? defects : defects.map { var d = $0; d.text = ""; return d }))
         }
         r.add(.get, "/api/v1/holds", Access.recordsStaff, "Legal holds with the number of records each covers") { input in
             let p = try input.user

@@ -39,8 +39,10 @@ extension WebApp {
             let name = input.form["username"] ?? ""
             let next = Self.safeNext(input.form["next"])
             if let wait = await self.throttle.retryAfter(user: name, address: input.context.remoteIP) {
-                try await self.archive.store.appendAudit(AuditDraft(actor: "web:anonymous", action: "login.throttled", target: "user:\(name)",
-                                                                    detail: ["address": input.context.remoteIP]))
+                if await self.throttle.shouldReportRefusal(user: name, address: input.context.remoteIP) {
+                    try await self.archive.store.appendAudit(AuditDraft(actor: "web:anonymous", action: "login.throttled", target: "user:\(name)",
+                                                                        detail: ["address": input.context.remoteIP]))
+                }
                 return Respond.html(self.loginPage(next: next, error: Failure(WebError.tooManyAttempts(retryAfter: wait), requestID: input.context.id).message),
                                     status: .tooManyRequests)
             }
@@ -73,7 +75,9 @@ extension WebApp {
 
     /// Only a path on this site (never `//host` or `https://…`) may follow sign-in.
     static func safeNext(_ next: String?) -> String? {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("\n"), !next.contains("\r") else { return nil }
+        guard let next, next.hasPrefix("/"), next.count <= 2000,
+              !next.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F || $0 == "\\" }),
+              !next.dropFirst().hasPrefix("/") else { return nil }
         return next
     }
 
@@ -96,7 +100,7 @@ extension WebApp {
         r.add(.get, "/account", .signedIn, "Your account: password and API tokens") { input in
             let p = try input.user
             let tokens = try await self.archive.store.tokens(user: p.user.name)
-            return Respond.html(self.accountPage(p, tokens: tokens, notice: input.query["notice"], newSecret: nil))
+            return Respond.html(self.accountPage(p, tokens: tokens, notice: Notice.from(input.query), newSecret: nil))
         }
         r.add(.post, "/account/password", .signedIn, "Change your password") { input in
             let p = try input.user
@@ -105,11 +109,17 @@ extension WebApp {
             guard new == (input.form.fields.first(where: { $0.0 == "confirm" })?.1 ?? "") else {
                 throw ArchiveError(.invalid, "the new password and its confirmation differ")
             }
+            // Guesses at the current password count against the same throttle as sign-in.
+            if let wait = await self.throttle.retryAfter(user: p.user.name, address: input.context.remoteIP) {
+                throw WebError.tooManyAttempts(retryAfter: wait)
+            }
             guard try await self.credentials.verifyPassword(user: p.user.name, password: current) != nil else {
+                await self.throttle.failed(user: p.user.name, address: input.context.remoteIP)
                 throw ArchiveError(.invalid, "your current password is not right")
             }
             try await self.credentials.setPassword(user: p.user.name, password: new, actor: p.actor, actingAs: p.user)
-            return Respond.seeOther("/account?notice=" + URLQuery.encode("Your password was changed."))
+            if case .session(let id, _) = p.method { await self.sessions.endAll(user: p.user.name, except: id) }
+            return Respond.seeOther("/account" + Notice.passwordChanged.query)
         }
         r.add(.post, "/account/tokens", .signedIn, "Create an API token (its secret is shown once)") { input in
             let p = try input.user
@@ -120,7 +130,7 @@ extension WebApp {
         r.add(.post, "/account/tokens/:id/revoke", .signedIn, "Revoke one of your API tokens") { input in
             let p = try input.user
             _ = try await self.credentials.revokeToken(id: try input.id(), actor: p.actor, principal: p.user)
-            return Respond.seeOther("/account?notice=" + URLQuery.encode("The token was revoked."))
+            return Respond.seeOther("/account" + Notice.tokenRevoked.query)
         }
     }
 

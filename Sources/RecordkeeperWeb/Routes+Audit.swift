@@ -35,7 +35,7 @@ extension WebApp {
             """ }
         var older: HTML = .empty
         if let last = entries.last, entries.count == f.limit {
-            older = "<nav class=\"pager\" aria-label=\"Audit pages\"><a rel=\"next\" href=\"/audit?\(URLQuery.string([("actor", f.actor), ("action", f.action), ("target", f.target), ("from", f.from), ("to", f.to), ("before", String(last.sequence))]))\">Older entries</a></nav>"
+            older = "<nav class=\"pager\" aria-label=\"Audit pages\"><a rel=\"next\" href=\"/audit?\(URLQuery.string([("actor", f.actor), ("action", f.action), ("target", f.target), ("from", f.from), ("to", f.to), ("limit", f.limit == 100 ? nil : String(f.limit)), ("before", String(last.sequence))]))\">Older entries</a></nav>"
         }
         return pages.page("Audit log", principal: p, current: "/audit", """
             <form method="post" action="/audit/verify" class="inline">\(pages.csrfField(p))
@@ -82,7 +82,7 @@ extension WebApp {
     func addAdminRoutes(_ r: RouteBuilder) {
         r.add(.get, "/admin/users", Access.admins, "Users and roles") { input in
             let p = try input.user
-            return Respond.html(self.usersPage(p, try await UserService(archive: self.archive).list(), notice: input.query["notice"], error: nil))
+            return Respond.html(self.usersPage(p, try await UserService(archive: self.archive).list(), notice: Notice.from(input.query), error: nil))
         }
         r.add(.post, "/admin/users", Access.admins, "Add a user or change their roles (and set a password)") { input in
             let p = try input.user
@@ -95,7 +95,7 @@ extension WebApp {
                     try await self.credentials.setPassword(user: user.name, password: pw, actor: p.actor, actingAs: p.user)
                     await self.sessions.endAll(user: user.name)
                 }
-                return Respond.seeOther("/admin/users?notice=" + URLQuery.encode("Saved \(user.name)."))
+                return Respond.seeOther("/admin/users" + Notice.userSaved.query)
             } catch let e as ArchiveError where e.code == .invalid {
                 return Respond.html(self.usersPage(p, try await UserService(archive: self.archive).list(), notice: nil, error: e.message), status: .badRequest)
             }

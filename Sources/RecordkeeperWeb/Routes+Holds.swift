@@ -38,7 +38,7 @@ extension WebApp {
         r.add(.get, "/holds", Access.recordsStaff, "Legal holds, active and released") { input in
             let p = try input.user
             let holds = try await self.holdService.list(includeReleased: true, actor: p.actor)
-            return Respond.html(self.holdsPage(p, holds, notice: input.query["notice"]))
+            return Respond.html(self.holdsPage(p, holds, notice: Notice.from(input.query)))
         }
         r.add(.get, "/holds/new", Access.officers, "Form to place a legal hold") { input in
             let p = try input.user
@@ -49,7 +49,7 @@ extension WebApp {
             let p = try input.user
             do {
                 let detail = try await self.createHold(p, input.form)
-                return Respond.seeOther("/holds/\(detail.hold.id)?notice=" + URLQuery.encode("Hold placed: it covers \(Fmt.count(detail.heldRecords)) records now, and any captured later that fall in its scope."))
+                return Respond.seeOther("/holds/\(detail.hold.id)" + Notice.holdPlaced.query)
             } catch let e as ArchiveError where e.code == .invalid || e.code == .badQuery {
                 let custodians = try await self.archive.store.custodianProfiles().map(\.email)
                 return Respond.html(self.newHoldPage(p, custodians: custodians, error: e.message, form: input.form), status: .badRequest)
@@ -58,12 +58,12 @@ extension WebApp {
         r.add(.get, "/holds/:id", Access.recordsStaff, "A hold: scope, records covered now, a sample") { input in
             let p = try input.user
             let detail = try await self.holdService.show(id: try input.id(), sample: p.onlyCustodian == nil ? 10 : 0, actor: p.actor)
-            return Respond.html(self.holdPage(p, detail, notice: input.query["notice"]))
+            return Respond.html(self.holdPage(p, detail, notice: Notice.from(input.query)))
         }
         r.add(.post, "/holds/:id/release", Access.officers, "Release a hold (a reason is required)") { input in
             let p = try input.user
             let hold = try await self.holdService.release(id: try input.id(), reason: input.form["reason"] ?? "", actor: p.actor)
-            return Respond.seeOther("/holds/\(hold.id)?notice=" + URLQuery.encode("Hold released. It stays on record."))
+            return Respond.seeOther("/holds/\(hold.id)" + Notice.holdReleased.query)
         }
     }
 
@@ -128,22 +128,22 @@ extension WebApp {
         r.add(.get, "/dispositions", viewers, "Disposition batches") { input in
             let p = try input.user
             let list = try await self.dispositionService.list(actor: p.actor)
-            return Respond.html(self.dispositionsPage(p, list, notice: input.query["notice"]))
+            return Respond.html(self.dispositionsPage(p, list, notice: Notice.from(input.query)))
         }
         r.add(.get, "/dispositions/:id", viewers, "One disposition batch for review") { input in
             let p = try input.user
             let d = try await self.dispositionService.review(id: try input.id(), actor: p.actor)
-            return Respond.html(self.dispositionPage(p, d, notice: input.query["notice"]))
+            return Respond.html(self.dispositionPage(p, d, notice: Notice.from(input.query)))
         }
         r.add(.post, "/dispositions/:id/approve", Access.officers, "Approve a proposed batch (a second records officer)") { input in
             let p = try input.user
             let d = try await self.dispositionService.approve(id: try input.id(), actor: p.actor)
-            return Respond.seeOther("/dispositions/\(d.id)?notice=" + URLQuery.encode("Approved. It can now be executed."))
+            return Respond.seeOther("/dispositions/\(d.id)" + Notice.approved.query)
         }
         r.add(.post, "/dispositions/:id/cancel", Access.officers, "Cancel a batch that has not been executed") { input in
             let p = try input.user
             let d = try await self.dispositionService.cancel(id: try input.id(), reason: input.form["reason"] ?? "", actor: p.actor)
-            return Respond.seeOther("/dispositions/\(d.id)?notice=" + URLQuery.encode("Cancelled."))
+            return Respond.seeOther("/dispositions/\(d.id)" + Notice.cancelled.query)
         }
         r.add(.post, "/dispositions/:id/execute", Access.officers, "Execute an approved destruction batch") { input in
             let p = try input.user
@@ -152,8 +152,8 @@ extension WebApp {
             guard batch.action == .destroy else {
                 throw ArchiveError(.invalid, "a transfer is executed when NARA confirms the accession: `recordkeeper transfer confirm`")
             }
-            let cert = try await self.archive.withWriteLock { try await self.dispositionService.execute(id: id, actor: p.actor) }
-            return Respond.seeOther("/dispositions/\(id)?notice=" + URLQuery.encode("Executed: \(Fmt.count(cert.records)) records destroyed, \(Fmt.count(cert.withheld)) withheld. The certificate is ready."))
+            _ = try await self.archive.withWriteLock { try await self.dispositionService.execute(id: id, actor: p.actor) }
+            return Respond.seeOther("/dispositions/\(id)" + Notice.executed.query)
         }
         r.add(.get, "/dispositions/:id/certificate", viewers, "Certificate of disposition (HTML; ?format=json for JSON)") { input in
             let p = try input.user

@@ -22,7 +22,7 @@ struct SearchForm {
         filters.offset = (page - 1) * filters.limit
         filters.platform = f["platform"]
         filters.hasAttachment = f.flag("has_attachment")
-        filters.underHold = f.flag("under_hold")
+        filters.underHold = onlyCustodian == nil && f.flag("under_hold")
     }
 
     /// The query string for another page of the same search.
@@ -31,7 +31,8 @@ struct SearchForm {
             ("q", q), ("custodian", filters.custodian), ("participant", filters.participant), ("platform", filters.platform),
             ("conversation", filters.conversation), ("from", filters.from), ("to", filters.to),
             ("has_attachment", filters.hasAttachment ? "on" : nil), ("under_hold", filters.underHold ? "on" : nil),
-            ("sort", filters.sort == .relevance ? "relevance" : nil), ("page", String(page)),
+            ("sort", filters.sort == .relevance ? "relevance" : nil), ("limit", filters.limit == Self.pageSize ? nil : String(filters.limit)),
+            ("page", String(page)),
         ])
     }
 }
@@ -70,25 +71,23 @@ extension WebApp {
         }
         r.add(.get, "/conversations", Access.readers, "Conversations, optionally by title") { input in
             let p = try input.user
-            var list = try await self.records.conversations(titleContains: input.query["title"], limit: 1000, actor: p.actor)
-            if let only = try await self.confinedCustodianID(p) { list = list.filter { $0.custodianID == only } }
+            let list = try await self.records.conversations(titleContains: input.query["title"], custodianID: try await self.confinedCustodianID(p),
+                                                            limit: 1000, actor: p.actor)
             return Respond.html(self.conversationsPage(p, list, title: input.query["title"]))
         }
         r.add(.get, "/conversations/:id", Access.readers, "A conversation's transcript, a page at a time, opened at a message") { input in
             let p = try input.user
             let id = try input.id()
-            guard let conversation = try await self.archive.store.conversation(id: id) else {
-                throw ArchiveError(.notFound, "no conversation with id \(id)")
-            }
-            try await self.requireVisible(p, custodianID: conversation.custodianID, target: "conversation:\(id)")
+            let conversation = try await self.visibleConversation(p, id: id)
             let pageSize = 100
-            var page = max(1, Int(input.query["page"] ?? "1") ?? 1)
+            let total = try await self.archive.store.messageCount(conversationID: id)
+            let lastPage = max(1, (total + pageSize - 1) / pageSize)
+            var page = min(max(1, Int(input.query["page"] ?? "1") ?? 1), lastPage)
             let at = input.query["at"].flatMap { Int64($0) }
             if let at, let position = try await self.archive.store.transcriptPosition(conversationID: id, messageID: at) {
                 page = position / pageSize + 1
             }
             let (_, messages) = try await self.records.transcript(conversationID: id, offset: (page - 1) * pageSize, limit: pageSize, actor: p.actor)
-            let total = try await self.archive.store.messageCount(conversationID: id)
             return Respond.html(self.transcriptPage(p, conversation, messages: messages, page: page, pageSize: pageSize, total: total, at: at))
         }
         r.add(.get, "/messages/:id", Access.readers, "A record: text, provenance, hashes, retention, holds and its audit history") { input in
@@ -96,11 +95,14 @@ extension WebApp {
             let id = try input.id()
             let detail = try await self.messageDetail(p, id: id)
             let assignment = try await self.archive.store.assignment(messageID: id)
+            // Holds and who read a record are records staff's business: they can reveal an
+            // investigation to the custodian it concerns.
+            let staff = p.onlyCustodian == nil
             var holds: [LegalHold] = []
-            for h in try await self.archive.store.holdsCovering(messageID: id) {
+            for h in staff ? try await self.archive.store.holdsCovering(messageID: id) : [] {
                 if let hold = try await self.archive.store.hold(id: h) { holds.append(hold) }
             }
-            let history = try await self.archive.store.auditEntries(target: "message:\(id)", limit: 200)
+            let history = staff ? try await self.archive.store.auditEntries(target: "message:\(id)", limit: 200) : []
             return Respond.html(self.messagePage(p, detail, assignment: assignment, holds: holds, history: history))
         }
         r.add(.get, "/messages/:id/attachments/:index", Access.readers, "An attachment: images inline, other files as a download") { input in
@@ -112,12 +114,31 @@ extension WebApp {
         r.add(.get, "/batches/:id", .roles([.reviewer, .recordsOfficer, .custodian, .auditor]), "A capture batch: what it added, skipped and could not read") { input in
             let p = try input.user
             let id = try input.id()
-            guard let batch = try await self.archive.store.batch(id: id) else { throw ArchiveError(.notFound, "no capture batch with id \(id)") }
-            try await self.requireVisible(p, custodianID: batch.custodianID, target: "batch:\(id)")
+            let batch = try await self.visibleBatch(p, id: id)
             let (_, defects) = try await self.records.batch(id: id, actor: p.actor)
             let conversation = try await self.archive.store.conversation(id: batch.conversationID)
-            return Respond.html(self.batchPage(p, batch, defects: defects, conversation: conversation))
+            return Respond.html(self.batchPage(p, batch, defects: p.readsContent ? defects : defects.map { var d = $0; d.text = "(content not shown to your role)"; return d },
+                                               conversation: conversation))
         }
+    }
+
+    /// A conversation the principal may read. For a custodian user a missing conversation and
+    /// another custodian's read the same, so ids reveal nothing.
+    func visibleConversation(_ p: Principal, id: Int64) async throws -> Conversation {
+        guard let conversation = try await archive.store.conversation(id: id) else {
+            throw ArchiveError(.notFound, p.onlyCustodian == nil ? "no conversation with id \(id)" : "there is no such record among yours")
+        }
+        try await requireVisible(p, custodianID: conversation.custodianID, target: "conversation:\(id)")
+        return conversation
+    }
+
+    /// A capture batch the principal may read (as for conversations).
+    func visibleBatch(_ p: Principal, id: Int64) async throws -> CaptureBatch {
+        guard let batch = try await archive.store.batch(id: id) else {
+            throw ArchiveError(.notFound, p.onlyCustodian == nil ? "no capture batch with id \(id)" : "there is no such record among yours")
+        }
+        try await requireVisible(p, custodianID: batch.custodianID, target: "batch:\(id)")
+        return batch
     }
 
     func messageDetail(_ p: Principal, id: Int64) async throws -> MessageDetail {
@@ -144,7 +165,8 @@ extension WebApp {
     /// Images (never SVG) may show inline; everything else downloads. Served sandboxed, so a
     /// hostile file cannot run script in the archive's origin.
     static func attachmentResponse(_ a: ArchivedAttachment, _ data: Data, download: Bool) -> Response {
-        let name = a.fileName.replacingOccurrences(of: "\"", with: "'").unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }
+        let name = a.fileName.replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "\\", with: "_")
+            .unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }
         let ascii = String(String.UnicodeScalarView(name))
         let encoded = a.fileName.addingPercentEncoding(withAllowedCharacters: URLQuery.allowed) ?? "attachment"
         let image = Fmt.isImage(a.fileName)

@@ -44,8 +44,10 @@ public actor SessionStore {
 
     public func end(id: String) { sessions[id] = nil }
 
-    /// Ends every session of a user (password reset, role removal).
-    public func endAll(user: String) { sessions = sessions.filter { $0.value.user.lowercased() != user.lowercased() } }
+    /// Ends every session of a user (password reset, role removal), except `keep`.
+    public func endAll(user: String, except keep: String? = nil) {
+        sessions = sessions.filter { $0.value.user.lowercased() != user.lowercased() || $0.key == keep }
+    }
 
     private func purge(now: Date) {
         sessions = sessions.filter { now.timeIntervalSince($0.value.lastSeen) <= idleTimeout && now.timeIntervalSince($0.value.created) <= absoluteTimeout }
@@ -59,6 +61,9 @@ public actor LoginThrottle {
     public let perAddress: Int
     public let window: TimeInterval
     private var failures: [String: [Date]] = [:]
+    /// When each locked key's refusal was last audited (once per window, so a flood of
+    /// attempts cannot flood the audit log).
+    private var reported: [String: Date] = [:]
 
     public init(perAccount: Int = 5, perAddress: Int = 20, window: TimeInterval = 15 * 60) {
         self.perAccount = perAccount
@@ -79,8 +84,25 @@ public actor LoginThrottle {
     }
 
     public func failed(user: String, address: String, now: Date = Date()) {
-        failures["user:" + user.lowercased(), default: []].append(now)
+        if failures.count > 10_000 { forgetStale(now: now) }
+        failures["user:" + String(user.lowercased().prefix(200)), default: []].append(now)
         failures["ip:" + address, default: []].append(now)
+    }
+
+    /// True the first time in a window that this account or address is refused.
+    public func shouldReportRefusal(user: String, address: String, now: Date = Date()) -> Bool {
+        let key = "user:" + user.lowercased() + "|ip:" + address
+        if let last = reported[key], now.timeIntervalSince(last) < window { return false }
+        if reported.count > 10_000 { reported = reported.filter { now.timeIntervalSince($0.value) < window } }
+        reported[key] = now
+        return true
+    }
+
+    private func forgetStale(now: Date) {
+        failures = failures.compactMapValues { dates in
+            let recent = dates.filter { now.timeIntervalSince($0) < window }
+            return recent.isEmpty ? nil : recent
+        }
     }
 
     public func succeeded(user: String) { failures["user:" + user.lowercased()] = nil }

@@ -23,6 +23,8 @@ struct UploadedExport {
 /// a file name reduced to a safe last path component.
 enum UploadReceiver {
     static let maxFieldBytes = 16 * 1024
+    /// More fields than the form has means the request was not made by it.
+    static let maxFields = 32
 
     static func receive(_ request: Request, scratch: URL, limit: Int64) async throws -> UploadedExport {
         guard let contentType = request.headers[.contentType], contentType.lowercased().hasPrefix("multipart/form-data"),
@@ -138,6 +140,7 @@ enum UploadReceiver {
                     do { try handle?.write(contentsOf: bytes) } catch { self.error = ArchiveError(.storage, "cannot write the upload to disk") }
                 }
             } else {
+                guard result.fields.count < UploadReceiver.maxFields else { error = WebError.badRequest("too many form fields"); return }
                 guard field.count + buffer.readableBytes <= UploadReceiver.maxFieldBytes else {
                     error = WebError.badRequest("a form field is too long"); return
                 }

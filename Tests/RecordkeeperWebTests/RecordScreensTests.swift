@@ -44,7 +44,7 @@ struct RecordScreensTests {
             #expect(page2.text.contains("showing 3–4") && page2.text.contains("rel=\"prev\""))
             // Relevance order is offered and kept in page links.
             let relevance = try await client.get("/search?q=manifest&sort=relevance&limit=2", as: carol)
-            #expect(relevance.text.contains("most relevant first") && relevance.text.contains("sort=relevance&amp;page=2"))
+            #expect(relevance.text.contains("most relevant first") && relevance.text.contains("sort=relevance&amp;limit=2&amp;page=2"))
 
             // The hit opens its conversation on the page holding it, marked and anchored.
             let link = "/conversations/\(f.janeBatch.conversationID!)?at=\(approved)"
@@ -102,11 +102,13 @@ struct RecordScreensTests {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
         let jane = await f.session("jane")
         let export = """
+            stray line before any message: seal number 88412
             06/06/2021, 10:00 - Jane Doe: Inspection of container MSCU 1234567 complete
             06/06/2021, 10:05 - Ana Ruiz: Thanks, filing the report
             this line has no date and continues the previous message
             06/06/2021, 10:07 - Ana Ruiz: <img src=x onerror=alert(1)>
             32/13/2021, 25:61 - Broken: line with an impossible date
+            06/06/2021, 10:09 - Ana Ruiz: forged \u{E001}marker\u{E000} text about forged seals
 
             """
         try await f.test { client in
@@ -117,6 +119,9 @@ struct RecordScreensTests {
             #expect(upload.status == .seeOther)
             let location = try #require(upload.location)
             #expect(location.hasPrefix("/batches/"))
+            let auditorView = try await client.get(location, as: await f.session("dave"))
+            #expect(auditorView.status == .ok && auditorView.text.contains("(content not shown to your role)") && !auditorView.text.contains("seal number 88412"))
+            #expect(try await client.get(location, as: jane).text.contains("seal number 88412")) // the custodian sees it, verbatim
             let summary = try await client.get(location, as: jane)
             #expect(summary.text.contains("<dd id=\"added\">3</dd>") || summary.text.contains("<dd id=\"added\">4</dd>"))
             #expect(summary.text.contains("<dd id=\"duplicates\">0</dd>"))
@@ -139,6 +144,11 @@ struct RecordScreensTests {
             // The uploaded messages are searchable at once, escaped.
             let hits = try await client.get("/search?q=onerror", as: jane)
             #expect(hits.text.contains("&lt;img src=x <mark>onerror</mark>=alert(1)&gt;"))
+            // Highlight markers in record text can only highlight: tags stay balanced.
+            let markers = try await client.get("/search?q=forged", as: jane)
+            let snippet = try #require(markers.text.components(separatedBy: "<p class=\"snippet\">").dropFirst().first?.components(separatedBy: "</p>").first)
+            #expect(snippet.components(separatedBy: "<mark>").count == snippet.components(separatedBy: "</mark>").count)
+            #expect(!snippet.contains("</mark></mark>") && !snippet.contains("<mark><mark>"))
         }
         let scratch = (try? FileManager.default.contentsOfDirectory(atPath: f.archive.directory.scratchURL.path)) ?? []
         #expect(scratch.filter { $0.hasPrefix("upload-") }.isEmpty) // spooled uploads are removed

@@ -112,6 +112,14 @@ public struct SQLiteArchiveStore: ArchiveStore {
         }
     }
 
+    public func conversations(titleContains: String?, custodianID: Int64, limit: Int) async throws -> [Conversation] {
+        try await read { db in
+            try Row.fetchAll(db, sql: Self.conversationSelect + " WHERE c.custodian_id = ? AND c.title LIKE ? ESCAPE '\\' ORDER BY c.id LIMIT ?",
+                             arguments: [custodianID, "%" + Self.escapeLike(titleContains ?? "") + "%", limit])
+                .map { try Self.decodeConversation(db, $0) }
+        }
+    }
+
     public func ensureConversation(key: String, platform: Platform, custodianID: Int64, title: String) async throws -> Conversation {
         try await write { db in
             try db.execute(sql: """

@@ -46,8 +46,13 @@ public struct RecordService: Sendable {
         return (conversation, messages)
     }
 
-    public func conversations(titleContains: String?, limit: Int, actor: String) async throws -> [Conversation] {
-        let list = try await archive.store.conversations(titleContains: titleContains, limit: limit)
+    /// Conversations by title; `custodianID` confines the list to one custodian's.
+    public func conversations(titleContains: String?, custodianID: Int64? = nil, limit: Int, actor: String) async throws -> [Conversation] {
+        let list = if let custodianID {
+            try await archive.store.conversations(titleContains: titleContains, custodianID: custodianID, limit: limit)
+        } else {
+            try await archive.store.conversations(titleContains: titleContains, limit: limit)
+        }
         try await archive.store.appendAudit(AuditDraft(actor: actor, action: "show.conversations", target: "archive",
                                                        detail: ["count": String(list.count)]))
         return list

@@ -86,6 +86,35 @@ struct Pages: Sendable {
     func csrfField(_ p: Principal) -> HTML { "<input type=\"hidden\" name=\"csrf\" value=\"\(p.csrf ?? "")\">" }
 }
 
+/// Status lines shown after an action. Links carry only the code, so nobody can put words of
+/// their own on an official-looking page by sending someone a link.
+enum Notice: String {
+    case passwordChanged = "password-changed"
+    case tokenRevoked = "token-revoked"
+    case holdPlaced = "hold-placed"
+    case holdReleased = "hold-released"
+    case approved
+    case cancelled
+    case executed
+    case userSaved = "user-saved"
+
+    var text: String {
+        switch self {
+        case .passwordChanged: return "Your password was changed. Your other sessions were signed out."
+        case .tokenRevoked: return "The token was revoked."
+        case .holdPlaced: return "Hold placed. It covers the records counted below, and any captured later that fall in its scope."
+        case .holdReleased: return "Hold released. It stays on record."
+        case .approved: return "Approved. It can now be executed."
+        case .cancelled: return "Cancelled."
+        case .executed: return "Executed. The certificate is ready; the counts are below."
+        case .userSaved: return "Saved."
+        }
+    }
+
+    static func from(_ query: Form) -> String? { query["notice"].flatMap(Notice.init(rawValue:))?.text }
+    var query: String { "?notice=" + rawValue }
+}
+
 enum Fmt {
     static func count(_ n: Int) -> String {
         let digits = String(n.magnitude)

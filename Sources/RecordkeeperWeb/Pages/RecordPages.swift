@@ -4,9 +4,27 @@ import Recordkeeper
 import RecordkeeperCore
 
 extension WebApp {
+    /// The snippet escaped, with matches in `<mark>`. Record text may itself contain the marker
+    /// characters; the tags are kept balanced, so a forged marker can only highlight words.
     static func snippetHTML(_ hit: SearchHit) -> HTML {
-        HTML(unsafeRaw: HTML.escape(hit.snippet).replacingOccurrences(of: SearchHit.markOpen, with: "<mark>")
-            .replacingOccurrences(of: SearchHit.markClose, with: "</mark>"))
+        var out = ""
+        var open = false
+        var run = ""
+        func flush() { out += HTML.escape(run); run = "" }
+        for ch in hit.snippet {
+            if String(ch) == SearchHit.markOpen {
+                flush()
+                if !open { out += "<mark>"; open = true }
+            } else if String(ch) == SearchHit.markClose {
+                flush()
+                if open { out += "</mark>"; open = false }
+            } else {
+                run.append(ch)
+            }
+        }
+        flush()
+        if open { out += "</mark>" }
+        return HTML(unsafeRaw: out)
     }
 
     func searchPage(_ p: Principal, form: SearchForm, results: SearchResults?, error: String?, custodians: [String]) -> HTML {
@@ -39,7 +57,9 @@ extension WebApp {
                 \(last < results.total ? "<a rel=\"next\" href=\"\(form.link(page: form.page + 1))\">Next page</a>" as HTML : .empty)
                 </nav>
                 """
-            resultsHTML = results.hits.isEmpty
+            resultsHTML = results.hits.isEmpty && results.total > 0
+                ? "<p role=\"status\" id=\"result-count\">\(total) matching records, none on page \(form.page). <a href=\"\(form.link(page: 1))\">First page</a></p>"
+                : results.hits.isEmpty
                 ? "<p role=\"status\" id=\"result-count\">No records match.</p>"
                 : """
                 <p role="status" id="result-count"><strong>\(total)</strong> matching records; showing \(first)–\(last), \(f.sort == .relevance ? "most relevant first" : "newest first").</p>
@@ -63,7 +83,7 @@ extension WebApp {
             <p><label for="from">Sent from</label><input id="from" name="from" type="date" value="\(f.from ?? "")"></p>
             <p><label for="to">Sent to</label><input id="to" name="to" type="date" value="\(f.to ?? "")"></p>
             <p class="check"><input id="has_attachment" name="has_attachment" type="checkbox"\(f.hasAttachment ? " checked" : "")><label for="has_attachment">Has an attachment</label></p>
-            <p class="check"><input id="under_hold" name="under_hold" type="checkbox"\(f.underHold ? " checked" : "")><label for="under_hold">Under a legal hold</label></p>
+            \(p.onlyCustodian != nil ? .empty : "<p class=\"check\"><input id=\"under_hold\" name=\"under_hold\" type=\"checkbox\"\(f.underHold ? " checked" : "")><label for=\"under_hold\">Under a legal hold</label></p>" as HTML)
             <p><label for="sort">Order</label><select id="sort" name="sort">\(option("date", "Newest first", selected: f.sort == .date))\(option("relevance", "Most relevant first", selected: f.sort == .relevance))</select></p>
             </div></details>
             </form>
@@ -166,10 +186,12 @@ extension WebApp {
             <dt>Content hash (stored)</dt><dd><code>\(d.stored.storedContentHash.hex)</code></dd>
             <dt>Recomputed now</dt><dd>\(valid)</dd></dl></section>
             <section aria-labelledby="ret"><h2 id="ret">Retention</h2>\(retention)</section>
+            \(p.onlyCustodian != nil ? .empty : """
             <section aria-labelledby="holds"><h2 id="holds">Legal holds</h2>\(holdList)</section>
             <section aria-labelledby="hist"><h2 id="hist">Audit history</h2>
             <table><caption class="visually-hidden">Audit entries about this record, oldest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Detail</th></tr></thead>
             <tbody>\(rows)</tbody></table></section>
+            """ as HTML)
             """)
     }
 
