@@ -27,11 +27,15 @@ fi
 # The Library of Congress BagIt validator (PyPI `bagit`) checks every transfer package the tests write.
 TOOLS_VENV=.build/tools-venv
 # selenium drives Chromium; axe-selenium-python carries axe-core, which checks WCAG 2 AA / Section 508 rules.
-if [ ! -x "$TOOLS_VENV/bin/bagit.py" ] || ! "$TOOLS_VENV/bin/python" -c "import selenium, axe_selenium_python" 2>/dev/null; then
-  echo "installing bagit, selenium and axe-core into $TOOLS_VENV …" >&2
+# openapi-spec-validator checks docs/openapi.yaml is a valid OpenAPI 3 document (a Swift test
+# checks that it lists exactly the server's /api routes).
+if [ ! -x "$TOOLS_VENV/bin/bagit.py" ] || ! "$TOOLS_VENV/bin/python" -c "import selenium, axe_selenium_python, openapi_spec_validator" 2>/dev/null; then
+  echo "installing bagit, selenium, axe-core and openapi-spec-validator into $TOOLS_VENV …" >&2
   [ -x "$TOOLS_VENV/bin/python" ] || python3 -m venv "$TOOLS_VENV"
-  "$TOOLS_VENV/bin/python" -m pip install -q --disable-pip-version-check "bagit==1.9.0" "selenium==4.51.0" "axe-selenium-python==2.1.6" >&2
+  "$TOOLS_VENV/bin/python" -m pip install -q --disable-pip-version-check "bagit==1.9.0" "selenium==4.51.0" "axe-selenium-python==2.1.6" \
+    "openapi-spec-validator==0.7.1" >&2
 fi
+"$TOOLS_VENV/bin/python" -m openapi_spec_validator docs/openapi.yaml
 export RECORDKEEPER_BAGIT="$PWD/$TOOLS_VENV/bin/bagit.py"
 
 start=$(date +%s)
