@@ -95,6 +95,13 @@ public final class WebApp: Sendable {
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and stops (one
     /// ServiceGroup, graceful shutdown). `onRunning` receives the bound port.
     public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        do { try await runServer(logger: logger, onRunning: onRunning) } catch let e as IOError where e.errnoCode == EADDRINUSE || e.errnoCode == EACCES {
+            let what = e.errnoCode == EADDRINUSE ? "is already in use" : "needs privileges this process does not have"
+            throw ArchiveError(.invalid, "port \(configuration.port) on \(configuration.host) \(what); stop what uses it, or pass --port N (0 picks a free port)")
+        }
+    }
+
+    func runServer(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         guard let cert = configuration.tlsCertificate else {
             try await application(logger: logger, onRunning: onRunning).runService()
             return
