@@ -75,6 +75,7 @@ extension StaticFiles {
       var b = e.target.closest ? e.target.closest("[data-confirm]") : null;
       if (b && !window.confirm(b.getAttribute("data-confirm"))) { e.preventDefault(); }
     });
+    document.documentElement.classList.add("js");
     document.addEventListener("DOMContentLoaded", function () {
       var form = document.getElementById("upload-form");
       if (!form || !window.XMLHttpRequest || !window.FormData) { return; }
