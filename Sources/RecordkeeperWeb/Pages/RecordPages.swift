@@ -73,7 +73,7 @@ extension WebApp {
             <input id="q" name="q" type="search" value="\(form.q)" aria-describedby="q-help" required>
             <button type="submit">Search</button></p>
             <p class="hint" id="q-help">Words match in any order. Use "quoted phrases", prefix*, AND, OR, NOT and (parentheses).</p>
-            <details\(f.custodian != nil || f.participant != nil || f.platform != nil || f.conversation != nil || f.from != nil || f.to != nil || f.hasAttachment || f.underHold ? " open" : "")>
+            <details\((p.onlyCustodian == nil && f.custodian != nil) || f.participant != nil || f.platform != nil || f.conversation != nil || f.from != nil || f.to != nil || f.hasAttachment || f.underHold ? " open" : "")>
             <summary>Filters</summary>
             <div class="filters">
             \(custodianField)
