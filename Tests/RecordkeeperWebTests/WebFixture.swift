@@ -102,7 +102,9 @@ struct WebFixture {
 
     /// Runs `body` against the application through the router test framework (no sockets).
     func test<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        try await web.application(logger: Logger(label: "test")).test(.router) { client in try await body(client) }
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning // request lines would drown the test output
+        return try await web.application(logger: logger).test(.router) { client in try await body(client) }
     }
 
     /// A signed-in browser session for `user` (made directly, without a password round-trip).
