@@ -3,11 +3,13 @@ import Foundation
 /// A messaging platform the archive captures from.
 public enum Platform: String, Sendable, Codable, CaseIterable {
     case whatsapp
+    case signal
 
     /// The platform's name as its maker writes it.
     public var displayName: String {
         switch self {
         case .whatsapp: return "WhatsApp"
+        case .signal: return "Signal"
         }
     }
 }

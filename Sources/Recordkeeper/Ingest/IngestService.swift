@@ -85,7 +85,7 @@ public struct IngestService: Sendable {
     /// work (the next run resumes from what was committed).
     public var chunkSize = 10_000
 
-    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
+    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector(), SignalConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
         self.archive = archive
         self.connectors = connectors
         self.logger = logger
@@ -100,15 +100,36 @@ public struct IngestService: Sendable {
                 throw IngestError(.notFound, "\(path.path) does not exist")
             }
             if isDir.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: path.path).sorted()
-                let exports = names.filter { let e = ($0 as NSString).pathExtension.lowercased(); return (e == "txt" || e == "zip") && !$0.hasPrefix(".") }
-                if exports.isEmpty { throw IngestError(.notFound, "\(path.path) holds no .txt or .zip export") }
-                out += exports.map { SourceFile(url: path.appendingPathComponent($0)) }
+                // A signal-export chat folder, or a signal-export destination holding one per chat.
+                if let chat = signalChat(in: path) {
+                    out.append(chat)
+                    continue
+                }
+                let names = try FileManager.default.contentsOfDirectory(atPath: path.path).sorted().filter { !$0.hasPrefix(".") }
+                let chats = names.compactMap { signalChat(in: path.appendingPathComponent($0, isDirectory: true)) }
+                let exports = names.filter { let e = ($0 as NSString).pathExtension.lowercased(); return e == "txt" || e == "zip" }
+                if exports.isEmpty && chats.isEmpty {
+                    throw IngestError(.notFound, "\(path.path) holds no export: no WhatsApp .txt or .zip, and no Signal chat folder (data.json or chat.md)")
+                }
+                out += exports.map { SourceFile(url: path.appendingPathComponent($0)) } + chats
             } else {
                 out.append(SourceFile(url: path))
             }
         }
         return out
+    }
+
+    /// The file to read in a signal-export chat folder: `data.json` (exact) or else `chat.md`.
+    static func signalChat(in folder: URL) -> SourceFile? {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else { return nil }
+        for name in ["data.json", "chat.md"] {
+            let url = folder.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: url.path) {
+                return SourceFile(url: url, displayName: folder.lastPathComponent + "/" + name)
+            }
+        }
+        return nil
     }
 
     /// Ingests every source in turn; a source that fails is reported and the others go on.
@@ -169,7 +190,7 @@ public struct IngestService: Sendable {
         guard let connector = try connectors
             .compactMap({ c in try c.detect(source).map { (c, $0) } })
             .max(by: { $0.1 < $1.1 })?.0 else {
-            throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip)")
+            throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip, or a signal-export chat folder)")
         }
 
         var custodian = try await store.saveCustodian(email: request.custodian, timeZone: nil)
