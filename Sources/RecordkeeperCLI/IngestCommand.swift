@@ -10,13 +10,14 @@ extension DateOrder: ExpressibleByArgument {
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Capture WhatsApp exports (.txt, _chat.txt, .zip with media) into the archive.",
+        abstract: "Capture WhatsApp exports (.txt, _chat.txt, .zip with media) and Signal chats (signal-export folders) into the archive.",
         discussion: """
             Each file becomes a capture batch: the original bytes are kept, every message is \
             identified, deduplicated and hashed, attachments are stored (or recorded as missing). \
             Ingesting the same export again adds nothing; a later export of the same chat adds only \
             what is new. An interrupted ingest is resumed by running it again. A folder stands for \
-            the .txt and .zip exports directly inside it.
+            the .txt and .zip exports directly inside it; a signal-export folder gives one batch per \
+            chat folder (its data.json, else its chat.md), with the files under media/.
             """)
 
     @Argument(help: ArgumentHelp("Export files or folders.", valueName: "path"))
