@@ -25,6 +25,8 @@ public protocol ArchiveStore: RecordsStore, AccessStore {
     func registerBlob(_ blob: BlobInfo) async throws
     /// The latest unfinished batch for the same original bytes and custodian, to resume.
     func unfinishedBatch(sourceHash: ContentHash, custodianID: Int64) async throws -> CaptureBatch?
+    /// The same, for one conversation of a source that holds several.
+    func unfinishedBatch(sourceHash: ContentHash, custodianID: Int64, conversationID: Int64) async throws -> CaptureBatch?
     func startBatch(_ batch: NewBatch) async throws -> CaptureBatch
     /// Stores a chunk of messages and defects atomically, and adds what it stored to the batch's
     /// totals in the same transaction. Messages whose identity key is already archived (or was

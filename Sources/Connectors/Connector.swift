@@ -51,10 +51,28 @@ public struct SourceDescription: Sendable, Hashable, Codable {
     }
 }
 
+/// A conversation within a source that holds several (a Wickr, SMS, Slack or Telegram export).
+/// Items after it belong to it, until the next one; it may come again when a source interleaves
+/// its conversations.
+public struct ConversationHeader: Sendable, Hashable {
+    /// The platform's own stable id for the conversation (a Wickr `vgroupid`, a Telegram chat
+    /// id, a phone-number thread): it names the conversation in the archive, so a renamed group
+    /// stays one conversation.
+    public var sourceID: String
+    /// The conversation's title as the source gives it now.
+    public var title: String
+    public init(sourceID: String, title: String) {
+        self.sourceID = sourceID
+        self.title = title
+    }
+}
+
 /// One thing read from a source, in source order.
 public enum CaptureItem: Sendable, Hashable {
     case message(CapturedMessage)
     case defect(CaptureDefect)
+    /// What follows belongs to this conversation (multi-conversation sources only).
+    case conversation(ConversationHeader)
 }
 
 /// The bytes of an attachment the source carries.
@@ -76,8 +94,15 @@ public protocol CaptureReader: AnyObject {
     /// The next item, or nil at the end. Never holds more than one message in memory.
     func next() throws -> CaptureItem?
     var attachments: any AttachmentProvider { get }
+    /// True when the source announces its conversations with `.conversation` items; false when
+    /// it is one conversation, titled by `description`.
+    var isMultiConversation: Bool { get }
     /// Removes temporary files.
     func close()
+}
+
+extension CaptureReader {
+    public var isMultiConversation: Bool { false }
 }
 
 /// How sure a connector is that it can read a source.

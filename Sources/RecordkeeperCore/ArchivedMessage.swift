@@ -229,6 +229,12 @@ public enum IdentityKey {
     }
 
     /// The conversation key: platform, custodian and the chat's title, normalised.
+    /// For a conversation the platform names by a stable id: kept apart from title-based keys by
+    /// the `::id:` that no title-based key has after the custodian.
+    public static func conversationKey(platform: Platform, custodian: String, sourceID: String) -> String {
+        "\(platform.rawValue):\(custodian.lowercased())::id:\(sourceID)"
+    }
+
     public static func conversationKey(platform: Platform, custodian: String, title: String) -> String {
         let t = title.precomposedStringWithCanonicalMapping.lowercased()
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")

@@ -167,6 +167,13 @@ public struct SQLiteArchiveStore: ArchiveStore {
         }
     }
 
+    public func unfinishedBatch(sourceHash: ContentHash, custodianID: Int64, conversationID: Int64) async throws -> CaptureBatch? {
+        try await read { db in
+            try Row.fetchOne(db, sql: Self.batchSelect + " WHERE source_hash = ? AND custodian_id = ? AND conversation_id = ? AND status = 'running' ORDER BY id DESC LIMIT 1",
+                             arguments: [sourceHash.hex, custodianID, conversationID]).map(Self.decodeBatch)
+        }
+    }
+
     public func startBatch(_ b: NewBatch) async throws -> CaptureBatch {
         let evidence = try b.dateOrder.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         return try await write { db in

@@ -149,7 +149,7 @@ public struct IngestService: Sendable {
                            report: (@Sendable (BatchReport) -> Void)?) async throws -> [BatchReport] {
         var reports: [BatchReport] = []
         for source in sources {
-            let r: BatchReport
+            let r: [BatchReport]
             do {
                 r = try await ingestOne(source, request, progress: progress)
             } catch {
@@ -160,10 +160,10 @@ public struct IngestService: Sendable {
                 try? await removeDestroyedFiles()
                 _ = try? await archive.store.appendAudit(AuditDraft(actor: request.actor, action: "ingest.failed", target: "source",
                                                                 detail: ["source": source.displayName, "error": userMessage(for: error)]))
-                r = failed
+                r = [failed]
             }
-            report?(r)
-            reports.append(r)
+            for one in r { report?(one) }
+            reports += r
         }
         return reports
     }
@@ -182,7 +182,8 @@ public struct IngestService: Sendable {
         return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !s.contains(where: \.isWhitespace)
     }
 
-    private func ingestOne(_ source: SourceFile, _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?) async throws -> BatchReport {
+    /// One report per conversation the source held (one, for most exports).
+    private func ingestOne(_ source: SourceFile, _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?) async throws -> [BatchReport] {
         let started = Date()
         var report = BatchReport(source: source.displayName)
         let store = archive.store
@@ -225,69 +226,106 @@ public struct IngestService: Sendable {
         report.timeZone = zoneID
         report.timeZoneBasis = zoneBasis
 
-        let key = IdentityKey.conversationKey(platform: description.platform, custodian: custodian.email, title: description.conversationTitle)
-        let conversation = try await store.ensureConversation(key: key, platform: description.platform, custodianID: custodian.id,
-                                                              title: description.conversationTitle)
-        report.conversationID = conversation.id
-        report.conversation = conversation.title
-
-        let batch: CaptureBatch
-        if let unfinished = try await store.unfinishedBatch(sourceHash: original.hash, custodianID: custodian.id),
-           unfinished.conversationID == conversation.id, unfinished.timeZone == zoneID,
-           unfinished.dateOrder?.order == description.dateOrder?.order {
-            // Same bytes, same decisions: finish what the interrupted run started.
-            batch = unfinished
-            report.resumedBatch = true
-        } else {
-            batch = try await store.startBatch(NewBatch(
-                custodianID: custodian.id, conversationID: conversation.id, actor: request.actor, sourceName: source.displayName,
-                source: original, platform: description.platform, format: description.format, textMember: description.textMember,
-                dateOrder: description.dateOrder, timeZone: zoneID, timeZoneBasis: zoneBasis, startedAtMillis: Timestamp.nowMillis()))
+        // A source holds one conversation (a WhatsApp export, a Signal chat folder) or several (a
+        // Wickr, SMS or Slack export), announced by `.conversation` items. Each conversation gets
+        // its own batch, so a batch always belongs to one conversation; chunks of all of them go
+        // to the store in order, at most `chunkSize` messages buffered at a time.
+        final class Stream {
+            let conversation: Conversation
+            let key: String
+            let batch: CaptureBatch
+            var report: BatchReport
+            var ordinals = NeighbourCounter(capacity: 50_000)
+            var messages: [ArchivedMessage] = []
+            var defects: [CaptureDefect] = []
+            var assigned: [String: Int] = [:]
+            init(conversation: Conversation, key: String, batch: CaptureBatch, report: BatchReport) {
+                self.conversation = conversation
+                self.key = key
+                self.batch = batch
+                self.report = report
+            }
         }
-        report.batchID = batch.id
-        logger.info("ingest.batch.start", metadata: ["ingest.batch": "\(batch.id)", "ingest.format": "\(description.format)",
-                                                     "ingest.resumed": "\(report.resumedBatch)"])
+        var streams: [Stream] = []
+        var byKey: [String: Stream] = [:]
+        func stream(key: String, title: String, sourceID: String?) async throws -> Stream {
+            if let known = byKey[key] { return known }
+            let conversation = try await store.ensureConversation(key: key, platform: description.platform, custodianID: custodian.id, title: title)
+            var r = report
+            r.conversationID = conversation.id
+            r.conversation = conversation.title
+            let member = sourceID.map { description.textMember + "#" + $0 } ?? description.textMember
+            let batch: CaptureBatch
+            if let unfinished = try await store.unfinishedBatch(sourceHash: original.hash, custodianID: custodian.id, conversationID: conversation.id), unfinished.timeZone == zoneID,
+               unfinished.dateOrder?.order == description.dateOrder?.order {
+                // Same bytes, same decisions: finish what the interrupted run started.
+                batch = unfinished
+                r.resumedBatch = true
+            } else {
+                batch = try await store.startBatch(NewBatch(
+                    custodianID: custodian.id, conversationID: conversation.id, actor: request.actor, sourceName: source.displayName,
+                    source: original, platform: description.platform, format: description.format, textMember: member,
+                    dateOrder: description.dateOrder, timeZone: zoneID, timeZoneBasis: zoneBasis, startedAtMillis: Timestamp.nowMillis()))
+            }
+            r.batchID = batch.id
+            logger.info("ingest.batch.start", metadata: ["ingest.batch": "\(batch.id)", "ingest.format": "\(description.format)",
+                                                         "ingest.resumed": "\(r.resumedBatch)"])
+            let s = Stream(conversation: conversation, key: key, batch: batch, report: r)
+            streams.append(s)
+            byKey[key] = s
+            return s
+        }
+        let sourceKey = IdentityKey.conversationKey(platform: description.platform, custodian: custodian.email, title: description.conversationTitle)
+        // The source's own conversation: made at once for a one-conversation source (as before),
+        // on first use for a multi-conversation source (it then only collects what no announced
+        // conversation owns, such as a defect before the first one).
+        var current: Stream? = reader.isMultiConversation ? nil
+            : try await stream(key: sourceKey, title: description.conversationTitle, sourceID: nil)
 
-        var ordinals = NeighbourCounter(capacity: 50_000)
         var offsets = ZoneOffsetCache(zone: zone)
-        var messages: [ArchivedMessage] = []
-        var defects: [CaptureDefect] = []
-        messages.reserveCapacity(chunkSize)
+        var buffered = 0
         var ordinal = 0
         var lastProgress = Date.distantPast
 
         // Chunks are written while the next one is parsed (two cores: one parses and hashes, one
         // runs SQLite). Chunks still commit in order, one transaction each, so a crash leaves a
         // prefix of the export stored and the next run resumes after it.
-        var inFlight: Task<AppendResult, any Error>?
-        var assigned: [String: Int] = [:]
+        var inFlight: (Stream, Task<AppendResult, any Error>)?
         func settle() async throws {
-            guard let task = inFlight else { return }
+            guard let (s, task) = inFlight else { return }
             inFlight = nil
             let r = try await task.value
-            assigned.merge(r.assigned, uniquingKeysWith: +)
-            report.messagesAdded += r.added
-            report.duplicatesSkipped += r.duplicates
-            report.attachmentsStored += r.attachmentsStored
-            report.attachmentsMissing += r.attachmentsMissing
-            report.defects += r.defectsAdded
+            s.assigned.merge(r.assigned, uniquingKeysWith: +)
+            s.report.messagesAdded += r.added
+            s.report.duplicatesSkipped += r.duplicates
+            s.report.attachmentsStored += r.attachmentsStored
+            s.report.attachmentsMissing += r.attachmentsMissing
+            s.report.defects += r.defectsAdded
         }
         func flush() async throws {
-            guard !messages.isEmpty || !defects.isEmpty else { return }
-            try await settle()
-            if report.defectSamples.count < 20 { report.defectSamples += defects.prefix(20 - report.defectSamples.count) }
-            let chunk = messages, chunkDefects = defects, batchID = batch.id, conversationID = conversation.id
-            inFlight = Task {
-                try await store.append(batchID: batchID, conversationID: conversationID, messages: chunk, defects: chunkDefects)
+            for s in streams where !s.messages.isEmpty || !s.defects.isEmpty {
+                try await settle()
+                if s.report.defectSamples.count < 20 { s.report.defectSamples += s.defects.prefix(20 - s.report.defectSamples.count) }
+                let chunk = s.messages, chunkDefects = s.defects, batchID = s.batch.id, conversationID = s.conversation.id
+                inFlight = (s, Task {
+                    try await store.append(batchID: batchID, conversationID: conversationID, messages: chunk, defects: chunkDefects)
+                })
+                s.messages = []
+                s.messages.reserveCapacity(min(chunkSize, 1024))
+                s.defects.removeAll(keepingCapacity: true)
             }
-            messages = []
-            messages.reserveCapacity(chunkSize)
-            defects.removeAll(keepingCapacity: true)
+            buffered = 0
             if let progress, Date().timeIntervalSince(lastProgress) >= 0.25 {
                 lastProgress = Date()
                 progress(IngestProgress(source: source.displayName, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes,
                                         messages: ordinal, elapsed: Date().timeIntervalSince(started)))
             }
+        }
+        func owner() async throws -> Stream {
+            if let current { return current }
+            let s = try await stream(key: sourceKey, title: description.conversationTitle, sourceID: nil)
+            current = s
+            return s
         }
 
         let capturedAt = Timestamp.nowMillis()
@@ -295,9 +333,14 @@ public struct IngestService: Sendable {
         do {
             while let item = try reader.next() {
                 switch item {
+                case .conversation(let h):
+                    let key = IdentityKey.conversationKey(platform: description.platform, custodian: custodian.email, sourceID: h.sourceID)
+                    current = try await stream(key: key, title: h.title, sourceID: h.sourceID)
                 case .defect(let d):
-                    defects.append(d)
+                    try await owner().defects.append(d)
+                    buffered += 1
                 case .message(let m):
+                    let s = try await owner()
                     ordinal += 1
                     let senderKey: String
                     if let sender = m.sender {
@@ -308,7 +351,7 @@ public struct IngestService: Sendable {
                     } else {
                         senderKey = ""
                     }
-                    let dup = ordinals.next(IdentityKey.neighbourKey(senderKey: senderKey, sentLocal: m.sentLocal, body: m.body))
+                    let dup = s.ordinals.next(IdentityKey.neighbourKey(senderKey: senderKey, sentLocal: m.sentLocal, body: m.body))
                     var attachments: [ArchivedAttachment] = []
                     for ref in m.attachments {
                         do {
@@ -317,55 +360,62 @@ public struct IngestService: Sendable {
                             // A damaged or refused attachment must not stop the export: it is
                             // recorded as missing, with a defect saying why.
                             attachments.append(ArchivedAttachment(fileName: ref.fileName, blob: nil, size: nil))
-                            defects.append(CaptureDefect(file: description.textMember, line: m.line, code: "attachment_unreadable",
-                                                         detail: "the attachment named here could not be read from the export (\(IngestService.code(of: error))); recorded as missing",
-                                                         text: ref.fileName))
+                            s.defects.append(CaptureDefect(file: description.textMember, line: m.line, code: "attachment_unreadable",
+                                                           detail: "the attachment named here could not be read from the export (\(IngestService.code(of: error))); recorded as missing",
+                                                           text: ref.fileName))
                         }
                     }
-                    let identity = IdentityKey.forMessage(platform: description.platform, conversationKey: key, senderKey: senderKey,
+                    let identity = IdentityKey.forMessage(platform: description.platform, conversationKey: s.key, senderKey: senderKey,
                                                           sentLocal: m.sentLocal, body: m.body, duplicateOrdinal: dup)
-                    messages.append(ArchivedMessage(
-                        identityKey: identity, platform: description.platform, conversationKey: key, sourceOrdinal: ordinal,
+                    s.messages.append(ArchivedMessage(
+                        identityKey: identity, platform: description.platform, conversationKey: s.key, sourceOrdinal: ordinal,
                         duplicateOrdinal: dup, sentLocal: m.sentLocal, timeZone: zoneID, sentAt: offsets.instant(m.sentLocal),
                         capturedAtMillis: capturedAt, sender: m.sender, senderRaw: m.senderRaw, body: m.body, raw: m.raw, kind: m.kind,
                         flags: m.flags, sourceBlob: original.hash, sourceMember: description.textMember, sourceLine: m.line,
                         lineCount: m.lineCount, attachments: attachments))
+                    buffered += 1
                 }
-                if messages.count >= chunkSize || defects.count >= chunkSize { try await flush() }
+                if buffered >= chunkSize { try await flush() }
             }
             try await flush()
             try await settle()
         } catch {
             // Whatever failed, a chunk already handed to the store finishes (or fails) before the
             // failure is reported, so the audit entry and the exit come after the last commit.
-            _ = try? await inFlight?.value
+            _ = try? await inFlight?.1.value
             throw error
         }
-        try await store.finishBatch(id: batch.id)
-        if report.resumedBatch, let totals = try await store.batch(id: batch.id)?.totals {
-            // A resumed batch's defects were partly stored by the interrupted run.
-            report.defects = totals.defects
+        if streams.isEmpty {
+            // A multi-conversation source with nothing in it still leaves its batch.
+            _ = try await owner()
         }
-        report.seconds = Date().timeIntervalSince(started)
+        for s in streams {
+            try await store.finishBatch(id: s.batch.id)
+            if s.report.resumedBatch, let totals = try await store.batch(id: s.batch.id)?.totals {
+                // A resumed batch's defects were partly stored by the interrupted run.
+                s.report.defects = totals.defects
+            }
+            s.report.seconds = Date().timeIntervalSince(started)
+            let anchor = try await store.batchDigest(batchID: s.batch.id)
+            try await store.appendAudit(AuditDraft(actor: request.actor, action: "ingest", target: "batch:\(s.batch.id)", detail: [
+                "batch_messages": String(anchor.messages), "batch_digest": anchor.digest.hex,
+                "source": source.displayName, "sha256": original.hash.hex, "format": description.format,
+                "conversation": "conversation:\(s.conversation.id)", "added": String(s.report.messagesAdded),
+                "duplicates": String(s.report.duplicatesSkipped), "defects": String(s.report.defects),
+                "resumed": String(s.report.resumedBatch),
+            ]))
+            // Every record got its place in the file plan in the transaction that stored it.
+            try await store.appendAudit(AuditDraft(actor: request.actor, action: "retention.assign", target: "batch:\(s.batch.id)", detail: [
+                "reason": "new records", "examined": String(s.report.messagesAdded),
+                "moves": s.assigned.sorted { $0.key < $1.key }.map { "none->\($0.key):\($0.value)" }.joined(separator: ","),
+            ]))
+            logger.info("ingest.batch.complete", metadata: ["ingest.batch": "\(s.batch.id)", "ingest.added": "\(s.report.messagesAdded)",
+                                                            "ingest.duplicates": "\(s.report.duplicatesSkipped)", "ingest.defects": "\(s.report.defects)"])
+        }
         progress?(IngestProgress(source: source.displayName, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes,
-                                 messages: ordinal, elapsed: report.seconds))
-        let anchor = try await store.batchDigest(batchID: batch.id)
-        try await store.appendAudit(AuditDraft(actor: request.actor, action: "ingest", target: "batch:\(batch.id)", detail: [
-            "batch_messages": String(anchor.messages), "batch_digest": anchor.digest.hex,
-            "source": source.displayName, "sha256": original.hash.hex, "format": description.format,
-            "conversation": "conversation:\(conversation.id)", "added": String(report.messagesAdded),
-            "duplicates": String(report.duplicatesSkipped), "defects": String(report.defects),
-            "resumed": String(report.resumedBatch),
-        ]))
-        // Every record got its place in the file plan in the transaction that stored it.
-        try await store.appendAudit(AuditDraft(actor: request.actor, action: "retention.assign", target: "batch:\(batch.id)", detail: [
-            "reason": "new records", "examined": String(report.messagesAdded),
-            "moves": assigned.sorted { $0.key < $1.key }.map { "none->\($0.key):\($0.value)" }.joined(separator: ","),
-        ]))
+                                 messages: ordinal, elapsed: Date().timeIntervalSince(started)))
         try await removeDestroyedFiles()
-        logger.info("ingest.batch.complete", metadata: ["ingest.batch": "\(batch.id)", "ingest.added": "\(report.messagesAdded)",
-                                                        "ingest.duplicates": "\(report.duplicatesSkipped)", "ingest.defects": "\(report.defects)"])
-        return report
+        return streams.map(\.report)
     }
 
     /// A re-submitted export carries the files of records already disposed of; those records
