@@ -39,15 +39,19 @@ public struct SourceDescription: Sendable, Hashable, Codable {
     public var dateOrder: DateOrderDecision?
     /// Whether the header style was bracketed (iOS), dashed (Android), bare or mixed.
     public var headerStyle: String
+    /// Set when the source writes absolute times (Wickr's `msg_ts`): the zone its wall-clock
+    /// times are given in, which then wins over --timezone.
+    public var sourceTimeZone: String?
 
     public init(platform: Platform, format: String, textMember: String, conversationTitle: String,
-                dateOrder: DateOrderDecision?, headerStyle: String) {
+                dateOrder: DateOrderDecision?, headerStyle: String, sourceTimeZone: String? = nil) {
         self.platform = platform
         self.format = format
         self.textMember = textMember
         self.conversationTitle = conversationTitle
         self.dateOrder = dateOrder
         self.headerStyle = headerStyle
+        self.sourceTimeZone = sourceTimeZone
     }
 }
 

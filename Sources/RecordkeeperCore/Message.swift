@@ -4,12 +4,14 @@ import Foundation
 public enum Platform: String, Sendable, Codable, CaseIterable {
     case whatsapp
     case signal
+    case wickr
 
     /// The platform's name as its maker writes it.
     public var displayName: String {
         switch self {
         case .whatsapp: return "WhatsApp"
         case .signal: return "Signal"
+        case .wickr: return "Wickr"
         }
     }
 }

@@ -85,7 +85,7 @@ public struct IngestService: Sendable {
     /// work (the next run resumes from what was committed).
     public var chunkSize = 10_000
 
-    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector(), SignalConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
+    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector(), SignalConnector(), WickrConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
         self.archive = archive
         self.connectors = connectors
         self.logger = logger
@@ -107,7 +107,7 @@ public struct IngestService: Sendable {
                 }
                 let names = try FileManager.default.contentsOfDirectory(atPath: path.path).sorted().filter { !$0.hasPrefix(".") }
                 let chats = names.compactMap { signalChat(in: path.appendingPathComponent($0, isDirectory: true)) }
-                let exports = names.filter { let e = ($0 as NSString).pathExtension.lowercased(); return e == "txt" || e == "zip" }
+                let exports = names.filter { let e = ($0 as NSString).pathExtension.lowercased(); return ["txt", "zip", "json", "jsonl"].contains(e) }
                 if exports.isEmpty && chats.isEmpty {
                     throw IngestError(.notFound, "\(path.path) holds no export: no WhatsApp .txt or .zip, and no Signal chat folder (data.json or chat.md)")
                 }
@@ -191,7 +191,7 @@ public struct IngestService: Sendable {
         guard let connector = try connectors
             .compactMap({ c in try c.detect(source).map { (c, $0) } })
             .max(by: { $0.1 < $1.1 })?.0 else {
-            throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip, or a signal-export chat folder)")
+            throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip, a signal-export chat folder, or a Wickr data-retention messages file)")
         }
 
         var custodian = try await store.saveCustodian(email: request.custodian, timeZone: nil)
@@ -199,8 +199,8 @@ public struct IngestService: Sendable {
             // The first zone given for a custodian becomes theirs, for later exports without --timezone.
             custodian = try await store.saveCustodian(email: request.custodian, timeZone: tz)
         }
-        let zoneID: String
-        let zoneBasis: String
+        var zoneID: String
+        var zoneBasis: String
         if let tz = request.timeZone {
             zoneID = tz; zoneBasis = "flag"
         } else if let tz = custodian.timeZone {
@@ -208,7 +208,7 @@ public struct IngestService: Sendable {
         } else {
             zoneID = TimeZone.current.identifier; zoneBasis = "system"
         }
-        guard let zone = TimeZone(identifier: zoneID) else {
+        guard var zone = TimeZone(identifier: zoneID) else {
             throw IngestError(.badTimeZone, "the custodian's recorded time zone '\(zoneID)' is unknown to this machine")
         }
 
@@ -221,6 +221,10 @@ public struct IngestService: Sendable {
         let reader = try connector.open(source, options: options, scratch: archive.directory.scratchURL)
         defer { reader.close() }
         let description = reader.description
+        if let tz = description.sourceTimeZone, let sourceZone = TimeZone(identifier: tz) {
+            // The source writes absolute times: they are shown in the zone it gives them in.
+            zoneID = tz; zoneBasis = "source"; zone = sourceZone
+        }
         report.format = description.format
         report.dateOrder = description.dateOrder
         report.timeZone = zoneID
