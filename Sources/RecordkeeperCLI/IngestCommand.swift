@@ -10,14 +10,16 @@ extension DateOrder: ExpressibleByArgument {
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Capture WhatsApp exports (.txt, _chat.txt, .zip with media) and Signal chats (signal-export folders) into the archive.",
+        abstract: "Capture WhatsApp exports, Signal chats (signal-export folders) and Wickr data-retention files into the archive.",
         discussion: """
             Each file becomes a capture batch: the original bytes are kept, every message is \
             identified, deduplicated and hashed, attachments are stored (or recorded as missing). \
             Ingesting the same export again adds nothing; a later export of the same chat adds only \
             what is new. An interrupted ingest is resumed by running it again. A folder stands for \
             the .txt and .zip exports directly inside it; a signal-export folder gives one batch per \
-            chat folder (its data.json, else its chat.md), with the files under media/.
+            chat folder (its data.json, else its chat.md), with the files under media/. A Wickr \
+            data-retention messages file gives one batch per conversation in it, with the files from \
+            the bot's attachments folder; its times are absolute and kept in UTC.
             """)
 
     @Argument(help: ArgumentHelp("Export files or folders.", valueName: "path"))
