@@ -20,10 +20,13 @@ public struct ParseOptions: Sendable, Hashable {
     public var dateOrder: DateOrder?
     /// Names the conversation when the file name does not.
     public var conversationTitle: String?
+    /// The zone the batch's times are shown in, for sources that write absolute times.
+    public var timeZone: String?
 
-    public init(dateOrder: DateOrder? = nil, conversationTitle: String? = nil) {
+    public init(dateOrder: DateOrder? = nil, conversationTitle: String? = nil, timeZone: String? = nil) {
         self.dateOrder = dateOrder
         self.conversationTitle = conversationTitle
+        self.timeZone = timeZone
     }
 }
 

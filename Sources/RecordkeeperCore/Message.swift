@@ -5,10 +5,12 @@ public enum Platform: String, Sendable, Codable, CaseIterable {
     case whatsapp
     case signal
     case wickr
+    case sms
 
     /// The platform's name as its maker writes it.
     public var displayName: String {
         switch self {
+        case .sms: return "SMS/MMS"
         case .whatsapp: return "WhatsApp"
         case .signal: return "Signal"
         case .wickr: return "Wickr"
