@@ -54,7 +54,7 @@ enum UploadReceiver {
         }
         guard state.result.file != nil else {
             try? FileManager.default.removeItem(at: dir)
-            throw WebError.badRequest("choose a WhatsApp export (.txt or .zip) to upload")
+            throw WebError.badRequest("choose an export to upload: a WhatsApp .txt or .zip, an SMS Backup & Restore .xml, or a Wickr retention file")
         }
         return state.result
     }
@@ -78,8 +78,8 @@ enum UploadReceiver {
         while name.hasPrefix(".") { name.removeFirst() }
         name = String(name.prefix(200))
         let ext = (name as NSString).pathExtension.lowercased()
-        guard !name.isEmpty, ext == "txt" || ext == "zip" else {
-            throw WebError.badRequest("upload a WhatsApp export: the chat .txt, or the .zip WhatsApp made with media")
+        guard !name.isEmpty, ["txt", "zip", "xml", "json", "jsonl"].contains(ext) else {
+            throw WebError.badRequest("upload an export: a WhatsApp .txt or .zip, an SMS Backup & Restore .xml, or a Wickr retention .txt/.json file")
         }
         return name
     }
@@ -224,7 +224,7 @@ extension WebApp {
             lines that cannot be read are kept verbatim and listed on the summary.</p>
             <form method="post" action="/upload?csrf=\(p.csrf ?? "")" enctype="multipart/form-data" class="stack narrow" id="upload-form" data-progress="upload-progress">
             \(custodian)
-            <p><label for="file">Export file (.zip or .txt)</label><input id="file" name="file" type="file" accept=".zip,.txt" required></p>
+            <p><label for="file">Export file (WhatsApp .zip or .txt, SMS Backup &amp; Restore .xml, Wickr retention .txt/.json)</label><input id="file" name="file" type="file" accept=".zip,.txt,.xml,.json,.jsonl" required></p>
             <details><summary>More options</summary>
             <p><label for="time_zone">Time zone of the phone (IANA name, e.g. America/New_York)</label><input id="time_zone" name="time_zone" aria-describedby="tz-hint">
             <span class="hint" id="tz-hint">Leave empty to use the custodian's recorded zone.</span></p>
