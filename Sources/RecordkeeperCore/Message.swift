@@ -6,10 +6,12 @@ public enum Platform: String, Sendable, Codable, CaseIterable {
     case signal
     case wickr
     case sms
+    case telegram
 
     /// The platform's name as its maker writes it.
     public var displayName: String {
         switch self {
+        case .telegram: return "Telegram"
         case .sms: return "SMS/MMS"
         case .whatsapp: return "WhatsApp"
         case .signal: return "Signal"
