@@ -7,10 +7,12 @@ public enum Platform: String, Sendable, Codable, CaseIterable {
     case wickr
     case sms
     case telegram
+    case slack
 
     /// The platform's name as its maker writes it.
     public var displayName: String {
         switch self {
+        case .slack: return "Slack"
         case .telegram: return "Telegram"
         case .sms: return "SMS/MMS"
         case .whatsapp: return "WhatsApp"
