@@ -8,10 +8,12 @@ public enum Platform: String, Sendable, Codable, CaseIterable {
     case sms
     case telegram
     case slack
+    case teams
 
     /// The platform's name as its maker writes it.
     public var displayName: String {
         switch self {
+        case .teams: return "Microsoft Teams"
         case .slack: return "Slack"
         case .telegram: return "Telegram"
         case .sms: return "SMS/MMS"

@@ -85,7 +85,7 @@ public struct IngestService: Sendable {
     /// work (the next run resumes from what was committed).
     public var chunkSize = 10_000
 
-    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector(), SignalConnector(), WickrConnector(), SMSBackupConnector(), TelegramConnector(), SlackConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
+    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector(), SignalConnector(), WickrConnector(), SMSBackupConnector(), TelegramConnector(), SlackConnector(), TeamsConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
         self.archive = archive
         self.connectors = connectors
         self.logger = logger
@@ -191,7 +191,7 @@ public struct IngestService: Sendable {
         guard let connector = try connectors
             .compactMap({ c in try c.detect(source).map { (c, $0) } })
             .max(by: { $0.1 < $1.1 })?.0 else {
-            throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip, a signal-export chat folder, a Wickr data-retention messages file, an SMS Backup & Restore XML file, a Telegram Desktop result.json, or a Slack export zip)")
+            throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip, a signal-export chat folder, a Wickr data-retention messages file, an SMS Backup & Restore XML file, a Telegram Desktop result.json, a Slack export zip, or Teams chatMessage JSON)")
         }
 
         var custodian = try await store.saveCustodian(email: request.custodian, timeZone: nil)
