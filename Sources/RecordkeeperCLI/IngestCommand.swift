@@ -10,7 +10,7 @@ extension DateOrder: ExpressibleByArgument {
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Capture WhatsApp, Signal, Wickr, SMS/MMS, Telegram and Slack exports into the archive.",
+        abstract: "Capture WhatsApp, Signal, Wickr, SMS/MMS, Telegram, Slack and Teams exports into the archive.",
         discussion: """
             Each file becomes a capture batch: the original bytes are kept, every message is \
             identified, deduplicated and hashed, attachments are stored (or recorded as missing). \
@@ -21,7 +21,8 @@ struct IngestCommand: AsyncParsableCommand {
             data-retention messages file gives one batch per conversation in it, with the files from \
             the bot's attachments folder; its times are absolute and kept in UTC. An Android "SMS Backup \
             & Restore" XML file (messages or calls) gives one batch per thread, and a Telegram Desktop \
-            result.json one batch per chat, and a Slack workspace export zip one batch per channel.
+            result.json one batch per chat, a Slack workspace export zip one batch per channel, and Teams \
+            Export API pages (chatMessage JSON) one batch per chat or channel.
             """)
 
     @Argument(help: ArgumentHelp("Export files or folders.", valueName: "path"))
