@@ -341,10 +341,14 @@ public struct IngestService: Sendable {
                     let key = IdentityKey.conversationKey(platform: description.platform, custodian: custodian.email, sourceID: h.sourceID)
                     current = try await stream(key: key, title: h.title, sourceID: h.sourceID)
                 case .defect(let d):
-                    try await owner().defects.append(d)
+                    let s: Stream
+                    if let c = current { s = c } else { s = try await owner() }
+                    s.defects.append(d)
                     buffered += 1
                 case .message(let m):
-                    let s = try await owner()
+                    // The hot path: no suspension point unless a new conversation begins.
+                    let s: Stream
+                    if let c = current { s = c } else { s = try await owner() }
                     ordinal += 1
                     let senderKey: String
                     if let sender = m.sender {
