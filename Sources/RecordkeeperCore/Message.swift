@@ -9,10 +9,12 @@ public enum Platform: String, Sendable, Codable, CaseIterable {
     case telegram
     case slack
     case teams
+    case email
 
     /// The platform's name as its maker writes it.
     public var displayName: String {
         switch self {
+        case .email: return "E-mail"
         case .teams: return "Microsoft Teams"
         case .slack: return "Slack"
         case .telegram: return "Telegram"

@@ -85,7 +85,7 @@ public struct IngestService: Sendable {
     /// work (the next run resumes from what was committed).
     public var chunkSize = 10_000
 
-    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector(), SignalConnector(), WickrConnector(), SMSBackupConnector(), TelegramConnector(), SlackConnector(), TeamsConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
+    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector(), SignalConnector(), WickrConnector(), SMSBackupConnector(), TelegramConnector(), SlackConnector(), TeamsConnector(), MailConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
         self.archive = archive
         self.connectors = connectors
         self.logger = logger
@@ -107,7 +107,7 @@ public struct IngestService: Sendable {
                 }
                 let names = try FileManager.default.contentsOfDirectory(atPath: path.path).sorted().filter { !$0.hasPrefix(".") }
                 let chats = names.compactMap { signalChat(in: path.appendingPathComponent($0, isDirectory: true)) }
-                let exports = names.filter { let e = ($0 as NSString).pathExtension.lowercased(); return ["txt", "zip", "json", "jsonl", "xml"].contains(e) }
+                let exports = names.filter { let e = ($0 as NSString).pathExtension.lowercased(); return ["txt", "zip", "json", "jsonl", "xml", "eml", "mbox", "msg"].contains(e) }
                 if exports.isEmpty && chats.isEmpty {
                     throw IngestError(.notFound, "\(path.path) holds no export: no WhatsApp .txt or .zip, and no Signal chat folder (data.json or chat.md)")
                 }
@@ -191,7 +191,7 @@ public struct IngestService: Sendable {
         guard let connector = try connectors
             .compactMap({ c in try c.detect(source).map { (c, $0) } })
             .max(by: { $0.1 < $1.1 })?.0 else {
-            throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip, a signal-export chat folder, a Wickr data-retention messages file, an SMS Backup & Restore XML file, a Telegram Desktop result.json, a Slack export zip, or Teams chatMessage JSON)")
+            throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip, a signal-export chat folder, a Wickr data-retention messages file, an SMS Backup & Restore XML file, a Telegram Desktop result.json, a Slack export zip, Teams chatMessage JSON, or e-mail (.eml, .mbox))")
         }
 
         var custodian = try await store.saveCustodian(email: request.custodian, timeZone: nil)
