@@ -10,7 +10,7 @@ extension DateOrder: ExpressibleByArgument {
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Capture WhatsApp, Signal, Wickr, SMS/MMS, Telegram, Slack and Teams exports into the archive.",
+        abstract: "Capture WhatsApp, Signal, Wickr, SMS/MMS, Telegram, Slack, Teams and e-mail exports into the archive.",
         discussion: """
             Each file becomes a capture batch: the original bytes are kept, every message is \
             identified, deduplicated and hashed, attachments are stored (or recorded as missing). \
@@ -22,7 +22,8 @@ struct IngestCommand: AsyncParsableCommand {
             the bot's attachments folder; its times are absolute and kept in UTC. An Android "SMS Backup \
             & Restore" XML file (messages or calls) gives one batch per thread, and a Telegram Desktop \
             result.json one batch per chat, a Slack workspace export zip one batch per channel, and Teams \
-            Export API pages (chatMessage JSON) one batch per chat or channel.
+            Export API pages (chatMessage JSON) one batch per chat or channel. E-mail (.eml, .mbox) \
+            gives one batch per thread.
             """)
 
     @Argument(help: ArgumentHelp("Export files or folders.", valueName: "path"))

@@ -78,7 +78,7 @@ enum UploadReceiver {
         while name.hasPrefix(".") { name.removeFirst() }
         name = String(name.prefix(200))
         let ext = (name as NSString).pathExtension.lowercased()
-        guard !name.isEmpty, ["txt", "zip", "xml", "json", "jsonl"].contains(ext) else {
+        guard !name.isEmpty, ["txt", "zip", "xml", "json", "jsonl", "eml", "mbox"].contains(ext) else {
             throw WebError.badRequest("upload an export: a WhatsApp .txt or .zip, an SMS Backup & Restore .xml, or a Wickr retention .txt/.json file")
         }
         return name
@@ -224,7 +224,7 @@ extension WebApp {
             lines that cannot be read are kept verbatim and listed on the summary.</p>
             <form method="post" action="/upload?csrf=\(p.csrf ?? "")" enctype="multipart/form-data" class="stack narrow" id="upload-form" data-progress="upload-progress">
             \(custodian)
-            <p><label for="file">Export file (WhatsApp .zip or .txt, SMS Backup &amp; Restore .xml, Wickr retention .txt/.json, Telegram result.json, Slack export .zip, Teams export .json)</label><input id="file" name="file" type="file" accept=".zip,.txt,.xml,.json,.jsonl" required></p>
+            <p><label for="file">Export file (WhatsApp .zip or .txt, SMS Backup &amp; Restore .xml, Wickr retention .txt/.json, Telegram result.json, Slack export .zip, Teams export .json, e-mail .eml/.mbox)</label><input id="file" name="file" type="file" accept=".zip,.txt,.xml,.json,.jsonl,.eml,.mbox" required></p>
             <details><summary>More options</summary>
             <p><label for="time_zone">Time zone of the phone (IANA name, e.g. America/New_York)</label><input id="time_zone" name="time_zone" aria-describedby="tz-hint">
             <span class="hint" id="tz-hint">Leave empty to use the custodian's recorded zone.</span></p>
