@@ -21,6 +21,21 @@ public struct LocalDateTime: Hashable, Sendable, Comparable, CustomStringConvert
         self.second = second
     }
 
+    /// The wall-clock time an absolute instant (seconds since 1970, UTC) shows in `zone`, to the
+    /// second; nil outside years 1970…9999. For sources that write absolute times (Wickr,
+    /// Slack, Teams, SMS backups, e-mail), so they are read in the batch's zone like any other.
+    public init?(secondsSinceEpoch seconds: Double, in zone: TimeZone) {
+        guard seconds.isFinite, seconds >= 0, seconds < 253_402_300_800 else { return nil }
+        let whole = Int64(seconds.rounded(.down))
+        let local = whole + Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(whole))))
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let (y, m, d) = CivilDate.civil(dayNumber: Int(days))
+        let rest = Int(local - days * 86_400)
+        let t = LocalDateTime(year: y, month: m, day: d, hour: rest / 3600, minute: rest % 3600 / 60, second: rest % 60)
+        guard t.isValid else { return nil }
+        self = t
+    }
+
     /// True when the fields name a real calendar date and time (Gregorian, proleptic).
     public var isValid: Bool {
         (1...9999).contains(year) && (1...12).contains(month)

@@ -1,4 +1,5 @@
 import Foundation
+import RecordkeeperCore
 
 /// A fragment of HTML. Interpolated `String`s (and numbers) are escaped; interpolated `HTML` is
 /// inserted as it is. So record content — which is hostile input — can only reach a page escaped,
@@ -25,23 +26,7 @@ public struct HTML: Sendable, Hashable, ExpressibleByStringInterpolation, Custom
         public mutating func appendInterpolation(_ list: [HTML]) { for h in list { out += h.rendered } }
     }
 
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            // Bidi overrides in hostile text could reorder what reviewers read; shown as escapes.
-            case "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}": out += "&#x\(String(c.value, radix: 16));"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    public static func escape(_ s: String) -> String { TextRecipes.htmlEscaped(s) }
 
     public static func + (a: HTML, b: HTML) -> HTML { HTML(unsafeRaw: a.rendered + b.rendered) }
 

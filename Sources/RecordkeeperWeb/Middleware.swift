@@ -70,12 +70,10 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = WebContext
     let sessions: SessionStore
     let credentials: CredentialService
-    let tls: Bool
     static let cookieName = "rk_session"
 
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
         var context = context
-        context.secure = tls
         if request.method != .get, request.method != .head, let origin = request.headers[HTTPField.Name("Origin")!] {
             let host = request.head.authority ?? request.headers[HTTPField.Name("Host")!] ?? ""
             let originHost = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""

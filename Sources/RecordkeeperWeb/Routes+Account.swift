@@ -40,8 +40,8 @@ extension WebApp {
             let next = Self.safeNext(input.form["next"])
             if let wait = await self.throttle.retryAfter(user: name, address: input.context.remoteIP) {
                 if await self.throttle.shouldReportRefusal(user: name, address: input.context.remoteIP) {
-                    try await self.archive.store.appendAudit(AuditDraft(actor: "web:anonymous", action: "login.throttled", target: "user:\(name)",
-                                                                        detail: ["address": input.context.remoteIP]))
+                    try await self.archive.store.appendAudit(AuditDraft(actor: "web:anonymous", action: "login.throttled",
+                                                                        target: try await self.signInTarget(name), detail: ["address": input.context.remoteIP]))
                 }
                 return Respond.html(self.loginPage(next: next, error: Failure(WebError.tooManyAttempts(retryAfter: wait), requestID: input.context.id).message),
                                     status: .tooManyRequests)
@@ -49,8 +49,8 @@ extension WebApp {
             guard !name.isEmpty, let password = input.form.fields.first(where: { $0.0 == "password" })?.1,
                   let user = try await self.credentials.verifyPassword(user: name, password: password) else {
                 await self.throttle.failed(user: name, address: input.context.remoteIP)
-                try await self.archive.store.appendAudit(AuditDraft(actor: "web:anonymous", action: "login.failed", target: "user:\(name)",
-                                                                    detail: ["address": input.context.remoteIP]))
+                try await self.archive.store.appendAudit(AuditDraft(actor: "web:anonymous", action: "login.failed",
+                                                                    target: try await self.signInTarget(name), detail: ["address": input.context.remoteIP]))
                 return Respond.html(self.loginPage(next: next, error: "The user name or password is not right."), status: .unauthorized)
             }
             await self.throttle.succeeded(user: user.name)
@@ -71,6 +71,14 @@ extension WebApp {
                                       httpOnly: true, sameSite: .strict))
             return response
         }
+    }
+
+    /// The audit target of a failed sign-in: the account when it exists. An unknown name is
+    /// often a password typed into the wrong box, so it is kept only as a short digest (enough
+    /// to see one name tried again and again, never the text).
+    func signInTarget(_ name: String) async throws -> String {
+        if let user = try await archive.store.user(name: name) { return "user:\(user.name)" }
+        return "user:unknown-" + String(Secrets.sha256Hex(name).prefix(12))
     }
 
     /// Only a path on this site (never `//host` or `https://…`) may follow sign-in.

@@ -59,7 +59,7 @@ public final class WebApp: Sendable {
         router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
         router.add(middleware: RequestLogMiddleware(pages: pages))
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: AuthMiddleware(sessions: sessions, credentials: credentials, tls: configuration.tls))
+        router.add(middleware: AuthMiddleware(sessions: sessions, credentials: credentials))
         let store = archive.store
         let routes = RouteBuilder(router: router) { principal, spec, request in
             // Denials of signed-in users are audited (probing is worth knowing about).

@@ -39,8 +39,6 @@ public struct WebContext: RequestContext {
     public var principal: Principal?
     /// The client's address, for login throttling (nil in router tests).
     public var remoteIP: String
-    /// Set by the auth middleware when the request came over TLS (for Secure cookies).
-    public var secure: Bool = false
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -43,6 +43,26 @@ struct CLI {
     }
 }
 
+extension CLI {
+    /// Starts a long-running command (a server) and returns it with its stdout up to `marker`.
+    static func start(_ args: [String], until marker: String) throws -> (Process, String) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var text = ""
+        while !text.contains(marker) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        return (p, text)
+    }
+}
+
 @Suite("CLI, end to end through the built binary", .serialized)
 struct CLITests {
     static let commands: [[String]] = [
@@ -185,20 +205,8 @@ struct CLITests {
     @Test func demoServesTheWebUIAndStopsOnSIGTERM() throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let data = tmp.url.appendingPathComponent("demo")
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["demo", "--data-dir", data.path, "--port", "0"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let (p, text) = try CLI.start(["demo", "--data-dir", data.path, "--port", "0"], until: "Sign in as")
         defer { if p.isRunning { p.terminate() } }
-        var text = ""
-        while !text.contains("Sign in as") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
         let url = try #require(text.firstMatch(of: /Web UI: (http:\/\/127\.0\.0\.1:\d+)\//)?.1)
         let password = try #require(text.firstMatch(of: /\n  r\.officer +(\S+)/)?.1)
         func curl(_ args: [String]) throws -> String {
@@ -235,20 +243,8 @@ struct CLITests {
         let made = try cli.run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"],
                                executable: URL(fileURLWithPath: "/usr/bin/openssl"))
         #expect(made.status == 0)
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["serve", "--data-dir", data.path, "--port", "0", "--tls-certificate", cert, "--tls-key", key]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let (p, text) = try CLI.start(["serve", "--data-dir", data.path, "--port", "0", "--tls-certificate", cert, "--tls-key", key], until: "Stop with")
         defer { if p.isRunning { p.terminate() } }
-        var text = ""
-        while !text.contains("Stop with") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
         let url = try #require(text.firstMatch(of: /(https:\/\/127\.0\.0\.1:\d+)\//)?.1)
         let curl = URL(fileURLWithPath: "/usr/bin/curl")
         let login = try cli.run(["-s", "-k", "-D", "-", "-o", "/dev/null", "-d", "username=tls.admin&password=a passphrase for tls tests", "\(url)/login"], executable: curl)

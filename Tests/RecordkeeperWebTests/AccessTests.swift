@@ -90,6 +90,9 @@ struct AccessTests {
         }
         let failed = try await f.archive.store.auditEntries(AuditFilter(action: "login.", limit: 100))
         #expect(failed.filter { $0.action == "login.failed" && $0.target == "user:alice" }.count == 5)
+        // An unknown name (perhaps a password in the wrong box) is never written out.
+        #expect(failed.contains { $0.action == "login.failed" && $0.target.hasPrefix("user:unknown-") })
+        #expect(!failed.contains { $0.target.contains("mallory") || $0.detail.contains("mallory") })
         #expect(failed.contains { $0.action == "login.throttled" })
         let signedIn = try await f.archive.store.auditEntries(AuditFilter(actor: "carol", action: "login", limit: 10))
         #expect(signedIn.count == 5)

@@ -6,15 +6,7 @@ extension SQLiteArchiveStore {
     static func now() -> String { Timestamp.iso(millis: Timestamp.nowMillis()) }
 
     /// 1234567 → "1,234,567" (for messages people read).
-    static func grouped(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
+    static func grouped(_ n: Int) -> String { TextRecipes.grouped(n) }
 
     // MARK: Users
 

@@ -287,18 +287,24 @@ final class MailReader: CaptureReader {
         return queued.removeFirst()
     }
 
-    static func date(_ text: String?) -> Date? {
-        guard var t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
-        if let paren = t.firstIndex(of: "(") { t = String(t[..<paren]).trimmingCharacters(in: .whitespaces) }
+    /// RFC 5322 dates (with or without weekday or seconds, zone comments ignored) and the
+    /// asctime form of mbox envelope lines. The formatters are made once per reader.
+    private lazy var dateFormatters: [DateFormatter] = [
+        "EEE, d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm:ss Z", "EEE, d MMM yyyy HH:mm Z", "EEE, d MMM yyyy HH:mm:ss zzz",
+        "EEE MMM d HH:mm:ss yyyy", "EEE MMM d HH:mm:ss Z yyyy",
+    ].map { format in
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
-        for format in ["EEE, d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm:ss Z", "EEE, d MMM yyyy HH:mm Z", "EEE, d MMM yyyy HH:mm:ss zzz",
-                       "EEE MMM d HH:mm:ss yyyy", "EEE MMM d HH:mm:ss Z yyyy"] {
-            f.dateFormat = format
-            f.timeZone = TimeZone(identifier: "UTC")
-            if let d = f.date(from: t.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")) { return d }
-        }
-        return nil
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = format
+        return f
+    }
+
+    func date(_ text: String?) -> Date? {
+        guard var t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
+        if let paren = t.firstIndex(of: "(") { t = String(t[..<paren]).trimmingCharacters(in: .whitespaces) }
+        let normalised = t.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        return dateFormatters.lazy.compactMap { $0.date(from: normalised) }.first
     }
 
     static func address(_ header: String?) -> (name: String?, address: String?) {
@@ -320,9 +326,9 @@ final class MailReader: CaptureReader {
         // The envelope line's date stands in when the Date header is missing or unreadable.
         let envelopeDate = p.envelope.flatMap { line -> Date? in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            return fields.count >= 3 ? Self.date(fields.dropFirst(2).joined(separator: " ")) : nil
+            return fields.count >= 3 ? self.date(fields.dropFirst(2).joined(separator: " ")) : nil
         }
-        guard let when = Self.date(message.header("date")) ?? envelopeDate else {
+        guard let when = date(message.header("date")) ?? envelopeDate else {
             queued.append(.defect(CaptureDefect(file: file, line: p.line, code: "no_date", detail: "an e-mail with no readable Date header (and no mbox envelope date); kept here", text: headerText)))
             return
         }
@@ -341,10 +347,10 @@ final class MailReader: CaptureReader {
             while let r = title.range(of: #"^\s*(Re|RE|Fwd?|FWD?|Fw|AW|WG)\s*:\s*"#, options: .regularExpression) { title.removeSubrange(r) }
             queued.append(.conversation(ConversationHeader(sourceID: "thread:" + root, title: title.isEmpty ? "(no subject)" : title)))
         }
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = zone
-        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: when)
-        let sent = LocalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!)
+        guard let sent = LocalDateTime(secondsSinceEpoch: when.timeIntervalSince1970, in: zone) else {
+            queued.append(.defect(CaptureDefect(file: file, line: p.line, code: "no_date", detail: "an e-mail dated before 1970 or after 9999; kept here", text: headerText)))
+            return
+        }
         let from = Self.address(message.header("from"))
         var text: String?
         var html: String?

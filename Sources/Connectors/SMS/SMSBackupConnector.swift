@@ -14,7 +14,7 @@ public struct SMSBackupConnector: Connector {
     public init() {}
 
     public func detect(_ source: SourceFile) throws -> Detection? {
-        guard let head = try? SignalConnector.head(of: source.url) else { return nil }
+        guard let head = try? SourceHead.text(of: source.url) else { return nil }
         let start = head.prefix(4096)
         if start.contains("<smses") { return Detection(confidence: 90, format: "sms-backup-restore-xml") }
         if start.contains("<calls") && start.contains("<call ") { return Detection(confidence: 90, format: "sms-backup-restore-calls-xml") }
@@ -22,8 +22,7 @@ public struct SMSBackupConnector: Connector {
     }
 
     public func open(_ source: SourceFile, options: ParseOptions, scratch: URL) throws -> any CaptureReader {
-        let calls = (try? SignalConnector.head(of: source.url))?.prefix(4096).contains("<calls") == true
-            && (try? SignalConnector.head(of: source.url))?.prefix(4096).contains("<smses") != true
+        let calls = try detect(source)?.format == "sms-backup-restore-calls-xml"
         let size = (try? FileManager.default.attributesOfItem(atPath: source.url.path)[.size] as? NSNumber)?.int64Value ?? 0
         let work = scratch.appendingPathComponent("sms-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -115,22 +114,13 @@ enum SurrogateRepair {
 
 /// Files carried inside the backup (MMS parts, base64), decoded into the scratch folder as
 /// they are met and looked up by the name the message gives them.
-final class DecodedParts: AttachmentProvider, @unchecked Sendable {
+final class DecodedParts: FileBackedAttachments, @unchecked Sendable {
     private let lock = NSLock()
     private var files: [String: URL] = [:]
 
     func add(_ name: String, _ url: URL) { lock.lock(); files[name] = url; lock.unlock() }
 
-    func contains(named name: String) -> Bool { lock.lock(); defer { lock.unlock() }; return files[name] != nil }
-
-    func withAttachment(named name: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        lock.lock()
-        let url = files[name]
-        lock.unlock()
-        guard let url, let data = try? Data(contentsOf: url) else { return false }
-        try data.withUnsafeBytes { try sink($0) }
-        return true
-    }
+    func resolve(_ name: String) -> URL? { lock.lock(); defer { lock.unlock() }; return files[name] }
 }
 
 /// Hands items from the parsing thread to the reader, a few at a time (the parser waits when
@@ -260,13 +250,8 @@ final class SMSParserDelegate: NSObject, XMLParserDelegate, @unchecked Sendable 
     }
 
     func local(_ millis: String?) -> LocalDateTime? {
-        guard let millis, let ms = Double(millis), ms > 0, ms < 253_402_300_800_000 else { return nil }
-        let date = Date(timeIntervalSince1970: ms / 1000)
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = zone
-        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        let t = LocalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!)
-        return t.isValid ? t : nil
+        guard let millis, let ms = Double(millis), ms > 0 else { return nil }
+        return LocalDateTime(secondsSinceEpoch: ms / 1000, in: zone)
     }
 
     /// A thread's stable id: its numbers, normalised (the last ten digits of a phone number, so

@@ -13,7 +13,7 @@ public struct SignalConnector: Connector {
     public func detect(_ source: SourceFile) throws -> Detection? {
         let name = source.url.lastPathComponent.lowercased()
         guard name == "data.json" || name == "chat.md" else { return nil }
-        guard let head = try? Self.head(of: source.url) else { return nil }
+        guard let head = try? SourceHead.text(of: source.url) else { return nil }
         if name == "data.json" {
             // The first object must look like a signal-export message.
             guard let line = head.split(separator: "\n", omittingEmptySubsequences: true).first,
@@ -40,13 +40,6 @@ public struct SignalConnector: Connector {
         return isJSON
             ? try SignalJSONReader(url: source.url, description: description, totalBytes: size, attachments: attachments)
             : try SignalMarkdownReader(url: source.url, description: description, totalBytes: size, attachments: attachments)
-    }
-
-    static func head(of url: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        let data = try handle.read(upToCount: 64 * 1024) ?? Data()
-        return String(decoding: data, as: UTF8.self)
     }
 
     /// `2021-03-04T09:15:00`, `2021-03-04 09:15:00.123456`, `2021-03-04, 09:15`: the wall-clock
@@ -81,38 +74,17 @@ public struct SignalConnector: Connector {
 /// Files a chat's messages point at: only regular files inside the chat's folder (`media/…`), or
 /// the export's shared `exported_stickers/` folder beside it. Never a path the data invents
 /// outside those, never a symbolic link.
-final class SignalMedia: AttachmentProvider {
+final class SignalMedia: FileBackedAttachments {
     let chatFolder: URL
 
     init(chatFolder: URL) { self.chatFolder = chatFolder.standardizedFileURL }
 
     func resolve(_ path: String) -> URL? {
-        var relative = path
-        while relative.hasPrefix("./") { relative.removeFirst(2) }
-        guard !relative.isEmpty, !relative.hasPrefix("/"), !relative.contains("\\"), !relative.contains("\u{0}") else { return nil }
-        let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
-        let url: URL
-        if parts.first == "..", parts.count >= 3, parts[1] == "exported_stickers", !parts.dropFirst(2).contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) {
-            url = chatFolder.deletingLastPathComponent().appendingPathComponent(parts.dropFirst().joined(separator: "/"))
-        } else {
-            guard !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else { return nil }
-            url = chatFolder.appendingPathComponent(relative)
+        if path.hasPrefix("../exported_stickers/"), let parts = ExportFolderFiles.safeComponents(String(path.dropFirst(3))) {
+            return Self.regularFile(chatFolder.deletingLastPathComponent().appendingPathComponent(parts.joined(separator: "/")))
         }
-        guard let attrs = try? FileManager.default.attributesOfItem(atPath: url.path),
-              attrs[.type] as? FileAttributeType == .typeRegular else { return nil }
-        return url
-    }
-
-    func contains(named name: String) -> Bool { resolve(name) != nil }
-
-    func withAttachment(named name: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        guard let url = resolve(name) else { return false }
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-            try data.withUnsafeBytes { try sink($0) }
-        }
-        return true
+        guard let parts = ExportFolderFiles.safeComponents(path) else { return nil }
+        return Self.regularFile(chatFolder.appendingPathComponent(parts.joined(separator: "/")))
     }
 }
 

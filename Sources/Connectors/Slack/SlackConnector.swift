@@ -183,17 +183,13 @@ final class SlackReader: CaptureReader {
 
     private func item(_ element: Any, member: String) -> CaptureItem {
         ordinal += 1
-        let raw = Self.redacted(TelegramReader.canonical(element))
+        let raw = Self.redacted(JSONText.canonical(element))
         guard let o = element as? [String: Any] else {
             return .defect(CaptureDefect(file: member, line: ordinal, code: "not_a_message", detail: "an entry that is not a message object; kept here", text: raw))
         }
-        guard let tsText = o["ts"] as? String, let ts = Double(tsText), ts > 0, ts < 253_402_300_800 else {
+        guard let ts = (o["ts"] as? String).flatMap(Double.init), ts > 0, let sent = LocalDateTime(secondsSinceEpoch: ts, in: zone) else {
             return .defect(CaptureDefect(file: member, line: ordinal, code: "no_time", detail: "a message without a readable ts; kept here", text: raw))
         }
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = zone
-        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: ts))
-        let sent = LocalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!)
         let userID = o["user"] as? String
         let profileName = (o["user_profile"] as? [String: Any])?["real_name"] as? String
         let sender = profileName.flatMap { $0.isEmpty ? nil : $0 } ?? userID.flatMap { users[$0] } ?? (o["username"] as? String) ?? userID ?? (o["bot_id"] as? String)

@@ -12,7 +12,7 @@ public struct TeamsConnector: Connector {
 
     public func detect(_ source: SourceFile) throws -> Detection? {
         let ext = source.url.pathExtension.lowercased()
-        guard ext == "json" || ext == "jsonl", let head = try? SignalConnector.head(of: source.url) else { return nil }
+        guard ext == "json" || ext == "jsonl", let head = try? SourceHead.text(of: source.url) else { return nil }
         let start = head.prefix(32 * 1024)
         guard start.contains("\"messageType\""), start.contains("\"createdDateTime\""),
               start.contains("\"chatId\"") || start.contains("\"channelIdentity\"") else { return nil }
@@ -51,56 +51,41 @@ final class TeamsReader: CaptureReader {
     let totalBytes: Int64
     let attachments: any AttachmentProvider = NoFiles()
     var isMultiConversation: Bool { true }
-    var bytesRead: Int64 { lines.bytesConsumed }
-    private let lines: LineReader
+    var bytesRead: Int64 { objects.bytesConsumed }
+    private let objects: JSONObjectStream
     private let file: String
     private let zone: TimeZone
-    private var framer = JSONObjectFramer(maxBytes: 64 << 20)
+    private let iso = ISO8601DateFormatter()
     private var queued: [CaptureItem] = []
     private var current: String?
-    private var done = false
 
     init(url: URL, description: SourceDescription, zone: TimeZone, totalBytes: Int64) throws {
         self.description = description
         self.zone = zone
         self.totalBytes = totalBytes
         file = url.lastPathComponent
-        lines = try LineReader(url: url, maxLineBytes: 64 << 20)
+        objects = try JSONObjectStream(url: url, maxBytes: 64 << 20)
     }
 
     func close() {}
 
     func next() throws -> CaptureItem? {
         while queued.isEmpty {
-            guard !done else { return nil }
-            guard let line = try lines.nextLine({ String(decoding: $0, as: UTF8.self) }) else {
-                done = true
-                if let rest = framer.finish() {
-                    queued.append(.defect(CaptureDefect(file: file, line: framer.startLine, code: "unterminated_object", detail: "a JSON object that never closes; kept verbatim here", text: rest)))
+            switch try objects.next() {
+            case nil:
+                return nil
+            case .defect(let d)?:
+                queued.append(.defect(d))
+            case .object(let text, let start, _)?:
+                guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                    queued.append(.defect(CaptureDefect(file: file, line: start, code: "bad_json", detail: "not valid JSON; kept verbatim here", text: text)))
+                    continue
                 }
-                continue
-            }
-            let number = lines.lineNumber
-            for piece in framer.feed(line) {
-                switch piece {
-                case .stray(let text) where text.trimmingCharacters(in: CharacterSet(charactersIn: " ,[]\t")).isEmpty:
-                    continue // the brackets and commas of a JSON array of messages
-                case .stray(let text):
-                    queued.append(.defect(CaptureDefect(file: file, line: number, code: "not_json", detail: "text outside any JSON object; kept verbatim here", text: text)))
-                case .broken(let text):
-                    queued.append(.defect(CaptureDefect(file: file, line: framer.startLine, code: "truncated_object", detail: "a JSON object cut off mid-line; kept verbatim here", text: text)))
-                case .tooLarge:
-                    queued.append(.defect(CaptureDefect(file: file, line: number, code: "object_too_large", detail: "a JSON object larger than 64 MiB; its bytes stay in the archived original", text: "")))
-                case .object(let text, let start):
-                    guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                        queued.append(.defect(CaptureDefect(file: file, line: start, code: "bad_json", detail: "not valid JSON; kept verbatim here", text: text)))
-                        continue
-                    }
-                    if let page = o["value"] as? [Any] {
-                        for m in page { handle(m, line: start) }
-                    } else {
-                        handle(o, line: start)
-                    }
+                // A response page carries its messages in `value`; a line may also be one message.
+                if let page = o["value"] as? [Any] {
+                    for m in page { handle(m, line: start) }
+                } else {
+                    handle(o, line: start)
                 }
             }
         }
@@ -108,7 +93,7 @@ final class TeamsReader: CaptureReader {
     }
 
     private func handle(_ element: Any, line: Int) {
-        let raw = TelegramReader.canonical(element)
+        let raw = JSONText.canonical(element)
         guard let o = element as? [String: Any] else {
             queued.append(.defect(CaptureDefect(file: file, line: line, code: "not_a_message", detail: "not a chatMessage object; kept verbatim here", text: raw)))
             return
@@ -126,7 +111,8 @@ final class TeamsReader: CaptureReader {
             queued.append(.defect(CaptureDefect(file: file, line: line, code: "no_conversation", detail: "a message with neither chatId nor channelIdentity; kept verbatim here", text: raw)))
             return
         }
-        guard let created = o["createdDateTime"] as? String, let instant = Self.instant(created) else {
+        guard let created = o["createdDateTime"] as? String, let instant = instant(created),
+              let sent = LocalDateTime(secondsSinceEpoch: instant.timeIntervalSince1970, in: zone) else {
             queued.append(.defect(CaptureDefect(file: file, line: line, code: "no_time", detail: "a message without a readable createdDateTime; kept verbatim here", text: raw)))
             return
         }
@@ -134,10 +120,6 @@ final class TeamsReader: CaptureReader {
             current = conversation.id
             queued.append(.conversation(ConversationHeader(sourceID: conversation.id, title: conversation.title)))
         }
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = zone
-        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: instant)
-        let sent = LocalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!)
         let from = o["from"] as? [String: Any]
         let sender = ["user", "application", "device"].lazy.compactMap { (from?[$0] as? [String: Any])?["displayName"] as? String }.first
         let bodyObject = o["body"] as? [String: Any]
@@ -171,11 +153,11 @@ final class TeamsReader: CaptureReader {
                                                body: body, kind: kind, flags: flags, attachments: refs)))
     }
 
-    static func instant(_ text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: text)
+    /// ISO 8601 in UTC, with or without fractional seconds (one formatter per reader, not per message).
+    private func instant(_ text: String) -> Date? {
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = iso.date(from: text) { return d }
+        iso.formatOptions = [.withInternetDateTime]
+        return iso.date(from: text)
     }
 }

@@ -11,7 +11,7 @@ public struct TelegramConnector: Connector {
     public init() {}
 
     public func detect(_ source: SourceFile) throws -> Detection? {
-        guard source.url.pathExtension.lowercased() == "json", let head = try? SignalConnector.head(of: source.url) else { return nil }
+        guard source.url.pathExtension.lowercased() == "json", let head = try? SourceHead.text(of: source.url) else { return nil }
         let start = head.prefix(16 * 1024)
         let singleChat = start.contains("\"messages\": [") && start.contains("\"type\": \"") && start.contains("\"id\": ")
         let account = start.contains("\"personal_information\": {") || (start.contains("\"chats\": {") && start.contains("\"about\": "))
@@ -49,36 +49,6 @@ public struct TelegramConnector: Connector {
                               zone: options.timeZone.flatMap(TimeZone.init(identifier:)),
                               attachments: ExportFolderFiles(root: source.url.deletingLastPathComponent()),
                               totalBytes: (try? FileManager.default.attributesOfItem(atPath: source.url.path)[.size] as? NSNumber)?.int64Value ?? 0)
-    }
-}
-
-/// Files named by a relative path inside an export's folder (`photos/…`, `files/…`): regular
-/// files only, never a path that leaves the folder.
-final class ExportFolderFiles: AttachmentProvider {
-    let root: URL
-    init(root: URL) { self.root = root.standardizedFileURL }
-
-    func resolve(_ path: String) -> URL? {
-        var relative = path
-        while relative.hasPrefix("./") { relative.removeFirst(2) }
-        let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
-        guard !relative.isEmpty, !relative.hasPrefix("/"), !relative.contains("\\"), !relative.contains("\u{0}"),
-              !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else { return nil }
-        let url = root.appendingPathComponent(relative)
-        guard let attrs = try? FileManager.default.attributesOfItem(atPath: url.path), attrs[.type] as? FileAttributeType == .typeRegular else { return nil }
-        return url
-    }
-
-    func contains(named name: String) -> Bool { resolve(name) != nil }
-
-    func withAttachment(named name: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        guard let url = resolve(name) else { return false }
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-            try data.withUnsafeBytes { try sink($0) }
-        }
-        return true
     }
 }
 
@@ -213,10 +183,6 @@ final class TelegramReader: CaptureReader {
         return queued.removeFirst()
     }
 
-    static func canonical(_ o: Any) -> String {
-        (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes])).map { String(decoding: $0, as: UTF8.self) } ?? "\(o)"
-    }
-
     /// `text` is a string, or an array of strings and `{type, text, …}` entity objects.
     static func text(_ v: Any?) -> String {
         if let s = v as? String { return s }
@@ -224,20 +190,15 @@ final class TelegramReader: CaptureReader {
         return parts.map { p in (p as? String) ?? ((p as? [String: Any])?["text"] as? String) ?? "" }.joined()
     }
 
+    /// `date_unixtime` (absolute) in the batch's zone; else `date`, the exporting computer's local time.
     func time(_ o: [String: Any]) -> LocalDateTime? {
         if let zone, let unix = (o["date_unixtime"] as? String).flatMap(Double.init) ?? (o["date_unixtime"] as? NSNumber)?.doubleValue,
-           unix > 0, unix < 253_402_300_800 {
-            var cal = Calendar(identifier: .gregorian)
-            cal.timeZone = zone
-            let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: unix))
-            let t = LocalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!)
-            if t.isValid { return t }
-        }
+           unix > 0, let t = LocalDateTime(secondsSinceEpoch: unix, in: zone) { return t }
         return (o["date"] as? String).flatMap(SignalConnector.localTime)
     }
 
     private func item(_ element: Any, dialog: Int) -> CaptureItem {
-        let raw = Self.canonical(element)
+        let raw = JSONText.canonical(element)
         guard let o = element as? [String: Any] else {
             return .defect(CaptureDefect(file: file, line: 0, code: "not_a_message", detail: "an entry of messages[] that is not an object; kept verbatim here", text: raw))
         }

@@ -222,7 +222,7 @@ final class ZipAttachments: AttachmentProvider {
 }
 
 /// Attachments lying beside an Android `.txt` export (the share sheet sends them side by side).
-final class SiblingAttachments: AttachmentProvider {
+final class SiblingAttachments: FileBackedAttachments {
     private let directory: URL
     private let exclude: String
     private lazy var byName: [String: String] = {
@@ -239,27 +239,10 @@ final class SiblingAttachments: AttachmentProvider {
     }
 
     /// Only a plain file name in the export's own folder: never a path the chat text invents.
-    private func resolve(_ name: String) -> URL? {
+    func resolve(_ name: String) -> URL? {
         guard !name.contains("/"), !name.contains("\\"), name != "..", name != ".",
               let actual = byName[AttachmentName.key(name)] else { return nil }
-        let url = directory.appendingPathComponent(actual)
-        // Regular files only: a symbolic link named like an attachment must not pull in any
-        // file the ingesting user can read.
-        guard let type = try? FileManager.default.attributesOfItem(atPath: url.path)[.type] as? FileAttributeType,
-              type == .typeRegular else { return nil }
-        return url
-    }
-
-    func contains(named name: String) -> Bool { resolve(name) != nil }
-
-    func withAttachment(named name: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        guard let url = resolve(name) else { return false }
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-            try data.withUnsafeBytes { try sink($0) }
-        }
-        return true
+        return Self.regularFile(directory.appendingPathComponent(actual))
     }
 }
 

@@ -12,7 +12,7 @@ public struct WickrConnector: Connector {
     public init() {}
 
     public func detect(_ source: SourceFile) throws -> Detection? {
-        guard let head = try? SignalConnector.head(of: source.url) else { return nil }
+        guard let head = try? SourceHead.text(of: source.url) else { return nil }
         var framer = JSONObjectFramer(maxBytes: 64 * 1024)
         for line in head.split(separator: "\n", omittingEmptySubsequences: true).prefix(200) {
             guard case .object(let text, _)? = framer.feed(String(line)).first else { continue }
@@ -33,91 +33,10 @@ public struct WickrConnector: Connector {
     }
 }
 
-/// Cuts a stream of lines into whole JSON objects, whatever their line breaks: one per line,
-/// several on a line, or one over many lines. Braces inside strings do not count.
-struct JSONObjectFramer {
-    /// A whole object (with the line it began on), text outside any object, an object over the
-    /// size limit, or one cut off mid-string.
-    enum Piece: Equatable { case object(String, line: Int), stray(String), tooLarge, broken(String) }
-    let maxBytes: Int
-    private var buffer = ""
-    private var depth = 0
-    private var inString = false
-    private var escaped = false
-    /// The line (1-based, as fed) where the current object began.
-    private(set) var startLine = 0
-    private var fed = 0
-
-    init(maxBytes: Int) { self.maxBytes = maxBytes }
-
-    var isInsideObject: Bool { depth > 0 }
-
-    mutating func feed(_ line: String) -> [Piece] {
-        fed += 1
-        var out: [Piece] = []
-        var stray = ""
-        for ch in line {
-            if depth == 0 {
-                if ch == "{" {
-                    if !stray.trimmingCharacters(in: .whitespaces).isEmpty { out.append(.stray(stray)) }
-                    stray = ""
-                    buffer = "{"
-                    depth = 1
-                    startLine = fed
-                    inString = false
-                    escaped = false
-                } else {
-                    stray.append(ch)
-                }
-                continue
-            }
-            buffer.append(ch)
-            if inString {
-                if escaped { escaped = false } else if ch == "\\" { escaped = true } else if ch == "\"" { inString = false }
-            } else if ch == "\"" {
-                inString = true
-            } else if ch == "{" {
-                depth += 1
-            } else if ch == "}" {
-                depth -= 1
-                if depth == 0 {
-                    out.append(.object(buffer, line: startLine))
-                    buffer = ""
-                }
-            }
-        }
-        if depth > 0, inString {
-            // JSON strings never hold a raw line break: this object was cut off mid-string (a
-            // writer killed mid-line). It ends here, so the next line starts afresh.
-            out.append(.broken(buffer))
-            buffer = ""
-            depth = 0
-            inString = false
-            escaped = false
-        } else if depth > 0 {
-            buffer.append("\n")
-            if buffer.utf8.count > maxBytes {
-                out.append(.tooLarge)
-                buffer = ""
-                depth = 0
-            }
-        }
-        if !stray.trimmingCharacters(in: .whitespaces).isEmpty { out.append(.stray(stray)) }
-        return out
-    }
-
-    /// What is left at the end of the input: an object that never closed.
-    mutating func finish() -> String? {
-        guard depth > 0 else { return nil }
-        defer { buffer = ""; depth = 0 }
-        return buffer
-    }
-}
-
 /// Files the bot decrypted: looked up by their last path component (the messages name them by
 /// the bot host's absolute path) in `attachments/` beside the messages file or its folder, or
 /// in the same folder. Regular files only.
-final class WickrAttachments: AttachmentProvider {
+final class WickrAttachments: FileBackedAttachments {
     let folders: [URL]
 
     init(messagesFile: URL) {
@@ -128,25 +47,7 @@ final class WickrAttachments: AttachmentProvider {
     func resolve(_ name: String) -> URL? {
         guard let base = name.split(separator: "/").last.map(String.init), !base.isEmpty, base != ".", base != "..",
               !base.contains("\\"), !base.contains("\u{0}") else { return nil }
-        for folder in folders {
-            let url = folder.appendingPathComponent(base)
-            if let attrs = try? FileManager.default.attributesOfItem(atPath: url.path), attrs[.type] as? FileAttributeType == .typeRegular {
-                return url
-            }
-        }
-        return nil
-    }
-
-    func contains(named name: String) -> Bool { resolve(name) != nil }
-
-    func withAttachment(named name: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        guard let url = resolve(name) else { return false }
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-            try data.withUnsafeBytes { try sink($0) }
-        }
-        return true
+        return folders.lazy.compactMap { Self.regularFile($0.appendingPathComponent(base)) }.first
     }
 }
 
@@ -155,48 +56,30 @@ final class WickrReader: CaptureReader {
     let totalBytes: Int64
     let attachments: any AttachmentProvider
     var isMultiConversation: Bool { true }
-    private let lines: LineReader
+    private let objects: JSONObjectStream
     private let file: String
-    private var framer = JSONObjectFramer(maxBytes: 8 << 20)
     private var queued: [CaptureItem] = []
     private var currentGroup: String?
     private var titles: [String: String] = [:]
-    private var done = false
 
     init(url: URL, description: SourceDescription, totalBytes: Int64, attachments: any AttachmentProvider) throws {
         self.description = description
         self.totalBytes = totalBytes
         self.attachments = attachments
         file = url.lastPathComponent
-        lines = try LineReader(url: url, maxLineBytes: 8 << 20)
+        objects = try JSONObjectStream(url: url, maxBytes: 8 << 20)
     }
 
-    var bytesRead: Int64 { lines.bytesConsumed }
+    var bytesRead: Int64 { objects.bytesConsumed }
 
     func close() {}
 
     func next() throws -> CaptureItem? {
         while queued.isEmpty {
-            guard !done else { return nil }
-            guard let line = try lines.nextLine({ String(decoding: $0, as: UTF8.self) }) else {
-                done = true
-                if let rest = framer.finish() {
-                    queued.append(defect(framer.startLine, "unterminated_object", "a JSON object that never closes; kept verbatim here", rest))
-                }
-                continue
-            }
-            let number = lines.lineNumber
-            for piece in framer.feed(line) {
-                switch piece {
-                case .stray(let text):
-                    queued.append(defect(number, "not_json", "text outside any JSON object; kept verbatim here", text))
-                case .broken(let text):
-                    queued.append(defect(framer.startLine, "truncated_object", "a JSON object cut off mid-line; kept verbatim here", text))
-                case .tooLarge:
-                    queued.append(defect(number, "object_too_large", "a JSON object larger than 8 MiB; its bytes stay in the archived original", ""))
-                case .object(let text, let start):
-                    handle(text, line: start, lineCount: number - start + 1)
-                }
+            switch try objects.next() {
+            case nil: return nil
+            case .defect(let d)?: queued.append(.defect(d))
+            case .object(let text, let line, let lineCount)?: handle(text, line: line, lineCount: lineCount)
             }
         }
         return queued.removeFirst()
@@ -247,14 +130,11 @@ final class WickrReader: CaptureReader {
     /// `msg_ts` (`"1691176258.000000"`, seconds since 1970, UTC), else `time_iso` (taken as UTC).
     static func time(_ o: [String: Any]) -> LocalDateTime? {
         let ts: Double? = (o["msg_ts"] as? String).flatMap(Double.init) ?? (o["msg_ts"] as? NSNumber)?.doubleValue
-        if let ts, ts.isFinite, ts > 0, ts < 253_402_300_800 {
-            let d = CivilDate.civil(dayNumber: Int((ts / 86_400).rounded(.down)))
-            let secs = Int(ts.rounded(.down)) - Int((ts / 86_400).rounded(.down)) * 86_400
-            let t = LocalDateTime(year: d.year, month: d.month, day: d.day, hour: secs / 3600, minute: secs % 3600 / 60, second: secs % 60)
-            return t.isValid ? t : nil
-        }
+        if let ts, ts > 0, let t = LocalDateTime(secondsSinceEpoch: ts, in: utc) { return t }
         return (o["time_iso"] as? String).flatMap { SignalConnector.localTime($0) }
     }
+
+    static let utc = TimeZone(identifier: "UTC")!
 
     static func seconds(_ v: Any?) -> Double {
         if let n = v as? NSNumber { return n.doubleValue }

@@ -55,10 +55,10 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
         let title = kind == "certificate-of-transfer" ? "Certificate of transfer to the National Archives" : "Certificate of destruction"
         var rows = ""
         for i in items {
-            rows += "<tr><td>\(HTML.escape(i.itemID))</td><td>\(HTML.escape(i.authority ?? ""))</td><td>\(HTML.escape(i.title ?? ""))</td>"
-            rows += "<td class=n>\(i.records)</td><td>\(HTML.escape(i.firstSent ?? ""))</td><td>\(HTML.escape(i.lastSent ?? ""))</td></tr>\n"
+            rows += "<tr><td>\(TextRecipes.htmlEscaped(i.itemID))</td><td>\(TextRecipes.htmlEscaped(i.authority ?? ""))</td><td>\(TextRecipes.htmlEscaped(i.title ?? ""))</td>"
+            rows += "<td class=n>\(i.records)</td><td>\(TextRecipes.htmlEscaped(i.firstSent ?? ""))</td><td>\(TextRecipes.htmlEscaped(i.lastSent ?? ""))</td></tr>\n"
         }
-        func row(_ k: String, _ v: String?) -> String { v.map { "<tr><th scope=row>\(k)</th><td>\(HTML.escape($0))</td></tr>\n" } ?? "" }
+        func row(_ k: String, _ v: String?) -> String { v.map { "<tr><th scope=row>\(k)</th><td>\(TextRecipes.htmlEscaped($0))</td></tr>\n" } ?? "" }
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>\(title) — disposition \(dispositionID)</title>
@@ -83,24 +83,6 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
             </body></html>
 
             """
-    }
-}
-
-enum HTML {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }
 

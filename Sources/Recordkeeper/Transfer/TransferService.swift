@@ -171,18 +171,18 @@ public struct TransferService: Sendable {
             byConversation[s.conversation.id] = e
         }
         for (c, first, last, records, days) in byConversation.values.sorted(by: { $0.0.id < $1.0.id }) {
-            convRows += "<tr><td>\(HTML.escape(c.title))</td><td>\(HTML.escape(c.platform.rawValue))</td><td>\(HTML.escape(c.custodianEmail))</td>"
+            convRows += "<tr><td>\(TextRecipes.htmlEscaped(c.title))</td><td>\(TextRecipes.htmlEscaped(c.platform.rawValue))</td><td>\(TextRecipes.htmlEscaped(c.custodianEmail))</td>"
             convRows += "<td>\(first)</td><td>\(last)</td><td class=n>\(records)</td><td class=n>\(days)</td></tr>\n"
         }
         var itemRows = ""
         for i in batch.items {
             let item = plan?.item(i.itemID)
-            itemRows += "<tr><td>\(HTML.escape(i.itemID))</td><td>\(HTML.escape(item?.authority ?? ""))</td><td>\(HTML.escape(item?.title ?? ""))</td>"
-            itemRows += "<td class=n>\(i.records)</td><td>\(HTML.escape(i.firstSent ?? ""))</td><td>\(HTML.escape(i.lastSent ?? ""))</td></tr>\n"
+            itemRows += "<tr><td>\(TextRecipes.htmlEscaped(i.itemID))</td><td>\(TextRecipes.htmlEscaped(item?.authority ?? ""))</td><td>\(TextRecipes.htmlEscaped(item?.title ?? ""))</td>"
+            itemRows += "<td class=n>\(i.records)</td><td>\(TextRecipes.htmlEscaped(i.firstSent ?? ""))</td><td>\(TextRecipes.htmlEscaped(i.lastSent ?? ""))</td></tr>\n"
         }
         var fileRows = ""
         for f in files.sorted(by: { $0.path < $1.path }) {
-            fileRows += "<tr><td>\(HTML.escape(f.path))</td><td class=n>\(f.size)</td><td><code>\(f.sha256)</code></td></tr>\n"
+            fileRows += "<tr><td>\(TextRecipes.htmlEscaped(f.path))</td><td class=n>\(f.size)</td><td><code>\(f.sha256)</code></td></tr>\n"
         }
         return """
             <!doctype html>
@@ -190,8 +190,8 @@ public struct TransferService: Sendable {
             <style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;color:#111}table{border-collapse:collapse;margin:1rem 0}
             th,td{border:1px solid #888;padding:.3rem .6rem;text-align:left}td.n{text-align:right}code{font-size:.8em}</style></head>
             <body><h1>Finding aid: permanent electronic messages</h1>
-            <p>\(HTML.escape(organization)). Transfer batch \(batch.id), records eligible as of \(batch.asOf), proposed by \(HTML.escape(batch.proposedBy)),
-            approved by \(HTML.escape(batch.approvedBy ?? "")). Messages are grouped one file per conversation per day (EML, RFC 5322 with MIME attachments);
+            <p>\(TextRecipes.htmlEscaped(organization)). Transfer batch \(batch.id), records eligible as of \(batch.asOf), proposed by \(TextRecipes.htmlEscaped(batch.proposedBy)),
+            approved by \(TextRecipes.htmlEscaped(batch.approvedBy ?? "")). Messages are grouped one file per conversation per day (EML, RFC 5322 with MIME attachments);
             <code>data/metadata.csv</code> (pipe-delimited) describes every message; every file is listed below with its SHA-256.</p>
             <h2>Schedule items</h2>
             <table><tr><th scope=col>Item</th><th scope=col>Disposition authority</th><th scope=col>Title</th><th scope=col>Records</th><th scope=col>First sent</th><th scope=col>Last sent</th></tr>

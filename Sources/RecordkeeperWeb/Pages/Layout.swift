@@ -116,15 +116,7 @@ enum Notice: String {
 }
 
 enum Fmt {
-    static func count(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
+    static func count(_ n: Int) -> String { TextRecipes.grouped(n) }
 
     static func bytes(_ n: Int64?) -> String {
         guard let n else { return "—" }
