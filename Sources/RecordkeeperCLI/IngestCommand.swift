@@ -74,6 +74,9 @@ struct IngestCommand: AsyncParsableCommand {
         }
         print("\(r.source) → batch \(r.batchID ?? 0)\(r.resumedBatch ? " (resumed an interrupted batch)" : ""), conversation \(r.conversationID ?? 0) \"\(r.conversation ?? "")\"")
         print("  format \(r.format ?? "?"), sha256 \(r.sourceSHA256 ?? "?")")
+        if let c = r.carriedBy {
+            print("  carried by e-mail record \(c.messageID) (forwarded \(c.forwardedAt)), attachment \(c.attachment)\(c.member.map { ", inside it \($0)" } ?? "")")
+        }
         if let d = r.dateOrder {
             print("  date order \(d.order.rawValue) (\(d.certain ? "certain" : "uncertain"), \(d.basis)): \(d.evidence.joined(separator: "; "))")
         }

@@ -208,6 +208,16 @@ public enum IdentityKey {
         return e.hash
     }
 
+    /// For a message the platform names by an id that never changes (see
+    /// `CapturedMessage.nativeID`): platform, conversation and that id.
+    public static func forNativeMessage(platform: Platform, conversationKey: String, nativeID: String) -> ContentHash {
+        var e = CanonicalEncoder(kind: "identity-native", version: 1)
+        e.add("platform", platform.rawValue)
+        e.add("conversation", conversationKey)
+        e.add("id", nativeID)
+        return e.hash
+    }
+
     /// The identity without the ordinal, used (in memory only) to count identical neighbours.
     public static func neighbourKey(senderKey: String, sentLocal: LocalDateTime, body: String) -> UInt64 {
         var e = CanonicalEncoder(kind: "neighbour", version: 1)

@@ -104,10 +104,15 @@ public struct CapturedMessage: Sendable, Hashable {
     public var kind: MessageKind
     public var flags: MessageFlags
     public var attachments: [AttachmentReference]
+    /// The platform's own id for the message, for sources that give one that never changes (a
+    /// Matrix event id). When set, it (not the content) is the message's identity, so two equal
+    /// messages in the same second stay two records and a re-delivered one stays one.
+    public var nativeID: String?
 
     public init(line: Int, lineCount: Int, raw: String, sentLocal: LocalDateTime, senderRaw: String?,
                 sender: String?, body: String, kind: MessageKind, flags: MessageFlags,
-                attachments: [AttachmentReference]) {
+                attachments: [AttachmentReference], nativeID: String? = nil) {
+        self.nativeID = nativeID
         self.line = line
         self.lineCount = lineCount
         self.raw = raw

@@ -242,36 +242,34 @@ extension SQLiteArchiveStore {
 
     // MARK: Retention
 
-    /// Resolves a message's sender to a custodian through registered accounts.
+    /// Resolves a message's sender through the registered accounts: to a custodian (retention,
+    /// holds) or, with `parties`, to a known external party too (participants).
     struct SenderResolver {
-        var exact: [String: String] = [:]
-        var phones: [(String, String)] = []
-        var handles: [String: String] = [:]
-        var cache: [String: String?] = [:]
+        var directory: IdentityDirectory
 
-        init(_ db: Database) throws {
+        init(_ db: Database, parties: Bool = false) throws {
+            var entries: [(platform: String, normalized: String, owner: IdentityOwner)] = []
             for row in try Row.fetchAll(db, sql: """
-                SELECT a.platform, a.normalized, cu.email FROM custodian_account a JOIN custodian cu ON cu.id = a.custodian_id
+                SELECT a.platform, a.normalized, cu.email FROM custodian_account a JOIN custodian cu ON cu.id = a.custodian_id ORDER BY a.id
                 """) {
-                let normalized: String = row["normalized"], email: String = row["email"], platform: String = row["platform"]
-                if normalized.hasPrefix("tel:") { phones.append((normalized, email)) }
-                else if normalized.contains("@") { exact[normalized] = email }
-                else { handles[platform + "\u{0}" + normalized] = email }
+                entries.append((row["platform"], row["normalized"], .custodian(email: row["email"])))
             }
+            if parties {
+                for row in try Row.fetchAll(db, sql: "SELECT platform, normalized, party_id FROM party_account ORDER BY id") {
+                    entries.append((row["platform"], row["normalized"], .party(id: row["party_id"])))
+                }
+            }
+            directory = IdentityDirectory(entries: entries)
         }
 
-        var isEmpty: Bool { exact.isEmpty && phones.isEmpty && handles.isEmpty }
+        var isEmpty: Bool { directory.isEmpty }
 
         mutating func custodian(sender: String?, senderRaw: String?, platform: String) -> String? {
-            guard !isEmpty, let sender = senderRaw ?? sender else { return nil }
-            let cacheKey = platform + "\u{0}" + sender
-            if let hit = cache[cacheKey] { return hit }
-            let n = AccountAddress.normalize(sender)
-            var found: String? = exact[n] ?? handles[platform + "\u{0}" + n]
-            if found == nil, n.hasPrefix("tel:") { found = phones.first { AccountAddress.same($0.0, n) }?.1 }
-            if found == nil, let display = sender == senderRaw ? nil : sender { found = handles[platform + "\u{0}" + AccountAddress.normalize(display)] }
-            cache[cacheKey] = found
-            return found
+            directory.custodian(sender: sender, senderRaw: senderRaw, platform: platform)
+        }
+
+        mutating func owner(sender: String?, senderRaw: String?, platform: String) -> IdentityOwner? {
+            directory.owner(sender: sender, senderRaw: senderRaw, platform: platform)
         }
     }
 
@@ -466,10 +464,10 @@ extension SQLiteArchiveStore {
         guard !resolver.isEmpty else { return filters }
         var byCustodian: [String: [ParticipantRef]] = [:]
         for p in try Row.fetchAll(db, sql: """
-            SELECT p.conversation_id, p.sender_key, p.name, c.platform, cu.email AS owner
+            SELECT p.conversation_id, p.sender_key, p.name, p.sender_raw, c.platform, cu.email AS owner
             FROM participant p JOIN conversation c ON c.id = p.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
             """) {
-            guard let email = resolver.custodian(sender: p["name"], senderRaw: nil, platform: p["platform"]),
+            guard let email = resolver.custodian(sender: p["name"], senderRaw: p["sender_raw"], platform: p["platform"]),
                   email != (p["owner"] as String).lowercased() else { continue }
             byCustodian[email, default: []].append(ParticipantRef(conversationID: p["conversation_id"], senderKey: p["sender_key"]))
         }

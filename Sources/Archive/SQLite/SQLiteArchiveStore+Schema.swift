@@ -124,6 +124,7 @@ extension SQLiteArchiveStore {
         }
         m.registerMigration("v2-records-law") { db in try Self.migrateRecordsLaw(db) }
         m.registerMigration("v3-web-access") { db in try Self.migrateWebAccess(db) }
+        m.registerMigration("v4-identity-carriage") { db in try Self.migrateIdentity(db) }
         return m
     }
 }

@@ -225,7 +225,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 INSERT INTO attachment (message_id, position, file_name, blob_hash, size) VALUES (?, ?, ?, ?, ?)
                 """)
             let participant = try db.cachedStatement(sql: """
-                INSERT INTO participant (conversation_id, sender_key, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING
+                INSERT INTO participant (conversation_id, sender_key, name, sender_raw) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """)
             let registerBlob = try db.cachedStatement(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO UPDATE SET destroyed_by = NULL, destroyed_at = NULL WHERE destroyed_by IS NOT NULL")
             let batchOf = try db.cachedStatement(sql: "SELECT batch_id FROM message WHERE identity_key = ?")
@@ -313,7 +313,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
                     if a.isMissing { missing += 1 } else { stored += 1 }
                 }
                 if let sender = m.sender, !senderKey.isEmpty, seenSenders.insert(senderKey).inserted {
-                    try participant.execute(arguments: [conversationID, senderKey, sender])
+                    try participant.execute(arguments: [conversationID, senderKey, sender, m.senderRaw])
                 }
             }
             if added > 0, let source = messages.first?.sourceBlob {

@@ -62,6 +62,8 @@ public struct BatchReport: Sendable, Codable, Hashable {
     public var seconds: Double
     /// Set when the source could not be ingested at all.
     public var error: String?
+    /// Set when the export arrived inside an e-mail: the e-mail record and its date.
+    public var carriedBy: CarriedBy?
 
     init(source: String) {
         self.source = source
@@ -183,12 +185,15 @@ public struct IngestService: Sendable {
     }
 
     /// One report per conversation the source held (one, for most exports).
-    private func ingestOne(_ source: SourceFile, _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?) async throws -> [BatchReport] {
+    func ingestOne(_ source: SourceFile, _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?,
+                   carrier: CarrierContext? = nil) async throws -> [BatchReport] {
         let started = Date()
         var report = BatchReport(source: source.displayName)
+        report.carriedBy = carrier.map { CarriedBy(messageID: $0.messageID, forwardedAt: Timestamp.iso(millis: $0.forwardedAt * 1000), attachment: $0.attachment, member: $0.member) }
         let store = archive.store
 
-        guard let connector = try connectors
+        // An export carried by an e-mail is read by the chat connectors only.
+        guard let connector = try connectors.filter({ carrier == nil || $0.platform != .email })
             .compactMap({ c in try c.detect(source).map { (c, $0) } })
             .max(by: { $0.1 < $1.1 })?.0 else {
             throw ConnectorError(.unsupported, "\(source.displayName) is not a recognised export (WhatsApp .txt or .zip, a signal-export chat folder, a Wickr data-retention messages file, an SMS Backup & Restore XML file, a Telegram Desktop result.json, a Slack export zip, Teams chatMessage JSON, or e-mail (.eml, .mbox))")
@@ -272,6 +277,10 @@ public struct IngestService: Sendable {
                     dateOrder: description.dateOrder, timeZone: zoneID, timeZoneBasis: zoneBasis, startedAtMillis: Timestamp.nowMillis()))
             }
             r.batchID = batch.id
+            if let carrier {
+                try await store.recordCarriage(Carriage(batchID: batch.id, carrierMessageID: carrier.messageID, forwardedAt: carrier.forwardedAt,
+                                                        attachment: carrier.attachment, member: carrier.member))
+            }
             logger.info("ingest.batch.start", metadata: ["ingest.batch": "\(batch.id)", "ingest.format": "\(description.format)",
                                                          "ingest.resumed": "\(r.resumedBatch)"])
             let s = Stream(conversation: conversation, key: key, batch: batch, report: r)
@@ -334,6 +343,8 @@ public struct IngestService: Sendable {
 
         let capturedAt = Timestamp.nowMillis()
         var senderKeys: [String: String] = [:]
+        // E-mail attachments that may be chat exports, examined once the e-mail is stored.
+        var carried: [CarriedCandidate] = []
         do {
             while let item = try reader.next() {
                 switch item {
@@ -373,8 +384,16 @@ public struct IngestService: Sendable {
                                                            text: ref.fileName))
                         }
                     }
-                    let identity = IdentityKey.forMessage(platform: description.platform, conversationKey: s.key, senderKey: senderKey,
-                                                          sentLocal: m.sentLocal, body: m.body, duplicateOrdinal: dup)
+                    if description.platform == .email, carrier == nil {
+                        for a in attachments { if let blob = a.blob { carried.append(CarriedCandidate(identity: nil, sentAt: 0, fileName: a.fileName, blob: blob)) } }
+                    }
+                    let identity = m.nativeID.map { IdentityKey.forNativeMessage(platform: description.platform, conversationKey: s.key, nativeID: $0) }
+                        ?? IdentityKey.forMessage(platform: description.platform, conversationKey: s.key, senderKey: senderKey,
+                                                  sentLocal: m.sentLocal, body: m.body, duplicateOrdinal: dup)
+                    for i in carried.indices where carried[i].identity == nil {
+                        carried[i].identity = identity
+                        carried[i].sentAt = offsets.instant(m.sentLocal)
+                    }
                     s.messages.append(ArchivedMessage(
                         identityKey: identity, platform: description.platform, conversationKey: s.key, sourceOrdinal: ordinal,
                         duplicateOrdinal: dup, sentLocal: m.sentLocal, timeZone: zoneID, sentAt: offsets.instant(m.sentLocal),
@@ -423,7 +442,11 @@ public struct IngestService: Sendable {
         progress?(IngestProgress(source: source.displayName, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes,
                                  messages: ordinal, elapsed: Date().timeIntervalSince(started)))
         try await removeDestroyedFiles()
-        return streams.map(\.report)
+        var reports = streams.map(\.report)
+        for candidate in carried {
+            reports += await ingestCarried(candidate, from: source, request, progress: progress)
+        }
+        return reports
     }
 
     /// A re-submitted export carries the files of records already disposed of; those records

@@ -177,6 +177,11 @@ public enum AccountAddress {
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         if isPhoneLike(trimmed) { return "tel:" + trimmed.unicodeScalars.filter { CharacterSet.decimalDigits.contains($0) && $0.isASCII }.map(String.init).joined() }
         var s = trimmed.lowercased()
+        // An e-mail header's "Name <address>" compares by the address.
+        if s.hasSuffix(">"), let lt = s.lastIndex(of: "<"), s[lt...].contains("@") {
+            s = String(s[s.index(after: lt)..<s.index(before: s.endIndex)]).trimmingCharacters(in: .whitespaces)
+        }
+        if s.hasPrefix("mailto:") { s.removeFirst(7) }
         if s.hasPrefix("@") { s.removeFirst() }
         return s
     }

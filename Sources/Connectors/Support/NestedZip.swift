@@ -1,0 +1,70 @@
+import Foundation
+import ZIPFoundation
+
+/// Unpacks a zip that no connector reads as a whole (a zip of exports, forwarded by e-mail)
+/// so the exports inside it can be found. Every input is hostile: member paths that climb out,
+/// links, and zip bombs are refused, and the limits below bound what one zip may unpack.
+public enum NestedZip {
+    public struct Limits: Sendable {
+        public var maxEntries = 20_000
+        public var maxTotalBytes: UInt64 = 8 << 30
+        public var maxRatio: UInt64 = 200
+        public init() {}
+    }
+
+    /// True when the file starts like a zip.
+    public static func looksLikeZip(_ url: URL) -> Bool {
+        guard let h = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? h.close() }
+        return (try? h.read(upToCount: 4)) == Data([0x50, 0x4B, 0x03, 0x04])
+    }
+
+    /// Extracts every regular file of `zip` under `folder` (created); returns the relative paths.
+    public static func unpack(_ zip: URL, into folder: URL, limits: Limits = Limits()) throws -> [String] {
+        let archive: Archive
+        do { archive = try Archive(url: zip, accessMode: .read) } catch {
+            throw ConnectorError(.unreadable, "\(zip.lastPathComponent) is not a readable zip", underlying: error)
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var count = 0
+        var total: UInt64 = 0
+        var out: [String] = []
+        for entry in archive {
+            count += 1
+            guard count <= limits.maxEntries else {
+                throw ConnectorError(.hostileArchive, "\(zip.lastPathComponent) holds more than \(limits.maxEntries) entries")
+            }
+            guard entry.type == .file else { continue }
+            guard let parts = ExportFolderFiles.safeComponents(entry.path) else {
+                throw ConnectorError(.hostileArchive, "\(zip.lastPathComponent) holds a member whose path leaves the archive")
+            }
+            let size = UInt64(entry.uncompressedSize)
+            total += size
+            if total > limits.maxTotalBytes || (entry.compressedSize > 0 && size / UInt64(entry.compressedSize) > limits.maxRatio && size > 1 << 20) {
+                throw ConnectorError(.hostileArchive, "\(zip.lastPathComponent) would unpack to more than its limits allow (zip bomb?)")
+            }
+            let relative = parts.joined(separator: "/")
+            let target = folder.appendingPathComponent(relative)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: target.path, contents: nil), let handle = try? FileHandle(forWritingTo: target) else {
+                throw ConnectorError(.unreadable, "could not unpack a member of \(zip.lastPathComponent)")
+            }
+            defer { try? handle.close() }
+            var written: UInt64 = 0
+            do {
+                _ = try archive.extract(entry, bufferSize: 1 << 18, skipCRC32: false) { chunk in
+                    written += UInt64(chunk.count)
+                    // The header may lie about the size: the bytes are counted as they come.
+                    guard written <= size + 1 else { throw ConnectorError(.hostileArchive, "a member is larger than its header says") }
+                    try handle.write(contentsOf: chunk)
+                }
+            } catch let e as ConnectorError {
+                throw e
+            } catch {
+                throw ConnectorError(.unreadable, "a member of \(zip.lastPathComponent) could not be extracted (damaged archive?)", underlying: error)
+            }
+            out.append(relative)
+        }
+        return out
+    }
+}
