@@ -21,6 +21,10 @@ public protocol IdentityStore {
     /// message (and, for a custodian, every conversation that is theirs).
     func conversationIDs(of owner: IdentityOwner) async throws -> [Int64]
 
+    /// Gives a conversation its first real title: only while its title is still `standIn` (the
+    /// platform's id, used until the source named it). Returns true when it changed.
+    func retitleConversation(id: Int64, standIn: String, title: String) async throws -> Bool
+
     // MARK: E-mail carriage
     /// The archived record of a message by its identity key.
     func messageID(identityKey: ContentHash) async throws -> Int64?

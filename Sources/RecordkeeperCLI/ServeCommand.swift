@@ -48,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var server: ServerOptions
+    @OptionGroup(title: "Live Matrix capture (optional)") var matrix: MatrixOptions
     @OptionGroup var archive: ArchiveOptions
 
     func run() async throws {
@@ -55,14 +56,15 @@ struct ServeCommand: AsyncParsableCommand {
             Log.bootstrap(verbose: true)
             let config = try server.configuration()
             let handle = try archive.directory.open()
-            try await Self.serve(handle, config: config, banner: { url in
+            try await Self.serve(handle, config: config, matrix: try matrix.service(handle), banner: { url in
                 print("Recordkeeper is serving \(handle.directory.url.path) at \(url)")
                 print("Stop with Ctrl-C.")
             })
         }
     }
 
-    static func serve(_ handle: ArchiveHandle, config: WebConfiguration, banner: @escaping @Sendable (String) -> Void) async throws {
+    static func serve(_ handle: ArchiveHandle, config: WebConfiguration, matrix: MatrixAppService? = nil,
+                      banner: @escaping @Sendable (String) -> Void) async throws {
         if !(config.host == "127.0.0.1" || config.host == "::1" || config.host == "localhost"), !config.tls {
             Terminal.note("warning: serving on \(config.host) without TLS: passwords and records would cross the network in clear. Use --tls-certificate/--tls-key or a TLS proxy.")
         }
@@ -75,7 +77,10 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let scheme = config.tls ? "https" : "http"
         let host = config.host.contains(":") ? "[\(config.host)]" : config.host
-        try await app.run(logger: logger) { port in
+        try await app.run(logger: logger, alongside: matrix, onMatrixRunning: { port in
+            print("Capturing from Matrix: the homeserver pushes to \(matrix?.host ?? ""):\(port)")
+            fflush(nil)
+        }) { port in
             banner("\(scheme)://\(host):\(port)/")
             fflush(nil)
         }

@@ -10,6 +10,7 @@ public enum Platform: String, Sendable, Codable, CaseIterable {
     case slack
     case teams
     case email
+    case matrix
 
     /// The platform's name as its maker writes it.
     public var displayName: String {
@@ -22,6 +23,7 @@ public enum Platform: String, Sendable, Codable, CaseIterable {
         case .whatsapp: return "WhatsApp"
         case .signal: return "Signal"
         case .wickr: return "Wickr"
+        case .matrix: return "Matrix"
         }
     }
 }

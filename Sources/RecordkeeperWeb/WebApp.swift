@@ -94,16 +94,21 @@ public final class WebApp: Sendable {
 
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and stops (one
     /// ServiceGroup, graceful shutdown). `onRunning` receives the bound port.
-    public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        do { try await runServer(logger: logger, onRunning: onRunning) } catch let e as IOError where e.errnoCode == EADDRINUSE || e.errnoCode == EACCES {
+    /// `alongside`: live Matrix capture, run in the same ServiceGroup on its own address.
+    public func run(logger: Logger, alongside matrix: MatrixAppService? = nil, onMatrixRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let extra = matrix.map { [$0.application(logger: logger, onRunning: onMatrixRunning)] } ?? []
+        do { try await runServer(logger: logger, services: extra, onRunning: onRunning) } catch let e as IOError where e.errnoCode == EADDRINUSE || e.errnoCode == EACCES {
             let what = e.errnoCode == EADDRINUSE ? "is already in use" : "needs privileges this process does not have"
             throw ArchiveError(.invalid, "port \(configuration.port) on \(configuration.host) \(what); stop what uses it, or pass --port N (0 picks a free port)")
         }
     }
 
-    func runServer(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+    func runServer(logger: Logger, services: [Application<RouterResponder<BasicRequestContext>>], onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         guard let cert = configuration.tlsCertificate else {
-            try await application(logger: logger, onRunning: onRunning).runService()
+            var app = application(logger: logger, onRunning: onRunning)
+            for s in services { app.addServices(s) }
+            try await app.runService()
             return
         }
         guard let keyPath = configuration.tlsKey else { throw ArchiveError(.invalid, "--tls-certificate needs --tls-key too") }
@@ -117,8 +122,9 @@ public final class WebApp: Sendable {
         }
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
-        let app = Application(router: router().0, server: try .tls(.http1(), tlsConfiguration: tls), configuration: applicationConfiguration,
+        var app = Application(router: router().0, server: try .tls(.http1(), tlsConfiguration: tls), configuration: applicationConfiguration,
                               onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
+        for s in services { app.addServices(s) }
         try await app.runService()
     }
 }

@@ -171,6 +171,13 @@ extension SQLiteArchiveStore: IdentityStore {
         }
     }
 
+    public func retitleConversation(id: Int64, standIn: String, title: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE conversation SET title = ? WHERE id = ? AND title = ? AND ? != ''", arguments: [title, id, standIn, title])
+            return db.changesCount > 0
+        }
+    }
+
     // MARK: Carriage
 
     public func messageID(identityKey: ContentHash) async throws -> Int64? {

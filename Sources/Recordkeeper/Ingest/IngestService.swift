@@ -87,7 +87,7 @@ public struct IngestService: Sendable {
     /// work (the next run resumes from what was committed).
     public var chunkSize = 10_000
 
-    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector(), SignalConnector(), WickrConnector(), SMSBackupConnector(), TelegramConnector(), SlackConnector(), TeamsConnector(), MailConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
+    public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector(), SignalConnector(), WickrConnector(), SMSBackupConnector(), TelegramConnector(), SlackConnector(), TeamsConnector(), MailConnector(), MatrixConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
         self.archive = archive
         self.connectors = connectors
         self.logger = logger
@@ -147,6 +147,12 @@ public struct IngestService: Sendable {
         return try await archive.withWriteLock { try await ingestAll(sources, request, progress: progress, report: report) }
     }
 
+    /// One source, under the archive's write lock, failures thrown (not reported): for live
+    /// capture, which must tell a storage failure (retry) from unreadable input (keep, move on).
+    public func ingestSource(_ source: SourceFile, _ request: IngestRequest) async throws -> [BatchReport] {
+        try await archive.withWriteLock { try await ingestOne(source, request, progress: nil) }
+    }
+
     private func ingestAll(_ sources: [SourceFile], _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?,
                            report: (@Sendable (BatchReport) -> Void)?) async throws -> [BatchReport] {
         var reports: [BatchReport] = []
@@ -178,6 +184,9 @@ public struct IngestService: Sendable {
         default: return "unexpected"
         }
     }
+
+    /// True for something shaped like an e-mail address (what names a custodian).
+    public static func isPlausibleEmailAddress(_ s: String) -> Bool { isPlausibleEmail(s) }
 
     static func isPlausibleEmail(_ s: String) -> Bool {
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
@@ -259,7 +268,14 @@ public struct IngestService: Sendable {
         var byKey: [String: Stream] = [:]
         func stream(key: String, title: String, sourceID: String?) async throws -> Stream {
             if let known = byKey[key] { return known }
-            let conversation = try await store.ensureConversation(key: key, platform: description.platform, custodianID: custodian.id, title: title)
+            var conversation = try await store.ensureConversation(key: key, platform: description.platform, custodianID: custodian.id, title: title)
+            if let sourceID, conversation.title == sourceID, title != sourceID,
+               try await store.retitleConversation(id: conversation.id, standIn: sourceID, title: title) {
+                // Live capture may see a room before its name: the id stood in until now.
+                try await store.appendAudit(AuditDraft(actor: request.actor, action: "conversation.retitle", target: "conversation:\(conversation.id)",
+                                                       detail: ["from": sourceID, "to": title]))
+                conversation.title = title
+            }
             var r = report
             r.conversationID = conversation.id
             r.conversation = conversation.title
