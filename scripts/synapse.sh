@@ -36,7 +36,11 @@ fi
 mkdir -p "$dir"
 dir=$(realpath "$dir")
 stop
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A restart keeps the port (tests restart the homeserver under a running capture).
+if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  echo "$port" > "$dir/port"
+fi
 if [ ! -f "$dir/homeserver.yaml" ]; then
   (cd "$dir" && "$VENV/bin/python" -m synapse.app.homeserver --server-name localhost --config-path homeserver.yaml \
     --data-directory "$dir" --generate-config --report-stats=no >/dev/null)

@@ -41,6 +41,28 @@ export RECORDKEEPER_BAGIT="$PWD/$TOOLS_VENV/bin/bagit.py"
 start=$(date +%s)
 swift build --build-tests
 echo "build: $(( $(date +%s) - start )) s" >&2
+
+# Live Matrix capture is tested against a real Synapse (PyPI matrix-synapse, SQLite, loopback),
+# with a fresh Application Service registration. RECORDKEEPER_SYNAPSE=0 skips it (never under CI).
+SYNAPSE=${RECORDKEEPER_SYNAPSE:-1}
+if [ "${CI:-}" = "true" ]; then SYNAPSE=1; fi
+if [ "$SYNAPSE" = 1 ]; then
+  SYN="$PWD/.build/synapse-run"
+  scripts/synapse.sh stop "$SYN/hs" 2>/dev/null || true
+  rm -rf "$SYN" && mkdir -p "$SYN"
+  as_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  .build/debug/recordkeeper capture matrix-registration --url "http://127.0.0.1:$as_port" -o "$SYN/registration.yaml" >/dev/null
+  start=$(date +%s)
+  if hs_url=$(scripts/synapse.sh start "$SYN/hs" "$SYN/registration.yaml"); then
+    trap 'scripts/synapse.sh stop "$SYN/hs"' EXIT
+    echo "synapse: $hs_url ($(( $(date +%s) - start )) s)" >&2
+    export RECORDKEEPER_SYNAPSE_URL="$hs_url" RECORDKEEPER_SYNAPSE_REGISTRATION="$SYN/registration.yaml" RECORDKEEPER_SYNAPSE_DIR="$SYN/hs"
+  elif [ "${CI:-}" = "true" ]; then
+    echo "Synapse did not start" >&2; exit 1
+  else
+    echo "Synapse did not start: the live Matrix capture test is skipped (CI=true makes this a failure)" >&2
+  fi
+fi
 swift test --skip-build "$@"
 
 # With a filter (arguments), only the Swift tests asked for run.

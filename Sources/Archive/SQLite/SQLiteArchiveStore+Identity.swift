@@ -28,6 +28,8 @@ extension SQLiteArchiveStore: IdentityStore {
             UPDATE participant SET sender_raw = (
                 SELECT m.sender_raw FROM message m
                 WHERE m.conversation_id = participant.conversation_id AND m.sender_key = participant.sender_key LIMIT 1);
+            ALTER TABLE capture_batch ADD COLUMN conversation_title TEXT;
+            UPDATE capture_batch SET conversation_title = (SELECT title FROM conversation WHERE id = capture_batch.conversation_id);
             CREATE TABLE carriage (
                 batch_id INTEGER PRIMARY KEY REFERENCES capture_batch(id),
                 carrier_message_id INTEGER NOT NULL,

@@ -207,7 +207,7 @@ extension SQLiteArchiveStore {
         var hasher = StreamingHasher()
         if let b = try Row.fetchOne(db, sql: """
             SELECT b.custodian_id, b.conversation_id, b.source_hash, b.source_size, b.format, b.text_member, b.date_order,
-                   b.time_zone, cu.email, c.key, c.title
+                   b.time_zone, cu.email, c.key, COALESCE(b.conversation_title, c.title)
             FROM capture_batch b LEFT JOIN custodian cu ON cu.id = b.custodian_id LEFT JOIN conversation c ON c.id = b.conversation_id
             WHERE b.id = ?
             """, arguments: [batchID]) {

@@ -185,6 +185,10 @@ public struct SQLiteArchiveStore: ArchiveStore {
                                  b.platform.rawValue, b.format, b.textMember, b.dateOrder?.order.rawValue, evidence, b.timeZone,
                                  b.timeZoneBasis, Timestamp.iso(millis: b.startedAtMillis)])
             let id = db.lastInsertedRowID
+            // The conversation's title as this capture saw it: anchored with the batch, so a later
+            // (audited) retitle does not read as tampering.
+            try db.execute(sql: "UPDATE capture_batch SET conversation_title = (SELECT title FROM conversation WHERE id = ?) WHERE id = ?",
+                           arguments: [b.conversationID, id])
             return try Row.fetchOne(db, sql: Self.batchSelect + " WHERE id = ?", arguments: [id]).map(Self.decodeBatch)!
         }
     }

@@ -64,8 +64,11 @@ final class ExportFolderFiles: FileBackedAttachments {
 /// whose parser does not give back the bytes as written.
 enum JSONText {
     static func canonical(_ value: Any) -> String {
-        (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+        // Wrapped in an array, so a bare string or number (which JSONSerialization refuses with a
+        // fatal error, not a thrown one) is written too; anything still invalid is described.
+        guard JSONSerialization.isValidJSONObject([value]),
+              let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys, .withoutEscapingSlashes]) else { return "\(value)" }
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 }
 
