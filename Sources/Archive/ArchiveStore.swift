@@ -300,6 +300,9 @@ public struct SearchRequest: Sendable, Hashable {
     public var conversationID: Int64?
     public var conversationTitle: String?
     public var participant: String?
+    /// Set when the participant names a person the archive knows (a custodian or a party): the
+    /// conversations, on every platform, their registered identities took part in.
+    public var participantConversations: [Int64]?
     /// Only messages from this platform (`whatsapp`, `signal`…).
     public var platform: String?
     /// Only messages with at least one attachment.

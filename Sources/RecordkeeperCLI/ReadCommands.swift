@@ -96,7 +96,7 @@ struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show a message, a conversation's transcript, the conversations, or a capture batch.",
-        subcommands: [ShowMessage.self, ShowConversation.self, ShowConversations.self, ShowBatch.self])
+        subcommands: [ShowMessage.self, ShowConversation.self, ShowConversations.self, ShowParticipants.self, ShowBatch.self])
 }
 
 struct ShowMessage: AsyncParsableCommand {

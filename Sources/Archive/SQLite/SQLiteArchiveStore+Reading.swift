@@ -20,7 +20,9 @@ extension SQLiteArchiveStore {
                 filters.append("c.title LIKE ? ESCAPE '\\'")
                 args.append("%" + Self.escapeLike(title) + "%")
             }
-            if let p = r.participant {
+            if let ids = r.participantConversations {
+                filters.append(ids.isEmpty ? "0" : "m.conversation_id IN (\(ids.map(String.init).joined(separator: ",")))")
+            } else if let p = r.participant {
                 filters.append("m.conversation_id IN (SELECT conversation_id FROM participant WHERE name LIKE ? ESCAPE '\\' OR sender_key = ?)")
                 args.append("%" + Self.escapeLike(p) + "%")
                 args.append(IdentityKey.senderKey(p))

@@ -122,6 +122,8 @@ final class TeamsReader: CaptureReader {
         }
         let from = o["from"] as? [String: Any]
         let sender = ["user", "application", "device"].lazy.compactMap { (from?[$0] as? [String: Any])?["displayName"] as? String }.first
+        // The Entra ID object id identifies the sender; the display name can change.
+        let senderID = ["user", "application", "device"].lazy.compactMap { (from?[$0] as? [String: Any])?["id"] as? String }.first
         let bodyObject = o["body"] as? [String: Any]
         let content = bodyObject?["content"] as? String ?? ""
         var body = (bodyObject?["contentType"] as? String)?.lowercased() == "html" ? TeamsConnector.text(fromHTML: content) : content
@@ -149,7 +151,7 @@ final class TeamsReader: CaptureReader {
         }
         if !refs.isEmpty { flags.insert(.hasAttachment) }
         if body.isEmpty && refs.isEmpty && kind == .user { kind = .mediaPlaceholder }
-        queued.append(.message(CapturedMessage(line: line, lineCount: 1, raw: raw, sentLocal: sent, senderRaw: sender, sender: sender,
+        queued.append(.message(CapturedMessage(line: line, lineCount: 1, raw: raw, sentLocal: sent, senderRaw: senderID ?? sender, sender: sender,
                                                body: body, kind: kind, flags: flags, attachments: refs)))
     }
 

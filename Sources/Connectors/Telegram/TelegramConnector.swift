@@ -237,9 +237,12 @@ final class TelegramReader: CaptureReader {
         if body.isEmpty, let sticker = o["sticker_emoji"] as? String { body = sticker }
         if body.isEmpty, let media = o["media_type"] as? String { body = "(\(media.replacingOccurrences(of: "_", with: " ")))" }
         var sender = (o["from"] as? String) ?? (o["author"] as? String)
+        // The account's id ("user5512", "channel77"): what identifies a sender across renames.
+        var senderID = o["from_id"] as? String
         if o["type"] as? String == "service" {
             kind = .system
             sender = o["actor"] as? String
+            senderID = o["actor_id"] as? String
             let action = o["action"] as? String ?? "service"
             var words = [action.replacingOccurrences(of: "_", with: " ")]
             if let title = o["title"] as? String { words.append("“\(title)”") }
@@ -261,7 +264,7 @@ final class TelegramReader: CaptureReader {
         } else if body.isEmpty && refs.isEmpty {
             kind = .mediaPlaceholder
         }
-        return .message(CapturedMessage(line: line, lineCount: 1, raw: raw, sentLocal: sent, senderRaw: sender, sender: sender,
+        return .message(CapturedMessage(line: line, lineCount: 1, raw: raw, sentLocal: sent, senderRaw: senderID ?? sender, sender: sender,
                                         body: body, kind: kind, flags: flags, attachments: refs))
     }
 }

@@ -7,7 +7,9 @@ public struct SearchFilters: Sendable, Hashable {
     public var custodian: String?
     /// A conversation id, or text contained in its title.
     public var conversation: String?
-    /// A participant's name or phone number (any conversation they took part in).
+    /// A participant's name or phone number (any conversation they took part in); a custodian's
+    /// e-mail or a known party's name (or `#id`) finds them on every platform through their
+    /// registered identities.
     public var participant: String?
     /// Inclusive first day (`YYYY-MM-DD`) of the sent time as written.
     public var from: String?
@@ -53,6 +55,10 @@ public struct SearchService: Sendable {
                 throw ArchiveError(.badQuery, "unknown platform '\(p)'; one of \(Platform.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             request.platform = platform.rawValue
+        }
+        if let p = filters.participant, let owner = try await IdentityService(archive: archive).owner(named: p) {
+            // A person the archive knows: one participant across every platform they used.
+            request.participantConversations = try await archive.store.conversationIDs(of: owner)
         }
         request.hasAttachment = filters.hasAttachment
         request.underHold = filters.underHold
