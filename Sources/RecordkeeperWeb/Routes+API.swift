@@ -152,13 +152,21 @@ extension WebApp {
             struct Out: Encodable { var conversation: Conversation; var offset: Int; var messages: [MessageJSON] }
             return try Respond.json(Out(conversation: c, offset: offset, messages: messages.map(MessageJSON.init)))
         }
+        r.add(.get, "/api/v1/conversations/:id/participants", Access.readers, "Who took part: internal, external (known parties) or unresolved") { input in
+            let p = try input.user
+            let id = try input.id()
+            _ = try await self.visibleConversation(p, id: id)
+            let list = try await IdentityService(archive: self.archive).participants(conversationID: id, actor: p.actor)
+            return try Respond.json(["participants": list])
+        }
         r.add(.get, "/api/v1/messages/:id", Access.readers, "One record with provenance, hashes, retention and holds") { input in
             let p = try input.user
             let id = try input.id()
             let d = try await self.messageDetail(p, id: id)
-            struct Out: Encodable { var message: MessageJSON; var retention: StoredAssignment?; var holds: [Int64] }
+            struct Out: Encodable { var message: MessageJSON; var retention: StoredAssignment?; var holds: [Int64]; var carriedBy: Carriage? }
             return try Respond.json(Out(message: MessageJSON(d.stored), retention: try await self.archive.store.assignment(messageID: id),
-                                        holds: p.onlyCustodian == nil ? try await self.archive.store.holdsCovering(messageID: id) : []))
+                                        holds: p.onlyCustodian == nil ? try await self.archive.store.holdsCovering(messageID: id) : [],
+                                        carriedBy: try await self.archive.store.carriage(batchID: d.stored.batchID)))
         }
         r.add(.get, "/api/v1/messages/:id/attachments/:index", Access.readers, "An attachment's bytes") { input in
             let p = try input.user

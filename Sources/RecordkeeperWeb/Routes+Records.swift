@@ -88,7 +88,9 @@ extension WebApp {
                 page = position / pageSize + 1
             }
             let (_, messages) = try await self.records.transcript(conversationID: id, offset: (page - 1) * pageSize, limit: pageSize, actor: p.actor)
-            return Respond.html(self.transcriptPage(p, conversation, messages: messages, page: page, pageSize: pageSize, total: total, at: at))
+            let people = try await self.archive.store.participants(conversationID: id)
+            return Respond.html(self.transcriptPage(p, conversation, messages: messages, page: page, pageSize: pageSize, total: total, at: at,
+                                                    participants: people))
         }
         r.add(.get, "/messages/:id", Access.readers, "A record: text, provenance, hashes, retention, holds and its audit history") { input in
             let p = try input.user
@@ -103,7 +105,8 @@ extension WebApp {
                 if let hold = try await self.archive.store.hold(id: h) { holds.append(hold) }
             }
             let history = staff ? try await self.archive.store.auditEntries(target: "message:\(id)", limit: 200) : []
-            return Respond.html(self.messagePage(p, detail, assignment: assignment, holds: holds, history: history))
+            let carriage = try await self.archive.store.carriage(batchID: detail.stored.batchID)
+            return Respond.html(self.messagePage(p, detail, assignment: assignment, holds: holds, history: history, carriage: carriage))
         }
         r.add(.get, "/messages/:id/attachments/:index", Access.readers, "An attachment: images inline, other files as a download") { input in
             let p = try input.user

@@ -70,7 +70,8 @@ struct CLITests {
         ["show", "message", "--help"], ["show", "conversation", "--help"], ["stats", "--help"], ["verify", "--help"],
         ["demo", "--help"], ["fileplan", "--help"], ["fileplan", "import", "--help"], ["custodian", "designate", "--help"],
         ["retention", "--help"], ["hold", "create", "--help"], ["dispose", "--help"], ["transfer", "package", "--help"],
-        ["serve", "--help"], ["user", "--help"], ["user", "add", "--help"],
+        ["serve", "--help"], ["user", "--help"], ["user", "add", "--help"], ["capture", "matrix", "--help"],
+        ["capture", "matrix-registration", "--help"], ["party", "--help"], ["party", "account", "--help"], ["show", "participants", "--help"],
     ]
 
     /// Help text is interface: it is compared with the golden files in `Golden/`.

@@ -122,7 +122,8 @@ extension WebApp {
         }) + "</ul>"
     }
 
-    func transcriptPage(_ p: Principal, _ c: Conversation, messages: [StoredMessage], page: Int, pageSize: Int, total: Int, at: Int64?) -> HTML {
+    func transcriptPage(_ p: Principal, _ c: Conversation, messages: [StoredMessage], page: Int, pageSize: Int, total: Int, at: Int64?,
+                        participants: [ResolvedParticipant] = []) -> HTML {
         let pages = max(1, Int((Double(total) / Double(pageSize)).rounded(.up)))
         let items = messages.html { m in
             let msg = m.message
@@ -146,13 +147,32 @@ extension WebApp {
             """
         return self.pages.page(c.title, principal: p, current: "/conversations", """
             <p class="meta">\(c.platform.displayName) · custodian \(c.custodianEmail) · \(Fmt.count(total)) messages · participants: \(c.participants.joined(separator: ", "))</p>
+            \(participantsHTML(participants))
             \(nav)
             <ol class="transcript" aria-label="Messages">\(items)</ol>
             \(nav)
             """)
     }
 
-    func messagePage(_ p: Principal, _ d: MessageDetail, assignment: StoredAssignment?, holds: [LegalHold], history: [AuditEntry]) -> HTML {
+    /// Who took part, by side: internal (custodians), external (known parties), unresolved.
+    func participantsHTML(_ people: [ResolvedParticipant]) -> HTML {
+        guard !people.isEmpty else { return .empty }
+        let groups: [(ResolvedParticipant.Side, String)] = [(.internal, "Internal"), (.external, "External"), (.unresolved, "Unresolved")]
+        let rows = groups.html { side, label in
+            let group = people.filter { $0.side == side }
+            guard !group.isEmpty else { return .empty }
+            let items = group.html { person in
+                let who: String = person.custodian.map { " — custodian " + $0 }
+                    ?? person.partyID.map { " — party #\($0) " + (person.partyName ?? "") + (person.organization.map { ", " + $0 } ?? "") } ?? ""
+                return "<li>\(person.name)\(person.identity.map { " <" + $0 + ">" } ?? "")\(who) (\(Fmt.count(person.messages)))</li>"
+            }
+            return "<dt>\(label)</dt><dd><ul>\(items)</ul></dd>"
+        }
+        return "<details class=\"participants\"><summary>Participants: \(Fmt.count(people.filter { $0.side == .internal }.count)) internal, \(Fmt.count(people.filter { $0.side == .external }.count)) external, \(Fmt.count(people.filter { $0.side == .unresolved }.count)) unresolved</summary><dl class=\"facts\">\(rows)</dl></details>"
+    }
+
+    func messagePage(_ p: Principal, _ d: MessageDetail, assignment: StoredAssignment?, holds: [LegalHold], history: [AuditEntry],
+                     carriage: Carriage? = nil) -> HTML {
         let m = d.stored.message
         let a = assignment?.assignment
         let planVersion: Int = assignment?.planVersion ?? 0
@@ -178,6 +198,7 @@ extension WebApp {
             <section aria-labelledby="prov"><h2 id="prov">Provenance</h2><dl class="facts">
             <dt>Capture batch</dt><dd><a href="/batches/\(d.batch.id)">\(d.batch.id)</a> — \(d.batch.sourceName), captured \(d.batch.startedAt)</dd>
             <dt>Original file</dt><dd><code>\(m.sourceBlob.hex)</code> (SHA-256)\(member)</dd>
+            \(carriage.map { c in "<dt>Forwarded by e-mail</dt><dd><a href=\"/messages/\(c.carrierMessageID)\">record \(c.carrierMessageID)</a>, dated \(Timestamp.iso(millis: c.forwardedAt * 1000)) — attachment \(c.attachment)\(c.member.map { ", inside it " + $0 } ?? "")</dd>" as HTML } ?? .empty)
             <dt>Line</dt><dd>\(lines)</dd>
             <dt>Custodian</dt><dd>\(d.conversation.custodianEmail)</dd>
             <dt>Platform</dt><dd>\(m.platform.displayName)</dd></dl></section>
