@@ -25,6 +25,10 @@ public protocol IdentityStore {
     /// platform's id, used until the source named it). Returns true when it changed.
     func retitleConversation(id: Int64, standIn: String, title: String) async throws -> Bool
 
+    /// Conversations whose current title is not one any of their batches captured (each with its
+    /// newest batch): `verify` then wants an audited retitle to that title.
+    func uncapturedConversationTitles() async throws -> [(conversationID: Int64, title: String, latestBatch: Int64)]
+
     // MARK: E-mail carriage
     /// The archived record of a message by its identity key.
     func messageID(identityKey: ContentHash) async throws -> Int64?

@@ -120,22 +120,20 @@ struct MatrixCaptureTests {
         capture.waitUntilExit()
         let whileDown = "Sent while the archive was down \(run)"
         _ = try await client.send(bob, room: room, content: ["msgtype": "m.text", "body": whileDown])
+        // Long enough for the homeserver to try, fail and record the service as down (a homeserver
+        // killed within that second never learns it owed anything; that is Synapse's to keep).
+        try await Task.sleep(for: .seconds(5))
         if let dir = env["RECORDKEEPER_SYNAPSE_DIR"] {
             // The homeserver restarts too, before the archive is back: it keeps what it owes.
-            for command in [["stop", dir], ["start", dir, registrationPath]] {
-                let result = try CLI(dataDir: tmp.url).run(command, executable: packageRoot.appendingPathComponent("scripts/synapse.sh"))
-                #expect(result.status == 0, "\(result.stderr)")
-            }
+            try await restartSynapse(dir: dir, registration: registrationPath, log: tmp.url.appendingPathComponent("synapse-restart.log"))
         }
         (capture, banner) = try CLI.start(["serve", "--port", "0"] + matrixArgs, until: "Capturing from Matrix")
-        _ = try await eventually("the message sent while capture was down", timeout: 180) { () -> Bool? in
-            let t = try await archive.store.transcript(conversationID: conversation.id, offset: 0, limit: 200)
-            return t.contains { $0.message.body == whileDown } ? true : nil
-        }
+        // A restarted Synapse resumes its Application Service stream when its next event comes
+        // (a running one retries on its own): send one, and both must arrive.
         _ = try await client.send(alice, room: room, content: ["msgtype": "m.text", "body": "After the restart \(run)"])
-        _ = try await eventually("a message after the restart") { () -> Bool? in
+        _ = try await eventually("the message sent while capture was down, and the next", timeout: 180) { () -> Bool? in
             let t = try await archive.store.transcript(conversationID: conversation.id, offset: 0, limit: 200)
-            return t.contains { $0.message.body == "After the restart \(run)" } ? true : nil
+            return t.contains { $0.message.body == whileDown } && t.contains { $0.message.body == "After the restart \(run)" } ? true : nil
         }
         // Nothing doubled: one record per event.
         transcript = try await archive.store.transcript(conversationID: conversation.id, offset: 0, limit: 500)
@@ -147,6 +145,28 @@ struct MatrixCaptureTests {
         let verified = try await VerifyService(archive: archive).verify(actor: "test")
         #expect(verified.ok, "\(verified.problems)")
     }
+}
+
+/// Restarts the test homeserver through scripts/synapse.sh. Output goes to a file and the end is
+/// seen from a marker file, never through `Process.waitUntilExit`: Synapse daemonizes, and
+/// waiting on the script from a test's task hung the run.
+private func restartSynapse(dir: String, registration: String, log: URL) async throws {
+    let done = log.appendingPathExtension("status")
+    let script = packageRoot.appendingPathComponent("scripts/synapse.sh").path
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", "\"$0\" stop \"$1\" && \"$0\" start \"$1\" \"$2\"; echo $? > \"$3\"", script, dir, registration, done.path]
+    FileManager.default.createFile(atPath: log.path, contents: nil)
+    let out = try FileHandle(forWritingTo: log)
+    p.standardOutput = out
+    p.standardError = out
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let status: String = try await eventually("Synapse to restart", timeout: 120) {
+        (try? String(contentsOf: done, encoding: .utf8)).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+    try? out.close()
+    #expect(status == "0", "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
 }
 
 /// Polls until `probe` gives a value.

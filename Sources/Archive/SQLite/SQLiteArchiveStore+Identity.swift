@@ -180,6 +180,16 @@ extension SQLiteArchiveStore: IdentityStore {
         }
     }
 
+    public func uncapturedConversationTitles() async throws -> [(conversationID: Int64, title: String, latestBatch: Int64)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.id, c.title, (SELECT max(id) FROM capture_batch WHERE conversation_id = c.id) AS latest FROM conversation c
+                WHERE EXISTS (SELECT 1 FROM capture_batch b WHERE b.conversation_id = c.id)
+                  AND NOT EXISTS (SELECT 1 FROM capture_batch b WHERE b.conversation_id = c.id AND b.conversation_title = c.title)
+                """).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
     // MARK: Carriage
 
     public func messageID(identityKey: ContentHash) async throws -> Int64? {

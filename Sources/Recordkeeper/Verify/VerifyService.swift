@@ -145,6 +145,18 @@ public struct VerifyService: Sendable {
             }
         }
 
+        // A conversation's title is anchored by the batches that captured it; the only lawful
+        // change is a retitle the audit log records (a live room named after its first events).
+        for (conversationID, title, latest) in try await store.uncapturedConversationTitles() {
+            let retitled = try await store.auditEntries(target: "conversation:\(conversationID)", limit: 10_000).contains { e in
+                e.action == "conversation.retitle" && (try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)))?["to"] == title
+            }
+            if !retitled {
+                problems.append(.init(code: "batch_messages_altered", item: "batch:\(latest)",
+                                      detail: "conversation \(conversationID)'s title is not the one its batches captured, and no audited retitle gave it"))
+            }
+        }
+
         // 4. Dispositions: each executed one's tombstones still digest to what its audit entry
         //    recorded, its certificate is the one issued, destroyed files are gone, and no
         //    tombstoned record is still present.
