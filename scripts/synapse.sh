@@ -13,11 +13,11 @@ cmd=${1:?start|stop}
 dir=${2:?data directory}
 
 stop() {
-  if [ -f "$dir/homeserver.pid" ]; then
-    kill "$(cat "$dir/homeserver.pid")" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$(cat "$dir/homeserver.pid")" 2>/dev/null || break; sleep 0.2; done
-    rm -f "$dir/homeserver.pid"
-  fi
+  local pid
+  pid=$(cat "$dir/homeserver.pid" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  rm -f "$dir/homeserver.pid"
 }
 
 case "$cmd" in
