@@ -211,8 +211,10 @@ final class WhatsAppReader: CaptureReader {
             }
             // A system notice written as if someone said it has no sender; the raw author stays.
             if kind == .system { sender = nil }
-        } else if kind == .system, body.utf8.count < 400,
-                  WhatsAppText.containsBytes(body.lowercased(), "disappearing") || WhatsAppText.containsBytes(body.lowercased(), "message timer") {
+        }
+        // A timer notice, authorless or written as someone's line ("Dan: Disappearing messages were turned on").
+        if kind == .system, !disappearingPlaceholder, body.utf8.count < 400,
+           WhatsAppText.containsBytes(body.lowercased(), "disappearing") || WhatsAppText.containsBytes(body.lowercased(), "message timer") {
             flags.insert(.disappearing)
         }
         return .message(CapturedMessage(
