@@ -125,6 +125,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v2-records-law") { db in try Self.migrateRecordsLaw(db) }
         m.registerMigration("v3-web-access") { db in try Self.migrateWebAccess(db) }
         m.registerMigration("v4-identity-carriage") { db in try Self.migrateIdentity(db) }
+        m.registerMigration("v5-oversight") { db in try Self.migrateOversight(db) }
         return m
     }
 }

@@ -125,6 +125,9 @@ public struct ComplianceService: Sendable {
 
     public func findings(asOf: Date = Date(), actor: String) async throws -> [Finding] {
         let list = try await computeFindings(asOf: asOf)
+        // Records destroyed before capture are an unauthorized disposition: each such finding
+        // opens an incident once (36 CFR 1230.14).
+        _ = try await IncidentService(archive: archive).openFromFindings(list, actor: actor)
         try await audit(actor, "findings", ["count": String(list.count), "high": String(list.filter { $0.severity == .high }.count)])
         return list
     }

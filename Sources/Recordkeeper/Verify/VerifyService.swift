@@ -245,6 +245,8 @@ public struct VerifyService: Sendable {
             "ok": String(report.ok), "problems": String(problems.count), "blobs": String(blobCount),
             "messages": String(messageCount), "audit_entries": String(auditCount), "audit_head": report.auditHead ?? "",
         ]))
+        // Records missing or altered outside a lawful disposition: a 36 CFR 1230.14 incident.
+        if !report.ok { _ = try await IncidentService(archive: archive).openFromVerify(report, actor: actor) }
         return report
     }
 }
