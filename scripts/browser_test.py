@@ -270,6 +270,12 @@ def main():
         shot("holds-list")
         drv.get(base + "/search?q=pallet&under_hold=on")
         run.check(drv.find_element(By.ID, "result-count").text.startswith("3 matching"), "search can be limited to held records")
+        drv.get(base + "/compliance")
+        run.check(drv.find_element(By.TAG_NAME, "h1").text == "Compliance", "a records officer opens the compliance dashboard")
+        headings = [h.text for h in drv.find_elements(By.CSS_SELECTOR, "main h2")]
+        run.check(any(h.startswith("20-day rule") for h in headings) and any(h.startswith("Capture findings") for h in headings)
+                  and "Messaging apps in use" in headings, f"the dashboard shows the 20-day rule, findings and the app inventory ({headings})")
+        shot("compliance-dashboard")
         sign_out()
 
         # 5. An auditor reads the audit log and verifies the archive.

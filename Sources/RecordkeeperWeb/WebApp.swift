@@ -75,6 +75,7 @@ public final class WebApp: Sendable {
         addDispositionRoutes(routes)
         addAuditRoutes(routes)
         addAdminRoutes(routes)
+        addComplianceRoutes(routes)
         addAPIRoutes(routes)
         return (router, routes.specs)
     }

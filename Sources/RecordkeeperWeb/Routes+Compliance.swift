@@ -1,0 +1,108 @@
+import Archive
+import Foundation
+import Hummingbird
+import Recordkeeper
+import RecordkeeperCore
+
+/// Oversight: the compliance dashboard, its reports as JSON, and unauthorized-disposition incidents.
+/// Records officers and auditors see them (the worst cases name conversations, never their text).
+extension WebApp {
+    static let oversight: Access = .roles([.recordsOfficer, .auditor])
+
+    func addComplianceRoutes(_ r: RouteBuilder) {
+        r.add(.get, "/compliance", Self.oversight, "Compliance dashboard: 20-day rule, findings, timers, app inventory, incidents") { input in
+            let p = try input.user
+            let service = ComplianceService(archive: self.archive)
+            let twenty = try await service.twentyDayRule(actor: p.actor)
+            let findings = try await service.findings(actor: p.actor)
+            let timers = try await service.timers(actor: p.actor)
+            let inventory = try await service.inventory(actor: p.actor)
+            let due = try await IncidentService(archive: self.archive).deadlines()
+            let incidents = try await IncidentService(archive: self.archive).list()
+            return Respond.html(self.compliancePage(p, twenty: twenty, findings: findings, timers: timers, inventory: inventory,
+                                                    incidents: incidents, due: due))
+        }
+        r.add(.get, "/incidents/:id", Self.oversight, "An incident's report to NARA (36 CFR 1230.14), ready for signature") { input in
+            let p = try input.user
+            let service = IncidentService(archive: self.archive)
+            let incident = try await service.get(try input.id())
+            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "incident.render", target: "incident:\(incident.id)", detail: ["format": "html"]))
+            return Respond.html(self.incidentPage(p, incident, notes: try await service.notes(id: incident.id),
+                                                  report: service.render(incident, markdown: true, signer: nil)))
+        }
+        r.add(.get, "/api/v1/reports/twenty-day", Self.oversight, "The 20-day rule per custodian, platform and month, with the worst cases") { input in
+            try Respond.json(try await ComplianceService(archive: self.archive).twentyDayRule(actor: try input.user.actor))
+        }
+        r.add(.get, "/api/v1/reports/findings", Self.oversight, "Capture completeness findings with severity and evidence") { input in
+            try Respond.json(["findings": try await ComplianceService(archive: self.archive).findings(actor: try input.user.actor)])
+        }
+        r.add(.get, "/api/v1/reports/timers", Self.oversight, "Disappearing-message settings: who, where, when") { input in
+            try Respond.json(["timers": try await ComplianceService(archive: self.archive).timers(actor: try input.user.actor)])
+        }
+        r.add(.get, "/api/v1/reports/inventory", Self.oversight, "Messaging apps in use and their compliance status") { input in
+            try Respond.json(["apps": try await ComplianceService(archive: self.archive).inventory(actor: try input.user.actor)])
+        }
+        r.add(.get, "/api/v1/incidents", Self.oversight, "Unauthorized-disposition incidents") { input in
+            _ = try input.user
+            return try Respond.json(["incidents": try await IncidentService(archive: self.archive).list()])
+        }
+        r.add(.get, "/api/v1/incidents/:id", Self.oversight, "One incident with its history") { input in
+            _ = try input.user
+            let service = IncidentService(archive: self.archive)
+            let id = try input.id()
+            struct Out: Encodable { var incident: Incident; var history: [IncidentNote] }
+            return try Respond.json(Out(incident: try await service.get(id), history: try await service.notes(id: id)))
+        }
+    }
+
+    func compliancePage(_ p: Principal, twenty: TwentyDayReport, findings: [Finding], timers: [TimerChange], inventory: [InventoryRow],
+                        incidents: [Incident], due: [(incident: Incident, what: String, due: String, overdue: Bool)]) -> HTML {
+        let t = twenty.totals
+        let lagRows = twenty.rows.html { r in
+            "<tr><td>\(r.custodian)</td><td>\(r.platform)</td><td>\(r.month)</td><td class=\"num\">\(Fmt.count(r.onTime))</td><td class=\"num\">\(Fmt.count(r.late))</td><td class=\"num\">\(Fmt.count(r.neverForwarded))</td><td class=\"num\">\(String(format: "%.1f", r.worstLagDays))</td></tr>"
+        }
+        let worst = twenty.worst.prefix(10).html { w in
+            "<li><a href=\"/messages/\(w.messageID)\">record \(w.messageID)</a> — \(w.custodian), \(w.platform) “\(w.conversation)”: sent \(w.sentLocal), \(w.route) \(String(w.arrived.prefix(10))), \(String(format: "%.1f", w.lagDays)) days</li>"
+        }
+        let findingRows = findings.html { f in
+            let place: HTML = f.conversationID.map { "<a href=\"/conversations/\($0)\">\(f.conversation ?? "conversation \($0)")</a>" as HTML } ?? "—"
+            return "<tr><td><span class=\"sev-\(f.severity.rawValue)\">\(f.severity.rawValue)</span></td><td>\(f.rule)</td><td>\(f.custodian)</td><td>\(f.platform)</td><td>\(place)</td><td>\(f.summary)<details><summary>Evidence</summary><ul>\(f.evidence.html { "<li>\($0)</li>" })</ul></details></td></tr>"
+        }
+        let timerRows = timers.suffix(50).reversed().html { tc in
+            "<tr><td>\(Fmt.local(tc.notice.sentLocal))</td><td>\(tc.state)</td><td>\(tc.notice.platform)</td><td><a href=\"/messages/\(tc.notice.messageID)\">\(tc.notice.conversation)</a></td><td>\(tc.notice.who ?? "—")</td></tr>"
+        }
+        let inventoryRows = inventory.filter { $0.status != "not in use" }.html { a in
+            "<tr><td>\(a.name)</td><td>\(a.managed ? "managed" : "unmanaged")</td><td>\(a.captureMethod)</td><td class=\"num\">\(a.users)</td><td class=\"num\">\(a.personalAccounts)</td><td class=\"num\">\(Fmt.count(a.records))</td><td>\(a.status)\(a.openFindings > 0 ? " (\(a.openFindings) findings)" : "")</td></tr>"
+        }
+        let incidentRows = incidents.html { i in
+            let d = due.first { $0.incident.id == i.id }
+            let dueText: HTML = d.map { "\($0.overdue ? "<strong class=\"error\">OVERDUE</strong> " as HTML : .empty)\($0.what) due \($0.due)" } ?? "—"
+            return "<tr><td><a href=\"/incidents/\(i.id)\">\(i.id)</a></td><td>\(i.caseNumber ?? "—")</td><td>\(i.title)</td><td>\(i.status.rawValue)</td><td>\(dueText)</td></tr>"
+        }
+        return pages.page("Compliance", principal: p, current: "/compliance", """
+            <section aria-labelledby="twenty"><h2 id="twenty">20-day rule (44 U.S.C. 2911)</h2>
+            <p>Messages on personal accounts: <strong>\(Fmt.count(t.onTime))</strong> forwarded on time, <strong>\(Fmt.count(t.late))</strong> late, <strong>\(Fmt.count(t.neverForwarded))</strong> never forwarded.</p>
+            \(twenty.rows.isEmpty ? "<p>No accounts are registered as personal.</p>" as HTML : """
+            <table><caption class="visually-hidden">Per custodian, platform and month</caption><thead><tr><th scope="col">Custodian</th><th scope="col">Platform</th><th scope="col">Month</th><th scope="col">On time</th><th scope="col">Late</th><th scope="col">Never forwarded</th><th scope="col">Worst lag (days)</th></tr></thead><tbody>\(lagRows)</tbody></table>
+            <h3>Worst cases</h3><ul>\(worst)</ul>
+            """ as HTML)</section>
+            <section aria-labelledby="findings"><h2 id="findings">Capture findings (\(findings.count))</h2>
+            \(findings.isEmpty ? "<p>No findings.</p>" as HTML : "<table><caption class=\"visually-hidden\">Findings, most severe first</caption><thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Rule</th><th scope=\"col\">Custodian</th><th scope=\"col\">Platform</th><th scope=\"col\">Conversation</th><th scope=\"col\">What</th></tr></thead><tbody>\(findingRows)</tbody></table>" as HTML)</section>
+            <section aria-labelledby="incidents"><h2 id="incidents">Unauthorized-disposition incidents (36 CFR 1230.14)</h2>
+            \(incidents.isEmpty ? "<p>None.</p>" as HTML : "<table><caption class=\"visually-hidden\">Incidents and deadlines</caption><thead><tr><th scope=\"col\">Id</th><th scope=\"col\">NARA case</th><th scope=\"col\">Title</th><th scope=\"col\">Status</th><th scope=\"col\">Due</th></tr></thead><tbody>\(incidentRows)</tbody></table>" as HTML)</section>
+            <section aria-labelledby="timers"><h2 id="timers">Disappearing-message settings</h2>
+            \(timers.isEmpty ? "<p>None in the archive.</p>" as HTML : "<table><caption class=\"visually-hidden\">Newest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Setting</th><th scope=\"col\">Platform</th><th scope=\"col\">Conversation</th><th scope=\"col\">Who</th></tr></thead><tbody>\(timerRows)</tbody></table>" as HTML)</section>
+            <section aria-labelledby="apps"><h2 id="apps">Messaging apps in use</h2>
+            <table><caption class="visually-hidden">Apps with users or records</caption><thead><tr><th scope="col">App</th><th scope="col">Managed</th><th scope="col">Capture</th><th scope="col">Users</th><th scope="col">Personal accounts</th><th scope="col">Records</th><th scope="col">Status</th></tr></thead><tbody>\(inventoryRows)</tbody></table></section>
+            """)
+    }
+
+    func incidentPage(_ p: Principal, _ i: Incident, notes: [IncidentNote], report: String) -> HTML {
+        let history = notes.html { n in "<tr><td>\(n.at)</td><td>\(n.actor)</td><td>\(n.note)</td></tr>" }
+        return pages.page("Incident \(i.id): \(i.title)", principal: p, current: "/compliance", """
+            <p>Report to NARA under 36 CFR 1230.14, as it stands. Records officers complete it with <code>recordkeeper incident update \(String(i.id))</code> and render it for signature with <code>recordkeeper incident report \(String(i.id)) --format html</code>.</p>
+            <pre class="report">\(report)</pre>
+            <section aria-labelledby="hist"><h2 id="hist">History</h2><table><caption class="visually-hidden">Oldest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">What</th></tr></thead><tbody>\(history)</tbody></table></section>
+            """)
+    }
+}
