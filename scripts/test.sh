@@ -29,12 +29,14 @@ TOOLS_VENV=.build/tools-venv
 # selenium drives Chromium; axe-selenium-python carries axe-core, which checks WCAG 2 AA / Section 508 rules.
 # openapi-spec-validator checks docs/openapi.yaml is a valid OpenAPI 3 document (a Swift test
 # checks that it lists exactly the server's /api routes).
-if [ ! -x "$TOOLS_VENV/bin/bagit.py" ] || ! "$TOOLS_VENV/bin/python" -c "import selenium, axe_selenium_python, openapi_spec_validator" 2>/dev/null; then
-  echo "installing bagit, selenium, axe-core and openapi-spec-validator into $TOOLS_VENV …" >&2
+# aiosmtpd is the real SMTP server the reminder test sends to.
+if [ ! -x "$TOOLS_VENV/bin/bagit.py" ] || ! "$TOOLS_VENV/bin/python" -c "import selenium, axe_selenium_python, openapi_spec_validator, aiosmtpd" 2>/dev/null; then
+  echo "installing bagit, selenium, axe-core, openapi-spec-validator and aiosmtpd into $TOOLS_VENV …" >&2
   [ -x "$TOOLS_VENV/bin/python" ] || python3 -m venv "$TOOLS_VENV"
   "$TOOLS_VENV/bin/python" -m pip install -q --disable-pip-version-check "bagit==1.9.0" "selenium==4.51.0" "axe-selenium-python==2.1.6" \
-    "openapi-spec-validator==0.7.1" >&2
+    "openapi-spec-validator==0.7.1" "aiosmtpd==1.4.6" >&2
 fi
+export RECORDKEEPER_SMTP_PYTHON="$PWD/$TOOLS_VENV/bin/python"
 "$TOOLS_VENV/bin/python" -m openapi_spec_validator docs/openapi.yaml
 export RECORDKEEPER_BAGIT="$PWD/$TOOLS_VENV/bin/bagit.py"
 

@@ -11,6 +11,35 @@ public protocol OversightStore {
     /// Replaces the report's fields (never its id, source or opening), with a note of why.
     func updateIncident(_ incident: Incident, note: String, actor: String) async throws -> Incident
     func incidentNotes(id: Int64) async throws -> [IncidentNote]
+
+    /// The log of reminders sent (and attempted).
+    func logReminder(_ entry: ReminderLogEntry) async throws
+    func reminderLog(limit: Int) async throws -> [ReminderLogEntry]
+}
+
+/// One reminder e-mail: to whom, about what, and whether the relay took it.
+public struct ReminderLogEntry: Sendable, Hashable, Codable {
+    public var sentAt: String
+    public var custodian: String
+    /// `YYYY-MM`: one reminder per custodian per month unless forced.
+    public var period: String
+    public var platforms: [String]
+    public var subject: String
+    /// `sent` or `failed`.
+    public var status: String
+    /// The relay's reply, or why it failed.
+    public var detail: String
+    public var actor: String
+    public init(sentAt: String, custodian: String, period: String, platforms: [String], subject: String, status: String, detail: String, actor: String) {
+        self.sentAt = sentAt
+        self.custodian = custodian
+        self.period = period
+        self.platforms = platforms
+        self.subject = subject
+        self.status = status
+        self.detail = detail
+        self.actor = actor
+    }
 }
 
 /// An unauthorized disposition: records destroyed, lost or altered outside a lawful disposition.

@@ -29,6 +29,43 @@ extension SQLiteArchiveStore: OversightStore {
             """)
     }
 
+    static func migrateReminders(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE reminder_log (
+                id INTEGER PRIMARY KEY,
+                sent_at TEXT NOT NULL,
+                custodian TEXT NOT NULL,
+                period TEXT NOT NULL,
+                platforms TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
+                detail TEXT NOT NULL,
+                actor TEXT NOT NULL
+            );
+            CREATE INDEX reminder_log_custodian ON reminder_log(custodian, period);
+            CREATE TRIGGER reminder_log_no_update BEFORE UPDATE ON reminder_log BEGIN SELECT RAISE(ABORT, 'the reminder log is never changed'); END;
+            CREATE TRIGGER reminder_log_no_delete BEFORE DELETE ON reminder_log BEGIN SELECT RAISE(ABORT, 'the reminder log is kept'); END;
+            """)
+    }
+
+    public func logReminder(_ e: ReminderLogEntry) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO reminder_log (sent_at, custodian, period, platforms, subject, status, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [e.sentAt, e.custodian, e.period, e.platforms.joined(separator: ","), e.subject, e.status, e.detail, e.actor])
+        }
+    }
+
+    public func reminderLog(limit: Int) async throws -> [ReminderLogEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM reminder_log ORDER BY id DESC LIMIT ?", arguments: [limit]).map { r in
+                ReminderLogEntry(sentAt: r["sent_at"], custodian: r["custodian"], period: r["period"],
+                                 platforms: (r["platforms"] as String).split(separator: ",").map(String.init), subject: r["subject"],
+                                 status: r["status"], detail: r["detail"], actor: r["actor"])
+            }
+        }
+    }
+
     static func decodeIncident(_ row: Row) throws -> Incident {
         var i = try JSONDecoder().decode(Incident.self, from: Data((row["document"] as String).utf8))
         i.id = row["id"]

@@ -126,6 +126,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v3-web-access") { db in try Self.migrateWebAccess(db) }
         m.registerMigration("v4-identity-carriage") { db in try Self.migrateIdentity(db) }
         m.registerMigration("v5-oversight") { db in try Self.migrateOversight(db) }
+        m.registerMigration("v6-reminders") { db in try Self.migrateReminders(db) }
         return m
     }
 }

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Archive
+import Foundation
+import Recordkeeper
+
+struct RemindCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remind", abstract: "The monthly export reminder to custodians of unmanaged messaging apps, over SMTP.",
+        discussion: """
+            Custodians with an account on WhatsApp, Signal, Telegram or SMS (the apps the agency does not \
+            capture itself) get one e-mail a month: what to export, when they last did, where to send it. \
+            Every attempt is logged (`remind log`) and audited. Run it monthly from cron or a systemd timer.
+            """,
+        subcommands: [Preview.self, Send.self, Log.self])
+
+    struct Preview: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "preview", abstract: "Show who would get a reminder this month, and the text.")
+        @Option(name: .customLong("records-address"), help: "Where custodians forward their exports.") var recordsAddress: String
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let list = try await ReminderService(archive: try archive.open()).due(recordsAddress: recordsAddress)
+                if json { print(Terminal.json(list, pretty: true)); return }
+                if list.isEmpty { print("no custodian has an account on an unmanaged app"); return }
+                for r in list {
+                    print("To: \(r.custodian)\(r.alreadySent ? "   (already sent this month)" : "")\nSubject: \(r.subject)\n\n\(r.body)\n")
+                }
+            }
+        }
+    }
+
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "send", abstract: "Send this month's reminders through an SMTP relay.")
+        @Option(name: .customLong("smtp-host"), help: "The relay (no TLS or login: a local MTA or the agency's internal relay).") var smtpHost: String
+        @Option(name: .customLong("smtp-port"), help: "The relay's port.") var smtpPort = 25
+        @Option(help: "The sender address.") var from: String
+        @Option(name: .customLong("records-address"), help: "Where custodians forward their exports (named in the text).") var recordsAddress: String
+        @Flag(help: "Send again to custodians already reminded this month.") var force = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let log = try await ReminderService(archive: try archive.open()).send(
+                    relay: SMTPRelay(host: smtpHost, port: smtpPort), from: from, recordsAddress: recordsAddress, force: force, actor: archive.resolvedActor)
+                if json { print(Terminal.json(log, pretty: true)); return }
+                if log.isEmpty { print("nothing to send: every custodian was reminded this month (--force sends again)") }
+                for e in log { print("\(e.status.padding(toLength: 6, withPad: " ", startingAt: 0)) \(e.custodian) (\(e.platforms.joined(separator: ", ")))\(e.status == "failed" ? ": \(e.detail)" : "")") }
+                if log.contains(where: { $0.status == "failed" }) { throw ExitCode(1) }
+            }
+        }
+    }
+
+    struct Log: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "log", abstract: "Reminders sent and attempted, newest first.")
+        @Option(help: "How many.") var limit = 100
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let log = try await ReminderService(archive: try archive.open()).log(limit: limit)
+                if json { print(Terminal.json(log, pretty: true)); return }
+                for e in log { print("\(e.sentAt)  \(e.status.padding(toLength: 6, withPad: " ", startingAt: 0)) \(e.custodian)  \(e.period)  \(e.platforms.joined(separator: ","))  by \(e.actor)\(e.status == "failed" ? "  \(e.detail)" : "")") }
+            }
+        }
+    }
+}
