@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// Services talk to this protocol only. No backend type (GRDB, PostgresNIO) appears in it, so a
 /// PostgreSQL implementation can follow without touching the services; both must pass the same
 /// conformance suite. Every method is one transaction.
-public protocol ArchiveStore: RecordsStore, AccessStore, IdentityStore, ComplianceStore, OversightStore {
+public protocol ArchiveStore: RecordsStore, AccessStore, IdentityStore, ComplianceStore, OversightStore, TrackerStore {
     // MARK: Custodians and conversations
     func custodian(email: String) async throws -> Custodian?
     /// Creates the custodian, or sets its time zone when `timeZone` is given.

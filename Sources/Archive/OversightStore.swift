@@ -118,3 +118,68 @@ public struct IncidentNote: Sendable, Hashable, Codable {
         self.note = note
     }
 }
+
+/// Audit reports (Inspector General, GAO, NARA inspections) and their recommendations.
+public protocol TrackerStore {
+    func saveAuditReport(_ report: AuditReport) async throws -> AuditReport
+    func auditReports() async throws -> [AuditReport]
+    func saveRecommendation(_ r: Recommendation, note: String, actor: String) async throws -> Recommendation
+    func recommendations(reportID: Int64?) async throws -> [Recommendation]
+    func recommendation(id: Int64) async throws -> Recommendation?
+    func recommendationNotes(id: Int64) async throws -> [IncidentNote]
+}
+
+public struct AuditReport: Sendable, Hashable, Codable {
+    public var id: Int64
+    /// The report's number, e.g. OIG-21-62.
+    public var reference: String
+    public var title: String
+    public var issuer: String
+    public var issued: String
+    public init(id: Int64 = 0, reference: String, title: String, issuer: String, issued: String) {
+        self.id = id
+        self.reference = reference
+        self.title = title
+        self.issuer = issuer
+        self.issued = issued
+    }
+}
+
+public struct Recommendation: Sendable, Hashable, Codable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        case openUnresolved = "open-unresolved", openResolved = "open-resolved", closed
+    }
+    public var id: Int64
+    public var reportID: Int64
+    public var number: Int
+    public var text: String
+    public var office: String?
+    /// `concur`, `non-concur` or `partial`.
+    public var concurrence: String
+    public var response: String?
+    public var targetDate: String?
+    public var status: Status
+    public var correctiveActionPlan: String?
+    /// Archive records that evidence the corrective action (memos, training notices, e-mails).
+    public var evidence: [Int64]
+    public var lastUpdate: String?
+    /// 90 days after the last update to the auditor.
+    public var nextUpdateDue: String?
+    public init(id: Int64 = 0, reportID: Int64, number: Int, text: String, office: String?, concurrence: String, response: String?,
+                targetDate: String?, status: Status, correctiveActionPlan: String? = nil, evidence: [Int64] = [], lastUpdate: String? = nil,
+                nextUpdateDue: String? = nil) {
+        self.id = id
+        self.reportID = reportID
+        self.number = number
+        self.text = text
+        self.office = office
+        self.concurrence = concurrence
+        self.response = response
+        self.targetDate = targetDate
+        self.status = status
+        self.correctiveActionPlan = correctiveActionPlan
+        self.evidence = evidence
+        self.lastUpdate = lastUpdate
+        self.nextUpdateDue = nextUpdateDue
+    }
+}

@@ -170,7 +170,10 @@ extension DemoCommand {
         _ = try await HoldService(archive: handle).create(
             name: "FOIA request: evidence locker", matter: .foia, reference: "CBP-2021-041977", requestedBy: "FOIA Division",
             scope: HoldScope(query: "\"evidence locker\" OR seizure"), actor: "r.officer")
-        print("records program: 5 users, 5 custodian profiles, 1 Capstone designation, 1 FOIA hold")
+        // Oversight: the audit recommendations the source documents carry, and a personal phone on record.
+        let recommendations = try await TrackerService(archive: handle).seed(actor: "r.officer")
+        _ = try await custodians.addAccount(email: "j.alvarez@cbp.example.gov", platform: "whatsapp", address: "+1 619 555 0134", official: false, actor: "r.officer")
+        print("records program: 5 users, 5 custodian profiles, 1 Capstone designation, 1 FOIA hold, \(recommendations.count) audit recommendations")
     }
 }
 

@@ -19,8 +19,10 @@ extension WebApp {
             let inventory = try await service.inventory(actor: p.actor)
             let due = try await IncidentService(archive: self.archive).deadlines()
             let incidents = try await IncidentService(archive: self.archive).list()
+            let tracker = TrackerService(archive: self.archive)
             return Respond.html(self.compliancePage(p, twenty: twenty, findings: findings, timers: timers, inventory: inventory,
-                                                    incidents: incidents, due: due))
+                                                    incidents: incidents, due: due, reports: try await tracker.reports(),
+                                                    recommendations: try await tracker.list()))
         }
         r.add(.get, "/incidents/:id", Self.oversight, "An incident's report to NARA (36 CFR 1230.14), ready for signature") { input in
             let p = try input.user
@@ -42,6 +44,12 @@ extension WebApp {
         r.add(.get, "/api/v1/reports/inventory", Self.oversight, "Messaging apps in use and their compliance status") { input in
             try Respond.json(["apps": try await ComplianceService(archive: self.archive).inventory(actor: try input.user.actor)])
         }
+        r.add(.get, "/api/v1/recommendations", Self.oversight, "Audit reports and their recommendations") { input in
+            _ = try input.user
+            let tracker = TrackerService(archive: self.archive)
+            struct Out: Encodable { var reports: [AuditReport]; var recommendations: [Recommendation] }
+            return try Respond.json(Out(reports: try await tracker.reports(), recommendations: try await tracker.list()))
+        }
         r.add(.get, "/api/v1/incidents", Self.oversight, "Unauthorized-disposition incidents") { input in
             _ = try input.user
             return try Respond.json(["incidents": try await IncidentService(archive: self.archive).list()])
@@ -56,7 +64,14 @@ extension WebApp {
     }
 
     func compliancePage(_ p: Principal, twenty: TwentyDayReport, findings: [Finding], timers: [TimerChange], inventory: [InventoryRow],
-                        incidents: [Incident], due: [(incident: Incident, what: String, due: String, overdue: Bool)]) -> HTML {
+                        incidents: [Incident], due: [(incident: Incident, what: String, due: String, overdue: Bool)],
+                        reports: [AuditReport] = [], recommendations: [Recommendation] = []) -> HTML {
+        let today = CivilDate.today().description
+        let recRows = recommendations.html { r in
+            let ref = reports.first { $0.id == r.reportID }?.reference ?? "?"
+            let late = r.status != .closed && (r.targetDate.map { $0 < today } ?? false)
+            return "<tr><td>\(ref) R\(r.number)</td><td>\(r.text)</td><td>\(r.office ?? "—")</td><td>\(r.concurrence)</td><td>\(r.targetDate ?? "—")\(late ? " <strong class=\"error\">passed</strong>" as HTML : .empty)</td><td>\(r.status.rawValue)</td><td>\(r.nextUpdateDue ?? "—")</td></tr>"
+        }
         let t = twenty.totals
         let lagRows = twenty.rows.html { r in
             "<tr><td>\(r.custodian)</td><td>\(r.platform)</td><td>\(r.month)</td><td class=\"num\">\(Fmt.count(r.onTime))</td><td class=\"num\">\(Fmt.count(r.late))</td><td class=\"num\">\(Fmt.count(r.neverForwarded))</td><td class=\"num\">\(String(format: "%.1f", r.worstLagDays))</td></tr>"
@@ -92,6 +107,8 @@ extension WebApp {
             \(incidents.isEmpty ? "<p>None.</p>" as HTML : "<table><caption class=\"visually-hidden\">Incidents and deadlines</caption><thead><tr><th scope=\"col\">Id</th><th scope=\"col\">NARA case</th><th scope=\"col\">Title</th><th scope=\"col\">Status</th><th scope=\"col\">Due</th></tr></thead><tbody>\(incidentRows)</tbody></table>" as HTML)</section>
             <section aria-labelledby="timers"><h2 id="timers">Disappearing-message settings</h2>
             \(timers.isEmpty ? "<p>None in the archive.</p>" as HTML : "<table><caption class=\"visually-hidden\">Newest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Setting</th><th scope=\"col\">Platform</th><th scope=\"col\">Conversation</th><th scope=\"col\">Who</th></tr></thead><tbody>\(timerRows)</tbody></table>" as HTML)</section>
+            <section aria-labelledby="recs"><h2 id="recs">Audit recommendations</h2>
+            \(recommendations.isEmpty ? "<p>No audit reports entered (<code>recordkeeper tracker seed</code> enters the demo reports).</p>" as HTML : "<table><caption class=\"visually-hidden\">Recommendations by report</caption><thead><tr><th scope=\"col\">Report</th><th scope=\"col\">Recommendation</th><th scope=\"col\">Office</th><th scope=\"col\">Agency</th><th scope=\"col\">Target</th><th scope=\"col\">Status</th><th scope=\"col\">Next update</th></tr></thead><tbody>\(recRows)</tbody></table>" as HTML)</section>
             <section aria-labelledby="apps"><h2 id="apps">Messaging apps in use</h2>
             <table><caption class="visually-hidden">Apps with users or records</caption><thead><tr><th scope="col">App</th><th scope="col">Managed</th><th scope="col">Capture</th><th scope="col">Users</th><th scope="col">Personal accounts</th><th scope="col">Records</th><th scope="col">Status</th></tr></thead><tbody>\(inventoryRows)</tbody></table></section>
             """)

@@ -129,3 +129,98 @@ extension SQLiteArchiveStore: OversightStore {
         }
     }
 }
+
+extension SQLiteArchiveStore: TrackerStore {
+    static func migrateTracker(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE audit_report (
+                id INTEGER PRIMARY KEY,
+                reference TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                title TEXT NOT NULL,
+                issuer TEXT NOT NULL,
+                issued TEXT NOT NULL
+            );
+            CREATE TABLE recommendation (
+                id INTEGER PRIMARY KEY,
+                report_id INTEGER NOT NULL REFERENCES audit_report(id),
+                number INTEGER NOT NULL,
+                document TEXT NOT NULL,
+                UNIQUE (report_id, number)
+            );
+            CREATE TABLE recommendation_note (
+                id INTEGER PRIMARY KEY,
+                recommendation_id INTEGER NOT NULL REFERENCES recommendation(id),
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                note TEXT NOT NULL
+            );
+            CREATE TRIGGER recommendation_note_no_change BEFORE UPDATE ON recommendation_note BEGIN SELECT RAISE(ABORT, 'notes are never changed'); END;
+            CREATE TRIGGER recommendation_note_no_delete BEFORE DELETE ON recommendation_note BEGIN SELECT RAISE(ABORT, 'notes are kept'); END;
+            CREATE TRIGGER recommendation_no_delete BEFORE DELETE ON recommendation BEGIN SELECT RAISE(ABORT, 'recommendations are kept'); END;
+            """)
+    }
+
+    public func saveAuditReport(_ report: AuditReport) async throws -> AuditReport {
+        try await write { db in
+            if let id = try Int64.fetchOne(db, sql: "SELECT id FROM audit_report WHERE reference = ?", arguments: [report.reference]) {
+                try db.execute(sql: "UPDATE audit_report SET title = ?, issuer = ?, issued = ? WHERE id = ?",
+                               arguments: [report.title, report.issuer, report.issued, id])
+                var r = report; r.id = id; return r
+            }
+            try db.execute(sql: "INSERT INTO audit_report (reference, title, issuer, issued) VALUES (?, ?, ?, ?)",
+                           arguments: [report.reference, report.title, report.issuer, report.issued])
+            var r = report; r.id = db.lastInsertedRowID; return r
+        }
+    }
+
+    public func auditReports() async throws -> [AuditReport] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_report ORDER BY issued, id").map {
+                AuditReport(id: $0["id"], reference: $0["reference"], title: $0["title"], issuer: $0["issuer"], issued: $0["issued"])
+            }
+        }
+    }
+
+    static func decodeRecommendation(_ row: Row) throws -> Recommendation {
+        var r = try JSONDecoder().decode(Recommendation.self, from: Data((row["document"] as String).utf8))
+        r.id = row["id"]
+        return r
+    }
+
+    public func saveRecommendation(_ r: Recommendation, note: String, actor: String) async throws -> Recommendation {
+        try await write { db in
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys]
+            var saved = r
+            if let id = try Int64.fetchOne(db, sql: "SELECT id FROM recommendation WHERE report_id = ? AND number = ?", arguments: [r.reportID, r.number]) {
+                saved.id = id
+                try db.execute(sql: "UPDATE recommendation SET document = ? WHERE id = ?", arguments: [String(decoding: try e.encode(saved), as: UTF8.self), id])
+            } else {
+                try db.execute(sql: "INSERT INTO recommendation (report_id, number, document) VALUES (?, ?, '{}')", arguments: [r.reportID, r.number])
+                saved.id = db.lastInsertedRowID
+                try db.execute(sql: "UPDATE recommendation SET document = ? WHERE id = ?", arguments: [String(decoding: try e.encode(saved), as: UTF8.self), saved.id])
+            }
+            try db.execute(sql: "INSERT INTO recommendation_note (recommendation_id, at, actor, note) VALUES (?, ?, ?, ?)",
+                           arguments: [saved.id, Timestamp.iso(millis: Timestamp.nowMillis()), actor, note])
+            return saved
+        }
+    }
+
+    public func recommendations(reportID: Int64?) async throws -> [Recommendation] {
+        try await read { db in
+            let sql = "SELECT * FROM recommendation" + (reportID == nil ? "" : " WHERE report_id = ?") + " ORDER BY report_id, number"
+            return try Row.fetchAll(db, sql: sql, arguments: reportID.map { [$0] } ?? []).map(Self.decodeRecommendation)
+        }
+    }
+
+    public func recommendation(id: Int64) async throws -> Recommendation? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM recommendation WHERE id = ?", arguments: [id]).map(Self.decodeRecommendation) }
+    }
+
+    public func recommendationNotes(id: Int64) async throws -> [IncidentNote] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT at, actor, note FROM recommendation_note WHERE recommendation_id = ? ORDER BY id", arguments: [id])
+                .map { IncidentNote(at: $0[0], actor: $0[1], note: $0[2]) }
+        }
+    }
+}

@@ -127,6 +127,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v4-identity-carriage") { db in try Self.migrateIdentity(db) }
         m.registerMigration("v5-oversight") { db in try Self.migrateOversight(db) }
         m.registerMigration("v6-reminders") { db in try Self.migrateReminders(db) }
+        m.registerMigration("v7-audit-tracker") { db in try Self.migrateTracker(db) }
         return m
     }
 }
