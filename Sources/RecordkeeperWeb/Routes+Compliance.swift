@@ -22,7 +22,8 @@ extension WebApp {
             let tracker = TrackerService(archive: self.archive)
             return Respond.html(self.compliancePage(p, twenty: twenty, findings: findings, timers: timers, inventory: inventory,
                                                     incidents: incidents, due: due, reports: try await tracker.reports(),
-                                                    recommendations: try await tracker.list()))
+                                                    recommendations: try await tracker.list(),
+                                                    reminders: try await ReminderService(archive: self.archive).log(limit: 20)))
         }
         r.add(.get, "/incidents/:id", Self.oversight, "An incident's report to NARA (36 CFR 1230.14), ready for signature") { input in
             let p = try input.user
@@ -43,6 +44,10 @@ extension WebApp {
         }
         r.add(.get, "/api/v1/reports/inventory", Self.oversight, "Messaging apps in use and their compliance status") { input in
             try Respond.json(["apps": try await ComplianceService(archive: self.archive).inventory(actor: try input.user.actor)])
+        }
+        r.add(.get, "/api/v1/reminders", Self.oversight, "The log of monthly export reminders sent and attempted, newest first") { input in
+            _ = try input.user
+            return try Respond.json(["reminders": try await ReminderService(archive: self.archive).log(limit: 1000)])
         }
         r.add(.get, "/api/v1/recommendations", Self.oversight, "Audit reports and their recommendations") { input in
             _ = try input.user
@@ -65,7 +70,10 @@ extension WebApp {
 
     func compliancePage(_ p: Principal, twenty: TwentyDayReport, findings: [Finding], timers: [TimerChange], inventory: [InventoryRow],
                         incidents: [Incident], due: [(incident: Incident, what: String, due: String, overdue: Bool)],
-                        reports: [AuditReport] = [], recommendations: [Recommendation] = []) -> HTML {
+                        reports: [AuditReport] = [], recommendations: [Recommendation] = [], reminders: [ReminderLogEntry] = []) -> HTML {
+        let reminderRows = reminders.html { e in
+            "<tr><td>\(e.sentAt)</td><td>\(e.custodian)</td><td>\(e.period)</td><td>\(e.platforms.joined(separator: ", "))</td><td>\(e.status)\(e.status == "failed" ? ": " + e.detail : "")</td></tr>"
+        }
         let today = CivilDate.today().description
         let recRows = recommendations.html { r in
             let ref = reports.first { $0.id == r.reportID }?.reference ?? "?"
@@ -109,6 +117,8 @@ extension WebApp {
             \(timers.isEmpty ? "<p>None in the archive.</p>" as HTML : "<table><caption class=\"visually-hidden\">Newest first</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Setting</th><th scope=\"col\">Platform</th><th scope=\"col\">Conversation</th><th scope=\"col\">Who</th></tr></thead><tbody>\(timerRows)</tbody></table>" as HTML)</section>
             <section aria-labelledby="recs"><h2 id="recs">Audit recommendations</h2>
             \(recommendations.isEmpty ? "<p>No audit reports entered (<code>recordkeeper tracker seed</code> enters the demo reports).</p>" as HTML : "<table><caption class=\"visually-hidden\">Recommendations by report</caption><thead><tr><th scope=\"col\">Report</th><th scope=\"col\">Recommendation</th><th scope=\"col\">Office</th><th scope=\"col\">Agency</th><th scope=\"col\">Target</th><th scope=\"col\">Status</th><th scope=\"col\">Next update</th></tr></thead><tbody>\(recRows)</tbody></table>" as HTML)</section>
+            <section aria-labelledby="reminders"><h2 id="reminders">Export reminders</h2>
+            \(reminders.isEmpty ? "<p>None sent yet (<code>recordkeeper remind send</code>, monthly).</p>" as HTML : "<table><caption class=\"visually-hidden\">The latest 20, newest first</caption><thead><tr><th scope=\"col\">When (UTC)</th><th scope=\"col\">Custodian</th><th scope=\"col\">Month</th><th scope=\"col\">Apps</th><th scope=\"col\">Outcome</th></tr></thead><tbody>\(reminderRows)</tbody></table>" as HTML)</section>
             <section aria-labelledby="apps"><h2 id="apps">Messaging apps in use</h2>
             <table><caption class="visually-hidden">Apps with users or records</caption><thead><tr><th scope="col">App</th><th scope="col">Managed</th><th scope="col">Capture</th><th scope="col">Users</th><th scope="col">Personal accounts</th><th scope="col">Records</th><th scope="col">Status</th></tr></thead><tbody>\(inventoryRows)</tbody></table></section>
             """)
