@@ -34,7 +34,8 @@ struct ReminderTests {
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate() }
+        // aiosmtpd ignores SIGTERM and SIGINT while serving: it is killed, so no test run leaves one behind.
+        defer { _ = kill(server.processIdentifier, SIGKILL) }
         // Up when it answers.
         let deadline = Date().addingTimeInterval(30)
         while (try? SMTPClient.Probe.greets(host: "127.0.0.1", port: port)) != true {
