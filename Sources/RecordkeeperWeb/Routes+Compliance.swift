@@ -16,7 +16,7 @@ extension WebApp {
             let twenty = try await service.twentyDayRule(actor: p.actor)
             let findings = try await service.findings(actor: p.actor)
             let timers = try await service.timers(actor: p.actor)
-            let inventory = try await service.inventory(actor: p.actor)
+            let inventory = try await service.inventory(findings: findings, actor: p.actor)
             let due = try await IncidentService(archive: self.archive).deadlines()
             let incidents = try await IncidentService(archive: self.archive).list()
             let tracker = TrackerService(archive: self.archive)

@@ -128,8 +128,8 @@ struct ComplianceTests {
                 && port.notice.who == "Dan Kowalski")
         // Telegram's auto-delete timer and Matrix retention settings are there too when exported; here, Telegram's.
         #expect(timers.contains { $0.notice.platform == "telegram" })
-        #expect(ComplianceService.timerStateForTesting("You turned off disappearing messages.") == "off")
-        #expect(ComplianceService.timerStateForTesting("Dan set messages to disappear after 7 days") == "on")
+        #expect(ComplianceService.timerState("You turned off disappearing messages.") == "off")
+        #expect(ComplianceService.timerState("Dan set messages to disappear after 7 days") == "on")
         let inventory = try await service.inventory(actor: "alice")
         let whatsapp = try #require(inventory.first { $0.platform == "whatsapp" })
         #expect(!whatsapp.managed && whatsapp.users == 2 && whatsapp.personalAccounts == 1 && whatsapp.status == "at risk")

@@ -43,7 +43,8 @@ struct IncidentTests {
         _ = try await ComplianceService(archive: f.archive).findings(actor: "alice")
         var incidents = try await f.archive.store.incidents()
         let deleted = try #require(incidents.first { $0.title.hasPrefix("Messages deleted before capture: Gate Two") })
-        #expect(deleted.source == "finding" && deleted.volume == 1 && deleted.recordsFrom == "2024-03-21T11:00:00" && deleted.records.count == 1)
+        #expect(deleted.source == "finding" && deleted.volume == 1 && deleted.recordsFrom == "2024-03-21T11:00:00"
+                && deleted.recordsTo == "2024-03-21T11:00:00" && deleted.records.count == 1)
         #expect(incidents.contains { $0.title.contains("never captured: !federated:agency.example.gov") })
         #expect(!incidents.contains { $0.title.contains("!joint") })
         let count = incidents.count

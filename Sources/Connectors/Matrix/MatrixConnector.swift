@@ -163,7 +163,7 @@ final class MatrixReader: CaptureReader {
             let msgtype = shown["msgtype"] as? String ?? content["msgtype"] as? String ?? ""
             let text = shown["body"] as? String ?? ""
             switch msgtype {
-            case "m.image", "m.file", "m.video", "m.audio", "m.sticker":
+            case "m.image", "m.file", "m.video", "m.audio":
                 let fileName = shown["filename"] as? String ?? text
                 if let url = shown["url"] as? String, let name = MatrixConnector.attachmentName(mxc: url, fileName: fileName) {
                     refs.append(AttachmentReference(fileName: name))

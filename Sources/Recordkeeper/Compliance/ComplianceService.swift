@@ -44,6 +44,10 @@ public struct Finding: Sendable, Hashable, Codable {
     public var evidence: [String]
     /// Record ids that show it (first 20).
     public var records: [Int64]
+    /// How many records it concerns, and the dates of the first and last, when it concerns records.
+    public var volume: Int? = nil
+    public var firstSent: String? = nil
+    public var lastSent: String? = nil
 }
 
 public struct TwentyDayReport: Sendable, Codable {
@@ -110,9 +114,7 @@ public struct ComplianceService: Sendable {
 
     /// Whether a timer notice turned disappearing messages on or off, in the languages the
     /// connectors see; anything else is a change.
-    public static func timerStateForTesting(_ text: String) -> String { timerState(text) }
-
-    static func timerState(_ text: String) -> String {
+    public static func timerState(_ text: String) -> String {
         let t = text.lowercased()
         let off = ["turned off", "disabled", "turned disappearing messages off", "desactivó", "desativou", "désactivé", "off"]
         let on = ["turned on", "enabled", "set messages to disappear", "set the disappearing message timer", "activó", "ativou", "activé", "expire", "burn"]
@@ -196,7 +198,8 @@ public struct ComplianceService: Sendable {
         let first = c.deletedMarkers.first!.sentLocal, last = c.deletedMarkers.last!.sentLocal
         return [Finding(rule: "deleted_before_capture", severity: .high, custodian: c.custodian, platform: c.platform, conversationID: c.id, conversation: c.title,
                         summary: "\(c.deletedMarkers.count) deletion marker\(c.deletedMarkers.count == 1 ? "" : "s") with no captured original, \(first) … \(last)",
-                        evidence: c.deletedMarkers.prefix(5).map { "record \($0.id), \($0.sentLocal): \($0.body)" }, records: c.deletedMarkers.prefix(20).map(\.id))]
+                        evidence: c.deletedMarkers.prefix(5).map { "record \($0.id), \($0.sentLocal): \($0.body)" }, records: c.deletedMarkers.prefix(20).map(\.id),
+                        volume: c.deletedMarkers.count, firstSent: first, lastSent: last)]
     }
 
     /// The newest export of a custodian-exported chat is older than the export policy allows.
@@ -236,9 +239,11 @@ public struct ComplianceService: Sendable {
 
     // MARK: Inventory
 
-    public func inventory(asOf: Date = Date(), actor: String) async throws -> [InventoryRow] {
+    /// `findings`: the caller's, when it has just computed them (the dashboard), else computed here.
+    public func inventory(asOf: Date = Date(), findings known: [Finding]? = nil, actor: String) async throws -> [InventoryRow] {
         let activity = try await store.accountActivity()
-        let findings = try await computeFindings(asOf: asOf)
+        let findings: [Finding]
+        if let known { findings = known } else { findings = try await computeFindings(asOf: asOf) }
         var rows: [InventoryRow] = []
         let conversations = try await store.conversations(titleContains: nil, limit: 1_000_000)
         for p in Platform.allCases {

@@ -149,13 +149,9 @@ public struct IncidentService: Sendable {
                                     ? "Messages of other participants never captured: \(f.conversation ?? "?") (\(f.platform))"
                                     : "Messages deleted before capture: \(f.conversation ?? "?") (\(f.platform))",
                                  source: "finding", sourceRef: ref, description: f.summary, records: f.records)
-            if f.rule == "deleted_before_capture" {
-                let dated = try await datesOf(f.records)
-                draft.volume = f.records.count == 20 ? nil : f.records.count
-                draft.recordsFrom = dated.first
-                draft.recordsTo = dated.last
-                if let n = Int(f.summary.split(separator: " ").first ?? "") { draft.volume = n }
-            }
+            draft.volume = f.volume
+            draft.recordsFrom = f.firstSent
+            draft.recordsTo = f.lastSent
             draft.circumstances = "Found by Recordkeeper's capture findings (\(f.rule)) for custodian \(f.custodian): " + f.evidence.joined(separator: "; ")
             let (i, created) = try await store.openIncident(draft, actor: actor)
             if created {
@@ -164,12 +160,6 @@ public struct IncidentService: Sendable {
             }
         }
         return opened
-    }
-
-    func datesOf(_ ids: [Int64]) async throws -> [String] {
-        var out: [String] = []
-        for id in ids { if let m = try await store.message(id: id) { out.append(m.message.sentLocal.description) } }
-        return out.sorted()
     }
 
     /// Opens one incident for what a `verify` run found missing or altered (the same problems

@@ -71,8 +71,7 @@ public struct TrackerService: Sendable {
     public func due(today: CivilDate = CivilDate.today()) async throws -> [(recommendation: Recommendation, what: String, due: String)] {
         var out: [(Recommendation, String, String)] = []
         for r in try await store.recommendations(reportID: nil) where r.status != .closed {
-            let update = r.nextUpdateDue ?? r.targetDate.map { $0 }
-            if let u = update, u <= today.addingDays(14).description { out.append((r, "90-day update to the auditor", u)) }
+            if let u = r.nextUpdateDue, u <= today.addingDays(14).description { out.append((r, "90-day update to the auditor", u)) }
             if let t = r.targetDate, t < today.description { out.append((r, "target date passed", t)) }
         }
         return out.sorted { $0.2 < $1.2 }

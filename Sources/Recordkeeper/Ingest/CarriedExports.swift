@@ -15,7 +15,7 @@ struct CarrierContext: Sendable {
 
 /// An e-mail attachment that may be a chat export.
 struct CarriedCandidate: Sendable {
-    var identity: ContentHash?
+    var identity: ContentHash
     var sentAt: Int64
     var fileName: String
     var blob: ContentHash
@@ -42,7 +42,7 @@ extension IngestService {
                        progress: (@Sendable (IngestProgress) -> Void)?) async -> [BatchReport] {
         let label = "\(mail.displayName) › \(candidate.fileName)"
         do {
-            guard let identity = candidate.identity, let messageID = try await archive.store.messageID(identityKey: identity) else { return [] }
+            guard let messageID = try await archive.store.messageID(identityKey: candidate.identity) else { return [] }
             let work = archive.directory.scratchURL.appendingPathComponent("carried-\(UUID().uuidString)", isDirectory: true)
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             defer { try? FileManager.default.removeItem(at: work) }

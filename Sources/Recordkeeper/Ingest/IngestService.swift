@@ -400,15 +400,14 @@ public struct IngestService: Sendable {
                                                            text: ref.fileName))
                         }
                     }
-                    if description.platform == .email, carrier == nil {
-                        for a in attachments { if let blob = a.blob { carried.append(CarriedCandidate(identity: nil, sentAt: 0, fileName: a.fileName, blob: blob)) } }
-                    }
                     let identity = m.nativeID.map { IdentityKey.forNativeMessage(platform: description.platform, conversationKey: s.key, nativeID: $0) }
                         ?? IdentityKey.forMessage(platform: description.platform, conversationKey: s.key, senderKey: senderKey,
                                                   sentLocal: m.sentLocal, body: m.body, duplicateOrdinal: dup)
-                    for i in carried.indices where carried[i].identity == nil {
-                        carried[i].identity = identity
-                        carried[i].sentAt = offsets.instant(m.sentLocal)
+                    if description.platform == .email, carrier == nil {
+                        let forwarded = offsets.instant(m.sentLocal)
+                        for a in attachments {
+                            if let blob = a.blob { carried.append(CarriedCandidate(identity: identity, sentAt: forwarded, fileName: a.fileName, blob: blob)) }
+                        }
                     }
                     s.messages.append(ArchivedMessage(
                         identityKey: identity, platform: description.platform, conversationKey: s.key, sourceOrdinal: ordinal,
