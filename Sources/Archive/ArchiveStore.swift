@@ -419,6 +419,8 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable {
         /// The law or the archive's rules forbid this (a hold, an unapproved disposition…).
         public static let refused = Code("refused")
         public static let invalid = Code("invalid")
+        /// Another writer holds the archive (the write lock) for longer than this one would wait.
+        public static let busy = Code("busy")
         public var description: String { rawValue }
     }
     public var code: Code

@@ -4,12 +4,15 @@ import Recordkeeper
 
 enum CLIError {
     /// Runs `body`; on failure prints a one-line error (what went wrong and what to do) to
-    /// stderr and exits 1. Never prints a stack trace or record content.
+    /// stderr and exits 1 (5 when the archive stayed busy). Never prints a stack trace or record content.
     static func report(_ body: () async throws -> Void) async throws {
         do {
             try await body()
         } catch let exit as ExitCode {
             throw exit
+        } catch let busy as ArchiveError where busy.code == .busy {
+            Terminal.error(userMessage(for: busy))
+            throw ExitCode(5)
         } catch {
             Terminal.error(userMessage(for: error))
             throw ExitCode(1)

@@ -17,7 +17,8 @@ struct RecordkeeperCommand: AsyncParsableCommand {
             the National Archives as a BagIt package.
 
             Exit codes: 0 success; 1 error; 2 usage error; 3 verify found problems; \
-            4 some sources could not be ingested.
+            4 some sources could not be ingested; 5 the archive was busy (another writer kept the \
+            write lock past RECORDKEEPER_WRITE_LOCK_TIMEOUT seconds, default 120): try again.
             """,
         version: "0.1.0",
         subcommands: [InitCommand.self, IngestCommand.self, SearchCommand.self, ShowCommand.self, StatsCommand.self,
@@ -48,7 +49,9 @@ struct ArchiveOptions: ParsableArguments {
 
     func open() throws -> ArchiveHandle {
         Log.bootstrap(verbose: verbose)
-        return try directory.open()
+        var handle = try directory.open()
+        handle.onLockWait = { Terminal.note($0) }
+        return handle
     }
 }
 

@@ -4,6 +4,8 @@ import Hummingbird
 import Logging
 import NIOCore
 import Recordkeeper
+import ServiceLifecycle
+import UnixSignals
 
 /// The Application Service API a Matrix homeserver calls (spec: Application Service API,
 /// `/_matrix/app/v1`): transactions are archived through `MatrixCaptureService`; user and room
@@ -70,7 +72,13 @@ public struct MatrixAppService: Sendable {
 
     /// Runs on its own until SIGINT or SIGTERM (`recordkeeper capture matrix`).
     public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        do { try await application(logger: logger, onRunning: onRunning).runService() } catch let e as IOError where e.errnoCode == EADDRINUSE || e.errnoCode == EACCES {
+        do {
+            var config = ServiceGroupConfiguration(services: [application(logger: logger, onRunning: onRunning)],
+                                                   gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            config.maximumGracefulShutdownDuration = .seconds(10) // a stuck transaction cannot keep the process alive
+            config.maximumCancellationDuration = .seconds(5)
+            try await ServiceGroup(configuration: config).run()
+        } catch let e as IOError where e.errnoCode == EADDRINUSE || e.errnoCode == EACCES {
             throw IngestError(.notFound, "cannot listen on \(host):\(port) (\(e.errnoCode == EADDRINUSE ? "already in use" : "not permitted")); give --matrix-listen another port")
         }
     }

@@ -59,6 +59,7 @@ struct Failure: Encodable {
             case .refused: status = 403
             case .invalid, .badQuery: status = 400
             case .blobMissing: status = 410
+            case .busy: status = 503
             default:
                 status = 500
                 message = "the archive could not do that; quote request \(requestID) to the operator"

@@ -152,7 +152,8 @@ extension WebApp {
             guard batch.action == .destroy else {
                 throw ArchiveError(.invalid, "a transfer is executed when NARA confirms the accession: `recordkeeper transfer confirm`")
             }
-            _ = try await self.archive.withWriteLock { try await self.dispositionService.execute(id: id, actor: p.actor) }
+            // The service takes the write lock itself; a route never takes it (it would hold it across a call that does).
+            _ = try await self.dispositionService.execute(id: id, actor: p.actor)
             return Respond.seeOther("/dispositions/\(id)" + Notice.executed.query)
         }
         r.add(.get, "/dispositions/:id/certificate", viewers, "Certificate of disposition (HTML; ?format=json for JSON)") { input in

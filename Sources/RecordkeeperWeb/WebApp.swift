@@ -10,6 +10,8 @@ import NIOSSL
 import Prometheus
 import Recordkeeper
 import RecordkeeperCore
+import ServiceLifecycle
+import UnixSignals
 
 /// How `recordkeeper serve` runs.
 public struct WebConfiguration: Sendable {
@@ -23,6 +25,10 @@ public struct WebConfiguration: Sendable {
     public var bcryptCost: UInt8 = 12
     /// Largest export accepted in one upload.
     public var maxUploadBytes: Int64 = 4 << 30
+    /// After SIGTERM or SIGINT, how long in-flight requests may run before they are cancelled;
+    /// the process then stops within `shutdownCancellation` more, whatever a request is doing.
+    public var shutdownGrace: Duration = .seconds(10)
+    public var shutdownCancellation: Duration = .seconds(5)
     public var tls: Bool { tlsCertificate != nil }
     public init() {}
 }
@@ -39,6 +45,12 @@ public final class WebApp: Sendable {
 
     public init(archive: ArchiveHandle, configuration: WebConfiguration = WebConfiguration(),
                 metrics: PrometheusCollectorRegistry = WebApp.sharedMetrics) {
+        var archive = archive
+        if archive.onLockWait == nil {
+            // A request waiting for the write lock says so in the server log (whom it waits for; no content).
+            let log = Logger(label: "recordkeeper.web")
+            archive.onLockWait = { log.warning("archive.write_lock.waiting", metadata: ["archive.write_lock": "\($0)"]) }
+        }
         self.archive = archive
         self.configuration = configuration
         self.credentials = CredentialService(archive: archive, cost: configuration.bcryptCost)
@@ -93,8 +105,10 @@ public final class WebApp: Sendable {
         ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil)
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and stops (one
-    /// ServiceGroup, graceful shutdown). `onRunning` receives the bound port.
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish for
+    /// `shutdownGrace`, cancels what is left and stops (one ServiceGroup, bounded graceful
+    /// shutdown: a request stuck waiting can never keep the process alive). `onRunning`
+    /// receives the bound port.
     /// `alongside`: live Matrix capture, run in the same ServiceGroup on its own address.
     public func run(logger: Logger, alongside matrix: MatrixAppService? = nil, onMatrixRunning: @escaping @Sendable (Int) async -> Void = { _ in },
                     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
@@ -109,7 +123,7 @@ public final class WebApp: Sendable {
         guard let cert = configuration.tlsCertificate else {
             var app = application(logger: logger, onRunning: onRunning)
             for s in services { app.addServices(s) }
-            try await app.runService()
+            try await runGroup(app, logger: logger)
             return
         }
         guard let keyPath = configuration.tlsKey else { throw ArchiveError(.invalid, "--tls-certificate needs --tls-key too") }
@@ -126,6 +140,15 @@ public final class WebApp: Sendable {
         var app = Application(router: router().0, server: try .tls(.http1(), tlsConfiguration: tls), configuration: applicationConfiguration,
                               onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
         for s in services { app.addServices(s) }
-        try await app.runService()
+        try await runGroup(app, logger: logger)
+    }
+
+    /// Hummingbird's `runService()` waits for in-flight requests without limit; this group gives
+    /// them `shutdownGrace`, then cancels them.
+    func runGroup(_ app: some Service, logger: Logger) async throws {
+        var config = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        config.maximumGracefulShutdownDuration = configuration.shutdownGrace
+        config.maximumCancellationDuration = configuration.shutdownCancellation
+        try await ServiceGroup(configuration: config).run()
     }
 }

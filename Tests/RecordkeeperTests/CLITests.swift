@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Recordkeeper
 import RecordkeeperTesting
 import Testing
 
@@ -45,13 +46,19 @@ struct CLI {
 
 extension CLI {
     /// Starts a long-running command (a server) and returns it with its stdout up to `marker`.
-    static func start(_ args: [String], until marker: String) throws -> (Process, String) {
+    static func start(_ args: [String], until marker: String, env: [String: String] = [:], stderr: URL? = nil) throws -> (Process, String) {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        if !env.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 } }
         let out = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
+        if let stderr {
+            FileManager.default.createFile(atPath: stderr.path, contents: nil)
+            p.standardError = try FileHandle(forWritingTo: stderr)
+        } else {
+            p.standardError = FileHandle.nullDevice
+        }
         try p.run()
         var text = ""
         while !text.contains(marker) {
@@ -223,6 +230,70 @@ struct CLITests {
         // A second run prints a different password: none is fixed.
         let again = try CLI(dataDir: data).run(["demo", "--data-dir", data.path, "--no-serve"])
         #expect(again.status == 0 && !again.stdout.contains(String(password)))
+    }
+
+    /// While another process holds the write lock, the CLI says whom it waits for, then gives up
+    /// with exit code 5 and a message naming the holder; nothing is written meanwhile.
+    @Test func aBusyArchiveIsNamedAndTheCLIGivesUp() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let data = tmp.url.appendingPathComponent("data")
+        let cli = CLI(dataDir: data)
+        #expect(try cli.run(["init"]).status == 0)
+        let txt = try writeText(RecordsCLITests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
+        let args = ["ingest", txt.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "America/New_York"]
+        let handle = try DataDirectory(url: data).open()
+        let busy = try await handle.withWriteLock(purpose: "test.holder") {
+            try cli.run(args, env: ["RECORDKEEPER_WRITE_LOCK_TIMEOUT": "1"])
+        }
+        #expect(busy.status == 5)
+        #expect(busy.stderr.contains("waiting for the write lock held by pid \(getpid()) (test.holder) since"))
+        #expect(busy.stderr.contains("error: the archive's write lock is held by pid \(getpid()) (test.holder)"))
+        #expect(try await handle.store.stats().messages == 0)
+        #expect(try cli.run(args).status == 0) // released: the same ingest goes through
+    }
+
+    /// SIGTERM stops the server in bounded time even while a request waits (here an upload
+    /// waiting for a write lock another process holds, with a ten-minute lock timeout).
+    @Test func sigtermStopsTheServerWhileARequestWaits() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let data = tmp.url.appendingPathComponent("data")
+        let cli = CLI(dataDir: data)
+        #expect(try cli.run(["init"]).status == 0)
+        #expect(try cli.run(["user", "add", "alice", "--role", "records-officer"]).status == 0)
+        let token = try cli.run(["user", "token", "create", "alice", "--label", "sigterm test"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.hasPrefix("rk_"))
+        let txt = try writeText(RecordsCLITests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
+        let log = tmp.url.appendingPathComponent("serve.log")
+        let (server, text) = try CLI.start(["serve", "--data-dir", data.path, "--port", "0"], until: "Stop with",
+                                           env: ["RECORDKEEPER_WRITE_LOCK_TIMEOUT": "600"], stderr: log)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let url = try #require(text.firstMatch(of: /at (http:\/\/127\.0\.0\.1:\d+)\//)?.1)
+        let handle = try DataDirectory(url: data).open()
+        try await handle.withWriteLock(purpose: "test.holder") {
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-s", "-o", "/dev/null", "-H", "Authorization: Bearer \(token)", "-F", "custodian=jane.doe@agency.example.gov",
+                              "-F", "file=@\(txt.path)", "\(url)/api/v1/ingest"]
+            curl.standardOutput = FileHandle.nullDevice
+            curl.standardError = FileHandle.nullDevice
+            try curl.run()
+            defer { if curl.isRunning { curl.terminate() } }
+            // The request is in and waiting: the server log names whom it waits for.
+            var waited = 0
+            while !((try? String(contentsOf: log, encoding: .utf8))?.contains("archive.write_lock.waiting") ?? false), waited < 200 {
+                try await Task.sleep(for: .milliseconds(50))
+                waited += 1
+            }
+            let serverLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            #expect(serverLog.contains("waiting for the write lock held by pid \(getpid()) (test.holder)"))
+            let start = ContinuousClock.now
+            server.terminate() // SIGTERM
+            while server.isRunning, ContinuousClock.now - start < .seconds(40) { try await Task.sleep(for: .milliseconds(50)) }
+            let took = ContinuousClock.now - start
+            #expect(!server.isRunning, "serve ignored SIGTERM for 40 s while a request waited")
+            #expect(took < .seconds(20), "serve took \(took) to stop")
+        }
+        #expect(try await handle.store.stats().messages == 0) // the waiting upload wrote nothing
     }
 
     /// With a certificate, `serve` speaks HTTPS only, marks the session cookie Secure and sends HSTS.

@@ -449,7 +449,7 @@ struct WriteLockTests {
         let txt = try writeText(RecordsLawTests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
         let log = Log()
         let holder = Task {
-            try await archive.withWriteLock {
+            try await archive.withWriteLock(purpose: "test") {
                 await log.add("lock taken")
                 try await Task.sleep(nanoseconds: 800_000_000)
                 await log.add("lock released")
@@ -460,5 +460,86 @@ struct WriteLockTests {
         await log.add("ingest done")
         try await holder.value
         #expect(await log.events == ["lock taken", "lock released", "ingest done"])
+    }
+
+    /// The lock knows its holder: asking again from inside (directly, from a child task, or from
+    /// a service that takes it itself, as disposition execute does) runs at once instead of waiting
+    /// on itself forever.
+    @Test func theHolderReentersAtOnce() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let txt = try writeText(RecordsLawTests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
+        let added = try await withLockDeadline(seconds: 20) {
+            try await archive.withWriteLock(purpose: "outer") {
+                #expect(archive.writeLock.isHeldByCurrentTask)
+                let inner = try await archive.withWriteLock(purpose: "inner") { archive.writeLock.holderInThisProcess?.purpose }
+                #expect(inner == "outer")
+                return try await withThrowingTaskGroup(of: Int.self) { group in
+                    group.addTask { try await ingest(archive, txt, custodian: RecordsLawTests.jane, timeZone: "America/New_York").messagesAdded }
+                    return try await group.next() ?? 0
+                }
+            }
+        }
+        #expect(added == 10)
+        #expect(archive.writeLock.holderInThisProcess == nil && !archive.writeLock.isHeldByCurrentTask)
+        // Every handle on the directory shares the one lock.
+        #expect(try archive.directory.open().writeLock === archive.writeLock)
+    }
+
+    /// A task that outlives the holder's scope does not carry the hold with it.
+    @Test func anEscapedTaskDoesNotKeepTheHold() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let (gate, open) = AsyncStream<Void>.makeStream()
+        let escaped = try await archive.withWriteLock(purpose: "outer") {
+            Task { () -> Bool in
+                for await _ in gate { break }
+                return archive.writeLock.isHeldByCurrentTask
+            }
+        }
+        open.yield()
+        #expect(await escaped.value == false)
+    }
+
+    /// A waiter says whom it waits for, and gives up after its timeout with a `busy` error that
+    /// names the holder, instead of blocking without a word.
+    @Test func aWaiterNamesTheHolderAndGivesUp() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await archive.withWriteLock(purpose: "disposition.execute") {
+                signal.yield()
+                try await Task.sleep(for: .seconds(30))
+            }
+        }
+        for await _ in started { break }
+        actor Reports { var lines: [String] = []; func add(_ l: String) { lines.append(l) } }
+        let reports = Reports()
+        let error = await #expect(throws: ArchiveError.self) {
+            try await archive.writeLock.withLock(purpose: "ingest", timeout: .milliseconds(400), reportEvery: .milliseconds(100),
+                                                 onWait: { line in Task { await reports.add(line) } }) { Issue.record("ran without the lock") }
+        }
+        #expect(error?.code == .busy)
+        #expect(error?.message.contains("held by pid \(getpid()) (disposition.execute) since") == true)
+        #expect(error?.message.contains("RECORDKEEPER_WRITE_LOCK_TIMEOUT") == true)
+        holder.cancel()
+        _ = try? await holder.value
+        try await Task.sleep(for: .milliseconds(50))
+        let lines = await reports.lines
+        #expect(lines.count >= 2 && lines.allSatisfy { $0.hasPrefix("waiting for the write lock held by pid \(getpid()) (disposition.execute) since") })
+        // Released by cancellation: the next writer goes at once.
+        #expect(try await archive.writeLock.withLock(purpose: "ingest", timeout: .zero) { true })
+    }
+}
+
+/// Runs `body`; fails (instead of hanging the suite) if it takes longer than `seconds`.
+func withLockDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask { try await Task.sleep(for: .milliseconds(Int64(seconds * 1000))); return nil }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw CancellationError() }
+        return value
     }
 }

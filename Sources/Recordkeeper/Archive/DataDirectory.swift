@@ -93,21 +93,21 @@ public struct ArchiveHandle: Sendable {
         self.blobs = FileBlobStore(root: directory.blobsURL, scratch: directory.scratchURL)
     }
 
-    /// Runs `body` holding the data directory's write lock (`flock` on `<dir>/write.lock`), so
-    /// that an ingest and a disposition in two processes never interleave: a disposition could
-    /// otherwise remove a file that an ingest running at that moment is about to use. The lock
-    /// goes with the process, so a crash never leaves it held. Waits while another process has it.
-    public func withWriteLock<T>(_ body: () async throws -> T) async throws -> T {
-        let path = directory.url.appendingPathComponent("write.lock").path
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return try await body() } // no data directory on disk (an in-memory store)
-        defer { close(fd) }
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else { break }
-            try await Task.sleep(nanoseconds: 200_000_000)
-        }
-        defer { flock(fd, LOCK_UN) }
-        return try await body()
+    /// The data directory's write lock, shared by every handle of this process on this directory.
+    public var writeLock: WriteLock { WriteLock.shared(for: directory.url) }
+
+    /// Where waits for the write lock are reported ("waiting for the write lock held by pid N
+    /// (ingest) since T"): the CLI prints them on stderr, the server logs them.
+    public var onLockWait: (@Sendable (String) -> Void)?
+
+    /// Runs `body` holding the data directory's write lock, so that an ingest and a disposition
+    /// (in this process or another) never interleave: a disposition could otherwise remove a
+    /// file that an ingest running at that moment is about to use. Asking again from inside
+    /// `body` runs the inner body at once (the lock knows its holder); waiting for another
+    /// holder is reported through `onLockWait` and ends with `ArchiveError(.busy)` after
+    /// `RECORDKEEPER_WRITE_LOCK_TIMEOUT` seconds (default 120).
+    public func withWriteLock<T>(purpose: String, _ body: () async throws -> T) async throws -> T {
+        try await writeLock.withLock(purpose: purpose, onWait: onLockWait, body)
     }
 
     /// Assembles a handle from parts (tests, other backends).

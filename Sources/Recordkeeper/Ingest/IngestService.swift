@@ -144,13 +144,13 @@ public struct IngestService: Sendable {
             throw IngestError(.badTimeZone, "unknown time zone '\(tz)'; use an IANA name such as America/New_York or UTC")
         }
         let sources = try IngestService.sources(for: request.paths)
-        return try await archive.withWriteLock { try await ingestAll(sources, request, progress: progress, report: report) }
+        return try await archive.withWriteLock(purpose: "ingest") { try await ingestAll(sources, request, progress: progress, report: report) }
     }
 
     /// One source, under the archive's write lock, failures thrown (not reported): for live
     /// capture, which must tell a storage failure (retry) from unreadable input (keep, move on).
     public func ingestSource(_ source: SourceFile, _ request: IngestRequest) async throws -> [BatchReport] {
-        try await archive.withWriteLock { try await ingestOne(source, request, progress: nil) }
+        try await archive.withWriteLock(purpose: "capture") { try await ingestOne(source, request, progress: nil) }
     }
 
     private func ingestAll(_ sources: [SourceFile], _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?,

@@ -155,7 +155,7 @@ public struct DispositionService: Sendable {
     /// whatever an interruption left undone (files to remove, the certificate) and changes
     /// nothing else.
     public func execute(id: Int64, actor: String, accession: String? = nil, today: CivilDate = .today()) async throws -> DispositionCertificate {
-        try await archive.withWriteLock { try await executeLocked(id: id, actor: actor, accession: accession, today: today) }
+        try await archive.withWriteLock(purpose: accession == nil ? "disposition.execute" : "transfer.confirm") { try await executeLocked(id: id, actor: actor, accession: accession, today: today) }
     }
 
     private func executeLocked(id: Int64, actor: String, accession: String?, today: CivilDate) async throws -> DispositionCertificate {

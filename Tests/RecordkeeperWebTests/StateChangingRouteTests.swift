@@ -1,0 +1,229 @@
+import Archive
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Recordkeeper
+import RecordkeeperCore
+import RecordkeeperWeb
+import Testing
+
+/// Every route that changes the archive, driven end to end through the web app on a real data
+/// directory, with its effect read back from the store. A route that hangs fails its test
+/// instead of hanging the suite (`withDeadline`).
+@Suite("State-changing routes, end to end", .serialized)
+struct StateChangingRouteTests {
+    /// The state-changing routes this suite drives; a new one must be added here (and tested).
+    static let covered: Set<String> = [
+        "POST /login", "POST /logout", "POST /account/password", "POST /account/tokens", "POST /account/tokens/:id/revoke",
+        "POST /holds", "POST /holds/:id/release",
+        "POST /dispositions/:id/approve", "POST /dispositions/:id/cancel", "POST /dispositions/:id/execute",
+        "POST /api/v1/ingest", "POST /api/v1/holds", "POST /api/v1/holds/:id/release", "POST /api/v1/users",
+        "POST /upload", "POST /audit/verify", "POST /admin/users",
+    ]
+
+    @Test func everyStateChangingRouteIsDrivenHere() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let routes = Set(f.web.routeTable.filter { $0.method != "GET" && $0.method != "HEAD" }.map { "\($0.method) \($0.path)" })
+        #expect(routes == Self.covered, "untested: \(routes.subtracting(Self.covered).sorted()); gone: \(Self.covered.subtracting(routes).sorted())")
+    }
+
+    /// A file plan under which the fixture's 2020–2021 messages are due now (one year after cutoff).
+    static let shortPlan = """
+        {"title": "Electronic Messaging Records (test)", "fiscal_year_start_month": 10,
+         "items": [{"id": "0002", "authority": "DAA-0568-2022-0005-0002", "title": "All other messages", "disposition": "temporary",
+                    "cutoff": "calendar-year", "retention": {"years": 1}}],
+         "rules": [{"id": "everyone", "item": "0002"}]}
+        """
+
+    /// An approved destruction batch of everything due now (the FOIA hold keeps the manifest records).
+    static func approvedBatch(_ f: WebFixture) async throws -> DispositionBatch {
+        _ = try await FilePlanService(archive: f.archive).apply(try FilePlanService.parse(shortPlan, format: .json), note: "test schedule", actor: "alice")
+        let batch = try await DispositionService(archive: f.archive).propose(action: .destroy, asOf: .today(), items: nil, note: nil, actor: "alice")
+        #expect(batch.items.reduce(0) { $0 + $1.records } > 0)
+        return try await DispositionService(archive: f.archive).approve(id: batch.id, actor: "bob")
+    }
+
+    /// Executing a destruction from the web finishes (it once deadlocked on its own write lock),
+    /// destroys what was due, leaves the certificate, and leaves the archive writable.
+    @Test func executingADestructionFromTheWebFinishesAndFreesTheArchive() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let batch = try await Self.approvedBatch(f)
+        let due = batch.items.reduce(0) { $0 + $1.records }
+        try await withDeadline(seconds: 60) {
+            try await f.test { client in
+                let alice = await f.session("alice")
+                let page = try await client.get("/dispositions/\(batch.id)", as: alice)
+                #expect(page.text.contains("action=\"/dispositions/\(batch.id)/execute\""))
+                let executed = try await client.post("/dispositions/\(batch.id)/execute", as: alice)
+                #expect(executed.status == .seeOther && executed.location == "/dispositions/\(batch.id)?notice=executed")
+                let after = try await client.get("/dispositions/\(batch.id)", as: alice)
+                #expect(after.text.contains("<dd id=\"disposition-status\">executed</dd>"))
+                let certificate = try await client.get("/dispositions/\(batch.id)/certificate?format=json", as: alice)
+                let json = try certificate.json()
+                #expect(json["records"] as? Int == due && json["executed_by"] as? String == "alice")
+                // Executing again finishes nothing new and does not hang either.
+                #expect(try await client.post("/dispositions/\(batch.id)/execute", as: alice).status == .seeOther)
+            }
+        }
+        // Read back from disk through a fresh handle: the batch is executed, tombstones stand for the records.
+        let reopened = try f.archive.directory.open()
+        #expect(try await reopened.store.disposition(id: batch.id)?.status == .executed)
+        #expect(try await reopened.store.tombstones(dispositionID: batch.id).count == due)
+        // The lock is free: an ingest (CLI or web) goes ahead at once.
+        try await withDeadline(seconds: 30) {
+            let txt = try f.tmp.sub("after").appendingPathComponent("WhatsApp Chat with Lena.txt")
+            try Data("07/07/2021, 07:07 - Lena: Gate 3 closed for repairs\n".utf8).write(to: txt)
+            let reports = try await IngestService(archive: reopened).ingest(IngestRequest(paths: [txt], custodian: WebFixture.jane, timeZone: "UTC", actor: "test"))
+            #expect(reports.first?.messagesAdded == 1)
+        }
+        #expect(try await VerifyService(archive: reopened).verify(actor: "dave").ok)
+    }
+
+    @Test func approveAndCancelChangeTheBatch() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        _ = try await FilePlanService(archive: f.archive).apply(try FilePlanService.parse(Self.shortPlan, format: .json), note: "test", actor: "alice")
+        let proposed = try await DispositionService(archive: f.archive).propose(action: .destroy, asOf: .today(), items: nil, note: nil, actor: "alice")
+        try await withDeadline(seconds: 60) {
+            try await f.test { client in
+                // The proposer may not approve her own batch; a second officer may.
+                let own = try await client.post("/dispositions/\(proposed.id)/approve", as: await f.session("alice"))
+                #expect(own.status == .forbidden)
+                let bob = await f.session("bob")
+                let approved = try await client.post("/dispositions/\(proposed.id)/approve", as: bob)
+                #expect(approved.status == .seeOther && approved.location == "/dispositions/\(proposed.id)?notice=approved")
+                #expect(try await f.archive.store.disposition(id: proposed.id)?.status == .approved)
+                let noReason = try await client.post("/dispositions/\(proposed.id)/cancel", as: bob, form: [("reason", " ")])
+                #expect(noReason.status == .badRequest)
+                let cancelled = try await client.post("/dispositions/\(proposed.id)/cancel", as: bob, form: [("reason", "schedule under review")])
+                #expect(cancelled.status == .seeOther)
+                #expect(try await f.archive.store.disposition(id: proposed.id)?.status == .cancelled)
+                // A cancelled batch cannot be executed.
+                let late = try await client.post("/dispositions/\(proposed.id)/execute", as: bob)
+                #expect(late.status == .forbidden || late.status == .badRequest)
+            }
+        }
+        #expect(try await f.archive.store.tombstones(dispositionID: proposed.id).isEmpty)
+    }
+
+    @Test func holdsArePlacedAndReleasedThroughFormsAndAPI() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        try await withDeadline(seconds: 60) {
+            try await f.test { client in
+                let alice = await f.session("alice")
+                let placed = try await client.post("/holds", as: alice, form: [("name", "CREW v. Agency"), ("matter", "litigation"),
+                                                                              ("requested_by", "OGC"), ("custodians", WebFixture.sam)])
+                #expect(placed.status == .seeOther)
+                let id = try #require(placed.location?.firstMatch(of: /\/holds\/(\d+)/).flatMap { Int64($0.1) })
+                #expect(try await HoldService(archive: f.archive).show(id: id, sample: 0, actor: "test").heldRecords == 3)
+                let released = try await client.post("/holds/\(id)/release", as: alice, form: [("reason", "case dismissed")])
+                #expect(released.status == .seeOther)
+                #expect(try await f.archive.store.holds(includeReleased: true).first { $0.id == id }?.isActive == false)
+
+                let token = try await APITests.token(f, "alice", client: client)
+                let json = try await client.execute(uri: "/api/v1/holds", method: .post, headers: APITests.bearer(token).merging([.contentType: "application/json"]),
+                                                    body: ByteBuffer(string: #"{"name": "OIG review", "matter": "ig-audit", "requested_by": "OIG", "query": "pallet"}"#))
+                #expect(json.status == .created)
+                let apiID = try #require((try json.json()["hold"] as? [String: Any])?["id"] as? Int)
+                let apiRelease = try await client.execute(uri: "/api/v1/holds/\(apiID)/release", method: .post,
+                                                          headers: APITests.bearer(token).merging([.contentType: "application/json"]),
+                                                          body: ByteBuffer(string: #"{"reason": "review closed"}"#))
+                #expect(apiRelease.status == .ok)
+                #expect(try await f.archive.store.holds(includeReleased: true).first { $0.id == Int64(apiID) }?.releaseReason == "review closed")
+            }
+        }
+    }
+
+    @Test func exportsAreIngestedThroughUploadAndAPI() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let before = try await f.archive.store.stats().messages
+        try await withDeadline(seconds: 60) {
+            try await f.test { client in
+                let jane = await f.session("jane")
+                let upload = try await client.postMultipart("/upload?csrf=\(jane.csrf)", headers: [.cookie: jane.cookie], fields: [("time_zone", "UTC")],
+                                                            file: (name: "WhatsApp Chat with Ines.txt", data: Data("01/06/2021, 09:00 - Ines: Pier 2 inspection at noon\n".utf8)))
+                #expect(upload.status == .seeOther && upload.location?.hasPrefix("/batches/") == true)
+                let token = try await APITests.token(f, "alice", client: client)
+                let api = try await client.postMultipart("/api/v1/ingest", headers: APITests.bearer(token), fields: [("custodian", WebFixture.sam), ("time_zone", "UTC")],
+                                                         file: (name: "WhatsApp Chat with Lena.txt", data: Data("07/07/2021, 07:07 - Lena: Gate 3 closed for repairs\n".utf8)))
+                #expect(api.status == .created)
+            }
+        }
+        #expect(try await f.archive.store.stats().messages == before + 2)
+    }
+
+    @Test func accountsAndUsersChangeThroughTheirForms() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        try await withDeadline(seconds: 60) {
+            try await f.test { client in
+                // Sign in with the password, then out: the session no longer opens pages.
+                let login = try await client.post("/login", as: nil, form: [("username", "carol"), ("password", WebFixture.password)])
+                #expect(login.status == .seeOther)
+                let cookie = try #require(login.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+                let home = try await client.get("/account", headers: [.cookie: cookie])
+                #expect(home.status == .ok)
+                let csrf = try #require(home.text.firstMatch(of: /name="csrf" value="([^"]+)"/).map { String($0.1) })
+                let session = BrowserSession(cookie: cookie, csrf: csrf)
+                #expect(try await client.post("/logout", as: session).status == .seeOther)
+                #expect(try await client.get("/search", headers: [.cookie: cookie]).status == .seeOther)
+
+                // Change a password: the old one stops working, the new one works.
+                let dave = await f.session("dave")
+                let changed = try await client.post("/account/password", as: dave, form: [("current", WebFixture.password), ("new", "a brand new passphrase"),
+                                                                                         ("confirm", "a brand new passphrase")])
+                #expect(changed.status == .seeOther)
+                #expect(try await f.web.credentials.verifyPassword(user: "dave", password: WebFixture.password) == nil)
+                #expect(try await f.web.credentials.verifyPassword(user: "dave", password: "a brand new passphrase") != nil)
+
+                // Tokens: created (secret shown once), then revoked.
+                let carol = await f.session("carol")
+                let created = try await client.post("/account/tokens", as: carol, form: [("label", "nightly export")])
+                #expect(created.status == .ok && created.text.contains("id=\"new-token\""))
+                let token = try #require(try await f.archive.store.tokens(user: "carol").first)
+                #expect(try await client.post("/account/tokens/\(token.id)/revoke", as: carol).status == .seeOther)
+                #expect(try await f.archive.store.tokens(user: "carol").first?.revokedAt != nil)
+
+                // Users: added through the admin form and through the API.
+                let ada = await f.session("ada")
+                let saved = try await client.post("/admin/users", as: ada, form: [("name", "frank"), ("display_name", "Frank"), ("roles", "reviewer")])
+                #expect(saved.status == .seeOther)
+                let apiToken = try await APITests.token(f, "ada", client: client)
+                let api = try await client.execute(uri: "/api/v1/users", method: .post, headers: APITests.bearer(apiToken).merging([.contentType: "application/json"]),
+                                                   body: ByteBuffer(string: #"{"name": "gina", "roles": ["auditor"]}"#))
+                #expect(api.status == .created)
+                let names = try await UserService(archive: f.archive).list().map(\.name)
+                #expect(names.contains("frank") && names.contains("gina"))
+            }
+        }
+    }
+
+    @Test func verifyRunsFromTheAuditPage() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        try await withDeadline(seconds: 60) {
+            try await f.test { client in
+                let page = try await client.post("/audit/verify", as: await f.session("dave"))
+                #expect(page.status == .ok)
+            }
+        }
+        #expect(try await f.archive.store.auditEntries(AuditFilter(action: "verify", limit: 5)).contains { $0.actor == "dave" })
+    }
+}
+
+/// Runs `body`, failing with a clear error (instead of hanging the suite) if it takes longer
+/// than `seconds`.
+func withDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            return nil
+        }
+        guard let first = try await group.next(), let value = first else {
+            group.cancelAll()
+            throw TestFailure("did not finish within \(seconds) s (deadlock?)")
+        }
+        group.cancelAll()
+        return value
+    }
+}
