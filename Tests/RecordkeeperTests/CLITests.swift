@@ -296,6 +296,53 @@ struct CLITests {
         #expect(try await handle.store.stats().messages == 0) // the waiting upload wrote nothing
     }
 
+    /// HTML-bearing exports (a Teams page, an HTML e-mail) ingested again by a second process add
+    /// nothing: entity decoding is one deterministic pass (it once iterated a Dictionary, whose
+    /// order changes from process to process, so `&amp;lt;` decoded differently and made duplicates).
+    @Test func reingestingHTMLExportsInASecondProcessAddsNothing() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        let soups = ["&amp;lt;b&amp;gt; stays escaped &amp;amp; so does this", "&lt;i&gt;seal&lt;/i&gt; &quot;88412&quot; &#8217;&#x2019; &nbsp;&amp;nbsp;",
+                     "&amp;quot;&amp;#39;&amp;apos;&amp;gt;&amp;lt;&amp;amp;", "&gt;&lt;&amp;&apos;&#39;&quot;&nbsp;"]
+        var values: [String] = []
+        for (i, soup) in soups.enumerated() {
+            values.append("""
+                {"id": "16158204601\(i)", "messageType": "message", "createdDateTime": "2021-03-15T15:0\(i):00.000Z",
+                 "chatId": "19:entities@thread.v2", "from": {"user": {"id": "8b2f0c1e-1111-4a5b-9c8d-000000000001", "displayName": "Ruth Okafor"}},
+                 "body": {"contentType": "html", "content": "<p>\(soup)</p>"}, "attachments": []}
+                """)
+        }
+        let dir = try tmp.sub("exports")
+        let teams = try writeText("{\"value\": [\(values.joined(separator: ",\n"))]}\n", named: "getAllMessages-2021-03-15.json", in: dir)
+        let mail = try writeText("""
+            From records@cbp.example.gov Tue Mar 16 09:00:00 2021
+            From: Records Office <records@cbp.example.gov>
+            To: d.kowalski@cbp.example.gov
+            Subject: Entities
+            Date: Tue, 16 Mar 2021 09:00:00 -0400
+            Message-ID: <entities.1@cbp.example.gov>
+            Content-Type: text/html; charset=utf-8
+
+            <p>\(soups.joined(separator: "<br>"))</p>
+
+            """, named: "ops.mbox", in: dir)
+        func added(_ r: CLI.Result) -> Int {
+            r.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .reduce(0) { $0 + ($1["messages_added"] as? Int ?? 0) }
+        }
+        let args = ["ingest", teams.path, mail.path, "--custodian", "r.okafor@cbp.example.gov", "--timezone", "UTC", "--json"]
+        let first = try cli.run(args)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(added(first) == 5)
+        for _ in 0..<3 {
+            let again = try cli.run(args)
+            #expect(again.status == 0 && added(again) == 0, "\(again.stdout)")
+        }
+        let found = try cli.run(["search", "stays escaped", "--json"])
+        #expect(found.stdout.contains("\"&lt;b&gt; «stays» «escaped» &amp; so does this\""), "\(found.stdout)")
+    }
+
     /// With a certificate, `serve` speaks HTTPS only, marks the session cookie Secure and sends HSTS.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
     func serveSpeaksTLSWhenGivenACertificate() throws {

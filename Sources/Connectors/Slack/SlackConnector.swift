@@ -178,7 +178,7 @@ final class SlackReader: CaptureReader {
             rest = rest[rest.index(after: close)...]
         }
         out += rest
-        return out.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+        return HTMLEntities.decode(out) // Slack escapes &, < and >; decoded in one pass
     }
 
     private func item(_ element: Any, member: String) -> CaptureItem {

@@ -38,8 +38,9 @@ public struct TeamsConnector: Connector {
             rest = rest[rest.index(after: close)...]
         }
         out += rest
-        let entities = ["&nbsp;": " ", "&lt;": "<", "&gt;": ">", "&quot;": "\"", "&#39;": "'", "&apos;": "'", "&amp;": "&"]
-        for (k, v) in entities { out = out.replacingOccurrences(of: k, with: v) }
+        // One pass, in order: `&amp;lt;` is always `&lt;` (a dictionary of replacements once
+        // decoded it differently from one process to the next, and re-ingest made duplicates).
+        out = HTMLEntities.decode(out).replacingOccurrences(of: "\u{00A0}", with: " ")
         return out.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }
