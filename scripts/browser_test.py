@@ -11,6 +11,7 @@ Exit status: 0 passed; 1 a check failed; 2 no browser (a failure under CI=true, 
 scripts/test.sh treats it as one).
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import zipfile
 import zlib
 
@@ -224,6 +226,13 @@ def main():
         run.check(drv.find_element(By.ID, "duplicates").text == "0", "and no duplicates")
 
         # 3. Search, highlighted; open a hit in its conversation, scrolled to it, photo shown.
+        # The upload answered at capture; serve's indexer makes it searchable moments later.
+        for _ in range(100):
+            lag = json.loads(urllib.request.urlopen(base + "/health").read())["index_lag_messages"]
+            if lag == 0:
+                break
+            time.sleep(0.1)
+        run.check(lag == 0, "serve's indexer makes the upload searchable within seconds")
         drv.get(base + "/search")
         q = drv.find_element(By.ID, "q")
         q.send_keys("pallet")

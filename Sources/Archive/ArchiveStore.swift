@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// Services talk to this protocol only. No backend type (GRDB, PostgresNIO) appears in it, so a
 /// PostgreSQL implementation can follow without touching the services; both must pass the same
 /// conformance suite. Every method is one transaction.
-public protocol ArchiveStore: RecordsStore, AccessStore, IdentityStore, ComplianceStore, OversightStore, TrackerStore {
+public protocol ArchiveStore: RecordsStore, AccessStore, IdentityStore, ComplianceStore, OversightStore, TrackerStore, SearchIndexStore {
     // MARK: Custodians and conversations
     func custodian(email: String) async throws -> Custodian?
     /// Creates the custodian, or sets its time zone when `timeZone` is given.
@@ -67,8 +67,6 @@ public protocol ArchiveStore: RecordsStore, AccessStore, IdentityStore, Complian
     /// hash, in id order): written into the batch's audit entry when it completes, recomputed by
     /// `verify`, so a deleted or replaced message breaks the anchor.
     func batchDigest(batchID: Int64) async throws -> BatchDigest
-    /// Messages missing from the search index, and index entries with no message (first ids).
-    func searchIndexGaps(limit: Int) async throws -> SearchIndexGaps
     /// The lowest and highest message ids, or nil when there are no messages.
     func messageIDRange() async throws -> ClosedRange<Int64>?
     func blobs(after: ContentHash?, limit: Int) async throws -> [BlobInfo]
@@ -253,16 +251,6 @@ public struct BatchDigest: Sendable, Hashable, Codable {
     }
 }
 
-public struct SearchIndexGaps: Sendable, Hashable {
-    /// Ids of messages the search index does not hold.
-    public var unindexedMessages: [Int64]
-    /// Number of index entries that belong to no message.
-    public var orphanEntries: Int
-    public init(unindexedMessages: [Int64], orphanEntries: Int) {
-        self.unindexedMessages = unindexedMessages
-        self.orphanEntries = orphanEntries
-    }
-}
 
 /// One message's stored content hash beside the one recomputed from its stored fields.
 public struct MessageHashCheck: Sendable, Hashable {
@@ -370,10 +358,14 @@ public struct SearchResults: Sendable, Hashable {
     /// False when counting stopped at `SearchRequest.countLimit` (there are at least `total`).
     public var totalIsExact: Bool
     public var hits: [SearchHit]
-    public init(total: Int, totalIsExact: Bool = true, hits: [SearchHit]) {
+    /// What the index covered when the search ran (set by the search service): every answer
+    /// says how many captured messages it could not see yet.
+    public var coverage: IndexStatus?
+    public init(total: Int, totalIsExact: Bool = true, hits: [SearchHit], coverage: IndexStatus? = nil) {
         self.total = total
         self.totalIsExact = totalIsExact
         self.hits = hits
+        self.coverage = coverage
     }
 }
 

@@ -24,6 +24,10 @@ struct IngestCommand: AsyncParsableCommand {
             result.json one batch per chat, a Slack workspace export zip one batch per channel, and Teams \
             Export API pages (chatMessage JSON) one batch per chat or channel. E-mail (.eml, .mbox) \
             gives one batch per thread.
+
+            A message is captured (durable, hashed, audited) before it is indexed for search; by \
+            default the command then waits until what it captured is searchable, and says so. \
+            --no-wait-index returns at capture.
             """)
 
     @Argument(help: ArgumentHelp("Export files or folders.", valueName: "path"))
@@ -44,6 +48,10 @@ struct IngestCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per batch on stdout.")
     var json = false
 
+    @Flag(name: .customLong("no-wait-index"), help: ArgumentHelp(
+        "Return as soon as capture is durable; the records become searchable when an indexer (`serve`, `index catch-up`) reaches them."))
+    var noWaitIndex = false
+
     @OptionGroup var archive: ArchiveOptions
 
     func run() async throws {
@@ -51,8 +59,9 @@ struct IngestCommand: AsyncParsableCommand {
         try await CLIError.report {
             let handle = try archive.open()
             let service = IngestService(archive: handle)
-            let request = IngestRequest(paths: paths.map { URL(fileURLWithPath: $0) }, custodian: custodian, timeZone: timezone,
+            var request = IngestRequest(paths: paths.map { URL(fileURLWithPath: $0) }, custodian: custodian, timeZone: timezone,
                                         dateOrder: dateOrder, conversationTitle: conversation, actor: archive.resolvedActor)
+            request.waitForIndex = !noWaitIndex
             let json = self.json
             let reports = try await service.ingest(request, progress: { p in
                 let rate = p.elapsed > 0 ? Double(p.messages) / p.elapsed : 0
@@ -61,7 +70,14 @@ struct IngestCommand: AsyncParsableCommand {
             }, report: { r in
                 Terminal.endProgress()
                 if json { print(Terminal.json(r)) } else { IngestCommand.printHuman(r) }
+            }, indexing: { p in
+                Terminal.progress("captured; indexing for search: \(Terminal.count(p.indexed)) indexed, \(Terminal.count(p.pending)) to go")
             })
+            Terminal.endProgress()
+            let status = try await IndexService(archive: handle).status()
+            if noWaitIndex || status.pending > 0 {
+                Terminal.note("captured (durable). " + status.coverageStatement)
+            }
             failed = reports.filter { $0.error != nil }.count
         }
         if failed > 0 { throw ExitCode(4) }

@@ -45,6 +45,8 @@ struct SearchCommand: AsyncParsableCommand {
         var total: Int
         /// False when counting stopped at 10,000 (there are at least `total` hits).
         var totalIsExact: Bool
+        /// What the search index covered: captured messages not yet searchable are counted here.
+        var coverage: SearchCoverage?
         var hits: [Hit]
         struct Hit: Encodable {
             var messageId: Int64, conversationId: Int64, conversation: String, custodian: String
@@ -63,7 +65,8 @@ struct SearchCommand: AsyncParsableCommand {
             let elapsed = clock.now - started
             let elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             if json {
-                let out = Output(query: query, elapsedMs: (elapsedMs * 100).rounded() / 100, total: results.total, totalIsExact: results.totalIsExact, hits: results.hits.map {
+                let out = Output(query: query, elapsedMs: (elapsedMs * 100).rounded() / 100, total: results.total, totalIsExact: results.totalIsExact,
+                                 coverage: results.coverage.map(SearchCoverage.init), hits: results.hits.map {
                     .init(messageId: $0.messageID, conversationId: $0.conversationID, conversation: $0.conversationTitle,
                           custodian: $0.custodian, sender: $0.sender, sentLocal: $0.sentLocal, timeZone: $0.timeZone,
                           kind: $0.kind, snippet: $0.snippet(open: "«", close: "»"))
@@ -71,6 +74,7 @@ struct SearchCommand: AsyncParsableCommand {
                 print(Terminal.json(out, pretty: true))
                 return
             }
+            if let coverage = results.coverage, coverage.pending > 0 { Terminal.note(coverage.coverageStatement) }
             if results.hits.isEmpty {
                 print("No hits for \(query).")
                 return
@@ -269,7 +273,22 @@ struct StatsCommand: AsyncParsableCommand {
         try await CLIError.report {
             let handle = try archive.open()
             let s = try await RecordService(archive: handle).stats(actor: archive.resolvedActor)
-            if json { print(Terminal.json(s, pretty: true)); return }
+            let index = try await IndexService(archive: handle).status()
+            if json {
+                // The archive's counts at the top level (as before), the index beside them.
+                struct Out: Encodable {
+                    var archive: ArchiveStats; var searchIndex: SearchCoverage; var indexLagSeconds: Double
+                    enum K: String, CodingKey { case searchIndex, indexLagSeconds }
+                    func encode(to encoder: any Encoder) throws {
+                        try archive.encode(to: encoder)
+                        var c = encoder.container(keyedBy: K.self)
+                        try c.encode(searchIndex, forKey: .searchIndex)
+                        try c.encode(indexLagSeconds, forKey: .indexLagSeconds)
+                    }
+                }
+                print(Terminal.json(Out(archive: s, searchIndex: SearchCoverage(index), indexLagSeconds: (index.lagSeconds() * 10).rounded() / 10), pretty: true))
+                return
+            }
             print("custodians     \(Terminal.count(s.custodians))")
             print("conversations  \(Terminal.count(s.conversations))")
             print("messages       \(Terminal.count(s.messages))")
@@ -278,6 +297,8 @@ struct StatsCommand: AsyncParsableCommand {
             print("blobs          \(Terminal.count(s.blobs)), \(Terminal.bytes(s.blobBytes))")
             print("defects        \(Terminal.count(s.defects))")
             print("audit entries  \(Terminal.count(s.auditEntries))")
+            print("search index   " + (index.pending == 0 ? "up to date" : "\(Terminal.count(index.pending)) captured messages not yet searchable"
+                + String(format: " (oldest waiting %.0f s)", index.lagSeconds())))
         }
     }
 }

@@ -21,7 +21,7 @@ struct RecordkeeperCommand: AsyncParsableCommand {
             write lock past RECORDKEEPER_WRITE_LOCK_TIMEOUT seconds, default 120): try again.
             """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, IngestCommand.self, SearchCommand.self, ShowCommand.self, StatsCommand.self,
+        subcommands: [InitCommand.self, IngestCommand.self, IndexCommand.self, SearchCommand.self, ShowCommand.self, StatsCommand.self,
                       VerifyCommand.self, FilePlanCommand.self, CustodianCommand.self, PartyCommand.self, ReportCommand.self, IncidentCommand.self, RemindCommand.self, TrackerCommand.self, RetentionCommand.self, HoldCommand.self,
                       DisposeCommand.self, TransferCommand.self, UserCommand.self, ServeCommand.self, CaptureCommand.self, DemoCommand.self, SampleExportCommand.self]
     )

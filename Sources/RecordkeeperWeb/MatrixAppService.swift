@@ -73,7 +73,9 @@ public struct MatrixAppService: Sendable {
     /// Runs on its own until SIGINT or SIGTERM (`recordkeeper capture matrix`).
     public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         do {
-            var config = ServiceGroupConfiguration(services: [application(logger: logger, onRunning: onRunning)],
+            // Captured rooms become searchable behind capture, as under `serve`.
+            var config = ServiceGroupConfiguration(services: [application(logger: logger, onRunning: onRunning),
+                                                              BackgroundIndexer(archive: capture.archive, logger: logger)],
                                                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             config.maximumGracefulShutdownDuration = .seconds(10) // a stuck transaction cannot keep the process alive
             config.maximumCancellationDuration = .seconds(5)

@@ -132,9 +132,9 @@ extension WebApp {
             let form = SearchForm(input.query, onlyCustodian: p.onlyCustodian)
             guard !form.q.isEmpty else { throw WebError.badRequest("give a query: q=…") }
             let results = try await SearchService(archive: self.archive).search(form.q, filters: form.filters, actor: p.actor)
-            struct Out: Encodable { var total: Int; var totalIsExact: Bool; var page: Int; var limit: Int; var hits: [HitJSON] }
-            return try Respond.json(Out(total: results.total, totalIsExact: results.totalIsExact, page: form.page, limit: form.filters.limit,
-                                        hits: results.hits.map(HitJSON.init)))
+            struct Out: Encodable { var total: Int; var totalIsExact: Bool; var coverage: SearchCoverage?; var page: Int; var limit: Int; var hits: [HitJSON] }
+            return try Respond.json(Out(total: results.total, totalIsExact: results.totalIsExact, coverage: results.coverage.map(SearchCoverage.init),
+                                        page: form.page, limit: form.filters.limit, hits: results.hits.map(HitJSON.init)))
         }
         r.add(.get, "/api/v1/conversations", Access.readers, "Conversations (title filter)") { input in
             let p = try input.user

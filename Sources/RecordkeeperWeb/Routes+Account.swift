@@ -16,11 +16,15 @@ extension WebApp {
             if p.has(.admin) { return Respond.seeOther("/admin/users") }
             return Respond.seeOther("/account")
         }
-        r.add(.get, "/health", .open, "Liveness and store check") { _ in
-            _ = try await self.archive.store.messageIDRange()
-            return try Respond.json(["status": "ok"])
+        r.add(.get, "/health", .open, "Liveness and store check, with the search index's lag") { _ in
+            let index = try await self.archive.store.indexStatus()
+            struct Health: Encodable { var status: String; var indexLagMessages: Int; var indexLagSeconds: Double }
+            return try Respond.json(Health(status: "ok", indexLagMessages: index.pending, indexLagSeconds: (index.lagSeconds() * 10).rounded() / 10))
         }
-        r.add(.get, "/metrics", .open, "Prometheus metrics (request counts and durations; no record content)") { _ in
+        r.add(.get, "/metrics", .open, "Prometheus metrics (request counts and durations, index lag; no record content)") { _ in
+            let index = try await self.archive.store.indexStatus()
+            self.indexLagMessages.set(Int64(index.pending))
+            self.indexLagSeconds.set(index.lagSeconds())
             var buffer: [UInt8] = []
             self.metrics.emit(into: &buffer)
             var headers = HTTPFields()

@@ -193,8 +193,11 @@ extension WebApp {
             dateOrder = order
         }
         let tz = upload.fields["time_zone"].flatMap { $0.isEmpty ? nil : $0 }
-        let request = IngestRequest(paths: [upload.file!], custodian: custodian, timeZone: tz, dateOrder: dateOrder,
+        var request = IngestRequest(paths: [upload.file!], custodian: custodian, timeZone: tz, dateOrder: dateOrder,
                                     conversationTitle: upload.fields["title"].flatMap { $0.isEmpty ? nil : $0 }, actor: p.actor)
+        // The answer comes once the records are captured; the server's indexer makes them
+        // searchable moments later (search answers say how many are still waiting).
+        request.waitForIndex = false
         return try await IngestService(archive: archive).ingest(request)
     }
 

@@ -41,6 +41,9 @@ public final class WebApp: Sendable {
     public let throttle = LoginThrottle()
     public let credentials: CredentialService
     public let metrics: PrometheusCollectorRegistry
+    /// Captured messages not yet in the search index, and how long the oldest has waited.
+    let indexLagMessages: Prometheus.Gauge
+    let indexLagSeconds: Prometheus.Gauge
     let pages = Pages()
 
     public init(archive: ArchiveHandle, configuration: WebConfiguration = WebConfiguration(),
@@ -55,6 +58,10 @@ public final class WebApp: Sendable {
         self.configuration = configuration
         self.credentials = CredentialService(archive: archive, cost: configuration.bcryptCost)
         self.metrics = metrics
+        indexLagMessages = metrics.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "recordkeeper", metricName: "index_lag", unitName: "messages", helpText: "Captured messages not yet in the search index"))
+        indexLagSeconds = metrics.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "recordkeeper", metricName: "index_lag", unitName: "seconds", helpText: "Age of the oldest captured message not yet in the search index"))
     }
 
     /// One registry per process, bootstrapped into swift-metrics once (Hummingbird's
@@ -123,6 +130,7 @@ public final class WebApp: Sendable {
         guard let cert = configuration.tlsCertificate else {
             var app = application(logger: logger, onRunning: onRunning)
             for s in services { app.addServices(s) }
+            app.addServices(BackgroundIndexer(archive: archive, logger: logger))
             try await runGroup(app, logger: logger)
             return
         }
@@ -140,6 +148,7 @@ public final class WebApp: Sendable {
         var app = Application(router: router().0, server: try .tls(.http1(), tlsConfiguration: tls), configuration: applicationConfiguration,
                               onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
         for s in services { app.addServices(s) }
+        app.addServices(BackgroundIndexer(archive: archive, logger: logger))
         try await runGroup(app, logger: logger)
     }
 

@@ -454,6 +454,72 @@ struct CLITests {
         #expect(final["batches"] as? Int == 1)
         #expect(final["unfinished_batches"] as? Int == 0)
         #expect(try cli.run(["verify"]).status == 0)
+
+        // Killed while the index is being built: what was indexed stays consistent with its mark,
+        // verify passes (the rest is lag, not damage), and the next run converges.
+        let rebuild = Process()
+        rebuild.executableURL = CLI.binary
+        rebuild.arguments = ["index", "rebuild"]
+        rebuild.environment = env.merging(["RECORDKEEPER_INDEX_BATCH": "500"]) { $1 }
+        rebuild.standardOutput = FileHandle.nullDevice
+        rebuild.standardError = FileHandle.nullDevice
+        try rebuild.run()
+        let ro = try DatabaseQueue(path: db.path, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        var mark: Int64 = 0
+        let rebuildDeadline = Date().addingTimeInterval(120)
+        while Date() < rebuildDeadline, rebuild.isRunning {
+            // After the reset (mark 0) and at least one batch, before the last.
+            mark = (try? await ro.read { try Int64.fetchOne($0, sql: "SELECT indexed_through FROM search_index_state WHERE indexed_through < (SELECT max(id) FROM message)") }) ?? 0
+            if mark > 0 { break }
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        let indexKilledMidway = rebuild.isRunning
+        kill(rebuild.processIdentifier, SIGKILL)
+        rebuild.waitUntilExit()
+        #expect(indexKilledMidway, "the rebuild finished before it could be killed")
+        let lagging = try JSONSerialization.jsonObject(with: Data(try cli.run(["index", "status", "--json"]).stdout.utf8)) as! [String: Any]
+        let coverage = lagging["coverage"] as? [String: Any]
+        #expect((coverage?["not_yet_searchable"] as? Int ?? 0) > 0 && coverage?["complete"] as? Bool == false)
+        let midVerify = try cli.run(["verify", "--json"])
+        #expect(midVerify.status == 0, "\(midVerify.stdout)")
+        #expect(((try JSONSerialization.jsonObject(with: Data(midVerify.stdout.utf8)) as? [String: Any])?["not_yet_indexed"] as? Int ?? 0) > 0)
+        let catchUp = try cli.run(["index", "catch-up"])
+        #expect(catchUp.status == 0 && catchUp.stdout.contains("Search covers every captured message."), "\(catchUp.stdout)\(catchUp.stderr)")
+        let all = try JSONSerialization.jsonObject(with: Data(try cli.run(["search", "the OR a OR to OR and", "--json"]).stdout.utf8)) as! [String: Any]
+        #expect((all["coverage"] as? [String: Any])?["complete"] as? Bool == true)
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
+    /// Capture is durable before indexing: with --no-wait-index the records are in the archive
+    /// (browsable) but every search says they are not yet searchable, until the index catches up.
+    @Test func searchStatesWhatItCannotSeeYet() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        let txt = try writeText(RecordsCLITests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
+        let ingest = try cli.run(["ingest", txt.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "UTC", "--no-wait-index"])
+        #expect(ingest.status == 0)
+        #expect(ingest.stderr.contains("captured (durable). Search covers everything captured before 20"))
+        #expect(ingest.stderr.contains("4 messages captured since are not yet searchable"))
+        let early = try cli.run(["search", "crane"])
+        #expect(early.stdout.contains("No hits for crane."))
+        #expect(early.stderr.contains("4 messages captured since are not yet searchable"))
+        let earlyJSON = try JSONSerialization.jsonObject(with: Data(try cli.run(["search", "crane", "--json"]).stdout.utf8)) as! [String: Any]
+        let coverage = try #require(earlyJSON["coverage"] as? [String: Any])
+        #expect(coverage["not_yet_searchable"] as? Int == 4 && coverage["complete"] as? Bool == false && coverage["searchable_before"] is String)
+        // Reachable by browsing meanwhile.
+        #expect(try cli.run(["show", "conversation", "1"]).stdout.contains("Crane 4 is down again"))
+        let stats = try JSONSerialization.jsonObject(with: Data(try cli.run(["stats", "--json"]).stdout.utf8)) as! [String: Any]
+        #expect((stats["search_index"] as? [String: Any])?["not_yet_searchable"] as? Int == 4 && stats["messages"] as? Int == 4)
+
+        #expect(try cli.run(["index", "catch-up"]).stdout.contains("4 messages indexed."))
+        let late = try cli.run(["search", "crane"])
+        #expect(late.stdout.contains("1 hit for crane") && late.stderr.isEmpty)
+        // A default ingest waits for the index: its records are findable when it returns.
+        let more = try writeText("06/01/2021, 08:00 - Sam Lee: Gantry inspection moved to Friday\n", named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("more"))
+        let waited = try cli.run(["ingest", more.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "UTC"])
+        #expect(waited.status == 0 && !waited.stderr.contains("not yet searchable"))
+        #expect(try cli.run(["search", "gantry"]).stdout.contains("1 hit for gantry"))
     }
 }
 

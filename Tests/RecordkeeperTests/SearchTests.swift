@@ -94,6 +94,10 @@ struct SearchTests {
         }
         let r = try await archive.store.append(batchID: batch.id, conversationID: conversation.id, messages: messages, defects: [])
         #expect(r.added == 3 && r.duplicates == 0)
+        // Captured, not yet findable: the answer says so.
+        let early = try await SearchService(archive: archive).search("collision", actor: "t")
+        #expect(early.hits.isEmpty && early.coverage?.pending == 3)
+        #expect(try await IndexService(archive: archive).catchUp() == 3)
         let hits = try await SearchService(archive: archive).search("collision", actor: "t").hits
         #expect(Set(hits.map { $0.snippet(open: "", close: "") }) == ["collision 0", "collision 1", "collision 2"])
         #expect(try await VerifyService(archive: archive).verify(actor: "t").ok)

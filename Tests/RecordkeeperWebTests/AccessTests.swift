@@ -139,9 +139,10 @@ struct AccessTests {
             let nowhere = try await client.get("/no/such/page", as: carol)
             #expect(nowhere.status == .notFound)
             let health = try await client.get("/health")
-            #expect(health.status == .ok && health.text == "{\"status\":\"ok\"}")
+            #expect(health.status == .ok && health.text == "{\"index_lag_messages\":0,\"index_lag_seconds\":0,\"status\":\"ok\"}")
             let metrics = try await client.get("/metrics")
             #expect(metrics.status == .ok && metrics.text.contains("hb_requests") && !metrics.text.contains("crane"))
+            #expect(metrics.text.contains("recordkeeper_index_lag_messages 0") && metrics.text.contains("recordkeeper_index_lag_seconds 0"))
         }
     }
 

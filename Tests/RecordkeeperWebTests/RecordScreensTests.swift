@@ -143,7 +143,11 @@ struct RecordScreensTests {
             let exe = try await client.postMultipart("/upload?csrf=\(jane.csrf)", headers: [.cookie: jane.cookie], fields: [],
                                                      file: (name: "../../evil.sh", data: Data("#!/bin/sh".utf8)))
             #expect(exe.status == .badRequest && exe.text.contains("upload an export"))
-            // The uploaded messages are searchable at once, escaped.
+            // The uploaded messages are captured at once and searchable once indexed (serve's
+            // indexer does it moments later; here the test does), escaped.
+            let waiting = try await client.get("/search?q=onerror", as: jane)
+            #expect(waiting.text.contains("id=\"index-lag\"") && waiting.text.contains("not yet searchable"))
+            try await IndexService(archive: f.archive).catchUp()
             let hits = try await client.get("/search?q=onerror", as: jane)
             #expect(hits.text.contains("&lt;img src=x <mark>onerror</mark>=alert(1)&gt;"))
             // Highlight markers in record text can only highlight: tags stay balanced.

@@ -263,19 +263,6 @@ extension SQLiteArchiveStore {
         return BatchDigest(messages: count, digest: hasher.finalize())
     }
 
-    public func searchIndexGaps(limit: Int) async throws -> SearchIndexGaps {
-        try await read { db in
-            // message_fts_docsize holds one row per indexed key (FTS5's own bookkeeping).
-            let missing = try Int64.fetchAll(db, sql: """
-                SELECT id FROM message WHERE search_key NOT IN (SELECT id FROM message_fts_docsize) ORDER BY id LIMIT ?
-                """, arguments: [limit])
-            let orphans = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM message_fts_docsize WHERE id NOT IN (SELECT search_key FROM message)
-                """) ?? 0
-            return SearchIndexGaps(unindexedMessages: missing, orphanEntries: orphans)
-        }
-    }
-
     public func messageIDRange() async throws -> ClosedRange<Int64>? {
         try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM message"),

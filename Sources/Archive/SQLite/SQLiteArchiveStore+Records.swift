@@ -600,6 +600,7 @@ extension SQLiteArchiveStore {
 
     public func proposeDisposition(_ p: DispositionProposal, audit: AuditDraft) async throws -> DispositionBatch {
         try await write { db in
+            try Self.requireIndexCoversHolds(db)
             let plan = try Self.fetchCurrentPlan(db)?.version ?? 0
             let (held, heldArgs) = Self.heldPredicate(try Self.activeHoldFilters(db))
             var filter = "a.action = ? AND a.eligible <= ?"
@@ -756,6 +757,7 @@ extension SQLiteArchiveStore {
             guard let approver = b.approvedBy, approver.lowercased() != b.proposedBy.lowercased() else {
                 throw ArchiveError(.refused, "disposition \(id) was not approved by a second records officer; it cannot be executed")
             }
+            try Self.requireIndexCoversHolds(db)
             let withheld = try Self.withhold(db, id: id, action: b.action, today: today)
             if b.action == .transfer, withheld > 0 {
                 throw ArchiveError(.refused, "\(Self.grouped(withheld)) record(s) in transfer \(id) came under a legal hold or are no longer due since the bag was made; "
@@ -781,6 +783,8 @@ extension SQLiteArchiveStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let ftsDelete = try db.makeStatement(sql: "INSERT INTO message_fts (message_fts, rowid, body, sender) VALUES ('delete', ?, ?, ?)")
+            // Only what the index holds is deleted from it: a message beyond the mark was never added.
+            let indexMark = try Self.indexMark(db)
             let attachments = try db.makeStatement(sql: "SELECT blob_hash FROM attachment WHERE message_id = ? AND blob_hash IS NOT NULL")
             let deleteAttachments = try db.makeStatement(sql: "DELETE FROM attachment WHERE message_id = ?")
             let deleteAssignment = try db.makeStatement(sql: "DELETE FROM retention_assignment WHERE message_id = ?")
@@ -802,7 +806,7 @@ extension SQLiteArchiveStore {
                 try tomb.execute(arguments: [messageID, identity, content, row["batch_id"], row["conversation_id"],
                                              row["conversation_key"], row["sent_local"], row["sent_at"], item, plan?.item(item)?.authority,
                                              id, outcome, accession, disposedAt])
-                try ftsDelete.execute(arguments: [row["search_key"], row["body"], row["sender"]])
+                if messageID <= indexMark { try ftsDelete.execute(arguments: [row["search_key"], row["body"], row["sender"]]) }
                 candidateBlobs.insert(row["source_hash"])
                 for hash in try String.fetchAll(attachments, arguments: [messageID]) { candidateBlobs.insert(hash) }
                 digest.add(identityKey: identity, contentHash: content)

@@ -128,6 +128,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v5-oversight") { db in try Self.migrateOversight(db) }
         m.registerMigration("v6-reminders") { db in try Self.migrateReminders(db) }
         m.registerMigration("v7-audit-tracker") { db in try Self.migrateTracker(db) }
+        m.registerMigration("v8-deferred-index") { db in try Self.migrateDeferredIndex(db) }
         return m
     }
 }

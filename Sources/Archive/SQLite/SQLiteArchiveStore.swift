@@ -224,7 +224,6 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(identity_key) DO NOTHING
                 """)
-            let fts = try db.cachedStatement(sql: "INSERT INTO message_fts (rowid, body, sender) VALUES (?, ?, ?)")
             let attachment = try db.cachedStatement(sql: """
                 INSERT INTO attachment (message_id, position, file_name, blob_hash, size) VALUES (?, ?, ?, ?, ?)
                 """)
@@ -306,9 +305,6 @@ public struct SQLiteArchiveStore: ArchiveStore {
                     try Self.writeAssignment(assign, db, messageID: id, a, planVersion: planVersion, at: assignedAt)
                     assigned[a.itemID, default: 0] += 1
                 }
-                var f = RawBinder(fts, db)
-                f.bind(key); f.bind(m.body); f.bind(m.sender)
-                _ = try f.step()
                 for (i, a) in m.attachments.enumerated() {
                     if let blob = a.blob, let size = a.size {
                         try registerBlob.execute(arguments: [blob.hex, size, Timestamp.iso(millis: m.capturedAtMillis)])

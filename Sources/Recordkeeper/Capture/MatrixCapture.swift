@@ -92,7 +92,7 @@ public enum MatrixTransactionOutcome: Sendable, Hashable {
 /// new id after a crash adds nothing), so a restart of either side loses and doubles nothing:
 /// the homeserver keeps and retries what was not acknowledged.
 public actor MatrixCaptureService {
-    public let archive: ArchiveHandle
+    public nonisolated let archive: ArchiveHandle
     public let configuration: MatrixCaptureConfiguration
     let logger: Logger
     let session: URLSession

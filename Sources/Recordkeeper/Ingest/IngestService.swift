@@ -19,6 +19,9 @@ public struct IngestRequest: Sendable {
     public var conversationTitle: String?
     /// Who is ingesting (goes to the audit log and the batch).
     public var actor: String
+    /// After capture, wait until what was captured is in the search index (the CLI's default).
+    /// Capture itself never waits: its records are durable before indexing starts.
+    public var waitForIndex = true
 
     public init(paths: [URL], custodian: String, timeZone: String? = nil, dateOrder: DateOrder? = nil,
                 conversationTitle: String? = nil, actor: String) {
@@ -136,7 +139,8 @@ public struct IngestService: Sendable {
 
     /// Ingests every source in turn; a source that fails is reported and the others go on.
     public func ingest(_ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)? = nil,
-                       report: (@Sendable (BatchReport) -> Void)? = nil) async throws -> [BatchReport] {
+                       report: (@Sendable (BatchReport) -> Void)? = nil,
+                       indexing: (@Sendable (IndexProgress) -> Void)? = nil) async throws -> [BatchReport] {
         guard IngestService.isPlausibleEmail(request.custodian) else {
             throw IngestError(.badCustodian, "--custodian must be the custodian's e-mail address (got something that is not one)")
         }
@@ -144,7 +148,13 @@ public struct IngestService: Sendable {
             throw IngestError(.badTimeZone, "unknown time zone '\(tz)'; use an IANA name such as America/New_York or UTC")
         }
         let sources = try IngestService.sources(for: request.paths)
-        return try await archive.withWriteLock(purpose: "ingest") { try await ingestAll(sources, request, progress: progress, report: report) }
+        let reports = try await archive.withWriteLock(purpose: "ingest") { try await ingestAll(sources, request, progress: progress, report: report) }
+        // Captured: durable, hashed, audited. Findable next, outside the write lock (indexing
+        // removes no file and takes the store's writer one batch at a time).
+        if request.waitForIndex {
+            try await IndexService(archive: archive).catchUp(progress: indexing)
+        }
+        return reports
     }
 
     /// One source, under the archive's write lock, failures thrown (not reported): for live

@@ -106,6 +106,9 @@ public struct DispositionService: Sendable {
                                         + "use `recordkeeper retention due --as-of \(asOf)` to plan ahead")
         }
         try await RetentionService(archive: archive).assignUnassigned(actor: actor)
+        // Holds by search query see only indexed records: the index catches up first (the store
+        // refuses otherwise).
+        try await IndexService(archive: archive).catchUp()
         return try await store.proposeDisposition(
             DispositionProposal(action: action, asOf: asOf, items: items, actor: actor, note: note, atMillis: Timestamp.nowMillis()),
             audit: AuditDraft(actor: actor, action: attempted, target: "dispositions", detail: ["action": action.rawValue, "as_of": asOf.description]))
@@ -170,6 +173,7 @@ public struct DispositionService: Sendable {
             if accession != nil, existing.action == .destroy {
                 try await access.refuse(actor: actor, action: action, target: "disposition:\(id)", reason: "disposition \(id) is a destruction, not a transfer")
             }
+            try await IndexService(archive: archive).catchUp() // see `propose`
             _ = try await access.audited(actor: actor, action: action, target: "disposition:\(id)") {
                 try await store.executeDisposition(id: id, actor: actor, atMillis: Timestamp.nowMillis(), today: today, accession: accession,
                                                    auditAction: action)

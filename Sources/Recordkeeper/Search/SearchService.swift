@@ -78,8 +78,12 @@ public struct SearchService: Sendable {
             let c = cal.dateComponents([.year, .month, .day], from: next)
             request.toLocalExclusive = LocalDateTime(year: c.year!, month: c.month!, day: c.day!).description
         }
-        let results = try await archive.store.search(request)
+        // Read before the search: if the indexer moves on meanwhile, the statement errs on the safe side.
+        let coverage = try await archive.store.indexStatus()
+        var results = try await archive.store.search(request)
+        results.coverage = coverage
         var detail = ["query": query, "hits": String(results.total)]
+        if coverage.pending > 0 { detail["not_yet_indexed"] = String(coverage.pending) }
         if let v = filters.custodian { detail["custodian"] = v }
         if let v = filters.conversation { detail["conversation"] = v }
         if let v = filters.participant { detail["participant"] = v }

@@ -39,6 +39,9 @@ extension WebApp {
         if let error {
             resultsHTML = "<p class=\"error\" role=\"alert\">\(error)</p>"
         } else if let results {
+            // Captured but not yet indexed records are invisible to search: say so, every time.
+            let coverage: HTML = results.coverage.map { c in c.pending > 0
+                ? "<p class=\"notice warning\" role=\"status\" id=\"index-lag\">\(c.coverageStatement)</p>" : "<p class=\"meta\" id=\"index-lag\">\(c.coverageStatement)</p>" } ?? .empty
             let first = f.offset + 1
             let last = f.offset + results.hits.count
             let total = results.totalIsExact ? Fmt.count(results.total) : "more than " + Fmt.count(results.total)
@@ -57,7 +60,7 @@ extension WebApp {
                 \(last < results.total ? "<a rel=\"next\" href=\"\(form.link(page: form.page + 1))\">Next page</a>" as HTML : .empty)
                 </nav>
                 """
-            resultsHTML = results.hits.isEmpty && results.total > 0
+            resultsHTML = coverage + (results.hits.isEmpty && results.total > 0
                 ? "<p role=\"status\" id=\"result-count\">\(total) matching records, none on page \(form.page). <a href=\"\(form.link(page: 1))\">First page</a></p>"
                 : results.hits.isEmpty
                 ? "<p role=\"status\" id=\"result-count\">No records match.</p>"
@@ -65,7 +68,7 @@ extension WebApp {
                 <p role="status" id="result-count"><strong>\(total)</strong> matching records; showing \(first)–\(last), \(f.sort == .relevance ? "most relevant first" : "newest first").</p>
                 <ol class="hits" start="\(first)">\(hits)</ol>
                 \(nav)
-                """
+                """ as HTML)
         }
         return pages.page("Search", principal: p, current: "/search", """
             <form method="get" action="/search" role="search" class="search-form">
