@@ -82,7 +82,8 @@ public struct SearchService: Sendable {
         let coverage = try await archive.store.indexStatus()
         var results = try await archive.store.search(request)
         results.coverage = coverage
-        var detail = ["query": query, "hits": String(results.total)]
+        // The audit log never records a capped count as if it were exact.
+        var detail = ["query": query, "hits": results.totalIsExact ? String(results.total) : "at least \(results.total)"]
         if coverage.pending > 0 { detail["not_yet_indexed"] = String(coverage.pending) }
         if let v = filters.custodian { detail["custodian"] = v }
         if let v = filters.conversation { detail["conversation"] = v }
