@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# Performance benchmark for recordkeeper (release build), with the targets from the issue:
-#   • end-to-end ingest ≥ 5× whatstk's parse-only throughput (100k and 1M messages)
-#   • search p99 < 50 ms on a 1M-message archive
+# Performance benchmark for recordkeeper (release build), with the targets from issue 13:
+#   • capture (`ingest --no-wait-index`) ≥ 2× whatstk's parse-only throughput, at 1M and 10M
+#   • capture rate at 10M ≥ 80% of the rate at 1M
+#   • fully searchable (capture + `index catch-up`) within 2× the capture time
+#   • search p99 < 50 ms at 10M, newest-first and relevance order
 #   • verify ≥ 0.5× single-core `openssl speed -evp sha256` (16 KiB blocks)
-#   • peak RSS of a 1M-message ingest < 300 MB
+#   • peak RSS of a 10M capture < 300 MB
+# In the same run it measures the SQLite engine floor (1M bare inserts of comparable rows, see
+# scripts/bench_sqlite_floor.py), openssl on every core (`-multi`), and the old-style end-to-end
+# `ingest` (waits for the index) for comparison.
 # It is a measurement, not a test: missed targets are reported as MISS and the script still
 # exits 0. It exits non-zero only when a command fails.
 #
-# Usage: scripts/bench.sh            (work dir: ${BENCH_DIR:-/tmp/recordkeeper-bench})
+# Usage: scripts/bench.sh                       (work dir: ${BENCH_DIR:-/tmp/recordkeeper-bench})
+#        BENCH_SIZES="100k 1m 10m" scripts/bench.sh
+# Environment: BENCH_SIZES (default "100k 1m"; known: 100k 1m 10m), BENCH_DIR,
+#   BENCH_SEARCH_RUNS (timed runs per query and order; default 5, 3 at 10m),
+#   BENCH_FLOOR_ROWS (default 1000000), BENCH_SKIP_E2E=1 (skip the old-style ingest).
 # Generated exports and the whatstk venv are reused between runs; archives are fresh every run.
+# The load average (1/5/15 min) is recorded at the start and end of every measurement: this is
+# a 2-core machine and a concurrent compile skews everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -16,21 +27,73 @@ ROOT=$PWD
 BENCH_DIR=${BENCH_DIR:-/tmp/recordkeeper-bench}
 SEED=1
 CUSTODIAN=bench@agency.example.gov
-SIZES=(100k 1m)
-declare -A COUNT=([100k]=100000 [1m]=1000000)
-declare -A WHATSTK_RUNS=([100k]=2 [1m]=1)
+read -r -a SIZES <<<"${BENCH_SIZES:-100k 1m}"
+declare -A COUNT=([100k]=100000 [1m]=1000000 [10m]=10000000)
+declare -A WHATSTK_RUNS=([100k]=2 [1m]=1 [10m]=1)
+declare -A SEARCH_RUNS=([100k]=5 [1m]=5 [10m]=3)
+FLOOR_ROWS=${BENCH_FLOOR_ROWS:-1000000}
+# whatstk (pandas) holds the whole chat several times over: ~1.3 GB per 1M messages.
+WHATSTK_MB_PER_M=1400
+# Pinned baseline: whatstk and the pandas/numpy it parses with (pip can install these today).
+WHATSTK_PIN=0.9.1
+PANDAS_PIN=2.3.3
+NUMPY_PIN=2.4.6
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 trap 'rc=$?; log "FAILED (exit $rc) at line $LINENO: $BASH_COMMAND"; exit $rc' ERR
+
+for size in "${SIZES[@]}"; do
+  [ -n "${COUNT[$size]:-}" ] || { log "unknown size '$size' in BENCH_SIZES (known: ${!COUNT[*]})"; exit 1; }
+done
 
 mkdir -p "$BENCH_DIR"
 BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
 TMP=$(mktemp -d "$BENCH_DIR/tmp.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
+RES="$BENCH_DIR/results"          # kept after the run: one JSON file per measurement
+rm -rf "$RES" && mkdir -p "$RES"
 
 for tool in python3 openssl /usr/bin/time; do
   command -v "$tool" >/dev/null || { log "missing required tool: $tool"; exit 1; }
 done
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# run_timed NAME STDOUT_FILE CMD... : runs CMD under /usr/bin/time -v and writes
+# $RES/NAME.time.json: wall seconds, peak RSS (MB = 10^6 B), user/sys CPU seconds, load start/end.
+run_timed() {
+  local name=$1 out=$2; shift 2
+  local l0 l1
+  l0=$(loadavg)
+  /usr/bin/time -v -o "$TMP/$name.time" "$@" >"$out"
+  l1=$(loadavg)
+  python3 - "$TMP/$name.time" "$l0" "$l1" >"$RES/$name.time.json" <<'EOF'
+import json, sys
+wall = rss_kb = user = sys_s = None
+for line in open(sys.argv[1]):
+    if "Elapsed (wall clock)" in line:
+        secs = 0.0
+        for part in line.rsplit(": ", 1)[1].strip().split(":"):
+            secs = secs * 60 + float(part)
+        wall = secs
+    elif "Maximum resident set size" in line:
+        rss_kb = int(line.rsplit(":", 1)[1])
+    elif "User time (seconds)" in line:
+        user = float(line.rsplit(":", 1)[1])
+    elif "System time (seconds)" in line:
+        sys_s = float(line.rsplit(":", 1)[1])
+if wall is None or rss_kb is None:
+    sys.exit(f"could not read /usr/bin/time output {sys.argv[1]}")
+print(json.dumps({"wall": wall, "rss_mb": rss_kb * 1024 / 1e6, "user": user, "sys": sys_s,   # time -v gives KiB
+                  "load_start": sys.argv[2], "load_end": sys.argv[3]}))
+EOF
+}
+
+# JSON field of a file: jget FILE KEY[.KEY…]
+jget() { python3 -c 'import json,sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): v = v[k]
+print(v)' "$1" "$2"; }
 
 # ── 0. build (release only, once) ────────────────────────────────────────────────────────────
 log "building release binary (swift build -c release --product recordkeeper)"
@@ -40,11 +103,12 @@ BIN="$ROOT/.build/release/recordkeeper"
 # The commit the binary was built from (taken now: others may commit while the bench runs).
 GIT_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && GIT_COMMIT="$GIT_COMMIT (working tree modified)"
+# Which libsqlite3 the binary runs on (GRDB links the system library).
+RK_SQLITE=$(ldd "$BIN" 2>/dev/null | awk '/libsqlite3/ {print $3}' | head -n1)
+RK_SQLITE_VERSION=unknown
+[ -n "$RK_SQLITE" ] && RK_SQLITE_VERSION=$(python3 -c 'import ctypes,sys; l=ctypes.CDLL(sys.argv[1]); l.sqlite3_libversion.restype=ctypes.c_char_p; print(l.sqlite3_libversion().decode())' "$RK_SQLITE" 2>/dev/null || echo unknown)
 
-# JSON field of a file: jget FILE KEY
-jget() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-
-# ── 1–2. exports (reused when spec, generator sources and file size match) ──────────────────
+# ── 1. exports (reused when spec, generator sources and file size match) ─────────────────────
 gen_hash=$(cat Sources/RecordkeeperTesting/*.swift | sha256sum | cut -c1-16)
 declare -A EXPORT
 for size in "${SIZES[@]}"; do
@@ -68,64 +132,55 @@ for size in "${SIZES[@]}"; do
     printf '%s\t%s\t%s\n' "$spec" "$path" "$(stat -c %s "$path")" >"$dir/.bench-spec"
     EXPORT[$size]=$path
   fi
+  echo "{\"size\": \"$size\", \"path\": \"${EXPORT[$size]}\", \"bytes\": $(stat -c %s "${EXPORT[$size]}")}" >"$RES/$size.export.json"
 done
 
-# ── 3. whatstk parse-only baseline ───────────────────────────────────────────────────────────
+# ── 2. whatstk parse-only baseline (pinned versions) ─────────────────────────────────────────
 VENV="$BENCH_DIR/venv"
-if ! "$VENV/bin/python" -c 'import whatstk' >/dev/null 2>&1; then
-  log "creating venv $VENV and installing whatstk"
+venv_ok() {
+  "$VENV/bin/python" - "$WHATSTK_PIN" "$PANDAS_PIN" "$NUMPY_PIN" >/dev/null 2>&1 <<'EOF'
+import sys
+from importlib.metadata import version
+assert [version("whatstk"), version("pandas"), version("numpy")] == sys.argv[1:4]
+import whatstk  # noqa: F401
+EOF
+}
+if ! venv_ok; then
+  log "creating venv $VENV: whatstk==$WHATSTK_PIN pandas==$PANDAS_PIN numpy==$NUMPY_PIN"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check whatstk >&2
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+    "whatstk==$WHATSTK_PIN" "pandas==$PANDAS_PIN" "numpy==$NUMPY_PIN" >&2
+  venv_ok || { log "venv does not have the pinned versions"; exit 1; }
 fi
-declare -A WK_MSGS WK_SECS WK_RATE
 for size in "${SIZES[@]}"; do
-  log "whatstk parse-only on $size (best of ${WHATSTK_RUNS[$size]})"
-  "$VENV/bin/python" "$ROOT/scripts/bench_whatstk.py" "${EXPORT[$size]}" "${WHATSTK_RUNS[$size]}" >"$TMP/whatstk-$size.json"
-  WK_MSGS[$size]=$(jget "$TMP/whatstk-$size.json" messages)
-  WK_SECS[$size]=$(jget "$TMP/whatstk-$size.json" best_seconds)
-  WK_RATE[$size]=$(jget "$TMP/whatstk-$size.json" msg_per_s)
-  WK_VERSION=$(jget "$TMP/whatstk-$size.json" version)
-  log "  whatstk $size: ${WK_MSGS[$size]} messages in ${WK_SECS[$size]} s"
+  need_mb=$(( COUNT[$size] / 1000000 * WHATSTK_MB_PER_M + 500 ))
+  avail_mb=$(( $(awk '/MemAvailable/ {print $2}' /proc/meminfo) / 1024 ))
+  if [ "$avail_mb" -lt "$need_mb" ]; then
+    log "whatstk on $size SKIPPED: needs ~$need_mb MB, $avail_mb MB available"
+    echo "{\"skipped\": \"needs ~$need_mb MB, $avail_mb MB available\"}" >"$RES/$size.whatstk.json"
+    continue
+  fi
+  log "whatstk parse-only on $size (best of ${WHATSTK_RUNS[$size]}; $avail_mb MB available, ~$need_mb MB needed)"
+  run_timed "$size.whatstk" "$RES/$size.whatstk.json" \
+    "$VENV/bin/python" "$ROOT/scripts/bench_whatstk.py" "${EXPORT[$size]}" "${WHATSTK_RUNS[$size]}"
+  log "  whatstk $size: $(jget "$RES/$size.whatstk.json" messages) messages in $(jget "$RES/$size.whatstk.json" best_seconds) s"
 done
 
-# ── 4. end-to-end ingest into fresh archives ─────────────────────────────────────────────────
-declare -A RK_MSGS RK_WALL RK_RATE RK_RSS RK_INNER
-for size in "${SIZES[@]}"; do
-  data="$BENCH_DIR/data-$size"
-  rm -rf "$data"
-  RECORDKEEPER_DATA_DIR="$data" "$BIN" init >/dev/null
-  log "ingesting $size export into fresh archive $data"
-  RECORDKEEPER_DATA_DIR="$data" /usr/bin/time -v -o "$TMP/time-$size.txt" \
-    "$BIN" ingest "${EXPORT[$size]}" --custodian "$CUSTODIAN" --timezone UTC --json >"$TMP/ingest-$size.json"
-  vals=$(python3 - "$TMP/ingest-$size.json" "$TMP/time-$size.txt" <<'EOF'
+# ── 3. SQLite engine floor (1M bare inserts, same pragmas as the archive) ────────────────────
+log "SQLite floor: $FLOOR_ROWS rows × 3 variants (python sqlite3, executemany, 10k rows/txn, WAL, synchronous=FULL)"
+l0=$(loadavg)
+python3 "$ROOT/scripts/bench_sqlite_floor.py" "$TMP/floor" "$FLOOR_ROWS" >"$TMP/floor.json"
+l1=$(loadavg)
+python3 - "$TMP/floor.json" "$l0" "$l1" >"$RES/floor.json" <<'EOF'
 import json, sys
-batches = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-added = sum(b["messages_added"] for b in batches)
-inner = sum(b["seconds"] for b in batches)
-wall = rss_kb = None
-for line in open(sys.argv[2]):
-    if "Elapsed (wall clock)" in line:
-        secs = 0.0
-        for part in line.rsplit(": ", 1)[1].strip().split(":"):
-            secs = secs * 60 + float(part)
-        wall = secs
-    elif "Maximum resident set size" in line:
-        rss_kb = int(line.rsplit(":", 1)[1])
-if added == 0 or wall is None or rss_kb is None:
-    sys.exit(f"could not read ingest results (added={added}, wall={wall}, rss={rss_kb})")
-print(added, f"{inner:.3f}", f"{wall:.2f}", f"{rss_kb * 1024 / 1e6:.1f}")   # time -v gives KiB; MB = 10^6 B
+d = json.load(open(sys.argv[1])); d["load_start"], d["load_end"] = sys.argv[2], sys.argv[3]
+print(json.dumps(d))
 EOF
-)
-  read -r "RK_MSGS[$size]" "RK_INNER[$size]" "RK_WALL[$size]" "RK_RSS[$size]" <<<"$vals"
-  RK_RATE[$size]=$(python3 -c "print(${RK_MSGS[$size]} / ${RK_WALL[$size]})")
-  log "  ingest $size: ${RK_MSGS[$size]} messages, wall ${RK_WALL[$size]} s, peak RSS ${RK_RSS[$size]} MB"
-done
-ARCHIVE="$BENCH_DIR/data-1m"
-rm -rf "$BENCH_DIR/data-100k"   # only the 1M archive is needed from here on
 
-# ── 5. search latency on the 1M archive ──────────────────────────────────────────────────────
-# One query per entry; extra CLI arguments follow the query, separated by '|'.
+# ── 4. per size: capture, catch-up, end-to-end ingest, search, verify ───────────────────────
+# One query per entry; extra CLI arguments follow the query, separated by '|'. Each is run in
+# both orders (--sort date: newest first, the default; --sort relevance: BM25).
 # The androidTxt sample export is English (port-of-entry operations chatter), so the set uses
 # words it actually contains, plus one word that matches nothing.
 QUERIES=(
@@ -146,143 +201,170 @@ QUERIES=(
   'vehicle|--from|2021-03-01|--to|2021-03-31' # date filter
   'lane|--custodian|bench@agency.example.gov' # custodian filter (every match joined to its message)
   'seizure|--participant|Karen'               # participant filter
-  'vehicle|--sort|relevance|--from|2021-03-01|--to|2021-03-02' # BM25 on a narrow range
+  'vehicle|--from|2021-03-01|--to|2021-03-02' # narrow range
 )
-TIMED_RUNS=5
-mkdir -p "$TMP/search"
-log "search latency: ${#QUERIES[@]} queries × (1 warm-up + $TIMED_RUNS timed) on the 1M archive"
-for i in "${!QUERIES[@]}"; do
-  IFS='|' read -r -a args <<<"${QUERIES[$i]}"
-  printf '%s\n' "${QUERIES[$i]//|/ }" >"$TMP/search/q$i.label"
-  for run in $(seq 0 "$TIMED_RUNS"); do
-    t0=$(date +%s%N)
-    RECORDKEEPER_DATA_DIR="$ARCHIVE" "$BIN" search "${args[@]}" --json --limit 20 >"$TMP/search/q$i-r$run.json"
-    t1=$(date +%s%N)
-    echo $(((t1 - t0) / 1000)) >"$TMP/search/q$i-r$run.wall_us"
+ORDERS=(date relevance)
+
+index_pending() {   # index_pending ARCHIVE → not_yet_searchable
+  RECORDKEEPER_DATA_DIR="$1" "$BIN" index status --json >"$TMP/index-status.json"
+  jget "$TMP/index-status.json" coverage.not_yet_searchable
+}
+
+for size in "${SIZES[@]}"; do
+  # 4a. capture only: ingest --no-wait-index into a fresh archive
+  data="$BENCH_DIR/data-$size"
+  rm -rf "$data"
+  RECORDKEEPER_DATA_DIR="$data" "$BIN" init >/dev/null
+  log "capture $size (ingest --no-wait-index) into fresh archive $data   load $(loadavg)"
+  RECORDKEEPER_DATA_DIR="$data" run_timed "$size.capture" "$TMP/capture-$size.json" \
+    "$BIN" ingest "${EXPORT[$size]}" --custodian "$CUSTODIAN" --timezone UTC --json --no-wait-index
+  pending_after_capture=$(index_pending "$data")
+  # 4b. index catch-up
+  log "  captured in $(jget "$RES/$size.capture.time.json" wall) s; $pending_after_capture not yet searchable; index catch-up   load $(loadavg)"
+  RECORDKEEPER_DATA_DIR="$data" run_timed "$size.catchup" "$TMP/catchup-$size.txt" "$BIN" index catch-up
+  pending_after_catchup=$(index_pending "$data")
+  log "  catch-up in $(jget "$RES/$size.catchup.time.json" wall) s: $(head -c 200 "$TMP/catchup-$size.txt")"
+  python3 - "$TMP/capture-$size.json" "$TMP/catchup-$size.txt" "$pending_after_capture" "$pending_after_catchup" \
+    >"$RES/$size.capture.json" <<'EOF'
+import json, re, sys
+batches = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+added = sum(b["messages_added"] for b in batches)
+inner = sum(b["seconds"] for b in batches)
+m = re.match(r"\s*([\d,]+) messages? indexed", open(sys.argv[2]).read())
+if added == 0 or not m:
+    sys.exit(f"could not read capture/catch-up results (added={added}, catch-up: {open(sys.argv[2]).read()[:200]!r})")
+print(json.dumps({"messages": added, "inner_seconds": inner, "indexed": int(m.group(1).replace(",", "")),
+                  "pending_after_capture": int(sys.argv[3]), "pending_after_catchup": int(sys.argv[4])}))
+EOF
+  [ "$pending_after_catchup" = 0 ] || { log "index catch-up left $pending_after_catchup messages unindexed"; exit 1; }
+
+  # 4c. old-style end to end: ingest (waits for the index) into another fresh archive
+  if [ "${BENCH_SKIP_E2E:-0}" != 1 ]; then
+    e2e="$BENCH_DIR/data-$size-e2e"
+    rm -rf "$e2e"
+    RECORDKEEPER_DATA_DIR="$e2e" "$BIN" init >/dev/null
+    log "end-to-end $size (ingest, waits for the index) into fresh archive $e2e   load $(loadavg)"
+    RECORDKEEPER_DATA_DIR="$e2e" run_timed "$size.e2e" "$TMP/e2e-$size.json" \
+      "$BIN" ingest "${EXPORT[$size]}" --custodian "$CUSTODIAN" --timezone UTC --json
+    e2e_pending=$(index_pending "$e2e")
+    python3 - "$TMP/e2e-$size.json" "$e2e_pending" >"$RES/$size.e2e.json" <<'EOF'
+import json, sys
+batches = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(json.dumps({"messages": sum(b["messages_added"] for b in batches),
+                  "inner_seconds": sum(b["seconds"] for b in batches), "pending_after": int(sys.argv[2])}))
+EOF
+    log "  end-to-end in $(jget "$RES/$size.e2e.time.json" wall) s ($e2e_pending left unindexed)"
+    rm -rf "$e2e"   # only the capture + catch-up archive is searched and verified
+  fi
+
+  # 4d. search latency, both orders, on the capture + catch-up archive
+  runs=${BENCH_SEARCH_RUNS:-${SEARCH_RUNS[$size]}}
+  sdir="$TMP/search-$size"
+  mkdir -p "$sdir"
+  l0=$(loadavg)
+  log "search $size: ${#QUERIES[@]} queries × ${#ORDERS[@]} orders × (1 warm-up + $runs timed)   load $l0"
+  for order in "${ORDERS[@]}"; do
+    for i in "${!QUERIES[@]}"; do
+      IFS='|' read -r -a args <<<"${QUERIES[$i]}"
+      printf '%s\n' "${QUERIES[$i]//|/ }" >"$sdir/q$i.label"
+      for run in $(seq 0 "$runs"); do
+        t0=$(date +%s%N)
+        RECORDKEEPER_DATA_DIR="$data" "$BIN" search "${args[@]}" --sort "$order" --json --limit 20 >"$sdir/$order-q$i-r$run.json"
+        t1=$(date +%s%N)
+        echo $(((t1 - t0) / 1000)) >"$sdir/$order-q$i-r$run.wall_us"
+      done
+    done
   done
-done
-python3 - "$TMP/search" "${#QUERIES[@]}" "$TIMED_RUNS" >"$TMP/search-stats.json" <<'EOF'
+  l1=$(loadavg)
+  python3 - "$sdir" "${#QUERIES[@]}" "$runs" "$l0" "$l1" "${ORDERS[@]}" >"$RES/$size.search.json" <<'EOF'
 import json, math, sys
-d, nq, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+d, nq, runs, l0, l1, orders = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6:]
 def nearest_rank(xs, p):
     xs = sorted(xs); return xs[max(1, math.ceil(p / 100 * len(xs))) - 1]
-samples, walls, rows = [], [], []
-for i in range(nq):
-    label = open(f"{d}/q{i}.label").read().strip()
-    ms = []
-    for r in range(1, runs + 1):            # run 0 is the warm-up
-        j = json.load(open(f"{d}/q{i}-r{r}.json"))
-        ms.append(float(j["elapsed_ms"])); total = j["total"]
-        walls.append(int(open(f"{d}/q{i}-r{r}.wall_us").read()) / 1000)
-    samples += ms
-    rows.append({"query": label, "total": total, "p50": nearest_rank(ms, 50), "max": max(ms)})
-worst = max(rows, key=lambda r: r["max"])
-print(json.dumps({"p50": nearest_rank(samples, 50), "p99": nearest_rank(samples, 99), "max": max(samples),
-                  "n": len(samples), "wall_p50": nearest_rank(walls, 50), "worst": worst, "rows": rows}))
+out = {"runs": runs, "load_start": l0, "load_end": l1, "orders": {}}
+for order in orders:
+    samples, walls, rows = [], [], []
+    for i in range(nq):
+        label = open(f"{d}/q{i}.label").read().strip()
+        ms = []
+        for r in range(1, runs + 1):            # run 0 is the warm-up
+            j = json.load(open(f"{d}/{order}-q{i}-r{r}.json"))
+            ms.append(float(j["elapsed_ms"])); total = j["total"]
+            cov = j.get("coverage") or {}
+            if cov.get("not_yet_searchable", 0):
+                sys.exit(f"search {label!r} ({order}) saw {cov['not_yet_searchable']} messages not yet searchable")
+            walls.append(int(open(f"{d}/{order}-q{i}-r{r}.wall_us").read()) / 1000)
+        samples += ms
+        rows.append({"query": label, "total": total, "p50": nearest_rank(ms, 50), "max": max(ms)})
+    worst = max(rows, key=lambda r: r["max"])
+    out["orders"][order] = {"p50": nearest_rank(samples, 50), "p99": nearest_rank(samples, 99), "max": max(samples),
+                            "n": len(samples), "wall_p50": nearest_rank(walls, 50), "worst": worst, "rows": rows}
+print(json.dumps(out))
 EOF
+  log "  search $size: newest-first p99 $(jget "$RES/$size.search.json" orders.date.p99) ms, relevance p99 $(jget "$RES/$size.search.json" orders.relevance.p99) ms"
 
-# ── 6. verify on the 1M archive ──────────────────────────────────────────────────────────────
-log "verify on the 1M archive"
-set +e
-RECORDKEEPER_DATA_DIR="$ARCHIVE" "$BIN" verify --json >"$TMP/verify.json"
-vrc=$?
-set -e
-if [ $vrc -ne 0 ]; then
-  log "verify failed (exit $vrc):"; cat "$TMP/verify.json" >&2; exit 1
-fi
-V_SECS=$(jget "$TMP/verify.json" seconds)
-V_BYTES=$(jget "$TMP/verify.json" bytes_hashed)
-V_BLOB=$(jget "$TMP/verify.json" blob_bytes)
-V_MSGS=$(jget "$TMP/verify.json" messages_checked)
-V_OK=$(jget "$TMP/verify.json" ok)
+  # 4e. verify
+  log "verify $size   load $(loadavg)"
+  set +e
+  l0=$(loadavg)
+  RECORDKEEPER_DATA_DIR="$data" "$BIN" verify --json >"$TMP/verify-$size.json"
+  vrc=$?
+  l1=$(loadavg)
+  set -e
+  if [ $vrc -ne 0 ]; then
+    log "verify failed (exit $vrc):"; cat "$TMP/verify-$size.json" >&2; exit 1
+  fi
+  python3 - "$TMP/verify-$size.json" "$l0" "$l1" >"$RES/$size.verify.json" <<'EOF'
+import json, sys
+v = json.load(open(sys.argv[1]))
+print(json.dumps({k: v[k] for k in ("seconds", "bytes_hashed", "blob_bytes", "messages_checked", "ok")}
+                 | {"load_start": sys.argv[2], "load_end": sys.argv[3]}))
+EOF
+  log "  verify $size: $(jget "$RES/$size.verify.json" seconds) s, ok=$(jget "$RES/$size.verify.json" ok)"
+done
+# Keep only the largest archive (the smaller ones are rebuilt every run anyway).
+for size in "${SIZES[@]}"; do [ "$size" = "${SIZES[-1]}" ] || rm -rf "$BENCH_DIR/data-$size"; done
 
-# ── 7. openssl single-core SHA-256 ───────────────────────────────────────────────────────────
+# ── 5. openssl SHA-256: one core (pinned), and one process per core ──────────────────────────
+NCPU=$(nproc)
 PIN=()
 command -v taskset >/dev/null && PIN=(taskset -c 0)
-log "openssl speed -evp sha256 -seconds 3 ${PIN:+(pinned: ${PIN[*]})}"
-"${PIN[@]}" openssl speed -evp sha256 -seconds 3 >"$TMP/openssl.txt" 2>/dev/null
-SSL_MBS=$(python3 - "$TMP/openssl.txt" <<'EOF'
+parse_openssl() {   # parse_openssl FILE → MB/s at 16384-byte blocks (the last sha256 line)
+  python3 - "$1" <<'EOF'
 import sys
 lines = open(sys.argv[1]).read().splitlines()
-for i, line in enumerate(lines):
-    if line.startswith("type") and "16384 bytes" in line:
+sizes = None
+for line in lines:
+    if line.startswith("type") and "bytes" in line:
         sizes = [int(t) for t in line.split()[1:] if t.isdigit()]
-        col = sizes.index(16384)
-        row = next(l for l in lines[i + 1:] if l.lower().startswith("sha256"))
-        vals = [v for v in row.split() if v.endswith("k")]
-        print(float(vals[col][:-1]) * 1000 / 1e6)   # 'k' = 1000 bytes/s → MB/s
-        break
-else:
+    elif line.startswith("+H:") and sizes is None:
+        sizes = [int(t) for t in line.split(":")[1:]]
+rows = [l for l in lines if l.lower().startswith("sha256") and l.rstrip().endswith("k")]
+if not sizes or 16384 not in sizes or not rows:
     sys.exit("could not parse openssl speed output")
+vals = [v for v in rows[-1].split() if v.endswith("k")]
+print(float(vals[sizes.index(16384)][:-1]) * 1000 / 1e6)   # 'k' = 1000 bytes/s → MB/s
 EOF
-)
+}
+l0=$(loadavg)
+log "openssl speed -evp sha256 -seconds 3 ${PIN:+(pinned: ${PIN[*]})}   load $l0"
+"${PIN[@]}" openssl speed -evp sha256 -seconds 3 >"$TMP/openssl.txt" 2>/dev/null
+SSL1=$(parse_openssl "$TMP/openssl.txt")
+log "openssl speed -multi $NCPU -evp sha256 -seconds 3"
+openssl speed -multi "$NCPU" -evp sha256 -seconds 3 >"$TMP/openssl-multi.txt" 2>/dev/null
+SSLN=$(parse_openssl "$TMP/openssl-multi.txt")
+l1=$(loadavg)
+echo "{\"single_mbs\": $SSL1, \"multi_mbs\": $SSLN, \"multi_procs\": $NCPU, \"pin\": \"${PIN[*]:-none}\", \"load_start\": \"$l0\", \"load_end\": \"$l1\"}" >"$RES/openssl.json"
 
-# ── 8. report ────────────────────────────────────────────────────────────────────────────────
-export WK_VERSION GIT_COMMIT
-export SEARCH_STATS="$TMP/search-stats.json"
-export V_SECS V_BYTES V_BLOB V_MSGS V_OK SSL_MBS
-for size in "${SIZES[@]}"; do
-  export "WK_MSGS_$size=${WK_MSGS[$size]}" "WK_SECS_$size=${WK_SECS[$size]}" "WK_RATE_$size=${WK_RATE[$size]}"
-  export "RK_MSGS_$size=${RK_MSGS[$size]}" "RK_WALL_$size=${RK_WALL[$size]}" "RK_RATE_$size=${RK_RATE[$size]}"
-  export "RK_RSS_$size=${RK_RSS[$size]}" "RK_INNER_$size=${RK_INNER[$size]}"
-done
-export MACHINE_CPUS=$(nproc)
-export MACHINE_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)
-export BENCH_DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-export LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
-export PIN_DESC=${PIN[*]:-none}
-
-python3 - <<'EOF'
-import json, os
-e = os.environ
-f = lambda k: float(e[k])
-def verdict(ok): return "PASS" if ok else "MISS"
-line = "─" * 92
-print()
-print(line)
-print("recordkeeper benchmark")
-print(f"  date     {e['BENCH_DATE']}      commit {e['GIT_COMMIT']}")
-print(f"  machine  {e['MACHINE_CPUS']} CPUs, {e['MACHINE_MODEL']}   (load avg at end: {e['LOADAVG']})")
-print(f"  whatstk  {e['WK_VERSION']}")
-print(line)
-print("Ingest (androidTxt, fresh archive; wall time of the whole process)")
-print(f"  {'size':<5} {'whatstk msgs':>12} {'whatstk s':>10} {'whatstk msg/s':>14} │ "
-      f"{'rk msgs':>8} {'rk wall s':>9} {'rk msg/s':>10} {'peak RSS MB':>11} │ {'ratio':>6}")
-ratios = {}
-for s in ("100k", "1m"):
-    r = f(f"RK_RATE_{s}") / f(f"WK_RATE_{s}")
-    ratios[s] = r
-    print(f"  {s:<5} {int(e[f'WK_MSGS_{s}']):>12,} {f(f'WK_SECS_{s}'):>10.2f} {f(f'WK_RATE_{s}'):>14,.0f} │ "
-          f"{int(e[f'RK_MSGS_{s}']):>8,} {f(f'RK_WALL_{s}'):>9.2f} {f(f'RK_RATE_{s}'):>10,.0f} "
-          f"{f(f'RK_RSS_{s}'):>11.1f} │ {r:>5.1f}×")
-print(f"  (ingest's own reported seconds: 100k {f('RK_INNER_100k'):.2f} s, 1m {f('RK_INNER_1m'):.2f} s)")
-print(line)
-st = json.load(open(e["SEARCH_STATS"]))
-print(f"Search on the 1M archive ({st['n']} timed samples; elapsed_ms reported by the CLI)")
-print(f"    {'query':<42} {'total':>9}  {'p50 ms':>8}  {'max ms':>8}")
-for r in st["rows"]:
-    print(f"    {r['query']:<42} {r['total']:>9,}  {r['p50']:8.2f}  {r['max']:8.2f}")
-print(f"  p50 {st['p50']:.2f} ms   p99 {st['p99']:.2f} ms   max {st['max']:.2f} ms   "
-      f"worst query: {st['worst']['query']} ({st['worst']['max']:.2f} ms)")
-print(f"  process wall time per search (spawn + open + search), p50: {st['wall_p50']:.1f} ms")
-print(line)
-v_mbs = f("V_BYTES") / f("V_SECS") / 1e6
-v_mps = f("V_MSGS") / f("V_SECS")
-print("Verify on the 1M archive vs. openssl")
-print(f"  verify   {f('V_BYTES') / 1e6:,.1f} MB hashed (blob bytes {f('V_BLOB') / 1e6:,.1f} MB), "
-      f"{int(e['V_MSGS']):,} messages in {f('V_SECS'):.2f} s, ok={e['V_OK']}")
-print(f"           {v_mbs:,.1f} MB/s, {v_mps:,.0f} messages/s")
-print(f"  openssl  speed -evp sha256, 16384-byte blocks, pinned {e['PIN_DESC']}: {f('SSL_MBS'):,.1f} MB/s")
-print(line)
-print("Targets")
-rows = [
-    ("ingest 1M ≥ 5× whatstk parse-only", f"{ratios['1m']:.1f}×", ratios["1m"] >= 5),
-    ("ingest 100k ≥ 5× whatstk parse-only", f"{ratios['100k']:.1f}×", ratios["100k"] >= 5),
-    ("search p99 < 50 ms at 1M", f"{st['p99']:.2f} ms", st["p99"] < 50),
-    ("verify ≥ 0.5× openssl single-core SHA-256", f"{v_mbs / f('SSL_MBS'):.2f}×", v_mbs >= 0.5 * f("SSL_MBS")),
-    ("peak RSS of 1M ingest < 300 MB", f"{f('RK_RSS_1m'):.1f} MB", f("RK_RSS_1m") < 300),
-]
-for name, value, ok in rows:
-    print(f"  {verdict(ok):<5} {name:<44} {value:>12}")
-print(line)
+# ── 6. report ────────────────────────────────────────────────────────────────────────────────
+VERSIONS=$("$VENV/bin/python" -c 'from importlib.metadata import version as v; import sys
+print("whatstk " + v("whatstk") + ", pandas " + v("pandas") + ", numpy " + v("numpy") + " (python " + sys.version.split()[0] + ")")')
+python3 - "$RES/meta.json" <<EOF
+import json, sys
+json.dump({"commit": "$GIT_COMMIT", "sizes": "${SIZES[*]}", "cpus": $NCPU,
+           "model": """$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)""",
+           "date": "$(date -u '+%Y-%m-%d %H:%M:%S UTC')", "load_end": "$(loadavg)",
+           "baseline_versions": "$VERSIONS", "openssl_version": "$(openssl version | head -n1)",
+           "rk_sqlite": "$RK_SQLITE_VERSION ($RK_SQLITE)"}, open(sys.argv[1], "w"))
 EOF
+python3 "$ROOT/scripts/bench_report.py" "$RES"

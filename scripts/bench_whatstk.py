@@ -1,7 +1,8 @@
 """Parse-only throughput of whatstk on one WhatsApp export (used by scripts/bench.sh).
 
 Usage: python bench_whatstk.py EXPORT.txt RUNS
-Prints one JSON object: messages (len(chat.df)), best_seconds, msg_per_s, runs, whatstk version.
+Prints one JSON object: messages (len(chat.df)), best_seconds, msg_per_s, runs, and the versions
+of whatstk, pandas and numpy (scripts/bench.sh pins them in its venv).
 Only the WhatsAppChat.from_source call is timed; imports and teardown are outside the clock.
 """
 import gc
@@ -13,12 +14,14 @@ import time
 from whatstk.whatsapp.objects import WhatsAppChat
 from whatstk.whatsapp.parser import df_from_whatsapp
 
-try:
-    from importlib.metadata import version
 
-    WHATSTK_VERSION = version("whatstk")
-except Exception:  # pragma: no cover - version is informational only
-    WHATSTK_VERSION = "unknown"
+def _version(package: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(package)
+    except Exception:  # pragma: no cover - versions are informational only
+        return "unknown"
 
 
 def main() -> None:
@@ -41,7 +44,9 @@ def main() -> None:
         "best_seconds": best,
         "msg_per_s": messages / best,
         "runs": runs,
-        "version": WHATSTK_VERSION,
+        "version": _version("whatstk"),
+        "pandas": _version("pandas"),
+        "numpy": _version("numpy"),
     }))
 
 

@@ -20,6 +20,8 @@ public protocol IdentityStore {
     /// Every conversation, on any platform, in which the owner's registered identities sent a
     /// message (and, for a custodian, every conversation that is theirs).
     func conversationIDs(of owner: IdentityOwner) async throws -> [Int64]
+    /// Distinct participant names and their sender keys (at most `limit`), to check a typed name.
+    func participantNames(limit: Int) async throws -> [(name: String, senderKey: String)]
 
     /// Gives a conversation its first real title: only while its title is still `standIn` (the
     /// platform's id, used until the source named it). Returns true when it changed.

@@ -49,6 +49,9 @@ public protocol RecordsStore: Sendable {
     func heldRecords(holdID: Int64, sample: Int) async throws -> (count: Int, sample: [Int64])
     /// The ids of the active holds that cover the record.
     func holdsCovering(messageID: Int64) async throws -> [Int64]
+    /// What a hold with this scope would cover now, before it is placed: the count, the
+    /// busiest custodians and conversations (at most 50 each) and the newest `sample` ids.
+    func previewHold(scope: HoldScope, match: String?, sample: Int) async throws -> HoldScopePreview
 
     // MARK: Disposition
     /// Active holds are read and applied inside the transaction: held records are left out.
@@ -501,5 +504,32 @@ public struct DispositionMember: Sendable, Hashable {
         self.conversationID = conversationID
         self.sentLocal = sentLocal
         self.itemID = itemID
+    }
+}
+
+/// What a hold would cover if placed now (shown before it is placed).
+public struct HoldScopePreview: Sendable, Hashable, Codable {
+    public struct Group: Sendable, Hashable, Codable {
+        /// A custodian's e-mail, or a conversation id.
+        public var key: String
+        /// The e-mail, or the conversation's title.
+        public var label: String
+        public var records: Int
+        public init(key: String, label: String, records: Int) {
+            self.key = key
+            self.label = label
+            self.records = records
+        }
+    }
+    public var records: Int
+    public var byCustodian: [Group]
+    public var byConversation: [Group]
+    /// Newest message ids in scope.
+    public var sample: [Int64]
+    public init(records: Int, byCustodian: [Group], byConversation: [Group], sample: [Int64]) {
+        self.records = records
+        self.byCustodian = byCustodian
+        self.byConversation = byConversation
+        self.sample = sample
     }
 }

@@ -542,16 +542,35 @@ struct HoldCommand: AsyncParsableCommand {
         @Option(help: "Last sent date in scope, YYYY-MM-DD (inclusive).") var to: CivilDate?
         @Option(help: "Records matching this search (archive query syntax).") var query: String?
         @Flag(help: "Hold every record in the archive.") var everything = false
+        @Flag(name: .customLong("future-custodian"), help: ArgumentHelp(
+            "Allow a --custodian the archive does not know yet (their records are held when captured); without it an unknown custodian is an error."))
+        var futureCustodian = false
+        @Flag(name: .customLong("dry-run"), help: "Show what the hold would cover now (by custodian, by conversation, newest records) and place nothing.")
+        var dryRun = false
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
                 let scope = HoldScope(custodians: custodians.isEmpty ? nil : custodians, conversations: conversations.isEmpty ? nil : conversations,
                                       from: from, to: to, query: query, everything: everything ? true : nil)
-                let d = try await HoldService(archive: try archive.open()).create(name: name, matter: matter, reference: reference,
-                                                                                  requestedBy: requestedBy, scope: scope, actor: archive.resolvedActor)
+                let service = HoldService(archive: try archive.open())
+                if dryRun {
+                    let (preview, sample) = try await service.preview(scope: scope, sample: 5, allowFutureCustodians: futureCustodian, actor: archive.resolvedActor)
+                    if json { print(Terminal.json(preview, pretty: true)); return }
+                    print("This hold would cover \(Terminal.count(preview.records)) record\(preview.records == 1 ? "" : "s") now (\(scope.summary)). Nothing was placed.")
+                    if preview.records == 0 { Terminal.note("warning: the scope covers no record; check the custodians, conversations, dates and query") }
+                    for g in preview.byCustodian { print("  custodian \(g.label): \(Terminal.count(g.records))") }
+                    for g in preview.byConversation { print("  conversation \(g.key) \"\(g.label)\": \(Terminal.count(g.records))") }
+                    for m in sample { print("  message \(m.id)  \(m.message.sentLocal.description)  \(m.message.sender ?? "[system]")") }
+                    return
+                }
+                let d = try await service.create(name: name, matter: matter, reference: reference, requestedBy: requestedBy, scope: scope,
+                                                 allowFutureCustodians: futureCustodian, actor: archive.resolvedActor)
                 if json { print(Terminal.json(["hold": d.hold.id, "records": Int64(d.heldRecords)])); return }
                 print("hold \(d.hold.id) \"\(d.hold.name)\" placed: \(Terminal.count(d.heldRecords)) records in scope now (\(d.hold.scope.summary)); records captured later in scope are held too")
+                if d.heldRecords == 0 {
+                    Terminal.note("warning: the hold covers no record now; if that is not expected, check its scope (`hold create … --dry-run` previews one) and release it")
+                }
             }
         }
     }

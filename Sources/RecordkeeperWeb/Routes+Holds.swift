@@ -10,20 +10,21 @@ extension WebApp {
     var holdService: HoldService { HoldService(archive: archive) }
     var dispositionService: DispositionService { DispositionService(archive: archive) }
 
-    /// A hold's scope from form or JSON fields (lists are comma- or line-separated).
+    /// A hold's scope from form or JSON fields (lists are comma- or line-separated). On the web
+    /// form, custodians are ticked from the known ones and others typed in `other_custodians`.
     static func holdScope(_ f: Form) throws -> HoldScope {
-        func list(_ name: String) -> [String]? {
-            let items = f.all(name).flatMap { $0.split(whereSeparator: { $0 == "," || $0 == "\n" }) }
+        func list(_ names: String...) -> [String]? {
+            let items = names.flatMap { f.all($0) }.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == "\n" }) }
                 .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
             return items.isEmpty ? nil : items
         }
         func date(_ name: String) throws -> CivilDate? {
-            guard let v = f[name] else { return nil }
+            guard let v = f[name], !v.isEmpty else { return nil }
             guard let d = CivilDate(v) else { throw ArchiveError(.invalid, "\(name) must be a date like 2021-03-01") }
             return d
         }
-        return HoldScope(custodians: list("custodians"), conversations: list("conversations"), from: try date("from"), to: try date("to"),
-                         query: f["query"], everything: f.flag("everything") ? true : nil)
+        return HoldScope(custodians: list("custodians", "other_custodians"), conversations: list("conversations"), from: try date("from"), to: try date("to"),
+                         query: f["query"].flatMap { $0.isEmpty ? nil : $0 }, everything: f.flag("everything") ? true : nil)
     }
 
     func createHold(_ p: Principal, _ f: Form) async throws -> HoldDetail {
@@ -31,7 +32,13 @@ extension WebApp {
             throw ArchiveError(.invalid, "choose the kind of matter: \(MatterType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return try await holdService.create(name: f["name"] ?? "", matter: matter, reference: f["reference"], requestedBy: f["requested_by"] ?? "",
-                                            scope: try Self.holdScope(f), actor: p.actor)
+                                            scope: try Self.holdScope(f), allowFutureCustodians: f.flag("future_custodians"), actor: p.actor)
+    }
+
+    /// What the new-hold form offers to pick from.
+    func holdChoices() async throws -> HoldChoices {
+        HoldChoices(custodians: try await archive.store.custodianProfiles().map(\.email).sorted(),
+                    conversations: try await archive.store.conversations(titleContains: nil, limit: 2000).map { ($0.id, $0.title, $0.custodianEmail, $0.messageCount) })
     }
 
     func addHoldRoutes(_ r: RouteBuilder) {
@@ -42,17 +49,23 @@ extension WebApp {
         }
         r.add(.get, "/holds/new", Access.officers, "Form to place a legal hold") { input in
             let p = try input.user
-            let custodians = try await self.archive.store.custodianProfiles().map(\.email)
-            return Respond.html(self.newHoldPage(p, custodians: custodians, error: nil, form: Form(fields: [])))
+            return Respond.html(self.newHoldPage(p, choices: try await self.holdChoices(), error: nil, form: Form(fields: []), preview: nil))
         }
-        r.add(.post, "/holds", Access.officers, "Place a legal hold") { input in
+        r.add(.post, "/holds", Access.officers, "Preview a hold's scope, or place the hold (an empty scope must be confirmed)") { input in
             let p = try input.user
+            let f = input.form
             do {
-                let detail = try await self.createHold(p, input.form)
+                // The scope is shown before the hold is placed, and a hold that would cover nothing
+                // now is placed only when the officer confirms it (a typo must not read as "held").
+                let (preview, sample) = try await self.holdService.preview(scope: try Self.holdScope(f), sample: 10,
+                                                                           allowFutureCustodians: f.flag("future_custodians"), actor: p.actor)
+                if f["action"] == "preview" || (preview.records == 0 && !f.flag("confirm_empty")) {
+                    return Respond.html(self.newHoldPage(p, choices: try await self.holdChoices(), error: nil, form: f, preview: (preview, sample)))
+                }
+                let detail = try await self.createHold(p, f)
                 return Respond.seeOther("/holds/\(detail.hold.id)" + Notice.holdPlaced.query)
-            } catch let e as ArchiveError where e.code == .invalid || e.code == .badQuery {
-                let custodians = try await self.archive.store.custodianProfiles().map(\.email)
-                return Respond.html(self.newHoldPage(p, custodians: custodians, error: e.message, form: input.form), status: .badRequest)
+            } catch let e as ArchiveError where e.code == .invalid || e.code == .badQuery || e.code == .notFound {
+                return Respond.html(self.newHoldPage(p, choices: try await self.holdChoices(), error: e.message, form: f, preview: nil), status: .badRequest)
             }
         }
         r.add(.get, "/holds/:id", Access.recordsStaff, "A hold: scope, records covered now, a sample") { input in
@@ -81,9 +94,36 @@ extension WebApp {
             """)
     }
 
-    func newHoldPage(_ p: Principal, custodians: [String], error: String?, form f: Form) -> HTML {
-        pages.page("Place a legal hold", principal: p, current: "/holds", """
-            \(error.map { "<p class=\"error\" role=\"alert\">\($0)</p>" as HTML })
+    func newHoldPage(_ p: Principal, choices: HoldChoices, error: String?, form f: Form, preview: (HoldScopePreview, [StoredMessage])?) -> HTML {
+        let ticked = Set(f.all("custodians").map { $0.lowercased() })
+        let picked = Set(f.all("conversations"))
+        let custodians: HTML = choices.custodians.isEmpty ? "<p class=\"meta\">No custodians in the archive yet.</p>" : """
+            <div class="pick" role="group" aria-labelledby="custodians-legend">\(choices.custodians.enumerated().html { i, email in
+                "<p class=\"check\"><input type=\"checkbox\" id=\"cust-\(i)\" name=\"custodians\" value=\"\(email)\"\(ticked.contains(email.lowercased()) ? " checked" : "")><label for=\"cust-\(i)\">\(email)</label></p>" })</div>
+            """
+        let conversations: HTML = choices.conversations.isEmpty ? "<p class=\"meta\">No conversations in the archive yet.</p>" : """
+            <p><label for="conversations">Conversations (pick any; Ctrl or ⌘ picks several)</label>
+            <select id="conversations" name="conversations" multiple size="\(min(8, max(3, choices.conversations.count)))">\(choices.conversations.html { c in
+                "<option value=\"\(c.id)\"\(picked.contains(String(c.id)) ? " selected" : "")>\(c.title) — \(c.custodian), \(Fmt.count(c.messages)) messages (#\(c.id))</option>" })</select></p>
+            """
+        var previewHTML: HTML = .empty
+        if let (pv, sample) = preview {
+            let groups = pv.byCustodian.html { "<li>\($0.label): \(Fmt.count($0.records))</li>" }
+            let convs = pv.byConversation.html { "<li>\($0.label) (#\($0.key)): \(Fmt.count($0.records))</li>" }
+            let newest = sample.html { m in "<li><a href=\"/messages/\(m.id)\">\(Fmt.local(m.message.sentLocal.description)) — \(m.message.sender ?? "system")</a></li>" }
+            previewHTML = pv.records == 0 ? """
+                <div class="notice warning" role="alert" id="hold-preview"><p><strong>This scope covers no record now.</strong> Check the custodians,
+                conversations, dates and query. If that is what you mean (records expected later), confirm below and place the hold.</p>
+                <p class="check"><input type="checkbox" id="confirm_empty" name="confirm_empty"><label for="confirm_empty">Place it although it covers no record now</label></p></div>
+                """ : """
+                <div class="notice" role="status" id="hold-preview"><p>This hold would cover <strong id="preview-count">\(Fmt.count(pv.records))</strong> records now.</p>
+                \(pv.byCustodian.isEmpty ? .empty : "<p>By custodian:</p><ul>\(groups)</ul>" as HTML)
+                \(pv.byConversation.isEmpty ? .empty : "<p>By conversation:</p><ul>\(convs)</ul>" as HTML)
+                \(sample.isEmpty ? .empty : "<p>Newest records in scope:</p><ul>\(newest)</ul>" as HTML)</div>
+                """
+        }
+        return pages.page("Place a legal hold", principal: p, current: "/holds", """
+            \(error.map { "<p class=\"error\" role=\"alert\" id=\"hold-error\">\($0)</p>" as HTML })
             <form method="post" action="/holds" class="stack">\(pages.csrfField(p))
             <p><label for="name">Name</label><input id="name" name="name" required value="\(f["name"] ?? "")"></p>
             <p><label for="matter">Matter</label><select id="matter" name="matter" required>\(MatterType.allCases.html { m in
@@ -91,15 +131,18 @@ extension WebApp {
             <p><label for="reference">Reference (case or request number)</label><input id="reference" name="reference" value="\(f["reference"] ?? "")"></p>
             <p><label for="requested_by">Requested by</label><input id="requested_by" name="requested_by" required value="\(f["requested_by"] ?? "")" placeholder="e.g. Office of General Counsel"></p>
             <fieldset><legend>Scope (every part you fill must match)</legend>
-            <p><label for="custodians">Custodians (e-mail addresses, comma-separated)</label><input id="custodians" name="custodians" list="custodian-list" value="\(f["custodians"] ?? "")">
-            <datalist id="custodian-list">\(custodians.html { "<option value=\"\($0)\">" })</datalist></p>
-            <p><label for="conversations">Conversation keys (comma-separated)</label><input id="conversations" name="conversations" value="\(f["conversations"] ?? "")"></p>
+            <p id="custodians-legend">Custodians</p>
+            \(custodians)
+            <p><label for="other_custodians">Someone not yet in the archive (official e-mail addresses, comma-separated)</label><input id="other_custodians" name="other_custodians" value="\(f["other_custodians"] ?? "")"></p>
+            <p class="check"><input id="future_custodians" name="future_custodians" type="checkbox"\(f.flag("future_custodians") ? " checked" : "")><label for="future_custodians">Hold their records when they are captured (they have none yet)</label></p>
+            \(conversations)
             <p><label for="from">Sent from</label><input id="from" name="from" type="date" value="\(f["from"] ?? "")"></p>
             <p><label for="to">Sent to</label><input id="to" name="to" type="date" value="\(f["to"] ?? "")"></p>
             <p><label for="query">Search query</label><input id="query" name="query" value="\(f["query"] ?? "")"></p>
             <p class="check"><input id="everything" name="everything" type="checkbox"\(f.flag("everything") ? " checked" : "")><label for="everything">Every record in the archive</label></p>
             </fieldset>
-            <p><button type="submit">Place hold</button></p></form>
+            \(previewHTML)
+            <p><button type="submit" name="action" value="preview">Preview scope</button> <button type="submit" name="action" value="place">Place hold</button></p></form>
             """)
     }
 
@@ -223,4 +266,10 @@ extension WebApp {
             \(certificate)
             """)
     }
+}
+
+/// What the new-hold form offers: known custodians and conversations (id, title, custodian, size).
+struct HoldChoices {
+    var custodians: [String]
+    var conversations: [(id: Int64, title: String, custodian: String, messages: Int)]
 }

@@ -62,7 +62,7 @@ extension WebApp {
             var results: SearchResults?
             var error: String?
             if !form.q.isEmpty {
-                do { results = try await SearchService(archive: self.archive).search(form.q, filters: form.filters, actor: p.actor) } catch let e as ArchiveError where e.code == .badQuery {
+                do { results = try await SearchService(archive: self.archive).search(form.q, filters: form.filters, actor: p.actor) } catch let e as ArchiveError where e.code == .badQuery || e.code == .notFound {
                     error = e.message
                 }
             }

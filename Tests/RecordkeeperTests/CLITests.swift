@@ -343,6 +343,31 @@ struct CLITests {
         #expect(found.stdout.contains("\"&lt;b&gt; «stays» «escaped» &amp; so does this\""), "\(found.stdout)")
     }
 
+    /// Typos are errors naming the closest known name, never "no hits" or a hold over nothing;
+    /// `hold create --dry-run` shows the scope first.
+    @Test func typosAreErrorsNotSilentZeros() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        let txt = try writeText(RecordsCLITests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
+        #expect(try cli.run(["ingest", txt.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "UTC"]).status == 0)
+        #expect(try cli.run(["user", "add", "alice", "--role", "records-officer"]).status == 0)
+        let search = try cli.run(["search", "crane", "--custodian", "jane.do@agency.example.gov"])
+        #expect(search.status == 1 && search.stderr == "error: no custodian jane.do@agency.example.gov in the archive. Did you mean jane.doe@agency.example.gov? `recordkeeper custodian list` lists them\n")
+        let inverted = try cli.run(["search", "crane", "--from", "2021-02-01", "--to", "2021-01-01"])
+        #expect(inverted.status == 1 && inverted.stderr.contains("--to 2021-01-01 is before --from 2021-02-01"))
+        let hold = ["hold", "create", "--name", "CREW", "--matter", "litigation", "--requested-by", "OGC", "--actor", "alice"]
+        let typo = try cli.run(hold + ["--custodian", "jane.do@agency.example.gov"])
+        #expect(typo.status == 1 && typo.stderr.contains("no custodian jane.do@agency.example.gov in the archive, so the hold would cover nothing of theirs. Did you mean jane.doe@agency.example.gov?"))
+        let dry = try cli.run(hold + ["--custodian", "jane.doe@agency.example.gov", "--query", "manifest", "--dry-run"])
+        #expect(dry.status == 0 && dry.stdout.hasPrefix("This hold would cover 2 records now") && dry.stdout.contains("custodian jane.doe@agency.example.gov: 2"))
+        #expect((try JSONSerialization.jsonObject(with: Data(try cli.run(["hold", "list", "--json"]).stdout.utf8)) as? [Any])?.isEmpty == true)
+        let empty = try cli.run(hold + ["--query", "zeppelin"])
+        #expect(empty.status == 0 && empty.stderr.contains("warning: the hold covers no record now"))
+        let future = try cli.run(hold + ["--custodian", "new.hire@agency.example.gov", "--future-custodian"])
+        #expect(future.status == 0)
+    }
+
     /// With a certificate, `serve` speaks HTTPS only, marks the session cookie Secure and sends HSTS.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
     func serveSpeaksTLSWhenGivenACertificate() throws {

@@ -257,7 +257,7 @@ struct RecordsLawTests {
         let holds = HoldService(archive: f.archive)
         // Sam has no export of his own yet: the hold covers nothing until his number is known.
         let hold = try await holds.create(name: "EEOC complaint", matter: .litigation, reference: "570-2026-00412", requestedBy: "OGC",
-                                          scope: HoldScope(custodians: [Self.sam]), actor: "alice")
+                                          scope: HoldScope(custodians: [Self.sam]), allowFutureCustodians: true, actor: "alice")
         #expect(hold.heldRecords == 0)
         _ = try await CustodianService(archive: f.archive).save(email: Self.sam, name: "Sam Lee", office: nil, actor: "alice")
         _ = try await CustodianService(archive: f.archive).addAccount(email: Self.sam, platform: "whatsapp", address: "202.555.0143",

@@ -167,7 +167,9 @@ struct RecordScreensTests {
         let carol = await f.session("carol")
         try await f.test { client in
             let form = try await client.get("/holds/new", as: alice)
-            #expect(form.text.contains("<option value=\"\(WebFixture.jane)\">"))
+            // Custodians and conversations are picked, not typed as keys.
+            #expect(form.text.contains("name=\"custodians\" value=\"\(WebFixture.jane)\""))
+            #expect(form.text.contains("<option value=\"\(f.janeBatch.conversationID!)\">"))
             let missing = try await client.post("/holds", as: alice, form: [("name", "Empty scope"), ("matter", "litigation"), ("requested_by", "OGC")])
             #expect(missing.status == .badRequest && missing.text.contains("a hold needs a scope") && missing.text.contains("value=\"Empty scope\""))
             let placed = try await client.post("/holds", as: alice, form: [("name", "CREW v. Agency"), ("matter", "litigation"), ("reference", "1:22-cv-00123"),

@@ -135,6 +135,36 @@ struct StateChangingRouteTests {
         }
     }
 
+    /// The scope is shown before a hold is placed; a typo is an error naming the closest
+    /// custodian; a scope that covers nothing now is placed only when confirmed.
+    @Test func aHoldIsPreviewedAndAnEmptyScopeMustBeConfirmed() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let base = [("name", "Pallet review"), ("matter", "ig-audit"), ("requested_by", "OIG")]
+        try await withDeadline(seconds: 60) {
+            try await f.test { client in
+                let alice = await f.session("alice")
+                let before = try await f.archive.store.holds(includeReleased: true).count
+                let preview = try await client.post("/holds", as: alice, form: base + [("custodians", WebFixture.jane), ("query", "pallet"), ("action", "preview")])
+                #expect(preview.status == .ok && preview.text.contains("<strong id=\"preview-count\">2</strong>"))
+                #expect(preview.text.contains("\(WebFixture.jane): 2") && preview.text.contains("Newest records in scope"))
+                let typo = try await client.post("/holds", as: alice, form: base + [("other_custodians", "jane.do@agency.example.gov"), ("action", "place")])
+                #expect(typo.status == .badRequest && typo.text.contains("Did you mean jane.doe@agency.example.gov?"))
+                let empty = try await client.post("/holds", as: alice, form: base + [("query", "zeppelin"), ("action", "place")])
+                #expect(empty.status == .ok && empty.text.contains("This scope covers no record now") && empty.text.contains("name=\"confirm_empty\""))
+                #expect(try await f.archive.store.holds(includeReleased: true).count == before) // nothing placed yet
+                let confirmed = try await client.post("/holds", as: alice, form: base + [("query", "zeppelin"), ("confirm_empty", "on"), ("action", "place")])
+                #expect(confirmed.status == .seeOther)
+                let future = try await client.post("/holds", as: alice, form: base + [("other_custodians", "new.hire@agency.example.gov"),
+                                                                                      ("future_custodians", "on"), ("confirm_empty", "on"), ("action", "place")])
+                #expect(future.status == .seeOther)
+                #expect(try await f.archive.store.holds(includeReleased: true).count == before + 2)
+                // Search filters naming nobody are errors on the page, never "No records match".
+                let nobody = try await client.get("/search?q=manifest&custodian=nobody%40agency.example.gov", as: alice)
+                #expect(nobody.text.contains("no custodian nobody@agency.example.gov in the archive") && !nobody.text.contains("No records match"))
+            }
+        }
+    }
+
     @Test func exportsAreIngestedThroughUploadAndAPI() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
         let before = try await f.archive.store.stats().messages

@@ -155,6 +155,13 @@ extension SQLiteArchiveStore: IdentityStore {
         }
     }
 
+    public func participantNames(limit: Int) async throws -> [(name: String, senderKey: String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT DISTINCT name, sender_key FROM participant ORDER BY name LIMIT ?", arguments: [limit])
+                .map { (name: $0[0] as String, senderKey: $0[1] as String) }
+        }
+    }
+
     public func conversationIDs(of owner: IdentityOwner) async throws -> [Int64] {
         try await read { db in
             var resolver = try SenderResolver(db, parties: true)

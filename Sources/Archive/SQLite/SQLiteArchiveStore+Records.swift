@@ -458,7 +458,12 @@ extension SQLiteArchiveStore {
     /// sent into other custodians' conversations: participants are resolved to custodians
     /// through the registered accounts, inside the caller's transaction.
     static func holdFilters(_ db: Database, rows: [Row]) throws -> [HoldFilter] {
-        var filters = try rows.map { try Self.filter(Self.decodeHold($0), match: $0["fts_match"]) }
+        try resolved(db, try rows.map { try Self.filter(Self.decodeHold($0), match: $0["fts_match"]) })
+    }
+
+    /// The filters with what their custodians sent into other custodians' conversations added.
+    static func resolved(_ db: Database, _ filters: [HoldFilter]) throws -> [HoldFilter] {
+        var filters = filters
         guard filters.contains(where: { !$0.custodians.isEmpty }) else { return filters }
         var resolver = try SenderResolver(db)
         guard !resolver.isEmpty else { return filters }
@@ -567,6 +572,27 @@ extension SQLiteArchiveStore {
             let ids = try Int64.fetchAll(db, sql: "SELECT m.id FROM message m WHERE \(pred) ORDER BY m.sent_at DESC, m.id DESC LIMIT ?",
                                          arguments: StatementArguments(args) + [sample])
             return (count, ids)
+        }
+    }
+
+    public func previewHold(scope: HoldScope, match: String?, sample: Int) async throws -> HoldScopePreview {
+        try await read { db in
+            let filter = HoldFilter(holdID: 0, custodians: scope.custodians ?? [], conversationKeys: scope.conversations ?? [],
+                                    fromLocal: scope.from?.description, toLocalExclusive: scope.to.map { $0.addingDays(1).description },
+                                    match: match, everything: scope.everything == true)
+            let (pred, args) = Self.heldPredicate(try Self.resolved(db, [filter]))
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM message m WHERE \(pred)", arguments: StatementArguments(args)) ?? 0
+            let byCustodian = try Row.fetchAll(db, sql: """
+                SELECT cu.email, count(*) AS n FROM message m JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
+                WHERE \(pred) GROUP BY cu.email ORDER BY n DESC, cu.email LIMIT 50
+                """, arguments: StatementArguments(args)).map { HoldScopePreview.Group(key: $0[0], label: $0[0], records: $0[1]) }
+            let byConversation = try Row.fetchAll(db, sql: """
+                SELECT c.id, c.title, count(*) AS n FROM message m JOIN conversation c ON c.id = m.conversation_id
+                WHERE \(pred) GROUP BY c.id ORDER BY n DESC, c.id LIMIT 50
+                """, arguments: StatementArguments(args)).map { HoldScopePreview.Group(key: String($0[0] as Int64), label: $0[1], records: $0[2]) }
+            let ids = try Int64.fetchAll(db, sql: "SELECT m.id FROM message m WHERE \(pred) ORDER BY m.sent_at DESC, m.id DESC LIMIT ?",
+                                         arguments: StatementArguments(args) + [sample])
+            return HoldScopePreview(records: total, byCustodian: byCustodian, byConversation: byConversation, sample: ids)
         }
     }
 

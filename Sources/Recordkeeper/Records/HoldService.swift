@@ -17,23 +17,61 @@ public struct HoldService: Sendable {
     public init(archive: ArchiveHandle) { self.archive = archive }
     var store: any ArchiveStore { archive.store }
 
+    /// Places a hold. A custodian the archive does not know is refused (with the closest known
+    /// names) unless `allowFutureCustodians`: holding the records of someone not yet captured is
+    /// lawful, but it must be meant, not a typo that holds nothing.
     public func create(name: String, matter: MatterType, reference: String?, requestedBy: String, scope: HoldScope,
-                       actor: String) async throws -> HoldDetail {
+                       allowFutureCustodians: Bool = false, actor: String) async throws -> HoldDetail {
         let access = RecordsAccess(store: store)
         try await access.require(.recordsOfficer, actor: actor, action: "hold.create", target: "holds")
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ArchiveError(.invalid, "a hold needs a --name") }
         guard !requestedBy.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ArchiveError(.invalid, "say who asked for the hold with --requested-by (e.g. \"Office of General Counsel\")")
         }
+        let (scope, match) = try await validated(scope, allowFutureCustodians: allowFutureCustodians)
+        let hold = try await store.createHold(
+            NewHold(name: name, matter: matter, reference: reference, requestedBy: requestedBy, scope: scope, match: match, actor: actor,
+                    createdAtMillis: Timestamp.nowMillis()),
+            audit: AuditDraft(actor: actor, action: "hold.create", target: "hold", detail: [
+                "name": name, "matter": matter.rawValue, "reference": reference ?? "", "requested_by": requestedBy, "scope": scope.summary,
+            ]))
+        let (count, _) = try await store.heldRecords(holdID: hold.id, sample: 0)
+        return HoldDetail(hold: hold, heldRecords: count, sample: [])
+    }
+
+    /// What a hold with this scope would cover if placed now: counts by custodian and by
+    /// conversation and the newest records (audited as a read of the hold's scope). The same
+    /// checks as `create`, so a preview that succeeds places a hold that does what it showed.
+    public func preview(scope: HoldScope, sample: Int = 10, allowFutureCustodians: Bool = false, actor: String) async throws -> (HoldScopePreview, [StoredMessage]) {
+        try await RecordsAccess(store: store).require(.recordsOfficer, actor: actor, action: "hold.preview", target: "holds")
+        let (scope, match) = try await validated(scope, allowFutureCustodians: allowFutureCustodians)
+        try await IndexService(archive: archive).catchUp() // a scope by query sees indexed records only
+        let preview = try await store.previewHold(scope: scope, match: match, sample: sample)
+        var messages: [StoredMessage] = []
+        for id in preview.sample { if let m = try await store.message(id: id) { messages.append(m) } }
+        try await store.appendAudit(AuditDraft(actor: actor, action: "hold.preview", target: "holds", detail: [
+            "scope": scope.summary, "records": String(preview.records)]))
+        return (preview, messages)
+    }
+
+    /// The scope as stored: custodians known (or allowed as future ones), conversations resolved
+    /// to keys, dates in order, the query translated.
+    func validated(_ scope: HoldScope, allowFutureCustodians: Bool) async throws -> (HoldScope, String?) {
         guard !scope.isEmpty else {
             throw ArchiveError(.invalid, "a hold needs a scope: --custodian, --conversation, --from/--to, --query, or --everything")
         }
         if let from = scope.from, let to = scope.to, to < from { throw ArchiveError(.invalid, "--to \(to) is before --from \(from)") }
         var scope = scope
         scope.custodians = scope.custodians.map { $0.map { $0.lowercased() } }
-        // A custodian not yet in the archive may be held: the hold covers their records when they are captured.
-        for email in scope.custodians ?? [] where !IngestService.isPlausibleEmail(email) {
-            throw ArchiveError(.invalid, "'\(email)' is not an e-mail address; custodians are named by their official address")
+        let known = try await store.custodianProfiles().map(\.email)
+        for email in scope.custodians ?? [] {
+            guard IngestService.isPlausibleEmail(email) else {
+                throw ArchiveError(.invalid, "'\(email)' is not an e-mail address; custodians are named by their official address." + Suggestions.phrase(email, among: known))
+            }
+            if !allowFutureCustodians, !known.contains(where: { $0.lowercased() == email }) {
+                throw ArchiveError(.notFound, "no custodian \(email) in the archive, so the hold would cover nothing of theirs." + Suggestions.phrase(email, among: known)
+                    + " To hold the records of someone not yet captured, confirm it (--future-custodian; on the web, the box under Custodians)")
+            }
         }
         var keys: [String] = []
         for c in scope.conversations ?? [] {
@@ -43,15 +81,7 @@ public struct HoldService: Sendable {
         }
         if scope.conversations != nil { scope.conversations = keys }
         if scope.query?.trimmingCharacters(in: .whitespaces).isEmpty == true { scope.query = nil }
-        let match = try scope.query.map(Self.translate)
-        let hold = try await store.createHold(
-            NewHold(name: name, matter: matter, reference: reference, requestedBy: requestedBy, scope: scope, match: match, actor: actor,
-                    createdAtMillis: Timestamp.nowMillis()),
-            audit: AuditDraft(actor: actor, action: "hold.create", target: "hold", detail: [
-                "name": name, "matter": matter.rawValue, "reference": reference ?? "", "requested_by": requestedBy, "scope": scope.summary,
-            ]))
-        let (count, _) = try await store.heldRecords(holdID: hold.id, sample: 0)
-        return HoldDetail(hold: hold, heldRecords: count, sample: [])
+        return (scope, try scope.query.map(Self.translate))
     }
 
     public func list(includeReleased: Bool, actor: String) async throws -> [(LegalHold, Int)] {

@@ -59,11 +59,25 @@ public struct SearchService: Sendable {
         if let p = filters.participant, let owner = try await IdentityService(archive: archive).owner(named: p) {
             // A person the archive knows: one participant across every platform they used.
             request.participantConversations = try await archive.store.conversationIDs(of: owner)
+        } else if let p = filters.participant {
+            try await requireKnownParticipant(p)
         }
+        if let c = filters.custodian { try await requireKnownCustodian(c) }
         request.hasAttachment = filters.hasAttachment
         request.underHold = filters.underHold
         if let c = filters.conversation {
-            if let id = Int64(c) { request.conversationID = id } else { request.conversationTitle = c }
+            if let id = Int64(c) {
+                guard try await archive.store.conversation(id: id) != nil else {
+                    throw ArchiveError(.notFound, "no conversation \(id); `recordkeeper show conversations` lists them")
+                }
+                request.conversationID = id
+            } else {
+                if try await archive.store.conversations(titleContains: c, limit: 1).isEmpty {
+                    let titles = try await archive.store.conversations(titleContains: nil, limit: 5000).map(\.title)
+                    throw ArchiveError(.notFound, "no conversation has \"\(c)\" in its title." + Suggestions.phrase(c, among: titles))
+                }
+                request.conversationTitle = c
+            }
         }
         if let from = filters.from {
             guard let d = LocalDateTime(iso: from) else { throw ArchiveError(.badQuery, "--from must be a date like 2021-03-01") }
@@ -77,6 +91,9 @@ public struct SearchService: Sendable {
             cal.timeZone = TimeZone(identifier: "UTC")!
             let c = cal.dateComponents([.year, .month, .day], from: next)
             request.toLocalExclusive = LocalDateTime(year: c.year!, month: c.month!, day: c.day!).description
+        }
+        if let from = request.fromLocal, let to = request.toLocalExclusive, to <= from {
+            throw ArchiveError(.badQuery, "--to \(filters.to ?? "") is before --from \(filters.from ?? ""): no day is in that range; swap them")
         }
         // Read before the search: if the indexer moves on meanwhile, the statement errs on the safe side.
         let coverage = try await archive.store.indexStatus()
@@ -95,5 +112,23 @@ public struct SearchService: Sendable {
         if filters.underHold { detail["under_hold"] = "true" }
         try await archive.store.appendAudit(AuditDraft(actor: actor, action: "search", target: "archive", detail: detail))
         return results
+    }
+
+    /// A filter naming nobody the archive knows is an error, never "no hits": a FOIA officer's
+    /// typo must not read as "no responsive records".
+    func requireKnownCustodian(_ email: String) async throws {
+        let known = try await archive.store.custodianProfiles().map(\.email)
+        guard known.contains(where: { $0.caseInsensitiveCompare(email) == .orderedSame }) else {
+            throw ArchiveError(.notFound, "no custodian \(email) in the archive." + Suggestions.phrase(email, among: known)
+                + " `recordkeeper custodian list` lists them")
+        }
+    }
+
+    func requireKnownParticipant(_ name: String) async throws {
+        let people = try await archive.store.participantNames(limit: 20_000)
+        let key = IdentityKey.senderKey(name)
+        guard people.contains(where: { $0.senderKey == key || $0.name.localizedCaseInsensitiveContains(name) }) else {
+            throw ArchiveError(.notFound, "nobody named \"\(name)\" took part in any archived conversation." + Suggestions.phrase(name, among: people.map(\.name)))
+        }
     }
 }

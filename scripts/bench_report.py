@@ -1,0 +1,169 @@
+"""The summary table of scripts/bench.sh, from the JSON files it leaves in RESULTS_DIR.
+
+Usage: python3 bench_report.py RESULTS_DIR
+Prints to stdout; exits 0 whatever the verdicts (a missed target is a MISS, not a failure).
+"""
+import json
+import os
+import sys
+
+RES = sys.argv[1]
+LINE = "─" * 100
+# The sizes' message counts, for labels ("10m" → "10M").
+LABEL = {"100k": "100k", "1m": "1M", "10m": "10M"}
+
+
+def load(name):
+    path = os.path.join(RES, name)
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+meta = load("meta.json")
+sizes = meta["sizes"].split()
+floor = load("floor.json")
+ssl = load("openssl.json")
+S = {}
+for s in sizes:
+    d = {k: load(f"{s}.{k}.json") for k in ("export", "whatstk", "capture", "search", "verify", "e2e")}
+    d.update({f"{k}_t": load(f"{s}.{k}.time.json") for k in ("whatstk", "capture", "catchup", "e2e")})
+    wk = d["whatstk"]
+    d["wk_rate"] = wk["msg_per_s"] if wk and "msg_per_s" in wk else None
+    d["cap_rate"] = d["capture"]["messages"] / d["capture_t"]["wall"]
+    d["searchable"] = d["capture_t"]["wall"] + d["catchup_t"]["wall"]
+    d["e2e_rate"] = d["e2e"]["messages"] / d["e2e_t"]["wall"] if d["e2e"] else None
+    S[s] = d
+
+
+def verdict(ok):
+    return "n/a" if ok is None else ("PASS" if ok else "MISS")
+
+
+def ratio(a, b):
+    return None if a is None or b is None else a / b
+
+
+def fx(x, fmt="{:.2f}×"):
+    return "—" if x is None else fmt.format(x)
+
+
+def load_pair(t):
+    return f"{t['load_start'].split()[0]}→{t['load_end'].split()[0]}" if t else "—"
+
+
+print()
+print(LINE)
+print("recordkeeper benchmark")
+print(f"  date     {meta['date']}      commit {meta['commit']}      sizes {' '.join(LABEL[s] for s in sizes)}")
+print(f"  machine  {meta['cpus']} CPUs, {meta['model']}   (load avg at end: {meta['load_end']})")
+print(f"  baseline {meta['baseline_versions']}")
+print(f"  sqlite   recordkeeper: {meta['rk_sqlite']}; floor: {floor['sqlite_version']} via {floor['driver']}")
+print(f"  openssl  {meta['openssl_version']}")
+print("  load     1-min load average at the start→end of each measurement (2 CPUs: above ~0.5 someone else is busy)")
+print(LINE)
+print("Capture: ingest --no-wait-index into a fresh archive (androidTxt; wall time of the whole process)")
+print(f"  {'size':<5} {'export MB':>9} {'whatstk msg/s':>13} {'wk RSS MB':>9} {'wk load':>11} │ {'messages':>10} {'capture s':>9} "
+      f"{'msg/s':>8} {'×whatstk':>8} {'RSS MB':>7} {'load':>11}")
+for s in sizes:
+    d = S[s]
+    wk = d["whatstk"]
+    wk_rate = f"{d['wk_rate']:,.0f}" if d["wk_rate"] else "skipped"
+    wk_rss = f"{d['whatstk_t']['rss_mb']:,.0f}" if d["whatstk_t"] else "—"
+    print(f"  {LABEL[s]:<5} {d['export']['bytes'] / 1e6:>9.1f} {wk_rate:>13} {wk_rss:>9} {load_pair(d['whatstk_t']):>11} │ "
+          f"{d['capture']['messages']:>10,} {d['capture_t']['wall']:>9.2f} {d['cap_rate']:>8,.0f} "
+          f"{fx(ratio(d['cap_rate'], d['wk_rate'])):>8} {d['capture_t']['rss_mb']:>7.1f} {load_pair(d['capture_t']):>11}")
+    if wk and "skipped" in wk:
+        print(f"        whatstk skipped: {wk['skipped']}")
+print(LINE)
+print("Fully searchable: capture + index catch-up (same archive), vs. old-style ingest (waits for the index, fresh archive)")
+print(f"  {'size':<5} {'capture s':>9} {'catch-up s':>10} {'searchable s':>12} {'ratio':>6} {'c-u RSS':>7} {'c-u load':>11} │ "
+      f"{'ingest s':>8} {'msg/s':>8} {'×whatstk':>8} {'RSS MB':>7} {'load':>11}")
+for s in sizes:
+    d = S[s]
+    r = d["searchable"] / d["capture_t"]["wall"]
+    e2e = (f"{d['e2e_t']['wall']:>8.2f} {d['e2e_rate']:>8,.0f} {fx(ratio(d['e2e_rate'], d['wk_rate'])):>8} "
+           f"{d['e2e_t']['rss_mb']:>7.1f} {load_pair(d['e2e_t']):>11}") if d["e2e"] else "skipped (BENCH_SKIP_E2E)"
+    print(f"  {LABEL[s]:<5} {d['capture_t']['wall']:>9.2f} {d['catchup_t']['wall']:>10.2f} {d['searchable']:>12.2f} "
+          f"{r:>5.2f}× {d['catchup_t']['rss_mb']:>7.1f} {load_pair(d['catchup_t']):>11} │ {e2e}")
+    c = d["capture"]
+    print(f"        not yet searchable after capture: {c['pending_after_capture']:,}; catch-up indexed {c['indexed']:,} "
+          f"({c['indexed'] / d['catchup_t']['wall']:,.0f} msg/s); after catch-up: {c['pending_after_catchup']}")
+print(LINE)
+fv = floor["variants"]
+print(f"SQLite engine floor: {floor['rows']:,} bare inserts, {floor['txn_rows']:,} rows/txn, WAL, synchronous=FULL, cache 64 MiB, "
+      f"body {floor['mean_body_bytes']:.0f} B avg + 4 integer columns")
+print(f"  ({floor['driver']}; {floor['key']}; load {floor['load_start'].split()[0]}→{floor['load_end'].split()[0]})")
+desc = {"plain": "rowid table only", "unique": "+ UNIQUE 32-byte key (64 hex chars)",
+        "message": "+ UNIQUE int search key + (conv, sent_local, id) index (info)"}
+print(f"  {'variant':<8} {'what':<58} {'rows/s':>9}  " + "  ".join(f"{'capture ' + LABEL[s]:>12}" for s in sizes))
+for v in ("plain", "unique", "message"):
+    print(f"  {v:<8} {desc[v]:<58} {fv[v]['rows_per_s']:>9,.0f}  "
+          + "  ".join(f"{S[s]['cap_rate'] / fv[v]['rows_per_s']:>11.0%} " for s in sizes))
+print(LINE)
+print("Search (capture + catch-up archive; elapsed_ms reported by the CLI; 18 queries, 1 warm-up + N timed runs each)")
+print(f"  {'size':<5} {'runs':>4} │ {'newest-first p50':>16} {'p99':>8} {'max':>8} │ {'relevance p50':>13} {'p99':>9} {'max':>9} │ {'load':>11}")
+for s in sizes:
+    st = S[s]["search"]
+    o, r = st["orders"]["date"], st["orders"]["relevance"]
+    print(f"  {LABEL[s]:<5} {st['runs']:>4} │ {o['p50']:>13.2f} ms {o['p99']:>8.2f} {o['max']:>8.2f} │ "
+          f"{r['p50']:>10.2f} ms {r['p99']:>9.2f} {r['max']:>9.2f} │ {load_pair(st):>11}")
+big = sizes[-1]
+st = S[big]["search"]
+print(f"  per query at {LABEL[big]} (p50 / max, ms):")
+print(f"    {'query':<44} {'total':>9}  {'newest p50':>10} {'max':>8}  {'relev. p50':>10} {'max':>9}")
+for o, r in zip(st["orders"]["date"]["rows"], st["orders"]["relevance"]["rows"]):
+    print(f"    {o['query']:<44} {o['total']:>9,}  {o['p50']:>10.2f} {o['max']:>8.2f}  {r['p50']:>10.2f} {r['max']:>9.2f}")
+print(f"  process wall time per search (spawn + open + search), p50 at {LABEL[big]}: "
+      f"newest-first {st['orders']['date']['wall_p50']:.1f} ms, relevance {st['orders']['relevance']['wall_p50']:.1f} ms")
+print(LINE)
+print(f"Verify vs. openssl speed -evp sha256 (16384-byte blocks): one core (pinned {ssl['pin']}) {ssl['single_mbs']:,.1f} MB/s; "
+      f"-multi {ssl['multi_procs']} {ssl['multi_mbs']:,.1f} MB/s  (load {load_pair(ssl)})")
+print(f"  {'size':<5} {'messages':>10} {'MB hashed':>9} {'seconds':>8} {'MB/s':>7} {'msg/s':>8} {'ok':>5} │ "
+      f"{'×openssl 1 core':>15} {'×openssl -multi':>15} │ {'load':>11}")
+for s in sizes:
+    v = S[s]["verify"]
+    mbs = v["bytes_hashed"] / v["seconds"] / 1e6
+    S[s]["verify_mbs"] = mbs
+    print(f"  {LABEL[s]:<5} {v['messages_checked']:>10,} {v['bytes_hashed'] / 1e6:>9.1f} {v['seconds']:>8.2f} {mbs:>7.1f} "
+          f"{v['messages_checked'] / v['seconds']:>8,.0f} {str(v['ok']):>5} │ {mbs / ssl['single_mbs']:>14.2f}× "
+          f"{mbs / ssl['multi_mbs']:>14.2f}× │ {load_pair(v):>11}")
+print(LINE)
+
+# ── targets (issue 13) ───────────────────────────────────────────────────────────────────────
+rows = []
+def target(name, value, ok):
+    rows.append((name, value, ok))
+
+for s, label in (("1m", "1M"), ("10m", "10M")):
+    if s in S:
+        r = ratio(S[s]["cap_rate"], S[s]["wk_rate"])
+        target(f"capture ≥ 2× whatstk parse-only at {label}", fx(r) if r else "whatstk skipped", None if r is None else r >= 2)
+    else:
+        target(f"capture ≥ 2× whatstk parse-only at {label}", f"{s} not run", None)
+if "1m" in S and "10m" in S:
+    r = S["10m"]["cap_rate"] / S["1m"]["cap_rate"]
+    target("capture rate at 10M ≥ 80% of 1M", f"{r:.0%}", r >= 0.8)
+else:
+    target("capture rate at 10M ≥ 80% of 1M", "10m not run", None)
+for s in sizes:
+    r = S[s]["searchable"] / S[s]["capture_t"]["wall"]
+    target(f"fully searchable ≤ 2× capture time at {LABEL[s]}", f"{r:.2f}×", r <= 2)
+for s in [x for x in ("1m", "10m") if x in S] or sizes[-1:]:
+    note = "" if s == "10m" else " (target is at 10M)"
+    for order, name in (("date", "newest-first"), ("relevance", "relevance")):
+        p99 = S[s]["search"]["orders"][order]["p99"]
+        target(f"search p99 < 50 ms, {name}, at {LABEL[s]}{note}", f"{p99:.2f} ms", p99 < 50)
+if "10m" not in S:
+    target("search p99 < 50 ms at 10M", "10m not run", None)
+r = S[big]["verify_mbs"] / ssl["single_mbs"]
+target(f"verify ≥ 0.5× openssl single-core (at {LABEL[big]})", f"{r:.2f}×", r >= 0.5)
+for s in [x for x in ("1m", "10m") if x in S] or sizes[-1:]:
+    rss = S[s]["capture_t"]["rss_mb"]
+    note = "" if s == "10m" else " (target is at 10M)"
+    target(f"peak RSS of capture < 300 MB at {LABEL[s]}{note}", f"{rss:.1f} MB", rss < 300)
+if "10m" not in S:
+    target("peak RSS of capture < 300 MB at 10M", "10m not run", None)
+
+print("Targets (issue 13)")
+for name, value, ok in rows:
+    print(f"  {verdict(ok):<5} {name:<66} {value:>16}")
+print(LINE)
