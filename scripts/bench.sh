@@ -337,8 +337,8 @@ sizes = None
 for line in lines:
     if line.startswith("type") and "bytes" in line:
         sizes = [int(t) for t in line.split()[1:] if t.isdigit()]
-    elif line.startswith("+H:") and sizes is None:
-        sizes = [int(t) for t in line.split(":")[1:]]
+    elif "+H:" in line and sizes is None:          # -multi: "Got: +H:16:64:…:16384 from 0"
+        sizes = [int(t) for t in line.split("+H:")[1].split()[0].split(":")]
 rows = [l for l in lines if l.lower().startswith("sha256") and l.rstrip().endswith("k")]
 if not sizes or 16384 not in sizes or not rows:
     sys.exit("could not parse openssl speed output")

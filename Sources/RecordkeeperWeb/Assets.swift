@@ -37,6 +37,7 @@ extension StaticFiles {
     .query label { width: 100%; }
     .hint, .meta { color: var(--muted); font-size: .92em; }
     .notice { background: #e8f1fb; border-left: 4px solid var(--accent); padding: .5em 1em; }
+    .no-access { color: var(--muted); }
     .notice.warning { background: #fff4e0; border-left-color: #b86e00; }
     .pick { max-height: 14em; overflow: auto; border: 1px solid var(--line); padding: .3em .6em; }
     .pick p { margin: .2em 0; }

@@ -62,6 +62,7 @@ public final class WebApp: Sendable {
             namespace: "recordkeeper", metricName: "index_lag", unitName: "messages", helpText: "Captured messages not yet in the search index"))
         indexLagSeconds = metrics.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "recordkeeper", metricName: "index_lag", unitName: "seconds", helpText: "Age of the oldest captured message not yet in the search index"))
+        pages.links.install(router().1)
     }
 
     /// One registry per process, bootstrapped into swift-metrics once (Hummingbird's

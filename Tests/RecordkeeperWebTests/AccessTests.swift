@@ -58,6 +58,45 @@ struct AccessTests {
         #expect(refused.contains { $0.target == "route:GET /search" })
     }
 
+    /// Every link every page renders for a role opens for that role: a page a role may not open
+    /// is shown as text, never as a link that answers 403 (the audit log and the compliance
+    /// page name records and holds an auditor may not read).
+    @Test func everyLinkEachPageRendersOpensForThatRole() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let messageID = try await f.messageID("Crane 4")
+        _ = try await IncidentService(archive: f.archive).open(title: "Lost WhatsApp exports", fields: .init(), actor: "alice")
+        let starts = f.web.routeTable.filter { $0.method == "GET" && !$0.isAPI && !$0.path.hasPrefix("/static") && $0.path != "/metrics" }.map { route in
+            route.path
+                .replacingOccurrences(of: "/messages/:id", with: "/messages/\(messageID)")
+                .replacingOccurrences(of: "/conversations/:id", with: "/conversations/\(f.janeBatch.conversationID!)")
+                .replacingOccurrences(of: "/batches/:id", with: "/batches/\(f.janeBatch.batchID!)")
+                .replacingOccurrences(of: "/holds/:id", with: "/holds/\(f.holdID)")
+                .replacingOccurrences(of: ":id", with: "1")
+        }
+        let (followed, unlinked) = try await f.test { client -> (Int, Int) in
+            var followed = 0
+            var unlinked = 0
+            for (name, role) in WebFixture.users {
+                var seen = Set<String>()
+                for start in starts {
+                    let page = try await client.get(start, as: await f.session(name))
+                    guard page.status == .ok, page.headers[.contentType]?.hasPrefix("text/html") == true else { continue }
+                    unlinked += page.text.components(separatedBy: "class=\"no-access\"").count - 1
+                    for match in page.text.matches(of: /<a [^>]*href="(\/[^"#]*)/) {
+                        let href = String(match.1).replacingOccurrences(of: "&amp;", with: "&")
+                        guard !href.hasPrefix("//"), seen.insert(href).inserted else { continue }
+                        let target = try await client.get(href, as: await f.session(name))
+                        #expect(target.status != .forbidden, "\(role.rawValue) \(name) was linked from \(start) to \(href), which answers 403")
+                        followed += 1
+                    }
+                }
+            }
+            return (followed, unlinked)
+        }
+        #expect(followed > 50)
+        #expect(unlinked > 0) // some pages name what a role may not open, as text
+    }
+
     @Test func signInSetsAStrictSessionCookieAndThrottlesGuessing() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
         try await f.test { client in

@@ -9,6 +9,8 @@ import RecordkeeperCore
 /// progress and confirmation prompts.
 struct Pages: Sendable {
     let productName = "Recordkeeper"
+    /// Links a role may not follow are rendered as text (see `LinkPolicy`).
+    let links = LinkPolicy()
 
     struct NavItem {
         let href: String
@@ -57,7 +59,7 @@ struct Pages: Sendable {
             <main id="main" tabindex="-1">
             <h1>\(title)</h1>
             \(noticeHTML)
-            \(body)
+            \(HTML(unsafeRaw: links.unlinkForbidden(body.rendered, for: principal?.user)))
             </main>
             <footer class="site"><p>Every view of a record is written to the audit log.</p></footer>
             </body>
