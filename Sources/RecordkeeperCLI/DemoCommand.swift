@@ -13,7 +13,7 @@ struct DemoCommand: AsyncParsableCommand {
             Generates realistic WhatsApp exports (several custodians and chats, iOS and Android, \
             a few thousand messages, attachments, one later overlapping export) with the project's \
             own generator, ingests them into a fresh data directory, prints commands to try, and \
-            serves the web UI on 127.0.0.1 with fresh one-time passwords for the demo users. Run \
+            serves the web UI on 127.0.0.1 with new passwords for the demo users (made afresh each run). Run \
             again, it reuses the demo archive it already built.
             """)
 
@@ -116,7 +116,7 @@ struct DemoCommand: AsyncParsableCommand {
             let config = try server.configuration()
             let accounts = logins
             try await ServeCommand.serve(handle, config: config, banner: { url in
-                var lines = ["", "Web UI: \(url)   (Ctrl-C stops it)", "", "One-time passwords for this run:"]
+                var lines = ["", "Web UI: \(url)   (Ctrl-C stops it)", "", "Passwords for this run (new each time the demo starts):"]
                 for (user, password, what) in accounts {
                     lines.append("  \(user.padding(toLength: 14, withPad: " ", startingAt: 0)) \(password)   \(what)")
                 }

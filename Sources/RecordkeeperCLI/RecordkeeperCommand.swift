@@ -25,6 +25,25 @@ struct RecordkeeperCommand: AsyncParsableCommand {
                       VerifyCommand.self, FilePlanCommand.self, CustodianCommand.self, PartyCommand.self, ReportCommand.self, IncidentCommand.self, RemindCommand.self, TrackerCommand.self, RetentionCommand.self, HoldCommand.self,
                       DisposeCommand.self, TransferCommand.self, UserCommand.self, ServeCommand.self, CaptureCommand.self, DemoCommand.self, SampleExportCommand.self]
     )
+
+    /// As ArgumentParser's own entry point, except that usage errors exit 2, the code the help
+    /// promises (ArgumentParser's default is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command that opens an archive takes.

@@ -1,4 +1,10 @@
 extension StaticFiles {
+    /// The site icon: a filed document on the accent colour.
+    static let icon = #"""
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d4f91"/>
+        <path d="M9 6h10l5 5v15H9z" fill="#fff"/><path d="M19 6v5h5" fill="#c9d7ec"/><path d="M12 16h9M12 20h9M12 24h6" stroke="#1d4f91" stroke-width="2"/></svg>
+        """#
+
     /// Colours meet WCAG 2.1 AA contrast (text ≥ 4.5:1 on its background); focus is always
     /// visible; layout reflows at 320 px.
     static let css = #"""

@@ -58,7 +58,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         let ms = (ContinuousClock.now - started).components
         let millis = Double(ms.seconds) * 1000 + Double(ms.attoseconds) / 1e15
         context.logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: [
-            "ms": "\(String(format: "%.1f", millis))", "user": "\(context.principal?.user.name ?? "-")",
+            "ms": "\(String(format: "%.1f", millis))", "user": "\(context.signedIn.user ?? "-")",
         ])
         return response
     }
@@ -82,12 +82,14 @@ struct AuthMiddleware: RouterMiddleware {
         if let id = request.cookies[Self.cookieName]?.value, let session = await sessions.session(id: id),
            let user = try await credentials.store.user(name: session.user) {
             context.principal = Principal(user: user, method: .session(id: session.id, csrf: session.csrf))
+            context.signedIn.user = user.name
         } else if request.uri.path.hasPrefix("/api/"), let auth = request.headers[.authorization], auth.lowercased().hasPrefix("bearer ") {
             let secret = String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             guard let (user, token) = try await credentials.authenticate(token: secret) else {
                 throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "unknown or revoked API token")
             }
             context.principal = Principal(user: user, method: .token(id: token.id))
+            context.signedIn.user = user.name
         }
         return try await next(request, context)
     }

@@ -32,6 +32,7 @@ extension WebApp {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
         r.add(.get, "/static/app.css", .open, "Style sheet") { _ in StaticFiles.response(StaticFiles.css, type: "text/css; charset=utf-8") }
+        r.add(.get, "/favicon.ico", .open, "Site icon (SVG)") { _ in StaticFiles.response(StaticFiles.icon, type: "image/svg+xml") }
         r.add(.get, "/static/app.js", .open, "Progressive enhancement script") { _ in
             StaticFiles.response(StaticFiles.js, type: "text/javascript; charset=utf-8")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Archive
 import Hummingbird
 import Logging
@@ -39,6 +40,9 @@ public struct WebContext: RequestContext {
     public var principal: Principal?
     /// The client's address, for login throttling (nil in router tests).
     public var remoteIP: String
+    /// Who the request turned out to be, for the request log (which runs outside the middleware
+    /// that finds out, so it reads it from this per-request box).
+    let signedIn = SignedInBox()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -47,4 +51,14 @@ public struct WebContext: RequestContext {
 
     /// Bodies decoded whole (forms, JSON) stay small; uploads stream and have their own limit.
     public var maxUploadSize: Int { 1 << 20 }
+}
+
+/// The signed-in user's name, set once per request by `AuthMiddleware`.
+final class SignedInBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var name: String?
+    var user: String? {
+        get { lock.withLock { name } }
+        set { lock.withLock { name = newValue } }
+    }
 }

@@ -268,6 +268,12 @@ struct CLITests {
                                            env: ["RECORDKEEPER_WRITE_LOCK_TIMEOUT": "600"], stderr: log)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let url = try #require(text.firstMatch(of: /at (http:\/\/127\.0\.0\.1:\d+)\//)?.1)
+        // The request log names who asked (a token's user here), never what they asked for.
+        let me = try CLI(dataDir: data).run(["-s", "-H", "Authorization: Bearer \(token)", "\(url)/api/v1/me"], executable: URL(fileURLWithPath: "/usr/bin/curl"))
+        #expect(me.stdout.contains("\"name\":\"alice\""))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("GET /api/v1/me 200"))
+        #expect(((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("user=alice"))
         let handle = try DataDirectory(url: data).open()
         try await handle.withWriteLock(purpose: "test.holder") {
             let curl = Process()
@@ -352,6 +358,9 @@ struct CLITests {
         let txt = try writeText(RecordsCLITests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
         #expect(try cli.run(["ingest", txt.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "UTC"]).status == 0)
         #expect(try cli.run(["user", "add", "alice", "--role", "records-officer"]).status == 0)
+        // A usage error exits 2, as the help promises.
+        let usage = try cli.run(["search"])
+        #expect(usage.status == 2 && usage.stderr.contains("Missing expected argument '<query>'"))
         let search = try cli.run(["search", "crane", "--custodian", "jane.do@agency.example.gov"])
         #expect(search.status == 1 && search.stderr == "error: no custodian jane.do@agency.example.gov in the archive. Did you mean jane.doe@agency.example.gov? `recordkeeper custodian list` lists them\n")
         let inverted = try cli.run(["search", "crane", "--from", "2021-02-01", "--to", "2021-01-01"])

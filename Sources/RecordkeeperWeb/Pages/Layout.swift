@@ -51,6 +51,7 @@ struct Pages: Sendable {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) — \(productName)</title>
             <link rel="stylesheet" href="/static/app.css">
+            <link rel="icon" href="/favicon.ico" type="image/svg+xml">
             <script src="/static/app.js" defer></script>
             </head>
             <body>
