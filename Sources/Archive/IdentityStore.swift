@@ -32,8 +32,9 @@ public protocol IdentityStore {
     func uncapturedConversationTitles() async throws -> [(conversationID: Int64, title: String, latestBatch: Int64)]
 
     // MARK: E-mail carriage
-    /// The archived record of a message by its identity key.
-    func messageID(identityKey: ContentHash) async throws -> Int64?
+    /// The archived record of a message by its identity key (and the sent time as written that
+    /// the key was derived from, which is how the identity index is ordered).
+    func messageID(identityKey: ContentHash, sentLocal: LocalDateTime) async throws -> Int64?
     /// Links a capture batch to the e-mail that carried its export (idempotent per batch).
     func recordCarriage(_ carriage: Carriage) async throws
     func carriage(batchID: Int64) async throws -> Carriage?

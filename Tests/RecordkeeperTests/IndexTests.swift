@@ -1,4 +1,4 @@
-import Archive
+@testable import Archive
 import Foundation
 import GRDB
 import Recordkeeper
@@ -104,5 +104,57 @@ struct IndexTests {
         #expect(gaps.unindexedMessages.isEmpty && gaps.orphanEntries == 0 && gaps.indexedBeyondMark.isEmpty)
         try await IndexService(archive: archive).catchUp()
         #expect(try await archive.store.searchIndexGaps(limit: 20) == SearchIndexGaps(unindexedMessages: [], orphanEntries: 0))
+    }
+}
+
+/// Schema v9 rebuilds the message table around a time-ordered identity index; an archive
+/// written before it keeps every record, id, search key and protection.
+@Suite("Upgrade to the time-ordered identity index")
+struct IdentityIndexUpgradeTests {
+    @Test func anArchiveFromBeforeV9KeepsEverything() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let path = tmp.url.appendingPathComponent("archive.sqlite").path
+        let old = try DatabaseQueue(path: path)
+        try SQLiteArchiveStore.migrator.migrate(old, upTo: "v8-deferred-index")
+        try await old.write { db in
+            try db.execute(sql: """
+                INSERT INTO blob (hash, size, first_seen_at) VALUES ('\(String(repeating: "a", count: 64))', 10, 'x');
+                INSERT INTO custodian (id, email, time_zone, created_at) VALUES (1, 'jane.doe@agency.example.gov', 'UTC', 'x');
+                INSERT INTO conversation (id, key, platform, custodian_id, title, created_at) VALUES (1, 'whatsapp:jane:c', 'whatsapp', 1, 'c', 'x');
+                INSERT INTO capture_batch (id, custodian_id, conversation_id, actor, source_name, source_hash, source_size, platform, format,
+                    text_member, time_zone, time_zone_basis, status, started_at)
+                    VALUES (1, 1, 1, 't', 'x.txt', '\(String(repeating: "a", count: 64))', 10, 'whatsapp', 'f', 'x.txt', 'UTC', 'flag', 'complete', 'x');
+                """)
+            for i in 1...3 {
+                try db.execute(sql: """
+                    INSERT INTO message (id, identity_key, conversation_id, batch_id, platform, conversation_key, source_ordinal, dup_ordinal,
+                        sent_local, time_zone, sent_at, captured_at, sender, sender_raw, sender_key, body, raw, kind, flags, source_hash,
+                        source_member, source_line, line_count, content_hash, hash_version, search_key)
+                    VALUES (?, ?, 1, 1, 'whatsapp', 'whatsapp:jane:c', ?, 0, ?, 'UTC', ?, 0, 'Ann', 'Ann', 'ann', ?, 'raw', 'user', '',
+                        '\(String(repeating: "a", count: 64))', 'x.txt', ?, 1, '\(String(repeating: "c", count: 64))', 1, ?)
+                    """, arguments: [i * 10, String(repeating: String(i), count: 64), i, "2021-03-0\(i)T09:00:00", 1_614_589_200 + i * 86_400,
+                                     "gantry \(i)", i, Int64(1_614_589_200 + i * 86_400) << 24 | Int64(i)])
+            }
+            try db.execute(sql: "INSERT INTO message_fts (rowid, body, sender) SELECT search_key, body, sender FROM message")
+            try db.execute(sql: "UPDATE search_index_state SET indexed_through = 30")
+        }
+        let before = try await old.read { try Row.fetchAll($0, sql: "SELECT id, identity_key, search_key, body FROM message ORDER BY id") }
+        try old.close()
+
+        let store = try SQLiteArchiveStore(path: path)
+        let db = try DatabaseQueue(path: path)
+        let after = try await db.read { try Row.fetchAll($0, sql: "SELECT id, identity_key, search_key, body FROM message ORDER BY id") }
+        #expect(after == before && after.count == 3)
+        let unique = try await db.read { try String.fetchAll($0, sql: """
+            SELECT group_concat(i.name, ',') FROM pragma_index_list('message') l, pragma_index_info(l.name) i WHERE l."unique" = 1 GROUP BY l.name ORDER BY 1
+            """) }
+        #expect(unique == ["search_key", "sent_local,identity_key"]) // no unique index on the random key alone
+        #expect(try await db.read { try String.fetchAll($0, sql: "SELECT name FROM pragma_index_list('message')") }.contains("message_batch"))
+        // Still immutable, still searchable through the index it had.
+        await #expect(throws: (any Error).self) { try await db.write { try $0.execute(sql: "UPDATE message SET body = 'x' WHERE id = 10") } }
+        await #expect(throws: (any Error).self) { try await db.write { try $0.execute(sql: "DELETE FROM message WHERE id = 10") } }
+        let hits = try await store.search(SearchRequest(match: "\"gantry\"", limit: 10, offset: 0, sort: .date))
+        #expect(hits.total == 3 && hits.hits.first?.messageID == 30)
+        #expect(try await store.searchIndexGaps(limit: 10) == SearchIndexGaps(unindexedMessages: [], orphanEntries: 0))
     }
 }

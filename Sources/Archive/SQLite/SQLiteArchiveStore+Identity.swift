@@ -199,8 +199,10 @@ extension SQLiteArchiveStore: IdentityStore {
 
     // MARK: Carriage
 
-    public func messageID(identityKey: ContentHash) async throws -> Int64? {
-        try await read { db in try Int64.fetchOne(db, sql: "SELECT id FROM message WHERE identity_key = ?", arguments: [identityKey.hex]) }
+    public func messageID(identityKey: ContentHash, sentLocal: LocalDateTime) async throws -> Int64? {
+        try await read { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM message WHERE sent_local = ? AND identity_key = ?", arguments: [sentLocal.description, identityKey.hex])
+        }
     }
 
     public func recordCarriage(_ c: Carriage) async throws {

@@ -129,6 +129,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v6-reminders") { db in try Self.migrateReminders(db) }
         m.registerMigration("v7-audit-tracker") { db in try Self.migrateTracker(db) }
         m.registerMigration("v8-deferred-index") { db in try Self.migrateDeferredIndex(db) }
+        m.registerMigration("v9-time-ordered-identity") { db in try Self.migrateTimeOrderedIdentity(db) }
         return m
     }
 }

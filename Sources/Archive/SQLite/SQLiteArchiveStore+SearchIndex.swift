@@ -21,6 +21,67 @@ extension SQLiteArchiveStore {
         try db.execute(sql: "INSERT INTO search_index_state (id, indexed_through) VALUES (1, (SELECT coalesce(max(id), 0) FROM message))")
     }
 
+    /// The message table's unique identity index becomes time-ordered: `(sent_local,
+    /// identity_key)` instead of the random `identity_key` alone. Inserts of an export then land
+    /// next to each other in the index instead of on a random page each (the unique random key
+    /// capped bare SQLite at ~90k rows/s here, and fell further as the archive outgrew the page
+    /// cache; see docs/decisions/0002). It is the same constraint: an identity key is derived
+    /// from the sent time as written (`IdentityKey.forMessage`), or, for a platform's own message
+    /// ids, from a source whose times are absolute (Matrix, in UTC), so one identity always has
+    /// one `sent_local`. Messages also get an index by batch (batch anchors read a batch's rows).
+    /// SQLite cannot drop a column's inline UNIQUE, so the table is rebuilt (immutability
+    /// triggers dropped and made again around it; the copy keeps every id and search key).
+    static func migrateTimeOrderedIdentity(_ db: Database) throws {
+        let columns = """
+            id, identity_key, conversation_id, batch_id, platform, conversation_key, source_ordinal, dup_ordinal, sent_local, time_zone,
+            sent_at, captured_at, sender, sender_raw, sender_key, body, raw, kind, flags, source_hash, source_member, source_line,
+            line_count, content_hash, hash_version, search_key
+            """
+        try db.execute(sql: """
+            DROP TRIGGER message_no_update;
+            DROP TRIGGER message_delete_only_by_disposition;
+            CREATE TABLE message_v9 (
+                id INTEGER PRIMARY KEY,
+                identity_key TEXT NOT NULL,
+                conversation_id INTEGER NOT NULL REFERENCES conversation(id),
+                batch_id INTEGER NOT NULL REFERENCES capture_batch(id),
+                platform TEXT NOT NULL,
+                conversation_key TEXT NOT NULL,
+                source_ordinal INTEGER NOT NULL,
+                dup_ordinal INTEGER NOT NULL,
+                sent_local TEXT NOT NULL,
+                time_zone TEXT NOT NULL,
+                sent_at INTEGER NOT NULL,
+                captured_at INTEGER NOT NULL,
+                sender TEXT,
+                sender_raw TEXT,
+                sender_key TEXT NOT NULL,
+                body TEXT NOT NULL,
+                raw TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                flags TEXT NOT NULL,
+                source_hash TEXT NOT NULL,
+                source_member TEXT NOT NULL,
+                source_line INTEGER NOT NULL,
+                line_count INTEGER NOT NULL,
+                content_hash TEXT NOT NULL,
+                hash_version INTEGER NOT NULL,
+                search_key INTEGER NOT NULL UNIQUE
+            );
+            INSERT INTO message_v9 (\(columns)) SELECT \(columns) FROM message ORDER BY id;
+            DROP TABLE message;
+            ALTER TABLE message_v9 RENAME TO message;
+            CREATE INDEX message_conversation_sent ON message(conversation_id, sent_local, id);
+            CREATE UNIQUE INDEX message_identity ON message(sent_local, identity_key);
+            CREATE INDEX message_batch ON message(batch_id, id);
+            CREATE TRIGGER message_no_update BEFORE UPDATE ON message
+            BEGIN SELECT RAISE(ABORT, 'records are never changed in place'); END;
+            CREATE TRIGGER message_delete_only_by_disposition BEFORE DELETE ON message
+            WHEN NOT EXISTS (SELECT 1 FROM tombstone WHERE message_id = OLD.id)
+            BEGIN SELECT RAISE(ABORT, 'records leave the archive only through an approved disposition'); END;
+            """)
+    }
+
     static func indexMark(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT indexed_through FROM search_index_state WHERE id = 1") ?? 0
     }

@@ -222,7 +222,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
                     sent_local, time_zone, sent_at, captured_at, sender, sender_raw, sender_key, body, raw, kind, flags,
                     source_hash, source_member, source_line, line_count, content_hash, hash_version, search_key)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(identity_key) DO NOTHING
+                ON CONFLICT(sent_local, identity_key) DO NOTHING
                 """)
             let attachment = try db.cachedStatement(sql: """
                 INSERT INTO attachment (message_id, position, file_name, blob_hash, size) VALUES (?, ?, ?, ?, ?)
@@ -231,7 +231,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 INSERT INTO participant (conversation_id, sender_key, name, sender_raw) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """)
             let registerBlob = try db.cachedStatement(sql: "INSERT INTO blob (hash, size, first_seen_at) VALUES (?, ?, ?) ON CONFLICT(hash) DO UPDATE SET destroyed_by = NULL, destroyed_at = NULL WHERE destroyed_by IS NOT NULL")
-            let batchOf = try db.cachedStatement(sql: "SELECT batch_id FROM message WHERE identity_key = ?")
+            let batchOf = try db.cachedStatement(sql: "SELECT batch_id FROM message WHERE sent_local = ? AND identity_key = ?")
             // A disposed record is never captured again: its tombstone keeps its identity key.
             // (Checked only once the archive has any tombstone, so ingest pays nothing before.)
             let tombstoned = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM tombstone)") == true
@@ -291,7 +291,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 }
                 guard changed > 0 else {
                     duplicates += 1
-                    if try Int64.fetchOne(batchOf, arguments: [m.identityKey.hex]) == batchID { alreadyInBatch += 1 }
+                    if try Int64.fetchOne(batchOf, arguments: [m.sentLocal.description, m.identityKey.hex]) == batchID { alreadyInBatch += 1 }
                     continue
                 }
                 added += 1

@@ -16,6 +16,7 @@ struct CarrierContext: Sendable {
 /// An e-mail attachment that may be a chat export.
 struct CarriedCandidate: Sendable {
     var identity: ContentHash
+    var sentLocal: LocalDateTime
     var sentAt: Int64
     var fileName: String
     var blob: ContentHash
@@ -42,7 +43,7 @@ extension IngestService {
                        progress: (@Sendable (IngestProgress) -> Void)?) async -> [BatchReport] {
         let label = "\(mail.displayName) › \(candidate.fileName)"
         do {
-            guard let messageID = try await archive.store.messageID(identityKey: candidate.identity) else { return [] }
+            guard let messageID = try await archive.store.messageID(identityKey: candidate.identity, sentLocal: candidate.sentLocal) else { return [] }
             let work = archive.directory.scratchURL.appendingPathComponent("carried-\(UUID().uuidString)", isDirectory: true)
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             defer { try? FileManager.default.removeItem(at: work) }

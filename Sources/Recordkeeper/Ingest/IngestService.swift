@@ -416,7 +416,7 @@ public struct IngestService: Sendable {
                     if description.platform == .email, carrier == nil {
                         let forwarded = offsets.instant(m.sentLocal)
                         for a in attachments {
-                            if let blob = a.blob { carried.append(CarriedCandidate(identity: identity, sentAt: forwarded, fileName: a.fileName, blob: blob)) }
+                            if let blob = a.blob { carried.append(CarriedCandidate(identity: identity, sentLocal: m.sentLocal, sentAt: forwarded, fileName: a.fileName, blob: blob)) }
                         }
                     }
                     s.messages.append(ArchivedMessage(
