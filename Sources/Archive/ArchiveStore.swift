@@ -282,6 +282,11 @@ public struct SearchRequest: Sendable, Hashable {
     public static let countLimit = 10_000
     /// The same, when filters apply (each match is then joined to its message to be counted).
     public static let filteredCountLimit = 1_000
+    /// Relevance (BM25) scores every match it ranks, about 10 µs each; a query matching more
+    /// than this many messages is ranked among its newest this many (and says so).
+    public static let relevanceWindow = 10_000
+    /// The window for this request (tests make it small).
+    public var relevanceWindow = SearchRequest.relevanceWindow
     /// An FTS expression already translated by `SearchQuery`.
     public var match: String
     public var custodianEmail: String?
@@ -361,6 +366,9 @@ public struct SearchResults: Sendable, Hashable {
     /// What the index covered when the search ran (set by the search service): every answer
     /// says how many captured messages it could not see yet.
     public var coverage: IndexStatus?
+    /// Set when a relevance search matched more than `SearchRequest.relevanceWindow` messages:
+    /// the hits are the most relevant among the newest this many matches.
+    public var rankedAmongNewest: Int?
     public init(total: Int, totalIsExact: Bool = true, hits: [SearchHit], coverage: IndexStatus? = nil) {
         self.total = total
         self.totalIsExact = totalIsExact

@@ -47,6 +47,9 @@ struct SearchCommand: AsyncParsableCommand {
         var totalIsExact: Bool
         /// What the search index covered: captured messages not yet searchable are counted here.
         var coverage: SearchCoverage?
+        /// Set when a relevance search matched more messages than it ranks: the hits are the most
+        /// relevant among the newest this many.
+        var rankedAmongNewest: Int?
         var hits: [Hit]
         struct Hit: Encodable {
             var messageId: Int64, conversationId: Int64, conversation: String, custodian: String
@@ -66,7 +69,7 @@ struct SearchCommand: AsyncParsableCommand {
             let elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             if json {
                 let out = Output(query: query, elapsedMs: (elapsedMs * 100).rounded() / 100, total: results.total, totalIsExact: results.totalIsExact,
-                                 coverage: results.coverage.map(SearchCoverage.init), hits: results.hits.map {
+                                 coverage: results.coverage.map(SearchCoverage.init), rankedAmongNewest: results.rankedAmongNewest, hits: results.hits.map {
                     .init(messageId: $0.messageID, conversationId: $0.conversationID, conversation: $0.conversationTitle,
                           custodian: $0.custodian, sender: $0.sender, sentLocal: $0.sentLocal, timeZone: $0.timeZone,
                           kind: $0.kind, snippet: $0.snippet(open: "«", close: "»"))
@@ -81,7 +84,7 @@ struct SearchCommand: AsyncParsableCommand {
             }
             let first = offset + 1
             let plus = results.totalIsExact ? "" : "+"
-            print("\(Terminal.count(results.total))\(plus) hit\(results.total == 1 ? "" : "s") for \(query), \(sort == .date ? "newest first" : "by relevance") (showing \(first)–\(offset + results.hits.count))")
+            print("\(Terminal.count(results.total))\(plus) hit\(results.total == 1 ? "" : "s") for \(query), \(sort == .date ? "newest first" : "by relevance" + (results.rankedAmongNewest.map { " among the newest \(Terminal.count($0)) matches" } ?? "")) (showing \(first)–\(offset + results.hits.count))")
             let (open, close) = Terminal.stdoutIsTTY ? ("\u{1B}[1m", "\u{1B}[0m") : ("«", "»")
             for h in results.hits {
                 print("")

@@ -132,8 +132,11 @@ extension WebApp {
             let form = SearchForm(input.query, onlyCustodian: p.onlyCustodian)
             guard !form.q.isEmpty else { throw WebError.badRequest("give a query: q=…") }
             let results = try await SearchService(archive: self.archive).search(form.q, filters: form.filters, actor: p.actor)
-            struct Out: Encodable { var total: Int; var totalIsExact: Bool; var coverage: SearchCoverage?; var page: Int; var limit: Int; var hits: [HitJSON] }
+            struct Out: Encodable {
+                var total: Int; var totalIsExact: Bool; var coverage: SearchCoverage?; var rankedAmongNewest: Int?; var page: Int; var limit: Int; var hits: [HitJSON]
+            }
             return try Respond.json(Out(total: results.total, totalIsExact: results.totalIsExact, coverage: results.coverage.map(SearchCoverage.init),
+                                        rankedAmongNewest: results.rankedAmongNewest,
                                         page: form.page, limit: form.filters.limit, hits: results.hits.map(HitJSON.init)))
         }
         r.add(.get, "/api/v1/conversations", Access.readers, "Conversations (title filter)") { input in

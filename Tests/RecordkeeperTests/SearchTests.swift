@@ -143,3 +143,31 @@ struct SearchTests {
         }
     }
 }
+
+/// Relevance over a common word ranks among the newest matches only (bounded time at any size)
+/// and says so; the count still covers every match.
+@Suite("Relevance window")
+struct RelevanceWindowTests {
+    @Test func aCommonWordIsRankedAmongItsNewestMatchesAndSaysSo() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        var lines: [String] = []
+        for day in 1...28 {
+            let text = day % 7 == 0 ? "crane crane crane inspection" : "crane"
+            lines.append(String(format: "%02d/02/2021, 09:00 - Ann: %@", day, text))
+        }
+        let txt = try writeText(lines.joined(separator: "\n") + "\n", named: "WhatsApp Chat with Ann.txt", in: try tmp.sub("x"))
+        _ = try await ingest(archive, txt, timeZone: "UTC")
+        var request = SearchRequest(match: "\"crane\"", limit: 5, sort: .relevance)
+        request.relevanceWindow = 10
+        let windowed = try await archive.store.search(request)
+        #expect(windowed.rankedAmongNewest == 10 && windowed.total == 28)
+        // The best hits within the newest ten days (19–28 February): the 21st and 28th say it three times.
+        #expect(Set(windowed.hits.prefix(2).map(\.sentLocal)) == ["2021-02-21T09:00:00", "2021-02-28T09:00:00"])
+        #expect(windowed.hits.allSatisfy { $0.sentLocal >= "2021-02-19" })
+        request.relevanceWindow = 100
+        let whole = try await archive.store.search(request)
+        #expect(whole.rankedAmongNewest == nil && whole.hits.count == 5)
+        #expect(Set(whole.hits.prefix(4).map(\.sentLocal)) == ["2021-02-07T09:00:00", "2021-02-14T09:00:00", "2021-02-21T09:00:00", "2021-02-28T09:00:00"])
+    }
+}

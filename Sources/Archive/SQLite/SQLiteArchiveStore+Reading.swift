@@ -54,24 +54,42 @@ extension SQLiteArchiveStore {
                 filters.append(held)
                 args.append(contentsOf: heldArgs)
             }
-            let whereSQL = (["message_fts MATCH ?"] + filters).joined(separator: " AND ")
             let from = """
                 FROM message_fts JOIN message m ON m.search_key = message_fts.rowid
                 JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
                 """
-            let order = r.sort == .relevance ? "message_fts.rank, message_fts.rowid DESC" : "message_fts.rowid DESC"
+            // Relevance scores every match it ranks (about 10 µs each): a query matching more than
+            // the window is ranked among its newest matches that pass every filter; the key where
+            // that window starts is found by reading backwards, as newest-first does.
+            let filtered = (["message_fts MATCH ?"] + filters).joined(separator: " AND ")
+            var rankedAmongNewest: Int?
+            var whereSQL = filtered
+            var rankedArgs = args
+            if r.sort == .relevance {
+                let window = max(1, r.relevanceWindow)
+                if let cutoff = try? Int64.fetchOne(db, sql: """
+                    SELECT message_fts.rowid \(from) WHERE \(filtered) ORDER BY message_fts.rowid DESC LIMIT 1 OFFSET \(window - 1)
+                    """, arguments: StatementArguments(args)) {
+                    whereSQL += " AND message_fts.rowid >= ?"
+                    rankedArgs.append(cutoff)
+                    rankedAmongNewest = window
+                }
+            }
+            // FTS5's own rank order: with a tie-breaker SQLite sorted every match itself, computing
+            // each one's snippet and joins first (11 s instead of 0.8 s for 600k matches at 10M).
+            let order = r.sort == .relevance ? "message_fts.rank" : "message_fts.rowid DESC"
             let sql = """
                 SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind,
                        snippet(message_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 16) AS snip
                 \(from) WHERE \(whereSQL) ORDER BY \(order) LIMIT ? OFFSET ?
                 """
             do {
-                let hits = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args + [r.limit, r.offset])).map { row in
+                let hits = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(rankedArgs + [r.limit, r.offset])).map { row in
                     SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
                               custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"],
                               timeZone: row["time_zone"], kind: row["kind"], snippet: row["snip"] ?? "")
                 }
-                if hits.count < r.limit, r.offset == 0 {
+                if hits.count < r.limit, r.offset == 0, rankedAmongNewest == nil {
                     return SearchResults(total: hits.count, hits: hits)
                 }
                 // Without filters the index alone counts (no joins, ~0.1 µs a match). With filters
@@ -84,10 +102,12 @@ extension SQLiteArchiveStore {
                                                arguments: [r.match]) ?? 0
                 } else {
                     limit = SearchRequest.filteredCountLimit
-                    counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 \(from) WHERE \(whereSQL) LIMIT \(limit + 1))",
+                    counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 \(from) WHERE \(filtered) LIMIT \(limit + 1))",
                                                arguments: StatementArguments(args)) ?? 0
                 }
-                return SearchResults(total: min(counted, limit), totalIsExact: counted <= limit, hits: hits)
+                var results = SearchResults(total: min(counted, limit), totalIsExact: counted <= limit, hits: hits)
+                results.rankedAmongNewest = rankedAmongNewest
+                return results
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
                 throw ArchiveError(.badQuery, "the search query could not be understood; quote phrases with \"…\" and use AND, OR, NOT in capitals")
             }

@@ -65,7 +65,7 @@ extension WebApp {
                 : results.hits.isEmpty
                 ? "<p role=\"status\" id=\"result-count\">No records match.</p>"
                 : """
-                <p role="status" id="result-count"><strong>\(total)</strong> matching records; showing \(first)–\(last), \(f.sort == .relevance ? "most relevant first" : "newest first").</p>
+                <p role="status" id="result-count"><strong>\(total)</strong> matching records; showing \(first)–\(last), \(f.sort == .relevance ? "most relevant first" + (results.rankedAmongNewest.map { " among the newest \(Fmt.count($0)) matches" } ?? "") : "newest first").</p>
                 <ol class="hits" start="\(first)">\(hits)</ol>
                 \(nav)
                 """ as HTML)
