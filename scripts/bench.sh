@@ -96,9 +96,12 @@ for k in sys.argv[2].split("."): v = v[k]
 print(v)' "$1" "$2"; }
 
 # ── 0. build (release only, once) ────────────────────────────────────────────────────────────
-log "building release binary (swift build -c release --product recordkeeper)"
-swift build -c release --product recordkeeper >&2
-BIN="$ROOT/.build/release/recordkeeper"
+# BENCH_SCRATCH names another build folder (e.g. .build-release) so a release build does not
+# share .build with the debug build the tests use.
+SCRATCH=${BENCH_SCRATCH:-.build}
+log "building release binary (swift build -c release --product recordkeeper --scratch-path $SCRATCH)"
+swift build -c release --product recordkeeper --scratch-path "$SCRATCH" >&2
+BIN="$ROOT/$SCRATCH/release/recordkeeper"
 [ -x "$BIN" ] || { log "no binary at $BIN"; exit 1; }
 # The commit the binary was built from (taken now: others may commit while the bench runs).
 GIT_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -88,7 +88,16 @@ public struct IngestService: Sendable {
     let logger: Logger
     /// Messages per transaction: large enough to be fast, small enough that a crash loses little
     /// work (the next run resumes from what was committed).
-    public var chunkSize = 10_000
+    public var chunkSize = IngestService.configuredChunkSize()
+
+    /// Environment variable: messages per capture transaction (default 10,000). Each commit
+    /// waits for the disk (fsync), so fewer, larger chunks capture faster; a crash loses at most
+    /// one chunk of work, which the next run redoes.
+    public static let chunkSizeVariable = "RECORDKEEPER_INGEST_CHUNK"
+
+    static func configuredChunkSize(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        environment[chunkSizeVariable].flatMap(Int.init).map { min(max(100, $0), 1_000_000) } ?? 10_000
+    }
 
     public init(archive: ArchiveHandle, connectors: [any Connector] = [WhatsAppConnector(), SignalConnector(), WickrConnector(), SMSBackupConnector(), TelegramConnector(), SlackConnector(), TeamsConnector(), MailConnector(), MatrixConnector()], logger: Logger = Logger(label: "recordkeeper.ingest")) {
         self.archive = archive
