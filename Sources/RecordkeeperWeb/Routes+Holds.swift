@@ -125,6 +125,7 @@ extension WebApp {
         return pages.page("Place a legal hold", principal: p, current: "/holds", """
             \(error.map { "<p class=\"error\" role=\"alert\" id=\"hold-error\">\($0)</p>" as HTML })
             <form method="post" action="/holds" class="stack">\(pages.csrfField(p))
+            \(previewHTML)
             <p><label for="name">Name</label><input id="name" name="name" required value="\(f["name"] ?? "")"></p>
             <p><label for="matter">Matter</label><select id="matter" name="matter" required>\(MatterType.allCases.html { m in
                 "<option value=\"\(m.rawValue)\"\(f["matter"] == m.rawValue ? " selected" : "")>\(m.rawValue)</option>" })</select></p>
@@ -141,7 +142,6 @@ extension WebApp {
             <p><label for="query">Search query</label><input id="query" name="query" value="\(f["query"] ?? "")"></p>
             <p class="check"><input id="everything" name="everything" type="checkbox"\(f.flag("everything") ? " checked" : "")><label for="everything">Every record in the archive</label></p>
             </fieldset>
-            \(previewHTML)
             <p><button type="submit" name="action" value="preview">Preview scope</button> <button type="submit" name="action" value="place">Place hold</button></p></form>
             """)
     }
