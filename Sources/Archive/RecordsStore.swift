@@ -58,6 +58,9 @@ public protocol RecordsStore: Sendable {
     func proposeDisposition(_ proposal: DispositionProposal, audit: AuditDraft) async throws -> DispositionBatch
     func disposition(id: Int64) async throws -> DispositionBatch?
     func dispositions() async throws -> [DispositionBatch]
+    /// The records of a batch for review: a page (optionally of one schedule item) in sent
+    /// order, or a random sample of `limit`; with the total the page is taken from.
+    func dispositionReview(id: Int64, itemID: String?, offset: Int, limit: Int, randomSample: Bool) async throws -> (total: Int, members: [DispositionReviewRow])
     func approveDisposition(id: Int64, actor: String, atMillis: Int64, audit: AuditDraft) async throws -> DispositionBatch
     func cancelDisposition(id: Int64, actor: String, reason: String, atMillis: Int64, audit: AuditDraft) async throws -> DispositionBatch
     /// Turns the approved batch's records into tombstones and removes their content, in one
@@ -531,5 +534,31 @@ public struct HoldScopePreview: Sendable, Hashable, Codable {
         self.byCustodian = byCustodian
         self.byConversation = byConversation
         self.sample = sample
+    }
+}
+
+/// One record of a disposition batch, as a reviewer sees it. A disposed record keeps what its
+/// tombstone keeps (no sender, no text).
+public struct DispositionReviewRow: Sendable, Hashable, Codable {
+    public var messageID: Int64
+    public var itemID: String
+    public var sentLocal: String
+    /// pending, disposed or withheld.
+    public var state: String
+    public var conversationID: Int64?
+    public var conversationTitle: String?
+    public var sender: String?
+    /// The first words of the message (nil once disposed of).
+    public var excerpt: String?
+    public init(messageID: Int64, itemID: String, sentLocal: String, state: String, conversationID: Int64?, conversationTitle: String?,
+                sender: String?, excerpt: String?) {
+        self.messageID = messageID
+        self.itemID = itemID
+        self.sentLocal = sentLocal
+        self.state = state
+        self.conversationID = conversationID
+        self.conversationTitle = conversationTitle
+        self.sender = sender
+        self.excerpt = excerpt
     }
 }

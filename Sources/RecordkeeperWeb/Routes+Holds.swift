@@ -178,6 +178,18 @@ extension WebApp {
             let d = try await self.dispositionService.review(id: try input.id(), actor: p.actor)
             return Respond.html(self.dispositionPage(p, d, notice: Notice.from(input.query)))
         }
+        r.add(.get, "/dispositions/:id/records", viewers, "The records of a batch: pages in sent order (item, page), or a random sample (sample=1)") { input in
+            let p = try input.user
+            let id = try input.id()
+            let batch = try await self.dispositionService.show(id: id)
+            let item = input.query["item"].flatMap { $0.isEmpty ? nil : $0 }
+            let sample = input.query.flag("sample")
+            let pageNumber = max(1, Int(input.query["page"] ?? "1") ?? 1)
+            let perPage = 100
+            let (total, rows) = try await self.dispositionService.records(id: id, itemID: item, offset: (pageNumber - 1) * perPage, limit: sample ? 20 : perPage,
+                                                                          randomSample: sample, actor: p.actor)
+            return Respond.html(self.dispositionRecordsPage(p, batch, rows: rows, total: total, item: item, page: pageNumber, perPage: perPage, sample: sample))
+        }
         r.add(.post, "/dispositions/:id/approve", Access.officers, "Approve a proposed batch (a second records officer)") { input in
             let p = try input.user
             let d = try await self.dispositionService.approve(id: try input.id(), actor: p.actor)
@@ -251,6 +263,10 @@ extension WebApp {
                     """)
             }
         }
+        let review: HTML = """
+            <p id="review-links"><a href="/dispositions/\(d.id)/records">Review the \(Fmt.count(d.items.reduce(0) { $0 + $1.records })) records, page by page</a>
+            · <a href="/dispositions/\(d.id)/records?sample=1">Read a random sample of 20</a></p>
+            """
         let certificate: HTML = d.status == .executed ? """
             <p><a href="/dispositions/\(d.id)/certificate">Download the certificate (HTML)</a> · <a href="/dispositions/\(d.id)/certificate?format=json">JSON</a></p>
             """ : .empty
@@ -262,8 +278,43 @@ extension WebApp {
             <dt>Executed</dt><dd>\(d.executedBy.map { "\($0), \(d.executedAt ?? "")" } ?? "not yet")</dd>
             <dt>Kept out by holds when proposed</dt><dd>\(Fmt.count(d.heldAtProposal))</dd><dt>Withheld at execution</dt><dd>\(Fmt.count(d.withheld))</dd></dl>
             <table><caption>Records per schedule item</caption><thead><tr><th scope="col">Item</th><th scope="col">Records</th><th scope="col">First sent</th><th scope="col">Last sent</th></tr></thead><tbody>\(items)</tbody></table>
+            \(review)
             \(HTML.join(actions))
             \(certificate)
+            """)
+    }
+}
+
+extension WebApp {
+    /// A batch's records for review. Record text is shown to roles that read content; an
+    /// auditor sees where and when, not what.
+    func dispositionRecordsPage(_ p: Principal, _ d: DispositionBatch, rows: [DispositionReviewRow], total: Int, item: String?, page: Int,
+                                perPage: Int, sample: Bool) -> HTML {
+        let readsText = p.readsContent
+        let body = rows.html { r in """
+            <tr><td><a href="/messages/\(r.messageID)">\(r.messageID)</a></td><td>\(Fmt.local(r.sentLocal))</td><td>\(r.itemID)</td>
+            <td>\(r.conversationID.map { "<a href=\"/conversations/\($0)\">\(r.conversationTitle ?? "conversation \($0)")</a>" as HTML } ?? "—")</td>
+            <td>\(r.state)</td>\(readsText ? "<td>\(r.sender ?? "system")</td><td>\(r.excerpt ?? "(disposed of: only the tombstone remains)")</td>" as HTML : .empty)</tr>
+            """ }
+        let items = d.items.html { i in
+            "<a href=\"/dispositions/\(d.id)/records?item=\(i.itemID)\"\(item == i.itemID ? " aria-current=\"page\"" : "")>\(i.itemID) (\(Fmt.count(i.records)))</a>" }
+        let pages = max(1, (total + perPage - 1) / perPage)
+        let itemQuery = item.map { "&item=\($0)" } ?? ""
+        let nav: HTML = sample || pages == 1 ? .empty : """
+            <nav class="pager" aria-label="Record pages">\(page > 1 ? "<a rel=\"prev\" href=\"/dispositions/\(d.id)/records?page=\(page - 1)\(itemQuery)\">Previous page</a>" as HTML : .empty)
+            <span>Page \(page) of \(pages)</span>\(page < pages ? "<a rel=\"next\" href=\"/dispositions/\(d.id)/records?page=\(page + 1)\(itemQuery)\">Next page</a>" as HTML : .empty)</nav>
+            """
+        return dispositionRecordsLayout(p, d, rows: body, items: items, nav: nav, total: total, sample: sample, readsText: readsText)
+    }
+
+    private func dispositionRecordsLayout(_ p: Principal, _ d: DispositionBatch, rows: HTML, items: HTML, nav: HTML, total: Int, sample: Bool, readsText: Bool) -> HTML {
+        pages.page("Records of disposition batch \(d.id)", principal: p, current: "/dispositions", """
+            <p><a href="/dispositions/\(d.id)">Back to batch \(d.id)</a> (\(d.action.rawValue), \(d.status.rawValue))</p>
+            <p>Schedule items: <a href="/dispositions/\(d.id)/records">all</a> · \(items) · <a href="/dispositions/\(d.id)/records?sample=1">a random sample of 20</a></p>
+            <p role="status" id="records-count">\(sample ? "A random sample of \(Fmt.count(min(20, total))) of \(Fmt.count(total)) records (reload for another)." : "\(Fmt.count(total)) records, in sent order.")</p>
+            <table><thead><tr><th scope="col">Record</th><th scope="col">Sent</th><th scope="col">Item</th><th scope="col">Conversation</th><th scope="col">State</th>
+            \(readsText ? "<th scope=\"col\">Sender</th><th scope=\"col\">Text (start)</th>" as HTML : .empty)</tr></thead><tbody>\(rows)</tbody></table>
+            \(nav)
             """)
     }
 }

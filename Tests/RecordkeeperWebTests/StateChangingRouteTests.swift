@@ -87,6 +87,20 @@ struct StateChangingRouteTests {
         let proposed = try await DispositionService(archive: f.archive).propose(action: .destroy, asOf: .today(), items: nil, note: nil, actor: "alice")
         try await withDeadline(seconds: 60) {
             try await f.test { client in
+                // The second officer sees what they approve: the records page by page, and a random sample.
+                let bobReview = await f.session("bob")
+                let batchPage = try await client.get("/dispositions/\(proposed.id)", as: bobReview)
+                #expect(batchPage.text.contains("href=\"/dispositions/\(proposed.id)/records\""))
+                let due = proposed.items.reduce(0) { $0 + $1.records }
+                let list = try await client.get("/dispositions/\(proposed.id)/records", as: bobReview)
+                #expect(list.status == .ok && list.text.contains("\(due) records, in sent order.") && list.text.contains("Crane 4 is down again"))
+                #expect(list.text.components(separatedBy: "<tr><td><a href=\"/messages/").count - 1 == due)
+                let sample = try await client.get("/dispositions/\(proposed.id)/records?sample=1", as: bobReview)
+                #expect(sample.text.contains("A random sample of \(min(20, due)) of \(due) records"))
+                // An auditor sees where and when, not what.
+                let audited = try await client.get("/dispositions/\(proposed.id)/records", as: await f.session("dave"))
+                #expect(audited.status == .ok && !audited.text.contains("Crane 4 is down again") && !audited.text.contains("Text (start)"))
+                #expect(try await f.archive.store.auditEntries(AuditFilter(action: "disposition.records", limit: 10)).count == 3)
                 // The proposer may not approve her own batch; a second officer may.
                 let own = try await client.post("/dispositions/\(proposed.id)/approve", as: await f.session("alice"))
                 #expect(own.status == .forbidden)

@@ -608,6 +608,27 @@ extension SQLiteArchiveStore {
 
     // MARK: Disposition
 
+    public func dispositionReview(id: Int64, itemID: String?, offset: Int, limit: Int, randomSample: Bool) async throws -> (total: Int, members: [DispositionReviewRow]) {
+        try await read { db in
+            var filter = "dm.disposition_id = ?"
+            var args: [any DatabaseValueConvertible] = [id]
+            if let itemID { filter += " AND dm.item_id = ?"; args.append(itemID) }
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM disposition_member dm WHERE \(filter)", arguments: StatementArguments(args)) ?? 0
+            let order = randomSample ? "random()" : "dm.sent_local, dm.message_id"
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT dm.message_id, dm.item_id, dm.sent_local, dm.state, coalesce(m.conversation_id, t.conversation_id) AS conversation_id,
+                       c.title, m.sender, substr(m.body, 1, 160) AS excerpt
+                FROM disposition_member dm LEFT JOIN message m ON m.id = dm.message_id LEFT JOIN tombstone t ON t.message_id = dm.message_id
+                LEFT JOIN conversation c ON c.id = coalesce(m.conversation_id, t.conversation_id)
+                WHERE \(filter) ORDER BY \(order) LIMIT ? OFFSET ?
+                """, arguments: StatementArguments(args + [limit, randomSample ? 0 : offset]))
+            return (total, rows.map {
+                DispositionReviewRow(messageID: $0["message_id"], itemID: $0["item_id"], sentLocal: $0["sent_local"], state: $0["state"],
+                                  conversationID: $0["conversation_id"], conversationTitle: $0["title"], sender: $0["sender"], excerpt: $0["excerpt"])
+            })
+        }
+    }
+
     static func fetchDisposition(_ db: Database, id: Int64) throws -> DispositionBatch? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM disposition_batch WHERE id = ?", arguments: [id]) else { return nil }
         let items = try Row.fetchAll(db, sql: """

@@ -78,6 +78,8 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
             \(row("Note", note))\
             <tr><th scope=row>Digest of disposed record hashes (SHA-256)</th><td><code>\(disposedHashesDigest)</code></td></tr>
             </table>
+            <p>The records disposed of are listed, record by record, at <code>/dispositions/\(dispositionID)/records</code> in the archive's web
+            interface (tombstones keep their identity and content hashes).</p>
             <p>To check this certificate: <code>recordkeeper verify</code> recomputes the digest from the tombstones and compares it with the
             one recorded in the audit log when the disposition was executed.</p>
             </body></html>
@@ -125,6 +127,17 @@ public struct DispositionService: Sendable {
         let list = try await store.dispositions()
         try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.list", target: "dispositions"))
         return list
+    }
+
+    /// The records of a batch, for the second officer to see what they approve: a page in sent
+    /// order (of one schedule item if asked), or a random sample. Audited as a read of the
+    /// records listed.
+    public func records(id: Int64, itemID: String?, offset: Int, limit: Int, randomSample: Bool, actor: String) async throws -> (total: Int, members: [DispositionReviewRow]) {
+        _ = try await show(id: id)
+        let page = try await store.dispositionReview(id: id, itemID: itemID, offset: max(0, offset), limit: max(1, min(limit, 500)), randomSample: randomSample)
+        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.records", target: "disposition:\(id)", detail: [
+            "item": itemID ?? "", "offset": String(offset), "shown": String(page.members.count), "sample": String(randomSample)]))
+        return page
     }
 
     /// A batch for review (audited).
