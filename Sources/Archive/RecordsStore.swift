@@ -79,6 +79,9 @@ public protocol RecordsStore: Sendable {
     func dispositionMembers(id: Int64) async throws -> [DispositionMember]
     func tombstones(dispositionID: Int64) async throws -> [Tombstone]
     func tombstone(messageID: Int64) async throws -> Tombstone?
+    /// The tombstones of one conversation in sent order (at most `limit`): where its records
+    /// left the archive, and under which disposition.
+    func tombstones(conversationID: Int64, limit: Int) async throws -> [Tombstone]
     /// Blobs marked destroyed (their files must be gone), all or those of one disposition.
     func destroyedBlobs(dispositionID: Int64?) async throws -> [ContentHash]
     /// Stores the certificate of an executed disposition (once).

@@ -77,6 +77,10 @@ struct DemoCommand: AsyncParsableCommand {
             }
             let s = try await RecordService(archive: handle).stats(actor: actor)
             let dir = directory.url.path
+            // The commands as this binary is reached: `swift run recordkeeper` from a source tree's
+            // build folder, otherwise the path it was started by.
+            let invoked = CommandLine.arguments.first ?? "recordkeeper"
+            let rk = invoked.contains("/.build/") ? "swift run recordkeeper" : invoked
             print("""
 
                 Demo archive ready in \(dir):
@@ -84,24 +88,24 @@ struct DemoCommand: AsyncParsableCommand {
 
                 Try:
                   export RECORDKEEPER_DATA_DIR=\(dir)
-                  swift run recordkeeper search '"evidence locker"'
-                  swift run recordkeeper search 'maint*' --custodian m.chen@cbp.example.gov
-                  swift run recordkeeper search '"port of entry" OR garita' --from 2021-03-01 --to 2021-03-31
-                  swift run recordkeeper search operacion            # finds "operación": accents are folded
-                  swift run recordkeeper show conversations
-                  swift run recordkeeper show conversation 1
-                  swift run recordkeeper show message 1
-                  swift run recordkeeper stats
-                  swift run recordkeeper verify
+                  \(rk) search '"evidence locker"'
+                  \(rk) search 'maint*' --custodian m.chen@cbp.example.gov
+                  \(rk) search '"port of entry" OR garita' --from 2021-03-01 --to 2021-03-31
+                  \(rk) search operacion            # finds "operación": accents are folded
+                  \(rk) show conversations
+                  \(rk) show conversation 1
+                  \(rk) show message 1
+                  \(rk) stats
+                  \(rk) verify
 
                 Records management (two records officers, r.officer and d.officer, are registered; s.pereira is a
                 designated Capstone official, so her records are permanent):
-                  swift run recordkeeper fileplan show
-                  swift run recordkeeper retention summary
-                  swift run recordkeeper retention show 1
-                  swift run recordkeeper hold list
-                  swift run recordkeeper retention due --as-of 2032-01-01     # planning: the demo's 0002 records are due in 2032
-                  swift run recordkeeper custodian show s.pereira@cbp.example.gov
+                  \(rk) fileplan show
+                  \(rk) retention summary
+                  \(rk) retention show 1
+                  \(rk) hold list
+                  \(rk) retention due --as-of 2032-01-01     # planning: the demo's 0002 records are due in 2032
+                  \(rk) custodian show s.pereira@cbp.example.gov
                   (docs/records-management.md walks through disposition and transfer)
                 """)
             guard !noServe else { return }

@@ -89,8 +89,12 @@ extension WebApp {
             }
             let (_, messages) = try await self.records.transcript(conversationID: id, offset: (page - 1) * pageSize, limit: pageSize, actor: p.actor)
             let people = try await self.archive.store.participants(conversationID: id)
+            // Records that left through a disposition leave visible gaps, with the reason.
+            let gaps = try await self.archive.store.tombstones(conversationID: id, limit: 100_000)
+            // Where the next page starts, so a gap between two pages shows on this one.
+            let nextStart = page < lastPage ? try await self.archive.store.transcript(conversationID: id, offset: page * pageSize, limit: 1).first : nil
             return Respond.html(self.transcriptPage(p, conversation, messages: messages, page: page, pageSize: pageSize, total: total, at: at,
-                                                    participants: people))
+                                                    participants: people, gaps: gaps, nextPageStarts: nextStart?.message.sentLocal.description))
         }
         r.add(.get, "/messages/:id", Access.readers, "A record: text, provenance, hashes, retention, holds and its audit history") { input in
             let p = try input.user

@@ -63,6 +63,11 @@ struct StateChangingRouteTests {
                 let certificate = try await client.get("/dispositions/\(batch.id)/certificate?format=json", as: alice)
                 let json = try certificate.json()
                 #expect(json["records"] as? Int == due && json["executed_by"] as? String == "alice")
+                // The conversation shows where its records left, and why.
+                let conversation = try await client.get("/conversations/\(f.janeBatch.conversationID!)", as: alice)
+                #expect(conversation.text.contains("class=\"msg gap\"") && conversation.text.contains("by <a href=\"/dispositions/\(batch.id)\">disposition \(batch.id)</a>"))
+                #expect(conversation.text.contains("left the archive through disposition") && conversation.text.contains("Manifest review tomorrow")) // held: kept
+                #expect(!conversation.text.contains("Crane 4 is down again")) // destroyed: only its marker
                 // Executing again finishes nothing new and does not hang either.
                 #expect(try await client.post("/dispositions/\(batch.id)/execute", as: alice).status == .seeOther)
             }

@@ -900,6 +900,13 @@ extension SQLiteArchiveStore {
         }
     }
 
+    public func tombstones(conversationID: Int64, limit: Int) async throws -> [Tombstone] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tombstone WHERE conversation_id = ? ORDER BY sent_local, message_id LIMIT ?",
+                             arguments: [conversationID, limit]).map(Self.decodeTombstone)
+        }
+    }
+
     public func tombstone(messageID: Int64) async throws -> Tombstone? {
         try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM tombstone WHERE message_id = ?", arguments: [messageID]).map(Self.decodeTombstone) }
     }

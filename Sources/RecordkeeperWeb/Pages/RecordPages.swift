@@ -126,13 +126,38 @@ extension WebApp {
     }
 
     func transcriptPage(_ p: Principal, _ c: Conversation, messages: [StoredMessage], page: Int, pageSize: Int, total: Int, at: Int64?,
-                        participants: [ResolvedParticipant] = []) -> HTML {
+                        participants: [ResolvedParticipant] = [], gaps: [Tombstone] = [], nextPageStarts: String? = nil) -> HTML {
         let pages = max(1, Int((Double(total) / Double(pageSize)).rounded(.up)))
+        // Each gap is shown where it fell among the messages (by sent time), a run per
+        // disposition. A page shows the gaps from its first message up to where the next page
+        // starts; the first page also those before it, the last page those after its end.
+        let first = page == 1 ? "" : messages.first?.message.sentLocal.description ?? ""
+        let pageGaps = gaps.filter { $0.sentLocal >= first && (nextPageStarts == nil || $0.sentLocal < nextPageStarts!) }
+        func marker(_ run: [Tombstone]) -> HTML {
+            guard let t = run.first else { return .empty }
+            let span = run.count == 1 ? Fmt.local(t.sentLocal) : "\(Fmt.local(t.sentLocal)) – \(Fmt.local(run.last!.sentLocal))"
+            return """
+                <li class="msg gap" role="note"><p class="msg-meta"><strong>\(Fmt.count(run.count)) record\(run.count == 1 ? "" : "s") \(t.outcome)</strong> here
+                (sent \(span)) by <a href="/dispositions/\(t.dispositionID)">disposition \(t.dispositionID)</a> on \(String(t.disposedAt.prefix(10))),
+                schedule item \(t.itemID)\(t.authority.map { " (\($0))" } ?? ""). Only their tombstones remain: identity and content hashes, no text.</p></li>
+                """
+        }
+        var gapIndex = 0
+        func gapsBefore(_ sent: String) -> HTML {
+            var runs: [[Tombstone]] = []
+            while gapIndex < pageGaps.count, pageGaps[gapIndex].sentLocal < sent {
+                let g = pageGaps[gapIndex]
+                if let lastRun = runs.last, lastRun[0].dispositionID == g.dispositionID { runs[runs.count - 1].append(g) } else { runs.append([g]) }
+                gapIndex += 1
+            }
+            return HTML.join(runs.map(marker))
+        }
         let items = messages.html { m in
             let msg = m.message
             let anchor = m.id == at
             let kind: HTML = msg.kind == .user ? .empty : "<span class=\"kind\">\(msg.kind.rawValue)</span> "
             return """
+                \(gapsBefore(msg.sentLocal.description))
                 <li id="m\(m.id)" class="msg\(anchor ? " anchor" : "")\(msg.kind == .user ? "" : " system")"\(anchor ? " aria-current=\"true\"" as HTML : .empty)>
                 <p class="msg-meta">\(kind)<strong>\(msg.sender ?? "system")</strong> · <time datetime="\(msg.sentLocal.description)">\(Fmt.local(msg.sentLocal.description))</time>
                 · <a href="/messages/\(m.id)">details<span class="visually-hidden"> of message \(m.id)</span></a>\(anchor ? " · <em>search hit</em>" as HTML : .empty)</p>
@@ -152,7 +177,8 @@ extension WebApp {
             <p class="meta">\(c.platform.displayName) · custodian \(c.custodianEmail) · \(Fmt.count(total)) messages · participants: \(c.participants.joined(separator: ", "))</p>
             \(participantsHTML(participants))
             \(nav)
-            <ol class="transcript" aria-label="Messages">\(items)</ol>
+            \(gaps.isEmpty ? .empty : "<p class=\"notice\" id=\"gaps\">\(Fmt.count(gaps.count)) record\(gaps.count == 1 ? "" : "s") of this conversation left the archive through disposition; each gap is marked where it was.</p>" as HTML)
+            <ol class="transcript" aria-label="Messages">\(items)\(gapsBefore("\u{10FFFF}"))</ol>
             \(nav)
             """)
     }
