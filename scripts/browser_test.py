@@ -339,6 +339,15 @@ def main():
             nojs.find_elements(By.CSS_SELECTOR, "a.hit-open")[0].click()
             WebDriverWait(nojs, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "li.msg.anchor")))
             run.check("locker" in nojs.find_element(By.CSS_SELECTOR, "li.msg.anchor").text.lower(), "reading a conversation works without JavaScript")
+            # A phone (390 px wide): pages fit; long hashes and wide tables wrap or scroll inside their box.
+            nojs.set_window_size(390, 844)
+            for path in ["/search?q=locker", "/conversations", "/conversations/1", "/messages/1", "/upload", "/account", "/batches/1"]:
+                nojs.get(base + path)
+                width = nojs.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+                run.check(width[0] <= width[1], f"{path} fits a 390 px screen (page {width[0]} px, window {width[1]} px)")
+            nojs.save_screenshot(os.path.join(args.out, f"{len(run.shots) + 1:02d}-phone-record.png"))
+            run.shots.append("phone-record")
+            nojs.set_window_size(1280, 900)
             nojs.get(base + "/upload")
             nojs.find_element(By.ID, "file").send_keys(export)
             nojs.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()

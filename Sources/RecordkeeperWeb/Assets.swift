@@ -76,6 +76,12 @@ extension StaticFiles {
     .progress progress { width: 20em; }
     code.secret { font-size: 1.1em; background: #f2f2f2; padding: .2em .4em; }
     pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: .5em; }
+    /* Phones: long addresses and hashes wrap; a table still too wide scrolls inside its own box. */
+    @media (max-width: 40em) {
+      th, td { overflow-wrap: anywhere; }
+      table { display: block; overflow-x: auto; }
+      dl.facts { grid-template-columns: 1fr; }
+    }
     """#
 
     /// Progressive enhancement only: upload progress, and a confirmation before destructive
