@@ -116,6 +116,8 @@ struct ShowMessage: AsyncParsableCommand {
         var id: Int64, conversationId: Int64, conversation: String, custodian: String, platform: String
         var sentLocal: String, timeZone: String, sentAtUtc: String, capturedAt: String
         var sender: String?, senderAsWritten: String?, kind: String, flags: [String], body: String
+        /// What a placeholder or marker means, in words.
+        var explanation: String?
         var attachments: [ArchivedAttachment]
         var provenance: Provenance
         var identityKey: String, contentHash: String, contentHashValid: Bool
@@ -135,7 +137,7 @@ struct ShowMessage: AsyncParsableCommand {
                 custodian: d.conversation.custodianEmail, platform: m.platform.rawValue, sentLocal: m.sentLocal.description,
                 timeZone: m.timeZone, sentAtUtc: Timestamp.iso(millis: m.sentAt * 1000), capturedAt: Timestamp.iso(millis: m.capturedAtMillis),
                 sender: m.sender, senderAsWritten: m.senderRaw, kind: m.kind.rawValue, flags: m.flags.names, body: m.body,
-                attachments: m.attachments,
+                explanation: MessageExplanation.text(kind: m.kind, flags: m.flags), attachments: m.attachments,
                 provenance: .init(batchId: d.batch.id, batchStartedAt: d.batch.startedAt, ingestedAs: d.batch.format,
                                   originalFile: d.batch.sourceName, originalSha256: d.batch.sourceHash.hex, member: m.sourceMember,
                                   line: m.sourceLine, lines: m.lineCount, rawText: m.raw),
@@ -151,6 +153,7 @@ struct ShowMessage: AsyncParsableCommand {
             print("  kind      \(out.kind)\(out.flags.isEmpty ? "" : "  flags: " + out.flags.joined(separator: ", "))")
             print("  text")
             for line in out.body.split(separator: "\n", omittingEmptySubsequences: false) { print("    \(line)") }
+            if let meaning = out.explanation { print("  meaning   \(meaning)") }
             if !out.attachments.isEmpty {
                 print("  attachments")
                 for a in out.attachments {

@@ -150,3 +150,23 @@ public struct CaptureDefect: Sendable, Hashable, Codable {
         self.text = text
     }
 }
+
+/// What a placeholder, a deletion marker or a special message means, in words a reviewer can
+/// read (a view-once photo is exported by WhatsApp as the text `null`, which on its own looks
+/// like a fault).
+public enum MessageExplanation {
+    public static func text(kind: MessageKind, flags: MessageFlags) -> String? {
+        if flags.contains(.viewOnce) {
+            return "View-once media: the platform never exports it (WhatsApp writes “null”), so only the fact that it was sent is on record."
+        }
+        switch kind {
+        case .deleted:
+            return "The sender deleted this message before the export was made; the platform kept only this marker, not the text."
+        case .mediaPlaceholder:
+            return "Media left out of the export (exported without media, or a file the platform did not include); the file itself was not captured."
+        case .system, .user:
+            if flags.contains(.disappearing) { return "Sent while disappearing messages were on: captured before it could vanish." }
+            return nil
+        }
+    }
+}

@@ -56,6 +56,7 @@ extension StaticFiles {
     ol.transcript { list-style: none; padding: 0; }
     .msg { border-left: 3px solid var(--line); padding: .3em .8em; margin: .6em 0; }
     .msg.system { color: var(--muted); }
+    .explain { color: var(--muted); font-style: italic; margin: .2em 0; }
     .msg.gap { border-left: 3px dashed #b86e00; background: #fff4e0; }
     .msg.anchor, .msg:target { border-left-color: #f0a000; background: #fff8e1; }
     .msg-meta { margin: 0; font-size: .92em; }

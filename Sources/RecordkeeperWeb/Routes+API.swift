@@ -32,6 +32,8 @@ struct MessageJSON: Encodable {
     var kind: String
     var flags: [String]
     var body: String
+    /// What a placeholder or marker means, in words (nil for ordinary messages).
+    var explanation: String?
     var attachments: [Attachment]
     var identityKey: String
     var contentHash: String
@@ -51,6 +53,7 @@ struct MessageJSON: Encodable {
         kind = m.kind.rawValue
         flags = m.flags.names
         body = m.body
+        explanation = MessageExplanation.text(kind: m.kind, flags: m.flags)
         attachments = m.attachments.enumerated().map { i, a in
             Attachment(index: i, fileName: a.fileName, sha256: a.blob?.hex, size: a.size,
                        url: a.blob == nil ? nil : "/api/v1/messages/\(s.id)/attachments/\(i)")

@@ -162,6 +162,7 @@ extension WebApp {
                 <p class="msg-meta">\(kind)<strong>\(msg.sender ?? "system")</strong> · <time datetime="\(msg.sentLocal.description)">\(Fmt.local(msg.sentLocal.description))</time>
                 · <a href="/messages/\(m.id)">details<span class="visually-hidden"> of message \(m.id)</span></a>\(anchor ? " · <em>search hit</em>" as HTML : .empty)</p>
                 <div class="body">\(msg.body)</div>
+                \(MessageExplanation.text(kind: msg.kind, flags: msg.flags).map { "<p class=\"explain\">\($0)</p>" as HTML } ?? .empty)
                 \(attachmentsHTML(m))
                 </li>
                 """
@@ -222,6 +223,7 @@ extension WebApp {
             <section aria-labelledby="content"><h2 id="content">Content</h2>
             <p class="msg-meta"><strong>\(m.sender ?? "system")</strong> · \(Fmt.local(m.sentLocal.description)) (\(m.timeZone)) · \(m.kind.rawValue)\(flags)</p>
             <div class="body">\(m.body)</div>
+            \(MessageExplanation.text(kind: m.kind, flags: m.flags).map { "<p class=\"explain\">\($0)</p>" as HTML } ?? .empty)
             \(attachmentsHTML(d.stored))
             <details><summary>Line(s) as exported</summary><pre>\(m.raw)</pre></details></section>
             <section aria-labelledby="prov"><h2 id="prov">Provenance</h2><dl class="facts">
