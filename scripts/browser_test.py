@@ -201,6 +201,8 @@ def main():
         drv.find_element(By.ID, "username").send_keys("j.alvarez")
         drv.find_element(By.ID, "password").send_keys("not the password")
         drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        # The answer comes after a bcrypt check: wait for the page rather than read the old one.
+        wait.until(EC.presence_of_element_located((By.ID, "login-error")))
         run.check("not right" in drv.find_element(By.ID, "login-error").text, "a wrong password says so")
         shot("sign-in-error")
         sign_in("j.alvarez")
