@@ -57,10 +57,14 @@ extension WebApp {
             do {
                 // The scope is shown before the hold is placed, and a hold that would cover nothing
                 // now is placed only when the officer confirms it (a typo must not read as "held").
-                let (preview, sample) = try await self.holdService.preview(scope: try Self.holdScope(f), sample: 10,
-                                                                           allowFutureCustodians: f.flag("future_custodians"), actor: p.actor)
-                if f["action"] == "preview" || (preview.records == 0 && !f.flag("confirm_empty")) {
-                    return Respond.html(self.newHoldPage(p, choices: try await self.holdChoices(), error: nil, form: f, preview: (preview, sample)))
+                let previewing = f["action"] == "preview"
+                if previewing || !f.flag("confirm_empty") {
+                    // Placing without a preview still checks the scope is not empty (no sample read).
+                    let (preview, sample) = try await self.holdService.preview(scope: try Self.holdScope(f), sample: previewing ? 10 : 0,
+                                                                               allowFutureCustodians: f.flag("future_custodians"), actor: p.actor)
+                    if previewing || preview.records == 0 {
+                        return Respond.html(self.newHoldPage(p, choices: try await self.holdChoices(), error: nil, form: f, preview: (preview, sample)))
+                    }
                 }
                 let detail = try await self.createHold(p, f)
                 return Respond.seeOther("/holds/\(detail.hold.id)" + Notice.holdPlaced.query)

@@ -23,6 +23,7 @@ struct SearchForm {
         filters.platform = f["platform"]
         filters.hasAttachment = f.flag("has_attachment")
         filters.underHold = onlyCustodian == nil && f.flag("under_hold")
+        filters.confined = onlyCustodian != nil
     }
 
     /// The query string for another page of the same search.

@@ -47,6 +47,15 @@ struct SilentZeroTests {
             try await search.search("crane", filters: SearchFilters(conversation: "Sam Lea"), actor: "t")
         }
         #expect(badTitle?.message.contains("Did you mean Sam Lee?") == true)
+        // A custodian searching their own records is told of a typo, but shown no one else's names.
+        var confined = SearchFilters(custodian: RecordsLawTests.jane, participant: "Jane Doee")
+        confined.confined = true
+        let ownTypo = await #expect(throws: ArchiveError.self) { try await search.search("crane", filters: confined, actor: "t") }
+        #expect(ownTypo?.code == .notFound && ownTypo?.message.contains("Did you mean") == false)
+        confined.participant = nil
+        confined.conversation = "Sam Lea"
+        let ownTitle = await #expect(throws: ArchiveError.self) { try await search.search("crane", filters: confined, actor: "t") }
+        #expect(ownTitle?.message.contains("Sam Lee") == false)
     }
 
     @Test func aHoldOnAnUnknownCustodianIsRefusedUnlessMeant() async throws {

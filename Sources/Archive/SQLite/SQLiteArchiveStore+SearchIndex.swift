@@ -104,7 +104,7 @@ extension SQLiteArchiveStore {
     }
 
     /// Beyond this many ids between the mark and the newest message, the lag is reported as an upper bound.
-    static let exactPendingCountLimit = 100_000
+    static let exactPendingCountLimit = 10_000
 
     public func indexNext(limit: Int) async throws -> Int {
         try await write { db in

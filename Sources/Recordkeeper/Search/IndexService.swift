@@ -54,6 +54,16 @@ public struct IndexService: Sendable {
         return kill(pid, 0) != 0 && errno == ESRCH
     }
 
+    /// Takes or renews the indexer lease. A holder on this machine whose process is gone (killed
+    /// mid-batch) is relieved of it now rather than when it expires.
+    func acquireLease() async throws -> Bool {
+        let store = archive.store
+        if try await store.acquireLease(Self.leaseName, holder: Self.holder, ttlMillis: leaseMillis) { return true }
+        guard let other = try await store.leaseHolder(Self.leaseName), Self.isDeadLocalHolder(other) else { return false }
+        try await store.releaseLease(Self.leaseName, holder: other)
+        return try await store.acquireLease(Self.leaseName, holder: Self.holder, ttlMillis: leaseMillis)
+    }
+
     public func status() async throws -> IndexStatus { try await archive.store.indexStatus() }
 
     /// Indexes everything captured so far, then returns how many messages this call indexed.
@@ -86,13 +96,7 @@ public struct IndexService: Sendable {
         var indexed = 0
         while true {
             try Task.checkCancellation()
-            guard try await store.acquireLease(Self.leaseName, holder: Self.holder, ttlMillis: leaseMillis) else {
-                // A holder on this machine whose process is gone (killed mid-batch) frees its lease
-                // now rather than when it expires.
-                if let other = try await store.leaseHolder(Self.leaseName), Self.isDeadLocalHolder(other) {
-                    try await store.releaseLease(Self.leaseName, holder: other)
-                    continue
-                }
+            guard try await acquireLease() else {
                 // Another indexer is at work: wait until it has covered what we were asked to.
                 let now = try await store.indexStatus()
                 if now.pending == 0 || now.indexedThrough >= targetMark { break }
@@ -113,10 +117,7 @@ public struct IndexService: Sendable {
     /// Empties the index and builds it again from every captured message (audited).
     public func rebuild(actor: String, progress: (@Sendable (IndexProgress) -> Void)? = nil) async throws -> Int {
         // Nobody else indexes while the index is emptied and rebuilt.
-        if let other = try await archive.store.leaseHolder(Self.leaseName), Self.isDeadLocalHolder(other) {
-            try await archive.store.releaseLease(Self.leaseName, holder: other)
-        }
-        guard try await archive.store.acquireLease(Self.leaseName, holder: Self.holder, ttlMillis: leaseMillis) else {
+        guard try await acquireLease() else {
             let other = try await archive.store.leaseHolder(Self.leaseName) ?? "another process"
             throw ArchiveError(.busy, "the search index is being built by \(other); try again when it has finished")
         }

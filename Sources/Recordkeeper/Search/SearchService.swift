@@ -20,6 +20,9 @@ public struct SearchFilters: Sendable, Hashable {
     public var hasAttachment: Bool = false
     /// Only records an active legal hold covers.
     public var underHold: Bool = false
+    /// The search is confined to one custodian's own records (a custodian signed in): the
+    /// custodian filter is theirs, not typed, and an error names nothing outside their records.
+    public var confined: Bool = false
     public var limit: Int
     public var offset: Int
     public var sort: SearchRequest.Sort
@@ -59,25 +62,11 @@ public struct SearchService: Sendable {
         if let p = filters.participant, let owner = try await IdentityService(archive: archive).owner(named: p) {
             // A person the archive knows: one participant across every platform they used.
             request.participantConversations = try await archive.store.conversationIDs(of: owner)
-        } else if let p = filters.participant {
-            try await requireKnownParticipant(p)
         }
-        if let c = filters.custodian { try await requireKnownCustodian(c) }
         request.hasAttachment = filters.hasAttachment
         request.underHold = filters.underHold
         if let c = filters.conversation {
-            if let id = Int64(c) {
-                guard try await archive.store.conversation(id: id) != nil else {
-                    throw ArchiveError(.notFound, "no conversation \(id); `recordkeeper show conversations` lists them")
-                }
-                request.conversationID = id
-            } else {
-                if try await archive.store.conversations(titleContains: c, limit: 1).isEmpty {
-                    let titles = try await archive.store.conversations(titleContains: nil, limit: 5000).map(\.title)
-                    throw ArchiveError(.notFound, "no conversation has \"\(c)\" in its title." + Suggestions.phrase(c, among: titles))
-                }
-                request.conversationTitle = c
-            }
+            if let id = Int64(c) { request.conversationID = id } else { request.conversationTitle = c }
         }
         if let from = filters.from {
             guard let d = LocalDateTime(iso: from) else { throw ArchiveError(.badQuery, "--from must be a date like 2021-03-01") }
@@ -99,6 +88,9 @@ public struct SearchService: Sendable {
         let coverage = try await archive.store.indexStatus()
         var results = try await archive.store.search(request)
         results.coverage = coverage
+        // Only an empty answer can hide a typo: then a filter naming nobody the archive knows is
+        // an error, never "no hits" (the checks cost nothing on the searches that find something).
+        if results.total == 0 { try await requireKnownNames(filters) }
         // The audit log never records a capped count as if it were exact.
         var detail = ["query": query, "hits": results.totalIsExact ? String(results.total) : "at least \(results.total)"]
         if coverage.pending > 0 { detail["not_yet_indexed"] = String(coverage.pending) }
@@ -115,20 +107,37 @@ public struct SearchService: Sendable {
     }
 
     /// A filter naming nobody the archive knows is an error, never "no hits": a FOIA officer's
-    /// typo must not read as "no responsive records".
-    func requireKnownCustodian(_ email: String) async throws {
-        let known = try await archive.store.custodianProfiles().map(\.email)
-        guard known.contains(where: { $0.caseInsensitiveCompare(email) == .orderedSame }) else {
-            throw ArchiveError(.notFound, "no custodian \(email) in the archive." + Suggestions.phrase(email, among: known)
-                + " `recordkeeper custodian list` lists them")
+    /// typo must not read as "no responsive records". Suggestions name only what the searcher may
+    /// see: none in a confined (custodian's own) search.
+    func requireKnownNames(_ filters: SearchFilters) async throws {
+        func suggest(_ typed: String, _ names: @autoclosure () async throws -> [String]) async rethrows -> String {
+            filters.confined ? "" : Suggestions.phrase(typed, among: try await names())
         }
-    }
-
-    func requireKnownParticipant(_ name: String) async throws {
-        let people = try await archive.store.participantNames(limit: 20_000)
-        let key = IdentityKey.senderKey(name)
-        guard people.contains(where: { $0.senderKey == key || $0.name.localizedCaseInsensitiveContains(name) }) else {
-            throw ArchiveError(.notFound, "nobody named \"\(name)\" took part in any archived conversation." + Suggestions.phrase(name, among: people.map(\.name)))
+        let store = archive.store
+        if let email = filters.custodian, !filters.confined {
+            let known = try await store.custodianProfiles().map(\.email)
+            if !known.contains(where: { $0.caseInsensitiveCompare(email) == .orderedSame }) {
+                throw ArchiveError(.notFound, "no custodian \(email) in the archive." + Suggestions.phrase(email, among: known)
+                    + " `recordkeeper custodian list` lists them")
+            }
+        }
+        if let name = filters.participant, try await IdentityService(archive: archive).owner(named: name) == nil {
+            let people = try await store.participantNames(limit: 20_000)
+            let key = IdentityKey.senderKey(name)
+            if !people.contains(where: { $0.senderKey == key || $0.name.localizedCaseInsensitiveContains(name) }) {
+                throw ArchiveError(.notFound, "nobody named \"\(name)\" took part in any archived conversation."
+                    + (try await suggest(name, people.map(\.name))))
+            }
+        }
+        if let c = filters.conversation {
+            if let id = Int64(c) {
+                if try await store.conversation(id: id) == nil {
+                    throw ArchiveError(.notFound, "no conversation \(id); `recordkeeper show conversations` lists them")
+                }
+            } else if try await store.conversations(titleContains: c, limit: 1).isEmpty {
+                throw ArchiveError(.notFound, "no conversation has \"\(c)\" in its title."
+                    + (try await suggest(c, try await store.conversations(titleContains: nil, limit: 5000).map(\.title))))
+            }
         }
     }
 }

@@ -94,7 +94,6 @@ public struct VerifyService: Sendable {
         let started = Date()
         let store = archive.store
         var problems: [VerificationProblem] = []
-        var indexLag: IndexStatus?
         var blobCount = 0
         var blobBytes: Int64 = 0
         /// Blobs registered in the record store whose bytes are present (altered or not).
@@ -233,7 +232,7 @@ public struct VerifyService: Sendable {
                                       + (gaps.indexedBeyondMark.isEmpty ? "" : "; indexed beyond the index mark: \(ids(gaps.indexedBeyondMark))")
                                       + ". Rebuild it with `recordkeeper index rebuild`"))
         }
-        indexLag = try await store.indexStatus()
+        let indexLag = try await store.indexStatus()
 
         // 6. Audit chain: contiguous sequence, each entry's hash recomputed, each link to the previous.
         var auditCount = 0
@@ -269,7 +268,7 @@ public struct VerifyService: Sendable {
                                         auditEntriesChecked: auditCount,
                                         auditHead: auditCount > 0 ? previous.hex : nil,
                                         seconds: Date().timeIntervalSince(started), problems: problems)
-        report.notYetIndexed = indexLag?.pending ?? 0
+        report.notYetIndexed = indexLag.pending
         try await store.appendAudit(AuditDraft(actor: actor, action: "verify", target: "archive", detail: [
             "ok": String(report.ok), "problems": String(problems.count), "blobs": String(blobCount),
             "messages": String(messageCount), "audit_entries": String(auditCount), "audit_head": report.auditHead ?? "",
