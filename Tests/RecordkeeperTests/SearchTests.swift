@@ -170,4 +170,42 @@ struct RelevanceWindowTests {
         #expect(whole.rankedAmongNewest == nil && whole.hits.count == 5)
         #expect(Set(whole.hits.prefix(4).map(\.sentLocal)) == ["2021-02-07T09:00:00", "2021-02-14T09:00:00", "2021-02-21T09:00:00", "2021-02-28T09:00:00"])
     }
+
+    /// With a filter the window holds the newest matches that pass it; pages follow one ranking
+    /// (no hit twice, none skipped), ties newest first.
+    @Test func aFilteredWindowRanksOnlyWhatPassesAndPagesFollowOneRanking() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        for (name, custodian, hour) in [("Ann", "ann@agency.example.gov", 9), ("Bo", "bo@agency.example.gov", 10)] {
+            var lines: [String] = []
+            for day in 1...28 {
+                let text = day % 5 == 0 ? "crane crane manifest" : (day % 3 == 0 ? "crane and the manifest for the crane" : "crane")
+                lines.append(String(format: "%02d/02/2021, %02d:00 - %@: %@", day, hour, name, text))
+            }
+            let txt = try writeText(lines.joined(separator: "\n") + "\n", named: "WhatsApp Chat with \(name).txt", in: try tmp.sub(name))
+            _ = try await ingest(archive, txt, custodian: custodian, timeZone: "UTC")
+        }
+        var request = SearchRequest(match: "\"crane\"", custodianEmail: "ann@agency.example.gov", limit: 5, sort: .relevance)
+        request.relevanceWindow = 6
+        let windowed = try await archive.store.search(request)
+        #expect(windowed.rankedAmongNewest == 6 && windowed.hits.count == 5)
+        // Ann's newest six matches are 23–28 February, whatever Bo said on those days.
+        #expect(windowed.hits.allSatisfy { $0.custodian == "ann@agency.example.gov" && $0.sentLocal >= "2021-02-23" })
+        #expect(windowed.hits.first?.sentLocal == "2021-02-25T09:00:00")
+
+        request.relevanceWindow = 100
+        request.limit = 12
+        let all = try await archive.store.search(request)
+        #expect(all.rankedAmongNewest == nil && all.total == 28 && all.totalIsExact)
+        var pages: [SearchHit] = []
+        for offset in stride(from: 0, to: 12, by: 4) {
+            request.limit = 4
+            request.offset = offset
+            pages += try await archive.store.search(request).hits
+        }
+        #expect(pages.map(\.messageID) == all.hits.map(\.messageID))
+        // Equal scores come newest first: the 25th before the 20th, 15th, 10th and 5th.
+        #expect(all.hits.prefix(5).map(\.sentLocal) == ["2021-02-25T09:00:00", "2021-02-20T09:00:00", "2021-02-15T09:00:00",
+                                                         "2021-02-10T09:00:00", "2021-02-05T09:00:00"])
+    }
 }

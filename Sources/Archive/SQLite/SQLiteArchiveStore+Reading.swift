@@ -58,60 +58,102 @@ extension SQLiteArchiveStore {
                 FROM message_fts JOIN message m ON m.search_key = message_fts.rowid
                 JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
                 """
-            // Relevance scores every match it ranks (about 10 µs each): a query matching more than
-            // the window is ranked among its newest matches that pass every filter; the key where
-            // that window starts is found by reading backwards, as newest-first does.
             let filtered = (["message_fts MATCH ?"] + filters).joined(separator: " AND ")
-            var rankedAmongNewest: Int?
-            var whereSQL = filtered
-            var rankedArgs = args
-            if r.sort == .relevance {
-                let window = max(1, r.relevanceWindow)
-                if let cutoff = try? Int64.fetchOne(db, sql: """
-                    SELECT message_fts.rowid \(from) WHERE \(filtered) ORDER BY message_fts.rowid DESC LIMIT 1 OFFSET \(window - 1)
-                    """, arguments: StatementArguments(args)) {
-                    whereSQL += " AND message_fts.rowid >= ?"
-                    rankedArgs.append(cutoff)
-                    rankedAmongNewest = window
-                }
-            }
-            // FTS5's own rank order: with a tie-breaker SQLite sorted every match itself, computing
-            // each one's snippet and joins first (11 s instead of 0.8 s for 600k matches at 10M).
-            let order = r.sort == .relevance ? "message_fts.rank" : "message_fts.rowid DESC"
-            let sql = """
+            let columns = """
                 SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind,
-                       snippet(message_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 16) AS snip
-                \(from) WHERE \(whereSQL) ORDER BY \(order) LIMIT ? OFFSET ?
+                       snippet(message_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 16) AS snip, message_fts.rowid AS k
                 """
+            func hit(_ row: Row) -> SearchHit {
+                SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
+                          custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"],
+                          timeZone: row["time_zone"], kind: row["kind"], snippet: row["snip"] ?? "")
+            }
             do {
-                let hits = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(rankedArgs + [r.limit, r.offset])).map { row in
-                    SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
-                              custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"],
-                              timeZone: row["time_zone"], kind: row["kind"], snippet: row["snip"] ?? "")
+                if r.sort == .relevance {
+                    return try Self.rankedSearch(db, r, from: from, filtered: filtered, hasFilters: !filters.isEmpty, args: args,
+                                                 columns: columns, hit: hit)
                 }
-                if hits.count < r.limit, r.offset == 0, rankedAmongNewest == nil {
+                let hits = try Row.fetchAll(db, sql: "\(columns) \(from) WHERE \(filtered) ORDER BY message_fts.rowid DESC LIMIT ? OFFSET ?",
+                                            arguments: StatementArguments(args + [r.limit, r.offset])).map(hit)
+                if hits.count < r.limit, r.offset == 0 {
                     return SearchResults(total: hits.count, hits: hits)
                 }
-                // Without filters the index alone counts (no joins, ~0.1 µs a match). With filters
-                // every match is joined to its message, so counting stops sooner.
-                let limit: Int
-                let counted: Int
-                if filters.isEmpty {
-                    limit = SearchRequest.countLimit
-                    counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM message_fts WHERE message_fts MATCH ? LIMIT \(limit + 1))",
-                                               arguments: [r.match]) ?? 0
-                } else {
-                    limit = SearchRequest.filteredCountLimit
-                    counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 \(from) WHERE \(filtered) LIMIT \(limit + 1))",
-                                               arguments: StatementArguments(args)) ?? 0
-                }
-                var results = SearchResults(total: min(counted, limit), totalIsExact: counted <= limit, hits: hits)
-                results.rankedAmongNewest = rankedAmongNewest
-                return results
+                let (total, exact) = try Self.countMatches(db, r, from: from, filtered: filtered, hasFilters: !filters.isEmpty, args: args)
+                return SearchResults(total: total, totalIsExact: exact, hits: hits)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
                 throw ArchiveError(.badQuery, "the search query could not be understood; quote phrases with \"…\" and use AND, OR, NOT in capitals")
             }
         }
+    }
+
+    /// The number of matches, exact up to a limit. Without filters the index alone counts (no
+    /// joins, ~0.1 µs a match); with filters every match is joined to its message, so counting
+    /// stops sooner.
+    static func countMatches(_ db: Database, _ r: SearchRequest, from: String, filtered: String, hasFilters: Bool,
+                             args: [(any DatabaseValueConvertible)?]) throws -> (total: Int, exact: Bool) {
+        let limit = hasFilters ? SearchRequest.filteredCountLimit : SearchRequest.countLimit
+        let counted = hasFilters
+            ? try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 \(from) WHERE \(filtered) LIMIT \(limit + 1))",
+                               arguments: StatementArguments(args)) ?? 0
+            : try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM message_fts WHERE message_fts MATCH ? LIMIT \(limit + 1))",
+                               arguments: [r.match]) ?? 0
+        return (min(counted, limit), counted <= limit)
+    }
+
+    /// Relevance order in one pass over the newest matches that pass every filter (at most
+    /// `relevanceWindow` of them, plus one to know whether there are more): each is scored with
+    /// `recordkeeper_bm25` (RelevanceRanking) as it is read, newest first; the scores are sorted
+    /// here (ties newest first) and only the page's hits are then read with their joins and
+    /// snippets. FTS5's own `ORDER BY rank` would score every match in the window's key range
+    /// before the filters, and a cutoff query would read the window twice.
+    static func rankedSearch(_ db: Database, _ r: SearchRequest, from: String, filtered: String, hasFilters: Bool,
+                             args: [(any DatabaseValueConvertible)?], columns: String,
+                             hit: (Row) -> SearchHit) throws -> SearchResults {
+        let window = max(1, r.relevanceWindow)
+        let maxKey = try Int64.fetchOne(db, sql: "SELECT max(id) FROM message_fts_docsize")
+        let score = "\(RelevanceRanking.functionName)(message_fts, ?)"
+        let statement = try db.makeStatement(sql: hasFilters
+            ? "SELECT message_fts.rowid, \(score) \(from) WHERE \(filtered) ORDER BY message_fts.rowid DESC LIMIT ?"
+            : "SELECT rowid, \(score) FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT ?")
+        try statement.setArguments(StatementArguments([maxKey] + (hasFilters ? args : [r.match]) + [window + 1]))
+        let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
+        var scored: [(key: Int64, score: Double)] = []
+        scored.reserveCapacity(min(window + 1, 16_384))
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            scored.append((sqlite3_column_int64(raw, 0), sqlite3_column_double(raw, 1)))
+        }
+        let more = scored.count > window
+        if more { scored.removeLast() }
+        // Scores are negated BM25 (lower is better), as FTS5's rank.
+        scored.sort { $0.score != $1.score ? $0.score < $1.score : $0.key > $1.key }
+        let page = Array(scored.dropFirst(r.offset).prefix(r.limit).map(\.key))
+        var hits: [SearchHit] = []
+        if let low = page.min(), let high = page.max() {
+            // One read of the index over the page's key range (a prefix such as `sec*` is expanded
+            // once, not once per key); `+` keeps the list from being used as the index lookup.
+            let rows = try Row.fetchAll(db, sql: """
+                \(columns) \(from) WHERE \(filtered) AND message_fts.rowid BETWEEN ? AND ?
+                AND +message_fts.rowid IN (\(page.map(String.init).joined(separator: ",")))
+                """, arguments: StatementArguments(args + [low, high]))
+            var byKey: [Int64: SearchHit] = [:]
+            for row in rows { byKey[row["k"]] = hit(row) }
+            hits = page.compactMap { byKey[$0] }
+        }
+        // Every match was scored, or more matched than the window: the count is then "at least
+        // the window" unless the window is smaller than what the count would reach anyway.
+        var (total, exact) = (scored.count, !more)
+        if more && window < (hasFilters ? SearchRequest.filteredCountLimit : SearchRequest.countLimit) {
+            (total, exact) = try countMatches(db, r, from: from, filtered: filtered, hasFilters: hasFilters, args: args)
+        }
+        var results = SearchResults(total: total, totalIsExact: exact, hits: hits)
+        if more { results.rankedAmongNewest = window }
+        return results
     }
 
     /// Columns in the order `decodeMessage` reads them by position (name lookups are slow).

@@ -16,8 +16,13 @@ public struct SQLiteArchiveStore: ArchiveStore {
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
+            // 16 KiB pages for a new archive (an existing one keeps its size): ~8% faster capture
+            // and index catch-up at 1M messages than 4 KiB, and a quarter of the reads when a
+            // search joins thousands of matches to their rows (decision 0002).
+            try db.execute(sql: "PRAGMA page_size = 16384")
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            try RelevanceRanking.register(db)
         }
         do {
             writer = try DatabasePool(path: path, configuration: config)
@@ -29,7 +34,9 @@ public struct SQLiteArchiveStore: ArchiveStore {
 
     /// An in-memory store for tests.
     public init(inMemory: Void = ()) throws {
-        writer = try DatabaseQueue()
+        var config = Configuration()
+        config.prepareDatabase { db in try RelevanceRanking.register(db) }
+        writer = try DatabaseQueue(configuration: config)
         try SQLiteArchiveStore.migrator.migrate(writer)
     }
 
