@@ -24,7 +24,7 @@ floor = load("floor.json")
 ssl = load("openssl.json")
 S = {}
 for s in sizes:
-    d = {k: load(f"{s}.{k}.json") for k in ("export", "whatstk", "capture", "search", "verify", "e2e")}
+    d = {k: load(f"{s}.{k}.json") for k in ("export", "whatstk", "capture", "search", "search_api", "verify", "e2e")}
     d.update({f"{k}_t": load(f"{s}.{k}.time.json") for k in ("whatstk", "capture", "catchup", "e2e")})
     wk = d["whatstk"]
     d["wk_rate"] = wk["msg_per_s"] if wk and "msg_per_s" in wk else None
@@ -99,20 +99,25 @@ for v in ("plain", "unique", "message"):
     print(f"  {v:<8} {desc[v]:<58} {fv[v]['rows_per_s']:>9,.0f}  "
           + "  ".join(f"{S[s]['cap_rate'] / fv[v]['rows_per_s']:>11.0%} " for s in sizes))
 print(LINE)
-print("Search (capture + catch-up archive; elapsed_ms reported by the CLI; 18 queries, 1 warm-up + N timed runs each)")
-print(f"  {'size':<5} {'runs':>4} │ {'newest-first p50':>16} {'p99':>8} {'max':>8} │ {'relevance p50':>13} {'p99':>9} {'max':>9} │ {'load':>11}")
+print("Search (capture + catch-up archive; 18 queries, 1 warm-up + N timed runs each, top 20)")
+print("  API: a running `serve`, one keep-alive connection, client wall time per request (HTTP, JSON and audit entry included)")
+print("  CLI: elapsed_ms reported by a fresh `recordkeeper search` process per query (cold page cache)")
+print(f"  {'size':<5} {'via':<3} {'runs':>4} │ {'newest-first p50':>16} {'p99':>8} {'max':>8} │ {'relevance p50':>13} {'p99':>9} {'max':>9} │ {'load':>11}")
 for s in sizes:
-    st = S[s]["search"]
-    o, r = st["orders"]["date"], st["orders"]["relevance"]
-    print(f"  {LABEL[s]:<5} {st['runs']:>4} │ {o['p50']:>13.2f} ms {o['p99']:>8.2f} {o['max']:>8.2f} │ "
-          f"{r['p50']:>10.2f} ms {r['p99']:>9.2f} {r['max']:>9.2f} │ {load_pair(st):>11}")
+    for via, key in (("API", "search_api"), ("CLI", "search")):
+        st = S[s][key]
+        o, r = st["orders"]["date"], st["orders"]["relevance"]
+        print(f"  {LABEL[s]:<5} {via:<3} {st['runs']:>4} │ {o['p50']:>13.2f} ms {o['p99']:>8.2f} {o['max']:>8.2f} │ "
+              f"{r['p50']:>10.2f} ms {r['p99']:>9.2f} {r['max']:>9.2f} │ {load_pair(st):>11}")
 big = sizes[-1]
-st = S[big]["search"]
+st, sa = S[big]["search"], S[big]["search_api"]
 print(f"  per query at {LABEL[big]} (p50 / max, ms):")
-print(f"    {'query':<44} {'total':>9}  {'newest p50':>10} {'max':>8}  {'relev. p50':>10} {'max':>9}")
-for o, r in zip(st["orders"]["date"]["rows"], st["orders"]["relevance"]["rows"]):
-    print(f"    {o['query']:<44} {o['total']:>9,}  {o['p50']:>10.2f} {o['max']:>8.2f}  {r['p50']:>10.2f} {r['max']:>9.2f}")
-print(f"  process wall time per search (spawn + open + search), p50 at {LABEL[big]}: "
+print(f"    {'query':<44} {'total':>9}  {'API newest':>10} {'max':>7} {'API relev.':>10} {'max':>7}  {'CLI newest':>10} {'CLI relev.':>10}")
+for o, r, ao, ar in zip(st["orders"]["date"]["rows"], st["orders"]["relevance"]["rows"],
+                        sa["orders"]["date"]["rows"], sa["orders"]["relevance"]["rows"]):
+    print(f"    {o['query']:<44} {o['total']:>9,}  {ao['p50']:>10.2f} {ao['max']:>7.2f} {ar['p50']:>10.2f} {ar['max']:>7.2f}  "
+          f"{o['p50']:>10.2f} {r['p50']:>10.2f}")
+print(f"  process wall time per CLI search (spawn + open + search), p50 at {LABEL[big]}: "
       f"newest-first {st['orders']['date']['wall_p50']:.1f} ms, relevance {st['orders']['relevance']['wall_p50']:.1f} ms")
 print(LINE)
 print(f"Verify vs. openssl speed -evp sha256 (16384-byte blocks): one core (pinned {ssl['pin']}) {ssl['single_mbs']:,.1f} MB/s; "
@@ -150,8 +155,9 @@ for s in sizes:
 for s in [x for x in ("1m", "10m") if x in S] or sizes[-1:]:
     note = "" if s == "10m" else " (target is at 10M)"
     for order, name in (("date", "newest-first"), ("relevance", "relevance")):
-        p99 = S[s]["search"]["orders"][order]["p99"]
-        target(f"search p99 < 50 ms, {name}, at {LABEL[s]}{note}", f"{p99:.2f} ms", p99 < 50)
+        p99 = S[s]["search_api"]["orders"][order]["p99"]
+        cli = S[s]["search"]["orders"][order]["p99"]
+        target(f"search p99 < 50 ms (API), {name}, at {LABEL[s]}{note}", f"{p99:.2f} ms (CLI {cli:.1f})", p99 < 50)
 if "10m" not in S:
     target("search p99 < 50 ms at 10M", "10m not run", None)
 r = S[big]["verify_mbs"] / ssl["single_mbs"]

@@ -54,10 +54,15 @@ extension SQLiteArchiveStore {
                 filters.append(held)
                 args.append(contentsOf: heldArgs)
             }
-            let from = """
-                FROM message_fts JOIN message m ON m.search_key = message_fts.rowid
+            func joins(_ index: String = "") -> String {
+                """
+                FROM message_fts JOIN message m \(index) ON m.search_key = message_fts.rowid
                 JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
                 """
+            }
+            // Passes that join many matches (relevance, counts) reach the conversation through the
+            // narrow (search_key, conversation_id) index rather than the message row.
+            let lean = joins("INDEXED BY message_search_conversation")
             let filtered = (["message_fts MATCH ?"] + filters).joined(separator: " AND ")
             let columns = """
                 SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind,
@@ -70,15 +75,15 @@ extension SQLiteArchiveStore {
             }
             do {
                 if r.sort == .relevance {
-                    return try Self.rankedSearch(db, r, from: from, filtered: filtered, hasFilters: !filters.isEmpty, args: args,
-                                                 columns: columns, hit: hit)
+                    return try Self.rankedSearch(db, r, from: joins(), lean: lean, filtered: filtered, hasFilters: !filters.isEmpty,
+                                                 args: args, columns: columns, hit: hit)
                 }
-                let hits = try Row.fetchAll(db, sql: "\(columns) \(from) WHERE \(filtered) ORDER BY message_fts.rowid DESC LIMIT ? OFFSET ?",
+                let hits = try Row.fetchAll(db, sql: "\(columns) \(joins()) WHERE \(filtered) ORDER BY message_fts.rowid DESC LIMIT ? OFFSET ?",
                                             arguments: StatementArguments(args + [r.limit, r.offset])).map(hit)
                 if hits.count < r.limit, r.offset == 0 {
                     return SearchResults(total: hits.count, hits: hits)
                 }
-                let (total, exact) = try Self.countMatches(db, r, from: from, filtered: filtered, hasFilters: !filters.isEmpty, args: args)
+                let (total, exact) = try Self.countMatches(db, r, from: lean, filtered: filtered, hasFilters: !filters.isEmpty, args: args)
                 return SearchResults(total: total, totalIsExact: exact, hits: hits)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
                 throw ArchiveError(.badQuery, "the search query could not be understood; quote phrases with \"…\" and use AND, OR, NOT in capitals")
@@ -106,14 +111,14 @@ extension SQLiteArchiveStore {
     /// here (ties newest first) and only the page's hits are then read with their joins and
     /// snippets. FTS5's own `ORDER BY rank` would score every match in the window's key range
     /// before the filters, and a cutoff query would read the window twice.
-    static func rankedSearch(_ db: Database, _ r: SearchRequest, from: String, filtered: String, hasFilters: Bool,
+    static func rankedSearch(_ db: Database, _ r: SearchRequest, from: String, lean: String, filtered: String, hasFilters: Bool,
                              args: [(any DatabaseValueConvertible)?], columns: String,
                              hit: (Row) -> SearchHit) throws -> SearchResults {
         let window = max(1, r.relevanceWindow)
         let maxKey = try Int64.fetchOne(db, sql: "SELECT max(id) FROM message_fts_docsize")
         let score = "\(RelevanceRanking.functionName)(message_fts, ?)"
         let statement = try db.makeStatement(sql: hasFilters
-            ? "SELECT message_fts.rowid, \(score) \(from) WHERE \(filtered) ORDER BY message_fts.rowid DESC LIMIT ?"
+            ? "SELECT message_fts.rowid, \(score) \(lean) WHERE \(filtered) ORDER BY message_fts.rowid DESC LIMIT ?"
             : "SELECT rowid, \(score) FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT ?")
         try statement.setArguments(StatementArguments([maxKey] + (hasFilters ? args : [r.match]) + [window + 1]))
         let raw = statement.sqliteStatement
@@ -149,7 +154,7 @@ extension SQLiteArchiveStore {
         // the window" unless the window is smaller than what the count would reach anyway.
         var (total, exact) = (scored.count, !more)
         if more && window < (hasFilters ? SearchRequest.filteredCountLimit : SearchRequest.countLimit) {
-            (total, exact) = try countMatches(db, r, from: from, filtered: filtered, hasFilters: hasFilters, args: args)
+            (total, exact) = try countMatches(db, r, from: lean, filtered: filtered, hasFilters: hasFilters, args: args)
         }
         var results = SearchResults(total: total, totalIsExact: exact, hits: hits)
         if more { results.rankedAmongNewest = window }
