@@ -1,5 +1,7 @@
 @testable import Archive
 import Foundation
+import Recordkeeper
+import RecordkeeperTesting
 import GRDB
 import Testing
 
@@ -85,5 +87,45 @@ struct RelevanceRankingTests {
     @Test func aBadQueryIsAnErrorNotACrash() throws {
         let db = try Self.corpus(count: 10)
         #expect(throws: DatabaseError.self) { _ = try Self.scores(db, "lane AND", "recordkeeper_bm25(t, 1)") }
+    }
+}
+
+/// Page snippets come from a private in-memory FTS5 table (the archive's index is read once per
+/// search): they must be the very snippets the archive's own index gives.
+@Suite("Search: one read of the index per search")
+struct PageSnippetTests {
+    @Test func thePrivateTableIsTheArchivesIndexShape() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let path = tmp.url.appendingPathComponent("a.sqlite").path
+        _ = try SQLiteArchiveStore(path: path)
+        let sql = try DatabaseQueue(path: path).read { db in
+            try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'message_fts'")
+        } ?? ""
+        let compact = { (s: String) in s.filter { !$0.isWhitespace } }
+        for part in SQLiteArchiveStore.ftsColumns.split(separator: ",") {
+            #expect(compact(sql).contains(compact(String(part))), "message_fts is \(sql)")
+        }
+    }
+
+    /// The same search with and without a filter that excludes nothing: unfiltered, the page is
+    /// read by key and its snippets made in the private table; filtered, the hits are read
+    /// through the index with its own `snippet()`.
+    @Test(arguments: ["lane", "sec*", "\"port director\"", "vehicle OR secondary", "inspection NOT vehicle", "karen"])
+    func pageSnippetsAreTheIndexsOwn(query: String) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let txt = try ExportGenerator.write(ExportSpec(style: .androidTxt, messageCount: 400, mediaEvery: 0, seed: 5), to: try tmp.sub("x"))
+        _ = try await ingest(archive, txt, timeZone: "UTC")
+        let match = try SearchQuery.translate(query)
+        for sort in [SearchRequest.Sort.date, .relevance] {
+            var plain = SearchRequest(match: match, limit: 25, sort: sort)
+            let direct = try await archive.store.search(plain)
+            plain.platform = "whatsapp"
+            let viaIndex = try await archive.store.search(plain)
+            #expect(!direct.hits.isEmpty, "\(query) found nothing")
+            #expect(direct.hits.map(\.messageID) == viaIndex.hits.map(\.messageID), "\(query) \(sort)")
+            #expect(direct.hits.map(\.snippet) == viaIndex.hits.map(\.snippet), "\(query) \(sort)")
+            #expect(direct.hits.contains { $0.snippet.contains(SearchHit.markOpen) } || query == "karen")
+        }
     }
 }
