@@ -338,6 +338,9 @@ print(json.dumps({k: v[k] for k in ("seconds", "bytes_hashed", "blob_bytes", "me
                  | {"load_start": sys.argv[2], "load_end": sys.argv[3]}))
 EOF
   log "  verify $size: $(jget "$RES/$size.verify.json" seconds) s, ok=$(jget "$RES/$size.verify.json" ok)"
+  # The floor under verify: reading every hashed field once, in SQLite's C, on one core.
+  python3 "$ROOT/scripts/bench_verify_floor.py" "$data/archive.sqlite" >"$RES/$size.verify_floor.json"
+  log "  verify floor $size (read every hashed column once, one core): $(jget "$RES/$size.verify_floor.json" seconds) s"
 done
 # Keep only the largest archive (the smaller ones are rebuilt every run anyway).
 for size in "${SIZES[@]}"; do [ "$size" = "${SIZES[-1]}" ] || rm -rf "$BENCH_DIR/data-$size"; done

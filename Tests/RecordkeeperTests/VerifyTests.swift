@@ -162,6 +162,22 @@ struct VerifyTests {
         #expect(report.problems.first?.detail.contains("index entries with no message: 1") == true)
     }
 
+    /// An entry removed from the index (no orphan left behind) is found by counting, then named.
+    @Test func aMessageDroppedFromTheIndexIsNamed() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let (archive, _) = try await Self.populated(tmp)
+        try withDatabase(archive) { db in
+            try db.execute(sql: """
+                INSERT INTO message_fts (message_fts, rowid, body, sender)
+                SELECT 'delete', search_key, body, sender FROM message WHERE id = 77
+                """)
+        }
+        let report = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(report.problems.map(\.code) == ["search_index_incomplete"])
+        #expect(report.problems.first?.detail.contains("messages missing from the search index: message:77") == true)
+        #expect(report.problems.first?.detail.contains("index entries with no message: 0") == true)
+    }
+
     @Test func anInterruptedBatchIsUnanchoredNotAltered() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let (archive, r) = try await Self.populated(tmp)

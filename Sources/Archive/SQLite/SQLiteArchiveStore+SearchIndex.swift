@@ -135,15 +135,31 @@ extension SQLiteArchiveStore {
         try await read { db in
             let mark = try Self.indexMark(db)
             // message_fts_docsize holds one row per indexed key (FTS5's own bookkeeping).
-            let missing = try Int64.fetchAll(db, sql: """
-                SELECT id FROM message WHERE id <= ? AND search_key NOT IN (SELECT id FROM message_fts_docsize) ORDER BY id LIMIT ?
-                """, arguments: [mark, limit])
-            let beyond = try Int64.fetchAll(db, sql: """
-                SELECT id FROM message WHERE id > ? AND search_key IN (SELECT id FROM message_fts_docsize) ORDER BY id LIMIT ?
-                """, arguments: [mark, limit])
             let orphans = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM message_fts_docsize WHERE id NOT IN (SELECT search_key FROM message)
                 """) ?? 0
+            // Only the rows beyond the mark are read (none once the indexer has caught up).
+            let beyondCount = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM message m WHERE id > ? AND EXISTS (SELECT 1 FROM message_fts_docsize d WHERE d.id = m.search_key)
+                """, arguments: [mark]) ?? 0
+            var beyond: [Int64] = []
+            if beyondCount > 0 {
+                beyond = try Int64.fetchAll(db, sql: """
+                    SELECT id FROM message m WHERE id > ? AND EXISTS (SELECT 1 FROM message_fts_docsize d WHERE d.id = m.search_key) ORDER BY id LIMIT ?
+                    """, arguments: [mark, limit])
+            }
+            // With no orphan every entry is a distinct message's key, so the entries that are not
+            // beyond the mark are messages up to it: when they number as many as those messages,
+            // none is missing and the slow listing below is skipped.
+            let entries = try Int.fetchOne(db, sql: "SELECT count(*) FROM message_fts_docsize") ?? 0
+            // Counted in the narrow (batch_id, id) index: the table itself is ~600 bytes a row.
+            let upToMark = try Int.fetchOne(db, sql: "SELECT count(*) FROM message INDEXED BY message_batch WHERE id <= ?", arguments: [mark]) ?? 0
+            var missing: [Int64] = []
+            if orphans > 0 || entries - beyondCount != upToMark {
+                missing = try Int64.fetchAll(db, sql: """
+                    SELECT id FROM message WHERE id <= ? AND search_key NOT IN (SELECT id FROM message_fts_docsize) ORDER BY id LIMIT ?
+                    """, arguments: [mark, limit])
+            }
             return SearchIndexGaps(unindexedMessages: missing, orphanEntries: orphans, indexedBeyondMark: beyond)
         }
     }
