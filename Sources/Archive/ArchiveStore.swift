@@ -255,18 +255,27 @@ public struct BatchDigest: Sendable, Hashable, Codable {
 /// One message's stored content hash beside the one recomputed from its stored fields.
 public struct MessageHashCheck: Sendable, Hashable {
     public var id: Int64
-    public var computed: ContentHash
-    /// Nil when the stored value is not a hash at all.
-    public var stored: ContentHash?
+    /// Set only when the content hash recomputed from the stored fields is not the stored one.
+    public var mismatch: Mismatch?
     /// The original export the message names (nil when the stored value is not a hash).
     public var sourceBlob: ContentHash?
     public var attachmentBlobs: [ContentHash]
     /// How many bytes of canonical serialisation were hashed.
     public var bytes: Int
-    public init(id: Int64, computed: ContentHash, stored: ContentHash?, sourceBlob: ContentHash?, attachmentBlobs: [ContentHash], bytes: Int) {
+
+    public struct Mismatch: Sendable, Hashable {
+        public var computed: ContentHash
+        /// Nil when the stored value is not a hash at all.
+        public var stored: ContentHash?
+        public init(computed: ContentHash, stored: ContentHash?) {
+            self.computed = computed
+            self.stored = stored
+        }
+    }
+
+    public init(id: Int64, mismatch: Mismatch?, sourceBlob: ContentHash?, attachmentBlobs: [ContentHash], bytes: Int) {
         self.id = id
-        self.computed = computed
-        self.stored = stored
+        self.mismatch = mismatch
         self.sourceBlob = sourceBlob
         self.attachmentBlobs = attachmentBlobs
         self.bytes = bytes

@@ -100,6 +100,14 @@ public struct ArchivedMessage: Sendable, Hashable {
     /// The content hash and the number of bytes it was computed over.
     public static func canonicalDigest<Source: MessageHashSource>(from s: Source) -> (hash: ContentHash, size: Int) {
         var e = CanonicalEncoder(kind: "message", version: hashVersion, capacity: s.estimatedSize)
+        encodeCanonical(from: s, into: &e)
+        return (e.hash, e.count)
+    }
+
+    /// The canonical serialisation the content hash is taken over, into a reused encoder
+    /// (`verify` serialises millions of rows through one buffer).
+    public static func encodeCanonical<Source: MessageHashSource>(from s: Source, into e: inout CanonicalEncoder) {
+        e.reset(kind: "message", version: hashVersion)
         e.add("identity", s, .identity)
         e.add("platform", s, .platform)
         e.add("conversation", s, .conversation)
@@ -126,7 +134,6 @@ public struct ArchivedMessage: Sendable, Hashable {
             e.add("a.blob", a.blob?.hex)
             e.add("a.size", a.size)
         }
-        return (e.hash, e.count)
     }
 }
 

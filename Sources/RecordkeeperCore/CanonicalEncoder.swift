@@ -53,15 +53,24 @@ public struct CanonicalEncoder: Sendable {
             bytes.append(contentsOf: "=-\n".utf8)
             return
         }
-        // Same bytes as add(name, String(value)): length prefix, then the decimal digits.
-        var digits: [UInt8] = []
+        // Same bytes as add(name, String(value)): length prefix, then the decimal digits, written
+        // in place (no array per number: `verify` and capture encode six per message).
+        var digitCount = 0
         var v = value.magnitude
-        repeat { digits.append(UInt8(48 + v % 10)); v /= 10 } while v > 0
-        if value < 0 { digits.append(UInt8(ascii: "-")) }
+        repeat { digitCount += 1; v /= 10 } while v > 0
         bytes.append(UInt8(ascii: "="))
-        appendDecimal(Int64(digits.count))
+        appendDecimal(Int64(digitCount + (value < 0 ? 1 : 0)))
         bytes.append(UInt8(ascii: ":"))
-        bytes.append(contentsOf: digits.reversed())
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(UInt8(48), count: digitCount))
+        v = value.magnitude
+        var i = start + digitCount - 1
+        while v > 0 {
+            bytes[i] = UInt8(48 + v % 10)
+            v /= 10
+            i -= 1
+        }
         bytes.append(UInt8(ascii: "\n"))
     }
 
@@ -78,6 +87,29 @@ public struct CanonicalEncoder: Sendable {
     }
 
     public var hash: ContentHash { ContentHash.of(bytes) }
+
+    /// Starts a new record in the same buffer (its capacity is kept: no allocation per record
+    /// when one encoder serialises many, as `verify` does).
+    public mutating func reset(kind: String, version: Int) {
+        bytes.removeAll(keepingCapacity: true)
+        add("kind", kind)
+        add("v", String(version))
+    }
+
+    /// The SHA-256 of the bytes so far as 64 lowercase hex digits, written into `hex` (resized to
+    /// 64 once, then reused), for comparing with a stored hash without making a `String`.
+    public func hexDigest(into hex: inout [UInt8]) {
+        if hex.count != 64 { hex = [UInt8](repeating: 0, count: 64) }
+        let digest = SHA256.hash(data: bytes)
+        digest.withUnsafeBytes { raw in
+            for (i, b) in raw.enumerated() {
+                hex[2 * i] = CanonicalEncoder.hexDigits[Int(b >> 4)]
+                hex[2 * i + 1] = CanonicalEncoder.hexDigits[Int(b & 0x0f)]
+            }
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Bytes serialised so far.
     public var count: Int { bytes.count }

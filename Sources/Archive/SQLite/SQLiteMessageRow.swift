@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 import RecordkeeperCore
@@ -73,6 +74,13 @@ struct SQLiteMessageRow: MessageHashSource {
 }
 
 extension SQLiteArchiveStore {
+    /// Byte equality of a column's text and a buffer, with memcmp.
+    static func equal(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let base = a.baseAddress, !b.isEmpty else { return true }
+        return b.withUnsafeBytes { memcmp(base, $0.baseAddress!, b.count) == 0 }
+    }
+
     public func verifyMessageHashes(afterID: Int64, throughID: Int64, limit: Int) async throws -> [MessageHashCheck] {
         try await read { db in
             guard let last = try Int64.fetchOne(db, sql: "SELECT max(id) FROM (SELECT id FROM message WHERE id > ? AND id <= ? ORDER BY id LIMIT ?)",
@@ -85,6 +93,12 @@ extension SQLiteArchiveStore {
             let raw = statement.sqliteStatement
             var out: [MessageHashCheck] = []
             out.reserveCapacity(limit)
+            // One buffer for every row's serialisation and one for its hex digest; the export a run
+            // of rows names is parsed once (every message of a batch names the same one).
+            var encoder = CanonicalEncoder(kind: "message", version: ArchivedMessage.hashVersion, capacity: 4096)
+            var hex = [UInt8](repeating: 0, count: 64)
+            var sourceText: [UInt8] = []
+            var source: ContentHash?
             while true {
                 let code = sqlite3_step(raw)
                 if code == SQLITE_DONE { break }
@@ -93,10 +107,19 @@ extension SQLiteArchiveStore {
                 }
                 let id = sqlite3_column_int64(raw, SQLiteMessageRow.idColumn)
                 let row = SQLiteMessageRow(statement: raw, attachments: attachments[id] ?? [])
-                let digest = ArchivedMessage.canonicalDigest(from: row)
+                ArchivedMessage.encodeCanonical(from: row, into: &encoder)
+                encoder.hexDigest(into: &hex)
+                let matches = row.text(SQLiteMessageRow.contentHashColumn) { stored in stored.map { Self.equal($0, hex) } ?? false }
+                let sameSource = row.text(15) { text in text.map { Self.equal($0, sourceText) } ?? false }
+                if !sameSource {
+                    sourceText = row.text(15) { $0.map { Array($0) } ?? [] }
+                    source = row.hash(15)
+                }
                 out.append(MessageHashCheck(
-                    id: id, computed: digest.hash, stored: row.hash(SQLiteMessageRow.contentHashColumn),
-                    sourceBlob: row.hash(15), attachmentBlobs: row.attachments.compactMap(\.blob), bytes: digest.size))
+                    id: id,
+                    mismatch: matches ? nil : .init(computed: ContentHash(hex: String(decoding: hex, as: UTF8.self))!,
+                                                    stored: row.hash(SQLiteMessageRow.contentHashColumn)),
+                    sourceBlob: source, attachmentBlobs: row.attachments.compactMap(\.blob), bytes: encoder.count))
             }
             sqlite3_reset(raw)
             return out

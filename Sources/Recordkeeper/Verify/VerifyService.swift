@@ -56,9 +56,9 @@ public struct VerifyService: Sendable {
             for m in page {
                 result.count += 1
                 result.bytes += Int64(m.bytes)
-                if m.computed != m.stored {
+                if let mismatch = m.mismatch {
                     result.problems.append(.init(code: "message_altered", item: "message:\(m.id)",
-                                                 detail: "content hash recomputed from the stored fields is \(m.computed.hex), stored \(m.stored?.hex ?? "not a hash")"))
+                                                 detail: "content hash recomputed from the stored fields is \(mismatch.computed.hex), stored \(mismatch.stored?.hex ?? "not a hash")"))
                 }
                 for h in m.attachmentBlobs where !present.contains(h) {
                     result.problems.append(.init(code: "blob_missing", item: "message:\(m.id)",
