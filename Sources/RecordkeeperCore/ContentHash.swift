@@ -38,14 +38,18 @@ public struct ContentHash: Hashable, Sendable, Codable, CustomStringConvertible,
 
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    static func hexString<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
+    static func hexString(_ digest: SHA256.Digest) -> String {
+        // Written straight into the string's storage: one allocation per hash (capture makes two
+        // hashes per message).
+        digest.withUnsafeBytes { raw in
+            String(unsafeUninitializedCapacity: 2 * raw.count) { out in
+                for (i, b) in raw.enumerated() {
+                    out[2 * i] = digits[Int(b >> 4)]
+                    out[2 * i + 1] = digits[Int(b & 0x0f)]
+                }
+                return 2 * raw.count
+            }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public init(from decoder: any Decoder) throws {
