@@ -296,7 +296,8 @@ public struct SearchRequest: Sendable, Hashable {
     public static let relevanceWindow = 10_000
     /// The window for this request (tests make it small).
     public var relevanceWindow = SearchRequest.relevanceWindow
-    /// An FTS expression already translated by `SearchQuery`.
+    /// An FTS expression already translated by `SearchQuery`; empty to collect by the filters
+    /// alone (newest first, read from the records themselves, so the index lag does not apply).
     public var match: String
     public var custodianEmail: String?
     public var conversationID: Int64?
@@ -345,10 +346,13 @@ public struct SearchHit: Sendable, Hashable, Codable {
     public var kind: String
     /// Text around the match; matched terms are wrapped in `SearchHit.markOpen`/`markClose`.
     public var snippet: String
+    /// The sent instant, UTC seconds since 1970 (nil when not known).
+    public var sentAt: Int64?
     public static let markOpen = "\u{E000}"
     public static let markClose = "\u{E001}"
     public init(messageID: Int64, conversationID: Int64, conversationTitle: String, custodian: String, sender: String?,
-                sentLocal: String, timeZone: String, kind: String, snippet: String) {
+                sentLocal: String, timeZone: String, kind: String, snippet: String, sentAt: Int64? = nil) {
+        self.sentAt = sentAt
         self.messageID = messageID
         self.conversationID = conversationID
         self.conversationTitle = conversationTitle
@@ -378,6 +382,9 @@ public struct SearchResults: Sendable, Hashable {
     /// Set when a relevance search matched more than `SearchRequest.relevanceWindow` messages:
     /// the hits are the most relevant among the newest this many matches.
     public var rankedAmongNewest: Int?
+    /// The order the hits are in: relevance needs words, so a collection by filters alone is
+    /// newest first whatever was asked.
+    public var order: SearchRequest.Sort = .date
     public init(total: Int, totalIsExact: Bool = true, hits: [SearchHit], coverage: IndexStatus? = nil) {
         self.total = total
         self.totalIsExact = totalIsExact

@@ -12,12 +12,14 @@ struct SearchCommand: AsyncParsableCommand {
         abstract: "Full-text search across the archive.",
         discussion: """
             Query syntax: words (all must match), "exact phrases", prefix*, AND, OR, NOT (in \
-            capitals), parentheses. Accents are ignored: operacion finds operación. Every search \
-            is written to the audit log.
+            capitals), parentheses. Accents are ignored: operacion finds operación. Without \
+            words, the filters alone collect every record they select, newest first (e.g. \
+            `search --custodian k.walsh@cbp.example.gov --from 2021-03-01 --to 2021-03-31`). \
+            Every search is written to the audit log.
             """)
 
-    @Argument(help: "What to look for.")
-    var query: String
+    @Argument(help: "What to look for (leave out to collect everything the filters select).")
+    var query: String?
     @Option(help: ArgumentHelp("Only this custodian's records.", valueName: "email"))
     var custodian: String?
     @Option(help: ArgumentHelp("Only this conversation (id, or text in its title).", valueName: "id-or-title"))
@@ -32,7 +34,13 @@ struct SearchCommand: AsyncParsableCommand {
     var limit = 20
     @Option(help: "Hits to skip (paging).")
     var offset = 0
-    @Option(help: "Order: date (newest sent first, fast) or relevance (BM25; slower on very common words).")
+    @Option(help: ArgumentHelp("Only records from this platform (whatsapp, signal, sms, slack, telegram, matrix, email…).", valueName: "name"))
+    var platform: String?
+    @Flag(help: "Only records with at least one attachment.")
+    var hasAttachment = false
+    @Flag(help: "Only records an active legal hold covers.")
+    var underHold = false
+    @Option(help: "Order: date (newest sent first, fast) or relevance (BM25; needs words).")
     var sort: SearchRequest.Sort = .date
     @Flag(help: "Print JSON.")
     var json = false
@@ -50,18 +58,33 @@ struct SearchCommand: AsyncParsableCommand {
         /// Set when a relevance search matched more messages than it ranks: the hits are the most
         /// relevant among the newest this many.
         var rankedAmongNewest: Int?
+        /// `date` (newest first) or `relevance`: a collection without words is always `date`.
+        var order: String
         var hits: [Hit]
+        /// The API's field names (`/api/v1/search`); the snippet marks matches with « ».
         struct Hit: Encodable {
-            var messageId: Int64, conversationId: Int64, conversation: String, custodian: String
-            var sender: String?, sentLocal: String, timeZone: String, kind: String, snippet: String
+            var messageId: Int64, conversationId: Int64, conversationTitle: String, custodian: String
+            var sender: String?, sentLocal: String, timeZone: String, sentUtc: String?, kind: String, snippet: String
+        }
+    }
+
+    func validate() throws {
+        if (query ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && custodian == nil && conversation == nil
+            && participant == nil && from == nil && to == nil && platform == nil && !hasAttachment && !underHold {
+            throw ValidationError("give words to search for, or at least one filter (--custodian, --conversation, --participant, "
+                + "--from/--to, --platform, --has-attachment, --under-hold) to collect everything it selects")
         }
     }
 
     func run() async throws {
         try await CLIError.report {
             let handle = try archive.open()
-            let filters = SearchFilters(custodian: custodian, conversation: conversation, participant: participant, from: from,
+            var filters = SearchFilters(custodian: custodian, conversation: conversation, participant: participant, from: from,
                                         to: to, limit: limit, offset: offset, sort: sort)
+            filters.platform = platform
+            filters.hasAttachment = hasAttachment
+            filters.underHold = underHold
+            let query = self.query ?? ""
             let clock = ContinuousClock()
             let started = clock.now
             let results = try await SearchService(archive: handle).search(query, filters: filters, actor: archive.resolvedActor)
@@ -69,26 +92,30 @@ struct SearchCommand: AsyncParsableCommand {
             let elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             if json {
                 let out = Output(query: query, elapsedMs: (elapsedMs * 100).rounded() / 100, total: results.total, totalIsExact: results.totalIsExact,
-                                 coverage: results.coverage.map(SearchCoverage.init), rankedAmongNewest: results.rankedAmongNewest, hits: results.hits.map {
-                    .init(messageId: $0.messageID, conversationId: $0.conversationID, conversation: $0.conversationTitle,
+                                 coverage: results.coverage.map(SearchCoverage.init), rankedAmongNewest: results.rankedAmongNewest,
+                                 order: results.order.rawValue, hits: results.hits.map {
+                    .init(messageId: $0.messageID, conversationId: $0.conversationID, conversationTitle: $0.conversationTitle,
                           custodian: $0.custodian, sender: $0.sender, sentLocal: $0.sentLocal, timeZone: $0.timeZone,
-                          kind: $0.kind, snippet: $0.snippet(open: "«", close: "»"))
+                          sentUtc: $0.sentAt.map(Timestamp.iso(seconds:)), kind: $0.kind, snippet: $0.snippet(open: "«", close: "»"))
                 })
                 print(Terminal.json(out, pretty: true))
                 return
             }
             if let coverage = results.coverage, coverage.pending > 0 { Terminal.note(coverage.coverageStatement) }
+            let what = query.isEmpty ? "records selected by the filters" : "hit\(results.total == 1 ? "" : "s") for \(query)"
             if results.hits.isEmpty {
-                print("No hits for \(query).")
+                print(query.isEmpty ? "No records match those filters." : "No hits for \(query).")
                 return
             }
             let first = offset + 1
             let plus = results.totalIsExact ? "" : "+"
-            print("\(Terminal.count(results.total))\(plus) hit\(results.total == 1 ? "" : "s") for \(query), \(sort == .date ? "newest first" : "by relevance" + (results.rankedAmongNewest.map { " among the newest \(Terminal.count($0)) matches" } ?? "")) (showing \(first)–\(offset + results.hits.count))")
+            let order = results.order == .date ? "newest first" : "by relevance" + (results.rankedAmongNewest.map { " among the newest \(Terminal.count($0)) matches" } ?? "")
+            print("\(Terminal.count(results.total))\(plus) \(what), \(order) (showing \(first)–\(offset + results.hits.count))")
             let (open, close) = Terminal.stdoutIsTTY ? ("\u{1B}[1m", "\u{1B}[0m") : ("«", "»")
             for h in results.hits {
                 print("")
-                print("message \(h.messageID)  \(h.sentLocal.replacingOccurrences(of: "T", with: " "))  \(h.conversationTitle) (conversation \(h.conversationID), \(h.custodian))")
+                let utc = h.sentAt.map { "  [\(Timestamp.iso(seconds: $0).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC"))]" } ?? ""
+                print("message \(h.messageID)  \(h.sentLocal.replacingOccurrences(of: "T", with: " ")) \(h.timeZone)\(utc)  \(h.conversationTitle) (conversation \(h.conversationID), \(h.custodian))")
                 let snippet = h.snippet(open: open, close: close).replacingOccurrences(of: "\n", with: " ")
                 print("  \(h.sender ?? "[system]"): \(snippet)")
             }

@@ -84,5 +84,11 @@ public enum Timestamp {
         return t.description + "." + String(repeating: "0", count: 3 - msText.count) + msText + "Z"
     }
 
+    /// UTC ISO 8601 to the second, e.g. `2021-03-01T16:07:12Z` (a message's sent instant).
+    public static func iso(seconds: Int64) -> String {
+        let text = iso(millis: seconds * 1000)
+        return String(text.prefix(19)) + "Z"
+    }
+
     public static func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

@@ -73,6 +73,8 @@ struct HitJSON: Encodable {
     var sender: String?
     var sentLocal: String
     var timeZone: String
+    /// The sent instant in UTC (ISO 8601), beside the time as written.
+    var sentUtc: String?
     var kind: String
     /// Plain text around the match.
     var snippet: String
@@ -86,6 +88,7 @@ struct HitJSON: Encodable {
         sender = h.sender
         sentLocal = h.sentLocal
         timeZone = h.timeZone
+        sentUtc = h.sentAt.map(Timestamp.iso(seconds:))
         kind = h.kind
         snippet = h.snippet(open: "", close: "")
         snippetHtml = WebApp.snippetHTML(h).rendered
@@ -133,13 +136,16 @@ extension WebApp {
         r.add(.get, "/api/v1/search", Access.readers, "Search: q plus the web UI's filters; page and limit") { input in
             let p = try input.user
             let form = SearchForm(input.query, onlyCustodian: p.onlyCustodian)
-            guard !form.q.isEmpty else { throw WebError.badRequest("give a query: q=…") }
+            guard !form.q.isEmpty || SearchService.narrows(form.filters) else {
+                throw WebError.badRequest("give a query (q=…) or at least one filter to collect everything it selects")
+            }
             let results = try await SearchService(archive: self.archive).search(form.q, filters: form.filters, actor: p.actor)
             struct Out: Encodable {
-                var total: Int; var totalIsExact: Bool; var coverage: SearchCoverage?; var rankedAmongNewest: Int?; var page: Int; var limit: Int; var hits: [HitJSON]
+                var total: Int; var totalIsExact: Bool; var coverage: SearchCoverage?; var rankedAmongNewest: Int?; var order: String
+                var page: Int; var limit: Int; var hits: [HitJSON]
             }
             return try Respond.json(Out(total: results.total, totalIsExact: results.totalIsExact, coverage: results.coverage.map(SearchCoverage.init),
-                                        rankedAmongNewest: results.rankedAmongNewest,
+                                        rankedAmongNewest: results.rankedAmongNewest, order: results.order.rawValue,
                                         page: form.page, limit: form.filters.limit, hits: results.hits.map(HitJSON.init)))
         }
         r.add(.get, "/api/v1/conversations", Access.readers, "Conversations (title filter)") { input in

@@ -13,8 +13,14 @@ struct SearchForm {
     var page: Int
     static let pageSize = 20
 
+    /// The form was sent (a bare visit to /search shows an empty form, even for a custodian whose
+    /// own-records filter is always set).
+    var submitted: Bool
+
     init(_ f: Form, onlyCustodian: String?) {
         q = f["q"] ?? ""
+        submitted = f["q"] != nil || f["custodian"] != nil || f["conversation"] != nil || f["participant"] != nil || f["from"] != nil
+            || f["to"] != nil || f["platform"] != nil || f["has_attachment"] != nil || f["under_hold"] != nil
         page = max(1, min(Int(f["page"] ?? "1") ?? 1, 500))
         filters = SearchFilters(custodian: onlyCustodian ?? f["custodian"], conversation: f["conversation"], participant: f["participant"],
                                 from: f["from"], to: f["to"], limit: Int(f["limit"] ?? "") .map { max(1, min($0, 200)) } ?? Self.pageSize,
@@ -62,7 +68,8 @@ extension WebApp {
             let form = SearchForm(input.query, onlyCustodian: p.onlyCustodian)
             var results: SearchResults?
             var error: String?
-            if !form.q.isEmpty {
+            // Words, or filters alone ("custodian X, 1–31 March, everything").
+            if !form.q.isEmpty || (form.submitted && SearchService.narrows(form.filters)) {
                 do { results = try await SearchService(archive: self.archive).search(form.q, filters: form.filters, actor: p.actor) } catch let e as ArchiveError where e.code == .badQuery || e.code == .notFound {
                     error = e.message
                 }

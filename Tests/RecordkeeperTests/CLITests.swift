@@ -360,7 +360,7 @@ struct CLITests {
         #expect(try cli.run(["user", "add", "alice", "--role", "records-officer"]).status == 0)
         // A usage error exits 2, as the help promises.
         let usage = try cli.run(["search"])
-        #expect(usage.status == 2 && usage.stderr.contains("Missing expected argument '<query>'"))
+        #expect(usage.status == 2 && usage.stderr.contains("give words to search for, or at least one filter"))
         let search = try cli.run(["search", "crane", "--custodian", "jane.do@agency.example.gov"])
         #expect(search.status == 1 && search.stderr == "error: no custodian jane.do@agency.example.gov in the archive. Did you mean jane.doe@agency.example.gov? `recordkeeper custodian list` lists them\n")
         let inverted = try cli.run(["search", "crane", "--from", "2021-02-01", "--to", "2021-01-01"])
@@ -554,6 +554,32 @@ struct CLITests {
         let waited = try cli.run(["ingest", more.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "UTC"])
         #expect(waited.status == 0 && !waited.stderr.contains("not yet searchable"))
         #expect(try cli.run(["search", "gantry"]).stdout.contains("1 hit for gantry"))
+    }
+
+    /// A collection without words: the filters alone, newest first, from the records themselves
+    /// (so the index lag does not hide anything), with the API's field names and UTC beside the
+    /// time as written.
+    @Test func filtersAloneCollectWithTheAPIsFieldNames() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        let txt = try writeText(RecordsCLITests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
+        #expect(try cli.run(["ingest", txt.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "America/New_York", "--no-wait-index"]).status == 0)
+        let collected = try cli.run(["search", "--custodian", "jane.doe@agency.example.gov", "--json"])
+        #expect(collected.status == 0 && collected.stderr.isEmpty)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(collected.stdout.utf8)) as? [String: Any])
+        #expect(json["total"] as? Int == 4 && json["order"] as? String == "date")
+        #expect((json["coverage"] as? [String: Any])?["complete"] as? Bool == true)
+        let hits = try #require(json["hits"] as? [[String: Any]])
+        #expect(hits.first?["snippet"] as? String == "Approved the manifest")
+        #expect(hits.first?["conversation_title"] as? String == "Sam Lee" && hits.first?["conversation"] == nil)
+        #expect(hits.first?["sent_local"] as? String == "2021-01-05T11:30:00" || hits.first?["sent_local"] as? String == "2021-05-01T11:30:00")
+        #expect((hits.first?["sent_utc"] as? String)?.hasSuffix(":30:00Z") == true && hits.first?["time_zone"] as? String == "America/New_York")
+        let text = try cli.run(["search", "--custodian", "jane.doe@agency.example.gov", "--limit", "2"])
+        #expect(text.stdout.contains("4 records selected by the filters, newest first (showing 1–2)"))
+        #expect(text.stdout.contains("America/New_York  [") && text.stdout.contains(" UTC]"))
+        let nothing = try cli.run(["search"])
+        #expect(nothing.status == 2 && nothing.stderr.contains("at least one filter"))
     }
 }
 

@@ -135,6 +135,43 @@ struct SearchTests {
         await #expect(throws: ArchiveError.self) { _ = try await SearchService(archive: a).search(query, actor: "t") }
     }
 
+    /// "Custodian X, 1–31 March, everything": the filters alone collect, newest first, from the
+    /// records themselves (a record the indexer has not reached yet is included).
+    @Test func filtersAloneCollectEverythingTheySelect() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let a = try await Self.archive(tmp)
+        let service = SearchService(archive: a)
+        let march = try await service.search("", filters: SearchFilters(custodian: officer, from: "2021-03-01", to: "2021-03-31", sort: .relevance), actor: "t")
+        #expect(march.hits.map(\.sentLocal) == ["2021-03-15T18:30:00", "2021-03-02T14:15:03", "2021-03-01T09:08:40", "2021-03-01T09:07:12"])
+        #expect(march.total == 4 && march.totalIsExact && march.order == .date)
+        #expect(march.hits.first?.snippet == "checkpoint handover to night shift")
+        #expect(march.coverage?.pending == 0)
+        // The UTC instant beside the time as written (Phoenix is UTC-7).
+        #expect(march.hits.first?.sentAt.map(Timestamp.iso(seconds:)) == "2021-03-16T01:30:00Z")
+        let paged = try await service.search("", filters: SearchFilters(custodian: officer, from: "2021-03-01", to: "2021-03-31", limit: 3, offset: 3), actor: "t")
+        #expect(paged.hits.map(\.sentLocal) == ["2021-03-01T09:07:12"] && paged.total == 4)
+
+        // Nothing to go on is an error, not the whole archive; an unknown name is an error too.
+        let empty = await #expect(throws: ArchiveError.self) { _ = try await service.search("  ", actor: "t") }
+        #expect(empty?.code == .badQuery && empty?.message.contains("at least one filter") == true)
+        let unknown = await #expect(throws: ArchiveError.self) {
+            _ = try await service.search("", filters: SearchFilters(custodian: "k.walsch@cbp.example.gov"), actor: "t")
+        }
+        #expect(unknown?.code == .notFound && unknown?.message.contains("Did you mean") == true)
+
+        // Captured a moment ago, not yet indexed: a word search cannot see it, a collection can.
+        let late = try writeText("3/20/21, 8:00 AM - Karen Walsh: late report from lane 9\n", named: "WhatsApp Chat with Karen.txt", in: try tmp.sub("late"))
+        var request = IngestRequest(paths: [late], custodian: officer, timeZone: "America/Phoenix", actor: "t")
+        request.waitForIndex = false
+        _ = try await IngestService(archive: a).ingest(request)
+        #expect(try await service.search("report", actor: "t").total == 0)
+        let again = try await service.search("", filters: SearchFilters(custodian: officer, from: "2021-03-01", to: "2021-03-31"), actor: "t")
+        #expect(again.total == 5 && again.hits.first?.sentLocal == "2021-03-20T08:00:00" && again.coverage?.pending == 0)
+        // Audited like any search, with its filters.
+        let audit = try await a.store.auditEntries(AuditFilter(action: "search", limit: 50))
+        #expect(audit.contains { $0.detail.contains("\"from\":\"2021-03-01\"") && $0.detail.contains("\"query\":\"\"") })
+    }
+
     @Test func badDatesAreRefused() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let a = try await Self.archive(tmp)

@@ -40,6 +40,14 @@ struct APITests {
             #expect(body["total"] as? Int == 4 && (body["hits"] as? [Any])?.count == 3)
             let hit = try #require((body["hits"] as? [[String: Any]])?.first)
             #expect((hit["snippet_html"] as? String)?.contains("<mark>") == true && (hit["snippet"] as? String)?.contains("\u{E000}") == false)
+            #expect(body["order"] as? String == "date" && (hit["sent_utc"] as? String)?.hasSuffix("Z") == true)
+            // Filters alone collect (no q); nothing at all is refused.
+            let collected = try await client.get("/api/v1/search?custodian=\(WebFixture.jane)&limit=50", headers: Self.bearer(carol))
+            let collectedBody = try collected.json()
+            let collectedHits = try #require(collectedBody["hits"] as? [[String: Any]])
+            #expect(collected.status == .ok && collectedBody["order"] as? String == "date" && collectedHits.count == collectedBody["total"] as? Int)
+            #expect(collectedHits.count >= 4 && collectedHits.allSatisfy { $0["custodian"] as? String == WebFixture.jane })
+            #expect(try await client.get("/api/v1/search", headers: Self.bearer(carol)).status == .badRequest)
 
             let conversations = try await client.get("/api/v1/conversations", headers: Self.bearer(carol))
             #expect((try conversations.json()["conversations"] as? [Any])?.count == 2)

@@ -42,6 +42,13 @@ struct RecordScreensTests {
             // Pages of two: the second page starts at the third hit and links back.
             let page2 = try await client.get("/search?q=manifest&limit=2&page=2", as: carol)
             #expect(page2.text.contains("showing 3–4") && page2.text.contains("rel=\"prev\""))
+            // Filters alone collect everything they select, newest first, UTC beside local time.
+            let collected = try await client.get("/search?custodian=\(WebFixture.jane)&from=2021-03-01&to=2021-03-31", as: carol)
+            #expect(collected.text.contains("<strong>2</strong> matching records; showing 1–2, newest first"))
+            #expect(collected.text.contains("Approved the manifest") && collected.text.contains("Manifest review tomorrow"))
+            #expect(collected.text.contains(" UTC)</span>"))
+            let bare = try await client.get("/search", as: carol)
+            #expect(!bare.text.contains("id=\"result-count\""))
             // Relevance order is offered and kept in page links.
             let relevance = try await client.get("/search?q=manifest&sort=relevance&limit=2", as: carol)
             #expect(relevance.text.contains("most relevant first") && relevance.text.contains("sort=relevance&amp;limit=2&amp;page=2"))
@@ -67,7 +74,7 @@ struct RecordScreensTests {
         }
         // Every read was audited: the searches, the transcript page, the attachment.
         let audit = try await f.archive.store.auditEntries(AuditFilter(actor: "carol", limit: 100))
-        #expect(audit.filter { $0.action == "search" }.count == 9) // the two refused before searching are not searches
+        #expect(audit.filter { $0.action == "search" }.count == 10) // the two refused before searching are not searches
         #expect(audit.contains { $0.action == "show.conversation" && $0.target == "conversation:\(f.janeBatch.conversationID!)" })
         #expect(audit.filter { $0.action == "show.attachment" }.count == 2)
     }

@@ -7,7 +7,10 @@ extension SQLiteArchiveStore {
     public func search(_ r: SearchRequest) async throws -> SearchResults {
         try await read { db in
             var filters: [String] = []
-            var args: [(any DatabaseValueConvertible)?] = [r.match]
+            var args: [(any DatabaseValueConvertible)?] = []
+            // The key range of a date filter applies to the index, or to the records themselves
+            // when filters alone collect (no words).
+            let key = r.match.isEmpty ? "m.search_key" : "message_fts.rowid"
             if let email = r.custodianEmail {
                 filters.append("c.custodian_id = (SELECT id FROM custodian WHERE email = ? COLLATE NOCASE)")
                 args.append(email)
@@ -32,13 +35,13 @@ extension SQLiteArchiveStore {
             if let from = r.fromLocal, let t = LocalDateTime(iso: from) {
                 filters.append("m.sent_local >= ?")
                 args.append(from)
-                filters.append("message_fts.rowid >= ?")
+                filters.append("\(key) >= ?")
                 args.append(Self.searchKeyLowerBound(t.secondsSinceEpochAsUTC - 14 * 3600))
             }
             if let to = r.toLocalExclusive, let t = LocalDateTime(iso: to) {
                 filters.append("m.sent_local < ?")
                 args.append(to)
-                filters.append("message_fts.rowid < ?")
+                filters.append("\(key) < ?")
                 args.append(Self.searchKeyLowerBound(t.secondsSinceEpochAsUTC + 12 * 3600))
             }
             if let p = r.platform {
@@ -54,6 +57,10 @@ extension SQLiteArchiveStore {
                 filters.append(held)
                 args.append(contentsOf: heldArgs)
             }
+            if r.match.isEmpty {
+                return try Self.collect(db, r, filters: filters, args: args)
+            }
+            args.insert(r.match, at: 0)
             func joins(_ index: String = "") -> String {
                 """
                 FROM message_fts JOIN message m \(index) ON m.search_key = message_fts.rowid
@@ -65,13 +72,13 @@ extension SQLiteArchiveStore {
             let lean = joins("INDEXED BY message_search_conversation")
             let filtered = (["message_fts MATCH ?"] + filters).joined(separator: " AND ")
             let columns = """
-                SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind,
+                SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind, m.sent_at,
                        snippet(message_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 16) AS snip, message_fts.rowid AS k
                 """
             func hit(_ row: Row) -> SearchHit {
                 SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
                           custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"],
-                          timeZone: row["time_zone"], kind: row["kind"], snippet: row["snip"] ?? "")
+                          timeZone: row["time_zone"], kind: row["kind"], snippet: row["snip"] ?? "", sentAt: row["sent_at"])
             }
             do {
                 if r.sort == .relevance {
@@ -96,6 +103,52 @@ extension SQLiteArchiveStore {
                 throw ArchiveError(.badQuery, "the search query could not be understood; quote phrases with \"…\" and use AND, OR, NOT in capitals")
             }
         }
+    }
+
+    /// A collection by filters alone ("custodian X, 1–31 March, everything"): the records
+    /// themselves, newest first by search key (the sent instant), counted up to
+    /// `SearchRequest.countLimit`. It reads the message table, not the index, so a record
+    /// captured a moment ago is included whether or not the indexer has reached it. The snippet
+    /// is the start of the message.
+    static func collect(_ db: Database, _ r: SearchRequest, filters: [String],
+                        args: [(any DatabaseValueConvertible)?]) throws -> SearchResults {
+        let whereSQL = filters.isEmpty ? "1" : filters.joined(separator: " AND ")
+        let from = """
+            FROM message m JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
+            WHERE \(whereSQL)
+            """
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind, m.sent_at, substr(m.body, 1, 400) AS body,
+                   length(m.body) > 400 AS cut
+            \(from) ORDER BY m.search_key DESC LIMIT ? OFFSET ?
+            """, arguments: StatementArguments(args + [r.limit, r.offset]))
+        let hits = rows.map { row in
+            SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
+                      custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"], timeZone: row["time_zone"],
+                      kind: row["kind"], snippet: Self.opening(row["body"] ?? "", cut: row["cut"] ?? false), sentAt: row["sent_at"])
+        }
+        if hits.count < r.limit, r.offset == 0 { return SearchResults(total: hits.count, hits: hits) }
+        let limit = SearchRequest.countLimit
+        let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 \(from) LIMIT \(limit + 1))",
+                                       arguments: StatementArguments(args)) ?? 0
+        return SearchResults(total: min(counted, limit), totalIsExact: counted <= limit, hits: hits)
+    }
+
+    /// The first 16 words of a message, as a search snippet shows them (FTS5's snippet length).
+    static func opening(_ body: String, cut: Bool = false) -> String {
+        var words = 0
+        var end = body.startIndex
+        var inWord = false
+        for i in body.indices {
+            let space = body[i].isWhitespace
+            if !space && !inWord {
+                words += 1
+                if words > 16 { return String(body[..<end]) + "…" }
+            }
+            if !space { end = body.index(after: i) }
+            inWord = !space
+        }
+        return cut ? body + "…" : body
     }
 
     /// The number of matches, exact up to a limit. Without filters the index alone counts (no
@@ -152,6 +205,7 @@ extension SQLiteArchiveStore {
             (total, exact) = try countMatches(db, r, from: lean, filtered: filtered, hasFilters: hasFilters, args: args)
         }
         var results = SearchResults(total: total, totalIsExact: exact, hits: hits)
+        results.order = .relevance
         if more { results.rankedAmongNewest = window }
         return results
     }
@@ -168,7 +222,7 @@ extension SQLiteArchiveStore {
     static func pageHits(_ db: Database, keys: [Int64], match: String) throws -> [SearchHit] {
         guard !keys.isEmpty else { return [] }
         let rows = try Row.fetchAll(db, sql: """
-            SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind, m.body, m.search_key
+            SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind, m.body, m.search_key, m.sent_at
             FROM message m JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id
             WHERE m.search_key IN (\(keys.map(String.init).joined(separator: ",")))
             """)
@@ -192,7 +246,7 @@ extension SQLiteArchiveStore {
             let key: Int64 = row["search_key"]
             byKey[key] = SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
                                    custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"],
-                                   timeZone: row["time_zone"], kind: row["kind"], snippet: snippets[key] ?? "")
+                                   timeZone: row["time_zone"], kind: row["kind"], snippet: snippets[key] ?? "", sentAt: row["sent_at"])
         }
         return keys.compactMap { byKey[$0] }
     }

@@ -46,10 +46,27 @@ public struct SearchService: Sendable {
 
     public init(archive: ArchiveHandle) { self.archive = archive }
 
+    /// True when at least one filter narrows the search (what a collection without words needs).
+    public static func narrows(_ f: SearchFilters) -> Bool {
+        f.custodian != nil || f.conversation != nil || f.participant != nil || f.from != nil || f.to != nil
+            || !(f.platform ?? "").isEmpty || f.hasAttachment || f.underHold
+    }
+
+    /// Searches for `query`, or, when it is empty, collects everything the filters select
+    /// ("custodian X, 1–31 March, everything"), newest first, read from the records themselves.
     public func search(_ query: String, filters: SearchFilters = SearchFilters(), actor: String) async throws -> SearchResults {
         let match: String
-        do { match = try SearchQuery.translate(query) } catch let e as SearchQuery.Invalid {
-            throw ArchiveError(.badQuery, "cannot search for that: \(e.description)")
+        let words = query.trimmingCharacters(in: .whitespacesAndNewlines)
+        if words.isEmpty {
+            guard Self.narrows(filters) else {
+                throw ArchiveError(.badQuery, "give words to search for, or at least one filter (custodian, conversation, participant, "
+                    + "dates, platform, attachment, legal hold) to collect everything it selects")
+            }
+            match = ""
+        } else {
+            do { match = try SearchQuery.translate(words) } catch let e as SearchQuery.Invalid {
+                throw ArchiveError(.badQuery, "cannot search for that: \(e.description)")
+            }
         }
         var request = SearchRequest(match: match, custodianEmail: filters.custodian, participant: filters.participant,
                                     limit: max(1, min(filters.limit, 1000)), offset: max(0, filters.offset), sort: filters.sort)
@@ -85,14 +102,19 @@ public struct SearchService: Sendable {
             throw ArchiveError(.badQuery, "--to \(filters.to ?? "") is before --from \(filters.from ?? ""): no day is in that range; swap them")
         }
         // Read before the search: if the indexer moves on meanwhile, the statement errs on the safe side.
-        let coverage = try await archive.store.indexStatus()
+        // A collection by filters reads the records, not the index: it sees everything captured.
+        var coverage = try await archive.store.indexStatus()
+        if match.isEmpty {
+            coverage = IndexStatus(indexedThrough: coverage.capturedThrough, pending: 0, oldestPendingCapturedAtMillis: nil,
+                                   capturedThrough: coverage.capturedThrough)
+        }
         var results = try await archive.store.search(request)
         results.coverage = coverage
         // Only an empty answer can hide a typo: then a filter naming nobody the archive knows is
         // an error, never "no hits" (the checks cost nothing on the searches that find something).
         if results.total == 0 { try await requireKnownNames(filters) }
         // The audit log never records a capped count as if it were exact.
-        var detail = ["query": query, "hits": results.totalIsExact ? String(results.total) : "at least \(results.total)"]
+        var detail = ["query": words, "hits": results.totalIsExact ? String(results.total) : "at least \(results.total)"]
         if coverage.pending > 0 { detail["not_yet_indexed"] = String(coverage.pending) }
         if let v = filters.custodian { detail["custodian"] = v }
         if let v = filters.conversation { detail["conversation"] = v }

@@ -136,6 +136,11 @@ enum Fmt {
         String(s.prefix(16)).replacingOccurrences(of: "T", with: " ")
     }
 
+    /// A sent instant in UTC, shown beside the time as written: `2021-03-01 16:07 UTC`.
+    static func utc(seconds: Int64) -> String {
+        local(Timestamp.iso(seconds: seconds)) + " UTC"
+    }
+
     static func isImage(_ name: String) -> String? {
         switch (name as NSString).pathExtension.lowercased() {
         case "jpg", "jpeg": return "image/jpeg"

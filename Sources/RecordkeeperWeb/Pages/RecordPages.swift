@@ -47,7 +47,7 @@ extension WebApp {
             let total = results.totalIsExact ? Fmt.count(results.total) : "more than " + Fmt.count(results.total)
             let hits = results.hits.html { h in """
                 <li class="hit"><p class="hit-meta"><a class="hit-open" href="/conversations/\(h.conversationID)?at=\(h.messageID)#m\(h.messageID)">\(h.conversationTitle)</a>
-                · <span>\(h.sender ?? "system")</span> · <time datetime="\(h.sentLocal)">\(Fmt.local(h.sentLocal))</time> <span class="meta">(\(h.timeZone))</span>
+                · <span>\(h.sender ?? "system")</span> · <time datetime="\(h.sentLocal)">\(Fmt.local(h.sentLocal))</time> <span class="meta">(\(h.timeZone)\(h.sentAt.map { "; " + Fmt.utc(seconds: $0) } ?? ""))</span>
                 · <span class="meta">\(h.custodian)</span></p>
                 <p class="snippet">\(Self.snippetHTML(h))</p>
                 <p class="hit-links"><a href="/messages/\(h.messageID)">Record details<span class="visually-hidden"> for message \(h.messageID)</span></a></p></li>
@@ -65,7 +65,7 @@ extension WebApp {
                 : results.hits.isEmpty
                 ? "<p role=\"status\" id=\"result-count\">No records match.</p>"
                 : """
-                <p role="status" id="result-count"><strong>\(total)</strong> matching records; showing \(first)–\(last), \(f.sort == .relevance ? "most relevant first" + (results.rankedAmongNewest.map { " among the newest \(Fmt.count($0)) matches" } ?? "") : "newest first").</p>
+                <p role="status" id="result-count"><strong>\(total)</strong> matching records; showing \(first)–\(last), \(results.order == .relevance ? "most relevant first" + (results.rankedAmongNewest.map { " among the newest \(Fmt.count($0)) matches" } ?? "") : "newest first").</p>
                 <ol class="hits" start="\(first)">\(hits)</ol>
                 \(nav)
                 """ as HTML)
@@ -73,9 +73,9 @@ extension WebApp {
         return pages.page("Search", principal: p, current: "/search", """
             <form method="get" action="/search" role="search" class="search-form">
             <p class="query"><label for="q">Search words</label>
-            <input id="q" name="q" type="search" value="\(form.q)" aria-describedby="q-help" required>
+            <input id="q" name="q" type="search" value="\(form.q)" aria-describedby="q-help">
             <button type="submit">Search</button></p>
-            <p class="hint" id="q-help">Words match in any order. Use "quoted phrases", prefix*, AND, OR, NOT and (parentheses).</p>
+            <p class="hint" id="q-help">Words match in any order. Use "quoted phrases", prefix*, AND, OR, NOT and (parentheses). Leave the words out to collect everything the filters select (a custodian and a month, say), newest first.</p>
             <details\((p.onlyCustodian == nil && f.custodian != nil) || f.participant != nil || f.platform != nil || f.conversation != nil || f.from != nil || f.to != nil || f.hasAttachment || f.underHold ? " open" : "")>
             <summary>Filters</summary>
             <div class="filters">
