@@ -37,6 +37,14 @@ Pallet before inspection
 """
 
 
+# A one-year schedule: the 2021 chat is due for destruction now (the default schedule keeps it ten years).
+ONE_YEAR_PLAN = """{"title": "Electronic Messaging Records (browser test)", "fiscal_year_start_month": 10,
+ "items": [{"id": "0002", "authority": "DAA-0568-2022-0005-0002", "title": "All other messages", "disposition": "temporary",
+            "cutoff": "calendar-year", "retention": {"years": 1}}],
+ "rules": [{"id": "everyone", "item": "0002"}]}
+"""
+
+
 def png(width=160, height=100):
     """A real PNG: a blue-grey gradient with an orange band (a stand-in for a photo)."""
     rows = []
@@ -117,7 +125,7 @@ def main():
     try:
         run.rk("init", "--data-dir", data)
         users = [("r.officer", ["admin", "records-officer"], None), ("j.alvarez", ["custodian"], "j.alvarez@cbp.example.gov"),
-                 ("a.auditor", ["auditor"], None)]
+                 ("a.auditor", ["auditor"], None), ("d.harris", ["records-officer"], None)]
         for name, roles, custodian in users:
             cmd = ["user", "add", name, "--data-dir", data, "--password-stdin", "--actor", "r.officer"]
             for r in roles:
@@ -370,6 +378,57 @@ def main():
             run.shots.append("no-javascript-upload")
         finally:
             nojs.quit()
+
+        # 8. The whole disposition flow in the browser, under a one-year schedule: a records officer
+        #    sees what is due and proposes it; a second officer reads the records and a sample,
+        #    approves and executes; the certificate is issued; the conversation shows the gap.
+        plan = os.path.join(work, "one-year-plan.json")
+        with open(plan, "w") as fh:
+            fh.write(ONE_YEAR_PLAN)
+        run.rk("fileplan", "import", plan, "--apply", "--data-dir", data, "--actor", "r.officer", "--note", "browser test: one-year schedule")
+        drv.get(base + "/")
+        sign_out()
+        sign_in("r.officer")
+        drv.get(base + "/dispositions")
+        drv.find_element(By.LINK_TEXT, "propose a disposition").click()
+        wait.until(EC.presence_of_element_located((By.ID, "due")))
+        shot("disposition-due")
+        held = drv.find_element(By.CSS_SELECTOR, "#due tbody tr td:nth-child(3)").text
+        run.check(held == "4", f"the records the hold keeps are counted and kept out (got {held})")
+        propose = drv.find_element(By.CSS_SELECTOR, "form[action='/dispositions'] button[type=submit]")
+        run.check(propose.text.startswith("Propose destruction of 3 records"), f"what is due is shown before proposing ({propose.text!r})")
+        propose.click()
+        wait.until(EC.url_contains("notice=proposed"))
+        batch = drv.current_url.split("?")[0]
+        shot("disposition-proposed")
+        sign_out()
+        sign_in("d.harris")
+        drv.get(batch + "/records")
+        wait.until(EC.presence_of_element_located((By.ID, "records-count")))
+        run.check(drv.find_element(By.ID, "records-count").text.startswith("3 records"), "the second officer reads the batch's records")
+        drv.get(batch + "/records?sample=1")
+        run.check("random sample" in drv.find_element(By.ID, "records-count").text, "and a random sample of them")
+        drv.get(batch)
+        drv.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button").click()
+        WebDriverWait(drv, 10).until(EC.alert_is_present())
+        drv.switch_to.alert.accept()
+        wait.until(EC.url_contains("notice=approved"))
+        drv.find_element(By.CSS_SELECTOR, "form[action$='/execute'] button").click()
+        WebDriverWait(drv, 10).until(EC.alert_is_present())
+        drv.switch_to.alert.accept()
+        wait.until(EC.url_contains("notice=executed"))
+        shot("disposition-executed")
+        run.check(len(drv.find_elements(By.LINK_TEXT, "Download the certificate (HTML)")) == 1, "the certificate is issued")
+        # The certificate downloads (an attachment): fetched with this browser's session.
+        cookie = "; ".join(f"{c['name']}={c['value']}" for c in drv.get_cookies())
+        with urllib.request.urlopen(urllib.request.Request(batch + "/certificate?format=json", headers={"Cookie": cookie})) as response:
+            cert = json.load(response)
+        run.check(cert.get("records") == 3 and cert.get("approved_by") == "d.harris" and cert.get("proposed_by") == "r.officer",
+                  f"the certificate counts the 3 destroyed records and names both officers ({ {k: cert.get(k) for k in ('records', 'proposed_by', 'approved_by')} })")
+        drv.get(base + "/conversations/1")
+        gaps = drv.find_elements(By.CSS_SELECTOR, "li.msg.gap")
+        run.check(len(gaps) > 0 and "disposition" in gaps[0].text, "the conversation shows where records were destroyed, and by which disposition")
+        shot("conversation-gap")
 
         # 7. The content security policy blocked nothing (no inline script or style anywhere).
         logs = drv.get_log("browser")

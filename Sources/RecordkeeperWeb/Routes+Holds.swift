@@ -177,6 +177,31 @@ extension WebApp {
             let list = try await self.dispositionService.list(actor: p.actor)
             return Respond.html(self.dispositionsPage(p, list, notice: Notice.from(input.query)))
         }
+        r.add(.get, "/dispositions/new", Access.officers, "What is due by a date, by schedule item, and the form to propose a batch") { input in
+            let p = try input.user
+            let q = input.query
+            do {
+                let (action, asOf) = try Self.proposal(q)
+                let due = try await RetentionService(archive: self.archive).due(asOf: asOf, actor: p.actor)
+                return Respond.html(self.proposePage(p, action: action, asOf: asOf, due: due, form: q, error: nil))
+            } catch let e as ArchiveError where e.code == .invalid {
+                return Respond.html(self.proposePage(p, action: .destroy, asOf: .today(), due: [], form: q, error: e.message), status: .badRequest)
+            }
+        }
+        r.add(.post, "/dispositions", Access.officers, "Propose a destruction or transfer batch of what is due (a second officer approves)") { input in
+            let p = try input.user
+            let f = input.form
+            let (action, asOf) = try Self.proposal(f)
+            do {
+                let items = f.all("item")
+                guard !items.isEmpty else { throw ArchiveError(.invalid, "tick at least one schedule item to propose") }
+                let batch = try await self.dispositionService.propose(action: action, asOf: asOf, items: items, note: f["note"], actor: p.actor)
+                return Respond.seeOther("/dispositions/\(batch.id)" + Notice.proposed.query)
+            } catch let e as ArchiveError where e.code == .invalid || e.code == .notFound || e.code == .refused {
+                let due = try await RetentionService(archive: self.archive).due(asOf: asOf, actor: p.actor)
+                return Respond.html(self.proposePage(p, action: action, asOf: asOf, due: due, form: f, error: e.message), status: .badRequest)
+            }
+        }
         r.add(.get, "/dispositions/:id", viewers, "One disposition batch for review") { input in
             let p = try input.user
             let d = try await self.dispositionService.review(id: try input.id(), actor: p.actor)
@@ -230,13 +255,57 @@ extension WebApp {
         }
     }
 
+    /// The action and as-of date of a proposal form (default: destruction, today).
+    static func proposal(_ f: Form) throws -> (DispositionAction, CivilDate) {
+        let action: DispositionAction = f["kind"] == DispositionAction.transfer.rawValue ? .transfer : .destroy
+        guard let text = f["as_of"] else { return (action, .today()) }
+        guard let asOf = CivilDate(text) else { throw ArchiveError(.invalid, "the as-of date must be a day like 2026-12-04") }
+        return (action, asOf)
+    }
+
+    /// What is due, by schedule item, with the proposal form: the officer sees the counts (and
+    /// the held records that stay out) before anything is proposed.
+    func proposePage(_ p: Principal, action: DispositionAction, asOf: CivilDate, due: [DueGroup], form f: Form, error: String?) -> HTML {
+        let groups = due.filter { $0.action.rawValue == action.rawValue }
+        let ticked = Set(f.all("item"))
+        let rows = groups.enumerated().html { i, g in """
+            <tr><td class="check"><input type="checkbox" id="item-\(i)" name="item" value="\(g.itemID)"\(ticked.isEmpty || ticked.contains(g.itemID) ? " checked" : "")\(g.records - g.held > 0 ? "" : " disabled")>
+            <label for="item-\(i)">\(g.itemID)</label></td><td class="num">\(Fmt.count(g.records - g.held))</td><td class="num">\(Fmt.count(g.held))</td>
+            <td>\(g.firstSent.map(Fmt.local) ?? "—")</td><td>\(g.lastSent.map(Fmt.local) ?? "—")</td></tr>
+            """ }
+        let proposable = groups.reduce(0) { $0 + $1.records - $1.held }
+        let verb = action == .destroy ? "destruction" : "transfer to the National Archives"
+        let today = CivilDate.today()
+        return pages.page("Propose a disposition", principal: p, current: "/dispositions", """
+            \(error.map { "<p class=\"error\" role=\"alert\" id=\"propose-error\">\($0)</p>" as HTML })
+            <form method="get" action="/dispositions/new" class="stack narrow">
+            <p><label for="kind">Action</label><select id="kind" name="kind">
+            <option value="destroy"\(action == .destroy ? " selected" : "")>Destroy temporary records</option>
+            <option value="transfer"\(action == .transfer ? " selected" : "")>Transfer permanent records</option></select></p>
+            <p><label for="as_of">Due by</label><input id="as_of" name="as_of" type="date" max="\(today.description)" value="\(asOf.description)"></p>
+            <p><button type="submit">Show what is due</button></p></form>
+            <h2>Due for \(verb) by \(asOf.description)</h2>
+            \(groups.isEmpty ? "<p id=\"due-none\">Nothing is due for \(verb) by \(asOf.description).</p>" as HTML : """
+            <form method="post" action="/dispositions" class="stack">\(pages.csrfField(p))
+            <input type="hidden" name="kind" value="\(action.rawValue)"><input type="hidden" name="as_of" value="\(asOf.description)">
+            <table id="due"><thead><tr><th scope="col">Schedule item</th><th scope="col">Records due</th><th scope="col">Held (kept out)</th>
+            <th scope="col">First sent</th><th scope="col">Last sent</th></tr></thead><tbody>\(rows)</tbody></table>
+            <p class="meta">Records under an active legal hold are never proposed. A second records officer reviews the batch's records and approves it before anything is \(action == .destroy ? "destroyed" : "transferred").</p>
+            <p><label for="note">Note kept with the batch</label><input id="note" name="note" value="\(f["note"] ?? "")"></p>
+            <p><button type="submit"\(proposable == 0 || asOf > today ? " disabled" : "")>Propose \(action == .destroy ? "destruction" : "transfer") of \(Fmt.count(proposable)) records</button></p>
+            \(asOf > today ? "<p class=\"meta\">Records can be proposed only once they are due: pick today or earlier.</p>" as HTML : .empty)
+            </form>
+            """)
+            """)
+    }
+
     func dispositionsPage(_ p: Principal, _ list: [DispositionBatch], notice: String?) -> HTML {
         let rows = list.html { d in """
             <tr><td><a href="/dispositions/\(d.id)">\(d.id)</a></td><td>\(d.action.rawValue)</td><td>\(d.status.rawValue)</td>
             <td class="num">\(Fmt.count(d.items.reduce(0) { $0 + $1.records }))</td><td>\(d.proposedBy), \(d.proposedAt.prefix(10))</td><td>\(d.approvedBy ?? "—")</td></tr>
             """ }
         return pages.page("Disposition", principal: p, current: "/dispositions", notice: notice, """
-            <p>Batches are proposed with <code>recordkeeper dispose propose</code>; a second records officer reviews and approves them here.</p>
+            <p>A records officer proposes a batch of what is due\(p.has(.recordsOfficer) ? " (<a href=\"/dispositions/new\">propose a disposition</a>)" as HTML : .empty); a second records officer reviews its records and approves it here.</p>
             \(list.isEmpty ? "<p>No disposition batches.</p>" as HTML : """
             <table><thead><tr><th scope="col">Batch</th><th scope="col">Action</th><th scope="col">Status</th><th scope="col">Records</th>
             <th scope="col">Proposed</th><th scope="col">Approved by</th></tr></thead><tbody>\(rows)</tbody></table>

@@ -18,7 +18,7 @@ struct StateChangingRouteTests {
     static let covered: Set<String> = [
         "POST /login", "POST /logout", "POST /account/password", "POST /account/tokens", "POST /account/tokens/:id/revoke",
         "POST /holds", "POST /holds/:id/release",
-        "POST /dispositions/:id/approve", "POST /dispositions/:id/cancel", "POST /dispositions/:id/execute",
+        "POST /dispositions", "POST /dispositions/:id/approve", "POST /dispositions/:id/cancel", "POST /dispositions/:id/execute",
         "POST /api/v1/ingest", "POST /api/v1/holds", "POST /api/v1/holds/:id/release", "POST /api/v1/users",
         "POST /upload", "POST /audit/verify", "POST /admin/users",
     ]
@@ -84,6 +84,38 @@ struct StateChangingRouteTests {
             #expect(reports.first?.messagesAdded == 1)
         }
         #expect(try await VerifyService(archive: reopened).verify(actor: "dave").ok)
+    }
+
+    /// A records officer sees what is due by schedule item (held records counted and kept out)
+    /// and proposes a batch from the browser; mistakes are refused with the reason.
+    @Test func aBatchIsProposedFromWhatIsDue() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        _ = try await FilePlanService(archive: f.archive).apply(try FilePlanService.parse(Self.shortPlan, format: .json), note: "test", actor: "alice")
+        try await withDeadline(seconds: 60) {
+            try await f.test { client in
+                let alice = await f.session("alice")
+                let due = try await client.get("/dispositions/new", as: alice)
+                #expect(due.status == .ok && due.text.contains("<table id=\"due\">") && due.text.contains("value=\"0002\" checked"))
+                let expected = try await RetentionService(archive: f.archive).due(asOf: .today(), actor: "test").filter { $0.action == .destroy }
+                let proposable = expected.reduce(0) { $0 + $1.records - $1.held }
+                #expect(proposable > 0 && due.text.contains("Propose destruction of \(proposable) records"))
+                #expect(try await client.get("/dispositions/new?kind=transfer", as: alice).text.contains("id=\"due-none\""))
+                // Refused, with the reason, nothing proposed: no item ticked; a date still to come.
+                let none = try await client.post("/dispositions", as: alice, form: [("kind", "destroy"), ("as_of", CivilDate.today().description)])
+                #expect(none.status == .badRequest && none.text.contains("tick at least one schedule item"))
+                let future = try await client.post("/dispositions", as: alice, form: [("kind", "destroy"), ("as_of", "2999-01-01"), ("item", "0002")])
+                #expect(future.status == .badRequest && future.text.contains("only once they are due"))
+                #expect(try await f.archive.store.dispositions().isEmpty)
+                // A reviewer may not propose.
+                #expect(try await client.get("/dispositions/new", as: await f.session("carol")).status == .forbidden)
+                let made = try await client.post("/dispositions", as: alice,
+                                                 form: [("kind", "destroy"), ("as_of", CivilDate.today().description), ("item", "0002"), ("note", "FY2021 messages")])
+                let batches = try await f.archive.store.dispositions()
+                #expect(batches.count == 1 && made.status == .seeOther && made.location == "/dispositions/\(batches[0].id)?notice=proposed")
+                #expect(batches[0].proposedBy == "alice" && batches[0].status == .proposed && batches[0].note == "FY2021 messages")
+                #expect(batches[0].items.reduce(0) { $0 + $1.records } == proposable)
+            }
+        }
     }
 
     @Test func approveAndCancelChangeTheBatch() async throws {

@@ -97,6 +97,7 @@ enum Notice: String {
     case tokenRevoked = "token-revoked"
     case holdPlaced = "hold-placed"
     case holdReleased = "hold-released"
+    case proposed
     case approved
     case cancelled
     case executed
@@ -108,6 +109,7 @@ enum Notice: String {
         case .tokenRevoked: return "The token was revoked."
         case .holdPlaced: return "Hold placed. It covers the records counted below, and any captured later that fall in its scope."
         case .holdReleased: return "Hold released. It stays on record."
+        case .proposed: return "Proposed. Another records officer reviews its records and approves it."
         case .approved: return "Approved. It can now be executed."
         case .cancelled: return "Cancelled."
         case .executed: return "Executed. The certificate is ready; the counts are below."
