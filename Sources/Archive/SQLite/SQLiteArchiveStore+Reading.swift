@@ -73,13 +73,8 @@ extension SQLiteArchiveStore {
             let filtered = (["message_fts MATCH ?"] + filters).joined(separator: " AND ")
             let columns = """
                 SELECT m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind, m.sent_at,
-                       snippet(message_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 16) AS snip, message_fts.rowid AS k
+                       snippet(message_fts, 0, '\(SearchHit.markOpen)', '\(SearchHit.markClose)', '…', 16) AS snip
                 """
-            func hit(_ row: Row) -> SearchHit {
-                SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
-                          custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"],
-                          timeZone: row["time_zone"], kind: row["kind"], snippet: row["snip"] ?? "", sentAt: row["sent_at"])
-            }
             do {
                 if r.sort == .relevance {
                     return try Self.rankedSearch(db, r, lean: lean, filtered: filtered, hasFilters: !filters.isEmpty, args: args)
@@ -93,7 +88,7 @@ extension SQLiteArchiveStore {
                     return SearchResults(total: min(keys.count, SearchRequest.countLimit), totalIsExact: keys.count <= SearchRequest.countLimit, hits: hits)
                 }
                 let hits = try Row.fetchAll(db, sql: "\(columns) \(joins()) WHERE \(filtered) ORDER BY message_fts.rowid DESC LIMIT ? OFFSET ?",
-                                            arguments: StatementArguments(args + [r.limit, r.offset])).map(hit)
+                                            arguments: StatementArguments(args + [r.limit, r.offset])).map { Self.hit($0, snippet: $0["snip"] ?? "") }
                 if hits.count < r.limit, r.offset == 0 {
                     return SearchResults(total: hits.count, hits: hits)
                 }
@@ -122,11 +117,7 @@ extension SQLiteArchiveStore {
                    length(m.body) > 400 AS cut
             \(from) ORDER BY m.search_key DESC LIMIT ? OFFSET ?
             """, arguments: StatementArguments(args + [r.limit, r.offset]))
-        let hits = rows.map { row in
-            SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
-                      custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"], timeZone: row["time_zone"],
-                      kind: row["kind"], snippet: Self.opening(row["body"] ?? "", cut: row["cut"] ?? false), sentAt: row["sent_at"])
-        }
+        let hits = rows.map { hit($0, snippet: opening($0["body"] ?? "", cut: $0["cut"] ?? false)) }
         if hits.count < r.limit, r.offset == 0 { return SearchResults(total: hits.count, hits: hits) }
         let limit = SearchRequest.countLimit
         let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 \(from) LIMIT \(limit + 1))",
@@ -210,15 +201,23 @@ extension SQLiteArchiveStore {
         return results
     }
 
+    /// The columns and tokenizer of `message_fts` (schema v1); a test holds the two together.
+    static let ftsColumns = "body, sender, tokenize='unicode61 remove_diacritics 2'"
+
+    /// A hit from a row with the search columns (id, conversation_id, title, email, sender,
+    /// sent_local, time_zone, kind, sent_at) and its snippet.
+    static func hit(_ row: Row, snippet: String) -> SearchHit {
+        SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
+                  custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"],
+                  timeZone: row["time_zone"], kind: row["kind"], snippet: snippet, sentAt: row["sent_at"])
+    }
+
     /// The hits for a page of search keys, in the keys' order, without reading the index again:
     /// the rows are read by key and their snippets made by FTS5 itself in a private in-memory
     /// table holding only these bodies, with the archive's tokenizer and the same query (a
     /// snippet depends only on the document and the query, so it is the one the archive's index
     /// would give). Reading the index a second time would expand a prefix such as `sec*` again
     /// (~15 ms at 10M messages).
-    /// The columns and tokenizer of `message_fts` (schema v1); a test holds the two together.
-    static let ftsColumns = "body, sender, tokenize='unicode61 remove_diacritics 2'"
-
     static func pageHits(_ db: Database, keys: [Int64], match: String) throws -> [SearchHit] {
         guard !keys.isEmpty else { return [] }
         let rows = try Row.fetchAll(db, sql: """
@@ -244,9 +243,7 @@ extension SQLiteArchiveStore {
         var byKey: [Int64: SearchHit] = [:]
         for row in rows {
             let key: Int64 = row["search_key"]
-            byKey[key] = SearchHit(messageID: row["id"], conversationID: row["conversation_id"], conversationTitle: row["title"],
-                                   custodian: row["email"], sender: row["sender"], sentLocal: row["sent_local"],
-                                   timeZone: row["time_zone"], kind: row["kind"], snippet: snippets[key] ?? "", sentAt: row["sent_at"])
+            byKey[key] = hit(row, snippet: snippets[key] ?? "")
         }
         return keys.compactMap { byKey[$0] }
     }
