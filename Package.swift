@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The dependency graph of Recordkeeper, layer by layer (see docs/ARCHITECTURE.md):
-//   RecordkeeperCore  <- Connectors, Archive, RecordkeeperTesting
+//   RecordkeeperCore  <- Connectors, Archive (+ ArchivePostgres), RecordkeeperTesting
 //   Recordkeeper (services) <- RecordkeeperWeb (HTTP: web UI and /api/v1) <- recordkeeper CLI
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         // Already built for Hummingbird; named so the server can bound its graceful shutdown.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        // The production backend's records engine (issue 14); its TLS (swift-nio-ssl) is already
+        // built for HummingbirdTesting, so it adds little build time.
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         .target(
@@ -52,6 +55,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ArchivePostgres",
+            dependencies: [
+                "Archive", "RecordkeeperCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -107,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "RecordkeeperTests",
             dependencies: [
-                "Recordkeeper", "Archive", "Connectors", "RecordkeeperCore", "RecordkeeperTesting",
+                "Recordkeeper", "Archive", "ArchivePostgres", "Connectors", "RecordkeeperCore", "RecordkeeperTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],

@@ -44,6 +44,30 @@ start=$(date +%s)
 swift build --build-tests
 echo "build: $(( $(date +%s) - start )) s" >&2
 
+# Every daemon started below is stopped when this script ends, however it ends.
+cleanups=()
+cleanup() { for c in "${cleanups[@]}"; do eval "$c" || true; done; }
+trap cleanup EXIT
+
+# The PostgreSQL backend's conformance suites run against a real PostgreSQL 15 (Debian's
+# package): one throwaway cluster for the run, a database per test. RECORDKEEPER_POSTGRES=0 skips
+# them (never under CI).
+POSTGRES=${RECORDKEEPER_POSTGRES:-1}
+if [ "${CI:-}" = "true" ]; then POSTGRES=1; fi
+if [ "$POSTGRES" = 1 ]; then
+  PGRUN="$PWD/.build/postgres-run"
+  start=$(date +%s)
+  if pg_url=$(scripts/postgres.sh start "$PGRUN"); then
+    cleanups+=("scripts/postgres.sh stop '$PGRUN'")
+    echo "postgresql: 127.0.0.1 ($(( $(date +%s) - start )) s)" >&2
+    export RECORDKEEPER_TEST_POSTGRES_URL="$pg_url"
+  elif [ "${CI:-}" = "true" ]; then
+    echo "PostgreSQL did not start" >&2; exit 1
+  else
+    echo "PostgreSQL did not start: the PostgreSQL backend's tests are skipped (CI=true makes this a failure)" >&2
+  fi
+fi
+
 # Live Matrix capture is tested against a real Synapse (PyPI matrix-synapse, SQLite, loopback),
 # with a fresh Application Service registration. RECORDKEEPER_SYNAPSE=0 skips it (never under CI).
 SYNAPSE=${RECORDKEEPER_SYNAPSE:-1}
@@ -56,7 +80,7 @@ if [ "$SYNAPSE" = 1 ]; then
   .build/debug/recordkeeper capture matrix-registration --url "http://127.0.0.1:$as_port" -o "$SYN/registration.yaml" >/dev/null
   start=$(date +%s)
   if hs_url=$(scripts/synapse.sh start "$SYN/hs" "$SYN/registration.yaml"); then
-    trap 'scripts/synapse.sh stop "$SYN/hs"' EXIT
+    cleanups+=("scripts/synapse.sh stop '$SYN/hs'")
     echo "synapse: $hs_url ($(( $(date +%s) - start )) s)" >&2
     export RECORDKEEPER_SYNAPSE_URL="$hs_url" RECORDKEEPER_SYNAPSE_REGISTRATION="$SYN/registration.yaml" RECORDKEEPER_SYNAPSE_DIR="$SYN/hs"
   elif [ "${CI:-}" = "true" ]; then

@@ -1,8 +1,8 @@
 import Foundation
 import RecordkeeperCore
 
-/// Sign-in material and the audit viewer's queries: password hashes, API tokens, filtered audit
-/// reads. Hashes only ever pass through here; no secret is stored in the clear.
+/// Sign-in material: password hashes and API tokens. Hashes only ever pass through here; no
+/// secret is stored in the clear.
 public protocol AccessStore: Sendable {
     /// Stores a password hash (bcrypt, computed by the caller) for an existing user.
     func setPasswordHash(user: String, hash: String) async throws
@@ -15,9 +15,6 @@ public protocol AccessStore: Sendable {
     func useToken(secretHash: String, at: String) async throws -> APIToken?
     /// Revokes a token; `user` restricts it to that user's tokens.
     func revokeToken(id: Int64, user: String?, at: String) async throws -> APIToken
-
-    /// Audit entries matching the filter, newest first.
-    func auditEntries(_ filter: AuditFilter) async throws -> [AuditEntry]
 }
 
 public struct NewAPIToken: Sendable, Hashable {

@@ -1,14 +1,20 @@
 import Foundation
 import RecordkeeperCore
 
-/// The record store: custodians, conversations, capture batches, messages, the search index and
-/// the audit log.
+/// The whole archive as one backend offers it: every concern's protocol at once.
 ///
-/// Services talk to this protocol only. No backend type (GRDB, PostgresNIO) appears in it, so a
-/// PostgreSQL implementation can follow without touching the services; both must pass the same
-/// conformance suite. Every method is one transaction.
-public protocol ArchiveStore: RecordsStore, AccessStore, IdentityStore, ComplianceStore, OversightStore, TrackerStore, SearchIndexStore {
-    // MARK: Custodians and conversations
+/// Each concern has its own small protocol (conversations, capture, reading, the audit log,
+/// integrity checks, the search index, leases, web sessions, records law, access, identity,
+/// compliance, oversight) with its own conformance suite that every backend must pass.
+/// Services name the protocols they use (`any CaptureStore & AuditLog`), never a backend type
+/// (GRDB, PostgresNIO); this composition exists so that one object can be handed around. Every
+/// method is one transaction.
+public protocol ArchiveStore: ConversationStore, CaptureStore, MessageStore, AuditLog, IntegrityStore,
+    RecordsStore, AccessStore, IdentityStore, ComplianceStore, OversightStore, TrackerStore, SearchIndexStore,
+    LeaseStore, WebSessionStore {}
+
+/// Custodians (the people whose accounts are captured) and their conversations.
+public protocol ConversationStore: Sendable {
     func custodian(email: String) async throws -> Custodian?
     /// Creates the custodian, or sets its time zone when `timeZone` is given.
     func saveCustodian(email: String, timeZone: String?) async throws -> Custodian
@@ -19,8 +25,11 @@ public protocol ArchiveStore: RecordsStore, AccessStore, IdentityStore, Complian
     func conversations(titleContains: String?, limit: Int) async throws -> [Conversation]
     /// The same, only for one custodian's conversations.
     func conversations(titleContains: String?, custodianID: Int64, limit: Int) async throws -> [Conversation]
+}
 
-    // MARK: Capture
+/// The capture path: batches, the messages and defects they store, and the blobs they name.
+/// Capture never waits on the search index (`SearchIndexStore` builds it behind).
+public protocol CaptureStore: Sendable {
     /// Records that a blob exists in the blob store (idempotent).
     func registerBlob(_ blob: BlobInfo) async throws
     /// The latest unfinished batch for the same original bytes and custodian, to resume.
@@ -37,8 +46,10 @@ public protocol ArchiveStore: RecordsStore, AccessStore, IdentityStore, Complian
     func finishBatch(id: Int64) async throws
     func batch(id: Int64) async throws -> CaptureBatch?
     func defects(batchID: Int64, limit: Int) async throws -> [CaptureDefect]
+}
 
-    // MARK: Reading
+/// Reading records: search, one message, transcripts, totals.
+public protocol MessageStore: Sendable {
     func search(_ request: SearchRequest) async throws -> SearchResults
     func message(id: Int64) async throws -> StoredMessage?
     /// Messages of a conversation in sent order (paging by offset).
@@ -48,16 +59,22 @@ public protocol ArchiveStore: RecordsStore, AccessStore, IdentityStore, Complian
     /// Number of messages in a conversation.
     func messageCount(conversationID: Int64) async throws -> Int
     func stats() async throws -> ArchiveStats
+}
 
-    // MARK: Audit
+/// The audit log: one hash chain, kept linear however many writers append to it.
+public protocol AuditLog: Sendable {
     /// Appends to the hash chain atomically.
     @discardableResult
     func appendAudit(_ draft: AuditDraft) async throws -> AuditEntry
     func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry]
     /// Audit entries about one target, newest last.
     func auditEntries(target: String, limit: Int) async throws -> [AuditEntry]
+    /// Audit entries matching the filter, newest first.
+    func auditEntries(_ filter: AuditFilter) async throws -> [AuditEntry]
+}
 
-    // MARK: Verification (paged so memory stays flat)
+/// What `verify` reads, paged so memory stays flat.
+public protocol IntegrityStore: Sendable {
     /// The content hashes of messages with `afterID < id <= throughID` (at most `limit`),
     /// recomputed from the stored fields without decoding them, beside the stored hashes.
     func verifyMessageHashes(afterID: Int64, throughID: Int64, limit: Int) async throws -> [MessageHashCheck]
@@ -296,9 +313,10 @@ public struct SearchRequest: Sendable, Hashable {
     public static let relevanceWindow = 10_000
     /// The window for this request (tests make it small).
     public var relevanceWindow = SearchRequest.relevanceWindow
-    /// An FTS expression already translated by `SearchQuery`; empty to collect by the filters
-    /// alone (newest first, read from the records themselves, so the index lag does not apply).
-    public var match: String
+    /// What to find, as a tree each backend compiles for its engine; nil to collect by the
+    /// filters alone (newest first, read from the records themselves, so the index lag does not
+    /// apply).
+    public var query: SearchExpression?
     public var custodianEmail: String?
     public var conversationID: Int64?
     public var conversationTitle: String?
@@ -319,10 +337,10 @@ public struct SearchRequest: Sendable, Hashable {
     public var limit: Int
     public var offset: Int
     public var sort: Sort
-    public init(match: String, custodianEmail: String? = nil, conversationID: Int64? = nil, conversationTitle: String? = nil,
+    public init(query: SearchExpression?, custodianEmail: String? = nil, conversationID: Int64? = nil, conversationTitle: String? = nil,
                 participant: String? = nil, fromLocal: String? = nil, toLocalExclusive: String? = nil, limit: Int = 20,
                 offset: Int = 0, sort: Sort = .date) {
-        self.match = match
+        self.query = query
         self.custodianEmail = custodianEmail
         self.conversationID = conversationID
         self.conversationTitle = conversationTitle

@@ -51,7 +51,7 @@ public protocol RecordsStore: Sendable {
     func holdsCovering(messageID: Int64) async throws -> [Int64]
     /// What a hold with this scope would cover now, before it is placed: the count, the
     /// busiest custodians and conversations (at most 50 each) and the newest `sample` ids.
-    func previewHold(scope: HoldScope, match: String?, sample: Int) async throws -> HoldScopePreview
+    func previewHold(scope: HoldScope, match: SearchExpression?, sample: Int) async throws -> HoldScopePreview
 
     // MARK: Disposition
     /// Active holds are read and applied inside the transaction: held records are left out.
@@ -259,20 +259,20 @@ public struct StoredAssignment: Sendable, Hashable, Codable {
     }
 }
 
-/// A hold's scope in the store's terms (the query already translated to the index's syntax).
+/// A hold's scope in the store's terms (the query already parsed into a tree).
 public struct HoldFilter: Sendable, Hashable {
     public var holdID: Int64
     public var custodians: [String]
     public var conversationKeys: [String]
     public var fromLocal: String?
     public var toLocalExclusive: String?
-    public var match: String?
+    public var match: SearchExpression?
     public var everything: Bool
     /// Participants (conversation, sender key) of other custodians' conversations whose messages
     /// were sent by a held custodian (resolved through registered accounts).
     public var sentBy: [ParticipantRef] = []
     public init(holdID: Int64, custodians: [String], conversationKeys: [String], fromLocal: String?, toLocalExclusive: String?,
-                match: String?, everything: Bool) {
+                match: SearchExpression?, everything: Bool) {
         self.holdID = holdID
         self.custodians = custodians
         self.conversationKeys = conversationKeys
@@ -313,8 +313,8 @@ public struct DueGroup: Sendable, Hashable, Codable {
 }
 
 public struct NewHold: Sendable, Hashable {
-    /// The scope's query translated for the search index (nil without a query).
-    public var match: String?
+    /// The scope's query, parsed (nil without a query).
+    public var match: SearchExpression?
     public var name: String
     public var matter: MatterType
     public var reference: String?
@@ -322,7 +322,7 @@ public struct NewHold: Sendable, Hashable {
     public var scope: HoldScope
     public var actor: String
     public var createdAtMillis: Int64
-    public init(name: String, matter: MatterType, reference: String?, requestedBy: String, scope: HoldScope, match: String?, actor: String,
+    public init(name: String, matter: MatterType, reference: String?, requestedBy: String, scope: HoldScope, match: SearchExpression?, actor: String,
                 createdAtMillis: Int64) {
         self.match = match
         self.name = name

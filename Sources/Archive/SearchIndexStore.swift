@@ -21,6 +21,11 @@ public protocol SearchIndexStore: Sendable {
     /// Messages at or below the mark that the index lacks, messages beyond the mark it holds,
     /// and index entries that belong to no message (first ids of each).
     func searchIndexGaps(limit: Int) async throws -> SearchIndexGaps
+}
+
+/// Leases on background jobs (the indexer, retention sweeps, reminders, capture bridges), so
+/// that among many server instances one does each job and another takes over when it dies.
+public protocol LeaseStore: Sendable {
     /// Takes (or renews) the lease `name` for `holder` until `ttlMillis` from now, unless another
     /// holder's lease on it has not expired. Returns whether `holder` has it.
     func acquireLease(_ name: String, holder: String, ttlMillis: Int64) async throws -> Bool

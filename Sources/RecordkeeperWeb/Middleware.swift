@@ -79,7 +79,7 @@ struct AuthMiddleware: RouterMiddleware {
             let originHost = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
             guard origin == "null" ? false : originHost.lowercased() == host.lowercased() else { throw WebError.csrf }
         }
-        if let id = request.cookies[Self.cookieName]?.value, let session = await sessions.session(id: id),
+        if let id = request.cookies[Self.cookieName]?.value, let session = try await sessions.session(id: id),
            let user = try await credentials.store.user(name: session.user) {
             context.principal = Principal(user: user, method: .session(id: session.id, csrf: session.csrf))
             context.signedIn.user = user.name

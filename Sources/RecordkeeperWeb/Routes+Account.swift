@@ -43,8 +43,8 @@ extension WebApp {
         r.add(.post, "/login", .open, "Sign in with user name and password") { input in
             let name = input.form["username"] ?? ""
             let next = Self.safeNext(input.form["next"])
-            if let wait = await self.throttle.retryAfter(user: name, address: input.context.remoteIP) {
-                if await self.throttle.shouldReportRefusal(user: name, address: input.context.remoteIP) {
+            if let wait = try await self.throttle.retryAfter(user: name, address: input.context.remoteIP) {
+                if try await self.throttle.shouldReportRefusal(user: name, address: input.context.remoteIP) {
                     try await self.archive.store.appendAudit(AuditDraft(actor: "web:anonymous", action: "login.throttled",
                                                                         target: try await self.signInTarget(name), detail: ["address": input.context.remoteIP]))
                 }
@@ -53,13 +53,13 @@ extension WebApp {
             }
             guard !name.isEmpty, let password = input.form.fields.first(where: { $0.0 == "password" })?.1,
                   let user = try await self.credentials.verifyPassword(user: name, password: password) else {
-                await self.throttle.failed(user: name, address: input.context.remoteIP)
+                try await self.throttle.failed(user: name, address: input.context.remoteIP)
                 try await self.archive.store.appendAudit(AuditDraft(actor: "web:anonymous", action: "login.failed",
                                                                     target: try await self.signInTarget(name), detail: ["address": input.context.remoteIP]))
                 return Respond.html(self.loginPage(next: next, error: "The user name or password is not right."), status: .unauthorized)
             }
-            await self.throttle.succeeded(user: user.name)
-            let session = await self.sessions.create(user: user.name)
+            try await self.throttle.succeeded(user: user.name)
+            let session = try await self.sessions.create(user: user.name)
             try await self.archive.store.appendAudit(AuditDraft(actor: user.name, action: "login", target: "user:\(user.name)",
                                                                 detail: ["address": input.context.remoteIP]))
             var response = Respond.seeOther(next ?? "/")
@@ -69,7 +69,7 @@ extension WebApp {
         }
         r.add(.post, "/logout", .signedIn, "Sign out") { input in
             let p = try input.user
-            if case .session(let id, _) = p.method { await self.sessions.end(id: id) }
+            if case .session(let id, _) = p.method { try await self.sessions.end(id: id) }
             try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "logout", target: "user:\(p.user.name)"))
             var response = Respond.seeOther("/login")
             response.setCookie(Cookie(name: AuthMiddleware.cookieName, value: "", maxAge: 0, path: "/", secure: self.configuration.tls,
@@ -123,15 +123,15 @@ extension WebApp {
                 throw ArchiveError(.invalid, "the new password and its confirmation differ")
             }
             // Guesses at the current password count against the same throttle as sign-in.
-            if let wait = await self.throttle.retryAfter(user: p.user.name, address: input.context.remoteIP) {
+            if let wait = try await self.throttle.retryAfter(user: p.user.name, address: input.context.remoteIP) {
                 throw WebError.tooManyAttempts(retryAfter: wait)
             }
             guard try await self.credentials.verifyPassword(user: p.user.name, password: current) != nil else {
-                await self.throttle.failed(user: p.user.name, address: input.context.remoteIP)
+                try await self.throttle.failed(user: p.user.name, address: input.context.remoteIP)
                 throw ArchiveError(.invalid, "your current password is not right")
             }
             try await self.credentials.setPassword(user: p.user.name, password: new, actor: p.actor, actingAs: p.user)
-            if case .session(let id, _) = p.method { await self.sessions.endAll(user: p.user.name, except: id) }
+            if case .session(let id, _) = p.method { try await self.sessions.endAll(user: p.user.name, except: id) }
             return Respond.seeOther("/account" + Notice.passwordChanged.query)
         }
         r.add(.post, "/account/tokens", .signedIn, "Create an API token (its secret is shown once)") { input in

@@ -93,7 +93,7 @@ extension WebApp {
                                                                             custodianEmail: f["custodian_email"], actor: p.actor)
                 if let pw = f.fields.first(where: { $0.0 == "password" })?.1, !pw.isEmpty {
                     try await self.credentials.setPassword(user: user.name, password: pw, actor: p.actor, actingAs: p.user)
-                    await self.sessions.endAll(user: user.name)
+                    try await self.sessions.endAll(user: user.name)
                 }
                 return Respond.seeOther("/admin/users" + Notice.userSaved.query)
             } catch let e as ArchiveError where e.code == .invalid {

@@ -2,11 +2,13 @@ import Archive
 import Crypto
 import Foundation
 
-/// Browser sessions, held in memory: a restart signs everyone out (documented), and nothing a
-/// session holds is written to disk. Ids are 256 random bits; idle sessions end after 30 minutes
-/// and every session after 12 hours.
-public actor SessionStore {
+/// Browser sessions, kept in the archive's database (`WebSessionStore`) so that every `serve`
+/// instance on one archive knows them and a restart signs nobody out. The cookie carries 256
+/// random bits; the database holds only their SHA-256. Idle sessions end after 30 minutes and
+/// every session after 12 hours.
+public struct SessionStore: Sendable {
     public struct Session: Sendable {
+        /// The cookie secret (only in the response that sets the cookie and in the request).
         public var id: String
         public var user: String
         public var csrf: String
@@ -14,98 +16,90 @@ public actor SessionStore {
         public var lastSeen: Date
     }
 
+    let store: any WebSessionStore
     public let idleTimeout: TimeInterval
     public let absoluteTimeout: TimeInterval
-    private var sessions: [String: Session] = [:]
+    /// A session's last-seen time is written at most this often (a page view is not a write).
+    public let touchInterval: TimeInterval
 
-    public init(idleTimeout: TimeInterval = 30 * 60, absoluteTimeout: TimeInterval = 12 * 3600) {
+    public init(store: any WebSessionStore, idleTimeout: TimeInterval = 30 * 60, absoluteTimeout: TimeInterval = 12 * 3600,
+                touchInterval: TimeInterval = 60) {
+        self.store = store
         self.idleTimeout = idleTimeout
         self.absoluteTimeout = absoluteTimeout
+        self.touchInterval = touchInterval
     }
 
-    public func create(user: String, now: Date = Date()) -> Session {
-        purge(now: now)
-        let s = Session(id: Secrets.random(bytes: 32), user: user, csrf: Secrets.random(bytes: 32), created: now, lastSeen: now)
-        sessions[s.id] = s
-        return s
+    var limits: SessionLimits { SessionLimits(idleMillis: Self.millis(idleTimeout), absoluteMillis: Self.millis(absoluteTimeout)) }
+
+    public func create(user: String, now: Date = Date()) async throws -> Session {
+        let id = Secrets.random(bytes: 32)
+        let s = WebSession(idHash: Secrets.sha256Hex(id), user: user, csrf: Secrets.random(bytes: 32),
+                           createdMillis: Self.millis(now), lastSeenMillis: Self.millis(now))
+        try await store.purgeSessions(nowMillis: s.createdMillis, limits: limits)
+        try await store.createSession(s)
+        return Session(id: id, user: user, csrf: s.csrf, created: now, lastSeen: now)
     }
 
     /// The live session with this id, touched; nil when unknown or expired.
-    public func session(id: String, now: Date = Date()) -> Session? {
-        guard var s = sessions[id] else { return nil }
-        if now.timeIntervalSince(s.lastSeen) > idleTimeout || now.timeIntervalSince(s.created) > absoluteTimeout {
-            sessions[id] = nil
-            return nil
-        }
-        s.lastSeen = now
-        sessions[id] = s
-        return s
+    public func session(id: String, now: Date = Date()) async throws -> Session? {
+        guard let s = try await store.liveSession(idHash: Secrets.sha256Hex(id), nowMillis: Self.millis(now), limits: limits,
+                                                  touchAfterMillis: Self.millis(touchInterval)) else { return nil }
+        return Session(id: id, user: s.user, csrf: s.csrf, created: Self.date(s.createdMillis), lastSeen: Self.date(s.lastSeenMillis))
     }
 
-    public func end(id: String) { sessions[id] = nil }
+    public func end(id: String) async throws { try await store.endSession(idHash: Secrets.sha256Hex(id)) }
 
     /// Ends every session of a user (password reset, role removal), except `keep`.
-    public func endAll(user: String, except keep: String? = nil) {
-        sessions = sessions.filter { $0.value.user.lowercased() != user.lowercased() || $0.key == keep }
+    public func endAll(user: String, except keep: String? = nil) async throws {
+        try await store.endSessions(user: user, exceptIDHash: keep.map(Secrets.sha256Hex))
     }
 
-    private func purge(now: Date) {
-        sessions = sessions.filter { now.timeIntervalSince($0.value.lastSeen) <= idleTimeout && now.timeIntervalSince($0.value.created) <= absoluteTimeout }
-    }
+    static func millis(_ t: TimeInterval) -> Int64 { Int64((t * 1000).rounded()) }
+    static func millis(_ d: Date) -> Int64 { millis(d.timeIntervalSince1970) }
+    static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
 }
 
 /// Slows password guessing: after 5 failures for one account, or 20 from one address, within 15
-/// minutes, sign-in is refused for that account or address until the window passes.
-public actor LoginThrottle {
+/// minutes, sign-in is refused for that account or address until the window passes. The
+/// failures are counted in the archive's database, so every `serve` instance counts them all.
+public struct LoginThrottle: Sendable {
+    let store: any WebSessionStore
     public let perAccount: Int
     public let perAddress: Int
     public let window: TimeInterval
-    private var failures: [String: [Date]] = [:]
-    /// When each locked key's refusal was last audited (once per window, so a flood of
-    /// attempts cannot flood the audit log).
-    private var reported: [String: Date] = [:]
 
-    public init(perAccount: Int = 5, perAddress: Int = 20, window: TimeInterval = 15 * 60) {
+    public init(store: any WebSessionStore, perAccount: Int = 5, perAddress: Int = 20, window: TimeInterval = 15 * 60) {
+        self.store = store
         self.perAccount = perAccount
         self.perAddress = perAddress
         self.window = window
     }
 
+    static func accountKey(_ user: String) -> String { "user:" + String(user.lowercased().prefix(200)) }
+
     /// Seconds to wait before another attempt, or nil when one may be made now.
-    public func retryAfter(user: String, address: String, now: Date = Date()) -> Int? {
-        let keys = [("user:" + user.lowercased(), perAccount), ("ip:" + address, perAddress)]
-        var wait: TimeInterval = 0
-        for (key, limit) in keys {
-            let recent = (failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
-            failures[key] = recent
-            if recent.count >= limit, let oldest = recent.first { wait = max(wait, window - now.timeIntervalSince(oldest)) }
+    public func retryAfter(user: String, address: String, now: Date = Date()) async throws -> Int? {
+        let nowMS = SessionStore.millis(now), windowMS = SessionStore.millis(window)
+        var waitMS: Int64 = 0
+        for (key, limit) in [(Self.accountKey(user), perAccount), ("ip:" + address, perAddress)] {
+            let recent = try await store.loginFailures(key: key, sinceMillis: nowMS - windowMS + 1)
+            if recent.count >= limit, let oldest = recent.first { waitMS = max(waitMS, windowMS - (nowMS - oldest)) }
         }
-        return wait > 0 ? Int(wait.rounded(.up)) : nil
+        return waitMS > 0 ? Int((Double(waitMS) / 1000).rounded(.up)) : nil
     }
 
-    public func failed(user: String, address: String, now: Date = Date()) {
-        if failures.count > 10_000 { forgetStale(now: now) }
-        failures["user:" + String(user.lowercased().prefix(200)), default: []].append(now)
-        failures["ip:" + address, default: []].append(now)
+    public func failed(user: String, address: String, now: Date = Date()) async throws {
+        try await store.recordLoginFailure(keys: [Self.accountKey(user), "ip:" + address], atMillis: SessionStore.millis(now))
     }
 
-    /// True the first time in a window that this account or address is refused.
-    public func shouldReportRefusal(user: String, address: String, now: Date = Date()) -> Bool {
-        let key = "user:" + user.lowercased() + "|ip:" + address
-        if let last = reported[key], now.timeIntervalSince(last) < window { return false }
-        if reported.count > 10_000 { reported = reported.filter { now.timeIntervalSince($0.value) < window } }
-        reported[key] = now
-        return true
+    /// True the first time in a window that this account or address is refused (on any instance).
+    public func shouldReportRefusal(user: String, address: String, now: Date = Date()) async throws -> Bool {
+        try await store.claimOncePerWindow(key: Self.accountKey(user) + "|ip:" + address, atMillis: SessionStore.millis(now),
+                                           windowMillis: SessionStore.millis(window))
     }
 
-    private func forgetStale(now: Date) {
-        failures = failures.compactMapValues { dates in
-            let recent = dates.filter { now.timeIntervalSince($0) < window }
-            return recent.isEmpty ? nil : recent
-        }
-    }
-
-    public func succeeded(user: String) { failures["user:" + user.lowercased()] = nil }
+    public func succeeded(user: String) async throws { try await store.clearLoginFailures(key: Self.accountKey(user)) }
 }
 
 enum Secrets {

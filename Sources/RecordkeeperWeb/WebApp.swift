@@ -37,8 +37,8 @@ public struct WebConfiguration: Sendable {
 public final class WebApp: Sendable {
     public let archive: ArchiveHandle
     public let configuration: WebConfiguration
-    public let sessions = SessionStore()
-    public let throttle = LoginThrottle()
+    public let sessions: SessionStore
+    public let throttle: LoginThrottle
     public let credentials: CredentialService
     public let metrics: PrometheusCollectorRegistry
     /// Captured messages not yet in the search index, and how long the oldest has waited.
@@ -56,6 +56,8 @@ public final class WebApp: Sendable {
         }
         self.archive = archive
         self.configuration = configuration
+        self.sessions = SessionStore(store: archive.store)
+        self.throttle = LoginThrottle(store: archive.store)
         self.credentials = CredentialService(archive: archive, cost: configuration.bcryptCost)
         self.metrics = metrics
         indexLagMessages = metrics.makeGauge(descriptor: MetricNameDescriptor(

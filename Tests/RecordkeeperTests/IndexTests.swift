@@ -153,7 +153,7 @@ struct IdentityIndexUpgradeTests {
         // Still immutable, still searchable through the index it had.
         await #expect(throws: (any Error).self) { try await db.write { try $0.execute(sql: "UPDATE message SET body = 'x' WHERE id = 10") } }
         await #expect(throws: (any Error).self) { try await db.write { try $0.execute(sql: "DELETE FROM message WHERE id = 10") } }
-        let hits = try await store.search(SearchRequest(match: "\"gantry\"", limit: 10, offset: 0, sort: .date))
+        let hits = try await store.search(SearchRequest(query: .phrase("gantry", prefix: false), limit: 10, offset: 0, sort: .date))
         #expect(hits.total == 3 && hits.hits.first?.messageID == 30)
         #expect(try await store.searchIndexGaps(limit: 10) == SearchIndexGaps(unindexedMessages: [], orphanEntries: 0))
     }

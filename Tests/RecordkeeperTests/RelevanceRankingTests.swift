@@ -116,9 +116,9 @@ struct PageSnippetTests {
         let archive = try await makeArchive(tmp)
         let txt = try ExportGenerator.write(ExportSpec(style: .androidTxt, messageCount: 400, mediaEvery: 0, seed: 5), to: try tmp.sub("x"))
         _ = try await ingest(archive, txt, timeZone: "UTC")
-        let match = try SearchQuery.translate(query)
+        let match = try SearchQuery.parse(query)
         for sort in [SearchRequest.Sort.date, .relevance] {
-            var plain = SearchRequest(match: match, limit: 25, sort: sort)
+            var plain = SearchRequest(query: match, limit: 25, sort: sort)
             let direct = try await archive.store.search(plain)
             plain.platform = "whatsapp"
             let viaIndex = try await archive.store.search(plain)

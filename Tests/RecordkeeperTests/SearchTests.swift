@@ -195,7 +195,7 @@ struct RelevanceWindowTests {
         }
         let txt = try writeText(lines.joined(separator: "\n") + "\n", named: "WhatsApp Chat with Ann.txt", in: try tmp.sub("x"))
         _ = try await ingest(archive, txt, timeZone: "UTC")
-        var request = SearchRequest(match: "\"crane\"", limit: 5, sort: .relevance)
+        var request = SearchRequest(query: .phrase("crane", prefix: false), limit: 5, sort: .relevance)
         request.relevanceWindow = 10
         let windowed = try await archive.store.search(request)
         #expect(windowed.rankedAmongNewest == 10 && windowed.total == 28)
@@ -222,7 +222,7 @@ struct RelevanceWindowTests {
             let txt = try writeText(lines.joined(separator: "\n") + "\n", named: "WhatsApp Chat with \(name).txt", in: try tmp.sub(name))
             _ = try await ingest(archive, txt, custodian: custodian, timeZone: "UTC")
         }
-        var request = SearchRequest(match: "\"crane\"", custodianEmail: "ann@agency.example.gov", limit: 5, sort: .relevance)
+        var request = SearchRequest(query: .phrase("crane", prefix: false), custodianEmail: "ann@agency.example.gov", limit: 5, sort: .relevance)
         request.relevanceWindow = 6
         let windowed = try await archive.store.search(request)
         #expect(windowed.rankedAmongNewest == 6 && windowed.hits.count == 5)

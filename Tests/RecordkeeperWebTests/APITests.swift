@@ -15,7 +15,7 @@ struct APITests {
 
     /// Creates a token through the account page, as a user would, and reads the secret shown once.
     static func token(_ f: WebFixture, _ user: String, client: any TestClientProtocol) async throws -> String {
-        let session = await f.session(user)
+        let session = try await f.session(user)
         let page = try await client.post("/account/tokens", as: session, form: [("label", "test script")])
         let text = page.text
         guard let start = text.range(of: "<code class=\"secret\" id=\"new-token\">"), let end = text.range(of: "</code>", range: start.upperBound..<text.endIndex) else {
@@ -93,7 +93,7 @@ struct APITests {
 
             // Revoked, the token stops working at once.
             let tokens = try await f.archive.store.tokens(user: "carol")
-            let session = await f.session("carol")
+            let session = try await f.session("carol")
             _ = try await client.post("/account/tokens/\(tokens[0].id)/revoke", as: session)
             #expect(try await client.get("/api/v1/me", headers: Self.bearer(carol)).status == .unauthorized)
         }

@@ -30,7 +30,7 @@ struct AccessTests {
                     .replacingOccurrences(of: ":id", with: "999")
                 for (name, role) in principals {
                     // Signing out ends the session: each call gets its own.
-                    let session: BrowserSession? = if let name { await f.session(name) } else { nil }
+                    let session: BrowserSession? = if let name { try await f.session(name) } else { nil }
                     let response = route.method == "POST"
                         ? try await client.post(uri, as: session, json: true, headers: session.map { [HTTPField.Name("X-CSRF-Token")!: $0.csrf] } ?? [:])
                         : try await client.get(uri, as: session, json: true)
@@ -79,13 +79,13 @@ struct AccessTests {
             for (name, role) in WebFixture.users {
                 var seen = Set<String>()
                 for start in starts {
-                    let page = try await client.get(start, as: await f.session(name))
+                    let page = try await client.get(start, as: try await f.session(name))
                     guard page.status == .ok, page.headers[.contentType]?.hasPrefix("text/html") == true else { continue }
                     unlinked += page.text.components(separatedBy: "class=\"no-access\"").count - 1
                     for match in page.text.matches(of: /<a [^>]*href="(\/[^"#]*)/) {
                         let href = String(match.1).replacingOccurrences(of: "&amp;", with: "&")
                         guard !href.hasPrefix("//"), seen.insert(href).inserted else { continue }
-                        let target = try await client.get(href, as: await f.session(name))
+                        let target = try await client.get(href, as: try await f.session(name))
                         #expect(target.status != .forbidden, "\(role.rawValue) \(name) was linked from \(start) to \(href), which answers 403")
                         followed += 1
                     }
@@ -139,7 +139,7 @@ struct AccessTests {
 
     @Test func formsWithoutTheSessionTokenOrFromAnotherSiteAreRefused() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
-        let alice = await f.session("alice")
+        let alice = try await f.session("alice")
         let form: [(String, String)] = [("name", "Forged hold"), ("matter", "litigation"), ("requested_by", "nobody"), ("everything", "on")]
         try await f.test { client in
             let missing = try await client.post("/holds", as: alice, form: form, csrf: false)
@@ -156,7 +156,7 @@ struct AccessTests {
 
     @Test func everyResponseCarriesTheSecurityHeadersAndErrorsShowNoInternals() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
-        let carol = await f.session("carol")
+        let carol = try await f.session("carol")
         try await f.test { client in
             let page = try await client.get("/search?q=crane", as: carol)
             let csp = try #require(page.headers[.contentSecurityPolicy])
@@ -187,7 +187,7 @@ struct AccessTests {
 
     @Test func aCustodianSeesOnlyTheirOwnRecords() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
-        let jane = await f.session("jane")
+        let jane = try await f.session("jane")
         let samsMessage = try await f.messageID("The manifest for vessel Aurora")
         try await f.test { client in
             let search = try await client.get("/api/v1/search?q=manifest", as: jane)

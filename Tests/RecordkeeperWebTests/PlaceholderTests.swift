@@ -24,7 +24,7 @@ struct PlaceholderTests {
             IngestRequest(paths: [txt], custodian: WebFixture.jane, timeZone: "UTC", actor: "test")).first)
         #expect(batch.messagesAdded == 4)
         try await f.test { client in
-            let page = try await client.get("/conversations/\(batch.conversationID!)", as: await f.session("carol"))
+            let page = try await client.get("/conversations/\(batch.conversationID!)", as: try await f.session("carol"))
             #expect(page.text.contains("View-once media: the platform never exports it"))
             #expect(page.text.contains("The sender deleted this message before the export was made"))
             #expect(page.text.contains("Media left out of the export"))

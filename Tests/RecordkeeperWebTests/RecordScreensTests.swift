@@ -12,7 +12,7 @@ import Testing
 struct RecordScreensTests {
     @Test func searchFiltersHighlightsAndOpensAHitInItsConversation() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
-        let carol = await f.session("carol")
+        let carol = try await f.session("carol")
         let approved = try await f.messageID("Approved the manifest")
         try await f.test { client in
             let all = try await client.get("/search?q=manifest", as: carol)
@@ -81,7 +81,7 @@ struct RecordScreensTests {
 
     @Test func aRecordShowsProvenanceHashesRetentionHoldsAndItsAuditHistory() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
-        let carol = await f.session("carol")
+        let carol = try await f.session("carol")
         let id = try await f.messageID("Manifest review tomorrow")
         let stored = try #require(try await f.archive.store.message(id: id))
         try await f.test { client in
@@ -107,7 +107,7 @@ struct RecordScreensTests {
 
     @Test func aCustodianUploadsAnExportAndSeesTheBatchSummary() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
-        let jane = await f.session("jane")
+        let jane = try await f.session("jane")
         let export = """
             stray line before any message: seal number 88412
             06/06/2021, 10:00 - Jane Doe: Inspection of container MSCU 1234567 complete
@@ -126,7 +126,7 @@ struct RecordScreensTests {
             #expect(upload.status == .seeOther)
             let location = try #require(upload.location)
             #expect(location.hasPrefix("/batches/"))
-            let auditorView = try await client.get(location, as: await f.session("dave"))
+            let auditorView = try await client.get(location, as: try await f.session("dave"))
             #expect(auditorView.status == .ok && auditorView.text.contains("(content not shown to your role)") && !auditorView.text.contains("seal number 88412"))
             #expect(try await client.get(location, as: jane).text.contains("seal number 88412")) // the custodian sees it, verbatim
             let summary = try await client.get(location, as: jane)
@@ -169,9 +169,9 @@ struct RecordScreensTests {
 
     @Test func officersPlaceAndReleaseHoldsAndReviewDispositions() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
-        let alice = await f.session("alice")
-        let bob = await f.session("bob")
-        let carol = await f.session("carol")
+        let alice = try await f.session("alice")
+        let bob = try await f.session("bob")
+        let carol = try await f.session("carol")
         try await f.test { client in
             let form = try await client.get("/holds/new", as: alice)
             // Custodians and conversations are picked, not typed as keys.
@@ -207,7 +207,7 @@ struct RecordScreensTests {
             #expect(try await client.get("/dispositions/\(batch.id)", as: bob).text.contains("<dd id=\"disposition-status\">approved</dd>"))
         }
         _ = try await DispositionService(archive: f.archive).execute(id: batch.id, actor: "bob", today: CivilDate("2032-01-02")!)
-        let dave = await f.session("dave")
+        let dave = try await f.session("dave")
         try await f.test { client in
             let page = try await client.get("/dispositions/\(batch.id)", as: dave)
             #expect(page.text.contains("Download the certificate"))
@@ -221,8 +221,8 @@ struct RecordScreensTests {
 
     @Test func auditorsFilterTheAuditLogAndVerifyNow() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
-        let carol = await f.session("carol")
-        let dave = await f.session("dave")
+        let carol = try await f.session("carol")
+        let dave = try await f.session("dave")
         try await f.test { client in
             _ = try await client.get("/search?q=crane", as: carol)
             let log = try await client.get("/audit?actor=carol&action=search", as: dave)

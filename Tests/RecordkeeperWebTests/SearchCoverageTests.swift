@@ -19,7 +19,7 @@ struct SearchCoverageTests {
         request.waitForIndex = false
         let batch = try #require(try await IngestService(archive: f.archive).ingest(request).first)
         try await f.test { client in
-            let carol = await f.session("carol")
+            let carol = try await f.session("carol")
             let token = try await APITests.token(f, "carol", client: client)
             let api = try await client.get("/api/v1/search?q=gate", headers: APITests.bearer(token))
             let body = try api.json()

@@ -53,7 +53,7 @@ struct StateChangingRouteTests {
         let due = batch.items.reduce(0) { $0 + $1.records }
         try await withDeadline(seconds: 60) {
             try await f.test { client in
-                let alice = await f.session("alice")
+                let alice = try await f.session("alice")
                 let page = try await client.get("/dispositions/\(batch.id)", as: alice)
                 #expect(page.text.contains("action=\"/dispositions/\(batch.id)/execute\""))
                 let executed = try await client.post("/dispositions/\(batch.id)/execute", as: alice)
@@ -93,7 +93,7 @@ struct StateChangingRouteTests {
         _ = try await FilePlanService(archive: f.archive).apply(try FilePlanService.parse(Self.shortPlan, format: .json), note: "test", actor: "alice")
         try await withDeadline(seconds: 60) {
             try await f.test { client in
-                let alice = await f.session("alice")
+                let alice = try await f.session("alice")
                 let due = try await client.get("/dispositions/new", as: alice)
                 #expect(due.status == .ok && due.text.contains("<table id=\"due\">") && due.text.contains("value=\"0002\" checked"))
                 let expected = try await RetentionService(archive: f.archive).due(asOf: .today(), actor: "test").filter { $0.action == .destroy }
@@ -107,7 +107,7 @@ struct StateChangingRouteTests {
                 #expect(future.status == .badRequest && future.text.contains("only once they are due"))
                 #expect(try await f.archive.store.dispositions().isEmpty)
                 // A reviewer may not propose.
-                #expect(try await client.get("/dispositions/new", as: await f.session("carol")).status == .forbidden)
+                #expect(try await client.get("/dispositions/new", as: try await f.session("carol")).status == .forbidden)
                 let made = try await client.post("/dispositions", as: alice,
                                                  form: [("kind", "destroy"), ("as_of", CivilDate.today().description), ("item", "0002"), ("note", "FY2021 messages")])
                 let batches = try await f.archive.store.dispositions()
@@ -125,7 +125,7 @@ struct StateChangingRouteTests {
         try await withDeadline(seconds: 60) {
             try await f.test { client in
                 // The second officer sees what they approve: the records page by page, and a random sample.
-                let bobReview = await f.session("bob")
+                let bobReview = try await f.session("bob")
                 let batchPage = try await client.get("/dispositions/\(proposed.id)", as: bobReview)
                 #expect(batchPage.text.contains("href=\"/dispositions/\(proposed.id)/records\""))
                 let due = proposed.items.reduce(0) { $0 + $1.records }
@@ -135,13 +135,13 @@ struct StateChangingRouteTests {
                 let sample = try await client.get("/dispositions/\(proposed.id)/records?sample=1", as: bobReview)
                 #expect(sample.text.contains("A random sample of \(min(20, due)) of \(due) records"))
                 // An auditor sees where and when, not what.
-                let audited = try await client.get("/dispositions/\(proposed.id)/records", as: await f.session("dave"))
+                let audited = try await client.get("/dispositions/\(proposed.id)/records", as: try await f.session("dave"))
                 #expect(audited.status == .ok && !audited.text.contains("Crane 4 is down again") && !audited.text.contains("Text (start)"))
                 #expect(try await f.archive.store.auditEntries(AuditFilter(action: "disposition.records", limit: 10)).count == 3)
                 // The proposer may not approve her own batch; a second officer may.
-                let own = try await client.post("/dispositions/\(proposed.id)/approve", as: await f.session("alice"))
+                let own = try await client.post("/dispositions/\(proposed.id)/approve", as: try await f.session("alice"))
                 #expect(own.status == .forbidden)
-                let bob = await f.session("bob")
+                let bob = try await f.session("bob")
                 let approved = try await client.post("/dispositions/\(proposed.id)/approve", as: bob)
                 #expect(approved.status == .seeOther && approved.location == "/dispositions/\(proposed.id)?notice=approved")
                 #expect(try await f.archive.store.disposition(id: proposed.id)?.status == .approved)
@@ -162,7 +162,7 @@ struct StateChangingRouteTests {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
         try await withDeadline(seconds: 60) {
             try await f.test { client in
-                let alice = await f.session("alice")
+                let alice = try await f.session("alice")
                 let placed = try await client.post("/holds", as: alice, form: [("name", "CREW v. Agency"), ("matter", "litigation"),
                                                                               ("requested_by", "OGC"), ("custodians", WebFixture.sam)])
                 #expect(placed.status == .seeOther)
@@ -193,7 +193,7 @@ struct StateChangingRouteTests {
         let base = [("name", "Pallet review"), ("matter", "ig-audit"), ("requested_by", "OIG")]
         try await withDeadline(seconds: 60) {
             try await f.test { client in
-                let alice = await f.session("alice")
+                let alice = try await f.session("alice")
                 let before = try await f.archive.store.holds(includeReleased: true).count
                 let preview = try await client.post("/holds", as: alice, form: base + [("custodians", WebFixture.jane), ("query", "pallet"), ("action", "preview")])
                 #expect(preview.status == .ok && preview.text.contains("<strong id=\"preview-count\">2</strong>"))
@@ -221,7 +221,7 @@ struct StateChangingRouteTests {
         let before = try await f.archive.store.stats().messages
         try await withDeadline(seconds: 60) {
             try await f.test { client in
-                let jane = await f.session("jane")
+                let jane = try await f.session("jane")
                 let upload = try await client.postMultipart("/upload?csrf=\(jane.csrf)", headers: [.cookie: jane.cookie], fields: [("time_zone", "UTC")],
                                                             file: (name: "WhatsApp Chat with Ines.txt", data: Data("01/06/2021, 09:00 - Ines: Pier 2 inspection at noon\n".utf8)))
                 #expect(upload.status == .seeOther && upload.location?.hasPrefix("/batches/") == true)
@@ -250,7 +250,7 @@ struct StateChangingRouteTests {
                 #expect(try await client.get("/search", headers: [.cookie: cookie]).status == .seeOther)
 
                 // Change a password: the old one stops working, the new one works.
-                let dave = await f.session("dave")
+                let dave = try await f.session("dave")
                 let changed = try await client.post("/account/password", as: dave, form: [("current", WebFixture.password), ("new", "a brand new passphrase"),
                                                                                          ("confirm", "a brand new passphrase")])
                 #expect(changed.status == .seeOther)
@@ -258,7 +258,7 @@ struct StateChangingRouteTests {
                 #expect(try await f.web.credentials.verifyPassword(user: "dave", password: "a brand new passphrase") != nil)
 
                 // Tokens: created (secret shown once), then revoked.
-                let carol = await f.session("carol")
+                let carol = try await f.session("carol")
                 let created = try await client.post("/account/tokens", as: carol, form: [("label", "nightly export")])
                 #expect(created.status == .ok && created.text.contains("id=\"new-token\""))
                 let token = try #require(try await f.archive.store.tokens(user: "carol").first)
@@ -266,7 +266,7 @@ struct StateChangingRouteTests {
                 #expect(try await f.archive.store.tokens(user: "carol").first?.revokedAt != nil)
 
                 // Users: added through the admin form and through the API.
-                let ada = await f.session("ada")
+                let ada = try await f.session("ada")
                 let saved = try await client.post("/admin/users", as: ada, form: [("name", "frank"), ("display_name", "Frank"), ("roles", "reviewer")])
                 #expect(saved.status == .seeOther)
                 let apiToken = try await APITests.token(f, "ada", client: client)
@@ -283,7 +283,7 @@ struct StateChangingRouteTests {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
         try await withDeadline(seconds: 60) {
             try await f.test { client in
-                let page = try await client.post("/audit/verify", as: await f.session("dave"))
+                let page = try await client.post("/audit/verify", as: try await f.session("dave"))
                 #expect(page.status == .ok)
             }
         }

@@ -108,8 +108,8 @@ struct WebFixture {
     }
 
     /// A signed-in browser session for `user` (made directly, without a password round-trip).
-    func session(_ user: String) async -> BrowserSession {
-        let s = await web.sessions.create(user: user)
+    func session(_ user: String) async throws -> BrowserSession {
+        let s = try await web.sessions.create(user: user)
         return BrowserSession(cookie: "rk_session=\(s.id)", csrf: s.csrf)
     }
 

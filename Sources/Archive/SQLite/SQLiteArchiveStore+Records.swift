@@ -429,7 +429,10 @@ extension SQLiteArchiveStore {
             }
             if let from = h.fromLocal { parts.append("m.sent_local >= ?"); args.append(from) }
             if let to = h.toLocalExclusive { parts.append("m.sent_local < ?"); args.append(to) }
-            if let match = h.match { parts.append("m.search_key IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)"); args.append(match) }
+            if let match = h.match {
+                parts.append("m.search_key IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)")
+                args.append(FTS5Query.compile(match))
+            }
             clauses.append(parts.isEmpty ? "0" : "(" + parts.joined(separator: " AND ") + ")")
         }
         return ("(" + clauses.joined(separator: " OR ") + ")", args)
@@ -458,7 +461,18 @@ extension SQLiteArchiveStore {
     /// sent into other custodians' conversations: participants are resolved to custodians
     /// through the registered accounts, inside the caller's transaction.
     static func holdFilters(_ db: Database, rows: [Row]) throws -> [HoldFilter] {
-        try resolved(db, try rows.map { try Self.filter(Self.decodeHold($0), match: $0["fts_match"]) })
+        try resolved(db, try rows.map { row in
+            let hold = try Self.decodeHold(row)
+            // The column holds the query's canonical text (before schema v11 it held the FTS5
+            // form, which the same parser reads to the same tree). A hold whose query cannot be
+            // read stops the operation rather than protecting less than it should.
+            let match = try (row["fts_match"] as String?).map { text in
+                do { return try SearchExpression.parse(text) } catch {
+                    throw ArchiveError(.storage, "legal hold \(hold.id)'s query cannot be read (\(error)); fix it before anything is destroyed")
+                }
+            }
+            return Self.filter(hold, match: match)
+        })
     }
 
     /// The filters with what their custodians sent into other custodians' conversations added.
@@ -482,7 +496,7 @@ extension SQLiteArchiveStore {
         return filters
     }
 
-    static func filter(_ hold: LegalHold, match: String?) -> HoldFilter {
+    static func filter(_ hold: LegalHold, match: SearchExpression?) -> HoldFilter {
         let s = hold.scope
         return HoldFilter(holdID: hold.id, custodians: s.custodians ?? [], conversationKeys: s.conversations ?? [],
                           fromLocal: s.from?.description, toLocalExclusive: s.to.map { $0.addingDays(1).description },
@@ -528,7 +542,7 @@ extension SQLiteArchiveStore {
         return try await write { db in
             try db.execute(sql: """
                 INSERT INTO legal_hold (name, matter, reference, requested_by, scope, fts_match, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [h.name, h.matter.rawValue, h.reference, h.requestedBy, scope, h.match, h.actor, Timestamp.iso(millis: h.createdAtMillis)])
+                """, arguments: [h.name, h.matter.rawValue, h.reference, h.requestedBy, scope, h.match?.description, h.actor, Timestamp.iso(millis: h.createdAtMillis)])
             let hold = try Self.decodeHold(try Row.fetchOne(db, sql: "SELECT * FROM legal_hold WHERE id = ?", arguments: [db.lastInsertedRowID])!)
             var draft = audit
             draft.target = "hold:\(hold.id)"
@@ -575,7 +589,7 @@ extension SQLiteArchiveStore {
         }
     }
 
-    public func previewHold(scope: HoldScope, match: String?, sample: Int) async throws -> HoldScopePreview {
+    public func previewHold(scope: HoldScope, match: SearchExpression?, sample: Int) async throws -> HoldScopePreview {
         try await read { db in
             let filter = HoldFilter(holdID: 0, custodians: scope.custodians ?? [], conversationKeys: scope.conversations ?? [],
                                     fromLocal: scope.from?.description, toLocalExclusive: scope.to.map { $0.addingDays(1).description },

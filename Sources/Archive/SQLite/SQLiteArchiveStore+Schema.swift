@@ -137,6 +137,9 @@ extension SQLiteArchiveStore {
         m.registerMigration("v10-search-key-conversation") { db in
             try db.execute(sql: "CREATE INDEX message_search_conversation ON message(search_key, conversation_id)")
         }
+        // Browser sessions and sign-in throttling move from one process's memory into the
+        // archive, so that several `serve` instances share them and a restart signs nobody out.
+        m.registerMigration("v11-web-sessions") { db in try Self.migrateWebSessions(db) }
         return m
     }
 }

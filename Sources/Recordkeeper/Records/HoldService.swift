@@ -55,8 +55,8 @@ public struct HoldService: Sendable {
     }
 
     /// The scope as stored: custodians known (or allowed as future ones), conversations resolved
-    /// to keys, dates in order, the query translated.
-    func validated(_ scope: HoldScope, allowFutureCustodians: Bool) async throws -> (HoldScope, String?) {
+    /// to keys, dates in order, the query parsed.
+    func validated(_ scope: HoldScope, allowFutureCustodians: Bool) async throws -> (HoldScope, SearchExpression?) {
         guard !scope.isEmpty else {
             throw ArchiveError(.invalid, "a hold needs a scope: --custodian, --conversation, --from/--to, --query, or --everything")
         }
@@ -81,7 +81,7 @@ public struct HoldService: Sendable {
         }
         if scope.conversations != nil { scope.conversations = keys }
         if scope.query?.trimmingCharacters(in: .whitespaces).isEmpty == true { scope.query = nil }
-        return (scope, try scope.query.map(Self.translate))
+        return (scope, try scope.query.map(Self.parse))
     }
 
     public func list(includeReleased: Bool, actor: String) async throws -> [(LegalHold, Int)] {
@@ -119,8 +119,8 @@ public struct HoldService: Sendable {
         return hold
     }
 
-    static func translate(_ query: String) throws -> String {
-        do { return try SearchQuery.translate(query) } catch let e as SearchQuery.Invalid {
+    static func parse(_ query: String) throws -> SearchExpression {
+        do { return try SearchQuery.parse(query) } catch let e as SearchQuery.Invalid {
             throw ArchiveError(.badQuery, "the hold's query cannot be read: \(e.description)")
         }
     }

@@ -55,20 +55,20 @@ public struct SearchService: Sendable {
     /// Searches for `query`, or, when it is empty, collects everything the filters select
     /// ("custodian X, 1–31 March, everything"), newest first, read from the records themselves.
     public func search(_ query: String, filters: SearchFilters = SearchFilters(), actor: String) async throws -> SearchResults {
-        let match: String
+        let match: SearchExpression?
         let words = query.trimmingCharacters(in: .whitespacesAndNewlines)
         if words.isEmpty {
             guard Self.narrows(filters) else {
                 throw ArchiveError(.badQuery, "give words to search for, or at least one filter (custodian, conversation, participant, "
                     + "dates, platform, attachment, legal hold) to collect everything it selects")
             }
-            match = ""
+            match = nil
         } else {
-            do { match = try SearchQuery.translate(words) } catch let e as SearchQuery.Invalid {
+            do { match = try SearchQuery.parse(words) } catch let e as SearchQuery.Invalid {
                 throw ArchiveError(.badQuery, "cannot search for that: \(e.description)")
             }
         }
-        var request = SearchRequest(match: match, custodianEmail: filters.custodian, participant: filters.participant,
+        var request = SearchRequest(query: match, custodianEmail: filters.custodian, participant: filters.participant,
                                     limit: max(1, min(filters.limit, 1000)), offset: max(0, filters.offset), sort: filters.sort)
         if let p = filters.platform, !p.isEmpty {
             guard let platform = Platform(rawValue: p.lowercased()) else {
@@ -104,7 +104,7 @@ public struct SearchService: Sendable {
         // Read before the search: if the indexer moves on meanwhile, the statement errs on the safe side.
         // A collection by filters reads the records, not the index: it sees everything captured.
         var coverage = try await archive.store.indexStatus()
-        if match.isEmpty {
+        if match == nil {
             coverage = IndexStatus(indexedThrough: coverage.capturedThrough, pending: 0, oldestPendingCapturedAtMillis: nil,
                                    capturedThrough: coverage.capturedThrough)
         }

@@ -1,0 +1,216 @@
+import Archive
+import Foundation
+import Logging
+import PostgresNIO
+import RecordkeeperCore
+
+/// The archive on PostgreSQL (issue 14): the production backend, shared by any number of
+/// `serve` instances.
+///
+/// It grows concern by concern behind the same protocols as the SQLite store, and each concern
+/// joins its conformance suite (which then runs on both backends) when it lands. Today it holds
+/// the audit log, leases on background jobs, and browser sessions with sign-in throttling.
+///
+/// Every method is one transaction on a pooled connection. The schema is a numbered history
+/// (`PostgresSchema`), applied under an advisory lock, so instances starting together migrate once.
+public final class PostgresArchiveStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+
+    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=…`) and brings the
+    /// schema up to date. Call `close()` when done.
+    public static func open(url: String, logger: Logger = Logger(label: "recordkeeper.postgres")) async throws -> PostgresArchiveStore {
+        let store = PostgresArchiveStore(configuration: try PostgresURL.parse(url).configuration, logger: logger)
+        do {
+            try await PostgresSchema.migrate(store)
+        } catch {
+            store.close()
+            throw error
+        }
+        return store
+    }
+
+    init(configuration: PostgresClient.Configuration, logger: Logger) {
+        var configuration = configuration
+        configuration.options.maximumConnections = 16
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.runner = Task { await client.run() }
+    }
+
+    /// Closes every pooled connection.
+    public func close() { runner.cancel() }
+
+    deinit { runner.cancel() }
+
+    /// Runs `body` in one transaction; a failure rolls it back and is reported as a storage error
+    /// carrying the server's message (never the query's bound values).
+    func transaction<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { conn in try await body(conn) }
+        } catch let e as ArchiveError {
+            throw e
+        } catch let e as PostgresTransactionError {
+            if let inner = e.closureError as? ArchiveError { throw inner }
+            throw Self.storageError(what, e.closureError ?? e.beginError ?? e.commitError ?? e.rollbackError ?? e)
+        } catch {
+            throw Self.storageError(what, error)
+        }
+    }
+
+    /// One statement outside an explicit transaction (reads).
+    func rows<each T: PostgresDecodable>(_ what: String, _ query: PostgresQuery, as: (repeat each T).Type) async throws -> [(repeat each T)] {
+        do {
+            var out: [(repeat each T)] = []
+            for try await row in try await client.query(query, logger: logger).decode((repeat each T).self) { out.append(row) }
+            return out
+        } catch {
+            throw Self.storageError(what, error)
+        }
+    }
+
+    /// The first column of every row of one statement outside an explicit transaction.
+    func column<T: PostgresDecodable>(_ what: String, _ query: PostgresQuery, as: T.Type) async throws -> [T] {
+        do {
+            var out: [T] = []
+            for try await row in try await client.query(query, logger: logger) { out.append(try row.decode(T.self)) }
+            return out
+        } catch {
+            throw Self.storageError(what, error)
+        }
+    }
+
+    static func storageError(_ what: String, _ error: any Error) -> ArchiveError {
+        if let e = error as? ArchiveError { return e }
+        if let e = error as? PSQLError {
+            let server = e.serverInfo?[.message].map { ": " + $0 } ?? ""
+            return ArchiveError(.storage, "\(what) failed on PostgreSQL (\(e.code))\(server)", underlying: e)
+        }
+        return ArchiveError(.storage, "\(what) failed on PostgreSQL", underlying: error)
+    }
+}
+
+extension PostgresConnection {
+    /// Decodes every row of `query`.
+    func all<each T: PostgresDecodable>(_ query: PostgresQuery, as: (repeat each T).Type, logger: Logger) async throws -> [(repeat each T)] {
+        var out: [(repeat each T)] = []
+        for try await row in try await self.query(query, logger: logger).decode((repeat each T).self) { out.append(row) }
+        return out
+    }
+
+    /// Runs a statement, reading (and dropping) any rows it returns; for a count of changed rows
+    /// write the statement as `WITH changed AS (… RETURNING 1) SELECT count(*) FROM changed`.
+    func run(_ query: PostgresQuery, logger: Logger) async throws {
+        for try await _ in try await self.query(query, logger: logger) {}
+    }
+
+    /// The first column of every row.
+    func column<T: PostgresDecodable>(_ query: PostgresQuery, as: T.Type, logger: Logger) async throws -> [T] {
+        var out: [T] = []
+        for try await row in try await self.query(query, logger: logger) { out.append(try row.decode(T.self)) }
+        return out
+    }
+
+    /// The single integer the query returns.
+    func count(_ query: PostgresQuery, logger: Logger) async throws -> Int {
+        try await column(query, as: Int64.self, logger: logger).first.map { Int($0) } ?? 0
+    }
+}
+
+/// A `postgres://` (or `postgresql://`) URL read into a client configuration.
+public struct PostgresURL: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+    /// `disable`, `prefer` (the default) or `require` (verify-full: the server's certificate must
+    /// be valid for its name).
+    public var sslMode: String
+
+    public static func parse(_ text: String) throws -> PostgresURL {
+        guard let c = URLComponents(string: text), let scheme = c.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql" else {
+            throw ArchiveError(.invalid, "a database URL looks like postgres://user:password@host:5432/database")
+        }
+        guard let host = c.host, !host.isEmpty else { throw ArchiveError(.invalid, "the database URL names no host") }
+        guard let user = c.user, !user.isEmpty else { throw ArchiveError(.invalid, "the database URL names no user") }
+        let database = String(c.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty else { throw ArchiveError(.invalid, "the database URL names no database (…/database at its end)") }
+        let query = Dictionary((c.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, b in b })
+        let mode = query["sslmode"] ?? "prefer"
+        guard ["disable", "prefer", "require", "verify-full"].contains(mode) else {
+            throw ArchiveError(.invalid, "sslmode must be disable, prefer, require or verify-full (not \(mode))")
+        }
+        return PostgresURL(host: host, port: c.port ?? 5432, user: user.removingPercentEncoding ?? user,
+                           password: c.password.map { $0.removingPercentEncoding ?? $0 }, database: database.removingPercentEncoding ?? database,
+                           sslMode: mode)
+    }
+
+    /// The same URL with the password replaced, for logs and messages.
+    public var redacted: String { "postgres://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)?sslmode=\(sslMode)" }
+
+    public var configuration: PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch sslMode {
+        case "disable": tls = .disable
+        case "require", "verify-full": tls = .require(.makeClientConfiguration())
+        default: tls = .prefer(.makeClientConfiguration())
+        }
+        return PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+    }
+
+    public func with(database: String) -> PostgresURL {
+        var copy = self
+        copy.database = database
+        return copy
+    }
+}
+
+extension PostgresURL {
+    /// The URL again, password included (for handing to `PostgresArchiveStore.open`; never log it:
+    /// use `redacted`).
+    public var urlString: String {
+        var c = URLComponents()
+        c.scheme = "postgres"
+        c.host = host
+        c.port = port
+        c.user = user
+        c.password = password
+        c.path = "/" + database
+        c.queryItems = [URLQueryItem(name: "sslmode", value: sslMode)]
+        return c.string ?? redacted
+    }
+}
+
+/// Statements that cannot run in a transaction (`CREATE DATABASE`, `DROP DATABASE`), on a
+/// short-lived connection: for operators' setup and for tests.
+public enum PostgresAdmin {
+    public static func execute(url: PostgresURL, sql: String, logger: Logger = Logger(label: "recordkeeper.postgres.admin")) async throws {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                                database: url.database, tls: try Self.tls(url)),
+                id: 1, logger: logger)
+        } catch {
+            throw PostgresArchiveStore.storageError("connecting to \(url.redacted)", error)
+        }
+        do {
+            try await connection.run(PostgresQuery(unsafeSQL: sql), logger: logger)
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw PostgresArchiveStore.storageError("running \(sql.prefix(40))…", error)
+        }
+    }
+
+    static func tls(_ url: PostgresURL) throws -> PostgresConnection.Configuration.TLS {
+        switch url.sslMode {
+        case "disable": return .disable
+        case "require", "verify-full": return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        default: return .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+    }
+}

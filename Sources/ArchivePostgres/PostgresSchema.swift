@@ -1,0 +1,87 @@
+import Archive
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL schema as a numbered history: each step runs once, in order, in its own
+/// transaction, and is recorded in `schema_history`. Steps are never edited once released; a
+/// change is a new step.
+///
+/// Instances that start together serialize on an advisory lock, so exactly one applies each step
+/// and the others find it done.
+enum PostgresSchema {
+    struct Step: Sendable {
+        let version: Int
+        let name: String
+        let sql: [String]
+    }
+
+    /// The advisory lock key for migrations (any constant no other lock uses).
+    static let migrationLock: Int64 = 0x5245_434B_0001
+    /// The advisory lock key that keeps the audit chain linear.
+    static let auditLock: Int64 = 0x5245_434B_0002
+
+    static let steps: [Step] = [
+        Step(version: 1, name: "audit log, leases, browser sessions", sql: [
+            """
+            CREATE TABLE audit_log (
+                seq bigint PRIMARY KEY,
+                at text NOT NULL,
+                actor text NOT NULL,
+                action text NOT NULL,
+                target text NOT NULL,
+                detail text NOT NULL,
+                prev_hash text NOT NULL,
+                hash text NOT NULL UNIQUE
+            )
+            """,
+            "CREATE INDEX audit_log_target ON audit_log (target, seq)",
+            "CREATE INDEX audit_log_actor ON audit_log (actor, seq)",
+            "CREATE INDEX audit_log_action ON audit_log (action text_pattern_ops, seq)",
+            """
+            CREATE TABLE lease (
+                name text PRIMARY KEY,
+                holder text NOT NULL,
+                expires_at bigint NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE web_session (
+                id_hash text PRIMARY KEY,
+                user_name text NOT NULL,
+                csrf text NOT NULL,
+                created_ms bigint NOT NULL,
+                last_seen_ms bigint NOT NULL
+            )
+            """,
+            "CREATE INDEX web_session_user ON web_session (lower(user_name))",
+            "CREATE TABLE login_failure (key text NOT NULL, at_ms bigint NOT NULL)",
+            "CREATE INDEX login_failure_key ON login_failure (key, at_ms)",
+            "CREATE INDEX login_failure_at ON login_failure (at_ms)",
+            "CREATE TABLE login_claim (key text PRIMARY KEY, at_ms bigint NOT NULL)",
+        ]),
+    ]
+
+    static func migrate(_ store: PostgresArchiveStore) async throws {
+        try await store.transaction("bringing the schema up to date") { conn in
+            try await conn.run("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: store.logger)
+            try await conn.run("""
+                CREATE TABLE IF NOT EXISTS schema_history (
+                    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                """, logger: store.logger)
+            let applied = Set(try await conn.column("SELECT version FROM schema_history", as: Int32.self, logger: store.logger).map { Int($0) })
+            if let newest = applied.max(), newest > steps.count {
+                throw ArchiveError(.invalid, "this database was migrated by a newer Recordkeeper (schema \(newest), this one knows \(steps.count)); upgrade this instance")
+            }
+            for step in steps where !applied.contains(step.version) {
+                for sql in step.sql { try await conn.run(PostgresQuery(unsafeSQL: sql), logger: store.logger) }
+                try await conn.run("INSERT INTO schema_history (version, name) VALUES (\(Int32(step.version)), \(step.name))", logger: store.logger)
+            }
+        }
+    }
+
+    /// The schema versions applied, in order.
+    static func applied(_ store: PostgresArchiveStore) async throws -> [Int] {
+        try await store.column("reading the schema history", "SELECT version FROM schema_history ORDER BY version", as: Int32.self).map { Int($0) }
+    }
+}

@@ -1,0 +1,89 @@
+import Archive
+import ArchivePostgres
+import Foundation
+import Testing
+
+/// One backend of a concern's conformance suite: opens a fresh, empty store, and cleans up.
+///
+/// Every concern the PostgreSQL store implements runs its suite on SQLite (a file with its WAL
+/// pool, and in memory) and on PostgreSQL (a new database on the test server for each test).
+/// The PostgreSQL server comes from `RECORDKEEPER_TEST_POSTGRES_URL` (`scripts/test.sh` starts
+/// one); without it the PostgreSQL runs are left out, except under `CI=true`, where they fail.
+struct Backend<Store: Sendable>: CustomTestStringConvertible, Sendable {
+    let name: String
+    let open: @Sendable () async throws -> OpenStore<Store>
+    var testDescription: String { name }
+}
+
+struct OpenStore<Store: Sendable>: Sendable {
+    let store: Store
+    let close: @Sendable () async -> Void
+}
+
+enum Backends {
+    static func sqliteFile<S>(_ cast: @escaping @Sendable (SQLiteArchiveStore) -> S) -> Backend<S> {
+        Backend(name: "SQLite file") {
+            let tmp = try TempDir()
+            return OpenStore(store: cast(try SQLiteArchiveStore(path: tmp.url.appendingPathComponent("store.sqlite").path))) { tmp.cleanup() }
+        }
+    }
+
+    static func sqliteMemory<S>(_ cast: @escaping @Sendable (SQLiteArchiveStore) -> S) -> Backend<S> {
+        Backend(name: "SQLite in memory") { OpenStore(store: cast(try SQLiteArchiveStore())) {} }
+    }
+
+    static func postgres<S>(_ cast: @escaping @Sendable (PostgresArchiveStore) -> S) -> Backend<S> {
+        Backend(name: "PostgreSQL") {
+            let db = try await TestPostgres.createDatabase()
+            let store = try await PostgresArchiveStore.open(url: db.url)
+            return OpenStore(store: cast(store)) {
+                store.close()
+                await TestPostgres.dropDatabase(db.name)
+            }
+        }
+    }
+
+    /// SQLite twice, and PostgreSQL when a server is there (or CI requires one).
+    static func all<S>(sqlite: @escaping @Sendable (SQLiteArchiveStore) -> S, postgres pg: @escaping @Sendable (PostgresArchiveStore) -> S) -> [Backend<S>] {
+        var out = [sqliteFile(sqlite), sqliteMemory(sqlite)]
+        if TestPostgres.wanted { out.append(postgres(pg)) }
+        return out
+    }
+
+    static let auditLogs: [Backend<any AuditLog>] = all(sqlite: { $0 }, postgres: { $0 })
+    static let leases: [Backend<any LeaseStore>] = all(sqlite: { $0 }, postgres: { $0 })
+    static let sessions: [Backend<any WebSessionStore>] = all(sqlite: { $0 }, postgres: { $0 })
+}
+
+/// The shared PostgreSQL test server: one server for the whole run, one database per test.
+enum TestPostgres {
+    static let serverURL = ProcessInfo.processInfo.environment["RECORDKEEPER_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let required = ProcessInfo.processInfo.environment["CI"] == "true"
+    static var wanted: Bool { serverURL != nil || required }
+
+    struct Database: Sendable {
+        let name: String
+        let url: String
+    }
+
+    static func serverAdmin() async throws -> (PostgresURL, String) {
+        guard let serverURL else {
+            throw ArchiveError(.invalid, "the PostgreSQL runs need a server: set RECORDKEEPER_TEST_POSTGRES_URL (scripts/test.sh starts one)")
+        }
+        return (try PostgresURL.parse(serverURL), serverURL)
+    }
+
+    static func createDatabase() async throws -> Database {
+        let (server, _) = try await serverAdmin()
+        let name = "rk_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await PostgresAdmin.execute(url: server, sql: "CREATE DATABASE \(name)")
+        var url = server.with(database: name)
+        url.sslMode = server.sslMode
+        return Database(name: name, url: url.urlString)
+    }
+
+    static func dropDatabase(_ name: String) async {
+        guard let (server, _) = try? await serverAdmin() else { return }
+        try? await PostgresAdmin.execute(url: server, sql: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+}
