@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Recordkeeper
 import RecordkeeperCore
 import RecordkeeperWeb
@@ -135,6 +136,47 @@ struct AccessTests {
         #expect(failed.contains { $0.action == "login.throttled" })
         let signedIn = try await f.archive.store.auditEntries(AuditFilter(actor: "carol", action: "login", limit: 10))
         #expect(signedIn.count == 5)
+    }
+
+    /// Two server instances on one archive (the shape of several `serve` behind a load
+    /// balancer, and of a restart): a session started on one is known to the other, ends on both
+    /// when signed out, and failed sign-ins through either count against the same limit.
+    @Test func sessionsAndThrottlingAreSharedByEveryInstance() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        var config = WebConfiguration()
+        config.bcryptCost = 4
+        let other = WebApp(archive: f.archive, configuration: config)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let session = try await f.test { client in
+            let ok = try await client.post("/login", as: nil, form: [("username", "carol"), ("password", WebFixture.password)])
+            let cookie = try #require(ok.headers[.setCookie])
+            let session = BrowserSession(cookie: String(cookie.split(separator: ";")[0]), csrf: "")
+            for _ in 0..<3 { _ = try await client.post("/login", as: nil, form: [("username", "alice"), ("password", "wrong password here")]) }
+            return session
+        }
+        // Only the hash of the cookie's secret is in the database.
+        let secret = String(session.cookie.dropFirst("rk_session=".count))
+        #expect(secret.count == 64)
+        let files = [f.archive.directory.databaseURL, URL(fileURLWithPath: f.archive.directory.databaseURL.path + "-wal")]
+        let raw = files.compactMap { try? String(contentsOf: $0, encoding: .isoLatin1) }.joined()
+        #expect(raw.contains(ContentHash.of(secret).hex)) // what it stores instead (the check below can see it)
+        #expect(!raw.contains(secret))
+        try await other.application(logger: logger).test(.router) { client in
+            let page = try await client.get("/holds", as: session)
+            #expect(page.status == .ok, "the other instance does not know the session")
+            let csrf = try #require(page.text.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/)?.1)
+            // Two more failures here make five with the three through the first instance: locked.
+            for _ in 0..<2 { _ = try await client.post("/login", as: nil, form: [("username", "alice"), ("password", "wrong password here")]) }
+            let locked = try await client.post("/login", as: nil, form: [("username", "alice"), ("password", WebFixture.password)])
+            #expect(locked.status == .tooManyRequests)
+            let out = try await client.post("/logout", as: BrowserSession(cookie: session.cookie, csrf: String(csrf)))
+            #expect(out.status == .seeOther)
+        }
+        try await f.test { client in
+            let after = try await client.get("/holds", as: session)
+            #expect(after.status == .seeOther || after.status == .unauthorized, "signed out on one instance, still signed in on the other")
+        }
     }
 
     @Test func formsWithoutTheSessionTokenOrFromAnotherSiteAreRefused() async throws {
