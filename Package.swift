@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The dependency graph of Recordkeeper, layer by layer (see docs/ARCHITECTURE.md):
-//   RecordkeeperCore  <- Connectors, Archive (+ ArchivePostgres), RecordkeeperTesting
+//   RecordkeeperCore  <- Connectors, Archive (+ ArchivePostgres, ObjectStorage), RecordkeeperTesting
 //   Recordkeeper (services) <- RecordkeeperWeb (HTTP: web UI and /api/v1) <- recordkeeper CLI
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -32,6 +32,9 @@ let package = Package(
         // The production backend's records engine (issue 14); its TLS (swift-nio-ssl) is already
         // built for HummingbirdTesting, so it adds little build time.
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        // The object-storage backend's HTTP client (issue 14); already built for HummingbirdTesting.
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -64,6 +67,17 @@ let package = Package(
                 "Archive", "RecordkeeperCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ObjectStorage",
+            dependencies: [
+                "Archive", "RecordkeeperCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -119,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "RecordkeeperTests",
             dependencies: [
-                "Recordkeeper", "Archive", "ArchivePostgres", "Connectors", "RecordkeeperCore", "RecordkeeperTesting",
+                "Recordkeeper", "Archive", "ArchivePostgres", "ObjectStorage", "Connectors", "RecordkeeperCore", "RecordkeeperTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],

@@ -68,6 +68,24 @@ if [ "$POSTGRES" = 1 ]; then
   fi
 fi
 
+# The object-storage backend is tested against a real S3 server with Object Lock (SeaweedFS from
+# PyPI, loopback, keys made up for the run). RECORDKEEPER_S3=0 skips it (never under CI).
+S3=${RECORDKEEPER_S3:-1}
+if [ "${CI:-}" = "true" ]; then S3=1; fi
+if [ "$S3" = 1 ]; then
+  S3RUN="$PWD/.build/s3-run"
+  start=$(date +%s)
+  if s3_conf=$(scripts/s3.sh start "$S3RUN"); then
+    cleanups+=("scripts/s3.sh stop '$S3RUN'")
+    echo "s3 (SeaweedFS): ${s3_conf%% *} ($(( $(date +%s) - start )) s)" >&2
+    export RECORDKEEPER_TEST_S3="$s3_conf"
+  elif [ "${CI:-}" = "true" ]; then
+    echo "the S3 server did not start" >&2; exit 1
+  else
+    echo "the S3 server did not start: the object-storage tests are skipped (CI=true makes this a failure)" >&2
+  fi
+fi
+
 # Live Matrix capture is tested against a real Synapse (PyPI matrix-synapse, SQLite, loopback),
 # with a fresh Application Service registration. RECORDKEEPER_SYNAPSE=0 skips it (never under CI).
 SYNAPSE=${RECORDKEEPER_SYNAPSE:-1}
