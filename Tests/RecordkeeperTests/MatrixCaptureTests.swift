@@ -39,7 +39,7 @@ struct MatrixCaptureTests {
             Issue.record("an unreadable body was not kept"); return
         }
         let digest = ContentHash.of(Data("{\"events\": 7".utf8))
-        #expect(archive.blobs.contains(digest))
+        #expect(try await archive.blobs.contains(digest))
         let audit = try await archive.store.auditEntries(afterSequence: 0, limit: 500)
         #expect(audit.contains { $0.action == "ingest.failed" && $0.detail.contains(digest.hex) })
 
@@ -112,7 +112,7 @@ struct MatrixCaptureTests {
         let image = try #require(transcript.first { !$0.message.attachments.isEmpty })
         let blob = try #require(image.message.attachments.first?.blob)
         var stored = Data()
-        try archive.blobs.read(blob) { stored.append(contentsOf: $0) }
+        try await archive.blobs.read(blob) { stored.append(contentsOf: $0) }
         #expect(stored == png)
 
         // The capture stops; a message is sent while it is down; it comes back inside `serve`.

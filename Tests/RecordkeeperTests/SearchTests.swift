@@ -77,7 +77,7 @@ struct SearchTests {
         let custodian = try await archive.store.saveCustodian(email: officer, timeZone: "UTC")
         let conversation = try await archive.store.ensureConversation(key: "whatsapp:test:c", platform: .whatsapp,
                                                                       custodianID: custodian.id, title: "c")
-        let source = try archive.blobs.put { write in try Array("export".utf8).withUnsafeBytes { try write($0) } }
+        let source = try await archive.blobs.put { write in try Array("export".utf8).withUnsafeBytes { try write($0) } }
         try await archive.store.registerBlob(source)
         let batch = try await archive.store.startBatch(NewBatch(
             custodianID: custodian.id, conversationID: conversation.id, actor: "t", sourceName: "x.txt", source: source,

@@ -3,33 +3,46 @@ import RecordkeeperCore
 
 /// Content-addressed storage for original exports and attachments.
 ///
-/// A blob is written once under the name of its SHA-256 and never changed. The filesystem store is
-/// the default; an S3 store with Object Lock can follow behind the same protocol.
+/// A blob is written once under the name of its SHA-256 and never changed. The filesystem store
+/// (`FileBlobStore`) is the default; `S3BlobStore` (target ObjectStorage) keeps blobs in
+/// S3-compatible object storage under Object Lock. The interface is async because object storage
+/// is a network away; a producer still writes synchronously (the bytes are spooled and hashed
+/// locally before they are stored under their hash).
 public protocol BlobStore: Sendable {
     /// Streams bytes in through `produce` (which calls the given writer for each chunk), hashing
     /// as it goes; stores them under their hash unless already present. Durable on return.
-    func put(_ produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> BlobInfo
+    func put(_ produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) async throws -> BlobInfo
     /// True when a blob with this hash is stored.
-    func contains(_ hash: ContentHash) -> Bool
+    func contains(_ hash: ContentHash) async throws -> Bool
     /// Streams a blob's bytes out; throws `blob_missing` when absent.
-    func read(_ hash: ContentHash, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws
+    func read(_ hash: ContentHash, _ consume: (UnsafeRawBufferPointer) throws -> Void) async throws
     /// Recomputes the hash of the stored bytes; nil when the blob is missing.
-    func rehash(_ hash: ContentHash) throws -> BlobInfo?
+    func rehash(_ hash: ContentHash) async throws -> BlobInfo?
     /// Removes a blob's bytes for good. Only an executed disposition calls this, after the
-    /// record store has marked the blob destroyed; removing an absent blob is not an error.
-    func destroy(_ hash: ContentHash) throws
+    /// record store has marked the blob destroyed; removing an absent blob is not an error. A
+    /// store that keeps blobs under a lock it cannot lift (Object Lock) refuses (`refused`).
+    func destroy(_ hash: ContentHash) async throws
+    /// Where the blobs are, for certificates and messages (`file:///…`, `s3://bucket/…`).
+    var locationDescription: String { get }
 }
 
 extension BlobStore {
     /// Stores a file's bytes.
-    public func put(file url: URL) throws -> BlobInfo {
-        try put { write in
+    public func put(file url: URL) async throws -> BlobInfo {
+        try await put { write in
             let handle = try FileHandle(forReadingFrom: url)
             defer { try? handle.close() }
             while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
                 try data.withUnsafeBytes { try write($0) }
             }
         }
+    }
+
+    /// The bytes of a small blob, in memory.
+    public func data(_ hash: ContentHash) async throws -> Data {
+        var data = Data()
+        try await read(hash) { data.append(contentsOf: $0) }
+        return data
     }
 }
 
@@ -51,11 +64,13 @@ public struct FileBlobStore: BlobStore {
             .appendingPathComponent(h)
     }
 
-    public func contains(_ hash: ContentHash) -> Bool {
+    public var locationDescription: String { root.absoluteString }
+
+    public func contains(_ hash: ContentHash) async throws -> Bool {
         FileManager.default.fileExists(atPath: path(for: hash).path)
     }
 
-    public func put(_ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> BlobInfo {
+    public func put(_ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) async throws -> BlobInfo {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let temp = scratch.appendingPathComponent("blob-\(UUID().uuidString)")
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
@@ -102,7 +117,7 @@ public struct FileBlobStore: BlobStore {
         return info
     }
 
-    public func read(_ hash: ContentHash, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+    public func read(_ hash: ContentHash, _ consume: (UnsafeRawBufferPointer) throws -> Void) async throws {
         let url = path(for: hash)
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
             throw ArchiveError(.blobMissing, "blob \(hash.hex) is missing from \(root.path)")
@@ -113,7 +128,7 @@ public struct FileBlobStore: BlobStore {
         }
     }
 
-    public func rehash(_ hash: ContentHash) throws -> BlobInfo? {
+    public func rehash(_ hash: ContentHash) async throws -> BlobInfo? {
         let url = path(for: hash)
         let fd = open(url.path, O_RDONLY)
         guard fd >= 0 else { return nil }
@@ -131,7 +146,7 @@ public struct FileBlobStore: BlobStore {
         return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
     }
 
-    public func destroy(_ hash: ContentHash) throws {
+    public func destroy(_ hash: ContentHash) async throws {
         let url = path(for: hash)
         if unlink(url.path) != 0, errno != ENOENT {
             throw ArchiveError(.storage, "cannot remove blob \(hash.hex) (errno \(errno)); check the permissions of \(root.path)")

@@ -147,7 +147,7 @@ public actor MatrixCaptureService {
         } catch let error as ConnectorError {
             // Nothing more can be made of these bytes by asking again: they go to the blob
             // store as they came, the audit log says why, and the homeserver moves on.
-            let kept = try archive.blobs.put(file: file)
+            let kept = try await archive.blobs.put(file: file)
             try await archive.store.registerBlob(kept)
             try await archive.store.appendAudit(AuditDraft(actor: Self.actor, action: "ingest.failed", target: "source", detail: [
                 "source": sourceName, "sha256": kept.hash.hex, "error": error.description]))

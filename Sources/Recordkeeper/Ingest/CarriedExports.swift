@@ -56,7 +56,7 @@ extension IngestService {
             }
             do {
                 defer { try? handle.close() }
-                try archive.blobs.read(candidate.blob) { try handle.write(contentsOf: Data($0)) }
+                try await archive.blobs.read(candidate.blob) { try handle.write(contentsOf: Data($0)) }
             }
             var reports: [BatchReport] = []
             for found in try findExports(in: file, displayName: name, member: nil, work: work, depth: 0) {

@@ -246,7 +246,7 @@ public struct IngestService: Sendable {
         }
 
         // The original bytes first, durably: every message will point at them.
-        let original = try archive.blobs.put(file: source.url)
+        let original = try await archive.blobs.put(file: source.url)
         try await store.registerBlob(original)
         report.sourceSHA256 = original.hash.hex
 
@@ -409,7 +409,7 @@ public struct IngestService: Sendable {
                     var attachments: [ArchivedAttachment] = []
                     for ref in m.attachments {
                         do {
-                            attachments.append(try storeAttachment(ref, from: reader.attachments))
+                            attachments.append(try await storeAttachment(ref, from: reader.attachments))
                         } catch {
                             // A damaged or refused attachment must not stop the export: it is
                             // recorded as missing, with a defect saying why.
@@ -488,19 +488,19 @@ public struct IngestService: Sendable {
     /// does the export itself unless the capture stored records from it (`append` then marks
     /// it live). Runs after every ingest, failed ones included.
     func removeDestroyedFiles() async throws {
-        for hash in try await archive.store.destroyedBlobs(dispositionID: nil) where archive.blobs.contains(hash) {
-            try archive.blobs.destroy(hash)
+        for hash in try await archive.store.destroyedBlobs(dispositionID: nil) where try await archive.blobs.contains(hash) {
+            try await archive.blobs.destroy(hash)
         }
     }
 
-    private func storeAttachment(_ ref: AttachmentReference, from provider: any AttachmentProvider) throws -> ArchivedAttachment {
+    private func storeAttachment(_ ref: AttachmentReference, from provider: any AttachmentProvider) async throws -> ArchivedAttachment {
         guard provider.contains(named: ref.fileName) else {
             return ArchivedAttachment(fileName: ref.fileName, blob: nil, size: nil)
         }
         // The blob is durable before the message that names it is committed; the store registers
         // it in the same transaction as the message.
         var found = false
-        let info = try archive.blobs.put { write in
+        let info = try await archive.blobs.put { write in
             found = try provider.withAttachment(named: ref.fileName) { try write($0) }
         }
         // Gone between the check and the read: missing, not an empty file.

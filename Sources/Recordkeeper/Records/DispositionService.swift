@@ -200,7 +200,7 @@ public struct DispositionService: Sendable {
         let released = try await store.destroyedBlobs(dispositionID: id)
         var failures = 0
         for hash in released {
-            do { try archive.blobs.destroy(hash) } catch { failures += 1 }
+            do { try await archive.blobs.destroy(hash) } catch { failures += 1 }
         }
         let certificate: DispositionCertificate
         if let json = try await store.certificate(dispositionID: id) {

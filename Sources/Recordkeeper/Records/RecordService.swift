@@ -79,7 +79,7 @@ public struct RecordService: Sendable {
             throw ArchiveError(.blobMissing, "the attachment \(a.fileName) was not in the export; only its name was recorded")
         }
         var data = Data()
-        do { try archive.blobs.read(hash) { data.append(contentsOf: $0) } } catch {
+        do { try await archive.blobs.read(hash) { data.append(contentsOf: $0) } } catch {
             throw ArchiveError(.blobMissing, "the stored file for \(a.fileName) cannot be read; run `recordkeeper verify`")
         }
         try await archive.store.appendAudit(AuditDraft(actor: actor, action: "show.attachment", target: "message:\(messageID)",

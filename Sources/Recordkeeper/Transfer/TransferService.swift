@@ -94,7 +94,7 @@ public struct TransferService: Sendable {
                 for a in m.attachments {
                     guard let hash = a.blob else { continue }
                     var bytes: [UInt8] = []
-                    try archive.blobs.read(hash) { bytes.append(contentsOf: $0) }
+                    try await archive.blobs.read(hash) { bytes.append(contentsOf: $0) }
                     parts.append(EMLWriter.Part(contentType: EMLWriter.contentType(forFileName: a.fileName), fileName: a.fileName, bytes: bytes))
                     attachmentCount += 1
                 }

@@ -80,7 +80,7 @@ public struct VerifyService: Sendable {
             for w in 0..<workers {
                 group.addTask {
                     var out: [(Int, BlobInfo?)] = []
-                    for i in stride(from: w, to: page.count, by: workers) { out.append((i, try blobs.rehash(page[i].hash))) }
+                    for i in stride(from: w, to: page.count, by: workers) { out.append((i, try await blobs.rehash(page[i].hash))) }
                     return out
                 }
             }
@@ -214,7 +214,7 @@ public struct VerifyService: Sendable {
             problems.append(.init(code: "tombstone_without_disposition", item: "message:\(id)",
                                   detail: "a tombstone names a disposition that was never executed"))
         }
-        for hash in try await store.destroyedBlobs(dispositionID: nil) where archive.blobs.contains(hash) {
+        for hash in try await store.destroyedBlobs(dispositionID: nil) where try await archive.blobs.contains(hash) {
             problems.append(.init(code: "destroyed_blob_present", item: "blob:\(hash.hex)",
                                   detail: "a disposition destroyed this file but it is still in the blob store; run the disposition's execute again"))
         }

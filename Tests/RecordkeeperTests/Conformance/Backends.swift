@@ -1,5 +1,6 @@
 import Archive
 import ArchivePostgres
+import ObjectStorage
 import Foundation
 import Testing
 
@@ -53,6 +54,23 @@ enum Backends {
     static let auditLogs: [Backend<any AuditLog>] = all(sqlite: { $0 }, postgres: { $0 })
     static let leases: [Backend<any LeaseStore>] = all(sqlite: { $0 }, postgres: { $0 })
     static let sessions: [Backend<any WebSessionStore>] = all(sqlite: { $0 }, postgres: { $0 })
+
+    /// The filesystem store, and S3 (a new bucket with Object Lock on the test server) when
+    /// there is one (or CI requires it). New S3 blobs get no retention here, so `destroy` can
+    /// be tested; the lock is tested on its own.
+    static let blobs: [Backend<any BlobStore>] = {
+        var out: [Backend<any BlobStore>] = [Backend(name: "files") {
+            let tmp = try TempDir()
+            return OpenStore(store: FileBlobStore(root: try tmp.sub("blobs"), scratch: try tmp.sub("tmp"))) { tmp.cleanup() }
+        }]
+        if TestS3.wanted {
+            out.append(Backend(name: "S3 (SeaweedFS)") {
+                let tmp = try TempDir()
+                return OpenStore(store: S3BlobStore(client: try await TestS3.freshBucket(), scratch: try tmp.sub("tmp"), lock: .none)) { tmp.cleanup() }
+            })
+        }
+        return out
+    }()
 }
 
 /// The shared PostgreSQL test server: one server for the whole run, one database per test.

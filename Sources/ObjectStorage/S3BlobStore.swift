@@ -1,0 +1,126 @@
+import Archive
+import Crypto
+import Foundation
+import NIOCore
+import RecordkeeperCore
+
+/// Blobs in S3-compatible object storage, under `blobs/aa/bb/<sha-256>` in one bucket with
+/// Object Lock enabled.
+///
+/// Every new blob is written with the lock policy (COMPLIANCE retention for a number of days:
+/// nobody, root included, can delete or overwrite it before then, and the store refuses to
+/// shorten it). Bytes are spooled to a local scratch file while they are hashed (the object's
+/// name is its hash, so it is known only at the end), then streamed up with their SHA-256 signed
+/// and their MD5 checked by the store. A blob already present is not written again.
+///
+/// `destroy` deletes every version of the object, and fails with `refused` while the lock holds:
+/// disposition cannot remove what the law, through the lock, still keeps.
+public struct S3BlobStore: BlobStore {
+    public enum LockPolicy: Sendable, Hashable {
+        /// No retention on new objects (the bucket's default retention, if any, still applies).
+        case none
+        /// COMPLIANCE retention until this many days after the blob is stored.
+        case compliance(days: Int)
+    }
+
+    public let client: S3Client
+    public let scratch: URL
+    public let lock: LockPolicy
+
+    public init(client: S3Client, scratch: URL, lock: LockPolicy) {
+        self.client = client
+        self.scratch = scratch
+        self.lock = lock
+    }
+
+    public var locationDescription: String { "s3://\(client.location.bucket)/blobs/ at \(client.location.endpoint)" }
+
+    public static func key(for hash: ContentHash) -> String {
+        let h = hash.hex
+        return "blobs/\(h.prefix(2))/\(h.dropFirst(2).prefix(2))/\(h)"
+    }
+
+    public func put(_ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) async throws -> BlobInfo {
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let temp = scratch.appendingPathComponent("s3-blob-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: temp.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let handle = FileHandle(forWritingAtPath: temp.path) else {
+            throw ArchiveError(.storage, "cannot create a temporary file in \(scratch.path); check permissions and free space")
+        }
+        defer { try? FileManager.default.removeItem(at: temp) }
+        var hasher = StreamingHasher()
+        var md5 = Insecure.MD5()
+        do {
+            defer { try? handle.close() }
+            try produce { chunk in
+                hasher.update(chunk)
+                md5.update(bufferPointer: chunk)
+                try handle.write(contentsOf: Data(chunk))
+            }
+        }
+        let info = BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
+        let key = Self.key(for: info.hash)
+        if try await client.headObject(key: key) != nil { return info }
+        let retention: ObjectRetention? = switch lock {
+        case .none: nil
+        case .compliance(let days): ObjectRetention(mode: .compliance, until: Date().addingTimeInterval(Double(days) * 86_400))
+        }
+        try await client.putObject(key: key, file: temp, size: info.size, sha256Hex: info.hash.hex,
+                                   md5Base64: Data(md5.finalize()).base64EncodedString(), retention: retention, legalHold: false)
+        return info
+    }
+
+    public func contains(_ hash: ContentHash) async throws -> Bool {
+        try await client.headObject(key: Self.key(for: hash)) != nil
+    }
+
+    public func read(_ hash: ContentHash, _ consume: (UnsafeRawBufferPointer) throws -> Void) async throws {
+        try await client.getObject(key: Self.key(for: hash)) { buffer in try buffer.withUnsafeReadableBytes { try consume($0) } }
+    }
+
+    public func rehash(_ hash: ContentHash) async throws -> BlobInfo? {
+        var hasher = StreamingHasher()
+        do {
+            try await client.getObject(key: Self.key(for: hash)) { buffer in buffer.withUnsafeReadableBytes { hasher.update($0) } }
+        } catch let e as ArchiveError where e.code == .blobMissing {
+            return nil
+        }
+        return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
+    }
+
+    public func destroy(_ hash: ContentHash) async throws {
+        let key = Self.key(for: hash)
+        for version in try await client.versions(key: key) {
+            do {
+                try await client.deleteVersion(key: key, versionID: version.versionID)
+            } catch let e as S3Error where e.isRefusal {
+                let retention = try? await client.retention(key: key, versionID: version.versionID)
+                let held = (try? await client.legalHold(key: key, versionID: version.versionID)) ?? false
+                var why: [String] = []
+                if let retention { why.append("\(retention.mode.rawValue) retention until \(S3Client.iso(retention.until))") }
+                if held { why.append("a legal hold") }
+                throw ArchiveError(.refused, "the object store keeps blob \(hash.hex) under Object Lock (\(why.isEmpty ? e.description : why.joined(separator: " and "))); "
+                    + "it cannot be destroyed before the lock ends")
+            }
+        }
+    }
+
+    /// Sets or lifts the Object Lock legal hold on every version of a blob (a legal hold in the
+    /// archive sets it on the files of the records it covers).
+    public func setLegalHold(_ hash: ContentHash, on: Bool) async throws {
+        let key = Self.key(for: hash)
+        for version in try await client.versions(key: key) where !version.isDeleteMarker {
+            try await client.setLegalHold(key: key, versionID: version.versionID, on: on)
+        }
+    }
+
+    /// Extends COMPLIANCE retention on every version of a blob to `until` (never shortens it: the
+    /// store refuses, and an earlier date than the current one is skipped).
+    public func extendRetention(_ hash: ContentHash, until: Date) async throws {
+        let key = Self.key(for: hash)
+        for version in try await client.versions(key: key) where !version.isDeleteMarker {
+            if let current = try await client.retention(key: key, versionID: version.versionID), current.until >= until { continue }
+            try await client.setRetention(key: key, versionID: version.versionID, ObjectRetention(mode: .compliance, until: until))
+        }
+    }
+}
