@@ -4,8 +4,9 @@ import Logging
 import PostgresNIO
 
 /// The PostgreSQL schema as a numbered history: each step runs once, in order, in its own
-/// transaction, and is recorded in `schema_history`. Steps are never edited once released; a
-/// change is a new step.
+/// transaction, and is recorded in `schema_history`. Steps are never edited once released (once
+/// `serve --database-url` ships, no archive can be on an older shape of a step); a change is a
+/// new step.
 ///
 /// Instances that start together serialize on an advisory lock, so exactly one applies each step
 /// and the others find it done.
@@ -59,6 +60,76 @@ enum PostgresSchema {
             "CREATE INDEX login_failure_key ON login_failure (key, at_ms)",
             "CREATE INDEX login_failure_at ON login_failure (at_ms)",
             "CREATE TABLE login_claim (key text PRIMARY KEY, at_ms bigint NOT NULL)",
+        ]),
+        Step(version: 2, name: "custodians, conversations, capture", sql: [
+            """
+            CREATE TABLE custodian (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                email text NOT NULL,
+                time_zone text,
+                created_at text NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX custodian_email ON custodian (lower(email))",
+            """
+            CREATE TABLE conversation (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                key text NOT NULL UNIQUE,
+                platform text NOT NULL,
+                custodian_id bigint NOT NULL REFERENCES custodian(id),
+                title text NOT NULL,
+                created_at text NOT NULL
+            )
+            """,
+            "CREATE INDEX conversation_custodian ON conversation (custodian_id)",
+            """
+            CREATE TABLE participant (
+                conversation_id bigint NOT NULL REFERENCES conversation(id),
+                sender_key text NOT NULL,
+                name text NOT NULL,
+                sender_raw text,
+                PRIMARY KEY (conversation_id, sender_key)
+            )
+            """,
+            // Messages are partitioned by the year they were sent (as written): a year's records
+            // are retained, held and disposed of together, and an old year's partition is read
+            // only. Identity is (sent_local, identity_key), which holds the partition key, so the
+            // database itself keeps a message from being captured twice across concurrent
+            // ingests. Partitions are made by capture as years appear.
+            """
+            CREATE TABLE message (
+                id bigint NOT NULL,
+                identity_key text NOT NULL,
+                conversation_id bigint NOT NULL,
+                batch_id bigint NOT NULL,
+                platform text NOT NULL,
+                conversation_key text NOT NULL,
+                source_ordinal bigint NOT NULL,
+                dup_ordinal integer NOT NULL,
+                sent_local text NOT NULL,
+                time_zone text NOT NULL,
+                sent_at bigint NOT NULL,
+                captured_at bigint NOT NULL,
+                sender text,
+                sender_raw text,
+                sender_key text NOT NULL,
+                body text NOT NULL,
+                raw text NOT NULL,
+                kind text NOT NULL,
+                flags text NOT NULL,
+                source_hash text NOT NULL,
+                source_member text NOT NULL,
+                source_line bigint NOT NULL,
+                line_count integer NOT NULL,
+                content_hash text NOT NULL,
+                hash_version integer NOT NULL,
+                search_key bigint NOT NULL,
+                PRIMARY KEY (sent_local, identity_key)
+            ) PARTITION BY RANGE (sent_local)
+            """,
+            "CREATE SEQUENCE message_id_seq AS bigint",
+            "CREATE INDEX message_id ON message (id)",
+            "CREATE INDEX message_conversation_sent ON message (conversation_id, sent_local, id)",
         ]),
     ]
 
