@@ -2,25 +2,27 @@ import Foundation
 import RecordkeeperCore
 
 /// Persistence for the records-law engine: people, designations, the versioned file plan,
-/// retention assignments, legal holds, dispositions and tombstones.
+/// retention assignments, legal holds, dispositions and tombstones, as four concerns.
 ///
 /// Like `ArchiveStore`, every method is one transaction and no backend type appears here.
-public protocol RecordsStore: Sendable {
-    // MARK: Users
+public protocol RecordsStore: PeopleStore, RetentionStore, HoldStore, DispositionStore {}
+
+/// The archive's users, and custodians with their accounts and role designations.
+public protocol PeopleStore: Sendable {
     func saveUser(_ user: UserAccount) async throws
     func user(name: String) async throws -> UserAccount?
     func users() async throws -> [UserAccount]
 
-    // MARK: Custodians, accounts, designations
     func custodianProfiles() async throws -> [CustodianProfile]
     func custodianProfile(email: String) async throws -> CustodianProfile?
+}
 
-    // MARK: File plan
+/// The versioned file plan, cutoff events and every record's retention assignment.
+public protocol RetentionStore: Sendable {
     func currentFilePlan() async throws -> StoredFilePlan?
     func filePlanHistory() async throws -> [StoredFilePlan]
     func cutoffEvents() async throws -> [String: [String: CivilDate]]
 
-    // MARK: Retention
     /// Makes a change that can move records between schedule items (a file plan version, a
     /// designation, an account, a custodian's office, a cutoff event) and recomputes every
     /// record's assignment, in one transaction with its audit entries: `audit` for the change,
@@ -38,8 +40,10 @@ public protocol RecordsStore: Sendable {
     func due(asOf: CivilDate) async throws -> [DueGroup]
     /// Counts of records per item and action.
     func retentionSummary() async throws -> [DueGroup]
+}
 
-    // MARK: Holds
+/// Legal holds: what they cover is evaluated inside the transactions that check them.
+public protocol HoldStore: Sendable {
     /// Each state change below commits together with its audit entry (`audit`).
     func createHold(_ hold: NewHold, audit: AuditDraft) async throws -> LegalHold
     func holds(includeReleased: Bool) async throws -> [LegalHold]
@@ -52,8 +56,10 @@ public protocol RecordsStore: Sendable {
     /// What a hold with this scope would cover now, before it is placed: the count, the
     /// busiest custodians and conversations (at most 50 each) and the newest `sample` ids.
     func previewHold(scope: HoldScope, match: SearchExpression?, sample: Int) async throws -> HoldScopePreview
+}
 
-    // MARK: Disposition
+/// Dispositions, from proposal to certificate, and the tombstones they leave.
+public protocol DispositionStore: Sendable {
     /// Active holds are read and applied inside the transaction: held records are left out.
     func proposeDisposition(_ proposal: DispositionProposal, audit: AuditDraft) async throws -> DispositionBatch
     func disposition(id: Int64) async throws -> DispositionBatch?

@@ -131,6 +131,58 @@ enum PostgresSchema {
             "CREATE INDEX message_id ON message (id)",
             "CREATE INDEX message_conversation_sent ON message (conversation_id, sent_local, id)",
         ]),
+        Step(version: 3, name: "people and sign-in: users, custodian profiles, accounts, designations, API tokens", sql: [
+            """
+            CREATE TABLE app_user (
+                name text NOT NULL,
+                display_name text NOT NULL,
+                roles text NOT NULL,
+                created_at text NOT NULL,
+                custodian_email text,
+                password_hash text
+            )
+            """,
+            "CREATE UNIQUE INDEX app_user_name ON app_user (lower(name))",
+            "ALTER TABLE custodian ADD COLUMN name text",
+            "ALTER TABLE custodian ADD COLUMN office text",
+            """
+            CREATE TABLE custodian_account (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                custodian_id bigint NOT NULL REFERENCES custodian(id),
+                platform text NOT NULL,
+                address text NOT NULL,
+                normalized text NOT NULL,
+                official boolean NOT NULL,
+                created_at text NOT NULL,
+                UNIQUE (platform, normalized)
+            )
+            """,
+            """
+            CREATE TABLE role_designation (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                custodian_id bigint NOT NULL REFERENCES custodian(id),
+                role text NOT NULL,
+                capstone boolean NOT NULL,
+                starts text NOT NULL,
+                ends text,
+                created_at text NOT NULL,
+                created_by text NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE api_token (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                user_name text NOT NULL,
+                label text NOT NULL,
+                secret_hash text NOT NULL UNIQUE,
+                prefix text NOT NULL,
+                created_at text NOT NULL,
+                last_used_at text,
+                revoked_at text
+            )
+            """,
+            "CREATE INDEX api_token_user ON api_token (lower(user_name))",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

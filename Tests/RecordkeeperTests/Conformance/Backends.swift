@@ -55,6 +55,7 @@ enum Backends {
     static let leases: [Backend<any LeaseStore>] = all(sqlite: { $0 }, postgres: { $0 })
     static let sessions: [Backend<any WebSessionStore>] = all(sqlite: { $0 }, postgres: { $0 })
     static let conversations: [Backend<any ConversationStore>] = all(sqlite: { $0 }, postgres: { $0 })
+    static let people: [Backend<any PeopleStore & AccessStore & ConversationStore>] = all(sqlite: { $0 }, postgres: { $0 })
 
     /// The filesystem store, and S3 (a new bucket with Object Lock on the test server) when
     /// there is one (or CI requires it). New S3 blobs get no retention here, so `destroy` can

@@ -1,0 +1,150 @@
+import Archive
+import Foundation
+import Logging
+import PostgresNIO
+import RecordkeeperCore
+
+extension PostgresArchiveStore: PeopleStore {
+    // MARK: Users
+
+    public func saveUser(_ user: UserAccount) async throws {
+        try await transaction("saving a user") { conn in
+            try await conn.run("""
+                INSERT INTO app_user (name, display_name, roles, created_at, custodian_email)
+                VALUES (\(user.name), \(user.displayName), \(user.roles.map(\.rawValue).joined(separator: ",")), \(user.createdAt),
+                        \(user.custodianEmail?.lowercased()))
+                ON CONFLICT (lower(name)) DO UPDATE SET display_name = excluded.display_name, roles = excluded.roles,
+                    custodian_email = excluded.custodian_email
+                """, logger: self.logger)
+        }
+    }
+
+    typealias UserRow = (String, String, String, String, String?)
+    static let userColumns = "name, display_name, roles, created_at, custodian_email"
+
+    static func decodeUser(_ r: UserRow) -> UserAccount {
+        UserAccount(name: r.0, displayName: r.1, roles: r.2.split(separator: ",").compactMap { UserRole(rawValue: String($0)) },
+                    createdAt: r.3, custodianEmail: r.4)
+    }
+
+    public func user(name: String) async throws -> UserAccount? {
+        try await rows("reading a user", "SELECT \(unescaped: Self.userColumns) FROM app_user WHERE lower(name) = lower(\(name))",
+                       as: UserRow.self).first.map(Self.decodeUser)
+    }
+
+    public func users() async throws -> [UserAccount] {
+        // Ordered as SQLite's NOCASE orders: by the lower-case name.
+        try await rows("listing users", "SELECT \(unescaped: Self.userColumns) FROM app_user ORDER BY lower(name)", as: UserRow.self)
+            .map(Self.decodeUser)
+    }
+
+    // MARK: Custodian profiles
+
+    static func fetchProfiles(_ conn: PostgresConnection, email: String?, logger: Logger) async throws -> [CustodianProfile] {
+        let people = try await conn.all("""
+            SELECT id, email, name, office FROM custodian WHERE \(email == nil) OR lower(email) = lower(\(email ?? "")) ORDER BY email
+            """, as: (Int64, String, String?, String?).self, logger: logger)
+        var out: [CustodianProfile] = []
+        for p in people {
+            let accounts = try await conn.all("""
+                SELECT id, platform, address, normalized, official FROM custodian_account WHERE custodian_id = \(p.0) ORDER BY id
+                """, as: (Int64, String, String, String, Bool).self, logger: logger).map { a in
+                var acc = PlatformAccount(id: a.0, platform: a.1, address: a.2, official: a.4)
+                acc.normalized = a.3
+                return acc
+            }
+            let designations = try await conn.all("""
+                SELECT id, role, capstone, starts, ends, created_at, created_by FROM role_designation
+                WHERE custodian_id = \(p.0) ORDER BY starts, id
+                """, as: (Int64, String, Bool, String, String?, String, String).self, logger: logger).compactMap { d -> StoredDesignation? in
+                guard let starts = CivilDate(d.3) else { return nil }
+                return StoredDesignation(id: d.0, custodianEmail: p.1,
+                                         designation: RoleDesignation(role: d.1, capstone: d.2, starts: starts, ends: d.4.flatMap { CivilDate($0) }),
+                                         createdAt: d.5, createdBy: d.6)
+            }
+            out.append(CustodianProfile(id: p.0, email: p.1, name: p.2, office: p.3, accounts: accounts, designations: designations))
+        }
+        return out
+    }
+
+    public func custodianProfiles() async throws -> [CustodianProfile] {
+        try await transaction("reading custodians") { conn in try await Self.fetchProfiles(conn, email: nil, logger: self.logger) }
+    }
+
+    public func custodianProfile(email: String) async throws -> CustodianProfile? {
+        try await transaction("reading a custodian") { conn in try await Self.fetchProfiles(conn, email: email, logger: self.logger).first }
+    }
+}
+
+extension PostgresArchiveStore: AccessStore {
+    public func setPasswordHash(user: String, hash: String) async throws {
+        try await transaction("setting a password") { conn in
+            let changed = try await conn.count("""
+                WITH changed AS (UPDATE app_user SET password_hash = \(hash) WHERE lower(name) = lower(\(user)) RETURNING 1)
+                SELECT count(*) FROM changed
+                """, logger: self.logger)
+            guard changed == 1 else { throw ArchiveError(.notFound, "no user named \(user)") }
+        }
+    }
+
+    public func passwordHash(user: String) async throws -> String? {
+        try await column("reading a password hash", "SELECT password_hash FROM app_user WHERE lower(name) = lower(\(user))", as: String?.self)
+            .first ?? nil
+    }
+
+    typealias TokenRow = (Int64, String, String, String, String, String?, String?)
+    static let tokenColumns = "id, user_name, label, prefix, created_at, last_used_at, revoked_at"
+
+    static func decodeToken(_ r: TokenRow) -> APIToken {
+        APIToken(id: r.0, user: r.1, label: r.2, prefix: r.3, createdAt: r.4, lastUsedAt: r.5, revokedAt: r.6)
+    }
+
+    public func createToken(_ t: NewAPIToken) async throws -> APIToken {
+        try await transaction("creating an API token") { conn in
+            guard try await conn.count("SELECT count(*) FROM app_user WHERE lower(name) = lower(\(t.user))", logger: self.logger) == 1 else {
+                throw ArchiveError(.notFound, "no user named \(t.user)")
+            }
+            guard let row = try await conn.all("""
+                INSERT INTO api_token (user_name, label, secret_hash, prefix, created_at)
+                VALUES (\(t.user), \(t.label), \(t.secretHash), \(t.prefix), \(t.createdAt))
+                RETURNING \(unescaped: Self.tokenColumns)
+                """, as: TokenRow.self, logger: self.logger).first else { throw ArchiveError(.storage, "creating a token returned nothing") }
+            return Self.decodeToken(row)
+        }
+    }
+
+    public func tokens(user: String?) async throws -> [APIToken] {
+        try await rows("listing API tokens", """
+            SELECT \(unescaped: Self.tokenColumns) FROM api_token WHERE \(user == nil) OR lower(user_name) = lower(\(user ?? "")) ORDER BY id
+            """, as: TokenRow.self).map(Self.decodeToken)
+    }
+
+    public func useToken(secretHash: String, at: String) async throws -> APIToken? {
+        try await transaction("using an API token") { conn in
+            guard let row = try await conn.all("""
+                SELECT \(unescaped: Self.tokenColumns) FROM api_token WHERE secret_hash = \(secretHash) AND revoked_at IS NULL
+                """, as: TokenRow.self, logger: self.logger).first else { return nil }
+            var token = Self.decodeToken(row)
+            // Once a minute is enough to tell an owner a token is in use.
+            if token.lastUsedAt.map({ $0.prefix(16) != at.prefix(16) }) ?? true {
+                try await conn.run("UPDATE api_token SET last_used_at = \(at) WHERE id = \(token.id)", logger: self.logger)
+                token.lastUsedAt = at
+            }
+            return token
+        }
+    }
+
+    public func revokeToken(id: Int64, user: String?, at: String) async throws -> APIToken {
+        try await transaction("revoking an API token") { conn in
+            guard let row = try await conn.all("SELECT \(unescaped: Self.tokenColumns) FROM api_token WHERE id = \(id)", as: TokenRow.self,
+                                               logger: self.logger).first,
+                  user.map({ $0.lowercased() == row.1.lowercased() }) ?? true else {
+                throw ArchiveError(.notFound, "no API token \(id)")
+            }
+            let updated = try await conn.all("""
+                UPDATE api_token SET revoked_at = coalesce(revoked_at, \(at)) WHERE id = \(id) RETURNING \(unescaped: Self.tokenColumns)
+                """, as: TokenRow.self, logger: self.logger)
+            return Self.decodeToken(updated[0])
+        }
+    }
+}
