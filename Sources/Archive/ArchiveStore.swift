@@ -48,9 +48,8 @@ public protocol CaptureStore: Sendable {
     func defects(batchID: Int64, limit: Int) async throws -> [CaptureDefect]
 }
 
-/// Reading records: search, one message, transcripts, totals.
+/// Reading records: one message, transcripts, totals. (Search is `SearchIndexStore`'s.)
 public protocol MessageStore: Sendable {
-    func search(_ request: SearchRequest) async throws -> SearchResults
     func message(id: Int64) async throws -> StoredMessage?
     /// Messages of a conversation in sent order (paging by offset).
     func transcript(conversationID: Int64, offset: Int, limit: Int) async throws -> [StoredMessage]

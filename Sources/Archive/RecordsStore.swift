@@ -185,6 +185,19 @@ public struct StoredFilePlan: Sendable, Hashable, Codable {
     }
 }
 
+extension StoredFilePlan {
+    /// A plan as every backend stores it: sorted-key JSON, whose SHA-256 is the version's digest
+    /// (the same plan has the same digest on any backend).
+    public static func document(_ plan: FilePlan) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(plan), as: UTF8.self)
+    }
+
+    /// The note on version 1, the plan every new archive starts with.
+    public static let standardNote = "default plan (DAA-0568-2022-0005, GRS 6.1 Capstone)"
+}
+
 public enum AssignmentScope: Sendable, Hashable {
     case all
     case batch(Int64)

@@ -11,6 +11,8 @@ import RecordkeeperCore
 /// and the next batch resumes after the mark. Two indexers never add the same rows: each batch
 /// reads and moves the mark inside one write transaction.
 public protocol SearchIndexStore: Sendable {
+    /// Words through the index (or, with no query, the filters alone over the records).
+    func search(_ request: SearchRequest) async throws -> SearchResults
     /// Where the index stands: the mark, the messages captured beyond it, and when they were captured.
     func indexStatus() async throws -> IndexStatus
     /// Adds the next `limit` captured messages (beyond the mark) to the index and moves the mark,

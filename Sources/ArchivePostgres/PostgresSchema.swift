@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import Logging
 import PostgresNIO
+import RecordkeeperCore
 
 /// The PostgreSQL schema as a numbered history: each step runs once, in order, in its own
 /// transaction, and is recorded in `schema_history`. Steps are never edited once released (once
@@ -15,12 +16,16 @@ enum PostgresSchema {
         let version: Int
         let name: String
         let sql: [String]
+        /// Rows computed in Swift (the first file plan), inserted after `sql`.
+        var seed: (@Sendable (PostgresConnection, Logger) async throws -> Void)?
     }
 
     /// The advisory lock key for migrations (any constant no other lock uses).
     static let migrationLock: Int64 = 0x5245_434B_0001
     /// The advisory lock key that keeps the audit chain linear.
     static let auditLock: Int64 = 0x5245_434B_0002
+    /// The advisory lock key under which capture makes a new year's partition of `message`.
+    static let partitionLock: Int64 = 0x5245_434B_0003
 
     static let steps: [Step] = [
         Step(version: 1, name: "audit log, leases, browser sessions", sql: [
@@ -106,7 +111,7 @@ enum PostgresSchema {
                 conversation_key text NOT NULL,
                 source_ordinal bigint NOT NULL,
                 dup_ordinal integer NOT NULL,
-                sent_local text NOT NULL,
+                sent_local text COLLATE "C" NOT NULL,
                 time_zone text NOT NULL,
                 sent_at bigint NOT NULL,
                 captured_at bigint NOT NULL,
@@ -183,6 +188,150 @@ enum PostgresSchema {
             """,
             "CREATE INDEX api_token_user ON api_token (lower(user_name))",
         ]),
+        Step(version: 4, name: "file plan, retention assignments, blobs, capture batches, attachments, defects, tombstones, guards", sql: [
+            """
+            CREATE TABLE file_plan (
+                version integer PRIMARY KEY,
+                document text NOT NULL,
+                digest text NOT NULL,
+                created_at text NOT NULL,
+                created_by text NOT NULL,
+                note text
+            )
+            """,
+            """
+            CREATE TABLE cutoff_event (
+                conversation_id bigint NOT NULL REFERENCES conversation(id),
+                name text NOT NULL,
+                date text NOT NULL,
+                recorded_at text NOT NULL,
+                recorded_by text NOT NULL,
+                PRIMARY KEY (conversation_id, name)
+            )
+            """,
+            """
+            CREATE TABLE retention_assignment (
+                message_id bigint PRIMARY KEY,
+                item_id text NOT NULL,
+                rule_id text,
+                action text NOT NULL,
+                cutoff text,
+                eligible text,
+                plan_version integer NOT NULL,
+                assigned_at text NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE blob (
+                hash text PRIMARY KEY,
+                size bigint NOT NULL,
+                first_seen_at text NOT NULL,
+                destroyed_by bigint,
+                destroyed_at text
+            )
+            """,
+            """
+            CREATE TABLE capture_batch (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                custodian_id bigint NOT NULL REFERENCES custodian(id),
+                conversation_id bigint NOT NULL REFERENCES conversation(id),
+                actor text NOT NULL,
+                source_name text NOT NULL,
+                source_hash text NOT NULL REFERENCES blob(hash),
+                source_size bigint NOT NULL,
+                platform text NOT NULL,
+                format text NOT NULL,
+                text_member text NOT NULL,
+                date_order text,
+                date_order_evidence text,
+                time_zone text NOT NULL,
+                time_zone_basis text NOT NULL,
+                status text NOT NULL CHECK (status IN ('running', 'complete')),
+                started_at text NOT NULL,
+                finished_at text,
+                messages_added bigint NOT NULL DEFAULT 0,
+                duplicates bigint NOT NULL DEFAULT 0,
+                attachments_stored bigint NOT NULL DEFAULT 0,
+                attachments_missing bigint NOT NULL DEFAULT 0,
+                defects bigint NOT NULL DEFAULT 0,
+                conversation_title text
+            )
+            """,
+            "CREATE INDEX capture_batch_source ON capture_batch (source_hash, custodian_id)",
+            "CREATE INDEX message_batch ON message (batch_id, id)",
+            """
+            CREATE TABLE attachment (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                message_id bigint NOT NULL,
+                position integer NOT NULL,
+                file_name text NOT NULL,
+                blob_hash text REFERENCES blob(hash),
+                size bigint
+            )
+            """,
+            "CREATE INDEX attachment_message ON attachment (message_id, position)",
+            "CREATE INDEX attachment_blob ON attachment (blob_hash)",
+            """
+            CREATE TABLE defect (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                batch_id bigint NOT NULL REFERENCES capture_batch(id),
+                file text NOT NULL,
+                line bigint NOT NULL,
+                code text NOT NULL,
+                detail text NOT NULL,
+                text text NOT NULL,
+                UNIQUE (batch_id, line, code, file)
+            )
+            """,
+            """
+            CREATE TABLE tombstone (
+                message_id bigint PRIMARY KEY,
+                identity_key text NOT NULL UNIQUE,
+                content_hash text NOT NULL,
+                batch_id bigint NOT NULL REFERENCES capture_batch(id),
+                conversation_id bigint NOT NULL REFERENCES conversation(id),
+                conversation_key text NOT NULL,
+                sent_local text COLLATE "C" NOT NULL,
+                sent_at bigint NOT NULL,
+                item_id text NOT NULL,
+                authority text,
+                disposition_id bigint NOT NULL,
+                outcome text NOT NULL CHECK (outcome IN ('destroyed', 'transferred')),
+                accession text,
+                disposed_at text NOT NULL
+            )
+            """,
+            "CREATE INDEX tombstone_batch ON tombstone (batch_id, message_id)",
+            // The store itself refuses what the law forbids, whatever code path asks (the same
+            // guards as SQLite's triggers): records and the audit log are never changed in
+            // place, a record leaves only when its tombstone exists, tombstones and file plan
+            // versions are kept forever.
+            """
+            CREATE FUNCTION rk_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation'; END $$
+            """,
+            """
+            CREATE FUNCTION rk_message_leaves() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM tombstone WHERE message_id = OLD.id) THEN
+                    RAISE EXCEPTION 'records leave the archive only through an approved disposition' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                RETURN OLD;
+            END $$
+            """,
+            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION rk_refuse('the audit log is append-only')",
+            "CREATE TRIGGER message_no_update BEFORE UPDATE ON message FOR EACH ROW EXECUTE FUNCTION rk_refuse('records are never changed in place')",
+            "CREATE TRIGGER message_delete_only_by_disposition BEFORE DELETE ON message FOR EACH ROW EXECUTE FUNCTION rk_message_leaves()",
+            "CREATE TRIGGER tombstone_kept BEFORE UPDATE OR DELETE ON tombstone FOR EACH ROW EXECUTE FUNCTION rk_refuse('tombstones are kept unchanged forever')",
+            "CREATE TRIGGER file_plan_history BEFORE UPDATE OR DELETE ON file_plan FOR EACH ROW EXECUTE FUNCTION rk_refuse('file plan versions are history; save a new version')",
+        ], seed: { conn, logger in
+            // Version 1 of the file plan: the agency's messaging schedule, as on SQLite.
+            let document = try StoredFilePlan.document(FilePlan.standard)
+            try await conn.run("""
+                INSERT INTO file_plan (version, document, digest, created_at, created_by, note)
+                VALUES (1, \(document), \(ContentHash.of(document).hex), \(Timestamp.iso(millis: Timestamp.nowMillis())), 'system', \(StoredFilePlan.standardNote))
+                """, logger: logger)
+        }),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {
@@ -198,6 +347,7 @@ enum PostgresSchema {
             }
             for step in steps where !applied.contains(step.version) {
                 for sql in step.sql { try await conn.run(PostgresQuery(unsafeSQL: sql), logger: store.logger) }
+                try await step.seed?(conn, store.logger)
                 try await conn.run("INSERT INTO schema_history (version, name) VALUES (\(Int32(step.version)), \(step.name))", logger: store.logger)
             }
         }

@@ -371,22 +371,6 @@ extension SQLiteArchiveStore {
                            senderCustodianEmail: resolver.custodian(sender: row[6], senderRaw: row[7], platform: platform))
     }
 
-    /// Records of the same conversation, day, custodian and sender-custodian get the same
-    /// assignment; a recomputation asks the engine once per distinct combination.
-    struct AssignmentMemo {
-        struct Key: Hashable { var day: Int; var conversation: String; var custodian: String; var sender: String? }
-        let context: RetentionContext
-        var memo: [Key: RetentionAssignment] = [:]
-        mutating func assign(_ f: RecordFacts) -> RetentionAssignment {
-            let key = Key(day: f.sentDate.dayNumber, conversation: f.conversationKey, custodian: f.custodianEmail, sender: f.senderCustodianEmail)
-            if let hit = memo[key] { return hit }
-            let a = context.assign(f).0
-            if memo.count > 200_000 { memo.removeAll(keepingCapacity: true) }
-            memo[key] = a
-            return a
-        }
-    }
-
     public func retentionFacts(messageID: Int64) async throws -> RecordFacts? {
         try await read { db in
             var resolver = try SenderResolver(db)

@@ -171,12 +171,8 @@ extension SQLiteArchiveStore {
         let document = try Self.encodePlan(FilePlan.standard)
         try db.execute(sql: "INSERT INTO file_plan (version, document, digest, created_at, created_by, note) VALUES (1, ?, ?, ?, 'system', ?)",
                        arguments: [document, ContentHash.of(document).hex, Timestamp.iso(millis: Timestamp.nowMillis()),
-                                   "default plan (DAA-0568-2022-0005, GRS 6.1 Capstone)"])
+                                   StoredFilePlan.standardNote])
     }
 
-    static func encodePlan(_ plan: FilePlan) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(plan), as: UTF8.self)
-    }
+    static func encodePlan(_ plan: FilePlan) throws -> String { try StoredFilePlan.document(plan) }
 }

@@ -3,32 +3,19 @@ import Foundation
 import RecordkeeperCore
 import Testing
 
-/// A way to make a fresh, empty store for the concerns only the SQLite backend has so far
-/// (conversations, capture, reading, integrity). A concern the PostgreSQL store implements moves
-/// to its own suite over `Backend` (Backends.swift), which runs on both.
-struct StoreFactory: CustomTestStringConvertible, Sendable {
-    let name: String
-    let make: @Sendable (URL) throws -> any ArchiveStore
-    var testDescription: String { name }
-
-    static let all: [StoreFactory] = [
-        StoreFactory(name: "SQLite file (WAL pool)") { try SQLiteArchiveStore(path: $0.appendingPathComponent("store.sqlite").path) },
-        StoreFactory(name: "SQLite in memory") { _ in try SQLiteArchiveStore() },
-    ]
-}
-
-@Suite("Conversation, capture, reading and integrity conformance")
+@Suite("CaptureStore, MessageStore and IntegrityStore conformance (every backend)")
 struct ArchiveStoreConformanceTests {
+    typealias Store = any ConversationStore & CaptureStore & MessageStore & IntegrityStore
+
     struct Fixture {
-        let store: any ArchiveStore
+        let store: Store
         let custodian: Custodian
         let conversation: Conversation
         let batch: CaptureBatch
         let source: BlobInfo
     }
 
-    static func fixture(_ factory: StoreFactory, _ tmp: TempDir) async throws -> Fixture {
-        let store = try factory.make(tmp.url)
+    static func fixture(_ store: Store) async throws -> Fixture {
         let custodian = try await store.saveCustodian(email: "A.Person@Agency.example.gov", timeZone: nil)
         let conversation = try await store.ensureConversation(key: "whatsapp:a.person@agency.example.gov:ops", platform: .whatsapp,
                                                               custodianID: custodian.id, title: "Ops 100%")
@@ -55,33 +42,11 @@ struct ArchiveStoreConformanceTests {
             sourceLine: n, lineCount: 1, attachments: attachments)
     }
 
-    @Test(arguments: StoreFactory.all)
-    func custodiansAreFoundWhateverTheCaseAndKeepTheirZone(_ factory: StoreFactory) async throws {
-        let tmp = try TempDir(); defer { tmp.cleanup() }
-        let f = try await Self.fixture(factory, tmp)
-        #expect(f.custodian.email == "a.person@agency.example.gov")
-        #expect(try await f.store.custodian(email: "a.PERSON@agency.example.gov")?.id == f.custodian.id)
-        let updated = try await f.store.saveCustodian(email: "a.person@agency.example.gov", timeZone: "America/Phoenix")
-        #expect(updated.id == f.custodian.id && updated.timeZone == "America/Phoenix")
-        #expect(try await f.store.saveCustodian(email: "a.person@agency.example.gov", timeZone: nil).timeZone == "America/Phoenix")
-        #expect(try await f.store.custodian(email: "nobody@agency.example.gov") == nil)
-    }
-
-    @Test(arguments: StoreFactory.all)
-    func conversationsAreEnsuredOnceAndFoundByTitleLiterally(_ factory: StoreFactory) async throws {
-        let tmp = try TempDir(); defer { tmp.cleanup() }
-        let f = try await Self.fixture(factory, tmp)
-        let again = try await f.store.ensureConversation(key: f.conversation.key, platform: .whatsapp, custodianID: f.custodian.id, title: "other")
-        #expect(again.id == f.conversation.id && again.title == "Ops 100%")
-        #expect(try await f.store.conversations(titleContains: "100%", limit: 10).map(\.id) == [f.conversation.id])
-        #expect(try await f.store.conversations(titleContains: "10_%", limit: 10).isEmpty) // % and _ are literal
-        #expect(try await f.store.conversation(id: 999) == nil)
-    }
-
-    @Test(arguments: StoreFactory.all)
-    func appendSkipsKnownIdentitiesAndKeepsTotals(_ factory: StoreFactory) async throws {
-        let tmp = try TempDir(); defer { tmp.cleanup() }
-        let f = try await Self.fixture(factory, tmp)
+    @Test(arguments: Backends.capture)
+    func appendSkipsKnownIdentitiesAndKeepsTotals(_ backend: Backend<Store>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let f = try await Self.fixture(open.store)
         let photo = BlobInfo(hash: ContentHash.of("jpeg bytes"), size: 10)
         let first = [Self.message(f, 1, minute: 1, body: "one"),
                      Self.message(f, 2, minute: 2, body: "IMG-1.jpg (file attached)", attachments: [
@@ -117,10 +82,11 @@ struct ArchiveStoreConformanceTests {
         #expect(stats.messages == 3 && stats.attachments == 2 && stats.attachmentsMissing == 1 && stats.defects == 1)
     }
 
-    @Test(arguments: StoreFactory.all)
-    func messagesReadBackExactlyAsWritten(_ factory: StoreFactory) async throws {
-        let tmp = try TempDir(); defer { tmp.cleanup() }
-        let f = try await Self.fixture(factory, tmp)
+    @Test(arguments: Backends.capture)
+    func messagesReadBackExactlyAsWritten(_ backend: Backend<Store>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let f = try await Self.fixture(open.store)
         let written = [Self.message(f, 2, minute: 5, body: "later, multi\nline ✓"), Self.message(f, 1, minute: 4, body: "earlier"),
                        Self.message(f, 3, minute: 6, body: "Ann added Bob", sender: nil)]
         _ = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id, messages: written, defects: [])
@@ -138,10 +104,11 @@ struct ArchiveStoreConformanceTests {
         #expect(conversation.firstSent == "2021-03-01T09:04:00")
     }
 
-    @Test(arguments: StoreFactory.all)
-    func hashChecksCoverEveryMessageOnceAndMatchTheRecipe(_ factory: StoreFactory) async throws {
-        let tmp = try TempDir(); defer { tmp.cleanup() }
-        let f = try await Self.fixture(factory, tmp)
+    @Test(arguments: Backends.capture)
+    func hashChecksCoverEveryMessageOnceAndMatchTheRecipe(_ backend: Backend<Store>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let f = try await Self.fixture(open.store)
         let photo = ArchivedAttachment(fileName: "IMG-1.jpg", blob: ContentHash.of("jpeg"), size: 4)
         var messages = (1...25).map { Self.message(f, $0, minute: $0, body: "m\($0)") }
         messages[3] = Self.message(f, 4, minute: 4, body: "photo", attachments: [photo, ArchivedAttachment(fileName: "x.pdf", blob: nil, size: nil)])
@@ -172,14 +139,49 @@ struct ArchiveStoreConformanceTests {
         #expect(rest.count == 25 - 12)
     }
 
-    @Test(arguments: StoreFactory.all)
-    func unfinishedBatchesAreFoundUntilFinished(_ factory: StoreFactory) async throws {
-        let tmp = try TempDir(); defer { tmp.cleanup() }
-        let f = try await Self.fixture(factory, tmp)
+    @Test(arguments: Backends.capture)
+    func unfinishedBatchesAreFoundUntilFinished(_ backend: Backend<Store>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let f = try await Self.fixture(open.store)
         #expect(try await f.store.unfinishedBatch(sourceHash: f.source.hash, custodianID: f.custodian.id)?.id == f.batch.id)
         #expect(try await f.store.unfinishedBatch(sourceHash: ContentHash.of("other"), custodianID: f.custodian.id) == nil)
         try await f.store.finishBatch(id: f.batch.id)
         #expect(try await f.store.unfinishedBatch(sourceHash: f.source.hash, custodianID: f.custodian.id) == nil)
         #expect(try await f.store.batch(id: f.batch.id)?.status == "complete")
+    }
+
+    /// Two ingests of overlapping exports of one chat, at the same moment (on PostgreSQL, on
+    /// separate connections): every message is stored exactly once, and what one stored the
+    /// other counts as a duplicate.
+    @Test(arguments: Backends.capture)
+    func overlappingIngestsAtOnceStoreEachMessageExactlyOnce(_ backend: Backend<Store>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let f = try await Self.fixture(open.store)
+        let other = try await f.store.startBatch(NewBatch(
+            custodianID: f.custodian.id, conversationID: f.conversation.id, actor: "tester", sourceName: "other.txt", source: f.source,
+            platform: .whatsapp, format: "whatsapp-android-txt", textMember: "other.txt", dateOrder: nil, timeZone: "UTC",
+            timeZoneBasis: "flag", startedAtMillis: 3_000))
+        let all = (1...59).map { Self.message(f, $0, minute: $0, body: "message \($0)") }
+        let a = Array(all[0..<40]), b = Array(all[20..<59])
+        let store = f.store, conversation = f.conversation.id, first = f.batch.id
+        let results = try await withThrowingTaskGroup(of: AppendResult.self) { group in
+            for round in 0..<4 {
+                group.addTask { try await store.append(batchID: round % 2 == 0 ? first : other.id, conversationID: conversation,
+                                                       messages: round % 2 == 0 ? a : b, defects: []) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let added: Int = results.map(\.added).reduce(0, +)
+        let seen: Int = results.map { (r: AppendResult) -> Int in r.added + r.duplicates }.reduce(0, +)
+        #expect(added == 59)
+        #expect(seen == 158) // each of the four appends saw all of its messages: 40 + 39 + 40 + 39
+        let stored = try await f.store.transcript(conversationID: f.conversation.id, offset: 0, limit: 100)
+        #expect(stored.map(\.message.body) == all.map(\.body))
+        #expect(Set(stored.map(\.id)).count == 59)
+        let range = try #require(try await f.store.messageIDRange())
+        #expect(try await f.store.verifyMessageHashes(afterID: range.lowerBound - 1, throughID: range.upperBound, limit: 100).count == 59)
+        #expect(try await f.store.stats().messages == 59)
     }
 }

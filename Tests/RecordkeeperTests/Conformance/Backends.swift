@@ -2,6 +2,7 @@ import Archive
 import ArchivePostgres
 import ObjectStorage
 import Foundation
+import Logging
 import Testing
 
 /// One backend of a concern's conformance suite: opens a fresh, empty store, and cleans up.
@@ -36,7 +37,9 @@ enum Backends {
     static func postgres<S>(_ cast: @escaping @Sendable (PostgresArchiveStore) -> S) -> Backend<S> {
         Backend(name: "PostgreSQL") {
             let db = try await TestPostgres.createDatabase()
-            let store = try await PostgresArchiveStore.open(url: db.url)
+            var logger = Logger(label: "recordkeeper.postgres")
+            logger.logLevel = .warning // the pool's connection churn at close is not news
+            let store = try await PostgresArchiveStore.open(url: db.url, logger: logger)
             return OpenStore(store: cast(store)) {
                 store.close()
                 await TestPostgres.dropDatabase(db.name)
@@ -55,6 +58,7 @@ enum Backends {
     static let leases: [Backend<any LeaseStore>] = all(sqlite: { $0 }, postgres: { $0 })
     static let sessions: [Backend<any WebSessionStore>] = all(sqlite: { $0 }, postgres: { $0 })
     static let conversations: [Backend<any ConversationStore>] = all(sqlite: { $0 }, postgres: { $0 })
+    static let capture: [Backend<any ConversationStore & CaptureStore & MessageStore & IntegrityStore>] = all(sqlite: { $0 }, postgres: { $0 })
     static let people: [Backend<any PeopleStore & AccessStore & ConversationStore>] = all(sqlite: { $0 }, postgres: { $0 })
 
     /// The filesystem store, and S3 (a new bucket with Object Lock on the test server) when

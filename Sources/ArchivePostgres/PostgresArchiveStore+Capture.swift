@@ -1,0 +1,346 @@
+import Archive
+import Foundation
+import Logging
+import PostgresNIO
+import RecordkeeperCore
+
+/// A bound value for the multi-row statements capture writes (PostgresNIO binds by generic type;
+/// this carries the few types capture needs, nulls included).
+enum Bind {
+    case text(String?)
+    case int(Int64?)
+    case bool(Bool)
+
+    func append(to binds: inout PostgresBindings) {
+        switch self {
+        case .text(let v): if let v { binds.append(v) } else { binds.appendNull() }
+        case .int(let v): if let v { binds.append(v) } else { binds.appendNull() }
+        case .bool(let v): binds.append(v)
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// `INSERT INTO table (columns) VALUES (…), (…) suffix` for every row, at most `perStatement`
+    /// rows a statement (PostgreSQL takes at most 65,535 bound values). `expressions` lets a
+    /// column be SQL instead of a bound value (`nextval(…)`). Returns the rows the statements
+    /// return, decoded by `decode`.
+    func insertRows<T>(_ table: String, columns: [String], expressions: [String: String] = [:], rows: [[Bind]], suffix: String,
+                       perStatement: Int = 500, logger: Logger, decode: (PostgresRandomAccessRow) throws -> T) async throws -> [T] {
+        var out: [T] = []
+        var start = 0
+        let boundColumns = columns.filter { expressions[$0] == nil }
+        while start < rows.count {
+            let slice = rows[start..<min(rows.count, start + perStatement)]
+            var binds = PostgresBindings(capacity: slice.count * boundColumns.count)
+            var tuples: [String] = []
+            tuples.reserveCapacity(slice.count)
+            for row in slice {
+                precondition(row.count == boundColumns.count, "a row of \(table) has \(row.count) values for \(boundColumns.count) columns")
+                var values: [String] = []
+                var next = row.makeIterator()
+                for column in columns {
+                    if let e = expressions[column] { values.append(e); continue }
+                    next.next()!.append(to: &binds)
+                    values.append("$\(binds.count)")
+                }
+                tuples.append("(" + values.joined(separator: ", ") + ")")
+            }
+            let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", ")) \(suffix)"
+            for try await row in try await self.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+                out.append(try decode(row.makeRandomAccess()))
+            }
+            start += slice.count
+        }
+        return out
+    }
+}
+
+extension PostgresArchiveStore: CaptureStore {
+    public func registerBlob(_ blob: BlobInfo) async throws {
+        // A blob a disposition destroyed stays marked destroyed here: an original export comes
+        // back to life only when `append` stores records captured from it.
+        try await transaction("registering a blob") { conn in
+            try await conn.run("""
+                INSERT INTO blob (hash, size, first_seen_at) VALUES (\(blob.hash.hex), \(blob.size), \(Timestamp.iso(millis: Timestamp.nowMillis())))
+                ON CONFLICT (hash) DO NOTHING
+                """, logger: self.logger)
+        }
+    }
+
+    static let batchColumns = """
+        id, custodian_id, conversation_id, source_name, source_hash, source_size, format, text_member, date_order_evidence,
+        time_zone, time_zone_basis, status, started_at, finished_at, messages_added, duplicates, attachments_stored,
+        attachments_missing, defects
+        """
+
+    static func decodeBatch(_ r: PostgresRandomAccessRow) throws -> CaptureBatch {
+        var totals = BatchTotals()
+        totals.messagesAdded = Int(try r[14].decode(Int64.self))
+        totals.duplicates = Int(try r[15].decode(Int64.self))
+        totals.attachmentsStored = Int(try r[16].decode(Int64.self))
+        totals.attachmentsMissing = Int(try r[17].decode(Int64.self))
+        totals.defects = Int(try r[18].decode(Int64.self))
+        let evidence = try r[8].decode(String?.self)
+        return CaptureBatch(id: try r[0].decode(Int64.self), custodianID: try r[1].decode(Int64.self), conversationID: try r[2].decode(Int64.self),
+                            sourceName: try r[3].decode(String.self), sourceHash: ContentHash(hex: try r[4].decode(String.self)) ?? AuditEntry.genesis,
+                            sourceSize: try r[5].decode(Int64.self), format: try r[6].decode(String.self), textMember: try r[7].decode(String.self),
+                            dateOrder: evidence.flatMap { try? JSONDecoder().decode(DateOrderDecision.self, from: Data($0.utf8)) },
+                            timeZone: try r[9].decode(String.self), timeZoneBasis: try r[10].decode(String.self), status: try r[11].decode(String.self),
+                            startedAt: try r[12].decode(String.self), finishedAt: try r[13].decode(String?.self), totals: totals)
+    }
+
+    func batches(_ what: String, _ query: PostgresQuery) async throws -> [CaptureBatch] {
+        do {
+            var out: [CaptureBatch] = []
+            for try await row in try await client.query(query, logger: logger) { out.append(try Self.decodeBatch(row.makeRandomAccess())) }
+            return out
+        } catch {
+            throw Self.storageError(what, error)
+        }
+    }
+
+    public func unfinishedBatch(sourceHash: ContentHash, custodianID: Int64) async throws -> CaptureBatch? {
+        try await batches("finding an unfinished capture", """
+            SELECT \(unescaped: Self.batchColumns) FROM capture_batch
+            WHERE source_hash = \(sourceHash.hex) AND custodian_id = \(custodianID) AND status = 'running' ORDER BY id DESC LIMIT 1
+            """).first
+    }
+
+    public func unfinishedBatch(sourceHash: ContentHash, custodianID: Int64, conversationID: Int64) async throws -> CaptureBatch? {
+        try await batches("finding an unfinished capture", """
+            SELECT \(unescaped: Self.batchColumns) FROM capture_batch
+            WHERE source_hash = \(sourceHash.hex) AND custodian_id = \(custodianID) AND conversation_id = \(conversationID)
+              AND status = 'running' ORDER BY id DESC LIMIT 1
+            """).first
+    }
+
+    public func startBatch(_ b: NewBatch) async throws -> CaptureBatch {
+        let evidence = try b.dateOrder.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        return try await transaction("starting a capture") { conn in
+            // The conversation's title as this capture saw it is anchored with the batch, so a
+            // later (audited) retitle does not read as tampering.
+            var out: [CaptureBatch] = []
+            for try await row in try await conn.query("""
+                INSERT INTO capture_batch (custodian_id, conversation_id, actor, source_name, source_hash, source_size, platform, format,
+                    text_member, date_order, date_order_evidence, time_zone, time_zone_basis, status, started_at, conversation_title)
+                VALUES (\(b.custodianID), \(b.conversationID), \(b.actor), \(b.sourceName), \(b.source.hash.hex), \(b.source.size),
+                    \(b.platform.rawValue), \(b.format), \(b.textMember), \(b.dateOrder?.order.rawValue), \(evidence), \(b.timeZone),
+                    \(b.timeZoneBasis), 'running', \(Timestamp.iso(millis: b.startedAtMillis)),
+                    (SELECT title FROM conversation WHERE id = \(b.conversationID)))
+                RETURNING \(unescaped: Self.batchColumns)
+                """, logger: self.logger) { out.append(try Self.decodeBatch(row.makeRandomAccess())) }
+            guard let batch = out.first else { throw ArchiveError(.storage, "starting a capture returned nothing") }
+            return batch
+        }
+    }
+
+    public func finishBatch(id: Int64) async throws {
+        try await transaction("finishing a capture") { conn in
+            try await conn.run("UPDATE capture_batch SET status = 'complete', finished_at = \(Timestamp.iso(millis: Timestamp.nowMillis())) WHERE id = \(id)",
+                               logger: self.logger)
+        }
+    }
+
+    public func batch(id: Int64) async throws -> CaptureBatch? {
+        try await batches("reading a capture", "SELECT \(unescaped: Self.batchColumns) FROM capture_batch WHERE id = \(id)").first
+    }
+
+    public func defects(batchID: Int64, limit: Int) async throws -> [CaptureDefect] {
+        try await rows("reading defects", """
+            SELECT file, line, code, detail, text FROM defect WHERE batch_id = \(batchID) ORDER BY id LIMIT \(Int64(limit))
+            """, as: (String, Int64, String, String, String).self).map {
+            CaptureDefect(file: $0.0, line: Int($0.1), code: $0.2, detail: $0.3, text: $0.4)
+        }
+    }
+
+    // MARK: Append
+
+    /// The archive's own retention context, read inside the caller's transaction (the same
+    /// reading as SQLite's: the current plan, every custodian's facts, every cutoff event).
+    static func storedContext(_ conn: PostgresConnection, logger: Logger) async throws -> (RetentionContext, Int) {
+        guard let plan = try await conn.all("SELECT version, document FROM file_plan ORDER BY version DESC LIMIT 1", as: (Int32, String).self,
+                                            logger: logger).first else {
+            throw ArchiveError(.storage, "the archive has no file plan; run `recordkeeper verify`")
+        }
+        let filePlan = try JSONDecoder().decode(FilePlan.self, from: Data(plan.1.utf8))
+        let custodians = try await fetchProfiles(conn, email: nil, logger: logger).map(\.facts)
+        var events: [String: [String: CivilDate]] = [:]
+        for e in try await conn.all("SELECT c.key, e.name, e.date FROM cutoff_event e JOIN conversation c ON c.id = e.conversation_id",
+                                    as: (String, String, String).self, logger: logger) {
+            if let d = CivilDate(e.2) { events[e.0, default: [:]][e.1.lowercased()] = d }
+        }
+        return (RetentionContext(plan: filePlan, custodians: custodians, events: events), Int(plan.0))
+    }
+
+    /// Registered accounts, to resolve a sender to a custodian (retention, holds).
+    static func identityDirectory(_ conn: PostgresConnection, logger: Logger) async throws -> IdentityDirectory {
+        let entries = try await conn.all("""
+            SELECT a.platform, a.normalized, cu.email FROM custodian_account a JOIN custodian cu ON cu.id = a.custodian_id ORDER BY a.id
+            """, as: (String, String, String).self, logger: logger).map { (platform: $0.0, normalized: $0.1, owner: IdentityOwner.custodian(email: $0.2)) }
+        return IdentityDirectory(entries: entries)
+    }
+
+    /// Makes the yearly partitions of `message` that `years` (`"2021"`) need. Under a lock, so
+    /// instances capturing the same new year at once make its partition once.
+    static func ensurePartitions(_ years: Set<String>, _ conn: PostgresConnection, logger: Logger) async throws {
+        let existing = Set(try await conn.column("""
+            SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+            WHERE p.relname = 'message'
+            """, as: String.self, logger: logger))
+        let missing = years.filter { !existing.contains("message_y" + $0) }.sorted()
+        guard !missing.isEmpty else { return }
+        try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.partitionLock))", logger: logger)
+        for year in missing {
+            guard year.count == 4, year.allSatisfy(\.isASCII), year.allSatisfy(\.isNumber), let n = Int(year) else {
+                throw ArchiveError(.invalid, "a message's sent time has no four-digit year (\(year))")
+            }
+            let next = String(format: "%04d", n + 1)
+            try await conn.run(PostgresQuery(unsafeSQL: """
+                CREATE TABLE IF NOT EXISTS message_y\(year) PARTITION OF message FOR VALUES FROM ('\(year)') TO ('\(next)')
+                """), logger: logger)
+        }
+    }
+
+    public func append(batchID: Int64, conversationID: Int64, messages: [ArchivedMessage], defects: [CaptureDefect]) async throws -> AppendResult {
+        try await transaction("storing captured messages") { conn in
+            let logger = self.logger
+            var result = AppendResult(added: 0, duplicates: 0, attachmentsStored: 0, attachmentsMissing: 0)
+            if !messages.isEmpty {
+                try await Self.appendMessages(conn, batchID: batchID, conversationID: conversationID, messages: messages, into: &result, logger: logger)
+            }
+            if !defects.isEmpty {
+                let rows = defects.map { d -> [Bind] in
+                    [.int(batchID), .text(d.file), .int(Int64(d.line)), .text(d.code), .text(d.detail), .text(d.text)]
+                }
+                result.defectsAdded = try await conn.insertRows("defect", columns: ["batch_id", "file", "line", "code", "detail", "text"], rows: rows,
+                                                                suffix: "ON CONFLICT DO NOTHING RETURNING 1", logger: logger) { _ in 1 }.count
+            }
+            try await conn.run("""
+                UPDATE capture_batch SET messages_added = messages_added + \(Int64(result.added)),
+                    duplicates = duplicates + \(Int64(result.duplicates - result.alreadyInBatch)), defects = defects + \(Int64(result.defectsAdded)),
+                    attachments_stored = attachments_stored + \(Int64(result.attachmentsStored)),
+                    attachments_missing = attachments_missing + \(Int64(result.attachmentsMissing))
+                WHERE id = \(batchID)
+                """, logger: logger)
+            return result
+        }
+    }
+
+    static let messageColumns = ["id", "identity_key", "conversation_id", "batch_id", "platform", "conversation_key", "source_ordinal",
+                                 "dup_ordinal", "sent_local", "time_zone", "sent_at", "captured_at", "sender", "sender_raw", "sender_key",
+                                 "body", "raw", "kind", "flags", "source_hash", "source_member", "source_line", "line_count", "content_hash",
+                                 "hash_version", "search_key"]
+
+    static func appendMessages(_ conn: PostgresConnection, batchID: Int64, conversationID: Int64, messages: [ArchivedMessage],
+                               into result: inout AppendResult, logger: Logger) async throws {
+        // A disposed record is never captured again: its tombstone keeps its identity key.
+        let keys = messages.map(\.identityKey.hex)
+        let tombstoned = Set(try await conn.column("SELECT identity_key FROM tombstone WHERE identity_key = ANY(\(keys))", as: String.self,
+                                                   logger: logger))
+        try await ensurePartitions(Set(messages.map { String($0.sentLocal.description.prefix(4)) }), conn, logger: logger)
+        var senderKeys: [String: String] = [:]
+        func senderKey(_ m: ArchivedMessage) -> String {
+            guard let sender = m.sender else { return "" }
+            if let known = senderKeys[sender] { return known }
+            let k = IdentityKey.senderKey(sender)
+            senderKeys[sender] = k
+            return k
+        }
+        let candidates = messages.filter { !tombstoned.contains($0.identityKey.hex) }
+        let rows = candidates.map { m -> [Bind] in
+            [.text(m.identityKey.hex), .int(conversationID), .int(batchID), .text(m.platform.rawValue), .text(m.conversationKey),
+             .int(Int64(m.sourceOrdinal)), .int(Int64(m.duplicateOrdinal)), .text(m.sentLocal.description), .text(m.timeZone), .int(m.sentAt),
+             .int(m.capturedAtMillis), .text(m.sender), .text(m.senderRaw), .text(senderKey(m)), .text(m.body), .text(m.raw),
+             .text(m.kind.rawValue), .text(m.flags.isEmpty ? "" : m.flags.names.joined(separator: ",")), .text(m.sourceBlob.hex),
+             .text(m.sourceMember), .int(Int64(m.sourceLine)), .int(Int64(m.lineCount)), .text(m.contentHash.hex),
+             .int(Int64(ArchivedMessage.hashVersion)), .int(searchKey(sentAt: m.sentAt, identity: m.identityKey))]
+        }
+        // Two ingests of the same chat at once: the identity key is the table's key, so each
+        // message is stored by exactly one of them and the other counts it as a duplicate.
+        let inserted = try await conn.insertRows("message", columns: messageColumns, expressions: ["id": "nextval('message_id_seq')"], rows: rows,
+                                                 suffix: "ON CONFLICT (sent_local, identity_key) DO NOTHING RETURNING identity_key, id",
+                                                 perStatement: 1000, logger: logger) { r in
+            (try r[0].decode(String.self), try r[1].decode(Int64.self))
+        }
+        let ids = Dictionary(inserted, uniquingKeysWith: { a, _ in a })
+        let notInserted = candidates.filter { ids[$0.identityKey.hex] == nil }.map(\.identityKey.hex)
+        if !notInserted.isEmpty {
+            result.alreadyInBatch = try await conn.count("""
+                SELECT count(*) FROM message WHERE batch_id = \(batchID) AND identity_key = ANY(\(notInserted))
+                """, logger: logger)
+        }
+        result.duplicates = messages.count - inserted.count
+        result.added = inserted.count
+        guard !inserted.isEmpty else { return }
+
+        // Retention is assigned as records are stored, by the same engine as on SQLite.
+        let (context, planVersion) = try await storedContext(conn, logger: logger)
+        var memo = AssignmentMemo(context: context)
+        var directory = try await identityDirectory(conn, logger: logger)
+        let place = try await conn.all("""
+            SELECT c.title, cu.email FROM conversation c JOIN custodian cu ON cu.id = c.custodian_id WHERE c.id = \(conversationID)
+            """, as: (String, String).self, logger: logger).first
+        let assignedAt = Timestamp.iso(millis: Timestamp.nowMillis())
+        var assignments: [[Bind]] = []
+        var attachments: [[Bind]] = []
+        var blobs: [String: [Bind]] = [:]
+        var participants: [[Bind]] = []
+        var seenSenders = Set<String>()
+        for m in candidates {
+            guard let id = ids[m.identityKey.hex] else { continue }
+            if let day = CivilDate(year: m.sentLocal.year, month: m.sentLocal.month, day: m.sentLocal.day) {
+                let facts = RecordFacts(messageID: id, sentDate: day, platform: m.platform.rawValue, conversationKey: m.conversationKey,
+                                        conversationTitle: place?.0 ?? "", custodianEmail: place?.1 ?? "",
+                                        senderCustodianEmail: directory.custodian(sender: m.sender, senderRaw: m.senderRaw, platform: m.platform.rawValue))
+                let a = memo.assign(facts)
+                assignments.append([.int(id), .text(a.itemID), .text(a.ruleID), .text(a.action.rawValue), .text(a.cutoff?.description),
+                                    .text(a.eligible?.description), .int(Int64(planVersion)), .text(assignedAt)])
+                result.assigned[a.itemID, default: 0] += 1
+            }
+            for (i, a) in m.attachments.enumerated() {
+                if let blob = a.blob, let size = a.size, blobs[blob.hex] == nil {
+                    blobs[blob.hex] = [.text(blob.hex), .int(size), .text(Timestamp.iso(millis: m.capturedAtMillis))]
+                }
+                attachments.append([.int(id), .int(Int64(i)), .text(a.fileName), .text(a.blob?.hex), .int(a.size)])
+                if a.isMissing { result.attachmentsMissing += 1 } else { result.attachmentsStored += 1 }
+            }
+            let key = senderKey(m)
+            if let sender = m.sender, !key.isEmpty, seenSenders.insert(key).inserted {
+                participants.append([.int(conversationID), .text(key), .text(sender), .text(m.senderRaw)])
+            }
+        }
+        if !assignments.isEmpty {
+            _ = try await conn.insertRows("retention_assignment", columns: ["message_id", "item_id", "rule_id", "action", "cutoff", "eligible",
+                                                                            "plan_version", "assigned_at"], rows: assignments, suffix: """
+                ON CONFLICT (message_id) DO UPDATE SET item_id = excluded.item_id, rule_id = excluded.rule_id, action = excluded.action,
+                    cutoff = excluded.cutoff, eligible = excluded.eligible, plan_version = excluded.plan_version, assigned_at = excluded.assigned_at
+                """, logger: logger) { _ in () }
+        }
+        if !blobs.isEmpty {
+            // An attachment's file a disposition destroyed is live again once a new record names it.
+            _ = try await conn.insertRows("blob", columns: ["hash", "size", "first_seen_at"], rows: Array(blobs.values), suffix: """
+                ON CONFLICT (hash) DO UPDATE SET destroyed_by = NULL, destroyed_at = NULL WHERE blob.destroyed_by IS NOT NULL
+                """, logger: logger) { _ in () }
+        }
+        if !attachments.isEmpty {
+            _ = try await conn.insertRows("attachment", columns: ["message_id", "position", "file_name", "blob_hash", "size"], rows: attachments,
+                                          suffix: "", logger: logger) { _ in () }
+        }
+        if !participants.isEmpty {
+            _ = try await conn.insertRows("participant", columns: ["conversation_id", "sender_key", "name", "sender_raw"], rows: participants,
+                                          suffix: "ON CONFLICT DO NOTHING", logger: logger) { _ in () }
+        }
+        if let source = messages.first?.sourceBlob {
+            // Records captured from an original export a disposition had destroyed make it live again.
+            try await conn.run("UPDATE blob SET destroyed_by = NULL, destroyed_at = NULL WHERE hash = \(source.hex) AND destroyed_by IS NOT NULL",
+                               logger: logger)
+        }
+    }
+
+    /// The same time-ordered key as SQLite's search index (sent instant in the high bits).
+    static func searchKey(sentAt: Int64, identity: ContentHash) -> Int64 {
+        let low = Int64(identity.hex.prefix(6).utf8.reduce(0) { $0 << 4 | Int($1 <= 57 ? $1 - 48 : $1 - 87) })
+        return sentAt << 24 | low
+    }
+}
