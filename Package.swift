@@ -115,7 +115,9 @@ let package = Package(
         .executableTarget(
             name: "RecordkeeperCLI",
             dependencies: [
-                "Recordkeeper", "RecordkeeperCore", "RecordkeeperWeb",
+                // Archive and RecordkeeperTesting are imported directly: undeclared, a change to a store protocol
+                // left the CLI's objects stale and the binary jumped through old witness tables.
+                "Recordkeeper", "RecordkeeperCore", "RecordkeeperWeb", "Archive", "RecordkeeperTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -135,6 +137,9 @@ let package = Package(
             dependencies: [
                 "Recordkeeper", "Archive", "ArchivePostgres", "ObjectStorage", "Connectors", "RecordkeeperCore", "RecordkeeperTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             resources: [.copy("Golden")],
@@ -145,6 +150,8 @@ let package = Package(
             dependencies: [
                 "RecordkeeperWeb", "Recordkeeper", "Archive", "RecordkeeperCore", "RecordkeeperTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],

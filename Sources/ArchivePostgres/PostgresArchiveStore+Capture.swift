@@ -264,6 +264,13 @@ extension PostgresArchiveStore: CaptureStore {
             (try r[0].decode(String.self), try r[1].decode(Int64.self))
         }
         let ids = Dictionary(inserted, uniquingKeysWith: { a, _ in a })
+        let capturedAt = Dictionary(candidates.map { ($0.identityKey.hex, $0.capturedAtMillis) }, uniquingKeysWith: { a, _ in a })
+        if !inserted.isEmpty {
+            // Findable next: queued for the indexer in the same transaction.
+            _ = try await conn.insertRows("index_queue", columns: ["message_id", "captured_at"],
+                                          rows: inserted.map { [.int($0.1), .int(capturedAt[$0.0] ?? Timestamp.nowMillis())] },
+                                          suffix: "ON CONFLICT DO NOTHING", perStatement: 5000, logger: logger) { _ in () }
+        }
         let notInserted = candidates.filter { ids[$0.identityKey.hex] == nil }.map(\.identityKey.hex)
         if !notInserted.isEmpty {
             result.alreadyInBatch = try await conn.count("""

@@ -332,6 +332,38 @@ enum PostgresSchema {
                 VALUES (1, \(document), \(ContentHash.of(document).hex), \(Timestamp.iso(millis: Timestamp.nowMillis())), 'system', \(StoredFilePlan.standardNote))
                 """, logger: logger)
         }),
+        Step(version: 5, name: "the search index: text search configuration, queue, index table", sql: [
+            // Words as SQLite's unicode61 tokenizer sees them: the text is split on everything
+            // that is not a letter or digit before PostgreSQL's parser reads it (so an address or
+            // a phone number is its parts), diacritics are folded (unaccent), and nothing is
+            // stemmed (names stay names).
+            "CREATE EXTENSION IF NOT EXISTS unaccent",
+            "CREATE TEXT SEARCH CONFIGURATION recordkeeper (COPY = simple)",
+            """
+            ALTER TEXT SEARCH CONFIGURATION recordkeeper ALTER MAPPING FOR
+                asciiword, word, numword, asciihword, hword, numhword, hword_asciipart, hword_part, hword_numpart
+                WITH unaccent, simple
+            """,
+            """
+            CREATE FUNCTION rk_search_text(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT regexp_replace(coalesce(t, ''), '[^[:alnum:]]+', ' ', 'g')
+            $$
+            """,
+            // Capture queues every stored message in the same transaction; indexers on any
+            // instance claim rows with SKIP LOCKED, so none is indexed twice or missed, whatever
+            // order concurrent captures commit in.
+            "CREATE TABLE index_queue (message_id bigint PRIMARY KEY, captured_at bigint NOT NULL)",
+            """
+            CREATE TABLE message_search (
+                message_id bigint PRIMARY KEY,
+                search_key bigint NOT NULL,
+                conversation_id bigint NOT NULL,
+                doc tsvector NOT NULL
+            )
+            """,
+            "CREATE INDEX message_search_doc ON message_search USING gin (doc)",
+            "CREATE INDEX message_search_key ON message_search (search_key DESC)",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

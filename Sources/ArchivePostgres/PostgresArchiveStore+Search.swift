@@ -1,0 +1,206 @@
+import Archive
+import Foundation
+import Logging
+import PostgresNIO
+import RecordkeeperCore
+
+/// Compiles a `SearchExpression` into `to_tsquery('recordkeeper', …)` text: a phrase becomes its
+/// words joined by `<->` (adjacent, in order), the last with `:*` for a prefix; groups become
+/// `&`, `|` and `& !`. Words are split exactly as the index splits text (on everything that is
+/// not a letter or digit), so nothing a user typed is tsquery syntax.
+enum TSQuery {
+    /// nil when the expression can match nothing (a phrase with no words in it).
+    static func compile(_ e: SearchExpression) -> String? {
+        switch e {
+        case .phrase(let text, let prefix):
+            let words = text.split { !($0.isLetter || $0.isNumber) }.map(String.init)
+            guard !words.isEmpty else { return nil }
+            return "(" + words.enumerated().map { i, w in
+                "'" + w + "'" + (prefix && i == words.count - 1 ? ":*" : "")
+            }.joined(separator: " <-> ") + ")"
+        case .all(let parts):
+            var out: [String] = []
+            for p in parts {
+                guard let c = compile(p) else { return nil }
+                out.append(c)
+            }
+            return "(" + out.joined(separator: " & ") + ")"
+        case .any(let parts):
+            let out = parts.compactMap(compile)
+            return out.isEmpty ? nil : "(" + out.joined(separator: " | ") + ")"
+        case .but(let a, let b):
+            guard let left = compile(a) else { return nil }
+            guard let right = compile(b) else { return left }
+            return "(" + left + " & !" + right + ")"
+        }
+    }
+}
+
+extension PostgresArchiveStore: SearchIndexStore {
+    public func indexStatus() async throws -> IndexStatus {
+        try await transaction("reading the index status") { conn in
+            let r = try await conn.all("""
+                SELECT (SELECT coalesce(max(id), 0) FROM message), (SELECT count(*) FROM index_queue),
+                       (SELECT min(message_id) FROM index_queue), (SELECT min(captured_at) FROM index_queue)
+                """, as: (Int64, Int64, Int64?, Int64?).self, logger: self.logger)[0]
+            // Everything below the oldest queued message is indexed.
+            let through = r.2.map { $0 - 1 } ?? r.0
+            return IndexStatus(indexedThrough: through, pending: Int(r.1), oldestPendingCapturedAtMillis: r.3, capturedThrough: r.0)
+        }
+    }
+
+    public func indexNext(limit: Int) async throws -> Int {
+        try await transaction("indexing") { conn in
+            try await conn.count("""
+                WITH claimed AS (
+                    DELETE FROM index_queue WHERE message_id IN (
+                        SELECT message_id FROM index_queue ORDER BY message_id LIMIT \(Int64(max(1, limit))) FOR UPDATE SKIP LOCKED)
+                    RETURNING message_id
+                ), added AS (
+                    INSERT INTO message_search (message_id, search_key, conversation_id, doc)
+                    SELECT m.id, m.search_key, m.conversation_id,
+                           setweight(to_tsvector('recordkeeper', rk_search_text(m.body)), 'A')
+                           || setweight(to_tsvector('recordkeeper', rk_search_text(m.sender)), 'B')
+                    FROM message m JOIN claimed q ON q.message_id = m.id
+                    ON CONFLICT (message_id) DO NOTHING
+                    RETURNING 1
+                ) SELECT count(*) FROM claimed
+                """, logger: self.logger)
+        }
+    }
+
+    public func resetIndex() async throws {
+        try await transaction("emptying the search index") { conn in
+            try await conn.run("TRUNCATE message_search", logger: self.logger)
+            try await conn.run("""
+                INSERT INTO index_queue (message_id, captured_at) SELECT id, captured_at FROM message ON CONFLICT DO NOTHING
+                """, logger: self.logger)
+        }
+    }
+
+    public func searchIndexGaps(limit: Int) async throws -> SearchIndexGaps {
+        try await transaction("checking the search index") { conn in
+            let missing = try await conn.column("""
+                SELECT m.id FROM message m
+                WHERE NOT EXISTS (SELECT 1 FROM message_search s WHERE s.message_id = m.id)
+                  AND NOT EXISTS (SELECT 1 FROM index_queue q WHERE q.message_id = m.id)
+                ORDER BY m.id LIMIT \(Int64(limit))
+                """, as: Int64.self, logger: self.logger)
+            let orphans = try await conn.count("""
+                SELECT count(*) FROM message_search s WHERE NOT EXISTS (SELECT 1 FROM message m WHERE m.id = s.message_id)
+                """, logger: self.logger)
+            let twice = try await conn.column("""
+                SELECT q.message_id FROM index_queue q JOIN message_search s ON s.message_id = q.message_id ORDER BY 1 LIMIT \(Int64(limit))
+                """, as: Int64.self, logger: self.logger)
+            return SearchIndexGaps(unindexedMessages: missing, orphanEntries: orphans, indexedBeyondMark: twice)
+        }
+    }
+
+    // MARK: Search
+
+    public func search(_ r: SearchRequest) async throws -> SearchResults {
+        var binds = PostgresBindings()
+        func bind(_ v: some PostgresDynamicTypeEncodable) -> String {
+            binds.append(v)
+            return "$\(binds.count)"
+        }
+        var filters: [String] = []
+        if let email = r.custodianEmail { filters.append("lower(cu.email) = lower(\(bind(email)))") }
+        if let id = r.conversationID { filters.append("m.conversation_id = \(bind(id))") }
+        if let title = r.conversationTitle { filters.append("c.title ILIKE \(bind(Self.likePattern(title)))") }
+        if let ids = r.participantConversations {
+            filters.append("m.conversation_id = ANY(\(bind(ids)))")
+        } else if let p = r.participant {
+            filters.append("""
+                m.conversation_id IN (SELECT conversation_id FROM participant WHERE name ILIKE \(bind(Self.likePattern(p))) OR sender_key = \(bind(IdentityKey.senderKey(p))))
+                """)
+        }
+        if let from = r.fromLocal { filters.append("m.sent_local >= \(bind(from))") }
+        if let to = r.toLocalExclusive { filters.append("m.sent_local < \(bind(to))") }
+        if let p = r.platform { filters.append("m.platform = \(bind(p))") }
+        if r.hasAttachment { filters.append("EXISTS (SELECT 1 FROM attachment a WHERE a.message_id = m.id)") }
+        if r.underHold {
+            throw ArchiveError(.invalid, "legal holds are not on the PostgreSQL backend yet, so a search cannot filter by them there")
+        }
+        let columns = "m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind, m.sent_at"
+        let joins = "JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id"
+        func hits(_ sql: String) async throws -> [SearchHit] {
+            try await transaction("searching") { conn in
+                var out: [SearchHit] = []
+                for try await row in try await conn.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: self.logger) {
+                    let c = row.makeRandomAccess()
+                    out.append(SearchHit(messageID: try c[0].decode(Int64.self), conversationID: try c[1].decode(Int64.self),
+                                         conversationTitle: try c[2].decode(String.self), custodian: try c[3].decode(String.self),
+                                         sender: try c[4].decode(String?.self), sentLocal: try c[5].decode(String.self),
+                                         timeZone: try c[6].decode(String.self), kind: try c[7].decode(String.self),
+                                         snippet: try c[9].decode(String.self), sentAt: try c[8].decode(Int64.self)))
+                }
+                return out
+            }
+        }
+        func count(_ from: String) async throws -> (Int, Bool) {
+            let limit = SearchRequest.countLimit
+            let n = try await transaction("counting matches") { conn in
+                try await conn.count(PostgresQuery(unsafeSQL: "SELECT count(*) FROM (SELECT 1 \(from) LIMIT \(limit + 1)) n", binds: binds), logger: self.logger)
+            }
+            return (min(n, limit), n <= limit)
+        }
+
+        guard let query = r.query else {
+            // A collection by filters alone reads the records (nothing waiting for the indexer is missed).
+            let from = "FROM message m \(joins) WHERE \(filters.isEmpty ? "true" : filters.joined(separator: " AND "))"
+            let page = try await hits("""
+                SELECT \(columns), left(m.body, 400) || CASE WHEN length(m.body) > 400 THEN '…' ELSE '' END
+                \(from) ORDER BY m.search_key DESC, m.id DESC LIMIT \(r.limit) OFFSET \(r.offset)
+                """).map { h -> SearchHit in
+                var h = h
+                h.snippet = Self.opening(h.snippet)
+                return h
+            }
+            var results = SearchResults(total: page.count, hits: page)
+            if page.count == r.limit || r.offset > 0 { (results.total, results.totalIsExact) = try await count(from) }
+            return results
+        }
+        guard let tsquery = TSQuery.compile(query) else { return SearchResults(total: 0, hits: []) }
+        let q = "to_tsquery('recordkeeper', \(bind(tsquery)))"
+        let mark = "StartSel=\(SearchHit.markOpen), StopSel=\(SearchHit.markClose), MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…"
+        let snippet = "ts_headline('recordkeeper', m.body, \(q), \(bind(mark)))"
+        let from = "FROM message_search s JOIN message m ON m.id = s.message_id \(joins) WHERE s.doc @@ \(q)"
+            + (filters.isEmpty ? "" : " AND " + filters.joined(separator: " AND "))
+        if r.sort == .relevance {
+            // Ranked among the newest `relevanceWindow` matches, as on SQLite.
+            let window = r.relevanceWindow
+            let page = try await hits("""
+                WITH newest AS (SELECT s.message_id, s.doc, s.search_key \(from) ORDER BY s.search_key DESC LIMIT \(window + 1))
+                SELECT \(columns), \(snippet) FROM newest n JOIN message m ON m.id = n.message_id \(joins)
+                ORDER BY ts_rank_cd(n.doc, \(q)) DESC, n.search_key DESC LIMIT \(r.limit) OFFSET \(r.offset)
+                """)
+            var results = SearchResults(total: page.count, hits: page)
+            (results.total, results.totalIsExact) = try await count(from)
+            results.order = .relevance
+            if results.total > window || !results.totalIsExact { results.rankedAmongNewest = window }
+            return results
+        }
+        let page = try await hits("SELECT \(columns), \(snippet) \(from) ORDER BY s.search_key DESC, m.id DESC LIMIT \(r.limit) OFFSET \(r.offset)")
+        var results = SearchResults(total: page.count, hits: page)
+        if page.count == r.limit || r.offset > 0 { (results.total, results.totalIsExact) = try await count(from) }
+        return results
+    }
+
+    /// The first 16 words of a message, as a snippet shows them (the same as on SQLite).
+    static func opening(_ body: String) -> String {
+        var words = 0
+        var end = body.startIndex
+        var inWord = false
+        for i in body.indices {
+            let space = body[i].isWhitespace
+            if !space && !inWord {
+                words += 1
+                if words > 16 { return String(body[..<end]) + "…" }
+            }
+            if !space { end = body.index(after: i) }
+            inWord = !space
+        }
+        return body
+    }
+}
