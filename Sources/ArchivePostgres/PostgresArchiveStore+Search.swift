@@ -99,11 +99,8 @@ extension PostgresArchiveStore: SearchIndexStore {
     // MARK: Search
 
     public func search(_ r: SearchRequest) async throws -> SearchResults {
-        var binds = PostgresBindings()
-        func bind(_ v: some PostgresDynamicTypeEncodable) -> String {
-            binds.append(v)
-            return "$\(binds.count)"
-        }
+        var q = SQLBuilder()
+        func bind(_ v: some PostgresDynamicTypeEncodable) -> String { q.bind(v) }
         var filters: [String] = []
         if let email = r.custodianEmail { filters.append("lower(cu.email) = lower(\(bind(email)))") }
         if let id = r.conversationID { filters.append("m.conversation_id = \(bind(id))") }
@@ -120,14 +117,16 @@ extension PostgresArchiveStore: SearchIndexStore {
         if let p = r.platform { filters.append("m.platform = \(bind(p))") }
         if r.hasAttachment { filters.append("EXISTS (SELECT 1 FROM attachment a WHERE a.message_id = m.id)") }
         if r.underHold {
-            throw ArchiveError(.invalid, "legal holds are not on the PostgreSQL backend yet, so a search cannot filter by them there")
+            // Holds are evaluated live, as disposition evaluates them.
+            let holds = try await transaction("reading legal holds") { conn in try await Self.activeHoldFilters(conn, logger: self.logger) }
+            filters.append(try await Self.heldPredicate(holds, &q))
         }
         let columns = "m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind, m.sent_at"
         let joins = "JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id"
         func hits(_ sql: String) async throws -> [SearchHit] {
             try await transaction("searching") { conn in
                 var out: [SearchHit] = []
-                for try await row in try await conn.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: self.logger) {
+                for try await row in try await conn.query(q.query(sql), logger: self.logger) {
                     let c = row.makeRandomAccess()
                     out.append(SearchHit(messageID: try c[0].decode(Int64.self), conversationID: try c[1].decode(Int64.self),
                                          conversationTitle: try c[2].decode(String.self), custodian: try c[3].decode(String.self),
@@ -141,7 +140,7 @@ extension PostgresArchiveStore: SearchIndexStore {
         func count(_ from: String) async throws -> (Int, Bool) {
             let limit = SearchRequest.countLimit
             let n = try await transaction("counting matches") { conn in
-                try await conn.count(PostgresQuery(unsafeSQL: "SELECT count(*) FROM (SELECT 1 \(from) LIMIT \(limit + 1)) n", binds: binds), logger: self.logger)
+                try await conn.count(q.query("SELECT count(*) FROM (SELECT 1 \(from) LIMIT \(limit + 1)) n"), logger: self.logger)
             }
             return (min(n, limit), n <= limit)
         }
@@ -162,10 +161,10 @@ extension PostgresArchiveStore: SearchIndexStore {
             return results
         }
         guard let tsquery = TSQuery.compile(query) else { return SearchResults(total: 0, hits: []) }
-        let q = "to_tsquery('recordkeeper', \(bind(tsquery)))"
+        let tsq = "to_tsquery('recordkeeper', \(bind(tsquery)))"
         let mark = "StartSel=\(SearchHit.markOpen), StopSel=\(SearchHit.markClose), MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…"
-        let snippet = "ts_headline('recordkeeper', m.body, \(q), \(bind(mark)))"
-        let from = "FROM message_search s JOIN message m ON m.id = s.message_id \(joins) WHERE s.doc @@ \(q)"
+        let snippet = "ts_headline('recordkeeper', m.body, \(tsq), \(bind(mark)))"
+        let from = "FROM message_search s JOIN message m ON m.id = s.message_id \(joins) WHERE s.doc @@ \(tsq)"
             + (filters.isEmpty ? "" : " AND " + filters.joined(separator: " AND "))
         if r.sort == .relevance {
             // Ranked among the newest `relevanceWindow` matches, as on SQLite.
@@ -173,7 +172,7 @@ extension PostgresArchiveStore: SearchIndexStore {
             let page = try await hits("""
                 WITH newest AS (SELECT s.message_id, s.doc, s.search_key \(from) ORDER BY s.search_key DESC LIMIT \(window + 1))
                 SELECT \(columns), \(snippet) FROM newest n JOIN message m ON m.id = n.message_id \(joins)
-                ORDER BY ts_rank_cd(n.doc, \(q)) DESC, n.search_key DESC LIMIT \(r.limit) OFFSET \(r.offset)
+                ORDER BY ts_rank_cd(n.doc, \(tsq)) DESC, n.search_key DESC LIMIT \(r.limit) OFFSET \(r.offset)
                 """)
             var results = SearchResults(total: page.count, hits: page)
             (results.total, results.totalIsExact) = try await count(from)

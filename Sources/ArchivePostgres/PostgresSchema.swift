@@ -364,6 +364,75 @@ enum PostgresSchema {
             "CREATE INDEX message_search_doc ON message_search USING gin (doc)",
             "CREATE INDEX message_search_key ON message_search (search_key DESC)",
         ]),
+        Step(version: 6, name: "legal holds and dispositions", sql: [
+            """
+            CREATE TABLE legal_hold (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                name text NOT NULL,
+                matter text NOT NULL,
+                reference text,
+                requested_by text NOT NULL,
+                scope text NOT NULL,
+                query text,
+                created_by text NOT NULL,
+                created_at text NOT NULL,
+                released_by text,
+                released_at text,
+                release_reason text
+            )
+            """,
+            "CREATE TRIGGER legal_hold_kept BEFORE DELETE ON legal_hold FOR EACH ROW EXECUTE FUNCTION rk_refuse('holds are kept forever, released ones too')",
+            """
+            CREATE TABLE disposition_batch (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                action text NOT NULL CHECK (action IN ('destroy', 'transfer')),
+                status text NOT NULL CHECK (status IN ('proposed', 'approved', 'packaged', 'executed', 'cancelled')),
+                as_of text NOT NULL,
+                plan_version integer NOT NULL,
+                note text,
+                proposed_by text NOT NULL,
+                proposed_at text NOT NULL,
+                approved_by text,
+                approved_at text,
+                packaged_at text,
+                bag_digest text,
+                executed_by text,
+                executed_at text,
+                accession text,
+                cancelled_by text,
+                cancel_reason text,
+                held_at_proposal bigint NOT NULL DEFAULT 0,
+                certificate text,
+                CHECK (approved_by IS NULL OR lower(approved_by) <> lower(proposed_by))
+            )
+            """,
+            """
+            CREATE TABLE disposition_member (
+                disposition_id bigint NOT NULL REFERENCES disposition_batch(id),
+                message_id bigint NOT NULL,
+                item_id text NOT NULL,
+                sent_local text COLLATE "C" NOT NULL,
+                state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'disposed', 'withheld')),
+                PRIMARY KEY (disposition_id, message_id)
+            )
+            """,
+            "CREATE INDEX disposition_member_message ON disposition_member (message_id)",
+            "ALTER TABLE tombstone ADD FOREIGN KEY (disposition_id) REFERENCES disposition_batch(id)",
+            // A tombstone is written only by executing an approved disposition (two officers).
+            """
+            CREATE FUNCTION rk_tombstone_by_disposition() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM disposition_batch d JOIN disposition_member dm ON dm.disposition_id = d.id
+                               WHERE d.id = NEW.disposition_id AND dm.message_id = NEW.message_id AND dm.state = 'pending'
+                                 AND ((d.action = 'destroy' AND d.status = 'approved') OR (d.action = 'transfer' AND d.status = 'packaged'))
+                                 AND d.approved_by IS NOT NULL AND lower(d.approved_by) <> lower(d.proposed_by)) THEN
+                    RAISE EXCEPTION 'a tombstone is written only by executing an approved disposition' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                RETURN NEW;
+            END $$
+            """,
+            "CREATE TRIGGER tombstone_only_by_approved_disposition BEFORE INSERT ON tombstone FOR EACH ROW EXECUTE FUNCTION rk_tombstone_by_disposition()",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

@@ -230,10 +230,7 @@ extension SQLiteArchiveStore {
     }
 
     static func recomputeAudit(_ diff: RetentionDiff, actor: String, action: String, target: String, reason: String) -> AuditDraft {
-        AuditDraft(actor: actor, action: action, target: target, detail: [
-            "examined": String(diff.examined), "unchanged": String(diff.unchanged), "dates_changed": String(diff.datesChanged),
-            "reason": reason, "moves": diff.moves.map { "\($0.from ?? "none")->\($0.to):\($0.count)" }.joined(separator: ","),
-        ])
+        diff.auditDraft(actor: actor, action: action, target: target, reason: reason)
     }
 
     public func cutoffEvents() async throws -> [String: [String: CivilDate]] {
@@ -309,8 +306,6 @@ extension SQLiteArchiveStore {
 
     static func recompute(_ db: Database, context: RetentionContext, planVersion: Int, scope: AssignmentScope, apply: Bool) throws -> RetentionDiff {
         var resolver = try SenderResolver(db)
-        var diff = RetentionDiff()
-        var moves: [String: (String?, String, Int)] = [:]
         let whereClause: String
         let args: StatementArguments
         switch scope {
@@ -330,36 +325,21 @@ extension SQLiteArchiveStore {
             for (id, a) in pending { try Self.writeAssignment(upsert, db, messageID: id, a, planVersion: planVersion, at: stamp) }
             pending.removeAll(keepingCapacity: true)
         }
-        var memo = AssignmentMemo(context: context)
+        var pass = RetentionRecomputation(context: context, planVersion: planVersion, apply: apply)
         let cursor = try Row.fetchCursor(db, sql: Self.factsSelect + " WHERE \(whereClause) ORDER BY m.id", arguments: args)
         while let row = try cursor.next() {
-            diff.examined += 1
-            guard let facts = Self.facts(row, resolver: &resolver) else { continue }
-            let new = memo.assign(facts)
+            let facts = Self.facts(row, resolver: &resolver)
             let oldItem: String? = row[8]
             let old = oldItem.map { item in
                 RetentionAssignment(itemID: item, ruleID: row[9], action: RetentionAction(rawValue: row[10]) ?? .retain,
                                     cutoff: (row[11] as String?).flatMap { CivilDate($0) },
                                     eligible: (row[12] as String?).flatMap { CivilDate($0) })
             }
-            let oldVersion: Int? = row[13]
-            if old == new {
-                diff.unchanged += 1
-                if apply, oldVersion != planVersion { pending.append((facts.messageID, new)) }
-                continue
-            }
-            if let old, old.itemID == new.itemID { diff.datesChanged += 1 } else {
-                let key = (oldItem ?? "\u{0}") + "\u{1}" + new.itemID
-                moves[key, default: (oldItem, new.itemID, 0)].2 += 1
-            }
-            if apply { pending.append((facts.messageID, new)) }
+            if let write = pass.examine(facts, old: old, oldVersion: row[13]), let facts { pending.append((facts.messageID, write)) }
             if pending.count >= 10_000 { try flush() }
         }
         try flush()
-        diff.moves = moves.values.map { RetentionDiff.Move(from: $0.0, to: $0.1, count: $0.2) }
-            .sorted { ($0.from ?? "", $0.to) < ($1.from ?? "", $1.to) }
-        diff.applied = apply
-        return diff
+        return pass.result
     }
 
     /// Reads `factsSelect`'s columns by position (name lookups cost more than the engine).
