@@ -102,6 +102,7 @@ extension PostgresArchiveStore: HoldStore {
         encoder.outputFormatting = [.sortedKeys]
         let scope = String(decoding: try encoder.encode(h.scope), as: UTF8.self)
         return try await transaction("placing a legal hold") { conn in
+            try await Self.lockHolds(conn, logger: self.logger)
             let row = try await conn.all("""
                 INSERT INTO legal_hold (name, matter, reference, requested_by, scope, query, created_by, created_at)
                 VALUES (\(h.name), \(h.matter.rawValue), \(h.reference), \(h.requestedBy), \(scope), \(h.match?.description), \(h.actor),
@@ -129,6 +130,7 @@ extension PostgresArchiveStore: HoldStore {
 
     public func releaseHold(id: Int64, actor: String, reason: String, atMillis: Int64, audit: AuditDraft) async throws -> LegalHold {
         try await transaction("releasing a legal hold") { conn in
+            try await Self.lockHolds(conn, logger: self.logger)
             guard let row = try await conn.all("SELECT \(unescaped: Self.holdColumns) FROM legal_hold WHERE id = \(id) FOR UPDATE", as: HoldRow.self,
                                                logger: self.logger).first else {
                 throw ArchiveError(.notFound, "no hold with id \(id); `recordkeeper hold list --all` lists them")

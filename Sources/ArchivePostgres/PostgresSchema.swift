@@ -26,6 +26,9 @@ enum PostgresSchema {
     static let auditLock: Int64 = 0x5245_434B_0002
     /// The advisory lock key under which capture makes a new year's partition of `message`.
     static let partitionLock: Int64 = 0x5245_434B_0003
+    /// The advisory lock that orders placing and releasing holds against the steps that read
+    /// them to decide what leaves the archive.
+    static let holdLock: Int64 = 0x5245_434B_0004
 
     static let steps: [Step] = [
         Step(version: 1, name: "audit log, leases, browser sessions", sql: [

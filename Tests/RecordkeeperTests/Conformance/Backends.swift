@@ -62,6 +62,8 @@ enum Backends {
     static let search: [Backend<any ConversationStore & CaptureStore & SearchIndexStore>] = all(sqlite: { $0 }, postgres: { $0 })
     static let records: [Backend<any ConversationStore & CaptureStore & SearchIndexStore & PeopleStore & RetentionStore & HoldStore & AuditLog>] =
         all(sqlite: { $0 }, postgres: { $0 })
+    static let dispositions: [Backend<any ConversationStore & CaptureStore & SearchIndexStore & PeopleStore & RetentionStore & HoldStore & AuditLog
+        & DispositionStore & MessageStore & IntegrityStore>] = all(sqlite: { $0 }, postgres: { $0 })
     static let people: [Backend<any PeopleStore & AccessStore & ConversationStore>] = all(sqlite: { $0 }, postgres: { $0 })
 
     /// The filesystem store, and S3 (a new bucket with Object Lock on the test server) when
