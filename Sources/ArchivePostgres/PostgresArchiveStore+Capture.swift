@@ -174,10 +174,14 @@ extension PostgresArchiveStore: CaptureStore {
     }
 
     /// Registered accounts, to resolve a sender to a custodian (retention, holds).
-    static func identityDirectory(_ conn: PostgresConnection, logger: Logger) async throws -> IdentityDirectory {
-        let entries = try await conn.all("""
+    static func identityDirectory(_ conn: PostgresConnection, parties: Bool = false, logger: Logger) async throws -> IdentityDirectory {
+        var entries = try await conn.all("""
             SELECT a.platform, a.normalized, cu.email FROM custodian_account a JOIN custodian cu ON cu.id = a.custodian_id ORDER BY a.id
             """, as: (String, String, String).self, logger: logger).map { (platform: $0.0, normalized: $0.1, owner: IdentityOwner.custodian(email: $0.2)) }
+        if parties {
+            entries += try await conn.all("SELECT platform, normalized, party_id FROM party_account ORDER BY id", as: (String, String, Int64).self,
+                                          logger: logger).map { (platform: $0.0, normalized: $0.1, owner: IdentityOwner.party(id: $0.2)) }
+        }
         return IdentityDirectory(entries: entries)
     }
 

@@ -436,6 +436,118 @@ enum PostgresSchema {
             """,
             "CREATE TRIGGER tombstone_only_by_approved_disposition BEFORE INSERT ON tombstone FOR EACH ROW EXECUTE FUNCTION rk_tombstone_by_disposition()",
         ]),
+        Step(version: 7, name: "external parties, e-mail carriage, live-capture transactions", sql: [
+            """
+            CREATE TABLE external_party (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                name text NOT NULL,
+                organization text,
+                note text,
+                created_at text NOT NULL,
+                created_by text NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE party_account (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                party_id bigint NOT NULL REFERENCES external_party(id),
+                platform text NOT NULL,
+                address text NOT NULL,
+                normalized text NOT NULL,
+                created_at text NOT NULL,
+                UNIQUE (platform, normalized)
+            )
+            """,
+            """
+            CREATE TABLE carriage (
+                batch_id bigint PRIMARY KEY REFERENCES capture_batch(id),
+                carrier_message_id bigint NOT NULL,
+                forwarded_at bigint NOT NULL,
+                attachment text NOT NULL,
+                member text
+            )
+            """,
+            "CREATE INDEX carriage_carrier ON carriage (carrier_message_id)",
+            "CREATE TRIGGER carriage_kept BEFORE UPDATE ON carriage FOR EACH ROW EXECUTE FUNCTION rk_refuse('carriage links are never changed')",
+            """
+            CREATE TABLE live_transaction (
+                source text NOT NULL,
+                txn_id text NOT NULL,
+                events integer NOT NULL,
+                batches text NOT NULL,
+                received_at text NOT NULL,
+                PRIMARY KEY (source, txn_id)
+            )
+            """,
+        ]),
+        Step(version: 8, name: "oversight: unauthorized-disposition incidents, reminders, audit reports and recommendations", sql: [
+            """
+            CREATE TABLE ud_incident (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                source text NOT NULL,
+                source_ref text UNIQUE,
+                opened_at text NOT NULL,
+                opened_by text NOT NULL,
+                document text NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE ud_incident_note (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                incident_id bigint NOT NULL REFERENCES ud_incident(id),
+                at text NOT NULL,
+                actor text NOT NULL,
+                note text NOT NULL
+            )
+            """,
+            "CREATE TRIGGER ud_incident_kept BEFORE DELETE ON ud_incident FOR EACH ROW EXECUTE FUNCTION rk_refuse('incidents are kept')",
+            "CREATE TRIGGER ud_incident_note_kept BEFORE UPDATE OR DELETE ON ud_incident_note FOR EACH ROW EXECUTE FUNCTION rk_refuse('incident notes are kept unchanged')",
+            """
+            CREATE TABLE reminder_log (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                sent_at text NOT NULL,
+                custodian text NOT NULL,
+                period text NOT NULL,
+                platforms text NOT NULL,
+                subject text NOT NULL,
+                status text NOT NULL CHECK (status IN ('sent', 'failed')),
+                detail text NOT NULL,
+                actor text NOT NULL
+            )
+            """,
+            "CREATE INDEX reminder_log_custodian ON reminder_log (custodian, period)",
+            "CREATE TRIGGER reminder_log_kept BEFORE UPDATE OR DELETE ON reminder_log FOR EACH ROW EXECUTE FUNCTION rk_refuse('the reminder log is kept unchanged')",
+            """
+            CREATE TABLE audit_report (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                reference text NOT NULL,
+                title text NOT NULL,
+                issuer text NOT NULL,
+                issued text NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX audit_report_reference ON audit_report (lower(reference))",
+            """
+            CREATE TABLE recommendation (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                report_id bigint NOT NULL REFERENCES audit_report(id),
+                number integer NOT NULL,
+                document text NOT NULL,
+                UNIQUE (report_id, number)
+            )
+            """,
+            """
+            CREATE TABLE recommendation_note (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                recommendation_id bigint NOT NULL REFERENCES recommendation(id),
+                at text NOT NULL,
+                actor text NOT NULL,
+                note text NOT NULL
+            )
+            """,
+            "CREATE TRIGGER recommendation_kept BEFORE DELETE ON recommendation FOR EACH ROW EXECUTE FUNCTION rk_refuse('recommendations are kept')",
+            "CREATE TRIGGER recommendation_note_kept BEFORE UPDATE OR DELETE ON recommendation_note FOR EACH ROW EXECUTE FUNCTION rk_refuse('notes are kept unchanged')",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

@@ -1,0 +1,51 @@
+import Archive
+import ArchivePostgres
+import Foundation
+import Logging
+import ObjectStorage
+import Recordkeeper
+import RecordkeeperCore
+import RecordkeeperTesting
+import Testing
+
+/// The services, unchanged, on the production backend: PostgreSQL for records and S3 with
+/// Object Lock for blobs (files when no S3 server is there). Capture, search, a second capture
+/// of the same export, holds, the whole of `verify`.
+@Suite("Services on PostgreSQL and object storage", .enabled(if: TestPostgres.wanted))
+struct ProductionBackendTests {
+    @Test func ingestSearchHoldAndVerifyRunUnchangedOnTheProductionBackend() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let db = try await TestPostgres.createDatabase()
+        var logger = Logger(label: "recordkeeper.postgres")
+        logger.logLevel = .warning
+        let store = try await PostgresArchiveStore.open(url: db.url, logger: logger)
+        defer { store.close(); Task { await TestPostgres.dropDatabase(db.name) } }
+        let blobs: any BlobStore = TestS3.wanted
+            ? S3BlobStore(client: try await TestS3.freshBucket(), scratch: try tmp.sub("scratch"), lock: .compliance(days: 1))
+            : FileBlobStore(root: try tmp.sub("blobs"), scratch: try tmp.sub("scratch"))
+        let directory = DataDirectory(url: try tmp.sub("instance"))
+        let archive = ArchiveHandle(directory: directory, store: store, blobs: blobs)
+        try await store.appendAudit(AuditDraft(actor: "test", action: "archive.init", target: "archive"))
+
+        let zip = try ExportGenerator.write(ExportSpec(style: .iosZip, messageCount: 700, seed: 7), to: try tmp.sub("export"))
+        let first = try await ingest(archive, zip)
+        #expect(first.messagesAdded > 600 && first.attachmentsStored > 0 && first.error == nil)
+        // The same export again: nothing new, nothing lost.
+        let again = try await ingest(archive, zip)
+        #expect(again.messagesAdded == 0 && again.duplicatesSkipped == first.messagesAdded)
+
+        let words = try #require(try await store.transcript(conversationID: first.conversationID!, offset: 10, limit: 1).first?.message.body
+            .split(separator: " ").first { $0.count > 5 && $0.allSatisfy(\.isLetter) })
+        let found = try await SearchService(archive: archive).search(String(words), actor: "test")
+        #expect(found.total > 0 && found.coverage?.pending == 0)
+
+        _ = try await UserService(archive: archive).save(name: "k.walsh", displayName: "Karen Walsh", roles: [.recordsOfficer, .admin], actor: "test")
+        _ = try await HoldService(archive: archive).create(name: "everything", matter: .litigation, reference: nil, requestedBy: "OCC",
+                                                          scope: HoldScope(everything: true), actor: "k.walsh")
+        #expect(try await store.due(asOf: CivilDate(year: 2099, month: 1, day: 1)!).allSatisfy { $0.held == $0.records })
+
+        let report = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(report.ok, "\(report.problems)")
+        #expect(report.blobsChecked >= 2 && report.notYetIndexed == 0)
+    }
+}
