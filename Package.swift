@@ -117,7 +117,7 @@ let package = Package(
             dependencies: [
                 // Archive and RecordkeeperTesting are imported directly: undeclared, a change to a store protocol
                 // left the CLI's objects stale and the binary jumped through old witness tables.
-                "Recordkeeper", "RecordkeeperCore", "RecordkeeperWeb", "Archive", "RecordkeeperTesting",
+                "Recordkeeper", "RecordkeeperCore", "RecordkeeperWeb", "Archive", "RecordkeeperTesting", "ArchivePostgres", "ObjectStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

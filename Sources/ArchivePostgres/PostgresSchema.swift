@@ -29,6 +29,8 @@ enum PostgresSchema {
     /// The advisory lock that orders placing and releasing holds against the steps that read
     /// them to decide what leaves the archive.
     static let holdLock: Int64 = 0x5245_434B_0004
+    /// The archive-wide write lock (a session lock, held for a whole ingest or disposition).
+    static let writeLock: Int64 = 0x5245_434B_0005
 
     static let steps: [Step] = [
         Step(version: 1, name: "audit log, leases, browser sessions", sql: [

@@ -68,12 +68,14 @@ struct CaptureMatrixCommand: AsyncParsableCommand {
         try await CLIError.report {
             Log.bootstrap(verbose: true)
             guard matrix.registration != nil else { throw ValidationError("give --matrix-registration (see `recordkeeper capture matrix-registration`)") }
-            let handle = try archive.directory.open()
+            var handle = try await archive.open()
+            handle.onLockWait = nil // the server logs lock waits itself
             guard let service = try matrix.service(handle) else { return }
             var logger = Logger(label: "recordkeeper.matrix")
             logger.logLevel = .info
+            let place = archive.whereDescription(handle)
             try await service.run(logger: logger) { port in
-                print("Recordkeeper is capturing from \(matrix.homeserver) into \(handle.directory.url.path); listening on \(service.host):\(port)")
+                print("Recordkeeper is capturing from \(matrix.homeserver) into \(place); listening on \(service.host):\(port)")
                 print("Stop with Ctrl-C.")
                 fflush(nil)
             }

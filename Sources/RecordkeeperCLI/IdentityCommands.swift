@@ -23,7 +23,7 @@ struct PartyCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let p = try await IdentityService(archive: try archive.open()).addParty(name: name, organization: organization, note: note, actor: archive.resolvedActor)
+                let p = try await IdentityService(archive: try await archive.open()).addParty(name: name, organization: organization, note: note, actor: archive.resolvedActor)
                 if json { print(Terminal.json(p, pretty: true)); return }
                 print("party #\(p.id) \(p.name)\(p.organization.map { ", \($0)" } ?? "")")
             }
@@ -36,7 +36,7 @@ struct PartyCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let list = try await IdentityService(archive: try archive.open()).parties()
+                let list = try await IdentityService(archive: try await archive.open()).parties()
                 if json { print(Terminal.json(list, pretty: true)); return }
                 if list.isEmpty { print("no parties yet; add one with `recordkeeper party add NAME --organization ORG`") }
                 for p in list { print("#\(p.id)  \(p.name)\(p.organization.map { ", \($0)" } ?? "")  \(p.accounts.count) identit\(p.accounts.count == 1 ? "y" : "ies")") }
@@ -51,7 +51,7 @@ struct PartyCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let p = try await IdentityService(archive: try archive.open()).party(id: id)
+                let p = try await IdentityService(archive: try await archive.open()).party(id: id)
                 if json { print(Terminal.json(p, pretty: true)); return }
                 print("#\(p.id) \(p.name)\(p.organization.map { ", \($0)" } ?? "")\(p.note.map { "  (\($0))" } ?? "")")
                 print("Identities:")
@@ -71,7 +71,7 @@ struct PartyCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let a = try await IdentityService(archive: try archive.open()).addAccount(partyID: id, platform: platform, address: address, actor: archive.resolvedActor)
+                let a = try await IdentityService(archive: try await archive.open()).addAccount(partyID: id, platform: platform, address: address, actor: archive.resolvedActor)
                 if json { print(Terminal.json(a)); return }
                 print("\(a.platform) identity \(a.address) registered to party #\(id)")
             }
@@ -87,7 +87,7 @@ struct ShowParticipants: AsyncParsableCommand {
     @OptionGroup var archive: ArchiveOptions
     func run() async throws {
         try await CLIError.report {
-            let list = try await IdentityService(archive: try archive.open()).participants(conversationID: id, actor: archive.resolvedActor)
+            let list = try await IdentityService(archive: try await archive.open()).participants(conversationID: id, actor: archive.resolvedActor)
             if json { print(Terminal.json(list, pretty: true)); return }
             for side in [ResolvedParticipant.Side.internal, .external, .unresolved] {
                 let group = list.filter { $0.side == side }

@@ -43,7 +43,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let i = try await IncidentService(archive: try archive.open()).open(title: title, fields: fields.fields(), actor: archive.resolvedActor)
+                let i = try await IncidentService(archive: try await archive.open()).open(title: title, fields: fields.fields(), actor: archive.resolvedActor)
                 if json { print(Terminal.json(i, pretty: true)); return }
                 print("incident \(i.id) opened: \(i.title); report due \(i.reportDue.prefix(10))")
             }
@@ -56,7 +56,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let service = IncidentService(archive: try archive.open())
+                let service = IncidentService(archive: try await archive.open())
                 let list = try await service.list()
                 if json { print(Terminal.json(list, pretty: true)); return }
                 if list.isEmpty { print("no incidents"); return }
@@ -77,7 +77,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let service = IncidentService(archive: try archive.open())
+                let service = IncidentService(archive: try await archive.open())
                 let i = try await service.get(id)
                 let notes = try await service.notes(id: id)
                 struct Out: Encodable { var incident: Incident; var history: [IncidentNote] }
@@ -98,7 +98,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let i = try await IncidentService(archive: try archive.open()).update(id: id, fields: fields.fields(title: title), note: note, actor: archive.resolvedActor)
+                let i = try await IncidentService(archive: try await archive.open()).update(id: id, fields: fields.fields(title: title), note: note, actor: archive.resolvedActor)
                 print("incident \(i.id) updated")
             }
         }
@@ -114,7 +114,7 @@ struct IncidentCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLIError.report {
                 guard ["markdown", "md", "html"].contains(format) else { throw ValidationError("--format is markdown or html") }
-                let handle = try archive.open()
+                let handle = try await archive.open()
                 let service = IncidentService(archive: handle)
                 let text = service.render(try await service.get(id), markdown: format != "html", signer: signer)
                 try await handle.store.appendAudit(AuditDraft(actor: archive.resolvedActor, action: "incident.render", target: "incident:\(id)", detail: ["format": format]))
@@ -130,7 +130,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let i = try await IncidentService(archive: try archive.open()).markReported(id: id, on: on ?? CivilDate.today(), actor: archive.resolvedActor)
+                let i = try await IncidentService(archive: try await archive.open()).markReported(id: id, on: on ?? CivilDate.today(), actor: archive.resolvedActor)
                 print("incident \(i.id) reported; next quarterly update due \(i.nextUpdateDue ?? "-")")
             }
         }
@@ -144,7 +144,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let i = try await IncidentService(archive: try archive.open()).recordUpdate(id: id, on: on ?? CivilDate.today(), note: note, actor: archive.resolvedActor)
+                let i = try await IncidentService(archive: try await archive.open()).recordUpdate(id: id, on: on ?? CivilDate.today(), note: note, actor: archive.resolvedActor)
                 print("incident \(i.id): next quarterly update due \(i.nextUpdateDue ?? "-")")
             }
         }
@@ -157,7 +157,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let i = try await IncidentService(archive: try archive.open()).close(id: id, reason: reason, actor: archive.resolvedActor)
+                let i = try await IncidentService(archive: try await archive.open()).close(id: id, reason: reason, actor: archive.resolvedActor)
                 print("incident \(i.id) closed")
             }
         }

@@ -57,7 +57,7 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         var failed = 0
         try await CLIError.report {
-            let handle = try archive.open()
+            let handle = try await archive.open()
             let service = IngestService(archive: handle)
             var request = IngestRequest(paths: paths.map { URL(fileURLWithPath: $0) }, custodian: custodian, timeZone: timezone,
                                         dateOrder: dateOrder, conversationTitle: conversation, actor: archive.resolvedActor)

@@ -78,7 +78,7 @@ struct SearchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIError.report {
-            let handle = try archive.open()
+            let handle = try await archive.open()
             var filters = SearchFilters(custodian: custodian, conversation: conversation, participant: participant, from: from,
                                         to: to, limit: limit, offset: offset, sort: sort)
             filters.platform = platform
@@ -156,7 +156,7 @@ struct ShowMessage: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIError.report {
-            let handle = try archive.open()
+            let handle = try await archive.open()
             let d = try await RecordService(archive: handle).message(id: id, actor: archive.resolvedActor)
             let m = d.stored.message
             let out = Output(
@@ -221,7 +221,7 @@ struct ShowConversation: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIError.report {
-            let handle = try archive.open()
+            let handle = try await archive.open()
             let (c, messages) = try await RecordService(archive: handle).transcript(conversationID: id, offset: offset, limit: limit,
                                                                                     actor: archive.resolvedActor)
             if json {
@@ -260,7 +260,7 @@ struct ShowConversations: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIError.report {
-            let handle = try archive.open()
+            let handle = try await archive.open()
             let list = try await RecordService(archive: handle).conversations(titleContains: title, limit: limit, actor: archive.resolvedActor)
             if json { print(Terminal.json(list, pretty: true)); return }
             if list.isEmpty { print("No conversations."); return }
@@ -281,7 +281,7 @@ struct ShowBatch: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIError.report {
-            let handle = try archive.open()
+            let handle = try await archive.open()
             let (b, defects) = try await RecordService(archive: handle).batch(id: id, actor: archive.resolvedActor)
             if json { print(Terminal.json(Output(batch: b, defects: defects), pretty: true)); return }
             print("Batch \(b.id): \(b.sourceName) (\(b.status))")
@@ -304,7 +304,7 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIError.report {
-            let handle = try archive.open()
+            let handle = try await archive.open()
             let s = try await RecordService(archive: handle).stats(actor: archive.resolvedActor)
             let index = try await IndexService(archive: handle).status()
             if json {
@@ -347,7 +347,7 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         var ok = true
         try await CLIError.report {
-            let handle = try archive.open()
+            let handle = try await archive.open()
             let report = try await VerifyService(archive: handle).verify(actor: archive.resolvedActor, progress: { Terminal.progress($0) })
             Terminal.endProgress()
             ok = report.ok

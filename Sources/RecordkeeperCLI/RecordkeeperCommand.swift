@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArchivePostgres
 import Foundation
 import Logging
 import Recordkeeper
@@ -55,6 +56,24 @@ struct ArchiveOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Who is acting, for the audit log (default: cli:<your user name>).", valueName: "name"))
     var actor: String?
 
+    @Option(name: .customLong("database-url"), help: ArgumentHelp(
+        "Keep records in PostgreSQL instead of the data directory (postgres://user:password@host:5432/db?sslmode=require; default: "
+            + "$RECORDKEEPER_DATABASE_URL). The data directory is then only this instance's scratch space.", valueName: "url"))
+    var databaseURL: String?
+
+    @Option(name: .customLong("blob-store"), help: ArgumentHelp(
+        "With --database-url: where blobs go, s3://bucket?endpoint=https://…&region=…&retention-days=N (Object Lock; keys from "
+            + "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) or an absolute path every instance mounts (default: $RECORDKEEPER_BLOB_STORE).",
+        valueName: "url"))
+    var blobStore: String?
+
+    var resolvedDatabaseURL: String? {
+        databaseURL ?? ProcessInfo.processInfo.environment[ProductionBackend.databaseVariable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+    var resolvedBlobStore: String? {
+        blobStore ?? ProcessInfo.processInfo.environment[ProductionBackend.blobStoreVariable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     @Flag(name: .shortAndLong, help: "Log what happens to stderr (never message content).")
     var verbose = false
 
@@ -66,9 +85,21 @@ struct ArchiveOptions: ParsableArguments {
         return "cli:" + (env["USER"] ?? env["LOGNAME"] ?? "unknown")
     }
 
-    func open() throws -> ArchiveHandle {
+    /// Where the archive is, for messages (never the database password).
+    func whereDescription(_ handle: ArchiveHandle) -> String {
+        guard let url = resolvedDatabaseURL else { return handle.directory.url.path }
+        return "the archive in PostgreSQL (\((try? PostgresURL.parse(url))?.redacted ?? "database") with blobs in \(handle.blobs.locationDescription))"
+    }
+
+    func open() async throws -> ArchiveHandle {
         Log.bootstrap(verbose: verbose)
-        var handle = try directory.open()
+        var handle: ArchiveHandle
+        if let url = resolvedDatabaseURL {
+            handle = try await ProductionBackend.open(databaseURL: url, blobStore: resolvedBlobStore, directory: directory, actor: resolvedActor,
+                                                      initialize: false)
+        } else {
+            handle = try directory.open()
+        }
         handle.onLockWait = { Terminal.note($0) }
         return handle
     }
@@ -98,6 +129,15 @@ struct InitCommand: AsyncParsableCommand {
     func run() async throws {
         Log.bootstrap(verbose: archive.verbose)
         try await CLIError.report {
+            if let url = archive.resolvedDatabaseURL {
+                let handle = try await ProductionBackend.open(databaseURL: url, blobStore: archive.resolvedBlobStore, directory: archive.directory,
+                                                              actor: archive.resolvedActor, initialize: true)
+                print("The archive is ready in PostgreSQL (\((try? PostgresURL.parse(url))?.redacted ?? "the database"))")
+                print("  blob store    \(handle.blobs.locationDescription)")
+                print("  scratch       \(handle.directory.scratchURL.path) (this instance only)")
+                print("Next: recordkeeper ingest EXPORT.zip --custodian name@agency.gov --database-url … --blob-store …")
+                return
+            }
             let handle = try await archive.directory.create(actor: archive.resolvedActor)
             print("Created an empty archive in \(handle.directory.url.path)")
             print("  record store  \(handle.directory.databaseURL.lastPathComponent) (SQLite, WAL)")

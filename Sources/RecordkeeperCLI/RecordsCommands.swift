@@ -85,7 +85,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let handle = try archive.open()
+                let handle = try await archive.open()
                 // Before the first admin exists, whoever sets up the archive also sets that
                 // user's first password; afterwards the add itself needed an admin.
                 let setUp = try await !handle.store.users().contains(where: { $0.has(.admin) })
@@ -108,7 +108,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let users = try await UserService(archive: try archive.open()).list()
+                let users = try await UserService(archive: try await archive.open()).list()
                 if json { print(Terminal.json(users, pretty: true)); return }
                 if users.isEmpty { print("no users yet; add one with `recordkeeper user add NAME --role records-officer`") }
                 for u in users { print("\(u.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(u.roles.map(\.rawValue).joined(separator: ", "))  \(u.displayName)\(u.custodianEmail.map { "  [\($0)]" } ?? "")") }
@@ -125,7 +125,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let handle = try archive.open()
+                let handle = try await archive.open()
                 let password = fromStdin ? try PasswordInput.stdinLine() : try PasswordInput.prompt()
                 try await CredentialService(archive: handle).setPassword(user: name, password: password, actor: archive.resolvedActor)
                 print("password set for \(name); existing sessions end when the server restarts or the user signs out")
@@ -145,7 +145,7 @@ struct UserCommand: AsyncParsableCommand {
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
-                    let (token, secret) = try await CredentialService(archive: try archive.open()).createToken(user: name, label: label, actor: archive.resolvedActor)
+                    let (token, secret) = try await CredentialService(archive: try await archive.open()).createToken(user: name, label: label, actor: archive.resolvedActor)
                     print(secret)
                     Terminal.note("token \(token.id) for \(token.user) (\(token.label)); the secret above is not stored and will not be shown again")
                 }
@@ -175,7 +175,7 @@ struct UserCommand: AsyncParsableCommand {
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
-                    let t = try await CredentialService(archive: try archive.open()).revokeToken(id: id, actor: archive.resolvedActor, principal: nil)
+                    let t = try await CredentialService(archive: try await archive.open()).revokeToken(id: id, actor: archive.resolvedActor, principal: nil)
                     print("token \(t.id) (\(t.user), \(t.label)) revoked \(t.revokedAt ?? "")")
                 }
             }
@@ -213,7 +213,7 @@ struct FilePlanCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let p = try await FilePlanService(archive: try archive.open()).current()
+                let p = try await FilePlanService(archive: try await archive.open()).current()
                 if json { print(Terminal.json(p, pretty: true)); return }
                 print("File plan version \(p.version): \(p.plan.title)")
                 print("  saved \(p.createdAt) by \(p.createdBy)\(p.note.map { " — \($0)" } ?? ""); fiscal year starts in month \(p.plan.fiscalYearStartMonth)")
@@ -243,7 +243,7 @@ struct FilePlanCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let p = try await FilePlanService(archive: try archive.open()).current()
+                let p = try await FilePlanService(archive: try await archive.open()).current()
                 let text = try FilePlanService.render(p.plan, as: format)
                 if let output { try Data(text.utf8).write(to: URL(fileURLWithPath: output)); Terminal.note("wrote file plan version \(p.version) to \(output)") }
                 else { print(text, terminator: "") }
@@ -263,7 +263,7 @@ struct FilePlanCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let service = FilePlanService(archive: try archive.open())
+                let service = FilePlanService(archive: try await archive.open())
                 guard let data = FileManager.default.contents(atPath: file) else { throw ArchiveError(.notFound, "cannot read \(file)") }
                 let plan = try FilePlanService.parse(String(decoding: data, as: UTF8.self), format: format ?? .guess(file))
                 for w in plan.warnings() { Terminal.note("warning: \(w)") }
@@ -285,7 +285,7 @@ struct FilePlanCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let h = try await FilePlanService(archive: try archive.open()).history()
+                let h = try await FilePlanService(archive: try await archive.open()).history()
                 if json { print(Terminal.json(h, pretty: true)); return }
                 for p in h { print("v\(p.version)  \(p.createdAt)  \(p.createdBy)  \(p.plan.items.count) items, \(p.plan.rules.count) rules  \(p.note ?? "")") }
             }
@@ -309,7 +309,7 @@ struct CustodianCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let p = try await CustodianService(archive: try archive.open()).save(email: email, name: name, office: office, actor: archive.resolvedActor)
+                let p = try await CustodianService(archive: try await archive.open()).save(email: email, name: name, office: office, actor: archive.resolvedActor)
                 if json { print(Terminal.json(p, pretty: true)); return }
                 print("custodian \(p.email)\(p.name.map { " (\($0))" } ?? "")\(p.office.map { ", \($0)" } ?? "")")
             }
@@ -322,7 +322,7 @@ struct CustodianCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let list = try await CustodianService(archive: try archive.open()).list(actor: archive.resolvedActor)
+                let list = try await CustodianService(archive: try await archive.open()).list(actor: archive.resolvedActor)
                 if json { print(Terminal.json(list, pretty: true)); return }
                 for p in list {
                     let today = CivilDate.today()
@@ -341,7 +341,7 @@ struct CustodianCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let p = try await CustodianService(archive: try archive.open()).profile(email: email)
+                let p = try await CustodianService(archive: try await archive.open()).profile(email: email)
                 if json { print(Terminal.json(p, pretty: true)); return }
                 print("\(p.email)\(p.name.map { "  \($0)" } ?? "")\(p.office.map { ", \($0)" } ?? "")")
                 print("Accounts:")
@@ -368,7 +368,7 @@ struct CustodianCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let (a, diff) = try await CustodianService(archive: try archive.open()).addAccount(
+                let (a, diff) = try await CustodianService(archive: try await archive.open()).addAccount(
                     email: email, platform: platform, address: address, official: !personal, actor: archive.resolvedActor)
                 if json { print(Terminal.json(a)); return }
                 print("\(a.platform) account \(a.address) (\(a.official ? "official" : "personal")) registered to \(email)")
@@ -391,7 +391,7 @@ struct CustodianCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let diff = try await CustodianService(archive: try archive.open()).designate(
+                let diff = try await CustodianService(archive: try await archive.open()).designate(
                     email: email, designation: RoleDesignation(role: role, capstone: capstone, starts: from, ends: to), apply: apply, actor: archive.resolvedActor)
                 if !json, apply { print("\(email) holds \(capstone ? "Capstone role" : "role") '\(role)' from \(from) to \(to?.description ?? "present")") }
                 RecordsText.printDiff(diff, json: json)
@@ -408,7 +408,7 @@ struct CustodianCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let diff = try await CustodianService(archive: try archive.open()).endDesignation(id: id, ends: on, apply: apply, actor: archive.resolvedActor)
+                let diff = try await CustodianService(archive: try await archive.open()).endDesignation(id: id, ends: on, apply: apply, actor: archive.resolvedActor)
                 RecordsText.printDiff(diff, json: json)
             }
         }
@@ -428,7 +428,7 @@ struct RetentionCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let handle = try archive.open()
+                let handle = try await archive.open()
                 let groups = try await RetentionService(archive: handle).summary(actor: archive.resolvedActor)
                 if json { print(Terminal.json(groups, pretty: true)); return }
                 let plan = try await FilePlanService(archive: handle).current()
@@ -445,7 +445,7 @@ struct RetentionCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let e = try await RetentionService(archive: try archive.open()).explain(messageID: id, actor: archive.resolvedActor)
+                let e = try await RetentionService(archive: try await archive.open()).explain(messageID: id, actor: archive.resolvedActor)
                 if json { print(Terminal.json(e, pretty: true)); return }
                 if let t = e.tombstone {
                     print("message \(id) is no longer in the archive: \(t.outcome) on \(t.disposedAt) (disposition \(t.dispositionID), item \(t.itemID)\(t.authority.map { ", \($0)" } ?? "")\(t.accession.map { ", NARA accession \($0)" } ?? ""))")
@@ -474,7 +474,7 @@ struct RetentionCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let handle = try archive.open()
+                let handle = try await archive.open()
                 let date = asOf ?? .today()
                 let groups = try await RetentionService(archive: handle).due(asOf: date, actor: archive.resolvedActor)
                 if json { print(Terminal.json(groups, pretty: true)); return }
@@ -498,7 +498,7 @@ struct RetentionCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                RecordsText.printDiff(try await RetentionService(archive: try archive.open()).recompute(apply: apply, actor: archive.resolvedActor), json: json)
+                RecordsText.printDiff(try await RetentionService(archive: try await archive.open()).recompute(apply: apply, actor: archive.resolvedActor), json: json)
             }
         }
     }
@@ -514,7 +514,7 @@ struct RetentionCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                RecordsText.printDiff(try await RetentionService(archive: try archive.open()).recordEvent(
+                RecordsText.printDiff(try await RetentionService(archive: try await archive.open()).recordEvent(
                     conversationID: conversation, name: name, date: date, apply: apply, actor: archive.resolvedActor), json: json)
             }
         }
@@ -553,7 +553,7 @@ struct HoldCommand: AsyncParsableCommand {
             try await CLIError.report {
                 let scope = HoldScope(custodians: custodians.isEmpty ? nil : custodians, conversations: conversations.isEmpty ? nil : conversations,
                                       from: from, to: to, query: query, everything: everything ? true : nil)
-                let service = HoldService(archive: try archive.open())
+                let service = HoldService(archive: try await archive.open())
                 if dryRun {
                     let (preview, sample) = try await service.preview(scope: scope, sample: 5, allowFutureCustodians: futureCustodian, actor: archive.resolvedActor)
                     if json { print(Terminal.json(preview, pretty: true)); return }
@@ -583,7 +583,7 @@ struct HoldCommand: AsyncParsableCommand {
         struct Row: Encodable { var hold: LegalHold; var records: Int }
         func run() async throws {
             try await CLIError.report {
-                let list = try await HoldService(archive: try archive.open()).list(includeReleased: all, actor: archive.resolvedActor)
+                let list = try await HoldService(archive: try await archive.open()).list(includeReleased: all, actor: archive.resolvedActor)
                 if json { print(Terminal.json(list.map { Row(hold: $0.0, records: $0.1) }, pretty: true)); return }
                 if list.isEmpty { print(all ? "no holds" : "no active holds") }
                 for (h, n) in list {
@@ -602,7 +602,7 @@ struct HoldCommand: AsyncParsableCommand {
         struct Out: Encodable { var hold: LegalHold; var records: Int; var sample: [Int64] }
         func run() async throws {
             try await CLIError.report {
-                let d = try await HoldService(archive: try archive.open()).show(id: id, sample: max(0, min(sample, 100)), actor: archive.resolvedActor)
+                let d = try await HoldService(archive: try await archive.open()).show(id: id, sample: max(0, min(sample, 100)), actor: archive.resolvedActor)
                 if json { print(Terminal.json(Out(hold: d.hold, records: d.heldRecords, sample: d.sample.map(\.id)), pretty: true)); return }
                 let h = d.hold
                 print("hold \(h.id): \(h.name)  (\(h.isActive ? "active" : "released"))")
@@ -627,7 +627,7 @@ struct HoldCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let h = try await HoldService(archive: try archive.open()).release(id: id, reason: reason, actor: archive.resolvedActor)
+                let h = try await HoldService(archive: try await archive.open()).release(id: id, reason: reason, actor: archive.resolvedActor)
                 if json { print(Terminal.json(h, pretty: true)); return }
                 print("hold \(h.id) released at \(h.releasedAt ?? ""); its records become eligible for disposition again unless another hold covers them")
             }
@@ -647,7 +647,7 @@ struct ProposalOptions: ParsableArguments {
 
     func propose(_ action: DispositionAction, next: (Int64) -> String) async throws {
         try await CLIError.report {
-            let b = try await DispositionService(archive: try archive.open()).propose(
+            let b = try await DispositionService(archive: try await archive.open()).propose(
                 action: action, asOf: asOf ?? .today(), items: items.isEmpty ? nil : items, note: note, actor: archive.resolvedActor)
             if json { print(Terminal.json(b, pretty: true)); return }
             RecordsText.batch(b)
@@ -676,7 +676,7 @@ struct DisposeCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let list = try await DispositionService(archive: try archive.open()).list(actor: archive.resolvedActor)
+                let list = try await DispositionService(archive: try await archive.open()).list(actor: archive.resolvedActor)
                 if json { print(Terminal.json(list, pretty: true)); return }
                 if list.isEmpty { print("no disposition batches") }
                 for b in list {
@@ -693,7 +693,7 @@ struct DisposeCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let b = try await DispositionService(archive: try archive.open()).review(id: id, actor: archive.resolvedActor)
+                let b = try await DispositionService(archive: try await archive.open()).review(id: id, actor: archive.resolvedActor)
                 if json { print(Terminal.json(b, pretty: true)); return }
                 RecordsText.batch(b)
             }
@@ -707,7 +707,7 @@ struct DisposeCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let b = try await DispositionService(archive: try archive.open()).approve(id: id, actor: archive.resolvedActor)
+                let b = try await DispositionService(archive: try await archive.open()).approve(id: id, actor: archive.resolvedActor)
                 if json { print(Terminal.json(b, pretty: true)); return }
                 print("disposition \(b.id) approved by \(b.approvedBy ?? ""): \(Terminal.count(b.records)) records")
                 print(b.action == .destroy ? "Next: recordkeeper dispose execute \(b.id)" : "Next: recordkeeper transfer package \(b.id) --output DIR")
@@ -722,7 +722,7 @@ struct DisposeCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let c = try await DispositionService(archive: try archive.open()).execute(id: id, actor: archive.resolvedActor)
+                let c = try await DispositionService(archive: try await archive.open()).execute(id: id, actor: archive.resolvedActor)
                 if json { print(c.json, terminator: ""); return }
                 print("disposition \(id) executed: \(Terminal.count(c.records)) records destroyed, \(Terminal.count(c.blobsDestroyed)) file\(c.blobsDestroyed == 1 ? "" : "s") removed, \(Terminal.count(c.withheld)) withheld")
                 print("digest of destroyed record hashes \(c.disposedHashesDigest)")
@@ -739,7 +739,7 @@ struct DisposeCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let b = try await DispositionService(archive: try archive.open()).cancel(id: id, reason: reason, actor: archive.resolvedActor)
+                let b = try await DispositionService(archive: try await archive.open()).cancel(id: id, reason: reason, actor: archive.resolvedActor)
                 if json { print(Terminal.json(b, pretty: true)); return }
                 print("disposition \(b.id) cancelled; its records can be proposed again")
             }
@@ -755,7 +755,7 @@ struct DisposeCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let c = try await DispositionService(archive: try archive.open()).certificate(id: id, actor: archive.resolvedActor)
+                let c = try await DispositionService(archive: try await archive.open()).certificate(id: id, actor: archive.resolvedActor)
                 let text = format == .html ? c.html : c.json
                 if let output { try Data(text.utf8).write(to: URL(fileURLWithPath: output)); Terminal.note("wrote \(output)") }
                 else { print(text, terminator: "") }
@@ -788,7 +788,7 @@ struct TransferCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let p = try await TransferService(archive: try archive.open()).package(
+                let p = try await TransferService(archive: try await archive.open()).package(
                     id: id, to: URL(fileURLWithPath: output), organization: organization, rights: rights, actor: archive.resolvedActor,
                     progress: { Terminal.progress($0) })
                 Terminal.endProgress()
@@ -808,7 +808,7 @@ struct TransferCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let c = try await TransferService(archive: try archive.open()).confirm(id: id, accession: accession, actor: archive.resolvedActor)
+                let c = try await TransferService(archive: try await archive.open()).confirm(id: id, accession: accession, actor: archive.resolvedActor)
                 if json { print(c.json, terminator: ""); return }
                 print("transfer \(id) confirmed under accession \(accession): \(Terminal.count(c.records)) records are now tombstones")
                 print("Certificate: recordkeeper dispose certificate \(id) --format html --output transfer-\(id).html")

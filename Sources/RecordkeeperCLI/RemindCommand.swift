@@ -20,7 +20,7 @@ struct RemindCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let list = try await ReminderService(archive: try archive.open()).due(recordsAddress: recordsAddress)
+                let list = try await ReminderService(archive: try await archive.open()).due(recordsAddress: recordsAddress)
                 if json { print(Terminal.json(list, pretty: true)); return }
                 if list.isEmpty { print("no custodian has an account on an unmanaged app"); return }
                 for r in list {
@@ -41,7 +41,7 @@ struct RemindCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let log = try await ReminderService(archive: try archive.open()).send(
+                let log = try await ReminderService(archive: try await archive.open()).send(
                     relay: SMTPRelay(host: smtpHost, port: smtpPort), from: from, recordsAddress: recordsAddress, force: force, actor: archive.resolvedActor)
                 if json { print(Terminal.json(log, pretty: true)); return }
                 if log.isEmpty { print("nothing to send: every custodian was reminded this month (--force sends again)") }
@@ -58,7 +58,7 @@ struct RemindCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let log = try await ReminderService(archive: try archive.open()).log(limit: limit)
+                let log = try await ReminderService(archive: try await archive.open()).log(limit: limit)
                 if json { print(Terminal.json(log, pretty: true)); return }
                 for e in log { print("\(e.sentAt)  \(e.status.padding(toLength: 6, withPad: " ", startingAt: 0)) \(e.custodian)  \(e.period)  \(e.platforms.joined(separator: ","))  by \(e.actor)\(e.status == "failed" ? "  \(e.detail)" : "")") }
             }

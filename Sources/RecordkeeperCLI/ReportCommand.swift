@@ -24,7 +24,7 @@ struct ReportCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let r = try await ComplianceService(archive: try archive.open()).twentyDayRule(worst: worst, actor: archive.resolvedActor)
+                let r = try await ComplianceService(archive: try await archive.open()).twentyDayRule(worst: worst, actor: archive.resolvedActor)
                 if json { print(Terminal.json(r, pretty: true)); return }
                 print("20-day rule (44 U.S.C. 2911), messages on personal accounts: \(Terminal.count(r.totals.onTime)) on time, \(Terminal.count(r.totals.late)) late, \(Terminal.count(r.totals.neverForwarded)) never forwarded")
                 if r.rows.isEmpty { print("no messages on accounts registered as personal (`recordkeeper custodian account … --personal`)"); return }
@@ -57,7 +57,7 @@ struct ReportCommand: AsyncParsableCommand {
                     guard let d = CivilDateParser.date(asOf) else { throw ValidationError("--as-of must be a date like 2024-04-30") }
                     when = d
                 }
-                let list = try await ComplianceService(archive: try archive.open()).findings(asOf: when, actor: archive.resolvedActor)
+                let list = try await ComplianceService(archive: try await archive.open()).findings(asOf: when, actor: archive.resolvedActor)
                 if json { print(Terminal.json(list, pretty: true)); return }
                 if list.isEmpty { print("no findings"); return }
                 print("\(list.count) finding\(list.count == 1 ? "" : "s"):")
@@ -77,7 +77,7 @@ struct ReportCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let list = try await ComplianceService(archive: try archive.open()).timers(actor: archive.resolvedActor)
+                let list = try await ComplianceService(archive: try await archive.open()).timers(actor: archive.resolvedActor)
                 if json { print(Terminal.json(list, pretty: true)); return }
                 if list.isEmpty { print("no disappearing-message settings in the archive"); return }
                 for t in list {
@@ -95,7 +95,7 @@ struct ReportCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let rows = try await ComplianceService(archive: try archive.open()).inventory(actor: archive.resolvedActor)
+                let rows = try await ComplianceService(archive: try await archive.open()).inventory(actor: archive.resolvedActor)
                 if json { print(Terminal.json(rows, pretty: true)); return }
                 print("app              managed  users  personal  conversations    records  status          capture method")
                 for r in rows {

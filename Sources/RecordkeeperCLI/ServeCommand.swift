@@ -55,9 +55,11 @@ struct ServeCommand: AsyncParsableCommand {
         try await CLIError.report {
             Log.bootstrap(verbose: true)
             let config = try server.configuration()
-            let handle = try archive.directory.open()
+            var handle = try await archive.open()
+            handle.onLockWait = nil // the server logs lock waits itself
+            let place = archive.whereDescription(handle)
             try await Self.serve(handle, config: config, matrix: try matrix.service(handle), banner: { url in
-                print("Recordkeeper is serving \(handle.directory.url.path) at \(url)")
+                print("Recordkeeper is serving \(place) at \(url)")
                 print("Stop with Ctrl-C.")
             })
         }

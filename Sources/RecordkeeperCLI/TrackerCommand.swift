@@ -16,7 +16,7 @@ struct TrackerCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let list = try await TrackerService(archive: try archive.open()).seed(actor: archive.resolvedActor)
+                let list = try await TrackerService(archive: try await archive.open()).seed(actor: archive.resolvedActor)
                 print("\(list.count) recommendations entered")
             }
         }
@@ -28,7 +28,7 @@ struct TrackerCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let service = TrackerService(archive: try archive.open())
+                let service = TrackerService(archive: try await archive.open())
                 let reports = try await service.reports()
                 let recs = try await service.list()
                 struct Out: Encodable { var reports: [AuditReport]; var recommendations: [Recommendation] }
@@ -52,7 +52,7 @@ struct TrackerCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let service = TrackerService(archive: try archive.open())
+                let service = TrackerService(archive: try await archive.open())
                 let r = try await service.get(id)
                 let notes = try await service.notes(id: id)
                 struct Out: Encodable { var recommendation: Recommendation; var history: [IncidentNote] }
@@ -78,7 +78,7 @@ struct TrackerCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let r = try await TrackerService(archive: try archive.open()).update(id: id, status: status, office: office, targetDate: target, plan: plan,
+                let r = try await TrackerService(archive: try await archive.open()).update(id: id, status: status, office: office, targetDate: target, plan: plan,
                                                                                     updateSent: updateSent, note: note, actor: archive.resolvedActor)
                 print("R\(r.number) \(r.status.rawValue); next update due \(r.nextUpdateDue ?? "—")")
             }
@@ -92,7 +92,7 @@ struct TrackerCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let r = try await TrackerService(archive: try archive.open()).addEvidence(id: id, recordID: record, actor: archive.resolvedActor)
+                let r = try await TrackerService(archive: try await archive.open()).addEvidence(id: id, recordID: record, actor: archive.resolvedActor)
                 print("R\(r.number): evidence \(r.evidence.map { "record \($0)" }.joined(separator: ", "))")
             }
         }
@@ -103,7 +103,7 @@ struct TrackerCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let due = try await TrackerService(archive: try archive.open()).due()
+                let due = try await TrackerService(archive: try await archive.open()).due()
                 if due.isEmpty { print("nothing due") }
                 for d in due { print("\(d.due)  #\(d.recommendation.id) R\(d.recommendation.number): \(d.what) (\(d.recommendation.office ?? "office not named"))") }
             }

@@ -107,13 +107,23 @@ public struct ArchiveHandle: Sendable {
     /// holder is reported through `onLockWait` and ends with `ArchiveError(.busy)` after
     /// `RECORDKEEPER_WRITE_LOCK_TIMEOUT` seconds (default 120).
     public func withWriteLock<T>(purpose: String, _ body: () async throws -> T) async throws -> T {
-        try await writeLock.withLock(purpose: purpose, onWait: onLockWait, body)
+        if writeLock.isHeldByCurrentTask { return try await body() }
+        return try await writeLock.withLock(purpose: purpose, onWait: onLockWait) {
+            // Then, on a shared database, the lock every instance takes.
+            guard let archiveLock else { return try await body() }
+            return try await archiveLock.withArchiveLock(purpose: purpose, timeout: WriteLock.configuredTimeout(), onWait: onLockWait, body)
+        }
     }
 
+    /// The archive-wide lock of a shared database (PostgreSQL): nil for an archive in one data
+    /// directory, whose `flock` already covers every process that can open it.
+    public var archiveLock: (any ArchiveWideLock)?
+
     /// Assembles a handle from parts (tests, other backends).
-    public init(directory: DataDirectory, store: any ArchiveStore, blobs: any BlobStore) {
+    public init(directory: DataDirectory, store: any ArchiveStore, blobs: any BlobStore, archiveLock: (any ArchiveWideLock)? = nil) {
         self.directory = directory
         self.store = store
         self.blobs = blobs
+        self.archiveLock = archiveLock
     }
 }

@@ -48,4 +48,34 @@ struct ProductionBackendTests {
         #expect(report.ok, "\(report.problems)")
         #expect(report.blobsChecked >= 2 && report.notYetIndexed == 0)
     }
+
+    /// The archive-wide write lock: while one instance holds it (an ingest, a disposition),
+    /// another waits, says for whom, and gives up in bounded time; released, it goes through.
+    @Test func theArchiveWideWriteLockIsHeldAcrossConnections() async throws {
+        let db = try await TestPostgres.createDatabase()
+        var logger = Logger(label: "recordkeeper.postgres")
+        logger.logLevel = .warning
+        let one = try await PostgresArchiveStore.open(url: db.url, logger: logger)
+        let other = try await PostgresArchiveStore.open(url: db.url, logger: logger) // as another instance would
+        defer { one.close(); other.close(); Task { await TestPostgres.dropDatabase(db.name) } }
+        final class Lines: @unchecked Sendable {
+            let lock = NSLock()
+            var items: [String] = []
+            func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+        }
+        let lines = Lines()
+        let refused = try await one.withArchiveLock(purpose: "disposition.execute", timeout: .seconds(5), onWait: nil) { () async throws -> ArchiveError? in
+            do {
+                try await other.withArchiveLock(purpose: "ingest", timeout: .milliseconds(600), onWait: { lines.add($0) }) {
+                    Issue.record("ran without the lock")
+                }
+                return nil
+            } catch let e as ArchiveError {
+                return e
+            }
+        }
+        #expect(refused?.code == .busy && refused?.message.contains("(disposition.execute)") == true)
+        #expect(lines.items.first?.hasPrefix("waiting for the archive's write lock held by") == true)
+        #expect(try await other.withArchiveLock(purpose: "ingest", timeout: .zero, onWait: nil) { 42 } == 42)
+    }
 }
