@@ -18,7 +18,8 @@
 #        BENCH_SIZES="100k 1m 10m" scripts/bench.sh
 # Environment: BENCH_SIZES (default "100k 1m"; known: 100k 1m 10m), BENCH_DIR,
 #   BENCH_SEARCH_RUNS (timed runs per query and order; default 5, 3 at 10m),
-#   BENCH_FLOOR_ROWS (default 1000000), BENCH_SKIP_E2E=1 (skip the old-style ingest).
+#   BENCH_FLOOR_ROWS (default 1000000), BENCH_SKIP_E2E=1 (skip the old-style ingest),
+#   BENCH_POSTGRES=1 (also capture into PostgreSQL 15, durable settings, with 1 and 2 workers).
 # Generated exports and the whatstk venv are reused between runs; archives are fresh every run.
 # The load average (1/5/15 min) is recorded at the start and end of every measurement: this is
 # a 2-core machine and a concurrent compile skews everything.
@@ -242,6 +243,45 @@ print(json.dumps({"messages": added, "inner_seconds": inner, "indexed": int(m.gr
                   "pending_after_capture": int(sys.argv[3]), "pending_after_catchup": int(sys.argv[4])}))
 EOF
   [ "$pending_after_catchup" = 0 ] || { log "index catch-up left $pending_after_catchup messages unindexed"; exit 1; }
+
+  # 4b'. PostgreSQL (issue 14; BENCH_POSTGRES=1): the same capture into a fresh database, blobs
+  # in a local directory (so the figure is the database's), then the index catch-up; and two
+  # ingest processes at once (the same export for two custodians: twice the messages).
+  if [ "${BENCH_POSTGRES:-0}" = 1 ]; then
+    if [ -z "${PG_URL:-}" ]; then
+      PG_URL=$(PG_DURABLE=1 scripts/postgres.sh start "$TMP/pg")
+      trap 'scripts/postgres.sh stop "$TMP/pg"; rm -rf "$TMP"' EXIT
+      PG_VERSION=$(psql "$PG_URL" -Atc 'show server_version')
+    fi
+    for workers in 1 2; do
+      db="bench_${size}_${workers}"
+      psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+      url="${PG_URL%/postgres?*}/$db?sslmode=disable"
+      pgdir="$TMP/pg-data-$size-$workers"
+      RECORDKEEPER_DATA_DIR="$pgdir" RECORDKEEPER_DATABASE_URL="$url" RECORDKEEPER_BLOB_STORE="$pgdir-blobs" "$BIN" init >/dev/null
+      log "capture $size into PostgreSQL with $workers worker(s)   load $(loadavg)"
+      l0=$(loadavg); t0=$(date +%s.%N)
+      pids=()
+      for w in $(seq 1 "$workers"); do
+        RECORDKEEPER_DATA_DIR="$pgdir-$w" RECORDKEEPER_DATABASE_URL="$url" RECORDKEEPER_BLOB_STORE="$pgdir-blobs" \
+          /usr/bin/time -v -o "$TMP/pg-$size-$workers-$w.time" "$BIN" ingest "${EXPORT[$size]}" --custodian "worker$w@agency.example.gov" \
+          --timezone UTC --json --no-wait-index >"$TMP/pg-$size-$workers-$w.json" &
+        pids+=($!)
+      done
+      for pid in "${pids[@]}"; do wait "$pid"; done
+      t1=$(date +%s.%N); l1=$(loadavg)
+      RECORDKEEPER_DATA_DIR="$pgdir" RECORDKEEPER_DATABASE_URL="$url" RECORDKEEPER_BLOB_STORE="$pgdir-blobs" \
+        run_timed "$size.pg$workers.catchup" "$TMP/pg-catchup-$size-$workers.txt" "$BIN" index catch-up
+      bytes=$(psql "$url" -Atc "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'i', 'm', 't')")
+      python3 - "$t0" "$t1" "$l0" "$l1" "$bytes" "${PG_VERSION:-?}" "$TMP"/pg-"$size"-"$workers"-*.json >"$RES/$size.pg$workers.json" <<'EOF2'
+import json, sys
+t0, t1, l0, l1, size_bytes, version = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5] or 0), sys.argv[6]
+added = sum(json.loads(l)["messages_added"] for f in sys.argv[7:] for l in open(f) if l.strip())
+print(json.dumps({"messages": added, "wall": t1 - t0, "load_start": l0, "load_end": l1, "db_bytes": size_bytes, "server": version}))
+EOF2
+      log "  $workers worker(s): $(jget "$RES/$size.pg$workers.json" messages) messages in $(jget "$RES/$size.pg$workers.json" wall) s; catch-up $(jget "$RES/$size.pg$workers.catchup.time.json" wall) s"
+    done
+  fi
 
   # 4c. old-style end to end: ingest (waits for the index) into another fresh archive
   if [ "${BENCH_SKIP_E2E:-0}" != 1 ]; then

@@ -179,3 +179,23 @@ print("Targets (issue 13)")
 for name, value, ok in rows:
     print(f"  {verdict(ok):<5} {name:<66} {value:>16}")
 print(LINE)
+
+# ── PostgreSQL (issue 14), when the run measured it (BENCH_POSTGRES=1) ──────────────────────────
+pg = {s: {w: load(f"{s}.pg{w}.json") for w in (1, 2)} for s in sizes}
+if any(v[1] for v in pg.values()):
+    print("PostgreSQL capture (ingest --no-wait-index, blobs in a local directory; N workers = N ingest processes at once,")
+    print("the same export for N custodians) against whatstk's parse-only rate in the same run")
+    print(f"  {'size':<5} {'workers':>7} {'messages':>10} {'wall s':>8} {'msg/s':>9} {'×whatstk':>8} {'×SQLite':>8} {'catch-up s':>10} {'bytes/msg':>9} {'load':>16}")
+    for s in sizes:
+        for w in (1, 2):
+            d = pg[s][w]
+            if not d:
+                continue
+            rate = d["messages"] / d["wall"]
+            cu = load(f"{s}.pg{w}.catchup.time.json")
+            print(f"  {LABEL[s]:<5} {w:>7} {d['messages']:>10,} {d['wall']:>8.2f} {rate:>9,.0f} {fx(ratio(rate, S[s]['wk_rate'])):>8} "
+                  f"{fx(ratio(rate, S[s]['cap_rate'])):>8} {cu['wall'] if cu else float('nan'):>10.2f} {d['db_bytes'] / d['messages']:>9,.0f} "
+                  f"{d['load_start'] + ' → ' + d['load_end']:>16}")
+    server = next((d["server"] for v in pg.values() for d in v.values() if d), "?")
+    print(f"  PostgreSQL {server}; target (issue 14): ≥ 2× whatstk with two workers")
+    print(LINE)

@@ -46,8 +46,12 @@ as_owner "$PGBIN/initdb" -D "$dir/data" -U archive --pwfile="$pwfile" --auth-loc
   -E UTF8 --locale=C.UTF-8 >"$dir/log/initdb.log" 2>&1 || { cat "$dir/log/initdb.log" >&2; exit 1; }
 rm -f "$pwfile"
 # Tests create and drop many small databases: make that cheap, and never wait on a disk flush
-# (the cluster is thrown away after the run).
-as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log/server.log" -w -t 60 -o \
-  "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+# (the cluster is thrown away after the run). PG_DURABLE=1 keeps PostgreSQL's durable defaults
+# (fsync, synchronous commit), as the benchmark needs: capture counts only once it is on disk.
+settings="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/sock -c max_connections=200"
+if [ "${PG_DURABLE:-0}" != 1 ]; then
+  settings="$settings -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
+as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log/server.log" -w -t 60 -o "$settings" \
   start >/dev/null || { cat "$dir/log/server.log" >&2; exit 1; }
 echo "postgres://archive:$password@127.0.0.1:$port/postgres?sslmode=disable"
