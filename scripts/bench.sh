@@ -249,8 +249,10 @@ EOF
   # ingest processes at once (the same export for two custodians: twice the messages).
   if [ "${BENCH_POSTGRES:-0}" = 1 ]; then
     if [ -z "${PG_URL:-}" ]; then
-      PG_URL=$(PG_DURABLE=1 scripts/postgres.sh start "$TMP/pg")
-      trap 'scripts/postgres.sh stop "$TMP/pg"; rm -rf "$TMP"' EXIT
+      # Outside $TMP (mode 0700): the cluster runs as Debian's postgres user, who must reach it.
+      PGRUN=$(mktemp -d /tmp/rk-bench-pg.XXXXXX) && chmod 755 "$PGRUN"
+      PG_URL=$(PG_DURABLE=1 scripts/postgres.sh start "$PGRUN/cluster")
+      trap 'scripts/postgres.sh stop "$PGRUN/cluster"; rm -rf "$TMP" "$PGRUN"' EXIT
       PG_VERSION=$(psql "$PG_URL" -Atc 'show server_version')
     fi
     for workers in 1 2; do

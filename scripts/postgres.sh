@@ -42,6 +42,10 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 pwfile="$dir/pw"
 echo "$password" > "$pwfile"
 [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
+if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -r "$pwfile"; then
+  echo "the postgres user cannot reach $dir: a directory above it is not traversable (mode 0700?); choose another place" >&2
+  exit 1
+fi
 as_owner "$PGBIN/initdb" -D "$dir/data" -U archive --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 \
   -E UTF8 --locale=C.UTF-8 >"$dir/log/initdb.log" 2>&1 || { cat "$dir/log/initdb.log" >&2; exit 1; }
 rm -f "$pwfile"
