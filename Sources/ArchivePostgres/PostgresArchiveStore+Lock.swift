@@ -8,8 +8,12 @@ extension PostgresArchiveStore: ArchiveWideLock {
     /// A session advisory lock held on one pooled connection for the duration of `body` (it
     /// goes with the connection: an instance that dies releases it). Who holds it is written
     /// beside it, so a waiter can say whom it waits for.
-    public func withArchiveLock<T>(purpose: String, timeout: Duration, onWait: (@Sendable (String) -> Void)?,
+    public func withArchiveLock<T>(purpose: String, shared: Bool, timeout: Duration, onWait: (@Sendable (String) -> Void)?,
                                    _ body: () async throws -> T) async throws -> T {
+        let take: PostgresQuery = shared ? "SELECT pg_try_advisory_lock_shared(\(PostgresSchema.writeLock))"
+                                         : "SELECT pg_try_advisory_lock(\(PostgresSchema.writeLock))"
+        let release: PostgresQuery = shared ? "SELECT pg_advisory_unlock_shared(\(PostgresSchema.writeLock))"
+                                            : "SELECT pg_advisory_unlock(\(PostgresSchema.writeLock))"
         let me = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) (\(purpose)) since \(Timestamp.iso(millis: Timestamp.nowMillis()))"
         let clock = ContinuousClock()
         let start = clock.now
@@ -17,7 +21,7 @@ extension PostgresArchiveStore: ArchiveWideLock {
         do {
             return try await client.withConnection { conn in
                 while true {
-                    let got = try await conn.column("SELECT pg_try_advisory_lock(\(PostgresSchema.writeLock))", as: Bool.self, logger: self.logger).first ?? false
+                    let got = try await conn.column(take, as: Bool.self, logger: self.logger).first ?? false
                     if got { break }
                     let holder = try await conn.column("SELECT holder FROM lease WHERE name = 'archive-write-lock'", as: String.self, logger: self.logger)
                         .first ?? "another instance"
@@ -37,10 +41,10 @@ extension PostgresArchiveStore: ArchiveWideLock {
                     """, logger: self.logger)
                 do {
                     let result = try await body()
-                    try await conn.run("SELECT pg_advisory_unlock(\(PostgresSchema.writeLock))", logger: self.logger)
+                    try await conn.run(release, logger: self.logger)
                     return result
                 } catch {
-                    _ = try? await conn.run("SELECT pg_advisory_unlock(\(PostgresSchema.writeLock))", logger: self.logger)
+                    _ = try? await conn.run(release, logger: self.logger)
                     throw error
                 }
             }

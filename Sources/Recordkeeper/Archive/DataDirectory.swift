@@ -106,12 +106,18 @@ public struct ArchiveHandle: Sendable {
     /// `body` runs the inner body at once (the lock knows its holder); waiting for another
     /// holder is reported through `onLockWait` and ends with `ArchiveError(.busy)` after
     /// `RECORDKEEPER_WRITE_LOCK_TIMEOUT` seconds (default 120).
-    public func withWriteLock<T>(purpose: String, _ body: () async throws -> T) async throws -> T {
+    ///
+    /// `shared`: on a shared database, other instances' shared holders (ingests) run at the same
+    /// time; exclusive holders (dispositions) wait for all of them. `archiveTimeout` bounds the
+    /// wait for that database lock (zero: take it only if free).
+    public func withWriteLock<T>(purpose: String, shared: Bool = false, archiveTimeout: Duration? = nil,
+                                 _ body: () async throws -> T) async throws -> T {
         if writeLock.isHeldByCurrentTask { return try await body() }
         return try await writeLock.withLock(purpose: purpose, onWait: onLockWait) {
             // Then, on a shared database, the lock every instance takes.
             guard let archiveLock else { return try await body() }
-            return try await archiveLock.withArchiveLock(purpose: purpose, timeout: WriteLock.configuredTimeout(), onWait: onLockWait, body)
+            return try await archiveLock.withArchiveLock(purpose: purpose, shared: shared, timeout: archiveTimeout ?? WriteLock.configuredTimeout(),
+                                                         onWait: onLockWait, body)
         }
     }
 

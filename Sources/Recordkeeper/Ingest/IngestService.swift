@@ -157,7 +157,12 @@ public struct IngestService: Sendable {
             throw IngestError(.badTimeZone, "unknown time zone '\(tz)'; use an IANA name such as America/New_York or UTC")
         }
         let sources = try IngestService.sources(for: request.paths)
-        let reports = try await archive.withWriteLock(purpose: "ingest") { try await ingestAll(sources, request, progress: progress, report: report) }
+        // Shared with other ingests on a shared database (the identity key keeps them apart);
+        // dispositions wait for every one of them.
+        let reports = try await archive.withWriteLock(purpose: "ingest", shared: true) {
+            try await ingestAll(sources, request, progress: progress, report: report)
+        }
+        await sweepDestroyedFilesIfAlone()
         // Captured: durable, hashed, audited. Findable next, outside the write lock (indexing
         // removes no file and takes the store's writer one batch at a time).
         if request.waitForIndex {
@@ -169,7 +174,9 @@ public struct IngestService: Sendable {
     /// One source, under the archive's write lock, failures thrown (not reported): for live
     /// capture, which must tell a storage failure (retry) from unreadable input (keep, move on).
     public func ingestSource(_ source: SourceFile, _ request: IngestRequest) async throws -> [BatchReport] {
-        try await archive.withWriteLock(purpose: "capture") { try await ingestOne(source, request, progress: nil) }
+        let reports = try await archive.withWriteLock(purpose: "capture", shared: true) { try await ingestOne(source, request, progress: nil) }
+        await sweepDestroyedFilesIfAlone()
+        return reports
     }
 
     private func ingestAll(_ sources: [SourceFile], _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?,
@@ -487,10 +494,19 @@ public struct IngestService: Sendable {
     /// are not captured again (their tombstones stop it), so their files go again too, and so
     /// does the export itself unless the capture stored records from it (`append` then marks
     /// it live). Runs after every ingest, failed ones included.
-    func removeDestroyedFiles() async throws {
+    /// On a shared database ingests run side by side, and one ingest's sweep could delete a
+    /// file another has just named again: there the sweep runs after the ingest, only under the
+    /// exclusive lock and only if it is free at once (else a later ingest sweeps).
+    func removeDestroyedFiles(exclusive: Bool = false) async throws {
+        if archive.archiveLock != nil && !exclusive { return }
         for hash in try await archive.store.destroyedBlobs(dispositionID: nil) where try await archive.blobs.contains(hash) {
             try await archive.blobs.destroy(hash)
         }
+    }
+
+    func sweepDestroyedFilesIfAlone() async {
+        guard archive.archiveLock != nil else { return }
+        _ = try? await archive.withWriteLock(purpose: "ingest.sweep", archiveTimeout: .zero) { try await removeDestroyedFiles(exclusive: true) }
     }
 
     private func storeAttachment(_ ref: AttachmentReference, from provider: any AttachmentProvider) async throws -> ArchivedAttachment {

@@ -64,9 +64,15 @@ struct ProductionBackendTests {
             func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
         }
         let lines = Lines()
-        let refused = try await one.withArchiveLock(purpose: "disposition.execute", timeout: .seconds(5), onWait: nil) { () async throws -> ArchiveError? in
+        // Two ingests (shared) run side by side.
+        let both = try await one.withArchiveLock(purpose: "ingest", shared: true, timeout: .seconds(5), onWait: nil) {
+            try await other.withArchiveLock(purpose: "ingest", shared: true, timeout: .zero, onWait: nil) { true }
+        }
+        #expect(both)
+        // An ingest waits for a disposition (exclusive), says for whom, and gives up.
+        let refused = try await one.withArchiveLock(purpose: "disposition.execute", shared: false, timeout: .seconds(5), onWait: nil) { () async throws -> ArchiveError? in
             do {
-                try await other.withArchiveLock(purpose: "ingest", timeout: .milliseconds(600), onWait: { lines.add($0) }) {
+                try await other.withArchiveLock(purpose: "ingest", shared: true, timeout: .milliseconds(600), onWait: { lines.add($0) }) {
                     Issue.record("ran without the lock")
                 }
                 return nil
@@ -76,6 +82,11 @@ struct ProductionBackendTests {
         }
         #expect(refused?.code == .busy && refused?.message.contains("(disposition.execute)") == true)
         #expect(lines.items.first?.hasPrefix("waiting for the archive's write lock held by") == true)
-        #expect(try await other.withArchiveLock(purpose: "ingest", timeout: .zero, onWait: nil) { 42 } == 42)
+        // A disposition waits for an ingest too.
+        let blocked = try await one.withArchiveLock(purpose: "ingest", shared: true, timeout: .seconds(5), onWait: nil) { () async -> Bool in
+            (try? await other.withArchiveLock(purpose: "disposition.execute", shared: false, timeout: .milliseconds(300), onWait: nil) { true }) == nil
+        }
+        #expect(blocked)
+        #expect(try await other.withArchiveLock(purpose: "disposition.execute", shared: false, timeout: .zero, onWait: nil) { 42 } == 42)
     }
 }
