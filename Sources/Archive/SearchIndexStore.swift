@@ -77,3 +77,32 @@ public struct SearchIndexGaps: Sendable, Hashable {
         self.indexedBeyondMark = indexedBeyondMark
     }
 }
+
+extension SearchHit {
+    /// The first 16 words of a message, as a search snippet shows them (FTS5's snippet length);
+    /// `cut`: the body was shortened before it came here. Every backend's collection by filters
+    /// shows this.
+    public static func opening(_ body: String, cut: Bool = false) -> String {
+        var words = 0
+        var end = body.startIndex
+        var inWord = false
+        for i in body.indices {
+            let space = body[i].isWhitespace
+            if !space && !inWord {
+                words += 1
+                if words > 16 { return String(body[..<end]) + "…" }
+            }
+            if !space { end = body.index(after: i) }
+            inWord = !space
+        }
+        return cut ? body + "…" : body
+    }
+
+    /// The time-ordered key of a message in the search index, the same on every backend: its
+    /// sent instant in the high bits (newest-first is the key read backwards, a date range a
+    /// key range) and 24 bits of its identity below.
+    public static func searchKey(sentAt: Int64, identity: ContentHash) -> Int64 {
+        let low = Int64(identity.hex.prefix(6).utf8.reduce(0) { $0 << 4 | Int($1 <= 57 ? $1 - 48 : $1 - 87) })
+        return sentAt << 24 | low
+    }
+}

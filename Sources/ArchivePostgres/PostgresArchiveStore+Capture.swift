@@ -9,13 +9,11 @@ import RecordkeeperCore
 enum Bind {
     case text(String?)
     case int(Int64?)
-    case bool(Bool)
 
     func append(to binds: inout PostgresBindings) {
         switch self {
         case .text(let v): if let v { binds.append(v) } else { binds.appendNull() }
         case .int(let v): if let v { binds.append(v) } else { binds.appendNull() }
-        case .bool(let v): binds.append(v)
         }
     }
 }
@@ -258,7 +256,7 @@ extension PostgresArchiveStore: CaptureStore {
              .int(m.capturedAtMillis), .text(m.sender), .text(m.senderRaw), .text(senderKey(m)), .text(m.body), .text(m.raw),
              .text(m.kind.rawValue), .text(m.flags.isEmpty ? "" : m.flags.names.joined(separator: ",")), .text(m.sourceBlob.hex),
              .text(m.sourceMember), .int(Int64(m.sourceLine)), .int(Int64(m.lineCount)), .text(m.contentHash.hex),
-             .int(Int64(ArchivedMessage.hashVersion)), .int(searchKey(sentAt: m.sentAt, identity: m.identityKey))]
+             .int(Int64(ArchivedMessage.hashVersion)), .int(SearchHit.searchKey(sentAt: m.sentAt, identity: m.identityKey))]
         }
         // Two ingests of the same chat at once: the identity key is the table's key, so each
         // message is stored by exactly one of them and the other counts it as a duplicate.
@@ -347,11 +345,5 @@ extension PostgresArchiveStore: CaptureStore {
             try await conn.run("UPDATE blob SET destroyed_by = NULL, destroyed_at = NULL WHERE hash = \(source.hex) AND destroyed_by IS NOT NULL",
                                logger: logger)
         }
-    }
-
-    /// The same time-ordered key as SQLite's search index (sent instant in the high bits).
-    static func searchKey(sentAt: Int64, identity: ContentHash) -> Int64 {
-        let low = Int64(identity.hex.prefix(6).utf8.reduce(0) { $0 << 4 | Int($1 <= 57 ? $1 - 48 : $1 - 87) })
-        return sentAt << 24 | low
     }
 }

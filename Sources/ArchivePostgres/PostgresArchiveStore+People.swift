@@ -44,25 +44,31 @@ extension PostgresArchiveStore: PeopleStore {
         let people = try await conn.all("""
             SELECT id, email, name, office FROM custodian WHERE \(email == nil) OR lower(email) = lower(\(email ?? "")) ORDER BY email
             """, as: (Int64, String, String?, String?).self, logger: logger)
-        var out: [CustodianProfile] = []
-        for p in people {
-            let accounts = try await conn.all("""
-                SELECT id, platform, address, normalized, official FROM custodian_account WHERE custodian_id = \(p.0) ORDER BY id
-                """, as: (Int64, String, String, String, Bool).self, logger: logger).map { a in
-                var acc = PlatformAccount(id: a.0, platform: a.1, address: a.2, official: a.4)
-                acc.normalized = a.3
-                return acc
-            }
-            let designations = try await conn.all("""
-                SELECT id, role, capstone, starts, ends, created_at, created_by FROM role_designation
-                WHERE custodian_id = \(p.0) ORDER BY starts, id
-                """, as: (Int64, String, Bool, String, String?, String, String).self, logger: logger).compactMap { d -> StoredDesignation? in
-                guard let starts = CivilDate(d.3) else { return nil }
-                return StoredDesignation(id: d.0, custodianEmail: p.1,
-                                         designation: RoleDesignation(role: d.1, capstone: d.2, starts: starts, ends: d.4.flatMap { CivilDate($0) }),
-                                         createdAt: d.5, createdBy: d.6)
-            }
-            out.append(CustodianProfile(id: p.0, email: p.1, name: p.2, office: p.3, accounts: accounts, designations: designations))
+        // Three statements whatever the number of custodians (capture reads every profile
+        // for each chunk it stores): the people, then all their accounts and designations.
+        let ids = people.map(\.0)
+        var accounts: [Int64: [PlatformAccount]] = [:]
+        for a in try await conn.all("""
+            SELECT custodian_id, id, platform, address, normalized, official FROM custodian_account WHERE custodian_id = ANY(\(ids)) ORDER BY id
+            """, as: (Int64, Int64, String, String, String, Bool).self, logger: logger) {
+            var acc = PlatformAccount(id: a.1, platform: a.2, address: a.3, official: a.5)
+            acc.normalized = a.4
+            accounts[a.0, default: []].append(acc)
+        }
+        let emails = Dictionary(people.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+        var designations: [Int64: [StoredDesignation]] = [:]
+        for d in try await conn.all("""
+            SELECT custodian_id, id, role, capstone, starts, ends, created_at, created_by FROM role_designation
+            WHERE custodian_id = ANY(\(ids)) ORDER BY starts, id
+            """, as: (Int64, Int64, String, Bool, String, String?, String, String).self, logger: logger) {
+            guard let starts = CivilDate(d.4) else { continue }
+            designations[d.0, default: []].append(StoredDesignation(
+                id: d.1, custodianEmail: emails[d.0] ?? "",
+                designation: RoleDesignation(role: d.2, capstone: d.3, starts: starts, ends: d.5.flatMap { CivilDate($0) }),
+                createdAt: d.6, createdBy: d.7))
+        }
+        let out = people.map { p in
+            CustodianProfile(id: p.0, email: p.1, name: p.2, office: p.3, accounts: accounts[p.0] ?? [], designations: designations[p.0] ?? [])
         }
         return out
     }

@@ -153,7 +153,7 @@ extension PostgresArchiveStore: SearchIndexStore {
                 \(from) ORDER BY m.search_key DESC, m.id DESC LIMIT \(r.limit) OFFSET \(r.offset)
                 """).map { h -> SearchHit in
                 var h = h
-                h.snippet = Self.opening(h.snippet)
+                h.snippet = SearchHit.opening(h.snippet)
                 return h
             }
             var results = SearchResults(total: page.count, hits: page)
@@ -184,22 +184,5 @@ extension PostgresArchiveStore: SearchIndexStore {
         var results = SearchResults(total: page.count, hits: page)
         if page.count == r.limit || r.offset > 0 { (results.total, results.totalIsExact) = try await count(from) }
         return results
-    }
-
-    /// The first 16 words of a message, as a snippet shows them (the same as on SQLite).
-    static func opening(_ body: String) -> String {
-        var words = 0
-        var end = body.startIndex
-        var inWord = false
-        for i in body.indices {
-            let space = body[i].isWhitespace
-            if !space && !inWord {
-                words += 1
-                if words > 16 { return String(body[..<end]) + "…" }
-            }
-            if !space { end = body.index(after: i) }
-            inWord = !space
-        }
-        return body
     }
 }

@@ -570,9 +570,4 @@ enum PostgresSchema {
             }
         }
     }
-
-    /// The schema versions applied, in order.
-    static func applied(_ store: PostgresArchiveStore) async throws -> [Int] {
-        try await store.column("reading the schema history", "SELECT version FROM schema_history ORDER BY version", as: Int32.self).map { Int($0) }
-    }
 }

@@ -125,22 +125,7 @@ extension SQLiteArchiveStore {
         return SearchResults(total: min(counted, limit), totalIsExact: counted <= limit, hits: hits)
     }
 
-    /// The first 16 words of a message, as a search snippet shows them (FTS5's snippet length).
-    static func opening(_ body: String, cut: Bool = false) -> String {
-        var words = 0
-        var end = body.startIndex
-        var inWord = false
-        for i in body.indices {
-            let space = body[i].isWhitespace
-            if !space && !inWord {
-                words += 1
-                if words > 16 { return String(body[..<end]) + "…" }
-            }
-            if !space { end = body.index(after: i) }
-            inWord = !space
-        }
-        return cut ? body + "…" : body
-    }
+    static func opening(_ body: String, cut: Bool = false) -> String { SearchHit.opening(body, cut: cut) }
 
     /// The number of matches, exact up to a limit. Without filters the index alone counts (no
     /// joins, ~0.1 µs a match); with filters every match is joined to its message, so counting

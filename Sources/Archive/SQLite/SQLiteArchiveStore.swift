@@ -140,17 +140,10 @@ public struct SQLiteArchiveStore: ArchiveStore {
         }
     }
 
-    /// The search index's key for a message: its sent instant in the high bits, so that reading
-    /// the index backwards gives newest-first without sorting, and date ranges become key ranges.
-    static func searchKey(sentAt: Int64, identity: ContentHash) -> Int64 {
-        let low = Int64(identity.hex.prefix(6).utf8.reduce(0) { $0 << 4 | Int(hexValue($1)) })
-        return sentAt << 24 | low
-    }
+    static func searchKey(sentAt: Int64, identity: ContentHash) -> Int64 { SearchHit.searchKey(sentAt: sentAt, identity: identity) }
 
     /// The smallest search key of any message sent at or after `seconds`.
     static func searchKeyLowerBound(_ seconds: Int64) -> Int64 { seconds << 24 }
-
-    private static func hexValue(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
 
     static func escapeLike(_ s: String) -> String {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
