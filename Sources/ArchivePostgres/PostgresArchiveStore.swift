@@ -22,6 +22,10 @@ public final class PostgresArchiveStore: Sendable {
     /// schema up to date. Call `close()` when done.
     public static func open(url: String, logger: Logger = Logger(label: "recordkeeper.postgres")) async throws -> PostgresArchiveStore {
         let store = PostgresArchiveStore(configuration: try PostgresURL.parse(url).configuration, logger: logger)
+        // The pool serves only once `run()` has begun (a query before that is logged as a
+        // warning and waits); let the runner task get there first.
+        await store.started.first { _ in true }
+        try? await Task.sleep(for: .milliseconds(2))
         do {
             try await PostgresSchema.migrate(store)
         } catch {
@@ -37,8 +41,17 @@ public final class PostgresArchiveStore: Sendable {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
-        self.runner = Task { await client.run() }
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        self.started = started
+        self.runner = Task {
+            signal.yield()
+            signal.finish()
+            await client.run()
+        }
     }
+
+    /// Finishes when the runner task is about to call `client.run()`.
+    private let started: AsyncStream<Void>
 
     /// Closes every pooled connection.
     public func close() { runner.cancel() }

@@ -550,6 +550,18 @@ enum PostgresSchema {
             "CREATE TRIGGER recommendation_kept BEFORE DELETE ON recommendation FOR EACH ROW EXECUTE FUNCTION rk_refuse('recommendations are kept')",
             "CREATE TRIGGER recommendation_note_kept BEFORE UPDATE OR DELETE ON recommendation_note FOR EACH ROW EXECUTE FUNCTION rk_refuse('notes are kept unchanged')",
         ]),
+        // `migrate` records, in the same transaction as each page of rows it copies, how far it got
+        // in each table of the embedded archive, so an interrupted copy resumes where it stopped.
+        Step(version: 9, name: "progress of a copy from an embedded archive", sql: [
+            """
+            CREATE TABLE import_progress (
+                source_table text PRIMARY KEY,
+                last_key text,
+                copied bigint NOT NULL DEFAULT 0,
+                done boolean NOT NULL DEFAULT false
+            )
+            """,
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {
