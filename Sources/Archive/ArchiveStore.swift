@@ -10,7 +10,7 @@ import RecordkeeperCore
 /// (GRDB, PostgresNIO); this composition exists so that one object can be handed around. Every
 /// method is one transaction.
 public protocol ArchiveStore: ConversationStore, CaptureStore, MessageStore, AuditLog, IntegrityStore,
-    RecordsStore, AccessStore, IdentityStore, ComplianceStore, OversightStore, TrackerStore, SearchIndexStore,
+    RecordsStore, AccessStore, IdentityStore, ComplianceStore, OversightStore, TrackerStore, SearchIndexStore, BlobLockStore,
     LeaseStore, WebSessionStore {}
 
 /// Custodians (the people whose accounts are captured) and their conversations.

@@ -562,6 +562,11 @@ enum PostgresSchema {
             )
             """,
         ]),
+        // What Object Lock was last told about each blob: a pass changes only what differs.
+        Step(version: 10, name: "object lock state of blobs", sql: [
+            "ALTER TABLE blob ADD COLUMN lock_until text",
+            "ALTER TABLE blob ADD COLUMN lock_held boolean NOT NULL DEFAULT false",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

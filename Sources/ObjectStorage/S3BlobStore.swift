@@ -15,7 +15,7 @@ import RecordkeeperCore
 ///
 /// `destroy` deletes every version of the object, and fails with `refused` while the lock holds:
 /// disposition cannot remove what the law, through the lock, still keeps.
-public struct S3BlobStore: BlobStore {
+public struct S3BlobStore: LockingBlobStore {
     public enum LockPolicy: Sendable, Hashable {
         /// No retention on new objects (the bucket's default retention, if any, still applies).
         case none
@@ -31,6 +31,26 @@ public struct S3BlobStore: BlobStore {
         self.client = client
         self.scratch = scratch
         self.lock = lock
+    }
+
+    /// The days of COMPLIANCE retention a new object gets; also how far ahead the lock pass sets
+    /// an object's lock at most (0: retention is left to the bucket's default).
+    public var lockHorizonDays: Int {
+        switch lock {
+        case .none: 0
+        case .compliance(let days): days
+        }
+    }
+
+    public func lockState(_ hash: ContentHash) async throws -> (until: Date?, legalHold: Bool) {
+        let key = Self.key(for: hash)
+        var until: Date?
+        var held = false
+        for version in try await client.versions(key: key) where !version.isDeleteMarker {
+            if let r = try await client.retention(key: key, versionID: version.versionID), r.until > Date() { until = max(until ?? r.until, r.until) }
+            if (try? await client.legalHold(key: key, versionID: version.versionID)) == true { held = true }
+        }
+        return (until, held)
     }
 
     public var locationDescription: String { "s3://\(client.location.bucket)/blobs/ at \(client.location.endpoint)" }

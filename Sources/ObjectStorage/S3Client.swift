@@ -207,7 +207,8 @@ public struct S3Client: Sendable {
         var query = [("legal-hold", "")]
         if let versionID { query.append(("versionId", versionID)) }
         let r = try await send("GET", key: key, query: query, operation: "reading the legal hold of \(key)")
-        if r.code == "NoSuchObjectLockConfiguration" { return false }
+        // Never set: some stores answer 404 (with a code of their own) rather than OFF.
+        if r.status == 404 || r.code == "NoSuchObjectLockConfiguration" { return false }
         try r.check()
         return XMLNode.parse(r.body)?.first("Status")?.text == "ON"
     }

@@ -571,6 +571,12 @@ struct HoldCommand: AsyncParsableCommand {
                 if d.heldRecords == 0 {
                     Terminal.note("warning: the hold covers no record now; if that is not expected, check its scope (`hold create … --dry-run` previews one) and release it")
                 }
+                if let lock = d.objectLock {
+                    print("object store: legal hold set on \(Terminal.count(lock.legalHoldsSet)) object\(lock.legalHoldsSet == 1 ? "" : "s")")
+                    if !lock.failures.isEmpty {
+                        Terminal.note("warning: \(lock.failures.count) object(s) could not be flagged (the hold itself is in force; `recordkeeper object-lock sync` retries): \(lock.failures.prefix(3).joined(separator: "; "))")
+                    }
+                }
             }
         }
     }

@@ -134,6 +134,7 @@ public final class WebApp: Sendable {
             var app = application(logger: logger, onRunning: onRunning)
             for s in services { app.addServices(s) }
             app.addServices(BackgroundIndexer(archive: archive, logger: logger))
+            if archive.blobs is any LockingBlobStore { app.addServices(BackgroundObjectLock(archive: archive, logger: logger)) }
             try await runGroup(app, logger: logger)
             return
         }
@@ -152,6 +153,7 @@ public final class WebApp: Sendable {
                               onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
         for s in services { app.addServices(s) }
         app.addServices(BackgroundIndexer(archive: archive, logger: logger))
+        if archive.blobs is any LockingBlobStore { app.addServices(BackgroundObjectLock(archive: archive, logger: logger)) }
         try await runGroup(app, logger: logger)
     }
 

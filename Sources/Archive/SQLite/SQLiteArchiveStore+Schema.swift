@@ -140,6 +140,14 @@ extension SQLiteArchiveStore {
         // Browser sessions and sign-in throttling move from one process's memory into the
         // archive, so that several `serve` instances share them and a restart signs nobody out.
         m.registerMigration("v11-web-sessions") { db in try Self.migrateWebSessions(db) }
+        // What Object Lock was last told about each blob (used with an object store; kept here
+        // too so that both backends share one shape and `migrate` carries it over).
+        m.registerMigration("v12-blob-lock") { db in
+            try db.execute(sql: """
+                ALTER TABLE blob ADD COLUMN lock_until TEXT;
+                ALTER TABLE blob ADD COLUMN lock_held INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return m
     }
 }

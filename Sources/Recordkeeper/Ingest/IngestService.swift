@@ -500,7 +500,9 @@ public struct IngestService: Sendable {
     func removeDestroyedFiles(exclusive: Bool = false) async throws {
         if archive.archiveLock != nil && !exclusive { return }
         for hash in try await archive.store.destroyedBlobs(dispositionID: nil) where try await archive.blobs.contains(hash) {
-            try await archive.blobs.destroy(hash)
+            do { try await archive.blobs.destroy(hash) } catch let e as ArchiveError where e.code == .refused {
+                continue // still under Object Lock: a sweep after the lock ends removes it
+            }
         }
     }
 

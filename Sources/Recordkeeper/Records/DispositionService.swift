@@ -20,6 +20,7 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
         case heldAtProposal = "held_at_proposal", disposedHashesDigest = "disposed_hashes_digest", blobsDestroyed = "blobs_destroyed"
         case proposedBy = "proposed_by", proposedAt = "proposed_at", approvedBy = "approved_by", approvedAt = "approved_at"
         case executedBy = "executed_by", executedAt = "executed_at", accession, bagDigest = "bag_digest", note
+        case blobStore = "blob_store", blobsKeptUnderLock = "blobs_kept_under_lock", lockEndsBy = "lock_ends_by"
     }
     /// `certificate-of-destruction` or `certificate-of-transfer`.
     public var kind: String
@@ -34,7 +35,15 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
     public var heldAtProposal: Int
     /// SHA-256 over "<identity key> <content hash>\n" of every disposed record, in record-id order.
     public var disposedHashesDigest: String
+    /// Files deleted from the blob store when the certificate was issued.
     public var blobsDestroyed: Int
+    /// Where the files were (`file:///…/blobs/`, `s3://bucket/blobs/ at https://…`).
+    public var blobStore: String?
+    /// Files released by this disposition that the object store still kept under Object Lock
+    /// when the certificate was issued; the archive deletes them once the lock ends (by
+    /// `lockEndsBy`), and each deletion is audited.
+    public var blobsKeptUnderLock: Int?
+    public var lockEndsBy: String?
     public var proposedBy: String
     public var proposedAt: String
     public var approvedBy: String
@@ -72,7 +81,8 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
             \(rows)</table>
             <table><caption>Approvals and proof</caption>
             \(row("Records disposed", String(records)))\(row("Withheld at execution (hold or no longer due)", String(withheld)))\
-            \(row("Kept by legal holds when proposed", String(heldAtProposal)))\(row("Files destroyed (attachments, original exports)", String(blobsDestroyed)))\
+            \(row("Kept by legal holds when proposed", String(heldAtProposal)))\(row("Files destroyed (attachments, original exports)", String(blobsDestroyed)))\(row("Where the files were", blobStore))\
+            \(row("Files kept under Object Lock, deleted when it ends", blobsKeptUnderLock.map { "\($0), lock ends by \(lockEndsBy ?? "unknown")" }))\
             \(row("Eligible as of", asOf))\(row("Proposed by", "\(proposedBy), \(proposedAt)"))\(row("Approved by", "\(approvedBy), \(approvedAt)"))\
             \(row("Executed by", "\(executedBy), \(executedAt)"))\(row("NARA accession", accession))\(row("Transfer package digest", bagDigest))\
             \(row("Note", note))\
@@ -195,18 +205,45 @@ public struct DispositionService: Sendable {
         return try await finish(id: id, actor: actor)
     }
 
-    /// Removes the files the disposition released and issues its certificate (idempotent).
+    /// Removes the files the disposition released and issues its certificate (idempotent). A
+    /// file the object store keeps under Object Lock stays until the lock ends: the certificate
+    /// says how many and until when, and the sweep after later ingests (or the next execute)
+    /// removes them.
     private func finish(id: Int64, actor: String) async throws -> DispositionCertificate {
         let released = try await store.destroyedBlobs(dispositionID: id)
         var failures = 0
+        var destroyed = 0
+        var locked: [ContentHash] = []
+        var lockEnds: Date?
         for hash in released {
-            do { try await archive.blobs.destroy(hash) } catch { failures += 1 }
+            do {
+                try await archive.blobs.destroy(hash)
+                destroyed += 1
+            } catch let e as ArchiveError where e.code == .refused {
+                locked.append(hash)
+                if let blobs = archive.blobs as? any LockingBlobStore, let until = try? await blobs.lockState(hash).until {
+                    lockEnds = max(lockEnds ?? until, until)
+                }
+            } catch {
+                failures += 1
+            }
+        }
+        if !locked.isEmpty {
+            try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.files_kept_under_lock", target: "disposition:\(id)", detail: [
+                "files": String(locked.count), "lock_ends_by": lockEnds.map { Timestamp.iso(seconds: Int64($0.timeIntervalSince1970)) } ?? "", "store": archive.blobs.locationDescription,
+            ]))
         }
         let certificate: DispositionCertificate
         if let json = try await store.certificate(dispositionID: id) {
             certificate = try Self.decode(json)
         } else {
-            certificate = try await self.certificate(for: id, blobsDestroyed: released.count)
+            var issued = try await self.certificate(for: id, blobsDestroyed: destroyed)
+            issued.blobStore = archive.blobs.locationDescription
+            if !locked.isEmpty {
+                issued.blobsKeptUnderLock = locked.count
+                issued.lockEndsBy = lockEnds.map { Timestamp.iso(seconds: Int64($0.timeIntervalSince1970)) }
+            }
+            certificate = issued
             // The certificate and the audit entry that anchors its hash commit together.
             try await store.saveCertificate(dispositionID: id, json: certificate.json, audit: AuditDraft(
                 actor: actor, action: "disposition.certificate", target: "disposition:\(id)", detail: [

@@ -8,6 +8,9 @@ public struct HoldDetail: Sendable {
     public var heldRecords: Int
     /// The newest held records (the newest `sample` of them).
     public var sample: [StoredMessage]
+    /// With an object store under Object Lock: the legal-hold flags set on the objects of what
+    /// the hold covers when it was placed (nil otherwise).
+    public var objectLock: ObjectLockReport?
 }
 
 /// Legal holds (litigation, FOIA requests, IG audits, congressional inquiries): while active,
@@ -36,7 +39,21 @@ public struct HoldService: Sendable {
                 "name": name, "matter": matter.rawValue, "reference": reference ?? "", "requested_by": requestedBy, "scope": scope.summary,
             ]))
         let (count, _) = try await store.heldRecords(holdID: hold.id, sample: 0)
-        return HoldDetail(hold: hold, heldRecords: count, sample: [])
+        return HoldDetail(hold: hold, heldRecords: count, sample: [], objectLock: await objectLockPass(actor: actor))
+    }
+
+    /// With an object store under Object Lock, sets or lifts the objects' legal-hold flags at once
+    /// (the archive's own hold already protects the records; the flag adds the store's refusal).
+    /// A failure leaves the hold in place and is reported; the next pass retries.
+    func objectLockPass(actor: String) async -> ObjectLockReport? {
+        let service = ObjectLockService(archive: archive)
+        guard archive.blobs is any LockingBlobStore else { return nil }
+        do { return try await service.sync(actor: actor) } catch {
+            var report = ObjectLockReport()
+            report.active = true
+            report.failures = ["the pass stopped: \(error)"]
+            return report
+        }
     }
 
     /// What a hold with this scope would cover if placed now: counts by custodian and by
@@ -116,6 +133,7 @@ public struct HoldService: Sendable {
             try await store.releaseHold(id: id, actor: actor, reason: reason, atMillis: Timestamp.nowMillis(),
                                         audit: AuditDraft(actor: actor, action: "hold.release", target: "hold:\(id)", detail: ["reason": reason]))
         }
+        _ = await objectLockPass(actor: actor)
         return hold
     }
 

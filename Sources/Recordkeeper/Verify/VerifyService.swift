@@ -32,6 +32,9 @@ public struct VerificationReport: Sendable, Codable {
     public var problems: [VerificationProblem]
     /// Captured messages not yet in the search index when verify ran (not a problem: the lag).
     public var notYetIndexed: Int = 0
+    /// Files released by executed dispositions that the object store keeps under Object Lock
+    /// until it ends (not a problem: the certificate says so; a later sweep removes them).
+    public var destroyedKeptUnderLock: Int = 0
 }
 
 /// Recomputes every blob hash, every message's content hash and the whole audit chain.
@@ -183,6 +186,7 @@ public struct VerifyService: Sendable {
         //    recorded, its certificate is the one issued, destroyed files are gone, and no
         //    tombstoned record is still present.
         var dispositionsChecked = 0
+        var destroyedKeptUnderLock = 0
         for d in try await store.dispositions() where d.status == .executed {
             dispositionsChecked += 1
             let item = "disposition:\(d.id)"
@@ -215,6 +219,12 @@ public struct VerifyService: Sendable {
                                   detail: "a tombstone names a disposition that was never executed"))
         }
         for hash in try await store.destroyedBlobs(dispositionID: nil) where try await archive.blobs.contains(hash) {
+            // Released by a disposition but kept by the object store's lock until it ends: the
+            // disposition's certificate says so, and a later sweep removes it.
+            if let locking = archive.blobs as? any LockingBlobStore, let until = try? await locking.lockState(hash).until, until > Date() {
+                destroyedKeptUnderLock += 1
+                continue
+            }
             problems.append(.init(code: "destroyed_blob_present", item: "blob:\(hash.hex)",
                                   detail: "a disposition destroyed this file but it is still in the blob store; run the disposition's execute again"))
         }
@@ -269,6 +279,7 @@ public struct VerifyService: Sendable {
                                         auditHead: auditCount > 0 ? previous.hex : nil,
                                         seconds: Date().timeIntervalSince(started), problems: problems)
         report.notYetIndexed = indexLag.pending
+        report.destroyedKeptUnderLock = destroyedKeptUnderLock
         try await store.appendAudit(AuditDraft(actor: actor, action: "verify", target: "archive", detail: [
             "ok": String(report.ok), "problems": String(problems.count), "blobs": String(blobCount),
             "messages": String(messageCount), "audit_entries": String(auditCount), "audit_head": report.auditHead ?? "",
