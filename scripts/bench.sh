@@ -283,6 +283,37 @@ print(json.dumps({"messages": added, "wall": t1 - t0, "load_start": l0, "load_en
 EOF2
       log "  $workers worker(s): $(jget "$RES/$size.pg$workers.json" messages) messages in $(jget "$RES/$size.pg$workers.json" wall) s; catch-up $(jget "$RES/$size.pg$workers.catchup.time.json" wall) s"
     done
+
+    # Search latency on PostgreSQL through the API of a warm server: the same queries and orders
+    # as on SQLite, on the one-worker database (its index caught up above).
+    pg_runs=${BENCH_SEARCH_RUNS:-${SEARCH_RUNS[$size]}}
+    printf '%s\n' "${QUERIES[@]}" >"$TMP/pg-queries-$size.txt"
+    log "search $size on PostgreSQL (API): ${#QUERIES[@]} queries × ${#ORDERS[@]} orders × (1 warm-up + $pg_runs timed)   load $(loadavg)"
+    l0=$(loadavg)
+    RECORDKEEPER_DATABASE_URL="${PG_URL%/postgres?*}/bench_${size}_1?sslmode=disable" RECORDKEEPER_BLOB_STORE="$TMP/pg-data-$size-1-blobs" \
+      python3 "$ROOT/scripts/bench_api_search.py" "$BIN" "$TMP/pg-data-$size-1" "$pg_runs" "$TMP/pg-queries-$size.txt" "${ORDERS[@]}" \
+      >"$TMP/pg-search-api-$size.json"
+    l1=$(loadavg)
+    python3 - "$TMP/pg-search-api-$size.json" "$l0" "$l1" >"$RES/$size.pg.search_api.json" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1])); d["load_start"], d["load_end"] = sys.argv[2], sys.argv[3]
+print(json.dumps(d))
+EOF2
+    log "  search $size on PostgreSQL (API): newest-first p99 $(jget "$RES/$size.pg.search_api.json" orders.date.p99) ms, relevance p99 $(jget "$RES/$size.pg.search_api.json" orders.relevance.p99) ms"
+
+    # `migrate` of the SQLite archive captured above (a copy: migrate writes its audit entries to
+    # the source) into a fresh database, blobs into a local directory: verify on both sides,
+    # copy, index, counts and chain compared.
+    mig="$TMP/migrate-src-$size"
+    rm -rf "$mig" && cp -a "$data" "$mig"
+    db="bench_${size}_migrate"
+    psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+    log "migrate $size (SQLite → PostgreSQL)   load $(loadavg)"
+    RECORDKEEPER_DATA_DIR="$mig" run_timed "$size.pg.migrate" "$TMP/migrate-$size.json" \
+      "$BIN" migrate --from "$mig" --to "${PG_URL%/postgres?*}/$db?sslmode=disable" --blob-store "$TMP/pg-migrate-blobs-$size" --json
+    cp "$TMP/migrate-$size.json" "$RES/$size.pg.migrate.json"
+    log "  migrate $size in $(jget "$RES/$size.pg.migrate.time.json" wall) s"
+    rm -rf "$mig" "$TMP/pg-migrate-blobs-$size"
   fi
 
   # 4c. old-style end to end: ingest (waits for the index) into another fresh archive

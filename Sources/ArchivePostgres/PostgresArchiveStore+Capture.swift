@@ -22,7 +22,59 @@ enum Bind {
     }
 }
 
+extension Bind {
+    /// The value in COPY's text format: `\N` for null, backslash escapes for the characters
+    /// that end a field or a row.
+    func writeCopyText(into buffer: inout ByteBuffer) {
+        switch self {
+        case .text(let v?):
+            if !v.utf8.contains(where: { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+                buffer.writeString(v)
+                return
+            }
+            for byte in v.utf8 {
+                switch byte {
+                case 0x5C: buffer.writeStaticString("\\\\")
+                case 0x0A: buffer.writeStaticString("\\n")
+                case 0x0D: buffer.writeStaticString("\\r")
+                case 0x09: buffer.writeStaticString("\\t")
+                default: buffer.writeInteger(byte)
+                }
+            }
+        case .int(let v?): buffer.writeString(String(v))
+        case .bool(let v?): buffer.writeStaticString(v ? "t" : "f")
+        case .double(let v?): buffer.writeString(v.isFinite ? String(v) : (v.isNaN ? "NaN" : (v < 0 ? "-Infinity" : "Infinity")))
+        case .text(nil), .int(nil), .bool(nil), .double(nil): buffer.writeStaticString("\\N")
+        }
+    }
+}
+
 extension PostgresConnection {
+    /// `COPY table (columns) FROM STDIN` (text format) with every row, streamed in writes of
+    /// about a megabyte: the server reads rows while the next ones are encoded, and no
+    /// statement with thousands of parameters is parsed and planned (which cost half of the
+    /// server's time in capture when rows went in as multi-row INSERTs).
+    func copyRows(_ table: String, columns: [String], rows: [[Bind]], logger: Logger) async throws {
+        guard !rows.isEmpty else { return }
+        try await copyFrom(table: table, columns: columns, logger: logger) { writer in
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(1 << 20)
+            for row in rows {
+                precondition(row.count == columns.count, "a row of \(table) has \(row.count) values for \(columns.count) columns")
+                for (i, value) in row.enumerated() {
+                    if i > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                    value.writeCopyText(into: &buffer)
+                }
+                buffer.writeInteger(UInt8(ascii: "\n"))
+                if buffer.readableBytes >= 1 << 20 {
+                    try await writer.write(buffer)
+                    buffer.clear()
+                }
+            }
+            if buffer.readableBytes > 0 { try await writer.write(buffer) }
+        }
+    }
+
     /// `INSERT INTO table (columns) VALUES (…), (…) suffix` for every row, at most `perStatement`
     /// rows a statement (PostgreSQL takes at most 65,535 bound values). `expressions` lets a
     /// column be SQL instead of a bound value (`nextval(…)`). Returns the rows the statements
@@ -241,6 +293,18 @@ extension PostgresArchiveStore: CaptureStore {
                                  "body", "raw", "kind", "flags", "source_hash", "source_member", "source_line", "line_count", "content_hash",
                                  "hash_version", "search_key"]
 
+    /// This connection's staging table for a chunk of messages (temporary: no WAL, emptied at
+    /// every commit).
+    static let stagingTable = """
+        CREATE TEMP TABLE IF NOT EXISTS rk_stage_message (
+            ord integer NOT NULL, identity_key text NOT NULL, conversation_id bigint NOT NULL, batch_id bigint NOT NULL, platform text NOT NULL,
+            conversation_key text NOT NULL, source_ordinal bigint NOT NULL, dup_ordinal integer NOT NULL, sent_local text COLLATE "C" NOT NULL,
+            time_zone text NOT NULL, sent_at bigint NOT NULL, captured_at bigint NOT NULL, sender text, sender_raw text, sender_key text NOT NULL,
+            body text NOT NULL, raw text NOT NULL, kind text NOT NULL, flags text NOT NULL, source_hash text NOT NULL, source_member text NOT NULL,
+            source_line bigint NOT NULL, line_count integer NOT NULL, content_hash text NOT NULL, hash_version integer NOT NULL, search_key bigint NOT NULL
+        ) ON COMMIT DELETE ROWS
+        """
+
     static func appendMessages(_ conn: PostgresConnection, batchID: Int64, conversationID: Int64, messages: [ArchivedMessage],
                                into result: inout AppendResult, logger: Logger) async throws {
         // A disposed record is never captured again: its tombstone keeps its identity key.
@@ -266,20 +330,23 @@ extension PostgresArchiveStore: CaptureStore {
              .int(Int64(ArchivedMessage.hashVersion)), .int(SearchHit.searchKey(sentAt: m.sentAt, identity: m.identityKey))]
         }
         // Two ingests of the same chat at once: the identity key is the table's key, so each
-        // message is stored by exactly one of them and the other counts it as a duplicate.
-        let inserted = try await conn.insertRows("message", columns: messageColumns, expressions: ["id": "nextval('message_id_seq')"], rows: rows,
-                                                 suffix: "ON CONFLICT (sent_local, identity_key) DO NOTHING RETURNING identity_key, id",
-                                                 perStatement: 1000, logger: logger) { r in
-            (try r[0].decode(String.self), try r[1].decode(Int64.self))
-        }
-        let ids = Dictionary(inserted, uniquingKeysWith: { a, _ in a })
-        let capturedAt = Dictionary(candidates.map { ($0.identityKey.hex, $0.capturedAtMillis) }, uniquingKeysWith: { a, _ in a })
-        if !inserted.isEmpty {
-            // Findable next: queued for the indexer in the same transaction.
-            _ = try await conn.insertRows("index_queue", columns: ["message_id", "captured_at"],
-                                          rows: inserted.map { [.int($0.1), .int(capturedAt[$0.0] ?? Timestamp.nowMillis())] },
-                                          suffix: "ON CONFLICT DO NOTHING", perStatement: 5000, logger: logger) { _ in () }
-        }
+        // message is stored by exactly one of them and the other counts it as a duplicate. Rows
+        // are streamed (COPY) into this connection's staging table, then moved in one statement
+        // that takes ids, skips what is already stored and queues the new ones for the indexer.
+        try await conn.run(PostgresQuery(unsafeSQL: stagingTable), logger: logger)
+        try await conn.copyRows("rk_stage_message", columns: ["ord"] + messageColumns.dropFirst(), rows: rows.enumerated().map { [.int(Int64($0.offset))] + $0.element },
+                                logger: logger)
+        let columns = messageColumns.dropFirst().joined(separator: ", ")
+        let inserted = try await conn.all(PostgresQuery(unsafeSQL: """
+            WITH ins AS (
+                INSERT INTO message (id, \(columns))
+                SELECT nextval('message_id_seq'), \(columns) FROM rk_stage_message ORDER BY ord
+                ON CONFLICT (sent_local, identity_key) DO NOTHING
+                RETURNING identity_key, id, captured_at),
+            queued AS (INSERT INTO index_queue (message_id, captured_at) SELECT id, captured_at FROM ins ON CONFLICT DO NOTHING)
+            SELECT identity_key, id FROM ins
+            """), as: (String, Int64).self, logger: logger)
+        let ids = Dictionary(inserted.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
         let notInserted = candidates.filter { ids[$0.identityKey.hex] == nil }.map(\.identityKey.hex)
         if !notInserted.isEmpty {
             result.alreadyInBatch = try await conn.count("""
@@ -326,23 +393,16 @@ extension PostgresArchiveStore: CaptureStore {
                 participants.append([.int(conversationID), .text(key), .text(sender), .text(m.senderRaw)])
             }
         }
-        if !assignments.isEmpty {
-            _ = try await conn.insertRows("retention_assignment", columns: ["message_id", "item_id", "rule_id", "action", "cutoff", "eligible",
-                                                                            "plan_version", "assigned_at"], rows: assignments, suffix: """
-                ON CONFLICT (message_id) DO UPDATE SET item_id = excluded.item_id, rule_id = excluded.rule_id, action = excluded.action,
-                    cutoff = excluded.cutoff, eligible = excluded.eligible, plan_version = excluded.plan_version, assigned_at = excluded.assigned_at
-                """, logger: logger) { _ in () }
-        }
+        // The ids are new (taken above in this transaction): nothing to conflict with.
+        try await conn.copyRows("retention_assignment", columns: ["message_id", "item_id", "rule_id", "action", "cutoff", "eligible",
+                                                                  "plan_version", "assigned_at"], rows: assignments, logger: logger)
         if !blobs.isEmpty {
             // An attachment's file a disposition destroyed is live again once a new record names it.
             _ = try await conn.insertRows("blob", columns: ["hash", "size", "first_seen_at"], rows: Array(blobs.values), suffix: """
                 ON CONFLICT (hash) DO UPDATE SET destroyed_by = NULL, destroyed_at = NULL WHERE blob.destroyed_by IS NOT NULL
                 """, logger: logger) { _ in () }
         }
-        if !attachments.isEmpty {
-            _ = try await conn.insertRows("attachment", columns: ["message_id", "position", "file_name", "blob_hash", "size"], rows: attachments,
-                                          suffix: "", logger: logger) { _ in () }
-        }
+        try await conn.copyRows("attachment", columns: ["message_id", "position", "file_name", "blob_hash", "size"], rows: attachments, logger: logger)
         if !participants.isEmpty {
             _ = try await conn.insertRows("participant", columns: ["conversation_id", "sender_key", "name", "sender_raw"], rows: participants,
                                           suffix: "ON CONFLICT DO NOTHING", logger: logger) { _ in () }

@@ -42,6 +42,25 @@ struct ArchiveStoreConformanceTests {
             sourceLine: n, lineCount: 1, attachments: attachments)
     }
 
+    /// Text that a bulk-load format must escape comes back byte for byte: backslashes (also
+    /// before N, COPY's null), tabs, carriage returns, newlines, and a sender that is absent.
+    @Test(arguments: Backends.capture)
+    func textComesBackExactlyAsCaptured(_ backend: Backend<Store>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let f = try await Self.fixture(open.store)
+        let awkward = ["C:\\Users\\N\\new\\N", "a\tb\t\tc", "line one\r\nline two\nline three", "\\N", "tab at end\t", "émoji 👍🏽 \\"]
+        var messages = awkward.enumerated().map { i, body in Self.message(f, i + 1, minute: i + 1, body: body) }
+        messages.append(Self.message(f, 10, minute: 10, body: "Messages are end-to-end encrypted.", sender: nil))
+        let r = try await f.store.append(batchID: f.batch.id, conversationID: f.conversation.id, messages: messages, defects: [])
+        #expect(r.added == messages.count)
+        let stored = try await f.store.transcript(conversationID: f.conversation.id, offset: 0, limit: 20)
+        #expect(stored.map(\.message.body) == messages.map(\.body))
+        #expect(stored.map(\.message.raw) == messages.map(\.raw))
+        #expect(stored.last?.message.sender == nil && stored.last?.message.kind == .system)
+        #expect(stored.allSatisfy { $0.message.contentHash == $0.message.computeContentHash() })
+    }
+
     @Test(arguments: Backends.capture)
     func appendSkipsKnownIdentitiesAndKeepsTotals(_ backend: Backend<Store>) async throws {
         let open = try await backend.open()
