@@ -1,4 +1,5 @@
 import ArgumentParser
+import Archive
 import ArchivePostgres
 import Foundation
 import Logging
@@ -74,8 +75,25 @@ struct ArchiveOptions: ParsableArguments {
         blobStore ?? ProcessInfo.processInfo.environment[ProductionBackend.blobStoreVariable].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    @Option(name: .customLong("config"), help: ArgumentHelp(
+        "A JSON file with data_dir, database_url and blob_store (default: $RECORDKEEPER_CONFIG); flags and the environment win over it.",
+        valueName: "path"))
+    var configPath: String?
+
     @Flag(name: .shortAndLong, help: "Log what happens to stderr (never message content).")
     var verbose = false
+
+    /// Fills what neither a flag nor the environment set from the configuration file.
+    mutating func validate() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let path = configPath ?? env[ConfigFile.environmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) else { return }
+        let config: ConfigFile
+        do { config = try ConfigFile.load(path: path) } catch let e as ArchiveError { throw ValidationError(e.message) }
+        func unset(_ variable: String) -> Bool { env[variable].map(\.isEmpty) ?? true }
+        if dataDir == nil, unset(DataDirectory.environmentVariable) { dataDir = config.dataDir }
+        if databaseURL == nil, unset(ProductionBackend.databaseVariable) { databaseURL = config.databaseURL }
+        if blobStore == nil, unset(ProductionBackend.blobStoreVariable) { blobStore = config.blobStore }
+    }
 
     var directory: DataDirectory { DataDirectory.resolve(flag: dataDir) }
 

@@ -98,6 +98,33 @@ struct CLITests {
         #expect(r.stdout == golden)
     }
 
+    /// `--config` / RECORDKEEPER_CONFIG: a JSON file supplies what no flag or variable set;
+    /// unknown keys and a world-readable password are refused with a clear message.
+    @Test func aConfigFileSuppliesWhatFlagsAndTheEnvironmentLeaveOpen() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let config = tmp.url.appendingPathComponent("recordkeeper.conf.json")
+        let data = tmp.url.appendingPathComponent("from-config")
+        try Data(#"{"data_dir": "\#(data.path)"}"#.utf8).write(to: config)
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("from-environment"))
+        var env = ["RECORDKEEPER_DATA_DIR": "", "RECORDKEEPER_CONFIG": config.path]
+        #expect(try cli.run(["init"], env: env).status == 0)
+        #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("archive.sqlite").path))
+        // The environment wins over the file, a flag over both.
+        env["RECORDKEEPER_DATA_DIR"] = tmp.url.appendingPathComponent("from-environment").path
+        #expect(try cli.run(["init"], env: env).status == 0)
+        #expect(FileManager.default.fileExists(atPath: tmp.url.appendingPathComponent("from-environment/archive.sqlite").path))
+        #expect(try cli.run(["init", "--data-dir", tmp.url.appendingPathComponent("from-flag").path], env: env).status == 0)
+        #expect(FileManager.default.fileExists(atPath: tmp.url.appendingPathComponent("from-flag/archive.sqlite").path))
+
+        try Data(#"{"datadir": "/tmp/x"}"#.utf8).write(to: config)
+        let typo = try cli.run(["stats", "--config", config.path])
+        #expect(typo.status == 2 && typo.stderr.contains("unknown keys: datadir"), "\(typo.stderr)")
+        try Data(#"{"database_url": "postgres://rk:s3cret@db.example:5432/records", "blob_store": "/srv/blobs"}"#.utf8).write(to: config)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config.path)
+        let open = try cli.run(["stats", "--config", config.path])
+        #expect(open.status == 2 && open.stderr.contains("chmod 600") && !open.stderr.contains("s3cret"), "\(open.stderr)")
+    }
+
     @Test func wholeJourney() throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))

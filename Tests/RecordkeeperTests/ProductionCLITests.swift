@@ -136,6 +136,28 @@ struct ProductionCLITests {
         #expect(!verified.stdout.contains("interrupted")) // the batch the kill cut short is complete now
     }
 
+    /// The production backend named in a configuration file (mode 600: it holds the password).
+    @Test func theConfigFileNamesTheProductionBackend() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let p = try await productionEnv()
+        defer { Task { await TestPostgres.dropDatabase(p.db.name) } }
+        let config = tmp.url.appendingPathComponent("config.json")
+        let object = ["data_dir": tmp.url.appendingPathComponent("scratch").path, "database_url": p.db.url,
+                      "blob_store": p.env["RECORDKEEPER_BLOB_STORE"]!]
+        try JSONSerialization.data(withJSONObject: object).write(to: config)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: config.path)
+        let env = ["RECORDKEEPER_CONFIG": config.path, "RECORDKEEPER_DATA_DIR": "", "AWS_ACCESS_KEY_ID": p.env["AWS_ACCESS_KEY_ID"]!,
+                   "AWS_SECRET_ACCESS_KEY": p.env["AWS_SECRET_ACCESS_KEY"]!]
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("unused"))
+        let initialized = try cli.run(["init"], env: env)
+        #expect(initialized.status == 0 && initialized.stdout.contains("PostgreSQL"), "\(initialized.stderr)")
+        let txt = try ExportGenerator.write(ExportSpec(style: .androidTxt, messageCount: 30, mediaEvery: 0, seed: 35), to: try tmp.sub("export"))
+        #expect(try cli.run(["ingest", txt.path, "--custodian", "k.walsh@cbp.example.gov", "--timezone", "UTC"], env: env).status == 0)
+        let watcher = try await PostgresArchiveStore.open(url: p.db.url)
+        defer { watcher.close() }
+        #expect(try await watcher.stats().messages > 0)
+    }
+
     /// The restore drill of docs/operations/postgresql.md: dump the database, restore it into a
     /// fresh one, and `verify` the restored archive against the same bucket.
     @Test func aDumpRestoredIntoAFreshDatabaseVerifies() async throws {
