@@ -266,7 +266,7 @@ EOF
       pids=()
       for w in $(seq 1 "$workers"); do
         RECORDKEEPER_DATA_DIR="$pgdir-$w" RECORDKEEPER_DATABASE_URL="$url" RECORDKEEPER_BLOB_STORE="$pgdir-blobs" \
-          /usr/bin/time -v -o "$TMP/pg-$size-$workers-$w.time" "$BIN" ingest "${EXPORT[$size]}" --custodian "worker$w@agency.example.gov" \
+          /usr/bin/time -v -o "$TMP/pg-$size-$workers-$w.time" "$BIN" ingest "${EXPORT[$size]}" --custodian "$([ "$w" = 1 ] && echo "$CUSTODIAN" || echo "worker$w@agency.example.gov")" \
           --timezone UTC --json --no-wait-index >"$TMP/pg-$size-$workers-$w.json" &
         pids+=($!)
       done

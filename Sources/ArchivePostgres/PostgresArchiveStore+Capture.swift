@@ -78,11 +78,9 @@ extension PostgresConnection {
     /// `INSERT INTO table (columns) VALUES (…), (…) suffix` for every row, at most `perStatement`
     /// rows a statement (PostgreSQL takes at most 65,535 bound values). `expressions` lets a
     /// column be SQL instead of a bound value (`nextval(…)`). Returns the rows the statements
-    /// return, decoded by `decode`. `overridingIdentity` keeps the ids given for identity columns
-    /// (a copy of an existing archive).
+    /// return, decoded by `decode`.
     func insertRows<T>(_ table: String, columns: [String], expressions: [String: String] = [:], rows: [[Bind]], suffix: String,
-                       perStatement: Int = 500, overridingIdentity: Bool = false, logger: Logger,
-                       decode: (PostgresRandomAccessRow) throws -> T) async throws -> [T] {
+                       perStatement: Int = 500, logger: Logger, decode: (PostgresRandomAccessRow) throws -> T) async throws -> [T] {
         var out: [T] = []
         var start = 0
         let boundColumns = columns.filter { expressions[$0] == nil }
@@ -102,8 +100,7 @@ extension PostgresConnection {
                 }
                 tuples.append("(" + values.joined(separator: ", ") + ")")
             }
-            let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", ")))\(overridingIdentity ? " OVERRIDING SYSTEM VALUE" : "") "
-                + "VALUES \(tuples.joined(separator: ", ")) \(suffix)"
+            let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", ")) \(suffix)"
             for try await row in try await self.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
                 out.append(try decode(row.makeRandomAccess()))
             }

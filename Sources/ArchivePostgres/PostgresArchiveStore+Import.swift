@@ -110,7 +110,19 @@ extension PostgresArchiveStore {
     /// The target is empty (a first run) or holds an earlier run's copy of this same archive;
     /// anything else is refused.
     public func checkImportTarget(_ source: SQLiteArchiveStore) async throws {
+        // The source is known by its first audit entry (its `archive.init`), which no other
+        // archive shares; a copy records it before anything else.
+        guard let genesis = try await source.auditEntries(afterSequence: 0, limit: 1).first?.hash.hex else {
+            throw ArchiveError(.invalid, "the embedded archive has no audit log; is it a Recordkeeper data directory?")
+        }
         let started = try await column("reading the copy's progress", "SELECT count(*) FROM import_progress", as: Int64.self).first ?? 0
+        if started > 0 {
+            let recorded = try await column("reading the copy's source", "SELECT last_key FROM import_progress WHERE source_table = '#source'",
+                                            as: String?.self).first ?? nil
+            guard recorded == genesis else {
+                throw ArchiveError(.refused, "the database holds part of a copy of a different archive; migrate into an empty database")
+            }
+        }
         if started == 0 {
             let held = try await column("checking the database is empty", """
                 SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM custodian) + (SELECT count(*) FROM capture_batch)
@@ -119,6 +131,9 @@ extension PostgresArchiveStore {
             if held > 0 {
                 throw ArchiveError(.refused, "the database already holds an archive; migrate copies into an empty database (create one with "
                     + "`createdb`, or drop this one if it is a failed test copy)")
+            }
+            try await transaction("recording the copy's source") { conn in
+                try await conn.run("INSERT INTO import_progress (source_table, last_key, done) VALUES ('#source', \(genesis), true)", logger: self.logger)
             }
             return
         }
@@ -152,7 +167,6 @@ extension PostgresArchiveStore {
         // (source column, target column), in the source's order.
         let pairs = table.columns.map { ($0, byName[renames[$0] ?? $0]!) }
         let columns = pairs.map(\.1)
-        let identity = columns.contains(where: \.identity)
         let total = try await source.exportedCount(name)
 
         let state = try await rows("reading the copy's progress", "SELECT last_key, copied FROM import_progress WHERE source_table = \(name)",
@@ -161,7 +175,6 @@ extension PostgresArchiveStore {
         var copied = Int(state?.1 ?? 0)
         var copiedNow = 0
         progress(ImportProgress(table: name, copied: copied, total: total))
-        let perStatement = max(1, 60_000 / max(1, columns.count))
         while true {
             let page = try await source.exportedRows(table, columns: pairs.map(\.0), after: after, limit: pageSize)
             guard let lastKey = page.last?.key else { break }
@@ -185,8 +198,8 @@ extension PostgresArchiveStore {
                 // A new database has version 1 of the standard file plan; the archive's own
                 // history replaces it.
                 if name == "file_plan" && firstPage { try await conn.run("DELETE FROM file_plan", logger: logger) }
-                _ = try await conn.insertRows(name, columns: columns.map(\.name), rows: binds, suffix: "", perStatement: perStatement,
-                                              overridingIdentity: identity, logger: logger) { _ in () }
+                // COPY writes the given ids into identity columns (as OVERRIDING SYSTEM VALUE would).
+                try await conn.copyRows(name, columns: columns.map(\.name), rows: binds, logger: logger)
                 if ArchiveImport.guarded.contains(name) {
                     try await conn.run(PostgresQuery(unsafeSQL: "ALTER TABLE \(name) ENABLE TRIGGER USER"), logger: logger)
                 }

@@ -49,6 +49,10 @@ extension PostgresArchiveStore: SearchIndexStore {
         }
     }
 
+    /// Indexers claim queued rows with `SKIP LOCKED`, so several run at once, each building
+    /// `tsvector`s on its own server backend.
+    public var concurrentIndexers: Int { 2 }
+
     public func indexNext(limit: Int) async throws -> Int {
         try await transaction("indexing") { conn in
             try await conn.count("""
@@ -101,26 +105,6 @@ extension PostgresArchiveStore: SearchIndexStore {
     public func search(_ r: SearchRequest) async throws -> SearchResults {
         var q = SQLBuilder()
         func bind(_ v: some PostgresDynamicTypeEncodable) -> String { q.bind(v) }
-        var filters: [String] = []
-        if let email = r.custodianEmail { filters.append("lower(cu.email) = lower(\(bind(email)))") }
-        if let id = r.conversationID { filters.append("m.conversation_id = \(bind(id))") }
-        if let title = r.conversationTitle { filters.append("c.title ILIKE \(bind(Self.likePattern(title)))") }
-        if let ids = r.participantConversations {
-            filters.append("m.conversation_id = ANY(\(bind(ids)))")
-        } else if let p = r.participant {
-            filters.append("""
-                m.conversation_id IN (SELECT conversation_id FROM participant WHERE name ILIKE \(bind(Self.likePattern(p))) OR sender_key = \(bind(IdentityKey.senderKey(p))))
-                """)
-        }
-        if let from = r.fromLocal { filters.append("m.sent_local >= \(bind(from))") }
-        if let to = r.toLocalExclusive { filters.append("m.sent_local < \(bind(to))") }
-        if let p = r.platform { filters.append("m.platform = \(bind(p))") }
-        if r.hasAttachment { filters.append("EXISTS (SELECT 1 FROM attachment a WHERE a.message_id = m.id)") }
-        if r.underHold {
-            // Holds are evaluated live, as disposition evaluates them.
-            let holds = try await transaction("reading legal holds") { conn in try await Self.activeHoldFilters(conn, logger: self.logger) }
-            filters.append(try await Self.heldPredicate(holds, &q))
-        }
         let columns = "m.id, m.conversation_id, c.title, cu.email, m.sender, m.sent_local, m.time_zone, m.kind, m.sent_at"
         let joins = "JOIN conversation c ON c.id = m.conversation_id JOIN custodian cu ON cu.id = c.custodian_id"
         func hits(_ sql: String) async throws -> [SearchHit] {
@@ -146,6 +130,26 @@ extension PostgresArchiveStore: SearchIndexStore {
         }
 
         guard let query = r.query else {
+            var filters: [String] = []
+            if let email = r.custodianEmail { filters.append("lower(cu.email) = lower(\(bind(email)))") }
+            if let id = r.conversationID { filters.append("m.conversation_id = \(bind(id))") }
+            if let title = r.conversationTitle { filters.append("c.title ILIKE \(bind(Self.likePattern(title)))") }
+            if let ids = r.participantConversations {
+                filters.append("m.conversation_id = ANY(\(bind(ids)))")
+            } else if let p = r.participant {
+                filters.append("""
+                    m.conversation_id IN (SELECT conversation_id FROM participant WHERE name ILIKE \(bind(Self.likePattern(p))) OR sender_key = \(bind(IdentityKey.senderKey(p))))
+                    """)
+            }
+            if let from = r.fromLocal { filters.append("m.sent_local >= \(bind(from))") }
+            if let to = r.toLocalExclusive { filters.append("m.sent_local < \(bind(to))") }
+            if let p = r.platform { filters.append("m.platform = \(bind(p))") }
+            if r.hasAttachment { filters.append("EXISTS (SELECT 1 FROM attachment a WHERE a.message_id = m.id)") }
+            if r.underHold {
+                // Holds are evaluated live, as disposition evaluates them.
+                let holds = try await transaction("reading legal holds") { conn in try await Self.activeHoldFilters(conn, logger: self.logger) }
+                filters.append(try await Self.heldPredicate(holds, &q))
+            }
             // A collection by filters alone reads the records (nothing waiting for the indexer is missed).
             let from = "FROM message m \(joins) WHERE \(filters.isEmpty ? "true" : filters.joined(separator: " AND "))"
             let page = try await hits("""
@@ -161,28 +165,79 @@ extension PostgresArchiveStore: SearchIndexStore {
             return results
         }
         guard let tsquery = TSQuery.compile(query) else { return SearchResults(total: 0, hits: []) }
+        // Matching and ordering read the index table alone: filters that name conversations
+        // (custodian, conversation, title, participant) become a set of conversation ids, checked
+        // on the index row; only filters on the message itself (dates, platform, holds) join it.
+        // The page's rows are joined to their messages and conversations at the end (`limit`
+        // rows, not every match).
+        var indexFilters: [String] = []
+        if let conversations = try await conversationScope(r) {
+            guard !conversations.isEmpty else { return SearchResults(total: 0, hits: []) }
+            indexFilters.append("s.conversation_id = ANY(\(bind(conversations)))")
+        }
+        var messageFilters: [String] = []
+        if let from = r.fromLocal { messageFilters.append("m.sent_local >= \(bind(from))") }
+        if let to = r.toLocalExclusive { messageFilters.append("m.sent_local < \(bind(to))") }
+        if let p = r.platform { messageFilters.append("m.platform = \(bind(p))") }
+        if r.hasAttachment { indexFilters.append("EXISTS (SELECT 1 FROM attachment a WHERE a.message_id = s.message_id)") }
+        if r.underHold {
+            let holds = try await transaction("reading legal holds") { conn in try await Self.activeHoldFilters(conn, logger: self.logger) }
+            messageFilters.append(try await Self.heldPredicate(holds, &q))
+        }
         let tsq = "to_tsquery('recordkeeper', \(bind(tsquery)))"
         let mark = "StartSel=\(SearchHit.markOpen), StopSel=\(SearchHit.markClose), MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…"
         let snippet = "ts_headline('recordkeeper', m.body, \(tsq), \(bind(mark)))"
-        let from = "FROM message_search s JOIN message m ON m.id = s.message_id \(joins) WHERE s.doc @@ \(tsq)"
-            + (filters.isEmpty ? "" : " AND " + filters.joined(separator: " AND "))
+        let matches = "FROM message_search s" + (messageFilters.isEmpty ? "" : " JOIN message m ON m.id = s.message_id")
+            + " WHERE s.doc @@ \(tsq)" + (indexFilters + messageFilters).map { " AND " + $0 }.joined()
+        let countLimit = messageFilters.isEmpty ? SearchRequest.countLimit : SearchRequest.filteredCountLimit
+        func countMatches() async throws -> (Int, Bool) {
+            let n = try await transaction("counting matches") { conn in
+                try await conn.count(q.query("SELECT count(*) FROM (SELECT 1 \(matches) LIMIT \(countLimit + 1)) n"), logger: self.logger)
+            }
+            return (min(n, countLimit), n <= countLimit)
+        }
         if r.sort == .relevance {
             // Ranked among the newest `relevanceWindow` matches, as on SQLite.
             let window = r.relevanceWindow
             let page = try await hits("""
-                WITH newest AS (SELECT s.message_id, s.doc, s.search_key \(from) ORDER BY s.search_key DESC LIMIT \(window + 1))
-                SELECT \(columns), \(snippet) FROM newest n JOIN message m ON m.id = n.message_id \(joins)
-                ORDER BY ts_rank_cd(n.doc, \(tsq)) DESC, n.search_key DESC LIMIT \(r.limit) OFFSET \(r.offset)
+                WITH newest AS (SELECT s.message_id, s.search_key, s.doc \(matches) ORDER BY s.search_key DESC LIMIT \(window + 1)),
+                ranked AS (SELECT message_id, search_key FROM newest ORDER BY ts_rank_cd(doc, \(tsq)) DESC, search_key DESC
+                           LIMIT \(r.limit) OFFSET \(r.offset))
+                SELECT \(columns), \(snippet) FROM ranked h JOIN message m ON m.id = h.message_id \(joins)
                 """)
             var results = SearchResults(total: page.count, hits: page)
-            (results.total, results.totalIsExact) = try await count(from)
+            (results.total, results.totalIsExact) = try await countMatches()
             results.order = .relevance
             if results.total > window || !results.totalIsExact { results.rankedAmongNewest = window }
             return results
         }
-        let page = try await hits("SELECT \(columns), \(snippet) \(from) ORDER BY s.search_key DESC, m.id DESC LIMIT \(r.limit) OFFSET \(r.offset)")
+        let page = try await hits("""
+            WITH newest AS (SELECT s.message_id, s.search_key \(matches) ORDER BY s.search_key DESC LIMIT \(r.limit) OFFSET \(r.offset))
+            SELECT \(columns), \(snippet) FROM newest h JOIN message m ON m.id = h.message_id \(joins) ORDER BY h.search_key DESC
+            """)
         var results = SearchResults(total: page.count, hits: page)
-        if page.count == r.limit || r.offset > 0 { (results.total, results.totalIsExact) = try await count(from) }
+        if page.count == r.limit || r.offset > 0 { (results.total, results.totalIsExact) = try await countMatches() }
         return results
+    }
+
+    /// The conversations the request's conversation-level filters leave (nil: no such filter).
+    func conversationScope(_ r: SearchRequest) async throws -> [Int64]? {
+        var q = SQLBuilder()
+        var where_: [String] = []
+        if let email = r.custodianEmail { where_.append("c.custodian_id IN (SELECT id FROM custodian WHERE lower(email) = lower(\(q.bind(email))))") }
+        if let id = r.conversationID { where_.append("c.id = \(q.bind(id))") }
+        if let title = r.conversationTitle { where_.append("c.title ILIKE \(q.bind(Self.likePattern(title)))") }
+        if let ids = r.participantConversations {
+            where_.append("c.id = ANY(\(q.bind(ids)))")
+        } else if let p = r.participant {
+            where_.append("""
+                c.id IN (SELECT conversation_id FROM participant WHERE name ILIKE \(q.bind(Self.likePattern(p))) OR sender_key = \(q.bind(IdentityKey.senderKey(p))))
+                """)
+        }
+        guard !where_.isEmpty else { return nil }
+        let sql = "SELECT c.id FROM conversation c WHERE " + where_.joined(separator: " AND ")
+        return try await transaction("resolving the search's conversations") { conn in
+            try await conn.column(q.query(sql), as: Int64.self, logger: self.logger)
+        }
     }
 }

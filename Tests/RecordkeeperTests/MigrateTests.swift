@@ -154,5 +154,18 @@ struct MigrateTests {
         let run = try cli.run(["migrate", "--from", tmp.url.appendingPathComponent("data").path, "--to", target.db.url,
                                "--blob-store", target.blobStore], env: target.env)
         #expect(run.status == 1 && run.stderr.contains("already holds an archive"), "\(run.stderr)")
+
+        // Part of a copy of another archive (its progress names another source) is not resumed
+        // with this one's rows.
+        let partial = try await TestPostgres.createDatabase()
+        defer { Task { await TestPostgres.dropDatabase(partial.name) } }
+        try await PostgresArchiveStore.open(url: partial.url).close()
+        let psql = try cli.run([partial.url.replacingOccurrences(of: "?sslmode=disable", with: ""), "-qc",
+                                "INSERT INTO import_progress (source_table, last_key, done) VALUES ('#source', 'another archive', true)"],
+                               executable: URL(fileURLWithPath: "/usr/bin/psql"))
+        #expect(psql.status == 0, "\(psql.stderr)")
+        let mixed = try cli.run(["migrate", "--from", tmp.url.appendingPathComponent("data").path, "--to", partial.url,
+                                 "--blob-store", target.blobStore], env: target.env)
+        #expect(mixed.status == 1 && mixed.stderr.contains("part of a copy of a different archive"), "\(mixed.stderr)")
     }
 }
