@@ -18,8 +18,6 @@ public protocol SearchIndexStore: Sendable {
     /// Adds the next `limit` captured messages (beyond the mark) to the index and moves the mark,
     /// in one transaction. Returns how many were added (0: the index is up to date).
     func indexNext(limit: Int) async throws -> Int
-    /// How many `indexNext` calls may usefully run at once (one writer: 1).
-    var concurrentIndexers: Int { get }
     /// Empties the index and sets the mark to 0 (for a rebuild), in one transaction.
     func resetIndex() async throws
     /// Messages at or below the mark that the index lacks, messages beyond the mark it holds,
@@ -27,10 +25,6 @@ public protocol SearchIndexStore: Sendable {
     func searchIndexGaps(limit: Int) async throws -> SearchIndexGaps
 }
 
-extension SearchIndexStore {
-    /// One indexer at a time unless the backend says otherwise.
-    public var concurrentIndexers: Int { 1 }
-}
 
 /// Leases on background jobs (the indexer, retention sweeps, reminders, capture bridges), so
 /// that among many server instances one does each job and another takes over when it dies.

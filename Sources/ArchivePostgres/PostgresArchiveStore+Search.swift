@@ -49,9 +49,10 @@ extension PostgresArchiveStore: SearchIndexStore {
         }
     }
 
-    /// Indexers claim queued rows with `SKIP LOCKED`, so several run at once, each building
-    /// `tsvector`s on its own server backend.
-    public var concurrentIndexers: Int { 2 }
+    /// Where counting matches stops (SQLite: `SearchRequest.countLimit`).
+    static let countLimit = 2_000
+    /// The most matches relevance ranks (SQLite: `SearchRequest.relevanceWindow`).
+    static let relevanceWindow = 2_000
 
     public func indexNext(limit: Int) async throws -> Int {
         try await transaction("indexing") { conn in
@@ -176,8 +177,17 @@ extension PostgresArchiveStore: SearchIndexStore {
             indexFilters.append("s.conversation_id = ANY(\(bind(conversations)))")
         }
         var messageFilters: [String] = []
-        if let from = r.fromLocal { messageFilters.append("m.sent_local >= \(bind(from))") }
-        if let to = r.toLocalExclusive { messageFilters.append("m.sent_local < \(bind(to))") }
+        // Dates are local (as written); the index row's key is the sent instant. A local day
+        // lies within 15 hours of the same UTC day, so a key range that wide around the dates
+        // narrows the scan to them, and the message's own date decides.
+        if let from = r.fromLocal {
+            messageFilters.append("m.sent_local >= \(bind(from))")
+            if let day = CivilDate(from.prefix(10)) { indexFilters.append("s.search_key >= \(bind(Int64(day.dayNumber * 86_400 - 15 * 3_600) << 24))") }
+        }
+        if let to = r.toLocalExclusive {
+            messageFilters.append("m.sent_local < \(bind(to))")
+            if let day = CivilDate(to.prefix(10)) { indexFilters.append("s.search_key < \(bind(Int64((day.dayNumber + 1) * 86_400 + 15 * 3_600) << 24))") }
+        }
         if let p = r.platform { messageFilters.append("m.platform = \(bind(p))") }
         if r.hasAttachment { indexFilters.append("EXISTS (SELECT 1 FROM attachment a WHERE a.message_id = s.message_id)") }
         if r.underHold {
@@ -189,16 +199,21 @@ extension PostgresArchiveStore: SearchIndexStore {
         let snippet = "ts_headline('recordkeeper', m.body, \(tsq), \(bind(mark)))"
         let matches = "FROM message_search s" + (messageFilters.isEmpty ? "" : " JOIN message m ON m.id = s.message_id")
             + " WHERE s.doc @@ \(tsq)" + (indexFilters + messageFilters).map { " AND " + $0 }.joined()
-        let countLimit = messageFilters.isEmpty ? SearchRequest.countLimit : SearchRequest.filteredCountLimit
-        func countMatches() async throws -> (Int, Bool) {
-            let n = try await transaction("counting matches") { conn in
-                try await conn.count(q.query("SELECT count(*) FROM (SELECT 1 \(matches) LIMIT \(countLimit + 1)) n"), logger: self.logger)
-            }
+        // A GIN index neither counts nor orders: counting reads every match it counts (~3 µs
+        // each), and ranking scores every match in its window. Both stop lower here than on
+        // SQLite (FTS5 counts from its doclists), and the answer says so ("at least 2,000",
+        // "ranked among the newest 2,000").
+        let countLimit = messageFilters.isEmpty ? Self.countLimit : SearchRequest.filteredCountLimit
+        let countQuery = q.query("SELECT count(*) FROM (SELECT 1 \(matches) LIMIT \(countLimit + 1)) n")
+        @Sendable func countMatches() async throws -> (Int, Bool) {
+            let n = try await transaction("counting matches") { conn in try await conn.count(countQuery, logger: self.logger) }
             return (min(n, countLimit), n <= countLimit)
         }
         if r.sort == .relevance {
-            // Ranked among the newest `relevanceWindow` matches, as on SQLite.
-            let window = r.relevanceWindow
+            // Ranked among the newest `relevanceWindow` matches (at most `relevanceWindow` here),
+            // counted at the same time on another connection.
+            let window = min(r.relevanceWindow, Self.relevanceWindow)
+            async let counted = countMatches()
             let page = try await hits("""
                 WITH newest AS (SELECT s.message_id, s.search_key, s.doc \(matches) ORDER BY s.search_key DESC LIMIT \(window + 1)),
                 ranked AS (SELECT message_id, search_key FROM newest ORDER BY ts_rank_cd(doc, \(tsq)) DESC, search_key DESC
@@ -206,7 +221,7 @@ extension PostgresArchiveStore: SearchIndexStore {
                 SELECT \(columns), \(snippet) FROM ranked h JOIN message m ON m.id = h.message_id \(joins)
                 """)
             var results = SearchResults(total: page.count, hits: page)
-            (results.total, results.totalIsExact) = try await countMatches()
+            (results.total, results.totalIsExact) = try await counted
             results.order = .relevance
             if results.total > window || !results.totalIsExact { results.rankedAmongNewest = window }
             return results

@@ -31,14 +31,6 @@ public struct IndexService: Sendable {
     /// shorten the moments capture waits for the writer; larger ones index faster.
     public static let batchSizeVariable = "RECORDKEEPER_INDEX_BATCH"
 
-    /// Environment variable: index batches run at once (default: what the backend allows; 2 on
-    /// PostgreSQL, 1 on SQLite).
-    public static let workersVariable = "RECORDKEEPER_INDEX_WORKERS"
-
-    static func configuredWorkers(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
-        environment[workersVariable].flatMap(Int.init).map { min(max(1, $0), 16) }
-    }
-
     static func configuredBatchSize(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
         environment[batchSizeVariable].flatMap(Int.init).map { max(1, $0) } ?? 20_000
     }
@@ -112,14 +104,7 @@ public struct IndexService: Sendable {
                 try await Task.sleep(for: .milliseconds(200))
                 continue
             }
-            // Where the backend allows it (PostgreSQL), several batches at once, each claiming
-            // its own rows.
-            let workers = max(1, Self.configuredWorkers() ?? store.concurrentIndexers)
-            let size = max(1, batchSize / workers)
-            let added = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<workers { group.addTask { try await store.indexNext(limit: size) } }
-                return try await group.reduce(0, +)
-            }
+            let added = try await store.indexNext(limit: batchSize)
             indexed += added
             if added == 0 { break }
             let now = try await store.indexStatus()
