@@ -138,15 +138,9 @@ extension PostgresArchiveStore: SearchIndexStore {
 
         guard let query = r.query else {
             var filters: [String] = []
-            if let email = r.custodianEmail { filters.append("lower(cu.email) = lower(\(bind(email)))") }
-            if let id = r.conversationID { filters.append("m.conversation_id = \(bind(id))") }
-            if let title = r.conversationTitle { filters.append("c.title ILIKE \(bind(Self.likePattern(title)))") }
-            if let ids = r.participantConversations {
-                filters.append("m.conversation_id = ANY(\(bind(ids)))")
-            } else if let p = r.participant {
-                filters.append("""
-                    m.conversation_id IN (SELECT conversation_id FROM participant WHERE name ILIKE \(bind(Self.likePattern(p))) OR sender_key = \(bind(IdentityKey.senderKey(p))))
-                    """)
+            if let conversations = try await conversationScope(r) {
+                guard !conversations.isEmpty else { return SearchResults(total: 0, hits: []) }
+                filters.append("m.conversation_id = ANY(\(bind(conversations)))")
             }
             if let from = r.fromLocal { filters.append("m.sent_local >= \(bind(from))") }
             if let to = r.toLocalExclusive { filters.append("m.sent_local < \(bind(to))") }
@@ -215,30 +209,34 @@ extension PostgresArchiveStore: SearchIndexStore {
             let n = try await transaction("counting matches") { conn in try await conn.count(countQuery, logger: self.logger) }
             return (min(n, countLimit), n <= countLimit)
         }
+        // The page's ids first, then their rows by id, kept in the ids' order: joined in one
+        // statement, the planner at 10M chose to hash every partition of `message` for twenty rows.
+        func pageRows(_ ids: [Int64]) async throws -> [SearchHit] {
+            guard !ids.isEmpty else { return [] }
+            let rows = try await hits("SELECT \(columns), \(snippet) FROM message m \(joins) WHERE m.id = ANY(\(bind(ids)))")
+            let byID = Dictionary(rows.map { ($0.messageID, $0) }, uniquingKeysWith: { a, _ in a })
+            return ids.compactMap { byID[$0] }
+        }
         if r.sort == .relevance {
             // Ranked among the newest `relevanceWindow` matches (at most `relevanceWindow` here),
             // counted at the same time on another connection.
             let window = min(r.relevanceWindow, Self.relevanceWindow)
             async let counted = countMatches()
-            let page = try await hits("""
-                WITH newest AS (SELECT s.message_id, s.search_key, s.doc \(matches) ORDER BY s.search_key DESC LIMIT \(window + 1)),
-                ranked AS (SELECT message_id, search_key FROM newest ORDER BY ts_rank_cd(doc, \(tsq)) DESC, search_key DESC
-                           LIMIT \(r.limit) OFFSET \(r.offset))
-                SELECT \(columns), \(snippet) FROM ranked h JOIN message m ON m.id = h.message_id \(joins)
+            let rankedQuery = q.query("""
+                WITH newest AS (SELECT s.message_id, s.search_key, s.doc \(matches) ORDER BY s.search_key DESC LIMIT \(window + 1))
+                SELECT message_id FROM newest ORDER BY ts_rank_cd(doc, \(tsq)) DESC, search_key DESC LIMIT \(r.limit) OFFSET \(r.offset)
                 """)
+            let ids = try await transaction("searching") { conn in try await conn.column(rankedQuery, as: Int64.self, logger: self.logger) }
+            let page = try await pageRows(ids)
             var results = SearchResults(total: page.count, hits: page)
             (results.total, results.totalIsExact) = try await counted
             results.order = .relevance
             if results.total > window || !results.totalIsExact { results.rankedAmongNewest = window }
             return results
         }
-        // The page's ids first, then their rows by id: joined in one statement, the planner at
-        // 10M chose to hash every partition of `message` for twenty rows.
         let pageQuery = q.query("SELECT s.message_id \(matches) ORDER BY s.search_key DESC LIMIT \(r.limit) OFFSET \(r.offset)")
         let ids = try await transaction("searching") { conn in try await conn.column(pageQuery, as: Int64.self, logger: self.logger) }
-        let page = ids.isEmpty ? [] : try await hits("""
-            SELECT \(columns), \(snippet) FROM message m \(joins) WHERE m.id = ANY(\(bind(ids))) ORDER BY m.search_key DESC, m.id DESC
-            """)
+        let page = try await pageRows(ids)
         var results = SearchResults(total: page.count, hits: page)
         if page.count == r.limit || r.offset > 0 { (results.total, results.totalIsExact) = try await countMatches() }
         return results
