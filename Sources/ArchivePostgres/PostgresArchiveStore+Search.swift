@@ -177,16 +177,17 @@ extension PostgresArchiveStore: SearchIndexStore {
             indexFilters.append("s.conversation_id = ANY(\(bind(conversations)))")
         }
         var messageFilters: [String] = []
+        var keyFilters: [String] = []
         // Dates are local (as written); the index row's key is the sent instant. A local day
         // lies within 15 hours of the same UTC day, so a key range that wide around the dates
         // narrows the scan to them, and the message's own date decides.
         if let from = r.fromLocal {
             messageFilters.append("m.sent_local >= \(bind(from))")
-            if let day = CivilDate(from.prefix(10)) { indexFilters.append("s.search_key >= \(bind(Int64(day.dayNumber * 86_400 - 15 * 3_600) << 24))") }
+            if let day = CivilDate(from.prefix(10)) { keyFilters.append("s.search_key >= \(bind(Int64(day.dayNumber * 86_400 - 15 * 3_600) << 24))") }
         }
         if let to = r.toLocalExclusive {
             messageFilters.append("m.sent_local < \(bind(to))")
-            if let day = CivilDate(to.prefix(10)) { indexFilters.append("s.search_key < \(bind(Int64((day.dayNumber + 1) * 86_400 + 15 * 3_600) << 24))") }
+            if let day = CivilDate(to.prefix(10)) { keyFilters.append("s.search_key < \(bind(Int64((day.dayNumber + 1) * 86_400 + 15 * 3_600) << 24))") }
         }
         if let p = r.platform { messageFilters.append("m.platform = \(bind(p))") }
         if r.hasAttachment { indexFilters.append("EXISTS (SELECT 1 FROM attachment a WHERE a.message_id = s.message_id)") }
@@ -197,48 +198,92 @@ extension PostgresArchiveStore: SearchIndexStore {
         let tsq = "to_tsquery('recordkeeper', \(bind(tsquery)))"
         let mark = "StartSel=\(SearchHit.markOpen), StopSel=\(SearchHit.markClose), MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…"
         let snippet = "ts_headline('recordkeeper', m.body, \(tsq), \(bind(mark)))"
-        let matches = "FROM message_search s" + (messageFilters.isEmpty ? "" : " JOIN message m ON m.id = s.message_id")
-            + " WHERE s.doc @@ \(tsq)" + (indexFilters + messageFilters).map { " AND " + $0 }.joined()
-        // A GIN index neither counts nor orders: counting reads every match it counts (~3 µs
-        // each), and ranking scores every match in its window. Both stop lower here than on
-        // SQLite (FTS5 counts from its doclists), and the answer says so ("at least 2,000",
-        // "ranked among the newest 2,000").
+        let join = messageFilters.isEmpty ? "" : " JOIN message m ON m.id = s.message_id"
+        let filters = (keyFilters + indexFilters + messageFilters).map { " AND " + $0 }.joined()
+        let keyRange = keyFilters.isEmpty ? "" : " WHERE " + keyFilters.joined(separator: " AND ")
+        // A GIN index neither counts nor orders: counting reads every match it counts, and
+        // ranking scores every match in its window. Both stop lower here than on SQLite (FTS5
+        // counts from its doclists), and the answer says so ("at least 2,000", "ranked among the
+        // newest 2,000").
         let countLimit = messageFilters.isEmpty ? Self.countLimit : SearchRequest.filteredCountLimit
-        let countQuery = q.query("SELECT count(*) FROM (SELECT 1 \(matches) LIMIT \(countLimit + 1)) n")
-        @Sendable func countMatches() async throws -> (Int, Bool) {
-            let n = try await transaction("counting matches") { conn in try await conn.count(countQuery, logger: self.logger) }
-            return (min(n, countLimit), n <= countLimit)
+        let relevance = r.sort == .relevance
+        let rankWindow = min(r.relevanceWindow, Self.relevanceWindow)
+        let need = relevance ? rankWindow : r.offset + r.limit
+
+        // The newest matches, found without trusting the planner's guess of how common the words
+        // are (at 10M it walked the key index through every row for a word that matched nothing,
+        // 5 s): first the newest `scanWindow` rows of the index in key order, each tested against
+        // the query, which finds the page of any common word; only when they hold fewer matches
+        // than needed are the older rows read through the GIN index (a bitmap of the words' rows,
+        // sorted by key), which is cheap exactly because those words are rare.
+        let window = searchScanWindow
+        let windowQuery = q.query("""
+            WITH w AS MATERIALIZED (
+                SELECT s.message_id, s.search_key, s.conversation_id, s.doc @@ \(tsq) AS hit
+                FROM message_search s\(keyRange) ORDER BY s.search_key DESC LIMIT \(window)),
+            b AS (SELECT count(*) AS n, min(search_key) AS k FROM w),
+            h AS (SELECT s.message_id, s.search_key FROM w s JOIN b ON b.n < \(window) OR s.search_key > b.k\(join)
+                  WHERE s.hit\(filters))
+            SELECT b.n, b.k, (SELECT count(*) FROM h), ARRAY(SELECT message_id FROM h ORDER BY search_key DESC, message_id DESC LIMIT \(need))
+            FROM b
+            """)
+        let scanned = try await transaction("searching") { conn in
+            try await conn.all(windowQuery, as: (Int64, Int64?, Int64, [Int64]).self, logger: self.logger)[0]
         }
-        // The page's ids first, then their rows by id, kept in the ids' order: joined in one
-        // statement, the planner at 10M chose to hash every partition of `message` for twenty rows.
+        var ids = scanned.3
+        let inWindow = Int(scanned.2)
+        var total = (min(inWindow, countLimit), inWindow <= countLimit)
+        if scanned.0 >= Int64(window), let boundary = scanned.1 {
+            // The window was full: rows keyed at or below its last key are read through GIN.
+            let older = " s.doc @@ \(tsq) AND s.search_key <= \(bind(boundary))\(filters)"
+            let olderQuery = q.query("SELECT s.message_id FROM message_search s\(join) WHERE\(older) ORDER BY s.search_key DESC, s.message_id DESC LIMIT \(max(0, need - inWindow))")
+            let countQuery = q.query("SELECT count(*) FROM (SELECT 1 FROM message_search s\(join) WHERE\(older) LIMIT \(max(0, countLimit + 1 - inWindow))) n")
+            @Sendable func bitmap<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+                try await transaction("searching") { conn in
+                    try await conn.run("SET LOCAL enable_seqscan = off", logger: self.logger)
+                    try await conn.run("SET LOCAL enable_indexscan = off", logger: self.logger)
+                    return try await body(conn)
+                }
+            }
+            var olderFound: Int?
+            if inWindow < need {
+                let more = try await bitmap { conn in try await conn.column(olderQuery, as: Int64.self, logger: self.logger) }
+                ids += more
+                if more.count < need - inWindow { olderFound = more.count }
+            }
+            if let found = olderFound {
+                total = (min(inWindow + found, countLimit), inWindow + found <= countLimit)
+            } else if inWindow <= countLimit && (relevance || r.offset > 0 || ids.count >= need) {
+                // Only answers that show a count (a full page, a later page, a ranked one) count.
+                let n = try await bitmap { conn in try await conn.count(countQuery, logger: self.logger) } + inWindow
+                total = (min(n, countLimit), n <= countLimit)
+            }
+        }
+        // The page's rows by id, kept in the ids' order: joined to the match query, the planner at
+        // 10M chose to hash every partition of `message` for twenty rows.
         func pageRows(_ ids: [Int64]) async throws -> [SearchHit] {
             guard !ids.isEmpty else { return [] }
             let rows = try await hits("SELECT \(columns), \(snippet) FROM message m \(joins) WHERE m.id = ANY(\(bind(ids)))")
             let byID = Dictionary(rows.map { ($0.messageID, $0) }, uniquingKeysWith: { a, _ in a })
             return ids.compactMap { byID[$0] }
         }
-        if r.sort == .relevance {
-            // Ranked among the newest `relevanceWindow` matches (at most `relevanceWindow` here),
-            // counted at the same time on another connection.
-            let window = min(r.relevanceWindow, Self.relevanceWindow)
-            async let counted = countMatches()
+        if relevance {
+            // Ranked among the newest `rankWindow` matches.
+            let candidates = bind(ids) // bound before `q.query` reads the bindings
             let rankedQuery = q.query("""
-                WITH newest AS (SELECT s.message_id, s.search_key, s.doc \(matches) ORDER BY s.search_key DESC LIMIT \(window + 1))
-                SELECT message_id FROM newest ORDER BY ts_rank_cd(doc, \(tsq)) DESC, search_key DESC LIMIT \(r.limit) OFFSET \(r.offset)
+                SELECT s.message_id FROM message_search s WHERE s.message_id = ANY(\(candidates))
+                ORDER BY ts_rank_cd(s.doc, \(tsq)) DESC, s.search_key DESC, s.message_id DESC LIMIT \(r.limit) OFFSET \(r.offset)
                 """)
-            let ids = try await transaction("searching") { conn in try await conn.column(rankedQuery, as: Int64.self, logger: self.logger) }
-            let page = try await pageRows(ids)
-            var results = SearchResults(total: page.count, hits: page)
-            (results.total, results.totalIsExact) = try await counted
+            let ranked = ids.isEmpty ? [] : try await transaction("searching") { conn in try await conn.column(rankedQuery, as: Int64.self, logger: self.logger) }
+            var results = SearchResults(total: total.0, hits: try await pageRows(ranked))
+            results.totalIsExact = total.1
             results.order = .relevance
-            if results.total > window || !results.totalIsExact { results.rankedAmongNewest = window }
+            if results.total > rankWindow || !results.totalIsExact { results.rankedAmongNewest = rankWindow }
             return results
         }
-        let pageQuery = q.query("SELECT s.message_id \(matches) ORDER BY s.search_key DESC LIMIT \(r.limit) OFFSET \(r.offset)")
-        let ids = try await transaction("searching") { conn in try await conn.column(pageQuery, as: Int64.self, logger: self.logger) }
-        let page = try await pageRows(ids)
+        let page = try await pageRows(Array(ids.dropFirst(r.offset).prefix(r.limit)))
         var results = SearchResults(total: page.count, hits: page)
-        if page.count == r.limit || r.offset > 0 { (results.total, results.totalIsExact) = try await countMatches() }
+        if page.count == r.limit || r.offset > 0 { (results.total, results.totalIsExact) = total }
         return results
     }
 

@@ -18,10 +18,17 @@ public final class PostgresArchiveStore: Sendable {
     let logger: Logger
     private let runner: Task<Void, Never>
 
+    /// How many of the newest index rows a search tests one by one before it reads older rows
+    /// through the GIN index (see `search`).
+    let searchScanWindow: Int
+
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=…`) and brings the
-    /// schema up to date. Call `close()` when done.
-    public static func open(url: String, logger: Logger = Logger(label: "recordkeeper.postgres")) async throws -> PostgresArchiveStore {
-        let store = PostgresArchiveStore(configuration: try PostgresURL.parse(url).configuration, logger: logger)
+    /// schema up to date. Call `close()` when done. `searchScanWindow` is for tests (a small one
+    /// sends nearly every search through the GIN path).
+    public static func open(url: String, logger: Logger = Logger(label: "recordkeeper.postgres"),
+                            searchScanWindow: Int = 10_000) async throws -> PostgresArchiveStore {
+        let store = PostgresArchiveStore(configuration: try PostgresURL.parse(url).configuration, logger: logger,
+                                         searchScanWindow: max(1, searchScanWindow))
         // The pool serves only once `run()` has begun (a query before that is logged as a
         // warning and waits); let the runner task get there first.
         await store.started.first { _ in true }
@@ -35,12 +42,13 @@ public final class PostgresArchiveStore: Sendable {
         return store
     }
 
-    init(configuration: PostgresClient.Configuration, logger: Logger) {
+    init(configuration: PostgresClient.Configuration, logger: Logger, searchScanWindow: Int = 10_000) {
         var configuration = configuration
         configuration.options.maximumConnections = 16
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
+        self.searchScanWindow = searchScanWindow
         let (started, signal) = AsyncStream<Void>.makeStream()
         self.started = started
         self.runner = Task {

@@ -34,12 +34,12 @@ enum Backends {
         Backend(name: "SQLite in memory") { OpenStore(store: cast(try SQLiteArchiveStore())) {} }
     }
 
-    static func postgres<S>(_ cast: @escaping @Sendable (PostgresArchiveStore) -> S) -> Backend<S> {
-        Backend(name: "PostgreSQL") {
+    static func postgres<S>(_ cast: @escaping @Sendable (PostgresArchiveStore) -> S, searchScanWindow: Int? = nil) -> Backend<S> {
+        Backend(name: searchScanWindow.map { "PostgreSQL, search scan window \($0)" } ?? "PostgreSQL") {
             let db = try await TestPostgres.createDatabase()
             var logger = Logger(label: "recordkeeper.postgres")
             logger.logLevel = .warning // the pool's connection churn at close is not news
-            let store = try await PostgresArchiveStore.open(url: db.url, logger: logger)
+            let store = try await PostgresArchiveStore.open(url: db.url, logger: logger, searchScanWindow: searchScanWindow ?? 10_000)
             return OpenStore(store: cast(store)) {
                 store.close()
                 await TestPostgres.dropDatabase(db.name)
@@ -59,7 +59,10 @@ enum Backends {
     static let sessions: [Backend<any WebSessionStore>] = all(sqlite: { $0 }, postgres: { $0 })
     static let conversations: [Backend<any ConversationStore>] = all(sqlite: { $0 }, postgres: { $0 })
     static let capture: [Backend<any ConversationStore & CaptureStore & MessageStore & IntegrityStore>] = all(sqlite: { $0 }, postgres: { $0 })
-    static let search: [Backend<any ConversationStore & CaptureStore & SearchIndexStore>] = all(sqlite: { $0 }, postgres: { $0 })
+    /// PostgreSQL twice: a search first tests the newest index rows one by one and reads older
+    /// ones through GIN; a window of 3 sends nearly every query down the second path.
+    static let search: [Backend<any ConversationStore & CaptureStore & SearchIndexStore>] =
+        all(sqlite: { $0 }, postgres: { $0 }) + (TestPostgres.wanted ? [postgres({ $0 }, searchScanWindow: 3)] : [])
     static let records: [Backend<any ConversationStore & CaptureStore & SearchIndexStore & PeopleStore & RetentionStore & HoldStore & AuditLog>] =
         all(sqlite: { $0 }, postgres: { $0 })
     static let dispositions: [Backend<any ConversationStore & CaptureStore & SearchIndexStore & PeopleStore & RetentionStore & HoldStore & AuditLog

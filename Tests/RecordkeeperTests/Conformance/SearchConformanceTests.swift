@@ -119,6 +119,30 @@ struct SearchConformanceTests {
         #expect(page.hits.contains { $0.snippet == "Ann Lee added Omar Reyes" })
     }
 
+    /// Page by page, a query gives what it gives at once, newest first and by relevance, with
+    /// the same total on every page (on PostgreSQL with a window of 3 the pages straddle the
+    /// newest rows tested one by one and the older ones read through GIN).
+    @Test(arguments: Backends.search)
+    func pagesJoinUpToTheWholeAnswer(_ backend: Backend<Store>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let s = open.store
+        _ = try await Self.load(s)
+        for q in ["omar", "\"ann lee\"", "sec*", "port NOT entry", "lane"] {
+            for sort in [SearchRequest.Sort.date, .relevance] {
+                let whole = try await s.search(SearchRequest(query: try SearchExpression.parse(q), limit: 50, sort: sort))
+                #expect(whole.totalIsExact && whole.total == whole.hits.count, "\(q)")
+                var paged: [Int64] = []
+                for offset in stride(from: 0, to: whole.total + 3, by: 3) {
+                    let page = try await s.search(SearchRequest(query: try SearchExpression.parse(q), limit: 3, offset: offset, sort: sort))
+                    #expect(page.total == whole.total && page.totalIsExact, "\(q) \(sort) at \(offset): \(page.total)")
+                    paged += page.hits.map(\.messageID)
+                }
+                #expect(paged == whole.hits.map(\.messageID), "\(q) \(sort)")
+            }
+        }
+    }
+
     /// Capture first, findable next: what is captured waits for the indexer (and says so), two
     /// indexers never add a record twice, a rebuild starts again from nothing, and the gaps
     /// check finds nothing missing or doubled.
