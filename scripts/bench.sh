@@ -19,7 +19,8 @@
 # Environment: BENCH_SIZES (default "100k 1m"; known: 100k 1m 10m), BENCH_DIR,
 #   BENCH_SEARCH_RUNS (timed runs per query and order; default 5, 3 at 10m),
 #   BENCH_FLOOR_ROWS (default 1000000), BENCH_SKIP_E2E=1 (skip the old-style ingest),
-#   BENCH_POSTGRES=1 (also capture into PostgreSQL 15, durable settings, with 1 and 2 workers).
+#   BENCH_POSTGRES=1 (also capture into PostgreSQL 15, durable settings, with 1 and 2 workers;
+#   at 10m one worker and no migrate, which would add two more 10M loads, unless BENCH_PG_FULL=1).
 # Generated exports and the whatstk venv are reused between runs; archives are fresh every run.
 # The load average (1/5/15 min) is recorded at the start and end of every measurement: this is
 # a 2-core machine and a concurrent compile skews everything.
@@ -255,7 +256,9 @@ EOF
       trap 'scripts/postgres.sh stop "$PGRUN/cluster"; rm -rf "$TMP" "$PGRUN"' EXIT
       PG_VERSION=$(psql "$PG_URL" -Atc 'show server_version')
     fi
-    for workers in 1 2; do
+    pg_workers="1 2"; pg_migrate=1
+    if [ "$size" = 10m ] && [ "${BENCH_PG_FULL:-0}" != 1 ]; then pg_workers=1; pg_migrate=0; fi
+    for workers in $pg_workers; do
       db="bench_${size}_${workers}"
       psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
       url="${PG_URL%/postgres?*}/$db?sslmode=disable"
@@ -304,6 +307,7 @@ EOF2
     # `migrate` of the SQLite archive captured above (a copy: migrate writes its audit entries to
     # the source) into a fresh database, blobs into a local directory: verify on both sides,
     # copy, index, counts and chain compared.
+    if [ "$pg_migrate" = 1 ]; then
     mig="$TMP/migrate-src-$size"
     rm -rf "$mig" && cp -a "$data" "$mig"
     db="bench_${size}_migrate"
@@ -314,6 +318,7 @@ EOF2
     cp "$TMP/migrate-$size.json" "$RES/$size.pg.migrate.json"
     log "  migrate $size in $(jget "$RES/$size.pg.migrate.time.json" wall) s"
     rm -rf "$mig" "$TMP/pg-migrate-blobs-$size"
+    fi
   fi
 
   # 4c. old-style end to end: ingest (waits for the index) into another fresh archive

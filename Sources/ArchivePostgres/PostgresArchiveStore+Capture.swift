@@ -239,8 +239,9 @@ extension PostgresArchiveStore: CaptureStore {
         return IdentityDirectory(entries: entries)
     }
 
-    /// Makes the yearly partitions of `message` that `years` (`"2021"`) need. Under a lock, so
-    /// instances capturing the same new year at once make its partition once.
+    /// Makes the yearly partitions of `message` that `years` (`"2021"`, local years sent) need,
+    /// and of `message_search` (UTC years) around them. Under a lock, so instances capturing the
+    /// same new year at once make its partition once.
     static func ensurePartitions(_ years: Set<String>, _ conn: PostgresConnection, logger: Logger) async throws {
         let existing = Set(try await conn.column("""
             SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
@@ -250,12 +251,43 @@ extension PostgresArchiveStore: CaptureStore {
         guard !missing.isEmpty else { return }
         try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.partitionLock))", logger: logger)
         for year in missing {
-            guard year.count == 4, year.allSatisfy(\.isASCII), year.allSatisfy(\.isNumber), let n = Int(year) else {
-                throw ArchiveError(.invalid, "a message's sent time has no four-digit year (\(year))")
-            }
+            let n = try Self.year(year)
             let next = String(format: "%04d", n + 1)
             try await conn.run(PostgresQuery(unsafeSQL: """
                 CREATE TABLE IF NOT EXISTS message_y\(year) PARTITION OF message FOR VALUES FROM ('\(year)') TO ('\(next)')
+                """), logger: logger)
+        }
+        try await ensureSearchPartitions(Set(missing), conn, logger: logger)
+    }
+
+    static func year(_ year: String) throws -> Int {
+        guard year.count == 4, year.allSatisfy(\.isASCII), year.allSatisfy(\.isNumber), let n = Int(year) else {
+            throw ArchiveError(.invalid, "a message's sent time has no four-digit year (\(year))")
+        }
+        return n
+    }
+
+    /// The partitions of the search index for the UTC years of messages sent in the local
+    /// `years`: each year and the years beside it (a local time is within 15 hours of UTC). A
+    /// partition holds the search keys of one UTC year: sent instants from its first second.
+    static func ensureSearchPartitions(_ years: Set<String>, _ conn: PostgresConnection, logger: Logger) async throws {
+        var wanted: Set<Int> = []
+        for y in years {
+            let n = try Self.year(y)
+            wanted.formUnion([n - 1, n, n + 1].filter { (1...9999).contains($0) })
+        }
+        let existing = Set(try await conn.column("""
+            SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+            WHERE p.relname = 'message_search'
+            """, as: String.self, logger: logger))
+        let name = { (y: Int) in "message_search_y" + String(format: "%04d", y) }
+        let missing = wanted.filter { !existing.contains(name($0)) }.sorted()
+        guard !missing.isEmpty else { return }
+        try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.partitionLock))", logger: logger)
+        for y in missing {
+            let (from, to) = (searchKey(yearStart: y), searchKey(yearStart: y + 1))
+            try await conn.run(PostgresQuery(unsafeSQL: """
+                CREATE TABLE IF NOT EXISTS \(name(y)) PARTITION OF message_search FOR VALUES FROM (\(from)) TO (\(to))
                 """), logger: logger)
         }
     }

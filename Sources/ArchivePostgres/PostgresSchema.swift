@@ -567,6 +567,41 @@ enum PostgresSchema {
             "ALTER TABLE blob ADD COLUMN lock_until text",
             "ALTER TABLE blob ADD COLUMN lock_held boolean NOT NULL DEFAULT false",
         ]),
+        // One GIN per year of sent time instead of one for the whole archive: a search reads the
+        // posting lists of the years it needs, newest first, and stops (decision 0003). The key
+        // index becomes unique on (search_key, message_id): the page order, and the table's key.
+        Step(version: 11, name: "the search index partitioned by year", sql: [
+            "ALTER TABLE message_search RENAME TO message_search_unpartitioned",
+            "ALTER INDEX message_search_doc RENAME TO message_search_unpartitioned_doc",
+            "ALTER INDEX message_search_key RENAME TO message_search_unpartitioned_key",
+            "ALTER TABLE message_search_unpartitioned RENAME CONSTRAINT message_search_pkey TO message_search_unpartitioned_pkey",
+            """
+            CREATE TABLE message_search (
+                message_id bigint NOT NULL,
+                search_key bigint NOT NULL,
+                conversation_id bigint NOT NULL,
+                doc tsvector NOT NULL
+            ) PARTITION BY RANGE (search_key)
+            """,
+        ], seed: { conn, logger in
+            // A partition for every year `message` has (and the years beside it: a message's
+            // UTC year can differ from its local one), the rows moved as they are (no
+            // re-tokenizing), the indexes built after the load.
+            let years = try await conn.column("""
+                SELECT substr(c.relname::text, 10) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+                WHERE p.relname = 'message'
+                """, as: String.self, logger: logger)
+            try await PostgresArchiveStore.ensureSearchPartitions(Set(years), conn, logger: logger)
+            try await conn.run("SET LOCAL maintenance_work_mem = '256MB'", logger: logger)
+            try await conn.run("""
+                INSERT INTO message_search (message_id, search_key, conversation_id, doc)
+                SELECT message_id, search_key, conversation_id, doc FROM message_search_unpartitioned
+                """, logger: logger)
+            try await conn.run("DROP TABLE message_search_unpartitioned", logger: logger)
+            try await conn.run("CREATE UNIQUE INDEX message_search_key ON message_search (search_key, message_id)", logger: logger)
+            try await conn.run("CREATE INDEX message_search_id ON message_search (message_id)", logger: logger)
+            try await conn.run("CREATE INDEX message_search_doc ON message_search USING gin (doc)", logger: logger)
+        }),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {
