@@ -39,7 +39,7 @@ enum Backends {
             let db = try await TestPostgres.createDatabase()
             var logger = Logger(label: "recordkeeper.postgres")
             logger.logLevel = .warning // the pool's connection churn at close is not news
-            let store = try await PostgresArchiveStore.open(url: db.url, logger: logger, searchScanWindow: searchScanWindow ?? 10_000)
+            let store = try await PostgresArchiveStore.open(url: db.url, logger: logger, searchScanWindow: searchScanWindow ?? PostgresArchiveStore.defaultSearchScanWindow)
             return OpenStore(store: cast(store)) {
                 store.close()
                 await TestPostgres.dropDatabase(db.name)
