@@ -397,7 +397,7 @@ extension PostgresArchiveStore: SearchIndexStore {
     }
 
     /// The years the search index has a partition for, newest first.
-    func searchPartitionYears() async throws -> [Int] {
+    public func searchPartitionYears() async throws -> [Int] {
         try await column("reading the search index's partitions", """
             SELECT substr(c.relname::text, 17) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
             WHERE p.relname = 'message_search'
