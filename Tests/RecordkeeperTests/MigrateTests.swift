@@ -61,7 +61,11 @@ struct MigrateTests {
         let data = tmp.url.appendingPathComponent("data").path
         let migrate = ["migrate", "--from", data, "--to", target.db.url, "--blob-store", target.blobStore, "--page-size", "25", "--actor", "alice"]
 
-        // Killed (SIGKILL) once messages have started to arrive: no clean-up ran.
+        // Killed (SIGKILL) once messages have started to arrive: no clean-up ran. The watcher
+        // connects first (under a loaded test run its own start could otherwise take as long
+        // as the whole copy).
+        let watcher = try await PostgresArchiveStore.open(url: target.db.url)
+        defer { watcher.close() }
         let first = Process()
         first.executableURL = CLI.binary
         first.arguments = migrate
@@ -69,8 +73,6 @@ struct MigrateTests {
         first.standardOutput = FileHandle.nullDevice
         first.standardError = FileHandle.nullDevice
         try first.run()
-        let watcher = try await PostgresArchiveStore.open(url: target.db.url)
-        defer { watcher.close() }
         let deadline = Date().addingTimeInterval(120)
         while first.isRunning, Date() < deadline, try await watcher.messageIDRange() == nil { try await Task.sleep(for: .milliseconds(5)) }
         #expect(first.isRunning, "the first run finished before it could be interrupted")
