@@ -212,7 +212,6 @@ extension PostgresArchiveStore: SearchIndexStore {
         let keyFilters = keyBounds.map { "s.search_key \($0.0) \($0.1)" }
         let filters = (keyFilters + indexFilters + messageFilters).map { " AND " + $0 }.joined()
         let ginFilters = (keyBounds.map { "(s.search_key + 0) \($0.0) \($0.1)" } + indexFilters + messageFilters).map { " AND " + $0 }.joined()
-        let keyRange = keyFilters.isEmpty ? "" : " WHERE " + keyFilters.joined(separator: " AND ")
         // A GIN index neither counts nor orders: counting reads every match it counts, and
         // ranking scores every match in its window. Both stop lower here than on SQLite (FTS5
         // counts from its doclists), and the answer says so ("at least 2,000", "ranked among the
@@ -229,7 +228,7 @@ extension PostgresArchiveStore: SearchIndexStore {
         // 1. the newest `searchScanWindow` index rows in key order, each tested against the query
         //    (~1.1 µs a row at 10M): the page of any common word is there;
         // 2. if they hold some matches but not enough, the walk goes on for as many rows as the
-        //    matches' density says are needed, when that costs less than 3;
+        //    matches' density says are needed, when that costs less than reading GIN (3) would;
         // 3. otherwise GIN, one year's partition after another, newest first: a bitmap of the
         //    words' rows in that year, sorted by key (~1.9 µs a match), stopping when there are
         //    enough; rare words cost little here, common ones were found by 1 or 2.
