@@ -306,9 +306,8 @@ EOF2
     # Right after a bulk catch-up autovacuum is still at work on the newest partitions (their
     # GIN pending lists, visibility maps): the same searches again after `VACUUM (ANALYZE)`, the
     # step docs/operations/postgresql.md asks for after a bulk load, timed.
-    t0=$(date +%s.%N)
-    psql "${PG_URL%/postgres?*}/bench_${size}_1?sslmode=disable" -qc "VACUUM (ANALYZE)" >/dev/null
-    vacuum_s=$(echo "$(date +%s.%N) - $t0" | bc)
+    run_timed "$size.pg.vacuum" /dev/null psql "${PG_URL%/postgres?*}/bench_${size}_1?sslmode=disable" -qc "VACUUM (ANALYZE)"
+    vacuum_s=$(jget "$RES/$size.pg.vacuum.time.json" wall)
     RECORDKEEPER_DATABASE_URL="${PG_URL%/postgres?*}/bench_${size}_1?sslmode=disable" RECORDKEEPER_BLOB_STORE="$TMP/pg-data-$size-1-blobs" \
       python3 "$ROOT/scripts/bench_api_search.py" "$BIN" "$TMP/pg-data-$size-1" "$pg_runs" "$TMP/pg-queries-$size.txt" "${ORDERS[@]}" \
       >"$TMP/pg-search-api-vacuumed-$size.json"

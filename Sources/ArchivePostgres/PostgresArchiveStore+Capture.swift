@@ -239,28 +239,40 @@ extension PostgresArchiveStore: CaptureStore {
         return IdentityDirectory(entries: entries)
     }
 
+    /// The names of `parent`'s partitions (`message_y2021`, `message_search_y2021`).
+    static func partitions(of parent: String, _ conn: PostgresConnection, logger: Logger) async throws -> Set<String> {
+        Set(try await conn.column("""
+            SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+            WHERE p.relname = \(parent)
+            """, as: String.self, logger: logger))
+    }
+
+    /// The years of `parent`'s partitions named `<parent>_yYYYY`.
+    static func partitionYears(of parent: String, _ conn: PostgresConnection, logger: Logger) async throws -> [Int] {
+        try await partitions(of: parent, conn, logger: logger).compactMap { Int($0.dropFirst(parent.count + 2)) }
+    }
+
+    /// The search index's partition for a UTC year.
+    static func searchPartition(_ year: Int) -> String { "message_search_y" + String(format: "%04d", year) }
+
     /// Makes the yearly partitions of `message` that `years` (`"2021"`, local years sent) need,
     /// and of `message_search` (UTC years) around them. Under a lock, so instances capturing the
     /// same new year at once make its partition once.
     static func ensurePartitions(_ years: Set<String>, _ conn: PostgresConnection, logger: Logger) async throws {
-        let existing = Set(try await conn.column("""
-            SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-            WHERE p.relname = 'message'
-            """, as: String.self, logger: logger))
+        let existing = try await partitions(of: "message", conn, logger: logger)
         let missing = years.filter { !existing.contains("message_y" + $0) }.sorted()
         guard !missing.isEmpty else { return }
         try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.partitionLock))", logger: logger)
         for year in missing {
-            let n = try Self.year(year)
-            let next = String(format: "%04d", n + 1)
+            let next = String(format: "%04d", try fourDigitYear(year) + 1)
             try await conn.run(PostgresQuery(unsafeSQL: """
                 CREATE TABLE IF NOT EXISTS message_y\(year) PARTITION OF message FOR VALUES FROM ('\(year)') TO ('\(next)')
                 """), logger: logger)
         }
-        try await ensureSearchPartitions(Set(missing), conn, logger: logger)
+        try await ensureSearchPartitions(try Set(missing.map(fourDigitYear)), conn, logger: logger)
     }
 
-    static func year(_ year: String) throws -> Int {
+    static func fourDigitYear(_ year: String) throws -> Int {
         guard year.count == 4, year.allSatisfy(\.isASCII), year.allSatisfy(\.isNumber), let n = Int(year) else {
             throw ArchiveError(.invalid, "a message's sent time has no four-digit year (\(year))")
         }
@@ -270,24 +282,16 @@ extension PostgresArchiveStore: CaptureStore {
     /// The partitions of the search index for the UTC years of messages sent in the local
     /// `years`: each year and the years beside it (a local time is within 15 hours of UTC). A
     /// partition holds the search keys of one UTC year: sent instants from its first second.
-    static func ensureSearchPartitions(_ years: Set<String>, _ conn: PostgresConnection, logger: Logger) async throws {
-        var wanted: Set<Int> = []
-        for y in years {
-            let n = try Self.year(y)
-            wanted.formUnion([n - 1, n, n + 1].filter { (1...9999).contains($0) })
-        }
-        let existing = Set(try await conn.column("""
-            SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-            WHERE p.relname = 'message_search'
-            """, as: String.self, logger: logger))
-        let name = { (y: Int) in "message_search_y" + String(format: "%04d", y) }
-        let missing = wanted.filter { !existing.contains(name($0)) }.sorted()
+    static func ensureSearchPartitions(_ years: Set<Int>, _ conn: PostgresConnection, logger: Logger) async throws {
+        let wanted = Set(years.flatMap { [$0 - 1, $0, $0 + 1] }.filter { (1...9999).contains($0) })
+        let existing = try await partitions(of: "message_search", conn, logger: logger)
+        let missing = wanted.filter { !existing.contains(searchPartition($0)) }.sorted()
         guard !missing.isEmpty else { return }
         try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.partitionLock))", logger: logger)
         for y in missing {
             let (from, to) = (searchKey(yearStart: y), searchKey(yearStart: y + 1))
             try await conn.run(PostgresQuery(unsafeSQL: """
-                CREATE TABLE IF NOT EXISTS \(name(y)) PARTITION OF message_search FOR VALUES FROM (\(from)) TO (\(to))
+                CREATE TABLE IF NOT EXISTS \(searchPartition(y)) PARTITION OF message_search FOR VALUES FROM (\(from)) TO (\(to))
                 """), logger: logger)
         }
     }

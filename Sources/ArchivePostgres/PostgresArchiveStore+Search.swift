@@ -185,8 +185,9 @@ extension PostgresArchiveStore: SearchIndexStore {
         if let from = r.fromLocal {
             messageFilters.append("m.sent_local >= \(bind(from))")
             if let day = CivilDate(from.prefix(10)) {
-                lowestKey = Int64(day.dayNumber * 86_400 - 15 * 3_600) << 24
-                keyBounds.append((">=", bind(lowestKey!)))
+                let low = Int64(day.dayNumber * 86_400 - 15 * 3_600) << 24
+                lowestKey = low
+                keyBounds.append((">=", bind(low)))
             }
         }
         if let to = r.toLocalExclusive {
@@ -312,13 +313,16 @@ extension PostgresArchiveStore: SearchIndexStore {
             let r = try await walk(below: k, rows: Int(walkRows.rounded(.up)))
             rowsRead += Double(r.rows)
         }
-        // The partitions below the boundary that the key range reaches, newest first.
+        // The partitions below the boundary that the key range reaches, newest first (the list
+        // read once per search).
+        var partitionYears: [Int]?
         func years(below k: Int64) async throws -> [String] {
-            try await searchPartitionYears()
+            if partitionYears == nil { partitionYears = try await searchPartitionYears() }
+            return partitionYears!
                 .filter { (year: Int) -> Bool in
                     year <= Self.utcYear(ofSearchKey: k) && (lowestKey.map { Self.searchKey(yearStart: year + 1) > $0 } ?? true)
                 }
-                .map { "message_search_y" + String(format: "%04d", $0) }
+                .map(Self.searchPartition)
         }
         try await walkOn(to: fetch)
         let idsFromWalks = ids.count
@@ -397,10 +401,9 @@ extension PostgresArchiveStore: SearchIndexStore {
 
     /// The years the search index has a partition for, newest first.
     public func searchPartitionYears() async throws -> [Int] {
-        try await column("reading the search index's partitions", """
-            SELECT substr(c.relname::text, 17) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-            WHERE p.relname = 'message_search'
-            """, as: String.self).compactMap { Int($0) }.sorted(by: >)
+        try await transaction("reading the search index's partitions") { conn in
+            try await Self.partitionYears(of: "message_search", conn, logger: self.logger).sorted(by: >)
+        }
     }
 
     /// The first search key of a UTC year (its first second, no identity bits).

@@ -587,10 +587,7 @@ enum PostgresSchema {
             // A partition for every year `message` has (and the years beside it: a message's
             // UTC year can differ from its local one), the rows moved as they are (no
             // re-tokenizing), the indexes built after the load.
-            let years = try await conn.column("""
-                SELECT substr(c.relname::text, 10) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-                WHERE p.relname = 'message'
-                """, as: String.self, logger: logger)
+            let years = try await PostgresArchiveStore.partitionYears(of: "message", conn, logger: logger)
             try await PostgresArchiveStore.ensureSearchPartitions(Set(years), conn, logger: logger)
             try await conn.run("SET LOCAL maintenance_work_mem = '256MB'", logger: logger)
             try await conn.run("""
