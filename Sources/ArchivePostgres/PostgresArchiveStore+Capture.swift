@@ -23,24 +23,39 @@ enum Bind {
 }
 
 extension Bind {
+    /// Text in COPY's text format: the bytes as they are unless one of them ends a field or a
+    /// row (one pass over contiguous bytes: scanning through `String.UTF8View` cost more than
+    /// the copy).
+    static func writeCopyText(utf8 bytes: UnsafeBufferPointer<UInt8>, into buffer: inout ByteBuffer) {
+        var clean = true
+        for byte in bytes where byte == 0x5C || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+            clean = false
+            break
+        }
+        if clean {
+            buffer.writeBytes(UnsafeRawBufferPointer(bytes))
+            return
+        }
+        for byte in bytes {
+            switch byte {
+            case 0x5C: buffer.writeStaticString("\\\\")
+            case 0x0A: buffer.writeStaticString("\\n")
+            case 0x0D: buffer.writeStaticString("\\r")
+            case 0x09: buffer.writeStaticString("\\t")
+            default: buffer.writeInteger(byte)
+            }
+        }
+    }
+}
+
+extension Bind {
     /// The value in COPY's text format: `\N` for null, backslash escapes for the characters
     /// that end a field or a row.
     func writeCopyText(into buffer: inout ByteBuffer) {
         switch self {
         case .text(let v?):
-            if !v.utf8.contains(where: { $0 == 0x5C || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-                buffer.writeString(v)
-                return
-            }
-            for byte in v.utf8 {
-                switch byte {
-                case 0x5C: buffer.writeStaticString("\\\\")
-                case 0x0A: buffer.writeStaticString("\\n")
-                case 0x0D: buffer.writeStaticString("\\r")
-                case 0x09: buffer.writeStaticString("\\t")
-                default: buffer.writeInteger(byte)
-                }
-            }
+            var v = v
+            v.withUTF8 { Self.writeCopyText(utf8: $0, into: &buffer) }
         case .int(let v?): buffer.writeString(String(v))
         case .bool(let v?): buffer.writeStaticString(v ? "t" : "f")
         case .double(let v?): buffer.writeString(v.isFinite ? String(v) : (v.isNaN ? "NaN" : (v < 0 ? "-Infinity" : "Infinity")))
@@ -330,7 +345,7 @@ extension PostgresArchiveStore: CaptureStore {
     /// every commit).
     static let stagingTable = """
         CREATE TEMP TABLE IF NOT EXISTS rk_stage_message (
-            ord integer NOT NULL, identity_key text NOT NULL, conversation_id bigint NOT NULL, batch_id bigint NOT NULL, platform text NOT NULL,
+            id bigint NOT NULL, identity_key text NOT NULL, conversation_id bigint NOT NULL, batch_id bigint NOT NULL, platform text NOT NULL,
             conversation_key text NOT NULL, source_ordinal bigint NOT NULL, dup_ordinal integer NOT NULL, sent_local text COLLATE "C" NOT NULL,
             time_zone text NOT NULL, sent_at bigint NOT NULL, captured_at bigint NOT NULL, sender text, sender_raw text, sender_key text NOT NULL,
             body text NOT NULL, raw text NOT NULL, kind text NOT NULL, flags text NOT NULL, source_hash text NOT NULL, source_member text NOT NULL,
@@ -354,8 +369,18 @@ extension PostgresArchiveStore: CaptureStore {
             return k
         }
         let candidates = messages.filter { !tombstoned.contains($0.identityKey.hex) }
-        let rows = candidates.map { m -> [Bind] in
-            [.text(m.identityKey.hex), .int(conversationID), .int(batchID), .text(m.platform.rawValue), .text(m.conversationKey),
+        // Ids are taken here, in the chunk's order (a conversation's messages sent in one minute
+        // are read in id order), and travel with the rows: the move below then needs neither a
+        // sort nor a per-row sequence call. Ids of rows another ingest stored first are skipped
+        // (gaps are harmless).
+        let assigned = candidates.isEmpty ? [] : try await conn.column("""
+            SELECT nextval('message_id_seq') FROM generate_series(1, \(Int64(candidates.count)))
+            """, as: Int64.self, logger: logger).sorted()
+        guard assigned.count == candidates.count else {
+            throw ArchiveError(.storage, "the message id sequence returned \(assigned.count) ids for \(candidates.count) messages")
+        }
+        let rows = zip(assigned, candidates).map { id, m -> [Bind] in
+            [.int(id), .text(m.identityKey.hex), .int(conversationID), .int(batchID), .text(m.platform.rawValue), .text(m.conversationKey),
              .int(Int64(m.sourceOrdinal)), .int(Int64(m.duplicateOrdinal)), .text(m.sentLocal.description), .text(m.timeZone), .int(m.sentAt),
              .int(m.capturedAtMillis), .text(m.sender), .text(m.senderRaw), .text(senderKey(m)), .text(m.body), .text(m.raw),
              .text(m.kind.rawValue), .text(m.flags.isEmpty ? "" : m.flags.names.joined(separator: ",")), .text(m.sourceBlob.hex),
@@ -365,30 +390,27 @@ extension PostgresArchiveStore: CaptureStore {
         // Two ingests of the same chat at once: the identity key is the table's key, so each
         // message is stored by exactly one of them and the other counts it as a duplicate. Rows
         // are streamed (COPY) into this connection's staging table, then moved in one statement
-        // that takes ids, skips what is already stored and queues the new ones for the indexer.
+        // that skips what is already stored and queues the new ones for the indexer.
         try await conn.run(PostgresQuery(unsafeSQL: stagingTable), logger: logger)
-        try await conn.copyRows("rk_stage_message", columns: ["ord"] + messageColumns.dropFirst(), rows: rows.enumerated().map { [.int(Int64($0.offset))] + $0.element },
-                                logger: logger)
-        let columns = messageColumns.dropFirst().joined(separator: ", ")
-        let inserted = try await conn.all(PostgresQuery(unsafeSQL: """
+        try await conn.copyRows("rk_stage_message", columns: messageColumns, rows: rows, logger: logger)
+        let columns = messageColumns.joined(separator: ", ")
+        let stored = Set(try await conn.column(PostgresQuery(unsafeSQL: """
             WITH ins AS (
-                INSERT INTO message (id, \(columns))
-                SELECT nextval('message_id_seq'), \(columns) FROM rk_stage_message ORDER BY ord
+                INSERT INTO message (\(columns)) SELECT \(columns) FROM rk_stage_message
                 ON CONFLICT (sent_local, identity_key) DO NOTHING
-                RETURNING identity_key, id, captured_at),
-            queued AS (INSERT INTO index_queue (message_id, captured_at) SELECT id, captured_at FROM ins ON CONFLICT DO NOTHING)
-            SELECT identity_key, id FROM ins
-            """), as: (String, Int64).self, logger: logger)
-        let ids = Dictionary(inserted.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
-        let notInserted = candidates.filter { ids[$0.identityKey.hex] == nil }.map(\.identityKey.hex)
+                RETURNING id, captured_at),
+            queued AS (INSERT INTO index_queue (message_id, captured_at) SELECT id, captured_at FROM ins)
+            SELECT id FROM ins
+            """), as: Int64.self, logger: logger))
+        let notInserted = zip(assigned, candidates).filter { !stored.contains($0.0) }.map(\.1.identityKey.hex)
         if !notInserted.isEmpty {
             result.alreadyInBatch = try await conn.count("""
                 SELECT count(*) FROM message WHERE batch_id = \(batchID) AND identity_key = ANY(\(notInserted))
                 """, logger: logger)
         }
-        result.duplicates = messages.count - inserted.count
-        result.added = inserted.count
-        guard !inserted.isEmpty else { return }
+        result.duplicates = messages.count - stored.count
+        result.added = stored.count
+        guard !stored.isEmpty else { return }
 
         // Retention is assigned as records are stored, by the same engine as on SQLite.
         let (context, planVersion) = try await storedContext(conn, logger: logger)
@@ -403,8 +425,7 @@ extension PostgresArchiveStore: CaptureStore {
         var blobs: [String: [Bind]] = [:]
         var participants: [[Bind]] = []
         var seenSenders = Set<String>()
-        for m in candidates {
-            guard let id = ids[m.identityKey.hex] else { continue }
+        for (id, m) in zip(assigned, candidates) where stored.contains(id) {
             if let day = CivilDate(year: m.sentLocal.year, month: m.sentLocal.month, day: m.sentLocal.day) {
                 let facts = RecordFacts(messageID: id, sentDate: day, platform: m.platform.rawValue, conversationKey: m.conversationKey,
                                         conversationTitle: place?.0 ?? "", custodianEmail: place?.1 ?? "",
