@@ -256,6 +256,21 @@ EOF
       trap 'scripts/postgres.sh stop "$PGRUN/cluster"; rm -rf "$TMP" "$PGRUN"' EXIT
       PG_VERSION=$(psql "$PG_URL" -Atc 'show server_version')
     fi
+    # CPU seconds of the whole server (postmaster, its live children, the children it reaped:
+    # backends, autovacuum, checkpointer), so a capture's server side is counted apart from its
+    # clients'. Empty when /proc cannot be read.
+    pg_server_cpu() {
+      local pid_file tick pm t=0
+      pid_file=$(ls "$PGRUN"/cluster/data/postmaster.pid 2>/dev/null) || return 0
+      pm=$(head -n1 "$pid_file"); tick=$(getconf CLK_TCK)
+      read -r -a f </proc/"$pm"/stat || return 0
+      t=$((f[13] + f[14] + f[15] + f[16]))
+      for c in $(pgrep -P "$pm"); do
+        read -r -a g </proc/"$c"/stat 2>/dev/null || continue
+        t=$((t + g[13] + g[14]))
+      done
+      python3 -c "print($t / $tick)"
+    }
     pg_workers="1 2"; pg_migrate=1
     if [ "$size" = 10m ] && [ "${BENCH_PG_FULL:-0}" != 1 ]; then pg_workers=1; pg_migrate=0; fi
     for workers in $pg_workers; do
@@ -265,7 +280,7 @@ EOF
       pgdir="$TMP/pg-data-$size-$workers"
       RECORDKEEPER_DATA_DIR="$pgdir" RECORDKEEPER_DATABASE_URL="$url" RECORDKEEPER_BLOB_STORE="$pgdir-blobs" "$BIN" init >/dev/null
       log "capture $size into PostgreSQL with $workers worker(s)   load $(loadavg)"
-      l0=$(loadavg); t0=$(date +%s.%N)
+      l0=$(loadavg); s0=$(pg_server_cpu); t0=$(date +%s.%N)
       pids=()
       for w in $(seq 1 "$workers"); do
         RECORDKEEPER_DATA_DIR="$pgdir-$w" RECORDKEEPER_DATABASE_URL="$url" RECORDKEEPER_BLOB_STORE="$pgdir-blobs" \
@@ -274,15 +289,19 @@ EOF
         pids+=($!)
       done
       for pid in "${pids[@]}"; do wait "$pid"; done
-      t1=$(date +%s.%N); l1=$(loadavg)
+      t1=$(date +%s.%N); l1=$(loadavg); sleep 1; s1=$(pg_server_cpu)
+      client_cpu=$(awk -F': ' '/User time|System time/ {t += $2} END {print t}' "$TMP"/pg-"$size"-"$workers"-*.time)
       RECORDKEEPER_DATA_DIR="$pgdir" RECORDKEEPER_DATABASE_URL="$url" RECORDKEEPER_BLOB_STORE="$pgdir-blobs" \
         run_timed "$size.pg$workers.catchup" "$TMP/pg-catchup-$size-$workers.txt" "$BIN" index catch-up
       bytes=$(psql "$url" -Atc "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'i', 'm', 't')")
-      python3 - "$t0" "$t1" "$l0" "$l1" "$bytes" "${PG_VERSION:-?}" "$TMP"/pg-"$size"-"$workers"-*.json >"$RES/$size.pg$workers.json" <<'EOF2'
+      python3 - "$t0" "$t1" "$l0" "$l1" "$bytes" "${PG_VERSION:-?}" "$client_cpu" "$s0" "$s1" "$TMP"/pg-"$size"-"$workers"-*.json >"$RES/$size.pg$workers.json" <<'EOF2'
 import json, sys
 t0, t1, l0, l1, size_bytes, version = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5] or 0), sys.argv[6]
-added = sum(json.loads(l)["messages_added"] for f in sys.argv[7:] for l in open(f) if l.strip())
-print(json.dumps({"messages": added, "wall": t1 - t0, "load_start": l0, "load_end": l1, "db_bytes": size_bytes, "server": version}))
+client_cpu = float(sys.argv[7] or "nan")
+server_cpu = float(sys.argv[9]) - float(sys.argv[8]) if sys.argv[8] and sys.argv[9] else float("nan")
+added = sum(json.loads(l)["messages_added"] for f in sys.argv[10:] for l in open(f) if l.strip())
+print(json.dumps({"messages": added, "wall": t1 - t0, "load_start": l0, "load_end": l1, "db_bytes": size_bytes, "server": version,
+                  "client_cpu": client_cpu, "server_cpu": server_cpu}))
 EOF2
       log "  $workers worker(s): $(jget "$RES/$size.pg$workers.json" messages) messages in $(jget "$RES/$size.pg$workers.json" wall) s; catch-up $(jget "$RES/$size.pg$workers.catchup.time.json" wall) s"
     done

@@ -185,7 +185,8 @@ pg = {s: {w: load(f"{s}.pg{w}.json") for w in (1, 2)} for s in sizes}
 if any(v[1] for v in pg.values()):
     print("PostgreSQL capture (ingest --no-wait-index, blobs in a local directory; N workers = N ingest processes at once,")
     print("the same export for N custodians) against whatstk's parse-only rate in the same run")
-    print(f"  {'size':<5} {'workers':>7} {'messages':>10} {'wall s':>8} {'msg/s':>9} {'×whatstk':>8} {'×SQLite':>8} {'catch-up s':>10} {'bytes/msg':>9} {'load':>16}")
+    print(f"  {'size':<5} {'workers':>7} {'messages':>10} {'wall s':>8} {'msg/s':>9} {'×whatstk':>8} {'×SQLite':>8} {'catch-up s':>10} {'bytes/msg':>9} "
+          f"{'client µs':>9} {'server µs':>9} {'load':>16}")
     for s in sizes:
         for w in (1, 2):
             d = pg[s][w]
@@ -195,7 +196,18 @@ if any(v[1] for v in pg.values()):
             cu = load(f"{s}.pg{w}.catchup.time.json")
             print(f"  {LABEL[s]:<5} {w:>7} {d['messages']:>10,} {d['wall']:>8.2f} {rate:>9,.0f} {fx(ratio(rate, S[s]['wk_rate'])):>8} "
                   f"{fx(ratio(rate, S[s]['cap_rate'])):>8} {cu['wall'] if cu else float('nan'):>10.2f} {d['db_bytes'] / d['messages']:>9,.0f} "
+                  f"{1e6 * d.get('client_cpu', float('nan')) / d['messages']:>9.1f} {1e6 * d.get('server_cpu', float('nan')) / d['messages']:>9.1f} "
                   f"{d['load_start'] + ' → ' + d['load_end']:>16}")
+    cpus = [(d["client_cpu"], d["server_cpu"], d["messages"]) for v in pg.values() for d in v.values()
+            if d and d.get("server_cpu") == d.get("server_cpu") and d.get("server_cpu")]
+    if cpus:
+        c = sum(x[0] for x in cpus) / sum(x[2] for x in cpus)
+        srv = sum(x[1] for x in cpus) / sum(x[2] for x in cpus)
+        wk = max((S[s]["wk_rate"] for s in sizes if S[s].get("wk_rate")), default=float("nan"))
+        print(f"  CPU per message (all runs above): workers {1e6 * c:.1f} µs, database server {1e6 * srv:.1f} µs. On this machine workers and")
+        print(f"  server share {os.cpu_count()} cores, so capture is bounded by {os.cpu_count() / (c + srv):,.0f} msg/s whatever the workers. With workers on")
+        print(f"  their own machines each adds {1 / c:,.0f} msg/s until the server's cores are busy: {1 / srv:,.0f} msg/s per server core")
+        print(f"  ({fx(ratio(1 / srv, wk))} whatstk's fastest rate in this run; 2× that needs {2 * wk * srv:.1f} server cores).")
     server = next((d["server"] for v in pg.values() for d in v.values() if d), "?")
     print(f"  PostgreSQL {server}; target (issue 14): ≥ 2× whatstk with two workers")
     print("PostgreSQL search through the API of a warm server (same queries as on SQLite), and migrate of the SQLite archive")

@@ -387,21 +387,33 @@ extension PostgresArchiveStore: CaptureStore {
              .text(m.sourceMember), .int(Int64(m.sourceLine)), .int(Int64(m.lineCount)), .text(m.contentHash.hex),
              .int(Int64(ArchivedMessage.hashVersion)), .int(SearchHit.searchKey(sentAt: m.sentAt, identity: m.identityKey))]
         }
-        // Two ingests of the same chat at once: the identity key is the table's key, so each
-        // message is stored by exactly one of them and the other counts it as a duplicate. Rows
-        // are streamed (COPY) into this connection's staging table, then moved in one statement
-        // that skips what is already stored and queues the new ones for the indexer.
-        try await conn.run(PostgresQuery(unsafeSQL: stagingTable), logger: logger)
-        try await conn.copyRows("rk_stage_message", columns: messageColumns, rows: rows, logger: logger)
-        let columns = messageColumns.joined(separator: ", ")
-        let stored = Set(try await conn.column(PostgresQuery(unsafeSQL: """
-            WITH ins AS (
-                INSERT INTO message (\(columns)) SELECT \(columns) FROM rk_stage_message
-                ON CONFLICT (sent_local, identity_key) DO NOTHING
-                RETURNING id, captured_at),
-            queued AS (INSERT INTO index_queue (message_id, captured_at) SELECT id, captured_at FROM ins)
-            SELECT id FROM ins
-            """), as: Int64.self, logger: logger))
+        // Rows go straight into `message` (COPY), and the new ids into the indexer's queue. The
+        // identity key is the table's key, so a message already stored (a re-exported chat, or
+        // another ingest of the same chat at this moment) fails the copy: the chunk is then moved
+        // through this connection's staging table by one statement that skips what is stored, so
+        // each message is stored by exactly one ingest and counted as a duplicate by the others.
+        let stored: Set<Int64>
+        try await conn.run("SAVEPOINT rk_capture_copy", logger: logger)
+        do {
+            try await conn.copyRows("message", columns: messageColumns, rows: rows, logger: logger)
+            try await conn.run("RELEASE SAVEPOINT rk_capture_copy", logger: logger)
+            try await conn.copyRows("index_queue", columns: ["message_id", "captured_at"],
+                                    rows: zip(assigned, candidates).map { [.int($0.0), .int($0.1.capturedAtMillis)] }, logger: logger)
+            stored = Set(assigned)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            try await conn.run("ROLLBACK TO SAVEPOINT rk_capture_copy", logger: logger)
+            try await conn.run(PostgresQuery(unsafeSQL: stagingTable), logger: logger)
+            try await conn.copyRows("rk_stage_message", columns: messageColumns, rows: rows, logger: logger)
+            let columns = messageColumns.joined(separator: ", ")
+            stored = Set(try await conn.column(PostgresQuery(unsafeSQL: """
+                WITH ins AS (
+                    INSERT INTO message (\(columns)) SELECT \(columns) FROM rk_stage_message
+                    ON CONFLICT (sent_local, identity_key) DO NOTHING
+                    RETURNING id, captured_at),
+                queued AS (INSERT INTO index_queue (message_id, captured_at) SELECT id, captured_at FROM ins)
+                SELECT id FROM ins
+                """), as: Int64.self, logger: logger))
+        }
         let notInserted = zip(assigned, candidates).filter { !stored.contains($0.0) }.map(\.1.identityKey.hex)
         if !notInserted.isEmpty {
             result.alreadyInBatch = try await conn.count("""
