@@ -208,11 +208,15 @@ extension PostgresArchiveStore: SearchIndexStore {
         let mark = "StartSel=\(SearchHit.markOpen), StopSel=\(SearchHit.markClose), MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…"
         let snippet = "ts_headline('recordkeeper', m.body, \(tsq), \(bind(mark)))"
         let join = messageFilters.isEmpty ? "" : " JOIN message m ON m.id = s.message_id"
-        // Walks read the key index (`s.search_key`); the GIN reads write the key as an expression
-        // (`s.search_key + 0`), so the planner cannot turn them into walks of the key index.
+        // Walks read the key index (`s.search_key`). The GIN reads write the key as an expression
+        // (`s.search_key + 0`), so the planner cannot turn them into walks of the key index,
+        // unless the range has a lower bound: then the planner gets the key as it is and
+        // intersects GIN's bitmap with the range's (BitmapAnd), reading only the range's matches
+        // rather than the year's (a word in one month at 10M: 45 → 16 ms).
         let keyFilters = keyBounds.map { "s.search_key \($0.0) \($0.1)" }
         let filters = (keyFilters + indexFilters + messageFilters).map { " AND " + $0 }.joined()
-        let ginFilters = (keyBounds.map { "(s.search_key + 0) \($0.0) \($0.1)" } + indexFilters + messageFilters).map { " AND " + $0 }.joined()
+        let ginKey = lowestKey == nil ? "(s.search_key + 0)" : "s.search_key"
+        let ginFilters = (keyBounds.map { "\(ginKey) \($0.0) \($0.1)" } + indexFilters + messageFilters).map { " AND " + $0 }.joined()
         // A GIN index neither counts nor orders: counting reads every match it counts, and
         // ranking scores every match in its window. Both stop lower here than on SQLite (FTS5
         // counts from its doclists), and the answer says so ("at least 2,000", "ranked among the
@@ -327,7 +331,7 @@ extension PostgresArchiveStore: SearchIndexStore {
         try await walkOn(to: fetch)
         let idsFromWalks = ids.count
         if !exhausted, seen < fetch, let k = boundary {
-            let older = " s.doc @@ \(tsq) AND (s.search_key + 0) <= \(bind(k))\(ginFilters)"
+            let older = " s.doc @@ \(tsq) AND \(ginKey) <= \(bind(k))\(ginFilters)"
             let wanted = fetch - ids.count
             let yearQueries = try await years(below: k).map { partition in
                 q.query("""
@@ -361,7 +365,7 @@ extension PostgresArchiveStore: SearchIndexStore {
             let below = bind(k) // bound before `q.query` reads the bindings
             let countQueries = try await years(below: k).map { partition in
                 q.query("""
-                    SELECT count(*) FROM (SELECT 1 FROM \(partition) s\(join) WHERE s.doc @@ \(tsq) AND (s.search_key + 0) <= \(below)\(ginFilters)
+                    SELECT count(*) FROM (SELECT 1 FROM \(partition) s\(join) WHERE s.doc @@ \(tsq) AND \(ginKey) <= \(below)\(ginFilters)
                     LIMIT \(countLimit + 1 - seenAbove)) n
                     """)
             }
