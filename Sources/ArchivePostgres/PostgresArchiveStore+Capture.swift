@@ -271,42 +271,42 @@ extension PostgresArchiveStore: CaptureStore {
     static func searchPartition(_ year: Int) -> String { "message_search_y" + String(format: "%04d", year) }
 
     /// Makes the yearly partitions of `message` that `years` (`"2021"`, local years sent) need,
-    /// and of `message_search` (UTC years) around them. Under a lock, so instances capturing the
-    /// same new year at once make its partition once.
+    /// and of `message_search` (UTC years) around them, through the owner's
+    /// `rk_add_year_partitions` (schema step 12), so an instance running as a role that owns
+    /// nothing can capture a new year. Under a lock, so instances capturing the same new year at
+    /// once make its partition once.
     static func ensurePartitions(_ years: Set<String>, _ conn: PostgresConnection, logger: Logger) async throws {
         let existing = try await partitions(of: "message", conn, logger: logger)
-        let missing = years.filter { !existing.contains("message_y" + $0) }.sorted()
+        let missing = try years.filter { !existing.contains("message_y" + $0) }.map(fourDigitYear).sorted()
         guard !missing.isEmpty else { return }
-        try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.partitionLock))", logger: logger)
-        for year in missing {
-            let next = String(format: "%04d", try fourDigitYear(year) + 1)
-            try await conn.run(PostgresQuery(unsafeSQL: """
-                CREATE TABLE IF NOT EXISTS message_y\(year) PARTITION OF message FOR VALUES FROM ('\(year)') TO ('\(next)')
-                """), logger: logger)
-        }
-        try await ensureSearchPartitions(try Set(missing.map(fourDigitYear)), conn, logger: logger)
+        let searchYears = Set(try await partitionYears(of: "message_search", conn, logger: logger))
+        let wanted = searchYearsAround(Set(missing)).subtracting(searchYears).sorted()
+        try await conn.run("SELECT rk_add_year_partitions(\(missing.map { Int32($0) }), \(wanted.map { Int32($0) }))", logger: logger)
     }
 
     static func fourDigitYear(_ year: String) throws -> Int {
-        guard year.count == 4, year.allSatisfy(\.isASCII), year.allSatisfy(\.isNumber), let n = Int(year) else {
-            throw ArchiveError(.invalid, "a message's sent time has no four-digit year (\(year))")
+        guard year.count == 4, year.allSatisfy(\.isASCII), year.allSatisfy(\.isNumber), let n = Int(year), n >= 1, n <= 9998 else {
+            throw ArchiveError(.invalid, "a message's sent time has no four-digit year from 0001 to 9998 (\(year))")
         }
         return n
     }
 
-    /// The partitions of the search index for the UTC years of messages sent in the local
-    /// `years`: each year and the years beside it (a local time is within 15 hours of UTC). A
-    /// partition holds the search keys of one UTC year: sent instants from its first second.
-    static func ensureSearchPartitions(_ years: Set<Int>, _ conn: PostgresConnection, logger: Logger) async throws {
-        let wanted = Set(years.flatMap { [$0 - 1, $0, $0 + 1] }.filter { (1...9999).contains($0) })
+    /// The UTC years of the search index that messages sent in the local `years` need: each
+    /// year and the years beside it (a local time is within 15 hours of UTC). A partition holds
+    /// the search keys of one UTC year: sent instants from its first second.
+    static func searchYearsAround(_ years: Set<Int>) -> Set<Int> {
+        Set(years.flatMap { [$0 - 1, $0, $0 + 1] }.filter { (1...9999).contains($0) })
+    }
+
+    /// The search index's partitions for the local `years`, made directly: for schema step 11,
+    /// which runs as the owner before step 12 defines `rk_add_year_partitions` (whose bounds are
+    /// the same; a test compares them).
+    static func createSearchPartitions(_ years: Set<Int>, _ conn: PostgresConnection, logger: Logger) async throws {
         let existing = try await partitions(of: "message_search", conn, logger: logger)
-        let missing = wanted.filter { !existing.contains(searchPartition($0)) }.sorted()
-        guard !missing.isEmpty else { return }
-        try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.partitionLock))", logger: logger)
-        for y in missing {
+        for y in searchYearsAround(years).sorted() where !existing.contains(searchPartition(y)) {
             let (from, to) = (searchKey(yearStart: y), searchKey(yearStart: y + 1))
             try await conn.run(PostgresQuery(unsafeSQL: """
-                CREATE TABLE IF NOT EXISTS \(searchPartition(y)) PARTITION OF message_search FOR VALUES FROM (\(from)) TO (\(to))
+                CREATE TABLE \(searchPartition(y)) PARTITION OF message_search FOR VALUES FROM (\(from)) TO (\(to))
                 """), logger: logger)
         }
     }

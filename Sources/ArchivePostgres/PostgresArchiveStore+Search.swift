@@ -82,7 +82,8 @@ extension PostgresArchiveStore: SearchIndexStore {
 
     public func resetIndex() async throws {
         try await transaction("emptying the search index") { conn in
-            try await conn.run("TRUNCATE message_search", logger: self.logger)
+            // The owner's function (schema step 12): a runtime role may not truncate.
+            try await conn.run("SELECT rk_reset_search_index()", logger: self.logger)
             try await conn.run("""
                 INSERT INTO index_queue (message_id, captured_at) SELECT id, captured_at FROM message ON CONFLICT DO NOTHING
                 """, logger: self.logger)

@@ -588,7 +588,7 @@ enum PostgresSchema {
             // UTC year can differ from its local one), the rows moved as they are (no
             // re-tokenizing), the indexes built after the load.
             let years = try await PostgresArchiveStore.partitionYears(of: "message", conn, logger: logger)
-            try await PostgresArchiveStore.ensureSearchPartitions(Set(years), conn, logger: logger)
+            try await PostgresArchiveStore.createSearchPartitions(Set(years), conn, logger: logger)
             try await conn.run("SET LOCAL maintenance_work_mem = '256MB'", logger: logger)
             try await conn.run("""
                 INSERT INTO message_search (message_id, search_key, conversation_id, doc)
@@ -599,23 +599,120 @@ enum PostgresSchema {
             try await conn.run("CREATE INDEX message_search_id ON message_search (message_id)", logger: logger)
             try await conn.run("CREATE INDEX message_search_doc ON message_search USING gin (doc)", logger: logger)
         }),
+        // The two things instances did that only a table's owner may do (add a year's partitions,
+        // empty the search index for a rebuild) become functions the owner defines, so instances
+        // can run as a role that owns nothing (`init --runtime-role`): it cannot drop or disable
+        // the guard triggers, truncate the audit log or change the schema. The functions take
+        // years only (never SQL), and check them.
+        Step(version: 12, name: "partitions and index resets through owner-defined functions, for a runtime role that owns nothing", sql: [
+            """
+            CREATE FUNCTION rk_year_key(y integer) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT
+            SET search_path = pg_catalog AS $$ SELECT ((make_date(y, 1, 1) - date '1970-01-01')::bigint * 86400) << 24 $$
+            """,
+            """
+            CREATE FUNCTION rk_add_year_partitions(message_years integer[], search_years integer[]) RETURNS void
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+            DECLARE y integer;
+            BEGIN
+                PERFORM pg_advisory_xact_lock(\(partitionLock));
+                FOREACH y IN ARRAY coalesce(message_years, '{}'::integer[]) LOOP
+                    IF y IS NULL OR y < 1 OR y > 9998 THEN RAISE EXCEPTION 'no partition of message for year %', y; END IF;
+                    EXECUTE format('CREATE TABLE IF NOT EXISTS public.%I PARTITION OF public.message FOR VALUES FROM (%L) TO (%L)',
+                                   'message_y' || lpad(y::text, 4, '0'), lpad(y::text, 4, '0'), lpad((y + 1)::text, 4, '0'));
+                END LOOP;
+                FOREACH y IN ARRAY coalesce(search_years, '{}'::integer[]) LOOP
+                    IF y IS NULL OR y < 1 OR y > 9999 THEN RAISE EXCEPTION 'no partition of message_search for year %', y; END IF;
+                    EXECUTE format('CREATE TABLE IF NOT EXISTS public.%I PARTITION OF public.message_search FOR VALUES FROM (%s) TO (%s)',
+                                   'message_search_y' || lpad(y::text, 4, '0'), public.rk_year_key(y), public.rk_year_key(y + 1));
+                END LOOP;
+            END $$
+            """,
+            """
+            CREATE FUNCTION rk_reset_search_index() RETURNS void LANGUAGE sql SECURITY DEFINER
+            SET search_path = pg_catalog, public, pg_temp AS $$ TRUNCATE public.message_search $$
+            """,
+            "REVOKE ALL ON FUNCTION rk_add_year_partitions(integer[], integer[]) FROM PUBLIC",
+            "REVOKE ALL ON FUNCTION rk_reset_search_index() FROM PUBLIC",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {
         try await store.transaction("bringing the schema up to date") { conn in
             try await conn.run("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: store.logger)
-            try await conn.run("""
-                CREATE TABLE IF NOT EXISTS schema_history (
-                    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-                """, logger: store.logger)
+            // Looked up first: a runtime role may not create tables, even `IF NOT EXISTS`.
+            let hasHistory = try await conn.column("SELECT to_regclass('schema_history') IS NOT NULL", as: Bool.self, logger: store.logger)
+            if hasHistory.first != true {
+                try await conn.run("""
+                    CREATE TABLE schema_history (
+                        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                    """, logger: store.logger)
+            }
             let applied = Set(try await conn.column("SELECT version FROM schema_history", as: Int32.self, logger: store.logger).map { Int($0) })
             if let newest = applied.max(), newest > steps.count {
                 throw ArchiveError(.invalid, "this database was migrated by a newer Recordkeeper (schema \(newest), this one knows \(steps.count)); upgrade this instance")
             }
-            for step in steps where !applied.contains(step.version) {
+            let pending = steps.filter { !applied.contains($0.version) }
+            guard let first = pending.first else { return }
+            let ownsSchema = try await conn.column("""
+                SELECT pg_has_role(current_user, d.datdba, 'USAGE') FROM pg_database d WHERE d.datname = current_database()
+                """, as: Bool.self, logger: store.logger).first ?? false
+            guard ownsSchema || !hasHistory.contains(true) else {
+                let role = try await conn.column("SELECT current_user::text", as: String.self, logger: store.logger).first ?? "?"
+                throw ArchiveError(.invalid, """
+                    this database needs schema step \(first.version) (\(first.name)) and role \(role) does not own it; \
+                    run `recordkeeper init` once as the database's owner, then start the instances again
+                    """)
+            }
+            for step in pending {
                 for sql in step.sql { try await conn.run(PostgresQuery(unsafeSQL: sql), logger: store.logger) }
                 try await step.seed?(conn, store.logger)
                 try await conn.run("INSERT INTO schema_history (version, name) VALUES (\(Int32(step.version)), \(step.name))", logger: store.logger)
+            }
+        }
+    }
+
+    /// What an instance's runtime role needs, granted by the database's owner (`init
+    /// --runtime-role`): reading and writing rows (the guard triggers still refuse what the
+    /// records law forbids), the sequences, and the two owner-defined functions; nothing owned,
+    /// so no trigger can be dropped or disabled and no table truncated or altered. Default
+    /// privileges give it the same on the partitions the functions make later.
+    static func runtimeGrants(role: String, database: String) -> [String] {
+        func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        let r = quoted(role)
+        return [
+            "GRANT CONNECT, TEMPORARY ON DATABASE \(quoted(database)) TO \(r)",
+            "GRANT USAGE ON SCHEMA public TO \(r)",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(r)",
+            "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO \(r)",
+            "GRANT EXECUTE ON FUNCTION rk_add_year_partitions(integer[], integer[]), rk_reset_search_index() TO \(r)",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO \(r)",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO \(r)",
+            // The schema's history is the owner's to write.
+            "REVOKE INSERT, UPDATE, DELETE ON schema_history FROM \(r)",
+        ]
+    }
+}
+
+extension PostgresArchiveStore {
+    /// Grants `role` what an instance needs to run, and nothing it could use to change the
+    /// schema or the guards (`PostgresSchema.runtimeGrants`). Run as the database's owner;
+    /// running it again changes nothing. The role must exist and must not be the owner.
+    public func grantRuntimeRole(_ role: String) async throws {
+        try await transaction("granting the runtime role") { conn in
+            let facts = try await conn.all("""
+                SELECT r.rolsuper, pg_has_role(\(role), d.datdba, 'USAGE'), current_database()::text,
+                       pg_has_role(current_user, d.datdba, 'USAGE')
+                FROM pg_roles r, pg_database d WHERE r.rolname = \(role) AND d.datname = current_database()
+                """, as: (Bool, Bool, String, Bool).self, logger: self.logger)
+            guard let f = facts.first else {
+                throw ArchiveError(.notFound, "there is no role \(role) on this server; create it first (CREATE ROLE \(role) LOGIN PASSWORD '…')")
+            }
+            guard f.3 else { throw ArchiveError(.invalid, "only the database's owner can grant the runtime role; run this as the owner") }
+            guard !f.0, !f.1 else {
+                throw ArchiveError(.invalid, "\(role) owns this database or is a superuser: a runtime role must own nothing, so that it cannot drop the guard triggers")
+            }
+            for sql in PostgresSchema.runtimeGrants(role: role, database: f.2) {
+                try await conn.run(PostgresQuery(unsafeSQL: sql), logger: self.logger)
             }
         }
     }

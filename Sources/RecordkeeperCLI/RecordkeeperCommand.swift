@@ -140,9 +140,21 @@ enum Log {
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create an empty archive: record store, blob store and audit log.")
+        abstract: "Create an empty archive: record store, blob store and audit log.",
+        discussion: """
+            On PostgreSQL, run init as the role that owns the database: it brings the schema up to \
+            date (so does every later start, when the instance's role owns the database). With \
+            --runtime-role ROLE it also grants ROLE what instances need to run and nothing more \
+            (rows, sequences, the two functions that add partitions and reset the index), so \
+            instances can run as ROLE and cannot drop or disable the archive's guard triggers. \
+            Run init again after an upgrade, as the owner, before starting the instances.
+            """)
 
     @OptionGroup var archive: ArchiveOptions
+
+    @Option(name: .customLong("runtime-role"), help: ArgumentHelp("PostgreSQL only: grant this existing role what instances need to run, and nothing more.",
+                                                                   valueName: "role"))
+    var runtimeRole: String?
 
     func run() async throws {
         Log.bootstrap(verbose: archive.verbose)
@@ -150,12 +162,20 @@ struct InitCommand: AsyncParsableCommand {
             if let url = archive.resolvedDatabaseURL {
                 let handle = try await ProductionBackend.open(databaseURL: url, blobStore: archive.resolvedBlobStore, directory: archive.directory,
                                                               actor: archive.resolvedActor, initialize: true)
+                if let runtimeRole {
+                    guard let postgres = handle.store as? PostgresArchiveStore else { throw ArchiveError(.invalid, "--runtime-role needs PostgreSQL") }
+                    try await postgres.grantRuntimeRole(runtimeRole)
+                    try await handle.store.appendAudit(AuditDraft(actor: archive.resolvedActor, action: "archive.runtime_role_granted", target: "archive",
+                                                                  detail: ["role": runtimeRole]))
+                }
                 print("The archive is ready in PostgreSQL (\((try? PostgresURL.parse(url))?.redacted ?? "the database"))")
                 print("  blob store    \(handle.blobs.locationDescription)")
                 print("  scratch       \(handle.directory.scratchURL.path) (this instance only)")
+                if let runtimeRole { print("  runtime role  \(runtimeRole) (rows and the partition and index-reset functions; owns nothing)") }
                 print("Next: recordkeeper ingest EXPORT.zip --custodian name@agency.gov --database-url … --blob-store …")
                 return
             }
+            guard runtimeRole == nil else { throw ArchiveError(.invalid, "--runtime-role is for a PostgreSQL archive (--database-url)") }
             let handle = try await archive.directory.create(actor: archive.resolvedActor)
             print("Created an empty archive in \(handle.directory.url.path)")
             print("  record store  \(handle.directory.databaseURL.lastPathComponent) (SQLite, WAL)")

@@ -13,15 +13,30 @@ struct ProductionCLITests {
     @Test func twoServersShareOneArchiveAndItsSessions() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let db = try await TestPostgres.createDatabase()
-        defer { Task { await TestPostgres.dropDatabase(db.name) } }
+        // The owner initializes and grants; everything after runs as a role that owns nothing.
+        let (server, _) = try await TestPostgres.serverAdmin()
+        let role = "rk_cli_" + UUID().uuidString.lowercased().prefix(8), password = UUID().uuidString
+        try await PostgresAdmin.execute(url: server, sql: "CREATE ROLE \(role) LOGIN PASSWORD '\(password)'")
+        defer {
+            Task {
+                await TestPostgres.dropDatabase(db.name)
+                try? await PostgresAdmin.execute(url: server, sql: "DROP ROLE IF EXISTS \(role)")
+            }
+        }
+        var runtimeURL = try PostgresURL.parse(db.url)
+        runtimeURL.user = role
+        runtimeURL.password = password
         let s3 = try #require(TestS3.config?.split(separator: " ").map(String.init))
         let bucket = try await TestS3.freshBucket().location.bucket
-        let env = ["RECORDKEEPER_DATABASE_URL": db.url, "RECORDKEEPER_BLOB_STORE": "s3://\(bucket)?endpoint=\(s3[0])&retention-days=1",
-                   "AWS_ACCESS_KEY_ID": s3[1], "AWS_SECRET_ACCESS_KEY": s3[2]]
+        let ownerEnv = ["RECORDKEEPER_DATABASE_URL": db.url, "RECORDKEEPER_BLOB_STORE": "s3://\(bucket)?endpoint=\(s3[0])&retention-days=1",
+                        "AWS_ACCESS_KEY_ID": s3[1], "AWS_SECRET_ACCESS_KEY": s3[2]]
+        let env = ownerEnv.merging(["RECORDKEEPER_DATABASE_URL": runtimeURL.urlString]) { $1 }
         let cli = CLI(dataDir: try tmp.sub("instance-a"))
-        let initialized = try cli.run(["init"], env: env)
+        let initialized = try cli.run(["init", "--runtime-role", role], env: ownerEnv)
         #expect(initialized.status == 0 && initialized.stdout.contains("PostgreSQL") && !initialized.stdout.contains(db.url), "\(initialized.stderr)")
-        #expect(try cli.run(["init"], env: env).status == 0) // again: nothing to do, nothing lost
+        #expect(initialized.stdout.contains("runtime role  \(role)"))
+        #expect(try cli.run(["init"], env: ownerEnv).status == 0) // again: nothing to do, nothing lost
+        #expect(try cli.run(["init"], env: env).status == 0) // as the runtime role: the schema is up to date, nothing to do
 
         let add = Process()
         add.executableURL = CLI.binary
