@@ -96,6 +96,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Custody of physical items (issue 15): identifiers, target lists, custody and reports,
+        // on the archive's stores and audit log.
+        .target(
+            name: "Custody",
+            dependencies: ["RecordkeeperCore", "Archive"],
+            swiftSettings: strict
+        ),
         .target(
             name: "RecordkeeperWeb",
             dependencies: [
@@ -117,7 +124,7 @@ let package = Package(
             dependencies: [
                 // Archive and RecordkeeperTesting are imported directly: undeclared, a change to a store protocol
                 // left the CLI's objects stale and the binary jumped through old witness tables.
-                "Recordkeeper", "RecordkeeperCore", "RecordkeeperWeb", "Archive", "RecordkeeperTesting", "ArchivePostgres", "ObjectStorage",
+                "Recordkeeper", "RecordkeeperCore", "RecordkeeperWeb", "Archive", "RecordkeeperTesting", "ArchivePostgres", "ObjectStorage", "Custody",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -135,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "RecordkeeperTests",
             dependencies: [
-                "Recordkeeper", "Archive", "ArchivePostgres", "ObjectStorage", "Connectors", "RecordkeeperCore", "RecordkeeperTesting",
+                "Recordkeeper", "Archive", "ArchivePostgres", "ObjectStorage", "Connectors", "RecordkeeperCore", "RecordkeeperTesting", "Custody",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

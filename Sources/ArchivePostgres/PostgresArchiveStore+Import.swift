@@ -45,6 +45,13 @@ public enum ArchiveImport {
         "login_claim": "sign-in throttling starts afresh",
     ]
 
+    /// Tables of modules whose PostgreSQL store is not built yet. Empty, they are passed over;
+    /// an archive with rows in them is refused, so that nothing is left behind without a word.
+    public static let notYetOnPostgres: [String: String] = [
+        "custody_target_rule": "custody records (targeting rules)", "custody_import": "custody records (target list imports)",
+        "custody_import_rejection": "custody records (rejected target rows)", "custody_target": "custody records (targets)",
+    ]
+
     /// Tables whose guards refuse rows written other than by their own procedure (a tombstone
     /// only by executing an approved disposition; file plan versions never replaced): a copy
     /// writes rows that procedure already wrote, so the guards are off for the copy's
@@ -84,10 +91,19 @@ extension PostgresArchiveStore {
     public func importArchive(from source: SQLiteArchiveStore, pageSize: Int = 5000,
                               progress: @Sendable (ImportProgress) -> Void = { _ in }) async throws -> [ImportedTable] {
         let tables = Dictionary(uniqueKeysWithValues: try await source.exportedTables().map { ($0.name, $0) })
-        let unknown = tables.keys.filter { !ArchiveImport.copied.contains($0) && ArchiveImport.skipped[$0] == nil }.sorted()
+        let unknown = tables.keys.filter {
+            !ArchiveImport.copied.contains($0) && ArchiveImport.skipped[$0] == nil && ArchiveImport.notYetOnPostgres[$0] == nil
+        }.sorted()
         guard unknown.isEmpty else {
             throw ArchiveError(.invalid, "the embedded archive has tables this version of migrate does not know how to copy (\(unknown.joined(separator: ", "))); "
                 + "use the Recordkeeper release that wrote it")
+        }
+        for name in ArchiveImport.notYetOnPostgres.keys.sorted() where tables[name] != nil {
+            let rows = try await source.exportedCount(name)
+            guard rows == 0 else {
+                throw ArchiveError(.refused, "the embedded archive holds \(ArchiveImport.notYetOnPostgres[name]!) (\(rows) rows in \(name)), which this release "
+                    + "cannot keep on PostgreSQL yet; nothing was copied. Keep the embedded archive until a release that migrates them")
+            }
         }
         if let missing = ArchiveImport.copied.first(where: { tables[$0] == nil }) {
             throw ArchiveError(.invalid, "the embedded archive has no \(missing) table; is it a Recordkeeper data directory?")

@@ -80,7 +80,44 @@ struct CLITests {
         ["serve", "--help"], ["user", "--help"], ["user", "add", "--help"], ["capture", "matrix", "--help"],
         ["capture", "matrix-registration", "--help"], ["party", "--help"], ["party", "account", "--help"], ["show", "participants", "--help"],
         ["report", "--help"], ["report", "twenty-day", "--help"], ["incident", "--help"], ["incident", "open", "--help"], ["remind", "send", "--help"], ["tracker", "--help"], ["migrate", "--help"], ["object-lock", "sync", "--help"],
+        ["custody", "--help"], ["custody", "import", "--help"],
     ]
+
+    /// A targeter's day through the binary: the scenario's files, the rules, a dry run that
+    /// writes nothing, the commit, and the same file again adding nothing.
+    @Test func aTargetListIsImportedByDryRunThenCommitAndOnlyOnce() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        let fixture = try cli.run(["custody", "fixture", "--scenario", "AT2", "--seed", "1", "--out", tmp.url.appendingPathComponent("at2").path])
+        #expect(fixture.status == 0, "\(fixture.stderr)")
+        let file = fixture.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(file.hasSuffix("AT2-targets.csv"))
+        let registrations = fixture.stderr.components(separatedBy: "\n").filter { $0.contains("custody rule add") }
+        #expect(registrations.count == 2)
+        #expect(try cli.run(["custody", "rule", "add", "NARC-01", "--version", "1", "--category", "narcotics", "--source", "ATS",
+                             "--description", "Narcotics indicators in advance data"]).status == 0)
+        #expect(try cli.run(["custody", "rule", "add", "COI-CN-01", "--version", "1", "--category", "coi_bulk", "--source", "COI list",
+                             "--description", "Country-of-interest parcels, CN"]).status == 0)
+        let badCategory = try cli.run(["custody", "rule", "add", "X-1", "--version", "1", "--category", "drugs", "--source", "ATS", "--description", "x"])
+        #expect(badCategory.status != 0 && badCategory.stderr.contains("--category must be one of"))
+
+        let dry = try cli.run(["custody", "import", file])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("20 rows; 14 accepted, 5 rejected, 1 merged duplicate"))
+        #expect(dry.stdout.contains("DATE_INVALID 2, REQUIRED_MISSING 1, S10_CHECK 1, S10_FORMAT 1"))
+        #expect(dry.stdout.contains("Dry run: nothing was written"))
+        let committed = try cli.run(["custody", "import", file, "--commit", "--json"])
+        #expect(committed.status == 0, "\(committed.stderr)")
+        #expect(committed.stdout.contains("\"added\" : 14") && committed.stdout.contains("\"dry_run\" : false")
+                && committed.stdout.contains("\"code\" : \"S10_CHECK\""))
+        let again = try cli.run(["custody", "import", file, "--commit"])
+        #expect(again.status == 0 && again.stdout.contains("was imported on") && again.stdout.contains("nothing added now"))
+        let missing = try cli.run(["custody", "import", tmp.url.appendingPathComponent("nope.csv").path])
+        #expect(missing.status == 1 && missing.stderr.contains("no file at"))
+        let verified = try cli.run(["verify"])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+    }
 
     /// Help text is interface: it is compared with the golden files in `Golden/`.
     /// Regenerate with `RECORDKEEPER_UPDATE_GOLDEN=1 swift test --filter goldenHelp`.

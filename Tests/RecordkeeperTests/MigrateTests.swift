@@ -144,6 +144,24 @@ struct MigrateTests {
         #expect(try await store.auditEntries(afterSequence: 0, limit: 1).isEmpty)
     }
 
+    /// Custody records have no PostgreSQL store yet: an archive holding some is refused whole
+    /// rather than copied without them.
+    @Test func anArchiveWithCustodyRecordsIsNotCopiedWithoutThem() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let target = try await target()
+        defer { Task { await TestPostgres.dropDatabase(target.db.name) } }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        #expect(try cli.run(["custody", "rule", "add", "NARC-01", "--version", "1", "--category", "narcotics", "--source", "ATS",
+                             "--description", "Narcotics indicators"]).status == 0)
+        let run = try cli.run(["migrate", "--from", tmp.url.appendingPathComponent("data").path, "--to", target.db.url,
+                               "--blob-store", target.blobStore], env: target.env)
+        #expect(run.status == 1 && run.stderr.contains("custody records (targeting rules)") && run.stderr.contains("nothing was copied"), "\(run.stderr)")
+        let store = try await PostgresArchiveStore.open(url: target.db.url)
+        defer { store.close() }
+        #expect(try await store.auditEntries(afterSequence: 0, limit: 1).isEmpty)
+    }
+
     @Test func aDatabaseHoldingAnotherArchiveIsRefused() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let target = try await target()

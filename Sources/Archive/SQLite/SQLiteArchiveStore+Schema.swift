@@ -148,6 +148,8 @@ extension SQLiteArchiveStore {
                 ALTER TABLE blob ADD COLUMN lock_held INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        // Custody of physical items (issue 15): targeting rules, target lists and their imports.
+        m.registerMigration("v13-custody-targets") { db in try Self.migrateCustodyTargets(db) }
         return m
     }
 }

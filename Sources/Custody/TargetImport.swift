@@ -1,0 +1,236 @@
+import Foundation
+import RecordkeeperCore
+
+/// A targeting rule, versioned: a target names the rule and version it came from, so a
+/// methodology change can be judged before and after (hit rate per version).
+public struct TargetRule: Sendable, Equatable, Hashable, Codable {
+    public var code: String
+    public var version: Int
+    public var category: TargetCategory
+    public var source: String
+    public var description: String
+
+    public init(code: String, version: Int, category: TargetCategory, source: String, description: String) {
+        self.code = code
+        self.version = version
+        self.category = category
+        self.source = source
+        self.description = description
+    }
+
+    public var key: RuleKey { RuleKey(code: code, version: version) }
+}
+
+public struct RuleKey: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var code: String
+    public var version: Int
+    public init(code: String, version: Int) { self.code = code; self.version = version }
+    public var description: String { "\(code) v\(version)" }
+}
+
+/// Why an item is targeted: a closed vocabulary (also the rule categories).
+public enum TargetCategory: String, Sendable, Codable, CaseIterable {
+    case narcotics, agriculture, revenue, ipr, otherAgency = "other_agency", intel, coiBulk = "coi_bulk", canine
+    case officerSelect = "officer_select", random
+}
+
+/// Mail classes as the carrier declares them.
+public enum MailClass: String, Sendable, Codable, CaseIterable {
+    case letterPost = "letter_post", registered, ems, parcel, other
+}
+
+/// One accepted row of a target list.
+public struct TargetRow: Sendable, Equatable {
+    public var s10: S10
+    public var rule: RuleKey
+    public var reason: TargetCategory
+    public var targetedAtMillis: Int64
+    public var targetedBy: String
+    public var expectedArrivalAtMillis: Int64?
+    public var priority: Int?
+    public var originCountry: String?
+    public var mailClass: MailClass?
+    public var declaredDescription: String?
+    public var holdRequestedAtMillis: Int64?
+    /// Where it was in the file.
+    public var line: Int
+}
+
+/// A row the import refused, kept as written with its reason code.
+public struct RejectedRow: Sendable, Equatable, Codable {
+    public var line: Int
+    /// `S10_CHECK`, `S10_FORMAT`, `DATE_INVALID`, `DATE_ORDER`, `RULE_UNKNOWN`,
+    /// `REQUIRED_MISSING`, `VALUE_UNKNOWN` (a value outside a closed vocabulary) or
+    /// `CSV_MALFORMED` (the row breaks CSV's quoting rules).
+    public var code: String
+    public var detail: String
+    public var raw: String
+}
+
+/// What an import of a target list would do (the dry run) or did.
+public struct TargetImportPlan: Sendable {
+    public var rowsTotal = 0
+    public var accepted: [TargetRow] = []
+    public var rejected: [RejectedRow] = []
+    /// Rows naming an item and rule already accepted above them (line, the first one's line).
+    public var mergedDuplicates: [(line: Int, firstLine: Int)] = []
+    /// Columns the canonical layout does not have: kept with the import's record, not read.
+    public var unknownColumns: [String] = []
+    public var rejectedByCode: [String: Int] { rejected.reduce(into: [:]) { $0[$1.code, default: 0] += 1 } }
+}
+
+/// The canonical target CSV (issue 15, CUSTODY.md §4.1): a header row naming the columns, in any
+/// order, then one target per row. Timestamps are ISO 8601 with a time and a zone
+/// (`2019-06-17T08:00:00Z`, `2019-06-17T04:00-04:00`); nothing else is read as a date.
+public enum TargetImport {
+    public static let columns = ["s10", "rule_code", "rule_version", "reason_code", "targeted_at", "targeted_by", "expected_arrival_at",
+                                 "priority", "origin_country", "mail_class", "declared_desc", "hold_requested_at"]
+    static let required = ["s10", "rule_code", "rule_version", "reason_code", "targeted_at", "targeted_by"]
+
+    /// Validates every row of `data` against the known `rules`.
+    public static func plan(_ data: Data, rules: Set<RuleKey>) throws -> TargetImportPlan {
+        var records = CSVRecords(data)
+        guard let header = records.next(), header.malformed == nil else {
+            throw CustodyError(.invalid, "the file has no header row (the canonical columns are \(columns.joined(separator: ", ")))")
+        }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        var index: [String: Int] = [:]
+        for (i, name) in names.enumerated() where index[name] == nil { index[name] = i }
+        let missing = required.filter { index[$0] == nil }
+        guard missing.isEmpty else {
+            throw CustodyError(.invalid, "the header has no \(missing.joined(separator: ", ")) column (line \(header.line)); the canonical columns are \(columns.joined(separator: ", "))")
+        }
+        var plan = TargetImportPlan()
+        plan.unknownColumns = names.filter { !columns.contains($0) && !$0.isEmpty }
+        var seen: [String: Int] = [:] // s10 + rule → first line
+        for record in IteratorSequence(records) {
+            if record.fields == [""] && record.raw.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            plan.rowsTotal += 1
+            func reject(_ code: String, _ detail: String) { plan.rejected.append(RejectedRow(line: record.line, code: code, detail: detail, raw: record.raw)) }
+            if let problem = record.malformed { reject("CSV_MALFORMED", problem); continue }
+            func value(_ name: String) -> String? {
+                guard let i = index[name], i < record.fields.count else { return nil }
+                let v = record.fields[i].trimmingCharacters(in: .whitespaces)
+                return v.isEmpty ? nil : v
+            }
+            if let absent = required.first(where: { value($0) == nil }) { reject("REQUIRED_MISSING", "\(absent) is empty"); continue }
+            let s10: S10
+            switch S10.parse(value("s10")!) {
+            case .success(let v): s10 = v
+            case .failure(let p): reject(p.code, "s10 \(value("s10")!): \(p)"); continue
+            }
+            guard let version = Int(value("rule_version")!), version > 0 else {
+                reject("VALUE_UNKNOWN", "rule_version \(value("rule_version")!) is not a positive whole number"); continue
+            }
+            let rule = RuleKey(code: value("rule_code")!, version: version)
+            guard rules.contains(rule) else { reject("RULE_UNKNOWN", "rule \(rule) is not registered (recordkeeper custody rule add)"); continue }
+            guard let reason = TargetCategory(rawValue: value("reason_code")!.lowercased()) else {
+                reject("VALUE_UNKNOWN", "reason_code \(value("reason_code")!) is not one of \(TargetCategory.allCases.map(\.rawValue).joined(separator: ", "))"); continue
+            }
+            var times: [String: Int64] = [:]
+            var badTime: (String, String)?
+            for name in ["targeted_at", "expected_arrival_at", "hold_requested_at"] {
+                guard let text = value(name) else { continue }
+                if let t = ISOInstant.millis(text) { times[name] = t } else { badTime = (name, text); break }
+            }
+            if let (name, text) = badTime {
+                reject("DATE_INVALID", "\(name) \(text) is not a date and time with a zone (ISO 8601, e.g. 2019-06-17T08:00:00Z)"); continue
+            }
+            if let hold = times["hold_requested_at"], hold < times["targeted_at"]! {
+                reject("DATE_ORDER", "hold_requested_at is before targeted_at"); continue
+            }
+            var priority: Int?
+            if let p = value("priority") {
+                guard let n = Int(p) else { reject("VALUE_UNKNOWN", "priority \(p) is not a whole number"); continue }
+                priority = n
+            }
+            var origin: String?
+            if let c = value("origin_country")?.uppercased() {
+                guard ISO3166.alpha2.contains(c) else { reject("VALUE_UNKNOWN", "origin_country \(c) is not an ISO 3166-1 country code"); continue }
+                origin = c
+            }
+            var mailClass: MailClass?
+            if let m = value("mail_class") {
+                guard let v = MailClass(rawValue: m.lowercased()) else {
+                    reject("VALUE_UNKNOWN", "mail_class \(m) is not one of \(MailClass.allCases.map(\.rawValue).joined(separator: ", "))"); continue
+                }
+                mailClass = v
+            }
+            let key = s10.value + " " + rule.description
+            if let first = seen[key] { plan.mergedDuplicates.append((record.line, first)); continue }
+            seen[key] = record.line
+            plan.accepted.append(TargetRow(
+                s10: s10, rule: rule, reason: reason, targetedAtMillis: times["targeted_at"]!, targetedBy: value("targeted_by")!,
+                expectedArrivalAtMillis: times["expected_arrival_at"], priority: priority, originCountry: origin, mailClass: mailClass,
+                declaredDescription: value("declared_desc"), holdRequestedAtMillis: times["hold_requested_at"], line: record.line))
+        }
+        return plan
+    }
+}
+
+/// ISO 8601 instants with a date, a time and a zone, checked for real calendar dates.
+enum ISOInstant {
+    /// Milliseconds since the epoch, or nil when `text` is not `YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM)`
+    /// of a real date (2019-06-31 is not).
+    static func millis(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        var i = 0
+        func number(_ width: Int) -> Int? {
+            guard i + width <= b.count else { return nil }
+            var n = 0
+            for k in i..<(i + width) {
+                guard b[k] >= 48, b[k] <= 57 else { return nil }
+                n = n * 10 + Int(b[k] - 48)
+            }
+            i += width
+            return n
+        }
+        func expect(_ c: UInt8) -> Bool {
+            guard i < b.count, b[i] == c else { return false }
+            i += 1
+            return true
+        }
+        guard let year = number(4), expect(0x2D), let month = number(2), expect(0x2D), let day = number(2),
+              i < b.count, b[i] == 0x54 || b[i] == 0x20 else { return nil }
+        i += 1
+        guard let hour = number(2), expect(0x3A), let minute = number(2) else { return nil }
+        var second = 0, millis = 0
+        if expect(0x3A) {
+            guard let s = number(2) else { return nil }
+            second = s
+            if expect(0x2E) {
+                var digits = 0
+                while i < b.count, b[i] >= 48, b[i] <= 57 {
+                    if digits < 3 { millis = millis * 10 + Int(b[i] - 48) }
+                    digits += 1
+                    i += 1
+                }
+                guard digits > 0 else { return nil }
+                for _ in digits..<3 where digits < 3 { millis *= 10 }
+            }
+        }
+        var offsetMinutes = 0
+        if expect(0x5A) {
+        } else if i < b.count, b[i] == 0x2B || b[i] == 0x2D {
+            let sign = b[i] == 0x2D ? -1 : 1
+            i += 1
+            guard let oh = number(2), expect(0x3A), let om = number(2), oh <= 14, om < 60 else { return nil }
+            offsetMinutes = sign * (oh * 60 + om)
+        } else {
+            return nil
+        }
+        guard i == b.count, (1...12).contains(month), hour < 24, minute < 60, second < 60,
+              let date = CivilDate(year: year, month: month, day: day) else { return nil }
+        let seconds = Int64(date.dayNumber) * 86_400 + Int64(hour * 3_600 + minute * 60 + second) - Int64(offsetMinutes * 60)
+        return seconds * 1_000 + Int64(millis)
+    }
+}
+
+/// An error of the custody module, with the archive's error codes.
+public struct CustodyError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable { case invalid, notFound = "not_found", refused }
+    public var code: Code
+    public var message: String
+    public init(_ code: Code, _ message: String) { self.code = code; self.message = message }
+    public var description: String { message }
+}

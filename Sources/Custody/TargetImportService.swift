@@ -1,0 +1,80 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// Target lists into the archive: a dry run by default (what would be accepted, rejected with
+/// which reason code, merged), then the commit, which stores the accepted rows, keeps the
+/// rejected ones as written, and is a no-op for a file already imported.
+public struct TargetImportService: Sendable {
+    let store: any CustodyStore
+
+    public init(store: any CustodyStore) { self.store = store }
+
+    public struct Outcome: Sendable {
+        public var plan: TargetImportPlan
+        public var fileHash: String
+        /// The stored import: after a commit, or when this file was imported before.
+        public var stored: StoredTargetImport?
+        /// The file had been imported before: nothing was added now.
+        public var alreadyImported: Bool
+    }
+
+    /// Registers a rule version (`custody rule add`); false when it was registered already.
+    public func addRule(_ rule: TargetRule, actor: String) async throws -> Bool {
+        guard !rule.code.trimmingCharacters(in: .whitespaces).isEmpty, rule.code.count <= 64,
+              rule.code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw CustodyError(.invalid, "a rule code is letters, digits, '-', '_' or '.' (at most 64): \(rule.code)")
+        }
+        guard rule.version > 0 else { throw CustodyError(.invalid, "a rule version is a positive whole number") }
+        return try await store.saveTargetRule(StoredTargetRule(code: rule.code, version: rule.version, category: rule.category.rawValue,
+                                                               source: rule.source, description: rule.description), actor: actor)
+    }
+
+    public func rules() async throws -> [StoredTargetRule] { try await store.targetRules() }
+
+    /// What importing `file` would do; nothing is written.
+    public func dryRun(_ file: URL) async throws -> Outcome {
+        let (data, hash) = try Self.read(file)
+        let plan = try TargetImport.plan(data, rules: try await ruleKeys())
+        let before = try await store.targetImport(fileHash: hash)
+        return Outcome(plan: plan, fileHash: hash, stored: before, alreadyImported: before != nil)
+    }
+
+    /// Imports `file`: the accepted rows and the rejected ones, with an audit entry.
+    public func commit(_ file: URL, actor: String) async throws -> Outcome {
+        let (data, hash) = try Self.read(file)
+        let plan = try TargetImport.plan(data, rules: try await ruleKeys())
+        if let before = try await store.targetImport(fileHash: hash) {
+            return Outcome(plan: plan, fileHash: hash, stored: before, alreadyImported: true)
+        }
+        let draft = TargetImportDraft(
+            fileName: file.lastPathComponent, fileHash: hash, rowsTotal: plan.rowsTotal,
+            targets: plan.accepted.map { t in
+                StoredTarget(s10: t.s10.value, ruleCode: t.rule.code, ruleVersion: t.rule.version, reasonCode: t.reason.rawValue,
+                             targetedAtMillis: t.targetedAtMillis, targetedBy: t.targetedBy, expectedArrivalAtMillis: t.expectedArrivalAtMillis,
+                             priority: t.priority, originCountry: t.originCountry, mailClass: t.mailClass?.rawValue,
+                             declaredDescription: t.declaredDescription, holdRequestedAtMillis: t.holdRequestedAtMillis, line: t.line)
+            },
+            rejected: plan.rejected.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) },
+            mergedInFile: plan.mergedDuplicates.count, unknownColumns: plan.unknownColumns)
+        let stored = try await store.commitTargetImport(draft, actor: actor)
+        return Outcome(plan: plan, fileHash: hash, stored: stored, alreadyImported: false)
+    }
+
+    func ruleKeys() async throws -> Set<RuleKey> {
+        Set(try await store.targetRules().map { RuleKey(code: $0.code, version: $0.version) })
+    }
+
+    /// The file's bytes and SHA-256; refuses what is not a readable regular file.
+    static func read(_ file: URL) throws -> (Data, String) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw CustodyError(.notFound, "no file at \(file.path)")
+        }
+        let data: Data
+        do { data = try Data(contentsOf: file, options: .alwaysMapped) } catch {
+            throw CustodyError(.invalid, "cannot read \(file.path): \(error.localizedDescription)")
+        }
+        return (data, ContentHash.of(data).hex)
+    }
+}
