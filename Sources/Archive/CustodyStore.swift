@@ -3,7 +3,7 @@ import RecordkeeperCore
 /// The custody module's records (issue 15): targeting rules, target lists and their imports. The
 /// rules of what is valid live in the `Custody` module; a store keeps rows, refuses a second row
 /// for one item and rule, and writes each change with its audit entry in one transaction.
-/// (SQLite today; the PostgreSQL backend is next, under the same conformance tests.)
+/// (SQLite and PostgreSQL, under one conformance suite.)
 public protocol CustodyStore: Sendable {
     /// Registers a rule version; false when that code and version exist with the same content
     /// (a different content is refused: a version is never changed, a new one is made).

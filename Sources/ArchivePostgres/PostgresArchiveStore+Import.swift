@@ -32,6 +32,7 @@ public enum ArchiveImport {
         "legal_hold", "disposition_batch", "disposition_member", "tombstone",
         "external_party", "party_account", "carriage", "live_transaction",
         "ud_incident", "ud_incident_note", "reminder_log", "audit_report", "recommendation", "recommendation_note",
+        "custody_target_rule", "custody_import", "custody_import_rejection", "custody_target",
         // Last: the chain head on the target then says the copy is complete.
         "audit_log",
     ]
@@ -43,13 +44,6 @@ public enum ArchiveImport {
         "web_session": "browser sessions are not carried over; everyone signs in again",
         "login_failure": "sign-in throttling starts afresh",
         "login_claim": "sign-in throttling starts afresh",
-    ]
-
-    /// Tables of modules whose PostgreSQL store is not built yet. Empty, they are passed over;
-    /// an archive with rows in them is refused, so that nothing is left behind without a word.
-    public static let notYetOnPostgres: [String: String] = [
-        "custody_target_rule": "custody records (targeting rules)", "custody_import": "custody records (target list imports)",
-        "custody_import_rejection": "custody records (rejected target rows)", "custody_target": "custody records (targets)",
     ]
 
     /// Tables whose guards refuse rows written other than by their own procedure (a tombstone
@@ -91,19 +85,10 @@ extension PostgresArchiveStore {
     public func importArchive(from source: SQLiteArchiveStore, pageSize: Int = 5000,
                               progress: @Sendable (ImportProgress) -> Void = { _ in }) async throws -> [ImportedTable] {
         let tables = Dictionary(uniqueKeysWithValues: try await source.exportedTables().map { ($0.name, $0) })
-        let unknown = tables.keys.filter {
-            !ArchiveImport.copied.contains($0) && ArchiveImport.skipped[$0] == nil && ArchiveImport.notYetOnPostgres[$0] == nil
-        }.sorted()
+        let unknown = tables.keys.filter { !ArchiveImport.copied.contains($0) && ArchiveImport.skipped[$0] == nil }.sorted()
         guard unknown.isEmpty else {
             throw ArchiveError(.invalid, "the embedded archive has tables this version of migrate does not know how to copy (\(unknown.joined(separator: ", "))); "
                 + "use the Recordkeeper release that wrote it")
-        }
-        for name in ArchiveImport.notYetOnPostgres.keys.sorted() where tables[name] != nil {
-            let rows = try await source.exportedCount(name)
-            guard rows == 0 else {
-                throw ArchiveError(.refused, "the embedded archive holds \(ArchiveImport.notYetOnPostgres[name]!) (\(rows) rows in \(name)), which this release "
-                    + "cannot keep on PostgreSQL yet; nothing was copied. Keep the embedded archive until a release that migrates them")
-            }
         }
         if let missing = ArchiveImport.copied.first(where: { tables[$0] == nil }) {
             throw ArchiveError(.invalid, "the embedded archive has no \(missing) table; is it a Recordkeeper data directory?")

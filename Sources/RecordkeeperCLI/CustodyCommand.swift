@@ -13,15 +13,15 @@ struct CustodyCommand: AsyncParsableCommand {
             Targets name the item (its UPU S10 identifier, check digit verified) and the rule and \
             version that selected it. Import a day's target list with `custody import FILE` (a dry \
             run: what would be accepted, and every rejected row with its reason code), then again \
-            with --commit. Importing the same file again adds nothing. Custody records are kept in \
-            the embedded archive; PostgreSQL support follows.
+            with --commit. Importing the same file again adds nothing. Works on the embedded \
+            archive and on PostgreSQL alike.
             """,
         subcommands: [Rule.self, Import.self, Fixture.self])
 
     static func service(_ archive: ArchiveOptions) async throws -> TargetImportService {
         let handle = try await archive.open()
         guard let store = handle.store as? any CustodyStore else {
-            throw ArchiveError(.invalid, "custody records are kept in the embedded archive for now; this archive is on PostgreSQL")
+            throw ArchiveError(.invalid, "this archive's store does not keep custody records")
         }
         return TargetImportService(store: store)
     }

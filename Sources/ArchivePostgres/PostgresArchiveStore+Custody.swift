@@ -1,0 +1,135 @@
+import Archive
+import Foundation
+import Logging
+import PostgresNIO
+import RecordkeeperCore
+
+/// Custody records (issue 15) on PostgreSQL: the same rows, guards and audit entries as SQLite's
+/// (`CustodyStore` conformance suite).
+extension PostgresArchiveStore: CustodyStore {
+    public func saveTargetRule(_ rule: StoredTargetRule, actor: String) async throws -> Bool {
+        try await transaction("registering a targeting rule") { conn in
+            let existing = try await conn.all("""
+                SELECT category, source, description FROM custody_target_rule WHERE code = \(rule.code) AND version = \(Int32(rule.version))
+                """, as: (String, String, String).self, logger: self.logger)
+            if let row = existing.first {
+                guard row.0 == rule.category, row.1 == rule.source, row.2 == rule.description else {
+                    throw ArchiveError(.refused, "rule \(rule.code) v\(rule.version) is registered with other content; a version is never changed, register v\(rule.version + 1)")
+                }
+                return false
+            }
+            try await conn.run("""
+                INSERT INTO custody_target_rule (code, version, category, source, description, created_by, created_at)
+                VALUES (\(rule.code), \(Int32(rule.version)), \(rule.category), \(rule.source), \(rule.description), \(actor), \(Timestamp.iso(millis: Timestamp.nowMillis())))
+                """, logger: self.logger)
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.rule.add", target: "custody-rule:\(rule.code):\(rule.version)",
+                                                            detail: ["category": rule.category, "source": rule.source, "description": rule.description]),
+                                           logger: self.logger)
+            return true
+        }
+    }
+
+    public func targetRules() async throws -> [StoredTargetRule] {
+        try await rows("reading targeting rules", "SELECT code, version, category, source, description FROM custody_target_rule ORDER BY code, version",
+                       as: (String, Int32, String, String, String).self)
+            .map { StoredTargetRule(code: $0.0, version: Int($0.1), category: $0.2, source: $0.3, description: $0.4) }
+    }
+
+    static let importColumns = "id, file_name, file_sha256, rows_total, added, rejected, merged, unknown_columns, digest, imported_by, imported_at"
+
+    static func decodeImport(_ r: (Int64, String, String, Int64, Int64, Int64, Int64, String, String, String, String)) -> StoredTargetImport {
+        StoredTargetImport(id: r.0, fileName: r.1, fileHash: r.2, rowsTotal: Int(r.3), added: Int(r.4), rejected: Int(r.5), merged: Int(r.6),
+                           unknownColumns: r.7.isEmpty ? [] : r.7.components(separatedBy: ","), digest: r.8, importedBy: r.9, importedAt: r.10)
+    }
+
+    typealias ImportRow = (Int64, String, String, Int64, Int64, Int64, Int64, String, String, String, String)
+
+    public func targetImport(fileHash: String) async throws -> StoredTargetImport? {
+        try await rows("reading an import", """
+            SELECT \(unescaped: Self.importColumns) FROM custody_import WHERE kind = 'targets' AND file_sha256 = \(fileHash)
+            """, as: ImportRow.self).first.map(Self.decodeImport)
+    }
+
+    public func commitTargetImport(_ draft: TargetImportDraft, actor: String) async throws -> StoredTargetImport {
+        try await transaction("importing a target list") { conn in
+            let logger = self.logger
+            // One import at a time, so the id taken here is the next one and a file is imported once.
+            try await conn.run("LOCK TABLE custody_import IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+            if let done = try await conn.all("""
+                SELECT \(unescaped: Self.importColumns) FROM custody_import WHERE kind = 'targets' AND file_sha256 = \(draft.fileHash)
+                """, as: ImportRow.self, logger: logger).first {
+                return Self.decodeImport(done)
+            }
+            let importID = Int64(try await conn.count("SELECT coalesce(max(id), 0) FROM custody_import", logger: logger)) + 1
+            var hasher = StreamingHasher()
+            var added = 0
+            for chunk in stride(from: 0, to: draft.targets.count, by: 1000).map({ Array(draft.targets[$0..<min(draft.targets.count, $0 + 1000)]) }) {
+                let rows = chunk.map { t -> [Bind] in
+                    [.text(t.s10), .text(t.ruleCode), .int(Int64(t.ruleVersion)), .text(t.reasonCode), .int(t.targetedAtMillis), .text(t.targetedBy),
+                     .int(t.expectedArrivalAtMillis), .int(t.priority.map(Int64.init)), .text(t.originCountry), .text(t.mailClass),
+                     .text(t.declaredDescription), .int(t.holdRequestedAtMillis), .int(importID), .int(t.line.map(Int64.init))]
+                }
+                let inserted = Set(try await conn.insertRows("custody_target", columns: [
+                    "s10", "rule_code", "rule_version", "reason_code", "targeted_at", "targeted_by", "expected_arrival_at", "priority",
+                    "origin_country", "mail_class", "declared_desc", "hold_requested_at", "import_id", "line",
+                ], rows: rows, suffix: "ON CONFLICT (s10, rule_code, rule_version) DO NOTHING RETURNING line", perStatement: 1000, logger: logger) {
+                    try $0[0].decode(Int64?.self)
+                })
+                // In line order, as SQLite adds them (a line is unique within a file).
+                for t in chunk where inserted.contains(t.line.map(Int64.init)) {
+                    added += 1
+                    t.canonical.withUnsafeBytes { hasher.update($0) }
+                }
+            }
+            if !draft.rejected.isEmpty {
+                try await conn.copyRows("custody_import_rejection", columns: ["import_id", "line", "code", "detail", "raw"],
+                                        rows: draft.rejected.map { [.int(importID), .int(Int64($0.line)), .text($0.code), .text($0.detail), .text($0.raw)] },
+                                        logger: logger)
+            }
+            let merged = draft.mergedInFile + (draft.targets.count - added)
+            let digest = hasher.finalize().hex
+            let at = Timestamp.iso(millis: Timestamp.nowMillis())
+            try await conn.run("""
+                INSERT INTO custody_import (id, kind, file_name, file_sha256, rows_total, added, rejected, merged, unknown_columns, digest, imported_by, imported_at)
+                VALUES (\(importID), 'targets', \(draft.fileName), \(draft.fileHash), \(Int64(draft.rowsTotal)), \(Int64(added)),
+                        \(Int64(draft.rejected.count)), \(Int64(merged)), \(draft.unknownColumns.joined(separator: ",")), \(digest), \(actor), \(at))
+                """, logger: logger)
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.import", target: "custody-import:\(importID)", detail: [
+                "kind": "targets", "file": draft.fileName, "file_sha256": draft.fileHash, "rows": String(draft.rowsTotal), "added": String(added),
+                "rejected": String(draft.rejected.count), "merged": String(merged), "digest": digest]), logger: logger)
+            return StoredTargetImport(id: importID, fileName: draft.fileName, fileHash: draft.fileHash, rowsTotal: draft.rowsTotal, added: added,
+                                      rejected: draft.rejected.count, merged: merged, unknownColumns: draft.unknownColumns, digest: digest,
+                                      importedBy: actor, importedAt: at)
+        }
+    }
+
+    typealias TargetRow = (Int64, String, String, Int32, String, Int64, String, Int64?, Int64?, String?, String?, String?, Int64?, Int64?, Int64?)
+
+    static func decodeTarget(_ r: TargetRow) -> StoredTarget {
+        let priority: Int? = r.8.map { Int($0) }
+        let line: Int? = r.14.map { Int($0) }
+        return StoredTarget(id: r.0, s10: r.1, ruleCode: r.2, ruleVersion: Int(r.3), reasonCode: r.4, targetedAtMillis: r.5, targetedBy: r.6,
+                            expectedArrivalAtMillis: r.7, priority: priority, originCountry: r.9, mailClass: r.10, declaredDescription: r.11,
+                            holdRequestedAtMillis: r.12, importID: r.13, line: line)
+    }
+
+    public func targets(s10: String) async throws -> [StoredTarget] {
+        let found: [TargetRow] = try await rows("reading targets", """
+            SELECT id, s10, rule_code, rule_version, reason_code, targeted_at, targeted_by, expected_arrival_at, priority, origin_country, mail_class,
+                   declared_desc, hold_requested_at, import_id, line
+            FROM custody_target WHERE s10 = \(s10) ORDER BY id
+            """, as: TargetRow.self)
+        return found.map(Self.decodeTarget)
+    }
+
+    public func targetCount() async throws -> Int {
+        try await transaction("counting targets") { conn in try await conn.count("SELECT count(*) FROM custody_target", logger: self.logger) }
+    }
+
+    public func rejectedRows(importID: Int64) async throws -> [StoredRejectedRow] {
+        try await rows("reading rejected rows", """
+            SELECT line, code, detail, raw FROM custody_import_rejection WHERE import_id = \(importID) ORDER BY line
+            """, as: (Int64, String, String, String).self)
+            .map { StoredRejectedRow(line: Int($0.0), code: $0.1, detail: $0.2, raw: $0.3) }
+    }
+}
