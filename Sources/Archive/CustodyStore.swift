@@ -17,6 +17,17 @@ public protocol CustodyStore: Sendable {
     func targets(s10: String) async throws -> [StoredTarget]
     func targetCount() async throws -> Int
     func rejectedRows(importID: Int64) async throws -> [StoredRejectedRow]
+
+    // Receipts and the reconciliation reports' reads.
+    func saveLocation(_ location: StoredLocation, actor: String) async throws -> Bool
+    func locations() async throws -> [StoredLocation]
+    /// Records a receipt scan with its audit entry, in one transaction; the location must exist.
+    func receive(_ scan: ReceiptScan, actor: String) async throws -> ReceiptOutcome
+    func custodyEvents(s10: String) async throws -> [StoredCustodyEvent]
+    /// Targets targeted in [from, to).
+    func targets(targetedFrom: Int64, to: Int64) async throws -> [StoredTarget]
+    /// The first RECEIVED time at or before `asOf` of each of `s10s` that has one.
+    func firstReceipts(s10s: [String], asOf: Int64) async throws -> [String: Int64]
 }
 
 public struct StoredTargetRule: Sendable, Equatable, Codable {
@@ -118,4 +129,84 @@ public struct StoredTargetImport: Sendable, Equatable, Codable {
         self.id = id; self.fileName = fileName; self.fileHash = fileHash; self.rowsTotal = rowsTotal; self.added = added; self.rejected = rejected
         self.merged = merged; self.unknownColumns = unknownColumns; self.digest = digest; self.importedBy = importedBy; self.importedAt = importedAt
     }
+}
+
+/// A place items are held in (CUSTODY.md §2 `location`): physical-security facts are data, so a
+/// report can say how many items sat in an unalarmed room.
+public struct StoredLocation: Sendable, Equatable, Codable {
+    public var code: String
+    public var name: String
+    /// receiving, holding, exam_station, enforcement_cage, registered_cage, seized_property, lab, return_dock
+    public var kind: String
+    public var secured: Bool
+    public var alarmed: Bool
+    public var cctvCovered: Bool
+    public var maxDwellHours: Int?
+    public init(code: String, name: String, kind: String, secured: Bool, alarmed: Bool, cctvCovered: Bool, maxDwellHours: Int?) {
+        self.code = code; self.name = name; self.kind = kind; self.secured = secured; self.alarmed = alarmed; self.cctvCovered = cctvCovered
+        self.maxDwellHours = maxDwellHours
+    }
+}
+
+/// A receipt scan at handoff from the carrier: the item enters custody (a new episode).
+public struct ReceiptScan: Sendable, Equatable {
+    public var s10: String
+    public var location: String
+    public var station: String?
+    /// The station's id for this scan: a retry with the same id records nothing new.
+    public var clientScanID: String
+    public var clientTimestampMillis: Int64?
+    public var manualEntry: Bool
+    /// Server time of the scan.
+    public var atMillis: Int64
+    public init(s10: String, location: String, station: String?, clientScanID: String, clientTimestampMillis: Int64?, manualEntry: Bool, atMillis: Int64) {
+        self.s10 = s10; self.location = location; self.station = station; self.clientScanID = clientScanID
+        self.clientTimestampMillis = clientTimestampMillis; self.manualEntry = manualEntry; self.atMillis = atMillis
+    }
+}
+
+public struct StoredCustodyEvent: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var itemID: Int64
+    public var s10: String
+    public var type: String
+    public var atMillis: Int64
+    public var actor: String
+    public var toLocation: String?
+    public var station: String?
+    public var clientScanID: String?
+    public var manualEntry: Bool
+    /// SHA-256 of the event's canonical form (also in its audit entry).
+    public var hash: String
+    public init(id: Int64, itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String, toLocation: String?, station: String?,
+                clientScanID: String?, manualEntry: Bool, hash: String) {
+        self.id = id; self.itemID = itemID; self.s10 = s10; self.type = type; self.atMillis = atMillis; self.actor = actor; self.toLocation = toLocation
+        self.station = station; self.clientScanID = clientScanID; self.manualEntry = manualEntry; self.hash = hash
+    }
+
+    /// The canonical form an event's hash is taken over.
+    public static func canonical(itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String, toLocation: String?, station: String?,
+                                 clientScanID: String?, manualEntry: Bool) -> [UInt8] {
+        var e = CanonicalEncoder(kind: "custody.event", version: 1)
+        e.add("item", itemID)
+        e.add("s10", s10)
+        e.add("type", type)
+        e.add("at", atMillis)
+        e.add("actor", actor)
+        e.add("to", toLocation)
+        e.add("station", station)
+        e.add("client_scan_id", clientScanID)
+        e.add("manual", manualEntry ? "1" : "0")
+        return e.bytes
+    }
+}
+
+/// What a receipt scan did.
+public enum ReceiptOutcome: Sendable, Equatable {
+    /// The item entered custody: this event.
+    case received(StoredCustodyEvent)
+    /// The same scan (same client scan id) was recorded before: that event, nothing new.
+    case repeated(StoredCustodyEvent)
+    /// The item is in custody already (an open episode): its last event.
+    case alreadyInCustody(StoredCustodyEvent)
 }

@@ -133,3 +133,112 @@ extension PostgresArchiveStore: CustodyStore {
             .map { StoredRejectedRow(line: Int($0.0), code: $0.1, detail: $0.2, raw: $0.3) }
     }
 }
+
+extension PostgresArchiveStore {
+    typealias EventRow = (Int64, Int64, String, String, Int64, String, String?, String?, String?, Bool, String)
+    static let eventColumns = "e.id, e.item_id, i.s10, e.type, e.at, e.actor, e.to_location, e.station_id, e.client_scan_uuid, e.manual_entry, e.hash"
+
+    static func decodeEvent(_ r: EventRow) -> StoredCustodyEvent {
+        StoredCustodyEvent(id: r.0, itemID: r.1, s10: r.2, type: r.3, atMillis: r.4, actor: r.5, toLocation: r.6, station: r.7, clientScanID: r.8,
+                           manualEntry: r.9, hash: r.10)
+    }
+
+    public func saveLocation(_ l: StoredLocation, actor: String) async throws -> Bool {
+        try await transaction("registering a location") { conn in
+            let existing = try await conn.all("""
+                SELECT name, kind, secured, alarmed, cctv_covered, max_dwell_h FROM custody_location WHERE code = \(l.code)
+                """, as: (String, String, Bool, Bool, Bool, Int64?).self, logger: self.logger)
+            if let e = existing.first {
+                guard e.0 == l.name, e.1 == l.kind, e.2 == l.secured, e.3 == l.alarmed, e.4 == l.cctvCovered, e.5.map({ Int($0) }) == l.maxDwellHours else {
+                    throw ArchiveError(.refused, "location \(l.code) is registered with other facts; locations are kept as registered")
+                }
+                return false
+            }
+            try await conn.run("""
+                INSERT INTO custody_location (code, name, kind, secured, alarmed, cctv_covered, max_dwell_h, created_by, created_at)
+                VALUES (\(l.code), \(l.name), \(l.kind), \(l.secured), \(l.alarmed), \(l.cctvCovered), \(l.maxDwellHours.map { Int64($0) }), \(actor),
+                        \(Timestamp.iso(millis: Timestamp.nowMillis())))
+                """, logger: self.logger)
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.location.add", target: "custody-location:\(l.code)",
+                                                            detail: ["name": l.name, "kind": l.kind, "secured": String(l.secured), "alarmed": String(l.alarmed),
+                                                                     "cctv_covered": String(l.cctvCovered)]), logger: self.logger)
+            return true
+        }
+    }
+
+    public func locations() async throws -> [StoredLocation] {
+        try await rows("reading locations", "SELECT code, name, kind, secured, alarmed, cctv_covered, max_dwell_h FROM custody_location ORDER BY code",
+                       as: (String, String, String, Bool, Bool, Bool, Int64?).self)
+            .map { StoredLocation(code: $0.0, name: $0.1, kind: $0.2, secured: $0.3, alarmed: $0.4, cctvCovered: $0.5, maxDwellHours: $0.6.map { Int($0) }) }
+    }
+
+    public func receive(_ scan: ReceiptScan, actor: String) async throws -> ReceiptOutcome {
+        try await transaction("recording a receipt") { conn in
+            let logger = self.logger
+            // Scans of one identifier queue here, so its open episode is decided once.
+            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\(scan.s10)))", logger: logger)
+            if let seen = try await conn.all("""
+                SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = \(scan.clientScanID)
+                """, as: EventRow.self, logger: logger).first {
+                let event = Self.decodeEvent(seen)
+                guard event.s10 == scan.s10, event.type == "RECEIVED" else {
+                    throw ArchiveError(.refused, "scan id \(scan.clientScanID) was used for another scan (\(event.type) of \(event.s10))")
+                }
+                return .repeated(event)
+            }
+            if let open = try await conn.all("""
+                SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+                WHERE i.s10 = \(scan.s10) AND i.closed_at IS NULL ORDER BY e.id DESC LIMIT 1
+                """, as: EventRow.self, logger: logger).first {
+                return .alreadyInCustody(Self.decodeEvent(open))
+            }
+            guard try await conn.count("SELECT count(*) FROM custody_location WHERE code = \(scan.location)", logger: logger) == 1 else {
+                throw ArchiveError(.notFound, "no location \(scan.location); register it first (recordkeeper custody location add)")
+            }
+            let day = scan.atMillis >= 0 ? scan.atMillis / 86_400_000 : -((-scan.atMillis + 86_399_999) / 86_400_000)
+            let episode = CivilDate(dayNumber: Int(day)).description
+            let itemID = try await conn.column("""
+                INSERT INTO custody_item (s10, episode, first_arrival_at) VALUES (\(scan.s10), \(episode), \(scan.atMillis)) RETURNING id
+                """, as: Int64.self, logger: logger)[0]
+            let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
+                                                                   toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
+                                                                   manualEntry: scan.manualEntry)).hex
+            let eventID = try await conn.column("""
+                INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, hash)
+                VALUES (\(itemID), 'RECEIVED', \(scan.atMillis), \(scan.clientTimestampMillis), \(actor), \(scan.location), \(scan.station),
+                        \(scan.clientScanID), \(scan.manualEntry), \(hash))
+                RETURNING id
+                """, as: Int64.self, logger: logger)[0]
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.received", target: "custody-item:\(itemID)",
+                                                            detail: ["s10": scan.s10, "event": String(eventID), "hash": hash, "location": scan.location]),
+                                           logger: logger)
+            return .received(StoredCustodyEvent(id: eventID, itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
+                                                toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
+                                                manualEntry: scan.manualEntry, hash: hash))
+        }
+    }
+
+    public func custodyEvents(s10: String) async throws -> [StoredCustodyEvent] {
+        try await rows("reading custody events", """
+            SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE i.s10 = \(s10) ORDER BY e.id
+            """, as: EventRow.self).map(Self.decodeEvent)
+    }
+
+    public func targets(targetedFrom: Int64, to: Int64) async throws -> [StoredTarget] {
+        let found: [TargetRow] = try await rows("reading targets", """
+            SELECT id, s10, rule_code, rule_version, reason_code, targeted_at, targeted_by, expected_arrival_at, priority, origin_country, mail_class,
+                   declared_desc, hold_requested_at, import_id, line
+            FROM custody_target WHERE targeted_at >= \(targetedFrom) AND targeted_at < \(to) ORDER BY targeted_at, id
+            """, as: TargetRow.self)
+        return found.map(Self.decodeTarget)
+    }
+
+    public func firstReceipts(s10s: [String], asOf: Int64) async throws -> [String: Int64] {
+        guard !s10s.isEmpty else { return [:] }
+        let found = try await rows("reading receipts", """
+            SELECT i.s10, min(e.at) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+            WHERE e.type = 'RECEIVED' AND e.at <= \(asOf) AND i.s10 = ANY(\(s10s)) GROUP BY i.s10
+            """, as: (String, Int64).self)
+        return Dictionary(found.map { ($0.0, $0.1) }, uniquingKeysWith: min)
+    }
+}

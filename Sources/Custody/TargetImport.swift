@@ -168,6 +168,12 @@ public enum TargetImport {
     }
 }
 
+/// ISO 8601 instants with a date, a time and a zone, for the CLI and the API.
+public enum CustodyTime {
+    /// Milliseconds since the epoch, or nil (`ISOInstant.millis`).
+    public static func millis(_ text: String) -> Int64? { ISOInstant.millis(text) }
+}
+
 /// ISO 8601 instants with a date, a time and a zone, checked for real calendar dates.
 enum ISOInstant {
     /// Milliseconds since the epoch, or nil when `text` is not `YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM)`

@@ -3,6 +3,7 @@ import ArgumentParser
 import Custody
 import Foundation
 import Recordkeeper
+import RecordkeeperCore
 
 /// Custody of physical items (issue 15): targeting rules and target lists, so far.
 struct CustodyCommand: AsyncParsableCommand {
@@ -16,14 +17,151 @@ struct CustodyCommand: AsyncParsableCommand {
             with --commit. Importing the same file again adds nothing. Works on the embedded \
             archive and on PostgreSQL alike.
             """,
-        subcommands: [Rule.self, Import.self, Fixture.self])
+        subcommands: [Rule.self, Import.self, Location.self, Receive.self, Events.self, Report.self, Fixture.self])
 
-    static func service(_ archive: ArchiveOptions) async throws -> TargetImportService {
+    static func store(_ archive: ArchiveOptions) async throws -> any CustodyStore {
         let handle = try await archive.open()
         guard let store = handle.store as? any CustodyStore else {
             throw ArchiveError(.invalid, "this archive's store does not keep custody records")
         }
-        return TargetImportService(store: store)
+        return store
+    }
+
+    static func service(_ archive: ArchiveOptions) async throws -> TargetImportService {
+        TargetImportService(store: try await store(archive))
+    }
+
+    /// An ISO 8601 instant with a zone, as the option `name` gave it.
+    static func instant(_ text: String, _ name: String) throws -> Int64 {
+        guard let t = CustodyTime.millis(text) else {
+            throw ValidationError("\(name) \(text) is not a date and time with a zone (ISO 8601, e.g. 2019-06-17T08:00:00Z)")
+        }
+        return t
+    }
+
+    struct Location: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "location", abstract: "Places items are held in.", subcommands: [Add.self, List.self])
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "add", abstract: "Register a location (kept as registered).")
+            @Argument(help: "Its code (RCV-1).") var code: String
+            @Option(help: "Its name.") var name: String
+            @Option(help: ArgumentHelp("One of \(ReceiptService.LocationKind.allCases.map(\.rawValue).joined(separator: ", ")).")) var kind: String
+            @Flag(inversion: .prefixedNo, help: "Whether it locks.") var secured: Bool
+            @Flag(inversion: .prefixedNo, help: "Whether it is alarmed.") var alarmed: Bool
+            @Flag(inversion: .prefixedNo, help: "Whether cameras cover it.") var cctv: Bool
+            @Option(help: "The longest an item should stay, in hours.") var maxDwellHours: Int?
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    guard let k = ReceiptService.LocationKind(rawValue: kind) else {
+                        throw ValidationError("--kind must be one of \(ReceiptService.LocationKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    let added = try await ReceiptService(store: try await CustodyCommand.store(archive)).addLocation(
+                        code: code, name: name, kind: k, secured: secured, alarmed: alarmed, cctvCovered: cctv, maxDwellHours: maxDwellHours,
+                        actor: archive.resolvedActor)
+                    print(added ? "Registered location \(code) (\(k.rawValue))." : "Location \(code) was registered already; nothing changed.")
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List the locations.")
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let all = try await CustodyCommand.store(archive).locations()
+                    if json { print(Terminal.json(all, pretty: true)); return }
+                    if all.isEmpty { print("No locations yet: recordkeeper custody location add CODE --name … --kind receiving --secured --alarmed --cctv") }
+                    for l in all {
+                        print("\(l.code)  \(l.kind)  \(l.name)  secured \(l.secured ? "yes" : "NO"), alarmed \(l.alarmed ? "yes" : "NO"), cctv \(l.cctvCovered ? "yes" : "NO")")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Receive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "receive", abstract: "Record items handed over by the carrier (receipt scans); the time is this machine's clock, in UTC.",
+            discussion: "A retry with the same --scan-id records nothing new. An item already in custody is reported with where and since when; exit status 4 then.")
+        @Argument(help: "S10 identifiers.") var items: [String]
+        @Option(help: "The location code they arrive at.") var location: String
+        @Option(help: "The scan station.") var station: String?
+        @Option(help: "The station's id for this scan (one item only).") var scanId: String?
+        @Flag(help: "Typed by hand, not scanned.") var manual = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            var refused = 0
+            try await CLIError.report {
+                guard !items.isEmpty else { throw ValidationError("name at least one S10 identifier") }
+                guard scanId == nil || items.count == 1 else { throw ValidationError("--scan-id names one scan: give one item with it") }
+                let service = ReceiptService(store: try await CustodyCommand.store(archive))
+                for item in items {
+                    do {
+                        switch try await service.receive(item, location: location, station: station, clientScanID: scanId, manualEntry: manual,
+                                                         actor: archive.resolvedActor) {
+                        case .received(let e): print("\(e.s10)  RECEIVED at \(e.toLocation ?? "?")  \(Timestamp.iso(millis: e.atMillis))")
+                        case .repeated(let e): print("\(e.s10)  already recorded by this scan (\(Timestamp.iso(millis: e.atMillis))); nothing new")
+                        case .alreadyInCustody(let e):
+                            refused += 1
+                            Terminal.note("\(e.s10): already in custody since \(Timestamp.iso(millis: e.atMillis)) at \(e.toLocation ?? "?") (\(e.type) by \(e.actor)); nothing recorded")
+                        }
+                    } catch let e as CustodyError {
+                        refused += 1
+                        Terminal.note("\(item): \(e.message); nothing recorded")
+                    }
+                }
+            }
+            if refused > 0 { throw ExitCode(4) }
+        }
+    }
+
+    struct Events: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "events", abstract: "An item's custody events, with their hashes.")
+        @Argument(help: "The S10 identifier.") var item: String
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let events = try await ReceiptService(store: try await CustodyCommand.store(archive)).events(item)
+                if json { print(Terminal.json(events, pretty: true)); return }
+                if events.isEmpty { print("No custody events for \(item).") }
+                for e in events {
+                    print("\(Timestamp.iso(millis: e.atMillis))  \(e.type)  \(e.toLocation ?? "")  by \(e.actor)\(e.manualEntry ? " (typed)" : "")  \(e.hash.prefix(16))…")
+                }
+            }
+        }
+    }
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.", subcommands: [NotPresented.self])
+
+        struct NotPresented: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "not-presented", abstract: "R-NP: targets the carrier has not presented once their grace has passed.",
+                discussion: NotPresentedReport.definitionText)
+            @Option(help: "Targeted from (ISO 8601 with a zone).") var from: String
+            @Option(help: "Targeted before (ISO 8601 with a zone).") var to: String
+            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @Option(help: "Hours after the expected arrival before a target counts as not presented.") var graceHours: Int = 48
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let service = ReceiptService(store: try await CustodyCommand.store(archive))
+                    let r = try await service.notPresented(from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
+                                                           asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis(),
+                                                           graceHours: graceHours)
+                    if json { print(Terminal.json(r, pretty: true)); return }
+                    print("Targets \(r.from) to \(r.to), as of \(r.asOf), grace \(r.graceHours) h: \(r.targets) targeted, \(r.presented) presented, "
+                        + "\(r.notPresented.count) not presented, \(r.pending.count) pending, \(r.noExpectedArrival.count) without an expected arrival")
+                    for row in r.notPresented { print("  NOT PRESENTED  \(row.s10)  \(row.rule)  due \(row.dueAt)") }
+                    for row in r.presentedLate { print("  late          \(row.s10)  \(row.rule)  due \(row.dueAt), received \(row.receivedAt ?? "?")") }
+                }
+            }
+        }
     }
 
     struct Rule: AsyncParsableCommand {

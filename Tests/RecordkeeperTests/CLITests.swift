@@ -80,7 +80,7 @@ struct CLITests {
         ["serve", "--help"], ["user", "--help"], ["user", "add", "--help"], ["capture", "matrix", "--help"],
         ["capture", "matrix-registration", "--help"], ["party", "--help"], ["party", "account", "--help"], ["show", "participants", "--help"],
         ["report", "--help"], ["report", "twenty-day", "--help"], ["incident", "--help"], ["incident", "open", "--help"], ["remind", "send", "--help"], ["tracker", "--help"], ["migrate", "--help"], ["object-lock", "sync", "--help"],
-        ["custody", "--help"], ["custody", "import", "--help"],
+        ["custody", "--help"], ["custody", "import", "--help"], ["custody", "receive", "--help"], ["custody", "report", "not-presented", "--help"],
     ]
 
     /// A targeter's day through the binary: the scenario's files, the rules, a dry run that
@@ -115,6 +115,26 @@ struct CLITests {
         #expect(again.status == 0 && again.stdout.contains("was imported on") && again.stdout.contains("nothing added now"))
         let missing = try cli.run(["custody", "import", tmp.url.appendingPathComponent("nope.csv").path])
         #expect(missing.status == 1 && missing.stderr.contains("no file at"))
+
+        // The fixture's targets are due 48 h after their expected arrival in June 2019: all past
+        // due now, none presented; one is received, and the report moves it to "late".
+        let period = ["--from", "2019-06-17T00:00:00Z", "--to", "2019-06-20T00:00:00Z"]
+        let none = try cli.run(["custody", "report", "not-presented"] + period + ["--json"])
+        #expect(none.status == 0 && none.stdout.contains("\"presented\" : 0"), "\(none.stderr)")
+        let first = String(try String(contentsOf: URL(fileURLWithPath: file), encoding: .utf8).components(separatedBy: "\r\n")[1].prefix(13))
+        #expect(try cli.run(["custody", "location", "add", "RCV-1", "--name", "Receiving dock 1", "--kind", "receiving", "--secured", "--no-alarmed",
+                             "--cctv"]).status == 0)
+        let receivedOne = try cli.run(["custody", "receive", first, "--location", "RCV-1", "--station", "ST-4", "--scan-id", "s-1"])
+        #expect(receivedOne.status == 0 && receivedOne.stdout.contains("\(first)  RECEIVED at RCV-1"), "\(receivedOne.stderr)")
+        let twice = try cli.run(["custody", "receive", first, "--location", "RCV-1"])
+        #expect(twice.status == 4 && twice.stderr.contains("already in custody since"))
+        let badItem = try cli.run(["custody", "receive", "EB000717594HK", "--location", "RCV-1"])
+        #expect(badItem.status == 4 && badItem.stderr.contains("S10_CHECK"))
+        let events = try cli.run(["custody", "events", first])
+        #expect(events.status == 0 && events.stdout.contains("RECEIVED  RCV-1  by"))
+        let report = try cli.run(["custody", "report", "not-presented"] + period)
+        #expect(report.status == 0 && report.stdout.contains("14 targeted, 1 presented, 13 not presented"), "\(report.stdout)")
+        #expect(!report.stdout.contains("NOT PRESENTED  \(first)") && report.stdout.contains("late          \(first)"), "\(report.stdout)")
         let verified = try cli.run(["verify"])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
     }

@@ -129,12 +129,7 @@ extension SQLiteArchiveStore: CustodyStore {
 
     public func targets(s10: String) async throws -> [StoredTarget] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM custody_target WHERE s10 = ? ORDER BY id", arguments: [s10]).map { r in
-                StoredTarget(id: r["id"], s10: r["s10"], ruleCode: r["rule_code"], ruleVersion: r["rule_version"], reasonCode: r["reason_code"],
-                             targetedAtMillis: r["targeted_at"], targetedBy: r["targeted_by"], expectedArrivalAtMillis: r["expected_arrival_at"],
-                             priority: r["priority"], originCountry: r["origin_country"], mailClass: r["mail_class"], declaredDescription: r["declared_desc"],
-                             holdRequestedAtMillis: r["hold_requested_at"], importID: r["import_id"], line: r["line"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM custody_target WHERE s10 = ? ORDER BY id", arguments: [s10]).map(Self.decodeTarget)
         }
     }
 
@@ -149,4 +144,162 @@ extension SQLiteArchiveStore: CustodyStore {
             }
         }
     }
+}
+
+extension SQLiteArchiveStore {
+    /// Locations, items (one per custody episode; at most one open per identifier, which the
+    /// database itself enforces) and custody events (append-only, each hashed).
+    static func migrateCustodyReceipts(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE custody_location (
+                code TEXT PRIMARY KEY, name TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('receiving', 'holding', 'exam_station', 'enforcement_cage', 'registered_cage', 'seized_property', 'lab', 'return_dock')),
+                secured INTEGER NOT NULL, alarmed INTEGER NOT NULL, cctv_covered INTEGER NOT NULL, max_dwell_h INTEGER,
+                created_by TEXT NOT NULL, created_at TEXT NOT NULL
+            );
+            CREATE TABLE custody_item (
+                id INTEGER PRIMARY KEY, s10 TEXT NOT NULL, episode TEXT NOT NULL, first_arrival_at INTEGER NOT NULL, closed_at INTEGER,
+                UNIQUE (s10, episode)
+            );
+            CREATE UNIQUE INDEX custody_item_open ON custody_item(s10) WHERE closed_at IS NULL;
+            CREATE TABLE custody_event (
+                id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES custody_item(id), type TEXT NOT NULL
+                    CHECK (type IN ('RECEIVED', 'MOVED', 'INSPECT_START', 'INSPECT_END', 'SEALED', 'UNSEALED', 'TO_LAB', 'FROM_LAB', 'TO_AGENCY',
+                                    'RETURNED_TO_CARRIER', 'DESTROYED', 'AUDIT_SEEN')),
+                at INTEGER NOT NULL, client_ts INTEGER, actor TEXT NOT NULL, witness TEXT, from_location TEXT REFERENCES custody_location(code),
+                to_location TEXT REFERENCES custody_location(code), station_id TEXT, client_scan_uuid TEXT UNIQUE, manual_entry INTEGER NOT NULL,
+                note TEXT, hash TEXT NOT NULL
+            );
+            CREATE INDEX custody_event_item ON custody_event(item_id, id);
+            CREATE INDEX custody_event_type_at ON custody_event(type, at);
+            CREATE TRIGGER custody_location_kept BEFORE UPDATE ON custody_location BEGIN SELECT RAISE(ABORT, 'locations are kept unchanged'); END;
+            CREATE TRIGGER custody_location_not_deleted BEFORE DELETE ON custody_location BEGIN SELECT RAISE(ABORT, 'locations are kept'); END;
+            CREATE TRIGGER custody_item_kept BEFORE UPDATE ON custody_item BEGIN SELECT RAISE(ABORT, 'items are not changed in place'); END;
+            CREATE TRIGGER custody_item_not_deleted BEFORE DELETE ON custody_item BEGIN SELECT RAISE(ABORT, 'items are kept'); END;
+            CREATE TRIGGER custody_event_kept BEFORE UPDATE ON custody_event BEGIN SELECT RAISE(ABORT, 'custody events are append-only'); END;
+            CREATE TRIGGER custody_event_not_deleted BEFORE DELETE ON custody_event BEGIN SELECT RAISE(ABORT, 'custody events are append-only'); END;
+            """)
+    }
+
+    static func decodeEvent(_ r: Row) -> StoredCustodyEvent {
+        StoredCustodyEvent(id: r["id"], itemID: r["item_id"], s10: r["s10"], type: r["type"], atMillis: r["at"], actor: r["actor"],
+                           toLocation: r["to_location"], station: r["station_id"], clientScanID: r["client_scan_uuid"],
+                           manualEntry: r["manual_entry"], hash: r["hash"])
+    }
+
+    static let eventColumns = "e.id, e.item_id, i.s10, e.type, e.at, e.actor, e.to_location, e.station_id, e.client_scan_uuid, e.manual_entry, e.hash"
+}
+
+extension SQLiteArchiveStore {
+    public func saveLocation(_ l: StoredLocation, actor: String) async throws -> Bool {
+        try await write { db in
+            if let existing = try Row.fetchOne(db, sql: "SELECT * FROM custody_location WHERE code = ?", arguments: [l.code]) {
+                let same = existing["name"] == l.name && existing["kind"] == l.kind && existing["secured"] == l.secured && existing["alarmed"] == l.alarmed
+                    && existing["cctv_covered"] == l.cctvCovered && (existing["max_dwell_h"] as Int?) == l.maxDwellHours
+                guard same else { throw ArchiveError(.refused, "location \(l.code) is registered with other facts; locations are kept as registered") }
+                return false
+            }
+            try db.execute(sql: """
+                INSERT INTO custody_location (code, name, kind, secured, alarmed, cctv_covered, max_dwell_h, created_by, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [l.code, l.name, l.kind, l.secured, l.alarmed, l.cctvCovered, l.maxDwellHours, actor, Timestamp.iso(millis: Timestamp.nowMillis())])
+            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.location.add", target: "custody-location:\(l.code)",
+                                                detail: ["name": l.name, "kind": l.kind, "secured": String(l.secured), "alarmed": String(l.alarmed),
+                                                         "cctv_covered": String(l.cctvCovered)]))
+            return true
+        }
+    }
+
+    public func locations() async throws -> [StoredLocation] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM custody_location ORDER BY code").map {
+                StoredLocation(code: $0["code"], name: $0["name"], kind: $0["kind"], secured: $0["secured"], alarmed: $0["alarmed"],
+                               cctvCovered: $0["cctv_covered"], maxDwellHours: $0["max_dwell_h"])
+            }
+        }
+    }
+
+    public func receive(_ scan: ReceiptScan, actor: String) async throws -> ReceiptOutcome {
+        try await write { db in
+            if let seen = try Row.fetchOne(db, sql: """
+                SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = ?
+                """, arguments: [scan.clientScanID]) {
+                let event = Self.decodeEvent(seen)
+                guard event.s10 == scan.s10, event.type == "RECEIVED" else {
+                    throw ArchiveError(.refused, "scan id \(scan.clientScanID) was used for another scan (\(event.type) of \(event.s10))")
+                }
+                return .repeated(event)
+            }
+            if let open = try Row.fetchOne(db, sql: """
+                SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+                WHERE i.s10 = ? AND i.closed_at IS NULL ORDER BY e.id DESC LIMIT 1
+                """, arguments: [scan.s10]) {
+                return .alreadyInCustody(Self.decodeEvent(open))
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_location WHERE code = ?", arguments: [scan.location]) != nil else {
+                throw ArchiveError(.notFound, "no location \(scan.location); register it first (recordkeeper custody location add)")
+            }
+            let episode = CivilDate(dayNumber: Int(scan.atMillis.floorDiv(86_400_000))).description
+            try db.execute(sql: "INSERT INTO custody_item (s10, episode, first_arrival_at) VALUES (?, ?, ?)",
+                           arguments: [scan.s10, episode, scan.atMillis])
+            let itemID = db.lastInsertedRowID
+            let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
+                                                                   toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
+                                                                   manualEntry: scan.manualEntry)).hex
+            try db.execute(sql: """
+                INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, hash)
+                VALUES (?, 'RECEIVED', ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [itemID, scan.atMillis, scan.clientTimestampMillis, actor, scan.location, scan.station, scan.clientScanID,
+                                 scan.manualEntry, hash])
+            let event = StoredCustodyEvent(id: db.lastInsertedRowID, itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
+                                           toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
+                                           manualEntry: scan.manualEntry, hash: hash)
+            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.received", target: "custody-item:\(itemID)",
+                                                detail: ["s10": scan.s10, "event": String(event.id), "hash": hash, "location": scan.location]))
+            return .received(event)
+        }
+    }
+
+    public func custodyEvents(s10: String) async throws -> [StoredCustodyEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE i.s10 = ? ORDER BY e.id
+                """, arguments: [s10]).map(Self.decodeEvent)
+        }
+    }
+
+    public func targets(targetedFrom: Int64, to: Int64) async throws -> [StoredTarget] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM custody_target WHERE targeted_at >= ? AND targeted_at < ? ORDER BY targeted_at, id",
+                             arguments: [targetedFrom, to]).map(Self.decodeTarget)
+        }
+    }
+
+    public func firstReceipts(s10s: [String], asOf: Int64) async throws -> [String: Int64] {
+        try await read { db in
+            var out: [String: Int64] = [:]
+            for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for r in try Row.fetchAll(db, sql: """
+                    SELECT i.s10, min(e.at) AS at FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+                    WHERE e.type = 'RECEIVED' AND e.at <= ? AND i.s10 IN (\(marks)) GROUP BY i.s10
+                    """, arguments: StatementArguments([asOf] as [Int64]) + StatementArguments(chunk)) {
+                    out[r["s10"]] = r["at"]
+                }
+            }
+            return out
+        }
+    }
+
+    static func decodeTarget(_ r: Row) -> StoredTarget {
+        StoredTarget(id: r["id"], s10: r["s10"], ruleCode: r["rule_code"], ruleVersion: r["rule_version"], reasonCode: r["reason_code"],
+                     targetedAtMillis: r["targeted_at"], targetedBy: r["targeted_by"], expectedArrivalAtMillis: r["expected_arrival_at"],
+                     priority: r["priority"], originCountry: r["origin_country"], mailClass: r["mail_class"], declaredDescription: r["declared_desc"],
+                     holdRequestedAtMillis: r["hold_requested_at"], importID: r["import_id"], line: r["line"])
+    }
+}
+
+extension Int64 {
+    /// Floor division (toward negative infinity).
+    func floorDiv(_ d: Int64) -> Int64 { self >= 0 ? self / d : -((-self + d - 1) / d) }
 }

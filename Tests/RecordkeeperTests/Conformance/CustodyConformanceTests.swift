@@ -90,4 +90,83 @@ struct CustodyConformanceTests {
         }
         #expect(try await store.targetCount() == 14)
     }
+
+    static func millis(_ iso: String) -> Int64 {
+        Int64((ISO8601DateFormatter().date(from: iso)!.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// AT5 (CUSTODY.md §6): a target expected 2019-06-17 12:00 is pending until its 48-hour
+    /// grace has passed, not presented from that instant, and once received an hour later it
+    /// leaves the report and shows as presented one hour late. Receipt scans are idempotent by
+    /// their scan id, and an item already in custody is answered with its last event.
+    @Test(arguments: Backends.custody)
+    func at5NotPresentedFollowsTheGraceAndAReceiptEndsIt(_ backend: Backend<any CustodyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rk-custody-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let targets = TargetImportService(store: store)
+        _ = try await targets.addRule(CustodyFixtures.rules(for: .at2)[0], actor: "targeter")
+        let csv = dir.appendingPathComponent("targets.csv")
+        try Data("""
+            s10,rule_code,rule_version,reason_code,targeted_at,targeted_by,expected_arrival_at
+            EE471108151FR,NARC-01,1,narcotics,2019-06-16T09:00:00Z,ATS,2019-06-17T12:00:00Z
+            RR473124829GB,NARC-01,1,narcotics,2019-06-16T10:00:00Z,ATS,
+
+            """.utf8).write(to: csv)
+        #expect(try await targets.commit(csv, actor: "targeter").stored?.added == 2)
+        func service(at iso: String) -> ReceiptService { ReceiptService(store: store, now: { Self.millis(iso) }) }
+        let receipts = service(at: "2019-06-19T13:00:00Z")
+        #expect(try await receipts.addLocation(code: "RCV-1", name: "Receiving dock 1", kind: .receiving, secured: true, alarmed: false, cctvCovered: true,
+                                               maxDwellHours: nil, actor: "supervisor"))
+        let (from, to) = (Self.millis("2019-06-16T00:00:00Z"), Self.millis("2019-06-17T00:00:00Z"))
+
+        let before = try await receipts.notPresented(from: from, to: to, asOf: Self.millis("2019-06-19T11:59:59Z"))
+        #expect(before.targets == 2 && before.notPresented.isEmpty && before.pending.map(\.s10) == ["EE471108151FR"])
+        #expect(before.noExpectedArrival.map(\.s10) == ["RR473124829GB"])
+        let due = try await receipts.notPresented(from: from, to: to, asOf: Self.millis("2019-06-19T12:00:00Z"))
+        #expect(due.notPresented.map(\.s10) == ["EE471108151FR"] && due.pending.isEmpty && due.notPresented[0].dueAt == "2019-06-19T12:00:00.000Z")
+
+        let outcome = try await receipts.receive("ee471108151fr", location: "RCV-1", station: "ST-4", clientScanID: "scan-0001", manualEntry: false,
+                                                 actor: "receiver")
+        guard case .received(let event) = outcome else { Issue.record("not received: \(outcome)"); return }
+        #expect(event.atMillis == Self.millis("2019-06-19T13:00:00Z") && event.toLocation == "RCV-1" && event.type == "RECEIVED")
+        #expect(event.hash == ContentHash.of(StoredCustodyEvent.canonical(itemID: event.itemID, s10: "EE471108151FR", type: "RECEIVED",
+                                                                          atMillis: event.atMillis, actor: "receiver", toLocation: "RCV-1", station: "ST-4",
+                                                                          clientScanID: "scan-0001", manualEntry: false)).hex)
+        let after = try await receipts.notPresented(from: from, to: to, asOf: Self.millis("2019-06-19T13:00:00Z"))
+        #expect(after.notPresented.isEmpty && after.presented == 1 && after.presentedLate.map(\.lateBySeconds) == [3_600])
+        // As of a moment before the receipt, the report is what it was then.
+        let then = try await receipts.notPresented(from: from, to: to, asOf: Self.millis("2019-06-19T12:30:00Z"))
+        #expect(then.notPresented.map(\.s10) == ["EE471108151FR"] && then.presented == 0)
+
+        // The same scan again (a retry after a network cut): nothing new.
+        #expect(try await service(at: "2019-06-19T13:00:05Z").receive("EE471108151FR", location: "RCV-1", station: "ST-4", clientScanID: "scan-0001",
+                                                                      manualEntry: false, actor: "receiver") == .repeated(event))
+        // Another scan of the item while in custody: where it is, nothing new.
+        #expect(try await service(at: "2019-06-19T14:00:00Z").receive("EE471108151FR", location: "RCV-1", station: "ST-5", clientScanID: "scan-0002",
+                                                                      manualEntry: true, actor: "receiver") == .alreadyInCustody(event))
+        #expect(try await receipts.events("EE471108151FR") == [event])
+        await #expect(throws: ArchiveError.self) {
+            _ = try await receipts.receive("RR473124829GB", location: "NOWHERE", station: nil, clientScanID: nil, manualEntry: false, actor: "receiver")
+        }
+        await #expect(throws: CustodyError.self) {
+            _ = try await receipts.receive("EB000717594HK", location: "RCV-1", station: nil, clientScanID: nil, manualEntry: false, actor: "receiver")
+        }
+        let audit = try await store.auditEntries(target: "custody-item:\(event.itemID)", limit: 5)
+        #expect(audit.count == 1 && audit[0].action == "custody.received" && audit[0].detail.contains(event.hash))
+        // Events, items and locations cannot be changed behind the service's back.
+        for sql in ["UPDATE custody_event SET at = at - 3600000", "DELETE FROM custody_event", "UPDATE custody_item SET closed_at = 1",
+                    "UPDATE custody_location SET alarmed = true"] {
+            await #expect(throws: (any Error).self, "\(sql)") {
+                if let s = store as? SQLiteArchiveStore {
+                    try await s.write { db in try db.execute(sql: sql) }
+                } else if let p = store as? PostgresArchiveStore {
+                    try await p.transaction("tampering") { conn in try await conn.run(PostgresQuery(unsafeSQL: sql), logger: p.logger) }
+                }
+            }
+        }
+    }
 }
