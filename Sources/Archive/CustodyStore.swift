@@ -28,6 +28,13 @@ public protocol CustodyStore: Sendable {
     func targets(targetedFrom: Int64, to: Int64) async throws -> [StoredTarget]
     /// The first RECEIVED time at or before `asOf` of each of `s10s` that has one.
     func firstReceipts(s10s: [String], asOf: Int64) async throws -> [String: Int64]
+
+    // For `verify`: every custody event and every import, to recompute their hashes.
+    /// Custody events with ids above `afterID`, in id order.
+    func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent]
+    func targetImports() async throws -> [StoredTargetImport]
+    /// The targets an import added, in line order.
+    func targets(importID: Int64) async throws -> [StoredTarget]
 }
 
 public struct StoredTargetRule: Sendable, Equatable, Codable {

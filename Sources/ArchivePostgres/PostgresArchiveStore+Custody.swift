@@ -241,4 +241,24 @@ extension PostgresArchiveStore {
             """, as: (String, Int64).self)
         return Dictionary(found.map { ($0.0, $0.1) }, uniquingKeysWith: min)
     }
+
+    public func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent] {
+        try await rows("reading custody events", """
+            SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.id > \(afterID)
+            ORDER BY e.id LIMIT \(Int64(limit))
+            """, as: EventRow.self).map(Self.decodeEvent)
+    }
+
+    public func targetImports() async throws -> [StoredTargetImport] {
+        try await rows("reading imports", "SELECT \(unescaped: Self.importColumns) FROM custody_import ORDER BY id", as: ImportRow.self).map(Self.decodeImport)
+    }
+
+    public func targets(importID: Int64) async throws -> [StoredTarget] {
+        let found: [TargetRow] = try await rows("reading targets", """
+            SELECT id, s10, rule_code, rule_version, reason_code, targeted_at, targeted_by, expected_arrival_at, priority, origin_country, mail_class,
+                   declared_desc, hold_requested_at, import_id, line
+            FROM custody_target WHERE import_id = \(importID) ORDER BY line, id
+            """, as: TargetRow.self)
+        return found.map(Self.decodeTarget)
+    }
 }

@@ -135,8 +135,24 @@ struct CLITests {
         let report = try cli.run(["custody", "report", "not-presented"] + period)
         #expect(report.status == 0 && report.stdout.contains("14 targeted, 1 presented, 13 not presented"), "\(report.stdout)")
         #expect(!report.stdout.contains("NOT PRESENTED  \(first)") && report.stdout.contains("late          \(first)"), "\(report.stdout)")
+
+        // AT8: a custody event's time changed in the database (its guard dropped) is found by
+        // verify, and so is a target changed after import.
         let verified = try cli.run(["verify"])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_event_kept")
+            try db.execute(sql: "UPDATE custody_event SET at = at - 3600000 WHERE id = 1")
+        }
+        let tampered = try cli.run(["verify", "--json"])
+        #expect(tampered.status == 3 && tampered.stdout.contains("custody_event_altered") && tampered.stdout.contains("custody-event:1"), "\(tampered.stdout)")
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_target_kept")
+            try db.execute(sql: "UPDATE custody_target SET expected_arrival_at = expected_arrival_at + 86400000 WHERE id = 1")
+        }
+        let moved = try cli.run(["verify", "--json"])
+        #expect(moved.status == 3 && moved.stdout.contains("custody_import_altered"), "\(moved.stdout)")
     }
 
     /// Help text is interface: it is compared with the golden files in `Golden/`.

@@ -291,6 +291,24 @@ extension SQLiteArchiveStore {
         }
     }
 
+    public func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.id > ? ORDER BY e.id LIMIT ?
+                """, arguments: [afterID, limit]).map(Self.decodeEvent)
+        }
+    }
+
+    public func targetImports() async throws -> [StoredTargetImport] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM custody_import ORDER BY id").map(Self.decodeImport) }
+    }
+
+    public func targets(importID: Int64) async throws -> [StoredTarget] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM custody_target WHERE import_id = ? ORDER BY line, id", arguments: [importID]).map(Self.decodeTarget)
+        }
+    }
+
     static func decodeTarget(_ r: Row) -> StoredTarget {
         StoredTarget(id: r["id"], s10: r["s10"], ruleCode: r["rule_code"], ruleVersion: r["rule_version"], reasonCode: r["reason_code"],
                      targetedAtMillis: r["targeted_at"], targetedBy: r["targeted_by"], expectedArrivalAtMillis: r["expected_arrival_at"],

@@ -6,7 +6,8 @@ import RecordkeeperCore
 public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `blob_missing`, `blob_altered`, `message_altered`, `batch_source_missing`, `batch_altered`,
     /// `batch_messages_altered`, `search_index_incomplete`, `audit_altered`, `audit_broken_link`,
-    /// `audit_gap`.
+    /// `audit_gap`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`,
+    /// `custody_import_altered`, `custody_import_missing`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
     public var item: String
@@ -35,6 +36,8 @@ public struct VerificationReport: Sendable, Codable {
     /// Files released by executed dispositions that the object store keeps under Object Lock
     /// until it ends (not a problem: the certificate says so; a later sweep removes them).
     public var destroyedKeptUnderLock: Int = 0
+    /// Custody events whose hashes were recomputed and compared with their audit entries.
+    public var custodyEventsChecked: Int = 0
 }
 
 /// Recomputes every blob hash, every message's content hash and the whole audit chain.
@@ -246,6 +249,8 @@ public struct VerifyService: Sendable {
 
         // 6. Audit chain: contiguous sequence, each entry's hash recomputed, each link to the previous.
         var auditCount = 0
+        var custodyAnchors: [Int64: (hash: String, sequence: Int64)] = [:] // custody event id → its hash as recorded
+        var importAnchors: [Int64: (digest: String, sequence: Int64)] = [:]
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
         var seq: Int64 = 0
@@ -268,6 +273,63 @@ public struct VerifyService: Sendable {
                 }
                 previous = e.hash
                 expected = e.sequence + 1
+                if e.action == "custody.received" || e.action == "custody.import",
+                   let detail = try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)) {
+                    if e.action == "custody.received", let id = detail["event"].flatMap(Int64.init), let hash = detail["hash"] {
+                        custodyAnchors[id] = (hash, e.sequence)
+                    } else if let id = Int64(e.target.dropFirst("custody-import:".count)), let digest = detail["digest"] {
+                        importAnchors[id] = (digest, e.sequence)
+                    }
+                }
+            }
+        }
+
+        // 7. Custody records: each custody event still hashes to what it stored and to what its
+        //    audit entry recorded, none recorded is gone, and each target import's targets still
+        //    digest to its anchor.
+        var custodyEventsChecked = 0
+        if let custody = store as? any CustodyStore {
+            var seen = Set<Int64>()
+            var after: Int64 = 0
+            while true {
+                let page = try await custody.custodyEvents(afterID: after, limit: 5000)
+                guard let last = page.last else { break }
+                after = last.id
+                for e in page {
+                    custodyEventsChecked += 1
+                    seen.insert(e.id)
+                    let computed = ContentHash.of(StoredCustodyEvent.canonical(itemID: e.itemID, s10: e.s10, type: e.type, atMillis: e.atMillis, actor: e.actor,
+                                                                               toLocation: e.toLocation, station: e.station, clientScanID: e.clientScanID,
+                                                                               manualEntry: e.manualEntry)).hex
+                    let item = "custody-event:\(e.id)"
+                    if let anchor = custodyAnchors[e.id] {
+                        if computed != anchor.hash || e.hash != anchor.hash {
+                            problems.append(.init(code: "custody_event_altered", item: item,
+                                                  detail: "\(e.type) of \(e.s10) no longer hashes to what audit entry \(anchor.sequence) recorded"))
+                        }
+                    } else {
+                        problems.append(.init(code: "custody_event_unanchored", item: item, detail: "\(e.type) of \(e.s10) has no audit entry recording it"))
+                    }
+                }
+            }
+            for (id, anchor) in custodyAnchors where !seen.contains(id) {
+                problems.append(.init(code: "custody_event_missing", item: "custody-event:\(id)",
+                                      detail: "recorded by audit entry \(anchor.sequence), gone from the custody events"))
+            }
+            var imports = Set<Int64>()
+            for i in try await custody.targetImports() {
+                imports.insert(i.id)
+                var hasher = StreamingHasher()
+                for t in try await custody.targets(importID: i.id) { t.canonical.withUnsafeBytes { hasher.update($0) } }
+                let digest = hasher.finalize().hex
+                if digest != i.digest || importAnchors[i.id]?.digest != digest {
+                    problems.append(.init(code: "custody_import_altered", item: "custody-import:\(i.id)",
+                                          detail: "the targets of import \(i.id) (\(i.fileName)) no longer digest to what its audit entry recorded"))
+                }
+            }
+            for (id, anchor) in importAnchors where !imports.contains(id) {
+                problems.append(.init(code: "custody_import_missing", item: "custody-import:\(id)",
+                                      detail: "recorded by audit entry \(anchor.sequence), gone from the imports"))
             }
         }
 
@@ -279,6 +341,7 @@ public struct VerifyService: Sendable {
                                         auditHead: auditCount > 0 ? previous.hex : nil,
                                         seconds: Date().timeIntervalSince(started), problems: problems)
         report.notYetIndexed = indexLag.pending
+        report.custodyEventsChecked = custodyEventsChecked
         report.destroyedKeptUnderLock = destroyedKeptUnderLock
         try await store.appendAudit(AuditDraft(actor: actor, action: "verify", target: "archive", detail: [
             "ok": String(report.ok), "problems": String(problems.count), "blobs": String(blobCount),
