@@ -29,6 +29,15 @@ public protocol CustodyStore: Sendable {
     /// The first RECEIVED time at or before `asOf` of each of `s10s` that has one.
     func firstReceipts(s10s: [String], asOf: Int64) async throws -> [String: Int64]
 
+    /// Starts an inspection of an item in custody (an INSPECT_START event).
+    func startInspection(_ start: InspectionStart, actor: String) async throws -> StoredCustodyEvent
+    /// Ends the item's open inspection (an INSPECT_END event and the inspection's record).
+    func endInspection(_ end: InspectionEnd, actor: String) async throws -> StoredInspection
+    func inspections(s10: String) async throws -> [StoredInspection]
+    /// Items received at or before `asOf`, still in custody then, each with its first receipt
+    /// and its first inspection's end at or before `asOf` (nil: not inspected by then).
+    func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell]
+
     // For `verify`: every custody event and every import, to recompute their hashes.
     /// Custody events with ids above `afterID`, in id order.
     func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent]
@@ -183,17 +192,25 @@ public struct StoredCustodyEvent: Sendable, Equatable, Codable {
     public var station: String?
     public var clientScanID: String?
     public var manualEntry: Bool
+    /// What the event says beyond its type (`method=xray`, `result=anomaly`).
+    public var detail: String?
     /// SHA-256 of the event's canonical form (also in its audit entry).
     public var hash: String
     public init(id: Int64, itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String, toLocation: String?, station: String?,
-                clientScanID: String?, manualEntry: Bool, hash: String) {
+                clientScanID: String?, manualEntry: Bool, detail: String?, hash: String) {
         self.id = id; self.itemID = itemID; self.s10 = s10; self.type = type; self.atMillis = atMillis; self.actor = actor; self.toLocation = toLocation
-        self.station = station; self.clientScanID = clientScanID; self.manualEntry = manualEntry; self.hash = hash
+        self.station = station; self.clientScanID = clientScanID; self.manualEntry = manualEntry; self.detail = detail; self.hash = hash
+    }
+
+    /// This event's canonical form, from its stored fields.
+    public var canonical: [UInt8] {
+        Self.canonical(itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation, station: station,
+                       clientScanID: clientScanID, manualEntry: manualEntry, detail: detail)
     }
 
     /// The canonical form an event's hash is taken over.
     public static func canonical(itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String, toLocation: String?, station: String?,
-                                 clientScanID: String?, manualEntry: Bool) -> [UInt8] {
+                                 clientScanID: String?, manualEntry: Bool, detail: String?) -> [UInt8] {
         var e = CanonicalEncoder(kind: "custody.event", version: 1)
         e.add("item", itemID)
         e.add("s10", s10)
@@ -204,6 +221,7 @@ public struct StoredCustodyEvent: Sendable, Equatable, Codable {
         e.add("station", station)
         e.add("client_scan_id", clientScanID)
         e.add("manual", manualEntry ? "1" : "0")
+        e.add("detail", detail)
         return e.bytes
     }
 }
@@ -216,4 +234,67 @@ public enum ReceiptOutcome: Sendable, Equatable {
     case repeated(StoredCustodyEvent)
     /// The item is in custody already (an open episode): its last event.
     case alreadyInCustody(StoredCustodyEvent)
+}
+
+public struct InspectionStart: Sendable, Equatable {
+    public var s10: String
+    /// xray, canine, manual_open, field_analyzer, lab
+    public var method: String
+    public var location: String?
+    public var station: String?
+    public var clientScanID: String
+    public var atMillis: Int64
+    public init(s10: String, method: String, location: String?, station: String?, clientScanID: String, atMillis: Int64) {
+        self.s10 = s10; self.method = method; self.location = location; self.station = station; self.clientScanID = clientScanID; self.atMillis = atMillis
+    }
+}
+
+public struct InspectionEnd: Sendable, Equatable {
+    public var s10: String
+    /// no_anomaly, anomaly, alert, presumptive_positive, confirmed_positive, inconclusive
+    public var result: String
+    public var equipment: String?
+    public var substance: String?
+    /// What was actually found (required unless the result is no_anomaly).
+    public var actualDescription: String?
+    public var station: String?
+    public var clientScanID: String
+    public var atMillis: Int64
+    public init(s10: String, result: String, equipment: String?, substance: String?, actualDescription: String?, station: String?, clientScanID: String,
+                atMillis: Int64) {
+        self.s10 = s10; self.result = result; self.equipment = equipment; self.substance = substance; self.actualDescription = actualDescription
+        self.station = station; self.clientScanID = clientScanID; self.atMillis = atMillis
+    }
+}
+
+public struct StoredInspection: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var itemID: Int64
+    public var s10: String
+    public var method: String
+    public var startedAtMillis: Int64
+    public var endedAtMillis: Int64
+    public var officer: String
+    public var equipment: String?
+    public var result: String
+    public var substance: String?
+    public var actualDescription: String?
+    public init(id: Int64, itemID: Int64, s10: String, method: String, startedAtMillis: Int64, endedAtMillis: Int64, officer: String, equipment: String?,
+                result: String, substance: String?, actualDescription: String?) {
+        self.id = id; self.itemID = itemID; self.s10 = s10; self.method = method; self.startedAtMillis = startedAtMillis; self.endedAtMillis = endedAtMillis
+        self.officer = officer; self.equipment = equipment; self.result = result; self.substance = substance; self.actualDescription = actualDescription
+    }
+}
+
+/// One item's time in custody, for the aging and latency reports.
+public struct CustodySpell: Sendable, Equatable {
+    public var itemID: Int64
+    public var s10: String
+    public var receivedAtMillis: Int64
+    public var location: String?
+    public var firstInspectionEndMillis: Int64?
+    public init(itemID: Int64, s10: String, receivedAtMillis: Int64, location: String?, firstInspectionEndMillis: Int64?) {
+        self.itemID = itemID; self.s10 = s10; self.receivedAtMillis = receivedAtMillis; self.location = location
+        self.firstInspectionEndMillis = firstInspectionEndMillis
+    }
 }

@@ -135,12 +135,12 @@ extension PostgresArchiveStore: CustodyStore {
 }
 
 extension PostgresArchiveStore {
-    typealias EventRow = (Int64, Int64, String, String, Int64, String, String?, String?, String?, Bool, String)
-    static let eventColumns = "e.id, e.item_id, i.s10, e.type, e.at, e.actor, e.to_location, e.station_id, e.client_scan_uuid, e.manual_entry, e.hash"
+    typealias EventRow = (Int64, Int64, String, String, Int64, String, String?, String?, String?, Bool, String?, String)
+    static let eventColumns = "e.id, e.item_id, i.s10, e.type, e.at, e.actor, e.to_location, e.station_id, e.client_scan_uuid, e.manual_entry, e.detail, e.hash"
 
     static func decodeEvent(_ r: EventRow) -> StoredCustodyEvent {
         StoredCustodyEvent(id: r.0, itemID: r.1, s10: r.2, type: r.3, atMillis: r.4, actor: r.5, toLocation: r.6, station: r.7, clientScanID: r.8,
-                           manualEntry: r.9, hash: r.10)
+                           manualEntry: r.9, detail: r.10, hash: r.11)
     }
 
     public func saveLocation(_ l: StoredLocation, actor: String) async throws -> Bool {
@@ -202,7 +202,7 @@ extension PostgresArchiveStore {
                 """, as: Int64.self, logger: logger)[0]
             let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
                                                                    toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
-                                                                   manualEntry: scan.manualEntry)).hex
+                                                                   manualEntry: scan.manualEntry, detail: nil)).hex
             let eventID = try await conn.column("""
                 INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, hash)
                 VALUES (\(itemID), 'RECEIVED', \(scan.atMillis), \(scan.clientTimestampMillis), \(actor), \(scan.location), \(scan.station),
@@ -214,7 +214,7 @@ extension PostgresArchiveStore {
                                            logger: logger)
             return .received(StoredCustodyEvent(id: eventID, itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
                                                 toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
-                                                manualEntry: scan.manualEntry, hash: hash))
+                                                manualEntry: scan.manualEntry, detail: nil, hash: hash))
         }
     }
 
@@ -260,5 +260,117 @@ extension PostgresArchiveStore {
             FROM custody_target WHERE import_id = \(importID) ORDER BY line, id
             """, as: TargetRow.self)
         return found.map(Self.decodeTarget)
+    }
+
+    static func appendCustodyEvent(_ conn: PostgresConnection, itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String,
+                                   toLocation: String?, station: String?, clientScanID: String?, detail: String?, logger: Logger) async throws -> StoredCustodyEvent {
+        let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation,
+                                                               station: station, clientScanID: clientScanID, manualEntry: false, detail: detail)).hex
+        let id = try await conn.column("""
+            INSERT INTO custody_event (item_id, type, at, actor, to_location, station_id, client_scan_uuid, manual_entry, detail, hash)
+            VALUES (\(itemID), \(type), \(atMillis), \(actor), \(toLocation), \(station), \(clientScanID), false, \(detail), \(hash)) RETURNING id
+            """, as: Int64.self, logger: logger)[0]
+        _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody." + type.lowercased(), target: "custody-item:\(itemID)",
+                                                        detail: ["s10": s10, "event": String(id), "hash": hash]), logger: logger)
+        return StoredCustodyEvent(id: id, itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation, station: station,
+                                  clientScanID: clientScanID, manualEntry: false, detail: detail, hash: hash)
+    }
+
+    static func openItem(_ conn: PostgresConnection, s10: String, logger: Logger) async throws -> (id: Int64, firstArrival: Int64, lastInspection: StoredCustodyEvent?)? {
+        guard let item = try await conn.all("SELECT id, first_arrival_at FROM custody_item WHERE s10 = \(s10) AND closed_at IS NULL",
+                                            as: (Int64, Int64).self, logger: logger).first else { return nil }
+        let last = try await conn.all("""
+            SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+            WHERE e.item_id = \(item.0) AND e.type IN ('INSPECT_START', 'INSPECT_END') ORDER BY e.id DESC LIMIT 1
+            """, as: EventRow.self, logger: logger).first.map(Self.decodeEvent)
+        return (item.0, item.1, last)
+    }
+
+    public func startInspection(_ start: InspectionStart, actor: String) async throws -> StoredCustodyEvent {
+        try await transaction("starting an inspection") { conn in
+            let logger = self.logger
+            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\(start.s10)))", logger: logger)
+            if let seen = try await conn.all("""
+                SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = \(start.clientScanID)
+                """, as: EventRow.self, logger: logger).first.map(Self.decodeEvent) {
+                guard seen.type == "INSPECT_START", seen.s10 == start.s10 else {
+                    throw ArchiveError(.refused, "scan id \(start.clientScanID) was used for another scan (\(seen.type) of \(seen.s10))")
+                }
+                return seen
+            }
+            guard let item = try await Self.openItem(conn, s10: start.s10, logger: logger) else {
+                throw ArchiveError(.notFound, "REQUIRED_MISSING: \(start.s10) is not in custody (no RECEIVED scan)")
+            }
+            if let last = item.lastInspection, last.type == "INSPECT_START" {
+                throw ArchiveError(.refused, "an inspection of \(start.s10) is open since \(Timestamp.iso(millis: last.atMillis)) (\(last.detail ?? "")); end it first")
+            }
+            guard start.atMillis >= item.firstArrival else {
+                throw ArchiveError(.invalid, "DATE_ORDER: an inspection cannot start before the item arrived (\(Timestamp.iso(millis: item.firstArrival)))")
+            }
+            if let l = start.location, try await conn.count("SELECT count(*) FROM custody_location WHERE code = \(l)", logger: logger) == 0 {
+                throw ArchiveError(.notFound, "no location \(l)")
+            }
+            return try await Self.appendCustodyEvent(conn, itemID: item.id, s10: start.s10, type: "INSPECT_START", atMillis: start.atMillis, actor: actor,
+                                                     toLocation: start.location, station: start.station, clientScanID: start.clientScanID,
+                                                     detail: "method=\(start.method)", logger: logger)
+        }
+    }
+
+    typealias InspectionRow = (Int64, Int64, String, String, Int64, Int64, String, String?, String, String?, String?)
+    static let inspectionColumns = "n.id, n.item_id, i.s10, n.method, n.started_at, n.ended_at, n.officer, n.equipment, n.result, n.substance, n.actual_desc"
+
+    static func decodeInspection(_ r: InspectionRow) -> StoredInspection {
+        StoredInspection(id: r.0, itemID: r.1, s10: r.2, method: r.3, startedAtMillis: r.4, endedAtMillis: r.5, officer: r.6, equipment: r.7, result: r.8,
+                         substance: r.9, actualDescription: r.10)
+    }
+
+    public func endInspection(_ end: InspectionEnd, actor: String) async throws -> StoredInspection {
+        try await transaction("ending an inspection") { conn in
+            let logger = self.logger
+            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\(end.s10)))", logger: logger)
+            if let done = try await conn.all("""
+                SELECT \(unescaped: Self.inspectionColumns) FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id
+                JOIN custody_event e ON e.id = n.end_event_id WHERE e.client_scan_uuid = \(end.clientScanID)
+                """, as: InspectionRow.self, logger: logger).first {
+                return Self.decodeInspection(done)
+            }
+            guard let item = try await Self.openItem(conn, s10: end.s10, logger: logger), let start = item.lastInspection, start.type == "INSPECT_START" else {
+                throw ArchiveError(.invalid, "REQUIRED_MISSING: no inspection of \(end.s10) is open (INSPECT_END needs an INSPECT_START)")
+            }
+            guard end.atMillis >= start.atMillis else {
+                throw ArchiveError(.invalid, "DATE_ORDER: an inspection cannot end before it started (\(Timestamp.iso(millis: start.atMillis)))")
+            }
+            let method = String((start.detail ?? "").dropFirst("method=".count))
+            let event = try await Self.appendCustodyEvent(conn, itemID: item.id, s10: end.s10, type: "INSPECT_END", atMillis: end.atMillis, actor: actor,
+                                                          toLocation: nil, station: end.station, clientScanID: end.clientScanID,
+                                                          detail: "result=\(end.result)", logger: logger)
+            let id = try await conn.column("""
+                INSERT INTO custody_inspection (item_id, method, started_at, ended_at, officer, equipment, result, substance, actual_desc, start_event_id, end_event_id)
+                VALUES (\(item.id), \(method), \(start.atMillis), \(end.atMillis), \(actor), \(end.equipment), \(end.result), \(end.substance),
+                        \(end.actualDescription), \(start.id), \(event.id))
+                RETURNING id
+                """, as: Int64.self, logger: logger)[0]
+            return StoredInspection(id: id, itemID: item.id, s10: end.s10, method: method, startedAtMillis: start.atMillis, endedAtMillis: end.atMillis,
+                                    officer: actor, equipment: end.equipment, result: end.result, substance: end.substance, actualDescription: end.actualDescription)
+        }
+    }
+
+    public func inspections(s10: String) async throws -> [StoredInspection] {
+        try await rows("reading inspections", """
+            SELECT \(unescaped: Self.inspectionColumns) FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id WHERE i.s10 = \(s10) ORDER BY n.id
+            """, as: InspectionRow.self).map(Self.decodeInspection)
+    }
+
+    public func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell] {
+        try await rows("reading custody spells", """
+            SELECT i.id, i.s10, i.first_arrival_at,
+                   (SELECT e.to_location FROM custody_event e WHERE e.item_id = i.id AND e.type = 'RECEIVED' ORDER BY e.id LIMIT 1),
+                   (SELECT min(e.at) FROM custody_event e WHERE e.item_id = i.id AND e.type = 'INSPECT_END' AND e.at <= \(asOf))
+            FROM custody_item i
+            WHERE i.first_arrival_at >= \(receivedFrom) AND i.first_arrival_at < \(to) AND i.first_arrival_at <= \(asOf)
+              AND (i.closed_at IS NULL OR i.closed_at > \(asOf))
+            ORDER BY i.first_arrival_at, i.id
+            """, as: (Int64, String, Int64, String?, Int64?).self)
+            .map { CustodySpell(itemID: $0.0, s10: $0.1, receivedAtMillis: $0.2, location: $0.3, firstInspectionEndMillis: $0.4) }
     }
 }

@@ -17,7 +17,7 @@ struct CustodyCommand: AsyncParsableCommand {
             with --commit. Importing the same file again adds nothing. Works on the embedded \
             archive and on PostgreSQL alike.
             """,
-        subcommands: [Rule.self, Import.self, Location.self, Receive.self, Events.self, Report.self, Fixture.self])
+        subcommands: [Rule.self, Import.self, Location.self, Receive.self, Inspect.self, Events.self, Report.self, Fixture.self])
 
     static func store(_ archive: ArchiveOptions) async throws -> any CustodyStore {
         let handle = try await archive.open()
@@ -118,6 +118,53 @@ struct CustodyCommand: AsyncParsableCommand {
         }
     }
 
+    struct Inspect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Inspections of items in custody.", subcommands: [Start.self, End.self])
+
+        struct Start: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "start", abstract: "Start inspecting an item in custody (this machine's clock, UTC).")
+            @Argument(help: "The S10 identifier.") var item: String
+            @Option(help: ArgumentHelp("One of \(InspectionService.Method.allCases.map(\.rawValue).joined(separator: ", ")).")) var method: String
+            @Option(help: "Where (a location code).") var location: String?
+            @Option(help: "The station or equipment.") var station: String?
+            @Option(help: "The station's id for this scan.") var scanId: String?
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    guard let m = InspectionService.Method(rawValue: method) else {
+                        throw ValidationError("--method must be one of \(InspectionService.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    let e = try await InspectionService(store: try await CustodyCommand.store(archive)).start(
+                        item, method: m, location: location, station: station, clientScanID: scanId, actor: archive.resolvedActor)
+                    print("\(e.s10)  INSPECT_START (\(m.rawValue))  \(Timestamp.iso(millis: e.atMillis))")
+                }
+            }
+        }
+
+        struct End: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "end", abstract: "End the item's open inspection with its result.")
+            @Argument(help: "The S10 identifier.") var item: String
+            @Option(help: ArgumentHelp("One of \(InspectionService.Result.allCases.map(\.rawValue).joined(separator: ", ")).")) var result: String
+            @Option(help: "What was actually found (required unless no_anomaly).") var found: String?
+            @Option(help: "A substance code.") var substance: String?
+            @Option(help: "The equipment used.") var equipment: String?
+            @Option(help: "The station.") var station: String?
+            @Option(help: "The station's id for this scan.") var scanId: String?
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    guard let r = InspectionService.Result(rawValue: result) else {
+                        throw ValidationError("--result must be one of \(InspectionService.Result.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    let i = try await InspectionService(store: try await CustodyCommand.store(archive)).end(
+                        item, result: r, found: found, substance: substance, equipment: equipment, station: station, clientScanID: scanId,
+                        actor: archive.resolvedActor)
+                    print("\(i.s10)  INSPECT_END (\(i.method), \(i.result))  \(Timestamp.iso(millis: i.startedAtMillis)) to \(Timestamp.iso(millis: i.endedAtMillis))")
+                }
+            }
+        }
+    }
+
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "events", abstract: "An item's custody events, with their hashes.")
         @Argument(help: "The S10 identifier.") var item: String
@@ -129,14 +176,59 @@ struct CustodyCommand: AsyncParsableCommand {
                 if json { print(Terminal.json(events, pretty: true)); return }
                 if events.isEmpty { print("No custody events for \(item).") }
                 for e in events {
-                    print("\(Timestamp.iso(millis: e.atMillis))  \(e.type)  \(e.toLocation ?? "")  by \(e.actor)\(e.manualEntry ? " (typed)" : "")  \(e.hash.prefix(16))…")
+                    print("\(Timestamp.iso(millis: e.atMillis))  \(e.type)  \(e.toLocation ?? "")  \(e.detail ?? "")  by \(e.actor)\(e.manualEntry ? " (typed)" : "")  \(e.hash.prefix(16))…")
                 }
             }
         }
     }
 
     struct Report: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.", subcommands: [NotPresented.self])
+        static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.",
+                                                        subcommands: [NotPresented.self, Aging.self, Latency.self])
+
+        struct Aging: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "aging", abstract: "R-AGE: items in custody longer than N hours (a location's longest dwell overrides).")
+            @Option(help: "Received from (ISO 8601 with a zone).") var from: String
+            @Option(help: "Received before (ISO 8601 with a zone).") var to: String
+            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @Option(help: "Hours in custody before an item is listed.") var hours: Int = 72
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let r = try await InspectionService(store: try await CustodyCommand.store(archive)).aging(
+                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
+                        asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis(), hours: hours)
+                    if json { print(Terminal.json(r, pretty: true)); return }
+                    print("As of \(r.asOf): \(r.inCustody) in custody, \(r.items.count) held longer than \(r.hours) h (or their location's limit)")
+                    for i in r.items {
+                        print(String(format: "  %@  received %@  at %@  %.0f h%@", i.s10, i.receivedAt, i.location ?? "?", i.heldHours, i.inspected ? "" : "  not inspected"))
+                    }
+                }
+            }
+        }
+
+        struct Latency: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "latency", abstract: "R-LAT: days from arrival to the end of the first inspection.")
+            @Option(help: "Received from (ISO 8601 with a zone).") var from: String
+            @Option(help: "Received before (ISO 8601 with a zone).") var to: String
+            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let r = try await InspectionService(store: try await CustodyCommand.store(archive)).latency(
+                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
+                        asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis())
+                    if json { print(Terminal.json(r, pretty: true)); return }
+                    print("As of \(r.asOf): \(r.received) received, \(r.inspected) inspected")
+                    if let mean = r.meanDays, let median = r.medianDays, let p90 = r.p90Days, let max = r.maxDays {
+                        print(String(format: "  arrival to inspection: mean %.1f d, median %.1f d, p90 %.1f d, max %.1f d", mean, median, p90, max))
+                    }
+                }
+            }
+        }
 
         struct NotPresented: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

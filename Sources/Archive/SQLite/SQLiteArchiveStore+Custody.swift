@@ -168,8 +168,19 @@ extension SQLiteArchiveStore {
                                     'RETURNED_TO_CARRIER', 'DESTROYED', 'AUDIT_SEEN')),
                 at INTEGER NOT NULL, client_ts INTEGER, actor TEXT NOT NULL, witness TEXT, from_location TEXT REFERENCES custody_location(code),
                 to_location TEXT REFERENCES custody_location(code), station_id TEXT, client_scan_uuid TEXT UNIQUE, manual_entry INTEGER NOT NULL,
-                note TEXT, hash TEXT NOT NULL
+                detail TEXT, note TEXT, hash TEXT NOT NULL
             );
+            CREATE TABLE custody_inspection (
+                id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES custody_item(id),
+                method TEXT NOT NULL CHECK (method IN ('xray', 'canine', 'manual_open', 'field_analyzer', 'lab')),
+                started_at INTEGER NOT NULL, ended_at INTEGER NOT NULL CHECK (ended_at >= started_at), officer TEXT NOT NULL, equipment TEXT,
+                result TEXT NOT NULL CHECK (result IN ('no_anomaly', 'anomaly', 'alert', 'presumptive_positive', 'confirmed_positive', 'inconclusive')),
+                substance TEXT, actual_desc TEXT CHECK (result = 'no_anomaly' OR actual_desc IS NOT NULL),
+                start_event_id INTEGER NOT NULL UNIQUE REFERENCES custody_event(id), end_event_id INTEGER NOT NULL UNIQUE REFERENCES custody_event(id)
+            );
+            CREATE INDEX custody_inspection_item ON custody_inspection(item_id);
+            CREATE TRIGGER custody_inspection_kept BEFORE UPDATE ON custody_inspection BEGIN SELECT RAISE(ABORT, 'inspections are kept as recorded'); END;
+            CREATE TRIGGER custody_inspection_not_deleted BEFORE DELETE ON custody_inspection BEGIN SELECT RAISE(ABORT, 'inspections are kept'); END;
             CREATE INDEX custody_event_item ON custody_event(item_id, id);
             CREATE INDEX custody_event_type_at ON custody_event(type, at);
             CREATE TRIGGER custody_location_kept BEFORE UPDATE ON custody_location BEGIN SELECT RAISE(ABORT, 'locations are kept unchanged'); END;
@@ -184,10 +195,10 @@ extension SQLiteArchiveStore {
     static func decodeEvent(_ r: Row) -> StoredCustodyEvent {
         StoredCustodyEvent(id: r["id"], itemID: r["item_id"], s10: r["s10"], type: r["type"], atMillis: r["at"], actor: r["actor"],
                            toLocation: r["to_location"], station: r["station_id"], clientScanID: r["client_scan_uuid"],
-                           manualEntry: r["manual_entry"], hash: r["hash"])
+                           manualEntry: r["manual_entry"], detail: r["detail"], hash: r["hash"])
     }
 
-    static let eventColumns = "e.id, e.item_id, i.s10, e.type, e.at, e.actor, e.to_location, e.station_id, e.client_scan_uuid, e.manual_entry, e.hash"
+    static let eventColumns = "e.id, e.item_id, i.s10, e.type, e.at, e.actor, e.to_location, e.station_id, e.client_scan_uuid, e.manual_entry, e.detail, e.hash"
 }
 
 extension SQLiteArchiveStore {
@@ -245,7 +256,7 @@ extension SQLiteArchiveStore {
             let itemID = db.lastInsertedRowID
             let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
                                                                    toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
-                                                                   manualEntry: scan.manualEntry)).hex
+                                                                   manualEntry: scan.manualEntry, detail: nil)).hex
             try db.execute(sql: """
                 INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, hash)
                 VALUES (?, 'RECEIVED', ?, ?, ?, ?, ?, ?, ?, ?)
@@ -253,7 +264,7 @@ extension SQLiteArchiveStore {
                                  scan.manualEntry, hash])
             let event = StoredCustodyEvent(id: db.lastInsertedRowID, itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
                                            toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
-                                           manualEntry: scan.manualEntry, hash: hash)
+                                           manualEntry: scan.manualEntry, detail: nil, hash: hash)
             try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.received", target: "custody-item:\(itemID)",
                                                 detail: ["s10": scan.s10, "event": String(event.id), "hash": hash, "location": scan.location]))
             return .received(event)
@@ -320,4 +331,118 @@ extension SQLiteArchiveStore {
 extension Int64 {
     /// Floor division (toward negative infinity).
     func floorDiv(_ d: Int64) -> Int64 { self >= 0 ? self / d : -((-self + d - 1) / d) }
+}
+
+extension SQLiteArchiveStore {
+    /// Appends an event to an item with its hash and audit entry (inside the caller's transaction).
+    static func appendCustodyEvent(_ db: Database, itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String, toLocation: String?,
+                                   station: String?, clientScanID: String?, detail: String?) throws -> StoredCustodyEvent {
+        let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation,
+                                                               station: station, clientScanID: clientScanID, manualEntry: false, detail: detail)).hex
+        try db.execute(sql: """
+            INSERT INTO custody_event (item_id, type, at, actor, to_location, station_id, client_scan_uuid, manual_entry, detail, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+            """, arguments: [itemID, type, atMillis, actor, toLocation, station, clientScanID, detail, hash])
+        let event = StoredCustodyEvent(id: db.lastInsertedRowID, itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor,
+                                       toLocation: toLocation, station: station, clientScanID: clientScanID, manualEntry: false, detail: detail, hash: hash)
+        try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody." + type.lowercased(), target: "custody-item:\(itemID)",
+                                            detail: ["s10": s10, "event": String(event.id), "hash": hash]))
+        return event
+    }
+
+    /// The item's open episode and its last inspection event (INSPECT_START: one is open).
+    static func openItem(_ db: Database, s10: String) throws -> (id: Int64, firstArrival: Int64, lastInspection: StoredCustodyEvent?)? {
+        guard let item = try Row.fetchOne(db, sql: "SELECT id, first_arrival_at FROM custody_item WHERE s10 = ? AND closed_at IS NULL", arguments: [s10]) else {
+            return nil
+        }
+        let last = try Row.fetchOne(db, sql: """
+            SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+            WHERE e.item_id = ? AND e.type IN ('INSPECT_START', 'INSPECT_END') ORDER BY e.id DESC LIMIT 1
+            """, arguments: [item["id"] as Int64]).map(Self.decodeEvent)
+        return (item["id"], item["first_arrival_at"], last)
+    }
+
+    public func startInspection(_ start: InspectionStart, actor: String) async throws -> StoredCustodyEvent {
+        try await write { db in
+            if let seen = try Row.fetchOne(db, sql: """
+                SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = ?
+                """, arguments: [start.clientScanID]).map(Self.decodeEvent) {
+                guard seen.type == "INSPECT_START", seen.s10 == start.s10 else {
+                    throw ArchiveError(.refused, "scan id \(start.clientScanID) was used for another scan (\(seen.type) of \(seen.s10))")
+                }
+                return seen
+            }
+            guard let item = try Self.openItem(db, s10: start.s10) else {
+                throw ArchiveError(.notFound, "REQUIRED_MISSING: \(start.s10) is not in custody (no RECEIVED scan)")
+            }
+            if let last = item.lastInspection, last.type == "INSPECT_START" {
+                throw ArchiveError(.refused, "an inspection of \(start.s10) is open since \(Timestamp.iso(millis: last.atMillis)) (\(last.detail ?? "")); end it first")
+            }
+            guard start.atMillis >= item.firstArrival else {
+                throw ArchiveError(.invalid, "DATE_ORDER: an inspection cannot start before the item arrived (\(Timestamp.iso(millis: item.firstArrival)))")
+            }
+            if let l = start.location, try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_location WHERE code = ?", arguments: [l]) == nil {
+                throw ArchiveError(.notFound, "no location \(l)")
+            }
+            return try Self.appendCustodyEvent(db, itemID: item.id, s10: start.s10, type: "INSPECT_START", atMillis: start.atMillis, actor: actor,
+                                               toLocation: start.location, station: start.station, clientScanID: start.clientScanID,
+                                               detail: "method=\(start.method)")
+        }
+    }
+
+    public func endInspection(_ end: InspectionEnd, actor: String) async throws -> StoredInspection {
+        try await write { db in
+            if let done = try Row.fetchOne(db, sql: """
+                SELECT n.*, i.s10 FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id
+                JOIN custody_event e ON e.id = n.end_event_id WHERE e.client_scan_uuid = ?
+                """, arguments: [end.clientScanID]) {
+                return Self.decodeInspection(done)
+            }
+            guard let item = try Self.openItem(db, s10: end.s10), let start = item.lastInspection, start.type == "INSPECT_START" else {
+                throw ArchiveError(.invalid, "REQUIRED_MISSING: no inspection of \(end.s10) is open (INSPECT_END needs an INSPECT_START)")
+            }
+            guard end.atMillis >= start.atMillis else {
+                throw ArchiveError(.invalid, "DATE_ORDER: an inspection cannot end before it started (\(Timestamp.iso(millis: start.atMillis)))")
+            }
+            let method = String((start.detail ?? "").dropFirst("method=".count))
+            let event = try Self.appendCustodyEvent(db, itemID: item.id, s10: end.s10, type: "INSPECT_END", atMillis: end.atMillis, actor: actor,
+                                                    toLocation: nil, station: end.station, clientScanID: end.clientScanID, detail: "result=\(end.result)")
+            try db.execute(sql: """
+                INSERT INTO custody_inspection (item_id, method, started_at, ended_at, officer, equipment, result, substance, actual_desc, start_event_id, end_event_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [item.id, method, start.atMillis, end.atMillis, actor, end.equipment, end.result, end.substance, end.actualDescription,
+                                 start.id, event.id])
+            return StoredInspection(id: db.lastInsertedRowID, itemID: item.id, s10: end.s10, method: method, startedAtMillis: start.atMillis,
+                                    endedAtMillis: end.atMillis, officer: actor, equipment: end.equipment, result: end.result, substance: end.substance,
+                                    actualDescription: end.actualDescription)
+        }
+    }
+
+    static func decodeInspection(_ r: Row) -> StoredInspection {
+        StoredInspection(id: r["id"], itemID: r["item_id"], s10: r["s10"], method: r["method"], startedAtMillis: r["started_at"], endedAtMillis: r["ended_at"],
+                         officer: r["officer"], equipment: r["equipment"], result: r["result"], substance: r["substance"], actualDescription: r["actual_desc"])
+    }
+
+    public func inspections(s10: String) async throws -> [StoredInspection] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT n.*, i.s10 FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id WHERE i.s10 = ? ORDER BY n.id",
+                             arguments: [s10]).map(Self.decodeInspection)
+        }
+    }
+
+    public func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.id, i.s10, i.first_arrival_at, i.closed_at,
+                       (SELECT e.to_location FROM custody_event e WHERE e.item_id = i.id AND e.type = 'RECEIVED' ORDER BY e.id LIMIT 1) AS location,
+                       (SELECT min(e.at) FROM custody_event e WHERE e.item_id = i.id AND e.type = 'INSPECT_END' AND e.at <= ?) AS inspected
+                FROM custody_item i
+                WHERE i.first_arrival_at >= ? AND i.first_arrival_at < ? AND i.first_arrival_at <= ? AND (i.closed_at IS NULL OR i.closed_at > ?)
+                ORDER BY i.first_arrival_at, i.id
+                """, arguments: [asOf, receivedFrom, to, asOf, asOf]).map {
+                CustodySpell(itemID: $0["id"], s10: $0["s10"], receivedAtMillis: $0["first_arrival_at"], location: $0["location"],
+                             firstInspectionEndMillis: $0["inspected"])
+            }
+        }
+    }
 }

@@ -273,11 +273,11 @@ public struct VerifyService: Sendable {
                 }
                 previous = e.hash
                 expected = e.sequence + 1
-                if e.action == "custody.received" || e.action == "custody.import",
-                   let detail = try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)) {
-                    if e.action == "custody.received", let id = detail["event"].flatMap(Int64.init), let hash = detail["hash"] {
+                // Every custody event's audit entry names it and its hash; an import's, its digest.
+                if e.action.hasPrefix("custody."), let detail = try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)) {
+                    if let id = detail["event"].flatMap(Int64.init), let hash = detail["hash"] {
                         custodyAnchors[id] = (hash, e.sequence)
-                    } else if let id = Int64(e.target.dropFirst("custody-import:".count)), let digest = detail["digest"] {
+                    } else if e.action == "custody.import", let id = Int64(e.target.dropFirst("custody-import:".count)), let digest = detail["digest"] {
                         importAnchors[id] = (digest, e.sequence)
                     }
                 }
@@ -298,9 +298,7 @@ public struct VerifyService: Sendable {
                 for e in page {
                     custodyEventsChecked += 1
                     seen.insert(e.id)
-                    let computed = ContentHash.of(StoredCustodyEvent.canonical(itemID: e.itemID, s10: e.s10, type: e.type, atMillis: e.atMillis, actor: e.actor,
-                                                                               toLocation: e.toLocation, station: e.station, clientScanID: e.clientScanID,
-                                                                               manualEntry: e.manualEntry)).hex
+                    let computed = ContentHash.of(e.canonical).hex
                     let item = "custody-event:\(e.id)"
                     if let anchor = custodyAnchors[e.id] {
                         if computed != anchor.hash || e.hash != anchor.hash {

@@ -135,7 +135,7 @@ struct CustodyConformanceTests {
         #expect(event.atMillis == Self.millis("2019-06-19T13:00:00Z") && event.toLocation == "RCV-1" && event.type == "RECEIVED")
         #expect(event.hash == ContentHash.of(StoredCustodyEvent.canonical(itemID: event.itemID, s10: "EE471108151FR", type: "RECEIVED",
                                                                           atMillis: event.atMillis, actor: "receiver", toLocation: "RCV-1", station: "ST-4",
-                                                                          clientScanID: "scan-0001", manualEntry: false)).hex)
+                                                                          clientScanID: "scan-0001", manualEntry: false, detail: nil)).hex)
         let after = try await receipts.notPresented(from: from, to: to, asOf: Self.millis("2019-06-19T13:00:00Z"))
         #expect(after.notPresented.isEmpty && after.presented == 1 && after.presentedLate.map(\.lateBySeconds) == [3_600])
         // As of a moment before the receipt, the report is what it was then.
@@ -167,6 +167,77 @@ struct CustodyConformanceTests {
                     try await p.transaction("tampering") { conn in try await conn.run(PostgresQuery(unsafeSQL: sql), logger: p.logger) }
                 }
             }
+        }
+    }
+
+    /// AT4 (CUSTODY.md §6): three items received 2019-06-01 08:00 and inspected after 1, 14 and
+    /// 27 days give a mean and median latency of 14 days; fifty items received 2019-06-10 and
+    /// never inspected are all in the aging report at 72 h and 336 h as of 2019-06-25 (360 h),
+    /// none at 400 h. Inspections need a receipt, start before they end, and say what was found.
+    @Test(arguments: Backends.custody)
+    func at4AgingAndLatency(_ backend: Backend<any CustodyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        func at(_ iso: String) -> @Sendable () -> Int64 { { Self.millis(iso) } }
+        let receipts = ReceiptService(store: store, now: at("2019-06-01T08:00:00Z"))
+        _ = try await receipts.addLocation(code: "HOLD-1", name: "Holding 1", kind: .holding, secured: true, alarmed: true, cctvCovered: true,
+                                           maxDwellHours: nil, actor: "supervisor")
+        var serial = 10_000_000
+        func nextS10() -> String {
+            serial += 1
+            let digits = String(serial).map { Int(String($0))! }
+            return "EE" + String(serial) + String(S10.checkDigit(serial: digits)) + "US"
+        }
+        let early = (0..<3).map { _ in nextS10() }
+        for s in early { _ = try await receipts.receive(s, location: "HOLD-1", station: nil, clientScanID: nil, manualEntry: false, actor: "receiver") }
+        for (s, day) in zip(early, ["2019-06-02", "2019-06-15", "2019-06-28"]) {
+            let inspect = InspectionService(store: store, now: at("\(day)T07:00:00Z"))
+            _ = try await inspect.start(s, method: .xray, location: nil, station: "XR-1", clientScanID: nil, actor: "officer")
+            let done = try await InspectionService(store: store, now: at("\(day)T08:00:00Z")).end(
+                s, result: .noAnomaly, found: nil, substance: nil, equipment: "XR-1", station: "XR-1", clientScanID: nil, actor: "officer")
+            #expect(done.method == "xray" && done.endedAtMillis - done.startedAtMillis == 3_600_000)
+        }
+        let later = ReceiptService(store: store, now: at("2019-06-10T00:00:00Z"))
+        for _ in 0..<50 { _ = try await later.receive(nextS10(), location: "HOLD-1", station: nil, clientScanID: nil, manualEntry: false, actor: "receiver") }
+
+        let reports = InspectionService(store: store)
+        let latency = try await reports.latency(from: Self.millis("2019-06-01T00:00:00Z"), to: Self.millis("2019-06-02T00:00:00Z"),
+                                                asOf: Self.millis("2019-06-30T00:00:00Z"))
+        #expect(latency.received == 3 && latency.inspected == 3)
+        #expect(latency.meanDays == 14.0 && latency.medianDays == 14.0 && latency.maxDays == 27.0)
+        // As of before the last inspection, it is not counted.
+        let sooner = try await reports.latency(from: Self.millis("2019-06-01T00:00:00Z"), to: Self.millis("2019-06-02T00:00:00Z"),
+                                               asOf: Self.millis("2019-06-20T00:00:00Z"))
+        #expect(sooner.inspected == 2 && sooner.medianDays == 7.5)
+        let (from, to, asOf) = (Self.millis("2019-06-10T00:00:00Z"), Self.millis("2019-06-11T00:00:00Z"), Self.millis("2019-06-25T00:00:00Z"))
+        #expect(try await reports.aging(from: from, to: to, asOf: asOf, hours: 72).items.count == 50)
+        #expect(try await reports.aging(from: from, to: to, asOf: asOf, hours: 336).items.count == 50)
+        #expect(try await reports.aging(from: from, to: to, asOf: asOf, hours: 400).items.isEmpty)
+
+        // The controls: no inspection without a receipt; no end without a start; no second start;
+        // what was found is required unless nothing was.
+        let inspect = InspectionService(store: store, now: at("2019-06-26T09:00:00Z"))
+        await #expect(throws: ArchiveError.self) { _ = try await inspect.start("RR473124829GB", method: .canine, location: nil, station: nil, clientScanID: nil, actor: "officer") }
+        await #expect(throws: ArchiveError.self) {
+            _ = try await inspect.end(early[0], result: .noAnomaly, found: nil, substance: nil, equipment: nil, station: nil, clientScanID: nil, actor: "officer")
+        }
+        _ = try await inspect.start(early[0], method: .manualOpen, location: "HOLD-1", station: nil, clientScanID: "open-1", actor: "officer")
+        #expect(try await inspect.start(early[0], method: .manualOpen, location: "HOLD-1", station: nil, clientScanID: "open-1", actor: "officer").type
+            == "INSPECT_START") // the same scan again: nothing new
+        await #expect(throws: ArchiveError.self) { _ = try await inspect.start(early[0], method: .canine, location: nil, station: nil, clientScanID: nil, actor: "officer") }
+        await #expect(throws: CustodyError.self) {
+            _ = try await inspect.end(early[0], result: .anomaly, found: "  ", substance: nil, equipment: nil, station: nil, clientScanID: nil, actor: "officer")
+        }
+        let found = try await inspect.end(early[0], result: .anomaly, found: "Pills in a shoe box", substance: nil, equipment: nil, station: nil,
+                                          clientScanID: "close-1", actor: "officer")
+        #expect(found.method == "manual_open" && found.actualDescription == "Pills in a shoe box")
+        #expect(try await store.inspections(s10: early[0]).count == 2)
+        // Every event is anchored in the audit log with its hash.
+        for e in try await store.custodyEvents(s10: early[0]) {
+            let audit = try await store.auditEntries(target: "custody-item:\(e.itemID)", limit: 20)
+            #expect(audit.contains { $0.detail.contains(e.hash) && $0.action == "custody." + e.type.lowercased() }, "\(e.type)")
+            #expect(ContentHash.of(e.canonical).hex == e.hash)
         }
     }
 }
