@@ -38,6 +38,13 @@ public protocol CustodyStore: Sendable {
     /// and its first inspection's end at or before `asOf` (nil: not inspected by then).
     func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell]
 
+    /// Seizes an item after its inspection: the seizure's record and a MOVED event into the
+    /// seized-property location, witnessed, with its audit entry, in one transaction.
+    func seize(_ seizure: SeizureDraft, actor: String) async throws -> StoredSeizure
+    /// Records the SEACATS case a seizure was entered as (once).
+    func recordSEACATS(seizureID: Int64, caseNumber: String, atMillis: Int64, lateReason: String?, actor: String) async throws -> StoredSeizure
+    func seizures(seizedFrom: Int64, to: Int64) async throws -> [StoredSeizure]
+
     // For `verify`: every custody event and every import, to recompute their hashes.
     /// Custody events with ids above `afterID`, in id order.
     func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent]
@@ -297,4 +304,54 @@ public struct CustodySpell: Sendable, Equatable {
         self.itemID = itemID; self.s10 = s10; self.receivedAtMillis = receivedAtMillis; self.location = location
         self.firstInspectionEndMillis = firstInspectionEndMillis
     }
+}
+
+public struct SeizureDraft: Sendable, Equatable {
+    public var s10: String
+    public var witness: String
+    /// narcotics, agriculture, ipr, currency, weapons, prohibited, revenue, other
+    public var violationType: String
+    public var substance: String
+    public var netWeightGrams: Double
+    /// The CF 6051S form's number.
+    public var form6051S: String
+    /// A location of kind seized_property.
+    public var storageLocation: String
+    public var atMillis: Int64
+    public init(s10: String, witness: String, violationType: String, substance: String, netWeightGrams: Double, form6051S: String, storageLocation: String,
+                atMillis: Int64) {
+        self.s10 = s10; self.witness = witness; self.violationType = violationType; self.substance = substance; self.netWeightGrams = netWeightGrams
+        self.form6051S = form6051S; self.storageLocation = storageLocation; self.atMillis = atMillis
+    }
+}
+
+public struct StoredSeizure: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var itemID: Int64
+    public var s10: String
+    public var inspectionID: Int64
+    public var seizedAtMillis: Int64
+    public var seizingOfficer: String
+    public var witness: String
+    public var violationType: String
+    public var substance: String
+    public var netWeightGrams: Double
+    public var form6051S: String
+    public var storageLocation: String
+    public var seacatsCase: String?
+    public var seacatsRecordedAtMillis: Int64?
+    public var seacatsRecordedBy: String?
+    public var lateReason: String?
+    public init(id: Int64, itemID: Int64, s10: String, inspectionID: Int64, seizedAtMillis: Int64, seizingOfficer: String, witness: String,
+                violationType: String, substance: String, netWeightGrams: Double, form6051S: String, storageLocation: String, seacatsCase: String?,
+                seacatsRecordedAtMillis: Int64?, seacatsRecordedBy: String?, lateReason: String?) {
+        self.id = id; self.itemID = itemID; self.s10 = s10; self.inspectionID = inspectionID; self.seizedAtMillis = seizedAtMillis
+        self.seizingOfficer = seizingOfficer; self.witness = witness; self.violationType = violationType; self.substance = substance
+        self.netWeightGrams = netWeightGrams; self.form6051S = form6051S; self.storageLocation = storageLocation; self.seacatsCase = seacatsCase
+        self.seacatsRecordedAtMillis = seacatsRecordedAtMillis; self.seacatsRecordedBy = seacatsRecordedBy; self.lateReason = lateReason
+    }
+
+    /// SEACATS must hold the seizure within 24 hours of it; exactly 24 h 00 m 00 s is on time.
+    public static let deadlineMillis: Int64 = 24 * 3_600_000
+    public var deadlineAtMillis: Int64 { seizedAtMillis + Self.deadlineMillis }
 }

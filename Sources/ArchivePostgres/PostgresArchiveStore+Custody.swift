@@ -373,4 +373,82 @@ extension PostgresArchiveStore {
             """, as: (Int64, String, Int64, String?, Int64?).self)
             .map { CustodySpell(itemID: $0.0, s10: $0.1, receivedAtMillis: $0.2, location: $0.3, firstInspectionEndMillis: $0.4) }
     }
+
+    typealias SeizureRow = (Int64, Int64, String, Int64, Int64, String, String, String, String, Double, String, String, String?, Int64?, String?, String?)
+    static let seizureSelect = """
+        SELECT z.id, z.item_id, i.s10, z.inspection_id, z.seized_at, z.seizing_officer, z.witness, z.violation_type, z.substance, z.net_weight_g,
+               z.form_6051s_no, z.storage_location, c.case_no, c.recorded_at, c.recorded_by, c.late_reason
+        FROM custody_seizure z JOIN custody_item i ON i.id = z.item_id LEFT JOIN custody_seacats_entry c ON c.seizure_id = z.id
+        """
+
+    static func decodeSeizure(_ r: SeizureRow) -> StoredSeizure {
+        StoredSeizure(id: r.0, itemID: r.1, s10: r.2, inspectionID: r.3, seizedAtMillis: r.4, seizingOfficer: r.5, witness: r.6, violationType: r.7,
+                      substance: r.8, netWeightGrams: r.9, form6051S: r.10, storageLocation: r.11, seacatsCase: r.12, seacatsRecordedAtMillis: r.13,
+                      seacatsRecordedBy: r.14, lateReason: r.15)
+    }
+
+    static func seizure(_ conn: PostgresConnection, id: Int64, logger: Logger) async throws -> StoredSeizure? {
+        try await conn.all("\(unescaped: Self.seizureSelect) WHERE z.id = \(id)", as: SeizureRow.self, logger: logger).first.map(Self.decodeSeizure)
+    }
+
+    public func seize(_ z: SeizureDraft, actor: String) async throws -> StoredSeizure {
+        try await transaction("recording a seizure") { conn in
+            let logger = self.logger
+            guard z.witness != actor else { throw ArchiveError(.refused, "the witness of a seizure is someone other than the seizing officer") }
+            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\(z.s10)))", logger: logger)
+            guard let item = try await Self.openItem(conn, s10: z.s10, logger: logger) else {
+                throw ArchiveError(.notFound, "REQUIRED_MISSING: \(z.s10) is not in custody")
+            }
+            guard let inspection = try await conn.all("SELECT id, started_at FROM custody_inspection WHERE item_id = \(item.id) ORDER BY id DESC LIMIT 1",
+                                                      as: (Int64, Int64).self, logger: logger).first else {
+                throw ArchiveError(.invalid, "REQUIRED_MISSING: \(z.s10) has no inspection; an outcome follows an inspection")
+            }
+            guard z.atMillis >= inspection.1 else { throw ArchiveError(.invalid, "DATE_ORDER: a seizure cannot precede the inspection that found it") }
+            guard try await conn.all("SELECT kind FROM custody_location WHERE code = \(z.storageLocation)", as: String.self, logger: logger).first
+                == "seized_property" else {
+                throw ArchiveError(.invalid, "\(z.storageLocation) is not a seized-property location")
+            }
+            guard try await conn.count("SELECT count(*) FROM custody_seizure WHERE item_id = \(item.id)", logger: logger) == 0 else {
+                throw ArchiveError(.refused, "\(z.s10) is seized already")
+            }
+            let event = try await Self.appendCustodyEvent(conn, itemID: item.id, s10: z.s10, type: "MOVED", atMillis: z.atMillis, actor: actor,
+                                                          toLocation: z.storageLocation, station: nil, clientScanID: nil,
+                                                          detail: "seized form_6051s=\(z.form6051S) witness=\(z.witness)", logger: logger)
+            let id = try await conn.column("""
+                INSERT INTO custody_seizure (item_id, inspection_id, seized_at, seizing_officer, witness, violation_type, substance, net_weight_g,
+                    form_6051s_no, storage_location, event_id)
+                VALUES (\(item.id), \(inspection.0), \(z.atMillis), \(actor), \(z.witness), \(z.violationType), \(z.substance), \(z.netWeightGrams),
+                        \(z.form6051S), \(z.storageLocation), \(event.id))
+                RETURNING id
+                """, as: Int64.self, logger: logger)[0]
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.seize", target: "custody-seizure:\(id)", detail: [
+                "s10": z.s10, "witness": z.witness, "form_6051s": z.form6051S, "violation": z.violationType, "seized_at": String(z.atMillis)]), logger: logger)
+            return try await Self.seizure(conn, id: id, logger: logger)!
+        }
+    }
+
+    public func recordSEACATS(seizureID: Int64, caseNumber: String, atMillis: Int64, lateReason: String?, actor: String) async throws -> StoredSeizure {
+        try await transaction("recording a SEACATS entry") { conn in
+            let logger = self.logger
+            guard let z = try await Self.seizure(conn, id: seizureID, logger: logger) else { throw ArchiveError(.notFound, "no seizure \(seizureID)") }
+            if let done = z.seacatsCase { throw ArchiveError(.refused, "seizure \(seizureID) was recorded in SEACATS as \(done) already") }
+            guard atMillis >= z.seizedAtMillis else { throw ArchiveError(.invalid, "DATE_ORDER: SEACATS cannot hold a seizure before it happened") }
+            if atMillis > z.deadlineAtMillis, (lateReason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ArchiveError(.invalid, "REQUIRED_MISSING: recorded after the 24-hour deadline; say why (--late-reason)")
+            }
+            try await conn.run("""
+                INSERT INTO custody_seacats_entry (seizure_id, case_no, recorded_at, recorded_by, late_reason)
+                VALUES (\(seizureID), \(caseNumber), \(atMillis), \(actor), \(lateReason))
+                """, logger: logger)
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.seacats", target: "custody-seizure:\(seizureID)",
+                                                            detail: ["case": caseNumber, "recorded_at": String(atMillis), "late": String(atMillis > z.deadlineAtMillis)]),
+                                           logger: logger)
+            return try await Self.seizure(conn, id: seizureID, logger: logger)!
+        }
+    }
+
+    public func seizures(seizedFrom: Int64, to: Int64) async throws -> [StoredSeizure] {
+        try await rows("reading seizures", "\(unescaped: Self.seizureSelect) WHERE z.seized_at >= \(seizedFrom) AND z.seized_at < \(to) ORDER BY z.seized_at, z.id",
+                       as: SeizureRow.self).map(Self.decodeSeizure)
+    }
 }

@@ -17,7 +17,7 @@ struct CustodyCommand: AsyncParsableCommand {
             with --commit. Importing the same file again adds nothing. Works on the embedded \
             archive and on PostgreSQL alike.
             """,
-        subcommands: [Rule.self, Import.self, Location.self, Receive.self, Inspect.self, Events.self, Report.self, Fixture.self])
+        subcommands: [Rule.self, Import.self, Location.self, Receive.self, Inspect.self, Seize.self, SEACATS.self, Events.self, Report.self, Fixture.self])
 
     static func store(_ archive: ArchiveOptions) async throws -> any CustodyStore {
         let handle = try await archive.open()
@@ -165,6 +165,47 @@ struct CustodyCommand: AsyncParsableCommand {
         }
     }
 
+    struct Seize: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "seize", abstract: "Seize an inspected item into seized property; starts the 24-hour SEACATS clock.")
+        @Argument(help: "The S10 identifier.") var item: String
+        @Option(help: "Who witnessed it (not the seizing officer).") var witness: String
+        @Option(help: ArgumentHelp("One of \(SeizureService.Violation.allCases.map(\.rawValue).joined(separator: ", ")).")) var violation: String
+        @Option(help: "The substance.") var substance: String
+        @Option(name: .customLong("net-weight-g"), help: "Net weight in grams.") var netWeight: Double
+        @Option(name: .customLong("form-6051s"), help: "The CF 6051S form's number.") var form: String
+        @Option(help: "The seized-property location.") var storage: String
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                guard let v = SeizureService.Violation(rawValue: violation) else {
+                    throw ValidationError("--violation must be one of \(SeizureService.Violation.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let z = try await SeizureService(store: try await CustodyCommand.store(archive)).seize(
+                    item, witness: witness, violation: v, substance: substance, netWeightGrams: netWeight, form6051S: form, storageLocation: storage,
+                    actor: archive.resolvedActor)
+                print("Seizure \(z.id): \(z.s10) into \(z.storageLocation) at \(Timestamp.iso(millis: z.seizedAtMillis)); enter it in SEACATS by \(Timestamp.iso(millis: z.deadlineAtMillis))")
+            }
+        }
+    }
+
+    struct SEACATS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "seacats", abstract: "Record the SEACATS case a seizure was entered as (after 24 hours, with a reason).")
+        @Argument(help: "The seizure's number.") var seizure: Int64
+        @Option(name: .customLong("case"), help: "The SEACATS case number.") var caseNumber: String
+        @Option(help: "Why it is entered after the 24-hour deadline.") var lateReason: String?
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let z = try await SeizureService(store: try await CustodyCommand.store(archive)).recordSEACATS(
+                    seizureID: seizure, caseNumber: caseNumber, lateReason: lateReason, actor: archive.resolvedActor)
+                let late = (z.seacatsRecordedAtMillis ?? 0) > z.deadlineAtMillis
+                print("Seizure \(z.id) is SEACATS case \(z.seacatsCase ?? "?")\(late ? ", entered late" : ", on time").")
+            }
+        }
+    }
+
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "events", abstract: "An item's custody events, with their hashes.")
         @Argument(help: "The S10 identifier.") var item: String
@@ -184,7 +225,32 @@ struct CustodyCommand: AsyncParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.",
-                                                        subcommands: [NotPresented.self, Aging.self, Latency.self])
+                                                        subcommands: [NotPresented.self, Aging.self, Latency.self, Late.self])
+
+        struct Late: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "late", abstract: "R-LATE: seizures not entered in SEACATS within 24 hours, and those overdue.",
+                discussion: "Exactly 24 h 00 m 00 s after the seizure is on time.")
+            @Option(help: "Seized from (ISO 8601 with a zone).") var from: String
+            @Option(help: "Seized before (ISO 8601 with a zone).") var to: String
+            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let r = try await SeizureService(store: try await CustodyCommand.store(archive)).late(
+                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
+                        asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis())
+                    if json { print(Terminal.json(r, pretty: true)); return }
+                    print("As of \(r.asOf): \(r.seizures) seizures, \(r.onTime) entered in SEACATS on time, \(r.recordedLate.count) late, "
+                        + "\(r.overdueOpen.count) overdue and not entered, \(r.open.count) within their 24 hours")
+                    for row in r.overdueOpen { print("  OVERDUE  seizure \(row.seizure)  \(row.s10)  seized \(row.seizedAt)  deadline \(row.deadline)  by \(row.seizingOfficer)") }
+                    for row in r.recordedLate {
+                        print(String(format: "  late     seizure %lld  %@  entered after %.1f h  (%@)", row.seizure, row.s10, row.hours ?? 0, row.lateReason ?? ""))
+                    }
+                }
+            }
+        }
 
         struct Aging: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

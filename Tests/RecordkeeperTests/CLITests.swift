@@ -80,7 +80,7 @@ struct CLITests {
         ["serve", "--help"], ["user", "--help"], ["user", "add", "--help"], ["capture", "matrix", "--help"],
         ["capture", "matrix-registration", "--help"], ["party", "--help"], ["party", "account", "--help"], ["show", "participants", "--help"],
         ["report", "--help"], ["report", "twenty-day", "--help"], ["incident", "--help"], ["incident", "open", "--help"], ["remind", "send", "--help"], ["tracker", "--help"], ["migrate", "--help"], ["object-lock", "sync", "--help"],
-        ["custody", "--help"], ["custody", "import", "--help"], ["custody", "receive", "--help"], ["custody", "report", "not-presented", "--help"],
+        ["custody", "--help"], ["custody", "import", "--help"], ["custody", "receive", "--help"], ["custody", "report", "not-presented", "--help"], ["custody", "seize", "--help"],
     ]
 
     /// A targeter's day through the binary: the scenario's files, the rules, a dry run that
@@ -139,6 +139,15 @@ struct CLITests {
         #expect(ended.status == 0 && ended.stdout.contains("INSPECT_END (xray, anomaly)"), "\(ended.stderr)")
         let events = try cli.run(["custody", "events", first])
         #expect(events.status == 0 && events.stdout.contains("RECEIVED  RCV-1") && events.stdout.contains("INSPECT_END    result=anomaly"), "\(events.stdout)")
+        #expect(try cli.run(["custody", "location", "add", "VAULT", "--name", "Seized property", "--kind", "seized_property", "--secured", "--alarmed",
+                             "--cctv"]).status == 0)
+        let seized = try cli.run(["custody", "seize", first, "--witness", "j.doe", "--violation", "narcotics", "--substance", "tablets",
+                                  "--net-weight-g", "40", "--form-6051s", "6051S-000123", "--storage", "VAULT"])
+        #expect(seized.status == 0 && seized.stdout.contains("enter it in SEACATS by"), "\(seized.stderr)")
+        let entered = try cli.run(["custody", "seacats", "1", "--case", "2026-4701-0001"])
+        #expect(entered.status == 0 && entered.stdout.contains("on time"), "\(entered.stderr)")
+        let late = try cli.run(["custody", "report", "late", "--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z"])
+        #expect(late.status == 0 && late.stdout.contains("1 seizures, 1 entered in SEACATS on time, 0 late"), "\(late.stdout)")
         let latency = try cli.run(["custody", "report", "latency", "--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z"])
         #expect(latency.status == 0 && latency.stdout.contains("1 received, 1 inspected"), "\(latency.stdout)")
         let aging = try cli.run(["custody", "report", "aging", "--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z", "--hours", "1"])

@@ -446,3 +446,99 @@ extension SQLiteArchiveStore {
         }
     }
 }
+
+extension SQLiteArchiveStore {
+    /// Seizures (each after an inspection, witnessed by someone else, into seized property) and
+    /// their SEACATS entries (written once; a late one carries its reason).
+    static func migrateCustodySeizures(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE custody_seizure (
+                id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES custody_item(id), inspection_id INTEGER NOT NULL REFERENCES custody_inspection(id),
+                seized_at INTEGER NOT NULL, seizing_officer TEXT NOT NULL, witness TEXT NOT NULL CHECK (witness <> seizing_officer),
+                violation_type TEXT NOT NULL CHECK (violation_type IN ('narcotics', 'agriculture', 'ipr', 'currency', 'weapons', 'prohibited', 'revenue', 'other')),
+                substance TEXT NOT NULL, net_weight_g REAL NOT NULL CHECK (net_weight_g > 0), form_6051s_no TEXT NOT NULL UNIQUE,
+                storage_location TEXT NOT NULL REFERENCES custody_location(code), event_id INTEGER NOT NULL UNIQUE REFERENCES custody_event(id)
+            );
+            CREATE INDEX custody_seizure_at ON custody_seizure(seized_at);
+            CREATE TABLE custody_seacats_entry (
+                seizure_id INTEGER PRIMARY KEY REFERENCES custody_seizure(id), case_no TEXT NOT NULL, recorded_at INTEGER NOT NULL,
+                recorded_by TEXT NOT NULL, late_reason TEXT
+            );
+            CREATE TRIGGER custody_seizure_kept BEFORE UPDATE ON custody_seizure BEGIN SELECT RAISE(ABORT, 'seizures are kept as recorded'); END;
+            CREATE TRIGGER custody_seizure_not_deleted BEFORE DELETE ON custody_seizure BEGIN SELECT RAISE(ABORT, 'seizures are kept'); END;
+            CREATE TRIGGER custody_seacats_kept BEFORE UPDATE ON custody_seacats_entry BEGIN SELECT RAISE(ABORT, 'a SEACATS entry is recorded once'); END;
+            CREATE TRIGGER custody_seacats_not_deleted BEFORE DELETE ON custody_seacats_entry BEGIN SELECT RAISE(ABORT, 'SEACATS entries are kept'); END;
+            """)
+    }
+
+    static let seizureSelect = """
+        SELECT z.*, i.s10, c.case_no, c.recorded_at, c.recorded_by, c.late_reason
+        FROM custody_seizure z JOIN custody_item i ON i.id = z.item_id LEFT JOIN custody_seacats_entry c ON c.seizure_id = z.id
+        """
+
+    static func decodeSeizure(_ r: Row) -> StoredSeizure {
+        StoredSeizure(id: r["id"], itemID: r["item_id"], s10: r["s10"], inspectionID: r["inspection_id"], seizedAtMillis: r["seized_at"],
+                      seizingOfficer: r["seizing_officer"], witness: r["witness"], violationType: r["violation_type"], substance: r["substance"],
+                      netWeightGrams: r["net_weight_g"], form6051S: r["form_6051s_no"], storageLocation: r["storage_location"], seacatsCase: r["case_no"],
+                      seacatsRecordedAtMillis: r["recorded_at"], seacatsRecordedBy: r["recorded_by"], lateReason: r["late_reason"])
+    }
+
+    public func seize(_ z: SeizureDraft, actor: String) async throws -> StoredSeizure {
+        try await write { db in
+            guard z.witness != actor else { throw ArchiveError(.refused, "the witness of a seizure is someone other than the seizing officer") }
+            guard let item = try Self.openItem(db, s10: z.s10) else { throw ArchiveError(.notFound, "REQUIRED_MISSING: \(z.s10) is not in custody") }
+            guard let inspection = try Row.fetchOne(db, sql: "SELECT id, started_at FROM custody_inspection WHERE item_id = ? ORDER BY id DESC LIMIT 1",
+                                                    arguments: [item.id]) else {
+                throw ArchiveError(.invalid, "REQUIRED_MISSING: \(z.s10) has no inspection; an outcome follows an inspection")
+            }
+            guard z.atMillis >= (inspection["started_at"] as Int64) else {
+                throw ArchiveError(.invalid, "DATE_ORDER: a seizure cannot precede the inspection that found it")
+            }
+            guard try String.fetchOne(db, sql: "SELECT kind FROM custody_location WHERE code = ?", arguments: [z.storageLocation]) == "seized_property" else {
+                throw ArchiveError(.invalid, "\(z.storageLocation) is not a seized-property location")
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_seizure WHERE item_id = ?", arguments: [item.id]) != nil {
+                throw ArchiveError(.refused, "\(z.s10) is seized already")
+            }
+            let event = try Self.appendCustodyEvent(db, itemID: item.id, s10: z.s10, type: "MOVED", atMillis: z.atMillis, actor: actor,
+                                                    toLocation: z.storageLocation, station: nil, clientScanID: nil,
+                                                    detail: "seized form_6051s=\(z.form6051S) witness=\(z.witness)")
+            try db.execute(sql: """
+                INSERT INTO custody_seizure (item_id, inspection_id, seized_at, seizing_officer, witness, violation_type, substance, net_weight_g,
+                    form_6051s_no, storage_location, event_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [item.id, inspection["id"] as Int64, z.atMillis, actor, z.witness, z.violationType, z.substance, z.netWeightGrams,
+                                 z.form6051S, z.storageLocation, event.id])
+            let id = db.lastInsertedRowID
+            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.seize", target: "custody-seizure:\(id)", detail: [
+                "s10": z.s10, "witness": z.witness, "form_6051s": z.form6051S, "violation": z.violationType, "seized_at": String(z.atMillis)]))
+            return Self.decodeSeizure(try Row.fetchOne(db, sql: Self.seizureSelect + " WHERE z.id = ?", arguments: [id])!)
+        }
+    }
+
+    public func recordSEACATS(seizureID: Int64, caseNumber: String, atMillis: Int64, lateReason: String?, actor: String) async throws -> StoredSeizure {
+        try await write { db in
+            guard let row = try Row.fetchOne(db, sql: Self.seizureSelect + " WHERE z.id = ?", arguments: [seizureID]) else {
+                throw ArchiveError(.notFound, "no seizure \(seizureID)")
+            }
+            let z = Self.decodeSeizure(row)
+            if let done = z.seacatsCase { throw ArchiveError(.refused, "seizure \(seizureID) was recorded in SEACATS as \(done) already") }
+            guard atMillis >= z.seizedAtMillis else { throw ArchiveError(.invalid, "DATE_ORDER: SEACATS cannot hold a seizure before it happened") }
+            if atMillis > z.deadlineAtMillis, (lateReason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ArchiveError(.invalid, "REQUIRED_MISSING: recorded after the 24-hour deadline; say why (--late-reason)")
+            }
+            try db.execute(sql: "INSERT INTO custody_seacats_entry (seizure_id, case_no, recorded_at, recorded_by, late_reason) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [seizureID, caseNumber, atMillis, actor, lateReason])
+            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.seacats", target: "custody-seizure:\(seizureID)",
+                                                detail: ["case": caseNumber, "recorded_at": String(atMillis), "late": String(atMillis > z.deadlineAtMillis)]))
+            return Self.decodeSeizure(try Row.fetchOne(db, sql: Self.seizureSelect + " WHERE z.id = ?", arguments: [seizureID])!)
+        }
+    }
+
+    public func seizures(seizedFrom: Int64, to: Int64) async throws -> [StoredSeizure] {
+        try await read { db in
+            try Row.fetchAll(db, sql: Self.seizureSelect + " WHERE z.seized_at >= ? AND z.seized_at < ? ORDER BY z.seized_at, z.id",
+                             arguments: [seizedFrom, to]).map(Self.decodeSeizure)
+        }
+    }
+}

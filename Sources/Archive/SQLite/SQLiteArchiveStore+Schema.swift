@@ -151,6 +151,7 @@ extension SQLiteArchiveStore {
         // Custody of physical items (issue 15): targeting rules, target lists and their imports.
         m.registerMigration("v13-custody-targets") { db in try Self.migrateCustodyTargets(db) }
         m.registerMigration("v14-custody-receipts") { db in try Self.migrateCustodyReceipts(db) }
+        m.registerMigration("v15-custody-seizures") { db in try Self.migrateCustodySeizures(db) }
         return m
     }
 }

@@ -240,4 +240,85 @@ struct CustodyConformanceTests {
             #expect(ContentHash.of(e.canonical).hex == e.hash)
         }
     }
+
+    /// The SEACATS clock of AT1 (CUSTODY.md §6): twelve seizures entered at +2 h ×5,
+    /// +23:59:59 ×3, exactly +24:00:00, +24:00:01, +30 h and +72 h give R-LATE 3 (exactly 24 h is
+    /// on time); a thirteenth never entered is overdue once 24 h have passed. A seizure follows an
+    /// inspection, has a witness who is not the seizing officer, goes into seized property, and
+    /// a late entry needs its reason.
+    @Test(arguments: Backends.custody)
+    func theSEACATSClockCountsExactlyTwentyFourHoursOnTime(_ backend: Backend<any CustodyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        func at(_ millis: Int64) -> @Sendable () -> Int64 { { millis } }
+        let t0 = Self.millis("2019-06-18T10:00:00Z")
+        let receipts = ReceiptService(store: store, now: at(t0))
+        _ = try await receipts.addLocation(code: "RCV-1", name: "Receiving", kind: .receiving, secured: true, alarmed: true, cctvCovered: true,
+                                           maxDwellHours: nil, actor: "supervisor")
+        _ = try await receipts.addLocation(code: "VAULT", name: "Seized property vault", kind: .seizedProperty, secured: true, alarmed: true,
+                                           cctvCovered: true, maxDwellHours: nil, actor: "supervisor")
+        let h: Int64 = 3_600_000
+        let delays: [Int64] = [2 * h, 2 * h, 2 * h, 2 * h, 2 * h, 24 * h - 1_000, 24 * h - 1_000, 24 * h - 1_000, 24 * h, 24 * h + 1_000, 30 * h, 72 * h]
+        var seized: [StoredSeizure] = []
+        for i in 0..<13 {
+            let serial = 20_000_000 + i
+            let s10 = "EE" + String(serial) + String(S10.checkDigit(serial: String(serial).map { Int(String($0))! })) + "CN"
+            _ = try await receipts.receive(s10, location: "RCV-1", station: nil, clientScanID: nil, manualEntry: false, actor: "receiver")
+            let seizedAt = t0 + 2 * h + Int64(i) * 60_000
+            let z = SeizureService(store: store, now: at(seizedAt))
+            if i == 0 {
+                // No seizure before an inspection.
+                await #expect(throws: ArchiveError.self) {
+                    _ = try await z.seize(s10, witness: "officer-2", violation: .narcotics, substance: "fentanyl", netWeightGrams: 12.5,
+                                          form6051S: "6051S-000001", storageLocation: "VAULT", actor: "officer-1")
+                }
+            }
+            _ = try await InspectionService(store: store, now: at(seizedAt - h)).start(s10, method: .manualOpen, location: nil, station: nil,
+                                                                                    clientScanID: nil, actor: "officer-1")
+            _ = try await InspectionService(store: store, now: at(seizedAt - h / 2)).end(s10, result: .presumptivePositive, found: "White powder",
+                                                                                      substance: "fentanyl", equipment: nil, station: nil,
+                                                                                      clientScanID: nil, actor: "officer-1")
+            if i == 0 {
+                await #expect(throws: ArchiveError.self) { // the witness is someone else
+                    _ = try await z.seize(s10, witness: "officer-1", violation: .narcotics, substance: "fentanyl", netWeightGrams: 12.5,
+                                          form6051S: "6051S-000001", storageLocation: "VAULT", actor: "officer-1")
+                }
+                await #expect(throws: ArchiveError.self) { // into seized property only
+                    _ = try await z.seize(s10, witness: "officer-2", violation: .narcotics, substance: "fentanyl", netWeightGrams: 12.5,
+                                          form6051S: "6051S-000001", storageLocation: "RCV-1", actor: "officer-1")
+                }
+                await #expect(throws: CustodyError.self) {
+                    _ = try await z.seize(s10, witness: "officer-2", violation: .narcotics, substance: "fentanyl", netWeightGrams: 12.5,
+                                          form6051S: "see notes", storageLocation: "VAULT", actor: "officer-1")
+                }
+            }
+            seized.append(try await z.seize(s10, witness: "officer-2", violation: .narcotics, substance: "fentanyl", netWeightGrams: 12.5,
+                                             form6051S: String(format: "6051S-%06d", i + 1), storageLocation: "VAULT", actor: "officer-1"))
+        }
+        for (z, delay) in zip(seized, delays) {
+            let clerk = SeizureService(store: store, now: at(z.seizedAtMillis + delay))
+            if delay > 24 * h {
+                await #expect(throws: ArchiveError.self) { _ = try await clerk.recordSEACATS(seizureID: z.id, caseNumber: "2019-4701-\(z.id)", lateReason: nil, actor: "clerk") }
+            }
+            let recorded = try await clerk.recordSEACATS(seizureID: z.id, caseNumber: "2019-4701-\(z.id)",
+                                                         lateReason: delay > 24 * h ? "Forms found in a pile at shift change" : nil, actor: "clerk")
+            #expect(recorded.seacatsRecordedAtMillis == z.seizedAtMillis + delay)
+            await #expect(throws: ArchiveError.self) { _ = try await clerk.recordSEACATS(seizureID: z.id, caseNumber: "again", lateReason: "x", actor: "clerk") }
+        }
+        let report = try await SeizureService(store: store).late(from: Self.millis("2019-06-18T00:00:00Z"), to: Self.millis("2019-06-19T00:00:00Z"),
+                                                                 asOf: Self.millis("2019-06-25T00:00:00Z"))
+        #expect(report.seizures == 13 && report.onTime == 9)
+        #expect(report.recordedLate.count == 3 && report.recordedLate.map(\.hours) == [24 + 1.0 / 3600, 30, 72])
+        #expect(report.overdueOpen.map(\.s10) == [seized[12].s10] && report.open.isEmpty)
+        // As of an hour after the last seizure the thirteenth is still within its 24 hours, and
+        // the entries made later do not count yet.
+        let early = try await SeizureService(store: store).late(from: Self.millis("2019-06-18T00:00:00Z"), to: Self.millis("2019-06-19T00:00:00Z"),
+                                                                asOf: seized[12].seizedAtMillis + h)
+        #expect(early.open.map(\.s10).contains(seized[12].s10) && early.overdueOpen.isEmpty && early.recordedLate.isEmpty)
+        // The seizure moved the item into the vault with a witnessed, hashed event.
+        let events = try await store.custodyEvents(s10: seized[0].s10)
+        #expect(events.map(\.type) == ["RECEIVED", "INSPECT_START", "INSPECT_END", "MOVED"] && events.last?.toLocation == "VAULT")
+        #expect(events.last?.detail?.contains("witness=officer-2") == true)
+    }
 }
