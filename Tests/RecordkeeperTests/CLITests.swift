@@ -173,6 +173,13 @@ struct CLITests {
         }
         let moved = try cli.run(["verify", "--json"])
         #expect(moved.status == 3 && moved.stdout.contains("custody_import_altered"), "\(moved.stdout)")
+        // The seizure's clock moved back to make a late SEACATS entry look on time.
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_seizure_kept")
+            try db.execute(sql: "UPDATE custody_seizure SET seized_at = seized_at + 7200000 WHERE id = 1")
+        }
+        let clock = try cli.run(["verify", "--json"])
+        #expect(clock.status == 3 && clock.stdout.contains("custody_seizure_altered") && clock.stdout.contains("custody-seizure:1"), "\(clock.stdout)")
     }
 
     /// Help text is interface: it is compared with the golden files in `Golden/`.

@@ -7,7 +7,8 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `blob_missing`, `blob_altered`, `message_altered`, `batch_source_missing`, `batch_altered`,
     /// `batch_messages_altered`, `search_index_incomplete`, `audit_altered`, `audit_broken_link`,
     /// `audit_gap`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`,
-    /// `custody_import_altered`, `custody_import_missing`.
+    /// `custody_import_altered`, `custody_import_missing`, `custody_seizure_altered`,
+    /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
     public var item: String
@@ -251,6 +252,8 @@ public struct VerifyService: Sendable {
         var auditCount = 0
         var custodyAnchors: [Int64: (hash: String, sequence: Int64)] = [:] // custody event id → its hash as recorded
         var importAnchors: [Int64: (digest: String, sequence: Int64)] = [:]
+        var seizureAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:] // seizure id → what its audit entry recorded
+        var seacatsAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
         var seq: Int64 = 0
@@ -279,6 +282,10 @@ public struct VerifyService: Sendable {
                         custodyAnchors[id] = (hash, e.sequence)
                     } else if e.action == "custody.import", let id = Int64(e.target.dropFirst("custody-import:".count)), let digest = detail["digest"] {
                         importAnchors[id] = (digest, e.sequence)
+                    } else if e.action == "custody.seize", let id = Int64(e.target.dropFirst("custody-seizure:".count)) {
+                        seizureAnchors[id] = (detail, e.sequence)
+                    } else if e.action == "custody.seacats", let id = Int64(e.target.dropFirst("custody-seizure:".count)) {
+                        seacatsAnchors[id] = (detail, e.sequence)
                     }
                 }
             }
@@ -328,6 +335,35 @@ public struct VerifyService: Sendable {
             for (id, anchor) in importAnchors where !imports.contains(id) {
                 problems.append(.init(code: "custody_import_missing", item: "custody-import:\(id)",
                                       detail: "recorded by audit entry \(anchor.sequence), gone from the imports"))
+            }
+            // Seizures and their SEACATS entries: the time, form, witness and case as recorded.
+            var seizureIDs = Set<Int64>()
+            for z in try await custody.seizures(seizedFrom: Int64.min, to: Int64.max) {
+                seizureIDs.insert(z.id)
+                let item = "custody-seizure:\(z.id)"
+                if let a = seizureAnchors[z.id] {
+                    if a.detail["seized_at"] != String(z.seizedAtMillis) || a.detail["form_6051s"] != z.form6051S || a.detail["witness"] != z.witness
+                        || a.detail["violation"] != z.violationType || a.detail["s10"] != z.s10 {
+                        problems.append(.init(code: "custody_seizure_altered", item: item,
+                                              detail: "seizure of \(z.s10) no longer says what audit entry \(a.sequence) recorded (time, form, witness or violation)"))
+                    }
+                } else {
+                    problems.append(.init(code: "custody_seizure_unanchored", item: item, detail: "seizure of \(z.s10) has no audit entry recording it"))
+                }
+                if let case_ = z.seacatsCase {
+                    let a = seacatsAnchors[z.id]
+                    if a?.detail["case"] != case_ || a?.detail["recorded_at"] != z.seacatsRecordedAtMillis.map(String.init) {
+                        problems.append(.init(code: "custody_seacats_altered", item: item,
+                                              detail: "the SEACATS entry (case \(case_)) is not the one the audit log recorded"))
+                    }
+                } else if let a = seacatsAnchors[z.id] {
+                    problems.append(.init(code: "custody_seacats_missing", item: item,
+                                          detail: "audit entry \(a.sequence) recorded SEACATS case \(a.detail["case"] ?? "?"), gone from the seizure"))
+                }
+            }
+            for (id, anchor) in seizureAnchors where !seizureIDs.contains(id) {
+                problems.append(.init(code: "custody_seizure_missing", item: "custody-seizure:\(id)",
+                                      detail: "recorded by audit entry \(anchor.sequence), gone from the seizures"))
             }
         }
 
