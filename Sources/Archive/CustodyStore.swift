@@ -45,6 +45,10 @@ public protocol CustodyStore: Sendable {
     func recordSEACATS(seizureID: Int64, caseNumber: String, atMillis: Int64, lateReason: String?, actor: String) async throws -> StoredSeizure
     func seizures(seizedFrom: Int64, to: Int64) async throws -> [StoredSeizure]
 
+    /// For each of `s10s` that has them by `asOf`: the end of its first inspection and the
+    /// time of its first outcome with a violation (a seizure).
+    func inspectionsAndHits(s10s: [String], asOf: Int64) async throws -> [String: InspectionAndHit]
+
     // For `verify`: every custody event and every import, to recompute their hashes.
     /// Custody events with ids above `afterID`, in id order.
     func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent]
@@ -354,4 +358,13 @@ public struct StoredSeizure: Sendable, Equatable, Codable {
     /// SEACATS must hold the seizure within 24 hours of it; exactly 24 h 00 m 00 s is on time.
     public static let deadlineMillis: Int64 = 24 * 3_600_000
     public var deadlineAtMillis: Int64 { seizedAtMillis + Self.deadlineMillis }
+}
+
+public struct InspectionAndHit: Sendable, Equatable {
+    public var inspectedAtMillis: Int64?
+    public var hitAtMillis: Int64?
+    public var violation: String?
+    public init(inspectedAtMillis: Int64?, hitAtMillis: Int64?, violation: String?) {
+        self.inspectedAtMillis = inspectedAtMillis; self.hitAtMillis = hitAtMillis; self.violation = violation
+    }
 }

@@ -451,4 +451,19 @@ extension PostgresArchiveStore {
         try await rows("reading seizures", "\(unescaped: Self.seizureSelect) WHERE z.seized_at >= \(seizedFrom) AND z.seized_at < \(to) ORDER BY z.seized_at, z.id",
                        as: SeizureRow.self).map(Self.decodeSeizure)
     }
+
+    public func inspectionsAndHits(s10s: [String], asOf: Int64) async throws -> [String: InspectionAndHit] {
+        guard !s10s.isEmpty else { return [:] }
+        let found = try await rows("reading inspections and hits", """
+            SELECT i.s10,
+                   (SELECT min(n.ended_at) FROM custody_inspection n JOIN custody_item j ON j.id = n.item_id WHERE j.s10 = i.s10 AND n.ended_at <= \(asOf)),
+                   (SELECT min(z.seized_at) FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND z.seized_at <= \(asOf)),
+                   (SELECT z.violation_type FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND z.seized_at <= \(asOf)
+                    ORDER BY z.seized_at LIMIT 1)
+            FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 = ANY(\(s10s))) i
+            """, as: (String, Int64?, Int64?, String?).self)
+        var out: [String: InspectionAndHit] = [:]
+        for r in found where r.1 != nil || r.2 != nil { out[r.0] = InspectionAndHit(inspectedAtMillis: r.1, hitAtMillis: r.2, violation: r.3) }
+        return out
+    }
 }

@@ -4,6 +4,9 @@ import Foundation
 /// way for the same seed (`recordkeeper custody fixture --scenario AT2 --seed 1`).
 public enum CustodyFixtures {
     public enum Scenario: String, CaseIterable, Sendable {
+        /// Headline reconciliation: the target list (1,000 targets, two rules, all expected by
+        /// 2019-06-20); the presentations, inspections and seizures are scans.
+        case at1 = "AT1"
         /// Data-entry controls: a 20-row target list with the OIG's defect classes.
         case at2 = "AT2"
     }
@@ -11,7 +14,7 @@ public enum CustodyFixtures {
     /// The rules a scenario's files name (register them before importing).
     public static func rules(for scenario: Scenario) -> [TargetRule] {
         switch scenario {
-        case .at2:
+        case .at1, .at2:
             [TargetRule(code: "NARC-01", version: 1, category: .narcotics, source: "ATS", description: "Narcotics indicators in advance data"),
              TargetRule(code: "COI-CN-01", version: 1, category: .coiBulk, source: "COI list", description: "Country-of-interest parcels, CN")]
         }
@@ -21,11 +24,33 @@ public enum CustodyFixtures {
     public static func write(_ scenario: Scenario, seed: UInt64, to directory: URL) throws -> [URL] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         switch scenario {
+        case .at1:
+            let url = directory.appendingPathComponent("AT1-targets.csv")
+            try at1Targets(seed: seed).write(to: url, atomically: true, encoding: .utf8)
+            return [url]
         case .at2:
             let url = directory.appendingPathComponent("AT2-targets.csv")
             try at2Targets(seed: seed).write(to: url, atomically: true, encoding: .utf8)
             return [url]
         }
+    }
+
+    /// AT1's target list: 500 targets of NARC-01 v1 then 500 of COI-CN-01 v1, targeted 17–19 June
+    /// 2019 and expected at 2019-06-19 12:00 (due with the 48-hour grace by 21 June). The S10
+    /// serials are distinct and deterministic by seed.
+    public static func at1Targets(seed: UInt64) -> String {
+        var rng = SplitMix(seed: seed)
+        let base = 10_000_000 + Int(rng.next() % 80_000_000)
+        var rows = [TargetImport.columns.joined(separator: ",")]
+        for i in 0..<1000 {
+            let serial = String(base + i * 7)
+            let s10 = "EE" + serial + String(S10.checkDigit(serial: serial.map { Int(String($0))! })) + (i < 500 ? "US" : "CN")
+            let narcotics = i < 500
+            rows.append([s10, narcotics ? "NARC-01" : "COI-CN-01", "1", narcotics ? "narcotics" : "coi_bulk",
+                         String(format: "2019-06-%02dT%02d:%02d:00Z", 17 + i % 3, 6 + i % 12, i % 60), narcotics ? "ATS" : "COI list",
+                         "2019-06-19T12:00:00Z", "1", narcotics ? "US" : "CN", "parcel", "Declared goods", ""].joined(separator: ","))
+        }
+        return rows.joined(separator: "\r\n") + "\r\n"
     }
 
     /// AT2: 14 valid rows; a wrong check digit (`EB000717594HK`); a reserved service indicator

@@ -225,7 +225,53 @@ struct CustodyCommand: AsyncParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.",
-                                                        subcommands: [NotPresented.self, Aging.self, Latency.self, Late.self])
+                                                        subcommands: [NotPresented.self, NotInspected.self, Effectiveness.self, Aging.self, Latency.self, Late.self])
+
+        struct Effectiveness: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "effectiveness", abstract: "R-EFF: per rule version, targeted, presented, inspected, hits and their rates.",
+                discussion: "T = targets targeted in [from, to); P = T received by as_of; I = P inspected by as_of; H = I seized by as_of. "
+                    + "Hit rate = |H| ÷ |I| (the OIG's detection rate).")
+            @Option(help: "Targeted from (ISO 8601 with a zone).") var from: String
+            @Option(help: "Targeted before (ISO 8601 with a zone).") var to: String
+            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let r = try await ReconciliationService(store: try await CustodyCommand.store(archive)).effectiveness(
+                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
+                        asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis())
+                    if json { print(Terminal.json(r, pretty: true)); return }
+                    func pct(_ v: Double?) -> String { v.map { String(format: "%.2f %%", $0) } ?? "—" }
+                    print("As of \(r.asOf)")
+                    for row in r.rules + [r.total] {
+                        print("  \(row.rule.padding(toLength: 18, withPad: " ", startingAt: 0)) targeted \(row.targeted), presented \(row.presented) (\(pct(row.presentationRate))), "
+                            + "inspected \(row.inspected) (\(pct(row.inspectionRate))), hits \(row.hits) (hit rate \(pct(row.hitRate)))")
+                    }
+                }
+            }
+        }
+
+        struct NotInspected: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "not-inspected", abstract: "R-NI: targets presented but not inspected.")
+            @Option(help: "Targeted from (ISO 8601 with a zone).") var from: String
+            @Option(help: "Targeted before (ISO 8601 with a zone).") var to: String
+            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let r = try await ReconciliationService(store: try await CustodyCommand.store(archive)).notInspected(
+                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
+                        asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis())
+                    if json { print(Terminal.json(r, pretty: true)); return }
+                    print("As of \(r.asOf): \(r.inCustody.count) presented and not inspected, still in custody")
+                    for row in r.inCustody { print("  \(row.s10)  \(row.rule)  received \(row.receivedAt)") }
+                }
+            }
+        }
 
         struct Late: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

@@ -542,3 +542,26 @@ extension SQLiteArchiveStore {
         }
     }
 }
+
+extension SQLiteArchiveStore {
+    public func inspectionsAndHits(s10s: [String], asOf: Int64) async throws -> [String: InspectionAndHit] {
+        try await read { db in
+            var out: [String: InspectionAndHit] = [:]
+            for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for r in try Row.fetchAll(db, sql: """
+                    SELECT i.s10,
+                           (SELECT min(n.ended_at) FROM custody_inspection n JOIN custody_item j ON j.id = n.item_id WHERE j.s10 = i.s10 AND n.ended_at <= ?) AS inspected,
+                           (SELECT min(z.seized_at) FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND z.seized_at <= ?) AS hit,
+                           (SELECT z.violation_type FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND z.seized_at <= ?
+                            ORDER BY z.seized_at LIMIT 1) AS violation
+                    FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 IN (\(marks))) i
+                    """, arguments: StatementArguments([asOf, asOf, asOf] as [Int64]) + StatementArguments(chunk)) {
+                    let v = InspectionAndHit(inspectedAtMillis: r["inspected"], hitAtMillis: r["hit"], violation: r["violation"])
+                    if v.inspectedAtMillis != nil || v.hitAtMillis != nil { out[r["s10"]] = v }
+                }
+            }
+            return out
+        }
+    }
+}

@@ -321,4 +321,58 @@ struct CustodyConformanceTests {
         #expect(events.map(\.type) == ["RECEIVED", "INSPECT_START", "INSPECT_END", "MOVED"] && events.last?.toLocation == "VAULT")
         #expect(events.last?.detail?.contains("witness=officer-2") == true)
     }
+
+    /// AT1 (CUSTODY.md §6) without its returns to the carrier (not built): 1,000 targets, 940
+    /// presented, 900 inspected, 12 seized give R-NP 60 (NARC 20, COI 40), R-NI 40, hit rates
+    /// 2.13 % / 0.47 % / 1.33 %, presentation 94.0 %, inspection 95.74 %.
+    @Test(arguments: Backends.custody)
+    func at1TheHeadlineReconciliation(_ backend: Backend<any CustodyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rk-custody-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let targets = TargetImportService(store: store)
+        for rule in CustodyFixtures.rules(for: .at1) { _ = try await targets.addRule(rule, actor: "targeter") }
+        let file = try #require(try CustodyFixtures.write(.at1, seed: 1, to: dir).first)
+        #expect(try await targets.commit(file, actor: "targeter").stored?.added == 1000)
+        let lines = try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\r\n").dropFirst().filter { !$0.isEmpty }
+        let s10s = lines.map { String($0.prefix(13)) }
+        func at(_ iso: String) -> @Sendable () -> Int64 { { Self.millis(iso) } }
+        let receipts = ReceiptService(store: store, now: at("2019-06-20T08:00:00Z"))
+        _ = try await receipts.addLocation(code: "RCV-1", name: "Receiving", kind: .receiving, secured: true, alarmed: true, cctvCovered: true,
+                                           maxDwellHours: nil, actor: "supervisor")
+        _ = try await receipts.addLocation(code: "VAULT", name: "Vault", kind: .seizedProperty, secured: true, alarmed: true, cctvCovered: true,
+                                           maxDwellHours: nil, actor: "supervisor")
+        let starts = InspectionService(store: store, now: at("2019-06-20T10:00:00Z"))
+        let ends = InspectionService(store: store, now: at("2019-06-20T10:30:00Z"))
+        let seizures = SeizureService(store: store, now: at("2019-06-20T11:00:00Z"))
+        for (i, s10) in s10s.enumerated() {
+            let k = i < 500 ? i : i - 500 // the index within its rule
+            let (presented, inspected, seized) = i < 500 ? (k < 480, k < 470, k < 10) : (k < 460, k < 430, k < 2)
+            guard presented else { continue }
+            _ = try await receipts.receive(s10, location: "RCV-1", station: nil, clientScanID: nil, manualEntry: false, actor: "receiver")
+            guard inspected else { continue }
+            _ = try await starts.start(s10, method: .xray, location: nil, station: nil, clientScanID: nil, actor: "officer-1")
+            _ = try await ends.end(s10, result: seized ? .presumptivePositive : .noAnomaly, found: seized ? "Powder" : nil, substance: nil, equipment: nil,
+                                   station: nil, clientScanID: nil, actor: "officer-1")
+            if seized {
+                _ = try await seizures.seize(s10, witness: "officer-2", violation: .narcotics, substance: "powder", netWeightGrams: 10,
+                                             form6051S: String(format: "6051S-%06d", i), storageLocation: "VAULT", actor: "officer-1")
+            }
+        }
+        let (from, to, asOf) = (Self.millis("2019-06-17T00:00:00Z"), Self.millis("2019-06-21T00:00:00Z"), Self.millis("2019-06-25T00:00:00Z"))
+        let np = try await ReceiptService(store: store).notPresented(from: from, to: to, asOf: asOf)
+        #expect(np.notPresented.count == 60)
+        #expect(np.notPresented.filter { $0.rule == "NARC-01 v1" }.count == 20 && np.notPresented.filter { $0.rule == "COI-CN-01 v1" }.count == 40)
+        let reconciliation = ReconciliationService(store: store)
+        #expect(try await reconciliation.notInspected(from: from, to: to, asOf: asOf).inCustody.count == 40)
+        let eff = try await reconciliation.effectiveness(from: from, to: to, asOf: asOf)
+        let narc = try #require(eff.rules.first { $0.rule == "NARC-01 v1" }), coi = try #require(eff.rules.first { $0.rule == "COI-CN-01 v1" })
+        #expect((narc.targeted, narc.presented, narc.inspected, narc.hits) == (500, 480, 470, 10))
+        #expect((coi.targeted, coi.presented, coi.inspected, coi.hits) == (500, 460, 430, 2))
+        #expect(narc.hitRate == 2.13 && coi.hitRate == 0.47 && eff.total.hitRate == 1.33)
+        #expect(eff.total.presentationRate == 94.0 && eff.total.inspectionRate == 95.74)
+        #expect(eff.total.hitsByViolation == ["narcotics": 12])
+    }
 }

@@ -1,0 +1,108 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// What was asked for against what was done with it (CUSTODY.md §3): targeting effectiveness per
+/// rule version (R-EFF) and targets presented but not inspected (R-NI), over targets targeted in
+/// [from, to), as of `asOf`. Sets: T = the targets; P = T with a receipt by as_of; I = P with an
+/// inspection ended by as_of; H = I with a seizure by as_of.
+public struct ReconciliationService: Sendable {
+    let store: any CustodyStore
+
+    public init(store: any CustodyStore) { self.store = store }
+
+    struct Sets {
+        var targets: [StoredTarget]
+        var received: [String: Int64]
+        var done: [String: InspectionAndHit]
+    }
+
+    func sets(from: Int64, to: Int64, asOf: Int64) async throws -> Sets {
+        guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }
+        let targets = try await store.targets(targetedFrom: from, to: to)
+        let s10s = Array(Set(targets.map(\.s10))).sorted()
+        return Sets(targets: targets, received: try await store.firstReceipts(s10s: s10s, asOf: asOf),
+                    done: try await store.inspectionsAndHits(s10s: s10s, asOf: asOf))
+    }
+
+    public func effectiveness(from: Int64, to: Int64, asOf: Int64) async throws -> EffectivenessReport {
+        let s = try await sets(from: from, to: to, asOf: asOf)
+        var byRule: [String: EffectivenessReport.Row] = [:]
+        var total = EffectivenessReport.Row(rule: "all")
+        for t in s.targets {
+            let key = "\(t.ruleCode) v\(t.ruleVersion)"
+            var row = byRule[key] ?? EffectivenessReport.Row(rule: key)
+            let presented = s.received[t.s10] != nil
+            let inspected = presented && s.done[t.s10]?.inspectedAtMillis != nil
+            let hit = inspected ? s.done[t.s10]?.violation : nil
+            for r in [0, 1] {
+                var x = r == 0 ? row : total
+                x.targeted += 1
+                if presented { x.presented += 1 }
+                if inspected { x.inspected += 1 }
+                if let hit { x.hits += 1; x.hitsByViolation[hit, default: 0] += 1 }
+                if r == 0 { row = x } else { total = x }
+            }
+            byRule[key] = row
+        }
+        return EffectivenessReport(asOf: Timestamp.iso(millis: asOf), rules: byRule.values.sorted { $0.rule < $1.rule }.map { $0.withRates() },
+                                   total: total.withRates())
+    }
+
+    public func notInspected(from: Int64, to: Int64, asOf: Int64) async throws -> NotInspectedReport {
+        let s = try await sets(from: from, to: to, asOf: asOf)
+        var report = NotInspectedReport(asOf: Timestamp.iso(millis: asOf))
+        var seen = Set<String>()
+        for t in s.targets where seen.insert(t.s10).inserted {
+            guard let received = s.received[t.s10], s.done[t.s10]?.inspectedAtMillis == nil else { continue }
+            report.inCustody.append(.init(s10: t.s10, rule: "\(t.ruleCode) v\(t.ruleVersion)", receivedAt: Timestamp.iso(millis: received)))
+        }
+        return report
+    }
+}
+
+public struct EffectivenessReport: Sendable, Encodable {
+    public struct Row: Sendable, Encodable {
+        public var rule: String
+        public var targeted = 0
+        public var presented = 0
+        public var inspected = 0
+        public var hits = 0
+        public var hitsByViolation: [String: Int] = [:]
+        /// presented ÷ targeted, inspected ÷ presented, hits ÷ inspected (the OIG's detection rate), in percent.
+        public var presentationRate: Double?
+        public var inspectionRate: Double?
+        public var hitRate: Double?
+
+        init(rule: String) { self.rule = rule }
+
+        func withRates() -> Row {
+            var r = self
+            func pct(_ a: Int, _ b: Int) -> Double? { b == 0 ? nil : (Double(a) / Double(b) * 10_000).rounded() / 100 }
+            r.presentationRate = pct(presented, targeted)
+            r.inspectionRate = pct(inspected, presented)
+            r.hitRate = pct(hits, inspected)
+            return r
+        }
+    }
+    public var asOf: String
+    public var rules: [Row]
+    public var total: Row
+    public var definition = """
+        T = targets targeted in [from, to); P = T with a receipt by as_of; I = P with an inspection ended by as_of; H = I with a seizure by as_of. \
+        Rates in percent, rounded to two places: presentation |P|/|T|, inspection |I|/|P|, hit |H|/|I|.
+        """
+}
+
+public struct NotInspectedReport: Sendable, Encodable {
+    public struct Row: Sendable, Encodable {
+        public var s10: String
+        public var rule: String
+        public var receivedAt: String
+    }
+    public var asOf: String
+    /// Presented, not inspected, still in custody. (Returned to the carrier uninspected: not
+    /// recorded yet, since returns are not built; none can be.)
+    public var inCustody: [Row] = []
+    public var definition = "P − I: targets received by as_of with no inspection ended by as_of"
+}
