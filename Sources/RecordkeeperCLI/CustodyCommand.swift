@@ -39,6 +39,18 @@ struct CustodyCommand: AsyncParsableCommand {
         return t
     }
 
+    /// A report's period and moment. What the period selects (targeted, received or seized in
+    /// it) is each report's own; `--as-of` makes the report what it was at that moment.
+    struct ReportPeriod: ParsableArguments {
+        @Option(help: "The period's start, inclusive (ISO 8601 with a zone, e.g. 2019-06-17T00:00:00Z).") var from: String
+        @Option(help: "The period's end, exclusive (ISO 8601 with a zone).") var to: String
+        @Option(help: "As of this moment (ISO 8601 with a zone; default now).") var asOf: String?
+
+        func start() throws -> Int64 { try CustodyCommand.instant(from, "--from") }
+        func end() throws -> Int64 { try CustodyCommand.instant(to, "--to") }
+        func moment() throws -> Int64 { try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis() }
+    }
+
     struct Location: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "location", abstract: "Places items are held in.", subcommands: [Add.self, List.self])
 
@@ -232,16 +244,13 @@ struct CustodyCommand: AsyncParsableCommand {
                 commandName: "effectiveness", abstract: "R-EFF: per rule version, targeted, presented, inspected, hits and their rates.",
                 discussion: "T = targets targeted in [from, to); P = T received by as_of; I = P inspected by as_of; H = I seized by as_of. "
                     + "Hit rate = |H| ÷ |I| (the OIG's detection rate).")
-            @Option(help: "Targeted from (ISO 8601 with a zone).") var from: String
-            @Option(help: "Targeted before (ISO 8601 with a zone).") var to: String
-            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @OptionGroup var period: ReportPeriod
             @Flag(help: "Print JSON.") var json = false
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
                     let r = try await ReconciliationService(store: try await CustodyCommand.store(archive)).effectiveness(
-                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
-                        asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis())
+                        from: try period.start(), to: try period.end(), asOf: try period.moment())
                     if json { print(Terminal.json(r, pretty: true)); return }
                     func pct(_ v: Double?) -> String { v.map { String(format: "%.2f %%", $0) } ?? "—" }
                     print("As of \(r.asOf)")
@@ -256,16 +265,13 @@ struct CustodyCommand: AsyncParsableCommand {
         struct NotInspected: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "not-inspected", abstract: "R-NI: targets presented but not inspected.")
-            @Option(help: "Targeted from (ISO 8601 with a zone).") var from: String
-            @Option(help: "Targeted before (ISO 8601 with a zone).") var to: String
-            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @OptionGroup var period: ReportPeriod
             @Flag(help: "Print JSON.") var json = false
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
                     let r = try await ReconciliationService(store: try await CustodyCommand.store(archive)).notInspected(
-                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
-                        asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis())
+                        from: try period.start(), to: try period.end(), asOf: try period.moment())
                     if json { print(Terminal.json(r, pretty: true)); return }
                     print("As of \(r.asOf): \(r.inCustody.count) presented and not inspected, still in custody")
                     for row in r.inCustody { print("  \(row.s10)  \(row.rule)  received \(row.receivedAt)") }
@@ -277,16 +283,13 @@ struct CustodyCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "late", abstract: "R-LATE: seizures not entered in SEACATS within 24 hours, and those overdue.",
                 discussion: "Exactly 24 h 00 m 00 s after the seizure is on time.")
-            @Option(help: "Seized from (ISO 8601 with a zone).") var from: String
-            @Option(help: "Seized before (ISO 8601 with a zone).") var to: String
-            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @OptionGroup var period: ReportPeriod
             @Flag(help: "Print JSON.") var json = false
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
                     let r = try await SeizureService(store: try await CustodyCommand.store(archive)).late(
-                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
-                        asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis())
+                        from: try period.start(), to: try period.end(), asOf: try period.moment())
                     if json { print(Terminal.json(r, pretty: true)); return }
                     print("As of \(r.asOf): \(r.seizures) seizures, \(r.onTime) entered in SEACATS on time, \(r.recordedLate.count) late, "
                         + "\(r.overdueOpen.count) overdue and not entered, \(r.open.count) within their 24 hours")
@@ -301,17 +304,14 @@ struct CustodyCommand: AsyncParsableCommand {
         struct Aging: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "aging", abstract: "R-AGE: items in custody longer than N hours (a location's longest dwell overrides).")
-            @Option(help: "Received from (ISO 8601 with a zone).") var from: String
-            @Option(help: "Received before (ISO 8601 with a zone).") var to: String
-            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @OptionGroup var period: ReportPeriod
             @Option(help: "Hours in custody before an item is listed.") var hours: Int = 72
             @Flag(help: "Print JSON.") var json = false
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
                     let r = try await InspectionService(store: try await CustodyCommand.store(archive)).aging(
-                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
-                        asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis(), hours: hours)
+                        from: try period.start(), to: try period.end(), asOf: try period.moment(), hours: hours)
                     if json { print(Terminal.json(r, pretty: true)); return }
                     print("As of \(r.asOf): \(r.inCustody) in custody, \(r.items.count) held longer than \(r.hours) h (or their location's limit)")
                     for i in r.items {
@@ -323,16 +323,13 @@ struct CustodyCommand: AsyncParsableCommand {
 
         struct Latency: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "latency", abstract: "R-LAT: days from arrival to the end of the first inspection.")
-            @Option(help: "Received from (ISO 8601 with a zone).") var from: String
-            @Option(help: "Received before (ISO 8601 with a zone).") var to: String
-            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @OptionGroup var period: ReportPeriod
             @Flag(help: "Print JSON.") var json = false
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
                     let r = try await InspectionService(store: try await CustodyCommand.store(archive)).latency(
-                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
-                        asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis())
+                        from: try period.start(), to: try period.end(), asOf: try period.moment())
                     if json { print(Terminal.json(r, pretty: true)); return }
                     print("As of \(r.asOf): \(r.received) received, \(r.inspected) inspected")
                     if let mean = r.meanDays, let median = r.medianDays, let p90 = r.p90Days, let max = r.maxDays {
@@ -346,17 +343,14 @@ struct CustodyCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "not-presented", abstract: "R-NP: targets the carrier has not presented once their grace has passed.",
                 discussion: NotPresentedReport.definitionText)
-            @Option(help: "Targeted from (ISO 8601 with a zone).") var from: String
-            @Option(help: "Targeted before (ISO 8601 with a zone).") var to: String
-            @Option(help: "As of (ISO 8601 with a zone; default now).") var asOf: String?
+            @OptionGroup var period: ReportPeriod
             @Option(help: "Hours after the expected arrival before a target counts as not presented.") var graceHours: Int = 48
             @Flag(help: "Print JSON.") var json = false
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
                     let service = ReceiptService(store: try await CustodyCommand.store(archive))
-                    let r = try await service.notPresented(from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"),
-                                                           asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis(),
+                    let r = try await service.notPresented(from: try period.start(), to: try period.end(), asOf: try period.moment(),
                                                            graceHours: graceHours)
                     if json { print(Terminal.json(r, pretty: true)); return }
                     print("Targets \(r.from) to \(r.to), as of \(r.asOf), grace \(r.graceHours) h: \(r.targets) targeted, \(r.presented) presented, "
