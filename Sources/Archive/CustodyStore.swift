@@ -1,3 +1,4 @@
+import Foundation
 import RecordkeeperCore
 
 /// The custody module's records (issue 15): targeting rules, target lists and their imports. The
@@ -49,7 +50,16 @@ public protocol CustodyStore: Sendable {
     /// time of its first outcome with a violation (a seizure).
     func inspectionsAndHits(s10s: [String], asOf: Int64) async throws -> [String: InspectionAndHit]
 
+    /// Hands an item back to the carrier (RETURNED_TO_CARRIER), closing its episode; an item
+    /// never inspected needs a supervisor and a reason.
+    func returnToCarrier(_ r: ReturnDraft, actor: String) async throws -> StoredCustodyEvent
+    /// The first uninspected return by `asOf` of each of `s10s` that has one.
+    func returnsUninspected(s10s: [String], asOf: Int64) async throws -> [String: StoredCustodyEvent]
+
     // For `verify`: every custody event and every import, to recompute their hashes.
+    /// Items whose episode is closed without the event that closes one (a return, a hand-over
+    /// to an agency, a destruction) at that time: closed behind the service's back.
+    func custodyItemsClosedWithoutEvent(limit: Int) async throws -> [(itemID: Int64, s10: String)]
     /// Custody events with ids above `afterID`, in id order.
     func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent]
     func targetImports() async throws -> [StoredTargetImport]
@@ -366,5 +376,29 @@ public struct InspectionAndHit: Sendable, Equatable {
     public var violation: String?
     public init(inspectedAtMillis: Int64?, hitAtMillis: Int64?, violation: String?) {
         self.inspectedAtMillis = inspectedAtMillis; self.hitAtMillis = hitAtMillis; self.violation = violation
+    }
+}
+
+public struct ReturnDraft: Sendable, Equatable {
+    public var s10: String
+    public var carrier: String
+    public var station: String?
+    /// For an item never inspected: the supervisor who allows it, and why.
+    public var supervisor: String?
+    public var reason: String?
+    public var atMillis: Int64
+    public init(s10: String, carrier: String, station: String?, supervisor: String?, reason: String?, atMillis: Int64) {
+        self.s10 = s10; self.carrier = carrier; self.station = station; self.supervisor = supervisor; self.reason = reason; self.atMillis = atMillis
+    }
+
+    /// The event's detail; refuses an uninspected return without a supervisor other than the
+    /// actor and a reason.
+    public static func detail(_ r: ReturnDraft, inspected: Bool, actor: String) throws -> String {
+        if inspected { return "inspected carrier=\(r.carrier)" }
+        let reason = (r.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let supervisor = r.supervisor, !supervisor.isEmpty, supervisor != actor, !reason.isEmpty else {
+            throw ArchiveError(.invalid, "REQUIRED_MISSING: \(r.s10) was never inspected; returning it needs a supervisor (not you) and a reason")
+        }
+        return "uninspected supervisor=\(supervisor) carrier=\(r.carrier) reason=\(reason)"
     }
 }

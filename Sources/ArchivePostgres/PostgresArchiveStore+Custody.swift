@@ -466,4 +466,46 @@ extension PostgresArchiveStore {
         for r in found where r.1 != nil || r.2 != nil { out[r.0] = InspectionAndHit(inspectedAtMillis: r.1, hitAtMillis: r.2, violation: r.3) }
         return out
     }
+
+    public func returnToCarrier(_ r: ReturnDraft, actor: String) async throws -> StoredCustodyEvent {
+        try await transaction("returning an item to the carrier") { conn in
+            let logger = self.logger
+            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\(r.s10)))", logger: logger)
+            guard let item = try await Self.openItem(conn, s10: r.s10, logger: logger) else {
+                throw ArchiveError(.notFound, "REQUIRED_MISSING: \(r.s10) is not in custody")
+            }
+            guard try await conn.count("SELECT count(*) FROM custody_seizure WHERE item_id = \(item.id)", logger: logger) == 0 else {
+                throw ArchiveError(.refused, "\(r.s10) is under seizure; a seized item does not go back to the carrier")
+            }
+            if let last = item.lastInspection, last.type == "INSPECT_START" { throw ArchiveError(.refused, "an inspection of \(r.s10) is open; end it first") }
+            guard r.atMillis >= item.firstArrival, r.atMillis >= (item.lastInspection?.atMillis ?? 0) else {
+                throw ArchiveError(.invalid, "DATE_ORDER: a return cannot precede the item's arrival or inspection")
+            }
+            let inspected = try await conn.count("SELECT count(*) FROM custody_inspection WHERE item_id = \(item.id)", logger: logger) > 0
+            let detail = try ReturnDraft.detail(r, inspected: inspected, actor: actor)
+            let event = try await Self.appendCustodyEvent(conn, itemID: item.id, s10: r.s10, type: "RETURNED_TO_CARRIER", atMillis: r.atMillis, actor: actor,
+                                                          toLocation: nil, station: r.station, clientScanID: nil, detail: detail, logger: logger)
+            try await conn.run("UPDATE custody_item SET closed_at = \(r.atMillis) WHERE id = \(item.id)", logger: logger)
+            return event
+        }
+    }
+
+    public func returnsUninspected(s10s: [String], asOf: Int64) async throws -> [String: StoredCustodyEvent] {
+        guard !s10s.isEmpty else { return [:] }
+        let found = try await rows("reading returns", """
+            SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+            WHERE e.type = 'RETURNED_TO_CARRIER' AND e.detail LIKE 'uninspected%' AND e.at <= \(asOf) AND i.s10 = ANY(\(s10s)) ORDER BY e.id
+            """, as: EventRow.self).map(Self.decodeEvent)
+        var out: [String: StoredCustodyEvent] = [:]
+        for e in found where out[e.s10] == nil { out[e.s10] = e }
+        return out
+    }
+
+    public func custodyItemsClosedWithoutEvent(limit: Int) async throws -> [(itemID: Int64, s10: String)] {
+        try await rows("reading closed items", """
+            SELECT i.id, i.s10 FROM custody_item i WHERE i.closed_at IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM custody_event e WHERE e.item_id = i.id AND e.at = i.closed_at AND e.type IN ('RETURNED_TO_CARRIER', 'TO_AGENCY', 'DESTROYED'))
+                ORDER BY i.id LIMIT \(Int64(limit))
+            """, as: (Int64, String).self).map { (itemID: $0.0, s10: $0.1) }
+    }
 }

@@ -720,7 +720,17 @@ enum PostgresSchema {
             "CREATE INDEX custody_event_item ON custody_event (item_id, id)",
             "CREATE INDEX custody_event_type_at ON custody_event (type, at)",
             "CREATE TRIGGER custody_location_kept BEFORE UPDATE OR DELETE ON custody_location FOR EACH ROW EXECUTE FUNCTION rk_refuse('locations are kept as registered')",
-            "CREATE TRIGGER custody_item_kept BEFORE UPDATE OR DELETE ON custody_item FOR EACH ROW EXECUTE FUNCTION rk_refuse('items are not changed in place')",
+            """
+            CREATE FUNCTION rk_custody_item_close_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'UPDATE' AND OLD.closed_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.id = OLD.id AND NEW.s10 = OLD.s10
+                   AND NEW.episode = OLD.episode AND NEW.first_arrival_at = OLD.first_arrival_at THEN
+                    RETURN NEW;
+                END IF;
+                RAISE EXCEPTION 'items are not changed in place (an episode is only closed, once)';
+            END $$
+            """,
+            "CREATE TRIGGER custody_item_kept BEFORE UPDATE OR DELETE ON custody_item FOR EACH ROW EXECUTE FUNCTION rk_custody_item_close_only()",
             "CREATE TRIGGER custody_event_kept BEFORE UPDATE OR DELETE ON custody_event FOR EACH ROW EXECUTE FUNCTION rk_refuse('custody events are append-only')",
         ]),
         // Seizures and their SEACATS entries, as SQLite's `v15-custody-seizures`.

@@ -44,6 +44,17 @@ public struct ReceiptService: Sendable {
                                        actor: actor)
     }
 
+    /// Hands an item back to the carrier, closing its custody episode. An item never inspected
+    /// goes back only with a supervisor (not the actor) and a reason: returning uninspected is an
+    /// explicit, counted act (R-NI), never a silent default.
+    public func returnToCarrier(_ text: String, carrier: String, station: String?, supervisor: String?, reason: String?,
+                                actor: String) async throws -> StoredCustodyEvent {
+        let carrier = carrier.trimmingCharacters(in: .whitespaces)
+        guard !carrier.isEmpty else { throw CustodyError(.invalid, "REQUIRED_MISSING: the carrier who takes the item back") }
+        return try await store.returnToCarrier(ReturnDraft(s10: try InspectionService.s10(text), carrier: carrier, station: station, supervisor: supervisor,
+                                                           reason: reason, atMillis: now()), actor: actor)
+    }
+
     public func events(_ text: String) async throws -> [StoredCustodyEvent] {
         guard case .success(let s10) = S10.parse(text) else { return try await store.custodyEvents(s10: text) }
         return try await store.custodyEvents(s10: s10.value)

@@ -52,10 +52,18 @@ public struct ReconciliationService: Sendable {
     public func notInspected(from: Int64, to: Int64, asOf: Int64) async throws -> NotInspectedReport {
         let s = try await sets(from: from, to: to, asOf: asOf)
         var report = NotInspectedReport(asOf: Timestamp.iso(millis: asOf))
+        let returned = try await store.returnsUninspected(s10s: Array(Set(s.targets.map(\.s10))).sorted(), asOf: asOf)
         var seen = Set<String>()
         for t in s.targets where seen.insert(t.s10).inserted {
             guard let received = s.received[t.s10], s.done[t.s10]?.inspectedAtMillis == nil else { continue }
-            report.inCustody.append(.init(s10: t.s10, rule: "\(t.ruleCode) v\(t.ruleVersion)", receivedAt: Timestamp.iso(millis: received)))
+            var row = NotInspectedReport.Row(s10: t.s10, rule: "\(t.ruleCode) v\(t.ruleVersion)", receivedAt: Timestamp.iso(millis: received))
+            if let r = returned[t.s10] {
+                row.returnedAt = Timestamp.iso(millis: r.atMillis)
+                row.returnDetail = r.detail
+                report.returnedUninspected.append(row)
+            } else {
+                report.inCustody.append(row)
+            }
         }
         return report
     }
@@ -99,10 +107,15 @@ public struct NotInspectedReport: Sendable, Encodable {
         public var s10: String
         public var rule: String
         public var receivedAt: String
+        public var returnedAt: String?
+        /// The return's supervisor, carrier and reason.
+        public var returnDetail: String?
     }
     public var asOf: String
-    /// Presented, not inspected, still in custody. (Returned to the carrier uninspected: not
-    /// recorded yet, since returns are not built; none can be.)
+    /// Presented, not inspected, still in custody.
     public var inCustody: [Row] = []
-    public var definition = "P − I: targets received by as_of with no inspection ended by as_of"
+    /// Presented and handed back to the carrier without an inspection, each with its supervisor
+    /// and reason.
+    public var returnedUninspected: [Row] = []
+    public var definition = "P − I: targets received by as_of with no inspection ended by as_of, split into still in custody and returned uninspected"
 }

@@ -17,7 +17,8 @@ struct CustodyCommand: AsyncParsableCommand {
             with --commit. Importing the same file again adds nothing. Works on the embedded \
             archive and on PostgreSQL alike.
             """,
-        subcommands: [Rule.self, Import.self, Location.self, Receive.self, Inspect.self, Seize.self, SEACATS.self, Events.self, Report.self, Fixture.self])
+        subcommands: [Rule.self, Import.self, Location.self, Receive.self, Inspect.self, Seize.self, SEACATS.self, Return.self, Events.self, Report.self,
+                      Fixture.self])
 
     static func store(_ archive: ArchiveOptions) async throws -> any CustodyStore {
         let handle = try await archive.open()
@@ -218,6 +219,25 @@ struct CustodyCommand: AsyncParsableCommand {
         }
     }
 
+    struct Return: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "return", abstract: "Hand an item back to the carrier, closing its custody episode.",
+            discussion: "An item never inspected goes back only with --supervisor (not you) and --reason: R-NI counts it. A seized item does not go back.")
+        @Argument(help: "The S10 identifier.") var item: String
+        @Option(help: "The carrier taking it back (name or badge).") var carrier: String
+        @Option(help: "The station.") var station: String?
+        @Option(help: "The supervisor allowing an uninspected return.") var supervisor: String?
+        @Option(help: "Why it goes back uninspected.") var reason: String?
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let e = try await ReceiptService(store: try await CustodyCommand.store(archive)).returnToCarrier(
+                    item, carrier: carrier, station: station, supervisor: supervisor, reason: reason, actor: archive.resolvedActor)
+                print("\(e.s10)  RETURNED_TO_CARRIER  \(Timestamp.iso(millis: e.atMillis))  \(e.detail ?? "")")
+            }
+        }
+    }
+
     struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "events", abstract: "An item's custody events, with their hashes.")
         @Argument(help: "The S10 identifier.") var item: String
@@ -273,8 +293,12 @@ struct CustodyCommand: AsyncParsableCommand {
                     let r = try await ReconciliationService(store: try await CustodyCommand.store(archive)).notInspected(
                         from: try period.start(), to: try period.end(), asOf: try period.moment())
                     if json { print(Terminal.json(r, pretty: true)); return }
-                    print("As of \(r.asOf): \(r.inCustody.count) presented and not inspected, still in custody")
-                    for row in r.inCustody { print("  \(row.s10)  \(row.rule)  received \(row.receivedAt)") }
+                    print("As of \(r.asOf): \(r.inCustody.count + r.returnedUninspected.count) presented and not inspected: \(r.inCustody.count) still in custody, "
+                        + "\(r.returnedUninspected.count) returned to the carrier uninspected")
+                    for row in r.inCustody { print("  in custody  \(row.s10)  \(row.rule)  received \(row.receivedAt)") }
+                    for row in r.returnedUninspected {
+                        print("  returned    \(row.s10)  \(row.rule)  received \(row.receivedAt)  returned \(row.returnedAt ?? "?")  \(row.returnDetail ?? "")")
+                    }
                 }
             }
         }

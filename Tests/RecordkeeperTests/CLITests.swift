@@ -152,12 +152,20 @@ struct CLITests {
         #expect(eff.status == 0 && eff.stdout.contains("targeted 14, presented 1 (7.14 %), inspected 1 (100.00 %), hits 1 (hit rate 100.00 %)"), "\(eff.stdout)")
         let ni = try cli.run(["custody", "report", "not-inspected"] + period)
         #expect(ni.status == 0 && ni.stdout.contains("0 presented and not inspected"), "\(ni.stdout)")
+        let other = String(try String(contentsOf: URL(fileURLWithPath: file), encoding: .utf8).components(separatedBy: "\r\n")[2].prefix(13))
+        #expect(try cli.run(["custody", "receive", other, "--location", "RCV-1"]).status == 0)
+        let alone = try cli.run(["custody", "return", other, "--carrier", "USPS 4471"])
+        #expect(alone.status == 1 && alone.stderr.contains("needs a supervisor"))
+        let back = try cli.run(["custody", "return", other, "--carrier", "USPS 4471", "--supervisor", "m.chief", "--reason", "Dock overflow"])
+        #expect(back.status == 0 && back.stdout.contains("RETURNED_TO_CARRIER"), "\(back.stderr)")
+        let ni2 = try cli.run(["custody", "report", "not-inspected"] + period)
+        #expect(ni2.stdout.contains("0 still in custody, 1 returned to the carrier uninspected"), "\(ni2.stdout)")
         let latency = try cli.run(["custody", "report", "latency", "--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z"])
         #expect(latency.status == 0 && latency.stdout.contains("1 received, 1 inspected"), "\(latency.stdout)")
         let aging = try cli.run(["custody", "report", "aging", "--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z", "--hours", "1"])
-        #expect(aging.status == 0 && aging.stdout.contains("1 in custody, 0 held longer than 1 h"), "\(aging.stdout)")
+        #expect(aging.status == 0 && aging.stdout.contains("1 in custody, 0 held longer than 1 h"), "\(aging.stdout)") // the returned one has left
         let report = try cli.run(["custody", "report", "not-presented"] + period)
-        #expect(report.status == 0 && report.stdout.contains("14 targeted, 1 presented, 13 not presented"), "\(report.stdout)")
+        #expect(report.status == 0 && report.stdout.contains("14 targeted, 2 presented, 12 not presented"), "\(report.stdout)")
         #expect(!report.stdout.contains("NOT PRESENTED  \(first)") && report.stdout.contains("late          \(first)"), "\(report.stdout)")
 
         // AT8: a custody event's time changed in the database (its guard dropped) is found by
@@ -184,6 +192,10 @@ struct CLITests {
         }
         let clock = try cli.run(["verify", "--json"])
         #expect(clock.status == 3 && clock.stdout.contains("custody_seizure_altered") && clock.stdout.contains("custody-seizure:1"), "\(clock.stdout)")
+        // An episode closed in the database with no return recorded: the item left without a trace.
+        try db.write { db in try db.execute(sql: "UPDATE custody_item SET closed_at = 1 WHERE id = 1") }
+        let vanished = try cli.run(["verify", "--json"])
+        #expect(vanished.status == 3 && vanished.stdout.contains("custody_item_closed_without_event"), "\(vanished.stdout)")
     }
 
     /// Help text is interface: it is compared with the golden files in `Golden/`.

@@ -185,7 +185,10 @@ extension SQLiteArchiveStore {
             CREATE INDEX custody_event_type_at ON custody_event(type, at);
             CREATE TRIGGER custody_location_kept BEFORE UPDATE ON custody_location BEGIN SELECT RAISE(ABORT, 'locations are kept unchanged'); END;
             CREATE TRIGGER custody_location_not_deleted BEFORE DELETE ON custody_location BEGIN SELECT RAISE(ABORT, 'locations are kept'); END;
-            CREATE TRIGGER custody_item_kept BEFORE UPDATE ON custody_item BEGIN SELECT RAISE(ABORT, 'items are not changed in place'); END;
+            CREATE TRIGGER custody_item_kept BEFORE UPDATE ON custody_item
+                WHEN NOT (OLD.closed_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.id = OLD.id AND NEW.s10 = OLD.s10 AND NEW.episode = OLD.episode
+                          AND NEW.first_arrival_at = OLD.first_arrival_at)
+                BEGIN SELECT RAISE(ABORT, 'items are not changed in place (an episode is only closed, once)'); END;
             CREATE TRIGGER custody_item_not_deleted BEFORE DELETE ON custody_item BEGIN SELECT RAISE(ABORT, 'items are kept'); END;
             CREATE TRIGGER custody_event_kept BEFORE UPDATE ON custody_event BEGIN SELECT RAISE(ABORT, 'custody events are append-only'); END;
             CREATE TRIGGER custody_event_not_deleted BEFORE DELETE ON custody_event BEGIN SELECT RAISE(ABORT, 'custody events are append-only'); END;
@@ -562,6 +565,66 @@ extension SQLiteArchiveStore {
                 }
             }
             return out
+        }
+    }
+}
+
+extension SQLiteArchiveStore {
+    public func returnToCarrier(_ r: ReturnDraft, actor: String) async throws -> StoredCustodyEvent {
+        try await write { db in
+            guard let item = try Self.openItem(db, s10: r.s10) else { throw ArchiveError(.notFound, "REQUIRED_MISSING: \(r.s10) is not in custody") }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_seizure WHERE item_id = ?", arguments: [item.id]) != nil {
+                throw ArchiveError(.refused, "\(r.s10) is under seizure; a seized item does not go back to the carrier")
+            }
+            if let last = item.lastInspection, last.type == "INSPECT_START" {
+                throw ArchiveError(.refused, "an inspection of \(r.s10) is open; end it first")
+            }
+            guard r.atMillis >= item.firstArrival, r.atMillis >= (item.lastInspection?.atMillis ?? 0) else {
+                throw ArchiveError(.invalid, "DATE_ORDER: a return cannot precede the item's arrival or inspection")
+            }
+            let inspected = try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_inspection WHERE item_id = ?", arguments: [item.id]) != nil
+            let detail = try Self.returnDetail(r, inspected: inspected, actor: actor)
+            let event = try Self.appendCustodyEvent(db, itemID: item.id, s10: r.s10, type: "RETURNED_TO_CARRIER", atMillis: r.atMillis, actor: actor,
+                                                    toLocation: nil, station: r.station, clientScanID: nil, detail: detail)
+            try db.execute(sql: "UPDATE custody_item SET closed_at = ? WHERE id = ?", arguments: [r.atMillis, item.id])
+            return event
+        }
+    }
+
+    public func returnsUninspected(s10s: [String], asOf: Int64) async throws -> [String: StoredCustodyEvent] {
+        try await read { db in
+            var out: [String: StoredCustodyEvent] = [:]
+            for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for r in try Row.fetchAll(db, sql: """
+                    SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+                    WHERE e.type = 'RETURNED_TO_CARRIER' AND e.detail LIKE 'uninspected%' AND e.at <= ? AND i.s10 IN (\(marks)) ORDER BY e.id
+                    """, arguments: StatementArguments([asOf] as [Int64]) + StatementArguments(chunk)) {
+                    let e = Self.decodeEvent(r)
+                    out[e.s10] = out[e.s10] ?? e
+                }
+            }
+            return out
+        }
+    }
+}
+
+extension SQLiteArchiveStore {
+    /// What a return's event says: inspected, or uninspected with the supervisor and the reason
+    /// (both required then: returning uninspected is an explicit, counted act, F1).
+    static func returnDetail(_ r: ReturnDraft, inspected: Bool, actor: String) throws -> String {
+        try ReturnDraft.detail(r, inspected: inspected, actor: actor)
+    }
+}
+
+extension SQLiteArchiveStore {
+    public func custodyItemsClosedWithoutEvent(limit: Int) async throws -> [(itemID: Int64, s10: String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.id, i.s10 FROM custody_item i WHERE i.closed_at IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM custody_event e WHERE e.item_id = i.id AND e.at = i.closed_at AND e.type IN ('RETURNED_TO_CARRIER', 'TO_AGENCY', 'DESTROYED'))
+                ORDER BY i.id LIMIT ?
+                """, arguments: [limit]).map { (itemID: $0["id"], s10: $0["s10"]) }
         }
     }
 }

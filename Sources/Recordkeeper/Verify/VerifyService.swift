@@ -8,7 +8,8 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `batch_messages_altered`, `search_index_incomplete`, `audit_altered`, `audit_broken_link`,
     /// `audit_gap`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`,
     /// `custody_import_altered`, `custody_import_missing`, `custody_seizure_altered`,
-    /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`.
+    /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`,
+    /// `custody_item_closed_without_event`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
     public var item: String
@@ -335,6 +336,12 @@ public struct VerifyService: Sendable {
             for (id, anchor) in importAnchors where !imports.contains(id) {
                 problems.append(.init(code: "custody_import_missing", item: "custody-import:\(id)",
                                       detail: "recorded by audit entry \(anchor.sequence), gone from the imports"))
+            }
+            // An episode closes only with the event that closes it (else an item could vanish
+            // from custody without a trace).
+            for closed in try await custody.custodyItemsClosedWithoutEvent(limit: 100) {
+                problems.append(.init(code: "custody_item_closed_without_event", item: "custody-item:\(closed.itemID)",
+                                      detail: "\(closed.s10) left custody with no return, hand-over or destruction recorded"))
             }
             // Seizures and their SEACATS entries: the time, form, witness and case as recorded.
             var seizureIDs = Set<Int64>()

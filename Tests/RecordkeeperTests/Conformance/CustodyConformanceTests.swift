@@ -158,8 +158,9 @@ struct CustodyConformanceTests {
         let audit = try await store.auditEntries(target: "custody-item:\(event.itemID)", limit: 5)
         #expect(audit.count == 1 && audit[0].action == "custody.received" && audit[0].detail.contains(event.hash))
         // Events, items and locations cannot be changed behind the service's back.
-        for sql in ["UPDATE custody_event SET at = at - 3600000", "DELETE FROM custody_event", "UPDATE custody_item SET closed_at = 1",
-                    "UPDATE custody_location SET alarmed = true"] {
+        // (An episode may only be closed, once: closing it without its event is for `verify`.)
+        for sql in ["UPDATE custody_event SET at = at - 3600000", "DELETE FROM custody_event", "UPDATE custody_item SET s10 = 'RR473124829GB'",
+                    "DELETE FROM custody_item", "UPDATE custody_location SET alarmed = true"] {
             await #expect(throws: (any Error).self, "\(sql)") {
                 if let s = store as? SQLiteArchiveStore {
                     try await s.write { db in try db.execute(sql: sql) }
@@ -344,6 +345,7 @@ struct CustodyConformanceTests {
                                            maxDwellHours: nil, actor: "supervisor")
         _ = try await receipts.addLocation(code: "VAULT", name: "Vault", kind: .seizedProperty, secured: true, alarmed: true, cctvCovered: true,
                                            maxDwellHours: nil, actor: "supervisor")
+        let returns = ReceiptService(store: store, now: at("2019-06-20T09:00:00Z"))
         let starts = InspectionService(store: store, now: at("2019-06-20T10:00:00Z"))
         let ends = InspectionService(store: store, now: at("2019-06-20T10:30:00Z"))
         let seizures = SeizureService(store: store, now: at("2019-06-20T11:00:00Z"))
@@ -352,7 +354,18 @@ struct CustodyConformanceTests {
             let (presented, inspected, seized) = i < 500 ? (k < 480, k < 470, k < 10) : (k < 460, k < 430, k < 2)
             guard presented else { continue }
             _ = try await receipts.receive(s10, location: "RCV-1", station: nil, clientScanID: nil, manualEntry: false, actor: "receiver")
-            guard inspected else { continue }
+            guard inspected else {
+                if i < 500, k < 475 { // five of the uninspected go back to the carrier, with a supervisor's reason
+                    if k == 470 {
+                        await #expect(throws: ArchiveError.self) {
+                            _ = try await returns.returnToCarrier(s10, carrier: "USPS", station: nil, supervisor: nil, reason: nil, actor: "receiver")
+                        }
+                    }
+                    _ = try await returns.returnToCarrier(s10, carrier: "USPS", station: nil, supervisor: "supervisor-1", reason: "Dock overflow",
+                                                          actor: "receiver")
+                }
+                continue
+            }
             _ = try await starts.start(s10, method: .xray, location: nil, station: nil, clientScanID: nil, actor: "officer-1")
             _ = try await ends.end(s10, result: seized ? .presumptivePositive : .noAnomaly, found: seized ? "Powder" : nil, substance: nil, equipment: nil,
                                    station: nil, clientScanID: nil, actor: "officer-1")
@@ -366,7 +379,20 @@ struct CustodyConformanceTests {
         #expect(np.notPresented.count == 60)
         #expect(np.notPresented.filter { $0.rule == "NARC-01 v1" }.count == 20 && np.notPresented.filter { $0.rule == "COI-CN-01 v1" }.count == 40)
         let reconciliation = ReconciliationService(store: store)
-        #expect(try await reconciliation.notInspected(from: from, to: to, asOf: asOf).inCustody.count == 40)
+        let ni = try await reconciliation.notInspected(from: from, to: to, asOf: asOf)
+        #expect(ni.inCustody.count == 35 && ni.returnedUninspected.count == 5)
+        #expect(ni.returnedUninspected.allSatisfy { $0.returnDetail?.contains("supervisor=supervisor-1") == true && $0.returnDetail?.contains("Dock overflow") == true })
+        // A seized item does not go back; a returned one can be presented again, as a new episode.
+        let seizedItem = s10s[0], returnedItem = s10s[470]
+        await #expect(throws: ArchiveError.self) {
+            _ = try await ReceiptService(store: store, now: at("2019-06-21T09:00:00Z")).returnToCarrier(seizedItem, carrier: "USPS", station: nil,
+                                                                                                       supervisor: nil, reason: nil, actor: "receiver")
+        }
+        let again = try await ReceiptService(store: store, now: at("2019-06-22T09:00:00Z")).receive(returnedItem, location: "RCV-1", station: nil,
+                                                                                                   clientScanID: nil, manualEntry: false, actor: "receiver")
+        guard case .received(let second) = again else { Issue.record("\(again)"); return }
+        #expect(try await store.custodyEvents(s10: returnedItem).map(\.type) == ["RECEIVED", "RETURNED_TO_CARRIER", "RECEIVED"])
+        #expect(second.itemID != (try await store.custodyEvents(s10: returnedItem)).first?.itemID)
         let eff = try await reconciliation.effectiveness(from: from, to: to, asOf: asOf)
         let narc = try #require(eff.rules.first { $0.rule == "NARC-01 v1" }), coi = try #require(eff.rules.first { $0.rule == "COI-CN-01 v1" })
         #expect((narc.targeted, narc.presented, narc.inspected, narc.hits) == (500, 480, 470, 10))
