@@ -392,14 +392,13 @@ extension PostgresArchiveStore: CaptureStore {
         // another ingest of the same chat at this moment) fails the copy: the chunk is then moved
         // through this connection's staging table by one statement that skips what is stored, so
         // each message is stored by exactly one ingest and counted as a duplicate by the others.
-        let stored: Set<Int64>
+        var stored: Set<Int64> = []
         try await conn.run("SAVEPOINT rk_capture_copy", logger: logger)
+        var copied = false
         do {
             try await conn.copyRows("message", columns: messageColumns, rows: rows, logger: logger)
             try await conn.run("RELEASE SAVEPOINT rk_capture_copy", logger: logger)
-            try await conn.copyRows("index_queue", columns: ["message_id", "captured_at"],
-                                    rows: zip(assigned, candidates).map { [.int($0.0), .int($0.1.capturedAtMillis)] }, logger: logger)
-            stored = Set(assigned)
+            copied = true
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             try await conn.run("ROLLBACK TO SAVEPOINT rk_capture_copy", logger: logger)
             try await conn.run(PostgresQuery(unsafeSQL: stagingTable), logger: logger)
@@ -413,6 +412,11 @@ extension PostgresArchiveStore: CaptureStore {
                 queued AS (INSERT INTO index_queue (message_id, captured_at) SELECT id, captured_at FROM ins)
                 SELECT id FROM ins
                 """), as: Int64.self, logger: logger))
+        }
+        if copied {
+            try await conn.copyRows("index_queue", columns: ["message_id", "captured_at"],
+                                    rows: zip(assigned, candidates).map { [.int($0.0), .int($0.1.capturedAtMillis)] }, logger: logger)
+            stored = Set(assigned)
         }
         let notInserted = zip(assigned, candidates).filter { !stored.contains($0.0) }.map(\.1.identityKey.hex)
         if !notInserted.isEmpty {

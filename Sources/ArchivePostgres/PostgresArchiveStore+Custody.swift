@@ -196,7 +196,9 @@ extension PostgresArchiveStore {
                 throw ArchiveError(.notFound, "no location \(scan.location); register it first (recordkeeper custody location add)")
             }
             let day = scan.atMillis >= 0 ? scan.atMillis / 86_400_000 : -((-scan.atMillis + 86_399_999) / 86_400_000)
-            let episode = CivilDate(dayNumber: Int(day)).description
+            // The day it arrived and its count of episodes so far (under the lock on the identifier).
+            let earlier = try await conn.count("SELECT count(*) FROM custody_item WHERE s10 = \(scan.s10)", logger: logger)
+            let episode = CivilDate(dayNumber: Int(day)).description + "/\(earlier + 1)"
             let itemID = try await conn.column("""
                 INSERT INTO custody_item (s10, episode, first_arrival_at) VALUES (\(scan.s10), \(episode), \(scan.atMillis)) RETURNING id
                 """, as: Int64.self, logger: logger)[0]

@@ -605,7 +605,9 @@ enum PostgresSchema {
         // empty the search index for a rebuild) become functions the owner defines, so instances
         // can run as a role that owns nothing (`init --runtime-role`): it cannot drop or disable
         // the guard triggers, truncate the audit log or change the schema. The functions take
-        // years only (never SQL), and check them.
+        // years only (never SQL), and check them; their search path is pg_catalog alone (every
+        // table named with its schema), so no object another role creates is ever resolved in
+        // them.
         Step(version: 12, name: "partitions and index resets through owner-defined functions, for a runtime role that owns nothing", sql: [
             """
             CREATE FUNCTION rk_year_key(y integer) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT
@@ -613,7 +615,7 @@ enum PostgresSchema {
             """,
             """
             CREATE FUNCTION rk_add_year_partitions(message_years integer[], search_years integer[]) RETURNS void
-            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
             DECLARE y integer;
             BEGIN
                 PERFORM pg_advisory_xact_lock(\(partitionLock));
@@ -631,7 +633,7 @@ enum PostgresSchema {
             """,
             """
             CREATE FUNCTION rk_reset_search_index() RETURNS void LANGUAGE sql SECURITY DEFINER
-            SET search_path = pg_catalog, public, pg_temp AS $$ TRUNCATE public.message_search $$
+            SET search_path = pg_catalog, pg_temp AS $$ TRUNCATE public.message_search $$
             """,
             "REVOKE ALL ON FUNCTION rk_add_year_partitions(integer[], integer[]) FROM PUBLIC",
             "REVOKE ALL ON FUNCTION rk_reset_search_index() FROM PUBLIC",
@@ -831,6 +833,15 @@ extension PostgresArchiveStore {
             guard f.3 else { throw ArchiveError(.invalid, "only the database's owner can grant the runtime role; run this as the owner") }
             guard !f.0, !f.1 else {
                 throw ArchiveError(.invalid, "\(role) owns this database or is a superuser: a runtime role must own nothing, so that it cannot drop the guard triggers")
+            }
+            // A role that can create objects in the schema could own tables of its own there
+            // (and, on databases upgraded from PostgreSQL 14, every role can).
+            let creates = try await conn.column("SELECT has_schema_privilege(\(role), 'public', 'CREATE')", as: Bool.self, logger: self.logger)
+            guard creates.first == false else {
+                throw ArchiveError(.invalid, """
+                    \(role) can create objects in schema public; run REVOKE CREATE ON SCHEMA public FROM PUBLIC (and from \(role)) \
+                    as the schema's owner first
+                    """)
             }
             for sql in PostgresSchema.runtimeGrants(role: role, database: f.2) {
                 try await conn.run(PostgresQuery(unsafeSQL: sql), logger: self.logger)

@@ -253,7 +253,10 @@ extension SQLiteArchiveStore {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_location WHERE code = ?", arguments: [scan.location]) != nil else {
                 throw ArchiveError(.notFound, "no location \(scan.location); register it first (recordkeeper custody location add)")
             }
-            let episode = CivilDate(dayNumber: Int(scan.atMillis.floorDiv(86_400_000))).description
+            // The day it arrived and its count of episodes so far: a returned item presented
+            // again the same day is a new episode.
+            let earlier = try Int.fetchOne(db, sql: "SELECT count(*) FROM custody_item WHERE s10 = ?", arguments: [scan.s10]) ?? 0
+            let episode = CivilDate(dayNumber: Int(scan.atMillis.floorDiv(86_400_000))).description + "/\(earlier + 1)"
             try db.execute(sql: "INSERT INTO custody_item (s10, episode, first_arrival_at) VALUES (?, ?, ?)",
                            arguments: [scan.s10, episode, scan.atMillis])
             let itemID = db.lastInsertedRowID

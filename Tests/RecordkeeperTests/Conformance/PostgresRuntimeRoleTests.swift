@@ -21,6 +21,7 @@ struct PostgresRuntimeRoleTests {
             Task {
                 await TestPostgres.dropDatabase(db.name)
                 try? await PostgresAdmin.execute(url: server, sql: "DROP ROLE IF EXISTS \(role)")
+                try? await PostgresAdmin.execute(url: server, sql: "DROP ROLE IF EXISTS \(role)_c")
             }
         }
         var logger = Logger(label: "recordkeeper.postgres")
@@ -32,8 +33,14 @@ struct PostgresRuntimeRoleTests {
         try await owner.grantRuntimeRole(role)
         try await owner.grantRuntimeRole(role)
         await #expect(throws: ArchiveError.self) { try await owner.grantRuntimeRole("rk_no_such_role") }
-        // The owner (here a superuser) cannot be the runtime role.
+        // The owner (here a superuser) cannot be the runtime role, nor a role that may create
+        // objects in the schema.
         await #expect(throws: ArchiveError.self) { try await owner.grantRuntimeRole(ownerURL.user) }
+        let creator = role + "_c"
+        try await PostgresAdmin.execute(url: server, sql: "CREATE ROLE \(creator) LOGIN")
+        try await PostgresAdmin.execute(url: ownerURL, sql: "GRANT CREATE ON SCHEMA public TO \(creator)", logger: logger)
+        await #expect(throws: ArchiveError.self) { try await owner.grantRuntimeRole(creator) }
+        try await PostgresAdmin.execute(url: ownerURL, sql: "REVOKE CREATE ON SCHEMA public FROM \(creator)", logger: logger)
         owner.close()
 
         var runtimeURL = ownerURL
