@@ -25,13 +25,14 @@ extension PostgresArchiveStore: ArchiveWideLock {
                     if got { break }
                     let holder = try await conn.column("SELECT holder FROM lease WHERE name = 'archive-write-lock'", as: String.self, logger: self.logger)
                         .first ?? "another instance"
-                    if clock.now - start >= timeout {
-                        throw ArchiveError(.busy, "the archive's write lock is held by \(holder); gave up after \(timeout.components.seconds) s "
-                            + "(\(WriteLockTimeout.variable) sets how long to wait)")
-                    }
+                    // Said before giving up too: on a loaded server the first try can outlast a short timeout.
                     if !reported {
                         onWait?("waiting for the archive's write lock held by \(holder)")
                         reported = true
+                    }
+                    if clock.now - start >= timeout {
+                        throw ArchiveError(.busy, "the archive's write lock is held by \(holder); gave up after \(timeout.components.seconds) s "
+                            + "(\(WriteLockTimeout.variable) sets how long to wait)")
                     }
                     try await Task.sleep(for: .milliseconds(200))
                 }
