@@ -105,6 +105,11 @@ extension PostgresArchiveStore: CustodyStore {
 
     typealias TargetRow = (Int64, String, String, Int32, String, Int64, String, Int64?, Int64?, String?, String?, String?, Int64?, Int64?, Int64?)
 
+    static let targetSelect = """
+        SELECT id, s10, rule_code, rule_version, reason_code, targeted_at, targeted_by, expected_arrival_at, priority, origin_country, mail_class,
+               declared_desc, hold_requested_at, import_id, line FROM custody_target
+        """
+
     static func decodeTarget(_ r: TargetRow) -> StoredTarget {
         let priority: Int? = r.8.map { Int($0) }
         let line: Int? = r.14.map { Int($0) }
@@ -115,9 +120,7 @@ extension PostgresArchiveStore: CustodyStore {
 
     public func targets(s10: String) async throws -> [StoredTarget] {
         let found: [TargetRow] = try await rows("reading targets", """
-            SELECT id, s10, rule_code, rule_version, reason_code, targeted_at, targeted_by, expected_arrival_at, priority, origin_country, mail_class,
-                   declared_desc, hold_requested_at, import_id, line
-            FROM custody_target WHERE s10 = \(s10) ORDER BY id
+            \(unescaped: Self.targetSelect) WHERE s10 = \(s10) ORDER BY id
             """, as: TargetRow.self)
         return found.map(Self.decodeTarget)
     }
@@ -202,21 +205,10 @@ extension PostgresArchiveStore {
             let itemID = try await conn.column("""
                 INSERT INTO custody_item (s10, episode, first_arrival_at) VALUES (\(scan.s10), \(episode), \(scan.atMillis)) RETURNING id
                 """, as: Int64.self, logger: logger)[0]
-            let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
-                                                                   toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
-                                                                   manualEntry: scan.manualEntry, detail: nil)).hex
-            let eventID = try await conn.column("""
-                INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, hash)
-                VALUES (\(itemID), 'RECEIVED', \(scan.atMillis), \(scan.clientTimestampMillis), \(actor), \(scan.location), \(scan.station),
-                        \(scan.clientScanID), \(scan.manualEntry), \(hash))
-                RETURNING id
-                """, as: Int64.self, logger: logger)[0]
-            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.received", target: "custody-item:\(itemID)",
-                                                            detail: ["s10": scan.s10, "event": String(eventID), "hash": hash, "location": scan.location]),
-                                           logger: logger)
-            return .received(StoredCustodyEvent(id: eventID, itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
-                                                toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
-                                                manualEntry: scan.manualEntry, detail: nil, hash: hash))
+            return .received(try await Self.appendCustodyEvent(conn, itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
+                                                               toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID, detail: nil,
+                                                               manualEntry: scan.manualEntry, clientTimestampMillis: scan.clientTimestampMillis,
+                                                               logger: logger))
         }
     }
 
@@ -228,9 +220,7 @@ extension PostgresArchiveStore {
 
     public func targets(targetedFrom: Int64, to: Int64) async throws -> [StoredTarget] {
         let found: [TargetRow] = try await rows("reading targets", """
-            SELECT id, s10, rule_code, rule_version, reason_code, targeted_at, targeted_by, expected_arrival_at, priority, origin_country, mail_class,
-                   declared_desc, hold_requested_at, import_id, line
-            FROM custody_target WHERE targeted_at >= \(targetedFrom) AND targeted_at < \(to) ORDER BY targeted_at, id
+            \(unescaped: Self.targetSelect) WHERE targeted_at >= \(targetedFrom) AND targeted_at < \(to) ORDER BY targeted_at, id
             """, as: TargetRow.self)
         return found.map(Self.decodeTarget)
     }
@@ -257,25 +247,25 @@ extension PostgresArchiveStore {
 
     public func targets(importID: Int64) async throws -> [StoredTarget] {
         let found: [TargetRow] = try await rows("reading targets", """
-            SELECT id, s10, rule_code, rule_version, reason_code, targeted_at, targeted_by, expected_arrival_at, priority, origin_country, mail_class,
-                   declared_desc, hold_requested_at, import_id, line
-            FROM custody_target WHERE import_id = \(importID) ORDER BY line, id
+            \(unescaped: Self.targetSelect) WHERE import_id = \(importID) ORDER BY line, id
             """, as: TargetRow.self)
         return found.map(Self.decodeTarget)
     }
 
     static func appendCustodyEvent(_ conn: PostgresConnection, itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String,
-                                   toLocation: String?, station: String?, clientScanID: String?, detail: String?, logger: Logger) async throws -> StoredCustodyEvent {
+                                   toLocation: String?, station: String?, clientScanID: String?, detail: String?, manualEntry: Bool = false,
+                                   clientTimestampMillis: Int64? = nil, logger: Logger) async throws -> StoredCustodyEvent {
         let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation,
-                                                               station: station, clientScanID: clientScanID, manualEntry: false, detail: detail)).hex
+                                                               station: station, clientScanID: clientScanID, manualEntry: manualEntry, detail: detail)).hex
         let id = try await conn.column("""
-            INSERT INTO custody_event (item_id, type, at, actor, to_location, station_id, client_scan_uuid, manual_entry, detail, hash)
-            VALUES (\(itemID), \(type), \(atMillis), \(actor), \(toLocation), \(station), \(clientScanID), false, \(detail), \(hash)) RETURNING id
+            INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, detail, hash)
+            VALUES (\(itemID), \(type), \(atMillis), \(clientTimestampMillis), \(actor), \(toLocation), \(station), \(clientScanID), \(manualEntry),
+                    \(detail), \(hash)) RETURNING id
             """, as: Int64.self, logger: logger)[0]
         _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody." + type.lowercased(), target: "custody-item:\(itemID)",
                                                         detail: ["s10": s10, "event": String(id), "hash": hash]), logger: logger)
         return StoredCustodyEvent(id: id, itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation, station: station,
-                                  clientScanID: clientScanID, manualEntry: false, detail: detail, hash: hash)
+                                  clientScanID: clientScanID, manualEntry: manualEntry, detail: detail, hash: hash)
     }
 
     static func openItem(_ conn: PostgresConnection, s10: String, logger: Logger) async throws -> (id: Int64, firstArrival: Int64, lastInspection: StoredCustodyEvent?)? {

@@ -260,19 +260,9 @@ extension SQLiteArchiveStore {
             try db.execute(sql: "INSERT INTO custody_item (s10, episode, first_arrival_at) VALUES (?, ?, ?)",
                            arguments: [scan.s10, episode, scan.atMillis])
             let itemID = db.lastInsertedRowID
-            let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
-                                                                   toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
-                                                                   manualEntry: scan.manualEntry, detail: nil)).hex
-            try db.execute(sql: """
-                INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, hash)
-                VALUES (?, 'RECEIVED', ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [itemID, scan.atMillis, scan.clientTimestampMillis, actor, scan.location, scan.station, scan.clientScanID,
-                                 scan.manualEntry, hash])
-            let event = StoredCustodyEvent(id: db.lastInsertedRowID, itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
-                                           toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID,
-                                           manualEntry: scan.manualEntry, detail: nil, hash: hash)
-            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.received", target: "custody-item:\(itemID)",
-                                                detail: ["s10": scan.s10, "event": String(event.id), "hash": hash, "location": scan.location]))
+            let event = try Self.appendCustodyEvent(db, itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
+                                                    toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID, detail: nil,
+                                                    manualEntry: scan.manualEntry, clientTimestampMillis: scan.clientTimestampMillis)
             return .received(event)
         }
     }
@@ -342,15 +332,16 @@ extension Int64 {
 extension SQLiteArchiveStore {
     /// Appends an event to an item with its hash and audit entry (inside the caller's transaction).
     static func appendCustodyEvent(_ db: Database, itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String, toLocation: String?,
-                                   station: String?, clientScanID: String?, detail: String?) throws -> StoredCustodyEvent {
+                                   station: String?, clientScanID: String?, detail: String?, manualEntry: Bool = false,
+                                   clientTimestampMillis: Int64? = nil) throws -> StoredCustodyEvent {
         let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation,
-                                                               station: station, clientScanID: clientScanID, manualEntry: false, detail: detail)).hex
+                                                               station: station, clientScanID: clientScanID, manualEntry: manualEntry, detail: detail)).hex
         try db.execute(sql: """
-            INSERT INTO custody_event (item_id, type, at, actor, to_location, station_id, client_scan_uuid, manual_entry, detail, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-            """, arguments: [itemID, type, atMillis, actor, toLocation, station, clientScanID, detail, hash])
+            INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, detail, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [itemID, type, atMillis, clientTimestampMillis, actor, toLocation, station, clientScanID, manualEntry, detail, hash])
         let event = StoredCustodyEvent(id: db.lastInsertedRowID, itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor,
-                                       toLocation: toLocation, station: station, clientScanID: clientScanID, manualEntry: false, detail: detail, hash: hash)
+                                       toLocation: toLocation, station: station, clientScanID: clientScanID, manualEntry: manualEntry, detail: detail, hash: hash)
         try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody." + type.lowercased(), target: "custody-item:\(itemID)",
                                             detail: ["s10": s10, "event": String(event.id), "hash": hash]))
         return event
@@ -586,7 +577,7 @@ extension SQLiteArchiveStore {
                 throw ArchiveError(.invalid, "DATE_ORDER: a return cannot precede the item's arrival or inspection")
             }
             let inspected = try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_inspection WHERE item_id = ?", arguments: [item.id]) != nil
-            let detail = try Self.returnDetail(r, inspected: inspected, actor: actor)
+            let detail = try ReturnDraft.detail(r, inspected: inspected, actor: actor)
             let event = try Self.appendCustodyEvent(db, itemID: item.id, s10: r.s10, type: "RETURNED_TO_CARRIER", atMillis: r.atMillis, actor: actor,
                                                     toLocation: nil, station: r.station, clientScanID: nil, detail: detail)
             try db.execute(sql: "UPDATE custody_item SET closed_at = ? WHERE id = ?", arguments: [r.atMillis, item.id])
@@ -612,13 +603,6 @@ extension SQLiteArchiveStore {
     }
 }
 
-extension SQLiteArchiveStore {
-    /// What a return's event says: inspected, or uninspected with the supervisor and the reason
-    /// (both required then: returning uninspected is an explicit, counted act, F1).
-    static func returnDetail(_ r: ReturnDraft, inspected: Bool, actor: String) throws -> String {
-        try ReturnDraft.detail(r, inspected: inspected, actor: actor)
-    }
-}
 
 extension SQLiteArchiveStore {
     public func custodyItemsClosedWithoutEvent(limit: Int) async throws -> [(itemID: Int64, s10: String)] {
