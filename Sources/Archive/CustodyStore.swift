@@ -56,6 +56,21 @@ public protocol CustodyStore: Sendable {
     /// The first uninspected return by `asOf` of each of `s10s` that has one.
     func returnsUninspected(s10s: [String], asOf: Int64) async throws -> [String: StoredCustodyEvent]
 
+    /// Records scans in one transaction, each on its own: a refused scan is answered with its
+    /// code and the others are recorded (a station's batch, `POST /api/custody/scans`).
+    func recordScans(_ scans: [CustodyScan], actor: String) async throws -> [ScanOutcome]
+    /// A container handed over by the carrier, open for its items' receipt scans (one open
+    /// presentation per container label).
+    func openPresentation(_ draft: PresentationDraft, actor: String) async throws -> StoredPresentation
+    /// Closes a presentation with its scanned count; a count other than the declared one needs a note.
+    func closePresentation(id: Int64, note: String?, atMillis: Int64, actor: String) async throws -> StoredPresentation
+    func presentation(id: Int64) async throws -> StoredPresentation?
+    /// Presentations handed over in [from, to), or still open then.
+    func presentations(from: Int64, to: Int64) async throws -> [StoredPresentation]
+    /// Every item in custody at some time in [dayStart, dayEnd), with its events before dayEnd
+    /// in order (the daily balance, R-BAL).
+    func balanceItems(dayStart: Int64, dayEnd: Int64) async throws -> [BalanceItem]
+
     // For `verify`: every custody event and every import, to recompute their hashes.
     /// Items whose episode is closed without the event that closes one (a return, a hand-over
     /// to an agency, a destruction) at that time: closed behind the service's back.
@@ -65,6 +80,31 @@ public protocol CustodyStore: Sendable {
     func targetImports() async throws -> [StoredTargetImport]
     /// The targets an import added, in line order.
     func targets(importID: Int64) async throws -> [StoredTarget]
+}
+
+extension CustodyStore {
+    /// One receipt scan (no container), through `recordScans`.
+    public func receive(_ scan: ReceiptScan, actor: String) async throws -> ReceiptOutcome {
+        let one = CustodyScan(s10: scan.s10, action: .receive(location: scan.location, presentation: nil), station: scan.station,
+                              clientScanID: scan.clientScanID, clientTimestampMillis: scan.clientTimestampMillis, manualEntry: scan.manualEntry,
+                              atMillis: scan.atMillis)
+        switch try await recordScans([one], actor: actor)[0] {
+        case .recorded(let e): return .received(e)
+        case .repeated(let e): return .repeated(e)
+        case .alreadyInCustody(let e): return .alreadyInCustody(e)
+        case .refused(let r): throw r.archiveError
+        }
+    }
+
+    /// One return to the carrier, through `recordScans`.
+    public func returnToCarrier(_ r: ReturnDraft, actor: String) async throws -> StoredCustodyEvent {
+        let one = CustodyScan(s10: r.s10, action: .returnToCarrier(carrier: r.carrier, supervisor: r.supervisor, reason: r.reason), station: r.station,
+                              clientScanID: UUID().uuidString.lowercased(), atMillis: r.atMillis)
+        switch try await recordScans([one], actor: actor)[0] {
+        case .recorded(let e), .repeated(let e), .alreadyInCustody(let e): return e
+        case .refused(let refusal): throw refusal.archiveError
+        }
+    }
 }
 
 public struct StoredTargetRule: Sendable, Equatable, Codable {
@@ -221,6 +261,20 @@ public struct StoredCustodyEvent: Sendable, Equatable, Codable {
                 clientScanID: String?, manualEntry: Bool, detail: String?, hash: String) {
         self.id = id; self.itemID = itemID; self.s10 = s10; self.type = type; self.atMillis = atMillis; self.actor = actor; self.toLocation = toLocation
         self.station = station; self.clientScanID = clientScanID; self.manualEntry = manualEntry; self.detail = detail; self.hash = hash
+    }
+
+    /// A new event with its hash (the id is the one its row gets).
+    public static func make(id: Int64, itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String, toLocation: String?, station: String?,
+                            clientScanID: String?, manualEntry: Bool, detail: String?) -> StoredCustodyEvent {
+        let hash = ContentHash.of(canonical(itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation, station: station,
+                                            clientScanID: clientScanID, manualEntry: manualEntry, detail: detail)).hex
+        return StoredCustodyEvent(id: id, itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation, station: station,
+                                  clientScanID: clientScanID, manualEntry: manualEntry, detail: detail, hash: hash)
+    }
+
+    /// The audit entry that anchors this event (what verify looks for).
+    public var auditDraft: AuditDraft {
+        AuditDraft(actor: actor, action: "custody." + type.lowercased(), target: "custody-item:\(itemID)", detail: ["s10": s10, "event": String(id), "hash": hash])
     }
 
     /// This event's canonical form, from its stored fields.

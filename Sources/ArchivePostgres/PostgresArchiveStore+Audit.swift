@@ -26,6 +26,29 @@ extension PostgresArchiveStore: AuditLog {
         return entry
     }
 
+    /// Appends entries in order with one statement (a batch of scans writes its entries together).
+    static func appendAudits(_ conn: PostgresConnection, _ drafts: [AuditDraft], logger: Logger) async throws {
+        guard !drafts.isEmpty else { return }
+        try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.auditLock))", logger: logger)
+        let last = try await conn.all("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", as: (Int64, String).self, logger: logger).first
+        var previous = last.flatMap { ContentHash(hex: $0.1) } ?? AuditEntry.genesis
+        var sequence = last?.0 ?? 0
+        let at = Timestamp.iso(millis: Timestamp.nowMillis())
+        var entries: [AuditEntry] = []
+        for d in drafts {
+            sequence += 1
+            let e = AuditEntry(sequence: sequence, at: at, actor: d.actor, action: d.action, target: d.target, detail: d.detailJSON, previousHash: previous)
+            entries.append(e)
+            previous = e.hash
+        }
+        try await conn.run("""
+            INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash)
+            SELECT * FROM unnest(\(entries.map(\.sequence))::bigint[], \(entries.map(\.at))::text[], \(entries.map(\.actor))::text[],
+                                 \(entries.map(\.action))::text[], \(entries.map(\.target))::text[], \(entries.map(\.detail))::text[],
+                                 \(entries.map(\.previousHash.hex))::text[], \(entries.map(\.hash.hex))::text[])
+            """, logger: logger)
+    }
+
     typealias AuditRow = (Int64, String, String, String, String, String, String, String)
     static let auditColumns = "seq, at, actor, action, target, detail, prev_hash, hash"
 

@@ -175,43 +175,6 @@ extension PostgresArchiveStore {
             .map { StoredLocation(code: $0.0, name: $0.1, kind: $0.2, secured: $0.3, alarmed: $0.4, cctvCovered: $0.5, maxDwellHours: $0.6.map { Int($0) }) }
     }
 
-    public func receive(_ scan: ReceiptScan, actor: String) async throws -> ReceiptOutcome {
-        try await transaction("recording a receipt") { conn in
-            let logger = self.logger
-            // Scans of one identifier queue here, so its open episode is decided once.
-            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\(scan.s10)))", logger: logger)
-            if let seen = try await conn.all("""
-                SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = \(scan.clientScanID)
-                """, as: EventRow.self, logger: logger).first {
-                let event = Self.decodeEvent(seen)
-                guard event.s10 == scan.s10, event.type == "RECEIVED" else {
-                    throw ArchiveError(.refused, "scan id \(scan.clientScanID) was used for another scan (\(event.type) of \(event.s10))")
-                }
-                return .repeated(event)
-            }
-            if let open = try await conn.all("""
-                SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
-                WHERE i.s10 = \(scan.s10) AND i.closed_at IS NULL ORDER BY e.id DESC LIMIT 1
-                """, as: EventRow.self, logger: logger).first {
-                return .alreadyInCustody(Self.decodeEvent(open))
-            }
-            guard try await conn.count("SELECT count(*) FROM custody_location WHERE code = \(scan.location)", logger: logger) == 1 else {
-                throw ArchiveError(.notFound, "no location \(scan.location); register it first (recordkeeper custody location add)")
-            }
-            let day = scan.atMillis >= 0 ? scan.atMillis / 86_400_000 : -((-scan.atMillis + 86_399_999) / 86_400_000)
-            // The day it arrived and its count of episodes so far (under the lock on the identifier).
-            let earlier = try await conn.count("SELECT count(*) FROM custody_item WHERE s10 = \(scan.s10)", logger: logger)
-            let episode = CivilDate(dayNumber: Int(day)).description + "/\(earlier + 1)"
-            let itemID = try await conn.column("""
-                INSERT INTO custody_item (s10, episode, first_arrival_at) VALUES (\(scan.s10), \(episode), \(scan.atMillis)) RETURNING id
-                """, as: Int64.self, logger: logger)[0]
-            return .received(try await Self.appendCustodyEvent(conn, itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
-                                                               toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID, detail: nil,
-                                                               manualEntry: scan.manualEntry, clientTimestampMillis: scan.clientTimestampMillis,
-                                                               logger: logger))
-        }
-    }
-
     public func custodyEvents(s10: String) async throws -> [StoredCustodyEvent] {
         try await rows("reading custody events", """
             SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE i.s10 = \(s10) ORDER BY e.id
@@ -255,17 +218,16 @@ extension PostgresArchiveStore {
     static func appendCustodyEvent(_ conn: PostgresConnection, itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String,
                                    toLocation: String?, station: String?, clientScanID: String?, detail: String?, manualEntry: Bool = false,
                                    clientTimestampMillis: Int64? = nil, logger: Logger) async throws -> StoredCustodyEvent {
-        let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation,
-                                                               station: station, clientScanID: clientScanID, manualEntry: manualEntry, detail: detail)).hex
-        let id = try await conn.column("""
-            INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, detail, hash)
-            VALUES (\(itemID), \(type), \(atMillis), \(clientTimestampMillis), \(actor), \(toLocation), \(station), \(clientScanID), \(manualEntry),
-                    \(detail), \(hash)) RETURNING id
-            """, as: Int64.self, logger: logger)[0]
-        _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody." + type.lowercased(), target: "custody-item:\(itemID)",
-                                                        detail: ["s10": s10, "event": String(id), "hash": hash]), logger: logger)
-        return StoredCustodyEvent(id: id, itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation, station: station,
-                                  clientScanID: clientScanID, manualEntry: manualEntry, detail: detail, hash: hash)
+        let id = try await conn.column("SELECT nextval(pg_get_serial_sequence('custody_event', 'id'))", as: Int64.self, logger: logger)[0]
+        let event = StoredCustodyEvent.make(id: id, itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation,
+                                            station: station, clientScanID: clientScanID, manualEntry: manualEntry, detail: detail)
+        try await conn.run("""
+            INSERT INTO custody_event (id, item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, detail, hash)
+            VALUES (\(id), \(itemID), \(type), \(atMillis), \(clientTimestampMillis), \(actor), \(toLocation), \(station), \(clientScanID), \(manualEntry),
+                    \(detail), \(event.hash))
+            """, logger: logger)
+        _ = try await Self.appendAudit(conn, event.auditDraft, logger: logger)
+        return event
     }
 
     static func openItem(_ conn: PostgresConnection, s10: String, logger: Logger) async throws -> (id: Int64, firstArrival: Int64, lastInspection: StoredCustodyEvent?)? {
@@ -457,29 +419,6 @@ extension PostgresArchiveStore {
         var out: [String: InspectionAndHit] = [:]
         for r in found where r.1 != nil || r.2 != nil { out[r.0] = InspectionAndHit(inspectedAtMillis: r.1, hitAtMillis: r.2, violation: r.3) }
         return out
-    }
-
-    public func returnToCarrier(_ r: ReturnDraft, actor: String) async throws -> StoredCustodyEvent {
-        try await transaction("returning an item to the carrier") { conn in
-            let logger = self.logger
-            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\(r.s10)))", logger: logger)
-            guard let item = try await Self.openItem(conn, s10: r.s10, logger: logger) else {
-                throw ArchiveError(.notFound, "REQUIRED_MISSING: \(r.s10) is not in custody")
-            }
-            guard try await conn.count("SELECT count(*) FROM custody_seizure WHERE item_id = \(item.id)", logger: logger) == 0 else {
-                throw ArchiveError(.refused, "\(r.s10) is under seizure; a seized item does not go back to the carrier")
-            }
-            if let last = item.lastInspection, last.type == "INSPECT_START" { throw ArchiveError(.refused, "an inspection of \(r.s10) is open; end it first") }
-            guard r.atMillis >= item.firstArrival, r.atMillis >= (item.lastInspection?.atMillis ?? 0) else {
-                throw ArchiveError(.invalid, "DATE_ORDER: a return cannot precede the item's arrival or inspection")
-            }
-            let inspected = try await conn.count("SELECT count(*) FROM custody_inspection WHERE item_id = \(item.id)", logger: logger) > 0
-            let detail = try ReturnDraft.detail(r, inspected: inspected, actor: actor)
-            let event = try await Self.appendCustodyEvent(conn, itemID: item.id, s10: r.s10, type: "RETURNED_TO_CARRIER", atMillis: r.atMillis, actor: actor,
-                                                          toLocation: nil, station: r.station, clientScanID: nil, detail: detail, logger: logger)
-            try await conn.run("UPDATE custody_item SET closed_at = \(r.atMillis) WHERE id = \(item.id)", logger: logger)
-            return event
-        }
     }
 
     public func returnsUninspected(s10s: [String], asOf: Int64) async throws -> [String: StoredCustodyEvent] {

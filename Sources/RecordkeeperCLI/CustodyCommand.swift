@@ -17,8 +17,8 @@ struct CustodyCommand: AsyncParsableCommand {
             with --commit. Importing the same file again adds nothing. Works on the embedded \
             archive and on PostgreSQL alike.
             """,
-        subcommands: [Rule.self, Import.self, Location.self, Receive.self, Inspect.self, Seize.self, SEACATS.self, Return.self, Events.self, Report.self,
-                      Fixture.self])
+        subcommands: [Rule.self, Import.self, Location.self, Container.self, Receive.self, Move.self, Inspect.self, Seize.self, SEACATS.self, Lab.self,
+                      Handover.self, Return.self, Audit.self, Events.self, Report.self, Fixture.self])
 
     static func store(_ archive: ArchiveOptions) async throws -> any CustodyStore {
         let handle = try await archive.open()
@@ -95,39 +95,176 @@ struct CustodyCommand: AsyncParsableCommand {
         }
     }
 
+    /// Records one scan per item through the scan service and prints each answer; exit status 4
+    /// when any was refused or was a duplicate receipt (nothing recorded for those).
+    static func scan(_ items: [String], action: CustodyScan.Action, witness: String? = nil, station: String?, scanID: String? = nil, manual: Bool = false,
+                     archive: ArchiveOptions) async throws {
+        var refused = 0
+        try await CLIError.report {
+            guard !items.isEmpty else { throw ValidationError("name at least one S10 identifier") }
+            guard scanID == nil || items.count == 1 else { throw ValidationError("--scan-id names one scan: give one item with it") }
+            let service = ScanService(store: try await CustodyCommand.store(archive))
+            for chunk in stride(from: 0, to: items.count, by: ScanService.batchLimit).map({ Array(items[$0..<min(items.count, $0 + ScanService.batchLimit)]) }) {
+                let requests = chunk.map { ScanService.Request(text: $0, action: action, witness: witness, station: station, clientScanID: scanID, manualEntry: manual) }
+                for (item, outcome) in zip(chunk, try await service.record(requests, actor: archive.resolvedActor)) {
+                    switch outcome {
+                    case .recorded(let e): print("\(e.s10)  \(e.type)\(e.toLocation.map { " at \($0)" } ?? "")  \(Timestamp.iso(millis: e.atMillis))\(e.detail.map { "  \($0)" } ?? "")")
+                    case .repeated(let e): print("\(e.s10)  already recorded by this scan (\(Timestamp.iso(millis: e.atMillis))); nothing new")
+                    case .alreadyInCustody(let e):
+                        refused += 1
+                        Terminal.note("\(e.s10): already in custody since \(Timestamp.iso(millis: e.atMillis)) at \(e.toLocation ?? "?") (\(e.type) by \(e.actor)); nothing recorded")
+                    case .refused(let r):
+                        refused += 1
+                        Terminal.note("\(item): \(r); nothing recorded")
+                    }
+                }
+            }
+        }
+        if refused > 0 { throw ExitCode(4) }
+    }
+
     struct Receive: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "receive", abstract: "Record items handed over by the carrier (receipt scans); the time is this machine's clock, in UTC.",
-            discussion: "A retry with the same --scan-id records nothing new. An item already in custody is reported with where and since when; exit status 4 then.")
+            discussion: """
+                With --container, the items are counted into that open container (custody container open). A retry with the same \
+                --scan-id records nothing new. An item already in custody is reported with where and since when; exit status 4 then.
+                """)
         @Argument(help: "S10 identifiers.") var items: [String]
         @Option(help: "The location code they arrive at.") var location: String
+        @Option(help: "The open container (presentation number) they came in.") var container: Int64?
         @Option(help: "The scan station.") var station: String?
         @Option(help: "The station's id for this scan (one item only).") var scanId: String?
         @Flag(help: "Typed by hand, not scanned.") var manual = false
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
-            var refused = 0
-            try await CLIError.report {
-                guard !items.isEmpty else { throw ValidationError("name at least one S10 identifier") }
-                guard scanId == nil || items.count == 1 else { throw ValidationError("--scan-id names one scan: give one item with it") }
-                let service = ReceiptService(store: try await CustodyCommand.store(archive))
-                for item in items {
-                    do {
-                        switch try await service.receive(item, location: location, station: station, clientScanID: scanId, manualEntry: manual,
-                                                         actor: archive.resolvedActor) {
-                        case .received(let e): print("\(e.s10)  RECEIVED at \(e.toLocation ?? "?")  \(Timestamp.iso(millis: e.atMillis))")
-                        case .repeated(let e): print("\(e.s10)  already recorded by this scan (\(Timestamp.iso(millis: e.atMillis))); nothing new")
-                        case .alreadyInCustody(let e):
-                            refused += 1
-                            Terminal.note("\(e.s10): already in custody since \(Timestamp.iso(millis: e.atMillis)) at \(e.toLocation ?? "?") (\(e.type) by \(e.actor)); nothing recorded")
-                        }
-                    } catch let e as CustodyError {
-                        refused += 1
-                        Terminal.note("\(item): \(e.message); nothing recorded")
-                    }
+            try await CustodyCommand.scan(items, action: .receive(location: location, presentation: container), station: station, scanID: scanId, manual: manual,
+                                          archive: archive)
+        }
+    }
+
+    /// The items a movement scans, its witness and station.
+    struct Scanned: ParsableArguments {
+        @Argument(help: "S10 identifiers.") var items: [String]
+        @Option(help: "A second person (required for every event of a seized item).") var witness: String?
+        @Option(help: "The scan station.") var station: String?
+        func record(_ action: CustodyScan.Action, archive: ArchiveOptions) async throws {
+            try await CustodyCommand.scan(items, action: action, witness: witness, station: station, archive: archive)
+        }
+    }
+
+    struct Move: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "move", abstract: "Move items in custody to another location.",
+            discussion: "Seized items leave seized property only to a lab or an agency (custody lab, custody handover); every event of a seized item needs --witness.")
+        @Option(help: "The location they go to.") var to: String
+        @OptionGroup var scanned: Scanned
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws { try await scanned.record(.move(to: to), archive: archive) }
+    }
+
+    struct Lab: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "lab", abstract: "Items sent to a lab and back.", subcommands: [Send.self, Back.self])
+        struct Send: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "send", abstract: "Send items to a lab (a location of kind lab).")
+            @Option(help: "The lab's location code.") var lab: String
+            @OptionGroup var scanned: Scanned
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws { try await scanned.record(.toLab(lab: lab), archive: archive) }
+        }
+        struct Back: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "back", abstract: "Record items back from the lab.")
+            @Option(help: "Where they are put (seized property for seized items).") var to: String
+            @OptionGroup var scanned: Scanned
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws { try await scanned.record(.fromLab(to: to), archive: archive) }
+        }
+    }
+
+    struct Handover: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "handover", abstract: "Hand items to another agency, closing their custody episode.",
+            discussion: "Agencies: \(CustodyScanRules.agencies.joined(separator: ", ")).")
+        @Option(help: "The agency taking them.") var agency: String
+        @OptionGroup var scanned: Scanned
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws { try await scanned.record(.toAgency(agency: agency), archive: archive) }
+    }
+
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "audit", abstract: "A cycle count: the items seen at a location (AUDIT_SEEN).",
+            discussion: """
+                Give the identifiers as arguments, or - to read one per line from standard input (a scanner's file). The day's \
+                counts feed the daily balance (custody report balance); an item seen elsewhere than its record says is marked.
+                """)
+        @Argument(help: "S10 identifiers, or - for standard input.") var items: [String]
+        @Option(help: "The location counted.") var location: String
+        @Option(help: "The scan station.") var station: String?
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            var list = items
+            if list == ["-"] {
+                list = []
+                while let line = readLine() { let t = line.trimmingCharacters(in: .whitespaces); if !t.isEmpty { list.append(t) } }
+            }
+            try await CustodyCommand.scan(list, action: .audit(at: location), station: station, archive: archive)
+        }
+    }
+
+    struct Container: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "container", abstract: "Containers (APC, tub, sack) the carrier hands over.",
+                                                        subcommands: [Open.self, Close.self, Show.self])
+        static func describe(_ p: StoredPresentation) -> String {
+            "Presentation \(p.id): container \(p.containerID) (\(p.carrier)\(p.sealNumber.map { ", seal \($0)" } ?? "")) at \(p.location), "
+                + "declared \(p.declaredCount), scanned \(p.scannedCount)"
+                + (p.closedAtMillis.map { ", closed \(Timestamp.iso(millis: $0))" } ?? ", open") + (p.discrepancyNote.map { ". Note: \($0)" } ?? "")
+        }
+        struct Open: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "open", abstract: "Open a container handed over, for its items' receipt scans.")
+            @Argument(help: "The container's label.") var container: String
+            @Option(help: "The carrier presenting it.") var carrier: String = "USPS"
+            @Option(help: "Its seal number.") var seal: String?
+            @Option(help: "How many items the carrier declares in it.") var declared: Int
+            @Option(help: "The carrier's employee handing it over.") var presentedBy: String
+            @Option(help: "Their badge.") var badge: String?
+            @Option(help: "The location it is received at.") var location: String
+            @Option(help: "The scan station.") var station: String?
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let p = try await ScanService(store: try await CustodyCommand.store(archive)).openContainer(
+                        container, carrier: carrier, seal: seal, declared: declared, presentedBy: presentedBy, badge: badge, location: location, station: station,
+                        actor: archive.resolvedActor)
+                    print(Container.describe(p))
+                    print("Receive its items with: recordkeeper custody receive --location \(p.location) --container \(p.id) S10…")
                 }
             }
-            if refused > 0 { throw ExitCode(4) }
+        }
+        struct Close: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "close", abstract: "Close a container: scanned against declared.",
+                discussion: "A count other than the declared one needs --note; the daily balance lists the container with its difference.")
+            @Argument(help: "The presentation number.") var id: Int64
+            @Option(help: "Why the count differs.") var note: String?
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    print(Container.describe(try await ScanService(store: try await CustodyCommand.store(archive)).closeContainer(id, note: note,
+                                                                                                                               actor: archive.resolvedActor)))
+                }
+            }
+        }
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "A container's declared and scanned counts.")
+            @Argument(help: "The presentation number.") var id: Int64
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    guard let p = try await CustodyCommand.store(archive).presentation(id: id) else { throw ArchiveError(.notFound, "no presentation \(id)") }
+                    print(Container.describe(p))
+                }
+            }
         }
     }
 
@@ -257,7 +394,38 @@ struct CustodyCommand: AsyncParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.",
-                                                        subcommands: [NotPresented.self, NotInspected.self, Effectiveness.self, Aging.self, Latency.self, Late.self])
+                                                        subcommands: [NotPresented.self, NotInspected.self, Effectiveness.self, Aging.self, Latency.self, Late.self,
+                                                                      Balance.self])
+
+        struct Balance: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "balance", abstract: "R-BAL: a day's custody balance, the unaccounted items, and containers against their declared counts.",
+                discussion: BalanceReport.definitionText)
+            @Option(help: "The UTC day (YYYY-MM-DD).") var day: String
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    guard let d = CivilDate(day) else { throw ValidationError("--day \(day) is not a date (YYYY-MM-DD)") }
+                    let r = try await BalanceService(store: try await CustodyCommand.store(archive)).balance(dayStart: Int64(d.dayNumber) * 86_400_000)
+                    if json { print(Terminal.json(r, pretty: true)); return }
+                    print("Custody balance for \(r.day)")
+                    print("  opening \(r.opening) + received \(r.received) + from lab \(r.fromLab) − returned \(r.returned) − to agency \(r.toAgency) "
+                        + "− destroyed \(r.destroyed) − to seized property \(r.toSeizedProperty) − to lab \(r.toLab) = expected closing \(r.expectedClosing)")
+                    if let counted = r.counted {
+                        print("  counted \(counted) at \(r.auditedLocations.joined(separator: ", ")); discrepancy \(r.discrepancy ?? 0)")
+                        for u in r.unaccounted { print("    unaccounted \(u.s10)  last \(u.lastEvent) at \(u.lastLocation ?? "?") by \(u.lastHolder), \(u.lastAt)") }
+                        for u in r.seenNotExpected { print("    seen, not expected \(u.s10)  last \(u.lastEvent) by \(u.lastHolder), \(u.lastAt)") }
+                    } else {
+                        print("  no cycle count that day (custody audit); nothing to compare")
+                    }
+                    for c in r.containers where c.difference != 0 || c.closedAt == nil {
+                        print("  container \(c.container) (presentation \(c.id)): declared \(c.declared), scanned \(c.scanned), difference \(c.difference)"
+                            + (c.closedAt == nil ? ", still open" : "") + (c.note.map { ", note: \($0)" } ?? ""))
+                    }
+                }
+            }
+        }
 
         struct Effectiveness: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

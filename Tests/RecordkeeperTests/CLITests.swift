@@ -24,7 +24,7 @@ struct CLI {
     let dataDir: URL
 
     @discardableResult
-    func run(_ args: [String], env: [String: String] = [:], executable: URL = CLI.binary) throws -> Result {
+    func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil, executable: URL = CLI.binary) throws -> Result {
         let p = Process()
         p.executableURL = executable
         p.arguments = args
@@ -36,7 +36,13 @@ struct CLI {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
+        let input = Pipe()
+        if stdin != nil { p.standardInput = input }
         try p.run()
+        if let stdin {
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try input.fileHandleForWriting.close()
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
@@ -81,7 +87,60 @@ struct CLITests {
         ["capture", "matrix-registration", "--help"], ["party", "--help"], ["party", "account", "--help"], ["show", "participants", "--help"],
         ["report", "--help"], ["report", "twenty-day", "--help"], ["incident", "--help"], ["incident", "open", "--help"], ["remind", "send", "--help"], ["tracker", "--help"], ["migrate", "--help"], ["object-lock", "sync", "--help"],
         ["custody", "--help"], ["custody", "import", "--help"], ["custody", "receive", "--help"], ["custody", "report", "not-presented", "--help"], ["custody", "seize", "--help"],
+        ["custody", "container", "open", "--help"], ["custody", "audit", "--help"], ["custody", "report", "balance", "--help"],
     ]
+
+    /// A receiver's day through the binary: a container opened, its items received into it, a
+    /// short count closed only with a note, moves, a hand-over, the evening count, and the
+    /// balance naming the item nobody saw; a declared count changed in the database is found.
+    @Test func aContainerIsCountedAndTheDayBalancesToTheItemNobodySaw() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        for (code, kind) in [("RCV-1", "receiving"), ("HOLD-1", "holding"), ("VAULT", "seized_property")] {
+            #expect(try cli.run(["custody", "location", "add", code, "--name", code, "--kind", kind, "--secured", "--alarmed", "--cctv"]).status == 0)
+        }
+        let opened = try cli.run(["custody", "container", "open", "APC-0042", "--seal", "S-991", "--declared", "4", "--presented-by", "J. Carrier",
+                                  "--badge", "USPS-17", "--location", "RCV-1"])
+        #expect(opened.status == 0 && opened.stdout.contains("Presentation 1: container APC-0042 (USPS, seal S-991) at RCV-1, declared 4, scanned 0, open"),
+                "\(opened.stdout)\(opened.stderr)")
+        let items = ["EE471108151FR", "RR473124829GB", "EB000717595HK"]
+        let received = try cli.run(["custody", "receive", "--location", "RCV-1", "--container", "1"] + items)
+        #expect(received.status == 0 && received.stdout.components(separatedBy: "RECEIVED at RCV-1").count == 4, "\(received.stdout)\(received.stderr)")
+        let short = try cli.run(["custody", "container", "close", "1"])
+        #expect(short.status == 1 && short.stderr.contains("REQUIRED_MISSING: 3 items scanned of 4 declared"), "\(short.stderr)")
+        let closed = try cli.run(["custody", "container", "close", "1", "--note", "One item short at hand-over"])
+        #expect(closed.status == 0 && closed.stdout.contains("scanned 3, closed") && closed.stdout.contains("Note: One item short"), "\(closed.stdout)")
+        let intoClosed = try cli.run(["custody", "receive", "--location", "RCV-1", "--container", "1", "CP123456785US"])
+        #expect(intoClosed.status == 4 && intoClosed.stderr.contains("PRESENTATION_CLOSED"), "\(intoClosed.stderr)")
+        let moved = try cli.run(["custody", "move", items[0], items[1], "--to", "HOLD-1"])
+        #expect(moved.status == 0 && moved.stdout.contains("MOVED at HOLD-1"), "\(moved.stderr)")
+        let vault = try cli.run(["custody", "move", items[0], "--to", "VAULT"])
+        #expect(vault.status == 4 && vault.stderr.contains("WRONG_LOCATION_KIND"), "\(vault.stderr)")
+        let handed = try cli.run(["custody", "handover", items[2], "--agency", "FDA"])
+        #expect(handed.status == 0 && handed.stdout.contains("TO_AGENCY") && handed.stdout.contains("agency=FDA"), "\(handed.stderr)")
+        let counted = try cli.run(["custody", "audit", "--location", "HOLD-1", "-"], stdin: items[0] + "\n\n")
+        #expect(counted.status == 0 && counted.stdout.contains("AUDIT_SEEN at HOLD-1"), "\(counted.stderr)")
+        let day = String(Timestamp.iso(millis: Timestamp.nowMillis()).prefix(10))
+        let balance = try cli.run(["custody", "report", "balance", "--day", day])
+        #expect(balance.status == 0 && balance.stdout.contains("received 3") && balance.stdout.contains("to agency 1") && balance.stdout.contains("= expected closing 2"),
+                "\(balance.stdout)\(balance.stderr)")
+        #expect(balance.stdout.contains("counted 1 at HOLD-1; discrepancy 1") && balance.stdout.contains("unaccounted \(items[1])  last MOVED at HOLD-1"),
+                "\(balance.stdout)")
+        #expect(balance.stdout.contains("container APC-0042 (presentation 1): declared 4, scanned 3, difference -1, note: One item short"), "\(balance.stdout)")
+        let json = try cli.run(["custody", "report", "balance", "--day", day, "--json"])
+        #expect(json.stdout.contains("\"discrepancy\" : 1") && json.stdout.contains("\"containers_with_difference\" : 1"), "\(json.stdout)")
+
+        #expect(try cli.run(["verify"]).status == 0)
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_presentation_kept")
+            try db.execute(sql: "UPDATE custody_presentation SET declared_count = 3 WHERE id = 1")
+        }
+        let tampered = try cli.run(["verify", "--json"])
+        #expect(tampered.status == 3 && tampered.stdout.contains("custody_presentation_altered") && tampered.stdout.contains("custody-presentation:1"),
+                "\(tampered.stdout)")
+    }
 
     /// A targeter's day through the binary: the scenario's files, the rules, a dry run that
     /// writes nothing, the commit, and the same file again adding nothing.

@@ -233,40 +233,6 @@ extension SQLiteArchiveStore {
         }
     }
 
-    public func receive(_ scan: ReceiptScan, actor: String) async throws -> ReceiptOutcome {
-        try await write { db in
-            if let seen = try Row.fetchOne(db, sql: """
-                SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = ?
-                """, arguments: [scan.clientScanID]) {
-                let event = Self.decodeEvent(seen)
-                guard event.s10 == scan.s10, event.type == "RECEIVED" else {
-                    throw ArchiveError(.refused, "scan id \(scan.clientScanID) was used for another scan (\(event.type) of \(event.s10))")
-                }
-                return .repeated(event)
-            }
-            if let open = try Row.fetchOne(db, sql: """
-                SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
-                WHERE i.s10 = ? AND i.closed_at IS NULL ORDER BY e.id DESC LIMIT 1
-                """, arguments: [scan.s10]) {
-                return .alreadyInCustody(Self.decodeEvent(open))
-            }
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_location WHERE code = ?", arguments: [scan.location]) != nil else {
-                throw ArchiveError(.notFound, "no location \(scan.location); register it first (recordkeeper custody location add)")
-            }
-            // The day it arrived and its count of episodes so far: a returned item presented
-            // again the same day is a new episode.
-            let earlier = try Int.fetchOne(db, sql: "SELECT count(*) FROM custody_item WHERE s10 = ?", arguments: [scan.s10]) ?? 0
-            let episode = CivilDate(dayNumber: Int(scan.atMillis.floorDiv(86_400_000))).description + "/\(earlier + 1)"
-            try db.execute(sql: "INSERT INTO custody_item (s10, episode, first_arrival_at) VALUES (?, ?, ?)",
-                           arguments: [scan.s10, episode, scan.atMillis])
-            let itemID = db.lastInsertedRowID
-            let event = try Self.appendCustodyEvent(db, itemID: itemID, s10: scan.s10, type: "RECEIVED", atMillis: scan.atMillis, actor: actor,
-                                                    toLocation: scan.location, station: scan.station, clientScanID: scan.clientScanID, detail: nil,
-                                                    manualEntry: scan.manualEntry, clientTimestampMillis: scan.clientTimestampMillis)
-            return .received(event)
-        }
-    }
-
     public func custodyEvents(s10: String) async throws -> [StoredCustodyEvent] {
         try await read { db in
             try Row.fetchAll(db, sql: """
@@ -334,16 +300,15 @@ extension SQLiteArchiveStore {
     static func appendCustodyEvent(_ db: Database, itemID: Int64, s10: String, type: String, atMillis: Int64, actor: String, toLocation: String?,
                                    station: String?, clientScanID: String?, detail: String?, manualEntry: Bool = false,
                                    clientTimestampMillis: Int64? = nil) throws -> StoredCustodyEvent {
-        let hash = ContentHash.of(StoredCustodyEvent.canonical(itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation,
-                                                               station: station, clientScanID: clientScanID, manualEntry: manualEntry, detail: detail)).hex
+        let draft = StoredCustodyEvent.make(id: 0, itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation,
+                                            station: station, clientScanID: clientScanID, manualEntry: manualEntry, detail: detail)
         try db.execute(sql: """
             INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, detail, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [itemID, type, atMillis, clientTimestampMillis, actor, toLocation, station, clientScanID, manualEntry, detail, hash])
-        let event = StoredCustodyEvent(id: db.lastInsertedRowID, itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor,
-                                       toLocation: toLocation, station: station, clientScanID: clientScanID, manualEntry: manualEntry, detail: detail, hash: hash)
-        try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody." + type.lowercased(), target: "custody-item:\(itemID)",
-                                            detail: ["s10": s10, "event": String(event.id), "hash": hash]))
+            """, arguments: [itemID, type, atMillis, clientTimestampMillis, actor, toLocation, station, clientScanID, manualEntry, detail, draft.hash])
+        var event = draft
+        event.id = db.lastInsertedRowID
+        try Self.appendAudit(db, event.auditDraft)
         return event
     }
 
@@ -564,27 +529,6 @@ extension SQLiteArchiveStore {
 }
 
 extension SQLiteArchiveStore {
-    public func returnToCarrier(_ r: ReturnDraft, actor: String) async throws -> StoredCustodyEvent {
-        try await write { db in
-            guard let item = try Self.openItem(db, s10: r.s10) else { throw ArchiveError(.notFound, "REQUIRED_MISSING: \(r.s10) is not in custody") }
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_seizure WHERE item_id = ?", arguments: [item.id]) != nil {
-                throw ArchiveError(.refused, "\(r.s10) is under seizure; a seized item does not go back to the carrier")
-            }
-            if let last = item.lastInspection, last.type == "INSPECT_START" {
-                throw ArchiveError(.refused, "an inspection of \(r.s10) is open; end it first")
-            }
-            guard r.atMillis >= item.firstArrival, r.atMillis >= (item.lastInspection?.atMillis ?? 0) else {
-                throw ArchiveError(.invalid, "DATE_ORDER: a return cannot precede the item's arrival or inspection")
-            }
-            let inspected = try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_inspection WHERE item_id = ?", arguments: [item.id]) != nil
-            let detail = try ReturnDraft.detail(r, inspected: inspected, actor: actor)
-            let event = try Self.appendCustodyEvent(db, itemID: item.id, s10: r.s10, type: "RETURNED_TO_CARRIER", atMillis: r.atMillis, actor: actor,
-                                                    toLocation: nil, station: r.station, clientScanID: nil, detail: detail)
-            try db.execute(sql: "UPDATE custody_item SET closed_at = ? WHERE id = ?", arguments: [r.atMillis, item.id])
-            return event
-        }
-    }
-
     public func returnsUninspected(s10s: [String], asOf: Int64) async throws -> [String: StoredCustodyEvent] {
         try await read { db in
             var out: [String: StoredCustodyEvent] = [:]

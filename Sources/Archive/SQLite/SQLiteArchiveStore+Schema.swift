@@ -152,6 +152,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v13-custody-targets") { db in try Self.migrateCustodyTargets(db) }
         m.registerMigration("v14-custody-receipts") { db in try Self.migrateCustodyReceipts(db) }
         m.registerMigration("v15-custody-seizures") { db in try Self.migrateCustodySeizures(db) }
+        m.registerMigration("v16-custody-presentations") { db in try Self.migrateCustodyPresentations(db) }
         return m
     }
 }

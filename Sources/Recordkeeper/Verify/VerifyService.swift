@@ -9,6 +9,7 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `audit_gap`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`,
     /// `custody_import_altered`, `custody_import_missing`, `custody_seizure_altered`,
     /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`,
+    /// `custody_presentation_altered`, `custody_presentation_missing`,
     /// `custody_item_closed_without_event`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
@@ -255,6 +256,7 @@ public struct VerifyService: Sendable {
         var importAnchors: [Int64: (digest: String, sequence: Int64)] = [:]
         var seizureAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:] // seizure id → what its audit entry recorded
         var seacatsAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
+        var presentationAnchors: [Int64: (opened: [String: String]?, closed: [String: String]?, sequence: Int64)] = [:]
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
         var seq: Int64 = 0
@@ -287,6 +289,10 @@ public struct VerifyService: Sendable {
                         seizureAnchors[id] = (detail, e.sequence)
                     } else if e.action == "custody.seacats", let id = Int64(e.target.dropFirst("custody-seizure:".count)) {
                         seacatsAnchors[id] = (detail, e.sequence)
+                    } else if e.action.hasPrefix("custody.presentation."), let id = Int64(e.target.dropFirst("custody-presentation:".count)) {
+                        var a = presentationAnchors[id] ?? (nil, nil, e.sequence)
+                        if e.action == "custody.presentation.open" { a.opened = detail } else { a.closed = detail }
+                        presentationAnchors[id] = a
                     }
                 }
             }
@@ -367,6 +373,29 @@ public struct VerifyService: Sendable {
                     problems.append(.init(code: "custody_seacats_missing", item: item,
                                           detail: "audit entry \(a.sequence) recorded SEACATS case \(a.detail["case"] ?? "?"), gone from the seizure"))
                 }
+            }
+            // Containers: the declared count and hand-over as opened, the count and note as closed.
+            var presentationIDs = Set<Int64>()
+            for p in try await custody.presentations(from: Int64.min, to: Int64.max) {
+                presentationIDs.insert(p.id)
+                let item = "custody-presentation:\(p.id)"
+                let a = presentationAnchors[p.id]
+                if a?.opened != p.openedDetail {
+                    problems.append(.init(code: "custody_presentation_altered", item: item,
+                                          detail: "container \(p.containerID) no longer says what its opening's audit entry recorded (declared count, carrier, seal, time)"))
+                }
+                if let closedAt = p.closedAtMillis {
+                    let c = a?.closed
+                    if c?["declared"] != String(p.declaredCount) || c?["scanned"] != String(p.scannedCount) || c?["note"] != (p.discrepancyNote ?? "")
+                        || c?["at"] != String(closedAt) {
+                        problems.append(.init(code: "custody_presentation_altered", item: item,
+                                              detail: "container \(p.containerID)'s closing (scanned count, note, time) is not what the audit log recorded"))
+                    }
+                }
+            }
+            for (id, anchor) in presentationAnchors where !presentationIDs.contains(id) {
+                problems.append(.init(code: "custody_presentation_missing", item: "custody-presentation:\(id)",
+                                      detail: "recorded by audit entry \(anchor.sequence), gone from the presentations"))
             }
             for (id, anchor) in seizureAnchors where !seizureIDs.contains(id) {
                 problems.append(.init(code: "custody_seizure_missing", item: "custody-seizure:\(id)",

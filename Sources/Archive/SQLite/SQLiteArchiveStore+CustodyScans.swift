@@ -1,0 +1,188 @@
+import Foundation
+import GRDB
+import RecordkeeperCore
+
+extension SQLiteArchiveStore {
+    /// Containers handed over by the carrier (`presentation`), and the item's container on its
+    /// episode. A presentation is only closed, once; its items are counted from the episodes.
+    static func migrateCustodyPresentations(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE custody_presentation (
+                id INTEGER PRIMARY KEY, container_id TEXT NOT NULL, carrier TEXT NOT NULL, seal_no TEXT, declared_count INTEGER NOT NULL CHECK (declared_count >= 0),
+                presented_by_name TEXT NOT NULL, presented_by_badge TEXT, received_by TEXT NOT NULL,
+                location TEXT NOT NULL REFERENCES custody_location(code), station_id TEXT, presented_at INTEGER NOT NULL,
+                closed_at INTEGER, closed_by TEXT, scanned_count INTEGER, discrepancy_note TEXT,
+                CHECK (closed_at IS NULL OR (scanned_count = declared_count OR discrepancy_note IS NOT NULL))
+            );
+            CREATE UNIQUE INDEX custody_presentation_open ON custody_presentation(container_id) WHERE closed_at IS NULL;
+            CREATE INDEX custody_presentation_at ON custody_presentation(presented_at);
+            CREATE TRIGGER custody_presentation_kept BEFORE UPDATE ON custody_presentation
+                WHEN NOT (OLD.closed_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.id = OLD.id AND NEW.container_id = OLD.container_id
+                          AND NEW.declared_count = OLD.declared_count AND NEW.presented_at = OLD.presented_at AND NEW.location = OLD.location
+                          AND NEW.received_by = OLD.received_by AND NEW.carrier = OLD.carrier AND NEW.seal_no IS OLD.seal_no)
+                BEGIN SELECT RAISE(ABORT, 'a presentation is only closed, once'); END;
+            CREATE TRIGGER custody_presentation_not_deleted BEFORE DELETE ON custody_presentation BEGIN SELECT RAISE(ABORT, 'presentations are kept'); END;
+            ALTER TABLE custody_item ADD COLUMN presentation_id INTEGER REFERENCES custody_presentation(id);
+            CREATE INDEX custody_item_presentation ON custody_item(presentation_id) WHERE presentation_id IS NOT NULL;
+            CREATE INDEX custody_item_closed ON custody_item(closed_at);
+            DROP TRIGGER custody_item_kept;
+            CREATE TRIGGER custody_item_kept BEFORE UPDATE ON custody_item
+                WHEN NOT (OLD.closed_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.id = OLD.id AND NEW.s10 = OLD.s10 AND NEW.episode = OLD.episode
+                          AND NEW.first_arrival_at = OLD.first_arrival_at AND NEW.presentation_id IS OLD.presentation_id)
+                BEGIN SELECT RAISE(ABORT, 'items are not changed in place (an episode is only closed, once)'); END;
+            """)
+    }
+
+    public func recordScans(_ scans: [CustodyScan], actor: String) async throws -> [ScanOutcome] {
+        try await write { db in
+            var batch = ScanBatch(kinds: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT code, kind FROM custody_location").map {
+                ($0["code"] as String, $0["kind"] as String)
+            }))
+            let s10s = Array(Set(scans.map(\.s10)))
+            for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for r in try Row.fetchAll(db, sql: CustodyItemState.selectSQL + " WHERE i.s10 IN (\(marks)) AND i.closed_at IS NULL", arguments: StatementArguments(chunk)) {
+                    let location: String? = r["location"]
+                    batch.states[r["s10"]] = CustodyItemState(
+                        itemID: r["id"], firstArrivalMillis: r["first_arrival_at"], lastEventMillis: r["last_at"], location: location,
+                        locationKind: location.flatMap { batch.kinds[$0] }, inspectionOpen: (r["inspection"] as String?) == "INSPECT_START",
+                        inspected: r["inspected"], seized: r["seized"], atLab: (r["lab"] as String?) == "TO_LAB")
+                }
+            }
+            return try scans.map { try Self.recordScan(db, $0, actor: actor, batch: &batch) }
+        }
+    }
+
+    /// What one batch reads once: the locations' kinds and its items' open episodes (carried
+    /// through its scans).
+    struct ScanBatch {
+        var kinds: [String: String]
+        var states: [String: CustodyItemState] = [:]
+    }
+
+    static func locationKind(_ db: Database, _ code: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT kind FROM custody_location WHERE code = ?", arguments: [code])
+    }
+
+    static func recordScan(_ db: Database, _ scan: CustodyScan, actor: String, batch: inout ScanBatch) throws -> ScanOutcome {
+        if let seen = try Row.fetchOne(db, sql: """
+            SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = ?
+            """, arguments: [scan.clientScanID]).map(Self.decodeEvent) {
+            return CustodyScanRules.answer(repeated: seen, scan)
+        }
+        let item = batch.states[scan.s10]
+        var presentation: Int64?
+        if case .receive(_, let p) = scan.action {
+            if let item {
+                return .alreadyInCustody(Self.decodeEvent(try Row.fetchOne(db, sql: """
+                    SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.item_id = ? ORDER BY e.id DESC LIMIT 1
+                    """, arguments: [item.itemID])!))
+            }
+            if let p {
+                let open = try Row.fetchOne(db, sql: "SELECT closed_at FROM custody_presentation WHERE id = ?", arguments: [p]).map { ($0["closed_at"] as Int64?) == nil }
+                if let refusal = CustodyScanRules.refusal(presentation: p, open: open) { return .refused(refusal) }
+                presentation = p
+            }
+        }
+        let decision: ScanDecision
+        switch CustodyScanRules.decide(scan, item: item, targetKind: scan.action.location.flatMap { batch.kinds[$0] }, actor: actor) {
+        case .failure(let refusal): return .refused(refusal)
+        case .success(let d): decision = d
+        }
+        let itemID: Int64
+        if let item {
+            itemID = item.itemID
+        } else {
+            let earlier = try Int.fetchOne(db, sql: "SELECT count(*) FROM custody_item WHERE s10 = ?", arguments: [scan.s10]) ?? 0
+            try db.execute(sql: "INSERT INTO custody_item (s10, episode, first_arrival_at, presentation_id) VALUES (?, ?, ?, ?)",
+                           arguments: [scan.s10, CustodyScanRules.episode(atMillis: scan.atMillis, earlierEpisodes: earlier), scan.atMillis, presentation])
+            itemID = db.lastInsertedRowID
+        }
+        let event = try Self.appendCustodyEvent(db, itemID: itemID, s10: scan.s10, type: decision.type, atMillis: scan.atMillis, actor: actor,
+                                                toLocation: decision.toLocation, station: scan.station, clientScanID: scan.clientScanID,
+                                                detail: decision.detail, manualEntry: scan.manualEntry, clientTimestampMillis: scan.clientTimestampMillis)
+        if decision.closesEpisode {
+            try db.execute(sql: "UPDATE custody_item SET closed_at = ? WHERE id = ?", arguments: [scan.atMillis, itemID])
+        }
+        batch.states[scan.s10] = CustodyItemState.after(decision, of: item, itemID: itemID, atMillis: scan.atMillis, kinds: batch.kinds)
+        return .recorded(event)
+    }
+
+    static let presentationSelect = """
+        SELECT p.*, coalesce(p.scanned_count, (SELECT count(*) FROM custody_item i WHERE i.presentation_id = p.id)) AS scanned FROM custody_presentation p
+        """
+
+    static func decodePresentation(_ r: Row) -> StoredPresentation {
+        StoredPresentation(id: r["id"], containerID: r["container_id"], carrier: r["carrier"], sealNumber: r["seal_no"], declaredCount: r["declared_count"],
+                           presentedByName: r["presented_by_name"], presentedByBadge: r["presented_by_badge"], receivedBy: r["received_by"],
+                           location: r["location"], presentedAtMillis: r["presented_at"], closedAtMillis: r["closed_at"], closedBy: r["closed_by"],
+                           scannedCount: r["scanned"], discrepancyNote: r["discrepancy_note"])
+    }
+
+    public func openPresentation(_ d: PresentationDraft, actor: String) async throws -> StoredPresentation {
+        try await write { db in
+            guard let kind = try Self.locationKind(db, d.location) else {
+                throw ArchiveError(.notFound, "UNKNOWN_LOCATION: no location \(d.location); register it first (recordkeeper custody location add)")
+            }
+            guard kind != "seized_property", kind != "lab" else { throw ArchiveError(.invalid, "WRONG_LOCATION_KIND: containers are received into a receiving or holding area") }
+            if let open = try Int64.fetchOne(db, sql: "SELECT id FROM custody_presentation WHERE container_id = ? AND closed_at IS NULL", arguments: [d.containerID]) {
+                throw ArchiveError(.refused, "DUPLICATE: container \(d.containerID) is open already (presentation \(open)); close it first")
+            }
+            try db.execute(sql: """
+                INSERT INTO custody_presentation (container_id, carrier, seal_no, declared_count, presented_by_name, presented_by_badge, received_by, location,
+                    station_id, presented_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [d.containerID, d.carrier, d.sealNumber, d.declaredCount, d.presentedByName, d.presentedByBadge, actor, d.location,
+                                 d.station, d.atMillis])
+            let p = Self.decodePresentation(try Row.fetchOne(db, sql: Self.presentationSelect + " WHERE p.id = ?", arguments: [db.lastInsertedRowID])!)
+            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.presentation.open", target: "custody-presentation:\(p.id)", detail: p.openedDetail))
+            return p
+        }
+    }
+
+    public func closePresentation(id: Int64, note: String?, atMillis: Int64, actor: String) async throws -> StoredPresentation {
+        try await write { db in
+            guard let p = try Row.fetchOne(db, sql: Self.presentationSelect + " WHERE p.id = ?", arguments: [id]).map(Self.decodePresentation) else {
+                throw ArchiveError(.notFound, "UNKNOWN_PRESENTATION: no presentation \(id)")
+            }
+            guard p.closedAtMillis == nil else { throw ArchiveError(.refused, "PRESENTATION_CLOSED: presentation \(id) was closed already") }
+            guard atMillis >= p.presentedAtMillis else { throw ArchiveError(.invalid, "DATE_ORDER: a presentation closes after it was presented") }
+            let note = try StoredPresentation.closingNote(declared: p.declaredCount, scanned: p.scannedCount, note: note)
+            try db.execute(sql: "UPDATE custody_presentation SET closed_at = ?, closed_by = ?, scanned_count = ?, discrepancy_note = ? WHERE id = ?",
+                           arguments: [atMillis, actor, p.scannedCount, note, id])
+            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.presentation.close", target: "custody-presentation:\(id)", detail: [
+                "declared": String(p.declaredCount), "scanned": String(p.scannedCount), "note": note ?? "", "at": String(atMillis)]))
+            return Self.decodePresentation(try Row.fetchOne(db, sql: Self.presentationSelect + " WHERE p.id = ?", arguments: [id])!)
+        }
+    }
+
+    public func presentation(id: Int64) async throws -> StoredPresentation? {
+        try await read { db in try Row.fetchOne(db, sql: Self.presentationSelect + " WHERE p.id = ?", arguments: [id]).map(Self.decodePresentation) }
+    }
+
+    public func presentations(from: Int64, to: Int64) async throws -> [StoredPresentation] {
+        try await read { db in
+            try Row.fetchAll(db, sql: Self.presentationSelect + " WHERE p.presented_at < ? AND (p.presented_at >= ? OR p.closed_at IS NULL OR p.closed_at >= ?) ORDER BY p.id",
+                             arguments: [to, from, from]).map(Self.decodePresentation)
+        }
+    }
+
+    public func balanceItems(dayStart: Int64, dayEnd: Int64) async throws -> [BalanceItem] {
+        try await read { db in
+            var items: [BalanceItem] = []
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT i.id, i.s10, e.type, e.at, e.actor, e.to_location, l.kind FROM custody_item i
+                JOIN custody_event e ON e.item_id = i.id AND e.at < ?
+                LEFT JOIN custody_location l ON l.code = e.to_location
+                WHERE \(BalanceItem.itemFilterSQL(dayStart: dayStart, dayEnd: dayEnd))
+                ORDER BY i.id, e.id
+                """, arguments: [dayEnd])
+            while let r = try rows.next() {
+                let id: Int64 = r["id"]
+                if items.last?.itemID != id { items.append(BalanceItem(itemID: id, s10: r["s10"], events: [])) }
+                items[items.count - 1].events.append(.init(type: r["type"], atMillis: r["at"], actor: r["actor"], toLocation: r["to_location"], toKind: r["kind"]))
+            }
+            return items
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import Archive
+import Foundation
+import Logging
+import PostgresNIO
+import RecordkeeperCore
+
+/// Scans, presentations and the daily balance's read on PostgreSQL: the same rules
+/// (`CustodyScanRules`) and rows as SQLite's.
+extension PostgresArchiveStore {
+    /// A batch reads what it needs in a few statements, decides each scan in order against the
+    /// states it carries, and writes its items, events, closings and audit entries in bulk: a
+    /// station's batch costs the same handful of round trips whatever its size.
+    public func recordScans(_ scans: [CustodyScan], actor: String) async throws -> [ScanOutcome] {
+        guard !scans.isEmpty else { return [] }
+        return try await transaction("recording scans") { conn in
+            let logger = self.logger
+            let s10s = Array(Set(scans.map(\.s10))).sorted()
+            // Scans of one identifier queue here, so its open episode is decided once; the locks
+            // are taken in one order so two batches never wait on each other in a circle.
+            try await conn.run("""
+                SELECT count(pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(s))) FROM (SELECT unnest(\(s10s)::text[]) AS s ORDER BY 1) ids
+                """, logger: logger)
+            var batch = ScanBatch(kinds: Dictionary(uniqueKeysWithValues: try await conn.all("SELECT code, kind FROM custody_location", as: (String, String).self,
+                                                                                              logger: logger)))
+            for e in try await conn.all("""
+                SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+                WHERE e.client_scan_uuid = ANY(\(scans.map(\.clientScanID)))
+                """, as: EventRow.self, logger: logger).map(Self.decodeEvent) { batch.byScanID[e.clientScanID!] = e }
+            for r in try await conn.all("\(unescaped: CustodyItemState.selectSQL) WHERE i.s10 = ANY(\(s10s)) AND i.closed_at IS NULL",
+                                        as: (Int64, Int64, Int64, String?, String?, String?, Bool, Bool, String).self, logger: logger) {
+                batch.states[r.8] = CustodyItemState(itemID: r.0, firstArrivalMillis: r.1, lastEventMillis: r.2, location: r.3,
+                                                     locationKind: r.3.flatMap { batch.kinds[$0] }, inspectionOpen: r.4 == "INSPECT_START", inspected: r.6,
+                                                     seized: r.7, atLab: r.5 == "TO_LAB")
+            }
+            let receipts = scans.filter { if case .receive = $0.action { true } else { false } }
+            if !receipts.isEmpty {
+                let ids = Array(Set(receipts.map(\.s10)))
+                for r in try await conn.all("SELECT s10, count(*) FROM custody_item WHERE s10 = ANY(\(ids)) GROUP BY s10", as: (String, Int64).self,
+                                            logger: logger) { batch.episodes[r.0] = Int(r.1) }
+                let named = Array(Set(receipts.compactMap { if case .receive(_, let p) = $0.action { p } else { nil } }))
+                for r in try await conn.all("SELECT id, closed_at IS NULL FROM custody_presentation WHERE id = ANY(\(named))", as: (Int64, Bool).self,
+                                            logger: logger) { batch.presentationOpen[r.0] = r.1 }
+                batch.itemIDs = try await conn.column("""
+                    SELECT nextval(pg_get_serial_sequence('custody_item', 'id')) FROM generate_series(1, \(Int64(receipts.count)))
+                    """, as: Int64.self, logger: logger).sorted().reversed()
+            }
+            batch.eventIDs = try await conn.column("""
+                SELECT nextval(pg_get_serial_sequence('custody_event', 'id')) FROM generate_series(1, \(Int64(scans.count)))
+                """, as: Int64.self, logger: logger).sorted().reversed()
+            var out: [ScanOutcome] = []
+            for scan in scans { out.append(try await Self.recordScan(conn, scan, actor: actor, batch: &batch, logger: logger)) }
+
+            _ = try await conn.insertRows("custody_item", columns: ["id", "s10", "episode", "first_arrival_at", "presentation_id"],
+                                          rows: batch.newItems.map { [.int($0.id), .text($0.s10), .text($0.episode), .int($0.at), .int($0.presentation)] },
+                                          suffix: "", logger: logger) { _ in () }
+            _ = try await conn.insertRows("custody_event", columns: ["id", "item_id", "type", "at", "client_ts", "actor", "to_location", "station_id",
+                                                                     "client_scan_uuid", "manual_entry", "detail", "hash"],
+                                          rows: batch.newEvents.map { (e, clientTs) in
+                                              [.int(e.id), .int(e.itemID), .text(e.type), .int(e.atMillis), .int(clientTs), .text(e.actor), .text(e.toLocation),
+                                               .text(e.station), .text(e.clientScanID), .bool(e.manualEntry), .text(e.detail), .text(e.hash)]
+                                          }, suffix: "", logger: logger) { _ in () }
+            if !batch.closes.isEmpty {
+                try await conn.run("""
+                    UPDATE custody_item i SET closed_at = c.at FROM unnest(\(batch.closes.map(\.id))::bigint[], \(batch.closes.map(\.at))::bigint[]) AS c(id, at)
+                    WHERE i.id = c.id
+                    """, logger: logger)
+            }
+            try await Self.appendAudits(conn, batch.newEvents.map(\.0.auditDraft), logger: logger)
+            return out
+        }
+    }
+
+    /// What one batch reads once and carries through its scans, and the rows it writes at its end.
+    struct ScanBatch {
+        var kinds: [String: String]
+        var byScanID: [String: StoredCustodyEvent] = [:]
+        var states: [String: CustodyItemState] = [:]
+        var lastEvent: [String: StoredCustodyEvent] = [:]
+        var episodes: [String: Int] = [:]
+        var presentationOpen: [Int64: Bool] = [:]
+        /// Ids drawn from the sequences, used from the end.
+        var itemIDs: [Int64] = []
+        var eventIDs: [Int64] = []
+        var newItems: [(id: Int64, s10: String, episode: String, at: Int64, presentation: Int64?)] = []
+        var newEvents: [(StoredCustodyEvent, Int64?)] = []
+        var closes: [(id: Int64, at: Int64)] = []
+    }
+
+    static func locationKind(_ conn: PostgresConnection, _ code: String, logger: Logger) async throws -> String? {
+        try await conn.column("SELECT kind FROM custody_location WHERE code = \(code)", as: String.self, logger: logger).first
+    }
+
+    static func recordScan(_ conn: PostgresConnection, _ scan: CustodyScan, actor: String, batch: inout ScanBatch, logger: Logger) async throws -> ScanOutcome {
+        if let seen = batch.byScanID[scan.clientScanID] { return CustodyScanRules.answer(repeated: seen, scan) }
+        let item = batch.states[scan.s10]
+        var presentation: Int64?
+        if case .receive(_, let p) = scan.action {
+            if let item {
+                if let last = batch.lastEvent[scan.s10] { return .alreadyInCustody(last) }
+                return .alreadyInCustody(Self.decodeEvent(try await conn.all("""
+                    SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.item_id = \(item.itemID)
+                    ORDER BY e.id DESC LIMIT 1
+                    """, as: EventRow.self, logger: logger)[0]))
+            }
+            if let p {
+                if let refusal = CustodyScanRules.refusal(presentation: p, open: batch.presentationOpen[p]) { return .refused(refusal) }
+                presentation = p
+            }
+        }
+        let decision: ScanDecision
+        switch CustodyScanRules.decide(scan, item: item, targetKind: scan.action.location.flatMap { batch.kinds[$0] }, actor: actor) {
+        case .failure(let refusal): return .refused(refusal)
+        case .success(let d): decision = d
+        }
+        let itemID: Int64
+        if let item {
+            itemID = item.itemID
+        } else {
+            itemID = batch.itemIDs.removeLast()
+            let earlier = batch.episodes[scan.s10, default: 0]
+            batch.episodes[scan.s10] = earlier + 1
+            batch.newItems.append((itemID, scan.s10, CustodyScanRules.episode(atMillis: scan.atMillis, earlierEpisodes: earlier), scan.atMillis, presentation))
+        }
+        let event = StoredCustodyEvent.make(id: batch.eventIDs.removeLast(), itemID: itemID, s10: scan.s10, type: decision.type, atMillis: scan.atMillis,
+                                            actor: actor, toLocation: decision.toLocation, station: scan.station, clientScanID: scan.clientScanID,
+                                            manualEntry: scan.manualEntry, detail: decision.detail)
+        batch.newEvents.append((event, scan.clientTimestampMillis))
+        batch.byScanID[scan.clientScanID] = event
+        batch.lastEvent[scan.s10] = event
+        batch.states[scan.s10] = CustodyItemState.after(decision, of: item, itemID: itemID, atMillis: scan.atMillis, kinds: batch.kinds)
+        if decision.closesEpisode { batch.closes.append((itemID, scan.atMillis)) }
+        return .recorded(event)
+    }
+
+    typealias PresentationRow = (Int64, String, String, String?, Int64, String, String?, String, String, Int64, Int64?, String?, Int64, String?)
+    static let presentationSelect = """
+        SELECT p.id, p.container_id, p.carrier, p.seal_no, p.declared_count, p.presented_by_name, p.presented_by_badge, p.received_by, p.location,
+            p.presented_at, p.closed_at, p.closed_by, coalesce(p.scanned_count, (SELECT count(*) FROM custody_item i WHERE i.presentation_id = p.id)),
+            p.discrepancy_note
+        FROM custody_presentation p
+        """
+
+    static func decodePresentation(_ r: PresentationRow) -> StoredPresentation {
+        StoredPresentation(id: r.0, containerID: r.1, carrier: r.2, sealNumber: r.3, declaredCount: Int(r.4), presentedByName: r.5, presentedByBadge: r.6,
+                           receivedBy: r.7, location: r.8, presentedAtMillis: r.9, closedAtMillis: r.10, closedBy: r.11, scannedCount: Int(r.12),
+                           discrepancyNote: r.13)
+    }
+
+    static func presentation(_ conn: PostgresConnection, id: Int64, logger: Logger) async throws -> StoredPresentation? {
+        try await conn.all("\(unescaped: presentationSelect) WHERE p.id = \(id)", as: PresentationRow.self, logger: logger).first.map(decodePresentation)
+    }
+
+    public func openPresentation(_ d: PresentationDraft, actor: String) async throws -> StoredPresentation {
+        try await transaction("opening a presentation") { conn in
+            let logger = self.logger
+            guard let kind = try await Self.locationKind(conn, d.location, logger: logger) else {
+                throw ArchiveError(.notFound, "UNKNOWN_LOCATION: no location \(d.location); register it first (recordkeeper custody location add)")
+            }
+            guard kind != "seized_property", kind != "lab" else { throw ArchiveError(.invalid, "WRONG_LOCATION_KIND: containers are received into a receiving or holding area") }
+            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\("container:" + d.containerID)))", logger: logger)
+            if let open = try await conn.column("SELECT id FROM custody_presentation WHERE container_id = \(d.containerID) AND closed_at IS NULL",
+                                                as: Int64.self, logger: logger).first {
+                throw ArchiveError(.refused, "DUPLICATE: container \(d.containerID) is open already (presentation \(open)); close it first")
+            }
+            let id = try await conn.column("""
+                INSERT INTO custody_presentation (container_id, carrier, seal_no, declared_count, presented_by_name, presented_by_badge, received_by, location,
+                    station_id, presented_at)
+                VALUES (\(d.containerID), \(d.carrier), \(d.sealNumber), \(Int64(d.declaredCount)), \(d.presentedByName), \(d.presentedByBadge), \(actor),
+                        \(d.location), \(d.station), \(d.atMillis)) RETURNING id
+                """, as: Int64.self, logger: logger)[0]
+            let p = try await Self.presentation(conn, id: id, logger: logger)!
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.presentation.open", target: "custody-presentation:\(id)",
+                                                            detail: p.openedDetail), logger: logger)
+            return p
+        }
+    }
+
+    public func closePresentation(id: Int64, note: String?, atMillis: Int64, actor: String) async throws -> StoredPresentation {
+        try await transaction("closing a presentation") { conn in
+            let logger = self.logger
+            guard let p = try await conn.all("\(unescaped: Self.presentationSelect) WHERE p.id = \(id) FOR UPDATE OF p", as: PresentationRow.self,
+                                             logger: logger).first.map(Self.decodePresentation) else {
+                throw ArchiveError(.notFound, "UNKNOWN_PRESENTATION: no presentation \(id)")
+            }
+            guard p.closedAtMillis == nil else { throw ArchiveError(.refused, "PRESENTATION_CLOSED: presentation \(id) was closed already") }
+            guard atMillis >= p.presentedAtMillis else { throw ArchiveError(.invalid, "DATE_ORDER: a presentation closes after it was presented") }
+            let note = try StoredPresentation.closingNote(declared: p.declaredCount, scanned: p.scannedCount, note: note)
+            try await conn.run("""
+                UPDATE custody_presentation SET closed_at = \(atMillis), closed_by = \(actor), scanned_count = \(Int64(p.scannedCount)), discrepancy_note = \(note)
+                WHERE id = \(id)
+                """, logger: logger)
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.presentation.close", target: "custody-presentation:\(id)", detail: [
+                "declared": String(p.declaredCount), "scanned": String(p.scannedCount), "note": note ?? "", "at": String(atMillis)]), logger: logger)
+            return try await Self.presentation(conn, id: id, logger: logger)!
+        }
+    }
+
+    public func presentation(id: Int64) async throws -> StoredPresentation? {
+        try await rows("reading a presentation", "\(unescaped: Self.presentationSelect) WHERE p.id = \(id)", as: PresentationRow.self)
+            .first.map(Self.decodePresentation)
+    }
+
+    public func presentations(from: Int64, to: Int64) async throws -> [StoredPresentation] {
+        try await rows("reading presentations", """
+            \(unescaped: Self.presentationSelect) WHERE p.presented_at < \(to) AND (p.presented_at >= \(from) OR p.closed_at IS NULL OR p.closed_at >= \(from))
+            ORDER BY p.id
+            """, as: PresentationRow.self).map(Self.decodePresentation)
+    }
+
+    public func balanceItems(dayStart: Int64, dayEnd: Int64) async throws -> [BalanceItem] {
+        let found = try await rows("reading the day's custody", """
+            SELECT i.id, i.s10, e.type, e.at, e.actor, e.to_location, l.kind FROM custody_item i
+            JOIN custody_event e ON e.item_id = i.id AND e.at < \(dayEnd)
+            LEFT JOIN custody_location l ON l.code = e.to_location
+            WHERE \(unescaped: BalanceItem.itemFilterSQL(dayStart: dayStart, dayEnd: dayEnd))
+            ORDER BY i.id, e.id
+            """, as: (Int64, String, String, Int64, String, String?, String?).self)
+        var items: [BalanceItem] = []
+        for r in found {
+            if items.last?.itemID != r.0 { items.append(BalanceItem(itemID: r.0, s10: r.1, events: [])) }
+            items[items.count - 1].events.append(.init(type: r.2, atMillis: r.3, actor: r.4, toLocation: r.5, toKind: r.6))
+        }
+        return items
+    }
+}

@@ -1,0 +1,207 @@
+@testable import Archive
+import Custody
+import Foundation
+import RecordkeeperCore
+import Testing
+
+/// Issue 15, AT3 of CUSTODY.md §6 on every backend: the daily custody balance, the items the
+/// cycle count did not see with their last holder and place, and containers against their
+/// declared counts; with the scan rules that keep the balance honest (seized items move only
+/// with a witness and only out to a lab or an agency; nothing moves before its last event).
+@Suite("CustodyStore conformance: scans, containers and the daily balance (every backend)")
+struct CustodyBalanceConformanceTests {
+    static func millis(_ iso: String) -> Int64 { CustodyConformanceTests.millis(iso) }
+
+    struct Serials {
+        var next: Int
+        mutating func s10(_ country: String = "CN") -> String {
+            next += 1
+            let serial = String(next)
+            return "LX" + serial + String(S10.checkDigit(serial: serial.map { Int(String($0))! })) + country
+        }
+    }
+
+    static func register(_ store: any CustodyStore) async throws {
+        let receipts = ReceiptService(store: store)
+        for (code, kind) in [("RCV-1", ReceiptService.LocationKind.receiving), ("HOLD-1", .holding), ("EXAM-1", .examStation), ("VAULT", .seizedProperty),
+                             ("LAB-1", .lab), ("DOCK-1", .returnDock)] {
+            _ = try await receipts.addLocation(code: code, name: code, kind: kind, secured: true, alarmed: true, cctvCovered: true, maxDwellHours: nil,
+                                               actor: "supervisor")
+        }
+    }
+
+    /// Records scans in batches at one time; every scan must be recorded.
+    static func scan(_ store: any CustodyStore, at iso: String, _ items: [String], actor: String = "receiver", witness: String? = nil,
+                     _ action: CustodyScan.Action) async throws {
+        let service = ScanService(store: store, now: { millis(iso) })
+        for start in stride(from: 0, to: items.count, by: ScanService.batchLimit) {
+            let chunk = Array(items[start..<min(items.count, start + ScanService.batchLimit)])
+            let outcomes = try await service.record(chunk.map { ScanService.Request(text: $0, action: action, witness: witness, station: "ST-1") }, actor: actor)
+            for (s, o) in zip(chunk, outcomes) {
+                guard case .recorded = o else { Issue.record("\(action.eventType) of \(s): \(o)"); return }
+            }
+        }
+    }
+
+    @Test(arguments: Backends.custody)
+    func at3TheDailyBalanceFindsTheTwoItemsTheCountDidNotSee(_ backend: Backend<any CustodyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        try await Self.register(store)
+        var serials = Serials(next: 30_000_000)
+
+        // 17 June: 500 items in custody overnight.
+        let opening = (0..<500).map { _ in serials.s10() }
+        try await Self.scan(store, at: "2019-06-17T10:00:00Z", opening, .receive(location: "HOLD-1", presentation: nil))
+
+        // 18 June: forty containers declared at 250 each; the last one holds only 248, and two
+        // items come loose: 10,000 received.
+        let scans = ScanService(store: store, now: { Self.millis("2019-06-18T06:00:00Z") })
+        var received: [String] = []
+        var shortContainer: Int64 = 0
+        for c in 0..<40 {
+            let p = try await scans.openContainer("APC-\(1000 + c)", carrier: "USPS", seal: "S\(77_000 + c)", declared: 250, presentedBy: "J. Carrier",
+                                                  badge: "USPS-17", location: "RCV-1", station: "ST-1", actor: "receiver")
+            let items = (0..<(c == 39 ? 248 : 250)).map { _ in serials.s10() }
+            try await Self.scan(store, at: "2019-06-18T06:30:00Z", items, .receive(location: "RCV-1", presentation: p.id))
+            received += items
+            if c == 39 { shortContainer = p.id } else { #expect(try await scans.closeContainer(p.id, note: nil, actor: "receiver").scannedCount == 250) }
+        }
+        let loose = (0..<2).map { _ in serials.s10() }
+        try await Self.scan(store, at: "2019-06-18T06:40:00Z", loose, .receive(location: "RCV-1", presentation: nil))
+        received += loose
+        #expect(received.count == 10_000)
+        // A container short of its declared count closes only with a note.
+        do {
+            _ = try await scans.closeContainer(shortContainer, note: "  ", actor: "receiver")
+            Issue.record("a short container closed without a note")
+        } catch let e as ArchiveError { #expect(e.message.hasPrefix("REQUIRED_MISSING")) }
+        let closed = try await scans.closeContainer(shortContainer, note: "Two items missing at hand-over; carrier informed", actor: "receiver")
+        #expect(closed.scannedCount == 248 && closed.difference == -2)
+        // A closed container takes no more items.
+        let late = ScanService(store: store, now: { Self.millis("2019-06-18T07:00:00Z") })
+        guard case .refused(let r) = try await late.record([.init(text: serials.s10(), action: .receive(location: "RCV-1", presentation: shortContainer))],
+                                                           actor: "receiver")[0] else { Issue.record("received into a closed container"); return }
+        #expect(r.code == "PRESENTATION_CLOSED")
+
+        // Twelve inspected and seized into the vault; eight handed to the FDA; 9,400 returned.
+        let seized = Array(received[0..<12]), fda = Array(received[12..<20]), returned = Array(received[20..<9_420])
+        for (i, s) in seized.enumerated() {
+            _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T09:00:00Z") }).start(
+                s, method: .xray, location: "EXAM-1", station: "XR-1", clientScanID: nil, actor: "officer")
+            _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T09:10:00Z") }).end(
+                s, result: .anomaly, found: "Powder in tins", substance: "unknown", equipment: "XR-1", station: "XR-1", clientScanID: nil, actor: "officer")
+            _ = try await SeizureService(store: store, now: { Self.millis("2019-06-18T09:30:00Z") }).seize(
+                s, witness: "officer2", violation: .narcotics, substance: "fentanyl", netWeightGrams: 12.5, form6051S: "2019-4601-\(100_000 + i)",
+                storageLocation: "VAULT", actor: "officer")
+        }
+        try await Self.scan(store, at: "2019-06-18T11:00:00Z", fda, .toAgency(agency: "FDA"))
+        try await Self.scan(store, at: "2019-06-18T15:00:00Z", returned,
+                            .returnToCarrier(carrier: "USPS badge 17", supervisor: "supervisor", reason: "Bulk COI mail, not targeted"))
+
+        // The evening count sees every item in the facility but two: one from the night before,
+        // one from today's containers.
+        let stillHere = opening + Array(received[9_420...])
+        #expect(stillHere.count == 1_080)
+        let missing = [opening[123], received[9_999]]
+        let seen = stillHere.filter { !missing.contains($0) }
+        try await Self.scan(store, at: "2019-06-18T22:00:00Z", Array(seen.prefix(500)), actor: "auditor", .audit(at: "HOLD-1"))
+        try await Self.scan(store, at: "2019-06-18T22:30:00Z", Array(seen.dropFirst(500)), actor: "auditor", .audit(at: "RCV-1"))
+
+        let report = try await BalanceService(store: store).balance(dayStart: Self.millis("2019-06-18T00:00:00Z"))
+        #expect(report.opening == 500 && report.received == 10_000 && report.returned == 9_400)
+        #expect(report.toSeizedProperty == 12 && report.toAgency == 8 && report.destroyed == 0 && report.toLab == 0 && report.fromLab == 0)
+        #expect(report.expectedClosing == 1_080 && report.inCustodyAtClose == 1_080)
+        #expect(report.counted == 1_078 && report.discrepancy == 2)
+        #expect(report.unaccounted.map(\.s10).sorted() == missing.sorted())
+        let lost = report.unaccounted.first { $0.s10 == opening[123] }
+        #expect(lost?.lastHolder == "receiver" && lost?.lastLocation == "HOLD-1" && lost?.lastEvent == "RECEIVED")
+        #expect(report.unaccounted.first { $0.s10 == received[9_999] }?.lastLocation == "RCV-1")
+        #expect(report.auditedLocations == ["HOLD-1", "RCV-1"] && report.seenNotExpected.isEmpty)
+        #expect(report.containers.count == 40 && report.containersWithDifference == 1)
+        #expect(report.containers.first { $0.difference != 0 }.map { ($0.container, $0.difference) }! == ("APC-1039", -2))
+
+        // The day before has no count: nothing is called unaccounted, and its balance closes at 500.
+        let before = try await BalanceService(store: store).balance(dayStart: Self.millis("2019-06-17T00:00:00Z"))
+        #expect(before.opening == 0 && before.received == 500 && before.expectedClosing == 500 && before.counted == nil && before.unaccounted.isEmpty)
+        // The next day opens with the closing.
+        #expect(try await BalanceService(store: store).balance(dayStart: Self.millis("2019-06-19T00:00:00Z")).opening == 1_080)
+    }
+
+    /// The rules a scan is held to (CUSTODY.md §3 controls 3, 5, 7; AT7's witness): each refused
+    /// scan says why and records nothing, the rest of its batch is recorded.
+    @Test(arguments: Backends.custody)
+    func scansAreHeldToTheCustodyRules(_ backend: Backend<any CustodyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        try await Self.register(store)
+        var serials = Serials(next: 40_000_000)
+        let (a, b, c) = (serials.s10(), serials.s10(), serials.s10())
+        try await Self.scan(store, at: "2019-06-18T08:00:00Z", [a, b, c], .receive(location: "RCV-1", presentation: nil))
+        _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T09:00:00Z") }).start(
+            a, method: .manualOpen, location: "EXAM-1", station: nil, clientScanID: nil, actor: "officer")
+        _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T09:05:00Z") }).end(
+            a, result: .confirmedPositive, found: "Pills", substance: "oxycodone", equipment: nil, station: nil, clientScanID: nil, actor: "officer")
+        _ = try await SeizureService(store: store, now: { Self.millis("2019-06-18T09:10:00Z") }).seize(
+            a, witness: "officer2", violation: .narcotics, substance: "oxycodone", netWeightGrams: 3, form6051S: "2019-4601-000777", storageLocation: "VAULT",
+            actor: "officer")
+
+        let service = ScanService(store: store, now: { Self.millis("2019-06-18T10:00:00Z") })
+        func code(_ r: ScanService.Request, actor: String = "officer") async throws -> String {
+            switch try await service.record([r], actor: actor)[0] {
+            case .refused(let refusal): refusal.code
+            case .recorded(let e): "recorded \(e.type)"
+            case .repeated: "repeated"
+            case .alreadyInCustody: "already"
+            }
+        }
+        // A seized item: no event without a witness who is someone else; out of the vault only to
+        // a lab or an agency; never back to the carrier.
+        #expect(try await code(.init(text: a, action: .toLab(lab: "LAB-1"))) == "WITNESS_REQUIRED")
+        #expect(try await code(.init(text: a, action: .toLab(lab: "LAB-1"), witness: "officer")) == "WITNESS_REQUIRED")
+        #expect(try await code(.init(text: a, action: .move(to: "HOLD-1"), witness: "officer2")) == "SEIZED")
+        #expect(try await code(.init(text: a, action: .returnToCarrier(carrier: "USPS", supervisor: "sup", reason: "x"), witness: "officer2")) == "SEIZED")
+        #expect(try await code(.init(text: a, action: .toLab(lab: "LAB-1"), witness: "officer2")) == "recorded TO_LAB")
+        #expect(try await code(.init(text: a, action: .toAgency(agency: "DEA"), witness: "officer2")) == "AT_LAB")
+        #expect(try await code(.init(text: a, action: .fromLab(to: "HOLD-1"), witness: "officer2")) == "WRONG_LOCATION_KIND")
+        #expect(try await code(.init(text: a, action: .fromLab(to: "VAULT"), witness: "officer2")) == "recorded FROM_LAB")
+        #expect(try await store.custodyEvents(s10: a).last?.detail == "witness=officer2")
+        // An item not seized: not into the vault by a move; not to an unknown place; a sighting
+        // elsewhere than its record is marked; an unknown agency is refused.
+        #expect(try await code(.init(text: b, action: .move(to: "VAULT"))) == "WRONG_LOCATION_KIND")
+        #expect(try await code(.init(text: b, action: .move(to: "NOWHERE"))) == "UNKNOWN_LOCATION")
+        #expect(try await code(.init(text: b, action: .move(to: "RCV-1"))) == "ALREADY_THERE")
+        #expect(try await code(.init(text: b, action: .audit(at: "HOLD-1"))) == "recorded AUDIT_SEEN")
+        #expect(try await store.custodyEvents(s10: b).last?.detail == "expected=RCV-1")
+        #expect(try await code(.init(text: b, action: .toAgency(agency: "CIA"))) == "VALUE_UNKNOWN")
+        #expect(try await code(.init(text: "EB000717594HK", action: .move(to: "HOLD-1"))) == "S10_CHECK")
+        #expect(try await code(.init(text: serials.s10(), action: .move(to: "HOLD-1"))) == "NOT_IN_CUSTODY")
+        // Nothing is recorded before an item's last event.
+        let earlier = ScanService(store: store, now: { Self.millis("2019-06-18T07:00:00Z") })
+        guard case .refused(let r) = try await earlier.record([.init(text: c, action: .move(to: "HOLD-1"))], actor: "receiver")[0] else {
+            Issue.record("a move before the receipt was recorded"); return
+        }
+        #expect(r.code == "DATE_ORDER")
+        // A batch: the refused scan is answered, the others recorded; the same batch again records
+        // nothing new; a scan id used for another scan is refused.
+        let batch: [ScanService.Request] = [.init(text: b, action: .move(to: "EXAM-1"), clientScanID: "st1-0001"),
+                                            .init(text: a, action: .move(to: "HOLD-1"), clientScanID: "st1-0002"),
+                                            .init(text: c, action: .toAgency(agency: "FDA"), clientScanID: "st1-0003")]
+        let first = try await service.record(batch, actor: "receiver")
+        #expect(first.map { $0.event?.type ?? "refused" } == ["MOVED", "refused", "TO_AGENCY"])
+        let again = try await service.record(batch, actor: "receiver")
+        #expect(again[0] == .repeated(first[0].event!) && again[2] == .repeated(first[2].event!))
+        #expect(try await code(.init(text: b, action: .move(to: "HOLD-1"), clientScanID: "st1-0003")) == "SCAN_ID_REUSED")
+        // Handed to the FDA, c's episode is closed: it can be received again as a new episode.
+        #expect(try await code(.init(text: c, action: .receive(location: "RCV-1", presentation: nil))) == "recorded RECEIVED")
+        // Every event is in the audit log with its hash.
+        for s in [a, b, c] {
+            for e in try await store.custodyEvents(s10: s) {
+                #expect(ContentHash.of(e.canonical).hex == e.hash)
+                #expect(try await store.auditEntries(target: "custody-item:\(e.itemID)", limit: 50).contains { $0.detail.contains(e.hash) })
+            }
+        }
+    }
+}
