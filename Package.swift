@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "RecordkeeperWeb",
             dependencies: [
-                "Recordkeeper", "RecordkeeperCore", "Archive",
+                "Recordkeeper", "RecordkeeperCore", "Archive", "Custody",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -66,6 +66,19 @@ extension StaticFiles {
     .attachments img { max-width: 320px; max-height: 320px; border: 1px solid var(--line); }
     .attachments .missing { color: var(--muted); font-style: italic; }
     table { border-collapse: collapse; width: 100%; margin: .8em 0; }
+    .scan-form input { font-size: 2em; width: 100%; max-width: 16em; letter-spacing: .05em; }
+    .scan-status { font-size: 1.2em; font-weight: 600; }
+    .scan-status.offline { color: #fff; background: var(--bad); padding: .3em .6em; }
+    ol.scan-results { list-style: none; padding: 0; font-size: 1.4em; }
+    ol.scan-results li { padding: .3em .6em; margin: .2em 0; border-radius: 3px; }
+    .sig-green { background: #1a6b2a; color: #fff; }
+    .sig-blue { background: #0b4f9c; color: #fff; }
+    .sig-amber { background: #ffd24d; color: #1b1b1b; }
+    .sig-red { background: #a10000; color: #fff; }
+    .sig-pending { background: #e6e6e6; color: #1b1b1b; }
+    dl.figures { display: flex; flex-wrap: wrap; gap: .5em 2em; }
+    dl.figures dt { font-weight: 400; color: var(--muted); }
+    dl.figures dd { margin: 0; font-size: 1.3em; font-weight: 700; }
     caption { text-align: left; font-weight: 600; padding: .3em 0; }
     th, td { border-bottom: 1px solid var(--line); padding: .35em .5em; text-align: left; vertical-align: top; }
     td.num { text-align: right; font-variant-numeric: tabular-nums; }

@@ -1,4 +1,5 @@
 import Archive
+import Custody
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -43,6 +44,14 @@ enum Respond {
 
 /// The error every failure becomes: a status, a message a person can act on, and a code.
 struct Failure: Encodable {
+    /// The code a custody control's message starts with (`REQUIRED_MISSING: …`).
+    static func controlCode(_ message: String) -> String? {
+        guard let colon = message.firstIndex(of: ":") else { return nil }
+        let head = message[..<colon]
+        guard head.count >= 4, head.allSatisfy({ ($0.isUppercase && $0.isASCII) || $0 == "_" || $0.isNumber }), head.contains("_") else { return nil }
+        return String(head)
+    }
+
     var status: Int
     var code: String
     var message: String
@@ -63,6 +72,15 @@ struct Failure: Encodable {
             default:
                 status = 500
                 message = "the archive could not do that; quote request \(requestID) to the operator"
+            }
+            // A data-entry control (custody, CUSTODY.md §3): 422 with its machine-readable code.
+            if e.code == .invalid, let c = Self.controlCode(e.message) { (status, code) = (422, c) }
+        case let e as CustodyError:
+            message = e.message
+            switch e.code {
+            case .invalid: (status, code) = (422, Self.controlCode(e.message) ?? "invalid")
+            case .notFound: (status, code) = (404, "not_found")
+            case .refused: (status, code) = (403, "refused")
             }
         case let e as IngestError:
             status = 400

@@ -99,6 +99,7 @@ public final class WebApp: Sendable {
         addAdminRoutes(routes)
         addComplianceRoutes(routes)
         addAPIRoutes(routes)
+        addCustodyRoutes(routes)
         return (router, routes.specs)
     }
 

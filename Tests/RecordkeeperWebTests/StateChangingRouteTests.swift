@@ -21,6 +21,8 @@ struct StateChangingRouteTests {
         "POST /dispositions", "POST /dispositions/:id/approve", "POST /dispositions/:id/cancel", "POST /dispositions/:id/execute",
         "POST /api/v1/ingest", "POST /api/v1/holds", "POST /api/v1/holds/:id/release", "POST /api/v1/users",
         "POST /upload", "POST /audit/verify", "POST /admin/users",
+        // Driven by CustodyWebTests, with their events and counts read back from the store.
+        "POST /api/v1/custody/scans", "POST /api/v1/custody/containers", "POST /api/v1/custody/containers/:id/close",
     ]
 
     @Test func everyStateChangingRouteIsDrivenHere() async throws {

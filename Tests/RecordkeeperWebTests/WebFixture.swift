@@ -61,7 +61,8 @@ struct WebFixture {
     static let password = "correct horse battery staple"
 
     /// User name for each role (nil: signed out).
-    static let users: [(String, UserRole)] = [("ada", .admin), ("alice", .recordsOfficer), ("carol", .reviewer), ("dave", .auditor), ("jane", .custodian)]
+    static let users: [(String, UserRole)] = [("ada", .admin), ("alice", .recordsOfficer), ("carol", .reviewer), ("dave", .auditor), ("jane", .custodian),
+                                                 ("rita", .receiver), ("sue", .custodySupervisor)]
 
     let tmp: TempDir
     let archive: ArchiveHandle

@@ -59,4 +59,12 @@ public enum UserRole: String, Sendable, Hashable, Codable, CaseIterable {
     case auditor
     /// Sees only their own records (the custodian named on their account) and uploads their exports.
     case custodian
+    /// Custody of physical items (issue 15, docs/custody/roles.md): imports target lists.
+    case targeter
+    /// Scans items and containers in and out at a scan station.
+    case receiver
+    /// Inspects items, records outcomes and seizures (and scans like a receiver).
+    case custodyOfficer = "custody-officer"
+    /// Allows the exceptions (uninspected returns, count differences) and reads every custody report.
+    case custodySupervisor = "custody-supervisor"
 }

@@ -25,6 +25,7 @@ struct Pages: Sendable {
         NavItem(href: "/holds", label: "Holds", access: Access.recordsStaff),
         NavItem(href: "/dispositions", label: "Disposition", access: .roles([.recordsOfficer, .auditor])),
         NavItem(href: "/compliance", label: "Compliance", access: .roles([.recordsOfficer, .auditor])),
+        NavItem(href: "/custody", label: "Custody", access: WebApp.custodyReaders),
         NavItem(href: "/audit", label: "Audit log", access: Access.auditors),
         NavItem(href: "/admin/users", label: "Users", access: Access.admins),
         NavItem(href: "/account", label: "Account", access: .signedIn),

@@ -1,0 +1,149 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// The reconciliation reports by name, with one table form of each: the web page, the CSV and
+/// the JSON answer of `GET /api/v1/custody/reports/{id}` come from the same run, so they show the
+/// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
+public enum CustodyReportID: String, Sendable, CaseIterable {
+    case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance
+
+    public var title: String {
+        switch self {
+        case .notPresented: "R-NP: targeted, not presented"
+        case .notInspected: "R-NI: presented, not inspected"
+        case .effectiveness: "R-EFF: targeting effectiveness per rule"
+        case .late: "R-LATE: seizures not in SEACATS within 24 hours"
+        case .aging: "R-AGE: in custody longer than allowed"
+        case .latency: "R-LAT: arrival to inspection"
+        case .balance: "R-BAL: daily custody balance"
+        }
+    }
+
+    /// The balance is for one day; the others for a period and a moment.
+    public var isDaily: Bool { self == .balance }
+}
+
+/// What a report is asked for: a period [from, to) and a moment, or a day.
+public struct CustodyReportRequest: Sendable {
+    public var id: CustodyReportID
+    public var from: Int64
+    public var to: Int64
+    public var asOf: Int64
+    public var hours: Int
+    public var graceHours: Int
+    public init(id: CustodyReportID, from: Int64, to: Int64, asOf: Int64, hours: Int = 72, graceHours: Int = 48) {
+        self.id = id; self.from = from; self.to = to; self.asOf = asOf; self.hours = hours; self.graceHours = graceHours
+    }
+}
+
+/// A report as a table: summary figures, then one row per item (or rule).
+public struct ReportTable: Sendable, Equatable {
+    public struct Figure: Sendable, Equatable, Encodable {
+        public var label: String
+        public var value: String
+    }
+    public var title: String
+    public var figures: [Figure]
+    public var headers: [String]
+    public var rows: [[String]]
+    public var definition: String
+
+    /// RFC 4180: the header row, then the rows; CRLF line ends; fields quoted when needed. A field
+    /// a spreadsheet would run as a formula is prefixed with an apostrophe.
+    public var csv: String {
+        func field(_ s: String) -> String {
+            var s = s
+            if let c = s.first, "=+-@\t\r".contains(c), Double(s) == nil { s = "'" + s }
+            return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        return ([headers] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+}
+
+public struct CustodyReports: Sendable {
+    let store: any CustodyStore
+
+    public init(store: any CustodyStore) { self.store = store }
+
+    /// Runs the report; returns what the JSON answer encodes and its table.
+    public func run(_ r: CustodyReportRequest) async throws -> (report: any Encodable & Sendable, table: ReportTable) {
+        func pct(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "" }
+        func num(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "" }
+        func fig(_ label: String, _ value: Int) -> ReportTable.Figure { .init(label: label, value: String(value)) }
+        switch r.id {
+        case .notPresented:
+            let rep = try await ReceiptService(store: store).notPresented(from: r.from, to: r.to, asOf: r.asOf, graceHours: r.graceHours)
+            let rows = rep.notPresented.map { ["not presented", $0.s10, $0.rule, $0.targetedAt, $0.expectedArrivalAt ?? "", $0.dueAt, "", ""] }
+                + rep.pending.map { ["pending", $0.s10, $0.rule, $0.targetedAt, $0.expectedArrivalAt ?? "", $0.dueAt, "", ""] }
+                + rep.presentedLate.map { ["late", $0.s10, $0.rule, $0.targetedAt, $0.expectedArrivalAt ?? "", $0.dueAt, $0.receivedAt ?? "", String($0.lateBySeconds ?? 0)] }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Targets", rep.targets), fig("Presented", rep.presented),
+                                                                  fig("Not presented", rep.notPresented.count), fig("Pending (within grace)", rep.pending.count),
+                                                                  fig("Presented late", rep.presentedLate.count)],
+                                     headers: ["status", "s10", "rule", "targeted_at", "expected_arrival_at", "due_at", "received_at", "late_by_seconds"],
+                                     rows: rows, definition: rep.definition))
+        case .notInspected:
+            let rep = try await ReconciliationService(store: store).notInspected(from: r.from, to: r.to, asOf: r.asOf)
+            let rows = rep.inCustody.map { ["in custody", $0.s10, $0.rule, $0.receivedAt, "", ""] }
+                + rep.returnedUninspected.map { ["returned uninspected", $0.s10, $0.rule, $0.receivedAt, $0.returnedAt ?? "", $0.returnDetail ?? ""] }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Presented, not inspected", rep.inCustody.count + rep.returnedUninspected.count),
+                                                                  fig("Still in custody", rep.inCustody.count),
+                                                                  fig("Returned uninspected", rep.returnedUninspected.count)],
+                                     headers: ["status", "s10", "rule", "received_at", "returned_at", "return_detail"], rows: rows, definition: rep.definition))
+        case .effectiveness:
+            let rep = try await ReconciliationService(store: store).effectiveness(from: r.from, to: r.to, asOf: r.asOf)
+            let rows = (rep.rules + [rep.total]).map { row in
+                [row.rule, String(row.targeted), String(row.presented), pct(row.presentationRate), String(row.inspected), pct(row.inspectionRate),
+                 String(row.hits), pct(row.hitRate), row.hitsByViolation.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")]
+            }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Targeted", rep.total.targeted), fig("Presented", rep.total.presented),
+                                                                  fig("Inspected", rep.total.inspected), fig("Hits", rep.total.hits),
+                                                                  .init(label: "Hit rate %", value: pct(rep.total.hitRate))],
+                                     headers: ["rule", "targeted", "presented", "presentation_rate_pct", "inspected", "inspection_rate_pct", "hits", "hit_rate_pct",
+                                               "hits_by_violation"], rows: rows, definition: rep.definition))
+        case .late:
+            let rep = try await SeizureService(store: store).late(from: r.from, to: r.to, asOf: r.asOf)
+            func row(_ status: String, _ z: LateSeizureReport.Row) -> [String] {
+                [status, String(z.seizure), z.s10, z.seizedAt, z.deadline, z.seizingOfficer, z.form6051S, z.seacatsCase ?? "", z.recordedAt ?? "", num(z.hours),
+                 z.lateReason ?? ""]
+            }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Seizures", rep.seizures), fig("On time", rep.onTime),
+                                                                  fig("Recorded late", rep.recordedLate.count), fig("Overdue, not recorded", rep.overdueOpen.count),
+                                                                  fig("Open, within 24 h", rep.open.count)],
+                                     headers: ["status", "seizure", "s10", "seized_at", "deadline", "seizing_officer", "form_6051s", "seacats_case", "recorded_at",
+                                               "hours", "late_reason"],
+                                     rows: rep.recordedLate.map { row("late", $0) } + rep.overdueOpen.map { row("overdue", $0) } + rep.open.map { row("open", $0) },
+                                     definition: rep.definition))
+        case .aging:
+            let rep = try await InspectionService(store: store).aging(from: r.from, to: r.to, asOf: r.asOf, hours: r.hours)
+            return (rep, ReportTable(title: r.id.title, figures: [fig("In custody", rep.inCustody), fig("Held longer than \(rep.hours) h", rep.items.count)],
+                                     headers: ["s10", "received_at", "location", "held_hours", "inspected"],
+                                     rows: rep.items.map { [$0.s10, $0.receivedAt, $0.location ?? "", num($0.heldHours), $0.inspected ? "yes" : "no"] },
+                                     definition: rep.definition))
+        case .latency:
+            let rep = try await InspectionService(store: store).latency(from: r.from, to: r.to, asOf: r.asOf)
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Received", rep.received), fig("Inspected", rep.inspected),
+                                                                  .init(label: "Mean (days)", value: num(rep.meanDays)),
+                                                                  .init(label: "Median (days)", value: num(rep.medianDays)),
+                                                                  .init(label: "90th percentile (days)", value: num(rep.p90Days)),
+                                                                  .init(label: "Longest (days)", value: num(rep.maxDays))],
+                                     headers: ["received", "inspected", "mean_days", "median_days", "p90_days", "max_days"],
+                                     rows: [[String(rep.received), String(rep.inspected), num(rep.meanDays), num(rep.medianDays), num(rep.p90Days), num(rep.maxDays)]],
+                                     definition: rep.definition))
+        case .balance:
+            let rep = try await BalanceService(store: store).balance(dayStart: r.from)
+            var figures = [fig("Opening", rep.opening), fig("Received", rep.received), fig("From lab", rep.fromLab), fig("Returned to carrier", rep.returned),
+                           fig("To agency", rep.toAgency), fig("Destroyed", rep.destroyed), fig("To seized property", rep.toSeizedProperty),
+                           fig("To lab", rep.toLab), fig("Expected closing", rep.expectedClosing)]
+            if let counted = rep.counted { figures += [fig("Counted", counted), fig("Discrepancy", rep.discrepancy ?? 0)] }
+            figures.append(fig("Containers with a difference", rep.containersWithDifference))
+            let rows = rep.unaccounted.map { ["unaccounted", $0.s10, $0.lastEvent, $0.lastLocation ?? "", $0.lastHolder, $0.lastAt, "", "", ""] }
+                + rep.seenNotExpected.map { ["seen, not expected", $0.s10, $0.lastEvent, $0.lastLocation ?? "", $0.lastHolder, $0.lastAt, "", "", ""] }
+                + rep.containers.map { ["container", $0.container, $0.closedAt == nil ? "open" : "closed", "", "", $0.presentedAt, String($0.declared),
+                                        String($0.scanned), String($0.difference)] }
+            return (rep, ReportTable(title: r.id.title + " — " + rep.day, figures: figures,
+                                     headers: ["kind", "s10_or_container", "last_event_or_state", "last_location", "last_holder", "at", "declared", "scanned",
+                                               "difference"], rows: rows, definition: rep.definition))
+        }
+    }
+}

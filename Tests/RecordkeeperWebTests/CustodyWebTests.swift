@@ -1,0 +1,134 @@
+import Archive
+import Custody
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Recordkeeper
+import RecordkeeperCore
+import RecordkeeperWeb
+import Testing
+
+/// Issue 15 on the web: a station's batch answered scan by scan with the signal it shows, a
+/// retried batch recorded once, containers whose counts differ refused without a note (422 with
+/// the control's code), and a report whose page, CSV and JSON show the same numbers.
+@Suite("Web: custody scans, containers and reports", .serialized)
+struct CustodyWebTests {
+    static func s10(_ serial: Int, _ country: String = "CN") -> String {
+        let digits = String(serial)
+        return "LX" + digits + String(S10.checkDigit(serial: digits.map { Int(String($0))! })) + country
+    }
+
+    static func jsonPost(_ client: any TestClientProtocol, _ uri: String, as s: BrowserSession, _ body: Any) async throws -> TestResponse {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.accept] = "application/json"
+        headers[.cookie] = s.cookie
+        headers[HTTPField.Name("X-CSRF-Token")!] = s.csrf
+        return try await client.execute(uri: uri, method: .post, headers: headers,
+                                        body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+    }
+
+    @Test func aStationBatchIsAnsweredScanByScanAndRecordedOnce() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore)
+        let receipts = ReceiptService(store: store)
+        _ = try await receipts.addLocation(code: "RCV-1", name: "Receiving", kind: .receiving, secured: true, alarmed: true, cctvCovered: true,
+                                           maxDwellHours: nil, actor: "sue")
+        _ = try await receipts.addLocation(code: "HOLD-1", name: "Holding", kind: .holding, secured: true, alarmed: false, cctvCovered: true,
+                                           maxDwellHours: nil, actor: "sue")
+        _ = try await TargetImportService(store: store).addRule(TargetRule(code: "NARC-01", version: 1, category: .narcotics, source: "ATS",
+                                                                           description: "Narcotics indicators"), actor: "sue")
+        let (targeted, plain) = (Self.s10(50_000_001), Self.s10(50_000_002))
+        let csv = TargetImport.columns.joined(separator: ",") + "\r\n"
+            + "\(targeted),NARC-01,1,narcotics,2019-06-17T08:00:00Z,ATS,2019-06-19T12:00:00Z,1,CN,parcel,Shoes,\r\n"
+        let file = f.tmp.url.appendingPathComponent("targets.csv")
+        try Data(csv.utf8).write(to: file)
+        _ = try await TargetImportService(store: store).commit(file, actor: "sue")
+
+        let rita = try await f.session("rita"), sue = try await f.session("sue"), dave = try await f.session("dave")
+        try await f.test { client in
+            let page = try await client.get("/custody/scan?mode=receive&location=RCV-1&station=ST-9", as: rita)
+            #expect(page.status == .ok && page.text.contains("data-scan-station") && page.text.contains("data-csrf=\"\(rita.csrf)\"")
+                    && page.text.contains("/static/scan.js") && page.text.contains("RECEIVE at RCV-1"))
+            let script = try await client.get("/static/scan.js")
+            #expect(script.status == .ok && script.text.contains("rk-scan-queue") && script.text.contains("S10_CHECK"))
+
+            let batch: [String: Any] = ["station": "ST-9", "scans": [
+                ["s10": targeted, "action": "receive", "location": "RCV-1", "client_scan_id": "st9-1", "client_ts": 1_560_000_000_000],
+                ["s10": plain, "action": "receive", "location": "RCV-1", "client_scan_id": "st9-2", "manual_entry": true],
+                ["s10": "EB000717594HK", "action": "receive", "location": "RCV-1", "client_scan_id": "st9-3"],
+                ["s10": plain, "action": "move", "client_scan_id": "st9-4"],
+                ["s10": plain, "action": "shred", "client_scan_id": "st9-5"],
+            ]]
+            let first = try await Self.jsonPost(client, "/api/v1/custody/scans", as: rita, batch)
+            #expect(first.status == .ok, "\(first.text)")
+            let results = try #require(try first.json()["results"] as? [[String: Any]])
+            #expect(results.map { $0["signal"] as? String } == ["green", "blue", "red", "red", "red"])
+            #expect(results.map { $0["status"] as? String } == ["recorded", "recorded", "refused", "refused", "refused"])
+            #expect((results[0]["message"] as? String) == "TARGET – rule NARC-01 v1 → exam queue" && (results[0]["targets"] as? [String]) == ["NARC-01 v1"])
+            #expect(results.dropFirst(2).map { $0["code"] as? String } == ["S10_CHECK", "REQUIRED_MISSING", "VALUE_UNKNOWN"])
+            #expect(((results[1]["event"] as? [String: Any])?["manual_entry"] as? Bool) == true)
+
+            // The station's retry after a lost answer: the same ids, nothing new.
+            let again = try await Self.jsonPost(client, "/api/v1/custody/scans", as: rita, batch)
+            let retried = try #require(try again.json()["results"] as? [[String: Any]])
+            #expect(retried.prefix(2).map { $0["status"] as? String } == ["repeated", "repeated"])
+            let (targetedEvents, plainEvents) = (try await store.custodyEvents(s10: targeted), try await store.custodyEvents(s10: plain))
+            #expect(targetedEvents.count == 1 && plainEvents.count == 1)
+            // A second scan of an item in custody: amber, with where and by whom.
+            let dup = try await Self.jsonPost(client, "/api/v1/custody/scans", as: rita,
+                                              ["scans": [["s10": plain, "action": "receive", "location": "RCV-1", "client_scan_id": "st9-6"]]])
+            let d = try #require((try dup.json()["results"] as? [[String: Any]])?.first)
+            #expect(d["signal"] as? String == "amber" && d["status"] as? String == "duplicate"
+                    && (d["message"] as? String ?? "").contains("Already in custody: RECEIVED at RCV-1 by rita"), "\(d)")
+            // Not JSON: 400; a CSRF token missing from a browser session: refused.
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            headers[.cookie] = rita.cookie
+            let noToken = try await client.execute(uri: "/api/v1/custody/scans", method: .post, headers: headers, body: ByteBuffer(string: "{}"))
+            #expect(noToken.status == .forbidden)
+            let garbage = try await client.execute(uri: "/api/v1/custody/scans", method: .post,
+                                                   headers: headers.merging([HTTPField.Name("X-CSRF-Token")!: rita.csrf]), body: ByteBuffer(string: "[1,2"))
+            #expect(garbage.status == .badRequest)
+
+            // A container short of its declared count: 422 with the control's code, then closed with a note.
+            let opened = try await Self.jsonPost(client, "/api/v1/custody/containers", as: rita,
+                                                 ["container": "APC-7", "declared": 2, "presented_by": "J. Carrier", "location": "RCV-1"])
+            #expect(opened.status == .created, "\(opened.text)")
+            let id = try #require(try opened.json()["id"] as? Int)
+            let short = try await Self.jsonPost(client, "/api/v1/custody/containers/\(id)/close", as: rita, [String: Any]())
+            #expect(short.status == .unprocessableContent && short.errorCode == "REQUIRED_MISSING", "\(short.text)")
+            let closed = try await Self.jsonPost(client, "/api/v1/custody/containers/\(id)/close", as: rita, ["note": "Empty container"])
+            let closedNote = try closed.json()["discrepancy_note"] as? String
+            #expect(closed.status == .ok && closedNote == "Empty container")
+
+            // The item's chain, with hashes; the read is audited.
+            let chain = try await client.get("/api/v1/custody/items/\(targeted)", as: dave, json: true)
+            let events = try #require(try chain.json()["events"] as? [[String: Any]])
+            #expect(events.count == 1 && (events[0]["hash"] as? String)?.count == 64)
+
+            // R-NP, R-EFF: the page, the CSV and the JSON from the same run say the same.
+            let q = "from=2019-06-17&to=2019-06-20"
+            let json = try await client.get("/api/v1/custody/reports/effectiveness?\(q)", as: sue, json: true)
+            let result = try #require(try json.json()["result"] as? [String: Any])
+            let total = try #require(result["total"] as? [String: Any])
+            #expect(total["targeted"] as? Int == 1 && total["presented"] as? Int == 1 && total["presentation_rate"] as? Double == 100)
+            let csvReport = try await client.get("/api/v1/custody/reports/effectiveness?\(q)&format=csv", as: sue)
+            #expect(csvReport.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(csvReport.text.contains("rule,targeted,presented,presentation_rate_pct,inspected,inspection_rate_pct,hits,hit_rate_pct")
+                    && csvReport.text.contains("NARC-01 v1,1,1,100.00,0,0.00,0,,\r\n"), "\(csvReport.text)")
+            let html = try await client.get("/custody/reports/effectiveness?\(q)", as: sue)
+            #expect(html.status == .ok && html.text.contains("<td>NARC-01 v1</td><td>1</td><td>1</td><td>100.00</td>"), "\(html.text)")
+            let balance = try await client.get("/api/v1/custody/reports/balance?day=\(String(Timestamp.iso(millis: Timestamp.nowMillis()).prefix(10)))",
+                                               as: sue, json: true)
+            #expect(((try balance.json()["result"] as? [String: Any])?["received"] as? Int) == 2, "\(balance.text)")
+            let badDate = try await client.get("/api/v1/custody/reports/late?from=2019-06-31", as: sue, json: true)
+            #expect(badDate.status == .unprocessableContent && badDate.errorCode == "DATE_INVALID")
+            // A receiver scans; reports are for supervisors, officers, targeters and auditors.
+            #expect(try await client.get("/api/v1/custody/reports/effectiveness?\(q)", as: rita, json: true).status == .forbidden)
+        }
+        let views = try await f.archive.store.auditEntries(AuditFilter(actor: "sue", action: "custody.report.view", limit: 10))
+        #expect(views.count >= 3)
+    }
+}
