@@ -122,4 +122,14 @@ if [ $# -eq 0 ] && [ "$BROWSER" = 1 ]; then
     exit $status
   fi
   echo "screenshots: $SHOTS" >&2
+  # AT9 of CUSTODY.md §6: the scan station at scanner speed, typed, a repeat, a 60 s network cut.
+  set +e
+  "$TOOLS_VENV/bin/python" scripts/scan_station_test.py --binary .build/debug/recordkeeper --out "$SHOTS"
+  status=$?
+  set -e
+  if [ $status -eq 2 ] && [ "${CI:-}" != "true" ]; then
+    echo "scan station test skipped: no Chromium (CI=true makes this a failure)" >&2
+  elif [ $status -ne 0 ]; then
+    exit $status
+  fi
 fi

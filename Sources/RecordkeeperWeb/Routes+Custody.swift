@@ -164,7 +164,7 @@ extension WebApp {
                 let rules = try await store.targets(s10: e.s10).map { "\($0.ruleCode) v\($0.ruleVersion)" }
                 result.targets = rules
                 result.signal = rules.isEmpty ? "blue" : "green"
-                result.message = rules.isEmpty ? "Not targeted: \(e.toLocation ?? "")" : "TARGET – rule \(rules.joined(separator: ", ")) → exam queue"
+                result.message = rules.isEmpty ? "Not targeted (received at \(e.toLocation ?? "?"))" : "TARGET – rule \(rules.joined(separator: ", ")) → exam queue"
                 if result.status == "repeated" { result.message += " (recorded before)" }
             }
             results[i] = result
