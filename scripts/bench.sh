@@ -22,11 +22,19 @@
 #   BENCH_POSTGRES=1 (also capture into PostgreSQL 15, durable settings, with 1 and 2 workers;
 #   at 10m one worker and no migrate, which would add two more 10M loads, unless BENCH_PG_FULL=1).
 # Generated exports and the whatstk venv are reused between runs; archives are fresh every run.
+# BENCH_CUSTODY=1 runs the custody benchmark (issue 15: P1 import, P2 scans, P3 reports with
+#   BENCH_CUSTODY_P3=1) after the rest, on the same binary; BENCH_CUSTODY_ONLY=1 runs only it. It
+#   is scripts/bench_custody.sh (runnable alone; its settings are described there), and writes
+#   its figures to $BENCH_DIR/results-custody.
 # The load average (1/5/15 min) is recorded at the start and end of every measurement: this is
 # a 2-core machine and a concurrent compile skews everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+
+if [ "${BENCH_CUSTODY_ONLY:-0}" = 1 ]; then
+  exec scripts/bench_custody.sh
+fi
 
 BENCH_DIR=${BENCH_DIR:-/tmp/recordkeeper-bench}
 SEED=1
@@ -499,3 +507,8 @@ json.dump({"commit": "$GIT_COMMIT", "sizes": "${SIZES[*]}", "cpus": $NCPU,
            "rk_sqlite": "$RK_SQLITE_VERSION ($RK_SQLITE)"}, open(sys.argv[1], "w"))
 EOF
 python3 "$ROOT/scripts/bench_report.py" "$RES"
+
+# ── 7. custody (issue 15; BENCH_CUSTODY=1) ───────────────────────────────────────────────────
+if [ "${BENCH_CUSTODY:-0}" = 1 ]; then
+  BENCH_DIR="$BENCH_DIR" BENCH_BIN="$BIN" scripts/bench_custody.sh
+fi

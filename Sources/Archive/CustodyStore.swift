@@ -71,6 +71,14 @@ public protocol CustodyStore: Sendable {
     /// in order (the daily balance, R-BAL).
     func balanceItems(dayStart: Int64, dayEnd: Int64) async throws -> [BalanceItem]
 
+    /// Records a location's daily physical-security check (one per location and day; the same
+    /// check again is false, a different one refused: a check is kept as recorded).
+    func saveSecurityCheck(_ check: StoredSecurityCheck, actor: String) async throws -> Bool
+    /// Checks of the days in [fromDay, toDay) (YYYY-MM-DD).
+    func securityChecks(fromDay: String, toDay: String) async throws -> [StoredSecurityCheck]
+    /// Events in [from, to) that put an item at one of `locations`.
+    func custodyEvents(from: Int64, to: Int64, toLocations: [String]) async throws -> [StoredCustodyEvent]
+
     // For `verify`: every custody event and every import, to recompute their hashes.
     /// Items whose episode is closed without the event that closes one (a return, a hand-over
     /// to an agency, a destruction) at that time: closed behind the service's back.
@@ -222,6 +230,35 @@ public struct StoredLocation: Sendable, Equatable, Codable {
     public init(code: String, name: String, kind: String, secured: Bool, alarmed: Bool, cctvCovered: Bool, maxDwellHours: Int?) {
         self.code = code; self.name = name; self.kind = kind; self.secured = secured; self.alarmed = alarmed; self.cctvCovered = cctvCovered
         self.maxDwellHours = maxDwellHours
+    }
+}
+
+/// A daily physical-security check of a location (CUSTODY.md §2 `security_check`; CBP's corrective
+/// action for recommendation 5 asked for a daily manager record).
+public struct StoredSecurityCheck: Sendable, Equatable, Codable {
+    public var location: String
+    /// The day checked (YYYY-MM-DD, UTC).
+    public var day: String
+    public var doorLocked: Bool
+    public var alarmArmed: Bool
+    public var cctvOK: Bool
+    public var checkedBy: String
+    public var checkedAtMillis: Int64
+    public var exceptions: String?
+    public init(location: String, day: String, doorLocked: Bool, alarmArmed: Bool, cctvOK: Bool, checkedBy: String, checkedAtMillis: Int64, exceptions: String?) {
+        self.location = location; self.day = day; self.doorLocked = doorLocked; self.alarmArmed = alarmArmed; self.cctvOK = cctvOK
+        self.checkedBy = checkedBy; self.checkedAtMillis = checkedAtMillis; self.exceptions = exceptions
+    }
+
+    /// The same findings (who checked and when aside).
+    public func sameFacts(as o: StoredSecurityCheck) -> Bool {
+        location == o.location && day == o.day && doorLocked == o.doorLocked && alarmArmed == o.alarmArmed && cctvOK == o.cctvOK
+            && (exceptions ?? "") == (o.exceptions ?? "")
+    }
+
+    public var auditDetail: [String: String] {
+        ["location": location, "day": day, "door_locked": String(doorLocked), "alarm_armed": String(alarmArmed), "cctv_ok": String(cctvOK),
+         "exceptions": exceptions ?? ""]
     }
 }
 

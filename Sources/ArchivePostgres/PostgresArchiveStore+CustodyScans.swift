@@ -223,3 +223,49 @@ extension PostgresArchiveStore {
         return items
     }
 }
+
+extension PostgresArchiveStore {
+    public func saveSecurityCheck(_ c: StoredSecurityCheck, actor: String) async throws -> Bool {
+        try await transaction("recording a security check") { conn in
+            let logger = self.logger
+            guard try await Self.locationKind(conn, c.location, logger: logger) != nil else {
+                throw ArchiveError(.notFound, "UNKNOWN_LOCATION: no location \(c.location)")
+            }
+            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\("check:" + c.location + c.day)))", logger: logger)
+            if let r = try await conn.all("\(unescaped: Self.securityCheckSelect) WHERE location = \(c.location) AND day = \(c.day)", as: SecurityCheckRow.self,
+                                          logger: logger).first {
+                guard Self.decodeSecurityCheck(r).sameFacts(as: c) else {
+                    throw ArchiveError(.refused, "DUPLICATE: \(c.location) was checked on \(c.day) already, with other findings; a check is kept as recorded")
+                }
+                return false
+            }
+            try await conn.run("""
+                INSERT INTO custody_security_check (location, day, door_locked, alarm_armed, cctv_ok, checked_by, checked_at, exceptions)
+                VALUES (\(c.location), \(c.day), \(c.doorLocked), \(c.alarmArmed), \(c.cctvOK), \(c.checkedBy), \(c.checkedAtMillis), \(c.exceptions))
+                """, logger: logger)
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.security-check", target: "custody-location:\(c.location)",
+                                                            detail: c.auditDetail), logger: logger)
+            return true
+        }
+    }
+
+    typealias SecurityCheckRow = (String, String, Bool, Bool, Bool, String, Int64, String?)
+    static let securityCheckSelect = "SELECT location, day, door_locked, alarm_armed, cctv_ok, checked_by, checked_at, exceptions FROM custody_security_check"
+
+    static func decodeSecurityCheck(_ r: SecurityCheckRow) -> StoredSecurityCheck {
+        StoredSecurityCheck(location: r.0, day: r.1, doorLocked: r.2, alarmArmed: r.3, cctvOK: r.4, checkedBy: r.5, checkedAtMillis: r.6, exceptions: r.7)
+    }
+
+    public func securityChecks(fromDay: String, toDay: String) async throws -> [StoredSecurityCheck] {
+        try await rows("reading security checks", "\(unescaped: Self.securityCheckSelect) WHERE day >= \(fromDay) AND day < \(toDay) ORDER BY day, location",
+                       as: SecurityCheckRow.self).map(Self.decodeSecurityCheck)
+    }
+
+    public func custodyEvents(from: Int64, to: Int64, toLocations: [String]) async throws -> [StoredCustodyEvent] {
+        guard !toLocations.isEmpty else { return [] }
+        return try await rows("reading custody events", """
+            SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+            WHERE e.to_location = ANY(\(toLocations)) AND e.at >= \(from) AND e.at < \(to) ORDER BY e.at, e.id
+            """, as: EventRow.self).map(Self.decodeEvent)
+    }
+}

@@ -798,6 +798,17 @@ enum PostgresSchema {
             END $$
             """,
         ]),
+        // Daily physical-security checks of locations, as SQLite's `v17-custody-security-checks`.
+        Step(version: 17, name: "custody: daily security checks of locations", sql: [
+            """
+            CREATE TABLE custody_security_check (
+                location text NOT NULL REFERENCES custody_location(code), day text NOT NULL, door_locked boolean NOT NULL, alarm_armed boolean NOT NULL,
+                cctv_ok boolean NOT NULL, checked_by text NOT NULL, checked_at bigint NOT NULL, exceptions text, PRIMARY KEY (location, day)
+            )
+            """,
+            "CREATE TRIGGER custody_security_check_kept BEFORE UPDATE OR DELETE ON custody_security_check FOR EACH ROW EXECUTE FUNCTION rk_refuse('a security check is kept as recorded')",
+            "CREATE INDEX custody_event_to_location ON custody_event (to_location, at) WHERE to_location IS NOT NULL",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

@@ -6,7 +6,7 @@ import RecordkeeperCore
 /// the JSON answer of `GET /api/v1/custody/reports/{id}` come from the same run, so they show the
 /// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
 public enum CustodyReportID: String, Sendable, CaseIterable {
-    case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance
+    case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security
 
     public var title: String {
         switch self {
@@ -17,6 +17,7 @@ public enum CustodyReportID: String, Sendable, CaseIterable {
         case .aging: "R-AGE: in custody longer than allowed"
         case .latency: "R-LAT: arrival to inspection"
         case .balance: "R-BAL: daily custody balance"
+        case .security: "R-SEC: physical-security exceptions"
         }
     }
 
@@ -130,6 +131,16 @@ public struct CustodyReports: Sendable {
                                      headers: ["received", "inspected", "mean_days", "median_days", "p90_days", "max_days"],
                                      rows: [[String(rep.received), String(rep.inspected), num(rep.meanDays), num(rep.medianDays), num(rep.p90Days), num(rep.maxDays)]],
                                      definition: rep.definition))
+        case .security:
+            let rep = try await SecurityService(store: store).report(from: r.from, to: r.to)
+            let rows = rep.heldInWeakLocations.map { ["weak location", $0.s10, $0.location, $0.at, $0.event, $0.why] }
+                + rep.missingChecks.map { ["no check", "", $0.location, $0.day, "", $0.finding] }
+                + rep.failedChecks.map { ["check failed", "", $0.location, $0.day, $0.checkedBy ?? "", $0.finding] }
+                + rep.seizedWithoutWitness.map { ["no witness", $0.s10, $0.location, $0.at, $0.event, $0.why] }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Placed in weak locations", rep.heldInWeakLocations.count),
+                                                                  fig("Days without a check", rep.missingChecks.count), fig("Failed checks", rep.failedChecks.count),
+                                                                  fig("Seized-item events without a witness", rep.seizedWithoutWitness.count)],
+                                     headers: ["kind", "s10", "location", "at_or_day", "event_or_checked_by", "detail"], rows: rows, definition: rep.definition))
         case .balance:
             let rep = try await BalanceService(store: store).balance(dayStart: r.from)
             var figures = [fig("Opening", rep.opening), fig("Received", rep.received), fig("From lab", rep.fromLab), fig("Returned to carrier", rep.returned),

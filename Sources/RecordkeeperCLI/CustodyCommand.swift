@@ -18,7 +18,7 @@ struct CustodyCommand: AsyncParsableCommand {
             archive and on PostgreSQL alike.
             """,
         subcommands: [Rule.self, Import.self, Location.self, Container.self, Receive.self, Move.self, Inspect.self, Seize.self, SEACATS.self, Lab.self,
-                      Handover.self, Return.self, Audit.self, Events.self, Report.self, Fixture.self])
+                      Handover.self, Return.self, Audit.self, SecurityCheck.self, Alerts.self, Events.self, Report.self, Fixture.self])
 
     static func store(_ archive: ArchiveOptions) async throws -> any CustodyStore {
         let handle = try await archive.open()
@@ -212,6 +212,48 @@ struct CustodyCommand: AsyncParsableCommand {
         }
     }
 
+    struct SecurityCheck: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "security-check", abstract: "Record a secure room's daily check: door locked, alarm armed, cameras working.",
+            discussion: "Enforcement cages, registered cages and seized-property rooms are checked every day; a day without a check, or a failed check, is in R-SEC.")
+        @Argument(help: "The location checked.") var location: String
+        @Option(help: "The day checked (YYYY-MM-DD, UTC; default today).") var day: String?
+        @Flag(inversion: .prefixedNo, help: "Whether the door was locked.") var doorLocked: Bool
+        @Flag(inversion: .prefixedNo, help: "Whether the alarm was armed.") var alarmArmed: Bool
+        @Flag(inversion: .prefixedNo, help: "Whether the cameras worked.") var cctvOk: Bool
+        @Option(help: "What was wrong (required when anything failed).") var exceptions: String?
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let d = day ?? String(Timestamp.iso(millis: Timestamp.nowMillis()).prefix(10))
+                let added = try await SecurityService(store: try await CustodyCommand.store(archive)).recordCheck(
+                    location: location, day: d, doorLocked: doorLocked, alarmArmed: alarmArmed, cctvOK: cctvOk, exceptions: exceptions, actor: archive.resolvedActor)
+                print(added ? "Recorded the check of \(location) for \(d)." : "\(location) was checked for \(d) already, with the same findings; nothing changed.")
+            }
+        }
+    }
+
+    struct Alerts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "alerts", abstract: "What needs acting on now: SEACATS clocks, targets not presented, items held too long, container counts.",
+            discussion: "A seizure not in SEACATS alerts its officer at +12 h, the supervisor at +20 h and the port director at +24 h. Exit status 4 when any alert is critical.")
+        @Option(help: "As of this moment (ISO 8601 with a zone; default now).") var asOf: String?
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            var critical = false
+            try await CLIError.report {
+                let alerts = try await AlertService(store: try await CustodyCommand.store(archive)).alerts(
+                    asOf: try asOf.map { try CustodyCommand.instant($0, "--as-of") } ?? Timestamp.nowMillis())
+                critical = alerts.contains { $0.severity == "critical" }
+                if json { print(Terminal.json(alerts, pretty: true)); return }
+                if alerts.isEmpty { print("No alerts.") }
+                for a in alerts { print("\(a.severity.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) \(a.kind)  for \(a.audience): \(a.message)") }
+            }
+            if critical { throw ExitCode(4) }
+        }
+    }
+
     struct Container: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "container", abstract: "Containers (APC, tub, sack) the carrier hands over.",
                                                         subcommands: [Open.self, Close.self, Show.self])
@@ -395,7 +437,30 @@ struct CustodyCommand: AsyncParsableCommand {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.",
                                                         subcommands: [NotPresented.self, NotInspected.self, Effectiveness.self, Aging.self, Latency.self, Late.self,
-                                                                      Balance.self])
+                                                                      Balance.self, Security.self])
+
+        struct Security: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "security", abstract: "R-SEC: items placed in rooms that do not lock or are not alarmed, days without a security check, seized items moved without a witness.",
+                discussion: SecurityReport.definitionText)
+            @Option(help: "The first day's start (ISO 8601 with a zone).") var from: String
+            @Option(help: "The period's end, exclusive (ISO 8601 with a zone).") var to: String
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let r = try await SecurityService(store: try await CustodyCommand.store(archive)).report(
+                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"))
+                    if json { print(Terminal.json(r, pretty: true)); return }
+                    print("\(r.heldInWeakLocations.count) placed in weak locations, \(r.missingChecks.count) days without a check, "
+                        + "\(r.failedChecks.count) failed checks, \(r.seizedWithoutWitness.count) seized-item events without a witness")
+                    for p in r.heldInWeakLocations { print("  weak       \(p.s10)  \(p.event) at \(p.location) (\(p.why))  \(p.at)") }
+                    for c in r.missingChecks { print("  no check   \(c.location)  \(c.day)") }
+                    for c in r.failedChecks { print("  failed     \(c.location)  \(c.day)  \(c.finding)  by \(c.checkedBy ?? "?")") }
+                    for p in r.seizedWithoutWitness { print("  NO WITNESS \(p.s10)  \(p.event)  \(p.at)") }
+                }
+            }
+        }
 
         struct Balance: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

@@ -76,6 +76,9 @@ extension StaticFiles {
     .sig-amber { background: #ffd24d; color: #1b1b1b; }
     .sig-red { background: #a10000; color: #fff; }
     .sig-pending { background: #e6e6e6; color: #1b1b1b; }
+    .alerts li { margin: .3em 0; padding: .3em .6em; border-left: 6px solid var(--line); }
+    .alerts li.alert-critical { border-color: var(--bad); background: #fbeaea; }
+    .alerts li.alert-high { border-color: #b35c00; background: #fff1e0; }
     dl.figures { display: flex; flex-wrap: wrap; gap: .5em 2em; }
     dl.figures dt { font-weight: 400; color: var(--muted); }
     dl.figures dd { margin: 0; font-size: 1.3em; font-weight: 700; }

@@ -24,7 +24,8 @@ extension WebApp {
     func addCustodyRoutes(_ r: RouteBuilder) {
         r.add(.get, "/custody", Self.custodyReaders, "Custody: the scan station and the reconciliation reports") { input in
             let p = try input.user
-            return Respond.html(self.custodyIndexPage(p, locations: try await self.custodyStore.locations()))
+            return Respond.html(self.custodyIndexPage(p, locations: try await self.custodyStore.locations(),
+                                                      alerts: try await AlertService(store: try self.custodyStore).alerts(asOf: Timestamp.nowMillis())))
         }
         r.add(.get, "/custody/scan", Self.custodyScanners, "Scan station (receive, move, audit, return) for keyboard-wedge scanners") { input in
             let p = try input.user
@@ -59,6 +60,14 @@ extension WebApp {
                 var result: AnyEncodable
             }
             return try Respond.json(Out(report: request.id.rawValue, title: run.table.title, figures: run.table.figures, result: AnyEncodable(run.report)))
+        }
+        r.add(.get, "/api/v1/custody/alerts", Self.custodyReaders, "What needs acting on now: SEACATS clocks (+12/+20/+24 h), targets past their grace, items held too long, container counts") { input in
+            _ = try input.user
+            let asOf = try input.query["as_of"].map { text -> Int64 in
+                guard let t = CustodyTime.millis(text) else { throw ArchiveError(.invalid, "DATE_INVALID: as_of=\(text) is not an ISO 8601 time with a zone") }
+                return t
+            } ?? Timestamp.nowMillis()
+            return try Respond.json(["alerts": try await AlertService(store: try self.custodyStore).alerts(asOf: asOf)])
         }
         r.add(.post, "/api/v1/custody/scans", Self.custodyScanners,
               "Record a batch of scans (JSON: station, scans[]: s10, action, location, container, agency, carrier, supervisor, reason, witness, client_scan_id, client_ts, manual_entry)") { input in

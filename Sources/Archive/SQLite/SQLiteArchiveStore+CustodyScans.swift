@@ -186,3 +186,59 @@ extension SQLiteArchiveStore {
         }
     }
 }
+
+extension SQLiteArchiveStore {
+    /// Daily physical-security checks of locations, kept as recorded.
+    static func migrateCustodySecurityChecks(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE custody_security_check (
+                location TEXT NOT NULL REFERENCES custody_location(code), day TEXT NOT NULL, door_locked INTEGER NOT NULL, alarm_armed INTEGER NOT NULL,
+                cctv_ok INTEGER NOT NULL, checked_by TEXT NOT NULL, checked_at INTEGER NOT NULL, exceptions TEXT, PRIMARY KEY (location, day)
+            );
+            CREATE TRIGGER custody_security_check_kept BEFORE UPDATE ON custody_security_check BEGIN SELECT RAISE(ABORT, 'a security check is kept as recorded'); END;
+            CREATE TRIGGER custody_security_check_not_deleted BEFORE DELETE ON custody_security_check BEGIN SELECT RAISE(ABORT, 'security checks are kept'); END;
+            CREATE INDEX custody_event_to_location ON custody_event(to_location, at) WHERE to_location IS NOT NULL;
+            """)
+    }
+
+    public func saveSecurityCheck(_ c: StoredSecurityCheck, actor: String) async throws -> Bool {
+        try await write { db in
+            guard try Self.locationKind(db, c.location) != nil else { throw ArchiveError(.notFound, "UNKNOWN_LOCATION: no location \(c.location)") }
+            if let r = try Row.fetchOne(db, sql: "SELECT * FROM custody_security_check WHERE location = ? AND day = ?", arguments: [c.location, c.day]) {
+                guard Self.decodeSecurityCheck(r).sameFacts(as: c) else {
+                    throw ArchiveError(.refused, "DUPLICATE: \(c.location) was checked on \(c.day) already, with other findings; a check is kept as recorded")
+                }
+                return false
+            }
+            try db.execute(sql: """
+                INSERT INTO custody_security_check (location, day, door_locked, alarm_armed, cctv_ok, checked_by, checked_at, exceptions)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [c.location, c.day, c.doorLocked, c.alarmArmed, c.cctvOK, c.checkedBy, c.checkedAtMillis, c.exceptions])
+            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.security-check", target: "custody-location:\(c.location)", detail: c.auditDetail))
+            return true
+        }
+    }
+
+    static func decodeSecurityCheck(_ r: Row) -> StoredSecurityCheck {
+        StoredSecurityCheck(location: r["location"], day: r["day"], doorLocked: r["door_locked"], alarmArmed: r["alarm_armed"], cctvOK: r["cctv_ok"],
+                            checkedBy: r["checked_by"], checkedAtMillis: r["checked_at"], exceptions: r["exceptions"])
+    }
+
+    public func securityChecks(fromDay: String, toDay: String) async throws -> [StoredSecurityCheck] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM custody_security_check WHERE day >= ? AND day < ? ORDER BY day, location", arguments: [fromDay, toDay])
+                .map(Self.decodeSecurityCheck)
+        }
+    }
+
+    public func custodyEvents(from: Int64, to: Int64, toLocations: [String]) async throws -> [StoredCustodyEvent] {
+        guard !toLocations.isEmpty else { return [] }
+        return try await read { db in
+            let marks = Array(repeating: "?", count: toLocations.count).joined(separator: ",")
+            return try Row.fetchAll(db, sql: """
+                SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+                WHERE e.to_location IN (\(marks)) AND e.at >= ? AND e.at < ? ORDER BY e.at, e.id
+                """, arguments: StatementArguments(toLocations) + StatementArguments([from, to])).map(Self.decodeEvent)
+        }
+    }
+}

@@ -153,6 +153,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v14-custody-receipts") { db in try Self.migrateCustodyReceipts(db) }
         m.registerMigration("v15-custody-seizures") { db in try Self.migrateCustodySeizures(db) }
         m.registerMigration("v16-custody-presentations") { db in try Self.migrateCustodyPresentations(db) }
+        m.registerMigration("v17-custody-security-checks") { db in try Self.migrateCustodySecurityChecks(db) }
         return m
     }
 }

@@ -5,7 +5,12 @@ import RecordkeeperCore
 
 /// Custody pages: the index, the scan station and the report tables.
 extension WebApp {
-    func custodyIndexPage(_ p: Principal, locations: [StoredLocation]) -> HTML {
+    func custodyIndexPage(_ p: Principal, locations: [StoredLocation], alerts: [CustodyAlert]) -> HTML {
+        let banner: HTML = alerts.isEmpty ? "<p>No alerts.</p>" : """
+            <section class="alerts" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts (\(alerts.count))</h2><ul>\(alerts.prefix(50).html { a in
+                "<li class=\"alert-\(a.severity)\"><strong>\(a.severity.uppercased())</strong> for \(a.audience): \(a.message)</li>"
+            })</ul>\(alerts.count > 50 ? "<p>\(Fmt.count(alerts.count - 50)) more: <a href=\"/api/v1/custody/alerts\">all alerts (JSON)</a>.</p>" : "")</section>
+            """
         let modes: [(String, String)] = [("receive", "Receive"), ("move", "Move"), ("audit", "Cycle count (audit)"), ("return", "Return to carrier")]
         let scanning: HTML = Self.custodyScanners.allows(p.user)
             ? "<h2>Scan station</h2><ul>\(modes.html { m in "<li><a href=\"/custody/scan?mode=\(m.0)\">\(m.1)</a></li>" })</ul>"
@@ -23,7 +28,7 @@ extension WebApp {
             "<tr><td>\(l.code)</td><td>\(l.name)</td><td>\(l.kind)</td><td>\(l.secured ? "yes" : "no")</td><td>\(l.alarmed ? "yes" : "no")</td><td>\(l.cctvCovered ? "yes" : "no")</td></tr>"
         }
         return pages.page("Custody", principal: p, current: "/custody", """
-            \(scanning)\(reports)
+            \(banner)\(scanning)\(reports)
             <h2>Locations</h2>
             <table><thead><tr><th scope="col">Code</th><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Locked</th><th scope="col">Alarmed</th><th scope="col">Cameras</th></tr></thead>
             <tbody>\(rows)</tbody></table>

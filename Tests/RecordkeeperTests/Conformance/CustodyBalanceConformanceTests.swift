@@ -204,4 +204,76 @@ struct CustodyBalanceConformanceTests {
             }
         }
     }
+
+    /// AT7 (CUSTODY.md §6): an item placed in a room that does not lock is in R-SEC; a day the
+    /// enforcement cage was not checked is in R-SEC; a failed check needs what was wrong; and the
+    /// SEACATS clock alerts the seizing officer at +12 h, the supervisor at +20 h and the port
+    /// director after +24 h, until the entry is made.
+    @Test(arguments: Backends.custody)
+    func at7SecurityExceptionsAndTheSEACATSAlerts(_ backend: Backend<any CustodyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        try await Self.register(store)
+        let receipts = ReceiptService(store: store)
+        _ = try await receipts.addLocation(code: "DOCK-OPEN", name: "Open dock", kind: .holding, secured: false, alarmed: true, cctvCovered: true,
+                                           maxDwellHours: nil, actor: "supervisor")
+        _ = try await receipts.addLocation(code: "CAGE-1", name: "Enforcement cage", kind: .enforcementCage, secured: true, alarmed: true, cctvCovered: true,
+                                           maxDwellHours: nil, actor: "supervisor")
+        var serials = Serials(next: 70_000_000)
+        let (a, b) = (serials.s10(), serials.s10())
+        try await Self.scan(store, at: "2019-06-18T08:00:00Z", [a, b], .receive(location: "RCV-1", presentation: nil))
+        try await Self.scan(store, at: "2019-06-18T09:00:00Z", [b], .move(to: "DOCK-OPEN"))
+
+        let security = SecurityService(store: store, now: { Self.millis("2019-06-19T18:00:00Z") })
+        #expect(try await security.recordCheck(location: "CAGE-1", day: "2019-06-18", doorLocked: true, alarmArmed: true, cctvOK: true, exceptions: nil,
+                                               actor: "supervisor"))
+        #expect(try await !security.recordCheck(location: "CAGE-1", day: "2019-06-18", doorLocked: true, alarmArmed: true, cctvOK: true, exceptions: nil,
+                                                actor: "supervisor")) // the same check again: nothing new
+        await #expect(throws: CustodyError.self) {
+            _ = try await security.recordCheck(location: "CAGE-1", day: "2019-06-19", doorLocked: true, alarmArmed: false, cctvOK: true, exceptions: " ",
+                                               actor: "supervisor")
+        }
+        await #expect(throws: ArchiveError.self) { // a different finding for a day already checked
+            _ = try await security.recordCheck(location: "CAGE-1", day: "2019-06-18", doorLocked: false, alarmArmed: true, cctvOK: true, exceptions: "Door ajar",
+                                               actor: "supervisor")
+        }
+        await #expect(throws: CustodyError.self) { // a day that has not begun
+            _ = try await security.recordCheck(location: "CAGE-1", day: "2019-06-21", doorLocked: true, alarmArmed: true, cctvOK: true, exceptions: nil,
+                                               actor: "supervisor")
+        }
+        #expect(try await security.recordCheck(location: "CAGE-1", day: "2019-06-19", doorLocked: true, alarmArmed: false, cctvOK: true,
+                                               exceptions: "Alarm panel fault, technician called", actor: "supervisor"))
+        let report = try await security.report(from: Self.millis("2019-06-18T00:00:00Z"), to: Self.millis("2019-06-21T00:00:00Z"))
+        #expect(report.heldInWeakLocations.map(\.s10) == [b] && report.heldInWeakLocations.first?.why == "does not lock")
+        // The vault (seized property) and the cage are checked daily: the vault never was, the cage
+        // not on the 20th; the cage's alarm failed on the 19th.
+        #expect(report.missingChecks.map { "\($0.location) \($0.day)" }
+                == ["CAGE-1 2019-06-20", "VAULT 2019-06-18", "VAULT 2019-06-19", "VAULT 2019-06-20"])
+        #expect(report.failedChecks.map { "\($0.location) \($0.day)" } == ["CAGE-1 2019-06-19"])
+        #expect(report.seizedWithoutWitness.isEmpty)
+
+        // The SEACATS clock's alerts.
+        _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T10:00:00Z") }).start(
+            a, method: .xray, location: "EXAM-1", station: nil, clientScanID: nil, actor: "officer")
+        _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T10:05:00Z") }).end(
+            a, result: .anomaly, found: "Pills", substance: nil, equipment: nil, station: nil, clientScanID: nil, actor: "officer")
+        let z = try await SeizureService(store: store, now: { Self.millis("2019-06-18T11:00:00Z") }).seize(
+            a, witness: "officer2", violation: .narcotics, substance: "pills", netWeightGrams: 5, form6051S: "2019-4601-000991", storageLocation: "VAULT",
+            actor: "officer")
+        let alerts = AlertService(store: store)
+        func seacats(_ iso: String) async throws -> [String] {
+            try await alerts.alerts(asOf: Self.millis(iso)).filter { $0.kind == "seacats" }.map { "\($0.severity) \($0.audience)" }
+        }
+        #expect(try await seacats("2019-06-18T22:59:59Z") == [])
+        #expect(try await seacats("2019-06-18T23:00:00Z") == ["warning seizing-officer"])
+        #expect(try await seacats("2019-06-19T07:00:00Z") == ["high supervisor"])
+        #expect(try await seacats("2019-06-19T11:00:00Z") == ["high supervisor"]) // exactly 24 h: still on time
+        #expect(try await seacats("2019-06-19T11:00:01Z") == ["critical port-director"])
+        _ = try await SeizureService(store: store, now: { Self.millis("2019-06-19T12:00:00Z") }).recordSEACATS(
+            seizureID: z.id, caseNumber: "2019-4601-0042", lateReason: "Entered after the system outage", actor: "officer")
+        #expect(try await seacats("2019-06-19T12:00:01Z") == [])
+        // The later security report shows the seizure's move with its witness, so nothing here.
+        #expect(try await security.report(from: Self.millis("2019-06-18T00:00:00Z"), to: Self.millis("2019-06-21T00:00:00Z")).seizedWithoutWitness.isEmpty)
+    }
 }
