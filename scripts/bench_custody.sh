@@ -15,10 +15,12 @@
 #       has exactly one event each (GET /items/{s10}), and a sample of scans sent again is
 #       answered `repeated` without adding to R-BAL.
 #   P3  (BENCH_CUSTODY_P3=1) a history of BENCH_CUSTODY_P3_DAYS days from 2018-10-01 (each day: a
-#       target list, ITEMS receipts through the batch API in batches of 1,000, and the return of
-#       the untargeted items the next day; the server runs under libfaketime at that day's date,
-#       since events carry the server's clock), then every daily report for the last day and
-#       R-EFF over the whole window, each timed through the API.
+#       target list, ITEMS receipts through the batch API in batches of 1,000, a few of the day's
+#       targets inspected (CLI), and the next day the return of the untargeted items (released
+#       uninspected by a supervisor) and of the first inspected target; the server and the CLI run
+#       under libfaketime at that day's date, since events carry the server's clock), then every
+#       daily report for the last day and R-EFF over the whole window, each timed through the API
+#       (run 0 cold, the best of runs 1-2 reported).
 # A measurement, not a test: a missed target is reported as MISS and the script exits 0; it exits
 # non-zero only when a command fails or events are lost or doubled.
 #
@@ -30,7 +32,8 @@
 #   the spec's shift is 8 h = 28800), BENCH_CUSTODY_BURST_RATE (500), BENCH_CUSTODY_BURST_S (60),
 #   BENCH_CUSTODY_STATIONS (50), BENCH_CUSTODY_BATCH (10; 0 skips the batched phase),
 #   BENCH_CUSTODY_P3 (0), BENCH_CUSTODY_P3_DAYS (30; the OIG's window is 273),
-#   BENCH_CUSTODY_P3_ITEMS (3000 receipts a day), BENCH_CUSTODY_P3_TARGETS (300 targets a day).
+#   BENCH_CUSTODY_P3_ITEMS (3000 receipts a day), BENCH_CUSTODY_P3_TARGETS (300 targets a day),
+#   BENCH_CUSTODY_P3_INSPECT (2 inspections a day, through the CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -47,6 +50,7 @@ P3=${BENCH_CUSTODY_P3:-0}
 P3_DAYS=${BENCH_CUSTODY_P3_DAYS:-30}
 P3_ITEMS=${BENCH_CUSTODY_P3_ITEMS:-3000}
 P3_TARGETS=${BENCH_CUSTODY_P3_TARGETS:-300}
+P3_INSPECT=${BENCH_CUSTODY_P3_INSPECT:-2}
 SEED=1
 TARGET_DAY=2019-06-17
 PASSWORD=bench-custody-password-1
@@ -69,7 +73,12 @@ RES="$BENCH_DIR/results-custody"
 rm -rf "$RES" && mkdir -p "$RES"
 SERVER_PID=
 stop_server() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; fi
+  if [ -n "$SERVER_PID" ]; then
+    kill -TERM -- "-$SERVER_PID" 2>/dev/null || kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 600); do kill -0 -- "-$SERVER_PID" 2>/dev/null || break; sleep 0.05; done
+    SERVER_PID=
+  fi
 }
 trap 'stop_server; rm -rf "$TMP"' EXIT
 
@@ -94,7 +103,8 @@ rk() { "$BIN" "$@"; }
 start_server() {
   local data=$1 logf=$2
   rm -f "$TMP/serve.out"
-  ${SERVE_PREFIX:-} "$BIN" serve --data-dir "$data" --port 0 >"$TMP/serve.out" 2>>"$logf" &
+  # In a session of its own (setsid execs: the pid is the group's), stopped with its group.
+  setsid ${SERVE_PREFIX:-} "$BIN" serve --data-dir "$data" --port 0 >"$TMP/serve.out" 2>>"$logf" &
   SERVER_PID=$!
   for _ in $(seq 1 300); do
     URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$TMP/serve.out" 2>/dev/null | head -n1 || true)
@@ -268,6 +278,8 @@ log "  P2 check: sent $(jget "$RES/p2.json" scans_sent), recorded $(jget "$RES/p
 # ── 5. P3 (optional): a history, then the reports ───────────────────────────────────────────
 if [ "$P3" = 1 ]; then
   command -v faketime >/dev/null || { log "P3 needs libfaketime (apt-get install faketime)"; exit 1; }
+  # The faketime program forks the program it runs: servers are started in a session of their
+  # own and stopped by signalling the whole group.
   H="$BENCH_DIR/custody-history"
   rm -rf "$H"
   rk init --data-dir "$H" >/dev/null
@@ -278,14 +290,17 @@ if [ "$P3" = 1 ]; then
   rk custody location add RCV-1 --name "Receiving dock 1" --kind receiving --secured --alarmed --cctv --data-dir "$H" --actor admin >/dev/null
   rk user add bench.receiver --role receiver --data-dir "$H" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null
   rk user add bench.auditor --role auditor --data-dir "$H" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null
+  rk user add bench.supervisor --role custody-supervisor --data-dir "$H" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null
+  rk user add bench.officer --role custody-officer --data-dir "$H" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null
   DATA=$H
   RTOKEN=$(token_of bench.receiver); ATOKEN=$(token_of bench.auditor)
   HLOG="$RES/p3.server.log"; : >"$HLOG"
-  log "P3 history: $P3_DAYS days from 2018-10-01, $P3_ITEMS receipts and $P3_TARGETS targets a day   load $(loadavg)"
+  log "P3 history: $P3_DAYS days from 2018-10-01, $P3_ITEMS receipts, $P3_TARGETS targets and $P3_INSPECT inspections a day   load $(loadavg)"
   t0=$(date +%s)
-  python3 - "$BIN" "$H" "$P3_DAYS" "$P3_ITEMS" "$P3_TARGETS" "$RTOKEN" "$HLOG" "$ROOT/scripts" >"$RES/p3.history.json" <<'EOF'
-import datetime as dt, json, os, re, subprocess, sys, time, urllib.request
+  python3 - "$BIN" "$H" "$P3_DAYS" "$P3_ITEMS" "$P3_TARGETS" "$RTOKEN" "$HLOG" "$ROOT/scripts" "$P3_INSPECT" >"$RES/p3.history.json" <<'EOF'
+import datetime as dt, json, os, re, signal, subprocess, sys, time, urllib.request
 binary, data, days, items, ntargets, token, logf, scripts = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7], sys.argv[8]
+ninspect = int(sys.argv[9])
 sys.path.insert(0, scripts)
 from bench_custody_gen import s10_for, RULES
 d0 = dt.date(2018, 10, 1)
@@ -296,8 +311,9 @@ def post(url, body):
         "Authorization": "Bearer " + token, "Content-Type": "application/json", "Accept": "application/json"})
     for r in json.load(urllib.request.urlopen(req, timeout=300))["results"]:
         scans[r["status"]] = scans.get(r["status"], 0) + 1
-prev_untargeted = []
+prev_returns = []
 post_s = 0.0
+inspections = 0
 for n in range(days):
     day = d0 + dt.timedelta(n)
     first = BASE + n * items
@@ -310,36 +326,53 @@ for n in range(days):
             f.write(f"{s},{code},1,{reason},{day.isoformat()}T06:{i % 60:02d}:00Z,ATS\n")
     subprocess.run([binary, "custody", "import", os.path.join(data, "..", "p3-targets.csv"), "--commit", "--data-dir", data,
                     "--actor", "ATS"], check=True, stdout=subprocess.DEVNULL)
-    env = dict(os.environ, FAKETIME=f"@{day.isoformat()} 08:00:00")
     server = subprocess.Popen(["faketime", "-f", f"@{day.isoformat()} 08:00:00", binary, "serve", "--data-dir", data, "--port", "0"],
-                              stdout=subprocess.PIPE, stderr=open(logf, "a"), text=True)
+                              stdout=subprocess.PIPE, stderr=open(logf, "a"), text=True, start_new_session=True)
     try:
         m = re.search(r"(http://127\.0\.0\.1:\d+)", server.stdout.readline())
         if not m:
             sys.exit("the server did not start under faketime")
         url = m.group(1)
         t = time.perf_counter()
-        for k in range(0, len(prev_untargeted), 1000):
-            post(url, {"station": "HIST", "scans": [{"s10": s, "action": "return", "carrier": "USPS",
-                       "client_scan_id": f"ret-{n}-{k + i}"} for i, s in enumerate(prev_untargeted[k:k + 1000])]})
+        # Yesterday's items go back to the carrier: the inspected targets as they are, the
+        # untargeted (never inspected) ones released by a supervisor with a reason.
+        for k in range(0, len(prev_returns), 1000):
+            post(url, {"station": "HIST", "scans": [dict({"s10": s, "action": "return", "carrier": "USPS",
+                       "client_scan_id": f"ret-{n}-{k + i}"}, **({} if inspected else {"supervisor": "bench.supervisor", "reason": "not targeted"}))
+                       for i, (s, inspected) in enumerate(prev_returns[k:k + 1000])]})
         for k in range(0, items, 1000):
             post(url, {"station": "HIST", "scans": [{"s10": s, "action": "receive", "location": "RCV-1",
                        "client_scan_id": f"rcv-{n}-{k + i}"} for i, s in enumerate(day_items[k:k + 1000])]})
         post_s += time.perf_counter() - t
     finally:
-        server.terminate(); server.wait(timeout=60)
-    prev_untargeted = day_items[ntargets:]
-    print(f"  day {day}: {scans}", file=sys.stderr) if n % 10 == 0 or n == days - 1 else None
+        os.killpg(server.pid, signal.SIGTERM); server.wait(timeout=60)
+        for _ in range(600):          # the server itself (faketime's child) has stopped too
+            try:
+                os.killpg(server.pid, 0); time.sleep(0.05)
+            except ProcessLookupError:
+                break
+    # A few of the day's targets inspected (CLI, at 09:00 that day): the first without anomaly,
+    # the others confirmed positive.
+    for i, s in enumerate(targeted[:ninspect]):
+        ft = ["faketime", "-f", f"@{day.isoformat()} 09:{i % 60:02d}:00"]
+        subprocess.run(ft + [binary, "custody", "inspect", "start", s, "--method", "xray", "--location", "RCV-1", "--data-dir", data,
+                             "--actor", "bench.officer"], check=True, stdout=subprocess.DEVNULL)
+        res = ["--result", "no_anomaly"] if i == 0 else ["--result", "confirmed_positive", "--found", "test substance"]
+        ft = ["faketime", "-f", f"@{day.isoformat()} 09:{i % 60:02d}:30"]
+        subprocess.run(ft + [binary, "custody", "inspect", "end", s, *res, "--data-dir", data, "--actor", "bench.officer"],
+                       check=True, stdout=subprocess.DEVNULL)
+        inspections += 1
+    prev_returns = [(s, True) for s in targeted[:1]] + [(s, False) for s in day_items[ntargets:]]
+    if n % 10 == 0 or n == days - 1:
+        print(f"  day {day}: {scans}, {inspections} inspections, {post_s:.0f} s in the batch API", file=sys.stderr)
 print(json.dumps({"days": days, "first_day": d0.isoformat(), "last_day": (d0 + dt.timedelta(days - 1)).isoformat(),
-                  "items_per_day": items, "targets_per_day": ntargets, "scans": scans, "post_seconds": post_s,
+                  "items_per_day": items, "targets_per_day": ntargets, "inspections": inspections, "scans": scans, "post_seconds": post_s,
                   "batch_scans_per_s": sum(scans.values()) / post_s if post_s else None}))
 EOF
   t1=$(date +%s)
   LAST=$(jget "$RES/p3.history.json" last_day); FIRST=$(jget "$RES/p3.history.json" first_day)
   log "  history built in $((t1 - t0)) s: $(jget "$RES/p3.history.json" scans); batch API $(python3 -c "print(round($(jget "$RES/p3.history.json" batch_scans_per_s)))") scans/s"
-  SERVE_PREFIX="faketime -f @${LAST}_20:00:00"
-  SERVE_PREFIX=${SERVE_PREFIX/_/ }
-  # faketime's -f takes one argument: pass it through a small wrapper.
+  # The last day's evening (faketime -f takes one argument: through a small wrapper).
   printf '#!/bin/sh\nexec faketime -f "@%s 20:00:00" "$@"\n' "$LAST" >"$TMP/ft" && chmod +x "$TMP/ft"
   SERVE_PREFIX="$TMP/ft"
   start_server "$H" "$HLOG"
@@ -415,7 +448,7 @@ print(f"       R-BAL over the run's day(s): {p2['balance_seconds']:.2f} s")
 if p3 == "1" and os.path.exists(f"{res}/p3.json"):
     p = json.load(open(f"{res}/p3.json")); h = p["history"]
     print()
-    print(f"P3 reports over a history of {h['days']} days ({h['first_day']} – {h['last_day']}), {h['items_per_day']:,} receipts and {h['targets_per_day']} targets a day;"
+    print(f"P3 reports over a history of {h['days']} days ({h['first_day']} – {h['last_day']}), {h['items_per_day']:,} receipts, {h['targets_per_day']} targets and {h['inspections'] // h['days']} inspections a day;"
           f" scans {h['scans']}; archive {p['archive_bytes'] / 1e6:,.0f} MB; batch API {h['batch_scans_per_s']:,.0f} scans/s")
     for name, r in p["reports"].items():
         limit = 60_000 if name.startswith("effectiveness") else 2_000

@@ -79,6 +79,15 @@ public protocol CustodyStore: Sendable {
     /// Events in [from, to) that put an item at one of `locations`.
     func custodyEvents(from: Int64, to: Int64, toLocations: [String]) async throws -> [StoredCustodyEvent]
 
+    /// Corrects a seizure's time (the row is kept; the correction is a new row with the old and new
+    /// values and the reason, and its audit entry). Refused when the new time precedes the
+    /// inspection that found it or follows now, or when the actor is the seizing officer.
+    func correctSeizedAt(seizureID: Int64, newAtMillis: Int64, reason: String, atMillis: Int64, actor: String) async throws -> StoredSeizureCorrection
+    /// Corrections made in [from, to).
+    func seizureCorrections(from: Int64, to: Int64) async throws -> [StoredSeizureCorrection]
+    /// What the data-quality report counts in the database itself for [from, to).
+    func dataQualityFacts(from: Int64, to: Int64) async throws -> DataQualityFacts
+
     // For `verify`: every custody event and every import, to recompute their hashes.
     /// Items whose episode is closed without the event that closes one (a return, a hand-over
     /// to an agency, a destruction) at that time: closed behind the service's back.
@@ -447,9 +456,12 @@ public struct StoredSeizure: Sendable, Equatable, Codable {
     public var seacatsRecordedAtMillis: Int64?
     public var seacatsRecordedBy: String?
     public var lateReason: String?
+    /// The time as first recorded (`seizedAtMillis` is the corrected one when a supervisor corrected it).
+    public var recordedSeizedAtMillis: Int64
     public init(id: Int64, itemID: Int64, s10: String, inspectionID: Int64, seizedAtMillis: Int64, seizingOfficer: String, witness: String,
                 violationType: String, substance: String, netWeightGrams: Double, form6051S: String, storageLocation: String, seacatsCase: String?,
-                seacatsRecordedAtMillis: Int64?, seacatsRecordedBy: String?, lateReason: String?) {
+                seacatsRecordedAtMillis: Int64?, seacatsRecordedBy: String?, lateReason: String?, recordedSeizedAtMillis: Int64? = nil) {
+        self.recordedSeizedAtMillis = recordedSeizedAtMillis ?? seizedAtMillis
         self.id = id; self.itemID = itemID; self.s10 = s10; self.inspectionID = inspectionID; self.seizedAtMillis = seizedAtMillis
         self.seizingOfficer = seizingOfficer; self.witness = witness; self.violationType = violationType; self.substance = substance
         self.netWeightGrams = netWeightGrams; self.form6051S = form6051S; self.storageLocation = storageLocation; self.seacatsCase = seacatsCase
@@ -459,6 +471,80 @@ public struct StoredSeizure: Sendable, Equatable, Codable {
     /// SEACATS must hold the seizure within 24 hours of it; exactly 24 h 00 m 00 s is on time.
     public static let deadlineMillis: Int64 = 24 * 3_600_000
     public var deadlineAtMillis: Int64 { seizedAtMillis + Self.deadlineMillis }
+}
+
+/// A correction of a seizure's time by a supervisor, with the reason (CUSTODY.md §3: seized_at
+/// changes only so, never silently).
+public struct StoredSeizureCorrection: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var seizureID: Int64
+    public var s10: String
+    public var oldAtMillis: Int64
+    public var newAtMillis: Int64
+    public var reason: String
+    public var correctedBy: String
+    public var correctedAtMillis: Int64
+    public init(id: Int64, seizureID: Int64, s10: String, oldAtMillis: Int64, newAtMillis: Int64, reason: String, correctedBy: String, correctedAtMillis: Int64) {
+        self.id = id; self.seizureID = seizureID; self.s10 = s10; self.oldAtMillis = oldAtMillis; self.newAtMillis = newAtMillis; self.reason = reason
+        self.correctedBy = correctedBy; self.correctedAtMillis = correctedAtMillis
+    }
+
+    /// What its audit entry records (and verify compares).
+    public var auditDetail: [String: String] {
+        ["seizure": String(seizureID), "s10": s10, "field": "seized_at", "old": String(oldAtMillis), "new": String(newAtMillis), "reason": reason,
+         "at": String(correctedAtMillis)]
+    }
+
+    /// An edit more than 24 hours after the time it changes (R-DQ counts these).
+    public var isLate: Bool { correctedAtMillis - oldAtMillis > StoredSeizure.deadlineMillis }
+
+    /// The SQL both stores read a seizure's time with: the latest correction, else as recorded.
+    public static let effectiveSeizedAtSQL =
+        "COALESCE((SELECT k.new_seized_at FROM custody_seizure_correction k WHERE k.seizure_id = z.id ORDER BY k.id DESC LIMIT 1), z.seized_at)"
+}
+
+/// What a correction of a seizure's time must satisfy (both stores check it in the transaction).
+public enum SeizureCorrectionRules {
+    public static func check(_ z: StoredSeizure, newAtMillis: Int64, reason: String, inspectionStartMillis: Int64, atMillis: Int64, actor: String) throws {
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ArchiveError(.invalid, "REQUIRED_MISSING: a correction of the seizure time says why")
+        }
+        guard actor != z.seizingOfficer else {
+            throw ArchiveError(.refused, "the seizing officer cannot correct the seizure's time; a supervisor does, with a reason")
+        }
+        guard newAtMillis >= inspectionStartMillis else { throw ArchiveError(.invalid, "DATE_ORDER: a seizure cannot precede the inspection that found it") }
+        guard newAtMillis <= atMillis else { throw ArchiveError(.invalid, "DATE_ORDER: a seizure time cannot be in the future") }
+        guard newAtMillis != z.seizedAtMillis else { throw ArchiveError(.invalid, "VALUE_UNKNOWN: that is the seizure's time already") }
+        if let entered = z.seacatsRecordedAtMillis, newAtMillis > entered {
+            throw ArchiveError(.invalid, "DATE_ORDER: SEACATS recorded the seizure before that time")
+        }
+    }
+}
+
+public struct DataQualityFacts: Sendable, Equatable, Codable {
+    /// Custody events in the period, and those typed by hand rather than scanned.
+    public var events: Int
+    public var manualEntries: Int
+    /// Inspections that started before the item arrived (the Access database had 72).
+    public var inspectionsBeforeArrival: Int
+    /// Items received in the period without an arrival time and inspections without a date:
+    /// the schema makes both impossible, and this counts them anyway.
+    public var arrivalsWithoutDate: Int
+    public var inspectionsWithoutDate: Int
+    public init(events: Int, manualEntries: Int, inspectionsBeforeArrival: Int, arrivalsWithoutDate: Int, inspectionsWithoutDate: Int) {
+        self.events = events; self.manualEntries = manualEntries; self.inspectionsBeforeArrival = inspectionsBeforeArrival
+        self.arrivalsWithoutDate = arrivalsWithoutDate; self.inspectionsWithoutDate = inspectionsWithoutDate
+    }
+
+    /// The query both stores run: bind from, to three times, in order.
+    public static let sql = """
+        SELECT (SELECT count(*) FROM custody_event e WHERE e.at >= ? AND e.at < ?) AS events,
+               (SELECT count(*) FROM custody_event e WHERE e.at >= ? AND e.at < ? AND e.manual_entry) AS manual,
+               (SELECT count(*) FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id
+                 WHERE n.ended_at >= ? AND n.ended_at < ? AND n.started_at < i.first_arrival_at) AS early,
+               (SELECT count(*) FROM custody_item i WHERE i.first_arrival_at IS NULL) AS no_arrival,
+               (SELECT count(*) FROM custody_inspection n WHERE n.started_at IS NULL OR n.ended_at IS NULL) AS no_date
+        """
 }
 
 public struct InspectionAndHit: Sendable, Equatable {

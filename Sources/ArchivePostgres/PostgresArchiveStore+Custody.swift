@@ -328,17 +328,18 @@ extension PostgresArchiveStore {
             .map { CustodySpell(itemID: $0.0, s10: $0.1, receivedAtMillis: $0.2, location: $0.3, firstInspectionEndMillis: $0.4) }
     }
 
-    typealias SeizureRow = (Int64, Int64, String, Int64, Int64, String, String, String, String, Double, String, String, String?, Int64?, String?, String?)
+    typealias SeizureRow = (Int64, Int64, String, Int64, Int64, String, String, String, String, Double, String, String, String?, Int64?, String?, String?, Int64)
     static let seizureSelect = """
         SELECT z.id, z.item_id, i.s10, z.inspection_id, z.seized_at, z.seizing_officer, z.witness, z.violation_type, z.substance, z.net_weight_g,
-               z.form_6051s_no, z.storage_location, c.case_no, c.recorded_at, c.recorded_by, c.late_reason
+               z.form_6051s_no, z.storage_location, c.case_no, c.recorded_at, c.recorded_by, c.late_reason,
+               \(StoredSeizureCorrection.effectiveSeizedAtSQL) AS effective_at
         FROM custody_seizure z JOIN custody_item i ON i.id = z.item_id LEFT JOIN custody_seacats_entry c ON c.seizure_id = z.id
         """
 
     static func decodeSeizure(_ r: SeizureRow) -> StoredSeizure {
-        StoredSeizure(id: r.0, itemID: r.1, s10: r.2, inspectionID: r.3, seizedAtMillis: r.4, seizingOfficer: r.5, witness: r.6, violationType: r.7,
+        StoredSeizure(id: r.0, itemID: r.1, s10: r.2, inspectionID: r.3, seizedAtMillis: r.16, seizingOfficer: r.5, witness: r.6, violationType: r.7,
                       substance: r.8, netWeightGrams: r.9, form6051S: r.10, storageLocation: r.11, seacatsCase: r.12, seacatsRecordedAtMillis: r.13,
-                      seacatsRecordedBy: r.14, lateReason: r.15)
+                      seacatsRecordedBy: r.14, lateReason: r.15, recordedSeizedAtMillis: r.4)
     }
 
     static func seizure(_ conn: PostgresConnection, id: Int64, logger: Logger) async throws -> StoredSeizure? {
@@ -402,7 +403,7 @@ extension PostgresArchiveStore {
     }
 
     public func seizures(seizedFrom: Int64, to: Int64) async throws -> [StoredSeizure] {
-        try await rows("reading seizures", "\(unescaped: Self.seizureSelect) WHERE z.seized_at >= \(seizedFrom) AND z.seized_at < \(to) ORDER BY z.seized_at, z.id",
+        try await rows("reading seizures", "\(unescaped: Self.seizureSelect) WHERE \(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL) >= \(seizedFrom) AND \(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL) < \(to) ORDER BY effective_at, z.id",
                        as: SeizureRow.self).map(Self.decodeSeizure)
     }
 
@@ -411,8 +412,8 @@ extension PostgresArchiveStore {
         let found = try await rows("reading inspections and hits", """
             SELECT i.s10,
                    (SELECT min(n.ended_at) FROM custody_inspection n JOIN custody_item j ON j.id = n.item_id WHERE j.s10 = i.s10 AND n.ended_at <= \(asOf)),
-                   (SELECT min(z.seized_at) FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND z.seized_at <= \(asOf)),
-                   (SELECT z.violation_type FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND z.seized_at <= \(asOf)
+                   (SELECT min(\(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL)) FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL) <= \(asOf)),
+                   (SELECT z.violation_type FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL) <= \(asOf)
                     ORDER BY z.seized_at LIMIT 1)
             FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 = ANY(\(s10s))) i
             """, as: (String, Int64?, Int64?, String?).self)

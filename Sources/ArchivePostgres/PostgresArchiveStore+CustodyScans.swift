@@ -269,3 +269,52 @@ extension PostgresArchiveStore {
             """, as: EventRow.self).map(Self.decodeEvent)
     }
 }
+
+extension PostgresArchiveStore {
+    typealias CorrectionRow = (Int64, Int64, Int64, Int64, String, String, Int64, String)
+    static let correctionSelect = """
+        SELECT k.id, k.seizure_id, k.old_seized_at, k.new_seized_at, k.reason, k.corrected_by, k.corrected_at, i.s10
+        FROM custody_seizure_correction k JOIN custody_seizure z ON z.id = k.seizure_id JOIN custody_item i ON i.id = z.item_id
+        """
+
+    static func decodeCorrection(_ r: CorrectionRow) -> StoredSeizureCorrection {
+        StoredSeizureCorrection(id: r.0, seizureID: r.1, s10: r.7, oldAtMillis: r.2, newAtMillis: r.3, reason: r.4, correctedBy: r.5, correctedAtMillis: r.6)
+    }
+
+    public func correctSeizedAt(seizureID: Int64, newAtMillis: Int64, reason: String, atMillis: Int64, actor: String) async throws -> StoredSeizureCorrection {
+        try await transaction("correcting a seizure's time") { conn in
+            let logger = self.logger
+            try await conn.run("SELECT id FROM custody_seizure WHERE id = \(seizureID) FOR UPDATE", logger: logger)
+            guard let z = try await Self.seizure(conn, id: seizureID, logger: logger) else { throw ArchiveError(.notFound, "no seizure \(seizureID)") }
+            let started = try await conn.column("SELECT started_at FROM custody_inspection WHERE id = \(z.inspectionID)", as: Int64.self, logger: logger).first
+                ?? z.seizedAtMillis
+            try SeizureCorrectionRules.check(z, newAtMillis: newAtMillis, reason: reason, inspectionStartMillis: started, atMillis: atMillis, actor: actor)
+            let id = try await conn.column("""
+                INSERT INTO custody_seizure_correction (seizure_id, old_seized_at, new_seized_at, reason, corrected_by, corrected_at)
+                VALUES (\(seizureID), \(z.seizedAtMillis), \(newAtMillis), \(reason.trimmingCharacters(in: .whitespacesAndNewlines)), \(actor), \(atMillis)) RETURNING id
+                """, as: Int64.self, logger: logger)[0]
+            let c = Self.decodeCorrection(try await conn.all("\(unescaped: Self.correctionSelect) WHERE k.id = \(id)", as: CorrectionRow.self, logger: logger)[0])
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.seizure.correct", target: "custody-seizure:\(seizureID)",
+                                                            detail: c.auditDetail), logger: logger)
+            return c
+        }
+    }
+
+    public func seizureCorrections(from: Int64, to: Int64) async throws -> [StoredSeizureCorrection] {
+        try await rows("reading corrections", "\(unescaped: Self.correctionSelect) WHERE k.corrected_at >= \(from) AND k.corrected_at < \(to) ORDER BY k.id",
+                       as: CorrectionRow.self).map(Self.decodeCorrection)
+    }
+
+    public func dataQualityFacts(from: Int64, to: Int64) async throws -> DataQualityFacts {
+        var n = 0
+        var sql = ""
+        for ch in DataQualityFacts.sql {
+            if ch == "?" { n += 1; sql += "$\(n)" } else { sql.append(ch) }
+        }
+        var binds = PostgresBindings()
+        for v in [from, to, from, to, from, to] { binds.append(v) }
+        let r = try await rows("counting data quality", PostgresQuery(unsafeSQL: sql, binds: binds), as: (Int64, Int64, Int64, Int64, Int64).self)[0]
+        return DataQualityFacts(events: Int(r.0), manualEntries: Int(r.1), inspectionsBeforeArrival: Int(r.2), arrivalsWithoutDate: Int(r.3),
+                                inspectionsWithoutDate: Int(r.4))
+    }
+}

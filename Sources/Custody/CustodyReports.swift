@@ -6,7 +6,7 @@ import RecordkeeperCore
 /// the JSON answer of `GET /api/v1/custody/reports/{id}` come from the same run, so they show the
 /// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
 public enum CustodyReportID: String, Sendable, CaseIterable {
-    case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security
+    case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security, dataQuality = "data-quality"
 
     public var title: String {
         switch self {
@@ -18,6 +18,7 @@ public enum CustodyReportID: String, Sendable, CaseIterable {
         case .latency: "R-LAT: arrival to inspection"
         case .balance: "R-BAL: daily custody balance"
         case .security: "R-SEC: physical-security exceptions"
+        case .dataQuality: "R-DQ: data quality"
         }
     }
 
@@ -141,6 +142,19 @@ public struct CustodyReports: Sendable {
                                                                   fig("Days without a check", rep.missingChecks.count), fig("Failed checks", rep.failedChecks.count),
                                                                   fig("Seized-item events without a witness", rep.seizedWithoutWitness.count)],
                                      headers: ["kind", "s10", "location", "at_or_day", "event_or_checked_by", "detail"], rows: rows, definition: rep.definition))
+        case .dataQuality:
+            let rep = try await DataQualityService(store: store).report(from: r.from, to: r.to)
+            let rows = rep.imports.map { i in ["import", String(i.importID), i.file, String(i.rows), String(i.rejected),
+                                               i.rejectedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")] }
+                + rep.correctionsByUser.sorted { $0.key < $1.key }.map { ["corrections", $0.key, "", String($0.value), "", ""] }
+                + rep.lateEdits.map { ["late edit", String($0.seizure), $0.s10, $0.by, "\($0.field) \($0.old) → \($0.new)", $0.reason] }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Custody events", rep.facts.events), fig("Typed by hand", rep.facts.manualEntries),
+                                                                  fig("Arrivals without a date", rep.facts.arrivalsWithoutDate),
+                                                                  fig("Inspections without a date", rep.facts.inspectionsWithoutDate),
+                                                                  fig("Inspections before arrival", rep.facts.inspectionsBeforeArrival),
+                                                                  fig("Late edits", rep.lateEdits.count)],
+                                     headers: ["kind", "id_or_user", "file_or_s10", "rows_or_count", "rejected_or_change", "detail"], rows: rows,
+                                     definition: rep.definition))
         case .balance:
             let rep = try await BalanceService(store: store).balance(dayStart: r.from)
             var figures = [fig("Opening", rep.opening), fig("Received", rep.received), fig("From lab", rep.fromLab), fig("Returned to carrier", rep.returned),

@@ -43,6 +43,21 @@ public struct SeizureService: Sendable {
         return try await store.recordSEACATS(seizureID: seizureID, caseNumber: number, atMillis: now(), lateReason: lateReason, actor: actor)
     }
 
+    /// A supervisor corrects a seizure's time, with a reason (never the seizing officer). The
+    /// seizure's row is kept as first recorded; the correction is a new row with the old and new
+    /// times, anchored in the audit log; every report reads the corrected time. `directory` is
+    /// the archive's user list: the actor must hold the custody-supervisor role (a refusal is
+    /// audited).
+    public func correctSeizedAt(_ seizureID: Int64, to newAtMillis: Int64, reason: String, actor: String,
+                                directory: any ArchiveStore) async throws -> StoredSeizureCorrection {
+        guard let user = try await directory.user(name: actor), user.has(.custodySupervisor) else {
+            try await directory.appendAudit(AuditDraft(actor: actor, action: "refused", target: "custody-seizure:\(seizureID)",
+                                                       detail: ["attempted": "custody.seizure.correct", "reason": "not a custody supervisor"]))
+            throw ArchiveError(.refused, "only a custody supervisor corrects a seizure's time (\(actor) is not one)")
+        }
+        return try await store.correctSeizedAt(seizureID: seizureID, newAtMillis: newAtMillis, reason: reason, atMillis: now(), actor: actor)
+    }
+
     /// R-LATE for seizures made in [from, to), as of `asOf`.
     public func late(from: Int64, to: Int64, asOf: Int64) async throws -> LateSeizureReport {
         guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }

@@ -17,7 +17,7 @@ struct CustodyCommand: AsyncParsableCommand {
             with --commit. Importing the same file again adds nothing. Works on the embedded \
             archive and on PostgreSQL alike.
             """,
-        subcommands: [Rule.self, Import.self, Location.self, Container.self, Receive.self, Move.self, Inspect.self, Seize.self, SEACATS.self, Lab.self,
+        subcommands: [Rule.self, Import.self, Location.self, Container.self, Receive.self, Move.self, Inspect.self, Seize.self, SEACATS.self, CorrectSeizure.self, Lab.self,
                       Handover.self, Return.self, Audit.self, SecurityCheck.self, Alerts.self, Events.self, Report.self, Fixture.self])
 
     static func store(_ archive: ArchiveOptions) async throws -> any CustodyStore {
@@ -357,6 +357,30 @@ struct CustodyCommand: AsyncParsableCommand {
         }
     }
 
+    struct CorrectSeizure: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "correct-seizure", abstract: "A custody supervisor corrects a seizure's time, with a reason.",
+            discussion: """
+                The seizure is kept as first recorded; the correction is a new record with the old and new times and the reason, in \
+                the audit log, and every report (R-LATE, the alerts) reads the corrected time. Never the seizing officer; an edit \
+                more than 24 hours after the time it changes is listed in R-DQ (custody report data-quality).
+                """)
+        @Argument(help: "The seizure number.") var seizure: Int64
+        @Option(help: "The correct time (ISO 8601 with a zone).") var seizedAt: String
+        @Option(help: "Why the recorded time was wrong.") var reason: String
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let handle = try await archive.open()
+                guard let store = handle.store as? any CustodyStore else { throw ArchiveError(.invalid, "this archive's store does not keep custody records") }
+                let c = try await SeizureService(store: store).correctSeizedAt(seizure, to: try CustodyCommand.instant(seizedAt, "--seized-at"), reason: reason,
+                                                                               actor: archive.resolvedActor, directory: handle.store)
+                print("Seizure \(c.seizureID) (\(c.s10)): seized at \(Timestamp.iso(millis: c.oldAtMillis)) → \(Timestamp.iso(millis: c.newAtMillis)), "
+                    + "corrected by \(c.correctedBy): \(c.reason)")
+            }
+        }
+    }
+
     struct Seize: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "seize", abstract: "Seize an inspected item into seized property; starts the 24-hour SEACATS clock.")
@@ -437,7 +461,32 @@ struct CustodyCommand: AsyncParsableCommand {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.",
                                                         subcommands: [NotPresented.self, NotInspected.self, Effectiveness.self, Aging.self, Latency.self, Late.self,
-                                                                      Balance.self, Security.self])
+                                                                      Balance.self, Security.self, DataQuality.self])
+
+        struct DataQuality: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "data-quality", abstract: "R-DQ: rejected import rows by reason, corrections by user and late edits, typed entries, the OIG's defect classes.",
+                discussion: DataQualityReport.definitionText)
+            @Option(help: "The period's start (ISO 8601 with a zone).") var from: String
+            @Option(help: "The period's end, exclusive (ISO 8601 with a zone).") var to: String
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let r = try await DataQualityService(store: try await CustodyCommand.store(archive)).report(
+                        from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"))
+                    if json { print(Terminal.json(r, pretty: true)); return }
+                    print("\(r.facts.events) custody events, \(r.facts.manualEntries) typed by hand; arrivals without a date \(r.facts.arrivalsWithoutDate), "
+                        + "inspections without a date \(r.facts.inspectionsWithoutDate), inspections before arrival \(r.facts.inspectionsBeforeArrival)")
+                    for i in r.imports {
+                        print("  import \(i.importID) \(i.file): \(i.rows) rows, \(i.added) added, \(i.rejected) rejected "
+                            + "(\(i.rejectedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
+                    }
+                    for (user, n) in r.correctionsByUser.sorted(by: { $0.key < $1.key }) { print("  corrections by \(user): \(n)") }
+                    for e in r.lateEdits { print("  late edit: seizure \(e.seizure) \(e.field) \(e.old) → \(e.new) by \(e.by) at \(e.at): \(e.reason)") }
+                }
+            }
+        }
 
         struct Security: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

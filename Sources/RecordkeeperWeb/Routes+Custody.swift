@@ -102,6 +102,17 @@ extension WebApp {
             let f = try await self.apiForm(input)
             return try Respond.json(try await ScanService(store: try self.custodyStore).closeContainer(try input.id(), note: f["note"], actor: p.actor))
         }
+        r.add(.post, "/api/v1/custody/seizures/:id/correct", .roles([.custodySupervisor]),
+              "A custody supervisor corrects a seizure's time, with a reason (JSON: seized_at, reason); the old and new times go to the audit log") { input in
+            let p = try input.user
+            let f = try await self.apiForm(input)
+            guard let text = f["seized_at"], let at = CustodyTime.millis(text) else {
+                throw ArchiveError(.invalid, "REQUIRED_MISSING: seized_at (ISO 8601 with a zone)")
+            }
+            let c = try await SeizureService(store: try self.custodyStore).correctSeizedAt(try input.id(), to: at, reason: f["reason"] ?? "", actor: p.actor,
+                                                                                         directory: self.archive.store)
+            return try Respond.json(c)
+        }
         r.add(.get, "/api/v1/custody/items/:s10", Self.custodyReaders, "An item's custody chain: targets, events with their hashes, inspections") { input in
             let p = try input.user
             let text = input.context.parameters.get("s10") ?? ""

@@ -131,4 +131,40 @@ struct CustodyWebTests {
         let views = try await f.archive.store.auditEntries(AuditFilter(actor: "sue", action: "custody.report.view", limit: 10))
         #expect(views.count >= 3)
     }
+
+    /// AT8 through the API: an officer correcting a seizure's time gets 403; a supervisor with a
+    /// reason is accepted, and verify still passes.
+    @Test func onlyASupervisorCorrectsASeizureTime() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore)
+        let receipts = ReceiptService(store: store, now: { CustodyTime.millis("2019-06-18T08:00:00Z")! })
+        _ = try await receipts.addLocation(code: "RCV-1", name: "Receiving", kind: .receiving, secured: true, alarmed: true, cctvCovered: true,
+                                           maxDwellHours: nil, actor: "sue")
+        _ = try await receipts.addLocation(code: "VAULT", name: "Vault", kind: .seizedProperty, secured: true, alarmed: true, cctvCovered: true,
+                                           maxDwellHours: nil, actor: "sue")
+        let item = Self.s10(50_000_010)
+        _ = try await receipts.receive(item, location: "RCV-1", station: nil, clientScanID: nil, manualEntry: false, actor: "rita")
+        _ = try await InspectionService(store: store, now: { CustodyTime.millis("2019-06-18T09:00:00Z")! }).start(
+            item, method: .xray, location: nil, station: nil, clientScanID: nil, actor: "otto")
+        _ = try await InspectionService(store: store, now: { CustodyTime.millis("2019-06-18T09:05:00Z")! }).end(
+            item, result: .anomaly, found: "Powder", substance: nil, equipment: nil, station: nil, clientScanID: nil, actor: "otto")
+        let z = try await SeizureService(store: store, now: { CustodyTime.millis("2019-06-18T10:00:00Z")! }).seize(
+            item, witness: "sue", violation: .narcotics, substance: "powder", netWeightGrams: 3, form6051S: "2019-4601-000777", storageLocation: "VAULT",
+            actor: "otto")
+        let otto = try await f.session("otto"), sue = try await f.session("sue")
+        try await f.test { client in
+            let body: [String: Any] = ["seized_at": "2019-06-18T09:30:00Z", "reason": "Exam log says 09:30"]
+            let refused = try await Self.jsonPost(client, "/api/v1/custody/seizures/\(z.id)/correct", as: otto, body)
+            #expect(refused.status == .forbidden)
+            let noReason = try await Self.jsonPost(client, "/api/v1/custody/seizures/\(z.id)/correct", as: sue, ["seized_at": "2019-06-18T09:30:00Z"])
+            #expect(noReason.status == .unprocessableContent && noReason.errorCode == "REQUIRED_MISSING", "\(noReason.text)")
+            let done = try await Self.jsonPost(client, "/api/v1/custody/seizures/\(z.id)/correct", as: sue, body)
+            #expect(done.status == .ok, "\(done.text)")
+            let dq = try await client.get("/api/v1/custody/reports/data-quality?from=2019-06-01&to=2100-01-01", as: sue, json: true)
+            let result = try #require(try dq.json()["result"] as? [String: Any])
+            #expect((result["late_edits"] as? [Any])?.count == 1 && (result["corrections_by_user"] as? [String: Int]) == ["sue": 1], "\(dq.text)")
+        }
+        let report = try await VerifyService(archive: f.archive).verify(actor: "dave")
+        #expect(report.ok, "\(report.problems)")
+    }
 }

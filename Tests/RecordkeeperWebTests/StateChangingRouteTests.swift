@@ -23,6 +23,7 @@ struct StateChangingRouteTests {
         "POST /upload", "POST /audit/verify", "POST /admin/users",
         // Driven by CustodyWebTests, with their events and counts read back from the store.
         "POST /api/v1/custody/scans", "POST /api/v1/custody/containers", "POST /api/v1/custody/containers/:id/close",
+        "POST /api/v1/custody/seizures/:id/correct",
     ]
 
     @Test func everyStateChangingRouteIsDrivenHere() async throws {

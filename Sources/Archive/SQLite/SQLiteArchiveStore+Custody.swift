@@ -434,15 +434,16 @@ extension SQLiteArchiveStore {
     }
 
     static let seizureSelect = """
-        SELECT z.*, i.s10, c.case_no, c.recorded_at, c.recorded_by, c.late_reason
+        SELECT z.*, i.s10, c.case_no, c.recorded_at, c.recorded_by, c.late_reason, \(StoredSeizureCorrection.effectiveSeizedAtSQL) AS effective_at
         FROM custody_seizure z JOIN custody_item i ON i.id = z.item_id LEFT JOIN custody_seacats_entry c ON c.seizure_id = z.id
         """
 
     static func decodeSeizure(_ r: Row) -> StoredSeizure {
-        StoredSeizure(id: r["id"], itemID: r["item_id"], s10: r["s10"], inspectionID: r["inspection_id"], seizedAtMillis: r["seized_at"],
+        StoredSeizure(id: r["id"], itemID: r["item_id"], s10: r["s10"], inspectionID: r["inspection_id"], seizedAtMillis: r["effective_at"],
                       seizingOfficer: r["seizing_officer"], witness: r["witness"], violationType: r["violation_type"], substance: r["substance"],
                       netWeightGrams: r["net_weight_g"], form6051S: r["form_6051s_no"], storageLocation: r["storage_location"], seacatsCase: r["case_no"],
-                      seacatsRecordedAtMillis: r["recorded_at"], seacatsRecordedBy: r["recorded_by"], lateReason: r["late_reason"])
+                      seacatsRecordedAtMillis: r["recorded_at"], seacatsRecordedBy: r["recorded_by"], lateReason: r["late_reason"],
+                      recordedSeizedAtMillis: r["seized_at"])
     }
 
     public func seize(_ z: SeizureDraft, actor: String) async throws -> StoredSeizure {
@@ -499,7 +500,7 @@ extension SQLiteArchiveStore {
 
     public func seizures(seizedFrom: Int64, to: Int64) async throws -> [StoredSeizure] {
         try await read { db in
-            try Row.fetchAll(db, sql: Self.seizureSelect + " WHERE z.seized_at >= ? AND z.seized_at < ? ORDER BY z.seized_at, z.id",
+            try Row.fetchAll(db, sql: Self.seizureSelect + " WHERE \(StoredSeizureCorrection.effectiveSeizedAtSQL) >= ? AND \(StoredSeizureCorrection.effectiveSeizedAtSQL) < ? ORDER BY effective_at, z.id",
                              arguments: [seizedFrom, to]).map(Self.decodeSeizure)
         }
     }
@@ -514,8 +515,8 @@ extension SQLiteArchiveStore {
                 for r in try Row.fetchAll(db, sql: """
                     SELECT i.s10,
                            (SELECT min(n.ended_at) FROM custody_inspection n JOIN custody_item j ON j.id = n.item_id WHERE j.s10 = i.s10 AND n.ended_at <= ?) AS inspected,
-                           (SELECT min(z.seized_at) FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND z.seized_at <= ?) AS hit,
-                           (SELECT z.violation_type FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND z.seized_at <= ?
+                           (SELECT min(\(StoredSeizureCorrection.effectiveSeizedAtSQL)) FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(StoredSeizureCorrection.effectiveSeizedAtSQL) <= ?) AS hit,
+                           (SELECT z.violation_type FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(StoredSeizureCorrection.effectiveSeizedAtSQL) <= ?
                             ORDER BY z.seized_at LIMIT 1) AS violation
                     FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 IN (\(marks))) i
                     """, arguments: StatementArguments([asOf, asOf, asOf] as [Int64]) + StatementArguments(chunk)) {

@@ -242,3 +242,58 @@ extension SQLiteArchiveStore {
         }
     }
 }
+
+extension SQLiteArchiveStore {
+    /// Corrections of a seizure's time: new rows, never an edit of the seizure.
+    static func migrateCustodyCorrections(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE custody_seizure_correction (
+                id INTEGER PRIMARY KEY, seizure_id INTEGER NOT NULL REFERENCES custody_seizure(id), old_seized_at INTEGER NOT NULL,
+                new_seized_at INTEGER NOT NULL, reason TEXT NOT NULL CHECK (length(trim(reason)) > 0), corrected_by TEXT NOT NULL, corrected_at INTEGER NOT NULL
+            );
+            CREATE INDEX custody_seizure_correction_seizure ON custody_seizure_correction(seizure_id, id);
+            CREATE TRIGGER custody_seizure_correction_kept BEFORE UPDATE ON custody_seizure_correction BEGIN SELECT RAISE(ABORT, 'corrections are kept as recorded'); END;
+            CREATE TRIGGER custody_seizure_correction_not_deleted BEFORE DELETE ON custody_seizure_correction BEGIN SELECT RAISE(ABORT, 'corrections are kept'); END;
+            """)
+    }
+
+    static let correctionSelect = """
+        SELECT k.*, i.s10 FROM custody_seizure_correction k JOIN custody_seizure z ON z.id = k.seizure_id JOIN custody_item i ON i.id = z.item_id
+        """
+
+    static func decodeCorrection(_ r: Row) -> StoredSeizureCorrection {
+        StoredSeizureCorrection(id: r["id"], seizureID: r["seizure_id"], s10: r["s10"], oldAtMillis: r["old_seized_at"], newAtMillis: r["new_seized_at"],
+                                reason: r["reason"], correctedBy: r["corrected_by"], correctedAtMillis: r["corrected_at"])
+    }
+
+    public func correctSeizedAt(seizureID: Int64, newAtMillis: Int64, reason: String, atMillis: Int64, actor: String) async throws -> StoredSeizureCorrection {
+        try await write { db in
+            guard let z = try Row.fetchOne(db, sql: Self.seizureSelect + " WHERE z.id = ?", arguments: [seizureID]).map(Self.decodeSeizure) else {
+                throw ArchiveError(.notFound, "no seizure \(seizureID)")
+            }
+            let started: Int64 = try Int64.fetchOne(db, sql: "SELECT started_at FROM custody_inspection WHERE id = ?", arguments: [z.inspectionID]) ?? z.seizedAtMillis
+            try SeizureCorrectionRules.check(z, newAtMillis: newAtMillis, reason: reason, inspectionStartMillis: started, atMillis: atMillis, actor: actor)
+            try db.execute(sql: """
+                INSERT INTO custody_seizure_correction (seizure_id, old_seized_at, new_seized_at, reason, corrected_by, corrected_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [seizureID, z.seizedAtMillis, newAtMillis, reason.trimmingCharacters(in: .whitespacesAndNewlines), actor, atMillis])
+            let c = Self.decodeCorrection(try Row.fetchOne(db, sql: Self.correctionSelect + " WHERE k.id = ?", arguments: [db.lastInsertedRowID])!)
+            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.seizure.correct", target: "custody-seizure:\(seizureID)", detail: c.auditDetail))
+            return c
+        }
+    }
+
+    public func seizureCorrections(from: Int64, to: Int64) async throws -> [StoredSeizureCorrection] {
+        try await read { db in
+            try Row.fetchAll(db, sql: Self.correctionSelect + " WHERE k.corrected_at >= ? AND k.corrected_at < ? ORDER BY k.id", arguments: [from, to])
+                .map(Self.decodeCorrection)
+        }
+    }
+
+    public func dataQualityFacts(from: Int64, to: Int64) async throws -> DataQualityFacts {
+        try await read { db in
+            let r = try Row.fetchOne(db, sql: DataQualityFacts.sql, arguments: [from, to, from, to, from, to])!
+            return DataQualityFacts(events: r["events"], manualEntries: r["manual"], inspectionsBeforeArrival: r["early"], arrivalsWithoutDate: r["no_arrival"],
+                                    inspectionsWithoutDate: r["no_date"])
+        }
+    }
+}

@@ -154,6 +154,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v15-custody-seizures") { db in try Self.migrateCustodySeizures(db) }
         m.registerMigration("v16-custody-presentations") { db in try Self.migrateCustodyPresentations(db) }
         m.registerMigration("v17-custody-security-checks") { db in try Self.migrateCustodySecurityChecks(db) }
+        m.registerMigration("v18-custody-corrections") { db in try Self.migrateCustodyCorrections(db) }
         return m
     }
 }

@@ -9,7 +9,7 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `audit_gap`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`,
     /// `custody_import_altered`, `custody_import_missing`, `custody_seizure_altered`,
     /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`,
-    /// `custody_presentation_altered`, `custody_presentation_missing`,
+    /// `custody_presentation_altered`, `custody_presentation_missing`, `custody_correction_altered`, `custody_correction_missing`,
     /// `custody_item_closed_without_event`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
@@ -257,6 +257,7 @@ public struct VerifyService: Sendable {
         var seizureAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:] // seizure id → what its audit entry recorded
         var seacatsAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var presentationAnchors: [Int64: (opened: [String: String]?, closed: [String: String]?, sequence: Int64)] = [:]
+        var correctionAnchors: [[String: String]] = [] // what each correction's audit entry recorded
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
         var seq: Int64 = 0
@@ -289,6 +290,8 @@ public struct VerifyService: Sendable {
                         seizureAnchors[id] = (detail, e.sequence)
                     } else if e.action == "custody.seacats", let id = Int64(e.target.dropFirst("custody-seizure:".count)) {
                         seacatsAnchors[id] = (detail, e.sequence)
+                    } else if e.action == "custody.seizure.correct" {
+                        correctionAnchors.append(detail)
                     } else if e.action.hasPrefix("custody.presentation."), let id = Int64(e.target.dropFirst("custody-presentation:".count)) {
                         var a = presentationAnchors[id] ?? (nil, nil, e.sequence)
                         if e.action == "custody.presentation.open" { a.opened = detail } else { a.closed = detail }
@@ -355,7 +358,7 @@ public struct VerifyService: Sendable {
                 seizureIDs.insert(z.id)
                 let item = "custody-seizure:\(z.id)"
                 if let a = seizureAnchors[z.id] {
-                    if a.detail["seized_at"] != String(z.seizedAtMillis) || a.detail["form_6051s"] != z.form6051S || a.detail["witness"] != z.witness
+                    if a.detail["seized_at"] != String(z.recordedSeizedAtMillis) || a.detail["form_6051s"] != z.form6051S || a.detail["witness"] != z.witness
                         || a.detail["violation"] != z.violationType || a.detail["s10"] != z.s10 {
                         problems.append(.init(code: "custody_seizure_altered", item: item,
                                               detail: "seizure of \(z.s10) no longer says what audit entry \(a.sequence) recorded (time, form, witness or violation)"))
@@ -373,6 +376,23 @@ public struct VerifyService: Sendable {
                     problems.append(.init(code: "custody_seacats_missing", item: item,
                                           detail: "audit entry \(a.sequence) recorded SEACATS case \(a.detail["case"] ?? "?"), gone from the seizure"))
                 }
+            }
+            // Corrections of seizure times: each as its audit entry recorded it, none added or removed
+            // behind the log's back (the seizure's reported time is the latest correction).
+            let corrections = try await custody.seizureCorrections(from: Int64.min, to: Int64.max)
+            var recorded = correctionAnchors.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "|") }
+            for c in corrections {
+                let key = c.auditDetail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "|")
+                if let i = recorded.firstIndex(of: key) {
+                    recorded.remove(at: i)
+                } else {
+                    problems.append(.init(code: "custody_correction_altered", item: "custody-seizure:\(c.seizureID)",
+                                          detail: "correction \(c.id) of seizure \(c.seizureID)'s time is not one the audit log recorded"))
+                }
+            }
+            if !recorded.isEmpty {
+                problems.append(.init(code: "custody_correction_missing", item: "custody-corrections",
+                                      detail: "\(recorded.count) correction(s) recorded in the audit log are gone from the corrections"))
             }
             // Containers: the declared count and hand-over as opened, the count and note as closed.
             var presentationIDs = Set<Int64>()

@@ -276,4 +276,54 @@ struct CustodyBalanceConformanceTests {
         // The later security report shows the seizure's move with its witness, so nothing here.
         #expect(try await security.report(from: Self.millis("2019-06-18T00:00:00Z"), to: Self.millis("2019-06-21T00:00:00Z")).seizedWithoutWitness.isEmpty)
     }
+
+    /// AT8 (CUSTODY.md §6), its second half: a seizure's time changes only by a correction, never
+    /// by the seizing officer and always with a reason; R-LATE then reads the corrected time; the
+    /// old and new times are in the audit log; R-DQ counts the edit made more than 24 hours later.
+    @Test(arguments: Backends.custody)
+    func at8ASeizureTimeIsCorrectedOnlyWithAReason(_ backend: Backend<any CustodyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        try await Self.register(store)
+        var serials = Serials(next: 80_000_000)
+        let a = serials.s10()
+        try await Self.scan(store, at: "2019-06-18T08:00:00Z", [a], .receive(location: "RCV-1", presentation: nil))
+        _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T09:00:00Z") }).start(
+            a, method: .xray, location: "EXAM-1", station: nil, clientScanID: nil, actor: "officer")
+        _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T09:10:00Z") }).end(
+            a, result: .anomaly, found: "Powder", substance: nil, equipment: nil, station: nil, clientScanID: nil, actor: "officer")
+        // Recorded at 10:00, though the seizure happened at 09:30; SEACATS at 09:45 the next day.
+        let z = try await SeizureService(store: store, now: { Self.millis("2019-06-18T10:00:00Z") }).seize(
+            a, witness: "officer2", violation: .narcotics, substance: "powder", netWeightGrams: 9, form6051S: "2019-4601-000555", storageLocation: "VAULT",
+            actor: "officer")
+        _ = try await SeizureService(store: store, now: { Self.millis("2019-06-19T09:45:00Z") }).recordSEACATS(
+            seizureID: z.id, caseNumber: "2019-4601-0555", lateReason: nil, actor: "officer")
+        let (from, to, asOf) = (Self.millis("2019-06-17T00:00:00Z"), Self.millis("2019-06-21T00:00:00Z"), Self.millis("2019-06-25T00:00:00Z"))
+        #expect(try await SeizureService(store: store).late(from: from, to: to, asOf: asOf).recordedLate.isEmpty)
+
+        let at = Self.millis("2019-06-20T12:00:00Z")
+        await #expect(throws: ArchiveError.self) { // the seizing officer
+            _ = try await store.correctSeizedAt(seizureID: z.id, newAtMillis: Self.millis("2019-06-18T09:30:00Z"), reason: "Wrong clock", atMillis: at, actor: "officer")
+        }
+        await #expect(throws: ArchiveError.self) { // no reason
+            _ = try await store.correctSeizedAt(seizureID: z.id, newAtMillis: Self.millis("2019-06-18T09:30:00Z"), reason: "  ", atMillis: at, actor: "supervisor")
+        }
+        await #expect(throws: ArchiveError.self) { // before the inspection that found it
+            _ = try await store.correctSeizedAt(seizureID: z.id, newAtMillis: Self.millis("2019-06-18T08:30:00Z"), reason: "x", atMillis: at, actor: "supervisor")
+        }
+        let c = try await store.correctSeizedAt(seizureID: z.id, newAtMillis: Self.millis("2019-06-18T09:30:00Z"),
+                                                reason: "Seized at 09:30 per the exam log; entered at 10:00", atMillis: at, actor: "supervisor")
+        #expect(c.oldAtMillis == Self.millis("2019-06-18T10:00:00Z") && c.isLate)
+        // The seizure row is as recorded; every reader sees the corrected time: SEACATS at +24 h 15 m is late now.
+        let seizures = try await store.seizures(seizedFrom: from, to: to)
+        #expect(seizures.first?.seizedAtMillis == Self.millis("2019-06-18T09:30:00Z") && seizures.first?.recordedSeizedAtMillis == Self.millis("2019-06-18T10:00:00Z"))
+        #expect(try await SeizureService(store: store).late(from: from, to: to, asOf: asOf).recordedLate.map(\.s10) == [a])
+        let audit = try await store.auditEntries(target: "custody-seizure:\(z.id)", limit: 10)
+        #expect(audit.contains { $0.action == "custody.seizure.correct" && $0.detail.contains(String(c.oldAtMillis)) && $0.detail.contains(String(c.newAtMillis)) })
+        let dq = try await DataQualityService(store: store).report(from: from, to: asOf)
+        #expect(dq.correctionsByUser == ["supervisor": 1] && dq.lateEdits.count == 1)
+        #expect(dq.facts.arrivalsWithoutDate == 0 && dq.facts.inspectionsWithoutDate == 0 && dq.facts.inspectionsBeforeArrival == 0)
+        #expect(dq.facts.events == 4 && dq.facts.manualEntries == 0) // received, inspection start and end, the move into the vault
+    }
 }
