@@ -35,8 +35,9 @@ public protocol CustodyStore: Sendable {
     /// Ends the item's open inspection (an INSPECT_END event and the inspection's record).
     func endInspection(_ end: InspectionEnd, actor: String) async throws -> StoredInspection
     func inspections(s10: String) async throws -> [StoredInspection]
-    /// Items received at or before `asOf`, still in custody then, each with its first receipt
-    /// and its first inspection's end at or before `asOf` (nil: not inspected by then).
+    /// Items received at or before `asOf`, still in custody then, each with its first receipt,
+    /// where it was at `asOf`, and its first inspection's end at or before `asOf` (nil: not
+    /// inspected by then).
     func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell]
 
     /// Seizes an item after its inspection: the seizure's record and a MOVED event into the

@@ -318,7 +318,8 @@ extension PostgresArchiveStore {
     public func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell] {
         try await rows("reading custody spells", """
             SELECT i.id, i.s10, i.first_arrival_at,
-                   (SELECT e.to_location FROM custody_event e WHERE e.item_id = i.id AND e.type = 'RECEIVED' ORDER BY e.id LIMIT 1),
+                   (SELECT e.to_location FROM custody_event e WHERE e.item_id = i.id AND e.to_location IS NOT NULL AND e.at <= \(asOf)
+                    ORDER BY e.id DESC LIMIT 1),
                    (SELECT min(e.at) FROM custody_event e WHERE e.item_id = i.id AND e.type = 'INSPECT_END' AND e.at <= \(asOf))
             FROM custody_item i
             WHERE i.first_arrival_at >= \(receivedFrom) AND i.first_arrival_at < \(to) AND i.first_arrival_at <= \(asOf)

@@ -101,7 +101,7 @@ public enum CustodyFixtures {
 }
 
 /// A small deterministic generator (SplitMix64): fixtures are the same for a seed on every machine.
-struct SplitMix {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

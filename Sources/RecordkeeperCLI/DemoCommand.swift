@@ -1,4 +1,5 @@
 import ArgumentParser
+import Custody
 import Foundation
 import Recordkeeper
 import RecordkeeperCore
@@ -74,6 +75,7 @@ struct DemoCommand: AsyncParsableCommand {
                     }
                 }
                 try await DemoCommand.setUpRecordsProgram(handle, actor: actor)
+                try await DemoCommand.setUpCustody(handle, seed: seed, exports: exportsDir)
             }
             let s = try await RecordService(archive: handle).stats(actor: actor)
             let dir = directory.url.path
@@ -107,6 +109,14 @@ struct DemoCommand: AsyncParsableCommand {
                   \(rk) retention due --as-of 2032-01-01     # planning: the demo's 0002 records are due in 2032
                   \(rk) custodian show s.pereira@cbp.example.gov
                   (docs/records-management.md walks through disposition and transfer)
+
+                Custody of physical items (the OIG's site-visit week at a mail facility, 17–20 June 2019):
+                  \(rk) custody report effectiveness --from 2019-06-17T00:00:00Z --to 2019-06-20T00:00:00Z --as-of 2019-06-25T00:00:00Z
+                  \(rk) custody report balance --day 2019-06-19
+                  \(rk) custody report late --from 2019-06-17T00:00:00Z --to 2019-06-21T00:00:00Z
+                  \(rk) custody report security --from 2019-06-18T00:00:00Z --to 2019-06-21T00:00:00Z
+                  \(rk) custody alerts --as-of 2019-06-21T12:00:00Z
+                  (on the web: sign in as m.chief, then Custody; docs/custody/ has the guides)
                 """)
             guard !noServe else { return }
             // Fresh passwords every run: the demo never ships a known password.
@@ -136,7 +146,21 @@ struct DemoCommand: AsyncParsableCommand {
         ("foia.liaison", "reviewer: search and read"),
         ("a.auditor", "auditor: audit log and verify"),
         ("j.alvarez", "custodian: his own records and uploads"),
+        ("m.chief", "custody supervisor: reports, alerts, corrections"),
+        ("r.receiver", "receiver: the scan station"),
     ]
+
+    /// The custody module's demo: its staff, then a week at a mail facility (CustodyDemo).
+    static func setUpCustody(_ handle: ArchiveHandle, seed: UInt64, exports: URL) async throws {
+        guard let store = handle.store as? any CustodyStore else { return }
+        let users = UserService(archive: handle)
+        _ = try await users.save(name: CustodyDemo.supervisor, displayName: "Maria Chief, Custody Supervisor", roles: [.custodySupervisor], actor: "r.officer")
+        _ = try await users.save(name: CustodyDemo.receiver, displayName: "Ron Receiver, Mail Receiving", roles: [.receiver], actor: "r.officer")
+        _ = try await users.save(name: CustodyDemo.officer, displayName: "Olga Officer, CBP Officer", roles: [.custodyOfficer], actor: "r.officer")
+        _ = try await users.save(name: CustodyDemo.targeter, displayName: "Tom Targeter, Targeting Unit", roles: [.targeter], actor: "r.officer")
+        let s = try await CustodyDemo.load(into: store, seed: seed, workDirectory: exports.appendingPathComponent("custody"))
+        print("custody: \(s.targets) targets, \(s.received) items received in 18 containers, \(s.inspected) inspected, \(s.seized) seized, \(s.returned) returned")
+    }
 
     /// Four groups of five characters from an alphabet without look-alikes (about 95 bits).
     static func onetimePassword() -> String {

@@ -396,12 +396,13 @@ extension SQLiteArchiveStore {
         try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT i.id, i.s10, i.first_arrival_at, i.closed_at,
-                       (SELECT e.to_location FROM custody_event e WHERE e.item_id = i.id AND e.type = 'RECEIVED' ORDER BY e.id LIMIT 1) AS location,
+                       (SELECT e.to_location FROM custody_event e WHERE e.item_id = i.id AND e.to_location IS NOT NULL AND e.at <= ?
+                        ORDER BY e.id DESC LIMIT 1) AS location,
                        (SELECT min(e.at) FROM custody_event e WHERE e.item_id = i.id AND e.type = 'INSPECT_END' AND e.at <= ?) AS inspected
                 FROM custody_item i
                 WHERE i.first_arrival_at >= ? AND i.first_arrival_at < ? AND i.first_arrival_at <= ? AND (i.closed_at IS NULL OR i.closed_at > ?)
                 ORDER BY i.first_arrival_at, i.id
-                """, arguments: [asOf, receivedFrom, to, asOf, asOf]).map {
+                """, arguments: [asOf, asOf, receivedFrom, to, asOf, asOf]).map {
                 CustodySpell(itemID: $0["id"], s10: $0["s10"], receivedAtMillis: $0["first_arrival_at"], location: $0["location"],
                              firstInspectionEndMillis: $0["inspected"])
             }

@@ -1,0 +1,159 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// A realistic week at an international mail facility, the OIG's site visit of 17–20 June 2019,
+/// loaded through the same services a facility uses (so every event is hashed and audited), for
+/// `recordkeeper demo`: targets imported from a list, containers handed over with one short,
+/// receipts, inspections, seizures with their SEACATS entries (one late, one still open), an
+/// item at the lab, a hand-over to the FDA, returns (a few uninspected, with a supervisor),
+/// evening counts with one item nobody saw, and daily checks of the secure rooms but one.
+/// Deterministic by seed.
+public enum CustodyDemo {
+    public static let receiver = "r.receiver", officer = "o.officer", supervisor = "m.chief", targeter = "t.targeter"
+
+    public struct Summary: Sendable {
+        public var targets = 0
+        public var received = 0
+        public var inspected = 0
+        public var seized = 0
+        public var returned = 0
+    }
+
+    static func millis(_ iso: String) -> Int64 { CustodyTime.millis(iso)! }
+
+    public static func load(into store: any CustodyStore, seed: UInt64, workDirectory: URL) async throws -> Summary {
+        var rng = SplitMix(seed: seed)
+        var summary = Summary()
+        let setup = ReceiptService(store: store)
+        let places: [(String, String, ReceiptService.LocationKind, Bool, Bool, Int?)] = [
+            ("RCV-1", "Receiving dock 1", .receiving, true, true, nil), ("HOLD-1", "Holding cage 1", .holding, true, true, 72),
+            ("EXAM-1", "X-ray and exam station 1", .examStation, true, true, nil), ("CAGE-1", "Enforcement cage", .enforcementCage, true, true, nil),
+            ("VAULT", "Seized property vault", .seizedProperty, true, true, nil), ("LAB-1", "Field lab", .lab, true, true, nil),
+            ("DOCK-2", "Overflow dock (no lock)", .holding, false, false, 24), ("RET-1", "Return dock", .returnDock, true, false, nil),
+        ]
+        for p in places {
+            _ = try await setup.addLocation(code: p.0, name: p.1, kind: p.2, secured: p.3, alarmed: p.4, cctvCovered: true, maxDwellHours: p.5, actor: supervisor)
+        }
+        let imports = TargetImportService(store: store)
+        for rule in [TargetRule(code: "NARC-01", version: 1, category: .narcotics, source: "ATS", description: "Narcotics indicators in advance data"),
+                     TargetRule(code: "COI-CN-01", version: 1, category: .coiBulk, source: "COI list", description: "Country-of-interest parcels, CN"),
+                     TargetRule(code: "RAND-01", version: 1, category: .random, source: "random", description: "Random sample (baseline hit rate)")] {
+            _ = try await imports.addRule(rule, actor: targeter)
+        }
+        // 240 targets over three days, expected the next day.
+        func s10(_ serial: Int, _ prefix: String, _ country: String) -> String {
+            let digits = String(serial)
+            return prefix + digits + String(S10.checkDigit(serial: digits.map { Int(String($0))! })) + country
+        }
+        var targets: [(s10: String, rule: String, day: Int)] = []
+        var rows = [TargetImport.columns.joined(separator: ",")]
+        for i in 0..<240 {
+            let rule = ["NARC-01", "COI-CN-01", "RAND-01"][i % 3]
+            let country = rule == "COI-CN-01" ? "CN" : ["US", "HK", "MX", "GB"][Int(rng.next() % 4)]
+            let item = s10(20_000_000 + i * 13, rule == "NARC-01" ? "EE" : "LX", country)
+            let day = 17 + i % 3
+            targets.append((item, rule, day))
+            rows.append([item, rule, "1", rule == "NARC-01" ? "narcotics" : rule == "RAND-01" ? "random" : "coi_bulk",
+                         String(format: "2019-06-%02dT%02d:%02d:00Z", day, 6 + i % 10, i % 60), rule == "NARC-01" ? "ATS" : targeter,
+                         String(format: "2019-06-%02dT12:00:00Z", day + 1), "1", country, "parcel", "Declared goods", ""].joined(separator: ","))
+        }
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        let file = workDirectory.appendingPathComponent("targets-2019-06-17.csv")
+        try (rows.joined(separator: "\r\n") + "\r\n").write(to: file, atomically: true, encoding: .utf8)
+        summary.targets = try await imports.commit(file, actor: targeter).plan.accepted.count
+
+        // Each day: six containers of 60 declared (the last of the 18th holds 58), carrying the
+        // targets due that day (about nine in ten presented) and bulk mail.
+        var bulkSerial = 30_000_000
+        var inCustody: [String] = []
+        var place: [String: String] = [:]
+        var targeted = Set(targets.map(\.s10))
+        for day in 18...20 {
+            let due = targets.filter { $0.day == day - 1 }.map(\.s10).filter { _ in rng.next() % 10 != 0 }
+            var items = due
+            while items.count < 6 * 60 { bulkSerial += 7; items.append(s10(bulkSerial, "LX", "CN")) }
+            items.shuffle(using: &rng)
+            let scans = ScanService(store: store, now: { millis(String(format: "2019-06-%02dT06:00:00Z", day)) })
+            for c in 0..<6 {
+                let short = day == 18 && c == 5
+                let p = try await scans.openContainer("APC-\(day)\(c)", carrier: "USPS", seal: "S\(day * 100 + c)", declared: 60, presentedBy: "USPS dock clerk",
+                                                      badge: "USPS-\(100 + c)", location: "RCV-1", station: "ST-1", actor: receiver)
+                let batch = Array(items[(c * 60)..<(c * 60 + (short ? 58 : 60))])
+                let at = ScanService(store: store, now: { millis(String(format: "2019-06-%02dT%02d:%02d:00Z", day, 6 + c, 30)) })
+                _ = try await at.record(batch.map { ScanService.Request(text: $0, action: .receive(location: "RCV-1", presentation: p.id), station: "ST-1") },
+                                        actor: receiver)
+                _ = try await at.closeContainer(p.id, note: short ? "Two pieces short at hand-over; USPS informed" : nil, actor: receiver)
+                summary.received += batch.count
+                inCustody += batch
+            }
+            // Targeted items to the exam station, inspected; bulk mail held, then most returned.
+            let dayTargets = inCustody.filter { targeted.contains($0) }
+            _ = try await ScanService(store: store, now: { millis(String(format: "2019-06-%02dT12:30:00Z", day)) }).record(
+                dayTargets.map { ScanService.Request(text: $0, action: .move(to: "EXAM-1"), station: "ST-2") }, actor: receiver)
+            for (k, item) in dayTargets.enumerated() where k % 12 != 0 {
+                _ = try await InspectionService(store: store, now: { millis(String(format: "2019-06-%02dT13:%02d:00Z", day, k % 60)) }).start(
+                    item, method: k % 4 == 0 ? .canine : .xray, location: "EXAM-1", station: "XR-1", clientScanID: nil, actor: officer)
+                let hit = k % 17 == 5
+                _ = try await InspectionService(store: store, now: { millis(String(format: "2019-06-%02dT14:%02d:00Z", day, k % 60)) }).end(
+                    item, result: hit ? .presumptivePositive : .noAnomaly, found: hit ? "White powder in a shoe box" : nil, substance: hit ? "suspected fentanyl" : nil,
+                    equipment: "XR-1", station: "XR-1", clientScanID: nil, actor: officer)
+                summary.inspected += 1
+                if hit {
+                    let z = try await SeizureService(store: store, now: { millis(String(format: "2019-06-%02dT15:%02d:00Z", day, k % 60)) }).seize(
+                        item, witness: supervisor, violation: .narcotics, substance: "fentanyl", netWeightGrams: Double(5 + k % 40),
+                        form6051S: "2019-4601-\(String(format: "%06d", day * 1000 + k))", storageLocation: "VAULT", actor: officer)
+                    summary.seized += 1
+                    // SEACATS: most within hours; one late with a reason; the last one still open.
+                    let delayHours = summary.seized == 2 ? 30 : summary.seized >= 5 && day == 20 ? -1 : 3
+                    if delayHours > 0 {
+                        _ = try await SeizureService(store: store, now: { z.seizedAtMillis + Int64(delayHours) * 3_600_000 }).recordSEACATS(
+                            seizureID: z.id, caseNumber: "2019-4601-\(String(format: "%04d", z.id))",
+                            lateReason: delayHours > 24 ? "SEACATS outage on the evening shift" : nil, actor: officer)
+                    }
+                    inCustody.removeAll { $0 == item }
+                }
+            }
+            targeted.subtract(dayTargets)
+            // The lab and the FDA.
+            if day == 19, let sample = inCustody.first(where: { !targets.map(\.s10).contains($0) }) {
+                _ = try await ScanService(store: store, now: { millis("2019-06-19T16:00:00Z") }).record(
+                    [.init(text: sample, action: .toAgency(agency: "FDA"), station: "ST-2")], actor: officer)
+                inCustody.removeAll { $0 == sample }
+            }
+            // Bulk mail back to the carrier: uninspected, so a supervisor allows it with a reason;
+            // inspected targets back too. Ten pieces stay overnight on the open overflow dock.
+            let leaving = inCustody.filter { !$0.hasPrefix("EE") }.dropLast(30)
+            let back = ScanService(store: store, now: { millis(String(format: "2019-06-%02dT18:00:00Z", day)) })
+            for chunk in stride(from: 0, to: leaving.count, by: 500).map({ Array(leaving.dropFirst($0).prefix(500)) }) {
+                let out = try await back.record(chunk.map {
+                    ScanService.Request(text: $0, action: .returnToCarrier(carrier: "USPS", supervisor: supervisor, reason: "Bulk COI mail, not selected for exam"),
+                                        station: "RET-1")
+                }, actor: receiver)
+                summary.returned += out.filter { if case .recorded = $0 { true } else { false } }.count
+            }
+            inCustody.removeAll { leaving.contains($0) }
+            // Ten pieces go to the open overflow dock for the night, the rest to the holding cage.
+            let overflow = Set(inCustody.filter { !$0.hasPrefix("EE") }.prefix(10))
+            let evening = ScanService(store: store, now: { millis(String(format: "2019-06-%02dT19:00:00Z", day)) })
+            _ = try await evening.record(inCustody.map {
+                ScanService.Request(text: $0, action: .move(to: overflow.contains($0) ? "DOCK-2" : "HOLD-1"), station: "ST-1")
+            }, actor: receiver) // those already there are answered ALREADY_THERE and left
+            for item in inCustody { place[item] = overflow.contains(item) ? "DOCK-2" : "HOLD-1" }
+            // The evening count, room by room: every piece is seen, but one on the 19th.
+            var seen = inCustody
+            if day == 19 { seen.removeFirst() }
+            _ = try await ScanService(store: store, now: { millis(String(format: "2019-06-%02dT22:00:00Z", day)) }).record(
+                seen.map { ScanService.Request(text: $0, action: .audit(at: place[$0] ?? "HOLD-1"), station: "AUDIT-1") }, actor: receiver)
+            // The enforcement cage and the vault are checked every day but the 20th (the vault).
+            let security = SecurityService(store: store, now: { millis(String(format: "2019-06-%02dT21:00:00Z", day)) })
+            let dayText = String(format: "2019-06-%02d", day)
+            _ = try await security.recordCheck(location: "CAGE-1", day: dayText, doorLocked: true, alarmArmed: true, cctvOK: true, exceptions: nil, actor: supervisor)
+            if day != 20 {
+                _ = try await security.recordCheck(location: "VAULT", day: dayText, doorLocked: true, alarmArmed: day != 19, cctvOK: true,
+                                                   exceptions: day == 19 ? "Alarm zone 2 fault; technician called" : nil, actor: supervisor)
+            }
+        }
+        return summary
+    }
+}
