@@ -440,7 +440,8 @@ for name, d in p2["phases"].items():
     if p95 is not None:
         print(f"    {ok(p95 <= 50)} server    p50 {s['p50']:.1f} / p95 {s['p95']:.1f} / p99 {s['p99']:.1f} / max {s['max']:.1f} ms per request (request log, n={s['n']})   target p95 ≤ 50")
     print(f"         client    p50 {l['p50']:.1f} / p95 {l['p95']:.1f} / p99 {l['p99']:.1f} / max {l['max']:.1f} ms per request; from due time p99 {due['p99']:.1f} ms")
-    print(f"         CPU       server {d.get('server_cpu_s', float('nan')):.1f} s, load generator {d['loadgen_cpu_s']:.1f} s over {d['seconds']:.1f} s; load {d['load_start']} → {d['load_end']}")
+    per = d.get('server_cpu_s', float('nan')) / max(1, d['statuses'].get('recorded', 0)) * 1000
+    print(f"         CPU       server {d.get('server_cpu_s', float('nan')):.1f} s ({per:.2f} ms a scan), load generator {d['loadgen_cpu_s']:.1f} s over {d['seconds']:.1f} s; load {d['load_start']} → {d['load_end']}")
 c = p2["check"]
 print(f"  {ok(p2['lost'] == 0 and p2['doubled'] == 0)} lost {p2['lost']}, doubled {p2['doubled']}: sent {p2['scans_sent']:,}, recorded {p2['recorded']:,}, R-BAL received {p2['balance_received']:,}"
       f" (after resending {c['resent']}: {p2['balance_received_after_resend']:,}; answered {c['resent_statuses']}); events per item in a sample of {c['sample']}: {c['events_per_item']}")
