@@ -10,7 +10,8 @@ apart, then Enter):
   * one scanned again: an amber "already in custody" answer, nothing recorded;
   * a 60-second network cut during 50 scans: they wait in the station's queue and, after the
     network is back, exactly 50 events exist, none doubled;
-  * a bad check digit: red at once, never sent.
+  * a bad check digit: red at once, never sent;
+  * a batch sent again after a lost answer (same scan ids): answered "repeated", nothing doubled.
 
 Then reads every item's chain back through the API. Exit status: 0 passed; 1 a check failed;
 2 no browser (scripts/test.sh treats that as a failure under CI=true).
@@ -104,7 +105,7 @@ def main():
                 chain.perform()
 
         def queue_length():
-            return drv.execute_script("return JSON.parse(localStorage.getItem('rk-scan-queue:AT9') || '[]').length")
+            return drv.execute_script("return JSON.parse(localStorage.getItem('rk-scan-queue:AT9:r.receiver') || '[]').length")
 
         def settled(timeout=120):
             end = time.time() + timeout
@@ -156,6 +157,23 @@ def main():
         time.sleep(max(0.0, args.outage - (time.time() - cut)))
         drv.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
         run.check(settled(60), f"after {args.outage:.0f} s offline the queue drains")
+
+        # A lost answer: the server recorded a batch, the station never heard back and sends it
+        # again with the same scan ids. Every scan is answered "repeated"; nothing is doubled.
+        replay = drv.execute_async_script("""
+            var done = arguments[arguments.length - 1];
+            var root = document.querySelector('[data-scan-station]');
+            var rows = Array.prototype.slice.call(document.querySelectorAll('#scan-results li[id^="scan-"]'), 0, 5);
+            var scans = rows.map(function (li) {
+              return {s10: li.textContent.split(' ')[0], action: 'receive', location: 'RCV-1', client_scan_id: li.id.slice(5)};
+            });
+            fetch('/api/v1/custody/scans', {method: 'POST', credentials: 'same-origin',
+              headers: {'Content-Type': 'application/json', 'Accept': 'application/json', 'X-CSRF-Token': root.dataset.csrf},
+              body: JSON.stringify({station: 'AT9', scans: scans})})
+              .then(function (r) { return r.json(); })
+              .then(function (b) { done(b.results.map(function (x) { return x.status; })); }, function (e) { done(['error ' + e]); });
+            """)
+        run.check(replay == ["repeated"] * 5, f"a batch sent again after a lost answer is answered 'repeated', nothing recorded ({replay})")
 
         chains = drv.execute_async_script("""
             var done = arguments[arguments.length - 1], ids = arguments[0], out = {}, i = 0;

@@ -182,7 +182,7 @@ public enum CustodyScanRules {
         let sighting: Bool = if case .audit = action { true } else { false }
         if item.seized, !sighting {
             let witness = (scan.witness ?? "").trimmingCharacters(in: .whitespaces)
-            guard !witness.isEmpty, witness != actor else {
+            guard !witness.isEmpty, witness.lowercased() != actor.lowercased() else {
                 return .failure(ScanRefusal("WITNESS_REQUIRED", "\(scan.s10) is seized; every custody event of a seized item needs a witness other than you"))
             }
             parts.append("witness=\(witness)")

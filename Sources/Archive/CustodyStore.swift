@@ -515,6 +515,11 @@ public enum SeizureCorrectionRules {
         }
         guard newAtMillis >= inspectionStartMillis else { throw ArchiveError(.invalid, "DATE_ORDER: a seizure cannot precede the inspection that found it") }
         guard newAtMillis <= atMillis else { throw ArchiveError(.invalid, "DATE_ORDER: a seizure time cannot be in the future") }
+        // A seizure is recorded when or after it happens: a correction only moves it earlier, so
+        // nobody can push the 24-hour SEACATS clock forward.
+        guard newAtMillis <= z.recordedSeizedAtMillis else {
+            throw ArchiveError(.invalid, "DATE_ORDER: a seizure cannot have happened after it was recorded (\(Timestamp.iso(millis: z.recordedSeizedAtMillis)))")
+        }
         guard newAtMillis != z.seizedAtMillis else { throw ArchiveError(.invalid, "VALUE_UNKNOWN: that is the seizure's time already") }
         if let entered = z.seacatsRecordedAtMillis, newAtMillis > entered {
             throw ArchiveError(.invalid, "DATE_ORDER: SEACATS recorded the seizure before that time")
@@ -574,7 +579,8 @@ public struct ReturnDraft: Sendable, Equatable {
     public static func detail(_ r: ReturnDraft, inspected: Bool, actor: String) throws -> String {
         if inspected { return "inspected carrier=\(r.carrier)" }
         let reason = (r.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let supervisor = r.supervisor, !supervisor.isEmpty, supervisor != actor, !reason.isEmpty else {
+        guard let supervisor = r.supervisor?.trimmingCharacters(in: .whitespaces), !supervisor.isEmpty, supervisor.lowercased() != actor.lowercased(),
+              !reason.isEmpty else {
             throw ArchiveError(.invalid, "REQUIRED_MISSING: \(r.s10) was never inspected; returning it needs a supervisor (not you) and a reason")
         }
         return "uninspected supervisor=\(supervisor) carrier=\(r.carrier) reason=\(reason)"

@@ -17,8 +17,10 @@ extension PostgresArchiveStore {
             let s10s = Array(Set(scans.map(\.s10))).sorted()
             // Scans of one identifier queue here, so its open episode is decided once; the locks
             // are taken in one order so two batches never wait on each other in a circle.
+            // The scan ids too: two batches reusing one id queue, and the second answers it.
+            let keys = s10s + Set(scans.map { "scan:" + $0.clientScanID }).sorted()
             try await conn.run("""
-                SELECT count(pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(s))) FROM (SELECT unnest(\(s10s)::text[]) AS s ORDER BY 1) ids
+                SELECT count(pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), h)) FROM (SELECT DISTINCT hashtext(s) AS h FROM unnest(\(keys)::text[]) s ORDER BY 1) ids
                 """, logger: logger)
             var batch = ScanBatch(kinds: Dictionary(uniqueKeysWithValues: try await conn.all("SELECT code, kind FROM custody_location", as: (String, String).self,
                                                                                               logger: logger)))
@@ -38,8 +40,9 @@ extension PostgresArchiveStore {
                 for r in try await conn.all("SELECT s10, count(*) FROM custody_item WHERE s10 = ANY(\(ids)) GROUP BY s10", as: (String, Int64).self,
                                             logger: logger) { batch.episodes[r.0] = Int(r.1) }
                 let named = Array(Set(receipts.compactMap { if case .receive(_, let p) = $0.action { p } else { nil } }))
-                for r in try await conn.all("SELECT id, closed_at IS NULL FROM custody_presentation WHERE id = ANY(\(named))", as: (Int64, Bool).self,
-                                            logger: logger) { batch.presentationOpen[r.0] = r.1 }
+                // Locked against a close: a container closes after the batch that fills it, or before it.
+                for r in try await conn.all("SELECT id, closed_at IS NULL FROM custody_presentation WHERE id = ANY(\(named)) ORDER BY id FOR SHARE",
+                                            as: (Int64, Bool).self, logger: logger) { batch.presentationOpen[r.0] = r.1 }
                 batch.itemIDs = try await conn.column("""
                     SELECT nextval(pg_get_serial_sequence('custody_item', 'id')) FROM generate_series(1, \(Int64(receipts.count)))
                     """, as: Int64.self, logger: logger).sorted().reversed()
@@ -50,8 +53,21 @@ extension PostgresArchiveStore {
             var out: [ScanOutcome] = []
             for scan in scans { out.append(try await Self.recordScan(conn, scan, actor: actor, batch: &batch, logger: logger)) }
 
-            _ = try await conn.insertRows("custody_item", columns: ["id", "s10", "episode", "first_arrival_at", "presentation_id"],
-                                          rows: batch.newItems.map { [.int($0.id), .text($0.s10), .text($0.episode), .int($0.at), .int($0.presentation)] },
+            // Episodes that existed before the batch close first, so an item returned and received
+            // again in one batch never has two open episodes; new ones closed in the batch are
+            // written closed.
+            let created = Set(batch.newItems.map(\.id))
+            let earlier = batch.closes.filter { !created.contains($0.id) }
+            if !earlier.isEmpty {
+                try await conn.run("""
+                    UPDATE custody_item i SET closed_at = c.at FROM unnest(\(earlier.map(\.id))::bigint[], \(earlier.map(\.at))::bigint[]) AS c(id, at)
+                    WHERE i.id = c.id
+                    """, logger: logger)
+            }
+            let closedAt = Dictionary(batch.closes.filter { created.contains($0.id) }.map { ($0.id, $0.at) }, uniquingKeysWith: { _, b in b })
+            _ = try await conn.insertRows("custody_item", columns: ["id", "s10", "episode", "first_arrival_at", "presentation_id", "closed_at"],
+                                          rows: batch.newItems.map { [.int($0.id), .text($0.s10), .text($0.episode), .int($0.at), .int($0.presentation),
+                                                                      .int(closedAt[$0.id])] },
                                           suffix: "", logger: logger) { _ in () }
             _ = try await conn.insertRows("custody_event", columns: ["id", "item_id", "type", "at", "client_ts", "actor", "to_location", "station_id",
                                                                      "client_scan_uuid", "manual_entry", "detail", "hash"],
@@ -59,12 +75,6 @@ extension PostgresArchiveStore {
                                               [.int(e.id), .int(e.itemID), .text(e.type), .int(e.atMillis), .int(clientTs), .text(e.actor), .text(e.toLocation),
                                                .text(e.station), .text(e.clientScanID), .bool(e.manualEntry), .text(e.detail), .text(e.hash)]
                                           }, suffix: "", logger: logger) { _ in () }
-            if !batch.closes.isEmpty {
-                try await conn.run("""
-                    UPDATE custody_item i SET closed_at = c.at FROM unnest(\(batch.closes.map(\.id))::bigint[], \(batch.closes.map(\.at))::bigint[]) AS c(id, at)
-                    WHERE i.id = c.id
-                    """, logger: logger)
-            }
             try await Self.appendAudits(conn, batch.newEvents.map(\.0.auditDraft), logger: logger)
             return out
         }
@@ -178,8 +188,9 @@ extension PostgresArchiveStore {
     public func closePresentation(id: Int64, note: String?, atMillis: Int64, actor: String) async throws -> StoredPresentation {
         try await transaction("closing a presentation") { conn in
             let logger = self.logger
-            guard let p = try await conn.all("\(unescaped: Self.presentationSelect) WHERE p.id = \(id) FOR UPDATE OF p", as: PresentationRow.self,
-                                             logger: logger).first.map(Self.decodePresentation) else {
+            // The lock first (batches filling it finish before), then the count.
+            try await conn.run("SELECT id FROM custody_presentation WHERE id = \(id) FOR UPDATE", logger: logger)
+            guard let p = try await Self.presentation(conn, id: id, logger: logger) else {
                 throw ArchiveError(.notFound, "UNKNOWN_PRESENTATION: no presentation \(id)")
             }
             guard p.closedAtMillis == nil else { throw ArchiveError(.refused, "PRESENTATION_CLOSED: presentation \(id) was closed already") }

@@ -17,7 +17,8 @@ public struct AlertService: Sendable {
         let hour: Int64 = 3_600_000
         let since = asOf - Int64(lookbackDays) * 24 * hour
         var out: [CustodyAlert] = []
-        for z in try await store.seizures(seizedFrom: since, to: asOf + 1) where z.seacatsRecordedAtMillis == nil || z.seacatsRecordedAtMillis! > asOf {
+        // Every seizure not in SEACATS, however old: the most overdue matter most (F6).
+        for z in try await store.seizures(seizedFrom: Int64.min, to: asOf + 1) where z.seacatsRecordedAtMillis == nil || z.seacatsRecordedAtMillis! > asOf {
             let age = asOf - z.seizedAtMillis
             let level: (String, String, String)? = age > 24 * hour ? ("critical", "port-director", "overdue: not in SEACATS 24 hours after the seizure")
                 : age >= 20 * hour ? ("high", "supervisor", "4 hours or less left to enter it in SEACATS")

@@ -31,8 +31,9 @@ public struct BalanceService: Sendable {
                     if e.atMillis >= dayStart { seen = true; if let l = e.toLocation { audited.insert(l) } }
                     continue
                 }
-                // A sighting counts only if nothing moved the item after it.
-                seen = false
+                // A sighting counts only if nothing moved the item after it (an inspection where it
+                // stands does not).
+                if e.type != "INSPECT_START", e.type != "INSPECT_END" { seen = false }
                 guard e.atMillis >= dayStart else { continue }
                 switch (e.type, wasIn, state.inArea) {
                 case ("RECEIVED", _, _): report.received += 1

@@ -5,8 +5,8 @@ import RecordkeeperCore
 /// A realistic week at an international mail facility, the OIG's site visit of 17–20 June 2019,
 /// loaded through the same services a facility uses (so every event is hashed and audited), for
 /// `recordkeeper demo`: targets imported from a list, containers handed over with one short,
-/// receipts, inspections, seizures with their SEACATS entries (one late, one still open), an
-/// item at the lab, a hand-over to the FDA, returns (a few uninspected, with a supervisor),
+/// receipts, inspections, seizures with their SEACATS entries (one late, the last day's still
+/// open), a hand-over to the FDA, returns (a few uninspected, with a supervisor),
 /// evening counts with one item nobody saw, and daily checks of the secure rooms but one.
 /// Deterministic by seed.
 public enum CustodyDemo {

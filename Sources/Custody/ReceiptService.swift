@@ -63,7 +63,7 @@ public struct ReceiptService: Sendable {
     /// R-NP over targets targeted in [from, to), as of `asOf`.
     public func notPresented(from: Int64, to: Int64, asOf: Int64, graceHours: Int = 48) async throws -> NotPresentedReport {
         guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }
-        guard graceHours >= 0 else { throw CustodyError(.invalid, "the grace is zero or more hours") }
+        guard (0...87_600).contains(graceHours) else { throw CustodyError(.invalid, "VALUE_UNKNOWN: the grace is 0 to 87,600 hours (ten years)") }
         let targets = try await store.targets(targetedFrom: from, to: to)
         let receipts = try await store.firstReceipts(s10s: Array(Set(targets.map(\.s10))).sorted(), asOf: asOf)
         let grace = Int64(graceHours) * 3_600_000

@@ -8,10 +8,31 @@ import RecordkeeperCore
 public struct ScanService: Sendable {
     let store: any CustodyStore
     let now: @Sendable () -> Int64
+    /// The archive's users: when given, a witness must be a registered user other than the one
+    /// scanning, and a supervisor allowing an uninspected return must hold the custody-supervisor
+    /// role (the CLI and the web give it; fixtures may not).
+    let directory: (any ArchiveStore)?
 
-    public init(store: any CustodyStore, now: @escaping @Sendable () -> Int64 = { Timestamp.nowMillis() }) {
+    public init(store: any CustodyStore, directory: (any ArchiveStore)? = nil, now: @escaping @Sendable () -> Int64 = { Timestamp.nowMillis() }) {
         self.store = store
+        self.directory = directory
         self.now = now
+    }
+
+    /// Why a scan's second person is not acceptable, if they are not (nil: fine).
+    static func secondPersonProblem(_ r: Request, actor: String, users: [String: UserAccount?]) -> ScanRefusal? {
+        if let w = r.witness?.trimmingCharacters(in: .whitespaces), !w.isEmpty {
+            guard let user = users[w] ?? nil else { return ScanRefusal("WITNESS_REQUIRED", "the witness \(w) is not a registered user") }
+            if user.name.lowercased() == actor.lowercased() { return ScanRefusal("WITNESS_REQUIRED", "the witness is someone other than you") }
+        }
+        if case .returnToCarrier(_, let supervisor?, _) = r.action, !supervisor.trimmingCharacters(in: .whitespaces).isEmpty {
+            let name = supervisor.trimmingCharacters(in: .whitespaces)
+            guard let user = users[name] ?? nil, user.has(.custodySupervisor) else {
+                return ScanRefusal("REQUIRED_MISSING", "\(name) is not a registered custody supervisor; an uninspected return needs one")
+            }
+            if user.name.lowercased() == actor.lowercased() { return ScanRefusal("REQUIRED_MISSING", "a supervisor other than you allows an uninspected return") }
+        }
+        return nil
     }
 
     /// One scan as a station sends it: the text the scanner typed and what the station's mode means.
@@ -36,10 +57,23 @@ public struct ScanService: Sendable {
     /// Records the scans in one transaction, in order; answers each.
     public func record(_ requests: [Request], actor: String) async throws -> [ScanOutcome] {
         guard requests.count <= Self.batchLimit else { throw CustodyError(.invalid, "at most \(Self.batchLimit) scans in one batch (\(requests.count) sent)") }
+        var users: [String: UserAccount?] = [:]
+        if let directory {
+            var names = Set<String>()
+            for r in requests {
+                if let w = r.witness?.trimmingCharacters(in: .whitespaces), !w.isEmpty { names.insert(w) }
+                if case .returnToCarrier(_, let s?, _) = r.action { names.insert(s.trimmingCharacters(in: .whitespaces)) }
+            }
+            for n in names { users[n] = .some(try await directory.user(name: n)) }
+        }
         let at = now()
         var outcomes = [ScanOutcome?](repeating: nil, count: requests.count)
         var valid: [(Int, CustodyScan)] = []
         for (i, r) in requests.enumerated() {
+            if directory != nil, let problem = Self.secondPersonProblem(r, actor: actor, users: users) {
+                outcomes[i] = .refused(problem)
+                continue
+            }
             switch Self.validate(r, atMillis: at) {
             case .failure(let refusal): outcomes[i] = .refused(refusal)
             case .success(let scan): valid.append((i, scan))

@@ -36,6 +36,7 @@ public struct SecurityService: Sendable {
     /// R-SEC over the UTC days of [from, to).
     public func report(from: Int64, to: Int64) async throws -> SecurityReport {
         guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }
+        guard to - from <= 366 * 86_400_000 else { throw CustodyError(.invalid, "VALUE_UNKNOWN: R-SEC covers at most 366 days at a time") }
         let locations = try await store.locations()
         let firstDay = Int(from.floorDivided(by: 86_400_000)), endDay = Int((to - 1).floorDivided(by: 86_400_000)) + 1
         var report = SecurityReport(from: Timestamp.iso(millis: from), to: Timestamp.iso(millis: to))

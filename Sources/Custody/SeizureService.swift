@@ -26,10 +26,16 @@ public struct SeizureService: Sendable {
         return t
     }
 
+    /// `directory` (the archive's users), when given, makes the witness a registered user other
+    /// than the seizing officer (the CLI gives it).
     public func seize(_ item: String, witness: String, violation: Violation, substance: String, netWeightGrams: Double, form6051S: String,
-                      storageLocation: String, actor: String) async throws -> StoredSeizure {
+                      storageLocation: String, actor: String, directory: (any ArchiveStore)? = nil) async throws -> StoredSeizure {
         let witness = witness.trimmingCharacters(in: .whitespaces)
         guard !witness.isEmpty else { throw CustodyError(.invalid, "REQUIRED_MISSING: a seizure needs a witness") }
+        guard witness.lowercased() != actor.lowercased() else { throw CustodyError(.invalid, "WITNESS_REQUIRED: the witness is someone other than the seizing officer") }
+        if let directory, try await directory.user(name: witness) == nil {
+            throw CustodyError(.invalid, "WITNESS_REQUIRED: the witness \(witness) is not a registered user")
+        }
         guard !substance.trimmingCharacters(in: .whitespaces).isEmpty else { throw CustodyError(.invalid, "REQUIRED_MISSING: say what substance") }
         guard netWeightGrams > 0, netWeightGrams.isFinite else { throw CustodyError(.invalid, "REQUIRED_MISSING: the net weight is a positive number of grams") }
         return try await store.seize(SeizureDraft(s10: try InspectionService.s10(item), witness: witness, violationType: violation.rawValue,

@@ -28,6 +28,15 @@ struct CustodyCommand: AsyncParsableCommand {
         return store
     }
 
+    /// The custody store and the archive's users (who may witness, who supervises).
+    static func stores(_ archive: ArchiveOptions) async throws -> (any CustodyStore, any ArchiveStore) {
+        let handle = try await archive.open()
+        guard let store = handle.store as? any CustodyStore else {
+            throw ArchiveError(.invalid, "this archive's store does not keep custody records")
+        }
+        return (store, handle.store)
+    }
+
     static func service(_ archive: ArchiveOptions) async throws -> TargetImportService {
         TargetImportService(store: try await store(archive))
     }
@@ -103,7 +112,8 @@ struct CustodyCommand: AsyncParsableCommand {
         try await CLIError.report {
             guard !items.isEmpty else { throw ValidationError("name at least one S10 identifier") }
             guard scanID == nil || items.count == 1 else { throw ValidationError("--scan-id names one scan: give one item with it") }
-            let service = ScanService(store: try await CustodyCommand.store(archive))
+            let (store, directory) = try await CustodyCommand.stores(archive)
+            let service = ScanService(store: store, directory: directory)
             for chunk in stride(from: 0, to: items.count, by: ScanService.batchLimit).map({ Array(items[$0..<min(items.count, $0 + ScanService.batchLimit)]) }) {
                 let requests = chunk.map { ScanService.Request(text: $0, action: action, witness: witness, station: station, clientScanID: scanID, manualEntry: manual) }
                 for (item, outcome) in zip(chunk, try await service.record(requests, actor: archive.resolvedActor)) {
@@ -397,9 +407,10 @@ struct CustodyCommand: AsyncParsableCommand {
                 guard let v = SeizureService.Violation(rawValue: violation) else {
                     throw ValidationError("--violation must be one of \(SeizureService.Violation.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
-                let z = try await SeizureService(store: try await CustodyCommand.store(archive)).seize(
+                let (store, directory) = try await CustodyCommand.stores(archive)
+                let z = try await SeizureService(store: store).seize(
                     item, witness: witness, violation: v, substance: substance, netWeightGrams: netWeight, form6051S: form, storageLocation: storage,
-                    actor: archive.resolvedActor)
+                    actor: archive.resolvedActor, directory: directory)
                 print("Seizure \(z.id): \(z.s10) into \(z.storageLocation) at \(Timestamp.iso(millis: z.seizedAtMillis)); enter it in SEACATS by \(Timestamp.iso(millis: z.deadlineAtMillis))")
             }
         }
@@ -434,8 +445,10 @@ struct CustodyCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let e = try await ReceiptService(store: try await CustodyCommand.store(archive)).returnToCarrier(
-                    item, carrier: carrier, station: station, supervisor: supervisor, reason: reason, actor: archive.resolvedActor)
+                let (store, directory) = try await CustodyCommand.stores(archive)
+                let outcome = try await ScanService(store: store, directory: directory).record(
+                    .init(text: item, action: .returnToCarrier(carrier: carrier, supervisor: supervisor, reason: reason), station: station), actor: archive.resolvedActor)
+                guard let e = outcome.event else { return }
                 print("\(e.s10)  RETURNED_TO_CARRIER  \(Timestamp.iso(millis: e.atMillis))  \(e.detail ?? "")")
             }
         }

@@ -148,7 +148,9 @@ extension WebApp {
         let asOf = try instant("as_of") ?? Timestamp.nowMillis()
         func int(_ key: String, _ fallback: Int) throws -> Int {
             guard let text = input.query[key] else { return fallback }
-            guard let v = Int(text), v >= 0 else { throw ArchiveError(.invalid, "VALUE_UNKNOWN: \(key)=\(text) is not a number of hours") }
+            guard let v = Int(text), (0...87_600).contains(v) else {
+                throw ArchiveError(.invalid, "VALUE_UNKNOWN: \(key)=\(text) is not a number of hours from 0 to 87,600")
+            }
             return v
         }
         if id.isDaily {
@@ -176,7 +178,7 @@ extension WebApp {
             case .failure(let refusal): results[i] = ScanResultJSON(s, refused: refusal)
             }
         }
-        let outcomes = try await ScanService(store: store).record(requests.map(\.1), actor: actor)
+        let outcomes = try await ScanService(store: store, directory: archive.store).record(requests.map(\.1), actor: actor)
         for ((i, _), outcome) in zip(requests, outcomes) {
             let s = batch.scans[i]
             var result = ScanResultJSON(s, outcome: outcome)

@@ -140,6 +140,16 @@ struct CLITests {
         let tampered = try cli.run(["verify", "--json"])
         #expect(tampered.status == 3 && tampered.stdout.contains("custody_presentation_altered") && tampered.stdout.contains("custody-presentation:1"),
                 "\(tampered.stdout)")
+        // A failed security check turned into a passed one in the database is found too.
+        #expect(try cli.run(["custody", "location", "add", "CAGE-1", "--name", "Cage", "--kind", "enforcement_cage", "--secured", "--alarmed", "--cctv"]).status == 0)
+        let failed = try cli.run(["custody", "security-check", "CAGE-1", "--door-locked", "--no-alarm-armed", "--cctv-ok", "--exceptions", "Alarm fault"])
+        #expect(failed.status == 0, "\(failed.stderr)")
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_security_check_kept")
+            try db.execute(sql: "UPDATE custody_security_check SET alarm_armed = 1, exceptions = NULL")
+        }
+        let hidden = try cli.run(["verify", "--json"])
+        #expect(hidden.status == 3 && hidden.stdout.contains("custody_security_check_altered"), "\(hidden.stdout)")
     }
 
     /// A targeter's day through the binary: the scenario's files, the rules, a dry run that
@@ -200,6 +210,11 @@ struct CLITests {
         #expect(events.status == 0 && events.stdout.contains("RECEIVED  RCV-1") && events.stdout.contains("INSPECT_END    result=anomaly"), "\(events.stdout)")
         #expect(try cli.run(["custody", "location", "add", "VAULT", "--name", "Seized property", "--kind", "seized_property", "--secured", "--alarmed",
                              "--cctv"]).status == 0)
+        let unknownWitness = try cli.run(["custody", "seize", first, "--witness", "j.doe", "--violation", "narcotics", "--substance", "tablets",
+                                          "--net-weight-g", "40", "--form-6051s", "6051S-000123", "--storage", "VAULT"])
+        #expect(unknownWitness.status == 1 && unknownWitness.stderr.contains("not a registered user"), "\(unknownWitness.stderr)")
+        #expect(try cli.run(["user", "add", "j.doe", "--role", "custody-officer"]).status == 0)
+        #expect(try cli.run(["user", "add", "m.chief", "--role", "custody-supervisor"]).status == 0)
         let seized = try cli.run(["custody", "seize", first, "--witness", "j.doe", "--violation", "narcotics", "--substance", "tablets",
                                   "--net-weight-g", "40", "--form-6051s", "6051S-000123", "--storage", "VAULT"])
         #expect(seized.status == 0 && seized.stdout.contains("enter it in SEACATS by"), "\(seized.stderr)")

@@ -10,6 +10,7 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `custody_import_altered`, `custody_import_missing`, `custody_seizure_altered`,
     /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`,
     /// `custody_presentation_altered`, `custody_presentation_missing`, `custody_correction_altered`, `custody_correction_missing`,
+    /// `custody_security_check_altered`, `custody_security_check_missing`,
     /// `custody_item_closed_without_event`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
@@ -257,7 +258,8 @@ public struct VerifyService: Sendable {
         var seizureAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:] // seizure id → what its audit entry recorded
         var seacatsAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var presentationAnchors: [Int64: (opened: [String: String]?, closed: [String: String]?, sequence: Int64)] = [:]
-        var correctionAnchors: [[String: String]] = [] // what each correction's audit entry recorded
+        var correctionAnchors: [[String: String]] = [] // what each correction's audit entry recorded, with its actor
+        var checkAnchors: [String: (detail: [String: String], actor: String, sequence: Int64)] = [:] // location|day → the security check's entry
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
         var seq: Int64 = 0
@@ -291,7 +293,9 @@ public struct VerifyService: Sendable {
                     } else if e.action == "custody.seacats", let id = Int64(e.target.dropFirst("custody-seizure:".count)) {
                         seacatsAnchors[id] = (detail, e.sequence)
                     } else if e.action == "custody.seizure.correct" {
-                        correctionAnchors.append(detail)
+                        correctionAnchors.append(detail.merging(["by": e.actor]) { a, _ in a })
+                    } else if e.action == "custody.security-check", let l = detail["location"], let d = detail["day"] {
+                        checkAnchors["\(l)|\(d)"] = (detail, e.actor, e.sequence)
                     } else if e.action.hasPrefix("custody.presentation."), let id = Int64(e.target.dropFirst("custody-presentation:".count)) {
                         var a = presentationAnchors[id] ?? (nil, nil, e.sequence)
                         if e.action == "custody.presentation.open" { a.opened = detail } else { a.closed = detail }
@@ -354,8 +358,10 @@ public struct VerifyService: Sendable {
             }
             // Seizures and their SEACATS entries: the time, form, witness and case as recorded.
             var seizureIDs = Set<Int64>()
+            var recordedSeizedAt: [Int64: Int64] = [:]
             for z in try await custody.seizures(seizedFrom: Int64.min, to: Int64.max) {
                 seizureIDs.insert(z.id)
+                recordedSeizedAt[z.id] = z.recordedSeizedAtMillis
                 let item = "custody-seizure:\(z.id)"
                 if let a = seizureAnchors[z.id] {
                     if a.detail["seized_at"] != String(z.recordedSeizedAtMillis) || a.detail["form_6051s"] != z.form6051S || a.detail["witness"] != z.witness
@@ -377,22 +383,50 @@ public struct VerifyService: Sendable {
                                           detail: "audit entry \(a.sequence) recorded SEACATS case \(a.detail["case"] ?? "?"), gone from the seizure"))
                 }
             }
-            // Corrections of seizure times: each as its audit entry recorded it, none added or removed
-            // behind the log's back (the seizure's reported time is the latest correction).
+            // Corrections of seizure times: each as its audit entry recorded it (who made it
+            // included), none added or removed behind the log's back, and each seizure's
+            // corrections a chain from the time first recorded (the latest one is the time every
+            // report reads, so their order matters).
             let corrections = try await custody.seizureCorrections(from: Int64.min, to: Int64.max)
-            var recorded = correctionAnchors.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "|") }
+            func key(_ d: [String: String]) -> String { d.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "|") }
+            var recorded = correctionAnchors.map(key)
+            var previous: [Int64: Int64] = [:] // seizure → the time its last correction set
             for c in corrections {
-                let key = c.auditDetail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "|")
-                if let i = recorded.firstIndex(of: key) {
+                if let i = recorded.firstIndex(of: key(c.auditDetail.merging(["by": c.correctedBy]) { a, _ in a })) {
                     recorded.remove(at: i)
                 } else {
                     problems.append(.init(code: "custody_correction_altered", item: "custody-seizure:\(c.seizureID)",
                                           detail: "correction \(c.id) of seizure \(c.seizureID)'s time is not one the audit log recorded"))
                 }
+                let from = previous[c.seizureID] ?? recordedSeizedAt[c.seizureID]
+                if from != c.oldAtMillis {
+                    problems.append(.init(code: "custody_correction_altered", item: "custody-seizure:\(c.seizureID)",
+                                          detail: "correction \(c.id) does not follow from the seizure's time before it (the corrections were reordered or changed)"))
+                }
+                previous[c.seizureID] = c.newAtMillis
             }
             if !recorded.isEmpty {
                 problems.append(.init(code: "custody_correction_missing", item: "custody-corrections",
                                       detail: "\(recorded.count) correction(s) recorded in the audit log are gone from the corrections"))
+            }
+            // Security checks: as recorded, by whom recorded.
+            var checked = Set<String>()
+            for c in try await custody.securityChecks(fromDay: "0000-01-01", toDay: "9999-12-31") {
+                let k = "\(c.location)|\(c.day)"
+                checked.insert(k)
+                if let a = checkAnchors[k] {
+                    if a.detail != c.auditDetail || a.actor != c.checkedBy {
+                        problems.append(.init(code: "custody_security_check_altered", item: "custody-location:\(c.location)",
+                                              detail: "the check of \(c.day) no longer says what audit entry \(a.sequence) recorded"))
+                    }
+                } else {
+                    problems.append(.init(code: "custody_security_check_altered", item: "custody-location:\(c.location)",
+                                          detail: "the check of \(c.day) has no audit entry recording it"))
+                }
+            }
+            for (k, a) in checkAnchors where !checked.contains(k) {
+                problems.append(.init(code: "custody_security_check_missing", item: "custody-location:\(k.split(separator: "|")[0])",
+                                      detail: "recorded by audit entry \(a.sequence), gone from the security checks"))
             }
             // Containers: the declared count and hand-over as opened, the count and note as closed.
             var presentationIDs = Set<Int64>()
@@ -403,6 +437,10 @@ public struct VerifyService: Sendable {
                 if a?.opened != p.openedDetail {
                     problems.append(.init(code: "custody_presentation_altered", item: item,
                                           detail: "container \(p.containerID) no longer says what its opening's audit entry recorded (declared count, carrier, seal, time)"))
+                }
+                if p.closedAtMillis == nil, a?.closed != nil {
+                    problems.append(.init(code: "custody_presentation_altered", item: item,
+                                          detail: "container \(p.containerID) is open, but the audit log recorded its closing"))
                 }
                 if let closedAt = p.closedAtMillis {
                     let c = a?.closed

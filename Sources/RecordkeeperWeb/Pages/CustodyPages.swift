@@ -61,7 +61,7 @@ extension WebApp {
         }
         return pages.page("Scan station", principal: p, current: "/custody", """
             <section class="scan-station" data-scan-station data-mode="\(mode)" data-location="\(location)" data-station="\(station)"
-                data-container="\(container.map(String.init) ?? "")" data-carrier="\(carrier)" data-csrf="\(p.csrf ?? "")">
+                data-container="\(container.map(String.init) ?? "")" data-carrier="\(carrier)" data-csrf="\(p.csrf ?? "")" data-user="\(p.user.name)">
             <form id="scan-form" class="scan-form" autocomplete="off">
             <label for="scan">Scan: \(what)</label>
             <input id="scan" name="scan" autofocus spellcheck="false" autocapitalize="characters" autocomplete="off" aria-describedby="scan-help">
@@ -125,7 +125,8 @@ enum ScanStationScript {
       var list = document.getElementById("scan-results");
       var status = document.getElementById("scan-status");
       var manualGapMs = 60;
-      var key = "rk-scan-queue:" + cfg.station;
+      // One queue per station and user: scans left by one user are never sent under another's session.
+      var key = "rk-scan-queue:" + cfg.station + ":" + cfg.user;
       var queue = [];
       try { queue = JSON.parse(localStorage.getItem(key) || "[]"); } catch (e) { queue = []; }
       var stamps = [];
@@ -190,7 +191,14 @@ enum ScanStationScript {
           body: JSON.stringify({ station: cfg.station, scans: batch })
         }).then(function (r) {
           if (r.status === 401) { throw new Error("signed out"); }
-          if (!r.ok) { return r.json().then(function (b) { throw new Error((b.error && b.error.message) || ("HTTP " + r.status)); }); }
+          if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
+            // Refused as a whole (not a network failure): shown red and not sent again.
+            return r.json().catch(function () { return {}; }).then(function (b) {
+              var why = (b.error && b.error.message) || ("HTTP " + r.status);
+              return { results: batch.map(function (s) { return { client_scan_id: s.client_scan_id, s10: s.s10, signal: "red", message: why }; }) };
+            });
+          }
+          if (!r.ok) { throw new Error("HTTP " + r.status); }
           return r.json();
         }).then(function (body) {
           var done = {};

@@ -194,6 +194,19 @@ struct CustodyBalanceConformanceTests {
         let again = try await service.record(batch, actor: "receiver")
         #expect(again[0] == .repeated(first[0].event!) && again[2] == .repeated(first[2].event!))
         #expect(try await code(.init(text: b, action: .move(to: "HOLD-1"), clientScanID: "st1-0003")) == "SCAN_ID_REUSED")
+        // One batch that returns an item and receives it again, and receives and returns a new one:
+        // each scan sees the ones before it, and the database never holds two open episodes.
+        let d = serials.s10()
+        let mixed = try await ScanService(store: store, now: { Self.millis("2019-06-18T11:00:00Z") }).record([
+            .init(text: b, action: .returnToCarrier(carrier: "USPS", supervisor: "sup", reason: "Bulk")),
+            .init(text: b, action: .receive(location: "RCV-1", presentation: nil)),
+            .init(text: d, action: .receive(location: "RCV-1", presentation: nil)),
+            .init(text: d, action: .returnToCarrier(carrier: "USPS", supervisor: "sup", reason: "Bulk")),
+            .init(text: d, action: .move(to: "HOLD-1")),
+        ], actor: "receiver")
+        #expect(mixed.map { $0.event?.type ?? "refused" } == ["RETURNED_TO_CARRIER", "RECEIVED", "RECEIVED", "RETURNED_TO_CARRIER", "refused"], "\(mixed)")
+        #expect(try await store.custodyEvents(s10: b).map(\.type).suffix(2) == ["RETURNED_TO_CARRIER", "RECEIVED"])
+        #expect(try await store.custodyEvents(s10: d).map(\.type) == ["RECEIVED", "RETURNED_TO_CARRIER"])
         // Handed to the FDA, c's episode is closed: it can be received again as a new episode.
         #expect(try await code(.init(text: c, action: .receive(location: "RCV-1", presentation: nil))) == "recorded RECEIVED")
         // Every event is in the audit log with its hash.
