@@ -163,7 +163,8 @@ public enum CustodyScanRules {
     /// location it names (nil: no such location) and, for a receipt into a container, that
     /// presentation's id. A receipt of an item in custody is the store's answer
     /// (`alreadyInCustody`), not a decision.
-    public static func decide(_ scan: CustodyScan, item: CustodyItemState?, targetKind: String?, actor: String) -> Result<ScanDecision, ScanRefusal> {
+    public static func decide(_ scan: CustodyScan, item: CustodyItemState?, targetKind: String?, actor: String,
+                              targeted: Bool = true) -> Result<ScanDecision, ScanRefusal> {
         let action = scan.action
         if let name = action.location, targetKind == nil {
             return .failure(ScanRefusal("UNKNOWN_LOCATION", "no location \(name); register it first (recordkeeper custody location add)"))
@@ -229,7 +230,7 @@ public enum CustodyScanRules {
             if item.seized { return .failure(ScanRefusal("SEIZED", "\(scan.s10) is under seizure; a seized item does not go back to the carrier")) }
             do {
                 let detail = try ReturnDraft.detail(ReturnDraft(s10: scan.s10, carrier: carrier, station: scan.station, supervisor: supervisor, reason: reason,
-                                                                atMillis: scan.atMillis), inspected: item.inspected, actor: actor)
+                                                                atMillis: scan.atMillis), inspected: item.inspected, targeted: targeted, actor: actor)
                 return .success(ScanDecision(type: "RETURNED_TO_CARRIER", toLocation: nil, detail: detail, closesEpisode: true))
             } catch {
                 return .failure(ScanRefusal("REQUIRED_MISSING", "\(scan.s10) was never inspected; returning it needs a supervisor (not you) and a reason"))

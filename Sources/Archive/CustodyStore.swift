@@ -574,10 +574,13 @@ public struct ReturnDraft: Sendable, Equatable {
         self.s10 = s10; self.carrier = carrier; self.station = station; self.supervisor = supervisor; self.reason = reason; self.atMillis = atMillis
     }
 
-    /// The event's detail; refuses an uninspected return without a supervisor other than the
-    /// actor and a reason.
-    public static func detail(_ r: ReturnDraft, inspected: Bool, actor: String) throws -> String {
+    /// The event's detail; refuses an uninspected return of a targeted item without a supervisor
+    /// other than the actor and a reason.
+    /// An item nobody targeted (bulk mail) goes back uninspected without a supervisor: R-NI is
+    /// about targets, and bulk mail is reconciled by container.
+    public static func detail(_ r: ReturnDraft, inspected: Bool, targeted: Bool = true, actor: String) throws -> String {
         if inspected { return "inspected carrier=\(r.carrier)" }
+        if !targeted { return "untargeted carrier=\(r.carrier)" }
         let reason = (r.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let supervisor = r.supervisor?.trimmingCharacters(in: .whitespaces), !supervisor.isEmpty, supervisor.lowercased() != actor.lowercased(),
               !reason.isEmpty else {

@@ -350,7 +350,7 @@ extension PostgresArchiveStore {
     public func seize(_ z: SeizureDraft, actor: String) async throws -> StoredSeizure {
         try await transaction("recording a seizure") { conn in
             let logger = self.logger
-            guard z.witness != actor else { throw ArchiveError(.refused, "the witness of a seizure is someone other than the seizing officer") }
+            guard z.witness.lowercased() != actor.lowercased() else { throw ArchiveError(.refused, "the witness of a seizure is someone other than the seizing officer") }
             try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\(z.s10)))", logger: logger)
             guard let item = try await Self.openItem(conn, s10: z.s10, logger: logger) else {
                 throw ArchiveError(.notFound, "REQUIRED_MISSING: \(z.s10) is not in custody")

@@ -34,6 +34,7 @@ extension PostgresArchiveStore {
                                                      locationKind: r.3.flatMap { batch.kinds[$0] }, inspectionOpen: r.4 == "INSPECT_START", inspected: r.6,
                                                      seized: r.7, atLab: r.5 == "TO_LAB")
             }
+            batch.targeted = Set(try await conn.column("SELECT DISTINCT s10 FROM custody_target WHERE s10 = ANY(\(s10s))", as: String.self, logger: logger))
             let receipts = scans.filter { if case .receive = $0.action { true } else { false } }
             if !receipts.isEmpty {
                 let ids = Array(Set(receipts.map(\.s10)))
@@ -88,6 +89,8 @@ extension PostgresArchiveStore {
         var lastEvent: [String: StoredCustodyEvent] = [:]
         var episodes: [String: Int] = [:]
         var presentationOpen: [Int64: Bool] = [:]
+        /// The batch's items that some target names.
+        var targeted = Set<String>()
         /// Ids drawn from the sequences, used from the end.
         var itemIDs: [Int64] = []
         var eventIDs: [Int64] = []
@@ -118,7 +121,8 @@ extension PostgresArchiveStore {
             }
         }
         let decision: ScanDecision
-        switch CustodyScanRules.decide(scan, item: item, targetKind: scan.action.location.flatMap { batch.kinds[$0] }, actor: actor) {
+        switch CustodyScanRules.decide(scan, item: item, targetKind: scan.action.location.flatMap { batch.kinds[$0] }, actor: actor,
+                                       targeted: batch.targeted.contains(scan.s10)) {
         case .failure(let refusal): return .refused(refusal)
         case .success(let d): decision = d
         }

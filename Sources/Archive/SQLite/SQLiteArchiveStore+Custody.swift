@@ -449,7 +449,7 @@ extension SQLiteArchiveStore {
 
     public func seize(_ z: SeizureDraft, actor: String) async throws -> StoredSeizure {
         try await write { db in
-            guard z.witness != actor else { throw ArchiveError(.refused, "the witness of a seizure is someone other than the seizing officer") }
+            guard z.witness.lowercased() != actor.lowercased() else { throw ArchiveError(.refused, "the witness of a seizure is someone other than the seizing officer") }
             guard let item = try Self.openItem(db, s10: z.s10) else { throw ArchiveError(.notFound, "REQUIRED_MISSING: \(z.s10) is not in custody") }
             guard let inspection = try Row.fetchOne(db, sql: "SELECT id, started_at FROM custody_inspection WHERE item_id = ? ORDER BY id DESC LIMIT 1",
                                                     arguments: [item.id]) else {

@@ -49,6 +49,11 @@ extension SQLiteArchiveStore {
                         inspected: r["inspected"], seized: r["seized"], atLab: (r["lab"] as String?) == "TO_LAB")
                 }
             }
+            for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                batch.targeted.formUnion(try String.fetchAll(db, sql: "SELECT DISTINCT s10 FROM custody_target WHERE s10 IN (\(marks))",
+                                                             arguments: StatementArguments(chunk)))
+            }
             return try scans.map { try Self.recordScan(db, $0, actor: actor, batch: &batch) }
         }
     }
@@ -58,6 +63,8 @@ extension SQLiteArchiveStore {
     struct ScanBatch {
         var kinds: [String: String]
         var states: [String: CustodyItemState] = [:]
+        /// The batch's items that some target names.
+        var targeted = Set<String>()
     }
 
     static func locationKind(_ db: Database, _ code: String) throws -> String? {
@@ -85,7 +92,8 @@ extension SQLiteArchiveStore {
             }
         }
         let decision: ScanDecision
-        switch CustodyScanRules.decide(scan, item: item, targetKind: scan.action.location.flatMap { batch.kinds[$0] }, actor: actor) {
+        switch CustodyScanRules.decide(scan, item: item, targetKind: scan.action.location.flatMap { batch.kinds[$0] }, actor: actor,
+                                       targeted: batch.targeted.contains(scan.s10)) {
         case .failure(let refusal): return .refused(refusal)
         case .success(let d): decision = d
         }

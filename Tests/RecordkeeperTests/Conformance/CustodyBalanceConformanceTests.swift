@@ -207,6 +207,11 @@ struct CustodyBalanceConformanceTests {
         #expect(mixed.map { $0.event?.type ?? "refused" } == ["RETURNED_TO_CARRIER", "RECEIVED", "RECEIVED", "RETURNED_TO_CARRIER", "refused"], "\(mixed)")
         #expect(try await store.custodyEvents(s10: b).map(\.type).suffix(2) == ["RETURNED_TO_CARRIER", "RECEIVED"])
         #expect(try await store.custodyEvents(s10: d).map(\.type) == ["RECEIVED", "RETURNED_TO_CARRIER"])
+        // Nobody targeted d (bulk mail): it goes back uninspected without a supervisor's say.
+        #expect(try await store.custodyEvents(s10: d).last?.detail == "untargeted carrier=USPS")
+        let e = serials.s10()
+        try await Self.scan(store, at: "2019-06-18T11:10:00Z", [e], .receive(location: "RCV-1", presentation: nil))
+        try await Self.scan(store, at: "2019-06-18T11:20:00Z", [e], .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil))
         // Handed to the FDA, c's episode is closed: it can be received again as a new episode.
         #expect(try await code(.init(text: c, action: .receive(location: "RCV-1", presentation: nil))) == "recorded RECEIVED")
         // Every event is in the audit log with its hash.

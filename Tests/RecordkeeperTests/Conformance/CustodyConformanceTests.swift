@@ -281,9 +281,14 @@ struct CustodyConformanceTests {
                                                                                       substance: "fentanyl", equipment: nil, station: nil,
                                                                                       clientScanID: nil, actor: "officer-1")
             if i == 0 {
-                await #expect(throws: ArchiveError.self) { // the witness is someone else
-                    _ = try await z.seize(s10, witness: "officer-1", violation: .narcotics, substance: "fentanyl", netWeightGrams: 12.5,
+                await #expect(throws: CustodyError.self) { // the witness is someone else (the service says so)
+                    _ = try await z.seize(s10, witness: "OFFICER-1", violation: .narcotics, substance: "fentanyl", netWeightGrams: 12.5,
                                           form6051S: "6051S-000001", storageLocation: "VAULT", actor: "officer-1")
+                }
+                await #expect(throws: ArchiveError.self) { // and so does the store, to any caller
+                    _ = try await store.seize(SeizureDraft(s10: s10, witness: "officer-1", violationType: "narcotics", substance: "fentanyl",
+                                                           netWeightGrams: 12.5, form6051S: "6051S-000001", storageLocation: "VAULT", atMillis: seizedAt),
+                                              actor: "officer-1")
                 }
                 await #expect(throws: ArchiveError.self) { // into seized property only
                     _ = try await z.seize(s10, witness: "officer-2", violation: .narcotics, substance: "fentanyl", netWeightGrams: 12.5,
