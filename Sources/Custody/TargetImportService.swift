@@ -42,19 +42,19 @@ public struct TargetImportService: Sendable {
 
     /// Imports `file`: the accepted rows and the rejected ones, with an audit entry.
     public func commit(_ file: URL, actor: String) async throws -> Outcome {
-        let (data, hash) = try Self.read(file)
-        let plan = try TargetImport.plan(data, rules: try await ruleKeys())
+        // The file's bytes are let go once read, before the rows are stored (a large list's
+        // mapped pages would otherwise stay resident through the whole write).
+        let rules = try await ruleKeys()
+        let (plan, hash) = try { () throws -> (TargetImportPlan, String) in
+            let (data, hash) = try Self.read(file)
+            return (try TargetImport.plan(data, rules: rules), hash)
+        }()
         if let before = try await store.targetImport(fileHash: hash) {
             return Outcome(plan: plan, fileHash: hash, stored: before, alreadyImported: true)
         }
         let draft = TargetImportDraft(
             fileName: file.lastPathComponent, fileHash: hash, rowsTotal: plan.rowsTotal,
-            targets: plan.accepted.map { t in
-                StoredTarget(s10: t.s10.value, ruleCode: t.rule.code, ruleVersion: t.rule.version, reasonCode: t.reason.rawValue,
-                             targetedAtMillis: t.targetedAtMillis, targetedBy: t.targetedBy, expectedArrivalAtMillis: t.expectedArrivalAtMillis,
-                             priority: t.priority, originCountry: t.originCountry, mailClass: t.mailClass?.rawValue,
-                             declaredDescription: t.declaredDescription, holdRequestedAtMillis: t.holdRequestedAtMillis, line: t.line)
-            },
+            targets: plan.accepted,
             rejected: plan.rejected.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) },
             mergedInFile: plan.mergedDuplicates.count, unknownColumns: plan.unknownColumns)
         let stored = try await store.commitTargetImport(draft, actor: actor)

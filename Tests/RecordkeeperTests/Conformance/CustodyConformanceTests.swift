@@ -59,8 +59,8 @@ struct CustodyConformanceTests {
         let audit = try await store.auditEntries(target: "custody-import:\(stored.id)", limit: 5)
         #expect(audit.count == 1 && audit[0].action == "custody.import" && audit[0].detail.contains(stored.digest))
         var hasher = StreamingHasher()
-        for t in dry.plan.accepted.sorted(by: { $0.line < $1.line }) {
-            let s = try #require(try await store.targets(s10: t.s10.value).first)
+        for t in dry.plan.accepted.sorted(by: { ($0.line ?? 0) < ($1.line ?? 0) }) {
+            let s = try #require(try await store.targets(s10: t.s10).first)
             #expect(s.importID == stored.id && s.line == t.line && s.targetedAtMillis == t.targetedAtMillis)
             s.canonical.withUnsafeBytes { hasher.update($0) }
         }
