@@ -26,7 +26,13 @@ public struct InspectionService: Sendable {
     }
 
     public func start(_ item: String, method: Method, location: String?, station: String?, clientScanID: String?, actor: String) async throws -> StoredCustodyEvent {
-        try await store.startInspection(InspectionStart(s10: try Self.s10(item), method: method.rawValue, location: location, station: station,
+        // An inspection happens where items are examined or held, never "in" seized property, a
+        // lab or the return dock (the balance would read it as a move there).
+        if let location, let kind = try await store.locations().first(where: { $0.code == location })?.kind,
+           ["seized_property", "lab", "return_dock"].contains(kind) {
+            throw CustodyError(.invalid, "WRONG_LOCATION_KIND: an inspection is not recorded at \(location) (\(kind)); a lab analysis is a lab hand-off")
+        }
+        return try await store.startInspection(InspectionStart(s10: try Self.s10(item), method: method.rawValue, location: location, station: station,
                                                         clientScanID: clientScanID ?? UUID().uuidString.lowercased(), atMillis: now()), actor: actor)
     }
 

@@ -270,12 +270,19 @@ struct ScanResultJSON: Encodable {
             message = "\(e.type.replacingOccurrences(of: "_", with: " "))\(e.toLocation.map { " at \($0)" } ?? "")"
         case .alreadyInCustody(let e):
             status = "duplicate"
-            signal = "amber"
-            code = "DUPLICATE"
             event = e
             s10 = e.s10
             let time = Timestamp.iso(millis: e.atMillis)
-            message = "Already in custody: \(e.type.replacingOccurrences(of: "_", with: " ")) at \(e.toLocation ?? "?") by \(e.actor), \(time.dropFirst(11).prefix(5)) UTC on \(time.prefix(10))"
+            // A seized item's events carry its witness (the seizure's own says "seized"): red.
+            if (e.detail ?? "").hasPrefix("seized") || (e.detail ?? "").contains("witness=") {
+                signal = "red"
+                code = "SEIZED"
+                message = "Item under seizure: in \(e.toLocation ?? "seized property") since \(time.prefix(10)); nothing recorded"
+            } else {
+                signal = "amber"
+                code = "DUPLICATE"
+                message = "Already in custody: \(e.type.replacingOccurrences(of: "_", with: " ")) at \(e.toLocation ?? "?") by \(e.actor), \(time.dropFirst(11).prefix(5)) UTC on \(time.prefix(10))"
+            }
         case .refused(let r):
             status = "refused"
             signal = "red"

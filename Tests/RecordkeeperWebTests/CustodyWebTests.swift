@@ -156,6 +156,12 @@ struct CustodyWebTests {
             let body: [String: Any] = ["seized_at": "2019-06-18T09:30:00Z", "reason": "Exam log says 09:30"]
             let refused = try await Self.jsonPost(client, "/api/v1/custody/seizures/\(z.id)/correct", as: otto, body)
             #expect(refused.status == .forbidden)
+            // Scanning a seized item again at receiving: red, under seizure.
+            let rita = try await f.session("rita")
+            let again = try await Self.jsonPost(client, "/api/v1/custody/scans", as: rita,
+                                                ["scans": [["s10": item, "action": "receive", "location": "RCV-1", "client_scan_id": "r-seized"]]])
+            let answer = try #require((try again.json()["results"] as? [[String: Any]])?.first)
+            #expect(answer["signal"] as? String == "red" && answer["code"] as? String == "SEIZED", "\(answer)")
             let noReason = try await Self.jsonPost(client, "/api/v1/custody/seizures/\(z.id)/correct", as: sue, ["seized_at": "2019-06-18T09:30:00Z"])
             #expect(noReason.status == .unprocessableContent && noReason.errorCode == "REQUIRED_MISSING", "\(noReason.text)")
             let done = try await Self.jsonPost(client, "/api/v1/custody/seizures/\(z.id)/correct", as: sue, body)

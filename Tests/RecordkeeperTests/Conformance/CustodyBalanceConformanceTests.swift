@@ -271,6 +271,11 @@ struct CustodyBalanceConformanceTests {
         #expect(report.failedChecks.map { "\($0.location) \($0.day)" } == ["CAGE-1 2019-06-19"])
         #expect(report.seizedWithoutWitness.isEmpty)
 
+        // An inspection is not recorded "in" the vault (the balance would read it as a move there).
+        await #expect(throws: CustodyError.self) {
+            _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T09:30:00Z") }).start(
+                b, method: .xray, location: "VAULT", station: nil, clientScanID: nil, actor: "officer")
+        }
         // The SEACATS clock's alerts.
         _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T10:00:00Z") }).start(
             a, method: .xray, location: "EXAM-1", station: nil, clientScanID: nil, actor: "officer")
