@@ -247,6 +247,12 @@ public enum CustodyScanRules {
         return .repeated(seen)
     }
 
+    /// A receipt of an item in custody records nothing; one under seizure is refused outright
+    /// (the station shows it red, CUSTODY.md §4.3), any other is the store's "already in custody".
+    public static func refusal(receivingAgain item: CustodyItemState, s10: String) -> ScanRefusal? {
+        item.seized ? ScanRefusal("SEIZED", "\(s10) is under seizure (at \(item.location ?? "seized property")); nothing recorded") : nil
+    }
+
     /// Why a receipt into presentation `id` is refused (`open` nil: there is no such presentation).
     public static func refusal(presentation id: Int64, open: Bool?) -> ScanRefusal? {
         switch open {

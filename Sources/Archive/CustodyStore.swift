@@ -22,8 +22,6 @@ public protocol CustodyStore: Sendable {
     // Receipts and the reconciliation reports' reads.
     func saveLocation(_ location: StoredLocation, actor: String) async throws -> Bool
     func locations() async throws -> [StoredLocation]
-    /// Records a receipt scan with its audit entry, in one transaction; the location must exist.
-    func receive(_ scan: ReceiptScan, actor: String) async throws -> ReceiptOutcome
     func custodyEvents(s10: String) async throws -> [StoredCustodyEvent]
     /// Targets targeted in [from, to).
     func targets(targetedFrom: Int64, to: Int64) async throws -> [StoredTarget]
@@ -51,9 +49,6 @@ public protocol CustodyStore: Sendable {
     /// time of its first outcome with a violation (a seizure).
     func inspectionsAndHits(s10s: [String], asOf: Int64) async throws -> [String: InspectionAndHit]
 
-    /// Hands an item back to the carrier (RETURNED_TO_CARRIER), closing its episode; an item
-    /// never inspected needs a supervisor and a reason.
-    func returnToCarrier(_ r: ReturnDraft, actor: String) async throws -> StoredCustodyEvent
     /// The first uninspected return by `asOf` of each of `s10s` that has one.
     func returnsUninspected(s10s: [String], asOf: Int64) async throws -> [String: StoredCustodyEvent]
 
@@ -98,31 +93,6 @@ public protocol CustodyStore: Sendable {
     func targetImports() async throws -> [StoredTargetImport]
     /// The targets an import added, in line order.
     func targets(importID: Int64) async throws -> [StoredTarget]
-}
-
-extension CustodyStore {
-    /// One receipt scan (no container), through `recordScans`.
-    public func receive(_ scan: ReceiptScan, actor: String) async throws -> ReceiptOutcome {
-        let one = CustodyScan(s10: scan.s10, action: .receive(location: scan.location, presentation: nil), station: scan.station,
-                              clientScanID: scan.clientScanID, clientTimestampMillis: scan.clientTimestampMillis, manualEntry: scan.manualEntry,
-                              atMillis: scan.atMillis)
-        switch try await recordScans([one], actor: actor)[0] {
-        case .recorded(let e): return .received(e)
-        case .repeated(let e): return .repeated(e)
-        case .alreadyInCustody(let e): return .alreadyInCustody(e)
-        case .refused(let r): throw r.archiveError
-        }
-    }
-
-    /// One return to the carrier, through `recordScans`.
-    public func returnToCarrier(_ r: ReturnDraft, actor: String) async throws -> StoredCustodyEvent {
-        let one = CustodyScan(s10: r.s10, action: .returnToCarrier(carrier: r.carrier, supervisor: r.supervisor, reason: r.reason), station: r.station,
-                              clientScanID: UUID().uuidString.lowercased(), atMillis: r.atMillis)
-        switch try await recordScans([one], actor: actor)[0] {
-        case .recorded(let e), .repeated(let e), .alreadyInCustody(let e): return e
-        case .refused(let refusal): throw refusal.archiveError
-        }
-    }
 }
 
 public struct StoredTargetRule: Sendable, Equatable, Codable {
@@ -269,23 +239,6 @@ public struct StoredSecurityCheck: Sendable, Equatable, Codable {
     public var auditDetail: [String: String] {
         ["location": location, "day": day, "door_locked": String(doorLocked), "alarm_armed": String(alarmArmed), "cctv_ok": String(cctvOK),
          "exceptions": exceptions ?? ""]
-    }
-}
-
-/// A receipt scan at handoff from the carrier: the item enters custody (a new episode).
-public struct ReceiptScan: Sendable, Equatable {
-    public var s10: String
-    public var location: String
-    public var station: String?
-    /// The station's id for this scan: a retry with the same id records nothing new.
-    public var clientScanID: String
-    public var clientTimestampMillis: Int64?
-    public var manualEntry: Bool
-    /// Server time of the scan.
-    public var atMillis: Int64
-    public init(s10: String, location: String, station: String?, clientScanID: String, clientTimestampMillis: Int64?, manualEntry: Bool, atMillis: Int64) {
-        self.s10 = s10; self.location = location; self.station = station; self.clientScanID = clientScanID
-        self.clientTimestampMillis = clientTimestampMillis; self.manualEntry = manualEntry; self.atMillis = atMillis
     }
 }
 

@@ -109,6 +109,7 @@ extension PostgresArchiveStore {
         var presentation: Int64?
         if case .receive(_, let p) = scan.action {
             if let item {
+                if let refusal = CustodyScanRules.refusal(receivingAgain: item, s10: scan.s10) { return .refused(refusal) }
                 if let last = batch.lastEvent[scan.s10] { return .alreadyInCustody(last) }
                 return .alreadyInCustody(Self.decodeEvent(try await conn.all("""
                     SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.item_id = \(item.itemID)

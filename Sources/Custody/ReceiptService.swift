@@ -30,29 +30,26 @@ public struct ReceiptService: Sendable {
 
     /// A receipt scan: the item enters custody at `location`. A retry with the same
     /// `clientScanID` records nothing new; an item already in custody is answered with where.
+    /// (One scan through `ScanService`, the path every scan takes.)
     public func receive(_ text: String, location: String, station: String?, clientScanID: String?, clientTimestampMillis: Int64? = nil,
                         manualEntry: Bool, actor: String) async throws -> ReceiptOutcome {
-        let s10: S10
-        switch S10.parse(text) {
-        case .success(let v): s10 = v
-        case .failure(let p): throw CustodyError(.invalid, "\(p.code): \(text.trimmingCharacters(in: .whitespaces)): \(p)")
+        let request = ScanService.Request(text: text, action: .receive(location: location, presentation: nil), station: station, clientScanID: clientScanID,
+                                          clientTimestampMillis: clientTimestampMillis, manualEntry: manualEntry)
+        switch try await ScanService(store: store, now: now).record(request, actor: actor) {
+        case .recorded(let e): return .received(e)
+        case .repeated(let e): return .repeated(e)
+        case .alreadyInCustody(let e): return .alreadyInCustody(e)
+        case .refused(let r): throw r.archiveError // `record` throws refusals; kept for the switch
         }
-        let id = clientScanID ?? UUID().uuidString.lowercased()
-        guard !id.isEmpty, id.count <= 128 else { throw CustodyError(.invalid, "a scan id is 1 to 128 characters") }
-        return try await store.receive(ReceiptScan(s10: s10.value, location: location, station: station, clientScanID: id,
-                                                   clientTimestampMillis: clientTimestampMillis, manualEntry: manualEntry, atMillis: now()),
-                                       actor: actor)
     }
 
-    /// Hands an item back to the carrier, closing its custody episode. An item never inspected
-    /// goes back only with a supervisor (not the actor) and a reason: returning uninspected is an
-    /// explicit, counted act (R-NI), never a silent default.
+    /// Hands an item back to the carrier, closing its custody episode. An item targeted and never
+    /// inspected goes back only with a supervisor (not the actor) and a reason: returning it
+    /// uninspected is an explicit, counted act (R-NI), never a silent default.
     public func returnToCarrier(_ text: String, carrier: String, station: String?, supervisor: String?, reason: String?,
                                 actor: String) async throws -> StoredCustodyEvent {
-        let carrier = carrier.trimmingCharacters(in: .whitespaces)
-        guard !carrier.isEmpty else { throw CustodyError(.invalid, "REQUIRED_MISSING: the carrier who takes the item back") }
-        return try await store.returnToCarrier(ReturnDraft(s10: try InspectionService.s10(text), carrier: carrier, station: station, supervisor: supervisor,
-                                                           reason: reason, atMillis: now()), actor: actor)
+        let request = ScanService.Request(text: text, action: .returnToCarrier(carrier: carrier, supervisor: supervisor, reason: reason), station: station)
+        return try await ScanService(store: store, now: now).record(request, actor: actor).event!
     }
 
     public func events(_ text: String) async throws -> [StoredCustodyEvent] {

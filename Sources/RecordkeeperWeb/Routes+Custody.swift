@@ -273,16 +273,9 @@ struct ScanResultJSON: Encodable {
             event = e
             s10 = e.s10
             let time = Timestamp.iso(millis: e.atMillis)
-            // A seized item's events carry its witness (the seizure's own says "seized"): red.
-            if (e.detail ?? "").hasPrefix("seized") || (e.detail ?? "").contains("witness=") {
-                signal = "red"
-                code = "SEIZED"
-                message = "Item under seizure: in \(e.toLocation ?? "seized property") since \(time.prefix(10)); nothing recorded"
-            } else {
-                signal = "amber"
-                code = "DUPLICATE"
-                message = "Already in custody: \(e.type.replacingOccurrences(of: "_", with: " ")) at \(e.toLocation ?? "?") by \(e.actor), \(time.dropFirst(11).prefix(5)) UTC on \(time.prefix(10))"
-            }
+            signal = "amber"
+            code = "DUPLICATE"
+            message = "Already in custody: \(e.type.replacingOccurrences(of: "_", with: " ")) at \(e.toLocation ?? "?") by \(e.actor), \(time.dropFirst(11).prefix(5)) UTC on \(time.prefix(10))"
         case .refused(let r):
             status = "refused"
             signal = "red"

@@ -81,6 +81,7 @@ extension SQLiteArchiveStore {
         var presentation: Int64?
         if case .receive(_, let p) = scan.action {
             if let item {
+                if let refusal = CustodyScanRules.refusal(receivingAgain: item, s10: scan.s10) { return .refused(refusal) }
                 return .alreadyInCustody(Self.decodeEvent(try Row.fetchOne(db, sql: """
                     SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.item_id = ? ORDER BY e.id DESC LIMIT 1
                     """, arguments: [item.itemID])!))
