@@ -67,16 +67,17 @@ struct MigrateTests {
         defer { Task { await TestPostgres.dropDatabase(target.db.name) } }
         let cli = try source(in: tmp)
         let data = tmp.url.appendingPathComponent("data").path
-        let migrate = ["migrate", "--from", data, "--to", target.db.url, "--blob-store", target.blobStore, "--page-size", "25", "--actor", "alice"]
+        let migrate = ["migrate", "--from", data, "--to", target.db.url, "--blob-store", target.blobStore, "--actor", "alice"]
 
         // Killed (SIGKILL) once messages have started to arrive: no clean-up ran. The watcher
         // connects first (under a loaded test run its own start could otherwise take as long
-        // as the whole copy).
+        // as the whole copy), and the first run copies three rows per transaction, so the copy
+        // lasts seconds rather than the few hundred milliseconds a loaded poll can miss.
         let watcher = try await PostgresArchiveStore.open(url: target.db.url)
         defer { watcher.close() }
         let first = Process()
         first.executableURL = CLI.binary
-        first.arguments = migrate
+        first.arguments = migrate + ["--page-size", "3"]
         first.environment = ProcessInfo.processInfo.environment.merging(target.env) { $1 }
         first.standardOutput = FileHandle.nullDevice
         first.standardError = FileHandle.nullDevice
@@ -88,8 +89,8 @@ struct MigrateTests {
         first.waitUntilExit()
         #expect(try await watcher.auditEntries(afterSequence: 0, limit: 1).isEmpty) // the audit log is copied last: not reached
 
-        // Run again: it goes on from where it stopped and checks both sides.
-        let second = try cli.run(migrate + ["--json"], env: target.env)
+        // Run again (with another page size): it goes on from where it stopped and checks both sides.
+        let second = try cli.run(migrate + ["--page-size", "25", "--json"], env: target.env)
         #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any])
         #expect(report["source_verified"] as? Bool == true && report["target_verified"] as? Bool == true)
