@@ -100,7 +100,7 @@ let package = Package(
         // on the archive's stores and audit log.
         .target(
             name: "Custody",
-            dependencies: ["RecordkeeperCore", "Archive"],
+            dependencies: ["RecordkeeperCore", "Archive", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(

@@ -84,7 +84,7 @@ public enum ScanOutcome: Sendable, Equatable {
 }
 
 public struct ScanRefusal: Sendable, Equatable, Error, CustomStringConvertible {
-    /// NOT_IN_CUSTODY, UNKNOWN_LOCATION, DATE_ORDER, WITNESS_REQUIRED, REQUIRED_MISSING, SEIZED,
+    /// NOT_IN_CUSTODY, UNKNOWN_LOCATION, DATE_ORDER, WITNESS_REQUIRED, REQUIRED_MISSING, SEIZED, DETAINED,
     /// INSPECTION_OPEN, AT_LAB, NOT_AT_LAB, WRONG_LOCATION_KIND, ALREADY_THERE, SCAN_ID_REUSED,
     /// PRESENTATION_CLOSED, UNKNOWN_PRESENTATION, VALUE_UNKNOWN
     public var code: String
@@ -96,7 +96,7 @@ public struct ScanRefusal: Sendable, Equatable, Error, CustomStringConvertible {
     public var archiveError: ArchiveError {
         switch code {
         case "NOT_IN_CUSTODY", "UNKNOWN_LOCATION", "UNKNOWN_PRESENTATION": ArchiveError(.notFound, description)
-        case "SEIZED", "INSPECTION_OPEN", "AT_LAB", "NOT_AT_LAB", "ALREADY_THERE", "SCAN_ID_REUSED", "PRESENTATION_CLOSED": ArchiveError(.refused, description)
+        case "SEIZED", "DETAINED", "INSPECTION_OPEN", "AT_LAB", "NOT_AT_LAB", "ALREADY_THERE", "SCAN_ID_REUSED", "PRESENTATION_CLOSED": ArchiveError(.refused, description)
         default: ArchiveError(.invalid, description)
         }
     }
@@ -115,10 +115,13 @@ public struct CustodyItemState: Sendable, Equatable {
     public var inspected: Bool
     public var seized: Bool
     public var atLab: Bool
+    /// Under a detention not yet disposed of (a notice to the addressee pending or answered).
+    public var detained: Bool
     public init(itemID: Int64, firstArrivalMillis: Int64, lastEventMillis: Int64, location: String?, locationKind: String?, inspectionOpen: Bool,
-                inspected: Bool, seized: Bool, atLab: Bool) {
+                inspected: Bool, seized: Bool, atLab: Bool, detained: Bool = false) {
         self.itemID = itemID; self.firstArrivalMillis = firstArrivalMillis; self.lastEventMillis = lastEventMillis; self.location = location
         self.locationKind = locationKind; self.inspectionOpen = inspectionOpen; self.inspected = inspected; self.seized = seized; self.atLab = atLab
+        self.detained = detained
     }
 
     /// The columns both stores read an open item's state with (then `WHERE i.s10 = … AND i.closed_at IS NULL`).
@@ -129,7 +132,9 @@ public struct CustodyItemState: Sendable, Equatable {
             (SELECT e.type FROM custody_event e WHERE e.item_id = i.id AND e.type IN ('INSPECT_START', 'INSPECT_END') ORDER BY e.id DESC LIMIT 1) AS inspection,
             (SELECT e.type FROM custody_event e WHERE e.item_id = i.id AND e.type IN ('TO_LAB', 'FROM_LAB') ORDER BY e.id DESC LIMIT 1) AS lab,
             EXISTS (SELECT 1 FROM custody_inspection n WHERE n.item_id = i.id) AS inspected,
-            EXISTS (SELECT 1 FROM custody_seizure z WHERE z.item_id = i.id) AS seized, i.s10
+            EXISTS (SELECT 1 FROM custody_seizure z WHERE z.item_id = i.id) AS seized, i.s10,
+            EXISTS (SELECT 1 FROM custody_detention d WHERE d.item_id = i.id
+                    AND NOT EXISTS (SELECT 1 FROM custody_detention_step s WHERE s.detention_id = d.id AND s.step = 'disposition')) AS detained
         FROM custody_item i
         """
 
@@ -222,12 +227,14 @@ public enum CustodyScanRules {
             }
             return .success(ScanDecision(type: "FROM_LAB", toLocation: to, detail: joined(parts), closesEpisode: false))
         case .toAgency(let agency):
+            if item.detained { return .failure(detainedRefusal(scan.s10)) }
             guard agencies.contains(agency) else {
                 return .failure(ScanRefusal("VALUE_UNKNOWN", "agency \(agency) is not one of \(agencies.joined(separator: ", "))"))
             }
             return .success(ScanDecision(type: "TO_AGENCY", toLocation: nil, detail: joined(["agency=\(agency)"] + parts), closesEpisode: true))
         case .returnToCarrier(let carrier, let supervisor, let reason):
             if item.seized { return .failure(ScanRefusal("SEIZED", "\(scan.s10) is under seizure; a seized item does not go back to the carrier")) }
+            if item.detained { return .failure(detainedRefusal(scan.s10)) }
             do {
                 let detail = try ReturnDraft.detail(ReturnDraft(s10: scan.s10, carrier: carrier, station: scan.station, supervisor: supervisor, reason: reason,
                                                                 atMillis: scan.atMillis), inspected: item.inspected, targeted: targeted, actor: actor)
@@ -260,6 +267,10 @@ public enum CustodyScanRules {
         case false?: ScanRefusal("PRESENTATION_CLOSED", "presentation \(id) is closed; open a new one for more items")
         case true?: nil
         }
+    }
+
+    static func detainedRefusal(_ s10: String) -> ScanRefusal {
+        ScanRefusal("DETAINED", "\(s10) is detained pending its notice and disposition; dispose of the detention first (recordkeeper custody detention dispose)")
     }
 
     static func joined(_ parts: [String]) -> String? { parts.isEmpty ? nil : parts.joined(separator: " ") }

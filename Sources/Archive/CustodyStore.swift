@@ -46,7 +46,7 @@ public protocol CustodyStore: Sendable {
     func seizures(seizedFrom: Int64, to: Int64) async throws -> [StoredSeizure]
 
     /// For each of `s10s` that has them by `asOf`: the end of its first inspection and the
-    /// time of its first outcome with a violation (a seizure).
+    /// time of its first outcome with a violation (a seizure or a detention).
     func inspectionsAndHits(s10s: [String], asOf: Int64) async throws -> [String: InspectionAndHit]
 
     /// The first uninspected return by `asOf` of each of `s10s` that has one.
@@ -512,6 +512,16 @@ public struct InspectionAndHit: Sendable, Equatable {
     public var violation: String?
     public init(inspectedAtMillis: Int64?, hitAtMillis: Int64?, violation: String?) {
         self.inspectedAtMillis = inspectedAtMillis; self.hitAtMillis = hitAtMillis; self.violation = violation
+    }
+
+    /// The first hit of a seizure (`seized`) and of a detention (`detained`): whichever came first.
+    public static func first(inspected: Int64?, seized: (Int64?, String?), detained: (Int64?, String?)) -> InspectionAndHit {
+        switch (seized.0, detained.0) {
+        case (let s?, let d?): d < s ? InspectionAndHit(inspectedAtMillis: inspected, hitAtMillis: d, violation: detained.1)
+                                     : InspectionAndHit(inspectedAtMillis: inspected, hitAtMillis: s, violation: seized.1)
+        case (nil, let d?): InspectionAndHit(inspectedAtMillis: inspected, hitAtMillis: d, violation: detained.1)
+        default: InspectionAndHit(inspectedAtMillis: inspected, hitAtMillis: seized.0, violation: seized.1)
+        }
     }
 }
 

@@ -415,11 +415,17 @@ extension PostgresArchiveStore {
                    (SELECT min(n.ended_at) FROM custody_inspection n JOIN custody_item j ON j.id = n.item_id WHERE j.s10 = i.s10 AND n.ended_at <= \(asOf)),
                    (SELECT min(\(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL)) FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL) <= \(asOf)),
                    (SELECT z.violation_type FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL) <= \(asOf)
-                    ORDER BY z.seized_at LIMIT 1)
+                    ORDER BY z.seized_at LIMIT 1),
+                   (SELECT d.detained_at FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= \(asOf)
+                    ORDER BY d.detained_at LIMIT 1),
+                   (SELECT d.violation_type FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= \(asOf)
+                    ORDER BY d.detained_at LIMIT 1)
             FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 = ANY(\(s10s))) i
-            """, as: (String, Int64?, Int64?, String?).self)
+            """, as: (String, Int64?, Int64?, String?, Int64?, String?).self)
         var out: [String: InspectionAndHit] = [:]
-        for r in found where r.1 != nil || r.2 != nil { out[r.0] = InspectionAndHit(inspectedAtMillis: r.1, hitAtMillis: r.2, violation: r.3) }
+        for r in found where r.1 != nil || r.2 != nil || r.4 != nil {
+            out[r.0] = InspectionAndHit.first(inspected: r.1, seized: (r.2, r.3), detained: (r.4, r.5))
+        }
         return out
     }
 

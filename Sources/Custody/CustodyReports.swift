@@ -6,7 +6,8 @@ import RecordkeeperCore
 /// the JSON answer of `GET /api/v1/custody/reports/{id}` come from the same run, so they show the
 /// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
 public enum CustodyReportID: String, Sendable, CaseIterable {
-    case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security, dataQuality = "data-quality"
+    case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security, dataQuality = "data-quality",
+         detentions
 
     public var title: String {
         switch self {
@@ -19,6 +20,7 @@ public enum CustodyReportID: String, Sendable, CaseIterable {
         case .balance: "R-BAL: daily custody balance"
         case .security: "R-SEC: physical-security exceptions"
         case .dataQuality: "R-DQ: data quality"
+        case .detentions: "R-DET: detentions and the notice queue"
         }
     }
 
@@ -154,6 +156,19 @@ public struct CustodyReports: Sendable {
                                                                   fig("Inspections before arrival", rep.facts.inspectionsBeforeArrival),
                                                                   fig("Late edits", rep.lateEdits.count)],
                                      headers: ["kind", "id_or_user", "file_or_s10", "rows_or_count", "rejected_or_change", "detail"], rows: rows,
+                                     definition: rep.definition))
+        case .detentions:
+            guard let privacy = store as? any CustodyPrivacyStore else { throw CustodyError(.invalid, "this archive's store does not keep detentions") }
+            let rep = try await DetentionService.queue(privacy, from: r.from, to: r.to, asOf: r.asOf)
+            func row(_ status: String, _ d: DetentionService.QueueReport.Row) -> [String] {
+                [status, String(d.detention), d.s10, d.detainedAt, d.reason, d.contents, num(d.ageHours), d.noticeSentAt ?? "", d.responseDueAt ?? "", d.response ?? ""]
+            }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Detentions", rep.detentions), fig("Open", rep.open),
+                                                                  fig("Notice not sent", rep.noticePending.count), fig("Answer period over, not disposed of", rep.pastDue.count),
+                                                                  fig("Disposed of", rep.disposed)],
+                                     headers: ["status", "detention", "s10", "detained_at", "reason", "contents", "age_hours", "notice_sent_at", "response_due_at",
+                                               "response"],
+                                     rows: rep.noticePending.map { row("notice pending", $0) } + rep.pastDue.map { row("past due", $0) },
                                      definition: rep.definition))
         case .balance:
             let rep = try await BalanceService(store: store).balance(dayStart: r.from)

@@ -518,10 +518,14 @@ extension SQLiteArchiveStore {
                            (SELECT min(n.ended_at) FROM custody_inspection n JOIN custody_item j ON j.id = n.item_id WHERE j.s10 = i.s10 AND n.ended_at <= ?) AS inspected,
                            (SELECT min(\(StoredSeizureCorrection.effectiveSeizedAtSQL)) FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(StoredSeizureCorrection.effectiveSeizedAtSQL) <= ?) AS hit,
                            (SELECT z.violation_type FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(StoredSeizureCorrection.effectiveSeizedAtSQL) <= ?
-                            ORDER BY z.seized_at LIMIT 1) AS violation
+                            ORDER BY z.seized_at LIMIT 1) AS violation,
+                           (SELECT d.detained_at FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= ?
+                            ORDER BY d.detained_at LIMIT 1) AS dhit,
+                           (SELECT d.violation_type FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= ?
+                            ORDER BY d.detained_at LIMIT 1) AS dviolation
                     FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 IN (\(marks))) i
-                    """, arguments: StatementArguments([asOf, asOf, asOf] as [Int64]) + StatementArguments(chunk)) {
-                    let v = InspectionAndHit(inspectedAtMillis: r["inspected"], hitAtMillis: r["hit"], violation: r["violation"])
+                    """, arguments: StatementArguments([asOf, asOf, asOf, asOf, asOf] as [Int64]) + StatementArguments(chunk)) {
+                    let v = InspectionAndHit.first(inspected: r["inspected"], seized: (r["hit"], r["violation"]), detained: (r["dhit"], r["dviolation"]))
                     if v.inspectedAtMillis != nil || v.hitAtMillis != nil { out[r["s10"]] = v }
                 }
             }

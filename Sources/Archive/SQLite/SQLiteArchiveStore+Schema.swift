@@ -155,6 +155,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v16-custody-presentations") { db in try Self.migrateCustodyPresentations(db) }
         m.registerMigration("v17-custody-security-checks") { db in try Self.migrateCustodySecurityChecks(db) }
         m.registerMigration("v18-custody-corrections") { db in try Self.migrateCustodyCorrections(db) }
+        m.registerMigration("v19-custody-privacy") { db in try Self.migrateCustodyPrivacy(db) }
         return m
     }
 }

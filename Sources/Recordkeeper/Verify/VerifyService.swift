@@ -1,4 +1,5 @@
 import Archive
+import Crypto
 import Foundation
 import RecordkeeperCore
 
@@ -11,7 +12,8 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`,
     /// `custody_presentation_altered`, `custody_presentation_missing`, `custody_correction_altered`, `custody_correction_missing`,
     /// `custody_security_check_altered`, `custody_security_check_missing`,
-    /// `custody_item_closed_without_event`.
+    /// `custody_item_closed_without_event`, `custody_detention_altered`, `custody_detention_missing`,
+    /// `custody_addressee_altered`, `custody_addressee_missing`, `custody_purge_altered`, `custody_purge_missing`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
     public var item: String
@@ -260,6 +262,8 @@ public struct VerifyService: Sendable {
         var presentationAnchors: [Int64: (opened: [String: String]?, closed: [String: String]?, sequence: Int64)] = [:]
         var correctionAnchors: [[String: String]] = [] // what each correction's audit entry recorded, with its actor
         var checkAnchors: [String: (detail: [String: String], actor: String, sequence: Int64)] = [:] // location|day → the security check's entry
+        var detentionAnchors: [Int64: [String: [String: String]]] = [:] // detention id → its entries' details by action
+        var purgeAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
         var seq: Int64 = 0
@@ -296,6 +300,11 @@ public struct VerifyService: Sendable {
                         correctionAnchors.append(detail.merging(["by": e.actor]) { a, _ in a })
                     } else if e.action == "custody.security-check", let l = detail["location"], let d = detail["day"] {
                         checkAnchors["\(l)|\(d)"] = (detail, e.actor, e.sequence)
+                    } else if ["custody.detain", "custody.detention.notice", "custody.detention.response", "custody.detention.dispose"].contains(e.action),
+                              let id = Int64(e.target.dropFirst("custody-detention:".count)) {
+                        detentionAnchors[id, default: [:]][e.action] = detail.merging(["by": e.actor]) { a, _ in a }
+                    } else if e.action == "custody.pii.purge", let id = Int64(e.target.dropFirst("custody-pii-purge:".count)) {
+                        purgeAnchors[id] = (detail, e.sequence)
                     } else if e.action.hasPrefix("custody.presentation."), let id = Int64(e.target.dropFirst("custody-presentation:".count)) {
                         var a = presentationAnchors[id] ?? (nil, nil, e.sequence)
                         if e.action == "custody.presentation.open" { a.opened = detail } else { a.closed = detail }
@@ -461,6 +470,10 @@ public struct VerifyService: Sendable {
             }
         }
 
+        if let privacy = store as? any CustodyPrivacyStore {
+            problems += try await Self.checkDetentions(privacy, anchors: detentionAnchors, purgeAnchors: purgeAnchors)
+        }
+
         problems.sort { ($0.item, $0.code) < ($1.item, $1.code) }
         var report = VerificationReport(ok: problems.isEmpty, blobsChecked: blobCount, blobBytes: blobBytes,
                                         bytesHashed: blobBytes + recordBytes, messagesChecked: messageCount,
@@ -478,5 +491,95 @@ public struct VerifyService: Sendable {
         // Records missing or altered outside a lawful disposition: a 36 CFR 1230.14 incident.
         if !report.ok { _ = try await IncidentService(archive: archive).openFromVerify(report, actor: actor) }
         return report
+    }
+}
+
+extension VerifyService {
+    /// Detentions and the addressee particulars: each detention and step as its audit entry
+    /// recorded it; each sealed record still hashing to what its notice's entry recorded; a record
+    /// gone only by a purge (a tombstone with the same hash); each purge's tombstones still
+    /// digesting to its anchor. Needs no key: the hashes are over the sealed bytes.
+    static func checkDetentions(_ store: any CustodyPrivacyStore, anchors: [Int64: [String: [String: String]]],
+                                purgeAnchors: [Int64: (detail: [String: String], sequence: Int64)]) async throws -> [VerificationProblem] {
+        var problems: [VerificationProblem] = []
+        func altered(_ id: Int64, _ why: String) {
+            problems.append(.init(code: "custody_detention_altered", item: "custody-detention:\(id)", detail: why))
+        }
+        let detentions = try await store.detentions(from: Int64.min, to: Int64.max)
+        var seen = Set<Int64>()
+        for d in detentions {
+            seen.insert(d.id)
+            let a = anchors[d.id] ?? [:]
+            let detain = a["custody.detain"]
+            if detain?["violation"] != d.violationType || detain?["reason"] != d.reasonCode || detain?["contents"] != d.contentsCategory
+                || detain?["detained_at"] != String(d.detainedAtMillis) || detain?["by"] != d.detainedBy {
+                altered(d.id, "detention \(d.id) of \(d.s10) no longer says what its audit entry recorded (violation, reason, contents, time, officer)")
+            }
+            let notice = a["custody.detention.notice"]
+            if (notice == nil) != (d.noticeSentAtMillis == nil) || (notice != nil && (notice?["sent_at"] != d.noticeSentAtMillis.map(String.init)
+                || notice?["due_at"] != d.responseDueAtMillis.map(String.init) || notice?["by"] != d.noticeSentBy)) {
+                altered(d.id, "the notice of detention \(d.id) is not what the audit log recorded")
+            }
+            let response = a["custody.detention.response"]
+            if (response == nil) != (d.response == nil) || (response != nil && (response?["response"] != d.response || response?["at"] != d.responseAtMillis.map(String.init))) {
+                altered(d.id, "the answer to detention \(d.id) is not what the audit log recorded")
+            }
+            let disposal = a["custody.detention.dispose"]
+            if (disposal == nil) != (d.disposition == nil) || (disposal != nil && (disposal?["disposition"] != d.disposition
+                || disposal?["at"] != d.disposedAtMillis.map(String.init) || disposal?["by"] != d.disposedBy)) {
+                altered(d.id, "the disposition of detention \(d.id) is not what the audit log recorded")
+            }
+        }
+        for id in anchors.keys where !seen.contains(id) {
+            problems.append(.init(code: "custody_detention_missing", item: "custody-detention:\(id)", detail: "recorded in the audit log, gone from the detentions"))
+        }
+        // Sealed particulars held now.
+        let status = try await store.addresseeStatus(detentionIDs: Array(anchors.keys))
+        var held = Set<Int64>()
+        for (id, sealed) in try await store.addresseeSeals() {
+            held.insert(id)
+            let recorded = anchors[id]?["custody.detention.notice"]?["sealed_sha256"]
+            if AddresseeKeyless.hash(sealed) != sealed.sealedSHA256 || recorded != sealed.sealedSHA256 {
+                problems.append(.init(code: "custody_addressee_altered", item: "custody-detention:\(id)",
+                                      detail: "the sealed addressee particulars no longer hash to what the notice's audit entry recorded"))
+            }
+        }
+        // Purges: tombstones digest to the anchor; a record that left did so by a purge.
+        var tombstoned: [Int64: String] = [:]
+        var purgeIDs = Set<Int64>()
+        for p in try await store.addresseePurges() {
+            purgeIDs.insert(p.id)
+            let tombstones = try await store.addresseeTombstones(purgeID: p.id)
+            for t in tombstones { tombstoned[t.detentionID] = t.sealedSHA256 }
+            let digest = AddresseeTombstone.digest(tombstones)
+            let anchor = purgeAnchors[p.id]
+            if digest != p.digest || tombstones.count != p.count || anchor?.detail["digest"] != p.digest || anchor?.detail["count"] != String(p.count) {
+                problems.append(.init(code: "custody_purge_altered", item: "custody-pii-purge:\(p.id)",
+                                      detail: "purge \(p.id)'s tombstones no longer digest to what its audit entry and certificate recorded"))
+            }
+        }
+        for (id, a) in purgeAnchors where !purgeIDs.contains(id) {
+            problems.append(.init(code: "custody_purge_missing", item: "custody-pii-purge:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the purges"))
+        }
+        for (id, a) in anchors {
+            guard let sha = a["custody.detention.notice"]?["sealed_sha256"], !held.contains(id) else { continue }
+            if let t = tombstoned[id] {
+                if t != sha {
+                    problems.append(.init(code: "custody_addressee_altered", item: "custody-detention:\(id)",
+                                          detail: "the purge's tombstone names other particulars than the notice recorded"))
+                }
+            } else if status[id] != .purged {
+                problems.append(.init(code: "custody_addressee_missing", item: "custody-detention:\(id)",
+                                      detail: "the addressee particulars are gone without a purge (no tombstone)"))
+            }
+        }
+        return problems
+    }
+}
+
+/// The hash of a sealed box's bytes, computed without the key.
+enum AddresseeKeyless {
+    static func hash(_ s: SealedAddressee) -> String? {
+        Data(base64Encoded: s.sealed).map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() }
     }
 }

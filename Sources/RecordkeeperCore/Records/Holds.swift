@@ -67,4 +67,8 @@ public enum UserRole: String, Sendable, Hashable, Codable, CaseIterable {
     case custodyOfficer = "custody-officer"
     /// Allows the exceptions (uninspected returns, count differences) and reads every custody report.
     case custodySupervisor = "custody-supervisor"
+    /// Records detentions' notices: reads and writes the addressee's particulars (every read audited).
+    case noticeClerk = "notice-clerk"
+    /// Keeps the privacy inventory, sets the particulars' retention and runs their purge; reads them (audited).
+    case privacyOfficer = "privacy-officer"
 }
