@@ -449,6 +449,8 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable {
         public static let storage = Code("storage")
         public static let notFound = Code("not_found")
         public static let blobMissing = Code("blob_missing")
+        /// The record was lawfully disposed of or purged: only its tombstone remains (HTTP 410).
+        public static let gone = Code("gone")
         /// The law or the archive's rules forbid this (a hold, an unapproved disposition…).
         public static let refused = Code("refused")
         public static let invalid = Code("invalid")

@@ -67,7 +67,7 @@ struct Failure: Encodable {
             case .notFound: status = 404
             case .refused: status = 403
             case .invalid, .badQuery: status = 400
-            case .blobMissing: status = 410
+            case .blobMissing, .gone: status = 410
             case .busy: status = 503
             default:
                 status = 500

@@ -100,6 +100,7 @@ public final class WebApp: Sendable {
         addComplianceRoutes(routes)
         addAPIRoutes(routes)
         addCustodyRoutes(routes)
+        addDetentionRoutes(routes)
         return (router, routes.specs)
     }
 

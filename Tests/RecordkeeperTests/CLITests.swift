@@ -272,6 +272,73 @@ struct CLITests {
         #expect(vanished.status == 3 && vanished.stdout.contains("custody_item_closed_without_event"), "\(vanished.stdout)")
     }
 
+    /// AT6 through the binary: a detention and its notice; the key made owner-only in the data
+    /// directory; the particulars in clear for the notice clerk, masked for an officer, refused to
+    /// a non-clerk; the inventory; verify passes, and finds the sealed particulars changed or
+    /// deleted behind the purge's back.
+    @Test func aDetentionsParticularsAreReadOnlyByTheClerkAndTamperingIsFound() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        for (user, role) in [("otto", "custody-officer"), ("nina", "notice-clerk"), ("pia", "privacy-officer"), ("sue", "custody-supervisor")] {
+            #expect(try cli.run(["user", "add", user, "--role", role]).status == 0)
+        }
+        let item = "EB000717595HK"
+        #expect(try cli.run(["custody", "location", "add", "HOLD-1", "--name", "Holding", "--kind", "holding", "--secured", "--alarmed", "--cctv"]).status == 0)
+        #expect(try cli.run(["custody", "receive", item, "--location", "HOLD-1"]).status == 0)
+        #expect(try cli.run(["custody", "inspect", "start", item, "--method", "xray", "--actor", "otto"]).status == 0)
+        #expect(try cli.run(["custody", "inspect", "end", item, "--result", "anomaly", "--found", "Tablets", "--actor", "otto"]).status == 0)
+        let detained = try cli.run(["custody", "detention", "detain", item, "--violation", "prohibited", "--reason", "personal_use_prohibited",
+                                    "--contents", "medicine", "--actor", "otto"])
+        #expect(detained.status == 0 && detained.stdout.contains("Detention 1: \(item)"), "\(detained.stderr)")
+        let notice = ["custody", "detention", "notice", "1", "--name", "Jane Q. Addressee", "--address-line", "1400 Example Avenue",
+                      "--address-line", "Springfield, IL", "--postcode", "62704"]
+        let refused = try cli.run(notice + ["--actor", "otto"])
+        #expect(refused.status == 1 && refused.stderr.contains("notice-clerk"), "\(refused.stderr)")
+        let sent = try cli.run(notice + ["--actor", "nina"])
+        #expect(sent.status == 0 && sent.stdout.contains("NOTICE OF DETENTION") && sent.stdout.contains("Springfield, IL"), "\(sent.stderr)")
+        let key = tmp.url.appendingPathComponent("data/keys/addressee.key").path
+        #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
+        let clear = try cli.run(["custody", "detention", "addressee", "1", "--purpose", "print the notice", "--actor", "nina"])
+        #expect(clear.status == 0 && clear.stdout.contains("Jane Q. Addressee") && clear.stdout.contains("62704"), "\(clear.stderr)")
+        let masked = try cli.run(["custody", "detention", "addressee", "1", "--purpose", "case review", "--actor", "otto"])
+        #expect(masked.status == 0 && masked.stdout.contains("masked") && !masked.stdout.contains("Jane"), "\(masked.stdout)")
+        let inventory = try cli.run(["custody", "privacy", "inventory", "--json"])
+        #expect(inventory.status == 0 && inventory.stdout.contains("\"address_lines\"") && inventory.stdout.contains("\"retention_days\" : 90"), "\(inventory.stdout)")
+        #expect(try cli.run(["custody", "privacy", "retention", "30", "--reason", "x", "--actor", "otto"]).status == 1)
+        #expect(try cli.run(["custody", "privacy", "retention", "30", "--reason", "petition window", "--actor", "pia"]).status == 0)
+        let due = try cli.run(["custody", "privacy", "purge", "--dry-run"])
+        #expect(due.status == 0 && due.stdout.contains("0 record(s) due (retention 30 days"), "\(due.stdout)")
+        let queue = try cli.run(["custody", "report", "detentions", "--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z"])
+        #expect(queue.status == 0 && queue.stdout.contains("1 detention(s), 1 open: 0 without a notice"), "\(queue.stdout)")
+        let back = try cli.run(["custody", "return", item, "--carrier", "USPS"])
+        #expect(back.status != 0 && back.stderr.contains("DETAINED"), "\(back.stderr)")
+        let verified = try cli.run(["verify"])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        for file in ["archive.sqlite", "archive.sqlite-wal"] { // not in the database's files in clear
+            guard let bytes = FileManager.default.contents(atPath: tmp.url.appendingPathComponent("data/\(file)").path) else { continue }
+            #expect(bytes.count > 0 && bytes.range(of: Data("Jane Q. Addressee".utf8)) == nil && bytes.range(of: Data("1400 Example".utf8)) == nil, "\(file)")
+        }
+
+        // Someone with the database swaps the sealed particulars (the guard dropped): found.
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        let original = try db.read { try String.fetchOne($0, sql: "SELECT sealed FROM custody_addressee WHERE detention_id = 1") }
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_addressee_kept")
+            try db.execute(sql: "UPDATE custody_addressee SET sealed = ? WHERE detention_id = 1", arguments: [Data(repeating: 7, count: 60).base64EncodedString()])
+        }
+        let swapped = try cli.run(["verify", "--json"])
+        #expect(swapped.status == 3 && swapped.stdout.contains("custody_addressee_altered") && swapped.stdout.contains("custody-detention:1"), "\(swapped.stdout)")
+        // …or deletes them without a purge: found too.
+        try db.write { db in
+            try db.execute(sql: "UPDATE custody_addressee SET sealed = ? WHERE detention_id = 1", arguments: [original])
+            try db.execute(sql: "DROP TRIGGER custody_addressee_purged_only")
+            try db.execute(sql: "DELETE FROM custody_addressee WHERE detention_id = 1")
+        }
+        let deleted = try cli.run(["verify", "--json"])
+        #expect(deleted.status == 3 && deleted.stdout.contains("custody_addressee_missing"), "\(deleted.stdout)")
+    }
+
     /// Help text is interface: it is compared with the golden files in `Golden/`.
     /// Regenerate with `RECORDKEEPER_UPDATE_GOLDEN=1 swift test --filter goldenHelp`.
     @Test(arguments: commands)

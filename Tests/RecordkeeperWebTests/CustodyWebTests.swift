@@ -173,4 +173,90 @@ struct CustodyWebTests {
         let report = try await VerifyService(archive: f.archive).verify(actor: "dave")
         #expect(report.ok, "\(report.problems)")
     }
+
+    /// AT6 through the API: a notice clerk reads the addressee (the read audited), an officer gets
+    /// them masked, a receiver nothing; the privacy inventory lists exactly the particulars'
+    /// fields; the privacy officer's purge removes those past a 30-day retention with a
+    /// certificate; reading them then answers 410; verify still passes.
+    @Test func addresseeParticularsAreMaskedAuditedAndGoneAfterThePurge() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore & CustodyPrivacyStore)
+        func at(_ iso: String) -> @Sendable () -> Int64 { { CustodyTime.millis(iso)! } }
+        _ = try await ReceiptService(store: store).addLocation(code: "HOLD-1", name: "Holding", kind: .holding, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "sue")
+        let old = Self.s10(50_000_020), new = Self.s10(50_000_021)
+        for (item, day) in [(old, "2019-06-18"), (new, "2026-01-05")] {
+            _ = try await ReceiptService(store: store, now: at("\(day)T08:00:00Z")).receive(item, location: "HOLD-1", station: nil, clientScanID: nil,
+                                                                                          manualEntry: false, actor: "rita")
+            _ = try await InspectionService(store: store, now: at("\(day)T09:00:00Z")).start(item, method: .xray, location: nil, station: nil, clientScanID: nil, actor: "otto")
+            _ = try await InspectionService(store: store, now: at("\(day)T09:05:00Z")).end(item, result: .anomaly, found: "Tablets", substance: nil, equipment: nil,
+                                                                                          station: nil, clientScanID: nil, actor: "otto")
+        }
+        // A detention of 2019, its notice, the addressee's consent and the destruction: long past any retention.
+        let keyFile = AddresseeKey.location(dataDirectory: f.archive.directory.url)
+        func service(_ iso: String) -> DetentionService { DetentionService(store: store, keyFile: keyFile, now: at(iso)) }
+        let past = try await service("2019-06-18T10:00:00Z").detain(old, violation: "prohibited", reason: "personal_use_prohibited", contents: "medicine", actor: "otto")
+        _ = try await service("2019-06-19T10:00:00Z").sendNotice(past.id, to: AddresseeParticulars(name: "Ana Old", addressLines: ["1 Past Street"], postcode: "10001"),
+                                                                 actor: "nina")
+        _ = try await service("2019-06-25T10:00:00Z").recordResponse(past.id, response: "consent_abandon", actor: "nina")
+        _ = try await service("2019-06-26T10:00:00Z").dispose(past.id, disposition: "abandoned_destroyed", witness: "sue", actor: "otto")
+
+        let otto = try await f.session("otto"), nina = try await f.session("nina"), pia = try await f.session("pia"), rita = try await f.session("rita")
+        try await f.test { client in
+            // An officer detains through the API; a notice clerk records the notice (an officer may not).
+            let detained = try await Self.jsonPost(client, "/api/v1/custody/detentions", as: otto,
+                                                   ["s10": new, "violation": "prohibited", "reason": "personal_use_prohibited", "contents": "medicine"])
+            #expect(detained.status == .created, "\(detained.text)")
+            let id = try #require((try detained.json()["detention"] as? [String: Any])?["id"] as? Int)
+            let bad = try await Self.jsonPost(client, "/api/v1/custody/detentions", as: otto,
+                                              ["s10": new, "violation": "prohibited", "reason": "personal_use_prohibited", "contents": "Brand X 50mg"])
+            #expect(bad.status == .unprocessableContent && bad.errorCode == "VALUE_UNKNOWN", "\(bad.text)")
+            let addressee: [String: Any] = ["name": "Jane Q. Addressee", "address_lines": ["1400 Example Avenue", "Springfield, IL"], "postcode": "62704"]
+            #expect(try await Self.jsonPost(client, "/api/v1/custody/detentions/\(id)/notice", as: otto, addressee).status == .forbidden)
+            let notice = try await Self.jsonPost(client, "/api/v1/custody/detentions/\(id)/notice", as: nina, addressee)
+            #expect(try notice.status == .created && (try notice.json()["notice"] as? String)?.contains("Jane Q. Addressee") == true, "\(notice.text)")
+
+            // The clerk reads them (audited); the officer sees them masked; a receiver not at all.
+            let read = try await client.get("/api/v1/custody/detentions/\(id)/addressee?purpose=print%20the%20notice", as: nina, json: true)
+            #expect(try read.status == .ok && (try read.json()["name"] as? String) == "Jane Q. Addressee" && (try read.json()["masked"] as? Bool) == false, "\(read.text)")
+            let masked = try await client.get("/api/v1/custody/detentions/\(id)/addressee", as: otto, json: true)
+            #expect(try masked.status == .ok && (try masked.json()["masked"] as? Bool) == true && !masked.text.contains("Jane") && !masked.text.contains("62704"))
+            #expect(try await client.get("/api/v1/custody/detentions/\(id)/addressee", as: rita, json: true).status == .forbidden)
+            let shown = try await client.get("/api/v1/custody/detentions/\(id)", as: otto, json: true)
+            #expect(try shown.status == .ok && (try shown.json()["addressee"] as? String) == "held" && !shown.text.contains("Jane"))
+
+            // The addressee petitions; the item is released (the detention closes, the particulars stay until their retention).
+            #expect(try await Self.jsonPost(client, "/api/v1/custody/detentions/\(id)/response", as: otto, ["response": "petition"]).status == .forbidden)
+            let answered = try await Self.jsonPost(client, "/api/v1/custody/detentions/\(id)/response", as: nina, ["response": "petition"])
+            #expect(try answered.status == .ok && (answered.json()["detention"] as? [String: Any])?["response"] as? String == "petition", "\(answered.text)")
+            let early = try await Self.jsonPost(client, "/api/v1/custody/detentions/\(id)/dispose", as: otto, ["disposition": "abandoned_destroyed", "witness": "sue"])
+            #expect(early.status == .forbidden, "\(early.text)") // a petition is not an abandonment
+            let released = try await Self.jsonPost(client, "/api/v1/custody/detentions/\(id)/dispose", as: otto, ["disposition": "released"])
+            #expect(try released.status == .ok && (released.json()["detention"] as? [String: Any])?["disposition"] as? String == "released", "\(released.text)")
+
+            // The inventory lists exactly the particulars' fields, with purpose and retention.
+            let inventory = try await client.get("/api/v1/custody/privacy-inventory", as: pia, json: true)
+            let elements = try #require(try inventory.json()["elements"] as? [[String: Any]])
+            #expect(elements.compactMap { $0["field"] as? String } == ["name", "address_lines", "postcode"])
+            #expect(try elements.allSatisfy { !(($0["purpose"] as? String) ?? "").isEmpty } && (try inventory.json()["retention_days"] as? Int) == 90)
+            #expect(try await client.get("/api/v1/custody/privacy-inventory", as: rita, json: true).status == .forbidden)
+
+            // 30 days; the purge takes the 2019 record, not the open one; reading it is 410.
+            #expect(try await Self.jsonPost(client, "/api/v1/custody/privacy/retention", as: otto, ["days": 30, "reason": "x"]).status == .forbidden)
+            let set = try await Self.jsonPost(client, "/api/v1/custody/privacy/retention", as: pia, ["days": 30, "reason": "the petition window ends at disposition"])
+            #expect(try set.status == .ok && (try set.json()["retention_days"] as? Int) == 30, "\(set.text)")
+            let dry = try await Self.jsonPost(client, "/api/v1/custody/privacy/purge", as: pia, ["dry_run": true])
+            #expect(try (try dry.json()["due"] as? [[String: Any]])?.compactMap { $0["s10"] as? String } == [old] && (try dry.json()["purge"]) == nil)
+            let purged = try await Self.jsonPost(client, "/api/v1/custody/privacy/purge", as: pia, [:] as [String: Any])
+            let purge = try #require(try purged.json()["purge"] as? [String: Any], "\(purged.text)")
+            #expect(purge["count"] as? Int == 1 && (purge["certificate"] as? String)?.contains(old) == true && !purged.text.contains("Ana Old"))
+            let gone = try await client.get("/api/v1/custody/detentions/\(past.id)/addressee", as: nina, json: true)
+            #expect(gone.status == .gone && gone.errorCode == "gone" && !gone.text.contains("Ana"), "\(gone.text)")
+            #expect(try await client.get("/api/v1/custody/detentions/\(id)/addressee", as: nina, json: true).status == .ok)
+        }
+        let reads = try await f.archive.store.auditEntries(target: "custody-detention:\(1 + past.id)", limit: 100).filter { $0.action == "custody.pii.read" }
+        #expect(reads.map(\.actor) == ["nina", "nina"])
+        let report = try await VerifyService(archive: f.archive).verify(actor: "dave")
+        #expect(report.ok, "\(report.problems)")
+    }
 }

@@ -24,6 +24,8 @@ struct StateChangingRouteTests {
         // Driven by CustodyWebTests, with their events and counts read back from the store.
         "POST /api/v1/custody/scans", "POST /api/v1/custody/containers", "POST /api/v1/custody/containers/:id/close",
         "POST /api/v1/custody/seizures/:id/correct",
+        "POST /api/v1/custody/detentions", "POST /api/v1/custody/detentions/:id/notice", "POST /api/v1/custody/detentions/:id/response",
+        "POST /api/v1/custody/detentions/:id/dispose", "POST /api/v1/custody/privacy/retention", "POST /api/v1/custody/privacy/purge",
     ]
 
     @Test func everyStateChangingRouteIsDrivenHere() async throws {

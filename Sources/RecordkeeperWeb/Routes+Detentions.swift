@@ -1,0 +1,124 @@
+import Archive
+import Custody
+import Foundation
+import Hummingbird
+import Recordkeeper
+import RecordkeeperCore
+
+/// Detentions, the notice queue and the addressee's particulars on the API (issue 15, AT6): the
+/// particulars in clear only for a notice clerk or privacy officer (each read audited), masked for
+/// other roles, 410 once purged; the privacy inventory and the purge for the privacy officer.
+extension WebApp {
+    static let detentionReaders: Access = .roles([.custodyOfficer, .custodySupervisor, .auditor, .noticeClerk, .privacyOfficer])
+    static let privacyReaders: Access = .roles([.privacyOfficer, .auditor, .custodySupervisor])
+
+    var detentions: DetentionService {
+        get throws {
+            guard let s = archive.store as? any CustodyStore & CustodyPrivacyStore else {
+                throw ArchiveError(.invalid, "this archive's store does not keep detentions")
+            }
+            return DetentionService(store: s, keyFile: AddresseeKey.location(dataDirectory: archive.directory.url))
+        }
+    }
+
+    /// A detention as the API shows it, with whether particulars are held (never the particulars).
+    struct DetentionJSON: Encodable {
+        var detention: StoredDetention
+        var addressee: String
+        var notice: String?
+    }
+
+    func addDetentionRoutes(_ r: RouteBuilder) {
+        r.add(.post, "/api/v1/custody/detentions", .roles([.custodyOfficer, .custodySupervisor]),
+              "Detain an inspected item for a notice to its addressee (JSON: s10, violation, reason, contents)") { input in
+            let p = try input.user
+            let f = try await self.apiForm(input)
+            let d = try await self.detentions.detain(f["s10"] ?? "", violation: f["violation"] ?? "", reason: f["reason"] ?? "", contents: f["contents"] ?? "",
+                                                     actor: p.actor)
+            return try Respond.json(DetentionJSON(detention: d, addressee: "none"), status: .created)
+        }
+        r.add(.get, "/api/v1/custody/detentions/:id", Self.detentionReaders, "A detention: its notice, answer and disposition (the particulars' state only)") { input in
+            let p = try input.user
+            let id = try input.id()
+            guard let store = self.archive.store as? any CustodyPrivacyStore, let d = try await store.detention(id: id) else {
+                throw ArchiveError(.notFound, "no detention \(id)")
+            }
+            let status = try await store.addresseeStatus(detentionIDs: [id])[id] ?? .none
+            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.detention.view", target: "custody-detention:\(id)", detail: ["via": "api"]))
+            return try Respond.json(DetentionJSON(detention: d, addressee: status.rawValue))
+        }
+        r.add(.get, "/api/v1/custody/detentions/:id/addressee", Self.detentionReaders,
+              "The addressee's particulars: in clear for a notice clerk or privacy officer (the read audited; purpose=…), masked for other roles; 410 once purged") { input in
+            let p = try input.user
+            let id = try input.id()
+            let purpose = (input.query["purpose"] ?? "").trimmingCharacters(in: .whitespaces)
+            let view = try await self.detentions.view(id, reader: p.user, actor: p.actor, purpose: purpose.isEmpty ? "api read" : String(purpose.prefix(200)))
+            struct Out: Encodable {
+                var detention: Int64
+                var masked: Bool
+                var name: String
+                var addressLines: [String]
+                var postcode: String
+            }
+            switch view.addressee {
+            case .shown(let a): return try Respond.json(Out(detention: id, masked: false, name: a.name, addressLines: a.addressLines, postcode: a.postcode))
+            case .masked:
+                let m = AddresseeParticulars.mask
+                return try Respond.json(Out(detention: id, masked: true, name: m, addressLines: [m], postcode: m))
+            case .purged(let t):
+                throw ArchiveError(.gone, "the addressee particulars of detention \(id) were purged (purge \(t.purgeID.map(String.init) ?? "?"), "
+                                   + "disposed of \(Timestamp.iso(millis: t.disposedAtMillis))); only the tombstone remains: sealed_sha256 \(t.sealedSHA256)")
+            case .none: throw ArchiveError(.notFound, "detention \(id) has no addressee particulars (no notice was recorded)")
+            }
+        }
+        r.add(.post, "/api/v1/custody/detentions/:id/notice", .roles([.noticeClerk]),
+              "Record the notice with the addressee's particulars, sealed (JSON: name, address_lines[], postcode, answer_days); answers with the notice's text") { input in
+            let p = try input.user
+            let f = try await self.apiForm(input)
+            let lines = f.all("address_lines").flatMap { $0.components(separatedBy: "\n") }
+            let days = try f["answer_days"].map { t -> Int in
+                guard let v = Int(t) else { throw ArchiveError(.invalid, "VALUE_UNKNOWN: answer_days=\(t) is not a number of days") }
+                return v
+            } ?? DetentionService.defaultAnswerDays
+            let (d, notice) = try await self.detentions.sendNotice(try input.id(), to: AddresseeParticulars(name: f["name"] ?? "", addressLines: lines,
+                                                                                                           postcode: f["postcode"] ?? ""),
+                                                                   answerDays: days, actor: p.actor)
+            return try Respond.json(DetentionJSON(detention: d, addressee: "held", notice: notice), status: .created)
+        }
+        r.add(.post, "/api/v1/custody/detentions/:id/response", .roles([.noticeClerk]),
+              "Record the addressee's answer (JSON: response = none, consent_abandon, petition or other)") { input in
+            let p = try input.user
+            let f = try await self.apiForm(input)
+            let d = try await self.detentions.recordResponse(try input.id(), response: f["response"] ?? "", actor: p.actor)
+            return try Respond.json(DetentionJSON(detention: d, addressee: "held"))
+        }
+        r.add(.post, "/api/v1/custody/detentions/:id/dispose", .roles([.custodyOfficer, .custodySupervisor]),
+              "Dispose of a detention (JSON: disposition = released, forwarded or abandoned_destroyed; witness, another user, for a destruction)") { input in
+            let p = try input.user
+            let f = try await self.apiForm(input)
+            let d = try await self.detentions.dispose(try input.id(), disposition: f["disposition"] ?? "", witness: f["witness"], actor: p.actor,
+                                                      directory: self.archive.store)
+            return try Respond.json(DetentionJSON(detention: d, addressee: "held"))
+        }
+        r.add(.get, "/api/v1/custody/privacy-inventory", Self.privacyReaders,
+              "The privacy inventory of the addressee particulars: each field with its purpose, the retention, who may read, how they are kept (for a privacy threshold analysis)") { input in
+            let p = try input.user
+            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.privacy.inventory", target: "custody-privacy", detail: ["via": "api"]))
+            return try Respond.json(try await self.detentions.inventory())
+        }
+        r.add(.post, "/api/v1/custody/privacy/retention", .roles([.privacyOfficer]),
+              "Set how many days addressee particulars are kept after their detention's disposition (JSON: days, reason)") { input in
+            let p = try input.user
+            let f = try await self.apiForm(input)
+            guard let days = f["days"].flatMap(Int.init) else { throw ArchiveError(.invalid, "REQUIRED_MISSING: days") }
+            try await self.detentions.setRetention(days: days, reason: f["reason"] ?? "", actor: p.actor)
+            return try Respond.json(try await self.detentions.inventory())
+        }
+        r.add(.post, "/api/v1/custody/privacy/purge", .roles([.privacyOfficer]),
+              "Purge the addressee particulars past their retention (JSON: dry_run); answers with what was purged and the disposal certificate") { input in
+            let p = try input.user
+            let f = try await self.apiForm(input)
+            return try Respond.json(try await self.detentions.purge(actor: p.actor, dryRun: f["dry_run"] == "true"))
+        }
+    }
+}
