@@ -11,6 +11,7 @@ import RecordkeeperCore
 /// Deterministic by seed.
 public enum CustodyDemo {
     public static let receiver = "r.receiver", officer = "o.officer", supervisor = "m.chief", targeter = "t.targeter"
+    public static let clerk = "n.clerk", privacyOfficer = "p.privacy"
 
     public struct Summary: Sendable {
         public var targets = 0
@@ -18,11 +19,13 @@ public enum CustodyDemo {
         public var inspected = 0
         public var seized = 0
         public var returned = 0
+        public var detained = 0
     }
 
     static func millis(_ iso: String) -> Int64 { CustodyTime.millis(iso)! }
 
-    public static func load(into store: any CustodyStore, seed: UInt64, workDirectory: URL) async throws -> Summary {
+    /// `keyFile`: where the addressee key is (made if none); the detentions are loaded only with it.
+    public static func load(into store: any CustodyStore, seed: UInt64, workDirectory: URL, keyFile: URL? = nil) async throws -> Summary {
         var rng = SplitMix(seed: seed)
         var summary = Summary()
         let setup = ReceiptService(store: store)
@@ -69,6 +72,7 @@ public enum CustodyDemo {
         var inCustody: [String] = []
         var place: [String: String] = [:]
         var targeted = Set(targets.map(\.s10))
+        var forDetention: [(s10: String, day: Int)] = []
         for day in 18...20 {
             let due = targets.filter { $0.day == day - 1 }.map(\.s10).filter { _ in rng.next() % 10 != 0 }
             var items = due
@@ -95,9 +99,13 @@ public enum CustodyDemo {
                 _ = try await InspectionService(store: store, now: { millis(String(format: "2019-06-%02dT13:%02d:00Z", day, k % 60)) }).start(
                     item, method: k % 4 == 0 ? .canine : .xray, location: "EXAM-1", station: "XR-1", clientScanID: nil, actor: officer)
                 let hit = k % 17 == 5
+                // A few hold personal-use medicine: detained for a notice to the addressee (below).
+                let medicine = !hit && k % 17 == 9 && item.hasPrefix("EE")
                 _ = try await InspectionService(store: store, now: { millis(String(format: "2019-06-%02dT14:%02d:00Z", day, k % 60)) }).end(
-                    item, result: hit ? .presumptivePositive : .noAnomaly, found: hit ? "White powder in a shoe box" : nil, substance: hit ? "suspected fentanyl" : nil,
+                    item, result: hit ? .presumptivePositive : medicine ? .anomaly : .noAnomaly,
+                    found: hit ? "White powder in a shoe box" : medicine ? "Blister packs of prescription tablets" : nil, substance: hit ? "suspected fentanyl" : nil,
                     equipment: "XR-1", station: "XR-1", clientScanID: nil, actor: officer)
+                if medicine { forDetention.append((item, day)) }
                 summary.inspected += 1
                 if hit {
                     let z = try await SeizureService(store: store, now: { millis(String(format: "2019-06-%02dT15:%02d:00Z", day, k % 60)) }).seize(
@@ -154,6 +162,33 @@ public enum CustodyDemo {
                                                    exceptions: day == 19 ? "Alarm zone 2 fault; technician called" : nil, actor: supervisor)
             }
         }
+        if let keyFile, let privacy = store as? any CustodyStore & CustodyPrivacyStore {
+            summary.detained = try await detentions(forDetention, store: privacy, keyFile: keyFile)
+        }
         return summary
+    }
+
+    /// The notice queue: the first detention is noticed, abandoned by its addressee and destroyed
+    /// (its particulars due for purge), the second noticed and waiting for an answer, the rest
+    /// waiting for their notice (R-DET).
+    static func detentions(_ items: [(s10: String, day: Int)], store: any CustodyStore & CustodyPrivacyStore, keyFile: URL) async throws -> Int {
+        let people = [AddresseeParticulars(name: "Wei Zhang", addressLines: ["88 Harbour Road", "Apt 12"], postcode: "11201"),
+                      AddresseeParticulars(name: "Maria Lopez", addressLines: ["412 Elm Street"], postcode: "07302")]
+        for (n, item) in items.enumerated() {
+            // The morning after the week's last count, so nothing precedes the items' last scans.
+            func at(_ hour: Int, plusDays: Int = 0) -> @Sendable () -> Int64 {
+                { millis(String(format: "2019-06-21T%02d:%02d:00Z", hour, n)) + Int64(plusDays) * 86_400_000 }
+            }
+            let d = try await DetentionService(store: store, keyFile: keyFile, now: at(8)).detain(
+                item.s10, violation: "prohibited", reason: "personal_use_prohibited", contents: "medicine", actor: officer)
+            guard n < people.count else { continue }
+            _ = try await DetentionService(store: store, keyFile: keyFile, now: at(9)).sendNotice(d.id, to: people[n], actor: clerk)
+            if n == 0 {
+                _ = try await DetentionService(store: store, keyFile: keyFile, now: at(10, plusDays: 1)).recordResponse(d.id, response: "consent_abandon", actor: clerk)
+                _ = try await DetentionService(store: store, keyFile: keyFile, now: at(11, plusDays: 1)).dispose(
+                    d.id, disposition: "abandoned_destroyed", witness: supervisor, actor: officer)
+            }
+        }
+        return items.count
     }
 }

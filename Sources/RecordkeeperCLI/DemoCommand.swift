@@ -148,6 +148,8 @@ struct DemoCommand: AsyncParsableCommand {
         ("j.alvarez", "custodian: his own records and uploads"),
         ("m.chief", "custody supervisor: reports, alerts, corrections"),
         ("r.receiver", "receiver: the scan station"),
+        ("n.clerk", "notice clerk: detention notices, the addressee in clear"),
+        ("p.privacy", "privacy officer: inventory, retention, purge"),
     ]
 
     /// The custody module's demo: its staff, then a week at a mail facility (CustodyDemo).
@@ -158,8 +160,12 @@ struct DemoCommand: AsyncParsableCommand {
         _ = try await users.save(name: CustodyDemo.receiver, displayName: "Ron Receiver, Mail Receiving", roles: [.receiver], actor: "r.officer")
         _ = try await users.save(name: CustodyDemo.officer, displayName: "Olga Officer, CBP Officer", roles: [.custodyOfficer], actor: "r.officer")
         _ = try await users.save(name: CustodyDemo.targeter, displayName: "Tom Targeter, Targeting Unit", roles: [.targeter], actor: "r.officer")
-        let s = try await CustodyDemo.load(into: store, seed: seed, workDirectory: exports.appendingPathComponent("custody"))
-        print("custody: \(s.targets) targets, \(s.received) items received in 18 containers, \(s.inspected) inspected, \(s.seized) seized, \(s.returned) returned")
+        _ = try await users.save(name: CustodyDemo.clerk, displayName: "Nora Clerk, Notices", roles: [.noticeClerk], actor: "r.officer")
+        _ = try await users.save(name: CustodyDemo.privacyOfficer, displayName: "Paul Privacy, Privacy Officer", roles: [.privacyOfficer], actor: "r.officer")
+        let s = try await CustodyDemo.load(into: store, seed: seed, workDirectory: exports.appendingPathComponent("custody"),
+                                           keyFile: AddresseeKey.location(dataDirectory: handle.directory.url))
+        print("custody: \(s.targets) targets, \(s.received) items received in 18 containers, \(s.inspected) inspected, \(s.seized) seized, "
+            + "\(s.detained) detained, \(s.returned) returned")
     }
 
     /// Four groups of five characters from an alphabet without look-alikes (about 95 bits).
