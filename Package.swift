@@ -100,7 +100,8 @@ let package = Package(
         // on the archive's stores and audit log.
         .target(
             name: "Custody",
-            dependencies: ["RecordkeeperCore", "Archive", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["RecordkeeperCore", "Archive", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict
         ),
         .target(

@@ -10,6 +10,10 @@ public protocol CustodyStore: Sendable {
     /// (a different content is refused: a version is never changed, a new one is made).
     func saveTargetRule(_ rule: StoredTargetRule, actor: String) async throws -> Bool
     func targetRules() async throws -> [StoredTargetRule]
+    /// Registers a mapping profile version; false when that name and version exist with the same
+    /// definition (a different definition is refused: a version is never changed).
+    func saveMappingProfile(_ profile: StoredMappingProfile, actor: String) async throws -> Bool
+    func mappingProfiles() async throws -> [StoredMappingProfile]
     /// The import of a file with this SHA-256, if it was committed.
     func targetImport(fileHash: String) async throws -> StoredTargetImport?
     /// Stores the accepted targets (a target already stored for the same item and rule is
@@ -106,6 +110,20 @@ public struct StoredTargetRule: Sendable, Equatable, Codable {
     }
 }
 
+/// A registered mapping profile version (its definition as canonical JSON, kept unchanged).
+public struct StoredMappingProfile: Sendable, Equatable, Codable {
+    public var name: String
+    public var version: Int
+    public var definition: String
+    public var sha256: String
+    public var createdBy: String
+    public var createdAt: String
+    public init(name: String, version: Int, definition: String, sha256: String, createdBy: String = "", createdAt: String = "") {
+        self.name = name; self.version = version; self.definition = definition; self.sha256 = sha256; self.createdBy = createdBy; self.createdAt = createdAt
+    }
+    public var label: String { "\(name) v\(version)" }
+}
+
 public struct StoredTarget: Sendable, Equatable, Codable {
     public var id: Int64
     public var s10: String
@@ -168,10 +186,12 @@ public struct TargetImportDraft: Sendable {
     public var rejected: [StoredRejectedRow]
     public var mergedInFile: Int
     public var unknownColumns: [String]
+    /// The mapping profile the file was read with ("ats-jfk v2"; nil: the canonical layout).
+    public var mappingProfile: String?
     public init(fileName: String, fileHash: String, rowsTotal: Int, targets: [StoredTarget], rejected: [StoredRejectedRow], mergedInFile: Int,
-                unknownColumns: [String]) {
+                unknownColumns: [String], mappingProfile: String? = nil) {
         self.fileName = fileName; self.fileHash = fileHash; self.rowsTotal = rowsTotal; self.targets = targets; self.rejected = rejected
-        self.mergedInFile = mergedInFile; self.unknownColumns = unknownColumns
+        self.mergedInFile = mergedInFile; self.unknownColumns = unknownColumns; self.mappingProfile = mappingProfile
     }
 }
 
@@ -189,10 +209,13 @@ public struct StoredTargetImport: Sendable, Equatable, Codable {
     public var digest: String
     public var importedBy: String
     public var importedAt: String
+    /// The mapping profile the file was read with (nil: the canonical layout).
+    public var mappingProfile: String?
     public init(id: Int64, fileName: String, fileHash: String, rowsTotal: Int, added: Int, rejected: Int, merged: Int, unknownColumns: [String],
-                digest: String, importedBy: String, importedAt: String) {
+                digest: String, importedBy: String, importedAt: String, mappingProfile: String? = nil) {
         self.id = id; self.fileName = fileName; self.fileHash = fileHash; self.rowsTotal = rowsTotal; self.added = added; self.rejected = rejected
         self.merged = merged; self.unknownColumns = unknownColumns; self.digest = digest; self.importedBy = importedBy; self.importedAt = importedAt
+        self.mappingProfile = mappingProfile
     }
 }
 

@@ -35,14 +35,15 @@ extension PostgresArchiveStore: CustodyStore {
             .map { StoredTargetRule(code: $0.0, version: Int($0.1), category: $0.2, source: $0.3, description: $0.4) }
     }
 
-    static let importColumns = "id, file_name, file_sha256, rows_total, added, rejected, merged, unknown_columns, digest, imported_by, imported_at"
+    static let importColumns = "id, file_name, file_sha256, rows_total, added, rejected, merged, unknown_columns, digest, imported_by, imported_at, mapping_profile"
 
-    static func decodeImport(_ r: (Int64, String, String, Int64, Int64, Int64, Int64, String, String, String, String)) -> StoredTargetImport {
+    static func decodeImport(_ r: ImportRow) -> StoredTargetImport {
         StoredTargetImport(id: r.0, fileName: r.1, fileHash: r.2, rowsTotal: Int(r.3), added: Int(r.4), rejected: Int(r.5), merged: Int(r.6),
-                           unknownColumns: r.7.isEmpty ? [] : r.7.components(separatedBy: ","), digest: r.8, importedBy: r.9, importedAt: r.10)
+                           unknownColumns: r.7.isEmpty ? [] : r.7.components(separatedBy: ","), digest: r.8, importedBy: r.9, importedAt: r.10,
+                           mappingProfile: r.11)
     }
 
-    typealias ImportRow = (Int64, String, String, Int64, Int64, Int64, Int64, String, String, String, String)
+    typealias ImportRow = (Int64, String, String, Int64, Int64, Int64, Int64, String, String, String, String, String?)
 
     public func targetImport(fileHash: String) async throws -> StoredTargetImport? {
         try await rows("reading an import", """
@@ -90,16 +91,18 @@ extension PostgresArchiveStore: CustodyStore {
             let digest = hasher.finalize().hex
             let at = Timestamp.iso(millis: Timestamp.nowMillis())
             try await conn.run("""
-                INSERT INTO custody_import (id, kind, file_name, file_sha256, rows_total, added, rejected, merged, unknown_columns, digest, imported_by, imported_at)
+                INSERT INTO custody_import (id, kind, file_name, file_sha256, rows_total, added, rejected, merged, unknown_columns, digest, imported_by, imported_at,
+                    mapping_profile)
                 VALUES (\(importID), 'targets', \(draft.fileName), \(draft.fileHash), \(Int64(draft.rowsTotal)), \(Int64(added)),
-                        \(Int64(draft.rejected.count)), \(Int64(merged)), \(draft.unknownColumns.joined(separator: ",")), \(digest), \(actor), \(at))
+                        \(Int64(draft.rejected.count)), \(Int64(merged)), \(draft.unknownColumns.joined(separator: ",")), \(digest), \(actor), \(at),
+                        \(draft.mappingProfile))
                 """, logger: logger)
             _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.import", target: "custody-import:\(importID)", detail: [
                 "kind": "targets", "file": draft.fileName, "file_sha256": draft.fileHash, "rows": String(draft.rowsTotal), "added": String(added),
-                "rejected": String(draft.rejected.count), "merged": String(merged), "digest": digest]), logger: logger)
+                "rejected": String(draft.rejected.count), "merged": String(merged), "digest": digest, "profile": draft.mappingProfile ?? ""]), logger: logger)
             return StoredTargetImport(id: importID, fileName: draft.fileName, fileHash: draft.fileHash, rowsTotal: draft.rowsTotal, added: added,
                                       rejected: draft.rejected.count, merged: merged, unknownColumns: draft.unknownColumns, digest: digest,
-                                      importedBy: actor, importedAt: at)
+                                      importedBy: actor, importedAt: at, mappingProfile: draft.mappingProfile)
         }
     }
 
@@ -446,5 +449,36 @@ extension PostgresArchiveStore {
                     SELECT 1 FROM custody_event e WHERE e.item_id = i.id AND e.at = i.closed_at AND e.type IN ('RETURNED_TO_CARRIER', 'TO_AGENCY', 'DESTROYED'))
                 ORDER BY i.id LIMIT \(Int64(limit))
             """, as: (Int64, String).self).map { (itemID: $0.0, s10: $0.1) }
+    }
+}
+
+extension PostgresArchiveStore {
+    public func saveMappingProfile(_ p: StoredMappingProfile, actor: String) async throws -> Bool {
+        try await transaction("registering a mapping profile") { conn in
+            let logger = self.logger
+            try await conn.run("LOCK TABLE custody_mapping_profile IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+            if let existing = try await conn.column("SELECT sha256 FROM custody_mapping_profile WHERE name = \(p.name) AND version = \(Int32(p.version))",
+                                                    as: String.self, logger: logger).first {
+                guard existing == p.sha256 else {
+                    throw ArchiveError(.refused, "profile \(p.label) is registered with another definition; a version is never changed, register version \(p.version + 1)")
+                }
+                return false
+            }
+            try await conn.run("""
+                INSERT INTO custody_mapping_profile (name, version, definition, sha256, created_by, created_at)
+                VALUES (\(p.name), \(Int32(p.version)), \(p.definition), \(p.sha256), \(actor), \(Timestamp.iso(millis: Timestamp.nowMillis())))
+                """, logger: logger)
+            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.profile.add", target: "custody-profile:\(p.name):\(p.version)",
+                                                            detail: ["sha256": p.sha256]), logger: logger)
+            return true
+        }
+    }
+
+    public func mappingProfiles() async throws -> [StoredMappingProfile] {
+        try await rows("reading mapping profiles", "SELECT name, version, definition, sha256, created_by, created_at FROM custody_mapping_profile ORDER BY name, version",
+                       as: (String, Int32, String, String, String, String).self)
+            .map { (r: (String, Int32, String, String, String, String)) in
+                StoredMappingProfile(name: r.0, version: Int(r.1), definition: r.2, sha256: r.3, createdBy: r.4, createdAt: r.5)
+            }
     }
 }

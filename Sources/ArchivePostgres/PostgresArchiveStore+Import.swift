@@ -32,7 +32,7 @@ public enum ArchiveImport {
         "legal_hold", "disposition_batch", "disposition_member", "tombstone",
         "external_party", "party_account", "carriage", "live_transaction",
         "ud_incident", "ud_incident_note", "reminder_log", "audit_report", "recommendation", "recommendation_note",
-        "custody_target_rule", "custody_import", "custody_import_rejection", "custody_target", "custody_location", "custody_presentation", "custody_item", "custody_event", "custody_inspection",
+        "custody_target_rule", "custody_mapping_profile", "custody_import", "custody_import_rejection", "custody_target", "custody_location", "custody_presentation", "custody_item", "custody_event", "custody_inspection",
         "custody_seizure", "custody_seacats_entry", "custody_security_check", "custody_seizure_correction",
         "custody_detention", "custody_detention_step", "custody_pii_purge", "custody_addressee", "custody_pii_tombstone", "custody_setting",
         // Last: the chain head on the target then says the copy is complete.

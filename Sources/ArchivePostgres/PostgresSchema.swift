@@ -889,6 +889,17 @@ enum PostgresSchema {
             "CREATE TRIGGER custody_pii_purge_kept BEFORE UPDATE OR DELETE ON custody_pii_purge FOR EACH ROW EXECUTE FUNCTION rk_refuse('purges are kept')",
             "CREATE TRIGGER custody_setting_kept BEFORE UPDATE OR DELETE ON custody_setting FOR EACH ROW EXECUTE FUNCTION rk_refuse('a setting is changed by a new row')",
         ]),
+        // Mapping profiles and the profile each import was read with, as SQLite's `v20-custody-mapping-profiles`.
+        Step(version: 20, name: "custody: mapping profiles", sql: [
+            """
+            CREATE TABLE custody_mapping_profile (
+                name text NOT NULL, version integer NOT NULL CHECK (version > 0), definition text NOT NULL, sha256 text NOT NULL,
+                created_by text NOT NULL, created_at text NOT NULL, PRIMARY KEY (name, version)
+            )
+            """,
+            "CREATE TRIGGER custody_mapping_profile_kept BEFORE UPDATE OR DELETE ON custody_mapping_profile FOR EACH ROW EXECUTE FUNCTION rk_refuse('profile versions are kept as registered')",
+            "ALTER TABLE custody_import ADD COLUMN mapping_profile text",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

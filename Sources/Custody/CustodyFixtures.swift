@@ -9,12 +9,15 @@ public enum CustodyFixtures {
         case at1 = "AT1"
         /// Data-entry controls: a 20-row target list with the OIG's defect classes.
         case at2 = "AT2"
+        /// A site's own export: an XLSX workbook with its own column names, codes, US-style local
+        /// times and Excel serial dates, and the mapping profile that reads it.
+        case atsXLSX = "ATS-XLSX"
     }
 
     /// The rules a scenario's files name (register them before importing).
     public static func rules(for scenario: Scenario) -> [TargetRule] {
         switch scenario {
-        case .at1, .at2:
+        case .at1, .at2, .atsXLSX:
             [TargetRule(code: "NARC-01", version: 1, category: .narcotics, source: "ATS", description: "Narcotics indicators in advance data"),
              TargetRule(code: "COI-CN-01", version: 1, category: .coiBulk, source: "COI list", description: "Country-of-interest parcels, CN")]
         }
@@ -32,7 +35,66 @@ public enum CustodyFixtures {
             let url = directory.appendingPathComponent("AT2-targets.csv")
             try at2Targets(seed: seed).write(to: url, atomically: true, encoding: .utf8)
             return [url]
+        case .atsXLSX:
+            let book = directory.appendingPathComponent("ATS-export.xlsx")
+            try atsWorkbook(seed: seed).write(to: book)
+            let profile = directory.appendingPathComponent("ATS-profile.json")
+            try atsProfile.write(to: profile, atomically: true, encoding: .utf8)
+            return [book, profile]
         }
+    }
+
+    /// The mapping profile of the ATS-XLSX scenario: its columns, its codes, US Eastern local time
+    /// as MM/DD/YYYY HH:mm, Excel serial dates, and ATS as the targeter of every row.
+    public static let atsProfile = """
+        {
+          "name": "ats-jfk",
+          "version": 1,
+          "description": "ATS target export as the JFK targeting unit saves it from Excel",
+          "columns": {
+            "Item Number": "s10", "Rule": "rule_code", "Rule Ver": "rule_version", "Reason": "reason_code",
+            "Targeted (ET)": "targeted_at", "ETA (ET)": "expected_arrival_at", "Origin": "origin_country", "Class": "mail_class"
+          },
+          "constants": {"targeted_by": "ATS"},
+          "date_format": "MM/DD/YYYY HH:mm",
+          "time_zone": "America/New_York",
+          "excel_serial_dates": true,
+          "values": {
+            "reason_code": {"NARC": "narcotics", "COI": "coi_bulk"},
+            "mail_class": {"EMS": "ems", "PARCEL": "parcel", "LC": "letter_post"}
+          }
+        }
+
+        """
+
+    /// The ATS-XLSX workbook: 12 rows. Eight valid (targeted times as text in the profile's format
+    /// or as Excel serial numbers, all 2019-06-17 08:15 Eastern = 12:15 UTC for the first);
+    /// `06/31/2019 08:00` (no such date) and `03/10/2019 02:30` (skipped by the change to daylight
+    /// time in New York) rejected `DATE_INVALID`; reason `XYZ` rejected `VALUE_UNKNOWN`; a copy of
+    /// the first row merged. A `Notes` column is not mapped: kept with the import, not read.
+    public static func atsWorkbook(seed: UInt64) throws -> Data {
+        var rng = SplitMix(seed: seed)
+        typealias C = XLSXWriter.Cell
+        var rows: [[C]] = [["Item Number", "Rule", "Rule Ver", "Reason", "Targeted (ET)", "ETA (ET)", "Origin", "Class", "Notes"].map { .text($0) }]
+        var items: [String] = []
+        for i in 0..<11 {
+            let serial = (0..<8).map { _ in Int(rng.next() % 10) }
+            items.append(["EE", "LX", "RR"][i % 3] + serial.map(String.init).joined() + String(S10.checkDigit(serial: serial)) + ["CN", "HK", "US"][i % 3])
+        }
+        let narcotics: [C] = [.text("NARC-01"), .number(1), .text("NARC")]
+        let coi: [C] = [.text("COI-CN-01"), .number(1), .text("COI")]
+        for i in 0..<8 {
+            // Serial 43633 is 2019-06-17; 0.34375 of a day is 08:15.
+            let targeted: C = i % 2 == 0 ? .text(String(format: "06/17/2019 %02d:15", 8 + i)) : .number(43633.34375 + Double(i) / 24)
+            rows.append([.text(items[i])] + (i % 2 == 0 ? narcotics : coi)
+                        + [targeted, .text("06/18/2019 12:00"), .text(["CN", "HK", "US"][i % 3]), .text(["EMS", "PARCEL", "LC"][i % 3]), .text("row \(i + 1)")])
+        }
+        rows.append([.text(items[8])] + narcotics + [.text("06/31/2019 08:00"), .text("06/18/2019 12:00"), .text("CN"), .text("EMS"), .text("")])
+        rows.append([.text(items[9])] + narcotics + [.text("03/10/2019 02:30"), .text("06/18/2019 12:00"), .text("HK"), .text("EMS"), .text("")])
+        rows.append([.text(items[10]), .text("NARC-01"), .number(1), .text("XYZ"), .text("06/17/2019 09:00"), .text("06/18/2019 12:00"), .text("US"),
+                     .text("EMS"), .text("")])
+        rows.append(rows[1])
+        return try XLSXWriter.workbook(rows)
     }
 
     /// AT1's target list: 500 targets of NARC-01 v1 then 500 of COI-CN-01 v1, targeted 17–19 June

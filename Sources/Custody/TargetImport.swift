@@ -73,27 +73,61 @@ public enum TargetImport {
                                  "priority", "origin_country", "mail_class", "declared_desc", "hold_requested_at"]
     static let required = ["s10", "rule_code", "rule_version", "reason_code", "targeted_at", "targeted_by"]
 
-    /// Validates every row of `data` against the known `rules`.
-    public static func plan(_ data: Data, rules: Set<RuleKey>) throws -> TargetImportPlan {
-        var records = CSVRecords(data)
+    /// Validates every row of `data` (a CSV text, or an XLSX workbook's first sheet) against the
+    /// known `rules`, read through `profile` when given (else the canonical layout).
+    public static func plan(_ data: Data, rules: Set<RuleKey>, profile: MappingProfile? = nil) throws -> TargetImportPlan {
+        if XLSXSheet.isWorkbook(data) {
+            let rows = try XLSXSheet.rows(data)
+            let records = rows.lazy.map { r in
+                CSVRecords.Record(fields: r.cells, line: r.line, raw: r.cells.map(Self.csvField).joined(separator: ","), malformed: nil)
+            }
+            var it = records.makeIterator()
+            return try plan(records: AnyIterator { it.next() }, capacity: rows.count, rules: rules, profile: profile)
+        }
+        // Room for every line at once: growing a million-row array by doubling would hold the
+        // old and the new buffer together for a moment (a third more memory at the peak).
+        let lines = data.withUnsafeBytes { $0.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
+        return try plan(records: CSVRecords(data), capacity: lines, rules: rules, profile: profile)
+    }
+
+    /// An item and rule seen in a file (its first line is the value). The key holds no heap
+    /// string (an S10 fits a small string).
+    struct Seen: Hashable { let s10: String; let rule: Int32 }
+
+    /// A cell as a CSV field (a spreadsheet row's text as written, for its rejection).
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    static func plan<Records: IteratorProtocol>(records: Records, capacity: Int, rules: Set<RuleKey>,
+                                                profile: MappingProfile?) throws -> TargetImportPlan where Records.Element == CSVRecords.Record {
+        var records = records
         guard let header = records.next(), header.malformed == nil else {
             throw CustodyError(.invalid, "the file has no header row (the canonical columns are \(columns.joined(separator: ", ")))")
         }
-        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        // Under a profile only its columns are read, by the fields they map to; without one the
+        // header names the canonical columns.
+        let names = header.fields.map { h in profile.map { $0.field(forHeader: h) ?? "" } ?? h.trimmingCharacters(in: .whitespaces).lowercased() }
         var index: [String: Int] = [:]
-        for (i, name) in names.enumerated() where index[name] == nil { index[name] = i }
-        let missing = required.filter { index[$0] == nil }
+        for (i, name) in names.enumerated() where index[name] == nil && !name.isEmpty { index[name] = i }
+        let constants = profile?.constants ?? [:]
+        let missing = required.filter { index[$0] == nil && constants[$0] == nil }
         guard missing.isEmpty else {
+            if let profile {
+                let sources = missing.map { f in "\(f) (\"\(profile.columns.first { $0.value == f }?.key ?? "?")\")" }
+                throw CustodyError(.invalid, "the header (line \(header.line)) has no column for \(sources.joined(separator: ", ")) as profile \(profile.label) names them")
+            }
             throw CustodyError(.invalid, "the header has no \(missing.joined(separator: ", ")) column (line \(header.line)); the canonical columns are \(columns.joined(separator: ", "))")
         }
         var plan = TargetImportPlan()
-        // Room for every line at once: growing a million-row array by doubling would hold the
-        // old and the new buffer together for a moment (a third more memory at the peak).
-        plan.accepted.reserveCapacity(data.withUnsafeBytes { $0.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } })
-        plan.unknownColumns = names.filter { !columns.contains($0) && !$0.isEmpty }
+        plan.accepted.reserveCapacity(capacity)
+        plan.unknownColumns = profile == nil ? names.filter { !columns.contains($0) && !$0.isEmpty }
+            : zip(header.fields, names).filter { $0.1.isEmpty && !$0.0.trimmingCharacters(in: .whitespaces).isEmpty }.map { $0.0.trimmingCharacters(in: .whitespaces) }
+        let timeFormat = profile.map { p in
+            [p.dateFormat.map { "\($0) (\(p.timeZone ?? "UTC"))" }, p.excelSerialDates == true ? "an Excel serial date" : nil].compactMap { $0 }
+        } ?? []
         // s10 + rule → first line. The key holds no heap string (an S10 fits a small string), so a
         // million-row file costs tens of megabytes here, not hundreds.
-        struct Seen: Hashable { let s10: String; let rule: Int32 }
         let ruleNumbers = Dictionary(uniqueKeysWithValues: rules.sorted { $0.description < $1.description }.enumerated().map { ($1, Int32($0)) })
         var seen: [Seen: Int] = [:]
         for record in IteratorSequence(records) {
@@ -102,9 +136,17 @@ public enum TargetImport {
             func reject(_ code: String, _ detail: String) { plan.rejected.append(RejectedRow(line: record.line, code: code, detail: detail, raw: record.raw)) }
             if let problem = record.malformed { reject("CSV_MALFORMED", problem); continue }
             func value(_ name: String) -> String? {
-                guard let i = index[name], i < record.fields.count else { return nil }
-                let v = record.fields[i].trimmingASCIIBlanks()
-                return v.isEmpty ? nil : v
+                let v: String
+                if let i = index[name] {
+                    guard i < record.fields.count else { return nil }
+                    v = record.fields[i].trimmingASCIIBlanks()
+                } else if let c = constants[name] {
+                    v = c
+                } else {
+                    return nil
+                }
+                guard !v.isEmpty else { return nil }
+                return profile?.mapped(v, field: name) ?? v
             }
             if let absent = required.first(where: { value($0) == nil }) { reject("REQUIRED_MISSING", "\(absent) is empty"); continue }
             let s10: S10
@@ -124,10 +166,11 @@ public enum TargetImport {
             var badTime: (String, String)?
             for name in ["targeted_at", "expected_arrival_at", "hold_requested_at"] {
                 guard let text = value(name) else { continue }
-                if let t = ISOInstant.millis(text) { times[name] = t } else { badTime = (name, text); break }
+                if let t = profile?.millis(text) ?? ISOInstant.millis(text) { times[name] = t } else { badTime = (name, text); break }
             }
             if let (name, text) = badTime {
-                reject("DATE_INVALID", "\(name) \(text) is not a date and time with a zone (ISO 8601, e.g. 2019-06-17T08:00:00Z)"); continue
+                let accepted = (timeFormat + ["ISO 8601 with a zone, e.g. 2019-06-17T08:00:00Z"]).joined(separator: " or ")
+                reject("DATE_INVALID", "\(name) \(text) is not a real date and time as \(accepted)"); continue
             }
             if let hold = times["hold_requested_at"], hold < times["targeted_at"]! {
                 reject("DATE_ORDER", "hold_requested_at is before targeted_at"); continue

@@ -32,22 +32,51 @@ public struct TargetImportService: Sendable {
 
     public func rules() async throws -> [StoredTargetRule] { try await store.targetRules() }
 
+    /// Registers a mapping profile version (`custody profile add`); false when it was registered already.
+    public func addProfile(_ data: Data, actor: String) async throws -> (profile: MappingProfile, added: Bool) {
+        let p = try MappingProfile.parse(data)
+        let definition = p.canonicalJSON
+        let added = try await store.saveMappingProfile(StoredMappingProfile(name: p.name, version: p.version, definition: definition,
+                                                                           sha256: ContentHash.of(Data(definition.utf8)).hex), actor: actor)
+        return (p, added)
+    }
+
+    public func profiles() async throws -> [StoredMappingProfile] { try await store.mappingProfiles() }
+
+    /// A registered profile by `name` or `name@version` (the latest version when none is given).
+    public func profile(_ reference: String) async throws -> MappingProfile {
+        let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
+        let all = try await store.mappingProfiles().filter { $0.name == parts[0] }
+        let chosen: StoredMappingProfile?
+        if parts.count == 2 {
+            guard let v = Int(parts[1]) else { throw CustodyError(.invalid, "a profile is NAME or NAME@VERSION: \(reference)") }
+            chosen = all.first { $0.version == v }
+        } else {
+            chosen = all.max { $0.version < $1.version }
+        }
+        guard let chosen else {
+            throw CustodyError(.notFound, "no mapping profile \(reference) (register one with recordkeeper custody profile add FILE)")
+        }
+        return try MappingProfile.parse(Data(chosen.definition.utf8))
+    }
+
     /// What importing `file` would do; nothing is written.
-    public func dryRun(_ file: URL) async throws -> Outcome {
+    public func dryRun(_ file: URL, profile: MappingProfile? = nil) async throws -> Outcome {
         let (data, hash) = try Self.read(file)
-        let plan = try TargetImport.plan(data, rules: try await ruleKeys())
+        let plan = try TargetImport.plan(data, rules: try await ruleKeys(), profile: profile)
         let before = try await store.targetImport(fileHash: hash)
         return Outcome(plan: plan, fileHash: hash, stored: before, alreadyImported: before != nil)
     }
 
-    /// Imports `file`: the accepted rows and the rejected ones, with an audit entry.
-    public func commit(_ file: URL, actor: String) async throws -> Outcome {
+    /// Imports `file` (read through `profile` when given): the accepted rows and the rejected
+    /// ones, with an audit entry naming the profile.
+    public func commit(_ file: URL, profile: MappingProfile? = nil, actor: String) async throws -> Outcome {
         // The file's bytes are let go once read, before the rows are stored (a large list's
         // mapped pages would otherwise stay resident through the whole write).
         let rules = try await ruleKeys()
         let (plan, hash) = try { () throws -> (TargetImportPlan, String) in
             let (data, hash) = try Self.read(file)
-            return (try TargetImport.plan(data, rules: rules), hash)
+            return (try TargetImport.plan(data, rules: rules, profile: profile), hash)
         }()
         if let before = try await store.targetImport(fileHash: hash) {
             return Outcome(plan: plan, fileHash: hash, stored: before, alreadyImported: true)
@@ -56,7 +85,7 @@ public struct TargetImportService: Sendable {
             fileName: file.lastPathComponent, fileHash: hash, rowsTotal: plan.rowsTotal,
             targets: plan.accepted,
             rejected: plan.rejected.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) },
-            mergedInFile: plan.mergedDuplicates.count, unknownColumns: plan.unknownColumns)
+            mergedInFile: plan.mergedDuplicates.count, unknownColumns: plan.unknownColumns, mappingProfile: profile?.label)
         let stored = try await store.commitTargetImport(draft, actor: actor)
         return Outcome(plan: plan, fileHash: hash, stored: stored, alreadyImported: false)
     }

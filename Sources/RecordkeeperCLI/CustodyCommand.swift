@@ -17,7 +17,7 @@ struct CustodyCommand: AsyncParsableCommand {
             with --commit. Importing the same file again adds nothing. Works on the embedded \
             archive and on PostgreSQL alike.
             """,
-        subcommands: [Rule.self, Import.self, Location.self, Container.self, Receive.self, Move.self, Inspect.self, Seize.self, SEACATS.self, CorrectSeizure.self, Lab.self,
+        subcommands: [Rule.self, Profile.self, Import.self, Location.self, Container.self, Receive.self, Move.self, Inspect.self, Seize.self, SEACATS.self, CorrectSeizure.self, Lab.self,
                       Handover.self, Return.self, Audit.self, SecurityCheck.self, Alerts.self, Events.self, Report.self, Detention.self, Privacy.self, Fixture.self])
 
     static func store(_ archive: ArchiveOptions) async throws -> any CustodyStore {
@@ -722,16 +722,20 @@ struct CustodyCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "import", abstract: "Import a target list (canonical CSV); a dry run unless --commit.",
+            commandName: "import", abstract: "Import a target list (CSV or XLSX); a dry run unless --commit.",
             discussion: """
                 Columns (header row, any order): \(TargetImport.columns.joined(separator: ", ")). Required: \
                 s10, rule_code, rule_version, reason_code, targeted_at, targeted_by. Times are ISO 8601 with \
-                a zone (2019-06-17T08:00:00Z). Reason codes of rejected rows: S10_CHECK, S10_FORMAT, \
+                a zone (2019-06-17T08:00:00Z). A source with other columns, codes or time formats is read \
+                through a registered mapping profile (--profile; recordkeeper custody profile add). An XLSX \
+                workbook is read by its first sheet. Reason codes of rejected rows: S10_CHECK, S10_FORMAT, \
                 DATE_INVALID, DATE_ORDER, RULE_UNKNOWN, REQUIRED_MISSING, VALUE_UNKNOWN, CSV_MALFORMED. A row \
                 naming an item and rule already targeted is merged, not added. Exit status 0 either way; \
                 the counts say what happened.
                 """)
-        @Argument(help: "The CSV file.") var file: String
+        @Argument(help: "The CSV or XLSX file.") var file: String
+        @Option(help: ArgumentHelp("Read it through this registered mapping profile (NAME, or NAME@VERSION; default the latest version).",
+                                   valueName: "name")) var profile: String?
         @Flag(help: "Store the accepted rows (and keep the rejected ones); without it nothing is written.") var commit = false
         @Option(help: "How many rejected rows to list (all with --json).") var show: Int = 20
         @Flag(help: "Print JSON.") var json = false
@@ -752,6 +756,7 @@ struct CustodyCommand: AsyncParsableCommand {
             var unknownColumns: [String]
             var rejectedRows: [RejectedRow]
             var importID: Int64?
+            var mappingProfile: String?
         }
 
         struct CodeCount: Encodable {
@@ -763,18 +768,21 @@ struct CustodyCommand: AsyncParsableCommand {
             try await CLIError.report {
                 let service = try await CustodyCommand.service(archive)
                 let url = URL(fileURLWithPath: file)
-                let outcome = commit ? try await service.commit(url, actor: archive.resolvedActor) : try await service.dryRun(url)
+                var mapping: MappingProfile?
+                if let profile { mapping = try await service.profile(profile) }
+                let outcome = commit ? try await service.commit(url, profile: mapping, actor: archive.resolvedActor) : try await service.dryRun(url, profile: mapping)
                 let p = outcome.plan
                 let report = Report(file: url.lastPathComponent, sha256: outcome.fileHash, dryRun: !commit, alreadyImported: outcome.alreadyImported,
                                     rows: p.rowsTotal, accepted: p.accepted.count, added: commit ? (outcome.alreadyImported ? 0 : outcome.stored?.added) : nil,
                                     rejected: p.rejected.count, merged: commit && !outcome.alreadyImported ? outcome.stored?.merged ?? p.mergedDuplicates.count
                                         : p.mergedDuplicates.count,
                                     rejectedByCode: p.rejectedByCode.sorted { $0.key < $1.key }.map { CodeCount(code: $0.key, rows: $0.value) },
-                                    unknownColumns: p.unknownColumns, rejectedRows: p.rejected, importID: outcome.stored?.id)
+                                    unknownColumns: p.unknownColumns, rejectedRows: p.rejected, importID: outcome.stored?.id, mappingProfile: mapping?.label)
                 if json { print(Terminal.json(report, pretty: true)); return }
                 if outcome.alreadyImported, let s = outcome.stored {
                     print("\(report.file) was imported on \(s.importedAt) by \(s.importedBy) (import \(s.id)): nothing \(commit ? "added" : "would be added") now.")
                 }
+                if let mapping { print("Read through mapping profile \(mapping.label).") }
                 print("\(report.file): \(p.rowsTotal) row\(p.rowsTotal == 1 ? "" : "s"); \(p.accepted.count) accepted, \(p.rejected.count) rejected, \(report.merged) merged duplicate\(report.merged == 1 ? "" : "s")")
                 if !p.rejectedByCode.isEmpty {
                     print("  rejected by reason: " + p.rejectedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))

@@ -255,3 +255,50 @@ extension CustodyCommand.Report {
         }
     }
 }
+
+extension CustodyCommand {
+    struct Profile: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "profile", abstract: "Mapping profiles: how a source's target list maps onto the canonical columns.",
+            discussion: "See docs/custody/targets.md for the profile's JSON (columns, constants, date_format, time_zone, excel_serial_dates, values).",
+            subcommands: [Add.self, List.self, Show.self])
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "add", abstract: "Register a profile version from its JSON file (kept unchanged; a change is a new version).")
+            @Argument(help: "The profile's JSON file.") var file: String
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    guard let data = FileManager.default.contents(atPath: file) else { throw ArchiveError(.notFound, "no file at \(file)") }
+                    let (p, added) = try await CustodyCommand.service(archive).addProfile(data, actor: archive.resolvedActor)
+                    print(added ? "Registered mapping profile \(p.label): \(p.columns.count) column(s)\(p.constants.map { ", \($0.count) constant(s)" } ?? "")."
+                                : "Mapping profile \(p.label) is registered already, with this definition.")
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "The registered profile versions.")
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let all = try await CustodyCommand.service(archive).profiles()
+                    if all.isEmpty { print("No mapping profiles registered."); return }
+                    for p in all { print("\(p.label)  registered \(p.createdAt) by \(p.createdBy)  sha256 \(p.sha256.prefix(16))") }
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "A profile's definition (JSON).")
+            @Argument(help: "NAME or NAME@VERSION.") var profile: String
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    print(Terminal.json(try await CustodyCommand.service(archive).profile(profile), pretty: true))
+                }
+            }
+        }
+    }
+}

@@ -29,6 +29,38 @@ extension WebApp {
     }
 
     func addDetentionRoutes(_ r: RouteBuilder) {
+        r.add(.post, "/api/v1/custody/imports", .roles([.targeter, .custodySupervisor]),
+              "Import a target list (multipart: file (CSV or XLSX), profile, commit); a dry run unless commit=true", body: .stream) { input in
+            let p = try input.user
+            let upload = try await UploadReceiver.receive(input.request, scratch: self.archive.directory.scratchURL, limit: self.configuration.maxUploadBytes,
+                                                          extensions: ["csv", "txt", "xlsx"], kind: "a target list: a .csv (or .txt) or an .xlsx workbook")
+            defer { upload.remove() }
+            guard let file = upload.file else { throw WebError.badRequest("send the target list as the part named \"file\"") }
+            let service = TargetImportService(store: try self.custodyStore)
+            var profile: MappingProfile?
+            if let name = upload.fields["profile"], !name.isEmpty { profile = try await service.profile(name) }
+            let commit = upload.fields["commit"] == "true"
+            let outcome = commit ? try await service.commit(file, profile: profile, actor: p.actor) : try await service.dryRun(file, profile: profile)
+            struct Out: Encodable {
+                var file: String
+                var sha256: String
+                var dryRun: Bool
+                var alreadyImported: Bool
+                var mappingProfile: String?
+                var rows: Int
+                var accepted: Int
+                var rejected: [RejectedRow]
+                var merged: Int
+                var unknownColumns: [String]
+                var stored: StoredTargetImport?
+            }
+            let plan = outcome.plan
+            return try Respond.json(Out(file: upload.fileName ?? file.lastPathComponent, sha256: outcome.fileHash, dryRun: !commit,
+                                        alreadyImported: outcome.alreadyImported, mappingProfile: profile?.label, rows: plan.rowsTotal,
+                                        accepted: plan.accepted.count, rejected: plan.rejected, merged: plan.mergedDuplicates.count,
+                                        unknownColumns: plan.unknownColumns, stored: outcome.stored),
+                                    status: commit && !outcome.alreadyImported ? .created : .ok)
+        }
         r.add(.post, "/api/v1/custody/detentions", .roles([.custodyOfficer, .custodySupervisor]),
               "Detain an inspected item for a notice to its addressee (JSON: s10, violation, reason, contents)") { input in
             let p = try input.user

@@ -26,7 +26,11 @@ enum UploadReceiver {
     /// More fields than the form has means the request was not made by it.
     static let maxFields = 32
 
-    static func receive(_ request: Request, scratch: URL, limit: Int64) async throws -> UploadedExport {
+    /// The extensions an export may have.
+    static let exportExtensions: Set<String> = ["txt", "zip", "xml", "json", "jsonl", "eml", "mbox"]
+
+    static func receive(_ request: Request, scratch: URL, limit: Int64, extensions: Set<String> = exportExtensions,
+                        kind: String = "an export: a WhatsApp .txt or .zip, an SMS Backup & Restore .xml, or a Wickr retention .txt/.json file") async throws -> UploadedExport {
         guard let contentType = request.headers[.contentType], contentType.lowercased().hasPrefix("multipart/form-data"),
               let boundary = boundary(contentType) else {
             throw WebError.badRequest("send the export as multipart/form-data with a part named \"file\"")
@@ -34,7 +38,7 @@ enum UploadReceiver {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let dir = scratch.appendingPathComponent("upload-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        let state = State(directory: dir, limit: limit)
+        let state = State(directory: dir, limit: limit, extensions: extensions, kind: kind)
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { name, value in state.header(name, value) }
         parser.onBody = { buffer in state.body(&buffer) }
@@ -54,7 +58,7 @@ enum UploadReceiver {
         }
         guard state.result.file != nil else {
             try? FileManager.default.removeItem(at: dir)
-            throw WebError.badRequest("choose an export to upload: a WhatsApp .txt or .zip, an SMS Backup & Restore .xml, or a Wickr retention file")
+            throw WebError.badRequest("choose \(kind) to upload")
         }
         return state.result
     }
@@ -72,14 +76,15 @@ enum UploadReceiver {
     }
 
     /// The last path component, without control characters or leading dots; .txt or .zip only.
-    static func safeFileName(_ raw: String) throws -> String {
+    static func safeFileName(_ raw: String, extensions: Set<String> = exportExtensions,
+                             kind: String = "an export: a WhatsApp .txt or .zip, an SMS Backup & Restore .xml, or a Wickr retention .txt/.json file") throws -> String {
         let last = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
         var name = String(String.UnicodeScalarView(last.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
         while name.hasPrefix(".") { name.removeFirst() }
         name = String(name.prefix(200))
         let ext = (name as NSString).pathExtension.lowercased()
-        guard !name.isEmpty, ["txt", "zip", "xml", "json", "jsonl", "eml", "mbox"].contains(ext) else {
-            throw WebError.badRequest("upload an export: a WhatsApp .txt or .zip, an SMS Backup & Restore .xml, or a Wickr retention .txt/.json file")
+        guard !name.isEmpty, extensions.contains(ext) else {
+            throw WebError.badRequest("upload \(kind)")
         }
         return name
     }
@@ -94,10 +99,14 @@ enum UploadReceiver {
         var handle: FileHandle?
         var field = Data()
         var headersDone = false
+        let extensions: Set<String>
+        let kind: String
 
-        init(directory: URL, limit: Int64) {
+        init(directory: URL, limit: Int64, extensions: Set<String>, kind: String) {
             self.directory = directory
             self.limit = limit
+            self.extensions = extensions
+            self.kind = kind
             result = UploadedExport(directory: directory)
         }
 
@@ -121,7 +130,7 @@ enum UploadReceiver {
                 if handle == nil {
                     guard result.file == nil else { error = WebError.badRequest("upload one export at a time"); return }
                     do {
-                        let safe = try UploadReceiver.safeFileName(fileName)
+                        let safe = try UploadReceiver.safeFileName(fileName, extensions: extensions, kind: kind)
                         let url = directory.appendingPathComponent(safe)
                         guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                             error = ArchiveError(.storage, "cannot write to the scratch directory"); return

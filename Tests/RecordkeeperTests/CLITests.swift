@@ -272,6 +272,34 @@ struct CLITests {
         #expect(vanished.status == 3 && vanished.stdout.contains("custody_item_closed_without_event"), "\(vanished.stdout)")
     }
 
+    /// A site's own XLSX export through the binary: the scenario's workbook and profile, the
+    /// profile registered, a dry run through it, the commit naming it.
+    @Test func anXLSXExportIsImportedThroughARegisteredProfile() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        let fixture = try cli.run(["custody", "fixture", "--scenario", "ats-xlsx", "--out", tmp.url.appendingPathComponent("ats").path])
+        let files = fixture.stdout.split(separator: "\n").map(String.init)
+        #expect(fixture.status == 0 && files.count == 2 && files[0].hasSuffix("ATS-export.xlsx"), "\(fixture.stderr)")
+        for line in fixture.stderr.components(separatedBy: "\n") where line.contains("custody rule add") {
+            let rule = try #require(line.firstMatch(of: /rule add (\S+) --version (\d+) --category (\S+) --source '([^']*)' --description '([^']*)'/))
+            #expect(try cli.run(["custody", "rule", "add", String(rule.1), "--version", String(rule.2), "--category", String(rule.3),
+                                 "--source", String(rule.4), "--description", String(rule.5)]).status == 0)
+        }
+        let unregistered = try cli.run(["custody", "import", files[0], "--profile", "ats-jfk"])
+        #expect(unregistered.status == 1 && unregistered.stderr.contains("custody profile add"), "\(unregistered.stderr)")
+        let added = try cli.run(["custody", "profile", "add", files[1]])
+        #expect(added.status == 0 && added.stdout.contains("Registered mapping profile ats-jfk v1: 8 column(s), 1 constant(s)"), "\(added.stdout)\(added.stderr)")
+        #expect(try cli.run(["custody", "profile", "list"]).stdout.contains("ats-jfk v1"))
+        let dry = try cli.run(["custody", "import", files[0], "--profile", "ats-jfk"])
+        #expect(dry.status == 0 && dry.stdout.contains("Read through mapping profile ats-jfk v1"), "\(dry.stderr)")
+        #expect(dry.stdout.contains("12 rows; 8 accepted, 3 rejected, 1 merged duplicate") && dry.stdout.contains("DATE_INVALID 2, VALUE_UNKNOWN 1"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("columns not read (kept with the import's record): Notes"))
+        let done = try cli.run(["custody", "import", files[0], "--profile", "ats-jfk@1", "--commit", "--json"])
+        #expect(done.status == 0 && done.stdout.contains("\"mapping_profile\" : \"ats-jfk v1\"") && done.stdout.contains("\"added\" : 8"), "\(done.stdout)")
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     /// AT6 through the binary: a detention and its notice; the key made owner-only in the data
     /// directory; the particulars in clear for the notice clerk, masked for an officer, refused to
     /// a non-clerk; the inventory; verify passes, and finds the sealed particulars changed or

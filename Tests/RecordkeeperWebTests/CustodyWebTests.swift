@@ -259,4 +259,44 @@ struct CustodyWebTests {
         let report = try await VerifyService(archive: f.archive).verify(actor: "dave")
         #expect(report.ok, "\(report.problems)")
     }
+
+    /// `POST /api/v1/custody/imports`: a targeter uploads a site's XLSX export; read through its
+    /// registered profile it is a dry run until commit=true, which stores it and names the profile.
+    @Test func aTargeterImportsAnXLSXExportThroughTheAPI() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore)
+        let service = TargetImportService(store: store)
+        for rule in CustodyFixtures.rules(for: .atsXLSX) { _ = try await service.addRule(rule, actor: "tina") }
+        _ = try await service.addProfile(Data(CustodyFixtures.atsProfile.utf8), actor: "tina")
+        let book = try CustodyFixtures.atsWorkbook(seed: 9)
+        let tina = try await f.session("tina"), rita = try await f.session("rita")
+        @Sendable func headers(_ s: BrowserSession) -> HTTPFields {
+            var h = HTTPFields()
+            h[.cookie] = s.cookie
+            h[.accept] = "application/json"
+            h[HTTPField.Name("X-CSRF-Token")!] = s.csrf
+            return h
+        }
+        try await f.test { client in
+            let refused = try await client.postMultipart("/api/v1/custody/imports", headers: headers(rita), fields: [("profile", "ats-jfk")],
+                                                         file: ("ATS-export.xlsx", book))
+            #expect(refused.status == .forbidden)
+            let dry = try await client.postMultipart("/api/v1/custody/imports", headers: headers(tina), fields: [("profile", "ats-jfk")],
+                                                     file: ("ATS-export.xlsx", book))
+            #expect(try dry.status == .ok && dry.json()["accepted"] as? Int == 8 && dry.json()["dry_run"] as? Bool == true, "\(dry.status) \(dry.text)")
+            #expect(try (dry.json()["rejected"] as? [[String: Any]])?.compactMap { $0["code"] as? String }.sorted() == ["DATE_INVALID", "DATE_INVALID", "VALUE_UNKNOWN"])
+            #expect(try await store.targetCount() == 0)
+            let unknown = try await client.postMultipart("/api/v1/custody/imports", headers: headers(tina), fields: [("profile", "nope")],
+                                                         file: ("ATS-export.xlsx", book))
+            #expect(unknown.status == .notFound, "\(unknown.text)")
+            let done = try await client.postMultipart("/api/v1/custody/imports", headers: headers(tina), fields: [("profile", "ats-jfk@1"), ("commit", "true")],
+                                                      file: ("ATS-export.xlsx", book))
+            let stored = try #require(try done.json()["stored"] as? [String: Any], "\(done.text)")
+            #expect(done.status == .created && stored["added"] as? Int == 8 && stored["mapping_profile"] as? String == "ats-jfk v1")
+            let again = try await client.postMultipart("/api/v1/custody/imports", headers: headers(tina), fields: [("profile", "ats-jfk"), ("commit", "true")],
+                                                       file: ("ATS-export.xlsx", book))
+            #expect(try again.status == .ok && again.json()["already_imported"] as? Bool == true)
+        }
+        #expect(try await store.targetCount() == 8)
+    }
 }

@@ -26,6 +26,7 @@ struct StateChangingRouteTests {
         "POST /api/v1/custody/seizures/:id/correct",
         "POST /api/v1/custody/detentions", "POST /api/v1/custody/detentions/:id/notice", "POST /api/v1/custody/detentions/:id/response",
         "POST /api/v1/custody/detentions/:id/dispose", "POST /api/v1/custody/privacy/retention", "POST /api/v1/custody/privacy/purge",
+        "POST /api/v1/custody/imports",
     ]
 
     @Test func everyStateChangingRouteIsDrivenHere() async throws {

@@ -63,7 +63,7 @@ struct WebFixture {
     /// User name for each role (nil: signed out).
     static let users: [(String, UserRole)] = [("ada", .admin), ("alice", .recordsOfficer), ("carol", .reviewer), ("dave", .auditor), ("jane", .custodian),
                                                  ("rita", .receiver), ("sue", .custodySupervisor), ("otto", .custodyOfficer),
-                                                 ("nina", .noticeClerk), ("pia", .privacyOfficer)]
+                                                 ("nina", .noticeClerk), ("pia", .privacyOfficer), ("tina", .targeter)]
 
     let tmp: TempDir
     let archive: ArchiveHandle

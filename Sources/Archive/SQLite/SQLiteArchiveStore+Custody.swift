@@ -79,7 +79,7 @@ extension SQLiteArchiveStore: CustodyStore {
         let unknown: String = r["unknown_columns"]
         return StoredTargetImport(id: r["id"], fileName: r["file_name"], fileHash: r["file_sha256"], rowsTotal: r["rows_total"], added: r["added"],
                                   rejected: r["rejected"], merged: r["merged"], unknownColumns: unknown.isEmpty ? [] : unknown.components(separatedBy: ","),
-                                  digest: r["digest"], importedBy: r["imported_by"], importedAt: r["imported_at"])
+                                  digest: r["digest"], importedBy: r["imported_by"], importedAt: r["imported_at"], mappingProfile: r["mapping_profile"])
     }
 
     public func targetImport(fileHash: String) async throws -> StoredTargetImport? {
@@ -115,14 +115,15 @@ extension SQLiteArchiveStore: CustodyStore {
             let merged = draft.mergedInFile + (draft.targets.count - added)
             let digest = hasher.finalize().hex
             try db.execute(sql: """
-                INSERT INTO custody_import (id, kind, file_name, file_sha256, rows_total, added, rejected, merged, unknown_columns, digest, imported_by, imported_at)
-                VALUES (?, 'targets', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO custody_import (id, kind, file_name, file_sha256, rows_total, added, rejected, merged, unknown_columns, digest, imported_by, imported_at,
+                    mapping_profile)
+                VALUES (?, 'targets', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [importID, draft.fileName, draft.fileHash, draft.rowsTotal, added, draft.rejected.count, merged,
-                                 draft.unknownColumns.joined(separator: ","), digest, actor, Timestamp.iso(millis: Timestamp.nowMillis())])
+                                 draft.unknownColumns.joined(separator: ","), digest, actor, Timestamp.iso(millis: Timestamp.nowMillis()), draft.mappingProfile])
             let stored = try Self.decodeImport(try Row.fetchOne(db, sql: "SELECT * FROM custody_import WHERE id = ?", arguments: [importID])!)
             try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.import", target: "custody-import:\(importID)", detail: [
                 "kind": "targets", "file": draft.fileName, "file_sha256": draft.fileHash, "rows": String(draft.rowsTotal), "added": String(added),
-                "rejected": String(draft.rejected.count), "merged": String(merged), "digest": digest]))
+                "rejected": String(draft.rejected.count), "merged": String(merged), "digest": digest, "profile": draft.mappingProfile ?? ""]))
             return stored
         }
     }
@@ -562,6 +563,47 @@ extension SQLiteArchiveStore {
                     SELECT 1 FROM custody_event e WHERE e.item_id = i.id AND e.at = i.closed_at AND e.type IN ('RETURNED_TO_CARRIER', 'TO_AGENCY', 'DESTROYED'))
                 ORDER BY i.id LIMIT ?
                 """, arguments: [limit]).map { (itemID: $0["id"], s10: $0["s10"]) }
+        }
+    }
+}
+
+extension SQLiteArchiveStore {
+    /// Mapping profiles, versioned like rules (never changed), and the profile each import was read with.
+    static func migrateCustodyProfiles(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE custody_mapping_profile (
+                name TEXT NOT NULL, version INTEGER NOT NULL CHECK (version > 0), definition TEXT NOT NULL, sha256 TEXT NOT NULL,
+                created_by TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (name, version)
+            );
+            CREATE TRIGGER custody_mapping_profile_kept BEFORE UPDATE ON custody_mapping_profile
+                BEGIN SELECT RAISE(ABORT, 'a profile version is never changed; register a new version'); END;
+            CREATE TRIGGER custody_mapping_profile_not_deleted BEFORE DELETE ON custody_mapping_profile BEGIN SELECT RAISE(ABORT, 'profile versions are kept'); END;
+            ALTER TABLE custody_import ADD COLUMN mapping_profile TEXT;
+            """)
+    }
+
+    public func saveMappingProfile(_ p: StoredMappingProfile, actor: String) async throws -> Bool {
+        try await write { db in
+            if let existing = try String.fetchOne(db, sql: "SELECT sha256 FROM custody_mapping_profile WHERE name = ? AND version = ?", arguments: [p.name, p.version]) {
+                guard existing == p.sha256 else {
+                    throw ArchiveError(.refused, "profile \(p.label) is registered with another definition; a version is never changed, register version \(p.version + 1)")
+                }
+                return false
+            }
+            try db.execute(sql: "INSERT INTO custody_mapping_profile (name, version, definition, sha256, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [p.name, p.version, p.definition, p.sha256, actor, Timestamp.iso(millis: Timestamp.nowMillis())])
+            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.profile.add", target: "custody-profile:\(p.name):\(p.version)",
+                                                detail: ["sha256": p.sha256]))
+            return true
+        }
+    }
+
+    public func mappingProfiles() async throws -> [StoredMappingProfile] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM custody_mapping_profile ORDER BY name, version").map {
+                StoredMappingProfile(name: $0["name"], version: $0["version"], definition: $0["definition"], sha256: $0["sha256"], createdBy: $0["created_by"],
+                                     createdAt: $0["created_at"])
+            }
         }
     }
 }

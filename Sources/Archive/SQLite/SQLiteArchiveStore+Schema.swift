@@ -156,6 +156,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v17-custody-security-checks") { db in try Self.migrateCustodySecurityChecks(db) }
         m.registerMigration("v18-custody-corrections") { db in try Self.migrateCustodyCorrections(db) }
         m.registerMigration("v19-custody-privacy") { db in try Self.migrateCustodyPrivacy(db) }
+        m.registerMigration("v20-custody-mapping-profiles") { db in try Self.migrateCustodyProfiles(db) }
         return m
     }
 }

@@ -1,0 +1,197 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import ZIPFoundation
+
+/// The first worksheet of an XLSX workbook (Office Open XML, ECMA-376 part 1, SpreadsheetML) as
+/// rows of cell text, for target lists exported from a spreadsheet (CUSTODY.md §4.1: "XLSX is
+/// read by the first sheet, header row required"). Shared strings, inline strings, numbers,
+/// booleans and formula results are read as the text they hold; a number stays a number (an
+/// Excel date is a serial number: a mapping profile says whether to read it as one). Cells are
+/// placed by their reference, so a row with empty cells keeps its columns.
+///
+/// The workbook is hostile input: each part it reads is bounded (a decompression bomb is
+/// refused), checked against its CRC-32, and parsed without external entities. Written here
+/// because no package this project may use reads XLSX; ZIPFoundation unpacks it.
+enum XLSXSheet {
+    /// Largest part (sheet, shared strings) read out of a workbook.
+    static let maxPartBytes = 256 << 20
+
+    struct Row {
+        /// The row's number in the sheet (1-based), as a CSV line number is.
+        var line: Int
+        var cells: [String]
+    }
+
+    static func isWorkbook(_ data: Data) -> Bool { data.starts(with: [0x50, 0x4B, 0x03, 0x04]) }
+
+    static func rows(_ data: Data) throws -> [Row] {
+        let zip: ZIPFoundation.Archive
+        do { zip = try ZIPFoundation.Archive(data: data, accessMode: .read) } catch {
+            throw CustodyError(.invalid, "the file starts like a zip (XLSX) but is not a readable one")
+        }
+        func part(_ path: String) throws -> Data? {
+            guard let entry = zip[path] else { return nil }
+            guard entry.uncompressedSize <= UInt64(maxPartBytes) else {
+                throw CustodyError(.invalid, "\(path) in the workbook expands beyond \(maxPartBytes >> 20) MB; refused as a possible decompression bomb")
+            }
+            var out = Data()
+            let crc = try zip.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
+                out.append(chunk)
+                if out.count > maxPartBytes {
+                    throw CustodyError(.invalid, "\(path) in the workbook expands beyond \(maxPartBytes >> 20) MB; refused as a possible decompression bomb")
+                }
+            }
+            guard crc == entry.checksum else { throw CustodyError(.invalid, "\(path) in the workbook is damaged (CRC-32 mismatch)") }
+            return out
+        }
+        // The first sheet: workbook.xml's first <sheet>, through its relationship; else sheet1.xml.
+        var sheetPath = "xl/worksheets/sheet1.xml"
+        if let workbook = try part("xl/workbook.xml"), let rels = try part("xl/_rels/workbook.xml.rels") {
+            let sheets = try XMLElements.collect(workbook, names: ["sheet"])
+            let relations = try XMLElements.collect(rels, names: ["Relationship"])
+            if let first = sheets.first, let rid = first.attributes["r:id"] ?? first.attributes.first(where: { $0.key.hasSuffix(":id") })?.value,
+               let target = relations.first(where: { $0.attributes["Id"] == rid })?.attributes["Target"] {
+                sheetPath = target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target
+            }
+        }
+        guard let sheet = try part(sheetPath) else { throw CustodyError(.invalid, "the workbook has no worksheet (\(sheetPath))") }
+        let shared = try part("xl/sharedStrings.xml").map(SharedStrings.parse) ?? []
+        return try SheetRows.parse(sheet, shared: shared)
+    }
+
+    /// "BC12" → 54 (0-based column of a cell reference).
+    static func column(_ reference: String) -> Int? {
+        var n = 0
+        var letters = 0
+        for u in reference.utf8 {
+            guard u >= 65, u <= 90 else { break }
+            n = n * 26 + Int(u - 64)
+            letters += 1
+        }
+        return letters == 0 || letters > 3 ? nil : n - 1
+    }
+}
+
+/// Elements with given names and their attributes, from a small XML part.
+private final class XMLElements: NSObject, XMLParserDelegate {
+    struct Element { var name: String; var attributes: [String: String] }
+    let names: Set<String>
+    var found: [Element] = []
+    init(names: Set<String>) { self.names = names }
+
+    static func collect(_ data: Data, names: Set<String>) throws -> [Element] {
+        let d = XMLElements(names: names)
+        let parser = XMLParser(data: data)
+        parser.shouldResolveExternalEntities = false
+        parser.delegate = d
+        guard parser.parse() else { throw CustodyError(.invalid, "the workbook's XML is malformed (\(parser.parserError.map { "\($0)" } ?? "?"))") }
+        return d.found
+    }
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        if names.contains(name) { found.append(Element(name: name, attributes: attributes)) }
+    }
+}
+
+/// `xl/sharedStrings.xml`: each `<si>`'s text (its `<t>` runs joined; phonetic runs left out).
+private final class SharedStrings: NSObject, XMLParserDelegate {
+    var strings: [String] = []
+    var current = ""
+    var inText = false
+    var phonetic = 0
+
+    static func parse(_ data: Data) throws -> [String] {
+        let d = SharedStrings()
+        let parser = XMLParser(data: data)
+        parser.shouldResolveExternalEntities = false
+        parser.delegate = d
+        guard parser.parse() else { throw CustodyError(.invalid, "the workbook's shared strings are malformed XML") }
+        return d.strings
+    }
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        switch name {
+        case "si": current = ""
+        case "rPh": phonetic += 1
+        case "t": inText = phonetic == 0
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) { if inText { current += string } }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        switch name {
+        case "si": strings.append(current)
+        case "rPh": phonetic -= 1
+        case "t": inText = false
+        default: break
+        }
+    }
+}
+
+/// A worksheet's rows: `<row r="N">` of `<c r="A1" t="s|inlineStr|str|b|n|e|d"><v>…</v></c>`.
+private final class SheetRows: NSObject, XMLParserDelegate {
+    let shared: [String]
+    var rows: [XLSXSheet.Row] = []
+    var row: [Int: String] = [:]
+    var rowNumber = 0
+    var cellColumn = 0
+    var cellType = "n"
+    var text = ""
+    var capturing = false
+    var failure: String?
+
+    init(shared: [String]) { self.shared = shared }
+
+    static func parse(_ data: Data, shared: [String]) throws -> [XLSXSheet.Row] {
+        let d = SheetRows(shared: shared)
+        let parser = XMLParser(data: data)
+        parser.shouldResolveExternalEntities = false
+        parser.delegate = d
+        let ok = parser.parse()
+        if let f = d.failure { throw CustodyError(.invalid, f) }
+        guard ok else { throw CustodyError(.invalid, "the worksheet is malformed XML (\(parser.parserError.map { "\($0)" } ?? "?"))") }
+        return d.rows
+    }
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        switch name {
+        case "row":
+            rowNumber = attributes["r"].flatMap(Int.init) ?? rowNumber + 1
+            row = [:]
+            cellColumn = -1
+        case "c":
+            cellColumn = attributes["r"].flatMap(XLSXSheet.column) ?? cellColumn + 1
+            cellType = attributes["t"] ?? "n"
+            text = ""
+            if cellColumn > 16_383 { failure = "a cell beyond column XFD in row \(rowNumber)"; parser.abortParsing() }
+        case "v", "t": capturing = true
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) { if capturing { text += string } }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        switch name {
+        case "v", "t": capturing = false
+        case "c":
+            switch cellType {
+            case "s":
+                guard let i = Int(text), shared.indices.contains(i) else {
+                    failure = "row \(rowNumber) names a shared string that does not exist"; parser.abortParsing(); return
+                }
+                row[cellColumn] = shared[i]
+            case "b": row[cellColumn] = text == "1" ? "TRUE" : "FALSE"
+            default: row[cellColumn] = text
+            }
+        case "row":
+            let width = (row.keys.max() ?? -1) + 1
+            rows.append(XLSXSheet.Row(line: rowNumber, cells: (0..<width).map { row[$0] ?? "" }))
+        default: break
+        }
+    }
+}
