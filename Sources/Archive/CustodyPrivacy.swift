@@ -125,7 +125,8 @@ public struct StoredDetention: Sendable, Equatable, Codable {
         }
         if disposition == "abandoned_destroyed" {
             // Abandoned: the addressee consented, or the notice went out and its answer period ran out unanswered.
-            let lapsed = noticeSentAtMillis != nil && (response == nil || response == "none") && (responseDueAtMillis.map { atMillis >= $0 } ?? false)
+            // "Answer by T": the answer period has run out only after T.
+            let lapsed = noticeSentAtMillis != nil && (response == nil || response == "none") && (responseDueAtMillis.map { atMillis > $0 } ?? false)
             guard response == "consent_abandon" || lapsed else {
                 throw ArchiveError(.refused, "detention \(id) is not abandoned: the addressee has not consented and the notice's answer period has not run out")
             }

@@ -310,7 +310,7 @@ public struct DetentionService: Sendable {
         public var disposed: Int
         public var definition = """
             R-DET over detentions decided in [from, to) or still open at to: notice pending = open detentions without a notice by as_of, \
-            with their age (as_of - detained_at); past due = open detentions whose notice's response_due_at <= as_of. Open = no disposition by as_of.
+            with their age (as_of - detained_at); past due = open detentions whose notice's response_due_at < as_of. Open = no disposition by as_of.
             """
     }
 
@@ -325,7 +325,7 @@ public struct DetentionService: Sendable {
         let pending = open.filter { d in d.noticeSentAtMillis.map { $0 > asOf } ?? true }.sorted { $0.detainedAtMillis < $1.detainedAtMillis }
         let pastDue = open.filter { d in
             guard let sent = d.noticeSentAtMillis, sent <= asOf, let due = d.responseDueAtMillis else { return false }
-            return due <= asOf
+            return due < asOf
         }
         return QueueReport(detentions: all.count, open: open.count, noticePending: pending.map(row), pastDue: pastDue.map(row),
                            disposed: all.count - open.count)

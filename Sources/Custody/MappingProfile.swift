@@ -144,12 +144,13 @@ public struct MappingProfile: Codable, Sendable, Equatable {
         if let t = ISOInstant.millis(text) { return t }
         let zone = TimeZone(identifier: timeZone ?? "UTC") ?? TimeZone(identifier: "UTC")!
         if let format = dateFormat, let c = Self.components(text, Self.tokens(format)) { return Self.local(c, zone) }
-        if excelSerialDates == true, let serial = Double(text), serial.isFinite, serial >= 1, serial < 2_958_466 { // 9999-12-31
+        if excelSerialDates == true, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let serial = Double(text), serial.isFinite, serial >= 1,
+           serial < 2_958_466 { // 9999-12-31
             // Days since 1899-12-30 (Excel's 1900 system, its phantom 29 February 1900 included), the fraction the time of day.
-            let whole = serial.rounded(.down)
-            let secondsOfDay = Int(((serial - whole) * 86_400).rounded())
+            var whole = serial.rounded(.down)
+            var secondsOfDay = Int(((serial - whole) * 86_400).rounded())
+            if secondsOfDay == 86_400 { whole += 1; secondsOfDay = 0 } // rounds up to the next midnight
             let date = CivilDate(dayNumber: CivilDate(year: 1899, month: 12, day: 30)!.dayNumber + Int(whole))
-            guard secondsOfDay < 86_400 else { return nil }
             return Self.local((date.year, date.month, date.day, secondsOfDay / 3600, secondsOfDay % 3600 / 60, secondsOfDay % 60), zone)
         }
         return nil
@@ -176,7 +177,8 @@ public struct MappingProfile: Codable, Sendable, Equatable {
         return (y, mo, d, h, mi, s)
     }
 
-    /// A local date and time in `zone`, refused when it does not exist there.
+    /// A local date and time in `zone`, refused when it does not exist there, or happens twice
+    /// there (the hour clocks go back): which of the two was meant cannot be told.
     static func local(_ c: (Int, Int, Int, Int, Int, Int), _ zone: TimeZone) -> Int64? {
         guard (1...12).contains(c.1), c.3 < 24, c.4 < 60, c.5 < 60, CivilDate(year: c.0, month: c.1, day: c.2) != nil else { return nil }
         var calendar = Calendar(identifier: .gregorian)
@@ -184,6 +186,10 @@ public struct MappingProfile: Codable, Sendable, Equatable {
         guard let date = calendar.date(from: DateComponents(year: c.0, month: c.1, day: c.2, hour: c.3, minute: c.4, second: c.5)) else { return nil }
         let back = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         guard back.year == c.0, back.month == c.1, back.day == c.2, back.hour == c.3, back.minute == c.4, back.second == c.5 else { return nil }
+        for shift in [-3600.0, 3600.0] {
+            let other = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date.addingTimeInterval(shift))
+            if other == back { return nil }
+        }
         return Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 }

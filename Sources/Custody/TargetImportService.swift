@@ -45,7 +45,10 @@ public struct TargetImportService: Sendable {
 
     /// A registered profile by `name` or `name@version` (the latest version when none is given).
     public func profile(_ reference: String) async throws -> MappingProfile {
-        let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
+        let parts = reference.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 1, !parts[0].trimmingCharacters(in: .whitespaces).isEmpty, parts.count == 1 || !parts[1].isEmpty else {
+            throw CustodyError(.invalid, "a profile is NAME or NAME@VERSION: \(reference)")
+        }
         let all = try await store.mappingProfiles().filter { $0.name == parts[0] }
         let chosen: StoredMappingProfile?
         if parts.count == 2 {

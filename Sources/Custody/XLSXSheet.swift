@@ -17,6 +17,12 @@ import ZIPFoundation
 enum XLSXSheet {
     /// Largest part (sheet, shared strings) read out of a workbook.
     static let maxPartBytes = 256 << 20
+    /// A target list has a dozen columns; a cell far to the right is not one (and would make every
+    /// row that wide in memory).
+    static let maxColumns = 256
+    /// Excel's own limits on a sheet's rows; shared strings beyond the cells they could fill.
+    static let maxRows = 1_048_576
+    static let maxSharedStrings = 4_000_000
 
     struct Row {
         /// The row's number in the sheet (1-based), as a CSV line number is.
@@ -44,14 +50,21 @@ enum XLSXSheet {
                 }
             }
             guard crc == entry.checksum else { throw CustodyError(.invalid, "\(path) in the workbook is damaged (CRC-32 mismatch)") }
+            // SpreadsheetML never declares a document type: one here is an entity attack, not a workbook.
+            if out.range(of: Data("<!DOCTYPE".utf8)) != nil || out.range(of: Data("<!ENTITY".utf8)) != nil {
+                throw CustodyError(.invalid, "\(path) in the workbook declares a document type or entities; refused")
+            }
             return out
         }
         // The first sheet: workbook.xml's first <sheet>, through its relationship; else sheet1.xml.
         var sheetPath = "xl/worksheets/sheet1.xml"
         if let workbook = try part("xl/workbook.xml"), let rels = try part("xl/_rels/workbook.xml.rels") {
-            let sheets = try XMLElements.collect(workbook, names: ["sheet"])
+            let sheets = try XMLElements.collect(workbook, names: ["sheet", "workbookPr"])
+            if let pr = sheets.first(where: { $0.name == "workbookPr" }), ["1", "true"].contains(pr.attributes["date1904"]?.lowercased() ?? "") {
+                throw CustodyError(.invalid, "the workbook uses the 1904 date system (its serial dates would read 1,462 days off); save it with the 1900 date system")
+            }
             let relations = try XMLElements.collect(rels, names: ["Relationship"])
-            if let first = sheets.first, let rid = first.attributes["r:id"] ?? first.attributes.first(where: { $0.key.hasSuffix(":id") })?.value,
+            if let first = sheets.first(where: { $0.name == "sheet" }), let rid = first.attributes["r:id"] ?? first.attributes.first(where: { $0.key.hasSuffix(":id") })?.value,
                let target = relations.first(where: { $0.attributes["Id"] == rid })?.attributes["Target"] {
                 sheetPath = target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target
             }
@@ -101,13 +114,16 @@ private final class SharedStrings: NSObject, XMLParserDelegate {
     var current = ""
     var inText = false
     var phonetic = 0
+    var failure: String?
 
     static func parse(_ data: Data) throws -> [String] {
         let d = SharedStrings()
         let parser = XMLParser(data: data)
         parser.shouldResolveExternalEntities = false
         parser.delegate = d
-        guard parser.parse() else { throw CustodyError(.invalid, "the workbook's shared strings are malformed XML") }
+        let ok = parser.parse()
+        if let f = d.failure { throw CustodyError(.invalid, f) }
+        guard ok else { throw CustodyError(.invalid, "the workbook's shared strings are malformed XML") }
         return d.strings
     }
 
@@ -124,7 +140,9 @@ private final class SharedStrings: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
         switch name {
-        case "si": strings.append(current)
+        case "si":
+            strings.append(current)
+            if strings.count > XLSXSheet.maxSharedStrings { failure = "the workbook has more shared strings than a sheet can use"; parser.abortParsing() }
         case "rPh": phonetic -= 1
         case "t": inText = false
         default: break
@@ -161,13 +179,18 @@ private final class SheetRows: NSObject, XMLParserDelegate {
         switch name {
         case "row":
             rowNumber = attributes["r"].flatMap(Int.init) ?? rowNumber + 1
+            if rowNumber > XLSXSheet.maxRows || rows.count >= XLSXSheet.maxRows {
+                failure = "the sheet has more than \(XLSXSheet.maxRows) rows"; parser.abortParsing()
+            }
             row = [:]
             cellColumn = -1
         case "c":
             cellColumn = attributes["r"].flatMap(XLSXSheet.column) ?? cellColumn + 1
             cellType = attributes["t"] ?? "n"
             text = ""
-            if cellColumn > 16_383 { failure = "a cell beyond column XFD in row \(rowNumber)"; parser.abortParsing() }
+            if cellColumn >= XLSXSheet.maxColumns {
+                failure = "row \(rowNumber) has a cell beyond column \(XLSXSheet.maxColumns) (a target list has a dozen columns)"; parser.abortParsing()
+            }
         case "v", "t": capturing = true
         default: break
         }
@@ -181,6 +204,7 @@ private final class SheetRows: NSObject, XMLParserDelegate {
         case "c":
             switch cellType {
             case "s":
+                if text.isEmpty { row[cellColumn] = ""; return }
                 guard let i = Int(text), shared.indices.contains(i) else {
                     failure = "row \(rowNumber) names a shared string that does not exist"; parser.abortParsing(); return
                 }

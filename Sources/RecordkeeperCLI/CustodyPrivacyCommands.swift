@@ -59,17 +59,27 @@ extension CustodyCommand {
             static let configuration = CommandConfiguration(
                 commandName: "notice", abstract: "Record the notice with the addressee's particulars (sealed); prints the notice.")
             @Argument(help: "The detention's number.") var detention: Int64
-            @Option(help: "The addressee's name.") var name: String
+            @Flag(help: ArgumentHelp("Read the particulars as JSON from standard input ({\"name\": …, \"address_lines\": […], \"postcode\": …}); "
+                                     + "arguments are visible to other users of this machine (ps) and kept in shell history.")) var stdin = false
+            @Option(help: "The addressee's name (prefer --stdin).") var name: String?
             @Option(name: .customLong("address-line"), help: "A line of the address (repeat for each line).") var addressLines: [String] = []
-            @Option(help: "The postal code.") var postcode: String
+            @Option(help: "The postal code.") var postcode: String?
             @Option(help: "Days the addressee has to answer.") var answerDays = DetentionService.defaultAnswerDays
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
+                    let particulars: AddresseeParticulars
+                    if stdin {
+                        do { particulars = try JSONDecoder().decode(AddresseeParticulars.self, from: FileHandle.standardInput.readDataToEndOfFile()) } catch {
+                            throw ArchiveError(.invalid, "standard input is not the particulars as JSON: {\"name\": …, \"address_lines\": […], \"postcode\": …}")
+                        }
+                    } else {
+                        guard let name, let postcode else { throw ValidationError("give the particulars with --stdin (or --name, --address-line and --postcode)") }
+                        particulars = AddresseeParticulars(name: name, addressLines: addressLines, postcode: postcode)
+                    }
                     let (service, directory) = try await CustodyCommand.detentions(archive)
                     try await CustodyCommand.requireRole(directory, archive.resolvedActor, [.noticeClerk], "record a notice")
-                    let (_, notice) = try await service.sendNotice(detention, to: AddresseeParticulars(name: name, addressLines: addressLines, postcode: postcode),
-                                                                   answerDays: answerDays, actor: archive.resolvedActor)
+                    let (_, notice) = try await service.sendNotice(detention, to: particulars, answerDays: answerDays, actor: archive.resolvedActor)
                     print(notice, terminator: "")
                 }
             }

@@ -28,6 +28,11 @@ extension WebApp {
         var notice: String?
     }
 
+    func addresseeStatus(_ id: Int64) async throws -> String {
+        guard let store = archive.store as? any CustodyPrivacyStore else { return AddresseeStatus.none.rawValue }
+        return (try await store.addresseeStatus(detentionIDs: [id])[id] ?? AddresseeStatus.none).rawValue
+    }
+
     func addDetentionRoutes(_ r: RouteBuilder) {
         r.add(.post, "/api/v1/custody/imports", .roles([.targeter, .custodySupervisor]),
               "Import a target list (multipart: file (CSV or XLSX), profile, commit); a dry run unless commit=true", body: .stream) { input in
@@ -122,7 +127,7 @@ extension WebApp {
             let p = try input.user
             let f = try await self.apiForm(input)
             let d = try await self.detentions.recordResponse(try input.id(), response: f["response"] ?? "", actor: p.actor)
-            return try Respond.json(DetentionJSON(detention: d, addressee: "held"))
+            return try Respond.json(DetentionJSON(detention: d, addressee: try await self.addresseeStatus(d.id)))
         }
         r.add(.post, "/api/v1/custody/detentions/:id/dispose", .roles([.custodyOfficer, .custodySupervisor]),
               "Dispose of a detention (JSON: disposition = released, forwarded or abandoned_destroyed; witness, another user, for a destruction)") { input in
@@ -130,7 +135,7 @@ extension WebApp {
             let f = try await self.apiForm(input)
             let d = try await self.detentions.dispose(try input.id(), disposition: f["disposition"] ?? "", witness: f["witness"], actor: p.actor,
                                                       directory: self.archive.store)
-            return try Respond.json(DetentionJSON(detention: d, addressee: "held"))
+            return try Respond.json(DetentionJSON(detention: d, addressee: try await self.addresseeStatus(d.id)))
         }
         r.add(.get, "/api/v1/custody/privacy-inventory", Self.privacyReaders,
               "The privacy inventory of the addressee particulars: each field with its purpose, the retention, who may read, how they are kept (for a privacy threshold analysis)") { input in
@@ -147,10 +152,10 @@ extension WebApp {
             return try Respond.json(try await self.detentions.inventory())
         }
         r.add(.post, "/api/v1/custody/privacy/purge", .roles([.privacyOfficer]),
-              "Purge the addressee particulars past their retention (JSON: dry_run); answers with what was purged and the disposal certificate") { input in
+              "Purge the addressee particulars past their retention: a review of what is due unless commit=true (JSON: commit); answers with what was purged and the disposal certificate") { input in
             let p = try input.user
             let f = try await self.apiForm(input)
-            return try Respond.json(try await self.detentions.purge(actor: p.actor, dryRun: f["dry_run"] == "true"))
+            return try Respond.json(try await self.detentions.purge(actor: p.actor, dryRun: f["commit"] != "true"))
         }
     }
 }

@@ -323,7 +323,10 @@ struct CLITests {
                       "--address-line", "Springfield, IL", "--postcode", "62704"]
         let refused = try cli.run(notice + ["--actor", "otto"])
         #expect(refused.status == 1 && refused.stderr.contains("notice-clerk"), "\(refused.stderr)")
-        let sent = try cli.run(notice + ["--actor", "nina"])
+        let noParticulars = try cli.run(["custody", "detention", "notice", "1", "--actor", "nina"])
+        #expect(noParticulars.status != 0 && noParticulars.stderr.contains("--stdin"), "\(noParticulars.stderr)")
+        let sent = try cli.run(["custody", "detention", "notice", "1", "--stdin", "--actor", "nina"],
+                               stdin: #"{"name": "Jane Q. Addressee", "address_lines": ["1400 Example Avenue", "Springfield, IL"], "postcode": "62704"}"#)
         #expect(sent.status == 0 && sent.stdout.contains("NOTICE OF DETENTION") && sent.stdout.contains("Springfield, IL"), "\(sent.stderr)")
         let key = tmp.url.appendingPathComponent("data/keys/addressee.key").path
         #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
@@ -357,14 +360,18 @@ struct CLITests {
         }
         let swapped = try cli.run(["verify", "--json"])
         #expect(swapped.status == 3 && swapped.stdout.contains("custody_addressee_altered") && swapped.stdout.contains("custody-detention:1"), "\(swapped.stdout)")
-        // …or deletes them without a purge: found too.
-        try db.write { db in
-            try db.execute(sql: "UPDATE custody_addressee SET sealed = ? WHERE detention_id = 1", arguments: [original])
-            try db.execute(sql: "DROP TRIGGER custody_addressee_purged_only")
+        // …or deletes them behind a tombstone of a purge that never happened (the guard left in place,
+        // foreign keys off as the sqlite3 shell has them): found too.
+        try db.write { db in try db.execute(sql: "UPDATE custody_addressee SET sealed = ? WHERE detention_id = 1", arguments: [original]) }
+        #expect(try cli.run(["verify"]).status == 0)
+        try db.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            let sha = try String.fetchOne(db, sql: "SELECT sealed_sha256 FROM custody_addressee WHERE detention_id = 1")
+            try db.execute(sql: "INSERT INTO custody_pii_tombstone (detention_id, purge_id, sealed_sha256, disposed_at) VALUES (1, 999, ?, 0)", arguments: [sha])
             try db.execute(sql: "DELETE FROM custody_addressee WHERE detention_id = 1")
         }
         let deleted = try cli.run(["verify", "--json"])
-        #expect(deleted.status == 3 && deleted.stdout.contains("custody_addressee_missing"), "\(deleted.stdout)")
+        #expect(deleted.status == 3 && deleted.stdout.contains("custody_addressee_missing") && deleted.stdout.contains("belongs to no recorded purge"), "\(deleted.stdout)")
     }
 
     /// Help text is interface: it is compared with the golden files in `Golden/`.

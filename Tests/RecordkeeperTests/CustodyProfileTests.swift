@@ -23,8 +23,10 @@ struct CustodyProfileTests {
         for bad in ["06/31/2019 08:00", "02/29/2019 10:00", "03/10/2019 02:30", "6/17/2019 08:15", "06/17/2019 8:15", "06/17/2019 08:15:00", "next Tuesday", ""] {
             #expect(p.millis(bad) == nil, "\(bad)")
         }
-        // An hour that happens twice (clocks back on 3 November 2019) is a real time: its first occurrence, in daylight time.
-        #expect(Self.iso(p.millis("11/03/2019 01:30")) == "2019-11-03T05:30:00.000Z")
+        // An hour that happens twice (clocks back on 3 November 2019): which one was meant cannot be told.
+        #expect(p.millis("11/03/2019 01:30") == nil && Self.iso(p.millis("11/03/2019 02:30")) == "2019-11-03T07:30:00.000Z")
+        #expect(p.millis("0x1p3") == nil) // a hexadecimal number is not a serial date
+        #expect(Self.iso(p.millis("43633.9999999999")) == "2019-06-18T04:00:00.000Z") // rounds to the next midnight, Eastern
         var loose = p
         loose.dateFormat = "M/D/YYYY H:mm"
         loose.excelSerialDates = nil

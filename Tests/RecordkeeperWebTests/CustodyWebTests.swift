@@ -245,9 +245,9 @@ struct CustodyWebTests {
             #expect(try await Self.jsonPost(client, "/api/v1/custody/privacy/retention", as: otto, ["days": 30, "reason": "x"]).status == .forbidden)
             let set = try await Self.jsonPost(client, "/api/v1/custody/privacy/retention", as: pia, ["days": 30, "reason": "the petition window ends at disposition"])
             #expect(try set.status == .ok && (try set.json()["retention_days"] as? Int) == 30, "\(set.text)")
-            let dry = try await Self.jsonPost(client, "/api/v1/custody/privacy/purge", as: pia, ["dry_run": true])
+            let dry = try await Self.jsonPost(client, "/api/v1/custody/privacy/purge", as: pia, [:] as [String: Any]) // a review unless commit
             #expect(try (try dry.json()["due"] as? [[String: Any]])?.compactMap { $0["s10"] as? String } == [old] && (try dry.json()["purge"]) == nil)
-            let purged = try await Self.jsonPost(client, "/api/v1/custody/privacy/purge", as: pia, [:] as [String: Any])
+            let purged = try await Self.jsonPost(client, "/api/v1/custody/privacy/purge", as: pia, ["commit": true])
             let purge = try #require(try purged.json()["purge"] as? [String: Any], "\(purged.text)")
             #expect(purge["count"] as? Int == 1 && (purge["certificate"] as? String)?.contains(old) == true && !purged.text.contains("Ana Old"))
             let gone = try await client.get("/api/v1/custody/detentions/\(past.id)/addressee", as: nina, json: true)

@@ -13,7 +13,8 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `custody_presentation_altered`, `custody_presentation_missing`, `custody_correction_altered`, `custody_correction_missing`,
     /// `custody_security_check_altered`, `custody_security_check_missing`,
     /// `custody_item_closed_without_event`, `custody_detention_altered`, `custody_detention_missing`,
-    /// `custody_addressee_altered`, `custody_addressee_missing`, `custody_purge_altered`, `custody_purge_missing`.
+    /// `custody_addressee_altered`, `custody_addressee_missing`, `custody_purge_altered`, `custody_purge_missing`,
+    /// `custody_setting_altered`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
     public var item: String
@@ -264,6 +265,7 @@ public struct VerifyService: Sendable {
         var checkAnchors: [String: (detail: [String: String], actor: String, sequence: Int64)] = [:] // location|day → the security check's entry
         var detentionAnchors: [Int64: [String: [String: String]]] = [:] // detention id → its entries' details by action
         var purgeAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
+        var retentionAnchor: String? // the addressee retention the last custody.setting entry recorded
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
         var seq: Int64 = 0
@@ -305,6 +307,8 @@ public struct VerifyService: Sendable {
                         detentionAnchors[id, default: [:]][e.action] = detail.merging(["by": e.actor]) { a, _ in a }
                     } else if e.action == "custody.pii.purge", let id = Int64(e.target.dropFirst("custody-pii-purge:".count)) {
                         purgeAnchors[id] = (detail, e.sequence)
+                    } else if e.action == "custody.setting", e.target == "custody-setting:\(PrivacyPolicy.retentionSetting)" {
+                        retentionAnchor = detail["new"]
                     } else if e.action.hasPrefix("custody.presentation."), let id = Int64(e.target.dropFirst("custody-presentation:".count)) {
                         var a = presentationAnchors[id] ?? (nil, nil, e.sequence)
                         if e.action == "custody.presentation.open" { a.opened = detail } else { a.closed = detail }
@@ -471,7 +475,7 @@ public struct VerifyService: Sendable {
         }
 
         if let privacy = store as? any CustodyPrivacyStore {
-            problems += try await Self.checkDetentions(privacy, anchors: detentionAnchors, purgeAnchors: purgeAnchors)
+            problems += try await Self.checkDetentions(privacy, anchors: detentionAnchors, purgeAnchors: purgeAnchors, settingAnchor: retentionAnchor)
         }
 
         problems.sort { ($0.item, $0.code) < ($1.item, $1.code) }
@@ -500,7 +504,8 @@ extension VerifyService {
     /// gone only by a purge (a tombstone with the same hash); each purge's tombstones still
     /// digesting to its anchor. Needs no key: the hashes are over the sealed bytes.
     static func checkDetentions(_ store: any CustodyPrivacyStore, anchors: [Int64: [String: [String: String]]],
-                                purgeAnchors: [Int64: (detail: [String: String], sequence: Int64)]) async throws -> [VerificationProblem] {
+                                purgeAnchors: [Int64: (detail: [String: String], sequence: Int64)],
+                                settingAnchor: String? = nil) async throws -> [VerificationProblem] {
         var problems: [VerificationProblem] = []
         func altered(_ id: Int64, _ why: String) {
             problems.append(.init(code: "custody_detention_altered", item: "custody-detention:\(id)", detail: why))
@@ -511,6 +516,7 @@ extension VerifyService {
             seen.insert(d.id)
             let a = anchors[d.id] ?? [:]
             let detain = a["custody.detain"]
+            if detain?["s10"] != d.s10 { altered(d.id, "detention \(d.id) now names \(d.s10), not the item its audit entry recorded") }
             if detain?["violation"] != d.violationType || detain?["reason"] != d.reasonCode || detain?["contents"] != d.contentsCategory
                 || detain?["detained_at"] != String(d.detainedAtMillis) || detain?["by"] != d.detainedBy {
                 altered(d.id, "detention \(d.id) of \(d.s10) no longer says what its audit entry recorded (violation, reason, contents, time, officer)")
@@ -526,7 +532,7 @@ extension VerifyService {
             }
             let disposal = a["custody.detention.dispose"]
             if (disposal == nil) != (d.disposition == nil) || (disposal != nil && (disposal?["disposition"] != d.disposition
-                || disposal?["at"] != d.disposedAtMillis.map(String.init) || disposal?["by"] != d.disposedBy)) {
+                || disposal?["at"] != d.disposedAtMillis.map(String.init) || disposal?["by"] != d.disposedBy || (disposal?["witness"] ?? "") != (d.witness ?? ""))) {
                 altered(d.id, "the disposition of detention \(d.id) is not what the audit log recorded")
             }
         }
@@ -553,10 +559,18 @@ extension VerifyService {
             for t in tombstones { tombstoned[t.detentionID] = t.sealedSHA256 }
             let digest = AddresseeTombstone.digest(tombstones)
             let anchor = purgeAnchors[p.id]
-            if digest != p.digest || tombstones.count != p.count || anchor?.detail["digest"] != p.digest || anchor?.detail["count"] != String(p.count) {
+            let rebuilt = StoredAddresseePurge.certificate(id: p.id, atMillis: p.purgedAtMillis, actor: p.purgedBy, retentionDays: p.retentionDays,
+                                                           cutoffMillis: p.cutoffMillis, tombstones: tombstones)
+            if digest != p.digest || tombstones.count != p.count || anchor?.detail["digest"] != p.digest || anchor?.detail["count"] != String(p.count)
+                || rebuilt != p.certificate {
                 problems.append(.init(code: "custody_purge_altered", item: "custody-pii-purge:\(p.id)",
-                                      detail: "purge \(p.id)'s tombstones no longer digest to what its audit entry and certificate recorded"))
+                                      detail: "purge \(p.id)'s tombstones or certificate no longer match what its audit entry recorded"))
             }
+        }
+        // The retention in force is the one the audit log last recorded (a lowered setting would purge early, looking lawful).
+        if let recorded = settingAnchor, try await String(store.addresseeRetentionDays()) != recorded {
+            problems.append(.init(code: "custody_setting_altered", item: "custody-setting:\(PrivacyPolicy.retentionSetting)",
+                                  detail: "the addressee retention in force is not the one its last audit entry recorded (\(recorded) days)"))
         }
         for (id, a) in purgeAnchors where !purgeIDs.contains(id) {
             problems.append(.init(code: "custody_purge_missing", item: "custody-pii-purge:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the purges"))
@@ -568,9 +582,11 @@ extension VerifyService {
                     problems.append(.init(code: "custody_addressee_altered", item: "custody-detention:\(id)",
                                           detail: "the purge's tombstone names other particulars than the notice recorded"))
                 }
-            } else if status[id] != .purged {
+            } else {
+                // Gone, and no purge the audit log recorded names it (a tombstone written by hand does not count).
                 problems.append(.init(code: "custody_addressee_missing", item: "custody-detention:\(id)",
-                                      detail: "the addressee particulars are gone without a purge (no tombstone)"))
+                                      detail: status[id] == .purged ? "the addressee particulars are gone; their tombstone belongs to no recorded purge"
+                                                                    : "the addressee particulars are gone without a purge (no tombstone)"))
             }
         }
         return problems

@@ -96,13 +96,17 @@ struct CustodyPrivacyConformanceTests {
 
         // No answer: abandoned only once the answer period has run out, destroyed with a witness.
         _ = try await service("2019-06-20T09:00:00Z").recordResponse(d.id, response: "none", actor: "nina")
-        await #expect(throws: ArchiveError.self) { _ = try await service("2019-07-04T08:59:59Z").dispose(d.id, disposition: "abandoned_destroyed", witness: "maria", actor: "otto") }
-        await #expect(throws: ArchiveError.self) { _ = try await service("2019-07-04T09:00:00Z").dispose(d.id, disposition: "abandoned_destroyed", witness: "otto", actor: "otto") }
+        // "Answer by 4 July 09:00": at 09:00 the period has not run out yet.
+        await #expect(throws: ArchiveError.self) { _ = try await service("2019-07-04T09:00:00Z").dispose(d.id, disposition: "abandoned_destroyed", witness: "maria", actor: "otto") }
+        await #expect(throws: ArchiveError.self) { _ = try await service("2019-07-04T09:00:01Z").dispose(d.id, disposition: "abandoned_destroyed", witness: "otto", actor: "otto") }
+        let onTheDay = try await DetentionService.queue(store, from: Self.millis("2019-06-01T00:00:00Z"), to: Self.millis("2019-07-01T00:00:00Z"),
+                                                        asOf: Self.millis("2019-07-04T09:00:00Z"))
+        #expect(onTheDay.pastDue.isEmpty)
         let pastDue = try await DetentionService.queue(store, from: Self.millis("2019-06-01T00:00:00Z"), to: Self.millis("2019-07-01T00:00:00Z"),
-                                                       asOf: Self.millis("2019-07-04T09:00:00Z"))
+                                                       asOf: Self.millis("2019-07-04T09:00:01Z"))
         #expect(pastDue.pastDue.map(\.s10) == [item] && pastDue.noticePending.map(\.s10) == [other])
-        let disposed = try await service("2019-07-04T09:00:00Z").dispose(d.id, disposition: "abandoned_destroyed", witness: "maria", actor: "otto")
-        #expect(disposed.disposition == "abandoned_destroyed" && disposed.disposedAtMillis == Self.millis("2019-07-04T09:00:00Z"))
+        let disposed = try await service("2019-07-04T09:00:01Z").dispose(d.id, disposition: "abandoned_destroyed", witness: "maria", actor: "otto")
+        #expect(disposed.disposition == "abandoned_destroyed" && disposed.disposedAtMillis == Self.millis("2019-07-04T09:00:01Z"))
         #expect(try await store.custodyEvents(s10: item).last?.type == "DESTROYED")
         #expect(try await store.custodyItemsClosedWithoutEvent(limit: 10).isEmpty)
 
@@ -113,12 +117,12 @@ struct CustodyPrivacyConformanceTests {
         #expect(inventory.retentionDays == 30 && inventory.recordsHeld == 1 && inventory.recordsPurged == 0 && inventory.access == ["notice-clerk", "privacy-officer"])
 
         // 30 days after the disposition less a second: nothing due. At 30 days: purged.
-        let early = try await service("2019-08-03T08:59:59Z").purge(actor: "pia", dryRun: false)
+        let early = try await service("2019-08-03T09:00:00Z").purge(actor: "pia", dryRun: false)
         #expect(early.due.isEmpty && early.purge == nil)
-        let dry = try await service("2019-08-03T09:00:00Z").purge(actor: "pia", dryRun: true)
+        let dry = try await service("2019-08-03T09:00:01Z").purge(actor: "pia", dryRun: true)
         let heldBefore = try await store.addresseeCounts().held
         #expect(dry.due.map(\.detentionID) == [d.id] && dry.purge == nil && heldBefore == 1)
-        let done = try await service("2019-08-03T09:00:00Z").purge(actor: "pia", dryRun: false)
+        let done = try await service("2019-08-03T09:00:01Z").purge(actor: "pia", dryRun: false)
         let purge = try #require(done.purge)
         #expect(purge.count == 1 && done.due.first?.sealedSHA256 == seals[0].addressee.sealedSHA256)
         #expect(purge.certificate.contains(purge.digest) && purge.certificate.contains(item) && !purge.certificate.contains("Jane"))
@@ -149,5 +153,8 @@ struct CustodyPrivacyConformanceTests {
         vanished[pending.id, default: [:]]["custody.detention.notice"] = ["sealed_sha256": "ab"]
         let found = try await VerifyService.checkDetentions(store, anchors: vanished, purgeAnchors: lost).map(\.code)
         #expect(found.contains("custody_purge_missing") && found.contains("custody_addressee_missing") && found.contains("custody_detention_altered"))
+        // A changed certificate or retention setting is found too.
+        let altered = try await VerifyService.checkDetentions(store, anchors: anchors, purgeAnchors: purgeAnchors, settingAnchor: "365").map(\.code)
+        #expect(altered == ["custody_setting_altered"])
     }
 }
