@@ -84,7 +84,7 @@ public enum ScanOutcome: Sendable, Equatable {
 }
 
 public struct ScanRefusal: Sendable, Equatable, Error, CustomStringConvertible {
-    /// NOT_IN_CUSTODY, UNKNOWN_LOCATION, DATE_ORDER, WITNESS_REQUIRED, REQUIRED_MISSING, SEIZED, DETAINED,
+    /// NOT_IN_CUSTODY, UNKNOWN_LOCATION, DATE_ORDER, WITNESS_REQUIRED, REQUIRED_MISSING, SEIZED, DETAINED, REFERRED,
     /// INSPECTION_OPEN, AT_LAB, NOT_AT_LAB, WRONG_LOCATION_KIND, ALREADY_THERE, SCAN_ID_REUSED,
     /// PRESENTATION_CLOSED, UNKNOWN_PRESENTATION, VALUE_UNKNOWN
     public var code: String
@@ -96,7 +96,7 @@ public struct ScanRefusal: Sendable, Equatable, Error, CustomStringConvertible {
     public var archiveError: ArchiveError {
         switch code {
         case "NOT_IN_CUSTODY", "UNKNOWN_LOCATION", "UNKNOWN_PRESENTATION": ArchiveError(.notFound, description)
-        case "SEIZED", "DETAINED", "INSPECTION_OPEN", "AT_LAB", "NOT_AT_LAB", "ALREADY_THERE", "SCAN_ID_REUSED", "PRESENTATION_CLOSED": ArchiveError(.refused, description)
+        case "SEIZED", "DETAINED", "REFERRED", "INSPECTION_OPEN", "AT_LAB", "NOT_AT_LAB", "ALREADY_THERE", "SCAN_ID_REUSED", "PRESENTATION_CLOSED": ArchiveError(.refused, description)
         default: ArchiveError(.invalid, description)
         }
     }
@@ -117,11 +117,14 @@ public struct CustodyItemState: Sendable, Equatable {
     public var atLab: Bool
     /// Under a detention not yet disposed of (a notice to the addressee pending or answered).
     public var detained: Bool
+    /// Referred to an agency, the referral neither collected nor declined.
+    public var referred: Bool
     public init(itemID: Int64, firstArrivalMillis: Int64, lastEventMillis: Int64, location: String?, locationKind: String?, inspectionOpen: Bool,
-                inspected: Bool, seized: Bool, atLab: Bool, detained: Bool = false) {
+                inspected: Bool, seized: Bool, atLab: Bool, detained: Bool = false, referred: Bool = false) {
         self.itemID = itemID; self.firstArrivalMillis = firstArrivalMillis; self.lastEventMillis = lastEventMillis; self.location = location
         self.locationKind = locationKind; self.inspectionOpen = inspectionOpen; self.inspected = inspected; self.seized = seized; self.atLab = atLab
         self.detained = detained
+        self.referred = referred
     }
 
     /// The columns both stores read an open item's state with (then `WHERE i.s10 = … AND i.closed_at IS NULL`).
@@ -134,7 +137,9 @@ public struct CustodyItemState: Sendable, Equatable {
             EXISTS (SELECT 1 FROM custody_inspection n WHERE n.item_id = i.id) AS inspected,
             EXISTS (SELECT 1 FROM custody_seizure z WHERE z.item_id = i.id) AS seized, i.s10,
             EXISTS (SELECT 1 FROM custody_detention d WHERE d.item_id = i.id
-                    AND NOT EXISTS (SELECT 1 FROM custody_detention_step s WHERE s.detention_id = d.id AND s.step = 'disposition')) AS detained
+                    AND NOT EXISTS (SELECT 1 FROM custody_detention_step s WHERE s.detention_id = d.id AND s.step = 'disposition')) AS detained,
+            EXISTS (SELECT 1 FROM custody_referral r WHERE r.item_id = i.id
+                    AND NOT EXISTS (SELECT 1 FROM custody_referral_step s WHERE s.referral_id = r.id AND s.step IN ('collected', 'declined'))) AS referred
         FROM custody_item i
         """
 
@@ -228,6 +233,7 @@ public enum CustodyScanRules {
             return .success(ScanDecision(type: "FROM_LAB", toLocation: to, detail: joined(parts), closesEpisode: false))
         case .toAgency(let agency):
             if item.detained { return .failure(detainedRefusal(scan.s10)) }
+            if item.referred { return .failure(referredRefusal(scan.s10)) }
             guard agencies.contains(agency) else {
                 return .failure(ScanRefusal("VALUE_UNKNOWN", "agency \(agency) is not one of \(agencies.joined(separator: ", "))"))
             }
@@ -235,6 +241,7 @@ public enum CustodyScanRules {
         case .returnToCarrier(let carrier, let supervisor, let reason):
             if item.seized { return .failure(ScanRefusal("SEIZED", "\(scan.s10) is under seizure; a seized item does not go back to the carrier")) }
             if item.detained { return .failure(detainedRefusal(scan.s10)) }
+            if item.referred { return .failure(referredRefusal(scan.s10)) }
             do {
                 let detail = try ReturnDraft.detail(ReturnDraft(s10: scan.s10, carrier: carrier, station: scan.station, supervisor: supervisor, reason: reason,
                                                                 atMillis: scan.atMillis), inspected: item.inspected, targeted: targeted, actor: actor)
@@ -271,6 +278,10 @@ public enum CustodyScanRules {
 
     static func detainedRefusal(_ s10: String) -> ScanRefusal {
         ScanRefusal("DETAINED", "\(s10) is detained pending its notice and disposition; dispose of the detention first (recordkeeper custody detention dispose)")
+    }
+
+    static func referredRefusal(_ s10: String) -> ScanRefusal {
+        ScanRefusal("REFERRED", "\(s10) is referred to an agency; record the agency's collection or refusal on the referral (recordkeeper custody referral)")
     }
 
     static func joined(_ parts: [String]) -> String? { parts.isEmpty ? nil : parts.joined(separator: " ") }

@@ -50,7 +50,7 @@ public protocol CustodyStore: Sendable {
     func seizures(seizedFrom: Int64, to: Int64) async throws -> [StoredSeizure]
 
     /// For each of `s10s` that has them by `asOf`: the end of its first inspection and the
-    /// time of its first outcome with a violation (a seizure or a detention).
+    /// time of its first outcome with a violation (a seizure, a detention, a referral for a violation).
     func inspectionsAndHits(s10s: [String], asOf: Int64) async throws -> [String: InspectionAndHit]
 
     /// The first uninspected return by `asOf` of each of `s10s` that has one.
@@ -537,14 +537,11 @@ public struct InspectionAndHit: Sendable, Equatable {
         self.inspectedAtMillis = inspectedAtMillis; self.hitAtMillis = hitAtMillis; self.violation = violation
     }
 
-    /// The first hit of a seizure (`seized`) and of a detention (`detained`): whichever came first.
-    public static func first(inspected: Int64?, seized: (Int64?, String?), detained: (Int64?, String?)) -> InspectionAndHit {
-        switch (seized.0, detained.0) {
-        case (let s?, let d?): d < s ? InspectionAndHit(inspectedAtMillis: inspected, hitAtMillis: d, violation: detained.1)
-                                     : InspectionAndHit(inspectedAtMillis: inspected, hitAtMillis: s, violation: seized.1)
-        case (nil, let d?): InspectionAndHit(inspectedAtMillis: inspected, hitAtMillis: d, violation: detained.1)
-        default: InspectionAndHit(inspectedAtMillis: inspected, hitAtMillis: seized.0, violation: seized.1)
-        }
+    /// The first of an item's hits (a seizure, a detention, a referral for a violation: each its
+    /// first time and violation, nil when it has none).
+    public static func first(inspected: Int64?, hits: [(Int64?, String?)]) -> InspectionAndHit {
+        let first = hits.compactMap { h in h.0.map { ($0, h.1) } }.min { $0.0 < $1.0 }
+        return InspectionAndHit(inspectedAtMillis: inspected, hitAtMillis: first?.0, violation: first?.1)
     }
 }
 

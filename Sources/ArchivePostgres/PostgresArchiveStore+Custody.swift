@@ -422,12 +422,16 @@ extension PostgresArchiveStore {
                    (SELECT d.detained_at FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= \(asOf)
                     ORDER BY d.detained_at LIMIT 1),
                    (SELECT d.violation_type FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= \(asOf)
-                    ORDER BY d.detained_at LIMIT 1)
+                    ORDER BY d.detained_at LIMIT 1),
+                   (SELECT f.notified_at FROM custody_referral f JOIN custody_item j ON j.id = f.item_id
+                    WHERE j.s10 = i.s10 AND f.notified_at <= \(asOf) AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1),
+                   (SELECT f.violation_type FROM custody_referral f JOIN custody_item j ON j.id = f.item_id
+                    WHERE j.s10 = i.s10 AND f.notified_at <= \(asOf) AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1)
             FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 = ANY(\(s10s))) i
-            """, as: (String, Int64?, Int64?, String?, Int64?, String?).self)
+            """, as: (String, Int64?, Int64?, String?, Int64?, String?, Int64?, String?).self)
         var out: [String: InspectionAndHit] = [:]
-        for r in found where r.1 != nil || r.2 != nil || r.4 != nil {
-            out[r.0] = InspectionAndHit.first(inspected: r.1, seized: (r.2, r.3), detained: (r.4, r.5))
+        for r in found where r.1 != nil || r.2 != nil || r.4 != nil || r.6 != nil {
+            out[r.0] = InspectionAndHit.first(inspected: r.1, hits: [(r.2, r.3), (r.4, r.5), (r.6, r.7)])
         }
         return out
     }

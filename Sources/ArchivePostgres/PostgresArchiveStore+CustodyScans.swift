@@ -29,10 +29,10 @@ extension PostgresArchiveStore {
                 WHERE e.client_scan_uuid = ANY(\(scans.map(\.clientScanID)))
                 """, as: EventRow.self, logger: logger).map(Self.decodeEvent) { batch.byScanID[e.clientScanID!] = e }
             for r in try await conn.all("\(unescaped: CustodyItemState.selectSQL) WHERE i.s10 = ANY(\(s10s)) AND i.closed_at IS NULL",
-                                        as: (Int64, Int64, Int64, String?, String?, String?, Bool, Bool, String, Bool).self, logger: logger) {
+                                        as: (Int64, Int64, Int64, String?, String?, String?, Bool, Bool, String, Bool, Bool).self, logger: logger) {
                 batch.states[r.8] = CustodyItemState(itemID: r.0, firstArrivalMillis: r.1, lastEventMillis: r.2, location: r.3,
                                                      locationKind: r.3.flatMap { batch.kinds[$0] }, inspectionOpen: r.4 == "INSPECT_START", inspected: r.6,
-                                                     seized: r.7, atLab: r.5 == "TO_LAB", detained: r.9)
+                                                     seized: r.7, atLab: r.5 == "TO_LAB", detained: r.9, referred: r.10)
             }
             batch.targeted = Set(try await conn.column("SELECT DISTINCT s10 FROM custody_target WHERE s10 = ANY(\(s10s))", as: String.self, logger: logger))
             let receipts = scans.filter { if case .receive = $0.action { true } else { false } }

@@ -52,13 +52,25 @@ public struct AlertService: Sendable {
                                         message: "Container \(p.containerID) has been open more than \(openContainerHours) h (\(p.scannedCount) of \(p.declaredCount) scanned)"))
             }
         }
+        // Referrals the agency has not answered (F7): nobody had to remember to chase them.
+        if let referrals = store as? any CustodyReferralStore {
+            let limit = Int64(ReferralService.answerDays) * 24 * hour
+            for r in try await referrals.referrals(from: since, to: asOf + 1) where r.notifiedAtMillis <= asOf && asOf - r.notifiedAtMillis >= limit {
+                let closed = r.closedAtMillis.map { $0 <= asOf } ?? false
+                let answered = r.respondedAtMillis.map { $0 <= asOf } ?? false
+                guard !closed, !answered else { continue }
+                out.append(CustodyAlert(kind: "referral", severity: "warning", audience: "supervisor", subject: "referral \(r.id)", s10: r.s10,
+                                        since: Timestamp.iso(millis: r.notifiedAtMillis), deadline: nil,
+                                        message: "Referral \(r.id) of \(r.s10) to \(r.agency) (\(r.method)) has no answer after \((asOf - r.notifiedAtMillis) / (24 * hour)) days; chase the agency"))
+            }
+        }
         let order = ["critical": 0, "high": 1, "warning": 2]
         return out.sorted { (order[$0.severity] ?? 3, $0.since) < (order[$1.severity] ?? 3, $1.since) }
     }
 }
 
 public struct CustodyAlert: Sendable, Encodable, Equatable {
-    /// seacats, not-presented, dwell, container-count, container-open
+    /// seacats, not-presented, dwell, container-count, container-open, referral
     public var kind: String
     /// critical, high, warning
     public var severity: String

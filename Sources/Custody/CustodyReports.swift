@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
 public enum CustodyReportID: String, Sendable, CaseIterable {
     case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security, dataQuality = "data-quality",
-         detentions
+         detentions, referrals
 
     public var title: String {
         switch self {
@@ -21,6 +21,7 @@ public enum CustodyReportID: String, Sendable, CaseIterable {
         case .security: "R-SEC: physical-security exceptions"
         case .dataQuality: "R-DQ: data quality"
         case .detentions: "R-DET: detentions and the notice queue"
+        case .referrals: "R-REF: referrals to other agencies"
         }
     }
 
@@ -170,6 +171,19 @@ public struct CustodyReports: Sendable {
                                                "response"],
                                      rows: rep.noticePending.map { row("notice pending", $0) } + rep.pastDue.map { row("past due", $0) },
                                      definition: rep.definition))
+        case .referrals:
+            guard let referrals = store as? any CustodyReferralStore else { throw CustodyError(.invalid, "this archive's store does not keep referrals") }
+            let rep = try await ReferralService.report(referrals, from: r.from, to: r.to, asOf: r.asOf)
+            let rows = rep.agencies.map { a in ["agency", a.agency, String(a.referred), String(a.open), String(a.collected), String(a.declined),
+                                                num(a.meanHoursToCollect), num(a.medianHoursToCollect), ""] }
+                + rep.open.map { o in ["open", o.agency, String(o.referral), o.s10, o.notifiedAt, num(o.ageHours), "", "", o.answered ? "answered" : "no answer"] }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Referred", rep.agencies.reduce(0) { $0 + $1.referred }), fig("Open", rep.open.count),
+                                                                  fig("Open without an answer", rep.open.filter { !$0.answered }.count),
+                                                                  fig("Collected", rep.agencies.reduce(0) { $0 + $1.collected }),
+                                                                  fig("Declined", rep.agencies.reduce(0) { $0 + $1.declined })],
+                                     headers: ["kind", "agency", "referred_or_referral", "open_or_s10", "collected_or_notified_at", "declined_or_age_hours",
+                                               "mean_hours_to_collect", "median_hours_to_collect", "answer"],
+                                     rows: rows, definition: rep.definition))
         case .balance:
             let rep = try await BalanceService(store: store).balance(dayStart: r.from)
             var figures = [fig("Opening", rep.opening), fig("Received", rep.received), fig("From lab", rep.fromLab), fig("Returned to carrier", rep.returned),

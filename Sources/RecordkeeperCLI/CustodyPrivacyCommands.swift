@@ -312,3 +312,133 @@ extension CustodyCommand {
         }
     }
 }
+
+extension CustodyCommand {
+    static func referrals(_ archive: ArchiveOptions) async throws -> (ReferralService, any ArchiveStore) {
+        let handle = try await archive.open()
+        guard let store = handle.store as? any CustodyStore & CustodyReferralStore else {
+            throw ArchiveError(.invalid, "this archive's store does not keep referrals")
+        }
+        return (ReferralService(store: store), handle.store)
+    }
+
+    static func describe(_ r: StoredReferral) -> String {
+        var s = "Referral \(r.id): \(r.s10) to \(r.agency) by \(r.method), \(Timestamp.iso(millis: r.notifiedAtMillis)) by \(r.notifiedBy)"
+            + (r.violationType.map { " (violation: \($0))" } ?? "")
+        if let at = r.respondedAtMillis { s += "\n  answered \(Timestamp.iso(millis: at)) (recorded by \(r.respondedBy ?? "?"))" }
+        if let at = r.collectedAtMillis { s += "\n  collected \(Timestamp.iso(millis: at)) (handed over by \(r.collectedBy ?? "?"))" }
+        if let at = r.declinedAtMillis { s += "\n  declined \(Timestamp.iso(millis: at)): \(r.declineReason ?? "")" }
+        if r.isOpen { s += "\n  open" }
+        return s
+    }
+
+    struct Referral: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "referral", abstract: "Referrals of inspected items to other agencies (FDA, USDA, USPIS, HSI, DEA).",
+            discussion: """
+                An officer refers an item after its inspection (`refer`); the agency's answer (`answer`), its collection of the \
+                item (`collect`: a TO_AGENCY custody event that ends the episode; a seized item needs a witness) or its refusal \
+                (`decline`, with its reason) follow, once each. While a referral is open the item does not go back to the \
+                carrier. `custody alerts` names referrals without an answer after \(ReferralService.answerDays) days; R-REF is \
+                `custody report referrals`.
+                """,
+            subcommands: [Refer.self, Answer.self, Collect.self, Decline.self, Show.self])
+
+        struct Refer: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "refer", abstract: "Refer an inspected item to an agency.")
+            @Argument(help: "The S10 identifier.") var item: String
+            @Option(help: ArgumentHelp("One of \(StoredReferral.agencies.joined(separator: ", ")).")) var agency: String
+            @Option(help: ArgumentHelp("How the agency was told: \(StoredReferral.methods.joined(separator: ", ")).")) var method: String
+            @Option(help: ArgumentHelp("The violation, when it is one (it then counts as a hit): \(SeizureService.Violation.allCases.map(\.rawValue).joined(separator: ", ")).")) var violation: String?
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let (service, _) = try await CustodyCommand.referrals(archive)
+                    print(CustodyCommand.describe(try await service.refer(item, agency: agency, method: method, violation: violation, actor: archive.resolvedActor)))
+                }
+            }
+        }
+
+        struct Answer: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "answer", abstract: "Record that the agency answered.")
+            @Argument(help: "The referral's number.") var referral: Int64
+            @Option(help: "What it said (e.g. will collect Tuesday).") var note: String?
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let (service, _) = try await CustodyCommand.referrals(archive)
+                    print(CustodyCommand.describe(try await service.recordResponse(referral, note: note, actor: archive.resolvedActor)))
+                }
+            }
+        }
+
+        struct Collect: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "collect", abstract: "Record the agency's collection of the item (it leaves custody).")
+            @Argument(help: "The referral's number.") var referral: Int64
+            @Option(help: "For a seized item: who witnessed the hand-over (a registered user, not you).") var witness: String?
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let (service, directory) = try await CustodyCommand.referrals(archive)
+                    print(CustodyCommand.describe(try await service.recordCollection(referral, witness: witness, actor: archive.resolvedActor, directory: directory)))
+                }
+            }
+        }
+
+        struct Decline: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "decline", abstract: "Record that the agency declined the referral, with its reason.")
+            @Argument(help: "The referral's number.") var referral: Int64
+            @Option(help: "The agency's reason.") var reason: String
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let (service, _) = try await CustodyCommand.referrals(archive)
+                    print(CustodyCommand.describe(try await service.recordDecline(referral, reason: reason, actor: archive.resolvedActor)))
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "A referral and its steps.")
+            @Argument(help: "The referral's number.") var referral: Int64
+            @Flag(help: "Print JSON.") var json = false
+            @OptionGroup var archive: ArchiveOptions
+            func run() async throws {
+                try await CLIError.report {
+                    let handle = try await archive.open()
+                    guard let store = handle.store as? any CustodyReferralStore, let r = try await store.referral(id: referral) else {
+                        throw ArchiveError(.notFound, "no referral \(referral)")
+                    }
+                    print(json ? Terminal.json(r, pretty: true) : CustodyCommand.describe(r))
+                }
+            }
+        }
+    }
+}
+
+extension CustodyCommand.Report {
+    struct Referrals: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "referrals", abstract: "R-REF: open referrals by agency and age; notification to collection per agency.")
+        @OptionGroup var period: CustodyCommand.ReportPeriod
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let handle = try await archive.open()
+                guard let store = handle.store as? any CustodyReferralStore else { throw ArchiveError(.invalid, "this archive's store does not keep referrals") }
+                let r = try await ReferralService.report(store, from: try period.start(), to: try period.end(), asOf: try period.moment())
+                if json { print(Terminal.json(r, pretty: true)); return }
+                print("As of \(r.asOf): \(r.agencies.reduce(0) { $0 + $1.referred }) referral(s), \(r.open.count) open")
+                for a in r.agencies {
+                    print("  \(a.agency): \(a.referred) referred, \(a.open) open, \(a.collected) collected"
+                        + (a.medianHoursToCollect.map { String(format: " (median %.1f h to collect)", $0) } ?? "") + ", \(a.declined) declined")
+                }
+                for o in r.open {
+                    print(String(format: "  OPEN  referral %lld  %@  %@  notified %@  %.1f h  %@", o.referral, o.s10, o.agency, o.notifiedAt, o.ageHours,
+                                 o.answered ? "answered" : "no answer"))
+                }
+            }
+        }
+    }
+}

@@ -11,6 +11,14 @@ import RecordkeeperCore
 extension WebApp {
     static let detentionReaders: Access = .roles([.custodyOfficer, .custodySupervisor, .auditor, .noticeClerk, .privacyOfficer])
     static let privacyReaders: Access = .roles([.privacyOfficer, .auditor, .custodySupervisor])
+    static let custodyReadersWithOutcomes: Access = .roles([.targeter, .custodyOfficer, .custodySupervisor, .auditor])
+
+    var referrals: ReferralService {
+        get throws {
+            guard let s = archive.store as? any CustodyStore & CustodyReferralStore else { throw ArchiveError(.invalid, "this archive's store does not keep referrals") }
+            return ReferralService(store: s)
+        }
+    }
 
     var detentions: DetentionService {
         get throws {
@@ -136,6 +144,35 @@ extension WebApp {
             let d = try await self.detentions.dispose(try input.id(), disposition: f["disposition"] ?? "", witness: f["witness"], actor: p.actor,
                                                       directory: self.archive.store)
             return try Respond.json(DetentionJSON(detention: d, addressee: try await self.addresseeStatus(d.id)))
+        }
+        r.add(.post, "/api/v1/custody/referrals", .roles([.custodyOfficer, .custodySupervisor]),
+              "Refer an inspected item to an agency (JSON: s10, agency, method, violation)") { input in
+            let p = try input.user
+            let f = try await self.apiForm(input)
+            return try Respond.json(try await self.referrals.refer(f["s10"] ?? "", agency: f["agency"] ?? "", method: f["method"] ?? "",
+                                                                   violation: f["violation"], actor: p.actor), status: .created)
+        }
+        r.add(.get, "/api/v1/custody/referrals/:id", Self.custodyReadersWithOutcomes, "A referral and its steps") { input in
+            let p = try input.user
+            let id = try input.id()
+            guard let store = self.archive.store as? any CustodyReferralStore, let referral = try await store.referral(id: id) else {
+                throw ArchiveError(.notFound, "no referral \(id)")
+            }
+            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.referral.view", target: "custody-referral:\(id)", detail: ["via": "api"]))
+            return try Respond.json(referral)
+        }
+        r.add(.post, "/api/v1/custody/referrals/:id/:step", .roles([.custodyOfficer, .custodySupervisor]),
+              "Record a referral's step: answer (JSON: note), collect (JSON: witness, for a seized item), decline (JSON: reason)") { input in
+            let p = try input.user
+            let id = try input.id()
+            let f = try await self.apiForm(input)
+            let service = try self.referrals
+            switch input.context.parameters.get("step") ?? "" {
+            case "answer": return try Respond.json(try await service.recordResponse(id, note: f["note"], actor: p.actor))
+            case "collect": return try Respond.json(try await service.recordCollection(id, witness: f["witness"], actor: p.actor, directory: self.archive.store))
+            case "decline": return try Respond.json(try await service.recordDecline(id, reason: f["reason"] ?? "", actor: p.actor))
+            default: throw ArchiveError(.notFound, "a referral's steps are answer, collect and decline")
+            }
         }
         r.add(.get, "/api/v1/custody/privacy-inventory", Self.privacyReaders,
               "The privacy inventory of the addressee particulars: each field with its purpose, the retention, who may read, how they are kept (for a privacy threshold analysis)") { input in

@@ -299,4 +299,40 @@ struct CustodyWebTests {
         }
         #expect(try await store.targetCount() == 8)
     }
+
+    /// Referrals through the API: an officer refers, records the agency's answer and its
+    /// collection; a receiver may not; R-REF shows it; an unknown step is 404.
+    @Test func anOfficerRefersAnItemAndRecordsItsCollection() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore & CustodyReferralStore)
+        let receipts = ReceiptService(store: store, now: { CustodyTime.millis("2019-06-18T08:00:00Z")! })
+        _ = try await receipts.addLocation(code: "HOLD-1", name: "Holding", kind: .holding, secured: true, alarmed: true, cctvCovered: true, maxDwellHours: nil, actor: "sue")
+        let item = Self.s10(50_000_031)
+        _ = try await receipts.receive(item, location: "HOLD-1", station: nil, clientScanID: nil, manualEntry: false, actor: "rita")
+        _ = try await InspectionService(store: store, now: { CustodyTime.millis("2019-06-18T09:00:00Z")! }).start(item, method: .xray, location: nil, station: nil, clientScanID: nil, actor: "otto")
+        _ = try await InspectionService(store: store, now: { CustodyTime.millis("2019-06-18T09:05:00Z")! }).end(
+            item, result: .anomaly, found: "Seeds", substance: nil, equipment: nil, station: nil, clientScanID: nil, actor: "otto")
+        let otto = try await f.session("otto"), rita = try await f.session("rita")
+        try await f.test { client in
+            let body: [String: Any] = ["s10": item, "agency": "USDA", "method": "email", "violation": "agriculture"]
+            #expect(try await Self.jsonPost(client, "/api/v1/custody/referrals", as: rita, body).status == .forbidden)
+            let referred = try await Self.jsonPost(client, "/api/v1/custody/referrals", as: otto, body)
+            let id = try #require(try referred.json()["id"] as? Int, "\(referred.text)")
+            #expect(referred.status == .created)
+            let answered = try await Self.jsonPost(client, "/api/v1/custody/referrals/\(id)/answer", as: otto, ["note": "Collecting tomorrow"])
+            #expect(try answered.status == .ok && answered.json()["responded_by"] as? String == "otto", "\(answered.text)")
+            #expect(try await Self.jsonPost(client, "/api/v1/custody/referrals/\(id)/lose", as: otto, [:] as [String: Any]).status == .notFound)
+            let noReason = try await Self.jsonPost(client, "/api/v1/custody/referrals/\(id)/decline", as: otto, [:] as [String: Any])
+            #expect(noReason.status == .unprocessableContent && noReason.errorCode == "REQUIRED_MISSING", "\(noReason.text)")
+            let collected = try await Self.jsonPost(client, "/api/v1/custody/referrals/\(id)/collect", as: otto, [:] as [String: Any])
+            #expect(try collected.status == .ok && collected.json()["collected_by"] as? String == "otto", "\(collected.text)")
+            let shown = try await client.get("/api/v1/custody/referrals/\(id)", as: otto, json: true)
+            #expect(try shown.status == .ok && shown.json()["agency"] as? String == "USDA")
+            let report = try await client.get("/api/v1/custody/reports/referrals?from=2019-06-01&to=2100-01-01", as: otto, json: true)
+            #expect(report.status == .ok && report.text.contains("\"collected\":1"), "\(report.text)")
+        }
+        #expect(try await store.custodyEvents(s10: item).last?.type == "TO_AGENCY")
+        let verified = try await VerifyService(archive: f.archive).verify(actor: "dave")
+        #expect(verified.ok, "\(verified.problems)")
+    }
 }

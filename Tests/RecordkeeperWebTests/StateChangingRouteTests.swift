@@ -26,7 +26,7 @@ struct StateChangingRouteTests {
         "POST /api/v1/custody/seizures/:id/correct",
         "POST /api/v1/custody/detentions", "POST /api/v1/custody/detentions/:id/notice", "POST /api/v1/custody/detentions/:id/response",
         "POST /api/v1/custody/detentions/:id/dispose", "POST /api/v1/custody/privacy/retention", "POST /api/v1/custody/privacy/purge",
-        "POST /api/v1/custody/imports",
+        "POST /api/v1/custody/imports", "POST /api/v1/custody/referrals", "POST /api/v1/custody/referrals/:id/:step",
     ]
 
     @Test func everyStateChangingRouteIsDrivenHere() async throws {

@@ -523,10 +523,15 @@ extension SQLiteArchiveStore {
                            (SELECT d.detained_at FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= ?
                             ORDER BY d.detained_at LIMIT 1) AS dhit,
                            (SELECT d.violation_type FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= ?
-                            ORDER BY d.detained_at LIMIT 1) AS dviolation
+                            ORDER BY d.detained_at LIMIT 1) AS dviolation,
+                           (SELECT f.notified_at FROM custody_referral f JOIN custody_item j ON j.id = f.item_id
+                            WHERE j.s10 = i.s10 AND f.notified_at <= ? AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1) AS rhit,
+                           (SELECT f.violation_type FROM custody_referral f JOIN custody_item j ON j.id = f.item_id
+                            WHERE j.s10 = i.s10 AND f.notified_at <= ? AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1) AS rviolation
                     FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 IN (\(marks))) i
-                    """, arguments: StatementArguments([asOf, asOf, asOf, asOf, asOf] as [Int64]) + StatementArguments(chunk)) {
-                    let v = InspectionAndHit.first(inspected: r["inspected"], seized: (r["hit"], r["violation"]), detained: (r["dhit"], r["dviolation"]))
+                    """, arguments: StatementArguments([asOf, asOf, asOf, asOf, asOf, asOf, asOf] as [Int64]) + StatementArguments(chunk)) {
+                    let v = InspectionAndHit.first(inspected: r["inspected"], hits: [(r["hit"], r["violation"]), (r["dhit"], r["dviolation"]),
+                                                                                     (r["rhit"], r["rviolation"])])
                     if v.inspectedAtMillis != nil || v.hitAtMillis != nil { out[r["s10"]] = v }
                 }
             }

@@ -46,7 +46,8 @@ extension SQLiteArchiveStore {
                     batch.states[r["s10"]] = CustodyItemState(
                         itemID: r["id"], firstArrivalMillis: r["first_arrival_at"], lastEventMillis: r["last_at"], location: location,
                         locationKind: location.flatMap { batch.kinds[$0] }, inspectionOpen: (r["inspection"] as String?) == "INSPECT_START",
-                        inspected: r["inspected"], seized: r["seized"], atLab: (r["lab"] as String?) == "TO_LAB", detained: r["detained"])
+                        inspected: r["inspected"], seized: r["seized"], atLab: (r["lab"] as String?) == "TO_LAB", detained: r["detained"],
+                        referred: r["referred"])
                 }
             }
             for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {

@@ -157,6 +157,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v18-custody-corrections") { db in try Self.migrateCustodyCorrections(db) }
         m.registerMigration("v19-custody-privacy") { db in try Self.migrateCustodyPrivacy(db) }
         m.registerMigration("v20-custody-mapping-profiles") { db in try Self.migrateCustodyProfiles(db) }
+        m.registerMigration("v21-custody-referrals") { db in try Self.migrateCustodyReferrals(db) }
         return m
     }
 }

@@ -14,7 +14,7 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `custody_security_check_altered`, `custody_security_check_missing`,
     /// `custody_item_closed_without_event`, `custody_detention_altered`, `custody_detention_missing`,
     /// `custody_addressee_altered`, `custody_addressee_missing`, `custody_purge_altered`, `custody_purge_missing`,
-    /// `custody_setting_altered`.
+    /// `custody_setting_altered`, `custody_referral_altered`, `custody_referral_missing`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
     public var item: String
@@ -266,6 +266,7 @@ public struct VerifyService: Sendable {
         var detentionAnchors: [Int64: [String: [String: String]]] = [:] // detention id → its entries' details by action
         var purgeAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var retentionAnchor: String? // the addressee retention the last custody.setting entry recorded
+        var referralAnchors: [Int64: [String: [String: String]]] = [:] // referral id → its entries' details by action
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
         var seq: Int64 = 0
@@ -307,6 +308,9 @@ public struct VerifyService: Sendable {
                         detentionAnchors[id, default: [:]][e.action] = detail.merging(["by": e.actor]) { a, _ in a }
                     } else if e.action == "custody.pii.purge", let id = Int64(e.target.dropFirst("custody-pii-purge:".count)) {
                         purgeAnchors[id] = (detail, e.sequence)
+                    } else if e.action == "custody.refer" || e.action.hasPrefix("custody.referral."),
+                              let id = Int64(e.target.dropFirst("custody-referral:".count)) {
+                        referralAnchors[id, default: [:]][e.action] = detail.merging(["by": e.actor]) { a, _ in a }
                     } else if e.action == "custody.setting", e.target == "custody-setting:\(PrivacyPolicy.retentionSetting)" {
                         retentionAnchor = detail["new"]
                     } else if e.action.hasPrefix("custody.presentation."), let id = Int64(e.target.dropFirst("custody-presentation:".count)) {
@@ -474,6 +478,9 @@ public struct VerifyService: Sendable {
             }
         }
 
+        if let referrals = store as? any CustodyReferralStore {
+            problems += try await Self.checkReferrals(referrals, anchors: referralAnchors)
+        }
         if let privacy = store as? any CustodyPrivacyStore {
             problems += try await Self.checkDetentions(privacy, anchors: detentionAnchors, purgeAnchors: purgeAnchors, settingAnchor: retentionAnchor)
         }
@@ -597,5 +604,35 @@ extension VerifyService {
 enum AddresseeKeyless {
     static func hash(_ s: SealedAddressee) -> String? {
         Data(base64Encoded: s.sealed).map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() }
+    }
+}
+
+extension VerifyService {
+    /// Referrals and their steps as their audit entries recorded them.
+    static func checkReferrals(_ store: any CustodyReferralStore, anchors: [Int64: [String: [String: String]]]) async throws -> [VerificationProblem] {
+        var problems: [VerificationProblem] = []
+        var seen = Set<Int64>()
+        for r in try await store.referrals(from: Int64.min, to: Int64.max) {
+            seen.insert(r.id)
+            let a = anchors[r.id] ?? [:]
+            let refer = a["custody.refer"]
+            var wrong: [String] = []
+            if refer?["s10"] != r.s10 || refer?["agency"] != r.agency || refer?["method"] != r.method || refer?["violation"] != (r.violationType ?? "")
+                || refer?["notified_at"] != String(r.notifiedAtMillis) || refer?["by"] != r.notifiedBy { wrong.append("the referral") }
+            for (action, at, by) in [("custody.referral.response", r.respondedAtMillis, r.respondedBy), ("custody.referral.collected", r.collectedAtMillis, r.collectedBy),
+                                     ("custody.referral.declined", r.declinedAtMillis, r.declinedBy)] {
+                let e = a[action]
+                if (e == nil) != (at == nil) || (e != nil && (e?["at"] != at.map(String.init) || e?["by"] != by)) { wrong.append(String(action.dropFirst("custody.referral.".count))) }
+            }
+            if a["custody.referral.declined"].map({ $0["note"] != (r.declineReason ?? "") }) ?? false { wrong.append("the reason it was declined") }
+            if !wrong.isEmpty {
+                problems.append(.init(code: "custody_referral_altered", item: "custody-referral:\(r.id)",
+                                      detail: "referral \(r.id) of \(r.s10): \(wrong.joined(separator: ", ")) not as the audit log recorded"))
+            }
+        }
+        for id in anchors.keys where !seen.contains(id) {
+            problems.append(.init(code: "custody_referral_missing", item: "custody-referral:\(id)", detail: "recorded in the audit log, gone from the referrals"))
+        }
+        return problems
     }
 }

@@ -24,7 +24,7 @@ struct CustodyPrivacyConformanceTests {
     static let addressee = AddresseeParticulars(name: "Jane Q. Addressee", addressLines: ["1400 Example Avenue", "Apt 7B", "Springfield, IL"], postcode: "62704")
 
     /// Receives `s10` and inspects it (an anomaly: tablets) on 3 June 2019.
-    static func inspected(_ store: any CustodyStore, _ s10: String) async throws {
+    static func inspected(_ store: any CustodyStore, _ s10: String) async throws { // (also used by the referral suite)
         _ = try await ReceiptService(store: store, now: at("2019-06-03T08:00:00Z")).receive(s10, location: "HOLD-1", station: nil, clientScanID: nil,
                                                                                         manualEntry: false, actor: "receiver")
         _ = try await InspectionService(store: store, now: at("2019-06-03T09:00:00Z")).start(s10, method: .xray, location: nil, station: "XR-1",
