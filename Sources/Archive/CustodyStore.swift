@@ -178,20 +178,41 @@ public struct StoredRejectedRow: Sendable, Equatable, Codable {
     public init(line: Int, code: String, detail: String, raw: String) { self.line = line; self.code = code; self.detail = detail; self.raw = raw }
 }
 
+/// The accepted rows of a target list as they are read, for the store to pull inside its
+/// transaction (a million-row list is never held whole), and, once the last row is read, what else
+/// the file held.
+public protocol TargetRowSource: AnyObject, Sendable {
+    /// The next accepted row, in line order (nil: the end).
+    func next() throws -> StoredTarget?
+    /// After the end: rows read, rows rejected (as written, with their codes), rows merged with
+    /// an accepted one above them in the file.
+    var rowsTotal: Int { get }
+    var rejected: [StoredRejectedRow] { get }
+    var mergedInFile: Int { get }
+}
+
+/// Rows already in memory, as a source (small lists, tests).
+public final class TargetRows: TargetRowSource, @unchecked Sendable {
+    private var rows: IndexingIterator<[StoredTarget]>
+    public let rowsTotal: Int
+    public let rejected: [StoredRejectedRow]
+    public let mergedInFile: Int
+    public init(_ rows: [StoredTarget], rowsTotal: Int, rejected: [StoredRejectedRow], mergedInFile: Int) {
+        self.rows = rows.makeIterator(); self.rowsTotal = rowsTotal; self.rejected = rejected; self.mergedInFile = mergedInFile
+    }
+    public func next() throws -> StoredTarget? { rows.next() }
+}
+
 public struct TargetImportDraft: Sendable {
     public var fileName: String
     public var fileHash: String
-    public var rowsTotal: Int
-    public var targets: [StoredTarget]
-    public var rejected: [StoredRejectedRow]
-    public var mergedInFile: Int
+    /// The accepted rows, read as the store stores them; the counts are the source's once it is read.
+    public var rows: any TargetRowSource
     public var unknownColumns: [String]
     /// The mapping profile the file was read with ("ats-jfk v2"; nil: the canonical layout).
     public var mappingProfile: String?
-    public init(fileName: String, fileHash: String, rowsTotal: Int, targets: [StoredTarget], rejected: [StoredRejectedRow], mergedInFile: Int,
-                unknownColumns: [String], mappingProfile: String? = nil) {
-        self.fileName = fileName; self.fileHash = fileHash; self.rowsTotal = rowsTotal; self.targets = targets; self.rejected = rejected
-        self.mergedInFile = mergedInFile; self.unknownColumns = unknownColumns; self.mappingProfile = mappingProfile
+    public init(fileName: String, fileHash: String, rows: any TargetRowSource, unknownColumns: [String], mappingProfile: String? = nil) {
+        self.fileName = fileName; self.fileHash = fileHash; self.rows = rows; self.unknownColumns = unknownColumns; self.mappingProfile = mappingProfile
     }
 }
 

@@ -63,8 +63,14 @@ extension PostgresArchiveStore: CustodyStore {
             }
             let importID = Int64(try await conn.count("SELECT coalesce(max(id), 0) FROM custody_import", logger: logger)) + 1
             var hasher = StreamingHasher()
-            var added = 0
-            for chunk in stride(from: 0, to: draft.targets.count, by: 1000).map({ Array(draft.targets[$0..<min(draft.targets.count, $0 + 1000)]) }) {
+            var added = 0, accepted = 0
+            // A thousand rows at a time from the reader: the list is never held whole.
+            while true {
+                var chunk: [StoredTarget] = []
+                chunk.reserveCapacity(1000)
+                while chunk.count < 1000, let t = try draft.rows.next() { chunk.append(t) }
+                if chunk.isEmpty { break }
+                accepted += chunk.count
                 let rows = chunk.map { t -> [Bind] in
                     [.text(t.s10), .text(t.ruleCode), .int(Int64(t.ruleVersion)), .text(t.reasonCode), .int(t.targetedAtMillis), .text(t.targetedBy),
                      .int(t.expectedArrivalAtMillis), .int(t.priority.map(Int64.init)), .text(t.originCountry), .text(t.mailClass),
@@ -82,26 +88,27 @@ extension PostgresArchiveStore: CustodyStore {
                     t.canonical.withUnsafeBytes { hasher.update($0) }
                 }
             }
-            if !draft.rejected.isEmpty {
+            let rejected = draft.rows.rejected
+            if !rejected.isEmpty {
                 try await conn.copyRows("custody_import_rejection", columns: ["import_id", "line", "code", "detail", "raw"],
-                                        rows: draft.rejected.map { [.int(importID), .int(Int64($0.line)), .text($0.code), .text($0.detail), .text($0.raw)] },
+                                        rows: rejected.map { [.int(importID), .int(Int64($0.line)), .text($0.code), .text($0.detail), .text($0.raw)] },
                                         logger: logger)
             }
-            let merged = draft.mergedInFile + (draft.targets.count - added)
+            let merged = draft.rows.mergedInFile + (accepted - added)
             let digest = hasher.finalize().hex
             let at = Timestamp.iso(millis: Timestamp.nowMillis())
             try await conn.run("""
                 INSERT INTO custody_import (id, kind, file_name, file_sha256, rows_total, added, rejected, merged, unknown_columns, digest, imported_by, imported_at,
                     mapping_profile)
-                VALUES (\(importID), 'targets', \(draft.fileName), \(draft.fileHash), \(Int64(draft.rowsTotal)), \(Int64(added)),
-                        \(Int64(draft.rejected.count)), \(Int64(merged)), \(draft.unknownColumns.joined(separator: ",")), \(digest), \(actor), \(at),
+                VALUES (\(importID), 'targets', \(draft.fileName), \(draft.fileHash), \(Int64(draft.rows.rowsTotal)), \(Int64(added)),
+                        \(Int64(rejected.count)), \(Int64(merged)), \(draft.unknownColumns.joined(separator: ",")), \(digest), \(actor), \(at),
                         \(draft.mappingProfile))
                 """, logger: logger)
             _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.import", target: "custody-import:\(importID)", detail: [
-                "kind": "targets", "file": draft.fileName, "file_sha256": draft.fileHash, "rows": String(draft.rowsTotal), "added": String(added),
-                "rejected": String(draft.rejected.count), "merged": String(merged), "digest": digest, "profile": draft.mappingProfile ?? ""]), logger: logger)
-            return StoredTargetImport(id: importID, fileName: draft.fileName, fileHash: draft.fileHash, rowsTotal: draft.rowsTotal, added: added,
-                                      rejected: draft.rejected.count, merged: merged, unknownColumns: draft.unknownColumns, digest: digest,
+                "kind": "targets", "file": draft.fileName, "file_sha256": draft.fileHash, "rows": String(draft.rows.rowsTotal), "added": String(added),
+                "rejected": String(rejected.count), "merged": String(merged), "digest": digest, "profile": draft.mappingProfile ?? ""]), logger: logger)
+            return StoredTargetImport(id: importID, fileName: draft.fileName, fileHash: draft.fileHash, rowsTotal: draft.rows.rowsTotal, added: added,
+                                      rejected: rejected.count, merged: merged, unknownColumns: draft.unknownColumns, digest: digest,
                                       importedBy: actor, importedAt: at, mappingProfile: draft.mappingProfile)
         }
     }

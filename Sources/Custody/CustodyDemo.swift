@@ -64,7 +64,7 @@ public enum CustodyDemo {
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
         let file = workDirectory.appendingPathComponent("targets-2019-06-17.csv")
         try (rows.joined(separator: "\r\n") + "\r\n").write(to: file, atomically: true, encoding: .utf8)
-        summary.targets = try await imports.commit(file, actor: targeter).plan.accepted.count
+        summary.targets = try await imports.commit(file, actor: targeter).plan.acceptedCount
 
         // Each day: six containers of 60 declared (the last of the 18th holds 58), carrying the
         // targets due that day (about nine in ten presented) and bulk mail.

@@ -63,6 +63,8 @@ public struct TargetImportPlan: Sendable {
     /// Columns the canonical layout does not have: kept with the import's record, not read.
     public var unknownColumns: [String] = []
     public var rejectedByCode: [String: Int] { rejected.reduce(into: [:]) { $0[$1.code, default: 0] += 1 } }
+    /// Rows accepted (in `accepted` after a dry run; a commit streams them to the store and keeps only the count).
+    public var acceptedCount = 0
 }
 
 /// The canonical target CSV (issue 15, CUSTODY.md §4.1): a header row naming the columns, in any
@@ -74,20 +76,16 @@ public enum TargetImport {
     static let required = ["s10", "rule_code", "rule_version", "reason_code", "targeted_at", "targeted_by"]
 
     /// Validates every row of `data` (a CSV text, or an XLSX workbook's first sheet) against the
-    /// known `rules`, read through `profile` when given (else the canonical layout).
+    /// known `rules`, read through `profile` when given (else the canonical layout): the dry run,
+    /// every accepted row kept.
     public static func plan(_ data: Data, rules: Set<RuleKey>, profile: MappingProfile? = nil) throws -> TargetImportPlan {
-        if XLSXSheet.isWorkbook(data) {
-            let rows = try XLSXSheet.rows(data)
-            let records = rows.lazy.map { r in
-                CSVRecords.Record(fields: r.cells, line: r.line, raw: r.cells.map(Self.csvField).joined(separator: ","), malformed: nil)
-            }
-            var it = records.makeIterator()
-            return try plan(records: AnyIterator { it.next() }, capacity: rows.count, rules: rules, profile: profile)
-        }
-        // Room for every line at once: growing a million-row array by doubling would hold the
-        // old and the new buffer together for a moment (a third more memory at the peak).
-        let lines = data.withUnsafeBytes { $0.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
-        return try plan(records: CSVRecords(data), capacity: lines, rules: rules, profile: profile)
+        let reader = try Reader(data, rules: rules, profile: profile)
+        var accepted: [StoredTarget] = []
+        accepted.reserveCapacity(reader.capacity)
+        while let t = try reader.next() { accepted.append(t) }
+        var plan = reader.plan
+        plan.accepted = accepted
+        return plan
     }
 
     /// An item and rule seen in a file (its first line is the value). The key holds no heap
@@ -99,109 +97,163 @@ public enum TargetImport {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
-    static func plan<Records: IteratorProtocol>(records: Records, capacity: Int, rules: Set<RuleKey>,
-                                                profile: MappingProfile?) throws -> TargetImportPlan where Records.Element == CSVRecords.Record {
-        var records = records
-        guard let header = records.next(), header.malformed == nil else {
-            throw CustodyError(.invalid, "the file has no header row (the canonical columns are \(columns.joined(separator: ", ")))")
-        }
-        // Under a profile only its columns are read, by the fields they map to; without one the
-        // header names the canonical columns.
-        let names = header.fields.map { h in profile.map { $0.field(forHeader: h) ?? "" } ?? h.trimmingCharacters(in: .whitespaces).lowercased() }
-        var index: [String: Int] = [:]
-        for (i, name) in names.enumerated() where index[name] == nil && !name.isEmpty { index[name] = i }
-        let constants = profile?.constants ?? [:]
-        let missing = required.filter { index[$0] == nil && constants[$0] == nil }
-        guard missing.isEmpty else {
-            if let profile {
-                let sources = missing.map { f in "\(f) (\"\(profile.columns.first { $0.value == f }?.key ?? "?")\")" }
-                throw CustodyError(.invalid, "the header (line \(header.line)) has no column for \(sources.joined(separator: ", ")) as profile \(profile.label) names them")
-            }
-            throw CustodyError(.invalid, "the header has no \(missing.joined(separator: ", ")) column (line \(header.line)); the canonical columns are \(columns.joined(separator: ", "))")
-        }
-        var plan = TargetImportPlan()
-        plan.accepted.reserveCapacity(capacity)
-        plan.unknownColumns = profile == nil ? names.filter { !columns.contains($0) && !$0.isEmpty }
-            : zip(header.fields, names).filter { $0.1.isEmpty && !$0.0.trimmingCharacters(in: .whitespaces).isEmpty }.map { $0.0.trimmingCharacters(in: .whitespaces) }
-        let timeFormat = profile.map { p in
-            [p.dateFormat.map { "\($0) (\(p.timeZone ?? "UTC"))" }, p.excelSerialDates == true ? "an Excel serial date" : nil].compactMap { $0 }
-        } ?? []
-        // s10 + rule → first line. The key holds no heap string (an S10 fits a small string), so a
-        // million-row file costs tens of megabytes here, not hundreds.
-        let ruleNumbers = Dictionary(uniqueKeysWithValues: rules.sorted { $0.description < $1.description }.enumerated().map { ($1, Int32($0)) })
+    /// A target list read row by row: each accepted row as the store asks for it, the rejected
+    /// rows and merged duplicates kept aside. A commit streams a million-row list into the store
+    /// through it instead of holding every row at once (P1: peak memory). Used by one task at a
+    /// time (the store's transaction), hence `@unchecked Sendable`.
+    public final class Reader: TargetRowSource, @unchecked Sendable {
+        private var records: AnyIterator<CSVRecords.Record>
+        let capacity: Int
+        let rules: Set<RuleKey>
+        let profile: MappingProfile?
+        let index: [String: Int]
+        let constants: [String: String]
+        let timeFormat: [String]
+        let ruleNumbers: [RuleKey: Int32]
         var seen: [Seen: Int] = [:]
-        for record in IteratorSequence(records) {
-            if record.fields == [""] && record.raw.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            plan.rowsTotal += 1
-            func reject(_ code: String, _ detail: String) { plan.rejected.append(RejectedRow(line: record.line, code: code, detail: detail, raw: record.raw)) }
-            if let problem = record.malformed { reject("CSV_MALFORMED", problem); continue }
-            func value(_ name: String) -> String? {
-                let v: String
-                if let i = index[name] {
-                    guard i < record.fields.count else { return nil }
-                    v = record.fields[i].trimmingASCIIBlanks()
-                } else if let c = constants[name] {
-                    v = c
-                } else {
-                    return nil
+        public private(set) var rowsTotal = 0
+        public private(set) var accepted = 0
+        var rejectedRows: [RejectedRow] = []
+        var mergedDuplicates: [(line: Int, firstLine: Int)] = []
+        public let unknownColumns: [String]
+
+        public init(_ data: Data, rules: Set<RuleKey>, profile: MappingProfile?) throws {
+            var records: AnyIterator<CSVRecords.Record>
+            if XLSXSheet.isWorkbook(data) {
+                let rows = try XLSXSheet.rows(data)
+                var it = rows.makeIterator()
+                records = AnyIterator {
+                    it.next().map { r in CSVRecords.Record(fields: r.cells, line: r.line, raw: r.cells.map(TargetImport.csvField).joined(separator: ","), malformed: nil) }
                 }
-                guard !v.isEmpty else { return nil }
-                return profile?.mapped(v, field: name) ?? v
+                capacity = rows.count
+            } else {
+                var csv = CSVRecords(data)
+                records = AnyIterator { csv.next() }
+                capacity = data.withUnsafeBytes { $0.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
             }
-            if let absent = required.first(where: { value($0) == nil }) { reject("REQUIRED_MISSING", "\(absent) is empty"); continue }
-            let s10: S10
-            switch S10.parse(value("s10")!) {
-            case .success(let v): s10 = v
-            case .failure(let p): reject(p.code, "s10 \(value("s10")!): \(p)"); continue
+            self.rules = rules
+            self.profile = profile
+            guard let header = records.next(), header.malformed == nil else {
+                throw CustodyError(.invalid, "the file has no header row (the canonical columns are \(columns.joined(separator: ", ")))")
             }
-            guard let version = Int(value("rule_version")!), version > 0 else {
-                reject("VALUE_UNKNOWN", "rule_version \(value("rule_version")!) is not a positive whole number"); continue
-            }
-            let rule = RuleKey(code: value("rule_code")!, version: version)
-            guard rules.contains(rule) else { reject("RULE_UNKNOWN", "rule \(rule) is not registered (recordkeeper custody rule add)"); continue }
-            guard let reason = TargetCategory(rawValue: value("reason_code")!.lowercased()) else {
-                reject("VALUE_UNKNOWN", "reason_code \(value("reason_code")!) is not one of \(TargetCategory.allCases.map(\.rawValue).joined(separator: ", "))"); continue
-            }
-            var times: [String: Int64] = [:]
-            var badTime: (String, String)?
-            for name in ["targeted_at", "expected_arrival_at", "hold_requested_at"] {
-                guard let text = value(name) else { continue }
-                if let t = profile?.millis(text) ?? ISOInstant.millis(text) { times[name] = t } else { badTime = (name, text); break }
-            }
-            if let (name, text) = badTime {
-                let accepted = (timeFormat + ["ISO 8601 with a zone, e.g. 2019-06-17T08:00:00Z"]).joined(separator: " or ")
-                reject("DATE_INVALID", "\(name) \(text) is not a real date and time as \(accepted)"); continue
-            }
-            if let hold = times["hold_requested_at"], hold < times["targeted_at"]! {
-                reject("DATE_ORDER", "hold_requested_at is before targeted_at"); continue
-            }
-            var priority: Int?
-            if let p = value("priority") {
-                guard let n = Int(p) else { reject("VALUE_UNKNOWN", "priority \(p) is not a whole number"); continue }
-                priority = n
-            }
-            var origin: String?
-            if let c = value("origin_country")?.uppercased() {
-                guard ISO3166.alpha2.contains(c) else { reject("VALUE_UNKNOWN", "origin_country \(c) is not an ISO 3166-1 country code"); continue }
-                origin = c
-            }
-            var mailClass: MailClass?
-            if let m = value("mail_class") {
-                guard let v = MailClass(rawValue: m.lowercased()) else {
-                    reject("VALUE_UNKNOWN", "mail_class \(m) is not one of \(MailClass.allCases.map(\.rawValue).joined(separator: ", "))"); continue
+            // Under a profile only its columns are read, by the fields they map to; without one the
+            // header names the canonical columns.
+            let names = header.fields.map { h in profile.map { $0.field(forHeader: h) ?? "" } ?? h.trimmingCharacters(in: .whitespaces).lowercased() }
+            var index: [String: Int] = [:]
+            for (i, name) in names.enumerated() where index[name] == nil && !name.isEmpty { index[name] = i }
+            let constants = profile?.constants ?? [:]
+            let missing = required.filter { index[$0] == nil && constants[$0] == nil }
+            guard missing.isEmpty else {
+                if let profile {
+                    let sources = missing.map { f in "\(f) (\"\(profile.columns.first { $0.value == f }?.key ?? "?")\")" }
+                    throw CustodyError(.invalid, "the header (line \(header.line)) has no column for \(sources.joined(separator: ", ")) as profile \(profile.label) names them")
                 }
-                mailClass = v
+                throw CustodyError(.invalid, "the header has no \(missing.joined(separator: ", ")) column (line \(header.line)); the canonical columns are \(columns.joined(separator: ", "))")
             }
-            let key = Seen(s10: s10.value, rule: ruleNumbers[rule]!)
-            if let first = seen[key] { plan.mergedDuplicates.append((record.line, first)); continue }
-            seen[key] = record.line
-            plan.accepted.append(StoredTarget(
-                s10: s10.value, ruleCode: rule.code, ruleVersion: rule.version, reasonCode: reason.rawValue, targetedAtMillis: times["targeted_at"]!,
-                targetedBy: value("targeted_by")!, expectedArrivalAtMillis: times["expected_arrival_at"], priority: priority, originCountry: origin,
-                mailClass: mailClass?.rawValue, declaredDescription: value("declared_desc"), holdRequestedAtMillis: times["hold_requested_at"],
-                line: record.line))
+            self.index = index
+            self.constants = constants
+            self.unknownColumns = profile == nil ? names.filter { !columns.contains($0) && !$0.isEmpty }
+                : zip(header.fields, names).filter { $0.1.isEmpty && !$0.0.trimmingCharacters(in: .whitespaces).isEmpty }.map { $0.0.trimmingCharacters(in: .whitespaces) }
+            self.timeFormat = profile.map { p in
+                [p.dateFormat.map { "\($0) (\(p.timeZone ?? "UTC"))" }, p.excelSerialDates == true ? "an Excel serial date" : nil].compactMap { $0 }
+            } ?? []
+            // s10 + rule → first line. The key holds no heap string (an S10 fits a small string), so a
+            // million-row file costs tens of megabytes here, not hundreds.
+            self.ruleNumbers = Dictionary(uniqueKeysWithValues: rules.sorted { $0.description < $1.description }.enumerated().map { ($1, Int32($0)) })
+            self.records = records
         }
-        return plan
+
+        /// What was read so far (all of it once `next()` has returned nil), without the accepted rows.
+        public var plan: TargetImportPlan {
+            var p = TargetImportPlan()
+            p.rowsTotal = rowsTotal
+            p.rejected = rejectedRows
+            p.mergedDuplicates = mergedDuplicates
+            p.unknownColumns = unknownColumns
+            p.acceptedCount = accepted
+            return p
+        }
+
+        public var rejected: [StoredRejectedRow] { rejectedRows.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) } }
+        public var mergedInFile: Int { mergedDuplicates.count }
+
+        /// The next accepted row (nil: the end of the list).
+        public func next() throws -> StoredTarget? {
+            let rules = self.rules, profile = self.profile, index = self.index, constants = self.constants, timeFormat = self.timeFormat
+            while let record = records.next() {
+                if record.fields == [""] && record.raw.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+                rowsTotal += 1
+                func reject(_ code: String, _ detail: String) { rejectedRows.append(RejectedRow(line: record.line, code: code, detail: detail, raw: record.raw)) }
+                if let problem = record.malformed { reject("CSV_MALFORMED", problem); continue }
+                func value(_ name: String) -> String? {
+                    let v: String
+                    if let i = index[name] {
+                        guard i < record.fields.count else { return nil }
+                        v = record.fields[i].trimmingASCIIBlanks()
+                    } else if let c = constants[name] {
+                        v = c
+                    } else {
+                        return nil
+                    }
+                    guard !v.isEmpty else { return nil }
+                    return profile?.mapped(v, field: name) ?? v
+                }
+                if let absent = required.first(where: { value($0) == nil }) { reject("REQUIRED_MISSING", "\(absent) is empty"); continue }
+                let s10: S10
+                switch S10.parse(value("s10")!) {
+                case .success(let v): s10 = v
+                case .failure(let p): reject(p.code, "s10 \(value("s10")!): \(p)"); continue
+                }
+                guard let version = Int(value("rule_version")!), version > 0 else {
+                    reject("VALUE_UNKNOWN", "rule_version \(value("rule_version")!) is not a positive whole number"); continue
+                }
+                let rule = RuleKey(code: value("rule_code")!, version: version)
+                guard rules.contains(rule) else { reject("RULE_UNKNOWN", "rule \(rule) is not registered (recordkeeper custody rule add)"); continue }
+                guard let reason = TargetCategory(rawValue: value("reason_code")!.lowercased()) else {
+                    reject("VALUE_UNKNOWN", "reason_code \(value("reason_code")!) is not one of \(TargetCategory.allCases.map(\.rawValue).joined(separator: ", "))"); continue
+                }
+                var times: [String: Int64] = [:]
+                var badTime: (String, String)?
+                for name in ["targeted_at", "expected_arrival_at", "hold_requested_at"] {
+                    guard let text = value(name) else { continue }
+                    if let t = profile?.millis(text) ?? ISOInstant.millis(text) { times[name] = t } else { badTime = (name, text); break }
+                }
+                if let (name, text) = badTime {
+                    let accepted = (timeFormat + ["ISO 8601 with a zone, e.g. 2019-06-17T08:00:00Z"]).joined(separator: " or ")
+                    reject("DATE_INVALID", "\(name) \(text) is not a real date and time as \(accepted)"); continue
+                }
+                if let hold = times["hold_requested_at"], hold < times["targeted_at"]! {
+                    reject("DATE_ORDER", "hold_requested_at is before targeted_at"); continue
+                }
+                var priority: Int?
+                if let p = value("priority") {
+                    guard let n = Int(p) else { reject("VALUE_UNKNOWN", "priority \(p) is not a whole number"); continue }
+                    priority = n
+                }
+                var origin: String?
+                if let c = value("origin_country")?.uppercased() {
+                    guard ISO3166.alpha2.contains(c) else { reject("VALUE_UNKNOWN", "origin_country \(c) is not an ISO 3166-1 country code"); continue }
+                    origin = c
+                }
+                var mailClass: MailClass?
+                if let m = value("mail_class") {
+                    guard let v = MailClass(rawValue: m.lowercased()) else {
+                        reject("VALUE_UNKNOWN", "mail_class \(m) is not one of \(MailClass.allCases.map(\.rawValue).joined(separator: ", "))"); continue
+                    }
+                    mailClass = v
+                }
+                let key = Seen(s10: s10.value, rule: ruleNumbers[rule]!)
+                if let first = seen[key] { mergedDuplicates.append((record.line, first)); continue }
+                seen[key] = record.line
+                accepted += 1
+                return StoredTarget(
+                    s10: s10.value, ruleCode: rule.code, ruleVersion: rule.version, reasonCode: reason.rawValue, targetedAtMillis: times["targeted_at"]!,
+                    targetedBy: value("targeted_by")!, expectedArrivalAtMillis: times["expected_arrival_at"], priority: priority, originCountry: origin,
+                    mailClass: mailClass?.rawValue, declaredDescription: value("declared_desc"), holdRequestedAtMillis: times["hold_requested_at"],
+                    line: record.line)
+            }
+            return nil
+        }
     }
 }
 

@@ -72,32 +72,29 @@ public struct TargetImportService: Sendable {
     }
 
     /// Imports `file` (read through `profile` when given): the accepted rows and the rejected
-    /// ones, with an audit entry naming the profile.
+    /// ones, with an audit entry naming the profile. The rows go from the file to the store one
+    /// by one inside its transaction; the outcome's plan has the counts, not the rows.
     public func commit(_ file: URL, profile: MappingProfile? = nil, actor: String) async throws -> Outcome {
-        // The file's bytes are let go once read, before the rows are stored (a large list's
-        // mapped pages would otherwise stay resident through the whole write).
         let rules = try await ruleKeys()
-        let (plan, hash) = try { () throws -> (TargetImportPlan, String) in
+        // The reader keeps its own copy of the text; the file's mapped pages go when this closure returns.
+        let (reader, hash) = try { () throws -> (TargetImport.Reader, String) in
             let (data, hash) = try Self.read(file)
-            return (try TargetImport.plan(data, rules: rules, profile: profile), hash)
+            return (try TargetImport.Reader(data, rules: rules, profile: profile), hash)
         }()
         if let before = try await store.targetImport(fileHash: hash) {
-            return Outcome(plan: plan, fileHash: hash, stored: before, alreadyImported: true)
+            while try reader.next() != nil {} // the counts, for the report
+            return Outcome(plan: reader.plan, fileHash: hash, stored: before, alreadyImported: true)
         }
-        let draft = TargetImportDraft(
-            fileName: file.lastPathComponent, fileHash: hash, rowsTotal: plan.rowsTotal,
-            targets: plan.accepted,
-            rejected: plan.rejected.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) },
-            mergedInFile: plan.mergedDuplicates.count, unknownColumns: plan.unknownColumns, mappingProfile: profile?.label)
-        let stored = try await store.commitTargetImport(draft, actor: actor)
-        return Outcome(plan: plan, fileHash: hash, stored: stored, alreadyImported: false)
+        let stored = try await store.commitTargetImport(TargetImportDraft(fileName: file.lastPathComponent, fileHash: hash, rows: reader,
+                                                                          unknownColumns: reader.unknownColumns, mappingProfile: profile?.label), actor: actor)
+        return Outcome(plan: reader.plan, fileHash: hash, stored: stored, alreadyImported: false)
     }
 
     func ruleKeys() async throws -> Set<RuleKey> {
         Set(try await store.targetRules().map { RuleKey(code: $0.code, version: $0.version) })
     }
 
-    /// The file's bytes and SHA-256; refuses what is not a readable regular file.
+    /// The file's bytes (mapped) and SHA-256; refuses what is not a readable regular file.
     static func read(_ file: URL) throws -> (Data, String) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), !isDirectory.boolValue else {

@@ -773,7 +773,7 @@ struct CustodyCommand: AsyncParsableCommand {
                 let outcome = commit ? try await service.commit(url, profile: mapping, actor: archive.resolvedActor) : try await service.dryRun(url, profile: mapping)
                 let p = outcome.plan
                 let report = Report(file: url.lastPathComponent, sha256: outcome.fileHash, dryRun: !commit, alreadyImported: outcome.alreadyImported,
-                                    rows: p.rowsTotal, accepted: p.accepted.count, added: commit ? (outcome.alreadyImported ? 0 : outcome.stored?.added) : nil,
+                                    rows: p.rowsTotal, accepted: p.acceptedCount, added: commit ? (outcome.alreadyImported ? 0 : outcome.stored?.added) : nil,
                                     rejected: p.rejected.count, merged: commit && !outcome.alreadyImported ? outcome.stored?.merged ?? p.mergedDuplicates.count
                                         : p.mergedDuplicates.count,
                                     rejectedByCode: p.rejectedByCode.sorted { $0.key < $1.key }.map { CodeCount(code: $0.key, rows: $0.value) },
@@ -783,7 +783,7 @@ struct CustodyCommand: AsyncParsableCommand {
                     print("\(report.file) was imported on \(s.importedAt) by \(s.importedBy) (import \(s.id)): nothing \(commit ? "added" : "would be added") now.")
                 }
                 if let mapping { print("Read through mapping profile \(mapping.label).") }
-                print("\(report.file): \(p.rowsTotal) row\(p.rowsTotal == 1 ? "" : "s"); \(p.accepted.count) accepted, \(p.rejected.count) rejected, \(report.merged) merged duplicate\(report.merged == 1 ? "" : "s")")
+                print("\(report.file): \(p.rowsTotal) row\(p.rowsTotal == 1 ? "" : "s"); \(p.acceptedCount) accepted, \(p.rejected.count) rejected, \(report.merged) merged duplicate\(report.merged == 1 ? "" : "s")")
                 if !p.rejectedByCode.isEmpty {
                     print("  rejected by reason: " + p.rejectedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 }

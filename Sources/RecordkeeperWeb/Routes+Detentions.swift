@@ -70,7 +70,7 @@ extension WebApp {
             let plan = outcome.plan
             return try Respond.json(Out(file: upload.fileName ?? file.lastPathComponent, sha256: outcome.fileHash, dryRun: !commit,
                                         alreadyImported: outcome.alreadyImported, mappingProfile: profile?.label, rows: plan.rowsTotal,
-                                        accepted: plan.accepted.count, rejected: plan.rejected, merged: plan.mergedDuplicates.count,
+                                        accepted: plan.acceptedCount, rejected: plan.rejected, merged: plan.mergedDuplicates.count,
                                         unknownColumns: plan.unknownColumns, stored: outcome.stored),
                                     status: commit && !outcome.alreadyImported ? .created : .ok)
         }

@@ -102,28 +102,31 @@ extension SQLiteArchiveStore: CustodyStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             var hasher = StreamingHasher()
-            var added = 0
-            for t in draft.targets {
+            var added = 0, accepted = 0
+            // Row by row from the reader: the list is read and written in one pass, never held whole.
+            while let t = try draft.rows.next() {
+                accepted += 1
                 try insert.execute(arguments: [t.s10, t.ruleCode, t.ruleVersion, t.reasonCode, t.targetedAtMillis, t.targetedBy, t.expectedArrivalAtMillis,
                                                t.priority, t.originCountry, t.mailClass, t.declaredDescription, t.holdRequestedAtMillis, importID, t.line])
                 guard db.changesCount == 1 else { continue } // the item was already targeted under this rule
                 added += 1
                 t.canonical.withUnsafeBytes { hasher.update($0) }
             }
+            let rejected = draft.rows.rejected
             let reject = try db.makeStatement(sql: "INSERT INTO custody_import_rejection (import_id, line, code, detail, raw) VALUES (?, ?, ?, ?, ?)")
-            for r in draft.rejected { try reject.execute(arguments: [importID, r.line, r.code, r.detail, r.raw]) }
-            let merged = draft.mergedInFile + (draft.targets.count - added)
+            for r in rejected { try reject.execute(arguments: [importID, r.line, r.code, r.detail, r.raw]) }
+            let merged = draft.rows.mergedInFile + (accepted - added)
             let digest = hasher.finalize().hex
             try db.execute(sql: """
                 INSERT INTO custody_import (id, kind, file_name, file_sha256, rows_total, added, rejected, merged, unknown_columns, digest, imported_by, imported_at,
                     mapping_profile)
                 VALUES (?, 'targets', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [importID, draft.fileName, draft.fileHash, draft.rowsTotal, added, draft.rejected.count, merged,
+                """, arguments: [importID, draft.fileName, draft.fileHash, draft.rows.rowsTotal, added, rejected.count, merged,
                                  draft.unknownColumns.joined(separator: ","), digest, actor, Timestamp.iso(millis: Timestamp.nowMillis()), draft.mappingProfile])
             let stored = try Self.decodeImport(try Row.fetchOne(db, sql: "SELECT * FROM custody_import WHERE id = ?", arguments: [importID])!)
             try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.import", target: "custody-import:\(importID)", detail: [
-                "kind": "targets", "file": draft.fileName, "file_sha256": draft.fileHash, "rows": String(draft.rowsTotal), "added": String(added),
-                "rejected": String(draft.rejected.count), "merged": String(merged), "digest": digest, "profile": draft.mappingProfile ?? ""]))
+                "kind": "targets", "file": draft.fileName, "file_sha256": draft.fileHash, "rows": String(draft.rows.rowsTotal), "added": String(added),
+                "rejected": String(rejected.count), "merged": String(merged), "digest": digest, "profile": draft.mappingProfile ?? ""]))
             return stored
         }
     }
