@@ -20,6 +20,7 @@ public enum CustodyDemo {
         public var seized = 0
         public var returned = 0
         public var detained = 0
+        public var referred = 0
     }
 
     static func millis(_ iso: String) -> Int64 { CustodyTime.millis(iso)! }
@@ -73,6 +74,7 @@ public enum CustodyDemo {
         var place: [String: String] = [:]
         var targeted = Set(targets.map(\.s10))
         var forDetention: [(s10: String, day: Int)] = []
+        var forReferral: [String] = []
         for day in 18...20 {
             let due = targets.filter { $0.day == day - 1 }.map(\.s10).filter { _ in rng.next() % 10 != 0 }
             var items = due
@@ -106,6 +108,7 @@ public enum CustodyDemo {
                     found: hit ? "White powder in a shoe box" : medicine ? "Blister packs of prescription tablets" : nil, substance: hit ? "suspected fentanyl" : nil,
                     equipment: "XR-1", station: "XR-1", clientScanID: nil, actor: officer)
                 if medicine { forDetention.append((item, day)) }
+                if !hit && !medicine && k % 17 == 12 && item.hasPrefix("EE") { forReferral.append(item) }
                 summary.inspected += 1
                 if hit {
                     let z = try await SeizureService(store: store, now: { millis(String(format: "2019-06-%02dT15:%02d:00Z", day, k % 60)) }).seize(
@@ -165,7 +168,24 @@ public enum CustodyDemo {
         if let keyFile, let privacy = store as? any CustodyStore & CustodyPrivacyStore {
             summary.detained = try await detentions(forDetention, store: privacy, keyFile: keyFile)
         }
+        if let referrals = store as? any CustodyStore & CustodyReferralStore {
+            summary.referred = try await Self.referrals(Array(forReferral.prefix(2)), store: referrals)
+        }
         return summary
+    }
+
+    /// Two referrals: the FDA answers and collects its item; the USDA has not answered (an alert
+    /// three days on).
+    static func referrals(_ items: [String], store: any CustodyStore & CustodyReferralStore) async throws -> Int {
+        func at(_ iso: String) -> @Sendable () -> Int64 { { millis(iso) } }
+        for (n, item) in items.enumerated() {
+            let r = try await ReferralService(store: store, now: at("2019-06-21T10:0\(n):00Z")).refer(
+                item, agency: n == 0 ? "FDA" : "USDA", method: n == 0 ? "portal" : "phone", violation: n == 0 ? nil : "agriculture", actor: officer)
+            guard n == 0 else { continue }
+            _ = try await ReferralService(store: store, now: at("2019-06-22T09:00:00Z")).recordResponse(r.id, note: "FDA will collect Monday", actor: officer)
+            _ = try await ReferralService(store: store, now: at("2019-06-24T14:00:00Z")).recordCollection(r.id, witness: nil, actor: officer)
+        }
+        return items.count
     }
 
     /// The notice queue: the first detention is noticed, abandoned by its addressee and destroyed
