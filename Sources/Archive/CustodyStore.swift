@@ -37,6 +37,8 @@ public protocol CustodyStore: Sendable {
     /// Ends the item's open inspection (an INSPECT_END event and the inspection's record).
     func endInspection(_ end: InspectionEnd, actor: String) async throws -> StoredInspection
     func inspections(s10: String) async throws -> [StoredInspection]
+    /// Inspections that ended in [from, to), in end order (R-WORK).
+    func inspections(endedFrom from: Int64, to: Int64) async throws -> [StoredInspection]
     /// Items received at or before `asOf`, still in custody then, each with its first receipt,
     /// where it was at `asOf`, and its first inspection's end at or before `asOf` (nil: not
     /// inspected by then).

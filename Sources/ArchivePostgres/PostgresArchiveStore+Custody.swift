@@ -325,6 +325,13 @@ extension PostgresArchiveStore {
             """, as: InspectionRow.self).map(Self.decodeInspection)
     }
 
+    public func inspections(endedFrom from: Int64, to: Int64) async throws -> [StoredInspection] {
+        try await rows("reading inspections", """
+            SELECT \(unescaped: Self.inspectionColumns) FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id
+            WHERE n.ended_at >= \(from) AND n.ended_at < \(to) ORDER BY n.ended_at, n.id
+            """, as: InspectionRow.self).map(Self.decodeInspection)
+    }
+
     public func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell] {
         try await rows("reading custody spells", """
             SELECT i.id, i.s10, i.first_arrival_at,

@@ -928,6 +928,10 @@ enum PostgresSchema {
             "CREATE TRIGGER custody_referral_kept BEFORE UPDATE OR DELETE ON custody_referral FOR EACH ROW EXECUTE FUNCTION rk_refuse('referrals are kept as recorded')",
             "CREATE TRIGGER custody_referral_step_kept BEFORE UPDATE OR DELETE ON custody_referral_step FOR EACH ROW EXECUTE FUNCTION rk_refuse('a referral step is recorded once')",
         ]),
+        // Inspections by the time they ended (R-WORK, R-DQ), as SQLite's `v22-custody-inspection-end`.
+        Step(version: 22, name: "custody: inspections by end time", sql: [
+            "CREATE INDEX custody_inspection_ended ON custody_inspection (ended_at)",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

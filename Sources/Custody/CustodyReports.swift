@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
 public enum CustodyReportID: String, Sendable, CaseIterable {
     case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security, dataQuality = "data-quality",
-         detentions, referrals
+         detentions, referrals, workload
 
     public var title: String {
         switch self {
@@ -22,6 +22,7 @@ public enum CustodyReportID: String, Sendable, CaseIterable {
         case .dataQuality: "R-DQ: data quality"
         case .detentions: "R-DET: detentions and the notice queue"
         case .referrals: "R-REF: referrals to other agencies"
+        case .workload: "R-WORK: inspections by officer, method and equipment"
         }
     }
 
@@ -184,6 +185,16 @@ public struct CustodyReports: Sendable {
                                      headers: ["kind", "agency", "referred_or_referral", "open_or_s10", "collected_or_notified_at", "declined_or_age_hours",
                                                "mean_hours_to_collect", "median_hours_to_collect", "answer"],
                                      rows: rows, definition: rep.definition))
+        case .workload:
+            let rep = try await WorkloadService(store: store).report(from: r.from, to: r.to)
+            func rows(_ kind: String, _ gs: [WorkloadService.Report.Group]) -> [[String]] {
+                gs.map { [kind, $0.key, String($0.inspections), num($0.examHours), num($0.perExamHour), num($0.meanMinutes), num($0.medianMinutes), String($0.findings)] }
+            }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Inspections", rep.inspections), fig("Officers", rep.byOfficer.count),
+                                                                  fig("Pieces of equipment", rep.byEquipment.filter { $0.key != "(none)" }.count)],
+                                     headers: ["by", "key", "inspections", "exam_hours", "per_exam_hour", "mean_minutes", "median_minutes", "findings"],
+                                     rows: rows("officer", rep.byOfficer) + rows("method", rep.byMethod) + rows("equipment", rep.byEquipment),
+                                     definition: rep.definition))
         case .balance:
             let rep = try await BalanceService(store: store).balance(dayStart: r.from)
             var figures = [fig("Opening", rep.opening), fig("Received", rep.received), fig("From lab", rep.fromLab), fig("Returned to carrier", rep.returned),

@@ -474,7 +474,7 @@ struct CustodyCommand: AsyncParsableCommand {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.",
                                                         subcommands: [NotPresented.self, NotInspected.self, Effectiveness.self, Aging.self, Latency.self, Late.self,
-                                                                      Balance.self, Security.self, DataQuality.self, Detentions.self, Referrals.self])
+                                                                      Balance.self, Security.self, DataQuality.self, Detentions.self, Referrals.self, Workload.self])
 
         struct DataQuality: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

@@ -442,3 +442,29 @@ extension CustodyCommand.Report {
         }
     }
 }
+
+extension CustodyCommand.Report {
+    struct Workload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "workload", abstract: "R-WORK: inspections by officer, method and equipment, with the time they took.")
+        @Option(help: "The period's start (ISO 8601 with a zone).") var from: String
+        @Option(help: "The period's end, exclusive (ISO 8601 with a zone).") var to: String
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let r = try await WorkloadService(store: try await CustodyCommand.store(archive)).report(
+                    from: try CustodyCommand.instant(from, "--from"), to: try CustodyCommand.instant(to, "--to"))
+                if json { print(Terminal.json(r, pretty: true)); return }
+                print("\(r.inspections) inspection(s) ended in [\(r.from), \(r.to))")
+                for (title, groups) in [("officer", r.byOfficer), ("method", r.byMethod), ("equipment", r.byEquipment)] {
+                    for g in groups {
+                        print(String(format: "  %@ %@: %d inspections, %.1f exam hours, median %.1f min, %d with findings", title, g.key, g.inspections, g.examHours,
+                                     g.medianMinutes ?? 0, g.findings))
+                    }
+                }
+                print("  not recorded: \(r.notRecorded.joined(separator: "; "))")
+            }
+        }
+    }
+}

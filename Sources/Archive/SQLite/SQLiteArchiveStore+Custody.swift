@@ -396,6 +396,14 @@ extension SQLiteArchiveStore {
         }
     }
 
+    public func inspections(endedFrom from: Int64, to: Int64) async throws -> [StoredInspection] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT n.*, i.s10 FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id WHERE n.ended_at >= ? AND n.ended_at < ? ORDER BY n.ended_at, n.id
+                """, arguments: [from, to]).map(Self.decodeInspection)
+        }
+    }
+
     public func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell] {
         try await read { db in
             try Row.fetchAll(db, sql: """

@@ -158,6 +158,9 @@ extension SQLiteArchiveStore {
         m.registerMigration("v19-custody-privacy") { db in try Self.migrateCustodyPrivacy(db) }
         m.registerMigration("v20-custody-mapping-profiles") { db in try Self.migrateCustodyProfiles(db) }
         m.registerMigration("v21-custody-referrals") { db in try Self.migrateCustodyReferrals(db) }
+        m.registerMigration("v22-custody-inspection-end") { db in
+            try db.execute(sql: "CREATE INDEX custody_inspection_ended ON custody_inspection(ended_at)")
+        }
         return m
     }
 }

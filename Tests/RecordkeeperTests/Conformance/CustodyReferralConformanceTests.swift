@@ -87,4 +87,34 @@ struct CustodyReferralConformanceTests {
         let found = try await VerifyService.checkReferrals(store, anchors: moved).map(\.code)
         #expect(found.sorted() == ["custody_referral_altered", "custody_referral_missing"])
     }
+
+    /// R-WORK on every backend: inspections by officer, method and equipment with their time.
+    @Test(arguments: Backends.custodyReferrals)
+    func theWorkloadReportCountsInspectionsAndTheirTime(_ backend: Backend<any CustodyStore & CustodyReferralStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        _ = try await ReceiptService(store: store).addLocation(code: "HOLD-1", name: "Holding", kind: .holding, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "supervisor")
+        // otto: x-ray 10 min on XR-1, x-ray 30 min on XR-1; ana: canine 20 min, no equipment (the first, 06-03, is outside the period).
+        let plan: [(String, String, InspectionService.Method, String?, String, String, InspectionService.Result)] = [
+            ("EB000717595HK", "otto", .xray, "XR-1", "2019-06-10T09:00:00Z", "2019-06-10T09:10:00Z", .noAnomaly),
+            ("EE471108151FR", "otto", .xray, "XR-1", "2019-06-10T10:00:00Z", "2019-06-10T10:30:00Z", .anomaly),
+            ("RR473124829GB", "ana", .canine, nil, "2019-06-11T08:00:00Z", "2019-06-11T08:20:00Z", .noAnomaly),
+        ]
+        for (item, officer, method, equipment, start, end, result) in plan {
+            _ = try await ReceiptService(store: store, now: Self.at("2019-06-03T08:00:00Z")).receive(item, location: "HOLD-1", station: nil, clientScanID: nil,
+                                                                                                 manualEntry: false, actor: "receiver")
+            _ = try await InspectionService(store: store, now: Self.at(start)).start(item, method: method, location: nil, station: nil, clientScanID: nil, actor: officer)
+            _ = try await InspectionService(store: store, now: Self.at(end)).end(item, result: result, found: result == .noAnomaly ? nil : "Tablets", substance: nil,
+                                                                              equipment: equipment, station: nil, clientScanID: nil, actor: officer)
+        }
+        let r = try await WorkloadService(store: store).report(from: Self.millis("2019-06-10T00:00:00Z"), to: Self.millis("2019-06-12T00:00:00Z"))
+        #expect(r.inspections == 3)
+        let otto = try #require(r.byOfficer.first { $0.key == "otto" })
+        #expect(otto.inspections == 2 && abs(otto.examHours - 40.0 / 60) < 1e-9 && otto.perExamHour == 3 && otto.medianMinutes == 20 && otto.findings == 1)
+        #expect(r.byMethod.map(\.key) == ["xray", "canine"] && r.byEquipment.map(\.key) == ["XR-1", "(none)"])
+        let later = try await WorkloadService(store: store).report(from: Self.millis("2019-06-11T00:00:00Z"), to: Self.millis("2019-06-12T00:00:00Z"))
+        #expect(later.inspections == 1 && later.byOfficer.map(\.key) == ["ana"])
+    }
 }
