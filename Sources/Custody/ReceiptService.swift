@@ -85,6 +85,16 @@ public struct ReceiptService: Sendable {
 /// Targets not presented (R-NP): T − P, for targets whose expected arrival plus the grace has
 /// passed; the ones still within the grace are pending; late presentations are listed with how
 /// late they were.
+extension NotPresentedReport {
+    /// The re-request file for the carrier (CUSTODY.md §3 R-NP, §8 `export/renotify.csv`): one row
+    /// per target not presented once its grace passed, RFC 4180 with CRLF line ends.
+    public var renotifyCSV: String {
+        var lines = ["s10,rule,targeted_at,expected_arrival_at,due_at"]
+        for r in notPresented { lines.append([r.s10, r.rule, r.targetedAt, r.expectedArrivalAt ?? "", r.dueAt].joined(separator: ",")) }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+}
+
 public struct NotPresentedReport: Sendable, Encodable {
     public struct Row: Sendable, Encodable {
         public var s10: String

@@ -665,6 +665,7 @@ struct CustodyCommand: AsyncParsableCommand {
             @OptionGroup var period: ReportPeriod
             @Option(help: "Hours after the expected arrival before a target counts as not presented.") var graceHours: Int = 48
             @Flag(help: "Print JSON.") var json = false
+            @Flag(help: "Print the re-request file for the carrier (CSV: the targets not presented) instead.") var renotify = false
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
@@ -672,6 +673,7 @@ struct CustodyCommand: AsyncParsableCommand {
                     let r = try await service.notPresented(from: try period.start(), to: try period.end(), asOf: try period.moment(),
                                                            graceHours: graceHours)
                     if json { print(Terminal.json(r, pretty: true)); return }
+                    if renotify { print(r.renotifyCSV, terminator: ""); return }
                     print("Targets \(r.from) to \(r.to), as of \(r.asOf), grace \(r.graceHours) h: \(r.targets) targeted, \(r.presented) presented, "
                         + "\(r.notPresented.count) not presented, \(r.pending.count) pending, \(r.noExpectedArrival.count) without an expected arrival")
                     for row in r.notPresented { print("  NOT PRESENTED  \(row.s10)  \(row.rule)  due \(row.dueAt)") }

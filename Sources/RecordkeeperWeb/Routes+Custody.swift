@@ -134,8 +134,8 @@ extension WebApp {
 
     /// A report's parameters from the query: `from`/`to` (ISO 8601 instants or dates), `as_of`
     /// (default now), `day` for the balance, `hours` for aging, `grace` for not-presented.
-    static func reportRequest(_ input: Input) throws -> CustodyReportRequest {
-        let name = input.context.parameters.get("report") ?? ""
+    static func reportRequest(_ input: Input, name fixed: String? = nil) throws -> CustodyReportRequest {
+        let name = fixed ?? input.context.parameters.get("report") ?? ""
         guard let id = CustodyReportID(rawValue: name) else {
             throw ArchiveError(.notFound, "no report \(name); the reports are \(CustodyReportID.allCases.map(\.rawValue).joined(separator: ", "))")
         }

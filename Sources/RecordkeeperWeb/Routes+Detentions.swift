@@ -145,6 +145,16 @@ extension WebApp {
                                                       directory: self.archive.store)
             return try Respond.json(DetentionJSON(detention: d, addressee: try await self.addresseeStatus(d.id)))
         }
+        r.add(.get, "/api/v1/custody/export/renotify.csv", .roles([.targeter, .custodySupervisor]),
+              "The re-request file for the carrier: targets not presented once their grace passed (from, to, as_of, grace)") { input in
+            let p = try input.user
+            var q = try Self.reportRequest(input, name: "not-presented")
+            q.graceHours = max(0, q.graceHours)
+            let report = try await ReceiptService(store: try self.custodyStore).notPresented(from: q.from, to: q.to, asOf: q.asOf, graceHours: q.graceHours)
+            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.export.renotify", target: "custody-report:not-presented",
+                                                                detail: ["query": input.request.uri.query ?? "", "rows": String(report.notPresented.count)]))
+            return Respond.bytes(Data(report.renotifyCSV.utf8), contentType: "text/csv; charset=utf-8", disposition: "attachment; filename=\"renotify.csv\"")
+        }
         r.add(.post, "/api/v1/custody/referrals", .roles([.custodyOfficer, .custodySupervisor]),
               "Refer an inspected item to an agency (JSON: s10, agency, method, violation)") { input in
             let p = try input.user

@@ -296,6 +296,14 @@ struct CustodyWebTests {
             let again = try await client.postMultipart("/api/v1/custody/imports", headers: headers(tina), fields: [("profile", "ats-jfk"), ("commit", "true")],
                                                        file: ("ATS-export.xlsx", book))
             #expect(try again.status == .ok && again.json()["already_imported"] as? Bool == true)
+            // None of them presented: the re-request file for the carrier lists all eight once their grace has passed.
+            let renotify = try await client.get("/api/v1/custody/export/renotify.csv?from=2019-06-17&to=2019-06-18&as_of=2019-06-21T00:00:00Z", as: tina)
+            let lines = renotify.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(renotify.status == .ok && lines.first == "s10,rule,targeted_at,expected_arrival_at,due_at" && lines.count == 9, "\(renotify.text)")
+            #expect(lines.dropFirst().allSatisfy { $0.hasSuffix("2019-06-18T16:00:00.000Z,2019-06-20T16:00:00.000Z") })
+            let early = try await client.get("/api/v1/custody/export/renotify.csv?from=2019-06-17&to=2019-06-18&as_of=2019-06-20T15:59:59Z", as: tina)
+            #expect(early.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 1) // still within the grace
+            #expect(try await client.get("/api/v1/custody/export/renotify.csv?from=2019-06-17", as: rita).status == .forbidden)
         }
         #expect(try await store.targetCount() == 8)
     }
