@@ -94,6 +94,9 @@ public protocol CustodyStore: Sendable {
     /// Items whose episode is closed without the event that closes one (a return, a hand-over
     /// to an agency, a destruction) at that time: closed behind the service's back.
     func custodyItemsClosedWithoutEvent(limit: Int) async throws -> [(itemID: Int64, s10: String)]
+    /// Items whose arrival time or container is not what their RECEIVED event (hashed, anchored)
+    /// says, or that have no RECEIVED event: changed behind the service's back.
+    func custodyItemsDisagreeingWithReceipt(limit: Int) async throws -> [(itemID: Int64, s10: String)]
     /// Custody events with ids above `afterID`, in id order.
     func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent]
     func targetImports() async throws -> [StoredTargetImport]
@@ -549,6 +552,17 @@ public struct DataQualityFacts: Sendable, Equatable, Codable {
                  WHERE n.ended_at >= ? AND n.ended_at < ? AND n.started_at < i.first_arrival_at) AS early,
                (SELECT count(*) FROM custody_item i WHERE i.first_arrival_at IS NULL) AS no_arrival,
                (SELECT count(*) FROM custody_inspection n WHERE n.started_at IS NULL OR n.ended_at IS NULL) AS no_date
+        """
+}
+
+/// The query both stores run for `custodyItemsDisagreeingWithReceipt` (bind the limit).
+public enum CustodyItemChecks {
+    public static let disagreeingWithReceiptSQL = """
+        SELECT i.id, i.s10 FROM custody_item i
+        LEFT JOIN custody_event e ON e.id = (SELECT min(x.id) FROM custody_event x WHERE x.item_id = i.id AND x.type = 'RECEIVED')
+        WHERE e.id IS NULL OR e.at <> i.first_arrival_at
+           OR coalesce(e.detail, '') <> coalesce('presentation=' || i.presentation_id, '')
+        ORDER BY i.id LIMIT
         """
 }
 

@@ -461,6 +461,11 @@ extension PostgresArchiveStore {
         return out
     }
 
+    public func custodyItemsDisagreeingWithReceipt(limit: Int) async throws -> [(itemID: Int64, s10: String)] {
+        try await rows("checking items against their receipts", "\(unescaped: CustodyItemChecks.disagreeingWithReceiptSQL) \(Int64(limit))", as: (Int64, String).self)
+            .map { (r: (Int64, String)) in (itemID: r.0, s10: r.1) }
+    }
+
     public func custodyItemsClosedWithoutEvent(limit: Int) async throws -> [(itemID: Int64, s10: String)] {
         try await rows("reading closed items", """
             SELECT i.id, i.s10 FROM custody_item i WHERE i.closed_at IS NOT NULL AND NOT EXISTS (

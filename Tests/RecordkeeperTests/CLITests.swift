@@ -266,6 +266,13 @@ struct CLITests {
         }
         let clock = try cli.run(["verify", "--json"])
         #expect(clock.status == 3 && clock.stdout.contains("custody_seizure_altered") && clock.stdout.contains("custody-seizure:1"), "\(clock.stdout)")
+        // An item's arrival moved an hour later (an exam would no longer look like it came before arrival).
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_item_kept")
+            try db.execute(sql: "UPDATE custody_item SET first_arrival_at = first_arrival_at + 3600000 WHERE id = 2")
+        }
+        let arrival = try cli.run(["verify", "--json"])
+        #expect(arrival.status == 3 && arrival.stdout.contains("custody_item_altered") && arrival.stdout.contains("custody-item:2"), "\(arrival.stdout)")
         // An episode closed in the database with no return recorded: the item left without a trace.
         try db.write { db in try db.execute(sql: "UPDATE custody_item SET closed_at = 1 WHERE id = 1") }
         let vanished = try cli.run(["verify", "--json"])

@@ -572,6 +572,12 @@ extension SQLiteArchiveStore {
 
 
 extension SQLiteArchiveStore {
+    public func custodyItemsDisagreeingWithReceipt(limit: Int) async throws -> [(itemID: Int64, s10: String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: CustodyItemChecks.disagreeingWithReceiptSQL + " ?", arguments: [limit]).map { (itemID: $0["id"], s10: $0["s10"]) }
+        }
+    }
+
     public func custodyItemsClosedWithoutEvent(limit: Int) async throws -> [(itemID: Int64, s10: String)] {
         try await read { db in
             try Row.fetchAll(db, sql: """

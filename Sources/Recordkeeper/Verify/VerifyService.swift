@@ -14,7 +14,7 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `custody_security_check_altered`, `custody_security_check_missing`,
     /// `custody_item_closed_without_event`, `custody_detention_altered`, `custody_detention_missing`,
     /// `custody_addressee_altered`, `custody_addressee_missing`, `custody_purge_altered`, `custody_purge_missing`,
-    /// `custody_setting_altered`, `custody_referral_altered`, `custody_referral_missing`.
+    /// `custody_setting_altered`, `custody_referral_altered`, `custody_referral_missing`, `custody_item_altered`.
     public var code: String
     /// What it concerns: `blob:<hash>`, `message:<id>`, `audit:<seq>`.
     public var item: String
@@ -372,6 +372,12 @@ public struct VerifyService: Sendable {
             for closed in try await custody.custodyItemsClosedWithoutEvent(limit: 100) {
                 problems.append(.init(code: "custody_item_closed_without_event", item: "custody-item:\(closed.itemID)",
                                       detail: "\(closed.s10) left custody with no return, hand-over or destruction recorded"))
+            }
+            // An item's arrival time and container are its RECEIVED event's (R-LAT, R-AGE, R-DQ and
+            // the container counts read them from the item).
+            for item in try await custody.custodyItemsDisagreeingWithReceipt(limit: 100) {
+                problems.append(.init(code: "custody_item_altered", item: "custody-item:\(item.itemID)",
+                                      detail: "\(item.s10)'s arrival time or container is not what its receipt event recorded"))
             }
             // Seizures and their SEACATS entries: the time, form, witness and case as recorded.
             var seizureIDs = Set<Int64>()

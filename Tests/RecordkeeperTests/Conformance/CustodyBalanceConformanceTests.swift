@@ -79,6 +79,8 @@ struct CustodyBalanceConformanceTests {
         } catch let e as ArchiveError { #expect(e.message.hasPrefix("REQUIRED_MISSING")) }
         let closed = try await scans.closeContainer(shortContainer, note: "Two items missing at hand-over; carrier informed", actor: "receiver")
         #expect(closed.scannedCount == 248 && closed.difference == -2)
+        // Every item's arrival and container are its receipt's (what verify checks), on every backend.
+        #expect(try await store.custodyItemsDisagreeingWithReceipt(limit: 5).isEmpty)
         // A closed container takes no more items.
         let late = ScanService(store: store, now: { Self.millis("2019-06-18T07:00:00Z") })
         guard case .refused(let r) = try await late.record([.init(text: serials.s10(), action: .receive(location: "RCV-1", presentation: shortContainer))],
