@@ -193,6 +193,10 @@ public struct DetentionService: Sendable {
         return try await store.disposeDetention(detentionID: detentionID, disposition: disposition, witness: witness, atMillis: now(), actor: actor)
     }
 
+    /// Why particulars are read in clear: a closed list, so the audit log never holds free text
+    /// (which could itself carry personal data).
+    public static let readPurposes = ["notice", "inquiry", "petition", "correction", "privacy_review", "audit"]
+
     public enum Addressee: Sendable, Equatable {
         case shown(AddresseeParticulars)
         case masked
@@ -201,10 +205,17 @@ public struct DetentionService: Sendable {
     }
 
     /// A detention as `reader` may see it: the particulars in clear for a notice clerk or privacy
-    /// officer (the read audited, with `purpose`), masked for anyone else.
+    /// officer (the read audited, with `purpose`, one of `readPurposes`), masked for anyone else.
     public func view(_ detentionID: Int64, reader: UserAccount?, actor: String, purpose: String) async throws -> (detention: StoredDetention, addressee: Addressee) {
         guard let d = try await store.detention(id: detentionID) else { throw CustodyError(.notFound, "no detention \(detentionID)") }
         let mayRead = reader.map { r in Self.readerRoles.contains { r.has($0) } } ?? false
+        let purpose = purpose.trimmingCharacters(in: .whitespaces).lowercased()
+        if mayRead {
+            guard Self.readPurposes.contains(purpose) else {
+                throw CustodyError(.invalid, purpose.isEmpty ? "REQUIRED_MISSING: say why you read the particulars (purpose: \(Self.readPurposes.joined(separator: ", ")))"
+                                                            : "VALUE_UNKNOWN: purpose \(purpose) is not one of \(Self.readPurposes.joined(separator: ", "))")
+            }
+        }
         guard mayRead else {
             switch try await store.addresseeStatus(detentionIDs: [detentionID])[detentionID] ?? .none {
             case .held: return (d, .masked)

@@ -138,7 +138,7 @@ extension CustodyCommand {
                 commandName: "addressee", abstract: "The addressee's particulars: in clear for a notice clerk or privacy officer (audited), else masked.",
                 discussion: "Exits 4 when the particulars were purged (only the tombstone remains).")
             @Argument(help: "The detention's number.") var detention: Int64
-            @Option(help: "Why you read them (written to the audit log).") var purpose: String
+            @Option(help: ArgumentHelp("Why you read them (written to the audit log): \(DetentionService.readPurposes.joined(separator: ", ")).")) var purpose: String
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {

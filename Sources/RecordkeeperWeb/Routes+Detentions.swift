@@ -93,11 +93,11 @@ extension WebApp {
             return try Respond.json(DetentionJSON(detention: d, addressee: status.rawValue))
         }
         r.add(.get, "/api/v1/custody/detentions/:id/addressee", Self.detentionReaders,
-              "The addressee's particulars: in clear for a notice clerk or privacy officer (the read audited; purpose=…), masked for other roles; 410 once purged") { input in
+              "The addressee's particulars: in clear for a notice clerk or privacy officer (the read audited; purpose=notice|inquiry|petition|correction|privacy_review|audit), masked for other roles; 410 once purged") { input in
             let p = try input.user
             let id = try input.id()
             let purpose = (input.query["purpose"] ?? "").trimmingCharacters(in: .whitespaces)
-            let view = try await self.detentions.view(id, reader: p.user, actor: p.actor, purpose: purpose.isEmpty ? "api read" : String(purpose.prefix(200)))
+            let view = try await self.detentions.view(id, reader: p.user, actor: p.actor, purpose: String(purpose.prefix(40)))
             struct Out: Encodable {
                 var detention: Int64
                 var masked: Bool

@@ -337,9 +337,9 @@ struct CLITests {
         #expect(sent.status == 0 && sent.stdout.contains("NOTICE OF DETENTION") && sent.stdout.contains("Springfield, IL"), "\(sent.stderr)")
         let key = tmp.url.appendingPathComponent("data/keys/addressee.key").path
         #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
-        let clear = try cli.run(["custody", "detention", "addressee", "1", "--purpose", "print the notice", "--actor", "nina"])
+        let clear = try cli.run(["custody", "detention", "addressee", "1", "--purpose", "notice", "--actor", "nina"])
         #expect(clear.status == 0 && clear.stdout.contains("Jane Q. Addressee") && clear.stdout.contains("62704"), "\(clear.stderr)")
-        let masked = try cli.run(["custody", "detention", "addressee", "1", "--purpose", "case review", "--actor", "otto"])
+        let masked = try cli.run(["custody", "detention", "addressee", "1", "--purpose", "inquiry", "--actor", "otto"])
         #expect(masked.status == 0 && masked.stdout.contains("masked") && !masked.stdout.contains("Jane"), "\(masked.stdout)")
         let inventory = try cli.run(["custody", "privacy", "inventory", "--json"])
         #expect(inventory.status == 0 && inventory.stdout.contains("\"address_lines\"") && inventory.stdout.contains("\"retention_days\" : 90"), "\(inventory.stdout)")

@@ -217,7 +217,7 @@ struct CustodyWebTests {
             #expect(try notice.status == .created && (try notice.json()["notice"] as? String)?.contains("Jane Q. Addressee") == true, "\(notice.text)")
 
             // The clerk reads them (audited); the officer sees them masked; a receiver not at all.
-            let read = try await client.get("/api/v1/custody/detentions/\(id)/addressee?purpose=print%20the%20notice", as: nina, json: true)
+            let read = try await client.get("/api/v1/custody/detentions/\(id)/addressee?purpose=notice", as: nina, json: true)
             #expect(try read.status == .ok && (try read.json()["name"] as? String) == "Jane Q. Addressee" && (try read.json()["masked"] as? Bool) == false, "\(read.text)")
             let masked = try await client.get("/api/v1/custody/detentions/\(id)/addressee", as: otto, json: true)
             #expect(try masked.status == .ok && (try masked.json()["masked"] as? Bool) == true && !masked.text.contains("Jane") && !masked.text.contains("62704"))
@@ -250,9 +250,13 @@ struct CustodyWebTests {
             let purged = try await Self.jsonPost(client, "/api/v1/custody/privacy/purge", as: pia, ["commit": true])
             let purge = try #require(try purged.json()["purge"] as? [String: Any], "\(purged.text)")
             #expect(purge["count"] as? Int == 1 && (purge["certificate"] as? String)?.contains(old) == true && !purged.text.contains("Ana Old"))
-            let gone = try await client.get("/api/v1/custody/detentions/\(past.id)/addressee", as: nina, json: true)
+            let gone = try await client.get("/api/v1/custody/detentions/\(past.id)/addressee?purpose=inquiry", as: nina, json: true)
             #expect(gone.status == .gone && gone.errorCode == "gone" && !gone.text.contains("Ana"), "\(gone.text)")
-            #expect(try await client.get("/api/v1/custody/detentions/\(id)/addressee", as: nina, json: true).status == .ok)
+            #expect(try await client.get("/api/v1/custody/detentions/\(id)/addressee?purpose=inquiry", as: nina, json: true).status == .ok)
+            let noPurpose = try await client.get("/api/v1/custody/detentions/\(id)/addressee", as: nina, json: true)
+            #expect(noPurpose.status == .unprocessableContent && noPurpose.errorCode == "REQUIRED_MISSING", "\(noPurpose.text)")
+            let freeText = try await client.get("/api/v1/custody/detentions/\(id)/addressee?purpose=Jane%27s%20file", as: nina, json: true)
+            #expect(freeText.status == .unprocessableContent && freeText.errorCode == "VALUE_UNKNOWN")
         }
         let reads = try await f.archive.store.auditEntries(target: "custody-detention:\(1 + past.id)", limit: 100).filter { $0.action == "custody.pii.read" }
         #expect(reads.map(\.actor) == ["nina", "nina"])

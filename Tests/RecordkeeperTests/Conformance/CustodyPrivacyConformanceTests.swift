@@ -82,16 +82,16 @@ struct CustodyPrivacyConformanceTests {
 
         // The clerk reads them (audited); the officer sees them masked (nothing read, nothing opened).
         let before = try await store.auditEntries(target: "custody-detention:\(d.id)", limit: 100).filter { $0.action == "custody.pii.read" }.count
-        let shown = try await service("2019-06-04T09:05:00Z").view(d.id, reader: Self.clerk, actor: "nina", purpose: "print the notice")
+        let shown = try await service("2019-06-04T09:05:00Z").view(d.id, reader: Self.clerk, actor: "nina", purpose: "notice")
         #expect(shown.addressee == .shown(Self.addressee))
-        let masked = try await service("2019-06-04T09:06:00Z").view(d.id, reader: Self.officer, actor: "otto", purpose: "case review")
+        let masked = try await service("2019-06-04T09:06:00Z").view(d.id, reader: Self.officer, actor: "otto", purpose: "inquiry")
         #expect(masked.addressee == .masked)
         let reads = try await store.auditEntries(target: "custody-detention:\(d.id)", limit: 100).filter { $0.action == "custody.pii.read" }
-        #expect(reads.count == before + 1 && reads.last?.actor == "nina" && reads.last?.detail.contains("print the notice") == true)
+        #expect(reads.count == before + 1 && reads.last?.actor == "nina" && reads.last?.detail.contains("notice") == true)
         for e in try await store.auditEntries(afterSequence: 0, limit: 10_000) { #expect(!e.detail.contains("Jane") && !e.detail.contains("62704")) }
         // Without the key nothing opens, and no new key is made while sealed records exist.
         let elsewhere = DetentionService(store: store, keyFile: tmp.url.appendingPathComponent("other/addressee.key"), now: Self.at("2019-06-04T09:07:00Z"))
-        await #expect(throws: CustodyError.self) { _ = try await elsewhere.view(d.id, reader: Self.clerk, actor: "nina", purpose: "x") }
+        await #expect(throws: CustodyError.self) { _ = try await elsewhere.view(d.id, reader: Self.clerk, actor: "nina", purpose: "notice") }
         await #expect(throws: CustodyError.self) { _ = try await elsewhere.sendNotice(pending.id, to: Self.addressee, actor: "nina") }
 
         // No answer: abandoned only once the answer period has run out, destroyed with a witness.
@@ -133,7 +133,7 @@ struct CustodyPrivacyConformanceTests {
         #expect(again.purge == nil) // once
 
         // Reading it now: purged, with the tombstone; verify's checks find nothing wrong.
-        let gone = try await service("2019-08-04T00:00:00Z").view(d.id, reader: Self.clerk, actor: "nina", purpose: "x")
+        let gone = try await service("2019-08-04T00:00:00Z").view(d.id, reader: Self.clerk, actor: "nina", purpose: "notice")
         guard case .purged(let t) = gone.addressee else { Issue.record("read after purge: \(gone.addressee)"); return }
         #expect(t.purgeID == purge.id && t.sealedSHA256 == seals[0].addressee.sealedSHA256)
         var anchors: [Int64: [String: [String: String]]] = [:]
