@@ -21,6 +21,11 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("max-upload-mb"), help: "Largest export accepted in one upload, in megabytes.")
     var maxUploadMB: Int64 = 4096
 
+    @Option(name: .customLong("custody-alert-webhook"), help: ArgumentHelp(
+        "Push each new custody alert to this http(s) URL as JSON (default: $RECORDKEEPER_CUSTODY_ALERT_WEBHOOK); bodies are signed "
+            + "with $RECORDKEEPER_CUSTODY_ALERT_SECRET when set.", valueName: "url"))
+    var custodyAlertWebhook: String?
+
     func configuration() throws -> WebConfiguration {
         guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-certificate and --tls-key together") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -30,6 +35,14 @@ struct ServerOptions: ParsableArguments {
         c.tlsCertificate = tlsCertificate
         c.tlsKey = tlsKey
         c.maxUploadBytes = max(1, maxUploadMB) << 20
+        let env = ProcessInfo.processInfo.environment
+        if let text = custodyAlertWebhook ?? env["RECORDKEEPER_CUSTODY_ALERT_WEBHOOK"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw ValidationError("--custody-alert-webhook must be an http(s) URL")
+            }
+            c.custodyAlertWebhook = url
+            c.custodyAlertSecret = env["RECORDKEEPER_CUSTODY_ALERT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        }
         return c
     }
 

@@ -29,6 +29,10 @@ public struct WebConfiguration: Sendable {
     /// the process then stops within `shutdownCancellation` more, whatever a request is doing.
     public var shutdownGrace: Duration = .seconds(10)
     public var shutdownCancellation: Duration = .seconds(5)
+    /// Where custody alerts are pushed (nil: not pushed; `GET /api/v1/custody/alerts` and the
+    /// custody page show them either way), and the secret their bodies are signed with.
+    public var custodyAlertWebhook: URL?
+    public var custodyAlertSecret: String?
     public var tls: Bool { tlsCertificate != nil }
     public init() {}
 }
@@ -137,6 +141,7 @@ public final class WebApp: Sendable {
             for s in services { app.addServices(s) }
             app.addServices(BackgroundIndexer(archive: archive, logger: logger))
             if archive.blobs is any LockingBlobStore { app.addServices(BackgroundObjectLock(archive: archive, logger: logger)) }
+            if let push = alertPush { app.addServices(BackgroundAlertPush(push: push, logger: logger)) }
             try await runGroup(app, logger: logger)
             return
         }
@@ -156,7 +161,13 @@ public final class WebApp: Sendable {
         for s in services { app.addServices(s) }
         app.addServices(BackgroundIndexer(archive: archive, logger: logger))
         if archive.blobs is any LockingBlobStore { app.addServices(BackgroundObjectLock(archive: archive, logger: logger)) }
+        if let push = alertPush { app.addServices(BackgroundAlertPush(push: push, logger: logger)) }
         try await runGroup(app, logger: logger)
+    }
+
+    /// The custody alert pusher, when a webhook is configured.
+    var alertPush: CustodyAlertPush? {
+        configuration.custodyAlertWebhook.map { CustodyAlertPush(archive: archive, webhook: $0, secret: configuration.custodyAlertSecret) }
     }
 
     /// Hummingbird's `runService()` waits for in-flight requests without limit; this group gives
