@@ -65,6 +65,13 @@ public struct StoredReferral: Sendable, Equatable, Codable {
     public var closedAtMillis: Int64? { collectedAtMillis ?? declinedAtMillis }
 
     public static let agencies = CustodyScanRules.agencies
+
+    /// What the audit log keeps of a step's note (the agency's words may name the addressee): its
+    /// SHA-256, empty for none.
+    public static func noteHash(_ note: String?) -> String {
+        guard let note, !note.isEmpty else { return "" }
+        return ContentHash.of(Data(note.utf8)).hex
+    }
     public static let methods = ["phone", "email", "portal", "in_person", "other"]
     public static let steps = ["response", "collected", "declined"]
 

@@ -34,12 +34,12 @@ extension PostgresArchiveStore: CustodyPrivacyStore {
             guard let item = try await Self.openItem(conn, s10: d.s10, logger: logger) else {
                 throw ArchiveError(.notFound, "REQUIRED_MISSING: \(d.s10) is not in custody")
             }
-            guard let inspection = try await conn.all("SELECT id, started_at FROM custody_inspection WHERE item_id = \(item.id) ORDER BY id DESC LIMIT 1",
+            guard let inspection = try await conn.all("SELECT id, ended_at FROM custody_inspection WHERE item_id = \(item.id) ORDER BY id DESC LIMIT 1",
                                                       as: (Int64, Int64).self, logger: logger).first else {
                 throw ArchiveError(.invalid, "REQUIRED_MISSING: \(d.s10) has no inspection; an outcome follows an inspection")
             }
             if item.lastInspection?.type == "INSPECT_START" { throw ArchiveError(.refused, "an inspection of \(d.s10) is open; end it first") }
-            guard d.atMillis >= inspection.1 else { throw ArchiveError(.invalid, "DATE_ORDER: a detention cannot precede the inspection that found it") }
+            guard d.atMillis >= inspection.1 else { throw ArchiveError(.invalid, "DATE_ORDER: a detention cannot precede the end of the inspection that found it") }
             guard try await conn.count("SELECT count(*) FROM custody_seizure WHERE item_id = \(item.id)", logger: logger) == 0 else {
                 throw ArchiveError(.refused, "\(d.s10) is seized; a seized item is not detained for a notice")
             }
@@ -110,6 +110,9 @@ extension PostgresArchiveStore: CustodyPrivacyStore {
                 try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\(d.s10)))", logger: logger)
                 guard try await conn.count("SELECT count(*) FROM custody_item WHERE id = \(d.itemID) AND closed_at IS NULL", logger: logger) == 1 else {
                     throw ArchiveError(.refused, "\(d.s10) is no longer in custody")
+                }
+                if let referral = try await Self.openReferral(conn, itemID: d.itemID, logger: logger) {
+                    throw ArchiveError(.refused, "REFERRED: \(d.s10) is referred to an agency (referral \(referral)); record the agency's collection or refusal first")
                 }
                 let last = try await conn.column("SELECT coalesce(max(at), 0) FROM custody_event WHERE item_id = \(d.itemID)", as: Int64.self, logger: logger)[0]
                 guard atMillis >= last else { throw ArchiveError(.invalid, "DATE_ORDER: a destruction cannot precede the item's last recorded event") }

@@ -31,12 +31,15 @@ extension PostgresArchiveStore: CustodyReferralStore {
             guard let item = try await Self.openItem(conn, s10: f.s10, logger: logger) else {
                 throw ArchiveError(.notFound, "REQUIRED_MISSING: \(f.s10) is not in custody")
             }
-            guard let inspection = try await conn.all("SELECT id, started_at FROM custody_inspection WHERE item_id = \(item.id) ORDER BY id DESC LIMIT 1",
+            guard let inspection = try await conn.all("SELECT id, ended_at FROM custody_inspection WHERE item_id = \(item.id) ORDER BY id DESC LIMIT 1",
                                                       as: (Int64, Int64).self, logger: logger).first else {
                 throw ArchiveError(.invalid, "REQUIRED_MISSING: \(f.s10) has no inspection; an outcome follows an inspection")
             }
             if item.lastInspection?.type == "INSPECT_START" { throw ArchiveError(.refused, "an inspection of \(f.s10) is open; end it first") }
-            guard f.atMillis >= inspection.1 else { throw ArchiveError(.invalid, "DATE_ORDER: a referral cannot precede the inspection") }
+            guard f.atMillis >= inspection.1 else { throw ArchiveError(.invalid, "DATE_ORDER: a referral cannot precede the end of the inspection") }
+            if try await Self.openDetention(conn, itemID: item.id, logger: logger) != nil {
+                throw ArchiveError(.refused, "DETAINED: \(f.s10) is detained pending its notice; dispose of the detention first")
+            }
             if let open = try await conn.column("""
                 SELECT r.id FROM custody_referral r WHERE r.item_id = \(item.id)
                 AND NOT EXISTS (SELECT 1 FROM custody_referral_step s WHERE s.referral_id = r.id AND s.step IN ('collected', 'declined'))
@@ -75,6 +78,9 @@ extension PostgresArchiveStore: CustodyReferralStore {
                     """, as: String.self, logger: logger).first
                 if open == "INSPECT_START" { throw ArchiveError(.refused, "an inspection of \(r.s10) is open; end it first") }
                 if open == "TO_LAB" { throw ArchiveError(.refused, "\(r.s10) is at the lab; record its return first") }
+                if try await Self.openDetention(conn, itemID: r.itemID, logger: logger) != nil {
+                    throw ArchiveError(.refused, "DETAINED: \(r.s10) is detained pending its notice; dispose of the detention first")
+                }
                 let detail = "agency=\(r.agency) referral=\(referralID)" + (seized ? " witness=\(w ?? "")" : "")
                 let event = try await Self.appendCustodyEvent(conn, itemID: r.itemID, s10: r.s10, type: "TO_AGENCY", atMillis: atMillis, actor: actor, toLocation: nil,
                                                               station: nil, clientScanID: nil, detail: detail, logger: logger)
@@ -86,9 +92,23 @@ extension PostgresArchiveStore: CustodyReferralStore {
                 VALUES (\(referralID), \(step), \(atMillis), \(actor), \(note), \(w), \(eventID))
                 """, logger: logger)
             _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.referral.\(step)", target: "custody-referral:\(referralID)",
-                                                            detail: ["s10": r.s10, "at": String(atMillis), "note": note ?? "", "witness": w ?? ""]), logger: logger)
+                                                            detail: ["s10": r.s10, "at": String(atMillis), "note_sha256": StoredReferral.noteHash(note), "witness": w ?? ""]), logger: logger)
             return try await Self.referral(conn, id: referralID, logger: logger)!
         }
+    }
+
+    static func openDetention(_ conn: PostgresConnection, itemID: Int64, logger: Logger) async throws -> Int64? {
+        try await conn.column("""
+            SELECT d.id FROM custody_detention d WHERE d.item_id = \(itemID)
+            AND NOT EXISTS (SELECT 1 FROM custody_detention_step s WHERE s.detention_id = d.id AND s.step = 'disposition')
+            """, as: Int64.self, logger: logger).first
+    }
+
+    static func openReferral(_ conn: PostgresConnection, itemID: Int64, logger: Logger) async throws -> Int64? {
+        try await conn.column("""
+            SELECT r.id FROM custody_referral r WHERE r.item_id = \(itemID)
+            AND NOT EXISTS (SELECT 1 FROM custody_referral_step s WHERE s.referral_id = r.id AND s.step IN ('collected', 'declined'))
+            """, as: Int64.self, logger: logger).first
     }
 
     public func referral(id: Int64) async throws -> StoredReferral? {

@@ -111,6 +111,8 @@ public enum TargetImport {
         let timeFormat: [String]
         let ruleNumbers: [RuleKey: Int32]
         var seen: [Seen: Int] = [:]
+        /// Whether the last row was read (a store that found the file imported already reads none).
+        public private(set) var exhausted = false
         public private(set) var rowsTotal = 0
         public private(set) var accepted = 0
         var rejectedRows: [RejectedRow] = []
@@ -252,6 +254,7 @@ public enum TargetImport {
                     mailClass: mailClass?.rawValue, declaredDescription: value("declared_desc"), holdRequestedAtMillis: times["hold_requested_at"],
                     line: record.line)
             }
+            exhausted = true
             return nil
         }
     }

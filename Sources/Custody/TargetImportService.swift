@@ -87,7 +87,11 @@ public struct TargetImportService: Sendable {
         }
         let stored = try await store.commitTargetImport(TargetImportDraft(fileName: file.lastPathComponent, fileHash: hash, rows: reader,
                                                                           unknownColumns: reader.unknownColumns, mappingProfile: profile?.label), actor: actor)
-        return Outcome(plan: reader.plan, fileHash: hash, stored: stored, alreadyImported: false)
+        // Another import of the same file committed between the look-up and this one: the store
+        // answered with it and read nothing.
+        let raced = !reader.exhausted
+        if raced { while try reader.next() != nil {} }
+        return Outcome(plan: reader.plan, fileHash: hash, stored: stored, alreadyImported: raced)
     }
 
     func ruleKeys() async throws -> Set<RuleKey> {

@@ -37,8 +37,11 @@ struct ServerOptions: ParsableArguments {
         c.maxUploadBytes = max(1, maxUploadMB) << 20
         let env = ProcessInfo.processInfo.environment
         if let text = custodyAlertWebhook ?? env["RECORDKEEPER_CUSTODY_ALERT_WEBHOOK"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), let host = url.host else {
                 throw ValidationError("--custody-alert-webhook must be an http(s) URL")
+            }
+            guard url.scheme?.lowercased() == "https" || ["127.0.0.1", "::1", "localhost"].contains(host) else {
+                throw ValidationError("--custody-alert-webhook must be https (alerts name items and officers), except to this machine")
             }
             c.custodyAlertWebhook = url
             c.custodyAlertSecret = env["RECORDKEEPER_CUSTODY_ALERT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }

@@ -14,9 +14,9 @@ import ServiceLifecycle
 /// each pass computes the alerts as `GET /api/v1/custody/alerts` does and POSTs each one not sent
 /// before as JSON. An alert is sent once per severity (a SEACATS clock escalating from +12 h to
 /// +20 h to +24 h is three pushes, to its three audiences); what was sent is in the audit log
-/// (`custody.alert.push`, target `custody-alert:<kind>|<subject>|<severity>`), which is also how
+/// (`custody.alert.push`, target `custody-alert:<kind>|<subject>|<severity>|<since>`), which is also how
 /// a restarted or second instance knows not to send it again. A push the receiver does not
-/// accept (not 2xx, or no answer in 10 s) is tried again next pass. With a secret, each body is
+/// accept (not 2xx, or no answer in 10 s) is tried again next pass; redirects are not followed. With a secret, each body is
 /// signed: `X-Recordkeeper-Signature: sha256=<HMAC-SHA256 of the body, hex>`.
 public struct CustodyAlertPush: Sendable {
     public let archive: ArchiveHandle
@@ -25,7 +25,7 @@ public struct CustodyAlertPush: Sendable {
     let http: HTTPClient
     let now: @Sendable () -> Int64
 
-    public init(archive: ArchiveHandle, webhook: URL, secret: String?, http: HTTPClient = .shared,
+    public init(archive: ArchiveHandle, webhook: URL, secret: String?, http: HTTPClient = CustodyAlertPush.client,
                 now: @escaping @Sendable () -> Int64 = { Timestamp.nowMillis() }) {
         self.archive = archive; self.webhook = webhook; self.secret = secret; self.http = http; self.now = now
     }
@@ -33,8 +33,18 @@ public struct CustodyAlertPush: Sendable {
     public static let webhookVariable = "RECORDKEEPER_CUSTODY_ALERT_WEBHOOK"
     public static let secretVariable = "RECORDKEEPER_CUSTODY_ALERT_SECRET"
 
-    /// The key an alert is sent under once.
-    static func key(_ a: CustodyAlert) -> String { "\(a.kind)|\(a.subject)|\(a.severity)" }
+    /// The key an alert is sent under once: its kind, subject and severity, and when its condition
+    /// began (an item held too long again in a later episode, or a container label used again, is
+    /// a new alert).
+    static func key(_ a: CustodyAlert) -> String { "\(a.kind)|\(a.subject)|\(a.severity)|\(a.since)" }
+
+    /// The client pushes go through: redirects refused (a signed body goes only where configured).
+    public static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                                   configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
+    /// A pass stops sending after this long (well inside the lease), and at the first receiver
+    /// that does not answer: the most urgent alerts go first, and the rest wait for the next pass.
+    static let passBudget: Duration = .seconds(90)
 
     struct Payload: Encodable {
         var alert: CustodyAlert
@@ -47,7 +57,9 @@ public struct CustodyAlertPush: Sendable {
         guard let store = archive.store as? any CustodyStore else { return (0, 0) }
         let at = now()
         var sent = 0, failed = 0
+        let stop = ContinuousClock.now + Self.passBudget
         for alert in try await AlertService(store: store).alerts(asOf: at) {
+            if ContinuousClock.now > stop { break }
             let key = Self.key(alert)
             let target = "custody-alert:\(key)"
             guard try await archive.store.auditEntries(target: target, limit: 1).isEmpty else { continue }
@@ -71,7 +83,7 @@ public struct CustodyAlertPush: Sendable {
                 _ = try? await response.body.collect(upTo: 64 << 10)
             } catch {
                 failed += 1
-                continue
+                break // the receiver does not answer: the rest wait for the next pass
             }
             guard (200..<300).contains(status) else { failed += 1; continue }
             try await archive.store.appendAudit(AuditDraft(actor: "system:custody-alerts", action: "custody.alert.push", target: target, detail: [

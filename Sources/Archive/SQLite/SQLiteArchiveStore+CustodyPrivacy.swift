@@ -78,13 +78,13 @@ extension SQLiteArchiveStore: CustodyPrivacyStore {
     public func detain(_ d: DetentionDraft, actor: String) async throws -> StoredDetention {
         try await write { db in
             guard let item = try Self.openItem(db, s10: d.s10) else { throw ArchiveError(.notFound, "REQUIRED_MISSING: \(d.s10) is not in custody") }
-            guard let inspection = try Row.fetchOne(db, sql: "SELECT id, started_at FROM custody_inspection WHERE item_id = ? ORDER BY id DESC LIMIT 1",
+            guard let inspection = try Row.fetchOne(db, sql: "SELECT id, ended_at FROM custody_inspection WHERE item_id = ? ORDER BY id DESC LIMIT 1",
                                                     arguments: [item.id]) else {
                 throw ArchiveError(.invalid, "REQUIRED_MISSING: \(d.s10) has no inspection; an outcome follows an inspection")
             }
             if item.lastInspection?.type == "INSPECT_START" { throw ArchiveError(.refused, "an inspection of \(d.s10) is open; end it first") }
-            guard d.atMillis >= (inspection["started_at"] as Int64) else {
-                throw ArchiveError(.invalid, "DATE_ORDER: a detention cannot precede the inspection that found it")
+            guard d.atMillis >= (inspection["ended_at"] as Int64) else {
+                throw ArchiveError(.invalid, "DATE_ORDER: a detention cannot precede the end of the inspection that found it")
             }
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_seizure WHERE item_id = ?", arguments: [item.id]) != nil {
                 throw ArchiveError(.refused, "\(d.s10) is seized; a seized item is not detained for a notice")
@@ -147,6 +147,9 @@ extension SQLiteArchiveStore: CustodyPrivacyStore {
             if disposition == "abandoned_destroyed" {
                 guard try Int64.fetchOne(db, sql: "SELECT id FROM custody_item WHERE id = ? AND closed_at IS NULL", arguments: [d.itemID]) != nil else {
                     throw ArchiveError(.refused, "\(d.s10) is no longer in custody")
+                }
+                if let referral = try Self.openReferral(db, itemID: d.itemID) {
+                    throw ArchiveError(.refused, "REFERRED: \(d.s10) is referred to an agency (referral \(referral)); record the agency's collection or refusal first")
                 }
                 let last = try Int64.fetchOne(db, sql: "SELECT max(at) FROM custody_event WHERE item_id = ?", arguments: [d.itemID]) ?? 0
                 guard atMillis >= last else { throw ArchiveError(.invalid, "DATE_ORDER: a destruction cannot precede the item's last recorded event") }

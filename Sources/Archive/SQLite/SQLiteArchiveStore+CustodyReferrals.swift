@@ -47,12 +47,15 @@ extension SQLiteArchiveStore: CustodyReferralStore {
     public func refer(_ f: ReferralDraft, actor: String) async throws -> StoredReferral {
         try await write { db in
             guard let item = try Self.openItem(db, s10: f.s10) else { throw ArchiveError(.notFound, "REQUIRED_MISSING: \(f.s10) is not in custody") }
-            guard let inspection = try Row.fetchOne(db, sql: "SELECT id, started_at FROM custody_inspection WHERE item_id = ? ORDER BY id DESC LIMIT 1",
+            guard let inspection = try Row.fetchOne(db, sql: "SELECT id, ended_at FROM custody_inspection WHERE item_id = ? ORDER BY id DESC LIMIT 1",
                                                     arguments: [item.id]) else {
                 throw ArchiveError(.invalid, "REQUIRED_MISSING: \(f.s10) has no inspection; an outcome follows an inspection")
             }
             if item.lastInspection?.type == "INSPECT_START" { throw ArchiveError(.refused, "an inspection of \(f.s10) is open; end it first") }
-            guard f.atMillis >= (inspection["started_at"] as Int64) else { throw ArchiveError(.invalid, "DATE_ORDER: a referral cannot precede the inspection") }
+            guard f.atMillis >= (inspection["ended_at"] as Int64) else { throw ArchiveError(.invalid, "DATE_ORDER: a referral cannot precede the end of the inspection") }
+            if try Self.openDetention(db, itemID: item.id) != nil {
+                throw ArchiveError(.refused, "DETAINED: \(f.s10) is detained pending its notice; dispose of the detention first")
+            }
             if let open = try Int64.fetchOne(db, sql: """
                 SELECT r.id FROM custody_referral r WHERE r.item_id = ?
                 AND NOT EXISTS (SELECT 1 FROM custody_referral_step s WHERE s.referral_id = r.id AND s.step IN ('collected', 'declined'))
@@ -85,6 +88,9 @@ extension SQLiteArchiveStore: CustodyReferralStore {
                                             arguments: [r.itemID]).map { $0["type"] as String }
                 if open == "INSPECT_START" { throw ArchiveError(.refused, "an inspection of \(r.s10) is open; end it first") }
                 if open == "TO_LAB" { throw ArchiveError(.refused, "\(r.s10) is at the lab; record its return first") }
+                if try Self.openDetention(db, itemID: r.itemID) != nil {
+                    throw ArchiveError(.refused, "DETAINED: \(r.s10) is detained pending its notice; dispose of the detention first")
+                }
                 let detail = "agency=\(r.agency) referral=\(referralID)" + (seized ? " witness=\(w ?? "")" : "")
                 let event = try Self.appendCustodyEvent(db, itemID: r.itemID, s10: r.s10, type: "TO_AGENCY", atMillis: atMillis, actor: actor, toLocation: nil,
                                                         station: nil, clientScanID: nil, detail: detail)
@@ -94,13 +100,29 @@ extension SQLiteArchiveStore: CustodyReferralStore {
             try db.execute(sql: "INSERT INTO custody_referral_step (referral_id, step, at, actor, note, witness, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            arguments: [referralID, step, atMillis, actor, note, w, eventID])
             try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.referral.\(step)", target: "custody-referral:\(referralID)",
-                                                detail: ["s10": r.s10, "at": String(atMillis), "note": note ?? "", "witness": w ?? ""]))
+                                                detail: ["s10": r.s10, "at": String(atMillis), "note_sha256": StoredReferral.noteHash(note), "witness": w ?? ""]))
             return try Self.referral(db, id: referralID)!
         }
     }
 
     public func referral(id: Int64) async throws -> StoredReferral? {
         try await read { db in try Self.referral(db, id: id) }
+    }
+
+    /// The open detention of an item, if any.
+    static func openDetention(_ db: Database, itemID: Int64) throws -> Int64? {
+        try Int64.fetchOne(db, sql: """
+            SELECT d.id FROM custody_detention d WHERE d.item_id = ?
+            AND NOT EXISTS (SELECT 1 FROM custody_detention_step s WHERE s.detention_id = d.id AND s.step = 'disposition')
+            """, arguments: [itemID])
+    }
+
+    /// The open referral of an item, if any.
+    static func openReferral(_ db: Database, itemID: Int64) throws -> Int64? {
+        try Int64.fetchOne(db, sql: """
+            SELECT r.id FROM custody_referral r WHERE r.item_id = ?
+            AND NOT EXISTS (SELECT 1 FROM custody_referral_step s WHERE s.referral_id = r.id AND s.step IN ('collected', 'declined'))
+            """, arguments: [itemID])
     }
 
     public func referrals(from: Int64, to: Int64) async throws -> [StoredReferral] {

@@ -630,7 +630,7 @@ extension VerifyService {
                 let e = a[action]
                 if (e == nil) != (at == nil) || (e != nil && (e?["at"] != at.map(String.init) || e?["by"] != by)) { wrong.append(String(action.dropFirst("custody.referral.".count))) }
             }
-            if a["custody.referral.declined"].map({ $0["note"] != (r.declineReason ?? "") }) ?? false { wrong.append("the reason it was declined") }
+            if a["custody.referral.declined"].map({ $0["note_sha256"] != StoredReferral.noteHash(r.declineReason) }) ?? false { wrong.append("the reason it was declined") }
             if !wrong.isEmpty {
                 problems.append(.init(code: "custody_referral_altered", item: "custody-referral:\(r.id)",
                                       detail: "referral \(r.id) of \(r.s10): \(wrong.joined(separator: ", ")) not as the audit log recorded"))

@@ -29,6 +29,11 @@ struct CustodyReferralConformanceTests {
         func service(_ iso: String) -> ReferralService { ReferralService(store: store, now: Self.at(iso)) }
 
         await #expect(throws: CustodyError.self) { _ = try await service("2019-06-03T10:00:00Z").refer(plants, agency: "NASA", method: "email", violation: nil, actor: "otto") }
+        // An outcome follows the end of the inspection (09:10), not its start (09:00).
+        do {
+            _ = try await service("2019-06-03T09:05:00Z").refer(plants, agency: "USDA", method: "email", violation: nil, actor: "otto")
+            Issue.record("a referral preceded the end of the inspection")
+        } catch let e as ArchiveError { #expect(e.message.hasPrefix("DATE_ORDER")) }
         let usda = try await service("2019-06-03T10:00:00Z").refer(plants, agency: "usda", method: "email", violation: "agriculture", actor: "otto")
         #expect(usda.agency == "USDA" && usda.isOpen)
         await #expect(throws: ArchiveError.self) { _ = try await service("2019-06-03T10:01:00Z").refer(plants, agency: "FDA", method: "phone", violation: nil, actor: "otto") }
@@ -39,6 +44,16 @@ struct CustodyReferralConformanceTests {
             ScanService.Request(text: pills, action: .toAgency(agency: "FDA"), station: "DOCK"),
         ], actor: "receiver")
         #expect(out.map { if case .refused(let r) = $0 { r.code } else { "recorded" } } == ["REFERRED", "REFERRED"])
+        // A detained item is not referred (its notice comes first); the detention's own path decides it.
+        let privacy = try #require(store as? any CustodyStore & CustodyPrivacyStore)
+        let tmp = try TempDir()
+        defer { tmp.cleanup() }
+        _ = try await DetentionService(store: privacy, keyFile: tmp.url.appendingPathComponent("k"), now: Self.at("2019-06-03T11:30:00Z"))
+            .detain(letter, violation: "prohibited", reason: "personal_use_prohibited", contents: "medicine", actor: "otto")
+        do {
+            _ = try await service("2019-06-03T11:40:00Z").refer(letter, agency: "FDA", method: "phone", violation: nil, actor: "otto")
+            Issue.record("a detained item was referred")
+        } catch let e as ArchiveError { #expect(e.code == .refused && e.message.hasPrefix("DETAINED")) }
         // A referral for a violation is a hit; one without is not.
         let hits = try await store.inspectionsAndHits(s10s: [plants, pills, letter], asOf: Self.millis("2019-06-04T00:00:00Z"))
         #expect(hits[plants]?.violation == "agriculture" && hits[pills]?.hitAtMillis == nil)
