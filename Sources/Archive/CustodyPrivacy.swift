@@ -147,6 +147,10 @@ public struct SealedAddressee: Sendable, Equatable {
     /// SHA-256 of the sealed box's bytes: what the audit log and a tombstone keep.
     public var sealedSHA256: String
     public init(keyID: String, sealed: String, sealedSHA256: String) { self.keyID = keyID; self.sealed = sealed; self.sealedSHA256 = sealedSHA256 }
+
+    /// SHA-256 of the sealed box's bytes as they are now (nil: not base64): what verify compares
+    /// with `sealedSHA256`, without the key.
+    public var currentSHA256: String? { Data(base64Encoded: sealed).map { ContentHash.of($0).hex } }
 }
 
 public enum AddresseeStatus: String, Sendable, Codable { case held, purged, none }

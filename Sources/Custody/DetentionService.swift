@@ -38,7 +38,7 @@ public struct AddresseeKey: Sendable {
 
     public init(_ key: SymmetricKey) {
         self.key = key
-        self.id = String(key.withUnsafeBytes { Data(SHA256.hash(data: Data($0))).map { String(format: "%02x", $0) }.joined() }.prefix(16))
+        self.id = String(key.withUnsafeBytes { ContentHash.of(Data($0)).hex }.prefix(16))
     }
 
     public static func location(dataDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
@@ -80,7 +80,7 @@ public struct AddresseeKey: Sendable {
         let e = JSONEncoder()
         e.outputFormatting = .sortedKeys
         let box = try AES.GCM.seal(try e.encode(p), using: key).combined!
-        return SealedAddressee(keyID: id, sealed: box.base64EncodedString(), sealedSHA256: Data(SHA256.hash(data: box)).map { String(format: "%02x", $0) }.joined())
+        return SealedAddressee(keyID: id, sealed: box.base64EncodedString(), sealedSHA256: ContentHash.of(box).hex)
     }
 
     public func unseal(_ s: SealedAddressee) throws -> AddresseeParticulars {
@@ -95,10 +95,6 @@ public struct AddresseeKey: Sendable {
         }
     }
 
-    /// SHA-256 of a sealed box's bytes (verify's check, without the key).
-    public static func sealedHash(_ s: SealedAddressee) -> String? {
-        Data(base64Encoded: s.sealed).map { Data(SHA256.hash(data: $0)).map { String(format: "%02x", $0) }.joined() }
-    }
 }
 
 /// Detentions and the addressee notice queue (F5, F23, R8): an officer detains an item after its

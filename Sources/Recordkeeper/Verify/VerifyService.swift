@@ -1,5 +1,4 @@
 import Archive
-import Crypto
 import Foundation
 import RecordkeeperCore
 
@@ -558,7 +557,7 @@ extension VerifyService {
         for (id, sealed) in try await store.addresseeSeals() {
             held.insert(id)
             let recorded = anchors[id]?["custody.detention.notice"]?["sealed_sha256"]
-            if AddresseeKeyless.hash(sealed) != sealed.sealedSHA256 || recorded != sealed.sealedSHA256 {
+            if sealed.currentSHA256 != sealed.sealedSHA256 || recorded != sealed.sealedSHA256 {
                 problems.append(.init(code: "custody_addressee_altered", item: "custody-detention:\(id)",
                                       detail: "the sealed addressee particulars no longer hash to what the notice's audit entry recorded"))
             }
@@ -603,13 +602,6 @@ extension VerifyService {
             }
         }
         return problems
-    }
-}
-
-/// The hash of a sealed box's bytes, computed without the key.
-enum AddresseeKeyless {
-    static func hash(_ s: SealedAddressee) -> String? {
-        Data(base64Encoded: s.sealed).map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() }
     }
 }
 
