@@ -215,7 +215,7 @@ extension PostgresArchiveStore {
     }
 
     public func targetImports() async throws -> [StoredTargetImport] {
-        try await rows("reading imports", "SELECT \(unescaped: Self.importColumns) FROM custody_import ORDER BY id", as: ImportRow.self).map(Self.decodeImport)
+        try await rows("reading imports", "SELECT \(unescaped: Self.importColumns) FROM custody_import WHERE kind = 'targets' ORDER BY id", as: ImportRow.self).map(Self.decodeImport)
     }
 
     public func targets(importID: Int64) async throws -> [StoredTarget] {

@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
 public enum CustodyReportID: String, Sendable, CaseIterable {
     case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security, dataQuality = "data-quality",
-         detentions, referrals, workload
+         detentions, referrals, workload, funnel
 
     public var title: String {
         switch self {
@@ -23,6 +23,7 @@ public enum CustodyReportID: String, Sendable, CaseIterable {
         case .detentions: "R-DET: detentions and the notice queue"
         case .referrals: "R-REF: referrals to other agencies"
         case .workload: "R-WORK: inspections by officer, method and equipment"
+        case .funnel: "R-FUN: volume funnel by day, origin and mail class"
         }
     }
 
@@ -194,6 +195,29 @@ public struct CustodyReports: Sendable {
                                                                   fig("Pieces of equipment", rep.byEquipment.filter { $0.key != "(none)" }.count)],
                                      headers: ["by", "key", "inspections", "exam_hours", "per_exam_hour", "mean_minutes", "median_minutes", "findings"],
                                      rows: rows("officer", rep.byOfficer) + rows("method", rep.byMethod) + rows("equipment", rep.byEquipment),
+                                     definition: rep.definition))
+        case .funnel:
+            guard let funnel = store as? any CustodyStore & CustodyFunnelStore else { throw CustodyError(.invalid, "this archive's store does not keep carrier counts") }
+            let rep = try await FunnelService(store: funnel).report(from: r.from, to: r.to, asOf: r.asOf)
+            func opt(_ v: Int?) -> String { v.map(String.init) ?? "" }
+            func row(_ kind: String, _ x: FunnelService.Report.Row) -> [String] {
+                [kind, x.day, x.origin, x.mailClass, x.coi ? "yes" : "no", opt(x.carrierArrivals), String(x.requestedTargeted), String(x.bulkRequests),
+                 opt(x.bulkRequestedPieces), String(x.presentedTargeted), String(x.presentedOther), String(x.inspectedTargeted), String(x.inspectedOther),
+                 String(x.hitsTargeted), String(x.hitsOther), pct(x.examRate), pct(x.hitRate)]
+            }
+            var figures = [ReportTable.Figure(label: "Carrier arrivals", value: opt(rep.total.carrierArrivals)),
+                           fig("Requested (targets)", rep.total.requestedTargeted), fig("Category requests", rep.total.bulkRequests),
+                           fig("Presented", rep.total.presented), fig("Inspected", rep.total.inspected), fig("Hits", rep.total.hits),
+                           .init(label: "Exam rate %", value: pct(rep.total.examRate)), .init(label: "Hit rate %", value: pct(rep.total.hitRate))]
+            for l in rep.table1 {
+                figures.append(.init(label: "\(l.line): examined / received", value: "\(l.examined) / \(opt(l.received)) (\(pct(l.examRate)) %)"))
+                figures.append(.init(label: "\(l.line): with a violation", value: "\(l.withViolation) (\(pct(l.violationRate)) %)"))
+            }
+            return (rep, ReportTable(title: r.id.title, figures: figures,
+                                     headers: ["kind", "day", "origin", "mail_class", "coi", "carrier_arrivals", "requested_targeted", "bulk_requests",
+                                               "bulk_requested_pieces", "presented_targeted", "presented_other", "inspected_targeted", "inspected_other",
+                                               "hits_targeted", "hits_other", "exam_rate_pct", "hit_rate_pct"],
+                                     rows: rep.rows.map { row("day", $0) } + rep.origins.map { row("origin", $0) } + [row("total", rep.total)],
                                      definition: rep.definition))
         case .balance:
             let rep = try await BalanceService(store: store).balance(dayStart: r.from)

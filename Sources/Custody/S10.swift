@@ -91,3 +91,23 @@ enum ISO3166 {
         TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
         """.split(separator: " ").map(String.init))
 }
+
+extension S10 {
+    /// The mail class the service indicator's first letter stands for, in the ranges every post
+    /// uses (UPU S10's service indicator table as publicly described): C and H parcels, E EMS, R
+    /// and V registered (V insured), L and U letter post; the letters left to domestic and
+    /// bilateral use are `other`. The funnel (R-FUN) classes every piece this way, targeted or not,
+    /// because the identifier is the one fact known of every piece.
+    public var mailClass: MailClass {
+        switch value.utf8.first {
+        case UInt8(ascii: "C"), UInt8(ascii: "H"): .parcel
+        case UInt8(ascii: "E"): .ems
+        case UInt8(ascii: "R"), UInt8(ascii: "V"): .registered
+        case UInt8(ascii: "L"), UInt8(ascii: "U"): .letterPost
+        default: .other
+        }
+    }
+
+    /// Whether `code` is an ISO 3166-1 alpha-2 country (upper case).
+    public static func isCountry(_ code: String) -> Bool { ISO3166.alpha2.contains(code) }
+}

@@ -105,6 +105,7 @@ public final class WebApp: Sendable {
         addAPIRoutes(routes)
         addCustodyRoutes(routes)
         addDetentionRoutes(routes)
+        addFunnelRoutes(routes)
         return (router, routes.specs)
     }
 

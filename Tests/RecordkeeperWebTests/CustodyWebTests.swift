@@ -347,4 +347,58 @@ struct CustodyWebTests {
         let verified = try await VerifyService(archive: f.archive).verify(actor: "dave")
         #expect(verified.ok, "\(verified.problems)")
     }
+
+    /// The funnel's inputs through the API: a targeter imports the carrier's counts (dry run, then
+    /// commit), records a category request and sets the countries of interest; a receiver may not;
+    /// R-FUN shows them as JSON, CSV and a page, and verify passes.
+    @Test func aTargeterFeedsTheFunnelThroughTheAPI() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore & CustodyFunnelStore)
+        let tina = try await f.session("tina"), rita = try await f.session("rita"), otto = try await f.session("otto")
+        @Sendable func headers(_ s: BrowserSession) -> HTTPFields {
+            var h = HTTPFields()
+            h[.cookie] = s.cookie
+            h[.accept] = "application/json"
+            h[HTTPField.Name("X-CSRF-Token")!] = s.csrf
+            return h
+        }
+        let counts = Data("date,origin_country,mail_class,pieces\n2019-06-18,CN,parcel,1000\n2019-06-18,HK,parcel,250\n2019-06-18,ZZ,parcel,4\n".utf8)
+        try await f.test { client in
+            let refused = try await client.postMultipart("/api/v1/custody/arrival-imports", headers: headers(rita), fields: [], file: ("gbs.csv", counts))
+            #expect(refused.status == .forbidden)
+            let dry = try await client.postMultipart("/api/v1/custody/arrival-imports", headers: headers(tina), fields: [], file: ("gbs.csv", counts))
+            #expect(try dry.status == .ok && dry.json()["accepted"] as? Int == 2 && dry.json()["dry_run"] as? Bool == true, "\(dry.text)")
+            #expect(try await store.arrivalImports().isEmpty)
+            let done = try await client.postMultipart("/api/v1/custody/arrival-imports", headers: headers(tina), fields: [("commit", "true")], file: ("gbs.csv", counts))
+            #expect(try done.status == .created && (done.json()["stored"] as? [String: Any])?["added"] as? Int == 2, "\(done.text)")
+            let again = try await client.postMultipart("/api/v1/custody/arrival-imports", headers: headers(tina), fields: [("commit", "true")], file: ("gbs.csv", counts))
+            #expect(try again.status == .ok && again.json()["already_imported"] as? Bool == true)
+
+            let request: [String: Any] = ["day": "2019-06-18", "origin": "CN", "class": "parcel", "count": 40, "reason": "COI random exam"]
+            #expect(try await Self.jsonPost(client, "/api/v1/custody/bulk-requests", as: rita, request).status == .forbidden)
+            let bad = try await Self.jsonPost(client, "/api/v1/custody/bulk-requests", as: tina, request.merging(["class": "crate"]) { _, b in b })
+            #expect(bad.status == .unprocessableContent && bad.errorCode == "VALUE_UNKNOWN", "\(bad.text)")
+            let made = try await Self.jsonPost(client, "/api/v1/custody/bulk-requests", as: tina, request)
+            #expect(try made.status == .created && made.json()["requested_count"] as? Int == 40, "\(made.text)")
+
+            #expect(try await Self.jsonPost(client, "/api/v1/custody/coi", as: otto, ["countries": "CN", "reason": "x"]).status == .forbidden)
+            let coi = try await Self.jsonPost(client, "/api/v1/custody/coi", as: tina, ["countries": "CN,HK", "reason": "COI list of 2019-06"])
+            #expect(coi.status == .ok && coi.text.contains("[\"CN\",\"HK\"]"), "\(coi.text)")
+            let shown = try await client.get("/api/v1/custody/coi", as: otto, json: true)
+            #expect(shown.status == .ok && shown.text.contains("[\"CN\",\"HK\"]"))
+
+            let query = "from=2019-06-18&to=2019-06-19&as_of=2019-06-25T00:00:00Z"
+            let json = try await client.get("/api/v1/custody/reports/funnel?\(query)", as: otto, json: true)
+            let result = try #require(try json.json()["result"] as? [String: Any], "\(json.text)")
+            let total = try #require(result["total"] as? [String: Any])
+            #expect(json.status == .ok && total["carrier_arrivals"] as? Int == 1250 && total["bulk_requests"] as? Int == 1, "\(json.text)")
+            let csv = try await client.get("/api/v1/custody/reports/funnel?\(query)&format=csv", as: otto)
+            #expect(csv.text.contains("day,2019-06-18,CN,parcel,yes,1000,0,1,40,0,0,0,0,0,0,0.00,\r\n"), "\(csv.text)")
+            let page = try await client.get("/custody/reports/funnel?\(query)", as: otto)
+            #expect(page.status == .ok && page.text.contains("R-FUN") && page.text.contains("1250"))
+            #expect(try await client.get("/api/v1/custody/reports/funnel?\(query)", as: rita, json: true).status == .forbidden)
+        }
+        let verified = try await VerifyService(archive: f.archive).verify(actor: "dave")
+        #expect(verified.ok, "\(verified.problems)")
+    }
 }

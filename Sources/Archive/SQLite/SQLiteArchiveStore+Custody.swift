@@ -277,7 +277,7 @@ extension SQLiteArchiveStore {
     }
 
     public func targetImports() async throws -> [StoredTargetImport] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM custody_import ORDER BY id").map(Self.decodeImport) }
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM custody_import WHERE kind = 'targets' ORDER BY id").map(Self.decodeImport) }
     }
 
     public func targets(importID: Int64) async throws -> [StoredTarget] {

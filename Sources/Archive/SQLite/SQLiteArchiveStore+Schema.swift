@@ -161,6 +161,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v22-custody-inspection-end") { db in
             try db.execute(sql: "CREATE INDEX custody_inspection_ended ON custody_inspection(ended_at)")
         }
+        m.registerMigration("v23-custody-funnel") { db in try Self.migrateCustodyFunnel(db) }
         return m
     }
 }

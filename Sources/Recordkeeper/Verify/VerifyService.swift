@@ -266,6 +266,7 @@ public struct VerifyService: Sendable {
         var purgeAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var retentionAnchor: String? // the addressee retention the last custody.setting entry recorded
         var referralAnchors: [Int64: [String: [String: String]]] = [:] // referral id → its entries' details by action
+        var funnelAnchors = FunnelAnchors()
         var previous = AuditEntry.genesis
         var expected: Int64 = 1
         var seq: Int64 = 0
@@ -312,6 +313,12 @@ public struct VerifyService: Sendable {
                         referralAnchors[id, default: [:]][e.action] = detail.merging(["by": e.actor]) { a, _ in a }
                     } else if e.action == "custody.setting", e.target == "custody-setting:\(PrivacyPolicy.retentionSetting)" {
                         retentionAnchor = detail["new"]
+                    } else if e.action == "custody.setting", e.target == "custody-setting:\(COISetting.key)" {
+                        funnelAnchors.coi = detail["new"]
+                    } else if e.action == "custody.arrivals.import", let id = Int64(e.target.dropFirst("custody-import:".count)), let digest = detail["digest"] {
+                        funnelAnchors.imports[id] = (digest, e.sequence)
+                    } else if e.action == "custody.bulk-request", let id = Int64(e.target.dropFirst("custody-bulk-request:".count)) {
+                        funnelAnchors.requests[id] = (detail.merging(["by": e.actor]) { a, _ in a }, e.sequence)
                     } else if e.action.hasPrefix("custody.presentation."), let id = Int64(e.target.dropFirst("custody-presentation:".count)) {
                         var a = presentationAnchors[id] ?? (nil, nil, e.sequence)
                         if e.action == "custody.presentation.open" { a.opened = detail } else { a.closed = detail }
@@ -486,6 +493,9 @@ public struct VerifyService: Sendable {
         if let referrals = store as? any CustodyReferralStore {
             problems += try await Self.checkReferrals(referrals, anchors: referralAnchors)
         }
+        if let funnel = store as? any CustodyFunnelStore {
+            problems += try await Self.checkFunnel(funnel, anchors: funnelAnchors)
+        }
         if let privacy = store as? any CustodyPrivacyStore {
             problems += try await Self.checkDetentions(privacy, anchors: detentionAnchors, purgeAnchors: purgeAnchors, settingAnchor: retentionAnchor)
         }
@@ -630,6 +640,54 @@ extension VerifyService {
         }
         for id in anchors.keys where !seen.contains(id) {
             problems.append(.init(code: "custody_referral_missing", item: "custody-referral:\(id)", detail: "recorded in the audit log, gone from the referrals"))
+        }
+        return problems
+    }
+
+    /// What the audit log recorded of the funnel's inputs.
+    struct FunnelAnchors {
+        var imports: [Int64: (digest: String, sequence: Int64)] = [:]
+        var requests: [Int64: (detail: [String: String], sequence: Int64)] = [:]
+        var coi: String?
+    }
+
+    /// The funnel's inputs (R-FUN): each carrier-count import's counts still digesting to what its
+    /// audit entry recorded, none gone; each category request as recorded, none added or removed
+    /// behind the log's back; the countries-of-interest list in force the one last recorded.
+    static func checkFunnel(_ store: any CustodyFunnelStore, anchors: FunnelAnchors) async throws -> [VerificationProblem] {
+        var problems: [VerificationProblem] = []
+        var imports = Set<Int64>()
+        for i in try await store.arrivalImports() {
+            imports.insert(i.id)
+            let digest = StoredCarrierCount.digest(try await store.carrierCounts(importID: i.id))
+            if digest != i.digest || anchors.imports[i.id]?.digest != digest {
+                problems.append(.init(code: "custody_import_altered", item: "custody-import:\(i.id)",
+                                      detail: "the carrier counts of import \(i.id) (\(i.fileName)) no longer digest to what its audit entry recorded"))
+            }
+        }
+        for (id, a) in anchors.imports where !imports.contains(id) {
+            problems.append(.init(code: "custody_import_missing", item: "custody-import:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the imports"))
+        }
+        var requests = Set<Int64>()
+        for r in try await store.bulkRequests(fromDay: "0000-01-01", toDay: "9999-99-99") {
+            requests.insert(r.id)
+            let item = "custody-bulk-request:\(r.id)"
+            guard let a = anchors.requests[r.id] else {
+                problems.append(.init(code: "custody_bulk_request_unanchored", item: item, detail: "category request \(r.id) has no audit entry recording it"))
+                continue
+            }
+            if a.detail != r.auditDetail.merging(["by": r.requestedBy]) { x, _ in x } {
+                problems.append(.init(code: "custody_bulk_request_altered", item: item,
+                                      detail: "category request \(r.id) (\(r.day) \(r.originCountry) \(r.mailClass)) is not what audit entry \(a.sequence) recorded"))
+            }
+        }
+        for (id, a) in anchors.requests where !requests.contains(id) {
+            problems.append(.init(code: "custody_bulk_request_missing", item: "custody-bulk-request:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the category requests"))
+        }
+        let coi = COISetting.value(try await store.coiCountries())
+        if coi != (anchors.coi ?? "") {
+            problems.append(.init(code: "custody_setting_altered", item: "custody-setting:\(COISetting.key)",
+                                  detail: "the countries of interest in force (\(coi.isEmpty ? "none" : coi)) are not the list its last audit entry recorded"))
         }
         return problems
     }

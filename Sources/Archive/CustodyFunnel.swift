@@ -1,0 +1,131 @@
+import Foundation
+import RecordkeeperCore
+
+// The volume funnel (CUSTODY.md §3 R-FUN, findings F1 and F2): what the carrier says arrived, what
+// was asked for (targets and category requests), what was presented, inspected and found, per day,
+// origin and mail class. The carrier's counts arrive as files (a daily extract per origin and class;
+// each import kept with its rejected rows, the latest import's count in force for a day); category
+// ("bulk") requests, e.g. a share of the day's parcels from a country of interest, are recorded by a
+// targeter; the countries-of-interest list is a setting with its history.
+
+public protocol CustodyFunnelStore: Sendable {
+    /// Records a category request (kept as recorded).
+    func requestBulk(_ draft: BulkRequestDraft, actor: String) async throws -> StoredBulkRequest
+    /// Category requests for days in [fromDay, toDay) (yyyy-MM-dd, UTC), in day then id order.
+    func bulkRequests(fromDay: String, toDay: String) async throws -> [StoredBulkRequest]
+
+    /// The carrier-count import of this file, if it was imported.
+    func arrivalImport(fileHash: String) async throws -> StoredTargetImport?
+    /// Stores a carrier-count file's accepted rows and its rejected rows, with its audit entry, in
+    /// one transaction; a file imported before returns that import and writes nothing.
+    func commitArrivalImport(_ draft: ArrivalImportDraft, actor: String) async throws -> StoredTargetImport
+    func arrivalImports() async throws -> [StoredTargetImport]
+    /// The counts an import stored, in line order.
+    func carrierCounts(importID: Int64) async throws -> [StoredCarrierCount]
+    /// The counts in force for days in [fromDay, toDay): for each day, origin and class the count
+    /// of the latest import that gave one.
+    func carrierCounts(fromDay: String, toDay: String) async throws -> [StoredCarrierCount]
+
+    /// Items first received in [from, to) and by `asOf`: identifier → first receipt in the window.
+    func firstArrivals(from: Int64, to: Int64, asOf: Int64) async throws -> [String: Int64]
+    /// Targets due in [from, to): expected then, or, with no expected arrival, targeted then.
+    func targetsDue(from: Int64, to: Int64) async throws -> [StoredTarget]
+    /// Which of these identifiers are targeted (by any rule).
+    func targeted(s10s: [String]) async throws -> Set<String>
+
+    /// The countries of interest (ISO 3166-1 alpha-2, sorted; empty until set).
+    func coiCountries() async throws -> [String]
+    /// Replaces the list (a new setting row; the old list stays in the history and the audit log).
+    func setCOICountries(_ countries: [String], reason: String, atMillis: Int64, actor: String) async throws
+}
+
+/// The setting key of the countries-of-interest list, and its form in the setting row.
+public enum COISetting {
+    public static let key = "coi_countries"
+    public static func value(_ countries: [String]) -> String { countries.sorted().joined(separator: ",") }
+    public static func countries(_ value: String?) -> [String] {
+        (value ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }.sorted()
+    }
+}
+
+public struct BulkRequestDraft: Sendable, Equatable {
+    /// yyyy-MM-dd (UTC)
+    public var day: String
+    public var originCountry: String
+    public var mailClass: String
+    /// Pieces asked for, when the request names a number (nil: "all we can", a category).
+    public var requestedCount: Int?
+    public var reason: String
+    public var atMillis: Int64
+    public init(day: String, originCountry: String, mailClass: String, requestedCount: Int?, reason: String, atMillis: Int64) {
+        self.day = day; self.originCountry = originCountry; self.mailClass = mailClass; self.requestedCount = requestedCount; self.reason = reason
+        self.atMillis = atMillis
+    }
+}
+
+public struct StoredBulkRequest: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var day: String
+    public var originCountry: String
+    public var mailClass: String
+    public var requestedCount: Int?
+    public var reason: String
+    public var requestedBy: String
+    public var requestedAtMillis: Int64
+    public init(id: Int64, day: String, originCountry: String, mailClass: String, requestedCount: Int?, reason: String, requestedBy: String,
+                requestedAtMillis: Int64) {
+        self.id = id; self.day = day; self.originCountry = originCountry; self.mailClass = mailClass; self.requestedCount = requestedCount
+        self.reason = reason; self.requestedBy = requestedBy; self.requestedAtMillis = requestedAtMillis
+    }
+
+    /// What the audit log records of a request (verify compares it).
+    public var auditDetail: [String: String] {
+        ["day": day, "origin": originCountry, "class": mailClass, "count": requestedCount.map(String.init) ?? "", "reason": reason,
+         "at": String(requestedAtMillis)]
+    }
+}
+
+/// A carrier's count of pieces that arrived on a day from one origin in one mail class.
+public struct StoredCarrierCount: Sendable, Equatable, Codable {
+    public var importID: Int64
+    public var line: Int
+    public var day: String
+    public var originCountry: String
+    public var mailClass: String
+    public var pieces: Int
+    public init(importID: Int64, line: Int, day: String, originCountry: String, mailClass: String, pieces: Int) {
+        self.importID = importID; self.line = line; self.day = day; self.originCountry = originCountry; self.mailClass = mailClass; self.pieces = pieces
+    }
+
+    /// The canonical form an import's digest covers (every count it stored, in line order).
+    public var canonical: [UInt8] {
+        var e = CanonicalEncoder(kind: "custody.carrier-count", version: 1)
+        e.add("line", Int64(line))
+        e.add("day", day)
+        e.add("origin_country", originCountry)
+        e.add("mail_class", mailClass)
+        e.add("pieces", Int64(pieces))
+        return e.bytes
+    }
+
+    /// The digest of an import's counts.
+    public static func digest(_ counts: [StoredCarrierCount]) -> String {
+        var hasher = StreamingHasher()
+        for c in counts { c.canonical.withUnsafeBytes { hasher.update($0) } }
+        return hasher.finalize().hex
+    }
+}
+
+public struct ArrivalImportDraft: Sendable {
+    public var fileName: String
+    public var fileHash: String
+    /// Accepted rows (their import id is the store's to assign).
+    public var rows: [StoredCarrierCount]
+    public var rowsTotal: Int
+    public var rejected: [StoredRejectedRow]
+    public var unknownColumns: [String]
+    public init(fileName: String, fileHash: String, rows: [StoredCarrierCount], rowsTotal: Int, rejected: [StoredRejectedRow], unknownColumns: [String]) {
+        self.fileName = fileName; self.fileHash = fileHash; self.rows = rows; self.rowsTotal = rowsTotal; self.rejected = rejected
+        self.unknownColumns = unknownColumns
+    }
+}

@@ -1,0 +1,347 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// The volume funnel (R-FUN; findings F1 and F2): per day, origin and mail class, what the carrier
+/// says arrived → what was asked for (targets, and category requests such as a share of the day's
+/// parcels from a country of interest) → what was presented → inspected → found. The OIG could not
+/// put these numbers side by side (its Table 1 had to be assembled from CBP trend data); here they
+/// come from the records themselves.
+///
+/// Inputs besides the custody records: the carrier's daily counts (a CSV or XLSX extract, imported
+/// like a target list: dry run first, rejected rows kept with their codes, a file imported once, a
+/// later file's count for the same day, origin and class in force), category requests, and the
+/// countries-of-interest list (a setting with its history).
+public struct FunnelService: Sendable {
+    public typealias Store = any CustodyStore & CustodyFunnelStore
+    let store: Store
+    let now: @Sendable () -> Int64
+
+    public init(store: Store, now: @escaping @Sendable () -> Int64 = { Timestamp.nowMillis() }) {
+        self.store = store
+        self.now = now
+    }
+
+    // MARK: - Inputs
+
+    static func country(_ text: String) throws -> String {
+        let c = text.trimmingCharacters(in: .whitespaces).uppercased()
+        guard S10.isCountry(c) else { throw CustodyError(.invalid, "VALUE_UNKNOWN: \(text) is not an ISO 3166-1 alpha-2 country code") }
+        return c
+    }
+
+    static func mailClass(_ text: String) throws -> String {
+        let m = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let c = MailClass(rawValue: m) else {
+            throw CustodyError(.invalid, "VALUE_UNKNOWN: mail class \(text) is not one of \(MailClass.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return c.rawValue
+    }
+
+    /// Records a category request: pieces of one origin and class asked of the carrier for a day,
+    /// with a number or without one ("all of it").
+    public func requestBulk(day: String, origin: String, mailClass: String, count: Int?, reason: String, actor: String) async throws -> StoredBulkRequest {
+        guard let d = CivilDate(day.trimmingCharacters(in: .whitespaces)), day.trimmingCharacters(in: .whitespaces).count == 10 else {
+            throw CustodyError(.invalid, "DATE_INVALID: \(day) is not a date (YYYY-MM-DD)")
+        }
+        if let count, count <= 0 { throw CustodyError(.invalid, "VALUE_UNKNOWN: a requested count is a positive whole number (leave it out for all pieces)") }
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw CustodyError(.invalid, "REQUIRED_MISSING: say why the pieces are requested (the reason)") }
+        return try await store.requestBulk(BulkRequestDraft(day: d.description, originCountry: try Self.country(origin), mailClass: try Self.mailClass(mailClass),
+                                                            requestedCount: count, reason: String(reason.prefix(500)), atMillis: now()), actor: actor)
+    }
+
+    public func coiCountries() async throws -> [String] { try await store.coiCountries() }
+
+    /// Replaces the countries-of-interest list (comma- or space-separated ISO codes), with a reason.
+    public func setCOI(_ list: String, reason: String, actor: String) async throws -> [String] {
+        let codes = list.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init).filter { !$0.isEmpty }
+        let countries = Array(Set(try codes.map(Self.country))).sorted()
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw CustodyError(.invalid, "REQUIRED_MISSING: say why the list changes (the reason)") }
+        try await store.setCOICountries(countries, reason: String(reason.prefix(500)), atMillis: now(), actor: actor)
+        return countries
+    }
+
+    public struct ArrivalOutcome: Sendable, Encodable {
+        public var file: String
+        public var sha256: String
+        public var dryRun: Bool
+        public var alreadyImported: Bool
+        public var rows: Int
+        public var accepted: Int
+        public var rejected: [RejectedRow]
+        public var unknownColumns: [String]
+        public var stored: StoredTargetImport?
+    }
+
+    /// Reads a carrier-count file (`date, origin_country, mail_class, pieces`; CSV or the first
+    /// sheet of an XLSX workbook) and, with `commit`, stores it. A file imported before adds nothing.
+    public func importArrivals(_ file: URL, fileName: String? = nil, commit: Bool, actor: String) async throws -> ArrivalOutcome {
+        let (data, hash) = try TargetImportService.read(file)
+        let plan = try ArrivalCounts.plan(data)
+        let name = fileName ?? file.lastPathComponent
+        var stored = try await store.arrivalImport(fileHash: hash)
+        let before = stored != nil
+        if commit, stored == nil {
+            stored = try await store.commitArrivalImport(ArrivalImportDraft(
+                fileName: name, fileHash: hash, rows: plan.accepted, rowsTotal: plan.rowsTotal,
+                rejected: plan.rejected.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) },
+                unknownColumns: plan.unknownColumns), actor: actor)
+        }
+        return ArrivalOutcome(file: name, sha256: hash, dryRun: !commit, alreadyImported: before, rows: plan.rowsTotal, accepted: plan.accepted.count,
+                              rejected: plan.rejected, unknownColumns: plan.unknownColumns, stored: stored)
+    }
+
+    // MARK: - R-FUN
+
+    public struct Report: Sendable, Encodable {
+        public struct Row: Sendable, Encodable, Equatable {
+            public var day: String
+            public var origin: String
+            public var mailClass: String
+            public var coi: Bool
+            /// What the carrier reported arriving (nil: no count imported for this day, origin and class).
+            public var carrierArrivals: Int?
+            /// Targets attributed to the day (see the definition).
+            public var requestedTargeted = 0
+            /// Category requests for the day, and the pieces they named (those that named a number).
+            public var bulkRequests = 0
+            public var bulkRequestedPieces: Int?
+            public var presentedTargeted = 0
+            /// Presented without a target: under a category request, or on the carrier's own initiative.
+            public var presentedOther = 0
+            public var inspectedTargeted = 0
+            public var inspectedOther = 0
+            public var hitsTargeted = 0
+            public var hitsOther = 0
+            /// Inspected ÷ carrier arrivals, and hits ÷ inspected, in percent (two places).
+            public var examRate: Double?
+            public var hitRate: Double?
+
+            public var presented: Int { presentedTargeted + presentedOther }
+            public var inspected: Int { inspectedTargeted + inspectedOther }
+            public var hits: Int { hitsTargeted + hitsOther }
+
+            mutating func rates() {
+                func pct(_ a: Int, _ b: Int?) -> Double? { b.flatMap { $0 == 0 ? nil : (Double(a) / Double($0) * 10_000).rounded() / 100 } }
+                examRate = pct(inspected, carrierArrivals)
+                hitRate = pct(hits, inspected)
+            }
+
+            static func + (a: Row, b: Row) -> Row {
+                var r = a
+                r.carrierArrivals = a.carrierArrivals.map { $0 + (b.carrierArrivals ?? 0) } ?? b.carrierArrivals
+                r.requestedTargeted += b.requestedTargeted
+                r.bulkRequests += b.bulkRequests
+                r.bulkRequestedPieces = a.bulkRequestedPieces.map { $0 + (b.bulkRequestedPieces ?? 0) } ?? b.bulkRequestedPieces
+                r.presentedTargeted += b.presentedTargeted
+                r.presentedOther += b.presentedOther
+                r.inspectedTargeted += b.inspectedTargeted
+                r.inspectedOther += b.inspectedOther
+                r.hitsTargeted += b.hitsTargeted
+                r.hitsOther += b.hitsOther
+                return r
+            }
+        }
+        /// The OIG's Table 1 lines over the period: pieces received, examined, exam rate, with a
+        /// prohibited item, and its percentage.
+        public struct TableLine: Sendable, Encodable, Equatable {
+            public var line: String
+            public var received: Int?
+            public var examined: Int
+            public var examRate: Double?
+            public var withViolation: Int
+            public var violationRate: Double?
+        }
+        public var from: String
+        public var to: String
+        public var asOf: String
+        public var coiCountries: [String]
+        /// Day × origin × class, in that order.
+        public var rows: [Row]
+        /// Per origin over the period, most arrivals first.
+        public var origins: [Row]
+        public var total: Row
+        public var table1: [TableLine]
+        public var definition = """
+            R-FUN per UTC day x origin x mail class, origin and class read from each piece's S10 identifier (the issuing post's country; the \
+            service indicator: C, H parcel; E ems; R, V registered; L, U letter_post; others other). carrier_arrivals: the latest imported \
+            carrier count for the day, origin and class (blank: none imported). requested_targeted: targets attributed to the day (a target \
+            received by as_of to the day of its first receipt, else to its expected arrival, else to the day it was targeted). bulk_requests \
+            and bulk_requested_pieces: category requests for the day and the pieces they named. presented: pieces first received on the day \
+            (targeted = named by any target). inspected: of those, with an inspection ended by as_of; hits: of those inspected, with a \
+            seizure, detention or referral for a violation by as_of. exam_rate = inspected / carrier_arrivals; hit_rate = hits / inspected, \
+            percent. Table 1: countries of interest, not targeted = pieces from the listed countries presented without a target; targeted = \
+            every targeted piece; received = the carrier's arrivals for those origins (all origins for the targeted line).
+            """
+    }
+
+    public func report(from: Int64, to: Int64, asOf: Int64) async throws -> Report {
+        guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }
+        guard to - from <= 400 * 86_400_000 else { throw CustodyError(.invalid, "VALUE_UNKNOWN: R-FUN covers at most 400 days at a time") }
+        func day(_ millis: Int64) -> String { CivilDate(dayNumber: Int(millis.floorDivided(by: 86_400_000))).description }
+        let fromDay = day(from), toDay = CivilDate(dayNumber: Int((to - 1).floorDivided(by: 86_400_000)) + 1).description
+        let coi = Set(try await store.coiCountries())
+
+        var rows: [String: Report.Row] = [:]
+        func key(_ d: String, _ origin: String, _ mailClass: String) -> String { "\(d)|\(origin)|\(mailClass)" }
+        func update(_ d: String, _ origin: String, _ mailClass: String, _ change: (inout Report.Row) -> Void) {
+            let k = key(d, origin, mailClass)
+            var r = rows[k] ?? Report.Row(day: d, origin: origin, mailClass: mailClass, coi: coi.contains(origin))
+            change(&r)
+            rows[k] = r
+        }
+        func classify(_ s10: String) -> (String, String) {
+            guard case .success(let id) = S10.parse(s10) else { return ("", MailClass.other.rawValue) }
+            return (String(id.country), id.mailClass.rawValue)
+        }
+
+        for c in try await store.carrierCounts(fromDay: fromDay, toDay: toDay) {
+            update(c.day, c.originCountry, c.mailClass) { $0.carrierArrivals = ($0.carrierArrivals ?? 0) + c.pieces }
+        }
+        for b in try await store.bulkRequests(fromDay: fromDay, toDay: toDay) {
+            update(b.day, b.originCountry, b.mailClass) { r in
+                r.bulkRequests += 1
+                if let n = b.requestedCount { r.bulkRequestedPieces = (r.bulkRequestedPieces ?? 0) + n }
+            }
+        }
+        // Presented: pieces first received in the period; which of them are targeted; what became of them.
+        let arrivals = try await store.firstArrivals(from: from, to: to, asOf: asOf)
+        let presented = arrivals.keys.sorted()
+        let targeted = try await store.targeted(s10s: presented)
+        let outcomes = try await store.inspectionsAndHits(s10s: presented, asOf: asOf)
+        for s10 in presented {
+            let (origin, mailClass) = classify(s10)
+            let isTarget = targeted.contains(s10)
+            let o = outcomes[s10]
+            let inspected = o?.inspectedAtMillis != nil, hit = inspected && o?.hitAtMillis != nil
+            update(day(arrivals[s10]!), origin, mailClass) { r in
+                if isTarget {
+                    r.requestedTargeted += 1
+                    r.presentedTargeted += 1
+                    if inspected { r.inspectedTargeted += 1 }
+                    if hit { r.hitsTargeted += 1 }
+                } else {
+                    r.presentedOther += 1
+                    if inspected { r.inspectedOther += 1 }
+                    if hit { r.hitsOther += 1 }
+                }
+            }
+        }
+        // Targets due in the period and not received by as_of (one per piece, however many rules).
+        let due = try await store.targetsDue(from: from, to: to)
+        let dueS10s = Array(Set(due.map(\.s10))).sorted()
+        let received = try await store.firstReceipts(s10s: dueS10s, asOf: asOf)
+        var counted = Set<String>()
+        for t in due where received[t.s10] == nil && counted.insert(t.s10).inserted {
+            let (origin, mailClass) = classify(t.s10)
+            update(day(t.expectedArrivalAtMillis ?? t.targetedAtMillis), origin, mailClass) { $0.requestedTargeted += 1 }
+        }
+
+        var ordered = rows.values.sorted { ($0.day, $0.origin, $0.mailClass) < ($1.day, $1.origin, $1.mailClass) }
+        for i in ordered.indices { ordered[i].rates() }
+        var byOrigin: [String: Report.Row] = [:]
+        var total = Report.Row(day: "", origin: "all", mailClass: "all", coi: false)
+        for r in ordered {
+            var o = byOrigin[r.origin] ?? Report.Row(day: "", origin: r.origin, mailClass: "all", coi: r.coi)
+            o = o + r
+            byOrigin[r.origin] = o
+            total = total + r
+        }
+        var origins = Array(byOrigin.values)
+        for i in origins.indices { origins[i].rates() }
+        origins.sort { ($0.carrierArrivals ?? -1, $0.presented, $1.origin) > ($1.carrierArrivals ?? -1, $1.presented, $0.origin) }
+        total.rates()
+
+        func pct(_ a: Int, _ b: Int?) -> Double? { b.flatMap { $0 == 0 ? nil : (Double(a) / Double($0) * 10_000).rounded() / 100 } }
+        let coiRows = ordered.filter(\.coi)
+        let coiReceived = coiRows.contains { $0.carrierArrivals != nil } ? coiRows.reduce(0) { $0 + ($1.carrierArrivals ?? 0) } : nil
+        let coiExamined = coiRows.reduce(0) { $0 + $1.inspectedOther }, coiHits = coiRows.reduce(0) { $0 + $1.hitsOther }
+        let table1 = [
+            Report.TableLine(line: "Countries of interest, not targeted", received: coiReceived, examined: coiExamined, examRate: pct(coiExamined, coiReceived),
+                             withViolation: coiHits, violationRate: pct(coiHits, coiExamined)),
+            Report.TableLine(line: "Targeted using advance data", received: total.carrierArrivals, examined: total.inspectedTargeted,
+                             examRate: pct(total.inspectedTargeted, total.carrierArrivals), withViolation: total.hitsTargeted,
+                             violationRate: pct(total.hitsTargeted, total.inspectedTargeted)),
+        ]
+        return Report(from: Timestamp.iso(millis: from), to: Timestamp.iso(millis: to), asOf: Timestamp.iso(millis: asOf), coiCountries: coi.sorted(),
+                      rows: ordered, origins: origins, total: total, table1: table1)
+    }
+}
+
+/// A carrier-count file: header row, then `date, origin_country, mail_class, pieces` (any order;
+/// other columns kept by name in the import record). Every row the import refuses is kept as
+/// written with its code: `REQUIRED_MISSING`, `DATE_INVALID`, `VALUE_UNKNOWN` (a country or class
+/// outside its list, or pieces not a whole number ≥ 0), `DUPLICATE` (a day, origin and class given
+/// twice in the file), `CSV_MALFORMED`.
+public enum ArrivalCounts {
+    public static let columns = ["date", "origin_country", "mail_class", "pieces"]
+    /// A day's extract is small (origins × classes); a file larger than this is not one.
+    public static let maxRows = 200_000
+
+    public struct Plan: Sendable {
+        public var rowsTotal = 0
+        public var accepted: [StoredCarrierCount] = []
+        public var rejected: [RejectedRow] = []
+        public var unknownColumns: [String] = []
+    }
+
+    public static func plan(_ data: Data) throws -> Plan {
+        var records: AnyIterator<CSVRecords.Record>
+        if XLSXSheet.isWorkbook(data) {
+            var it = try XLSXSheet.rows(data).makeIterator()
+            records = AnyIterator {
+                it.next().map { r in CSVRecords.Record(fields: r.cells, line: r.line, raw: r.cells.map(TargetImport.csvField).joined(separator: ","), malformed: nil) }
+            }
+        } else {
+            var csv = CSVRecords(data)
+            records = AnyIterator { csv.next() }
+        }
+        guard let header = records.next(), header.malformed == nil else {
+            throw CustodyError(.invalid, "the file has no header row (the columns are \(columns.joined(separator: ", ")))")
+        }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        var index: [String: Int] = [:]
+        for (i, n) in names.enumerated() where index[n] == nil && !n.isEmpty { index[n] = i }
+        let missing = columns.filter { index[$0] == nil }
+        guard missing.isEmpty else {
+            throw CustodyError(.invalid, "the header has no \(missing.joined(separator: ", ")) column (line \(header.line)); the columns are \(columns.joined(separator: ", "))")
+        }
+        var plan = Plan()
+        plan.unknownColumns = names.filter { !$0.isEmpty && !columns.contains($0) }
+        var seen: [String: Int] = [:] // day|origin|class → line
+        while let record = records.next() {
+            if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) && record.malformed == nil { continue }
+            plan.rowsTotal += 1
+            guard plan.rowsTotal <= maxRows else {
+                throw CustodyError(.invalid, "the file has more than \(maxRows) rows; a carrier's daily counts are one row per day, origin and class")
+            }
+            func reject(_ code: String, _ detail: String) { plan.rejected.append(RejectedRow(line: record.line, code: code, detail: detail, raw: record.raw)) }
+            if let m = record.malformed { reject("CSV_MALFORMED", m); continue }
+            func value(_ c: String) -> String? {
+                guard let i = index[c], i < record.fields.count else { return nil }
+                let v = record.fields[i].trimmingCharacters(in: .whitespaces)
+                return v.isEmpty ? nil : v
+            }
+            let absent = columns.filter { value($0) == nil }
+            guard absent.isEmpty else { reject("REQUIRED_MISSING", "no \(absent.joined(separator: ", "))"); continue }
+            let dateText = value("date")!
+            guard dateText.count == 10, let d = CivilDate(dateText) else { reject("DATE_INVALID", "\(dateText) is not a date (YYYY-MM-DD)"); continue }
+            let origin = value("origin_country")!.uppercased()
+            guard S10.isCountry(origin) else { reject("VALUE_UNKNOWN", "\(origin) is not an ISO 3166-1 alpha-2 country code"); continue }
+            guard let mailClass = MailClass(rawValue: value("mail_class")!.lowercased()) else {
+                reject("VALUE_UNKNOWN", "mail_class \(value("mail_class")!) is not one of \(MailClass.allCases.map(\.rawValue).joined(separator: ", "))"); continue
+            }
+            guard let pieces = Int(value("pieces")!), pieces >= 0, pieces <= 100_000_000 else {
+                reject("VALUE_UNKNOWN", "pieces \(value("pieces")!) is not a whole number from 0 to 100,000,000"); continue
+            }
+            let k = "\(d.description)|\(origin)|\(mailClass.rawValue)"
+            if let first = seen[k] { reject("DUPLICATE", "\(d.description) \(origin) \(mailClass.rawValue) is counted on line \(first) already"); continue }
+            seen[k] = record.line
+            plan.accepted.append(StoredCarrierCount(importID: 0, line: record.line, day: d.description, originCountry: origin, mailClass: mailClass.rawValue,
+                                                    pieces: pieces))
+        }
+        return plan
+    }
+}

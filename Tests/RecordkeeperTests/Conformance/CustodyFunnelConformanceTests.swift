@@ -1,0 +1,185 @@
+@testable import Archive
+@testable import Custody
+import Foundation
+@testable import Recordkeeper
+import RecordkeeperCore
+import Testing
+
+extension Backends {
+    static let custodyFunnel: [Backend<any CustodyStore & CustodyFunnelStore & CustodyReferralStore & AuditLog>] = all(sqlite: { $0 }, postgres: { $0 })
+}
+
+/// Issue 15 (F1, F2, R-FUN) on every backend: the carrier's counts imported like a target list,
+/// category requests, the countries-of-interest list, and the funnel from carrier arrivals to hits
+/// per day, origin and class with the OIG's Table 1 lines, checked by verify.
+@Suite("CustodyStore conformance: the volume funnel (every backend)")
+struct CustodyFunnelConformanceTests {
+    static func millis(_ iso: String) -> Int64 { CustodyConformanceTests.millis(iso) }
+    static func at(_ iso: String) -> @Sendable () -> Int64 { { millis(iso) } }
+
+    /// A valid S10 identifier of this service indicator, serial and country.
+    static func s10(_ indicator: String, _ serial: Int, _ country: String) -> String {
+        let digits = String(format: "%08d", serial).map { Int(String($0))! }
+        return "\(indicator)\(String(format: "%08d", serial))\(S10.checkDigit(serial: digits))\(country)"
+    }
+
+    static func anchors(_ store: any AuditLog) async throws -> VerifyService.FunnelAnchors {
+        var a = VerifyService.FunnelAnchors()
+        for e in try await store.auditEntries(afterSequence: 0, limit: 10_000) {
+            let detail = try JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8))
+            switch e.action {
+            case "custody.arrivals.import": a.imports[Int64(e.target.dropFirst("custody-import:".count))!] = (detail["digest"]!, e.sequence)
+            case "custody.bulk-request": a.requests[Int64(e.target.dropFirst("custody-bulk-request:".count))!] = (detail.merging(["by": e.actor]) { x, _ in x }, e.sequence)
+            case "custody.setting" where e.target == "custody-setting:\(COISetting.key)": a.coi = detail["new"]
+            default: break
+            }
+        }
+        return a
+    }
+
+    @Test(arguments: Backends.custodyFunnel)
+    func theFunnelRunsFromCarrierArrivalsToHits(_ backend: Backend<any CustodyStore & CustodyFunnelStore & CustodyReferralStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        let tmp = try TempDir()
+        defer { tmp.cleanup() }
+        let funnel = FunnelService(store: store, now: Self.at("2019-06-17T12:00:00Z"))
+
+        // The countries of interest: codes checked, kept sorted, a reason required.
+        await #expect(throws: CustodyError.self) { _ = try await funnel.setCOI("CN,XX", reason: "policy", actor: "tina") }
+        await #expect(throws: CustodyError.self) { _ = try await funnel.setCOI("CN", reason: " ", actor: "tina") }
+        #expect(try await funnel.setCOI("hk, cn", reason: "COI list of 2019-06", actor: "tina") == ["CN", "HK"])
+
+        // The carrier's counts: a dry run says what would be stored and what is refused, with its code.
+        let file = tmp.url.appendingPathComponent("arrivals-20190618.csv")
+        try Data("""
+            date,origin_country,mail_class,pieces,source
+            2019-06-18,CN,parcel,1000,GBS
+            2019-06-18,CN,ems,200,GBS
+            2019-06-18,GB,registered,50,GBS
+            2019-06-18,HK,parcel,300,GBS
+            2019-06-31,CN,parcel,5,GBS
+            2019-06-18,XX,parcel,5,GBS
+            2019-06-18,FR,parcel,-4,GBS
+            2019-06-18,cn,PARCEL,999,GBS
+            2019-06-18,FR,parcel,,GBS
+            2019-06-19,CN,parcel,800,GBS
+
+            """.utf8).write(to: file)
+        let dry = try await funnel.importArrivals(file, commit: false, actor: "tina")
+        #expect(dry.dryRun && dry.rows == 10 && dry.accepted == 5 && dry.stored == nil && dry.unknownColumns == ["source"])
+        #expect(dry.rejected.map(\.code) == ["DATE_INVALID", "VALUE_UNKNOWN", "VALUE_UNKNOWN", "DUPLICATE", "REQUIRED_MISSING"])
+        #expect(dry.rejected.map(\.line) == [6, 7, 8, 9, 10] && dry.rejected[3].raw == "2019-06-18,cn,PARCEL,999,GBS")
+        #expect(try await store.arrivalImports().isEmpty)
+        let done = try await funnel.importArrivals(file, commit: true, actor: "tina")
+        #expect(done.stored?.added == 5 && done.stored?.rejected == 5 && !done.alreadyImported)
+        let again = try await funnel.importArrivals(file, commit: true, actor: "tina")
+        #expect(again.alreadyImported && again.stored?.id == done.stored?.id)
+        #expect(try await store.arrivalImports().count == 1)
+        // Rejected rows are kept as written; target imports are a different kind.
+        #expect(try await store.rejectedRows(importID: done.stored!.id).count == 5)
+        #expect(try await store.targetImports().isEmpty)
+        // A corrected extract: its count is the one in force; the first stays on record.
+        let corrected = tmp.url.appendingPathComponent("arrivals-20190618-corrected.csv")
+        try Data("date,origin_country,mail_class,pieces\r\n2019-06-18,CN,parcel,1100\r\n".utf8).write(to: corrected)
+        _ = try await funnel.importArrivals(corrected, commit: true, actor: "tina")
+        let inForce = try await store.carrierCounts(fromDay: "2019-06-18", toDay: "2019-06-19")
+        #expect(inForce.map { "\($0.originCountry) \($0.mailClass) \($0.pieces)" } == ["CN ems 200", "CN parcel 1100", "GB registered 50", "HK parcel 300"])
+        #expect(try await store.carrierCounts(importID: done.stored!.id).count == 5)
+
+        // Category requests: checked, then recorded.
+        await #expect(throws: CustodyError.self) { _ = try await funnel.requestBulk(day: "2019-06-31", origin: "CN", mailClass: "parcel", count: nil, reason: "blitz", actor: "tina") }
+        await #expect(throws: CustodyError.self) { _ = try await funnel.requestBulk(day: "2019-06-18", origin: "CN", mailClass: "crate", count: nil, reason: "blitz", actor: "tina") }
+        await #expect(throws: CustodyError.self) { _ = try await funnel.requestBulk(day: "2019-06-18", origin: "CN", mailClass: "parcel", count: 0, reason: "blitz", actor: "tina") }
+        await #expect(throws: CustodyError.self) { _ = try await funnel.requestBulk(day: "2019-06-18", origin: "CN", mailClass: "parcel", count: 40, reason: "", actor: "tina") }
+        let blitz = try await funnel.requestBulk(day: "2019-06-18", origin: "cn", mailClass: "parcel", count: 40, reason: "COI random exam", actor: "tina")
+        #expect(blitz.originCountry == "CN" && blitz.requestedCount == 40)
+        _ = try await funnel.requestBulk(day: "2019-06-18", origin: "HK", mailClass: "parcel", count: nil, reason: "COI random exam", actor: "tina")
+
+        // Targets (NARC-01): tA, tB, tC CN parcels due 06-18; tD a GB registered item due 06-17 and received 06-18;
+        // tE a CN EMS item due 06-19, never received; tF an HK parcel due 06-18 but received 06-17 (outside the period).
+        let (tA, tB, tC, tD, tE, tF) = (Self.s10("CA", 1, "CN"), Self.s10("CA", 2, "CN"), Self.s10("CA", 3, "CN"), Self.s10("RR", 4, "GB"),
+                                        Self.s10("EE", 5, "CN"), Self.s10("CA", 6, "HK"))
+        let (n1, n2, n3, n4) = (Self.s10("CB", 11, "CN"), Self.s10("CB", 12, "CN"), Self.s10("CB", 13, "HK"), Self.s10("CB", 14, "CN"))
+        let targets = TargetImportService(store: store)
+        _ = try await targets.addRule(CustodyFixtures.rules(for: .at2)[0], actor: "tina")
+        let list = tmp.url.appendingPathComponent("targets.csv")
+        try Data(("s10,rule_code,rule_version,reason_code,targeted_at,targeted_by,expected_arrival_at\n" + [
+            (tA, "2019-06-18T10:00:00Z"), (tB, "2019-06-18T10:00:00Z"), (tC, "2019-06-18T10:00:00Z"), (tD, "2019-06-17T10:00:00Z"),
+            (tE, "2019-06-19T10:00:00Z"), (tF, "2019-06-18T10:00:00Z"),
+        ].map { "\($0.0),NARC-01,1,narcotics,2019-06-16T09:00:00Z,ATS,\($0.1)" }.joined(separator: "\n") + "\n").utf8).write(to: list)
+        #expect(try await targets.commit(list, actor: "tina").stored?.added == 6)
+
+        _ = try await ReceiptService(store: store).addLocation(code: "HOLD-1", name: "Holding", kind: .holding, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "supervisor")
+        func receive(_ item: String, _ iso: String) async throws {
+            _ = try await ReceiptService(store: store, now: Self.at(iso)).receive(item, location: "HOLD-1", station: nil, clientScanID: nil, manualEntry: false,
+                                                                                actor: "rita")
+        }
+        func inspect(_ item: String, _ iso: String, violation: String? = nil) async throws {
+            let start = Self.millis(iso)
+            _ = try await InspectionService(store: store, now: { start }).start(item, method: .xray, location: nil, station: nil, clientScanID: nil, actor: "otto")
+            _ = try await InspectionService(store: store, now: { start + 600_000 }).end(item, result: violation == nil ? .noAnomaly : .anomaly,
+                                                                                       found: violation == nil ? nil : "Powder", substance: nil, equipment: "XR-1",
+                                                                                       station: nil, clientScanID: nil, actor: "otto")
+            if let violation {
+                _ = try await ReferralService(store: store, now: { start + 1_200_000 }).refer(item, agency: "FDA", method: "phone", violation: violation, actor: "otto")
+            }
+        }
+        try await receive(tF, "2019-06-17T20:00:00Z")
+        for item in [tA, tB, tD, n1, n2, n3] { try await receive(item, "2019-06-18T11:00:00Z") }
+        try await receive(n4, "2019-06-19T09:00:00Z")
+        try await inspect(tA, "2019-06-18T13:00:00Z", violation: "narcotics")
+        try await inspect(tB, "2019-06-18T14:00:00Z")
+        try await inspect(n1, "2019-06-18T15:00:00Z", violation: "agriculture")
+        try await inspect(n3, "2019-06-18T16:00:00Z")
+
+        let from = Self.millis("2019-06-18T00:00:00Z"), to = Self.millis("2019-06-20T00:00:00Z"), asOf = Self.millis("2019-06-25T00:00:00Z")
+        let r = try await funnel.report(from: from, to: to, asOf: asOf)
+        func row(_ day: String, _ origin: String, _ mailClass: String) throws -> FunnelService.Report.Row {
+            try #require(r.rows.first { $0.day == day && $0.origin == origin && $0.mailClass == mailClass })
+        }
+        #expect(r.rows.map { "\($0.day) \($0.origin) \($0.mailClass)" } == [
+            "2019-06-18 CN ems", "2019-06-18 CN parcel", "2019-06-18 GB registered", "2019-06-18 HK parcel", "2019-06-19 CN ems", "2019-06-19 CN parcel"])
+        let cn = try row("2019-06-18", "CN", "parcel")
+        #expect(cn.coi && cn.carrierArrivals == 1100 && cn.requestedTargeted == 3 && cn.bulkRequests == 1 && cn.bulkRequestedPieces == 40)
+        #expect(cn.presentedTargeted == 2 && cn.presentedOther == 2 && cn.inspectedTargeted == 2 && cn.inspectedOther == 1)
+        #expect(cn.hitsTargeted == 1 && cn.hitsOther == 1 && cn.examRate == 0.27 && cn.hitRate == 66.67)
+        let gb = try row("2019-06-18", "GB", "registered")
+        #expect(!gb.coi && gb.carrierArrivals == 50 && gb.requestedTargeted == 1 && gb.presentedTargeted == 1 && gb.inspected == 0 && gb.examRate == 0)
+        let hk = try row("2019-06-18", "HK", "parcel")
+        #expect(hk.carrierArrivals == 300 && hk.bulkRequests == 1 && hk.bulkRequestedPieces == nil && hk.presentedOther == 1 && hk.inspectedOther == 1
+            && hk.requestedTargeted == 0 && hk.examRate == 0.33 && hk.hitRate == 0)
+        let ems19 = try row("2019-06-19", "CN", "ems")
+        #expect(ems19.carrierArrivals == nil && ems19.requestedTargeted == 1 && ems19.presented == 0 && ems19.examRate == nil)
+        #expect(try row("2019-06-19", "CN", "parcel").presentedOther == 1)
+        let t = r.total
+        #expect(t.carrierArrivals == 2450 && t.requestedTargeted == 5 && t.bulkRequests == 2 && t.bulkRequestedPieces == 40 && t.presented == 7
+            && t.presentedTargeted == 3 && t.inspected == 4 && t.hits == 2 && t.examRate == 0.16 && t.hitRate == 50)
+        #expect(r.origins.map(\.origin) == ["CN", "HK", "GB"] && r.origins[0].carrierArrivals == 2100)
+        #expect(r.table1 == [
+            .init(line: "Countries of interest, not targeted", received: 2400, examined: 2, examRate: 0.08, withViolation: 1, violationRate: 50),
+            .init(line: "Targeted using advance data", received: 2450, examined: 2, examRate: 0.08, withViolation: 1, violationRate: 50),
+        ])
+        // As of before the inspections, nothing is inspected yet.
+        let early = try await funnel.report(from: from, to: to, asOf: Self.millis("2019-06-18T12:00:00Z"))
+        #expect(early.total.inspected == 0 && early.total.presented == 6)
+
+        // The same numbers as a table (page, CSV and JSON come from it).
+        let table = try await CustodyReports(store: store).run(CustodyReportRequest(id: .funnel, from: from, to: to, asOf: asOf)).table
+        #expect(table.rows.last == ["total", "", "all", "all", "no", "2450", "5", "2", "40", "3", "4", "2", "2", "1", "1", "0.16", "50.00"])
+        #expect(table.csv.contains("day,2019-06-18,CN,parcel,yes,1100,3,1,40,2,2,2,1,1,1,0.27,66.67\r\n"))
+
+        // Verify: as recorded; a count, a request or the list changed behind the log's back is named.
+        let anchors = try await Self.anchors(store)
+        #expect(try await VerifyService.checkFunnel(store, anchors: anchors).isEmpty)
+        var moved = anchors
+        moved.imports[done.stored!.id]?.digest = "0"
+        moved.requests[blitz.id]?.detail["count"] = "400"
+        moved.requests[99] = ([:], 1)
+        moved.coi = "CN"
+        let found = try await VerifyService.checkFunnel(store, anchors: moved).map(\.code).sorted()
+        #expect(found == ["custody_bulk_request_altered", "custody_bulk_request_missing", "custody_import_altered", "custody_setting_altered"])
+    }
+}
