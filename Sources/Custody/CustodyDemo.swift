@@ -21,6 +21,7 @@ public enum CustodyDemo {
         public var returned = 0
         public var detained = 0
         public var referred = 0
+        public var carrierCounts = 0
     }
 
     static func millis(_ iso: String) -> Int64 { CustodyTime.millis(iso)! }
@@ -171,7 +172,32 @@ public enum CustodyDemo {
         if let referrals = store as? any CustodyStore & CustodyReferralStore {
             summary.referred = try await Self.referrals(Array(forReferral.prefix(2)), store: referrals)
         }
+        if let funnel = store as? any CustodyStore & CustodyFunnelStore {
+            summary.carrierCounts = try await Self.funnelInputs(store: funnel, workDirectory: workDirectory, rng: &rng)
+        }
         return summary
+    }
+
+    /// The funnel's inputs (R-FUN): the countries of interest, the carrier's daily counts for the
+    /// three days (about a quarter million pieces a day, most of them Chinese small packets, as at
+    /// JFK) and a daily category request for Chinese small packets.
+    static func funnelInputs(store: any CustodyStore & CustodyFunnelStore, workDirectory: URL, rng: inout SplitMix) async throws -> Int {
+        let funnel = FunnelService(store: store, now: { millis("2019-06-17T05:00:00Z") })
+        _ = try await funnel.setCOI("CN,HK", reason: "Countries-of-interest list in force, June 2019", actor: supervisor)
+        let volumes: [(String, String, Int)] = [("CN", "letter_post", 180_000), ("CN", "parcel", 52_000), ("CN", "ems", 4_000), ("HK", "letter_post", 9_000),
+                                                ("HK", "ems", 600), ("MX", "ems", 300), ("GB", "ems", 450), ("US", "ems", 120), ("GB", "letter_post", 7_500)]
+        var rows = [ArrivalCounts.columns.joined(separator: ",") + ",office"]
+        for day in 18...20 {
+            for (origin, mailClass, base) in volumes {
+                let pieces = base + Int(rng.next() % UInt64(max(1, base / 10)))
+                rows.append("2019-06-\(day),\(origin),\(mailClass),\(pieces),JFK ISC")
+            }
+            _ = try await funnel.requestBulk(day: "2019-06-\(day)", origin: "CN", mailClass: "letter_post", count: 300,
+                                             reason: "COI random examination, small packets", actor: targeter)
+        }
+        let file = workDirectory.appendingPathComponent("carrier-counts-2019-06-18-20.csv")
+        try (rows.joined(separator: "\r\n") + "\r\n").write(to: file, atomically: true, encoding: .utf8)
+        return try await funnel.importArrivals(file, commit: true, actor: targeter).accepted
     }
 
     /// Two referrals: the FDA answers and collects its item; the USDA has not answered (an alert

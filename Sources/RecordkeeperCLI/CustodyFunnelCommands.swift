@@ -119,9 +119,9 @@ extension CustodyCommand.Report {
                 for l in r.table1 {
                     print("  \(l.line): received \(n(l.received)), examined \(l.examined) (\(p(l.examRate))), with a violation \(l.withViolation) (\(p(l.violationRate)))")
                 }
-                print("  day         origin class        arrivals  targets  presented  inspected  hits  exam rate")
+                print("  day        origin class       arrivals targets presented inspected hits exam rate")
                 for x in r.rows.prefix(show) {
-                    print("  " + [x.day, x.origin.padding(toLength: 6, withPad: " ", startingAt: 0) + (x.coi ? "*" : " "),
+                    print("  " + [x.day, (x.origin + (x.coi ? "*" : "")).padding(toLength: 6, withPad: " ", startingAt: 0),
                                   x.mailClass.padding(toLength: 11, withPad: " ", startingAt: 0), n(x.carrierArrivals).leftPadded(8), String(x.requestedTargeted).leftPadded(7),
                                   String(x.presented).leftPadded(9), String(x.inspected).leftPadded(9), String(x.hits).leftPadded(4), p(x.examRate)].joined(separator: " "))
                 }

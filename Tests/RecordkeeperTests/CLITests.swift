@@ -152,6 +152,44 @@ struct CLITests {
         #expect(hidden.status == 3 && hidden.stdout.contains("custody_security_check_altered"), "\(hidden.stdout)")
     }
 
+    /// R-FUN through the binary: the countries of interest, the carrier's counts (dry run, commit,
+    /// once), a category request, the report; a count changed in the database is found by verify.
+    @Test func theFunnelIsFedAndReportedThroughTheBinary() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        let badList = try cli.run(["custody", "coi", "set", "CN,QQ", "--reason", "policy"])
+        #expect(badList.status != 0 && badList.stderr.contains("VALUE_UNKNOWN"), "\(badList.stderr)")
+        #expect(try cli.run(["custody", "coi", "set", "cn,hk", "--reason", "COI list of 2019-06"]).stdout.contains("Countries of interest: CN,HK"))
+        #expect(try cli.run(["custody", "coi", "show"]).stdout.contains("CN,HK"))
+        let file = tmp.url.appendingPathComponent("gbs-20190618.csv")
+        try Data("date,origin_country,mail_class,pieces,office\n2019-06-18,CN,parcel,944,JFK\n2019-06-18,GB,parcel,56,JFK\n2019-06-18,CN,parcel,1,JFK\n".utf8).write(to: file)
+        let dry = try cli.run(["custody", "arrivals", file.path])
+        #expect(dry.status == 0 && dry.stdout.contains("3 row(s), 2 would be stored, 1 rejected; other columns kept by name: office")
+            && dry.stdout.contains("line 4  DUPLICATE") && dry.stdout.contains("Dry run"), "\(dry.stdout)\(dry.stderr)")
+        let done = try cli.run(["custody", "arrivals", file.path, "--commit"])
+        #expect(done.status == 0 && done.stdout.contains("2 stored") && done.stdout.contains("Import 1, digest"), "\(done.stdout)\(done.stderr)")
+        #expect(try cli.run(["custody", "arrivals", file.path, "--commit"]).stdout.contains("nothing added now"))
+        let request = try cli.run(["custody", "bulk-request", "--day", "2019-06-18", "--origin", "CN", "--class", "parcel", "--count", "40",
+                                   "--reason", "COI random exam"])
+        #expect(request.status == 0 && request.stdout.contains("Category request 1: 2019-06-18 CN parcel, 40 pieces."), "\(request.stdout)\(request.stderr)")
+        let report = try cli.run(["custody", "report", "funnel", "--from", "2019-06-18T00:00:00Z", "--to", "2019-06-19T00:00:00Z",
+                                  "--as-of", "2019-06-25T00:00:00Z"])
+        #expect(report.status == 0 && report.stdout.contains("carrier arrivals 1000 → requested 0 targets + 1 category request(s)")
+            && report.stdout.contains("2019-06-18 CN*    parcel           944"), "\(report.stdout)\(report.stderr)")
+        let json = try cli.run(["custody", "report", "funnel", "--from", "2019-06-18T00:00:00Z", "--to", "2019-06-19T00:00:00Z", "--json"])
+        #expect(json.stdout.contains("\"carrier_arrivals\" : 1000"), "\(json.stdout)")
+
+        #expect(try cli.run(["verify"]).status == 0)
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_carrier_count_kept")
+            try db.execute(sql: "UPDATE custody_carrier_count SET pieces = 94 WHERE origin_country = 'CN'")
+        }
+        let tampered = try cli.run(["verify", "--json"])
+        #expect(tampered.status == 3 && tampered.stdout.contains("custody_import_altered") && tampered.stdout.contains("custody-import:1"), "\(tampered.stdout)")
+    }
+
     /// A targeter's day through the binary: the scenario's files, the rules, a dry run that
     /// writes nothing, the commit, and the same file again adding nothing.
     @Test func aTargetListIsImportedByDryRunThenCommitAndOnlyOnce() throws {
