@@ -440,12 +440,13 @@ extension PostgresArchiveStore {
                    (SELECT f.notified_at FROM custody_referral f JOIN custody_item j ON j.id = f.item_id
                     WHERE j.s10 = i.s10 AND f.notified_at <= \(asOf) AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1),
                    (SELECT f.violation_type FROM custody_referral f JOIN custody_item j ON j.id = f.item_id
-                    WHERE j.s10 = i.s10 AND f.notified_at <= \(asOf) AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1)
+                    WHERE j.s10 = i.s10 AND f.notified_at <= \(asOf) AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1),
+                   (SELECT min(u.assessed_at) FROM custody_duty u JOIN custody_item j ON j.id = u.item_id WHERE j.s10 = i.s10 AND u.assessed_at <= \(asOf))
             FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 = ANY(\(s10s))) i
-            """, as: (String, Int64?, Int64?, String?, Int64?, String?, Int64?, String?).self)
+            """, as: (String, Int64?, Int64?, String?, Int64?, String?, Int64?, String?, Int64?).self)
         var out: [String: InspectionAndHit] = [:]
-        for r in found where r.1 != nil || r.2 != nil || r.4 != nil || r.6 != nil {
-            out[r.0] = InspectionAndHit.first(inspected: r.1, hits: [(r.2, r.3), (r.4, r.5), (r.6, r.7)])
+        for r in found where r.1 != nil || r.2 != nil || r.4 != nil || r.6 != nil || r.8 != nil {
+            out[r.0] = InspectionAndHit.first(inspected: r.1, hits: [(r.2, r.3), (r.4, r.5), (r.6, r.7), (r.8, r.8.map { _ in "revenue" })])
         }
         return out
     }

@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
 public enum CustodyReportID: String, Sendable, CaseIterable {
     case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security, dataQuality = "data-quality",
-         detentions, referrals, workload, funnel
+         detentions, referrals, workload, funnel, revenue
 
     public var title: String {
         switch self {
@@ -24,6 +24,7 @@ public enum CustodyReportID: String, Sendable, CaseIterable {
         case .referrals: "R-REF: referrals to other agencies"
         case .workload: "R-WORK: inspections by officer, method and equipment"
         case .funnel: "R-FUN: volume funnel by day, origin and mail class"
+        case .revenue: "R-REV: revenue targets and duties assessed"
         }
     }
 
@@ -219,6 +220,20 @@ public struct CustodyReports: Sendable {
                                                "hits_targeted", "hits_other", "exam_rate_pct", "hit_rate_pct"],
                                      rows: rep.rows.map { row("day", $0) } + rep.origins.map { row("origin", $0) } + [row("total", rep.total)],
                                      definition: rep.definition))
+        case .revenue:
+            guard let duties = store as? any CustodyStore & CustodyDutyStore else { throw CustodyError(.invalid, "this archive's store does not keep duty assessments") }
+            let rep = try await DutyService(store: duties).report(from: r.from, to: r.to, asOf: r.asOf)
+            let rows = rep.rules.map { ["rule", $0.rule, String($0.targeted), String($0.presented), String($0.inspected), String($0.assessed), pct($0.yieldRate),
+                                        $0.amounts.joined(separator: "; "), "", ""] }
+                + rep.assessments.map { ["assessment", String($0.assessment), $0.s10, $0.assessedAt, $0.kind, $0.amount, "", $0.entry ?? "",
+                                         $0.revenueTarget ? "revenue target" : "other examination", $0.by] }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Revenue targets", rep.rules.reduce(0) { $0 + $1.targeted }),
+                                                                  fig("Inspected", rep.rules.reduce(0) { $0 + $1.inspected }),
+                                                                  fig("Assessed", rep.rules.reduce(0) { $0 + $1.assessed }),
+                                                                  fig("Assessed in other examinations", rep.otherAssessments),
+                                                                  .init(label: "Sums in other examinations", value: rep.otherAmounts.joined(separator: "; "))],
+                                     headers: ["kind", "rule_or_assessment", "targeted_or_s10", "presented_or_at", "inspected_or_kind", "assessed_or_amount",
+                                               "yield_pct", "amounts_or_entry", "source", "by"], rows: rows, definition: rep.definition))
         case .balance:
             let rep = try await BalanceService(store: store).balance(dayStart: r.from)
             var figures = [fig("Opening", rep.opening), fig("Received", rep.received), fig("From lab", rep.fromLab), fig("Returned to carrier", rep.returned),

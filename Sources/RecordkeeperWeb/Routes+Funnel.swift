@@ -43,6 +43,14 @@ extension WebApp {
             return try Respond.json(try await self.funnel.requestBulk(day: f["day"] ?? "", origin: f["origin"] ?? "", mailClass: f["class"] ?? "", count: count,
                                                                       reason: f["reason"] ?? "", actor: p.actor), status: .created)
         }
+        r.add(.post, "/api/v1/custody/duties", .roles([.custodyOfficer, .custodySupervisor]),
+              "Record the duty or fee an inspection found owing (JSON: s10, kind (duty, fee, duty_and_fee), amount, currency, entry)") { input in
+            let p = try input.user
+            guard let s = self.archive.store as? any CustodyStore & CustodyDutyStore else { throw ArchiveError(.invalid, "this archive's store does not keep duty assessments") }
+            let f = try await self.apiForm(input)
+            return try Respond.json(try await DutyService(store: s).assess(f["s10"] ?? "", kind: f["kind"] ?? "", amount: f["amount"] ?? "",
+                                                                          currency: f["currency"] ?? "USD", entry: f["entry"], actor: p.actor), status: .created)
+        }
         r.add(.get, "/api/v1/custody/coi", Self.custodyReaders, "The countries-of-interest list in force") { input in
             _ = try input.user
             return try Respond.json(["countries": try await self.funnel.coiCountries()])

@@ -401,4 +401,33 @@ struct CustodyWebTests {
         let verified = try await VerifyService(archive: f.archive).verify(actor: "dave")
         #expect(verified.ok, "\(verified.problems)")
     }
+
+    /// `POST /api/v1/custody/duties`: an officer records a duty after the inspection; a receiver may
+    /// not; a bad sum is 422; R-REV lists it.
+    @Test func anOfficerRecordsADutyAndRREVListsIt() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore & CustodyDutyStore)
+        let receipts = ReceiptService(store: store, now: { CustodyTime.millis("2019-06-18T08:00:00Z")! })
+        _ = try await receipts.addLocation(code: "HOLD-1", name: "Holding", kind: .holding, secured: true, alarmed: true, cctvCovered: true, maxDwellHours: nil, actor: "sue")
+        let item = Self.s10(50_000_047)
+        _ = try await receipts.receive(item, location: "HOLD-1", station: nil, clientScanID: nil, manualEntry: false, actor: "rita")
+        _ = try await InspectionService(store: store, now: { CustodyTime.millis("2019-06-18T09:00:00Z")! }).start(item, method: .manualOpen, location: nil, station: nil, clientScanID: nil, actor: "otto")
+        _ = try await InspectionService(store: store, now: { CustodyTime.millis("2019-06-18T09:05:00Z")! }).end(
+            item, result: .anomaly, found: "Undeclared jewellery", substance: nil, equipment: nil, station: nil, clientScanID: nil, actor: "otto")
+        let otto = try await f.session("otto"), rita = try await f.session("rita")
+        try await f.test { client in
+            let body: [String: Any] = ["s10": item, "kind": "duty", "amount": "48.20", "entry": "ME-2019-0042"]
+            #expect(try await Self.jsonPost(client, "/api/v1/custody/duties", as: rita, body).status == .forbidden)
+            let bad = try await Self.jsonPost(client, "/api/v1/custody/duties", as: otto, body.merging(["amount": "48.205"]) { _, b in b })
+            #expect(bad.status == .unprocessableContent && bad.errorCode == "VALUE_UNKNOWN", "\(bad.text)")
+            let made = try await Self.jsonPost(client, "/api/v1/custody/duties", as: otto, body)
+            #expect(try made.status == .created && made.json()["amount_minor"] as? Int == 4820, "\(made.text)")
+            let twice = try await Self.jsonPost(client, "/api/v1/custody/duties", as: otto, body)
+            #expect(twice.status == .forbidden, "\(twice.text)")
+            let report = try await client.get("/api/v1/custody/reports/revenue?from=2019-06-18&to=2100-01-01", as: otto, json: true)
+            #expect(report.status == .ok && report.text.contains("USD 48.20") && report.text.contains("\"other_assessments\":1"), "\(report.text)")
+        }
+        let verified = try await VerifyService(archive: f.archive).verify(actor: "dave")
+        #expect(verified.ok, "\(verified.problems)")
+    }
 }

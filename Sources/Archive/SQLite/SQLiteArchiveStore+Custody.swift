@@ -538,11 +538,13 @@ extension SQLiteArchiveStore {
                            (SELECT f.notified_at FROM custody_referral f JOIN custody_item j ON j.id = f.item_id
                             WHERE j.s10 = i.s10 AND f.notified_at <= ? AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1) AS rhit,
                            (SELECT f.violation_type FROM custody_referral f JOIN custody_item j ON j.id = f.item_id
-                            WHERE j.s10 = i.s10 AND f.notified_at <= ? AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1) AS rviolation
+                            WHERE j.s10 = i.s10 AND f.notified_at <= ? AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1) AS rviolation,
+                           (SELECT min(u.assessed_at) FROM custody_duty u JOIN custody_item j ON j.id = u.item_id WHERE j.s10 = i.s10 AND u.assessed_at <= ?) AS uhit
                     FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 IN (\(marks))) i
-                    """, arguments: StatementArguments([asOf, asOf, asOf, asOf, asOf, asOf, asOf] as [Int64]) + StatementArguments(chunk)) {
+                    """, arguments: StatementArguments([asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf] as [Int64]) + StatementArguments(chunk)) {
+                    let uhit: Int64? = r["uhit"]
                     let v = InspectionAndHit.first(inspected: r["inspected"], hits: [(r["hit"], r["violation"]), (r["dhit"], r["dviolation"]),
-                                                                                     (r["rhit"], r["rviolation"])])
+                                                                                     (r["rhit"], r["rviolation"]), (uhit, uhit.map { _ in "revenue" })])
                     if v.inspectedAtMillis != nil || v.hitAtMillis != nil { out[r["s10"]] = v }
                 }
             }

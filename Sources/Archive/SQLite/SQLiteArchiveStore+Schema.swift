@@ -162,6 +162,7 @@ extension SQLiteArchiveStore {
             try db.execute(sql: "CREATE INDEX custody_inspection_ended ON custody_inspection(ended_at)")
         }
         m.registerMigration("v23-custody-funnel") { db in try Self.migrateCustodyFunnel(db) }
+        m.registerMigration("v24-custody-duties") { db in try Self.migrateCustodyDuties(db) }
         return m
     }
 }

@@ -317,6 +317,8 @@ public struct VerifyService: Sendable {
                         funnelAnchors.coi = detail["new"]
                     } else if e.action == "custody.arrivals.import", let id = Int64(e.target.dropFirst("custody-import:".count)), let digest = detail["digest"] {
                         funnelAnchors.imports[id] = (digest, e.sequence)
+                    } else if e.action == "custody.duty", let id = Int64(e.target.dropFirst("custody-duty:".count)) {
+                        funnelAnchors.duties[id] = (detail.merging(["by": e.actor]) { a, _ in a }, e.sequence)
                     } else if e.action == "custody.bulk-request", let id = Int64(e.target.dropFirst("custody-bulk-request:".count)) {
                         funnelAnchors.requests[id] = (detail.merging(["by": e.actor]) { a, _ in a }, e.sequence)
                     } else if e.action.hasPrefix("custody.presentation."), let id = Int64(e.target.dropFirst("custody-presentation:".count)) {
@@ -496,6 +498,9 @@ public struct VerifyService: Sendable {
         if let funnel = store as? any CustodyFunnelStore {
             problems += try await Self.checkFunnel(funnel, anchors: funnelAnchors)
         }
+        if let duties = store as? any CustodyDutyStore {
+            problems += try await Self.checkDuties(duties, anchors: funnelAnchors.duties)
+        }
         if let privacy = store as? any CustodyPrivacyStore {
             problems += try await Self.checkDetentions(privacy, anchors: detentionAnchors, purgeAnchors: purgeAnchors, settingAnchor: retentionAnchor)
         }
@@ -649,6 +654,7 @@ extension VerifyService {
         var imports: [Int64: (digest: String, sequence: Int64)] = [:]
         var requests: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var coi: String?
+        var duties: [Int64: (detail: [String: String], sequence: Int64)] = [:]
     }
 
     /// The funnel's inputs (R-FUN): each carrier-count import's counts still digesting to what its
@@ -688,6 +694,27 @@ extension VerifyService {
         if coi != (anchors.coi ?? "") {
             problems.append(.init(code: "custody_setting_altered", item: "custody-setting:\(COISetting.key)",
                                   detail: "the countries of interest in force (\(coi.isEmpty ? "none" : coi)) are not the list its last audit entry recorded"))
+        }
+        return problems
+    }
+
+    /// Duty assessments, each as its audit entry recorded it, none added or removed behind the log's back.
+    static func checkDuties(_ store: any CustodyDutyStore, anchors: [Int64: (detail: [String: String], sequence: Int64)]) async throws -> [VerificationProblem] {
+        var problems: [VerificationProblem] = []
+        var seen = Set<Int64>()
+        for d in try await store.dutyAssessments(from: Int64.min, to: Int64.max) {
+            seen.insert(d.id)
+            let item = "custody-duty:\(d.id)"
+            guard let a = anchors[d.id] else {
+                problems.append(.init(code: "custody_duty_unanchored", item: item, detail: "the assessment on \(d.s10) has no audit entry recording it"))
+                continue
+            }
+            if a.detail != d.auditDetail.merging(["by": d.assessedBy]) { x, _ in x } {
+                problems.append(.init(code: "custody_duty_altered", item: item, detail: "the assessment on \(d.s10) is not what audit entry \(a.sequence) recorded"))
+            }
+        }
+        for (id, a) in anchors where !seen.contains(id) {
+            problems.append(.init(code: "custody_duty_missing", item: "custody-duty:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the assessments"))
         }
         return problems
     }

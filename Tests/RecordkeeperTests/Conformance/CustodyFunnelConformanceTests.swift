@@ -7,6 +7,7 @@ import Testing
 
 extension Backends {
     static let custodyFunnel: [Backend<any CustodyStore & CustodyFunnelStore & CustodyReferralStore & AuditLog>] = all(sqlite: { $0 }, postgres: { $0 })
+    static let custodyDuties: [Backend<any CustodyStore & CustodyDutyStore & AuditLog>] = all(sqlite: { $0 }, postgres: { $0 })
 }
 
 /// Issue 15 (F1, F2, R-FUN) on every backend: the carrier's counts imported like a target list,
@@ -181,5 +182,89 @@ struct CustodyFunnelConformanceTests {
         moved.coi = "CN"
         let found = try await VerifyService.checkFunnel(store, anchors: moved).map(\.code).sorted()
         #expect(found == ["custody_bulk_request_altered", "custody_bulk_request_missing", "custody_import_altered", "custody_setting_altered"])
+    }
+
+    /// F16 on every backend: a duty or fee assessed after an inspection, once, counted as a revenue
+    /// hit; R-REV follows the revenue targets to their assessments; verify checks each one.
+    @Test(arguments: Backends.custodyDuties)
+    func dutiesAreAssessedOnceAfterAnInspectionAndReported(_ backend: Backend<any CustodyStore & CustodyDutyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        let tmp = try TempDir()
+        defer { tmp.cleanup() }
+        let targets = TargetImportService(store: store)
+        _ = try await targets.addRule(TargetRule(code: "REV-01", version: 1, category: .revenue, source: "ATS", description: "Declared value over the de minimis"),
+                                      actor: "tina")
+        _ = try await targets.addRule(CustodyFixtures.rules(for: .at2)[0], actor: "tina")
+        let (r1, r2, r3, u) = (Self.s10("CA", 21, "CN"), Self.s10("CA", 22, "CN"), Self.s10("CA", 23, "GB"), Self.s10("CB", 24, "CN"))
+        let list = tmp.url.appendingPathComponent("revenue.csv")
+        try Data(("s10,rule_code,rule_version,reason_code,targeted_at,targeted_by,expected_arrival_at\n"
+            + [r1, r2, r3].map { "\($0),REV-01,1,revenue,2019-06-17T09:00:00Z,ATS,2019-06-18T10:00:00Z" }.joined(separator: "\n")
+            + "\n\(r1),NARC-01,1,narcotics,2019-06-17T09:00:00Z,ATS,2019-06-18T10:00:00Z\n").utf8).write(to: list)
+        #expect(try await targets.commit(list, actor: "tina").stored?.added == 4)
+        _ = try await ReceiptService(store: store).addLocation(code: "HOLD-1", name: "Holding", kind: .holding, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "supervisor")
+        for item in [r1, r2, u] {
+            _ = try await ReceiptService(store: store, now: Self.at("2019-06-18T11:00:00Z")).receive(item, location: "HOLD-1", station: nil, clientScanID: nil,
+                                                                                                   manualEntry: false, actor: "rita")
+        }
+        func duty(_ iso: String) -> DutyService { DutyService(store: store, now: Self.at(iso)) }
+        // No inspection yet: refused; an open one: refused.
+        do {
+            _ = try await duty("2019-06-18T12:00:00Z").assess(r1, kind: "duty", amount: "12.50", entry: nil, actor: "otto")
+            Issue.record("a duty was assessed without an inspection")
+        } catch let e as ArchiveError { #expect(e.message.hasPrefix("REQUIRED_MISSING")) }
+        for (item, start) in [(r1, "2019-06-18T13:00:00Z"), (r2, "2019-06-18T13:20:00Z"), (u, "2019-06-18T13:40:00Z")] {
+            _ = try await InspectionService(store: store, now: Self.at(start)).start(item, method: .manualOpen, location: nil, station: nil, clientScanID: nil, actor: "otto")
+            if item == r1 {
+                await #expect(throws: ArchiveError.self) { _ = try await duty("2019-06-18T13:05:00Z").assess(r1, kind: "duty", amount: "12.50", entry: nil, actor: "otto") }
+            }
+            _ = try await InspectionService(store: store, now: { Self.millis(start) + 600_000 }).end(
+                item, result: .anomaly, found: "Undeclared watches", substance: nil, equipment: nil, station: nil, clientScanID: nil, actor: "otto")
+        }
+        // The values are checked before anything is written.
+        for (kind, amount, currency) in [("tax", "12.50", "USD"), ("duty", "12.345", "USD"), ("duty", "-3", "USD"), ("duty", "0", "USD"),
+                                         ("duty", "1e3", "USD"), ("duty", "12.50", "US$")] {
+            await #expect(throws: CustodyError.self) { _ = try await duty("2019-06-18T14:00:00Z").assess(r1, kind: kind, amount: amount, currency: currency, entry: nil, actor: "otto") }
+        }
+        do {
+            _ = try await duty("2019-06-18T13:05:00Z").assess(r1, kind: "duty", amount: "12.50", entry: nil, actor: "otto")
+            Issue.record("an assessment preceded the end of the inspection")
+        } catch let e as ArchiveError { #expect(e.message.hasPrefix("DATE_ORDER")) }
+        let a1 = try await duty("2019-06-18T14:00:00Z").assess(r1, kind: "Duty", amount: "12.5", entry: "ME-2019-0001", actor: "otto")
+        #expect(a1.amountMinor == 1250 && a1.kind == "duty" && a1.currency == "USD" && a1.entryReference == "ME-2019-0001")
+        await #expect(throws: ArchiveError.self) { _ = try await duty("2019-06-18T14:10:00Z").assess(r1, kind: "fee", amount: "3", entry: nil, actor: "otto") }
+        _ = try await duty("2019-06-18T14:30:00Z").assess(u, kind: "fee", amount: "5", entry: nil, actor: "otto")
+
+        // A revenue hit in R-EFF (the narcotics rule's target r1 too: the piece had a hit).
+        let hits = try await store.inspectionsAndHits(s10s: [r1, r2, u], asOf: Self.millis("2019-06-25T00:00:00Z"))
+        #expect(hits[r1]?.violation == "revenue" && hits[r2]?.hitAtMillis == nil && hits[u]?.violation == "revenue")
+        let (from, to, asOf) = (Self.millis("2019-06-17T00:00:00Z"), Self.millis("2019-06-19T00:00:00Z"), Self.millis("2019-06-25T00:00:00Z"))
+        let eff = try await ReconciliationService(store: store).effectiveness(from: from, to: to, asOf: asOf)
+        #expect(eff.rules.map { "\($0.rule) \($0.hits)/\($0.inspected)" } == ["NARC-01 v1 1/1", "REV-01 v1 1/2"] && eff.total.hitsByViolation == ["revenue": 2])
+
+        // R-REV.
+        let r = try await DutyService(store: store).report(from: from, to: to, asOf: asOf)
+        #expect(r.rules.count == 1 && r.rules[0].rule == "REV-01 v1" && r.rules[0].targeted == 3 && r.rules[0].presented == 2 && r.rules[0].inspected == 2)
+        #expect(r.rules[0].assessed == 1 && r.rules[0].yieldRate == 50 && r.rules[0].amounts == ["USD 12.50"])
+        #expect(r.otherAssessments == 1 && r.otherAmounts == ["USD 5.00"] && r.assessments.map(\.revenueTarget) == [true, false])
+        let before = try await DutyService(store: store).report(from: from, to: to, asOf: Self.millis("2019-06-18T14:15:00Z"))
+        #expect(before.rules[0].assessed == 1 && before.otherAssessments == 0 && before.assessments.count == 1)
+        let table = try await CustodyReports(store: store).run(CustodyReportRequest(id: .revenue, from: from, to: to, asOf: asOf)).table
+        #expect(table.rows.first == ["rule", "REV-01 v1", "3", "2", "2", "1", "50.00", "USD 12.50", "", ""])
+
+        // Verify: as recorded; a changed sum and a vanished assessment are named.
+        var anchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
+        for e in try await store.auditEntries(afterSequence: 0, limit: 10_000) where e.action == "custody.duty" {
+            let detail = try JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8))
+            anchors[Int64(e.target.dropFirst("custody-duty:".count))!] = (detail.merging(["by": e.actor]) { x, _ in x }, e.sequence)
+        }
+        #expect(anchors.count == 2)
+        #expect(try await VerifyService.checkDuties(store, anchors: anchors).isEmpty)
+        var moved = anchors
+        moved[a1.id]?.detail["amount_minor"] = "125000"
+        moved[77] = ([:], 1)
+        #expect(try await VerifyService.checkDuties(store, anchors: moved).map(\.code).sorted() == ["custody_duty_altered", "custody_duty_missing"])
     }
 }

@@ -1,0 +1,136 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// Duties and fees (finding F16: the facility did not target mail owing duties and fees). An
+/// officer records the duty or fee an examination found owing (an outcome, once per inspection,
+/// counted as a hit with violation `revenue`); R-REV follows the revenue targets from targeting
+/// to assessment and totals what was assessed, on revenue targets and in other examinations.
+public struct DutyService: Sendable {
+    public typealias Store = any CustodyStore & CustodyDutyStore
+    let store: Store
+    let now: @Sendable () -> Int64
+
+    public init(store: Store, now: @escaping @Sendable () -> Int64 = { Timestamp.nowMillis() }) {
+        self.store = store
+        self.now = now
+    }
+
+    /// The largest assessment taken (a typing error of a few zeros is refused, not stored).
+    public static let maxAmountMinor: Int64 = 100_000_000_00
+
+    /// `amount` in the currency's major unit with at most two decimals ("12.50").
+    public func assess(_ item: String, kind: String, amount: String, currency: String = "USD", entry: String?, actor: String) async throws -> StoredDutyAssessment {
+        let k = try DetentionService.vocabulary(kind, StoredDutyAssessment.kinds, "assessment kind")
+        let c = currency.trimmingCharacters(in: .whitespaces).uppercased()
+        guard c.count == 3, c.allSatisfy({ $0.isASCII && $0.isLetter }) else { throw CustodyError(.invalid, "VALUE_UNKNOWN: \(currency) is not an ISO 4217 currency code") }
+        guard let minor = Self.minorUnits(amount), minor > 0, minor <= Self.maxAmountMinor else {
+            throw CustodyError(.invalid, "VALUE_UNKNOWN: amount \(amount) is not a positive sum with at most two decimals (up to 100,000,000)")
+        }
+        var e = entry?.trimmingCharacters(in: .whitespaces)
+        if e?.isEmpty == true { e = nil }
+        if let e, e.count > 40 || !e.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-/".contains($0)) }) {
+            throw CustodyError(.invalid, "VALUE_UNKNOWN: an entry reference is up to 40 letters, digits, '-' or '/'")
+        }
+        return try await store.assessDuty(DutyDraft(s10: try InspectionService.s10(item), kind: k, amountMinor: minor, currency: c, entryReference: e,
+                                                    atMillis: now()), actor: actor)
+    }
+
+    /// "12.5" → 1250; nil for anything but digits with an optional point and up to two decimals.
+    static func minorUnits(_ text: String) -> Int64? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let parts = t.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !whole.isEmpty, whole.count <= 12, whole.allSatisfy(\.isASCII), let w = Int64(whole) else { return nil }
+        var cents: Int64 = 0
+        if parts.count == 2 {
+            let f = parts[1]
+            guard !f.isEmpty, f.count <= 2, f.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int64(f) else { return nil }
+            cents = f.count == 1 ? v * 10 : v
+        }
+        return w * 100 + cents
+    }
+
+    static func money(_ minor: Int64, _ currency: String) -> String { String(format: "%@ %lld.%02lld", currency, minor / 100, minor % 100) }
+
+    // MARK: - R-REV
+
+    public struct Report: Sendable, Encodable {
+        public struct Rule: Sendable, Encodable {
+            public var rule: String
+            public var targeted = 0
+            public var presented = 0
+            public var inspected = 0
+            public var assessed = 0
+            /// assessed ÷ inspected, percent.
+            public var yieldRate: Double?
+            /// Sums by currency ("USD 1234.50").
+            public var amounts: [String] = []
+        }
+        public struct Row: Sendable, Encodable {
+            public var assessment: Int64
+            public var s10: String
+            public var assessedAt: String
+            public var kind: String
+            public var amount: String
+            public var entry: String?
+            public var revenueTarget: Bool
+            public var by: String
+        }
+        public var asOf: String
+        public var rules: [Rule]
+        /// Assessed in the period on pieces no revenue rule targeted (found in other examinations).
+        public var otherAssessments: Int
+        public var otherAmounts: [String]
+        public var assessments: [Row]
+        public var definition = """
+            R-REV: revenue targets = targets targeted in [from, to) under a rule of category revenue; per rule version T, P (received by \
+            as_of), I (inspected by as_of), A (with a duty or fee assessed by as_of), yield |A|/|I| and the sums assessed by currency. \
+            Assessments lists every assessment made in [from, to); those on pieces no revenue rule targeted are counted apart.
+            """
+    }
+
+    public func report(from: Int64, to: Int64, asOf: Int64) async throws -> Report {
+        guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }
+        let revenueRules = Set(try await store.targetRules().filter { $0.category == TargetCategory.revenue.rawValue }.map { "\($0.code) v\($0.version)" })
+        let targets = try await store.targets(targetedFrom: from, to: to).filter { revenueRules.contains("\($0.ruleCode) v\($0.ruleVersion)") }
+        let s10s = Array(Set(targets.map(\.s10))).sorted()
+        let received = try await store.firstReceipts(s10s: s10s, asOf: asOf)
+        let done = try await store.inspectionsAndHits(s10s: s10s, asOf: asOf)
+        let targetedSet = Set(s10s)
+        let upToAsOf = try await store.dutyAssessments(from: Int64.min, to: asOf + 1).filter { targetedSet.contains($0.s10) }
+        var byS10: [String: [StoredDutyAssessment]] = [:]
+        for a in upToAsOf { byS10[a.s10, default: []].append(a) }
+        func sums(_ list: [StoredDutyAssessment]) -> [String] {
+            Dictionary(grouping: list, by: \.currency).sorted { $0.key < $1.key }.map { Self.money($0.value.reduce(0) { $0 + $1.amountMinor }, $0.key) }
+        }
+        var rules: [String: Report.Rule] = [:]
+        var ruleAssessments: [String: [StoredDutyAssessment]] = [:]
+        for t in targets {
+            let key = "\(t.ruleCode) v\(t.ruleVersion)"
+            var r = rules[key] ?? Report.Rule(rule: key)
+            r.targeted += 1
+            if received[t.s10] != nil {
+                r.presented += 1
+                if done[t.s10]?.inspectedAtMillis != nil {
+                    r.inspected += 1
+                    if let a = byS10[t.s10], !a.isEmpty { r.assessed += 1; ruleAssessments[key, default: []] += a }
+                }
+            }
+            rules[key] = r
+        }
+        let ordered = rules.values.sorted { $0.rule < $1.rule }.map { r -> Report.Rule in
+            var r = r
+            r.yieldRate = r.inspected == 0 ? nil : (Double(r.assessed) / Double(r.inspected) * 10_000).rounded() / 100
+            r.amounts = sums(ruleAssessments[r.rule] ?? [])
+            return r
+        }
+        let inPeriod = try await store.dutyAssessments(from: from, to: min(to, asOf + 1))
+        let others = inPeriod.filter { !targetedSet.contains($0.s10) }
+        return Report(asOf: Timestamp.iso(millis: asOf), rules: ordered, otherAssessments: others.count, otherAmounts: sums(others),
+                      assessments: inPeriod.map {
+                          Report.Row(assessment: $0.id, s10: $0.s10, assessedAt: Timestamp.iso(millis: $0.assessedAtMillis), kind: $0.kind,
+                                     amount: Self.money($0.amountMinor, $0.currency), entry: $0.entryReference, revenueTarget: targetedSet.contains($0.s10),
+                                     by: $0.assessedBy)
+                      })
+    }
+}
