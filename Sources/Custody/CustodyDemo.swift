@@ -22,6 +22,7 @@ public enum CustodyDemo {
         public var detained = 0
         public var referred = 0
         public var carrierCounts = 0
+        public var dutiesAssessed = 0
     }
 
     static func millis(_ iso: String) -> Int64 { CustodyTime.millis(iso)! }
@@ -76,6 +77,7 @@ public enum CustodyDemo {
         var targeted = Set(targets.map(\.s10))
         var forDetention: [(s10: String, day: Int)] = []
         var forReferral: [String] = []
+        var forDuty: [String] = []
         for day in 18...20 {
             let due = targets.filter { $0.day == day - 1 }.map(\.s10).filter { _ in rng.next() % 10 != 0 }
             var items = due
@@ -110,6 +112,7 @@ public enum CustodyDemo {
                     equipment: "XR-1", station: "XR-1", clientScanID: nil, actor: officer)
                 if medicine { forDetention.append((item, day)) }
                 if !hit && !medicine && k % 17 == 12 && item.hasPrefix("EE") { forReferral.append(item) }
+                if !hit && !medicine && k % 17 == 3 && item.hasPrefix("EE") { forDuty.append(item) }
                 summary.inspected += 1
                 if hit {
                     let z = try await SeizureService(store: store, now: { millis(String(format: "2019-06-%02dT15:%02d:00Z", day, k % 60)) }).seize(
@@ -171,6 +174,14 @@ public enum CustodyDemo {
         }
         if let referrals = store as? any CustodyStore & CustodyReferralStore {
             summary.referred = try await Self.referrals(Array(forReferral.prefix(2)), store: referrals)
+        }
+        if let duties = store as? any CustodyStore & CustodyDutyStore {
+            // Duties on undeclared goods found in three examinations (R-REV).
+            for (n, item) in forDuty.prefix(3).enumerated() {
+                _ = try await DutyService(store: duties, now: { millis("2019-06-21T11:0\(n):00Z") }).assess(
+                    item, kind: n == 2 ? "duty_and_fee" : "duty", amount: ["38.40", "112.00", "26.75"][n], entry: "ME-2019-06\(21 + n)", actor: officer)
+                summary.dutiesAssessed += 1
+            }
         }
         if let funnel = store as? any CustodyStore & CustodyFunnelStore {
             summary.carrierCounts = try await Self.funnelInputs(store: funnel, workDirectory: workDirectory, rng: &rng)
