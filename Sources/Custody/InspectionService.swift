@@ -25,7 +25,24 @@ public struct InspectionService: Sendable {
         }
     }
 
-    public func start(_ item: String, method: Method, location: String?, station: String?, clientScanID: String?, actor: String) async throws -> StoredCustodyEvent {
+    /// How far back a time given with an inspection may reach (an entry from a handheld that was
+    /// offline, or from the exam log at the end of a shift); anything older is a correction.
+    public static let backdatingLimitMillis: Int64 = 24 * 3_600_000
+
+    /// The time an inspection step is recorded at: `given` (checked: not in the future, not more
+    /// than a day ago) or now.
+    func time(_ given: Int64?) throws -> Int64 {
+        let n = now()
+        guard let given else { return n }
+        guard given <= n + 60_000 else { throw CustodyError(.invalid, "DATE_ORDER: \(Timestamp.iso(millis: given)) is in the future") }
+        guard given >= n - Self.backdatingLimitMillis else {
+            throw CustodyError(.invalid, "DATE_ORDER: \(Timestamp.iso(millis: given)) is more than 24 hours ago; record the inspection as it happens")
+        }
+        return given
+    }
+
+    public func start(_ item: String, method: Method, location: String?, station: String?, clientScanID: String?, at given: Int64? = nil,
+                      actor: String) async throws -> StoredCustodyEvent {
         // An inspection happens where items are examined or held, never "in" seized property, a
         // lab or the return dock (the balance would read it as a move there).
         if let location, let kind = try await store.locations().first(where: { $0.code == location })?.kind,
@@ -33,19 +50,19 @@ public struct InspectionService: Sendable {
             throw CustodyError(.invalid, "WRONG_LOCATION_KIND: an inspection is not recorded at \(location) (\(kind)); a lab analysis is a lab hand-off")
         }
         return try await store.startInspection(InspectionStart(s10: try Self.s10(item), method: method.rawValue, location: location, station: station,
-                                                        clientScanID: clientScanID ?? UUID().uuidString.lowercased(), atMillis: now()), actor: actor)
+                                                        clientScanID: clientScanID ?? UUID().uuidString.lowercased(), atMillis: try time(given)), actor: actor)
     }
 
     /// Ends the item's open inspection. What was found is required unless the result is no anomaly.
     public func end(_ item: String, result: Result, found: String?, substance: String?, equipment: String?, station: String?, clientScanID: String?,
-                    actor: String) async throws -> StoredInspection {
+                    at given: Int64? = nil, actor: String) async throws -> StoredInspection {
         let found = found?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard result == .noAnomaly || !(found ?? "").isEmpty else {
             throw CustodyError(.invalid, "REQUIRED_MISSING: say what was found (the result is \(result.rawValue))")
         }
         return try await store.endInspection(InspectionEnd(s10: try Self.s10(item), result: result.rawValue, equipment: equipment, substance: substance,
                                                            actualDescription: found?.isEmpty == true ? nil : found, station: station,
-                                                           clientScanID: clientScanID ?? UUID().uuidString.lowercased(), atMillis: now()),
+                                                           clientScanID: clientScanID ?? UUID().uuidString.lowercased(), atMillis: try time(given)),
                                              actor: actor)
     }
 

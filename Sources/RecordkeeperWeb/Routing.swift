@@ -144,10 +144,11 @@ final class RouteBuilder {
                     let buffer = try await request.body.collect(upTo: context.maxUploadSize)
                     form = Form(encoded: String(buffer: buffer))
                 }
-                if let csrf = principal?.csrf {
-                    let presented = request.headers[HTTPField.Name("X-CSRF-Token")!] ?? query["csrf"] ?? (body == .form ? form["csrf"] : nil)
-                    guard let presented, Secrets.equal(presented, csrf) else { throw WebError.csrf }
-                }
+            }
+            // Every state-changing method from a browser session carries the session's token.
+            if method != .get, method != .head, let csrf = principal?.csrf {
+                let presented = request.headers[HTTPField.Name("X-CSRF-Token")!] ?? query["csrf"] ?? (body == .form ? form["csrf"] : nil)
+                guard let presented, Secrets.equal(presented, csrf) else { throw WebError.csrf }
             }
             return try await handler(Input(request: request, context: context, principal: principal, query: query, form: form))
         }

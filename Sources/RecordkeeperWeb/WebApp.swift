@@ -106,6 +106,7 @@ public final class WebApp: Sendable {
         addCustodyRoutes(routes)
         addDetentionRoutes(routes)
         addFunnelRoutes(routes)
+        addOutcomeRoutes(routes)
         return (router, routes.specs)
     }
 

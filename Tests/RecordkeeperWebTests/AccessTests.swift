@@ -32,8 +32,9 @@ struct AccessTests {
                 for (name, role) in principals {
                     // Signing out ends the session: each call gets its own.
                     let session: BrowserSession? = if let name { try await f.session(name) } else { nil }
-                    let response = route.method == "POST"
-                        ? try await client.post(uri, as: session, json: true, headers: session.map { [HTTPField.Name("X-CSRF-Token")!: $0.csrf] } ?? [:])
+                    let response = route.method != "GET"
+                        ? try await client.post(uri, as: session, json: true, headers: session.map { [HTTPField.Name("X-CSRF-Token")!: $0.csrf] } ?? [:],
+                                                method: HTTPRequest.Method(route.method)!)
                         : try await client.get(uri, as: session, json: true)
                     let user = name.map { n in UserAccount(name: n, displayName: n, roles: [role!], createdAt: "") }
                     let label = "\(route.method) \(route.path) as \(name ?? "anonymous") → \(response.status.code) \(response.errorCode ?? "")"

@@ -19,13 +19,14 @@ struct CustodyWebTests {
         return "LX" + digits + String(S10.checkDigit(serial: digits.map { Int(String($0))! })) + country
     }
 
-    static func jsonPost(_ client: any TestClientProtocol, _ uri: String, as s: BrowserSession, _ body: Any) async throws -> TestResponse {
+    static func jsonPost(_ client: any TestClientProtocol, _ uri: String, as s: BrowserSession, _ body: Any, method: HTTPRequest.Method = .post,
+                         csrf: Bool = true) async throws -> TestResponse {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.accept] = "application/json"
         headers[.cookie] = s.cookie
-        headers[HTTPField.Name("X-CSRF-Token")!] = s.csrf
-        return try await client.execute(uri: uri, method: .post, headers: headers,
+        if csrf { headers[HTTPField.Name("X-CSRF-Token")!] = s.csrf }
+        return try await client.execute(uri: uri, method: method, headers: headers,
                                         body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
     }
 
@@ -427,6 +428,73 @@ struct CustodyWebTests {
             let report = try await client.get("/api/v1/custody/reports/revenue?from=2019-06-18&to=2100-01-01", as: otto, json: true)
             #expect(report.status == .ok && report.text.contains("USD 48.20") && report.text.contains("\"other_assessments\":1"), "\(report.text)")
         }
+        let verified = try await VerifyService(archive: f.archive).verify(actor: "dave")
+        #expect(verified.ok, "\(verified.problems)")
+    }
+
+    /// AT2's API controls and the exam station's API: an end without a start, a start before the
+    /// item arrived, a seizure without its violation or CF 6051S number are 422; a witnessed
+    /// seizure, its SEACATS entry (PATCH, with the session's token) and the outcomes by type.
+    @Test func anOfficerRecordsInspectionsSeizuresAndOutcomesThroughTheAPI() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore & CustodyDutyStore)
+        let receipts = ReceiptService(store: store)
+        _ = try await receipts.addLocation(code: "HOLD-1", name: "Holding", kind: .holding, secured: true, alarmed: true, cctvCovered: true, maxDwellHours: nil, actor: "sue")
+        _ = try await receipts.addLocation(code: "VAULT", name: "Vault", kind: .seizedProperty, secured: true, alarmed: true, cctvCovered: true, maxDwellHours: nil, actor: "sue")
+        let (a, b, c) = (Self.s10(50_000_101), Self.s10(50_000_102), Self.s10(50_000_103))
+        for item in [a, b, c] { _ = try await receipts.receive(item, location: "HOLD-1", station: nil, clientScanID: nil, manualEntry: false, actor: "rita") }
+        let otto = try await f.session("otto"), rita = try await f.session("rita")
+        try await f.test { client in
+            func post(_ uri: String, _ body: [String: Any], as s: BrowserSession? = nil) async throws -> TestResponse {
+                try await Self.jsonPost(client, uri, as: s ?? otto, body)
+            }
+            #expect(try await post("/api/v1/custody/inspections", ["s10": a, "event": "INSPECT_START", "method": "xray"], as: rita).status == .forbidden)
+            let noStart = try await post("/api/v1/custody/inspections", ["s10": a, "event": "INSPECT_END", "result": "no_anomaly"])
+            #expect(noStart.status == .unprocessableContent && noStart.errorCode == "REQUIRED_MISSING", "\(noStart.text)")
+            let beforeArrival = Timestamp.iso(millis: Timestamp.nowMillis() - 3_600_000)
+            let early = try await post("/api/v1/custody/inspections", ["s10": a, "event": "INSPECT_START", "method": "xray", "at": beforeArrival])
+            #expect(early.status == .unprocessableContent && early.errorCode == "DATE_ORDER", "\(early.text)")
+            let future = try await post("/api/v1/custody/inspections", ["s10": a, "event": "INSPECT_START", "method": "xray", "at": "2100-01-01T00:00:00Z"])
+            #expect(future.status == .unprocessableContent && future.errorCode == "DATE_ORDER", "\(future.text)")
+            for item in [a, b, c] {
+                let started = try await post("/api/v1/custody/inspections", ["s10": item, "event": "INSPECT_START", "method": "xray", "station": "XR-1"])
+                #expect(try started.status == .created && started.json()["type"] as? String == "INSPECT_START", "\(started.text)")
+                let ended = try await post("/api/v1/custody/inspections", ["s10": item, "event": "INSPECT_END", "result": "presumptive_positive",
+                                                                          "found": "White powder", "equipment": "XR-1"])
+                #expect(ended.status == .created, "\(ended.text)")
+            }
+            // A seizure without its violation, or without its CF 6051S number: 422.
+            let seizure: [String: Any] = ["s10": a, "witness": "sue", "violation_type": "narcotics", "substance": "fentanyl", "net_weight_g": 12.5,
+                                          "form_6051s": "2019-4601-000123", "storage_location": "VAULT"]
+            for missing in ["violation_type", "form_6051s"] {
+                var body = seizure
+                body.removeValue(forKey: missing)
+                let refused = try await post("/api/v1/custody/seizures", body)
+                #expect(refused.status == .unprocessableContent && refused.errorCode == "REQUIRED_MISSING", "\(missing): \(refused.text)")
+            }
+            let unknownWitness = try await post("/api/v1/custody/seizures", seizure.merging(["witness": "nobody"]) { _, x in x })
+            #expect(unknownWitness.status == .unprocessableContent && unknownWitness.errorCode == "WITNESS_REQUIRED", "\(unknownWitness.text)")
+            let seized = try await post("/api/v1/custody/seizures", seizure)
+            let id = try #require(try seized.json()["id"] as? Int, "\(seized.text)")
+            #expect(seized.status == .created)
+            // SEACATS by PATCH; without the session's token it is refused.
+            let noToken = try await Self.jsonPost(client, "/api/v1/custody/seizures/\(id)/seacats", as: otto, ["case": "2019-4601-0001"], method: .patch, csrf: false)
+            #expect(noToken.status == .forbidden, "\(noToken.text)")
+            let entered = try await Self.jsonPost(client, "/api/v1/custody/seizures/\(id)/seacats", as: otto, ["case": "2019-4601-0001"], method: .patch)
+            #expect(try entered.status == .ok && entered.json()["seacats_case"] as? String == "2019-4601-0001", "\(entered.text)")
+            // Outcomes by type: one seized through /outcomes (its own form number), one assessed, one without a type.
+            let viaOutcomes = try await post("/api/v1/custody/outcomes", seizure.merging(["s10": b, "type": "seized", "form_6051s": "2019-4601-000124"]) { _, x in x })
+            #expect(viaOutcomes.status == .created, "\(viaOutcomes.text)")
+            let noViolation = try await post("/api/v1/custody/outcomes", ["s10": c, "type": "seized", "witness": "sue", "form_6051s": "2019-4601-000125"])
+            #expect(noViolation.status == .unprocessableContent && noViolation.errorCode == "REQUIRED_MISSING")
+            let assessed = try await post("/api/v1/custody/outcomes", ["s10": c, "type": "duty_assessed", "kind": "fee", "amount": "9.10"])
+            #expect(try assessed.status == .created && assessed.json()["amount_minor"] as? Int == 910, "\(assessed.text)")
+            #expect(try await post("/api/v1/custody/outcomes", ["s10": c]).status == .unprocessableContent)
+            let released = try await post("/api/v1/custody/outcomes", ["s10": c, "type": "released_to_carrier", "carrier": "USPS"])
+            #expect(try released.status == .created && released.json()["type"] as? String == "RETURNED_TO_CARRIER", "\(released.text)")
+        }
+        #expect(try await store.inspections(s10: a).count == 1)
+        #expect(try await store.seizures(seizedFrom: Int64.min, to: Int64.max).map(\.s10).sorted() == [a, b].sorted())
         let verified = try await VerifyService(archive: f.archive).verify(actor: "dave")
         #expect(verified.ok, "\(verified.problems)")
     }

@@ -149,7 +149,7 @@ extension TestClientProtocol {
 
     /// A form POST as a browser sends it, with the session's CSRF token unless told otherwise.
     func post(_ uri: String, as s: BrowserSession?, form: [(String, String)] = [], csrf: Bool = true, json: Bool = false,
-              headers extra: HTTPFields = [:]) async throws -> TestResponse {
+              headers extra: HTTPFields = [:], method: HTTPRequest.Method = .post) async throws -> TestResponse {
         var headers = extra
         headers[.contentType] = "application/x-www-form-urlencoded"
         if let s { headers[.cookie] = s.cookie }
@@ -157,7 +157,7 @@ extension TestClientProtocol {
         var fields = form
         if csrf, let s { fields.append(("csrf", s.csrf)) }
         let body = fields.map { "\(Self.enc($0.0))=\(Self.enc($0.1))" }.joined(separator: "&")
-        return try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
+        return try await execute(uri: uri, method: method, headers: headers, body: ByteBuffer(string: body))
     }
 
     func postMultipart(_ uri: String, headers base: HTTPFields, fields: [(String, String)], file: (name: String, data: Data)) async throws -> TestResponse {
