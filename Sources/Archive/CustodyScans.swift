@@ -22,7 +22,7 @@ public struct CustodyScan: Sendable, Equatable {
         case toAgency(agency: String)
         /// Handed back to the carrier: the episode ends. An item never inspected goes back only
         /// with a supervisor other than the actor and a reason.
-        case returnToCarrier(carrier: String, supervisor: String?, reason: String?)
+        case returnToCarrier(carrier: String, supervisor: String?, reason: String?, batch: Int64? = nil)
 
         /// The custody event the action records.
         public var eventType: String {
@@ -238,14 +238,15 @@ public enum CustodyScanRules {
                 return .failure(ScanRefusal("VALUE_UNKNOWN", "agency \(agency) is not one of \(agencies.joined(separator: ", "))"))
             }
             return .success(ScanDecision(type: "TO_AGENCY", toLocation: nil, detail: joined(["agency=\(agency)"] + parts), closesEpisode: true))
-        case .returnToCarrier(let carrier, let supervisor, let reason):
+        case .returnToCarrier(let carrier, let supervisor, let reason, let batch):
             if item.seized { return .failure(ScanRefusal("SEIZED", "\(scan.s10) is under seizure; a seized item does not go back to the carrier")) }
             if item.detained { return .failure(detainedRefusal(scan.s10)) }
             if item.referred { return .failure(referredRefusal(scan.s10)) }
             do {
                 let detail = try ReturnDraft.detail(ReturnDraft(s10: scan.s10, carrier: carrier, station: scan.station, supervisor: supervisor, reason: reason,
                                                                 atMillis: scan.atMillis), inspected: item.inspected, targeted: targeted, actor: actor)
-                return .success(ScanDecision(type: "RETURNED_TO_CARRIER", toLocation: nil, detail: detail, closesEpisode: true))
+                return .success(ScanDecision(type: "RETURNED_TO_CARRIER", toLocation: nil, detail: detail + (batch.map { " return_batch=\($0)" } ?? ""),
+                                             closesEpisode: true))
             } catch {
                 return .failure(ScanRefusal("REQUIRED_MISSING", "\(scan.s10) was never inspected; returning it needs a supervisor (not you) and a reason"))
             }
@@ -267,13 +268,25 @@ public enum CustodyScanRules {
         item.seized ? ScanRefusal("SEIZED", "\(s10) is under seizure (at \(item.location ?? "seized property")); nothing recorded") : nil
     }
 
-    /// Why a receipt into presentation `id` is refused (`open` nil: there is no such presentation).
-    public static func refusal(presentation id: Int64, open: Bool?) -> ScanRefusal? {
+    /// Why a receipt into presentation `id` is refused (`open` nil: there is no such presentation;
+    /// `direction` its direction, `in` for a receipt, `out` for a return).
+    public static func refusal(presentation id: Int64, open: Bool?, direction: String? = "in", wanted: String = "in") -> ScanRefusal? {
         switch open {
-        case nil: ScanRefusal("UNKNOWN_PRESENTATION", "no presentation \(id)")
-        case false?: ScanRefusal("PRESENTATION_CLOSED", "presentation \(id) is closed; open a new one for more items")
-        case true?: nil
+        case nil: return ScanRefusal("UNKNOWN_PRESENTATION", "no presentation \(id)")
+        case false?: return ScanRefusal("PRESENTATION_CLOSED", "presentation \(id) is closed; open a new one for more items")
+        case true?:
+            guard direction == wanted else {
+                return ScanRefusal("WRONG_DIRECTION", wanted == "in" ? "presentation \(id) is a return to the carrier; receive into a container handed over"
+                                                                     : "presentation \(id) is a container handed over; return into a return batch")
+            }
+            return nil
         }
+    }
+
+    /// The return batch a return scan names, if any.
+    public static func returnBatch(_ action: CustodyScan.Action) -> Int64? {
+        if case .returnToCarrier(_, _, _, let batch) = action { return batch }
+        return nil
     }
 
     static func detainedRefusal(_ s10: String) -> ScanRefusal {
@@ -311,11 +324,29 @@ public struct PresentationDraft: Sendable, Equatable {
     public var location: String
     public var station: String?
     public var atMillis: Int64
+    /// `in`: the carrier hands the container over; `out`: a return batch, the carrier's employee
+    /// (presented_by) signs for the items returned into it.
+    public var direction: String
     public init(containerID: String, carrier: String, sealNumber: String?, declaredCount: Int, presentedByName: String, presentedByBadge: String?,
-                location: String, station: String?, atMillis: Int64) {
+                location: String, station: String?, atMillis: Int64, direction: String = "in") {
         self.containerID = containerID; self.carrier = carrier; self.sealNumber = sealNumber; self.declaredCount = declaredCount
         self.presentedByName = presentedByName; self.presentedByBadge = presentedByBadge; self.location = location; self.station = station
-        self.atMillis = atMillis
+        self.atMillis = atMillis; self.direction = direction
+    }
+}
+
+extension PresentationDraft {
+    /// Why a presentation cannot be opened at a location of this kind: a container handed over
+    /// is never received into seized property or a lab; a return batch is filled at a return dock
+    /// or a receiving area.
+    public static func locationRefusal(kind: String, direction: String) -> ArchiveError? {
+        guard ["in", "out"].contains(direction) else { return ArchiveError(.invalid, "VALUE_UNKNOWN: direction \(direction) is in or out") }
+        if direction == "out" {
+            return ["return_dock", "receiving"].contains(kind) ? nil
+                : ArchiveError(.invalid, "WRONG_LOCATION_KIND: a return batch is filled at a return dock or a receiving area, not a \(kind)")
+        }
+        return kind == "seized_property" || kind == "lab"
+            ? ArchiveError(.invalid, "WRONG_LOCATION_KIND: containers are received into a receiving or holding area") : nil
     }
 }
 
@@ -336,22 +367,33 @@ public struct StoredPresentation: Sendable, Equatable, Codable {
     public var scannedCount: Int
     /// Required when the scanned count differs from the declared one.
     public var discrepancyNote: String?
+    /// `in` (handed over by the carrier) or `out` (a return batch).
+    public var direction: String
     public init(id: Int64, containerID: String, carrier: String, sealNumber: String?, declaredCount: Int, presentedByName: String, presentedByBadge: String?,
                 receivedBy: String, location: String, presentedAtMillis: Int64, closedAtMillis: Int64?, closedBy: String?, scannedCount: Int,
-                discrepancyNote: String?) {
+                discrepancyNote: String?, direction: String = "in") {
         self.id = id; self.containerID = containerID; self.carrier = carrier; self.sealNumber = sealNumber; self.declaredCount = declaredCount
         self.presentedByName = presentedByName; self.presentedByBadge = presentedByBadge; self.receivedBy = receivedBy; self.location = location
         self.presentedAtMillis = presentedAtMillis; self.closedAtMillis = closedAtMillis; self.closedBy = closedBy; self.scannedCount = scannedCount
-        self.discrepancyNote = discrepancyNote
+        self.discrepancyNote = discrepancyNote; self.direction = direction
     }
+
+    /// The items counted into a presentation while it is open: received into it (`in`), or
+    /// returned into it (`out`, its members). Both stores read `scanned` with it.
+    public static let scannedSQL = """
+        coalesce(p.scanned_count, CASE p.direction WHEN 'out' THEN (SELECT count(*) FROM custody_return_member m WHERE m.presentation_id = p.id)
+                                  ELSE (SELECT count(*) FROM custody_item i WHERE i.presentation_id = p.id) END)
+        """
 
     /// Scanned minus declared (negative: fewer items than the carrier declared).
     public var difference: Int { scannedCount - declaredCount }
 
     /// The audit detail of its opening and closing (what verify compares).
     public var openedDetail: [String: String] {
-        ["container": containerID, "carrier": carrier, "seal": sealNumber ?? "", "declared": String(declaredCount), "presented_by": presentedByName,
-         "badge": presentedByBadge ?? "", "location": location, "at": String(presentedAtMillis)]
+        var d = ["container": containerID, "carrier": carrier, "seal": sealNumber ?? "", "declared": String(declaredCount), "presented_by": presentedByName,
+                 "badge": presentedByBadge ?? "", "location": location, "at": String(presentedAtMillis)]
+        if direction == "out" { d["direction"] = "out" } // entries written before return batches existed name none
+        return d
     }
 
     /// Refuses a close whose count differs from the declared one without a note.

@@ -36,14 +36,23 @@ extension PostgresArchiveStore {
             }
             batch.targeted = Set(try await conn.column("SELECT DISTINCT s10 FROM custody_target WHERE s10 = ANY(\(s10s))", as: String.self, logger: logger))
             let receipts = scans.filter { if case .receive = $0.action { true } else { false } }
+            // The containers the batch names (received into, or returned into), locked against a
+            // close: a container closes after the batch that fills it, or before it.
+            let named = Array(Set(scans.compactMap { scan -> Int64? in
+                if case .receive(_, let p) = scan.action { return p }
+                return CustodyScanRules.returnBatch(scan.action)
+            }))
+            if !named.isEmpty {
+                for r in try await conn.all("SELECT id, closed_at IS NULL, direction FROM custody_presentation WHERE id = ANY(\(named)) ORDER BY id FOR SHARE",
+                                            as: (Int64, Bool, String).self, logger: logger) {
+                    batch.presentationOpen[r.0] = r.1
+                    batch.presentationDirection[r.0] = r.2
+                }
+            }
             if !receipts.isEmpty {
                 let ids = Array(Set(receipts.map(\.s10)))
                 for r in try await conn.all("SELECT s10, count(*) FROM custody_item WHERE s10 = ANY(\(ids)) GROUP BY s10", as: (String, Int64).self,
                                             logger: logger) { batch.episodes[r.0] = Int(r.1) }
-                let named = Array(Set(receipts.compactMap { if case .receive(_, let p) = $0.action { p } else { nil } }))
-                // Locked against a close: a container closes after the batch that fills it, or before it.
-                for r in try await conn.all("SELECT id, closed_at IS NULL FROM custody_presentation WHERE id = ANY(\(named)) ORDER BY id FOR SHARE",
-                                            as: (Int64, Bool).self, logger: logger) { batch.presentationOpen[r.0] = r.1 }
                 batch.itemIDs = try await conn.column("""
                     SELECT nextval(pg_get_serial_sequence('custody_item', 'id')) FROM generate_series(1, \(Int64(receipts.count)))
                     """, as: Int64.self, logger: logger).sorted().reversed()
@@ -76,6 +85,12 @@ extension PostgresArchiveStore {
                                               [.int(e.id), .int(e.itemID), .text(e.type), .int(e.atMillis), .int(clientTs), .text(e.actor), .text(e.toLocation),
                                                .text(e.station), .text(e.clientScanID), .bool(e.manualEntry), .text(e.detail), .text(e.hash)]
                                           }, suffix: "", logger: logger) { _ in () }
+            if !batch.returnMembers.isEmpty {
+                try await conn.run("""
+                    INSERT INTO custody_return_member (event_id, presentation_id)
+                    SELECT * FROM unnest(\(batch.returnMembers.map(\.event))::bigint[], \(batch.returnMembers.map(\.batch))::bigint[])
+                    """, logger: logger)
+            }
             try await Self.appendAudits(conn, batch.newEvents.map(\.0.auditDraft), logger: logger)
             return out
         }
@@ -89,6 +104,9 @@ extension PostgresArchiveStore {
         var lastEvent: [String: StoredCustodyEvent] = [:]
         var episodes: [String: Int] = [:]
         var presentationOpen: [Int64: Bool] = [:]
+        var presentationDirection: [Int64: String] = [:]
+        /// Return scans into a return batch: (event id, the batch).
+        var returnMembers: [(event: Int64, batch: Int64)] = []
         /// The batch's items that some target names.
         var targeted = Set<String>()
         /// Ids drawn from the sequences, used from the end.
@@ -117,9 +135,16 @@ extension PostgresArchiveStore {
                     """, as: EventRow.self, logger: logger)[0]))
             }
             if let p {
-                if let refusal = CustodyScanRules.refusal(presentation: p, open: batch.presentationOpen[p]) { return .refused(refusal) }
+                if let refusal = CustodyScanRules.refusal(presentation: p, open: batch.presentationOpen[p], direction: batch.presentationDirection[p]) {
+                    return .refused(refusal)
+                }
                 presentation = p
             }
+        }
+        let returnBatch = CustodyScanRules.returnBatch(scan.action)
+        if let b = returnBatch, item != nil,
+           let refusal = CustodyScanRules.refusal(presentation: b, open: batch.presentationOpen[b], direction: batch.presentationDirection[b], wanted: "out") {
+            return .refused(refusal)
         }
         let decision: ScanDecision
         switch CustodyScanRules.decide(scan, item: item, targetKind: scan.action.location.flatMap { batch.kinds[$0] }, actor: actor,
@@ -140,6 +165,7 @@ extension PostgresArchiveStore {
                                             actor: actor, toLocation: decision.toLocation, station: scan.station, clientScanID: scan.clientScanID,
                                             manualEntry: scan.manualEntry, detail: decision.detail)
         batch.newEvents.append((event, scan.clientTimestampMillis))
+        if let b = returnBatch { batch.returnMembers.append((event.id, b)) }
         batch.byScanID[scan.clientScanID] = event
         batch.lastEvent[scan.s10] = event
         batch.states[scan.s10] = CustodyItemState.after(decision, of: item, itemID: itemID, atMillis: scan.atMillis, kinds: batch.kinds)
@@ -147,18 +173,17 @@ extension PostgresArchiveStore {
         return .recorded(event)
     }
 
-    typealias PresentationRow = (Int64, String, String, String?, Int64, String, String?, String, String, Int64, Int64?, String?, Int64, String?)
+    typealias PresentationRow = (Int64, String, String, String?, Int64, String, String?, String, String, Int64, Int64?, String?, Int64, String?, String)
     static let presentationSelect = """
         SELECT p.id, p.container_id, p.carrier, p.seal_no, p.declared_count, p.presented_by_name, p.presented_by_badge, p.received_by, p.location,
-            p.presented_at, p.closed_at, p.closed_by, coalesce(p.scanned_count, (SELECT count(*) FROM custody_item i WHERE i.presentation_id = p.id)),
-            p.discrepancy_note
+            p.presented_at, p.closed_at, p.closed_by, \(StoredPresentation.scannedSQL), p.discrepancy_note, p.direction
         FROM custody_presentation p
         """
 
     static func decodePresentation(_ r: PresentationRow) -> StoredPresentation {
         StoredPresentation(id: r.0, containerID: r.1, carrier: r.2, sealNumber: r.3, declaredCount: Int(r.4), presentedByName: r.5, presentedByBadge: r.6,
                            receivedBy: r.7, location: r.8, presentedAtMillis: r.9, closedAtMillis: r.10, closedBy: r.11, scannedCount: Int(r.12),
-                           discrepancyNote: r.13)
+                           discrepancyNote: r.13, direction: r.14)
     }
 
     static func presentation(_ conn: PostgresConnection, id: Int64, logger: Logger) async throws -> StoredPresentation? {
@@ -171,7 +196,7 @@ extension PostgresArchiveStore {
             guard let kind = try await Self.locationKind(conn, d.location, logger: logger) else {
                 throw ArchiveError(.notFound, "UNKNOWN_LOCATION: no location \(d.location); register it first (recordkeeper custody location add)")
             }
-            guard kind != "seized_property", kind != "lab" else { throw ArchiveError(.invalid, "WRONG_LOCATION_KIND: containers are received into a receiving or holding area") }
+            if let refusal = PresentationDraft.locationRefusal(kind: kind, direction: d.direction) { throw refusal }
             try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\("container:" + d.containerID)))", logger: logger)
             if let open = try await conn.column("SELECT id FROM custody_presentation WHERE container_id = \(d.containerID) AND closed_at IS NULL",
                                                 as: Int64.self, logger: logger).first {
@@ -179,9 +204,9 @@ extension PostgresArchiveStore {
             }
             let id = try await conn.column("""
                 INSERT INTO custody_presentation (container_id, carrier, seal_no, declared_count, presented_by_name, presented_by_badge, received_by, location,
-                    station_id, presented_at)
+                    station_id, presented_at, direction)
                 VALUES (\(d.containerID), \(d.carrier), \(d.sealNumber), \(Int64(d.declaredCount)), \(d.presentedByName), \(d.presentedByBadge), \(actor),
-                        \(d.location), \(d.station), \(d.atMillis)) RETURNING id
+                        \(d.location), \(d.station), \(d.atMillis), \(d.direction)) RETURNING id
                 """, as: Int64.self, logger: logger)[0]
             let p = try await Self.presentation(conn, id: id, logger: logger)!
             _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.presentation.open", target: "custody-presentation:\(id)",

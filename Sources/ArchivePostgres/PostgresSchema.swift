@@ -971,6 +971,29 @@ enum PostgresSchema {
             "CREATE INDEX custody_duty_at ON custody_duty (assessed_at)",
             "CREATE TRIGGER custody_duty_kept BEFORE UPDATE OR DELETE ON custody_duty FOR EACH ROW EXECUTE FUNCTION rk_refuse('assessments are kept as recorded')",
         ]),
+        // Return batches, as SQLite's `v25-custody-return-batches`.
+        Step(version: 25, name: "custody: return batches (presentations out) and their members", sql: [
+            "ALTER TABLE custody_presentation ADD COLUMN direction text NOT NULL DEFAULT 'in' CHECK (direction IN ('in', 'out'))",
+            """
+            CREATE OR REPLACE FUNCTION rk_custody_presentation_close_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'UPDATE' AND OLD.closed_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.id = OLD.id AND NEW.container_id = OLD.container_id
+                   AND NEW.declared_count = OLD.declared_count AND NEW.presented_at = OLD.presented_at AND NEW.location = OLD.location
+                   AND NEW.received_by = OLD.received_by AND NEW.carrier = OLD.carrier AND NEW.seal_no IS NOT DISTINCT FROM OLD.seal_no
+                   AND NEW.direction = OLD.direction THEN
+                    RETURN NEW;
+                END IF;
+                RAISE EXCEPTION 'a presentation is only closed, once';
+            END $$
+            """,
+            """
+            CREATE TABLE custody_return_member (
+                event_id bigint PRIMARY KEY REFERENCES custody_event(id), presentation_id bigint NOT NULL REFERENCES custody_presentation(id)
+            )
+            """,
+            "CREATE INDEX custody_return_member_batch ON custody_return_member (presentation_id)",
+            "CREATE TRIGGER custody_return_member_kept BEFORE UPDATE OR DELETE ON custody_return_member FOR EACH ROW EXECUTE FUNCTION rk_refuse('return batch members are kept')",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

@@ -45,11 +45,11 @@ public struct AlertService: Sendable {
             if let closed = p.closedAtMillis, closed <= asOf, p.difference != 0 {
                 out.append(CustodyAlert(kind: "container-count", severity: "warning", audience: "supervisor", subject: "container \(p.containerID)", s10: nil,
                                         since: Timestamp.iso(millis: closed), deadline: nil,
-                                        message: "Container \(p.containerID) closed with \(p.scannedCount) of \(p.declaredCount) declared (\(p.difference > 0 ? "+" : "")\(p.difference)): \(p.discrepancyNote ?? "")"))
+                                        message: (p.direction == "out" ? "Return batch " : "Container ") + "\(p.containerID) closed with \(p.scannedCount) of \(p.declaredCount) declared (\(p.difference > 0 ? "+" : "")\(p.difference)): \(p.discrepancyNote ?? "")"))
             } else if p.closedAtMillis == nil, asOf - p.presentedAtMillis > Int64(openContainerHours) * hour {
                 out.append(CustodyAlert(kind: "container-open", severity: "warning", audience: "supervisor", subject: "container \(p.containerID)", s10: nil,
                                         since: Timestamp.iso(millis: p.presentedAtMillis), deadline: nil,
-                                        message: "Container \(p.containerID) has been open more than \(openContainerHours) h (\(p.scannedCount) of \(p.declaredCount) scanned)"))
+                                        message: (p.direction == "out" ? "Return batch " : "Container ") + "\(p.containerID) has been open more than \(openContainerHours) h (\(p.scannedCount) of \(p.declaredCount) scanned)"))
             }
         }
         // Referrals the agency has not answered (F7): nobody had to remember to chase them.

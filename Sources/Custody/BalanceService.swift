@@ -72,7 +72,7 @@ public struct BalanceService: Sendable {
         for p in try await store.presentations(from: dayStart, to: dayEnd) {
             report.containers.append(.init(id: p.id, container: p.containerID, carrier: p.carrier, presentedAt: Timestamp.iso(millis: p.presentedAtMillis),
                                            declared: p.declaredCount, scanned: p.scannedCount, difference: p.difference,
-                                           closedAt: p.closedAtMillis.map { Timestamp.iso(millis: $0) }, note: p.discrepancyNote))
+                                           closedAt: p.closedAtMillis.map { Timestamp.iso(millis: $0) }, note: p.discrepancyNote, direction: p.direction))
         }
         report.containersWithDifference = report.containers.filter { $0.difference != 0 }.count
         return report
@@ -122,6 +122,8 @@ public struct BalanceReport: Sendable, Encodable {
         public var difference: Int
         public var closedAt: String?
         public var note: String?
+        /// `in`: handed over by the carrier; `out`: a return batch.
+        public var direction = "in"
     }
 
     public var day: String
@@ -157,7 +159,8 @@ public struct BalanceReport: Sendable, Encodable {
         For the UTC day d: opening = items in the area at d's start; expected closing = opening + received + from lab − returned to carrier − \
         to agency − destroyed − moved to seized property − to lab. The area is every location except seized property and labs. Counted = items \
         expected at the close with an AUDIT_SEEN scan on d after their last other event; discrepancy = expected − counted; unaccounted lists each \
-        expected item not counted, with its last holder and location. Containers: each presentation of d, scanned − declared.
+        expected item not counted, with its last holder and location. Containers: each presentation of d, scanned − declared, those handed \
+        over by the carrier (in) and the return batches (out).
         """
 
     enum CodingKeys: String, CodingKey {

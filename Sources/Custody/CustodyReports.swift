@@ -243,7 +243,7 @@ public struct CustodyReports: Sendable {
             figures.append(fig("Containers with a difference", rep.containersWithDifference))
             let rows = rep.unaccounted.map { ["unaccounted", $0.s10, $0.lastEvent, $0.lastLocation ?? "", $0.lastHolder, $0.lastAt, "", "", ""] }
                 + rep.seenNotExpected.map { ["seen, not expected", $0.s10, $0.lastEvent, $0.lastLocation ?? "", $0.lastHolder, $0.lastAt, "", "", ""] }
-                + rep.containers.map { ["container", $0.container, $0.closedAt == nil ? "open" : "closed", "", "", $0.presentedAt, String($0.declared),
+                + rep.containers.map { [$0.direction == "out" ? "return batch" : "container", $0.container, $0.closedAt == nil ? "open" : "closed", "", "", $0.presentedAt, String($0.declared),
                                         String($0.scanned), String($0.difference)] }
             return (rep, ReportTable(title: r.id.title + " — " + rep.day, figures: figures,
                                      headers: ["kind", "s10_or_container", "last_event_or_state", "last_location", "last_holder", "at", "declared", "scanned",

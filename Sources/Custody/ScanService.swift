@@ -25,7 +25,7 @@ public struct ScanService: Sendable {
             guard let user = users[w] ?? nil else { return ScanRefusal("WITNESS_REQUIRED", "the witness \(w) is not a registered user") }
             if user.name.lowercased() == actor.lowercased() { return ScanRefusal("WITNESS_REQUIRED", "the witness is someone other than you") }
         }
-        if case .returnToCarrier(_, let supervisor?, _) = r.action, !supervisor.trimmingCharacters(in: .whitespaces).isEmpty {
+        if case .returnToCarrier(_, let supervisor?, _, _) = r.action, !supervisor.trimmingCharacters(in: .whitespaces).isEmpty {
             let name = supervisor.trimmingCharacters(in: .whitespaces)
             guard let user = users[name] ?? nil, user.has(.custodySupervisor) else {
                 return ScanRefusal("REQUIRED_MISSING", "\(name) is not a registered custody supervisor; an uninspected return needs one")
@@ -62,7 +62,7 @@ public struct ScanService: Sendable {
             var names = Set<String>()
             for r in requests {
                 if let w = r.witness?.trimmingCharacters(in: .whitespaces), !w.isEmpty { names.insert(w) }
-                if case .returnToCarrier(_, let s?, _) = r.action { names.insert(s.trimmingCharacters(in: .whitespaces)) }
+                if case .returnToCarrier(_, let s?, _, _) = r.action { names.insert(s.trimmingCharacters(in: .whitespaces)) }
             }
             for n in names { users[n] = .some(try await directory.user(name: n)) }
         }
@@ -102,7 +102,7 @@ public struct ScanService: Sendable {
         guard !id.isEmpty, id.count <= 128, id.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
             return .failure(ScanRefusal("REQUIRED_MISSING", "a scan id is 1 to 128 printable characters"))
         }
-        if case .returnToCarrier(let carrier, _, _) = r.action, carrier.trimmingCharacters(in: .whitespaces).isEmpty {
+        if case .returnToCarrier(let carrier, _, _, _) = r.action, carrier.trimmingCharacters(in: .whitespaces).isEmpty {
             return .failure(ScanRefusal("REQUIRED_MISSING", "the carrier who takes the item back"))
         }
         return .success(CustodyScan(s10: s10, action: r.action, witness: r.witness, station: r.station, clientScanID: id,
@@ -110,8 +110,11 @@ public struct ScanService: Sendable {
     }
 
     /// A container handed over by the carrier, opened for its items' receipt scans.
+    /// Opens a container handed over by the carrier (`direction` in), or a return batch (`out`):
+    /// a container filled at the return dock with items going back, the carrier's employee
+    /// (`presentedBy`, `badge`) signing for the declared count.
     public func openContainer(_ container: String, carrier: String, seal: String?, declared: Int, presentedBy: String, badge: String?, location: String,
-                              station: String?, actor: String) async throws -> StoredPresentation {
+                              station: String?, direction: String = "in", actor: String) async throws -> StoredPresentation {
         let container = container.trimmingCharacters(in: .whitespaces)
         guard !container.isEmpty, container.count <= 64, container.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) }) else {
             throw CustodyError(.invalid, "CONTAINER_FORMAT: a container label is 1 to 64 letters, digits, '-', '_', '.' or '/': \(container)")
@@ -119,11 +122,14 @@ public struct ScanService: Sendable {
         guard (0...1_000_000).contains(declared) else { throw CustodyError(.invalid, "the declared count is 0 to 1,000,000 items") }
         let carrier = carrier.trimmingCharacters(in: .whitespaces), presentedBy = presentedBy.trimmingCharacters(in: .whitespaces)
         guard !carrier.isEmpty else { throw CustodyError(.invalid, "REQUIRED_MISSING: the carrier presenting the container") }
-        guard !presentedBy.isEmpty else { throw CustodyError(.invalid, "REQUIRED_MISSING: the name of the carrier's employee who hands it over") }
+        guard !presentedBy.isEmpty else {
+            throw CustodyError(.invalid, direction == "out" ? "REQUIRED_MISSING: the name of the carrier's employee who takes the return batch"
+                                                            : "REQUIRED_MISSING: the name of the carrier's employee who hands it over")
+        }
         let seal = seal?.trimmingCharacters(in: .whitespaces)
         return try await store.openPresentation(PresentationDraft(containerID: container, carrier: carrier, sealNumber: seal?.isEmpty == true ? nil : seal,
                                                                   declaredCount: declared, presentedByName: presentedBy, presentedByBadge: badge,
-                                                                  location: location, station: station, atMillis: now()), actor: actor)
+                                                                  location: location, station: station, atMillis: now(), direction: direction), actor: actor)
     }
 
     /// Closes a container: its scanned count against the declared one; a difference needs a note.

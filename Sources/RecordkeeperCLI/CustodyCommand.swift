@@ -269,28 +269,32 @@ struct CustodyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "container", abstract: "Containers (APC, tub, sack) the carrier hands over.",
                                                         subcommands: [Open.self, Close.self, Show.self])
         static func describe(_ p: StoredPresentation) -> String {
-            "Presentation \(p.id): container \(p.containerID) (\(p.carrier)\(p.sealNumber.map { ", seal \($0)" } ?? "")) at \(p.location), "
+            (p.direction == "out" ? "Return batch \(p.id): container " : "Presentation \(p.id): container ")
+                + "\(p.containerID) (\(p.carrier)\(p.sealNumber.map { ", seal \($0)" } ?? "")) at \(p.location), "
                 + "declared \(p.declaredCount), scanned \(p.scannedCount)"
                 + (p.closedAtMillis.map { ", closed \(Timestamp.iso(millis: $0))" } ?? ", open") + (p.discrepancyNote.map { ". Note: \($0)" } ?? "")
         }
         struct Open: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "open", abstract: "Open a container handed over, for its items' receipt scans.")
+            static let configuration = CommandConfiguration(
+                commandName: "open", abstract: "Open a container handed over, for its items' receipt scans (or, with --out, a return batch for items going back).")
             @Argument(help: "The container's label.") var container: String
-            @Option(help: "The carrier presenting it.") var carrier: String = "USPS"
+            @Option(help: "The carrier presenting it (or taking it back).") var carrier: String = "USPS"
             @Option(help: "Its seal number.") var seal: String?
-            @Option(help: "How many items the carrier declares in it.") var declared: Int
-            @Option(help: "The carrier's employee handing it over.") var presentedBy: String
+            @Option(help: "How many items the carrier declares in it (for a return batch: the count the carrier signs for).") var declared: Int
+            @Option(help: "The carrier's employee handing it over (or taking the return batch).") var presentedBy: String
             @Option(help: "Their badge.") var badge: String?
-            @Option(help: "The location it is received at.") var location: String
+            @Option(help: "The location it is received at (a return batch: the return dock).") var location: String
             @Option(help: "The scan station.") var station: String?
+            @Flag(help: "A return batch: items returned to the carrier go into it, counted against the declared count at its close.") var out = false
             @OptionGroup var archive: ArchiveOptions
             func run() async throws {
                 try await CLIError.report {
                     let p = try await ScanService(store: try await CustodyCommand.store(archive)).openContainer(
                         container, carrier: carrier, seal: seal, declared: declared, presentedBy: presentedBy, badge: badge, location: location, station: station,
-                        actor: archive.resolvedActor)
+                        direction: out ? "out" : "in", actor: archive.resolvedActor)
                     print(Container.describe(p))
-                    print("Receive its items with: recordkeeper custody receive --location \(p.location) --container \(p.id) S10…")
+                    print(out ? "Return its items with: recordkeeper custody return --carrier \(p.carrier) --container \(p.id) S10…"
+                              : "Receive its items with: recordkeeper custody receive --location \(p.location) --container \(p.id) S10…")
                 }
             }
         }
@@ -436,21 +440,37 @@ struct CustodyCommand: AsyncParsableCommand {
 
     struct Return: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "return", abstract: "Hand an item back to the carrier, closing its custody episode.",
-            discussion: "An item never inspected goes back only with --supervisor (not you) and --reason: R-NI counts it. A seized item does not go back.")
-        @Argument(help: "The S10 identifier.") var item: String
-        @Option(help: "The carrier taking it back (name or badge).") var carrier: String
+            commandName: "return", abstract: "Hand items back to the carrier, closing their custody episodes.",
+            discussion: """
+                An item never inspected goes back only with --supervisor (not you) and --reason: R-NI counts it. A seized item does not \
+                go back. With --container (a return batch opened with `custody container open --out`) each item is counted into the \
+                batch, whose close compares the count with the one the carrier signs for. Each item is answered on its own; the exit \
+                status is 4 when any was refused.
+                """)
+        @Argument(help: "The S10 identifiers.") var items: [String]
+        @Option(help: "The carrier taking them back (name or badge).") var carrier: String
+        @Option(help: "The return batch (its presentation number).") var container: Int64?
         @Option(help: "The station.") var station: String?
         @Option(help: "The supervisor allowing an uninspected return.") var supervisor: String?
-        @Option(help: "Why it goes back uninspected.") var reason: String?
+        @Option(help: "Why they go back uninspected.") var reason: String?
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
                 let (store, directory) = try await CustodyCommand.stores(archive)
-                let outcome = try await ScanService(store: store, directory: directory).record(
-                    .init(text: item, action: .returnToCarrier(carrier: carrier, supervisor: supervisor, reason: reason), station: station), actor: archive.resolvedActor)
-                guard let e = outcome.event else { return }
-                print("\(e.s10)  RETURNED_TO_CARRIER  \(Timestamp.iso(millis: e.atMillis))  \(e.detail ?? "")")
+                let outcomes = try await ScanService(store: store, directory: directory).record(items.map {
+                    .init(text: $0, action: .returnToCarrier(carrier: carrier, supervisor: supervisor, reason: reason, batch: container), station: station)
+                }, actor: archive.resolvedActor)
+                var refused = 0
+                for (item, outcome) in zip(items, outcomes) {
+                    switch outcome {
+                    case .refused(let r):
+                        refused += 1
+                        FileHandle.standardError.write(Data("\(item)  refused  \(r)\n".utf8))
+                    default:
+                        if let e = outcome.event { print("\(e.s10)  RETURNED_TO_CARRIER  \(Timestamp.iso(millis: e.atMillis))  \(e.detail ?? "")") }
+                    }
+                }
+                if refused > 0 { throw ArchiveError(.refused, "\(refused) of \(items.count) item(s) refused") }
             }
         }
     }

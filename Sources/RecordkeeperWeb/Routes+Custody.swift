@@ -87,13 +87,13 @@ extension WebApp {
             return try Respond.json(["results": results])
         }
         r.add(.post, "/api/v1/custody/containers", .roles([.receiver, .custodySupervisor]),
-              "Open a container handed over (JSON: container, carrier, seal, declared, presented_by, badge, location, station)") { input in
+              "Open a container handed over, or with direction=out a return batch (JSON: container, carrier, seal, declared, presented_by, badge, location, station, direction)") { input in
             let p = try input.user
             let f = try await self.apiForm(input)
             guard let declared = f["declared"].flatMap(Int.init) else { throw ArchiveError(.invalid, "REQUIRED_MISSING: declared (the count the carrier declares)") }
             let opened = try await ScanService(store: try self.custodyStore).openContainer(
                 f["container"] ?? "", carrier: f["carrier"] ?? "USPS", seal: f["seal"], declared: declared, presentedBy: f["presented_by"] ?? "",
-                badge: f["badge"], location: f["location"] ?? "", station: f["station"], actor: p.actor)
+                badge: f["badge"], location: f["location"] ?? "", station: f["station"], direction: (f["direction"] ?? "in").lowercased(), actor: p.actor)
             return try Respond.json(opened, status: .created)
         }
         r.add(.post, "/api/v1/custody/containers/:id/close", .roles([.receiver, .custodySupervisor]),
@@ -224,7 +224,7 @@ struct ScanBatchJSON: Decodable {
             case "to_lab": need(location, "location (the lab)").map { .toLab(lab: $0) }
             case "from_lab": need(location, "location").map { .fromLab(to: $0) }
             case "to_agency": need(agency, "agency").map { .toAgency(agency: $0) }
-            case "return": need(carrier, "carrier").map { .returnToCarrier(carrier: $0, supervisor: supervisor, reason: reason) }
+            case "return": need(carrier, "carrier").map { .returnToCarrier(carrier: $0, supervisor: supervisor, reason: reason, batch: container) }
             default: .failure(ScanRefusal("VALUE_UNKNOWN", "action \(action) is not one of receive, move, audit, to_lab, from_lab, to_agency, return"))
             }
             return act.map {

@@ -88,9 +88,19 @@ extension SQLiteArchiveStore {
                     """, arguments: [item.itemID])!))
             }
             if let p {
-                let open = try Row.fetchOne(db, sql: "SELECT closed_at FROM custody_presentation WHERE id = ?", arguments: [p]).map { ($0["closed_at"] as Int64?) == nil }
-                if let refusal = CustodyScanRules.refusal(presentation: p, open: open) { return .refused(refusal) }
+                let row = try Row.fetchOne(db, sql: "SELECT closed_at, direction FROM custody_presentation WHERE id = ?", arguments: [p])
+                if let refusal = CustodyScanRules.refusal(presentation: p, open: row.map { ($0["closed_at"] as Int64?) == nil }, direction: row?["direction"]) {
+                    return .refused(refusal)
+                }
                 presentation = p
+            }
+        }
+        let returnBatch = CustodyScanRules.returnBatch(scan.action)
+        if let b = returnBatch, item != nil {
+            let row = try Row.fetchOne(db, sql: "SELECT closed_at, direction FROM custody_presentation WHERE id = ?", arguments: [b])
+            if let refusal = CustodyScanRules.refusal(presentation: b, open: row.map { ($0["closed_at"] as Int64?) == nil }, direction: row?["direction"],
+                                                      wanted: "out") {
+                return .refused(refusal)
             }
         }
         let decision: ScanDecision
@@ -114,19 +124,22 @@ extension SQLiteArchiveStore {
         if decision.closesEpisode {
             try db.execute(sql: "UPDATE custody_item SET closed_at = ? WHERE id = ?", arguments: [scan.atMillis, itemID])
         }
+        if let b = returnBatch {
+            try db.execute(sql: "INSERT INTO custody_return_member (presentation_id, event_id) VALUES (?, ?)", arguments: [b, event.id])
+        }
         batch.states[scan.s10] = CustodyItemState.after(decision, of: item, itemID: itemID, atMillis: scan.atMillis, kinds: batch.kinds)
         return .recorded(event)
     }
 
     static let presentationSelect = """
-        SELECT p.*, coalesce(p.scanned_count, (SELECT count(*) FROM custody_item i WHERE i.presentation_id = p.id)) AS scanned FROM custody_presentation p
+        SELECT p.*, \(StoredPresentation.scannedSQL) AS scanned FROM custody_presentation p
         """
 
     static func decodePresentation(_ r: Row) -> StoredPresentation {
         StoredPresentation(id: r["id"], containerID: r["container_id"], carrier: r["carrier"], sealNumber: r["seal_no"], declaredCount: r["declared_count"],
                            presentedByName: r["presented_by_name"], presentedByBadge: r["presented_by_badge"], receivedBy: r["received_by"],
                            location: r["location"], presentedAtMillis: r["presented_at"], closedAtMillis: r["closed_at"], closedBy: r["closed_by"],
-                           scannedCount: r["scanned"], discrepancyNote: r["discrepancy_note"])
+                           scannedCount: r["scanned"], discrepancyNote: r["discrepancy_note"], direction: r["direction"])
     }
 
     public func openPresentation(_ d: PresentationDraft, actor: String) async throws -> StoredPresentation {
@@ -134,16 +147,16 @@ extension SQLiteArchiveStore {
             guard let kind = try Self.locationKind(db, d.location) else {
                 throw ArchiveError(.notFound, "UNKNOWN_LOCATION: no location \(d.location); register it first (recordkeeper custody location add)")
             }
-            guard kind != "seized_property", kind != "lab" else { throw ArchiveError(.invalid, "WRONG_LOCATION_KIND: containers are received into a receiving or holding area") }
+            if let refusal = PresentationDraft.locationRefusal(kind: kind, direction: d.direction) { throw refusal }
             if let open = try Int64.fetchOne(db, sql: "SELECT id FROM custody_presentation WHERE container_id = ? AND closed_at IS NULL", arguments: [d.containerID]) {
                 throw ArchiveError(.refused, "DUPLICATE: container \(d.containerID) is open already (presentation \(open)); close it first")
             }
             try db.execute(sql: """
                 INSERT INTO custody_presentation (container_id, carrier, seal_no, declared_count, presented_by_name, presented_by_badge, received_by, location,
-                    station_id, presented_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    station_id, presented_at, direction)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [d.containerID, d.carrier, d.sealNumber, d.declaredCount, d.presentedByName, d.presentedByBadge, actor, d.location,
-                                 d.station, d.atMillis])
+                                 d.station, d.atMillis, d.direction])
             let p = Self.decodePresentation(try Row.fetchOne(db, sql: Self.presentationSelect + " WHERE p.id = ?", arguments: [db.lastInsertedRowID])!)
             try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.presentation.open", target: "custody-presentation:\(p.id)", detail: p.openedDetail))
             return p
@@ -305,5 +318,29 @@ extension SQLiteArchiveStore {
             return DataQualityFacts(events: r["events"], manualEntries: r["manual"], inspectionsBeforeArrival: r["early"], arrivalsWithoutDate: r["no_arrival"],
                                     inspectionsWithoutDate: r["no_date"])
         }
+    }
+}
+
+extension SQLiteArchiveStore {
+    /// Return batches: a presentation whose direction is `out` (the carrier's employee signs for
+    /// the items returned into it), and its members (each RETURNED_TO_CARRIER event returned into
+    /// it, once). The presentation's guard now keeps its direction too.
+    static func migrateCustodyReturnBatches(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE custody_presentation ADD COLUMN direction TEXT NOT NULL DEFAULT 'in' CHECK (direction IN ('in', 'out'));
+            DROP TRIGGER custody_presentation_kept;
+            CREATE TRIGGER custody_presentation_kept BEFORE UPDATE ON custody_presentation
+                WHEN NOT (OLD.closed_at IS NULL AND NEW.closed_at IS NOT NULL AND NEW.id = OLD.id AND NEW.container_id = OLD.container_id
+                          AND NEW.declared_count = OLD.declared_count AND NEW.presented_at = OLD.presented_at AND NEW.location = OLD.location
+                          AND NEW.received_by = OLD.received_by AND NEW.carrier = OLD.carrier AND NEW.seal_no IS OLD.seal_no
+                          AND NEW.direction = OLD.direction)
+                BEGIN SELECT RAISE(ABORT, 'a presentation is only closed, once'); END;
+            CREATE TABLE custody_return_member (
+                event_id INTEGER PRIMARY KEY REFERENCES custody_event(id), presentation_id INTEGER NOT NULL REFERENCES custody_presentation(id)
+            );
+            CREATE INDEX custody_return_member_batch ON custody_return_member(presentation_id);
+            CREATE TRIGGER custody_return_member_kept BEFORE UPDATE ON custody_return_member BEGIN SELECT RAISE(ABORT, 'return batch members are kept'); END;
+            CREATE TRIGGER custody_return_member_not_deleted BEFORE DELETE ON custody_return_member BEGIN SELECT RAISE(ABORT, 'return batch members are kept'); END;
+            """)
     }
 }

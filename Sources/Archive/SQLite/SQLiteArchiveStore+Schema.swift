@@ -163,6 +163,7 @@ extension SQLiteArchiveStore {
         }
         m.registerMigration("v23-custody-funnel") { db in try Self.migrateCustodyFunnel(db) }
         m.registerMigration("v24-custody-duties") { db in try Self.migrateCustodyDuties(db) }
+        m.registerMigration("v25-custody-return-batches") { db in try Self.migrateCustodyReturnBatches(db) }
         return m
     }
 }

@@ -56,7 +56,7 @@ extension WebApp {
         let what: HTML = switch mode {
         case "move": "MOVE to \(location)"
         case "audit": "AUDIT (cycle count) at \(location)"
-        case "return": "RETURN to \(carrier)"
+        case "return": container.map { "RETURN to \(carrier), return batch \($0)" } ?? "RETURN to \(carrier)"
         default: container.map { "RECEIVE at \(location), container \($0)" } ?? "RECEIVE at \(location)"
         }
         return pages.page("Scan station", principal: p, current: "/custody", """
@@ -76,7 +76,7 @@ extension WebApp {
             <p><label for="mode">Mode</label><select id="mode" name="mode">\(modeOptions)</select></p>
             <p><label for="location">Location</label><select id="location" name="location">\(options)</select></p>
             <p><label for="station">Station</label><input id="station" name="station" value="\(station)"></p>
-            <p><label for="container">Container (receive)</label><input id="container" name="container" inputmode="numeric" value="\(container.map(String.init) ?? "")"></p>
+            <p><label for="container">Container (receive) or return batch (return)</label><input id="container" name="container" inputmode="numeric" value="\(container.map(String.init) ?? "")"></p>
             <p><label for="carrier">Carrier (return)</label><input id="carrier" name="carrier" value="\(carrier)"></p>
             <p><button type="submit">Set up</button></p>
             </form></details>
@@ -227,7 +227,7 @@ enum ScanStationScript {
         if (bad) { show(null, text, "red", bad, typed); beep("red"); return; }
         var scan = { s10: text, action: cfg.mode, client_scan_id: uuid(), client_ts: Date.now(), manual_entry: typed };
         if (cfg.mode === "return") { scan.carrier = cfg.carrier; } else { scan.location = cfg.location; }
-        if (cfg.mode === "receive" && cfg.container) { scan.container = Number(cfg.container); }
+        if ((cfg.mode === "receive" || cfg.mode === "return") && cfg.container) { scan.container = Number(cfg.container); }
         queue.push(scan); save();
         show(scan.client_scan_id, text, "pending", "sending…", typed);
         flush();

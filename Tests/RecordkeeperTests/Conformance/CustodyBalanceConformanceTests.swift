@@ -351,4 +351,57 @@ struct CustodyBalanceConformanceTests {
         #expect(dq.facts.arrivalsWithoutDate == 0 && dq.facts.inspectionsWithoutDate == 0 && dq.facts.inspectionsBeforeArrival == 0)
         #expect(dq.facts.events == 4 && dq.facts.manualEntries == 0) // received, inspection start and end, the move into the vault
     }
+
+    /// Return batches (CUSTODY.md §2 `return_batch`, R-BAL "per presentation and per return"): a
+    /// container filled at the return dock, the carrier's employee signing for its count; items
+    /// go in by return scans, its close compares the count; receipts and returns each go only into
+    /// their own kind of container.
+    @Test(arguments: Backends.custody)
+    func returnBatchesAreCountedAgainstWhatTheCarrierSignsFor(_ backend: Backend<any CustodyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        try await Self.register(store)
+        func service(_ iso: String) -> ScanService { ScanService(store: store, now: { Self.millis(iso) }) }
+        let inbound = try await service("2019-06-18T06:00:00Z").openContainer("APC-7", carrier: "USPS", seal: nil, declared: 4, presentedBy: "J. Carrier",
+                                                                              badge: nil, location: "RCV-1", station: nil, actor: "receiver")
+        var serials = Serials(next: 40_000_000)
+        let items = (0..<4).map { _ in serials.s10() }
+        try await Self.scan(store, at: "2019-06-18T06:10:00Z", items, .receive(location: "RCV-1", presentation: inbound.id))
+        // A return batch opens at a return dock (or a receiving area), never a holding cage.
+        await #expect(throws: ArchiveError.self) {
+            _ = try await service("2019-06-18T17:00:00Z").openContainer("RET-APC-1", carrier: "USPS", seal: "R-1", declared: 3, presentedBy: "K. Driver",
+                                                                        badge: "USPS-88", location: "HOLD-1", station: nil, direction: "out", actor: "receiver")
+        }
+        let batch = try await service("2019-06-18T17:00:00Z").openContainer("RET-APC-1", carrier: "USPS", seal: "R-1", declared: 3, presentedBy: "K. Driver",
+                                                                            badge: "USPS-88", location: "DOCK-1", station: nil, direction: "out", actor: "receiver")
+        #expect(batch.direction == "out" && batch.scannedCount == 0 && batch.openedDetail["direction"] == "out")
+        let back = service("2019-06-18T17:10:00Z")
+        let out = try await back.record([
+            ScanService.Request(text: items[0], action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil, batch: batch.id), station: "RET-1"),
+            ScanService.Request(text: items[1], action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil, batch: batch.id), station: "RET-1"),
+            // Into the inbound container: refused; a receipt into the return batch: refused.
+            ScanService.Request(text: items[2], action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil, batch: inbound.id), station: "RET-1"),
+            ScanService.Request(text: serials.s10(), action: .receive(location: "RCV-1", presentation: batch.id), station: "RET-1"),
+            ScanService.Request(text: items[3], action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil, batch: 999), station: "RET-1"),
+        ], actor: "receiver")
+        #expect(out.map { if case .refused(let r) = $0 { r.code } else { "recorded" } } == ["recorded", "recorded", "WRONG_DIRECTION", "WRONG_DIRECTION",
+                                                                                           "UNKNOWN_PRESENTATION"])
+        #expect(out[0].event?.detail == "untargeted carrier=USPS return_batch=\(batch.id)")
+        #expect(try await store.presentation(id: batch.id)?.scannedCount == 2)
+        // Two of three: the close needs a note.
+        await #expect(throws: ArchiveError.self) { _ = try await service("2019-06-18T17:30:00Z").closeContainer(batch.id, note: nil, actor: "receiver") }
+        let closed = try await service("2019-06-18T17:30:00Z").closeContainer(batch.id, note: "Driver counted three; two scanned", actor: "receiver")
+        #expect(closed.scannedCount == 2 && closed.difference == -1 && closed.direction == "out")
+        let late = try await service("2019-06-18T17:40:00Z").record([
+            ScanService.Request(text: items[2], action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil, batch: batch.id), station: "RET-1")],
+                                                                     actor: "receiver")
+        #expect({ if case .refused(let r) = late[0] { r.code == "PRESENTATION_CLOSED" } else { false } }())
+        // R-BAL lists both, the return batch as such; the alert names it.
+        let balance = try await BalanceService(store: store).balance(dayStart: Self.millis("2019-06-18T00:00:00Z"))
+        #expect(balance.containers.map { "\($0.container) \($0.direction) \($0.scanned)/\($0.declared)" } == ["APC-7 in 4/4", "RET-APC-1 out 2/3"])
+        #expect(balance.returned == 2 && balance.containersWithDifference == 1)
+        let alerts = try await AlertService(store: store).alerts(asOf: Self.millis("2019-06-18T18:00:00Z")).filter { $0.kind == "container-count" }
+        #expect(alerts.map(\.message) == ["Return batch RET-APC-1 closed with 2 of 3 declared (-1): Driver counted three; two scanned"])
+    }
 }
