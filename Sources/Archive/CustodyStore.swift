@@ -368,8 +368,19 @@ public struct InspectionStart: Sendable, Equatable {
     public var station: String?
     public var clientScanID: String
     public var atMillis: Int64
-    public init(s10: String, method: String, location: String?, station: String?, clientScanID: String, atMillis: Int64) {
+    /// The station's own time of the step, kept beside the server's (`client_ts`) for forensics;
+    /// one before the item's receipt is refused (AT2, DATE_ORDER).
+    public var clientTimestampMillis: Int64?
+    public init(s10: String, method: String, location: String?, station: String?, clientScanID: String, atMillis: Int64, clientTimestampMillis: Int64? = nil) {
         self.s10 = s10; self.method = method; self.location = location; self.station = station; self.clientScanID = clientScanID; self.atMillis = atMillis
+        self.clientTimestampMillis = clientTimestampMillis
+    }
+
+    /// Refuses a station time before the item's receipt (the server's own time never is).
+    public func checkClientTime(firstArrival: Int64) throws {
+        if let c = clientTimestampMillis, c < firstArrival {
+            throw ArchiveError(.invalid, "DATE_ORDER: the station says this inspection started at \(Timestamp.iso(millis: c)), before the item arrived (\(Timestamp.iso(millis: firstArrival)))")
+        }
     }
 }
 
@@ -384,10 +395,12 @@ public struct InspectionEnd: Sendable, Equatable {
     public var station: String?
     public var clientScanID: String
     public var atMillis: Int64
+    /// The station's own time, kept as the event's `client_ts`.
+    public var clientTimestampMillis: Int64?
     public init(s10: String, result: String, equipment: String?, substance: String?, actualDescription: String?, station: String?, clientScanID: String,
-                atMillis: Int64) {
+                atMillis: Int64, clientTimestampMillis: Int64? = nil) {
         self.s10 = s10; self.result = result; self.equipment = equipment; self.substance = substance; self.actualDescription = actualDescription
-        self.station = station; self.clientScanID = clientScanID; self.atMillis = atMillis
+        self.station = station; self.clientScanID = clientScanID; self.atMillis = atMillis; self.clientTimestampMillis = clientTimestampMillis
     }
 }
 

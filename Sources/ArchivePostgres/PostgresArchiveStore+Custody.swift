@@ -271,12 +271,13 @@ extension PostgresArchiveStore {
             guard start.atMillis >= item.firstArrival else {
                 throw ArchiveError(.invalid, "DATE_ORDER: an inspection cannot start before the item arrived (\(Timestamp.iso(millis: item.firstArrival)))")
             }
+            try start.checkClientTime(firstArrival: item.firstArrival)
             if let l = start.location, try await conn.count("SELECT count(*) FROM custody_location WHERE code = \(l)", logger: logger) == 0 {
                 throw ArchiveError(.notFound, "no location \(l)")
             }
             return try await Self.appendCustodyEvent(conn, itemID: item.id, s10: start.s10, type: "INSPECT_START", atMillis: start.atMillis, actor: actor,
                                                      toLocation: start.location, station: start.station, clientScanID: start.clientScanID,
-                                                     detail: "method=\(start.method)", logger: logger)
+                                                     detail: "method=\(start.method)", clientTimestampMillis: start.clientTimestampMillis, logger: logger)
         }
     }
 
@@ -307,7 +308,7 @@ extension PostgresArchiveStore {
             let method = String((start.detail ?? "").dropFirst("method=".count))
             let event = try await Self.appendCustodyEvent(conn, itemID: item.id, s10: end.s10, type: "INSPECT_END", atMillis: end.atMillis, actor: actor,
                                                           toLocation: nil, station: end.station, clientScanID: end.clientScanID,
-                                                          detail: "result=\(end.result)", logger: logger)
+                                                          detail: "result=\(end.result)", clientTimestampMillis: end.clientTimestampMillis, logger: logger)
             let id = try await conn.column("""
                 INSERT INTO custody_inspection (item_id, method, started_at, ended_at, officer, equipment, result, substance, actual_desc, start_event_id, end_event_id)
                 VALUES (\(item.id), \(method), \(start.atMillis), \(end.atMillis), \(actor), \(end.equipment), \(end.result), \(end.substance),

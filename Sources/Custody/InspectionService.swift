@@ -25,23 +25,18 @@ public struct InspectionService: Sendable {
         }
     }
 
-    /// How far back a time given with an inspection may reach (an entry from a handheld that was
-    /// offline, or from the exam log at the end of a shift); anything older is a correction.
-    public static let backdatingLimitMillis: Int64 = 24 * 3_600_000
+    /// Free text an inspection keeps (what was found, the substance): at most this many characters.
+    public static let maxText = 500
 
-    /// The time an inspection step is recorded at: `given` (checked: not in the future, not more
-    /// than a day ago) or now.
-    func time(_ given: Int64?) throws -> Int64 {
-        let n = now()
-        guard let given else { return n }
-        guard given <= n + 60_000 else { throw CustodyError(.invalid, "DATE_ORDER: \(Timestamp.iso(millis: given)) is in the future") }
-        guard given >= n - Self.backdatingLimitMillis else {
-            throw CustodyError(.invalid, "DATE_ORDER: \(Timestamp.iso(millis: given)) is more than 24 hours ago; record the inspection as it happens")
-        }
-        return given
+    static func bounded(_ text: String?, _ what: String, max: Int = InspectionService.maxText) throws -> String? {
+        guard let t = text?.trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else { return nil }
+        guard t.count <= max else { throw CustodyError(.invalid, "VALUE_UNKNOWN: \(what) is longer than \(max) characters") }
+        return t
     }
 
-    public func start(_ item: String, method: Method, location: String?, station: String?, clientScanID: String?, at given: Int64? = nil,
+    /// `clientTimestamp`: the station's own time of the step (kept as `client_ts`; the event's
+    /// time is the server's); one before the item arrived is refused.
+    public func start(_ item: String, method: Method, location: String?, station: String?, clientScanID: String?, clientTimestamp: Int64? = nil,
                       actor: String) async throws -> StoredCustodyEvent {
         // An inspection happens where items are examined or held, never "in" seized property, a
         // lab or the return dock (the balance would read it as a move there).
@@ -49,20 +44,22 @@ public struct InspectionService: Sendable {
            ["seized_property", "lab", "return_dock"].contains(kind) {
             throw CustodyError(.invalid, "WRONG_LOCATION_KIND: an inspection is not recorded at \(location) (\(kind)); a lab analysis is a lab hand-off")
         }
-        return try await store.startInspection(InspectionStart(s10: try Self.s10(item), method: method.rawValue, location: location, station: station,
-                                                        clientScanID: clientScanID ?? UUID().uuidString.lowercased(), atMillis: try time(given)), actor: actor)
+        return try await store.startInspection(InspectionStart(s10: try Self.s10(item), method: method.rawValue, location: location,
+                                                               station: try ScanService.station(station), clientScanID: try ScanService.scanID(clientScanID),
+                                                               atMillis: now(), clientTimestampMillis: clientTimestamp), actor: actor)
     }
 
     /// Ends the item's open inspection. What was found is required unless the result is no anomaly.
     public func end(_ item: String, result: Result, found: String?, substance: String?, equipment: String?, station: String?, clientScanID: String?,
-                    at given: Int64? = nil, actor: String) async throws -> StoredInspection {
-        let found = found?.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard result == .noAnomaly || !(found ?? "").isEmpty else {
+                    clientTimestamp: Int64? = nil, actor: String) async throws -> StoredInspection {
+        let found = try Self.bounded(found, "what was found")
+        guard result == .noAnomaly || found != nil else {
             throw CustodyError(.invalid, "REQUIRED_MISSING: say what was found (the result is \(result.rawValue))")
         }
-        return try await store.endInspection(InspectionEnd(s10: try Self.s10(item), result: result.rawValue, equipment: equipment, substance: substance,
-                                                           actualDescription: found?.isEmpty == true ? nil : found, station: station,
-                                                           clientScanID: clientScanID ?? UUID().uuidString.lowercased(), atMillis: try time(given)),
+        return try await store.endInspection(InspectionEnd(s10: try Self.s10(item), result: result.rawValue, equipment: try Self.bounded(equipment, "equipment", max: 64),
+                                                           substance: try Self.bounded(substance, "the substance", max: 200), actualDescription: found,
+                                                           station: try ScanService.station(station), clientScanID: try ScanService.scanID(clientScanID),
+                                                           atMillis: now(), clientTimestampMillis: clientTimestamp),
                                              actor: actor)
     }
 

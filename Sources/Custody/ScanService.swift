@@ -92,16 +92,32 @@ public struct ScanService: Sendable {
         return outcome
     }
 
+    /// A station's scan id (a fresh one when it gives none): 1 to 128 printable ASCII characters.
+    static func scanID(_ given: String?) throws -> String {
+        let id = given ?? UUID().uuidString.lowercased()
+        guard !id.isEmpty, id.count <= 128, id.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw CustodyError(.invalid, "REQUIRED_MISSING: a scan id is 1 to 128 printable characters")
+        }
+        return id
+    }
+
+    /// A station's name: at most 64 printable characters (nil for none).
+    static func station(_ given: String?) throws -> String? {
+        guard let s = given?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+        guard s.count <= 64, !s.contains(where: { $0.isNewline || ($0.asciiValue.map { $0 < 32 } ?? false) }) else {
+            throw CustodyError(.invalid, "VALUE_UNKNOWN: a station name is at most 64 printable characters")
+        }
+        return s
+    }
+
     static func validate(_ r: Request, atMillis: Int64) -> Result<CustodyScan, ScanRefusal> {
         let s10: String
         switch S10.parse(r.text) {
         case .success(let v): s10 = v.value
         case .failure(let p): return .failure(ScanRefusal(p.code, "\(r.text.trimmingCharacters(in: .whitespacesAndNewlines)): \(p)"))
         }
-        let id = r.clientScanID ?? UUID().uuidString.lowercased()
-        guard !id.isEmpty, id.count <= 128, id.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
-            return .failure(ScanRefusal("REQUIRED_MISSING", "a scan id is 1 to 128 printable characters"))
-        }
+        let id: String
+        do { id = try scanID(r.clientScanID) } catch { return .failure(ScanRefusal("REQUIRED_MISSING", "a scan id is 1 to 128 printable characters")) }
         if case .returnToCarrier(let carrier, _, _, _) = r.action, carrier.trimmingCharacters(in: .whitespaces).isEmpty {
             return .failure(ScanRefusal("REQUIRED_MISSING", "the carrier who takes the item back"))
         }

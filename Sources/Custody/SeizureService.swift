@@ -36,7 +36,9 @@ public struct SeizureService: Sendable {
         if let directory, try await directory.user(name: witness) == nil {
             throw CustodyError(.invalid, "WITNESS_REQUIRED: the witness \(witness) is not a registered user")
         }
-        guard !substance.trimmingCharacters(in: .whitespaces).isEmpty else { throw CustodyError(.invalid, "REQUIRED_MISSING: say what substance") }
+        guard let substance = try InspectionService.bounded(substance, "the substance", max: 200) else {
+            throw CustodyError(.invalid, "REQUIRED_MISSING: say what substance")
+        }
         guard netWeightGrams > 0, netWeightGrams.isFinite else { throw CustodyError(.invalid, "REQUIRED_MISSING: the net weight is a positive number of grams") }
         return try await store.seize(SeizureDraft(s10: try InspectionService.s10(item), witness: witness, violationType: violation.rawValue,
                                                   substance: substance, netWeightGrams: netWeightGrams, form6051S: try Self.formNumber(form6051S),
@@ -44,9 +46,11 @@ public struct SeizureService: Sendable {
     }
 
     public func recordSEACATS(seizureID: Int64, caseNumber: String, lateReason: String?, actor: String) async throws -> StoredSeizure {
-        let number = caseNumber.trimmingCharacters(in: .whitespaces)
-        guard !number.isEmpty else { throw CustodyError(.invalid, "REQUIRED_MISSING: the SEACATS case number") }
-        return try await store.recordSEACATS(seizureID: seizureID, caseNumber: number, atMillis: now(), lateReason: lateReason, actor: actor)
+        guard let number = try InspectionService.bounded(caseNumber, "the SEACATS case number", max: 40) else {
+            throw CustodyError(.invalid, "REQUIRED_MISSING: the SEACATS case number")
+        }
+        return try await store.recordSEACATS(seizureID: seizureID, caseNumber: number, atMillis: now(),
+                                             lateReason: try InspectionService.bounded(lateReason, "the reason it is late"), actor: actor)
     }
 
     /// A supervisor corrects a seizure's time, with a reason (never the seizing officer). The

@@ -11,10 +11,13 @@ import RecordkeeperCore
 extension WebApp {
     static let outcomeRecorders: Access = .roles([.custodyOfficer, .custodySupervisor])
 
-    /// An ISO 8601 time with a zone from field `name`, or nil when absent.
+    /// A station's time from field `name` (milliseconds since the epoch, as scans send it, or
+    /// ISO 8601 with a zone), or nil when absent.
     static func time(_ f: Form, _ name: String) throws -> Int64? {
         guard let text = f[name], !text.isEmpty else { return nil }
-        guard let t = CustodyTime.millis(text) else { throw ArchiveError(.invalid, "DATE_INVALID: \(name)=\(text) is not an ISO 8601 time with a zone") }
+        guard let t = Int64(text) ?? CustodyTime.millis(text) else {
+            throw ArchiveError(.invalid, "DATE_INVALID: \(name)=\(text) is not a time (milliseconds since 1970, or ISO 8601 with a zone)")
+        }
         return t
     }
 
@@ -32,25 +35,25 @@ extension WebApp {
 
     func addOutcomeRoutes(_ r: RouteBuilder) {
         r.add(.post, "/api/v1/custody/inspections", Self.outcomeRecorders,
-              "Record an inspection's start or end (JSON: s10, event INSPECT_START|INSPECT_END; start: method, location, station; end: result, found, substance, equipment; either: client_scan_id, at (within the last 24 h))") { input in
+              "Record an inspection's start or end at the server's time (JSON: s10, event INSPECT_START|INSPECT_END; start: method, location, station; end: result, found, substance, equipment; either: client_scan_id, client_ts (the station's time, kept beside it))") { input in
             let p = try input.user
             let f = try await self.apiForm(input)
             let service = InspectionService(store: try self.custodyStore)
-            let at = try Self.time(f, "at")
+            let clientTime = try Self.time(f, "client_ts")
             switch (f["event"] ?? "").uppercased() {
             case "INSPECT_START", "START":
                 guard let m = f["method"], let method = InspectionService.Method(rawValue: m.lowercased()) else {
                     throw ArchiveError(.invalid, "VALUE_UNKNOWN: method is one of \(InspectionService.Method.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 let e = try await service.start(f["s10"] ?? "", method: method, location: f["location"], station: f["station"], clientScanID: f["client_scan_id"],
-                                                at: at, actor: p.actor)
+                                                clientTimestamp: clientTime, actor: p.actor)
                 return try Respond.json(e, status: .created)
             case "INSPECT_END", "END":
                 guard let text = f["result"], let result = InspectionService.Result(rawValue: text.lowercased()) else {
                     throw ArchiveError(.invalid, "VALUE_UNKNOWN: result is one of \(InspectionService.Result.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 let i = try await service.end(f["s10"] ?? "", result: result, found: f["found"], substance: f["substance"], equipment: f["equipment"],
-                                              station: f["station"], clientScanID: f["client_scan_id"], at: at, actor: p.actor)
+                                              station: f["station"], clientScanID: f["client_scan_id"], clientTimestamp: clientTime, actor: p.actor)
                 return try Respond.json(i, status: .created)
             default:
                 throw ArchiveError(.invalid, "REQUIRED_MISSING: event (INSPECT_START or INSPECT_END)")

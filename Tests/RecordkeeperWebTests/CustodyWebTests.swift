@@ -451,14 +451,19 @@ struct CustodyWebTests {
             #expect(try await post("/api/v1/custody/inspections", ["s10": a, "event": "INSPECT_START", "method": "xray"], as: rita).status == .forbidden)
             let noStart = try await post("/api/v1/custody/inspections", ["s10": a, "event": "INSPECT_END", "result": "no_anomaly"])
             #expect(noStart.status == .unprocessableContent && noStart.errorCode == "REQUIRED_MISSING", "\(noStart.text)")
-            let beforeArrival = Timestamp.iso(millis: Timestamp.nowMillis() - 3_600_000)
-            let early = try await post("/api/v1/custody/inspections", ["s10": a, "event": "INSPECT_START", "method": "xray", "at": beforeArrival])
+            // The station's clock says the inspection began an hour before the item arrived: refused.
+            let early = try await post("/api/v1/custody/inspections", ["s10": a, "event": "INSPECT_START", "method": "xray",
+                                                                      "client_ts": Timestamp.nowMillis() - 3_600_000])
             #expect(early.status == .unprocessableContent && early.errorCode == "DATE_ORDER", "\(early.text)")
-            let future = try await post("/api/v1/custody/inspections", ["s10": a, "event": "INSPECT_START", "method": "xray", "at": "2100-01-01T00:00:00Z"])
-            #expect(future.status == .unprocessableContent && future.errorCode == "DATE_ORDER", "\(future.text)")
+            let longText = try await post("/api/v1/custody/inspections", ["s10": a, "event": "INSPECT_START", "method": "xray", "station": String(repeating: "S", count: 65)])
+            #expect(longText.status == .unprocessableContent, "\(longText.text)")
             for item in [a, b, c] {
-                let started = try await post("/api/v1/custody/inspections", ["s10": item, "event": "INSPECT_START", "method": "xray", "station": "XR-1"])
+                let clientTime = Timestamp.nowMillis() + 1_000
+                let started = try await post("/api/v1/custody/inspections", ["s10": item, "event": "INSPECT_START", "method": "xray", "station": "XR-1",
+                                                                            "client_ts": clientTime])
                 #expect(try started.status == .created && started.json()["type"] as? String == "INSPECT_START", "\(started.text)")
+                // The event is at the server's time; the station's is kept beside it.
+                #expect(try await store.custodyEvents(s10: item).last?.atMillis ?? 0 <= Timestamp.nowMillis())
                 let ended = try await post("/api/v1/custody/inspections", ["s10": item, "event": "INSPECT_END", "result": "presumptive_positive",
                                                                           "found": "White powder", "equipment": "XR-1"])
                 #expect(ended.status == .created, "\(ended.text)")

@@ -347,12 +347,13 @@ extension SQLiteArchiveStore {
             guard start.atMillis >= item.firstArrival else {
                 throw ArchiveError(.invalid, "DATE_ORDER: an inspection cannot start before the item arrived (\(Timestamp.iso(millis: item.firstArrival)))")
             }
+            try start.checkClientTime(firstArrival: item.firstArrival)
             if let l = start.location, try Bool.fetchOne(db, sql: "SELECT 1 FROM custody_location WHERE code = ?", arguments: [l]) == nil {
                 throw ArchiveError(.notFound, "no location \(l)")
             }
             return try Self.appendCustodyEvent(db, itemID: item.id, s10: start.s10, type: "INSPECT_START", atMillis: start.atMillis, actor: actor,
                                                toLocation: start.location, station: start.station, clientScanID: start.clientScanID,
-                                               detail: "method=\(start.method)")
+                                               detail: "method=\(start.method)", clientTimestampMillis: start.clientTimestampMillis)
         }
     }
 
@@ -372,7 +373,8 @@ extension SQLiteArchiveStore {
             }
             let method = String((start.detail ?? "").dropFirst("method=".count))
             let event = try Self.appendCustodyEvent(db, itemID: item.id, s10: end.s10, type: "INSPECT_END", atMillis: end.atMillis, actor: actor,
-                                                    toLocation: nil, station: end.station, clientScanID: end.clientScanID, detail: "result=\(end.result)")
+                                                    toLocation: nil, station: end.station, clientScanID: end.clientScanID, detail: "result=\(end.result)",
+                                                    clientTimestampMillis: end.clientTimestampMillis)
             try db.execute(sql: """
                 INSERT INTO custody_inspection (item_id, method, started_at, ended_at, officer, equipment, result, substance, actual_desc, start_event_id, end_event_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
