@@ -26,17 +26,32 @@ public protocol CustodyFunnelStore: Sendable {
     /// of the latest import that gave one.
     func carrierCounts(fromDay: String, toDay: String) async throws -> [StoredCarrierCount]
 
+    /// For verify: carrier counts that belong to no carrier-count import (a row slipped in under
+    /// another import's number would otherwise count).
+    func carrierCountsOutsideArrivalImports() async throws -> Int
+
     /// Items first received in [from, to) and by `asOf`: identifier → first receipt in the window.
     func firstArrivals(from: Int64, to: Int64, asOf: Int64) async throws -> [String: Int64]
     /// Targets due in [from, to): expected then, or, with no expected arrival, targeted then.
     func targetsDue(from: Int64, to: Int64) async throws -> [StoredTarget]
-    /// Which of these identifiers are targeted (by any rule).
-    func targeted(s10s: [String]) async throws -> Set<String>
+    /// The identifiers among these that a target targeted by `asOf` names, each with its rules'
+    /// categories (narcotics, revenue, coi_bulk, random…).
+    func targetCategories(s10s: [String], asOf: Int64) async throws -> [String: Set<String>]
 
     /// The countries of interest (ISO 3166-1 alpha-2, sorted; empty until set).
     func coiCountries() async throws -> [String]
+    /// The list in force at `asOf` (the latest set by then).
+    func coiCountries(asOf: Int64) async throws -> [String]
     /// Replaces the list (a new setting row; the old list stays in the history and the audit log).
     func setCOICountries(_ countries: [String], reason: String, atMillis: Int64, actor: String) async throws
+}
+
+/// The check both stores run for verify.
+public enum CarrierCountChecks {
+    public static let outsideSQL = """
+        SELECT count(*) FROM custody_carrier_count c
+        WHERE NOT EXISTS (SELECT 1 FROM custody_import i WHERE i.id = c.import_id AND i.kind = 'arrivals')
+        """
 }
 
 /// The setting key of the countries-of-interest list, and its form in the setting row.

@@ -67,7 +67,8 @@ extension PostgresArchiveStore: CustodyFunnelStore {
             if !days.isEmpty {
                 for r in try await conn.all("""
                     SELECT DISTINCT ON (day, origin_country, mail_class) day, origin_country, mail_class, pieces FROM custody_carrier_count
-                    WHERE day = ANY(\(days)) ORDER BY day, origin_country, mail_class, import_id DESC
+                    WHERE day = ANY(\(days)) AND import_id IN (SELECT id FROM custody_import WHERE kind = 'arrivals')
+                    ORDER BY day, origin_country, mail_class, import_id DESC
                     """, as: (String, String, String, Int64).self, logger: logger) {
                     current["\(r.0)|\(r.1)|\(r.2)"] = Int(r.3)
                 }
@@ -113,8 +114,13 @@ extension PostgresArchiveStore: CustodyFunnelStore {
     public func carrierCounts(fromDay: String, toDay: String) async throws -> [StoredCarrierCount] {
         try await rows("reading carrier counts", """
             SELECT DISTINCT ON (day, origin_country, mail_class) \(unescaped: Self.countColumns) FROM custody_carrier_count
-            WHERE day >= \(fromDay) AND day < \(toDay) ORDER BY day, origin_country, mail_class, import_id DESC
+            WHERE day >= \(fromDay) AND day < \(toDay) AND import_id IN (SELECT id FROM custody_import WHERE kind = 'arrivals')
+            ORDER BY day, origin_country, mail_class, import_id DESC
             """, as: CountRow.self).map(Self.decodeCarrierCount)
+    }
+
+    public func carrierCountsOutsideArrivalImports() async throws -> Int {
+        try await column("checking carrier counts", "\(unescaped: CarrierCountChecks.outsideSQL)", as: Int64.self).first.map(Int.init) ?? 0
     }
 
     public func firstArrivals(from: Int64, to: Int64, asOf: Int64) async throws -> [String: Int64] {
@@ -133,9 +139,18 @@ extension PostgresArchiveStore: CustodyFunnelStore {
         return found.map(Self.decodeTarget)
     }
 
-    public func targeted(s10s: [String]) async throws -> Set<String> {
-        guard !s10s.isEmpty else { return [] }
-        return Set(try await column("reading targets", "SELECT DISTINCT s10 FROM custody_target WHERE s10 = ANY(\(s10s))", as: String.self))
+    public func targetCategories(s10s: [String], asOf: Int64) async throws -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for start in stride(from: 0, to: s10s.count, by: 10_000) {
+            let chunk = Array(s10s[start..<min(s10s.count, start + 10_000)])
+            for r in try await rows("reading targets", """
+                SELECT DISTINCT t.s10, r.category FROM custody_target t JOIN custody_target_rule r ON r.code = t.rule_code AND r.version = t.rule_version
+                WHERE t.targeted_at <= \(asOf) AND t.s10 = ANY(\(chunk))
+                """, as: (String, String).self) {
+                out[r.0, default: []].insert(r.1)
+            }
+        }
+        return out
     }
 
     public func coiCountries() async throws -> [String] {
@@ -144,9 +159,18 @@ extension PostgresArchiveStore: CustodyFunnelStore {
             """, as: String.self).first)
     }
 
+    public func coiCountries(asOf: Int64) async throws -> [String] {
+        COISetting.countries(try await column("reading the custody settings", """
+            SELECT value FROM custody_setting WHERE key = \(COISetting.key) AND set_at <= \(asOf) ORDER BY id DESC LIMIT 1
+            """, as: String.self).first)
+    }
+
     public func setCOICountries(_ countries: [String], reason: String, atMillis: Int64, actor: String) async throws {
         try await transaction("changing the countries of interest") { conn in
             let logger = self.logger
+            // One change at a time: the row read as "old" is the one this change replaces, and the
+            // newest row is the one the last audit entry names.
+            try await conn.run("LOCK TABLE custody_setting IN SHARE ROW EXCLUSIVE MODE", logger: logger)
             let old = try await conn.column("SELECT value FROM custody_setting WHERE key = \(COISetting.key) ORDER BY id DESC LIMIT 1",
                                             as: String.self, logger: logger).first
             let new = COISetting.value(countries)

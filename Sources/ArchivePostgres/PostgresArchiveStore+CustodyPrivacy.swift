@@ -186,6 +186,7 @@ extension PostgresArchiveStore: CustodyPrivacyStore {
     public func setAddresseeRetentionDays(_ days: Int, reason: String, atMillis: Int64, actor: String) async throws {
         try await transaction("changing a privacy setting") { conn in
             let logger = self.logger
+            try await conn.run("LOCK TABLE custody_setting IN SHARE ROW EXCLUSIVE MODE", logger: logger)
             let old = try await conn.column("SELECT value FROM custody_setting WHERE key = \(PrivacyPolicy.retentionSetting) ORDER BY id DESC LIMIT 1",
                                             as: String.self, logger: logger).first
             try await conn.run("""

@@ -14,7 +14,10 @@ public struct DataQualityService: Sendable {
     public func report(from: Int64, to: Int64) async throws -> DataQualityReport {
         guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }
         var report = DataQualityReport(from: Timestamp.iso(millis: from), to: Timestamp.iso(millis: to))
-        for i in try await store.targetImports() {
+        // Target lists and the carrier's counts alike: every file the import controls read.
+        var imports = try await store.targetImports()
+        if let funnel = store as? any CustodyFunnelStore { imports += try await funnel.arrivalImports() }
+        for i in imports.sorted(by: { $0.id < $1.id }) {
             guard let at = CustodyTime.millis(i.importedAt), at >= from, at < to else { continue }
             var codes: [String: Int] = [:]
             for r in try await store.rejectedRows(importID: i.id) { codes[r.code, default: 0] += 1 }

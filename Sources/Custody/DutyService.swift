@@ -16,6 +16,16 @@ public struct DutyService: Sendable {
         self.now = now
     }
 
+    /// ISO 4217 alphabetic codes of currencies in use (funds, metals and test codes left out), so
+    /// a mistyped code does not split the sums.
+    static let currencies: Set<String> = Set("""
+        AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP \
+        CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY \
+        KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK \
+        NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT \
+        TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL
+        """.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+
     /// The largest assessment taken (a typing error of a few zeros is refused, not stored).
     public static let maxAmountMinor: Int64 = 100_000_000_00
 
@@ -23,7 +33,7 @@ public struct DutyService: Sendable {
     public func assess(_ item: String, kind: String, amount: String, currency: String = "USD", entry: String?, actor: String) async throws -> StoredDutyAssessment {
         let k = try DetentionService.vocabulary(kind, StoredDutyAssessment.kinds, "assessment kind")
         let c = currency.trimmingCharacters(in: .whitespaces).uppercased()
-        guard c.count == 3, c.allSatisfy({ $0.isASCII && $0.isLetter }) else { throw CustodyError(.invalid, "VALUE_UNKNOWN: \(currency) is not an ISO 4217 currency code") }
+        guard Self.currencies.contains(c) else { throw CustodyError(.invalid, "VALUE_UNKNOWN: \(currency) is not an ISO 4217 currency code") }
         guard let minor = Self.minorUnits(amount), minor > 0, minor <= Self.maxAmountMinor else {
             throw CustodyError(.invalid, "VALUE_UNKNOWN: amount \(amount) is not a positive sum with at most two decimals (up to 100,000,000)")
         }
@@ -84,8 +94,9 @@ public struct DutyService: Sendable {
         public var assessments: [Row]
         public var definition = """
             R-REV: revenue targets = targets targeted in [from, to) under a rule of category revenue; per rule version T, P (received by \
-            as_of), I (inspected by as_of), A (with a duty or fee assessed by as_of), yield |A|/|I| and the sums assessed by currency. \
-            Assessments lists every assessment made in [from, to); those on pieces no revenue rule targeted are counted apart.
+            as_of), I (inspected by as_of), A (with a duty or fee assessed on the piece after it was targeted and by as_of), yield |A|/|I| \
+            and the sums assessed by currency. Assessments lists every assessment made in [from, to) (by as_of); those on pieces no revenue \
+            rule ever targeted (by as_of) are counted apart, as found in other examinations.
             """
     }
 
@@ -97,9 +108,10 @@ public struct DutyService: Sendable {
         let received = try await store.firstReceipts(s10s: s10s, asOf: asOf)
         let done = try await store.inspectionsAndHits(s10s: s10s, asOf: asOf)
         let targetedSet = Set(s10s)
-        let upToAsOf = try await store.dutyAssessments(from: Int64.min, to: asOf + 1).filter { targetedSet.contains($0.s10) }
+        // A target's assessments: on its piece, made after it was targeted and by as_of.
+        let since = targets.map(\.targetedAtMillis).min() ?? from
         var byS10: [String: [StoredDutyAssessment]] = [:]
-        for a in upToAsOf { byS10[a.s10, default: []].append(a) }
+        for a in try await store.dutyAssessments(from: since, to: asOf + 1) where targetedSet.contains(a.s10) { byS10[a.s10, default: []].append(a) }
         func sums(_ list: [StoredDutyAssessment]) -> [String] {
             Dictionary(grouping: list, by: \.currency).sorted { $0.key < $1.key }.map { Self.money($0.value.reduce(0) { $0 + $1.amountMinor }, $0.key) }
         }
@@ -113,7 +125,8 @@ public struct DutyService: Sendable {
                 r.presented += 1
                 if done[t.s10]?.inspectedAtMillis != nil {
                     r.inspected += 1
-                    if let a = byS10[t.s10], !a.isEmpty { r.assessed += 1; ruleAssessments[key, default: []] += a }
+                    let a = (byS10[t.s10] ?? []).filter { $0.assessedAtMillis >= t.targetedAtMillis }
+                    if !a.isEmpty { r.assessed += 1; ruleAssessments[key, default: []] += a }
                 }
             }
             rules[key] = r
@@ -125,11 +138,18 @@ public struct DutyService: Sendable {
             return r
         }
         let inPeriod = try await store.dutyAssessments(from: from, to: min(to, asOf + 1))
-        let others = inPeriod.filter { !targetedSet.contains($0.s10) }
+        // A piece a revenue rule targeted (in this period or before it) is a revenue target's.
+        var revenueTargeted = targetedSet
+        for s10 in Set(inPeriod.map(\.s10)).subtracting(targetedSet) {
+            if try await store.targets(s10: s10).contains(where: { revenueRules.contains("\($0.ruleCode) v\($0.ruleVersion)") && $0.targetedAtMillis <= asOf }) {
+                revenueTargeted.insert(s10)
+            }
+        }
+        let others = inPeriod.filter { !revenueTargeted.contains($0.s10) }
         return Report(asOf: Timestamp.iso(millis: asOf), rules: ordered, otherAssessments: others.count, otherAmounts: sums(others),
                       assessments: inPeriod.map {
                           Report.Row(assessment: $0.id, s10: $0.s10, assessedAt: Timestamp.iso(millis: $0.assessedAtMillis), kind: $0.kind,
-                                     amount: Self.money($0.amountMinor, $0.currency), entry: $0.entryReference, revenueTarget: targetedSet.contains($0.s10),
+                                     amount: Self.money($0.amountMinor, $0.currency), entry: $0.entryReference, revenueTarget: revenueTargeted.contains($0.s10),
                                      by: $0.assessedBy)
                       })
     }

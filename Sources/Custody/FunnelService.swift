@@ -124,9 +124,8 @@ public struct FunnelService: Sendable {
             public var hits: Int { hitsTargeted + hitsOther }
 
             mutating func rates() {
-                func pct(_ a: Int, _ b: Int?) -> Double? { b.flatMap { $0 == 0 ? nil : (Double(a) / Double($0) * 10_000).rounded() / 100 } }
-                examRate = pct(inspected, carrierArrivals)
-                hitRate = pct(hits, inspected)
+                examRate = Report.pct(inspected, carrierArrivals)
+                hitRate = Report.pct(hits, inspected)
             }
 
             static func + (a: Row, b: Row) -> Row {
@@ -154,6 +153,9 @@ public struct FunnelService: Sendable {
             public var withViolation: Int
             public var violationRate: Double?
         }
+        /// a ÷ b in percent, two places (nil without a b).
+        static func pct(_ a: Int, _ b: Int?) -> Double? { b.flatMap { $0 == 0 ? nil : (Double(a) / Double($0) * 10_000).rounded() / 100 } }
+
         public var from: String
         public var to: String
         public var asOf: String
@@ -165,24 +167,35 @@ public struct FunnelService: Sendable {
         public var total: Row
         public var table1: [TableLine]
         public var definition = """
-            R-FUN per UTC day x origin x mail class, origin and class read from each piece's S10 identifier (the issuing post's country; the \
-            service indicator: C, H parcel; E ems; R, V registered; L, U letter_post; others other). carrier_arrivals: the latest imported \
-            carrier count for the day, origin and class (blank: none imported). requested_targeted: targets attributed to the day (a target \
-            received by as_of to the day of its first receipt, else to its expected arrival, else to the day it was targeted). bulk_requests \
-            and bulk_requested_pieces: category requests for the day and the pieces they named. presented: pieces first received on the day \
-            (targeted = named by any target). inspected: of those, with an inspection ended by as_of; hits: of those inspected, with a \
-            seizure, detention or referral for a violation by as_of. exam_rate = inspected / carrier_arrivals; hit_rate = hits / inspected, \
-            percent. Table 1: countries of interest, not targeted = pieces from the listed countries presented without a target; targeted = \
-            every targeted piece; received = the carrier's arrivals for those origins (all origins for the targeted line).
+            R-FUN per UTC day x origin x mail class over whole UTC days, origin and class read from each piece's S10 identifier (the issuing \
+            post's country; the service indicator: C, H parcel; E ems; R, V registered; L, U letter_post; others other). carrier_arrivals: \
+            the latest imported carrier count for the day, origin and class, as imported now (corrections included; blank: none imported). \
+            requested_targeted: targets targeted by as_of and attributed to the day (a target received by as_of to the day of its first \
+            receipt, else to its expected arrival, else to the day it was targeted). bulk_requests and bulk_requested_pieces: category \
+            requests for the day recorded by as_of, and the pieces they named. presented: pieces first received on the day by as_of \
+            (targeted = named by a target targeted by as_of). inspected: of those, with an inspection ended by as_of; hits: of those \
+            inspected, with a seizure, detention, referral for a violation or duty assessment by as_of. exam_rate = inspected / \
+            carrier_arrivals; hit_rate = hits / inspected, percent. COI: the countries-of-interest list in force at as_of. Table 1: \
+            countries of interest = inspected pieces from the listed countries not targeted on advance data (untargeted, or selected by a \
+            coi_bulk or random rule), received = the carrier's arrivals for those origins; targeted using advance data = inspected pieces \
+            targeted by a rule of any other category, received = all arrivals.
             """
     }
 
+    /// Rule categories that select a sample of a country's or all mail rather than a piece on its
+    /// advance data: OIG Table 1 counts what they select as "random examination".
+    static let sampleCategories: Set<String> = [TargetCategory.coiBulk.rawValue, TargetCategory.random.rawValue]
+
     public func report(from: Int64, to: Int64, asOf: Int64) async throws -> Report {
         guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }
+        // The carrier counts whole days: a period of part days would set a day's count against part of its pieces.
+        guard from % 86_400_000 == 0, to % 86_400_000 == 0 else {
+            throw CustodyError(.invalid, "VALUE_UNKNOWN: R-FUN is by whole UTC days; start and end the period at midnight UTC (from=2019-06-18&to=2019-06-21)")
+        }
         guard to - from <= 400 * 86_400_000 else { throw CustodyError(.invalid, "VALUE_UNKNOWN: R-FUN covers at most 400 days at a time") }
         func day(_ millis: Int64) -> String { CivilDate(dayNumber: Int(millis.floorDivided(by: 86_400_000))).description }
-        let fromDay = day(from), toDay = CivilDate(dayNumber: Int((to - 1).floorDivided(by: 86_400_000)) + 1).description
-        let coi = Set(try await store.coiCountries())
+        let fromDay = day(from), toDay = day(to)
+        let coi = Set(try await store.coiCountries(asOf: asOf))
 
         var rows: [String: Report.Row] = [:]
         func key(_ d: String, _ origin: String, _ mailClass: String) -> String { "\(d)|\(origin)|\(mailClass)" }
@@ -200,7 +213,7 @@ public struct FunnelService: Sendable {
         for c in try await store.carrierCounts(fromDay: fromDay, toDay: toDay) {
             update(c.day, c.originCountry, c.mailClass) { $0.carrierArrivals = ($0.carrierArrivals ?? 0) + c.pieces }
         }
-        for b in try await store.bulkRequests(fromDay: fromDay, toDay: toDay) {
+        for b in try await store.bulkRequests(fromDay: fromDay, toDay: toDay) where b.requestedAtMillis <= asOf {
             update(b.day, b.originCountry, b.mailClass) { r in
                 r.bulkRequests += 1
                 if let n = b.requestedCount { r.bulkRequestedPieces = (r.bulkRequestedPieces ?? 0) + n }
@@ -209,11 +222,20 @@ public struct FunnelService: Sendable {
         // Presented: pieces first received in the period; which of them are targeted; what became of them.
         let arrivals = try await store.firstArrivals(from: from, to: to, asOf: asOf)
         let presented = arrivals.keys.sorted()
-        let targeted = try await store.targeted(s10s: presented)
-        let outcomes = try await store.inspectionsAndHits(s10s: presented, asOf: asOf)
+        var categories: [String: Set<String>] = [:]
+        var outcomes: [String: InspectionAndHit] = [:]
+        // In slices, so no one statement carries a nine-month facility's identifiers.
+        for start in stride(from: 0, to: presented.count, by: 20_000) {
+            let slice = Array(presented[start..<min(presented.count, start + 20_000)])
+            categories.merge(try await store.targetCategories(s10s: slice, asOf: asOf)) { a, _ in a }
+            outcomes.merge(try await store.inspectionsAndHits(s10s: slice, asOf: asOf)) { a, _ in a }
+        }
+        var advanceData = Set<String>() // presented pieces targeted by a rule on advance data (not a COI or random sample)
         for s10 in presented {
             let (origin, mailClass) = classify(s10)
-            let isTarget = targeted.contains(s10)
+            let isTarget = categories[s10] != nil
+            let cats = categories[s10] ?? []
+            if !cats.subtracting(Self.sampleCategories).isEmpty { advanceData.insert(s10) }
             let o = outcomes[s10]
             let inspected = o?.inspectedAtMillis != nil, hit = inspected && o?.hitAtMillis != nil
             update(day(arrivals[s10]!), origin, mailClass) { r in
@@ -230,7 +252,7 @@ public struct FunnelService: Sendable {
             }
         }
         // Targets due in the period and not received by as_of (one per piece, however many rules).
-        let due = try await store.targetsDue(from: from, to: to)
+        let due = try await store.targetsDue(from: from, to: to).filter { $0.targetedAtMillis <= asOf }
         let dueS10s = Array(Set(due.map(\.s10))).sorted()
         let received = try await store.firstReceipts(s10s: dueS10s, asOf: asOf)
         var counted = Set<String>()
@@ -254,16 +276,26 @@ public struct FunnelService: Sendable {
         origins.sort { ($0.carrierArrivals ?? -1, $0.presented, $1.origin) > ($1.carrierArrivals ?? -1, $1.presented, $0.origin) }
         total.rates()
 
-        func pct(_ a: Int, _ b: Int?) -> Double? { b.flatMap { $0 == 0 ? nil : (Double(a) / Double($0) * 10_000).rounded() / 100 } }
+        // Table 1: pieces from the countries of interest examined without an advance-data target
+        // (untargeted, or selected by a COI or random-sample rule), and pieces targeted on advance data.
         let coiRows = ordered.filter(\.coi)
         let coiReceived = coiRows.contains { $0.carrierArrivals != nil } ? coiRows.reduce(0) { $0 + ($1.carrierArrivals ?? 0) } : nil
-        let coiExamined = coiRows.reduce(0) { $0 + $1.inspectedOther }, coiHits = coiRows.reduce(0) { $0 + $1.hitsOther }
+        var coiExamined = 0, coiHits = 0, aedExamined = 0, aedHits = 0
+        for s10 in presented where outcomes[s10]?.inspectedAtMillis != nil {
+            let hit = outcomes[s10]?.hitAtMillis != nil
+            if advanceData.contains(s10) {
+                aedExamined += 1
+                if hit { aedHits += 1 }
+            } else if coi.contains(classify(s10).0) {
+                coiExamined += 1
+                if hit { coiHits += 1 }
+            }
+        }
         let table1 = [
-            Report.TableLine(line: "Countries of interest, not targeted", received: coiReceived, examined: coiExamined, examRate: pct(coiExamined, coiReceived),
-                             withViolation: coiHits, violationRate: pct(coiHits, coiExamined)),
-            Report.TableLine(line: "Targeted using advance data", received: total.carrierArrivals, examined: total.inspectedTargeted,
-                             examRate: pct(total.inspectedTargeted, total.carrierArrivals), withViolation: total.hitsTargeted,
-                             violationRate: pct(total.hitsTargeted, total.inspectedTargeted)),
+            Report.TableLine(line: "Countries of interest, not targeted on advance data", received: coiReceived, examined: coiExamined,
+                             examRate: Report.pct(coiExamined, coiReceived), withViolation: coiHits, violationRate: Report.pct(coiHits, coiExamined)),
+            Report.TableLine(line: "Targeted using advance data", received: total.carrierArrivals, examined: aedExamined,
+                             examRate: Report.pct(aedExamined, total.carrierArrivals), withViolation: aedHits, violationRate: Report.pct(aedHits, aedExamined)),
         ]
         return Report(from: Timestamp.iso(millis: from), to: Timestamp.iso(millis: to), asOf: Timestamp.iso(millis: asOf), coiCountries: coi.sorted(),
                       rows: ordered, origins: origins, total: total, table1: table1)
@@ -279,6 +311,9 @@ public enum ArrivalCounts {
     public static let columns = ["date", "origin_country", "mail_class", "pieces"]
     /// A day's extract is small (origins × classes); a file larger than this is not one.
     public static let maxRows = 200_000
+    public static let maxFileBytes = 16 << 20
+    /// How much of a refused row is kept as written.
+    static let maxRawCharacters = 2_000
 
     public struct Plan: Sendable {
         public var rowsTotal = 0
@@ -288,6 +323,9 @@ public enum ArrivalCounts {
     }
 
     public static func plan(_ data: Data) throws -> Plan {
+        guard data.count <= maxFileBytes else {
+            throw CustodyError(.invalid, "the file is larger than \(maxFileBytes >> 20) MB; a carrier's daily counts are one row per day, origin and class")
+        }
         var records: AnyIterator<CSVRecords.Record>
         if XLSXSheet.isWorkbook(data) {
             var it = try XLSXSheet.rows(data).makeIterator()
@@ -317,7 +355,10 @@ public enum ArrivalCounts {
             guard plan.rowsTotal <= maxRows else {
                 throw CustodyError(.invalid, "the file has more than \(maxRows) rows; a carrier's daily counts are one row per day, origin and class")
             }
-            func reject(_ code: String, _ detail: String) { plan.rejected.append(RejectedRow(line: record.line, code: code, detail: detail, raw: record.raw)) }
+            func reject(_ code: String, _ detail: String) {
+                let raw = record.raw.count > maxRawCharacters ? String(record.raw.prefix(maxRawCharacters)) + "…" : record.raw
+                plan.rejected.append(RejectedRow(line: record.line, code: code, detail: String(detail.prefix(300)), raw: raw))
+            }
             if let m = record.malformed { reject("CSV_MALFORMED", m); continue }
             func value(_ c: String) -> String? {
                 guard let i = index[c], i < record.fields.count else { return nil }

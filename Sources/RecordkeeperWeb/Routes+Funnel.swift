@@ -23,7 +23,9 @@ extension WebApp {
               "Import the carrier's daily arrival counts (multipart: file (CSV or XLSX: date, origin_country, mail_class, pieces), commit); a dry run unless commit=true",
               body: .stream) { input in
             let p = try input.user
-            let upload = try await UploadReceiver.receive(input.request, scratch: self.archive.directory.scratchURL, limit: self.configuration.maxUploadBytes,
+            // A day's counts are a few hundred rows: 16 MB is ample, and bounds what a hostile upload costs.
+            let upload = try await UploadReceiver.receive(input.request, scratch: self.archive.directory.scratchURL,
+                                                          limit: min(self.configuration.maxUploadBytes, Int64(ArrivalCounts.maxFileBytes)),
                                                           extensions: ["csv", "txt", "xlsx"], kind: "the carrier's counts: a .csv (or .txt) or an .xlsx workbook")
             defer { upload.remove() }
             guard let file = upload.file else { throw WebError.badRequest("send the counts as the part named \"file\"") }
@@ -55,8 +57,8 @@ extension WebApp {
             _ = try input.user
             return try Respond.json(["countries": try await self.funnel.coiCountries()])
         }
-        r.add(.post, "/api/v1/custody/coi", Self.funnelEditors,
-              "Replace the countries-of-interest list (JSON: countries (comma-separated ISO codes), reason)") { input in
+        r.add(.post, "/api/v1/custody/coi", .roles([.custodySupervisor]),
+              "A custody supervisor replaces the countries-of-interest list (JSON: countries (comma-separated ISO codes), reason)") { input in
             let p = try input.user
             let f = try await self.apiForm(input)
             return try Respond.json(["countries": try await self.funnel.setCOI(f["countries"] ?? "", reason: f["reason"] ?? "", actor: p.actor)])

@@ -74,7 +74,8 @@ extension SQLiteArchiveStore: CustodyFunnelStore {
             // How many of the file's counts replace one in force (a corrected extract).
             var superseded = 0
             let current = try db.makeStatement(sql: """
-                SELECT pieces FROM custody_carrier_count WHERE day = ? AND origin_country = ? AND mail_class = ? ORDER BY import_id DESC LIMIT 1
+                SELECT c.pieces FROM custody_carrier_count c JOIN custody_import i ON i.id = c.import_id AND i.kind = 'arrivals'
+                WHERE c.day = ? AND c.origin_country = ? AND c.mail_class = ? ORDER BY c.import_id DESC LIMIT 1
                 """)
             let insert = try db.makeStatement(sql: """
                 INSERT INTO custody_carrier_count (import_id, line, day, origin_country, mail_class, pieces) VALUES (?, ?, ?, ?, ?, ?)
@@ -112,11 +113,15 @@ extension SQLiteArchiveStore: CustodyFunnelStore {
         try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT c.* FROM custody_carrier_count c WHERE c.day >= ? AND c.day < ?
-                AND c.import_id = (SELECT max(n.import_id) FROM custody_carrier_count n
+                AND c.import_id = (SELECT max(n.import_id) FROM custody_carrier_count n JOIN custody_import i ON i.id = n.import_id AND i.kind = 'arrivals'
                                    WHERE n.day = c.day AND n.origin_country = c.origin_country AND n.mail_class = c.mail_class)
                 ORDER BY c.day, c.origin_country, c.mail_class
                 """, arguments: [fromDay, toDay]).map(Self.decodeCarrierCount)
         }
+    }
+
+    public func carrierCountsOutsideArrivalImports() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: CarrierCountChecks.outsideSQL) ?? 0 }
     }
 
     public func firstArrivals(from: Int64, to: Int64, asOf: Int64) async throws -> [String: Int64] {
@@ -139,12 +144,17 @@ extension SQLiteArchiveStore: CustodyFunnelStore {
         }
     }
 
-    public func targeted(s10s: [String]) async throws -> Set<String> {
+    public func targetCategories(s10s: [String], asOf: Int64) async throws -> [String: Set<String>] {
         try await read { db in
-            var out = Set<String>()
+            var out: [String: Set<String>] = [:]
             for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                out.formUnion(try String.fetchAll(db, sql: "SELECT DISTINCT s10 FROM custody_target WHERE s10 IN (\(marks))", arguments: StatementArguments(chunk)))
+                for r in try Row.fetchAll(db, sql: """
+                    SELECT DISTINCT t.s10, r.category FROM custody_target t JOIN custody_target_rule r ON r.code = t.rule_code AND r.version = t.rule_version
+                    WHERE t.targeted_at <= ? AND t.s10 IN (\(marks))
+                    """, arguments: StatementArguments([asOf]) + StatementArguments(chunk)) {
+                    out[r["s10"], default: []].insert(r["category"])
+                }
             }
             return out
         }
@@ -153,6 +163,13 @@ extension SQLiteArchiveStore: CustodyFunnelStore {
     public func coiCountries() async throws -> [String] {
         try await read { db in
             COISetting.countries(try String.fetchOne(db, sql: "SELECT value FROM custody_setting WHERE key = ? ORDER BY id DESC LIMIT 1", arguments: [COISetting.key]))
+        }
+    }
+
+    public func coiCountries(asOf: Int64) async throws -> [String] {
+        try await read { db in
+            COISetting.countries(try String.fetchOne(db, sql: "SELECT value FROM custody_setting WHERE key = ? AND set_at <= ? ORDER BY id DESC LIMIT 1",
+                                                     arguments: [COISetting.key, asOf]))
         }
     }
 

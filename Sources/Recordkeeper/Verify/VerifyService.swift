@@ -257,6 +257,7 @@ public struct VerifyService: Sendable {
         var auditCount = 0
         var custodyAnchors: [Int64: (hash: String, sequence: Int64)] = [:] // custody event id → its hash as recorded
         var importAnchors: [Int64: (digest: String, sequence: Int64)] = [:]
+        var importDetails: [Int64: [String: String]] = [:] // what each target import's entry recorded (file hash, counts)
         var seizureAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:] // seizure id → what its audit entry recorded
         var seacatsAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var presentationAnchors: [Int64: (opened: [String: String]?, closed: [String: String]?, sequence: Int64)] = [:]
@@ -295,6 +296,7 @@ public struct VerifyService: Sendable {
                         custodyAnchors[id] = (hash, e.sequence)
                     } else if e.action == "custody.import", let id = Int64(e.target.dropFirst("custody-import:".count)), let digest = detail["digest"] {
                         importAnchors[id] = (digest, e.sequence)
+                        importDetails[id] = detail
                     } else if e.action == "custody.seize", let id = Int64(e.target.dropFirst("custody-seizure:".count)) {
                         seizureAnchors[id] = (detail, e.sequence)
                     } else if e.action == "custody.seacats", let id = Int64(e.target.dropFirst("custody-seizure:".count)) {
@@ -315,8 +317,8 @@ public struct VerifyService: Sendable {
                         retentionAnchor = detail["new"]
                     } else if e.action == "custody.setting", e.target == "custody-setting:\(COISetting.key)" {
                         funnelAnchors.coi = detail["new"]
-                    } else if e.action == "custody.arrivals.import", let id = Int64(e.target.dropFirst("custody-import:".count)), let digest = detail["digest"] {
-                        funnelAnchors.imports[id] = (digest, e.sequence)
+                    } else if e.action == "custody.arrivals.import", let id = Int64(e.target.dropFirst("custody-import:".count)), detail["digest"] != nil {
+                        funnelAnchors.imports[id] = (detail, e.sequence)
                     } else if e.action == "custody.duty", let id = Int64(e.target.dropFirst("custody-duty:".count)) {
                         funnelAnchors.duties[id] = (detail.merging(["by": e.actor]) { a, _ in a }, e.sequence)
                     } else if e.action == "custody.bulk-request", let id = Int64(e.target.dropFirst("custody-bulk-request:".count)) {
@@ -369,6 +371,10 @@ public struct VerifyService: Sendable {
                 if digest != i.digest || importAnchors[i.id]?.digest != digest {
                     problems.append(.init(code: "custody_import_altered", item: "custody-import:\(i.id)",
                                           detail: "the targets of import \(i.id) (\(i.fileName)) no longer digest to what its audit entry recorded"))
+                } else if let d = importDetails[i.id],
+                          d["file_sha256"] != i.fileHash || d["rows"] != String(i.rowsTotal) || d["added"] != String(i.added) || d["rejected"] != String(i.rejected) {
+                    problems.append(.init(code: "custody_import_altered", item: "custody-import:\(i.id)",
+                                          detail: "import \(i.id) (\(i.fileName)): its file hash or counts are not what its audit entry recorded"))
                 }
             }
             for (id, anchor) in importAnchors where !imports.contains(id) {
@@ -651,7 +657,7 @@ extension VerifyService {
 
     /// What the audit log recorded of the funnel's inputs.
     struct FunnelAnchors {
-        var imports: [Int64: (digest: String, sequence: Int64)] = [:]
+        var imports: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var requests: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var coi: String?
         var duties: [Int64: (detail: [String: String], sequence: Int64)] = [:]
@@ -666,10 +672,19 @@ extension VerifyService {
         for i in try await store.arrivalImports() {
             imports.insert(i.id)
             let digest = StoredCarrierCount.digest(try await store.carrierCounts(importID: i.id))
-            if digest != i.digest || anchors.imports[i.id]?.digest != digest {
+            let a = anchors.imports[i.id]?.detail
+            if digest != i.digest || a?["digest"] != digest {
                 problems.append(.init(code: "custody_import_altered", item: "custody-import:\(i.id)",
                                       detail: "the carrier counts of import \(i.id) (\(i.fileName)) no longer digest to what its audit entry recorded"))
+            } else if a?["file_sha256"] != i.fileHash || a?["rows"] != String(i.rowsTotal) || a?["added"] != String(i.added) || a?["rejected"] != String(i.rejected) {
+                problems.append(.init(code: "custody_import_altered", item: "custody-import:\(i.id)",
+                                      detail: "import \(i.id) (\(i.fileName)): its file hash or counts are not what its audit entry recorded"))
             }
+        }
+        let stray = try await store.carrierCountsOutsideArrivalImports()
+        if stray > 0 {
+            problems.append(.init(code: "custody_carrier_count_unanchored", item: "custody_carrier_count",
+                                  detail: "\(stray) carrier count(s) belong to no carrier-count import"))
         }
         for (id, a) in anchors.imports where !imports.contains(id) {
             problems.append(.init(code: "custody_import_missing", item: "custody-import:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the imports"))

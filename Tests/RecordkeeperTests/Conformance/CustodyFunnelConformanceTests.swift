@@ -29,7 +29,7 @@ struct CustodyFunnelConformanceTests {
         for e in try await store.auditEntries(afterSequence: 0, limit: 10_000) {
             let detail = try JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8))
             switch e.action {
-            case "custody.arrivals.import": a.imports[Int64(e.target.dropFirst("custody-import:".count))!] = (detail["digest"]!, e.sequence)
+            case "custody.arrivals.import": a.imports[Int64(e.target.dropFirst("custody-import:".count))!] = (detail, e.sequence)
             case "custody.bulk-request": a.requests[Int64(e.target.dropFirst("custody-bulk-request:".count))!] = (detail.merging(["by": e.actor]) { x, _ in x }, e.sequence)
             case "custody.setting" where e.target == "custody-setting:\(COISetting.key)": a.coi = detail["new"]
             default: break
@@ -160,12 +160,16 @@ struct CustodyFunnelConformanceTests {
             && t.presentedTargeted == 3 && t.inspected == 4 && t.hits == 2 && t.examRate == 0.16 && t.hitRate == 50)
         #expect(r.origins.map(\.origin) == ["CN", "HK", "GB"] && r.origins[0].carrierArrivals == 2100)
         #expect(r.table1 == [
-            .init(line: "Countries of interest, not targeted", received: 2400, examined: 2, examRate: 0.08, withViolation: 1, violationRate: 50),
+            .init(line: "Countries of interest, not targeted on advance data", received: 2400, examined: 2, examRate: 0.08, withViolation: 1, violationRate: 50),
             .init(line: "Targeted using advance data", received: 2450, examined: 2, examRate: 0.08, withViolation: 1, violationRate: 50),
         ])
-        // As of before the inspections, nothing is inspected yet.
+        // As of before the inspections, nothing is inspected yet; before the list was set, no country is of interest.
         let early = try await funnel.report(from: from, to: to, asOf: Self.millis("2019-06-18T12:00:00Z"))
         #expect(early.total.inspected == 0 && early.total.presented == 6)
+        let beforeList = try await funnel.report(from: from, to: to, asOf: Self.millis("2019-06-17T11:00:00Z"))
+        #expect(beforeList.coiCountries.isEmpty && beforeList.rows.allSatisfy { !$0.coi } && beforeList.total.bulkRequests == 0)
+        // Whole UTC days only.
+        await #expect(throws: CustodyError.self) { _ = try await funnel.report(from: from + 3_600_000, to: to, asOf: asOf) }
 
         // The same numbers as a table (page, CSV and JSON come from it).
         let table = try await CustodyReports(store: store).run(CustodyReportRequest(id: .funnel, from: from, to: to, asOf: asOf)).table
@@ -176,12 +180,19 @@ struct CustodyFunnelConformanceTests {
         let anchors = try await Self.anchors(store)
         #expect(try await VerifyService.checkFunnel(store, anchors: anchors).isEmpty)
         var moved = anchors
-        moved.imports[done.stored!.id]?.digest = "0"
+        moved.imports[done.stored!.id]?.detail["digest"] = "0"
         moved.requests[blitz.id]?.detail["count"] = "400"
         moved.requests[99] = ([:], 1)
         moved.coi = "CN"
         let found = try await VerifyService.checkFunnel(store, anchors: moved).map(\.code).sorted()
         #expect(found == ["custody_bulk_request_altered", "custody_bulk_request_missing", "custody_import_altered", "custody_setting_altered"])
+        var counted = anchors
+        counted.imports[done.stored!.id]?.detail["rejected"] = "0"
+        #expect(try await VerifyService.checkFunnel(store, anchors: counted).map(\.code) == ["custody_import_altered"])
+        #expect(try await store.carrierCountsOutsideArrivalImports() == 0)
+        // R-DQ lists the carrier-count files with their refused rows, beside the target lists.
+        let dq = try await DataQualityService(store: store).report(from: Self.millis("2000-01-01T00:00:00Z"), to: Self.millis("2100-01-01T00:00:00Z"))
+        #expect(dq.imports.map(\.file).contains("arrivals-20190618.csv") && dq.imports.first { $0.file == "arrivals-20190618.csv" }?.rejected == 5)
     }
 
     /// F16 on every backend: a duty or fee assessed after an inspection, once, counted as a revenue
