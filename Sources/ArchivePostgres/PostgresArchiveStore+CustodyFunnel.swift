@@ -153,32 +153,14 @@ extension PostgresArchiveStore: CustodyFunnelStore {
         return out
     }
 
-    public func coiCountries() async throws -> [String] {
-        COISetting.countries(try await column("reading the custody settings", """
-            SELECT value FROM custody_setting WHERE key = \(COISetting.key) ORDER BY id DESC LIMIT 1
-            """, as: String.self).first)
-    }
+    public func coiCountries() async throws -> [String] { COISetting.countries(try await setting(COISetting.key)) }
 
-    public func coiCountries(asOf: Int64) async throws -> [String] {
-        COISetting.countries(try await column("reading the custody settings", """
-            SELECT value FROM custody_setting WHERE key = \(COISetting.key) AND set_at <= \(asOf) ORDER BY id DESC LIMIT 1
-            """, as: String.self).first)
-    }
+    public func coiCountries(asOf: Int64) async throws -> [String] { COISetting.countries(try await setting(COISetting.key, asOf: asOf)) }
 
     public func setCOICountries(_ countries: [String], reason: String, atMillis: Int64, actor: String) async throws {
         try await transaction("changing the countries of interest") { conn in
-            let logger = self.logger
-            // One change at a time: the row read as "old" is the one this change replaces, and the
-            // newest row is the one the last audit entry names.
-            try await conn.run("LOCK TABLE custody_setting IN SHARE ROW EXCLUSIVE MODE", logger: logger)
-            let old = try await conn.column("SELECT value FROM custody_setting WHERE key = \(COISetting.key) ORDER BY id DESC LIMIT 1",
-                                            as: String.self, logger: logger).first
-            let new = COISetting.value(countries)
-            try await conn.run("""
-                INSERT INTO custody_setting (key, value, reason, set_by, set_at) VALUES (\(COISetting.key), \(new), \(reason), \(actor), \(atMillis))
-                """, logger: logger)
-            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.setting", target: "custody-setting:\(COISetting.key)",
-                                                            detail: ["old": old ?? "", "new": new, "reason": reason]), logger: logger)
+            try await Self.changeSetting(conn, COISetting.key, to: COISetting.value(countries), unset: "", reason: reason, atMillis: atMillis, actor: actor,
+                                         logger: self.logger)
         }
     }
 }

@@ -178,23 +178,34 @@ extension PostgresArchiveStore: CustodyPrivacyStore {
     }
 
     public func addresseeRetentionDays() async throws -> Int {
-        try await column("reading the privacy settings", """
-            SELECT value FROM custody_setting WHERE key = \(PrivacyPolicy.retentionSetting) ORDER BY id DESC LIMIT 1
-            """, as: String.self).first.flatMap(Int.init) ?? PrivacyPolicy.defaultRetentionDays
+        try await setting(PrivacyPolicy.retentionSetting).flatMap(Int.init) ?? PrivacyPolicy.defaultRetentionDays
+    }
+
+    /// A custody setting's value in force (at `asOf`, or now), nil when never set.
+    func setting(_ key: String, asOf: Int64 = Int64.max) async throws -> String? {
+        try await column("reading the custody settings", """
+            SELECT value FROM custody_setting WHERE key = \(key) AND set_at <= \(asOf) ORDER BY id DESC LIMIT 1
+            """, as: String.self).first
+    }
+
+    /// A new row for the setting and its audit entry with the old value (`unset` when never set),
+    /// one change at a time: the row read as "old" is the one replaced, and the newest row is the
+    /// one the last audit entry names.
+    static func changeSetting(_ conn: PostgresConnection, _ key: String, to value: String, unset: String, reason: String, atMillis: Int64, actor: String,
+                              logger: Logger) async throws {
+        try await conn.run("LOCK TABLE custody_setting IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+        let old = try await conn.column("SELECT value FROM custody_setting WHERE key = \(key) ORDER BY id DESC LIMIT 1", as: String.self, logger: logger).first
+        try await conn.run("""
+            INSERT INTO custody_setting (key, value, reason, set_by, set_at) VALUES (\(key), \(value), \(reason), \(actor), \(atMillis))
+            """, logger: logger)
+        _ = try await appendAudit(conn, AuditDraft(actor: actor, action: "custody.setting", target: "custody-setting:\(key)",
+                                                   detail: ["old": old ?? unset, "new": value, "reason": reason]), logger: logger)
     }
 
     public func setAddresseeRetentionDays(_ days: Int, reason: String, atMillis: Int64, actor: String) async throws {
         try await transaction("changing a privacy setting") { conn in
-            let logger = self.logger
-            try await conn.run("LOCK TABLE custody_setting IN SHARE ROW EXCLUSIVE MODE", logger: logger)
-            let old = try await conn.column("SELECT value FROM custody_setting WHERE key = \(PrivacyPolicy.retentionSetting) ORDER BY id DESC LIMIT 1",
-                                            as: String.self, logger: logger).first
-            try await conn.run("""
-                INSERT INTO custody_setting (key, value, reason, set_by, set_at) VALUES (\(PrivacyPolicy.retentionSetting), \(String(days)), \(reason), \(actor), \(atMillis))
-                """, logger: logger)
-            _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: "custody.setting", target: "custody-setting:\(PrivacyPolicy.retentionSetting)",
-                                                            detail: ["old": old ?? String(PrivacyPolicy.defaultRetentionDays), "new": String(days), "reason": reason]),
-                                           logger: logger)
+            try await Self.changeSetting(conn, PrivacyPolicy.retentionSetting, to: String(days), unset: String(PrivacyPolicy.defaultRetentionDays),
+                                         reason: reason, atMillis: atMillis, actor: actor, logger: self.logger)
         }
     }
 

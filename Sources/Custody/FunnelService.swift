@@ -326,16 +326,7 @@ public enum ArrivalCounts {
         guard data.count <= maxFileBytes else {
             throw CustodyError(.invalid, "the file is larger than \(maxFileBytes >> 20) MB; a carrier's daily counts are one row per day, origin and class")
         }
-        var records: AnyIterator<CSVRecords.Record>
-        if XLSXSheet.isWorkbook(data) {
-            var it = try XLSXSheet.rows(data).makeIterator()
-            records = AnyIterator {
-                it.next().map { r in CSVRecords.Record(fields: r.cells, line: r.line, raw: r.cells.map(TargetImport.csvField).joined(separator: ","), malformed: nil) }
-            }
-        } else {
-            var csv = CSVRecords(data)
-            records = AnyIterator { csv.next() }
-        }
+        let (records, _) = try TargetImport.records(data)
         guard let header = records.next(), header.malformed == nil else {
             throw CustodyError(.invalid, "the file has no header row (the columns are \(columns.joined(separator: ", ")))")
         }

@@ -93,6 +93,20 @@ public enum TargetImport {
     struct Seen: Hashable { let s10: String; let rule: Int32 }
 
     /// A cell as a CSV field (a spreadsheet row's text as written, for its rejection).
+    /// The records of a CSV text or of an XLSX workbook's first sheet (its rows as CSV records,
+    /// each with its line and its text written back as CSV), and how many lines there are at most.
+    static func records(_ data: Data) throws -> (AnyIterator<CSVRecords.Record>, Int) {
+        if XLSXSheet.isWorkbook(data) {
+            let rows = try XLSXSheet.rows(data)
+            var it = rows.makeIterator()
+            return (AnyIterator {
+                it.next().map { r in CSVRecords.Record(fields: r.cells, line: r.line, raw: r.cells.map(TargetImport.csvField).joined(separator: ","), malformed: nil) }
+            }, rows.count)
+        }
+        var csv = CSVRecords(data)
+        return (AnyIterator { csv.next() }, data.withUnsafeBytes { $0.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } })
+    }
+
     static func csvField(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
@@ -120,19 +134,8 @@ public enum TargetImport {
         public let unknownColumns: [String]
 
         public init(_ data: Data, rules: Set<RuleKey>, profile: MappingProfile?) throws {
-            var records: AnyIterator<CSVRecords.Record>
-            if XLSXSheet.isWorkbook(data) {
-                let rows = try XLSXSheet.rows(data)
-                var it = rows.makeIterator()
-                records = AnyIterator {
-                    it.next().map { r in CSVRecords.Record(fields: r.cells, line: r.line, raw: r.cells.map(TargetImport.csvField).joined(separator: ","), malformed: nil) }
-                }
-                capacity = rows.count
-            } else {
-                var csv = CSVRecords(data)
-                records = AnyIterator { csv.next() }
-                capacity = data.withUnsafeBytes { $0.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
-            }
+            let (records, capacity) = try TargetImport.records(data)
+            self.capacity = capacity
             self.rules = rules
             self.profile = profile
             guard let header = records.next(), header.malformed == nil else {

@@ -161,26 +161,16 @@ extension SQLiteArchiveStore: CustodyFunnelStore {
     }
 
     public func coiCountries() async throws -> [String] {
-        try await read { db in
-            COISetting.countries(try String.fetchOne(db, sql: "SELECT value FROM custody_setting WHERE key = ? ORDER BY id DESC LIMIT 1", arguments: [COISetting.key]))
-        }
+        try await read { db in COISetting.countries(try Self.setting(db, COISetting.key)) }
     }
 
     public func coiCountries(asOf: Int64) async throws -> [String] {
-        try await read { db in
-            COISetting.countries(try String.fetchOne(db, sql: "SELECT value FROM custody_setting WHERE key = ? AND set_at <= ? ORDER BY id DESC LIMIT 1",
-                                                     arguments: [COISetting.key, asOf]))
-        }
+        try await read { db in COISetting.countries(try Self.setting(db, COISetting.key, asOf: asOf)) }
     }
 
     public func setCOICountries(_ countries: [String], reason: String, atMillis: Int64, actor: String) async throws {
         try await write { db in
-            let old = try String.fetchOne(db, sql: "SELECT value FROM custody_setting WHERE key = ? ORDER BY id DESC LIMIT 1", arguments: [COISetting.key])
-            let new = COISetting.value(countries)
-            try db.execute(sql: "INSERT INTO custody_setting (key, value, reason, set_by, set_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [COISetting.key, new, reason, actor, atMillis])
-            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.setting", target: "custody-setting:\(COISetting.key)",
-                                                detail: ["old": old ?? "", "new": new, "reason": reason]))
+            try Self.changeSetting(db, COISetting.key, to: COISetting.value(countries), unset: "", reason: reason, atMillis: atMillis, actor: actor)
         }
     }
 }

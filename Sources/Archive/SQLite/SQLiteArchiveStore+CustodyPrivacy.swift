@@ -216,20 +216,28 @@ extension SQLiteArchiveStore: CustodyPrivacyStore {
     }
 
     public func addresseeRetentionDays() async throws -> Int {
-        try await read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM custody_setting WHERE key = ? ORDER BY id DESC LIMIT 1", arguments: [PrivacyPolicy.retentionSetting])
-                .flatMap(Int.init) ?? PrivacyPolicy.defaultRetentionDays
-        }
+        try await read { db in try Self.setting(db, PrivacyPolicy.retentionSetting).flatMap(Int.init) ?? PrivacyPolicy.defaultRetentionDays }
     }
 
     public func setAddresseeRetentionDays(_ days: Int, reason: String, atMillis: Int64, actor: String) async throws {
         try await write { db in
-            let old = try String.fetchOne(db, sql: "SELECT value FROM custody_setting WHERE key = ? ORDER BY id DESC LIMIT 1", arguments: [PrivacyPolicy.retentionSetting])
-            try db.execute(sql: "INSERT INTO custody_setting (key, value, reason, set_by, set_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [PrivacyPolicy.retentionSetting, String(days), reason, actor, atMillis])
-            try Self.appendAudit(db, AuditDraft(actor: actor, action: "custody.setting", target: "custody-setting:\(PrivacyPolicy.retentionSetting)",
-                                                detail: ["old": old ?? String(PrivacyPolicy.defaultRetentionDays), "new": String(days), "reason": reason]))
+            try Self.changeSetting(db, PrivacyPolicy.retentionSetting, to: String(days), unset: String(PrivacyPolicy.defaultRetentionDays), reason: reason,
+                                   atMillis: atMillis, actor: actor)
         }
+    }
+
+    /// A custody setting's value in force (at `asOf`, or now), nil when never set.
+    static func setting(_ db: Database, _ key: String, asOf: Int64 = Int64.max) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM custody_setting WHERE key = ? AND set_at <= ? ORDER BY id DESC LIMIT 1", arguments: [key, asOf])
+    }
+
+    /// A new row for the setting, and its audit entry with the old value (`unset` when never set).
+    static func changeSetting(_ db: Database, _ key: String, to value: String, unset: String, reason: String, atMillis: Int64, actor: String) throws {
+        let old = try setting(db, key)
+        try db.execute(sql: "INSERT INTO custody_setting (key, value, reason, set_by, set_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [key, value, reason, actor, atMillis])
+        try appendAudit(db, AuditDraft(actor: actor, action: "custody.setting", target: "custody-setting:\(key)",
+                                       detail: ["old": old ?? unset, "new": value, "reason": reason]))
     }
 
     static let dueSQL = """
