@@ -67,7 +67,10 @@ def main():
     try:
         run.rk("init", "--data-dir", data)
         run.rk("user", "add", "r.receiver", "--role", "receiver", "--data-dir", data, "--password-stdin", "--actor", "admin", stdin=PASSWORD + "\n")
+        run.rk("user", "add", "o.officer", "--role", "custody-officer", "--data-dir", data, "--password-stdin", "--actor", "admin", stdin=PASSWORD + "\n")
         run.rk("custody", "location", "add", "RCV-1", "--name", "Receiving dock 1", "--kind", "receiving", "--secured", "--alarmed", "--cctv",
+               "--data-dir", data)
+        run.rk("custody", "location", "add", "EXAM-1", "--name", "X-ray and exam station 1", "--kind", "exam_station", "--secured", "--alarmed", "--cctv",
                "--data-dir", data)
         server = subprocess.Popen([run.binary, "serve", "--data-dir", data, "--port", "0"], stdout=subprocess.PIPE,
                                   stderr=open(os.path.join(work, "server.log"), "w"), text=True)
@@ -104,13 +107,13 @@ def main():
                     chain.key_down(Keys.ENTER).key_up(Keys.ENTER).pause(gap)
                 chain.perform()
 
-        def queue_length():
-            return drv.execute_script("return JSON.parse(localStorage.getItem('rk-scan-queue:AT9:r.receiver') || '[]').length")
+        def queue_length(key="rk-scan-queue:AT9:r.receiver"):
+            return drv.execute_script("return JSON.parse(localStorage.getItem(arguments[0]) || '[]').length", key)
 
-        def settled(timeout=120):
+        def settled(timeout=120, key="rk-scan-queue:AT9:r.receiver"):
             end = time.time() + timeout
             while time.time() < end:
-                if queue_length() == 0 and not drv.find_elements(By.CSS_SELECTOR, "#scan-results li.sig-pending"):
+                if queue_length(key) == 0 and not drv.find_elements(By.CSS_SELECTOR, "#scan-results li.sig-pending"):
                     return True
                 time.sleep(0.25)
             return False
@@ -193,6 +196,40 @@ def main():
         typed_ok = [s for s in typed if chains.get(s) == [["RECEIVED", True]]]
         run.check(len(typed_ok) == 10, f"10 typed entries recorded with manual_entry ({len(typed_ok)})")
         run.check(not once(during_outage), f"the 50 scans of the outage: exactly one event each after reconnecting (off: {once(during_outage)[:3]})")
+
+        # INSPECT mode (CUSTODY.md §4.3), by an officer at the exam station: the first scan of an
+        # item starts its inspection, the next ends it with the result chosen on the page.
+        from selenium.webdriver.support.ui import Select
+        drv.delete_all_cookies()
+        drv.get(base + "/login")
+        drv.find_element(By.ID, "username").send_keys("o.officer")
+        drv.find_element(By.ID, "password").send_keys(PASSWORD)
+        drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait.until(lambda d: "/login" not in d.current_url)
+        drv.get(base + "/custody/scan?mode=inspect&location=EXAM-1&station=EX1&method=xray")
+        officer_key = "rk-scan-queue:EX1:o.officer"
+        item = typed[1]
+        key_in([item], 0.008)
+        run.check(settled(key=officer_key), "the inspection's start answered")
+        sig, text = signal_of(item)
+        run.check(sig == "green" and "INSPECTION STARTED (xray) at EXAM-1" in text, f"the first scan starts the inspection ({text!r})")
+        Select(drv.find_element(By.ID, "result")).select_by_value("anomaly")
+        drv.find_element(By.ID, "found").send_keys("Blister packs of tablets")
+        drv.find_element(By.ID, "scan").click()
+        key_in([item], 0.008)
+        run.check(settled(key=officer_key), "the inspection's end answered")
+        sig, text = signal_of(item)
+        run.check(sig == "amber" and "anomaly – Blister packs of tablets" in text, f"the next scan ends it with the chosen result ({text!r})")
+        run.check(Select(drv.find_element(By.ID, "result")).first_selected_option.get_attribute("value") == "no_anomaly"
+                  and drv.find_element(By.ID, "found").get_attribute("value") == "", "the result and finding are cleared for the next item")
+        chain = drv.execute_async_script("""
+            var done = arguments[arguments.length - 1];
+            fetch('/api/v1/custody/items/' + arguments[0], {headers: {Accept: 'application/json'}}).then(function (r) { return r.json(); })
+              .then(function (b) { done([(b.events || []).map(function (e) { return e.type; }), (b.inspections || []).map(function (i) { return i.result; })]); },
+                    function (e) { done(['error ' + e]); });
+            """, item)
+        run.check(chain == [["RECEIVED", "INSPECT_START", "INSPECT_END"], ["anomaly"]], f"the item's chain holds the inspection ({chain})")
+        drv.save_screenshot(os.path.join(args.out, "scan-station-inspect.png"))
 
         logs = drv.get_log("browser")
         problems = [e["message"] for e in logs if e["level"] == "SEVERE" and "ERR_INTERNET_DISCONNECTED" not in e["message"]

@@ -83,7 +83,7 @@ extension WebApp {
             do { batch = try decoder.decode(ScanBatchJSON.self, from: Data(body.readableBytesView)) } catch {
                 throw WebError.badRequest("the body is not a batch of scans (JSON: {\"scans\": [{\"s10\": …, \"action\": \"receive\", …}]})")
             }
-            let results = try await self.recordScans(batch, actor: p.actor)
+            let results = try await self.recordScans(batch, user: p.user, actor: p.actor)
             return try Respond.json(["results": results])
         }
         r.add(.post, "/api/v1/custody/containers", .roles([.receiver, .custodySupervisor]),
@@ -165,40 +165,99 @@ extension WebApp {
     }
 
     /// Records a station's batch: each scan answered on its own with the signal the station shows.
-    func recordScans(_ batch: ScanBatchJSON, actor: String) async throws -> [ScanResultJSON] {
+    func recordScans(_ batch: ScanBatchJSON, user: UserAccount, actor: String) async throws -> [ScanResultJSON] {
         guard batch.scans.count <= ScanService.batchLimit else {
             throw ArchiveError(.invalid, "VALUE_UNKNOWN: at most \(ScanService.batchLimit) scans in one batch (\(batch.scans.count) sent)")
         }
         let store = try custodyStore
         var results = [ScanResultJSON?](repeating: nil, count: batch.scans.count)
+        // Scans between two inspect scans go to the store as one batch; an inspect scan is an
+        // inspection's start or end, recorded on its own, in the order the station sent them.
         var requests: [(Int, ScanService.Request)] = []
+        func send() async throws {
+            guard !requests.isEmpty else { return }
+            let outcomes = try await ScanService(store: store, directory: archive.store).record(requests.map(\.1), actor: actor)
+            for ((i, _), outcome) in zip(requests, outcomes) {
+                let s = batch.scans[i]
+                var result = ScanResultJSON(s, outcome: outcome)
+                if s.action == "receive", let e = outcome.event, result.status != "duplicate" {
+                    let rules = try await store.targets(s10: e.s10).map { "\($0.ruleCode) v\($0.ruleVersion)" }
+                    result.targets = rules
+                    result.signal = rules.isEmpty ? "blue" : "green"
+                    result.message = rules.isEmpty ? "Not targeted (received at \(e.toLocation ?? "?"))" : "TARGET – rule \(rules.joined(separator: ", ")) → exam queue"
+                    if result.status == "repeated" { result.message += " (recorded before)" }
+                }
+                results[i] = result
+            }
+            requests = []
+        }
         for (i, s) in batch.scans.enumerated() {
+            if s.action == "inspect" {
+                try await send()
+                results[i] = try await inspectScan(s, station: s.station ?? batch.station, user: user, actor: actor, store: store)
+                continue
+            }
             switch s.request(station: batch.station) {
             case .success(let r): requests.append((i, r))
             case .failure(let refusal): results[i] = ScanResultJSON(s, refused: refusal)
             }
         }
-        let outcomes = try await ScanService(store: store, directory: archive.store).record(requests.map(\.1), actor: actor)
-        for ((i, _), outcome) in zip(requests, outcomes) {
-            let s = batch.scans[i]
-            var result = ScanResultJSON(s, outcome: outcome)
-            if s.action == "receive", let e = outcome.event, result.status != "duplicate" {
-                let rules = try await store.targets(s10: e.s10).map { "\($0.ruleCode) v\($0.ruleVersion)" }
-                result.targets = rules
-                result.signal = rules.isEmpty ? "blue" : "green"
-                result.message = rules.isEmpty ? "Not targeted (received at \(e.toLocation ?? "?"))" : "TARGET – rule \(rules.joined(separator: ", ")) → exam queue"
-                if result.status == "repeated" { result.message += " (recorded before)" }
-            }
-            results[i] = result
-        }
+        try await send()
         return results.map { $0! }
     }
+
+    /// An INSPECT-mode scan: it starts the item's inspection, or ends the open one with the
+    /// station's result. A scan id seen before is answered with what it recorded.
+    func inspectScan(_ s: ScanBatchJSON.Scan, station: String?, user: UserAccount, actor: String, store: any CustodyStore) async throws -> ScanResultJSON {
+        func refused(_ code: String, _ message: String) -> ScanResultJSON { ScanResultJSON(s, refused: ScanRefusal(code, message)) }
+        guard user.has(.custodyOfficer) || user.has(.custodySupervisor) else {
+            return refused("FORBIDDEN", "an inspection is recorded by a custody officer or supervisor")
+        }
+        guard case .success(let id) = S10.parse(s.s10) else { return refused("S10_FORMAT", "\(s.s10) is not an S10 identifier") }
+        let events = try await store.custodyEvents(s10: id.value)
+        if let scanID = s.clientScanId, let seen = events.first(where: { $0.clientScanID == scanID }) {
+            return ScanResultJSON(s, outcome: .repeated(seen))
+        }
+        let open = events.last { $0.type == "INSPECT_START" || $0.type == "INSPECT_END" }?.type == "INSPECT_START"
+        let service = InspectionService(store: store)
+        do {
+            if open {
+                guard let result = InspectionService.Result(rawValue: (s.result ?? "no_anomaly").lowercased()) else {
+                    return refused("VALUE_UNKNOWN", "result \(s.result ?? "") is not one of \(InspectionService.Result.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let i = try await service.end(id.value, result: result, found: s.found, substance: nil, equipment: nil, station: station,
+                                              clientScanID: s.clientScanId, clientTimestamp: s.clientTs, actor: actor)
+                let end = try await store.custodyEvents(s10: id.value).last { $0.type == "INSPECT_END" }
+                var out = ScanResultJSON(s, outcome: .recorded(end!))
+                out.signal = i.result == "no_anomaly" ? "green" : "amber"
+                out.message = "INSPECTED (\(i.method), \(Int((i.endedAtMillis - i.startedAtMillis) / 60_000)) min): \(i.result.replacingOccurrences(of: "_", with: " "))"
+                    + (i.actualDescription.map { " – \($0)" } ?? "") + (i.result == "no_anomaly" ? "" : " → an outcome is due")
+                return out
+            }
+            guard let method = InspectionService.Method(rawValue: (s.method ?? "xray").lowercased()) else {
+                return refused("VALUE_UNKNOWN", "method \(s.method ?? "") is not one of \(InspectionService.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let e = try await service.start(id.value, method: method, location: s.location, station: station, clientScanID: s.clientScanId,
+                                             clientTimestamp: s.clientTs, actor: actor)
+            var out = ScanResultJSON(s, outcome: .recorded(e))
+            out.message = "INSPECTION STARTED (\(method.rawValue))\(e.toLocation.map { " at \($0)" } ?? ""): scan again to end it"
+            return out
+        } catch let error as ArchiveError {
+            return refused(String(error.message.prefix { $0.isUppercase || $0 == "_" }).nonEmpty ?? error.code.rawValue.uppercased(), error.message)
+        } catch let error as CustodyError {
+            return refused(String(error.message.prefix { $0.isUppercase || $0 == "_" }).nonEmpty ?? error.code.rawValue.uppercased(), error.message)
+        }
+    }
+}
+
+extension String {
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }
 
 struct ScanBatchJSON: Decodable {
     struct Scan: Decodable {
         var s10: String
-        /// receive, move, audit, to_lab, from_lab, to_agency, return
+        /// receive, move, audit, to_lab, from_lab, to_agency, return, inspect
         var action: String
         var location: String?
         var container: Int64?
@@ -211,6 +270,10 @@ struct ScanBatchJSON: Decodable {
         var clientScanId: String?
         var clientTs: Int64?
         var manualEntry: Bool?
+        /// inspect: the method of a start, the result and what was found of an end.
+        var method: String?
+        var result: String?
+        var found: String?
 
         func request(station fallback: String?) -> Result<ScanService.Request, ScanRefusal> {
             func need(_ v: String?, _ what: String) -> Result<String, ScanRefusal> {
@@ -225,7 +288,7 @@ struct ScanBatchJSON: Decodable {
             case "from_lab": need(location, "location").map { .fromLab(to: $0) }
             case "to_agency": need(agency, "agency").map { .toAgency(agency: $0) }
             case "return": need(carrier, "carrier").map { .returnToCarrier(carrier: $0, supervisor: supervisor, reason: reason, batch: container) }
-            default: .failure(ScanRefusal("VALUE_UNKNOWN", "action \(action) is not one of receive, move, audit, to_lab, from_lab, to_agency, return"))
+            default: .failure(ScanRefusal("VALUE_UNKNOWN", "action \(action) is not one of receive, move, audit, to_lab, from_lab, to_agency, return, inspect"))
             }
             return act.map {
                 ScanService.Request(text: s10, action: $0, witness: witness, station: station ?? fallback, clientScanID: clientScanId, clientTimestampMillis: clientTs,

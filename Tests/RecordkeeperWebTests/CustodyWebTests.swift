@@ -508,4 +508,45 @@ struct CustodyWebTests {
         let verified = try await VerifyService(archive: f.archive).verify(actor: "dave")
         #expect(verified.ok, "\(verified.problems)")
     }
+
+    /// INSPECT mode through the scans API: the first scan of an item starts its inspection, the
+    /// next ends it with the station's result; a batch keeps its order (receive, start, end); a
+    /// scan id sent again is answered with what it recorded; a receiver cannot inspect.
+    @Test func inspectScansStartAndEndInspectionsInOrder() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore)
+        let receipts = ReceiptService(store: store)
+        _ = try await receipts.addLocation(code: "RCV-1", name: "Dock", kind: .receiving, secured: true, alarmed: true, cctvCovered: true, maxDwellHours: nil, actor: "sue")
+        _ = try await receipts.addLocation(code: "EXAM-1", name: "Exam", kind: .examStation, secured: true, alarmed: true, cctvCovered: true, maxDwellHours: nil, actor: "sue")
+        let (a, b) = (Self.s10(50_000_201), Self.s10(50_000_202))
+        let otto = try await f.session("otto"), rita = try await f.session("rita")
+        try await f.test { client in
+            func scans(_ list: [[String: Any]], as s: BrowserSession) async throws -> [[String: Any]] {
+                let r = try await Self.jsonPost(client, "/api/v1/custody/scans", as: s, ["station": "EX-1", "scans": list])
+                return try #require(try r.json()["results"] as? [[String: Any]], "\(r.text)")
+            }
+            let inspect: (String, String) -> [String: Any] = { item, id in ["s10": item, "action": "inspect", "location": "EXAM-1", "method": "xray", "client_scan_id": id] }
+            let first = try await scans([["s10": a, "action": "receive", "location": "RCV-1", "client_scan_id": "r-a"], inspect(a, "s-a"),
+                                         inspect(a, "e-a").merging(["result": "anomaly", "found": "Tablets in foil"]) { _, x in x }], as: otto)
+            #expect(first.map { $0["status"] as? String } == ["recorded", "recorded", "recorded"], "\(first)")
+            #expect((first[1]["message"] as? String)?.hasPrefix("INSPECTION STARTED (xray) at EXAM-1") == true)
+            #expect(first[2]["signal"] as? String == "amber" && (first[2]["message"] as? String)?.contains("anomaly – Tablets in foil") == true, "\(first[2])")
+            // Sent again (a lost answer): what each recorded, nothing new.
+            let again = try await scans([inspect(a, "s-a"), inspect(a, "e-a")], as: otto)
+            #expect(again.map { $0["status"] as? String } == ["repeated", "repeated"], "\(again)")
+            // An end needs what was found unless no anomaly; a receiver does not inspect.
+            _ = try await scans([["s10": b, "action": "receive", "location": "RCV-1", "client_scan_id": "r-b"], inspect(b, "s-b")], as: otto)
+            let noFound = try await scans([inspect(b, "e-b").merging(["result": "alert"]) { _, x in x }], as: otto)
+            #expect(noFound[0]["code"] as? String == "REQUIRED_MISSING", "\(noFound)")
+            let byReceiver = try await scans([inspect(b, "e-b2")], as: rita)
+            #expect(byReceiver[0]["code"] as? String == "FORBIDDEN" && byReceiver[0]["signal"] as? String == "red")
+            let ended = try await scans([inspect(b, "e-b3")], as: otto)
+            #expect(ended[0]["signal"] as? String == "green" && (ended[0]["message"] as? String)?.contains("no anomaly") == true, "\(ended)")
+            let page = try await client.get("/custody/scan?mode=inspect&location=EXAM-1&method=canine", as: otto)
+            #expect(page.text.contains("INSPECT (canine) at EXAM-1") && page.text.contains("id=\"result\"") && page.text.contains("data-method=\"canine\""))
+        }
+        #expect(try await store.inspections(s10: a).map(\.result) == ["anomaly"])
+        #expect(try await store.inspections(s10: b).map(\.result) == ["no_anomaly"])
+        #expect(try await store.custodyEvents(s10: a).map(\.type) == ["RECEIVED", "INSPECT_START", "INSPECT_END"])
+    }
 }

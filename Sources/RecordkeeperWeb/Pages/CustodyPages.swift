@@ -11,7 +11,8 @@ extension WebApp {
                 "<li class=\"alert-\(a.severity)\"><strong>\(a.severity.uppercased())</strong> for \(a.audience): \(a.message)</li>"
             })</ul>\(alerts.count > 50 ? "<p>\(Fmt.count(alerts.count - 50)) more: <a href=\"/api/v1/custody/alerts\">all alerts (JSON)</a>.</p>" : "")</section>
             """
-        let modes: [(String, String)] = [("receive", "Receive"), ("move", "Move"), ("audit", "Cycle count (audit)"), ("return", "Return to carrier")]
+        let modes: [(String, String)] = [("receive", "Receive"), ("move", "Move"), ("inspect", "Inspect (officers)"), ("audit", "Cycle count (audit)"),
+                                         ("return", "Return to carrier")]
         let scanning: HTML = Self.custodyScanners.allows(p.user)
             ? "<h2>Scan station</h2><ul>\(modes.html { m in "<li><a href=\"/custody/scan?mode=\(m.0)\">\(m.1)</a></li>" })</ul>"
             : .empty
@@ -40,33 +41,47 @@ extension WebApp {
     /// bookmarks it per station). The script queues scans in the browser while the server is
     /// unreachable and sends them again with the same ids.
     func scanStationPage(_ p: Principal, query: Form, locations: [StoredLocation]) -> HTML {
-        let modes = ["receive": "RECEIVE", "move": "MOVE", "audit": "AUDIT", "return": "RETURN"]
+        let modes = ["receive": "RECEIVE", "move": "MOVE", "inspect": "INSPECT", "audit": "AUDIT", "return": "RETURN"]
         let mode = modes[query["mode"] ?? ""] != nil ? query["mode"]! : "receive"
-        let location = query["location"] ?? locations.first { mode == "receive" ? $0.kind == "receiving" : mode == "return" ? $0.kind == "return_dock" : true }?.code
-            ?? locations.first?.code ?? ""
+        let preferred = ["receive": "receiving", "return": "return_dock", "inspect": "exam_station"][mode]
+        let location = query["location"] ?? locations.first { l in preferred.map { l.kind == $0 } ?? true }?.code ?? locations.first?.code ?? ""
+        let method = InspectionService.Method(rawValue: query["method"] ?? "") ?? .xray
+        let methodOptions = InspectionService.Method.allCases.filter { $0 != .lab }.html { m in
+            m == method ? "<option value=\"\(m.rawValue)\" selected>\(m.rawValue)</option>" : "<option value=\"\(m.rawValue)\">\(m.rawValue)</option>"
+        }
+        let resultOptions = InspectionService.Result.allCases.html { r in
+            r == .noAnomaly ? "<option value=\"\(r.rawValue)\" selected>\(r.rawValue)</option>" : "<option value=\"\(r.rawValue)\">\(r.rawValue)</option>"
+        }
+        let inspecting: HTML = mode == "inspect" ? """
+            <p class="inspect-result"><label for="result">Result when the next scan ends an inspection</label> <select id="result">\(resultOptions)</select>
+            <label for="found">What was found</label> <input id="found" maxlength="500" autocomplete="off"></p>
+            <p class="hint">The first scan of an item starts its inspection; the next scan of the same item ends it with the result above (what was found is required unless no anomaly).</p>
+            """ : .empty
         let station = query["station"] ?? "web"
         let container = query["container"].flatMap { Int64($0) }
         let carrier = query["carrier"] ?? "USPS"
         let options = locations.filter { $0.kind != "seized_property" && $0.kind != "lab" }.html { l in
             l.code == location ? "<option value=\"\(l.code)\" selected>\(l.code) — \(l.name)</option>" : "<option value=\"\(l.code)\">\(l.code) — \(l.name)</option>"
         }
-        let modeOptions = ["receive", "move", "audit", "return"].html { m in
+        let modeOptions = ["receive", "move", "inspect", "audit", "return"].html { m in
             m == mode ? "<option value=\"\(m)\" selected>\(modes[m]!)</option>" : "<option value=\"\(m)\">\(modes[m]!)</option>"
         }
         let what: HTML = switch mode {
         case "move": "MOVE to \(location)"
         case "audit": "AUDIT (cycle count) at \(location)"
+        case "inspect": "INSPECT (\(method.rawValue)) at \(location)"
         case "return": container.map { "RETURN to \(carrier), return batch \($0)" } ?? "RETURN to \(carrier)"
         default: container.map { "RECEIVE at \(location), container \($0)" } ?? "RECEIVE at \(location)"
         }
         return pages.page("Scan station", principal: p, current: "/custody", """
             <section class="scan-station" data-scan-station data-mode="\(mode)" data-location="\(location)" data-station="\(station)"
-                data-container="\(container.map(String.init) ?? "")" data-carrier="\(carrier)" data-csrf="\(p.csrf ?? "")" data-user="\(p.user.name)">
+                data-container="\(container.map(String.init) ?? "")" data-carrier="\(carrier)" data-method="\(method.rawValue)" data-csrf="\(p.csrf ?? "")" data-user="\(p.user.name)">
             <form id="scan-form" class="scan-form" autocomplete="off">
             <label for="scan">Scan: \(what)</label>
             <input id="scan" name="scan" autofocus spellcheck="false" autocapitalize="characters" autocomplete="off" aria-describedby="scan-help">
             <p id="scan-help" class="hint">Scan the barcode, or type the 13-character S10 identifier and press Enter (typed entries are marked as typed).</p>
             </form>
+            \(inspecting)
             <p id="scan-status" class="scan-status" role="status" aria-live="polite">Ready.</p>
             <ol id="scan-results" class="scan-results" aria-label="Scans, newest first"></ol>
             <noscript><p class="notice">The scan station needs JavaScript. Without it, record scans with <code>recordkeeper custody receive</code>.</p></noscript>
@@ -78,6 +93,7 @@ extension WebApp {
             <p><label for="station">Station</label><input id="station" name="station" value="\(station)"></p>
             <p><label for="container">Container (receive) or return batch (return)</label><input id="container" name="container" inputmode="numeric" value="\(container.map(String.init) ?? "")"></p>
             <p><label for="carrier">Carrier (return)</label><input id="carrier" name="carrier" value="\(carrier)"></p>
+            <p><label for="method">Method (inspect)</label><select id="method" name="method">\(methodOptions)</select></p>
             <p><button type="submit">Set up</button></p>
             </form></details>
             <script src="/static/scan.js" defer></script>
@@ -227,6 +243,11 @@ enum ScanStationScript {
         if (bad) { show(null, text, "red", bad, typed); beep("red"); return; }
         var scan = { s10: text, action: cfg.mode, client_scan_id: uuid(), client_ts: Date.now(), manual_entry: typed };
         if (cfg.mode === "return") { scan.carrier = cfg.carrier; } else { scan.location = cfg.location; }
+        if (cfg.mode === "inspect") {
+          var result = document.getElementById("result"), found = document.getElementById("found");
+          scan.method = cfg.method; scan.result = result.value; scan.found = found.value;
+          result.value = "no_anomaly"; found.value = "";
+        }
         if ((cfg.mode === "receive" || cfg.mode === "return") && cfg.container) { scan.container = Number(cfg.container); }
         queue.push(scan); save();
         show(scan.client_scan_id, text, "pending", "sending…", typed);
