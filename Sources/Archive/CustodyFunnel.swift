@@ -144,3 +144,72 @@ public struct ArrivalImportDraft: Sendable {
         self.unknownColumns = unknownColumns
     }
 }
+
+// Advance electronic data (CUSTODY.md §3 R-AED, finding F17): what the origin post sent ahead of a
+// piece, reduced to the facts the completeness report needs. Rows arrive in a canonical CSV that
+// site readers of ITMATT/CUSITM produce (the UPU messages themselves are not read yet).
+
+public protocol CustodyAdvanceDataStore: Sendable {
+    func aedImport(fileHash: String) async throws -> StoredTargetImport?
+    /// Stores an advance-data file's accepted rows and its rejected rows, with its audit entry, in
+    /// one transaction; a file imported before returns that import and writes nothing.
+    func commitAEDImport(_ draft: AEDImportDraft, actor: String) async throws -> StoredTargetImport
+    func aedImports() async throws -> [StoredTargetImport]
+    func advanceData(importID: Int64) async throws -> [StoredAdvanceData]
+    /// For each of these identifiers, its advance data in force (the latest import's row) received by `asOf`.
+    func advanceData(itemIDs: [String], asOf: Int64) async throws -> [String: StoredAdvanceData]
+    /// Rows in force whose identifier is not an S10 one, received in [from, to).
+    func advanceDataOtherIDs(from: Int64, to: Int64) async throws -> [StoredAdvanceData]
+}
+
+public struct StoredAdvanceData: Sendable, Equatable, Codable {
+    public var importID: Int64
+    public var line: Int
+    /// The piece's identifier as the post sent it (an S10 identifier, or another scheme's).
+    public var itemID: String
+    /// s10 or other
+    public var idScheme: String
+    public var originCountry: String
+    public var receivedAtMillis: Int64
+    /// Article lines in the declaration, and how many carry an HS code.
+    public var contentLines: Int
+    public var hsCodedLines: Int
+    /// Whether the recipient's name and address were sent.
+    public var recipientPresent: Bool
+    public init(importID: Int64, line: Int, itemID: String, idScheme: String, originCountry: String, receivedAtMillis: Int64, contentLines: Int,
+                hsCodedLines: Int, recipientPresent: Bool) {
+        self.importID = importID; self.line = line; self.itemID = itemID; self.idScheme = idScheme; self.originCountry = originCountry
+        self.receivedAtMillis = receivedAtMillis; self.contentLines = contentLines; self.hsCodedLines = hsCodedLines; self.recipientPresent = recipientPresent
+    }
+
+    public var canonical: [UInt8] {
+        var e = CanonicalEncoder(kind: "custody.aed", version: 1)
+        e.add("line", Int64(line))
+        e.add("item", itemID)
+        e.add("scheme", idScheme)
+        e.add("origin_country", originCountry)
+        e.add("received_at", receivedAtMillis)
+        e.add("content_lines", Int64(contentLines))
+        e.add("hs_coded_lines", Int64(hsCodedLines))
+        e.add("recipient", recipientPresent ? "yes" : "no")
+        return e.bytes
+    }
+
+    public static func digest(_ rows: [StoredAdvanceData]) -> String {
+        var hasher = StreamingHasher()
+        for r in rows { r.canonical.withUnsafeBytes { hasher.update($0) } }
+        return hasher.finalize().hex
+    }
+}
+
+public struct AEDImportDraft: Sendable {
+    public var fileName: String
+    public var fileHash: String
+    public var rows: [StoredAdvanceData]
+    public var rowsTotal: Int
+    public var rejected: [StoredRejectedRow]
+    public var unknownColumns: [String]
+    public init(fileName: String, fileHash: String, rows: [StoredAdvanceData], rowsTotal: Int, rejected: [StoredRejectedRow], unknownColumns: [String]) {
+        self.fileName = fileName; self.fileHash = fileHash; self.rows = rows; self.rowsTotal = rowsTotal; self.rejected = rejected; self.unknownColumns = unknownColumns
+    }
+}

@@ -994,6 +994,21 @@ enum PostgresSchema {
             "CREATE INDEX custody_return_member_batch ON custody_return_member (presentation_id)",
             "CREATE TRIGGER custody_return_member_kept BEFORE UPDATE OR DELETE ON custody_return_member FOR EACH ROW EXECUTE FUNCTION rk_refuse('return batch members are kept')",
         ]),
+        // Advance electronic data per piece (R-AED), as SQLite's `v26-custody-advance-data`.
+        Step(version: 26, name: "custody: advance electronic data", sql: [
+            """
+            CREATE TABLE custody_aed (
+                import_id bigint NOT NULL REFERENCES custody_import(id) DEFERRABLE INITIALLY DEFERRED, line bigint NOT NULL, item_id text NOT NULL,
+                id_scheme text NOT NULL CHECK (id_scheme IN ('s10', 'other')), origin_country text NOT NULL, received_at bigint NOT NULL,
+                content_lines bigint NOT NULL CHECK (content_lines >= 0), hs_coded_lines bigint NOT NULL CHECK (hs_coded_lines BETWEEN 0 AND content_lines),
+                recipient boolean NOT NULL,
+                PRIMARY KEY (import_id, line), UNIQUE (import_id, item_id)
+            )
+            """,
+            "CREATE INDEX custody_aed_item ON custody_aed (item_id, import_id)",
+            "CREATE INDEX custody_aed_received ON custody_aed (received_at)",
+            "CREATE TRIGGER custody_aed_kept BEFORE UPDATE OR DELETE ON custody_aed FOR EACH ROW EXECUTE FUNCTION rk_refuse('advance data is kept as imported')",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

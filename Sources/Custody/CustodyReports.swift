@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
 public enum CustodyReportID: String, Sendable, CaseIterable {
     case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security, dataQuality = "data-quality",
-         detentions, referrals, workload, funnel, revenue
+         detentions, referrals, workload, funnel, revenue, aed
 
     public var title: String {
         switch self {
@@ -25,6 +25,7 @@ public enum CustodyReportID: String, Sendable, CaseIterable {
         case .workload: "R-WORK: inspections by officer, method and equipment"
         case .funnel: "R-FUN: volume funnel by day, origin and mail class"
         case .revenue: "R-REV: revenue targets and duties assessed"
+        case .aed: "R-AED: advance electronic data completeness by origin"
         }
     }
 
@@ -220,6 +221,24 @@ public struct CustodyReports: Sendable {
                                                "hits_targeted", "hits_other", "exam_rate_pct", "hit_rate_pct"],
                                      rows: rep.rows.map { row("day", $0) } + rep.origins.map { row("origin", $0) } + [row("total", rep.total)],
                                      definition: rep.definition))
+        case .aed:
+            guard let aedStore = store as? any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore else {
+                throw CustodyError(.invalid, "this archive's store does not keep advance data")
+            }
+            let rep = try await AdvanceDataService(store: aedStore).report(from: r.from, to: r.to, asOf: r.asOf)
+            func row(_ x: AdvanceDataService.Report.Row) -> [String] {
+                [x.origin, String(x.presented), String(x.withAED), pct(x.aedRate), String(x.inAdvance), pct(x.advanceRate), String(x.withContentLines),
+                 pct(x.contentRate), String(x.fullyHSCoded), pct(x.hsRate), String(x.withRecipient), pct(x.recipientRate), String(x.otherIDs)]
+            }
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Pieces presented", rep.total.presented), fig("With advance data", rep.total.withAED),
+                                                                  .init(label: "With advance data %", value: pct(rep.total.aedRate)),
+                                                                  .init(label: "In advance %", value: pct(rep.total.advanceRate)),
+                                                                  .init(label: "Fully HS-coded %", value: pct(rep.total.hsRate)),
+                                                                  .init(label: "With recipient %", value: pct(rep.total.recipientRate)),
+                                                                  fig("Rows with other identifiers", rep.total.otherIDs)],
+                                     headers: ["origin", "presented", "with_aed", "aed_pct", "in_advance", "in_advance_pct", "with_content_lines", "content_pct",
+                                               "fully_hs_coded", "hs_pct", "with_recipient", "recipient_pct", "other_ids"],
+                                     rows: rep.origins.map(row) + [row(rep.total)], definition: rep.definition))
         case .revenue:
             guard let duties = store as? any CustodyStore & CustodyDutyStore else { throw CustodyError(.invalid, "this archive's store does not keep duty assessments") }
             let rep = try await DutyService(store: duties).report(from: r.from, to: r.to, asOf: r.asOf)

@@ -17,6 +17,7 @@ public struct DataQualityService: Sendable {
         // Target lists and the carrier's counts alike: every file the import controls read.
         var imports = try await store.targetImports()
         if let funnel = store as? any CustodyFunnelStore { imports += try await funnel.arrivalImports() }
+        if let aed = store as? any CustodyAdvanceDataStore { imports += try await aed.aedImports() }
         for i in imports.sorted(by: { $0.id < $1.id }) {
             guard let at = CustodyTime.millis(i.importedAt), at >= from, at < to else { continue }
             var codes: [String: Int] = [:]

@@ -18,7 +18,7 @@ struct CustodyCommand: AsyncParsableCommand {
             archive and on PostgreSQL alike.
             """,
         subcommands: [Rule.self, Profile.self, Import.self, Location.self, Container.self, Receive.self, Move.self, Inspect.self, Seize.self, SEACATS.self, CorrectSeizure.self, Lab.self,
-                      Handover.self, Return.self, Audit.self, SecurityCheck.self, Alerts.self, Events.self, Report.self, Detention.self, Referral.self, Privacy.self, Arrivals.self, BulkRequest.self, COI.self,
+                      Handover.self, Return.self, Audit.self, SecurityCheck.self, Alerts.self, Events.self, Report.self, Detention.self, Referral.self, Privacy.self, Arrivals.self, AdvanceDataImport.self, BulkRequest.self, COI.self,
                       Duty.self, Fixture.self])
 
     static func store(_ archive: ArchiveOptions) async throws -> any CustodyStore {
@@ -496,7 +496,7 @@ struct CustodyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.",
                                                         subcommands: [NotPresented.self, NotInspected.self, Effectiveness.self, Aging.self, Latency.self, Late.self,
                                                                       Balance.self, Security.self, DataQuality.self, Detentions.self, Referrals.self, Workload.self,
-                                                                      Funnel.self, Revenue.self])
+                                                                      Funnel.self, AED.self, Revenue.self])
 
         struct DataQuality: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

@@ -48,6 +48,43 @@ extension CustodyCommand {
         }
     }
 
+    struct AdvanceDataImport: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "aed", abstract: "Import advance electronic data per piece (CSV or XLSX) for R-AED; a dry run unless --commit.",
+            discussion: """
+                Columns (header row, any order): \(AdvanceData.columns.joined(separator: ", ")): the piece's identifier (S10, or \
+                another scheme's), the origin post's country, when the data arrived (ISO 8601 with a zone), the declaration's \
+                article lines and how many carry an HS code, and whether the recipient was sent (yes/no). A site produces it \
+                from its ITMATT or CUSITM feed. Refused rows are kept as written with their codes (REQUIRED_MISSING, \
+                DATE_INVALID, VALUE_UNKNOWN, S10_CHECK, DUPLICATE, CSV_MALFORMED). A file is imported once; a later file's row \
+                for the same piece is the one in force.
+                """)
+        @Argument(help: "The CSV or XLSX file.") var file: String
+        @Flag(help: "Store the accepted rows (and keep the rejected ones); without it nothing is written.") var commit = false
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+
+        func run() async throws {
+            try await CLIError.report {
+                let handle = try await archive.open()
+                guard let store = handle.store as? any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore else {
+                    throw ArchiveError(.invalid, "this archive's store does not keep advance data")
+                }
+                let out = try await AdvanceDataService(store: store).importFile(URL(fileURLWithPath: file), commit: commit, actor: archive.resolvedActor)
+                if json { print(Terminal.json(out, pretty: true)); return }
+                if out.alreadyImported, let s = out.stored {
+                    print("\(out.file) was imported on \(s.importedAt) by \(s.importedBy) (import \(s.id)): nothing \(commit ? "added" : "would be added") now.")
+                    return
+                }
+                print("\(out.file): \(out.rows) row(s), \(out.accepted) \(commit ? "stored" : "would be stored"), \(out.rejected.count) rejected"
+                    + (out.unknownColumns.isEmpty ? "" : "; other columns kept by name: \(out.unknownColumns.joined(separator: ", "))"))
+                for r in out.rejected.prefix(50) { print("  line \(r.line)  \(r.code)  \(r.detail)  | \(r.raw)") }
+                if out.rejected.count > 50 { print("  … \(out.rejected.count - 50) more (--json lists all)") }
+                if let s = out.stored, commit { print("Import \(s.id), digest \(s.digest).") } else if !commit { print("Dry run: run again with --commit to store.") }
+            }
+        }
+    }
+
     struct BulkRequest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "bulk-request",
@@ -99,6 +136,30 @@ extension CustodyCommand {
 }
 
 extension CustodyCommand.Report {
+    struct AED: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "aed", abstract: "R-AED: per origin, the share of pieces presented with advance data, in advance, with content lines, HS codes, the recipient.")
+        @OptionGroup var period: CustodyCommand.ReportPeriod
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let handle = try await archive.open()
+                guard let store = handle.store as? any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore else {
+                    throw ArchiveError(.invalid, "this archive's store does not keep advance data")
+                }
+                let r = try await AdvanceDataService(store: store).report(from: try period.start(), to: try period.end(), asOf: try period.moment())
+                if json { print(Terminal.json(r, pretty: true)); return }
+                func p(_ v: Double?) -> String { v.map { String(format: "%.2f %%", $0) } ?? "—" }
+                print("Advance electronic data [\(r.from), \(r.to)) as of \(r.asOf): \(r.total.presented) piece(s) presented")
+                for x in r.origins + [r.total] {
+                    print("  \(x.origin.padding(toLength: 4, withPad: " ", startingAt: 0)) presented \(x.presented): with AED \(p(x.aedRate)), in advance \(p(x.advanceRate)), "
+                        + "content lines \(p(x.contentRate)), fully HS-coded \(p(x.hsRate)), recipient \(p(x.recipientRate)); other identifiers \(x.otherIDs)")
+                }
+            }
+        }
+    }
+
     struct Funnel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "funnel", abstract: "R-FUN: carrier arrivals → requested → presented → inspected → hits, per day, origin and mail class.")

@@ -33,6 +33,22 @@ extension WebApp {
             let out = try await self.funnel.importArrivals(file, fileName: upload.fileName ?? file.lastPathComponent, commit: commit, actor: p.actor)
             return try Respond.json(out, status: commit && !out.alreadyImported ? .created : .ok)
         }
+        r.add(.post, "/api/v1/custody/aed-imports", Self.funnelEditors,
+              "Import advance electronic data per piece (multipart: file (CSV or XLSX: item_id, origin_country, received_at, content_lines, hs_coded_lines, recipient), commit); a dry run unless commit=true",
+              body: .stream) { input in
+            let p = try input.user
+            guard let s = self.archive.store as? any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore else {
+                throw ArchiveError(.invalid, "this archive's store does not keep advance data")
+            }
+            let upload = try await UploadReceiver.receive(input.request, scratch: self.archive.directory.scratchURL,
+                                                          limit: min(self.configuration.maxUploadBytes, Int64(AdvanceData.maxFileBytes)),
+                                                          extensions: ["csv", "txt", "xlsx"], kind: "advance data: a .csv (or .txt) or an .xlsx workbook")
+            defer { upload.remove() }
+            guard let file = upload.file else { throw WebError.badRequest("send the advance data as the part named \"file\"") }
+            let commit = upload.fields["commit"] == "true"
+            let out = try await AdvanceDataService(store: s).importFile(file, fileName: upload.fileName ?? file.lastPathComponent, commit: commit, actor: p.actor)
+            return try Respond.json(out, status: commit && !out.alreadyImported ? .created : .ok)
+        }
         r.add(.post, "/api/v1/custody/bulk-requests", Self.funnelEditors,
               "Record a category request (JSON: day, origin, class, count (optional), reason)") { input in
             let p = try input.user

@@ -391,6 +391,14 @@ struct CustodyWebTests {
             let shown = try await client.get("/api/v1/custody/coi", as: otto, json: true)
             #expect(shown.status == .ok && shown.text.contains("[\"CN\",\"HK\"]"))
 
+            // Advance data per piece (R-AED): a dry run, then stored.
+            let aed = Data("item_id,origin_country,received_at,content_lines,hs_coded_lines,recipient\n\(Self.s10(50_000_301)),CN,2019-06-17T20:00:00Z,2,1,yes\n".utf8)
+            #expect(try await client.postMultipart("/api/v1/custody/aed-imports", headers: headers(rita), fields: [], file: ("itmatt.csv", aed)).status == .forbidden)
+            let aedDone = try await client.postMultipart("/api/v1/custody/aed-imports", headers: headers(tina), fields: [("commit", "true")], file: ("itmatt.csv", aed))
+            #expect(try aedDone.status == .created && (aedDone.json()["stored"] as? [String: Any])?["added"] as? Int == 1, "\(aedDone.text)")
+            let aedReport = try await client.get("/api/v1/custody/reports/aed?from=2019-06-18&to=2019-06-19", as: otto, json: true)
+            #expect(aedReport.status == .ok && aedReport.text.contains("\"presented\":0"), "\(aedReport.text)")
+
             let query = "from=2019-06-18&to=2019-06-19" // as of now: the list and the request were recorded today
             let partDay = try await client.get("/api/v1/custody/reports/funnel?from=2019-06-18T12:00:00Z&to=2019-06-19", as: otto, json: true)
             #expect(partDay.status == .unprocessableContent, "\(partDay.text)")

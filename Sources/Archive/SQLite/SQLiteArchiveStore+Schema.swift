@@ -164,6 +164,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v23-custody-funnel") { db in try Self.migrateCustodyFunnel(db) }
         m.registerMigration("v24-custody-duties") { db in try Self.migrateCustodyDuties(db) }
         m.registerMigration("v25-custody-return-batches") { db in try Self.migrateCustodyReturnBatches(db) }
+        m.registerMigration("v26-custody-advance-data") { db in try Self.migrateCustodyAdvanceData(db) }
         return m
     }
 }

@@ -319,6 +319,8 @@ public struct VerifyService: Sendable {
                         funnelAnchors.coi = detail["new"]
                     } else if e.action == "custody.arrivals.import", let id = Int64(e.target.dropFirst("custody-import:".count)), detail["digest"] != nil {
                         funnelAnchors.imports[id] = (detail, e.sequence)
+                    } else if e.action == "custody.aed.import", let id = Int64(e.target.dropFirst("custody-import:".count)), detail["digest"] != nil {
+                        funnelAnchors.aedImports[id] = (detail, e.sequence)
                     } else if e.action == "custody.duty", let id = Int64(e.target.dropFirst("custody-duty:".count)) {
                         funnelAnchors.duties[id] = (detail.merging(["by": e.actor]) { a, _ in a }, e.sequence)
                     } else if e.action == "custody.bulk-request", let id = Int64(e.target.dropFirst("custody-bulk-request:".count)) {
@@ -504,6 +506,9 @@ public struct VerifyService: Sendable {
         if let funnel = store as? any CustodyFunnelStore {
             problems += try await Self.checkFunnel(funnel, anchors: funnelAnchors)
         }
+        if let aed = store as? any CustodyAdvanceDataStore {
+            problems += try await Self.checkAdvanceData(aed, anchors: funnelAnchors.aedImports)
+        }
         if let duties = store as? any CustodyDutyStore {
             problems += try await Self.checkDuties(duties, anchors: funnelAnchors.duties)
         }
@@ -661,6 +666,7 @@ extension VerifyService {
         var requests: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var coi: String?
         var duties: [Int64: (detail: [String: String], sequence: Int64)] = [:]
+        var aedImports: [Int64: (detail: [String: String], sequence: Int64)] = [:]
     }
 
     /// The funnel's inputs (R-FUN): each carrier-count import's counts still digesting to what its
@@ -730,6 +736,27 @@ extension VerifyService {
         }
         for (id, a) in anchors where !seen.contains(id) {
             problems.append(.init(code: "custody_duty_missing", item: "custody-duty:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the assessments"))
+        }
+        return problems
+    }
+
+    /// Advance-data imports: each one's rows still digesting to what its audit entry recorded, its
+    /// file hash and counts as recorded, none gone.
+    static func checkAdvanceData(_ store: any CustodyAdvanceDataStore, anchors: [Int64: (detail: [String: String], sequence: Int64)]) async throws -> [VerificationProblem] {
+        var problems: [VerificationProblem] = []
+        var seen = Set<Int64>()
+        for i in try await store.aedImports() {
+            seen.insert(i.id)
+            let digest = StoredAdvanceData.digest(try await store.advanceData(importID: i.id))
+            let a = anchors[i.id]?.detail
+            if digest != i.digest || a?["digest"] != digest || a?["file_sha256"] != i.fileHash || a?["rows"] != String(i.rowsTotal)
+                || a?["added"] != String(i.added) || a?["rejected"] != String(i.rejected) {
+                problems.append(.init(code: "custody_import_altered", item: "custody-import:\(i.id)",
+                                      detail: "the advance data of import \(i.id) (\(i.fileName)) is not what its audit entry recorded"))
+            }
+        }
+        for (id, a) in anchors where !seen.contains(id) {
+            problems.append(.init(code: "custody_import_missing", item: "custody-import:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the imports"))
         }
         return problems
     }

@@ -8,6 +8,7 @@ import Testing
 extension Backends {
     static let custodyFunnel: [Backend<any CustodyStore & CustodyFunnelStore & CustodyReferralStore & AuditLog>] = all(sqlite: { $0 }, postgres: { $0 })
     static let custodyDuties: [Backend<any CustodyStore & CustodyDutyStore & AuditLog>] = all(sqlite: { $0 }, postgres: { $0 })
+    static let custodyAED: [Backend<any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore & AuditLog>] = all(sqlite: { $0 }, postgres: { $0 })
 }
 
 /// Issue 15 (F1, F2, R-FUN) on every backend: the carrier's counts imported like a target list,
@@ -277,5 +278,75 @@ struct CustodyFunnelConformanceTests {
         moved[a1.id]?.detail["amount_minor"] = "125000"
         moved[77] = ([:], 1)
         #expect(try await VerifyService.checkDuties(store, anchors: moved).map(\.code).sorted() == ["custody_duty_altered", "custody_duty_missing"])
+    }
+
+    /// F17 on every backend: advance data per piece imported like the other lists (refused rows
+    /// with their codes, a file once, a later row in force), and R-AED's shares per origin.
+    @Test(arguments: Backends.custodyAED)
+    func advanceDataCompletenessPerOrigin(_ backend: Backend<any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        let tmp = try TempDir()
+        defer { tmp.cleanup() }
+        let (p1, p2, p3, p4) = (Self.s10("LX", 31, "CN"), Self.s10("LX", 32, "CN"), Self.s10("LX", 33, "CN"), Self.s10("EE", 34, "GB"))
+        let file = tmp.url.appendingPathComponent("itmatt-20190618.csv")
+        try Data("""
+            item_id,origin_country,received_at,content_lines,hs_coded_lines,recipient,sender_post
+            \(p1),CN,2019-06-17T20:00:00Z,2,2,yes,CNBJSA
+            \(p2),CN,2019-06-18T15:00:00Z,1,0,no,CNBJSA
+            \(p4),GB,2019-06-17T22:00:00Z,0,0,yes,GBLONA
+            CN-2019-00042,CN,2019-06-18T09:00:00Z,3,1,yes,CNBJSA
+            EB000717594HK,HK,2019-06-18T09:00:00Z,1,1,yes,HKHKGA
+            \(p3),CN,2019-06-31T09:00:00Z,1,1,yes,CNBJSA
+            \(p3),CN,2019-06-18T09:00:00Z,1,2,yes,CNBJSA
+            \(p1),CN,2019-06-17T21:00:00Z,2,2,yes,CNBJSA
+            \(p3),CN,2019-06-18T09:00:00Z,1,1,maybe,CNBJSA
+
+            """.utf8).write(to: file)
+        let service = AdvanceDataService(store: store)
+        let dry = try await service.importFile(file, commit: false, actor: "tina")
+        #expect(dry.rows == 9 && dry.accepted == 4 && dry.unknownColumns == ["sender_post"])
+        #expect(dry.rejected.map(\.code) == ["S10_CHECK", "DATE_INVALID", "VALUE_UNKNOWN", "DUPLICATE", "VALUE_UNKNOWN"], "\(dry.rejected)")
+        let done = try await service.importFile(file, commit: true, actor: "tina")
+        #expect(done.stored?.added == 4 && !done.alreadyImported)
+        #expect(try await service.importFile(file, commit: true, actor: "tina").alreadyImported)
+        #expect(try await store.advanceData(importID: done.stored!.id).map(\.idScheme) == ["s10", "s10", "s10", "other"])
+
+        _ = try await ReceiptService(store: store).addLocation(code: "RCV-1", name: "Dock", kind: .receiving, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "supervisor")
+        for item in [p1, p2, p3, p4] {
+            _ = try await ReceiptService(store: store, now: Self.at("2019-06-18T11:00:00Z")).receive(item, location: "RCV-1", station: nil, clientScanID: nil,
+                                                                                                   manualEntry: false, actor: "rita")
+        }
+        let (from, to, asOf) = (Self.millis("2019-06-18T00:00:00Z"), Self.millis("2019-06-19T00:00:00Z"), Self.millis("2019-06-25T00:00:00Z"))
+        let r = try await service.report(from: from, to: to, asOf: asOf)
+        #expect(r.origins.map(\.origin) == ["CN", "GB"])
+        let cn = r.origins[0], gb = r.origins[1]
+        #expect(cn.presented == 3 && cn.withAED == 2 && cn.inAdvance == 1 && cn.withContentLines == 2 && cn.fullyHSCoded == 1 && cn.withRecipient == 1 && cn.otherIDs == 1)
+        #expect(cn.aedRate == 66.67 && cn.advanceRate == 33.33 && cn.hsRate == 33.33)
+        #expect(gb.presented == 1 && gb.aedRate == 100 && gb.advanceRate == 100 && gb.contentRate == 0 && gb.recipientRate == 100)
+        #expect(r.total.presented == 4 && r.total.aedRate == 75 && r.total.advanceRate == 50 && r.total.hsRate == 25 && r.total.otherIDs == 1)
+        // As of before p2's data arrived, it has none.
+        let early = try await service.report(from: from, to: to, asOf: Self.millis("2019-06-18T12:00:00Z"))
+        #expect(early.origins[0].withAED == 1)
+        // A corrected row is the one in force.
+        let corrected = tmp.url.appendingPathComponent("itmatt-20190618-corrected.csv")
+        try Data("item_id,origin_country,received_at,content_lines,hs_coded_lines,recipient\n\(p2),CN,2019-06-18T16:00:00Z,1,1,yes\n".utf8).write(to: corrected)
+        _ = try await service.importFile(corrected, commit: true, actor: "tina")
+        let after = try await service.report(from: from, to: to, asOf: asOf)
+        #expect(after.origins[0].fullyHSCoded == 2 && after.origins[0].withRecipient == 2)
+        let table = try await CustodyReports(store: store).run(CustodyReportRequest(id: .aed, from: from, to: to, asOf: asOf)).table
+        #expect(table.rows.last == ["all", "4", "3", "75.00", "2", "50.00", "2", "50.00", "2", "50.00", "3", "75.00", "1"], "\(table.rows)")
+
+        var anchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
+        for e in try await store.auditEntries(afterSequence: 0, limit: 10_000) where e.action == "custody.aed.import" {
+            anchors[Int64(e.target.dropFirst("custody-import:".count))!] = (try JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)), e.sequence)
+        }
+        #expect(anchors.count == 2)
+        #expect(try await VerifyService.checkAdvanceData(store, anchors: anchors).isEmpty)
+        var moved = anchors
+        moved[done.stored!.id]?.detail["digest"] = "0"
+        #expect(try await VerifyService.checkAdvanceData(store, anchors: moved).map(\.code) == ["custody_import_altered"])
     }
 }

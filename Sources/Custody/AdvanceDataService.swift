@@ -1,0 +1,196 @@
+import Archive
+import Foundation
+import RecordkeeperCore
+
+/// Advance electronic data and its completeness (R-AED, finding F17: incomplete advance data limits
+/// detection). What the origin posts sent ahead of each piece arrives as a canonical CSV (or the
+/// first sheet of an XLSX workbook), one row per piece, which a site produces from its ITMATT or
+/// CUSITM feed; R-AED then says, per origin, what share of the pieces presented had advance data at
+/// all, before they arrived, with content lines, with every line HS-coded, and with the recipient;
+/// and how many advance-data rows name a piece by another identifier than an S10 one.
+public struct AdvanceDataService: Sendable {
+    public typealias Store = any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore
+    let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    public func importFile(_ file: URL, fileName: String? = nil, commit: Bool, actor: String) async throws -> FunnelService.ArrivalOutcome {
+        let (data, hash) = try TargetImportService.read(file)
+        let plan = try AdvanceData.plan(data)
+        let name = fileName ?? file.lastPathComponent
+        var stored = try await store.aedImport(fileHash: hash)
+        let before = stored != nil
+        if commit, stored == nil {
+            stored = try await store.commitAEDImport(AEDImportDraft(
+                fileName: name, fileHash: hash, rows: plan.accepted, rowsTotal: plan.rowsTotal,
+                rejected: plan.rejected.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) },
+                unknownColumns: plan.unknownColumns), actor: actor)
+        }
+        return FunnelService.ArrivalOutcome(file: name, sha256: hash, dryRun: !commit, alreadyImported: before, rows: plan.rowsTotal,
+                                            accepted: plan.accepted.count, rejected: plan.rejected, unknownColumns: plan.unknownColumns, stored: stored)
+    }
+
+    public struct Report: Sendable, Encodable {
+        public struct Row: Sendable, Encodable, Equatable {
+            public var origin: String
+            public var presented = 0
+            public var withAED = 0
+            /// Received before the piece arrived.
+            public var inAdvance = 0
+            public var withContentLines = 0
+            /// Every content line with an HS code.
+            public var fullyHSCoded = 0
+            public var withRecipient = 0
+            /// Advance-data rows received in the period naming a piece by another scheme than S10.
+            public var otherIDs = 0
+            /// Shares of `presented`, percent (two places).
+            public var aedRate: Double?
+            public var advanceRate: Double?
+            public var contentRate: Double?
+            public var hsRate: Double?
+            public var recipientRate: Double?
+
+            mutating func rates() {
+                func pct(_ a: Int) -> Double? { FunnelService.Report.pct(a, presented) }
+                aedRate = pct(withAED); advanceRate = pct(inAdvance); contentRate = pct(withContentLines); hsRate = pct(fullyHSCoded); recipientRate = pct(withRecipient)
+            }
+        }
+        public var from: String
+        public var to: String
+        public var asOf: String
+        /// Per origin, most pieces first.
+        public var origins: [Row]
+        public var total: Row
+        public var definition = """
+            R-AED over the pieces first received in [from, to) by as_of, by origin (the S10 identifier's country): with_aed = advance data \
+            received by as_of for the piece (the latest import's row); in_advance = received before the piece's first arrival; \
+            with_content_lines = at least one article line; fully_hs_coded = at least one line and every line with an HS code; \
+            with_recipient = the recipient's name and address sent. Rates are shares of the pieces presented, percent. other_ids = \
+            advance-data rows received in [from, to) that name a piece by another identifier than an S10 one (they cannot be matched \
+            to a scan).
+            """
+    }
+
+    public func report(from: Int64, to: Int64, asOf: Int64) async throws -> Report {
+        guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }
+        guard to - from <= 400 * 86_400_000 else { throw CustodyError(.invalid, "VALUE_UNKNOWN: R-AED covers at most 400 days at a time") }
+        let arrivals = try await store.firstArrivals(from: from, to: to, asOf: asOf)
+        let pieces = arrivals.keys.sorted()
+        var aed: [String: StoredAdvanceData] = [:]
+        for start in stride(from: 0, to: pieces.count, by: 20_000) {
+            aed.merge(try await store.advanceData(itemIDs: Array(pieces[start..<min(pieces.count, start + 20_000)]), asOf: asOf)) { a, _ in a }
+        }
+        var rows: [String: Report.Row] = [:]
+        for s10 in pieces {
+            let origin = String(s10.suffix(2))
+            var r = rows[origin] ?? Report.Row(origin: origin)
+            r.presented += 1
+            if let a = aed[s10] {
+                r.withAED += 1
+                if a.receivedAtMillis < arrivals[s10]! { r.inAdvance += 1 }
+                if a.contentLines > 0 { r.withContentLines += 1 }
+                if a.contentLines > 0, a.hsCodedLines == a.contentLines { r.fullyHSCoded += 1 }
+                if a.recipientPresent { r.withRecipient += 1 }
+            }
+            rows[origin] = r
+        }
+        for a in try await store.advanceDataOtherIDs(from: from, to: min(to, asOf + 1)) {
+            rows[a.originCountry, default: Report.Row(origin: a.originCountry)].otherIDs += 1
+        }
+        var total = Report.Row(origin: "all")
+        for r in rows.values {
+            total.presented += r.presented; total.withAED += r.withAED; total.inAdvance += r.inAdvance; total.withContentLines += r.withContentLines
+            total.fullyHSCoded += r.fullyHSCoded; total.withRecipient += r.withRecipient; total.otherIDs += r.otherIDs
+        }
+        total.rates()
+        var origins = Array(rows.values)
+        for i in origins.indices { origins[i].rates() }
+        origins.sort { ($0.presented, $1.origin) > ($1.presented, $0.origin) }
+        return Report(from: Timestamp.iso(millis: from), to: Timestamp.iso(millis: to), asOf: Timestamp.iso(millis: asOf), origins: origins, total: total)
+    }
+}
+
+/// An advance-data file: header row, then `item_id, origin_country, received_at, content_lines,
+/// hs_coded_lines, recipient` (any order; other columns kept by name in the import record). An
+/// identifier shaped like an S10 one must carry a valid check digit (else `S10_CHECK`); any other
+/// identifier is kept as another scheme's. Refused rows are kept as written with their codes:
+/// `REQUIRED_MISSING`, `DATE_INVALID`, `VALUE_UNKNOWN`, `S10_CHECK`, `DUPLICATE` (a piece twice in the
+/// file), `CSV_MALFORMED`.
+public enum AdvanceData {
+    public static let columns = ["item_id", "origin_country", "received_at", "content_lines", "hs_coded_lines", "recipient"]
+    public static let maxRows = 2_000_000
+    public static let maxFileBytes = 256 << 20
+
+    public struct Plan: Sendable {
+        public var rowsTotal = 0
+        public var accepted: [StoredAdvanceData] = []
+        public var rejected: [RejectedRow] = []
+        public var unknownColumns: [String] = []
+    }
+
+    public static func plan(_ data: Data) throws -> Plan {
+        guard data.count <= maxFileBytes else { throw CustodyError(.invalid, "the file is larger than \(maxFileBytes >> 20) MB; split it by day") }
+        let (records, _) = try TargetImport.records(data)
+        guard let header = records.next(), header.malformed == nil else {
+            throw CustodyError(.invalid, "the file has no header row (the columns are \(columns.joined(separator: ", ")))")
+        }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        var index: [String: Int] = [:]
+        for (i, n) in names.enumerated() where index[n] == nil && !n.isEmpty { index[n] = i }
+        let missing = columns.filter { index[$0] == nil }
+        guard missing.isEmpty else {
+            throw CustodyError(.invalid, "the header has no \(missing.joined(separator: ", ")) column (line \(header.line)); the columns are \(columns.joined(separator: ", "))")
+        }
+        var plan = Plan()
+        plan.unknownColumns = names.filter { !$0.isEmpty && !columns.contains($0) }
+        var seen: [String: Int] = [:]
+        while let record = records.next() {
+            if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) && record.malformed == nil { continue }
+            plan.rowsTotal += 1
+            guard plan.rowsTotal <= maxRows else { throw CustodyError(.invalid, "the file has more than \(maxRows) rows; split it by day") }
+            func reject(_ code: String, _ detail: String) {
+                let raw = record.raw.count > 2_000 ? String(record.raw.prefix(2_000)) + "…" : record.raw
+                plan.rejected.append(RejectedRow(line: record.line, code: code, detail: String(detail.prefix(300)), raw: raw))
+            }
+            if let m = record.malformed { reject("CSV_MALFORMED", m); continue }
+            func value(_ c: String) -> String? {
+                guard let i = index[c], i < record.fields.count else { return nil }
+                let v = record.fields[i].trimmingCharacters(in: .whitespaces)
+                return v.isEmpty ? nil : v
+            }
+            let absent = columns.filter { value($0) == nil }
+            guard absent.isEmpty else { reject("REQUIRED_MISSING", "no \(absent.joined(separator: ", "))"); continue }
+            let rawID = value("item_id")!.uppercased()
+            guard rawID.count <= 40, rawID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_/".contains($0)) }) else {
+                reject("VALUE_UNKNOWN", "item_id is up to 40 letters, digits, '-', '_' or '/'"); continue
+            }
+            var scheme = "other"
+            if rawID.count == 13, rawID.prefix(2).allSatisfy(\.isLetter), rawID.dropFirst(2).prefix(9).allSatisfy(\.isNumber), rawID.suffix(2).allSatisfy(\.isLetter) {
+                switch S10.parse(rawID) {
+                case .success: scheme = "s10"
+                case .failure(let p) where p.code == "S10_CHECK": reject("S10_CHECK", "\(rawID): \(p)"); continue
+                case .failure: break // a reserved or unknown-country indicator: another scheme's number
+                }
+            }
+            let origin = value("origin_country")!.uppercased()
+            guard S10.isCountry(origin) else { reject("VALUE_UNKNOWN", "\(origin) is not an ISO 3166-1 alpha-2 country code"); continue }
+            guard let at = CustodyTime.millis(value("received_at")!) else {
+                reject("DATE_INVALID", "received_at \(value("received_at")!) is not an ISO 8601 time with a zone"); continue
+            }
+            guard let lines = Int(value("content_lines")!), (0...999).contains(lines), let coded = Int(value("hs_coded_lines")!), (0...lines).contains(coded) else {
+                reject("VALUE_UNKNOWN", "content_lines is 0 to 999 and hs_coded_lines 0 to content_lines"); continue
+            }
+            let recipient: Bool
+            switch value("recipient")!.lowercased() {
+            case "yes", "y", "true", "1": recipient = true
+            case "no", "n", "false", "0": recipient = false
+            default: reject("VALUE_UNKNOWN", "recipient is yes or no"); continue
+            }
+            if let first = seen[rawID] { reject("DUPLICATE", "\(rawID) is on line \(first) already"); continue }
+            seen[rawID] = record.line
+            plan.accepted.append(StoredAdvanceData(importID: 0, line: record.line, itemID: rawID, idScheme: scheme, originCountry: origin, receivedAtMillis: at,
+                                                   contentLines: lines, hsCodedLines: coded, recipientPresent: recipient))
+        }
+        return plan
+    }
+}
