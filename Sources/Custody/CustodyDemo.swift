@@ -23,6 +23,7 @@ public enum CustodyDemo {
         public var referred = 0
         public var carrierCounts = 0
         public var dutiesAssessed = 0
+        public var advanceData = 0
     }
 
     static func millis(_ iso: String) -> Int64 { CustodyTime.millis(iso)! }
@@ -186,7 +187,27 @@ public enum CustodyDemo {
         if let funnel = store as? any CustodyStore & CustodyFunnelStore {
             summary.carrierCounts = try await Self.funnelInputs(store: funnel, workDirectory: workDirectory, rng: &rng)
         }
+        if let aed = store as? any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore {
+            summary.advanceData = try await Self.advanceData(targets.map(\.s10), store: aed, workDirectory: workDirectory, rng: &rng)
+        }
         return summary
+    }
+
+    /// Advance data (R-AED) for the targeted pieces, as a site's ITMATT extract would give it: most
+    /// sent the day before, some without HS codes or the recipient, a few none at all, and a handful
+    /// of rows naming pieces by a national number instead of an S10 identifier.
+    static func advanceData(_ items: [String], store: any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore, workDirectory: URL,
+                            rng: inout SplitMix) async throws -> Int {
+        var rows = [AdvanceData.columns.joined(separator: ",")]
+        for (n, item) in items.enumerated() where rng.next() % 10 != 0 {
+            let lines = 1 + Int(rng.next() % 3)
+            let coded = rng.next() % 4 == 0 ? Int(rng.next() % UInt64(lines)) : lines
+            rows.append("\(item),\(item.suffix(2)),2019-06-\(16 + n % 3)T\(String(format: "%02d", 10 + n % 12)):00:00Z,\(lines),\(coded),\(rng.next() % 5 == 0 ? "no" : "yes")")
+        }
+        for n in 0..<6 { rows.append("CN-2019-06-\(String(format: "%05d", 100 + n)),CN,2019-06-18T08:00:00Z,1,0,no") }
+        let file = workDirectory.appendingPathComponent("advance-data-2019-06-16-18.csv")
+        try (rows.joined(separator: "\r\n") + "\r\n").write(to: file, atomically: true, encoding: .utf8)
+        return try await AdvanceDataService(store: store).importFile(file, commit: true, actor: targeter).accepted
     }
 
     /// The funnel's inputs (R-FUN): the countries of interest, the carrier's daily counts for the

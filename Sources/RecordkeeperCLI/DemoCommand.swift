@@ -165,7 +165,7 @@ struct DemoCommand: AsyncParsableCommand {
         let s = try await CustodyDemo.load(into: store, seed: seed, workDirectory: exports.appendingPathComponent("custody"),
                                            keyFile: AddresseeKey.location(dataDirectory: handle.directory.url))
         print("custody: \(s.targets) targets, \(s.received) items received in 18 containers, \(s.inspected) inspected, \(s.seized) seized, "
-            + "\(s.detained) detained, \(s.referred) referred, \(s.dutiesAssessed) assessed duties, \(s.returned) returned; \(s.carrierCounts) carrier counts for the funnel")
+            + "\(s.detained) detained, \(s.referred) referred, \(s.dutiesAssessed) assessed duties, \(s.returned) returned; \(s.carrierCounts) carrier counts for the funnel, advance data for \(s.advanceData) pieces")
     }
 
     /// Four groups of five characters from an alphabet without look-alikes (about 95 bits).
