@@ -156,10 +156,13 @@ public protocol CustodyAdvanceDataStore: Sendable {
     func commitAEDImport(_ draft: AEDImportDraft, actor: String) async throws -> StoredTargetImport
     func aedImports() async throws -> [StoredTargetImport]
     func advanceData(importID: Int64) async throws -> [StoredAdvanceData]
-    /// For each of these identifiers, its advance data in force (the latest import's row) received by `asOf`.
-    func advanceData(itemIDs: [String], asOf: Int64) async throws -> [String: StoredAdvanceData]
-    /// Rows in force whose identifier is not an S10 one, received in [from, to).
-    func advanceDataOtherIDs(from: Int64, to: Int64) async throws -> [StoredAdvanceData]
+    /// For each of these identifiers, its advance data received by `asOf`: the row in force (the
+    /// latest received; of two received at once, the later import's) and when the first arrived.
+    func advanceData(itemIDs: [String], asOf: Int64) async throws -> [String: AdvanceDataInForce]
+    /// Rows in force at `asOf` whose identifier is not an S10 one, received in [from, to).
+    func advanceDataOtherIDs(from: Int64, to: Int64, asOf: Int64) async throws -> [StoredAdvanceData]
+    /// For verify: advance-data rows that belong to no advance-data import.
+    func advanceDataOutsideImports() async throws -> Int
 }
 
 public struct StoredAdvanceData: Sendable, Equatable, Codable {
@@ -212,4 +215,33 @@ public struct AEDImportDraft: Sendable {
     public init(fileName: String, fileHash: String, rows: [StoredAdvanceData], rowsTotal: Int, rejected: [StoredRejectedRow], unknownColumns: [String]) {
         self.fileName = fileName; self.fileHash = fileHash; self.rows = rows; self.rowsTotal = rowsTotal; self.rejected = rejected; self.unknownColumns = unknownColumns
     }
+}
+
+public struct AdvanceDataInForce: Sendable, Equatable {
+    public var row: StoredAdvanceData
+    public var firstReceivedAtMillis: Int64
+    public init(row: StoredAdvanceData, firstReceivedAtMillis: Int64) { self.row = row; self.firstReceivedAtMillis = firstReceivedAtMillis }
+
+    /// Folds rows of one identifier, in (received_at, import) order, into what is in force.
+    public static func fold(_ rows: [StoredAdvanceData]) -> [String: AdvanceDataInForce] {
+        var out: [String: AdvanceDataInForce] = [:]
+        for r in rows.sorted(by: { ($0.receivedAtMillis, $0.importID) < ($1.receivedAtMillis, $1.importID) }) {
+            out[r.itemID] = AdvanceDataInForce(row: r, firstReceivedAtMillis: out[r.itemID]?.firstReceivedAtMillis ?? r.receivedAtMillis)
+        }
+        return out
+    }
+
+    /// The rows of other schemes in force at `asOf` (both stores select with it).
+    public static let otherIDsSQL = """
+        SELECT a.* FROM custody_aed a JOIN custody_import i ON i.id = a.import_id AND i.kind = 'aed'
+        WHERE a.id_scheme = 'other' AND a.received_at >= $1 AND a.received_at < $2 AND a.received_at <= $3
+        AND NOT EXISTS (SELECT 1 FROM custody_aed b JOIN custody_import j ON j.id = b.import_id AND j.kind = 'aed'
+                        WHERE b.item_id = a.item_id AND b.received_at <= $3
+                        AND (b.received_at > a.received_at OR (b.received_at = a.received_at AND b.import_id > a.import_id)))
+        ORDER BY a.received_at, a.item_id
+        """
+
+    public static let outsideImportsSQL = """
+        SELECT count(*) FROM custody_aed a WHERE NOT EXISTS (SELECT 1 FROM custody_import i WHERE i.id = a.import_id AND i.kind = 'aed')
+        """
 }

@@ -270,7 +270,8 @@ public enum CustodyScanRules {
 
     /// Why a receipt into presentation `id` is refused (`open` nil: there is no such presentation;
     /// `direction` its direction, `in` for a receipt, `out` for a return).
-    public static func refusal(presentation id: Int64, open: Bool?, direction: String? = "in", wanted: String = "in") -> ScanRefusal? {
+    public static func refusal(presentation id: Int64, open: Bool?, direction: String? = "in", wanted: String = "in", batchCarrier: String? = nil,
+                               action: CustodyScan.Action? = nil) -> ScanRefusal? {
         switch open {
         case nil: return ScanRefusal("UNKNOWN_PRESENTATION", "no presentation \(id)")
         case false?: return ScanRefusal("PRESENTATION_CLOSED", "presentation \(id) is closed; open a new one for more items")
@@ -278,6 +279,10 @@ public enum CustodyScanRules {
             guard direction == wanted else {
                 return ScanRefusal("WRONG_DIRECTION", wanted == "in" ? "presentation \(id) is a return to the carrier; receive into a container handed over"
                                                                      : "presentation \(id) is a container handed over; return into a return batch")
+            }
+            if let batchCarrier, case .returnToCarrier(let carrier, _, _, _)? = action,
+               carrier.trimmingCharacters(in: .whitespaces).lowercased() != batchCarrier.lowercased() {
+                return ScanRefusal("CARRIER_MISMATCH", "return batch \(id) goes to \(batchCarrier), not \(carrier)")
             }
             return nil
         }
@@ -288,6 +293,17 @@ public enum CustodyScanRules {
         if case .returnToCarrier(_, _, _, let batch) = action { return batch }
         return nil
     }
+
+    /// For verify: return batches whose members disagree with the return events that name them, or
+    /// (closed) with the count recorded at their close. The batch number ends the event's hashed detail.
+    public static let returnBatchMismatchSQL = """
+        SELECT p.id, (SELECT count(*) FROM custody_return_member m WHERE m.presentation_id = p.id) AS members,
+               (SELECT count(*) FROM custody_event e WHERE e.type = 'RETURNED_TO_CARRIER' AND e.detail LIKE '% return_batch=' || p.id) AS events,
+               (SELECT count(*) FROM custody_return_member m JOIN custody_event e ON e.id = m.event_id
+                WHERE m.presentation_id = p.id AND (e.type <> 'RETURNED_TO_CARRIER' OR e.detail NOT LIKE '% return_batch=' || p.id)) AS strays,
+               p.scanned_count
+        FROM custody_presentation p WHERE p.direction = 'out'
+        """
 
     static func detainedRefusal(_ s10: String) -> ScanRefusal {
         ScanRefusal("DETAINED", "\(s10) is detained pending its notice and disposition; dispose of the detention first (recordkeeper custody detention dispose)")

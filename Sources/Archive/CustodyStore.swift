@@ -97,6 +97,9 @@ public protocol CustodyStore: Sendable {
     /// Items whose arrival time or container is not what their RECEIVED event (hashed, anchored)
     /// says, or that have no RECEIVED event: changed behind the service's back.
     func custodyItemsDisagreeingWithReceipt(limit: Int) async throws -> [(itemID: Int64, s10: String)]
+    /// For verify: return batches whose members are not exactly the return events naming them, or
+    /// whose count at the close is not their members'.
+    func returnBatchMismatches() async throws -> [ReturnBatchMismatch]
     /// Custody events with ids above `afterID`, in id order.
     func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent]
     func targetImports() async throws -> [StoredTargetImport]
@@ -621,4 +624,16 @@ public struct ReturnDraft: Sendable, Equatable {
         }
         return "uninspected supervisor=\(supervisor) carrier=\(r.carrier) reason=\(reason)"
     }
+}
+
+public struct ReturnBatchMismatch: Sendable, Equatable {
+    public var id: Int64
+    public var members: Int
+    public var events: Int
+    public var strays: Int
+    public var scanned: Int?
+    public init(id: Int64, members: Int, events: Int, strays: Int, scanned: Int?) {
+        self.id = id; self.members = members; self.events = events; self.strays = strays; self.scanned = scanned
+    }
+    public var isMismatch: Bool { members != events || strays > 0 || (scanned.map { $0 != members } ?? false) }
 }

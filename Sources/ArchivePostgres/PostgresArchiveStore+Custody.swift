@@ -293,10 +293,16 @@ extension PostgresArchiveStore {
         try await transaction("ending an inspection") { conn in
             let logger = self.logger
             try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), hashtext(\(end.s10)))", logger: logger)
-            if let done = try await conn.all("""
-                SELECT \(unescaped: Self.inspectionColumns) FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id
-                JOIN custody_event e ON e.id = n.end_event_id WHERE e.client_scan_uuid = \(end.clientScanID)
-                """, as: InspectionRow.self, logger: logger).first {
+            if let seen = try await conn.all("""
+                SELECT e.type, i.s10 FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = \(end.clientScanID)
+                """, as: (String, String).self, logger: logger).first {
+                // The same end sent again is answered with its inspection; the id of another scan is refused.
+                guard seen.0 == "INSPECT_END", seen.1 == end.s10, let done = try await conn.all("""
+                    SELECT \(unescaped: Self.inspectionColumns) FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id
+                    JOIN custody_event e ON e.id = n.end_event_id WHERE e.client_scan_uuid = \(end.clientScanID)
+                    """, as: InspectionRow.self, logger: logger).first else {
+                    throw ArchiveError(.refused, "SCAN_ID_REUSED: scan id \(end.clientScanID) was used for another scan (\(seen.0) of \(seen.1))")
+                }
                 return Self.decodeInspection(done)
             }
             guard let item = try await Self.openItem(conn, s10: end.s10, logger: logger), let start = item.lastInspection, start.type == "INSPECT_START" else {

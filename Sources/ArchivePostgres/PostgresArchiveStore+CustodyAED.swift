@@ -69,27 +69,28 @@ extension PostgresArchiveStore: CustodyAdvanceDataStore {
                        as: AEDRow.self).map(Self.decodeAED)
     }
 
-    public func advanceData(itemIDs: [String], asOf: Int64) async throws -> [String: StoredAdvanceData] {
-        var out: [String: StoredAdvanceData] = [:]
+    public func advanceData(itemIDs: [String], asOf: Int64) async throws -> [String: AdvanceDataInForce] {
+        var rows: [StoredAdvanceData] = []
         for start in stride(from: 0, to: itemIDs.count, by: 10_000) {
             let chunk = Array(itemIDs[start..<min(itemIDs.count, start + 10_000)])
-            for r in try await rows("reading advance data", """
+            rows += try await self.rows("reading advance data", """
                 SELECT \(unescaped: Self.aedColumns) FROM custody_aed a JOIN custody_import i ON i.id = a.import_id AND i.kind = 'aed'
-                WHERE a.received_at <= \(asOf) AND a.item_id = ANY(\(chunk)) ORDER BY a.import_id
-                """, as: AEDRow.self) {
-                let row = Self.decodeAED(r)
-                out[row.itemID] = row
-            }
+                WHERE a.received_at <= \(asOf) AND a.item_id = ANY(\(chunk))
+                """, as: AEDRow.self).map(Self.decodeAED)
         }
-        return out
+        return AdvanceDataInForce.fold(rows)
     }
 
-    public func advanceDataOtherIDs(from: Int64, to: Int64) async throws -> [StoredAdvanceData] {
-        try await rows("reading advance data", """
-            SELECT \(unescaped: Self.aedColumns) FROM custody_aed a JOIN custody_import i ON i.id = a.import_id AND i.kind = 'aed'
-            WHERE a.id_scheme = 'other' AND a.received_at >= \(from) AND a.received_at < \(to)
-            AND a.import_id = (SELECT max(b.import_id) FROM custody_aed b JOIN custody_import j ON j.id = b.import_id AND j.kind = 'aed' WHERE b.item_id = a.item_id)
-            ORDER BY a.received_at, a.item_id
-            """, as: AEDRow.self).map(Self.decodeAED)
+    public func advanceDataOtherIDs(from: Int64, to: Int64, asOf: Int64) async throws -> [StoredAdvanceData] {
+        let sql = AdvanceDataInForce.otherIDsSQL.replacingOccurrences(of: "SELECT a.*", with: "SELECT \(Self.aedColumns)")
+        return try await rows("reading advance data", PostgresQuery(unsafeSQL: sql, binds: {
+            var b = PostgresBindings()
+            b.append(from); b.append(to); b.append(asOf)
+            return b
+        }()), as: AEDRow.self).map(Self.decodeAED)
+    }
+
+    public func advanceDataOutsideImports() async throws -> Int {
+        try await column("checking advance data", "\(unescaped: AdvanceDataInForce.outsideImportsSQL)", as: Int64.self).first.map(Int.init) ?? 0
     }
 }

@@ -43,10 +43,11 @@ extension PostgresArchiveStore {
                 return CustodyScanRules.returnBatch(scan.action)
             }))
             if !named.isEmpty {
-                for r in try await conn.all("SELECT id, closed_at IS NULL, direction FROM custody_presentation WHERE id = ANY(\(named)) ORDER BY id FOR SHARE",
-                                            as: (Int64, Bool, String).self, logger: logger) {
+                for r in try await conn.all("SELECT id, closed_at IS NULL, direction, carrier FROM custody_presentation WHERE id = ANY(\(named)) ORDER BY id FOR SHARE",
+                                            as: (Int64, Bool, String, String).self, logger: logger) {
                     batch.presentationOpen[r.0] = r.1
                     batch.presentationDirection[r.0] = r.2
+                    batch.presentationCarrier[r.0] = r.3
                 }
             }
             if !receipts.isEmpty {
@@ -105,6 +106,7 @@ extension PostgresArchiveStore {
         var episodes: [String: Int] = [:]
         var presentationOpen: [Int64: Bool] = [:]
         var presentationDirection: [Int64: String] = [:]
+        var presentationCarrier: [Int64: String] = [:]
         /// Return scans into a return batch: (event id, the batch).
         var returnMembers: [(event: Int64, batch: Int64)] = []
         /// The batch's items that some target names.
@@ -143,7 +145,8 @@ extension PostgresArchiveStore {
         }
         let returnBatch = CustodyScanRules.returnBatch(scan.action)
         if let b = returnBatch, item != nil,
-           let refusal = CustodyScanRules.refusal(presentation: b, open: batch.presentationOpen[b], direction: batch.presentationDirection[b], wanted: "out") {
+           let refusal = CustodyScanRules.refusal(presentation: b, open: batch.presentationOpen[b], direction: batch.presentationDirection[b], wanted: "out",
+                                                  batchCarrier: batch.presentationCarrier[b], action: scan.action) {
             return .refused(refusal)
         }
         let decision: ScanDecision
@@ -357,5 +360,18 @@ extension PostgresArchiveStore {
         let r = try await rows("counting data quality", PostgresQuery(unsafeSQL: sql, binds: binds), as: (Int64, Int64, Int64, Int64, Int64).self)[0]
         return DataQualityFacts(events: Int(r.0), manualEntries: Int(r.1), inspectionsBeforeArrival: Int(r.2), arrivalsWithoutDate: Int(r.3),
                                 inspectionsWithoutDate: Int(r.4))
+    }
+}
+
+extension PostgresArchiveStore {
+    public func returnBatchMismatches() async throws -> [ReturnBatchMismatch] {
+        let found: [(Int64, Int64, Int64, Int64, Int64?)] = try await rows("checking return batches", "\(unescaped: CustodyScanRules.returnBatchMismatchSQL)",
+                                                                          as: (Int64, Int64, Int64, Int64, Int64?).self)
+        var out: [ReturnBatchMismatch] = []
+        for r in found {
+            let m = ReturnBatchMismatch(id: r.0, members: Int(r.1), events: Int(r.2), strays: Int(r.3), scanned: r.4.map { Int($0) })
+            if m.isMismatch { out.append(m) }
+        }
+        return out
     }
 }

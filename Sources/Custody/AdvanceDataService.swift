@@ -63,7 +63,8 @@ public struct AdvanceDataService: Sendable {
         public var total: Row
         public var definition = """
             R-AED over the pieces first received in [from, to) by as_of, by origin (the S10 identifier's country): with_aed = advance data \
-            received by as_of for the piece (the latest import's row); in_advance = received before the piece's first arrival; \
+            received by as_of for the piece (the row in force: the latest received, of two at once the later import's); in_advance = the \
+            piece's first advance data received before its first arrival; the line and recipient shares read the row in force; \
             with_content_lines = at least one article line; fully_hs_coded = at least one line and every line with an HS code; \
             with_recipient = the recipient's name and address sent. Rates are shares of the pieces presented, percent. other_ids = \
             advance-data rows received in [from, to) that name a piece by another identifier than an S10 one (they cannot be matched \
@@ -76,7 +77,7 @@ public struct AdvanceDataService: Sendable {
         guard to - from <= 400 * 86_400_000 else { throw CustodyError(.invalid, "VALUE_UNKNOWN: R-AED covers at most 400 days at a time") }
         let arrivals = try await store.firstArrivals(from: from, to: to, asOf: asOf)
         let pieces = arrivals.keys.sorted()
-        var aed: [String: StoredAdvanceData] = [:]
+        var aed: [String: AdvanceDataInForce] = [:]
         for start in stride(from: 0, to: pieces.count, by: 20_000) {
             aed.merge(try await store.advanceData(itemIDs: Array(pieces[start..<min(pieces.count, start + 20_000)]), asOf: asOf)) { a, _ in a }
         }
@@ -85,16 +86,18 @@ public struct AdvanceDataService: Sendable {
             let origin = String(s10.suffix(2))
             var r = rows[origin] ?? Report.Row(origin: origin)
             r.presented += 1
-            if let a = aed[s10] {
+            if let inForce = aed[s10] {
+                let a = inForce.row
                 r.withAED += 1
-                if a.receivedAtMillis < arrivals[s10]! { r.inAdvance += 1 }
+                // In advance when the first data came before the piece (a later correction does not undo that).
+                if inForce.firstReceivedAtMillis < arrivals[s10]! { r.inAdvance += 1 }
                 if a.contentLines > 0 { r.withContentLines += 1 }
                 if a.contentLines > 0, a.hsCodedLines == a.contentLines { r.fullyHSCoded += 1 }
                 if a.recipientPresent { r.withRecipient += 1 }
             }
             rows[origin] = r
         }
-        for a in try await store.advanceDataOtherIDs(from: from, to: min(to, asOf + 1)) {
+        for a in try await store.advanceDataOtherIDs(from: from, to: to, asOf: asOf) {
             rows[a.originCountry, default: Report.Row(origin: a.originCountry)].otherIDs += 1
         }
         var total = Report.Row(origin: "all")

@@ -207,40 +207,55 @@ extension WebApp {
     }
 
     /// An INSPECT-mode scan: it starts the item's inspection, or ends the open one with the
-    /// station's result. A scan id seen before is answered with what it recorded.
+    /// station's result. A scan id seen before is answered with what it recorded. Only the
+    /// officer who started an inspection (or a custody supervisor) ends it; a start that carried a
+    /// result or a finding says they were not used.
     func inspectScan(_ s: ScanBatchJSON.Scan, station: String?, user: UserAccount, actor: String, store: any CustodyStore) async throws -> ScanResultJSON {
         func refused(_ code: String, _ message: String) -> ScanResultJSON { ScanResultJSON(s, refused: ScanRefusal(code, message)) }
+        func clip(_ v: String?) -> String { String((v ?? "").prefix(40)) }
         guard user.has(.custodyOfficer) || user.has(.custodySupervisor) else {
             return refused("FORBIDDEN", "an inspection is recorded by a custody officer or supervisor")
         }
-        guard case .success(let id) = S10.parse(s.s10) else { return refused("S10_FORMAT", "\(s.s10) is not an S10 identifier") }
+        guard case .success(let id) = S10.parse(s.s10) else { return refused("S10_FORMAT", "\(clip(s.s10)) is not an S10 identifier") }
         let events = try await store.custodyEvents(s10: id.value)
         if let scanID = s.clientScanId, let seen = events.first(where: { $0.clientScanID == scanID }) {
+            guard seen.type == "INSPECT_START" || seen.type == "INSPECT_END" else {
+                return refused("SCAN_ID_REUSED", "scan id \(clip(scanID)) was used for another scan (\(seen.type) of \(seen.s10))")
+            }
             return ScanResultJSON(s, outcome: .repeated(seen))
         }
-        let open = events.last { $0.type == "INSPECT_START" || $0.type == "INSPECT_END" }?.type == "INSPECT_START"
+        // The open episode's events only (an earlier episode's are history).
+        let episode = events.filter { $0.itemID == events.last?.itemID }
+        let lastInspection = episode.last { $0.type == "INSPECT_START" || $0.type == "INSPECT_END" }
         let service = InspectionService(store: store)
         do {
-            if open {
+            if let started = lastInspection, started.type == "INSPECT_START" {
+                guard started.actor.lowercased() == actor.lowercased() || user.has(.custodySupervisor) else {
+                    return refused("INSPECTION_OPEN", "\(id.value)'s inspection was started by \(started.actor); they (or a custody supervisor) end it")
+                }
                 guard let result = InspectionService.Result(rawValue: (s.result ?? "no_anomaly").lowercased()) else {
-                    return refused("VALUE_UNKNOWN", "result \(s.result ?? "") is not one of \(InspectionService.Result.allCases.map(\.rawValue).joined(separator: ", "))")
+                    return refused("VALUE_UNKNOWN", "result \(clip(s.result)) is not one of \(InspectionService.Result.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 let i = try await service.end(id.value, result: result, found: s.found, substance: nil, equipment: nil, station: station,
                                               clientScanID: s.clientScanId, clientTimestamp: s.clientTs, actor: actor)
-                let end = try await store.custodyEvents(s10: id.value).last { $0.type == "INSPECT_END" }
-                var out = ScanResultJSON(s, outcome: .recorded(end!))
-                out.signal = i.result == "no_anomaly" ? "green" : "amber"
-                out.message = "INSPECTED (\(i.method), \(Int((i.endedAtMillis - i.startedAtMillis) / 60_000)) min): \(i.result.replacingOccurrences(of: "_", with: " "))"
-                    + (i.actualDescription.map { " – \($0)" } ?? "") + (i.result == "no_anomaly" ? "" : " → an outcome is due")
+                var out = ScanResultJSON(s, status: "recorded", signal: i.result == "no_anomaly" ? "green" : "amber",
+                                         message: "INSPECTED (\(i.method), \(Int((i.endedAtMillis - i.startedAtMillis) / 60_000)) min): \(i.result.replacingOccurrences(of: "_", with: " "))"
+                                             + (i.actualDescription.map { " – \($0)" } ?? "") + (i.result == "no_anomaly" ? "" : " → an outcome is due"))
+                out.s10 = id.value
                 return out
             }
-            guard let method = InspectionService.Method(rawValue: (s.method ?? "xray").lowercased()) else {
-                return refused("VALUE_UNKNOWN", "method \(s.method ?? "") is not one of \(InspectionService.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let method = InspectionService.Method(rawValue: (s.method ?? "xray").lowercased()), method != .lab else {
+                return refused("VALUE_UNKNOWN", "method \(clip(s.method)) is not one of xray, canine, manual_open, field_analyzer")
             }
             let e = try await service.start(id.value, method: method, location: s.location, station: station, clientScanID: s.clientScanId,
-                                             clientTimestamp: s.clientTs, actor: actor)
+                                            clientTimestamp: s.clientTs, actor: actor)
             var out = ScanResultJSON(s, outcome: .recorded(e))
             out.message = "INSPECTION STARTED (\(method.rawValue))\(e.toLocation.map { " at \($0)" } ?? ""): scan again to end it"
+            // A result or finding sent with a scan that started an inspection was meant for an end: say it was not used.
+            if (s.result.map { $0.lowercased() != "no_anomaly" } ?? false) || !(s.found ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                out.signal = "amber"
+                out.message += " (no inspection was open, so the result and finding sent with it were not used)"
+            }
             return out
         } catch let error as ArchiveError {
             return refused(String(error.message.prefix { $0.isUppercase || $0 == "_" }).nonEmpty ?? error.code.rawValue.uppercased(), error.message)
@@ -311,6 +326,14 @@ struct ScanResultJSON: Encodable {
     var message: String
     var event: StoredCustodyEvent?
     var targets: [String] = []
+
+    init(_ s: ScanBatchJSON.Scan, status: String, signal: String, message: String) {
+        clientScanId = s.clientScanId
+        s10 = s.s10
+        self.status = status
+        self.signal = signal
+        self.message = message
+    }
 
     init(_ s: ScanBatchJSON.Scan, refused r: ScanRefusal) {
         clientScanId = s.clientScanId

@@ -152,6 +152,36 @@ struct CLITests {
         #expect(hidden.status == 3 && hidden.stdout.contains("custody_security_check_altered"), "\(hidden.stdout)")
     }
 
+    /// A return batch through the binary: opened with --out, filled by `custody return --container`,
+    /// closed against the signed count; a member removed in the database is found by verify.
+    @Test func aReturnBatchIsFilledClosedAndVerified() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        for (code, kind) in [("RCV-1", "receiving"), ("RET-1", "return_dock")] {
+            #expect(try cli.run(["custody", "location", "add", code, "--name", code, "--kind", kind, "--secured", "--alarmed", "--cctv"]).status == 0)
+        }
+        let items = ["LX300000074CN", "LX300000088CN"]
+        #expect(try cli.run(["custody", "receive", "--location", "RCV-1"] + items).status == 0)
+        let opened = try cli.run(["custody", "container", "open", "RET-APC-7", "--out", "--declared", "2", "--presented-by", "K. Driver", "--location", "RET-1"])
+        #expect(opened.status == 0 && opened.stdout.contains("Return batch 1: container RET-APC-7") && opened.stdout.contains("custody return --carrier USPS --container 1"),
+                "\(opened.stdout)\(opened.stderr)")
+        let wrong = try cli.run(["custody", "return", "--carrier", "DHL", "--container", "1", items[0]])
+        #expect(wrong.status != 0 && wrong.stderr.contains("CARRIER_MISMATCH"), "\(wrong.stderr)")
+        let back = try cli.run(["custody", "return", "--carrier", "USPS", "--container", "1"] + items)
+        #expect(back.status == 0 && back.stdout.components(separatedBy: "return_batch=1").count == 3, "\(back.stdout)\(back.stderr)")
+        let closed = try cli.run(["custody", "container", "close", "1"])
+        #expect(closed.status == 0 && closed.stdout.contains("scanned 2, closed"), "\(closed.stdout)\(closed.stderr)")
+        #expect(try cli.run(["verify"]).status == 0)
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_return_member_not_deleted")
+            try db.execute(sql: "DELETE FROM custody_return_member WHERE event_id = (SELECT min(event_id) FROM custody_return_member)")
+        }
+        let tampered = try cli.run(["verify", "--json"])
+        #expect(tampered.status == 3 && tampered.stdout.contains("custody_return_batch_altered"), "\(tampered.stdout)")
+    }
+
     /// R-FUN through the binary: the countries of interest, the carrier's counts (dry run, commit,
     /// once), a category request, the report; a count changed in the database is found by verify.
     @Test func theFunnelIsFedAndReportedThroughTheBinary() throws {

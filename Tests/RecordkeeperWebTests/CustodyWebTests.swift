@@ -548,13 +548,23 @@ struct CustodyWebTests {
             #expect(noFound[0]["code"] as? String == "REQUIRED_MISSING", "\(noFound)")
             let byReceiver = try await scans([inspect(b, "e-b2")], as: rita)
             #expect(byReceiver[0]["code"] as? String == "FORBIDDEN" && byReceiver[0]["signal"] as? String == "red")
-            let ended = try await scans([inspect(b, "e-b3")], as: otto)
+            // A custody supervisor may end an officer's inspection.
+            let sue = try await f.session("sue")
+            let ended = try await scans([inspect(b, "e-b3")], as: sue)
             #expect(ended[0]["signal"] as? String == "green" && (ended[0]["message"] as? String)?.contains("no anomaly") == true, "\(ended)")
+            // A start that carried a result: amber, the result not used; a scan id of another scan: refused.
+            let carried = try await scans([inspect(b, "s-b2").merging(["result": "anomaly", "found": "x"]) { _, x in x }], as: otto)
+            #expect(carried[0]["signal"] as? String == "amber" && (carried[0]["message"] as? String)?.contains("were not used") == true, "\(carried)")
+            let reused = try await scans([inspect(b, "r-b")], as: otto)
+            #expect(reused[0]["code"] as? String == "SCAN_ID_REUSED", "\(reused)")
+            let otherItems = try await scans([inspect(b, "e-a")], as: otto)
+            #expect(otherItems[0]["code"] as? String == "SCAN_ID_REUSED", "\(otherItems)")
             let page = try await client.get("/custody/scan?mode=inspect&location=EXAM-1&method=canine", as: otto)
             #expect(page.text.contains("INSPECT (canine) at EXAM-1") && page.text.contains("id=\"result\"") && page.text.contains("data-method=\"canine\""))
         }
         #expect(try await store.inspections(s10: a).map(\.result) == ["anomaly"])
         #expect(try await store.inspections(s10: b).map(\.result) == ["no_anomaly"])
+        #expect(try await store.inspections(s10: b).map(\.officer) == ["sue"])
         #expect(try await store.custodyEvents(s10: a).map(\.type) == ["RECEIVED", "INSPECT_START", "INSPECT_END"])
     }
 }

@@ -359,10 +359,16 @@ extension SQLiteArchiveStore {
 
     public func endInspection(_ end: InspectionEnd, actor: String) async throws -> StoredInspection {
         try await write { db in
-            if let done = try Row.fetchOne(db, sql: """
-                SELECT n.*, i.s10 FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id
-                JOIN custody_event e ON e.id = n.end_event_id WHERE e.client_scan_uuid = ?
+            if let seen = try Row.fetchOne(db, sql: """
+                SELECT e.type, i.s10 FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = ?
                 """, arguments: [end.clientScanID]) {
+                // The same end sent again is answered with its inspection; the id of another scan is refused.
+                guard (seen["type"] as String) == "INSPECT_END", (seen["s10"] as String) == end.s10, let done = try Row.fetchOne(db, sql: """
+                    SELECT n.*, i.s10 FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id
+                    JOIN custody_event e ON e.id = n.end_event_id WHERE e.client_scan_uuid = ?
+                    """, arguments: [end.clientScanID]) else {
+                    throw ArchiveError(.refused, "SCAN_ID_REUSED: scan id \(end.clientScanID) was used for another scan (\(seen["type"] as String) of \(seen["s10"] as String))")
+                }
                 return Self.decodeInspection(done)
             }
             guard let item = try Self.openItem(db, s10: end.s10), let start = item.lastInspection, start.type == "INSPECT_START" else {

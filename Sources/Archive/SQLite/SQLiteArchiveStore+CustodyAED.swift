@@ -72,31 +72,28 @@ extension SQLiteArchiveStore: CustodyAdvanceDataStore {
         }
     }
 
-    public func advanceData(itemIDs: [String], asOf: Int64) async throws -> [String: StoredAdvanceData] {
+    public func advanceData(itemIDs: [String], asOf: Int64) async throws -> [String: AdvanceDataInForce] {
         try await read { db in
-            var out: [String: StoredAdvanceData] = [:]
+            var rows: [StoredAdvanceData] = []
             for chunk in stride(from: 0, to: itemIDs.count, by: 500).map({ Array(itemIDs[$0..<min(itemIDs.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for r in try Row.fetchAll(db, sql: """
+                rows += try Row.fetchAll(db, sql: """
                     SELECT a.* FROM custody_aed a JOIN custody_import i ON i.id = a.import_id AND i.kind = 'aed'
-                    WHERE a.received_at <= ? AND a.item_id IN (\(marks)) ORDER BY a.import_id
-                    """, arguments: StatementArguments([asOf]) + StatementArguments(chunk)) {
-                    let row = Self.decodeAED(r)
-                    out[row.itemID] = row // the latest import's row wins
-                }
+                    WHERE a.received_at <= ? AND a.item_id IN (\(marks))
+                    """, arguments: StatementArguments([asOf]) + StatementArguments(chunk)).map(Self.decodeAED)
             }
-            return out
+            return AdvanceDataInForce.fold(rows)
         }
     }
 
-    public func advanceDataOtherIDs(from: Int64, to: Int64) async throws -> [StoredAdvanceData] {
+    public func advanceDataOtherIDs(from: Int64, to: Int64, asOf: Int64) async throws -> [StoredAdvanceData] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.* FROM custody_aed a JOIN custody_import i ON i.id = a.import_id AND i.kind = 'aed'
-                WHERE a.id_scheme = 'other' AND a.received_at >= ? AND a.received_at < ?
-                AND a.import_id = (SELECT max(b.import_id) FROM custody_aed b JOIN custody_import j ON j.id = b.import_id AND j.kind = 'aed' WHERE b.item_id = a.item_id)
-                ORDER BY a.received_at, a.item_id
-                """, arguments: [from, to]).map(Self.decodeAED)
+            try Row.fetchAll(db, sql: AdvanceDataInForce.otherIDsSQL.replacingOccurrences(of: "$1", with: "?1").replacingOccurrences(of: "$2", with: "?2")
+                                .replacingOccurrences(of: "$3", with: "?3"), arguments: [from, to, asOf]).map(Self.decodeAED)
         }
+    }
+
+    public func advanceDataOutsideImports() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: AdvanceDataInForce.outsideImportsSQL) ?? 0 }
     }
 }

@@ -97,9 +97,9 @@ extension SQLiteArchiveStore {
         }
         let returnBatch = CustodyScanRules.returnBatch(scan.action)
         if let b = returnBatch, item != nil {
-            let row = try Row.fetchOne(db, sql: "SELECT closed_at, direction FROM custody_presentation WHERE id = ?", arguments: [b])
+            let row = try Row.fetchOne(db, sql: "SELECT closed_at, direction, carrier FROM custody_presentation WHERE id = ?", arguments: [b])
             if let refusal = CustodyScanRules.refusal(presentation: b, open: row.map { ($0["closed_at"] as Int64?) == nil }, direction: row?["direction"],
-                                                      wanted: "out") {
+                                                      wanted: "out", batchCarrier: row?["carrier"], action: scan.action) {
                 return .refused(refusal)
             }
         }
@@ -342,5 +342,15 @@ extension SQLiteArchiveStore {
             CREATE TRIGGER custody_return_member_kept BEFORE UPDATE ON custody_return_member BEGIN SELECT RAISE(ABORT, 'return batch members are kept'); END;
             CREATE TRIGGER custody_return_member_not_deleted BEFORE DELETE ON custody_return_member BEGIN SELECT RAISE(ABORT, 'return batch members are kept'); END;
             """)
+    }
+}
+
+extension SQLiteArchiveStore {
+    public func returnBatchMismatches() async throws -> [ReturnBatchMismatch] {
+        try await read { db in
+            try Row.fetchAll(db, sql: CustodyScanRules.returnBatchMismatchSQL).map {
+                ReturnBatchMismatch(id: $0["id"], members: $0["members"], events: $0["events"], strays: $0["strays"], scanned: $0["scanned_count"])
+            }.filter(\.isMismatch)
+        }
     }
 }

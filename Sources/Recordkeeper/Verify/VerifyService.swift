@@ -490,6 +490,13 @@ public struct VerifyService: Sendable {
                     }
                 }
             }
+            // Return batches: their members are exactly the return events that name them, and a
+            // closed one's count is its members'.
+            for b in try await custody.returnBatchMismatches() {
+                problems.append(.init(code: "custody_return_batch_altered", item: "custody-presentation:\(b.id)",
+                                      detail: "return batch \(b.id): \(b.members) member(s), \(b.events) return event(s) naming it, \(b.strays) member(s) naming another event"
+                                          + (b.scanned.map { ", \($0) counted at its close" } ?? "")))
+            }
             for (id, anchor) in presentationAnchors where !presentationIDs.contains(id) {
                 problems.append(.init(code: "custody_presentation_missing", item: "custody-presentation:\(id)",
                                       detail: "recorded by audit entry \(anchor.sequence), gone from the presentations"))
@@ -757,6 +764,10 @@ extension VerifyService {
         }
         for (id, a) in anchors where !seen.contains(id) {
             problems.append(.init(code: "custody_import_missing", item: "custody-import:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the imports"))
+        }
+        let stray = try await store.advanceDataOutsideImports()
+        if stray > 0 {
+            problems.append(.init(code: "custody_aed_unanchored", item: "custody_aed", detail: "\(stray) advance-data row(s) belong to no advance-data import"))
         }
         return problems
     }

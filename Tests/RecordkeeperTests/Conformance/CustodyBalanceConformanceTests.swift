@@ -384,15 +384,19 @@ struct CustodyBalanceConformanceTests {
             ScanService.Request(text: items[2], action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil, batch: inbound.id), station: "RET-1"),
             ScanService.Request(text: serials.s10(), action: .receive(location: "RCV-1", presentation: batch.id), station: "RET-1"),
             ScanService.Request(text: items[3], action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil, batch: 999), station: "RET-1"),
+            // Another carrier's return does not go into USPS's batch.
+            ScanService.Request(text: items[3], action: .returnToCarrier(carrier: "DHL", supervisor: nil, reason: nil, batch: batch.id), station: "RET-1"),
         ], actor: "receiver")
         #expect(out.map { if case .refused(let r) = $0 { r.code } else { "recorded" } } == ["recorded", "recorded", "WRONG_DIRECTION", "WRONG_DIRECTION",
-                                                                                           "UNKNOWN_PRESENTATION"])
+                                                                                           "UNKNOWN_PRESENTATION", "CARRIER_MISMATCH"])
         #expect(out[0].event?.detail == "untargeted carrier=USPS return_batch=\(batch.id)")
         #expect(try await store.presentation(id: batch.id)?.scannedCount == 2)
         // Two of three: the close needs a note.
         await #expect(throws: ArchiveError.self) { _ = try await service("2019-06-18T17:30:00Z").closeContainer(batch.id, note: nil, actor: "receiver") }
         let closed = try await service("2019-06-18T17:30:00Z").closeContainer(batch.id, note: "Driver counted three; two scanned", actor: "receiver")
         #expect(closed.scannedCount == 2 && closed.difference == -1 && closed.direction == "out")
+        // Verify's check of the members against the return events naming the batch: as recorded.
+        #expect(try await store.returnBatchMismatches().isEmpty)
         let late = try await service("2019-06-18T17:40:00Z").record([
             ScanService.Request(text: items[2], action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil, batch: batch.id), station: "RET-1")],
                                                                      actor: "receiver")

@@ -336,14 +336,23 @@ struct CustodyFunnelConformanceTests {
         _ = try await service.importFile(corrected, commit: true, actor: "tina")
         let after = try await service.report(from: from, to: to, asOf: asOf)
         #expect(after.origins[0].fullyHSCoded == 2 && after.origins[0].withRecipient == 2)
+        // A backfill imported later but received earlier does not override the correction; p1's
+        // data stays "in advance" though a later row for it arrives after the piece.
+        let backfill = tmp.url.appendingPathComponent("itmatt-backfill.csv")
+        try Data(("item_id,origin_country,received_at,content_lines,hs_coded_lines,recipient\n\(p2),CN,2019-06-18T10:00:00Z,1,0,no\n"
+            + "\(p1),CN,2019-06-19T10:00:00Z,2,2,yes\n").utf8).write(to: backfill)
+        _ = try await service.importFile(backfill, commit: true, actor: "tina")
+        let later = try await service.report(from: from, to: to, asOf: asOf)
+        #expect(later.origins[0].fullyHSCoded == 2 && later.origins[0].inAdvance == 2, "\(later.origins[0])") // p2's first data (10:00) came before it (11:00)
+        #expect(try await store.advanceDataOutsideImports() == 0)
         let table = try await CustodyReports(store: store).run(CustodyReportRequest(id: .aed, from: from, to: to, asOf: asOf)).table
-        #expect(table.rows.last == ["all", "4", "3", "75.00", "2", "50.00", "2", "50.00", "2", "50.00", "3", "75.00", "1"], "\(table.rows)")
+        #expect(table.rows.last == ["all", "4", "3", "75.00", "3", "75.00", "2", "50.00", "2", "50.00", "3", "75.00", "1"], "\(table.rows)")
 
         var anchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         for e in try await store.auditEntries(afterSequence: 0, limit: 10_000) where e.action == "custody.aed.import" {
             anchors[Int64(e.target.dropFirst("custody-import:".count))!] = (try JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)), e.sequence)
         }
-        #expect(anchors.count == 2)
+        #expect(anchors.count == 3)
         #expect(try await VerifyService.checkAdvanceData(store, anchors: anchors).isEmpty)
         var moved = anchors
         moved[done.stored!.id]?.detail["digest"] = "0"
