@@ -107,6 +107,7 @@ public final class WebApp: Sendable {
         addDetentionRoutes(routes)
         addFunnelRoutes(routes)
         addOutcomeRoutes(routes)
+        addDetentionPages(routes)
         return (router, routes.specs)
     }
 

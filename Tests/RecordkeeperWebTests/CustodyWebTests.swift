@@ -567,4 +567,45 @@ struct CustodyWebTests {
         #expect(try await store.inspections(s10: b).map(\.officer) == ["sue"])
         #expect(try await store.custodyEvents(s10: a).map(\.type) == ["RECEIVED", "INSPECT_START", "INSPECT_END"])
     }
+
+    /// AT6 in the browser: the notice clerk's pages. The queue lists the detention; the clerk
+    /// records the notice through a form; the particulars stay masked until the clerk names why
+    /// (the read audited with that purpose); an officer sees them masked; the answer is recorded
+    /// through a form; receivers and officers cannot post either form.
+    @Test func aNoticeClerkWorksTheQueueInTheBrowser() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore & CustodyPrivacyStore)
+        _ = try await ReceiptService(store: store).addLocation(code: "HOLD-1", name: "Holding", kind: .holding, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "sue")
+        let item = Self.s10(50_000_401)
+        _ = try await ReceiptService(store: store).receive(item, location: "HOLD-1", station: nil, clientScanID: nil, manualEntry: false, actor: "rita")
+        _ = try await InspectionService(store: store).start(item, method: .xray, location: nil, station: nil, clientScanID: nil, actor: "otto")
+        _ = try await InspectionService(store: store).end(item, result: .anomaly, found: "Tablets", substance: nil, equipment: nil, station: nil, clientScanID: nil, actor: "otto")
+        let d = try await DetentionService(store: store, keyFile: AddresseeKey.location(dataDirectory: f.archive.directory.url))
+            .detain(item, violation: "prohibited", reason: "personal_use_prohibited", contents: "medicine", actor: "otto")
+        let nina = try await f.session("nina"), otto = try await f.session("otto"), rita = try await f.session("rita")
+        try await f.test { client in
+            let queue = try await client.get("/custody/detentions", as: nina)
+            #expect(queue.status == .ok && queue.text.contains(item) && queue.text.contains("notice not sent"), "\(queue.text)")
+            #expect(try await client.get("/custody/detentions", as: rita).status == .forbidden)
+            let page = try await client.get("/custody/detentions/\(d.id)", as: nina)
+            #expect(page.text.contains("Send the notice") && page.text.contains("No particulars are held"))
+            let form: [(String, String)] = [("name", "Jane <b>Q.</b> Addressee"), ("address", "1400 Example Avenue\nSpringfield, IL"), ("postcode", "62704"),
+                                            ("answer_days", "30")]
+            #expect(try await client.post("/custody/detentions/\(d.id)/notice", as: otto, form: form).status == .forbidden)
+            let sent = try await client.post("/custody/detentions/\(d.id)/notice", as: nina, form: form)
+            #expect(sent.status == .seeOther && sent.location == "/custody/detentions/\(d.id)?notice=notice-recorded", "\(sent.status) \(sent.text)")
+            let masked = try await client.get("/custody/detentions/\(d.id)?notice=notice-recorded", as: nina)
+            #expect(masked.text.contains("Notice recorded") && masked.text.contains("Show the particulars") && !masked.text.contains("Example Avenue"))
+            let shown = try await client.get("/custody/detentions/\(d.id)?purpose=notice", as: nina)
+            #expect(shown.text.contains("Jane &lt;b&gt;Q.&lt;/b&gt; Addressee") && shown.text.contains("1400 Example Avenue") && shown.text.contains("62704"), "\(shown.text)")
+            let officer = try await client.get("/custody/detentions/\(d.id)?purpose=notice", as: otto)
+            #expect(officer.status == .ok && !officer.text.contains("Example Avenue") && officer.text.contains("masked for your role"))
+            let answered = try await client.post("/custody/detentions/\(d.id)/response", as: nina, form: [("response", "petition")])
+            #expect(answered.status == .seeOther)
+            #expect(try await client.get("/custody/detentions/\(d.id)", as: nina).text.contains("<dd>petition</dd>"))
+        }
+        let reads = try await f.archive.store.auditEntries(AuditFilter(action: "custody.pii.read", limit: 10))
+        #expect(reads.map(\.actor) == ["nina"] && reads.first?.detail.contains("notice") == true, "\(reads)")
+    }
 }

@@ -26,6 +26,7 @@ struct Pages: Sendable {
         NavItem(href: "/dispositions", label: "Disposition", access: .roles([.recordsOfficer, .auditor])),
         NavItem(href: "/compliance", label: "Compliance", access: .roles([.recordsOfficer, .auditor])),
         NavItem(href: "/custody", label: "Custody", access: WebApp.custodyReaders),
+        NavItem(href: "/custody/detentions", label: "Detentions", access: .roles([.noticeClerk, .privacyOfficer])),
         NavItem(href: "/audit", label: "Audit log", access: Access.auditors),
         NavItem(href: "/admin/users", label: "Users", access: Access.admins),
         NavItem(href: "/account", label: "Account", access: .signedIn),
@@ -103,6 +104,8 @@ enum Notice: String {
     case cancelled
     case executed
     case userSaved = "user-saved"
+    case noticeRecorded = "notice-recorded"
+    case responseRecorded = "response-recorded"
 
     var text: String {
         switch self {
@@ -115,6 +118,8 @@ enum Notice: String {
         case .cancelled: return "Cancelled."
         case .executed: return "Executed. The certificate is ready; the counts are below."
         case .userSaved: return "Saved."
+        case .noticeRecorded: return "Notice recorded. The particulars are sealed; the answer period runs from now."
+        case .responseRecorded: return "The addressee's answer is recorded."
         }
     }
 
