@@ -236,7 +236,7 @@ public struct AdvanceDataInForce: Sendable, Equatable {
         SELECT a.* FROM custody_aed a JOIN custody_import i ON i.id = a.import_id AND i.kind = 'aed'
         WHERE a.id_scheme = 'other' AND a.received_at >= $1 AND a.received_at < $2 AND a.received_at <= $3
         AND NOT EXISTS (SELECT 1 FROM custody_aed b JOIN custody_import j ON j.id = b.import_id AND j.kind = 'aed'
-                        WHERE b.item_id = a.item_id AND b.received_at <= $3
+                        WHERE b.item_id = a.item_id AND b.received_at <= $3 AND b.received_at < $2
                         AND (b.received_at > a.received_at OR (b.received_at = a.received_at AND b.import_id > a.import_id)))
         ORDER BY a.received_at, a.item_id
         """

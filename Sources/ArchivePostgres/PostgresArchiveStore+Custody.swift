@@ -258,7 +258,7 @@ extension PostgresArchiveStore {
                 SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = \(start.clientScanID)
                 """, as: EventRow.self, logger: logger).first.map(Self.decodeEvent) {
                 guard seen.type == "INSPECT_START", seen.s10 == start.s10 else {
-                    throw ArchiveError(.refused, "scan id \(start.clientScanID) was used for another scan (\(seen.type) of \(seen.s10))")
+                    throw ArchiveError(.refused, "SCAN_ID_REUSED: scan id \(start.clientScanID) was used for another scan (\(seen.type) of \(seen.s10))")
                 }
                 return seen
             }

@@ -448,7 +448,7 @@ struct CustodyCommand: AsyncParsableCommand {
                 status is 4 when any was refused.
                 """)
         @Argument(help: "The S10 identifiers.") var items: [String]
-        @Option(help: "The carrier taking them back (name or badge).") var carrier: String
+        @Option(help: "The carrier taking them back (as its return batch names it, with --container).") var carrier: String
         @Option(help: "The return batch (its presentation number).") var container: Int64?
         @Option(help: "The station.") var station: String?
         @Option(help: "The supervisor allowing an uninspected return.") var supervisor: String?

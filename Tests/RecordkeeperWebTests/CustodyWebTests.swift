@@ -593,13 +593,19 @@ struct CustodyWebTests {
             let form: [(String, String)] = [("name", "Jane <b>Q.</b> Addressee"), ("address", "1400 Example Avenue\nSpringfield, IL"), ("postcode", "62704"),
                                             ("answer_days", "30")]
             #expect(try await client.post("/custody/detentions/\(d.id)/notice", as: otto, form: form).status == .forbidden)
+            // The letter is shown once, in the answer to the form.
             let sent = try await client.post("/custody/detentions/\(d.id)/notice", as: nina, form: form)
-            #expect(sent.status == .seeOther && sent.location == "/custody/detentions/\(d.id)?notice=notice-recorded", "\(sent.status) \(sent.text)")
-            let masked = try await client.get("/custody/detentions/\(d.id)?notice=notice-recorded", as: nina)
-            #expect(masked.text.contains("Notice recorded") && masked.text.contains("Show the particulars") && !masked.text.contains("Example Avenue"))
-            let shown = try await client.get("/custody/detentions/\(d.id)?purpose=notice", as: nina)
+            #expect(sent.status == .ok && sent.text.contains("Notice recorded") && sent.text.contains("The notice to send") && sent.text.contains("1400 Example Avenue"),
+                    "\(sent.status) \(sent.text)")
+            // Opening the page (even with a purpose in the address) reads nothing: the reveal is a form.
+            let masked = try await client.get("/custody/detentions/\(d.id)?purpose=notice", as: nina)
+            #expect(masked.text.contains("Show the particulars") && !masked.text.contains("Example Avenue"))
+            let noPurpose = try await client.post("/custody/detentions/\(d.id)/particulars", as: nina, form: [], json: true)
+            #expect(noPurpose.status == .unprocessableContent, "\(noPurpose.text)")
+            let shown = try await client.post("/custody/detentions/\(d.id)/particulars", as: nina, form: [("purpose", "notice")])
             #expect(shown.text.contains("Jane &lt;b&gt;Q.&lt;/b&gt; Addressee") && shown.text.contains("1400 Example Avenue") && shown.text.contains("62704"), "\(shown.text)")
-            let officer = try await client.get("/custody/detentions/\(d.id)?purpose=notice", as: otto)
+            #expect(try await client.post("/custody/detentions/\(d.id)/particulars", as: otto, form: [("purpose", "notice")]).status == .forbidden)
+            let officer = try await client.get("/custody/detentions/\(d.id)", as: otto)
             #expect(officer.status == .ok && !officer.text.contains("Example Avenue") && officer.text.contains("masked for your role"))
             let answered = try await client.post("/custody/detentions/\(d.id)/response", as: nina, form: [("response", "petition")])
             #expect(answered.status == .seeOther)

@@ -16,20 +16,26 @@ extension WebApp {
             let p = try input.user
             guard let store = self.archive.store as? any CustodyPrivacyStore else { throw ArchiveError(.invalid, "this archive's store does not keep detentions") }
             let all = try await store.detentions(from: Int64.min, to: Int64.max)
-            return Respond.html(self.detentionsPage(p, open: all.filter { $0.disposition == nil }, closed: Array(all.filter { $0.disposition != nil }.suffix(20).reversed())))
+            let disposed = all.filter { $0.disposition != nil }.sorted { ($0.disposedAtMillis ?? 0) > ($1.disposedAtMillis ?? 0) }
+            return Respond.html(self.detentionsPage(p, open: all.filter { $0.disposition == nil }, closed: Array(disposed.prefix(20))))
         }
         r.add(.get, "/custody/detentions/:id", Self.detentionReaders,
-              "A detention: its notice and answer, and the addressee's particulars (in clear for a notice clerk or privacy officer who names why: purpose=…)") { input in
+              "A detention: its notice and answer, and the state of the addressee's particulars (shown only through the form that records why)") { input in
             let p = try input.user
             let id = try input.id()
-            let purpose = (input.query["purpose"] ?? "").trimmingCharacters(in: .whitespaces)
-            let mayRead = DetentionService.readerRoles.contains { p.user.has($0) }
-            // A reader sees the particulars only when asking for them with a purpose; everyone else sees their state.
-            let view = try await self.detentions.view(id, reader: mayRead && purpose.isEmpty ? nil : p.user, actor: p.actor, purpose: String(purpose.prefix(40)))
+            // Nobody reads the particulars by opening a page: a reader asks for them by a form (POST).
+            let view = try await self.detentions.view(id, reader: DetentionService.readerRoles.contains { p.user.has($0) } ? nil : p.user, actor: p.actor, purpose: "")
             try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.detention.view", target: "custody-detention:\(id)", detail: ["via": "web"]))
-            let status = try await self.addresseeStatus(id)
-            return Respond.html(self.detentionPage(p, view.detention, addressee: view.addressee, status: status, asked: mayRead && !purpose.isEmpty,
+            return Respond.html(self.detentionPage(p, view.detention, addressee: view.addressee, status: try await self.addresseeStatus(id),
                                                    notice: Notice.from(input.query)))
+        }
+        r.add(.post, "/custody/detentions/:id/particulars", .roles(Set(DetentionService.readerRoles)),
+              "Show the addressee's particulars to a notice clerk or privacy officer, recording the read with its purpose (form: purpose)") { input in
+            let p = try input.user
+            let id = try input.id()
+            let purpose = String((input.form["purpose"] ?? "").trimmingCharacters(in: .whitespaces).prefix(40))
+            let view = try await self.detentions.view(id, reader: p.user, actor: p.actor, purpose: purpose)
+            return Respond.html(self.detentionPage(p, view.detention, addressee: view.addressee, status: try await self.addresseeStatus(id), notice: nil))
         }
         r.add(.post, "/custody/detentions/:id/notice", .roles([.noticeClerk]), "Record the notice with the addressee's particulars (form: name, address, postcode, answer_days)") { input in
             let p = try input.user
@@ -40,9 +46,11 @@ extension WebApp {
                 return v
             } ?? DetentionService.defaultAnswerDays
             let lines = (f["address"] ?? "").components(separatedBy: .newlines).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            _ = try await self.detentions.sendNotice(id, to: AddresseeParticulars(name: f["name"] ?? "", addressLines: lines, postcode: f["postcode"] ?? ""),
-                                                     answerDays: days, actor: p.actor)
-            return Respond.seeOther("/custody/detentions/\(id)" + Notice.noticeRecorded.query)
+            let (d, letter) = try await self.detentions.sendNotice(id, to: AddresseeParticulars(name: f["name"] ?? "", addressLines: lines, postcode: f["postcode"] ?? ""),
+                                                                   answerDays: days, actor: p.actor)
+            // The letter to send, once, in this answer (the clerk has just typed what it holds); afterwards
+            // the particulars are read only through the form that records why.
+            return Respond.html(self.detentionPage(p, d, addressee: .masked, status: "held", notice: Notice.noticeRecorded.text, letter: letter))
         }
         r.add(.post, "/custody/detentions/:id/response", .roles([.noticeClerk]), "Record the addressee's answer (form: response)") { input in
             let p = try input.user
@@ -56,7 +64,9 @@ extension WebApp {
         func when(_ m: Int64?) -> String { m.map { Fmt.local(Timestamp.iso(millis: $0)) } ?? "—" }
         func rows(_ list: [StoredDetention]) -> HTML {
             list.html { d in
-                let state = d.disposition ?? (d.noticeSentAtMillis == nil ? "notice not sent" : d.response == nil ? "waiting for the answer" : "answered: \(d.response!)")
+                let overdue = (d.responseDueAtMillis.map { $0 < Timestamp.nowMillis() } ?? false)
+                let state = d.disposition ?? (d.noticeSentAtMillis == nil ? "notice not sent"
+                    : d.response == nil ? (overdue ? "answer period over: to be disposed of" : "waiting for the answer") : "answered: \(d.response!)")
                 return "<tr><td><a href=\"/custody/detentions/\(d.id)\">\(d.id)</a></td><td>\(d.s10)</td><td>\(when(d.detainedAtMillis))</td><td>\(d.reasonCode)</td><td>\(d.contentsCategory)</td><td>\(when(d.noticeSentAtMillis))</td><td>\(when(d.responseDueAtMillis))</td><td>\(state)</td></tr>"
             }
         }
@@ -70,7 +80,7 @@ extension WebApp {
             """)
     }
 
-    func detentionPage(_ p: Principal, _ d: StoredDetention, addressee: DetentionService.Addressee, status: String, asked: Bool, notice: String?) -> HTML {
+    func detentionPage(_ p: Principal, _ d: StoredDetention, addressee: DetentionService.Addressee, status: String, notice: String?, letter: String? = nil) -> HTML {
         func when(_ m: Int64?) -> String { m.map { Timestamp.iso(millis: $0) } ?? "—" }
         let mayRead = DetentionService.readerRoles.contains { p.user.has($0) }
         let particulars: HTML
@@ -85,9 +95,9 @@ extension WebApp {
         case .none:
             particulars = "<p>No particulars are held (no notice was sent).</p>"
         case .masked:
-            particulars = mayRead && !asked ? """
-                <form method="get" action="/custody/detentions/\(d.id)" class="inline-form">
-                <p><label for="purpose">Why you read them</label> <select id="purpose" name="purpose">\(DetentionService.readPurposes.html { "<option value=\"\($0)\">\($0)</option>" })</select>
+            particulars = mayRead ? """
+                <form method="post" action="/custody/detentions/\(d.id)/particulars" class="inline-form">\(pages.csrfField(p))
+                <p><label for="purpose">Why you read them</label> <select id="purpose" name="purpose" required><option value="">— choose —</option>\(DetentionService.readPurposes.html { "<option value=\"\($0)\">\($0)</option>" })</select>
                 <button type="submit">Show the particulars</button></p>
                 <p class="hint">Held sealed (\(status)). Showing them records the read, with its purpose, in the audit log.</p></form>
                 """ : "<p>Held sealed; masked for your role (\(p.user.roles.map(\.rawValue).joined(separator: ", "))).</p>"
@@ -105,7 +115,8 @@ extension WebApp {
         let responseForm: HTML = p.user.has(.noticeClerk) && d.noticeSentAtMillis != nil && d.response == nil && d.disposition == nil ? """
             <h2>Record the answer</h2>
             <form method="post" action="/custody/detentions/\(d.id)/response" class="stack">\(pages.csrfField(p))
-            <p><label for="response">The addressee's answer</label><select id="response" name="response">\(StoredDetention.responses.html { "<option value=\"\($0)\">\($0)</option>" })</select></p>
+            <p><label for="response">The addressee's answer</label><select id="response" name="response" required><option value="">— choose —</option>\(StoredDetention.responses.html { "<option value=\"\($0)\">\($0)</option>" })</select></p>
+            <p class="hint">Recorded once. "none" records that no answer came: after the answer date the item may then be destroyed as abandoned.</p>
             <p><button type="submit">Record the answer</button></p></form>
             """ : .empty
         return pages.page("Detention \(d.id)", principal: p, current: "/custody/detentions", notice: notice, """
@@ -115,6 +126,7 @@ extension WebApp {
             <dt>Notice sent</dt><dd>\(when(d.noticeSentAtMillis))\(d.noticeSentBy.map { " by \($0)" } ?? "")</dd><dt>Answer due</dt><dd>\(when(d.responseDueAtMillis))</dd>
             <dt>Answer</dt><dd>\(d.response ?? "—")</dd><dt>Disposition</dt><dd>\(d.disposition ?? "open")\(d.disposedAtMillis.map { " at \(Timestamp.iso(millis: $0))" } ?? "")</dd>
             </dl>
+            \(letter.map { l -> HTML in "<h2>The notice to send</h2><pre class=\"notice-letter\">\(l)</pre><p class=\"hint\">Shown once, now; print or send it before leaving this page.</p>" } ?? .empty)
             <h2>The addressee's particulars</h2>
             \(particulars)
             \(noticeForm)
