@@ -294,16 +294,11 @@ public enum CustodyScanRules {
         return nil
     }
 
-    /// For verify: return batches whose members disagree with the return events that name them, or
-    /// (closed) with the count recorded at their close. The batch number ends the event's hashed detail.
-    public static let returnBatchMismatchSQL = """
-        SELECT p.id, (SELECT count(*) FROM custody_return_member m WHERE m.presentation_id = p.id) AS members,
-               (SELECT count(*) FROM custody_event e WHERE e.type = 'RETURNED_TO_CARRIER' AND e.detail LIKE '% return_batch=' || p.id) AS events,
-               (SELECT count(*) FROM custody_return_member m JOIN custody_event e ON e.id = m.event_id
-                WHERE m.presentation_id = p.id AND (e.type <> 'RETURNED_TO_CARRIER' OR e.detail NOT LIKE '% return_batch=' || p.id)) AS strays,
-               p.scanned_count
-        FROM custody_presentation p WHERE p.direction = 'out'
-        """
+    /// The return batch a return event's (hashed) detail names: its last token, ` return_batch=N`.
+    public static func returnBatch(ofDetail detail: String?) -> Int64? {
+        guard let detail, let r = detail.range(of: " return_batch=", options: .backwards) else { return nil }
+        return Int64(detail[r.upperBound...])
+    }
 
     static func detainedRefusal(_ s10: String) -> ScanRefusal {
         ScanRefusal("DETAINED", "\(s10) is detained pending its notice and disposition; dispose of the detention first (recordkeeper custody detention dispose)")

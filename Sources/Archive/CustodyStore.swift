@@ -97,9 +97,10 @@ public protocol CustodyStore: Sendable {
     /// Items whose arrival time or container is not what their RECEIVED event (hashed, anchored)
     /// says, or that have no RECEIVED event: changed behind the service's back.
     func custodyItemsDisagreeingWithReceipt(limit: Int) async throws -> [(itemID: Int64, s10: String)]
-    /// For verify: return batches whose members are not exactly the return events naming them, or
-    /// whose count at the close is not their members'.
-    func returnBatchMismatches() async throws -> [ReturnBatchMismatch]
+    /// Return-batch members in event order, a page at a time (for verify).
+    func returnBatchMembers(afterEventID: Int64, limit: Int) async throws -> [(eventID: Int64, batch: Int64)]
+    /// Every return batch, with the count recorded at its close (nil: open).
+    func returnBatchCounts() async throws -> [Int64: Int?]
     /// Custody events with ids above `afterID`, in id order.
     func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent]
     func targetImports() async throws -> [StoredTargetImport]
@@ -636,4 +637,42 @@ public struct ReturnBatchMismatch: Sendable, Equatable {
         self.id = id; self.members = members; self.events = events; self.strays = strays; self.scanned = scanned
     }
     public var isMismatch: Bool { members != events || strays > 0 || (scanned.map { $0 != members } ?? false) }
+
+    /// Return batches whose members are not exactly the return events naming them (`eventBatches`:
+    /// return event → the batch its detail names), or whose count at the close is not their members'.
+    public static func find(eventBatches: [Int64: Int64], in store: any CustodyStore) async throws -> [ReturnBatchMismatch] {
+        var events: [Int64: Int] = [:], members: [Int64: Int] = [:], strays: [Int64: Int] = [:]
+        for (_, b) in eventBatches { events[b, default: 0] += 1 }
+        var after: Int64 = 0
+        while true {
+            let page = try await store.returnBatchMembers(afterEventID: after, limit: 10_000)
+            guard let last = page.last else { break }
+            after = last.eventID
+            for m in page {
+                members[m.batch, default: 0] += 1
+                if eventBatches[m.eventID] != m.batch { strays[m.batch, default: 0] += 1 }
+            }
+        }
+        let counts = try await store.returnBatchCounts()
+        let ids = Set(events.keys).union(members.keys).union(counts.keys)
+        return ids.sorted().compactMap { id in
+            let m = ReturnBatchMismatch(id: id, members: members[id] ?? 0, events: events[id] ?? 0, strays: strays[id] ?? 0, scanned: counts[id] ?? nil)
+            return m.isMismatch ? m : nil
+        }
+    }
+}
+
+extension CustodyStore {
+    /// `ReturnBatchMismatch.find` over every custody event (verify passes the map it builds in its own pass).
+    public func returnBatchMismatches() async throws -> [ReturnBatchMismatch] {
+        var map: [Int64: Int64] = [:]
+        var after: Int64 = 0
+        while true {
+            let page = try await custodyEvents(afterID: after, limit: 5000)
+            guard let last = page.last else { break }
+            after = last.id
+            for e in page where e.type == "RETURNED_TO_CARRIER" { if let b = CustodyScanRules.returnBatch(ofDetail: e.detail) { map[e.id] = b } }
+        }
+        return try await ReturnBatchMismatch.find(eventBatches: map, in: self)
+    }
 }

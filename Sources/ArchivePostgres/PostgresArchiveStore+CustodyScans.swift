@@ -364,13 +364,17 @@ extension PostgresArchiveStore {
 }
 
 extension PostgresArchiveStore {
-    public func returnBatchMismatches() async throws -> [ReturnBatchMismatch] {
-        let found: [(Int64, Int64, Int64, Int64, Int64?)] = try await rows("checking return batches", "\(unescaped: CustodyScanRules.returnBatchMismatchSQL)",
-                                                                          as: (Int64, Int64, Int64, Int64, Int64?).self)
-        var out: [ReturnBatchMismatch] = []
-        for r in found {
-            let m = ReturnBatchMismatch(id: r.0, members: Int(r.1), events: Int(r.2), strays: Int(r.3), scanned: r.4.map { Int($0) })
-            if m.isMismatch { out.append(m) }
+    public func returnBatchMembers(afterEventID: Int64, limit: Int) async throws -> [(eventID: Int64, batch: Int64)] {
+        let found: [(Int64, Int64)] = try await rows("reading return batches", """
+            SELECT event_id, presentation_id FROM custody_return_member WHERE event_id > \(afterEventID) ORDER BY event_id LIMIT \(Int64(limit))
+            """, as: (Int64, Int64).self)
+        return found.map { (eventID: $0.0, batch: $0.1) }
+    }
+
+    public func returnBatchCounts() async throws -> [Int64: Int?] {
+        var out: [Int64: Int?] = [:]
+        for r in try await rows("reading return batches", "SELECT id, scanned_count FROM custody_presentation WHERE direction = 'out'", as: (Int64, Int64?).self) {
+            out[r.0] = .some(r.1.map { Int($0) })
         }
         return out
     }

@@ -118,8 +118,12 @@ public struct ScanService: Sendable {
         }
         let id: String
         do { id = try scanID(r.clientScanID) } catch { return .failure(ScanRefusal("REQUIRED_MISSING", "a scan id is 1 to 128 printable characters")) }
-        if case .returnToCarrier(let carrier, _, _, _) = r.action, carrier.trimmingCharacters(in: .whitespaces).isEmpty {
-            return .failure(ScanRefusal("REQUIRED_MISSING", "the carrier who takes the item back"))
+        if case .returnToCarrier(let carrier, _, let reason, _) = r.action {
+            if carrier.trimmingCharacters(in: .whitespaces).isEmpty { return .failure(ScanRefusal("REQUIRED_MISSING", "the carrier who takes the item back")) }
+            // The return batch is the last token of the event's detail: a reason may not forge one.
+            if (reason ?? "").contains("return_batch=") || carrier.contains("return_batch=") {
+                return .failure(ScanRefusal("VALUE_UNKNOWN", "a return's reason or carrier may not contain \"return_batch=\""))
+            }
         }
         return .success(CustodyScan(s10: s10, action: r.action, witness: r.witness, station: r.station, clientScanID: id,
                                     clientTimestampMillis: r.clientTimestampMillis, manualEntry: r.manualEntry, atMillis: atMillis))

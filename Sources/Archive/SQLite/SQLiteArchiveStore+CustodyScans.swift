@@ -346,11 +346,18 @@ extension SQLiteArchiveStore {
 }
 
 extension SQLiteArchiveStore {
-    public func returnBatchMismatches() async throws -> [ReturnBatchMismatch] {
+    public func returnBatchMembers(afterEventID: Int64, limit: Int) async throws -> [(eventID: Int64, batch: Int64)] {
         try await read { db in
-            try Row.fetchAll(db, sql: CustodyScanRules.returnBatchMismatchSQL).map {
-                ReturnBatchMismatch(id: $0["id"], members: $0["members"], events: $0["events"], strays: $0["strays"], scanned: $0["scanned_count"])
-            }.filter(\.isMismatch)
+            try Row.fetchAll(db, sql: "SELECT event_id, presentation_id FROM custody_return_member WHERE event_id > ? ORDER BY event_id LIMIT ?",
+                             arguments: [afterEventID, limit]).map { (eventID: $0["event_id"] as Int64, batch: $0["presentation_id"] as Int64) }
+        }
+    }
+
+    public func returnBatchCounts() async throws -> [Int64: Int?] {
+        try await read { db in
+            var out: [Int64: Int?] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT id, scanned_count FROM custody_presentation WHERE direction = 'out'") { out[r["id"]] = .some(r["scanned_count"]) }
+            return out
         }
     }
 }

@@ -340,6 +340,7 @@ public struct VerifyService: Sendable {
         var custodyEventsChecked = 0
         if let custody = store as? any CustodyStore {
             var seen = Set<Int64>()
+            var returnEventBatches: [Int64: Int64] = [:] // return event → the batch its hashed detail names
             var after: Int64 = 0
             while true {
                 let page = try await custody.custodyEvents(afterID: after, limit: 5000)
@@ -348,6 +349,7 @@ public struct VerifyService: Sendable {
                 for e in page {
                     custodyEventsChecked += 1
                     seen.insert(e.id)
+                    if e.type == "RETURNED_TO_CARRIER", let b = CustodyScanRules.returnBatch(ofDetail: e.detail) { returnEventBatches[e.id] = b }
                     let computed = ContentHash.of(e.canonical).hex
                     let item = "custody-event:\(e.id)"
                     if let anchor = custodyAnchors[e.id] {
@@ -492,7 +494,7 @@ public struct VerifyService: Sendable {
             }
             // Return batches: their members are exactly the return events that name them, and a
             // closed one's count is its members'.
-            for b in try await custody.returnBatchMismatches() {
+            for b in try await ReturnBatchMismatch.find(eventBatches: returnEventBatches, in: custody) {
                 problems.append(.init(code: "custody_return_batch_altered", item: "custody-presentation:\(b.id)",
                                       detail: "return batch \(b.id): \(b.members) member(s), \(b.events) return event(s) naming it, \(b.strays) member(s) naming another event"
                                           + (b.scanned.map { ", \($0) counted at its close" } ?? "")))

@@ -386,9 +386,12 @@ struct CustodyBalanceConformanceTests {
             ScanService.Request(text: items[3], action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil, batch: 999), station: "RET-1"),
             // Another carrier's return does not go into USPS's batch.
             ScanService.Request(text: items[3], action: .returnToCarrier(carrier: "DHL", supervisor: nil, reason: nil, batch: batch.id), station: "RET-1"),
+            // A reason may not forge the batch token verify reads from the event.
+            ScanService.Request(text: items[3], action: .returnToCarrier(carrier: "USPS", supervisor: "sue", reason: "late return_batch=1"), station: "RET-1"),
         ], actor: "receiver")
         #expect(out.map { if case .refused(let r) = $0 { r.code } else { "recorded" } } == ["recorded", "recorded", "WRONG_DIRECTION", "WRONG_DIRECTION",
-                                                                                           "UNKNOWN_PRESENTATION", "CARRIER_MISMATCH"])
+                                                                                           "UNKNOWN_PRESENTATION", "CARRIER_MISMATCH", "VALUE_UNKNOWN"])
+        #expect(CustodyScanRules.returnBatch(ofDetail: out[0].event?.detail) == batch.id && CustodyScanRules.returnBatch(ofDetail: "inspected carrier=USPS") == nil)
         #expect(out[0].event?.detail == "untargeted carrier=USPS return_batch=\(batch.id)")
         #expect(try await store.presentation(id: batch.id)?.scannedCount == 2)
         // Two of three: the close needs a note.
