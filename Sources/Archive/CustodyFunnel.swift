@@ -44,6 +44,8 @@ public protocol CustodyFunnelStore: Sendable {
     func coiCountries(asOf: Int64) async throws -> [String]
     /// Replaces the list (a new setting row; the old list stays in the history and the audit log).
     func setCOICountries(_ countries: [String], reason: String, atMillis: Int64, actor: String) async throws
+    /// Every custody setting row (the COI list, the addressee retention…), oldest first (for verify).
+    func settingHistory() async throws -> [StoredCustodySetting]
 }
 
 /// The check both stores run for verify.
@@ -244,4 +246,15 @@ public struct AdvanceDataInForce: Sendable, Equatable {
     public static let outsideImportsSQL = """
         SELECT count(*) FROM custody_aed a WHERE NOT EXISTS (SELECT 1 FROM custody_import i WHERE i.id = a.import_id AND i.kind = 'aed')
         """
+}
+
+public struct StoredCustodySetting: Sendable, Equatable {
+    public var key: String
+    public var value: String
+    public var reason: String
+    public var setBy: String
+    public var setAtMillis: Int64
+    public init(key: String, value: String, reason: String, setBy: String, setAtMillis: Int64) {
+        self.key = key; self.value = value; self.reason = reason; self.setBy = setBy; self.setAtMillis = setAtMillis
+    }
 }

@@ -157,6 +157,13 @@ extension PostgresArchiveStore: CustodyFunnelStore {
 
     public func coiCountries(asOf: Int64) async throws -> [String] { COISetting.countries(try await setting(COISetting.key, asOf: asOf)) }
 
+    public func settingHistory() async throws -> [StoredCustodySetting] {
+        try await rows("reading the custody settings", "SELECT key, value, reason, set_by, set_at FROM custody_setting ORDER BY id",
+                       as: (String, String, String, String, Int64).self).map {
+            StoredCustodySetting(key: $0.0, value: $0.1, reason: $0.2, setBy: $0.3, setAtMillis: $0.4)
+        }
+    }
+
     public func setCOICountries(_ countries: [String], reason: String, atMillis: Int64, actor: String) async throws {
         try await transaction("changing the countries of interest") { conn in
             try await Self.changeSetting(conn, COISetting.key, to: COISetting.value(countries), unset: "", reason: reason, atMillis: atMillis, actor: actor,

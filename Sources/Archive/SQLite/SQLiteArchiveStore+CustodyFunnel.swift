@@ -168,6 +168,14 @@ extension SQLiteArchiveStore: CustodyFunnelStore {
         try await read { db in COISetting.countries(try Self.setting(db, COISetting.key, asOf: asOf)) }
     }
 
+    public func settingHistory() async throws -> [StoredCustodySetting] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT key, value, reason, set_by, set_at FROM custody_setting ORDER BY id").map {
+                StoredCustodySetting(key: $0["key"], value: $0["value"], reason: $0["reason"], setBy: $0["set_by"], setAtMillis: $0["set_at"])
+            }
+        }
+    }
+
     public func setCOICountries(_ countries: [String], reason: String, atMillis: Int64, actor: String) async throws {
         try await write { db in
             try Self.changeSetting(db, COISetting.key, to: COISetting.value(countries), unset: "", reason: reason, atMillis: atMillis, actor: actor)

@@ -292,6 +292,9 @@ public struct VerifyService: Sendable {
                 expected = e.sequence + 1
                 // Every custody event's audit entry names it and its hash; an import's, its digest.
                 if e.action.hasPrefix("custody."), let detail = try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)) {
+                    if e.action == "custody.setting", e.target.hasPrefix("custody-setting:") {
+                        funnelAnchors.recordSetting(String(e.target.dropFirst("custody-setting:".count)), detail, by: e.actor)
+                    }
                     if let id = detail["event"].flatMap(Int64.init), let hash = detail["hash"] {
                         custodyAnchors[id] = (hash, e.sequence)
                     } else if e.action == "custody.import", let id = Int64(e.target.dropFirst("custody-import:".count)), let digest = detail["digest"] {
@@ -676,6 +679,12 @@ extension VerifyService {
         var coi: String?
         var duties: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var aedImports: [Int64: (detail: [String: String], sequence: Int64)] = [:]
+        /// Each setting key's entries in order: the value set, the reason, who.
+        var settings: [String: [(value: String, reason: String, by: String)]] = [:]
+
+        mutating func recordSetting(_ key: String, _ detail: [String: String], by: String) {
+            settings[key, default: []].append((detail["new"] ?? "", detail["reason"] ?? "", by))
+        }
     }
 
     /// The funnel's inputs (R-FUN): each carrier-count import's counts still digesting to what its
@@ -719,6 +728,17 @@ extension VerifyService {
         }
         for (id, a) in anchors.requests where !requests.contains(id) {
             problems.append(.init(code: "custody_bulk_request_missing", item: "custody-bulk-request:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the category requests"))
+        }
+        // Every setting row, not only the one in force: each as its entry recorded it, in order.
+        var rows: [String: [StoredCustodySetting]] = [:]
+        for r in try await store.settingHistory() { rows[r.key, default: []].append(r) }
+        for key in Set(rows.keys).union(anchors.settings.keys).sorted() {
+            let held = rows[key] ?? [], recorded = anchors.settings[key] ?? []
+            let same = held.count == recorded.count && zip(held, recorded).allSatisfy { $0.value == $1.value && $0.reason == $1.reason && $0.setBy == $1.by }
+            if !same {
+                problems.append(.init(code: "custody_setting_altered", item: "custody-setting:\(key)",
+                                      detail: "the history of \(key) (\(held.count) row(s)) is not what the audit log recorded (\(recorded.count) change(s))"))
+            }
         }
         let coi = COISetting.value(try await store.coiCountries())
         if coi != (anchors.coi ?? "") {

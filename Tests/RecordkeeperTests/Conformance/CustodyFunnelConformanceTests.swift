@@ -32,7 +32,9 @@ struct CustodyFunnelConformanceTests {
             switch e.action {
             case "custody.arrivals.import": a.imports[Int64(e.target.dropFirst("custody-import:".count))!] = (detail, e.sequence)
             case "custody.bulk-request": a.requests[Int64(e.target.dropFirst("custody-bulk-request:".count))!] = (detail.merging(["by": e.actor]) { x, _ in x }, e.sequence)
-            case "custody.setting" where e.target == "custody-setting:\(COISetting.key)": a.coi = detail["new"]
+            case "custody.setting" where e.target == "custody-setting:\(COISetting.key)":
+                a.coi = detail["new"]
+                a.recordSetting(COISetting.key, detail, by: e.actor)
             default: break
             }
         }
@@ -187,6 +189,10 @@ struct CustodyFunnelConformanceTests {
         moved.coi = "CN"
         let found = try await VerifyService.checkFunnel(store, anchors: moved).map(\.code).sorted()
         #expect(found == ["custody_bulk_request_altered", "custody_bulk_request_missing", "custody_import_altered", "custody_setting_altered"])
+        // An older change of the list altered behind the log's back (its reason) is named too.
+        var history = anchors
+        history.settings[COISetting.key]?[0].reason = "no reason"
+        #expect(try await VerifyService.checkFunnel(store, anchors: history).map(\.code) == ["custody_setting_altered"])
         var counted = anchors
         counted.imports[done.stored!.id]?.detail["rejected"] = "0"
         #expect(try await VerifyService.checkFunnel(store, anchors: counted).map(\.code) == ["custody_import_altered"])
