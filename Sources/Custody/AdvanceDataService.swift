@@ -133,67 +133,42 @@ public enum AdvanceData {
 
     public static func plan(_ data: Data) throws -> Plan {
         guard data.count <= maxFileBytes else { throw CustodyError(.invalid, "the file is larger than \(maxFileBytes >> 20) MB; split it by day") }
-        let (records, _) = try TargetImport.records(data)
-        guard let header = records.next(), header.malformed == nil else {
-            throw CustodyError(.invalid, "the file has no header row (the columns are \(columns.joined(separator: ", ")))")
-        }
-        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        var index: [String: Int] = [:]
-        for (i, n) in names.enumerated() where index[n] == nil && !n.isEmpty { index[n] = i }
-        let missing = columns.filter { index[$0] == nil }
-        guard missing.isEmpty else {
-            throw CustodyError(.invalid, "the header has no \(missing.joined(separator: ", ")) column (line \(header.line)); the columns are \(columns.joined(separator: ", "))")
-        }
         var plan = Plan()
-        plan.unknownColumns = names.filter { !$0.isEmpty && !columns.contains($0) }
         var seen: [String: Int] = [:]
-        while let record = records.next() {
-            if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) && record.malformed == nil { continue }
-            plan.rowsTotal += 1
-            guard plan.rowsTotal <= maxRows else { throw CustodyError(.invalid, "the file has more than \(maxRows) rows; split it by day") }
-            func reject(_ code: String, _ detail: String) {
-                let raw = record.raw.count > 2_000 ? String(record.raw.prefix(2_000)) + "…" : record.raw
-                plan.rejected.append(RejectedRow(line: record.line, code: code, detail: String(detail.prefix(300)), raw: raw))
-            }
-            if let m = record.malformed { reject("CSV_MALFORMED", m); continue }
-            func value(_ c: String) -> String? {
-                guard let i = index[c], i < record.fields.count else { return nil }
-                let v = record.fields[i].trimmingCharacters(in: .whitespaces)
-                return v.isEmpty ? nil : v
-            }
-            let absent = columns.filter { value($0) == nil }
-            guard absent.isEmpty else { reject("REQUIRED_MISSING", "no \(absent.joined(separator: ", "))"); continue }
-            let rawID = value("item_id")!.uppercased()
+        let read = try TargetImport.readTable(data, columns: columns, maxRows: maxRows, tooMany: "split it by day") { r in
+            let rawID = r.value("item_id")!.uppercased()
             guard rawID.count <= 40, rawID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_/".contains($0)) }) else {
-                reject("VALUE_UNKNOWN", "item_id is up to 40 letters, digits, '-', '_' or '/'"); continue
+                return ("VALUE_UNKNOWN", "item_id is up to 40 letters, digits, '-', '_' or '/'")
             }
             var scheme = "other"
             if rawID.count == 13, rawID.prefix(2).allSatisfy(\.isLetter), rawID.dropFirst(2).prefix(9).allSatisfy(\.isNumber), rawID.suffix(2).allSatisfy(\.isLetter) {
                 switch S10.parse(rawID) {
                 case .success: scheme = "s10"
-                case .failure(let p) where p.code == "S10_CHECK": reject("S10_CHECK", "\(rawID): \(p)"); continue
+                case .failure(let p) where p.code == "S10_CHECK": return ("S10_CHECK", "\(rawID): \(p)")
                 case .failure: break // a reserved or unknown-country indicator: another scheme's number
                 }
             }
-            let origin = value("origin_country")!.uppercased()
-            guard S10.isCountry(origin) else { reject("VALUE_UNKNOWN", "\(origin) is not an ISO 3166-1 alpha-2 country code"); continue }
-            guard let at = CustodyTime.millis(value("received_at")!) else {
-                reject("DATE_INVALID", "received_at \(value("received_at")!) is not an ISO 8601 time with a zone"); continue
+            let origin = r.value("origin_country")!.uppercased()
+            guard S10.isCountry(origin) else { return ("VALUE_UNKNOWN", "\(origin) is not an ISO 3166-1 alpha-2 country code") }
+            guard let at = CustodyTime.millis(r.value("received_at")!) else {
+                return ("DATE_INVALID", "received_at \(r.value("received_at")!) is not an ISO 8601 time with a zone")
             }
-            guard let lines = Int(value("content_lines")!), (0...999).contains(lines), let coded = Int(value("hs_coded_lines")!), (0...lines).contains(coded) else {
-                reject("VALUE_UNKNOWN", "content_lines is 0 to 999 and hs_coded_lines 0 to content_lines"); continue
+            guard let lines = Int(r.value("content_lines")!), (0...999).contains(lines), let coded = Int(r.value("hs_coded_lines")!), (0...lines).contains(coded) else {
+                return ("VALUE_UNKNOWN", "content_lines is 0 to 999 and hs_coded_lines 0 to content_lines")
             }
             let recipient: Bool
-            switch value("recipient")!.lowercased() {
+            switch r.value("recipient")!.lowercased() {
             case "yes", "y", "true", "1": recipient = true
             case "no", "n", "false", "0": recipient = false
-            default: reject("VALUE_UNKNOWN", "recipient is yes or no"); continue
+            default: return ("VALUE_UNKNOWN", "recipient is yes or no")
             }
-            if let first = seen[rawID] { reject("DUPLICATE", "\(rawID) is on line \(first) already"); continue }
-            seen[rawID] = record.line
-            plan.accepted.append(StoredAdvanceData(importID: 0, line: record.line, itemID: rawID, idScheme: scheme, originCountry: origin, receivedAtMillis: at,
+            if let first = seen[rawID] { return ("DUPLICATE", "\(rawID) is on line \(first) already") }
+            seen[rawID] = r.record.line
+            plan.accepted.append(StoredAdvanceData(importID: 0, line: r.record.line, itemID: rawID, idScheme: scheme, originCountry: origin, receivedAtMillis: at,
                                                    contentLines: lines, hsCodedLines: coded, recipientPresent: recipient))
+            return nil
         }
+        (plan.rowsTotal, plan.rejected, plan.unknownColumns) = read
         return plan
     }
 }

@@ -312,8 +312,6 @@ public enum ArrivalCounts {
     /// A day's extract is small (origins × classes); a file larger than this is not one.
     public static let maxRows = 200_000
     public static let maxFileBytes = 16 << 20
-    /// How much of a refused row is kept as written.
-    static let maxRawCharacters = 2_000
 
     public struct Plan: Sendable {
         public var rowsTotal = 0
@@ -326,54 +324,28 @@ public enum ArrivalCounts {
         guard data.count <= maxFileBytes else {
             throw CustodyError(.invalid, "the file is larger than \(maxFileBytes >> 20) MB; a carrier's daily counts are one row per day, origin and class")
         }
-        let (records, _) = try TargetImport.records(data)
-        guard let header = records.next(), header.malformed == nil else {
-            throw CustodyError(.invalid, "the file has no header row (the columns are \(columns.joined(separator: ", ")))")
-        }
-        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        var index: [String: Int] = [:]
-        for (i, n) in names.enumerated() where index[n] == nil && !n.isEmpty { index[n] = i }
-        let missing = columns.filter { index[$0] == nil }
-        guard missing.isEmpty else {
-            throw CustodyError(.invalid, "the header has no \(missing.joined(separator: ", ")) column (line \(header.line)); the columns are \(columns.joined(separator: ", "))")
-        }
         var plan = Plan()
-        plan.unknownColumns = names.filter { !$0.isEmpty && !columns.contains($0) }
         var seen: [String: Int] = [:] // day|origin|class → line
-        while let record = records.next() {
-            if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) && record.malformed == nil { continue }
-            plan.rowsTotal += 1
-            guard plan.rowsTotal <= maxRows else {
-                throw CustodyError(.invalid, "the file has more than \(maxRows) rows; a carrier's daily counts are one row per day, origin and class")
+        let read = try TargetImport.readTable(data, columns: columns, maxRows: maxRows,
+                                              tooMany: "a carrier's daily counts are one row per day, origin and class") { r in
+            let dateText = r.value("date")!
+            guard dateText.count == 10, let d = CivilDate(dateText) else { return ("DATE_INVALID", "\(dateText) is not a date (YYYY-MM-DD)") }
+            let origin = r.value("origin_country")!.uppercased()
+            guard S10.isCountry(origin) else { return ("VALUE_UNKNOWN", "\(origin) is not an ISO 3166-1 alpha-2 country code") }
+            guard let mailClass = MailClass(rawValue: r.value("mail_class")!.lowercased()) else {
+                return ("VALUE_UNKNOWN", "mail_class \(r.value("mail_class")!) is not one of \(MailClass.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            func reject(_ code: String, _ detail: String) {
-                let raw = record.raw.count > maxRawCharacters ? String(record.raw.prefix(maxRawCharacters)) + "…" : record.raw
-                plan.rejected.append(RejectedRow(line: record.line, code: code, detail: String(detail.prefix(300)), raw: raw))
-            }
-            if let m = record.malformed { reject("CSV_MALFORMED", m); continue }
-            func value(_ c: String) -> String? {
-                guard let i = index[c], i < record.fields.count else { return nil }
-                let v = record.fields[i].trimmingCharacters(in: .whitespaces)
-                return v.isEmpty ? nil : v
-            }
-            let absent = columns.filter { value($0) == nil }
-            guard absent.isEmpty else { reject("REQUIRED_MISSING", "no \(absent.joined(separator: ", "))"); continue }
-            let dateText = value("date")!
-            guard dateText.count == 10, let d = CivilDate(dateText) else { reject("DATE_INVALID", "\(dateText) is not a date (YYYY-MM-DD)"); continue }
-            let origin = value("origin_country")!.uppercased()
-            guard S10.isCountry(origin) else { reject("VALUE_UNKNOWN", "\(origin) is not an ISO 3166-1 alpha-2 country code"); continue }
-            guard let mailClass = MailClass(rawValue: value("mail_class")!.lowercased()) else {
-                reject("VALUE_UNKNOWN", "mail_class \(value("mail_class")!) is not one of \(MailClass.allCases.map(\.rawValue).joined(separator: ", "))"); continue
-            }
-            guard let pieces = Int(value("pieces")!), pieces >= 0, pieces <= 100_000_000 else {
-                reject("VALUE_UNKNOWN", "pieces \(value("pieces")!) is not a whole number from 0 to 100,000,000"); continue
+            guard let pieces = Int(r.value("pieces")!), pieces >= 0, pieces <= 100_000_000 else {
+                return ("VALUE_UNKNOWN", "pieces \(r.value("pieces")!) is not a whole number from 0 to 100,000,000")
             }
             let k = "\(d.description)|\(origin)|\(mailClass.rawValue)"
-            if let first = seen[k] { reject("DUPLICATE", "\(d.description) \(origin) \(mailClass.rawValue) is counted on line \(first) already"); continue }
-            seen[k] = record.line
-            plan.accepted.append(StoredCarrierCount(importID: 0, line: record.line, day: d.description, originCountry: origin, mailClass: mailClass.rawValue,
+            if let first = seen[k] { return ("DUPLICATE", "\(d.description) \(origin) \(mailClass.rawValue) is counted on line \(first) already") }
+            seen[k] = r.record.line
+            plan.accepted.append(StoredCarrierCount(importID: 0, line: r.record.line, day: d.description, originCountry: origin, mailClass: mailClass.rawValue,
                                                     pieces: pieces))
+            return nil
         }
+        (plan.rowsTotal, plan.rejected, plan.unknownColumns) = read
         return plan
     }
 }

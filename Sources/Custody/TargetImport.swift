@@ -107,6 +107,53 @@ public enum TargetImport {
         return (AnyIterator { csv.next() }, data.withUnsafeBytes { $0.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } })
     }
 
+    /// One data row of a canonical table: its fields by column name (trimmed; nil when empty), its
+    /// line, and a way to refuse it (kept as written, up to 2,000 characters, with its code).
+    struct TableRow {
+        let record: CSVRecords.Record
+        let index: [String: Int]
+        func value(_ column: String) -> String? {
+            guard let i = index[column], i < record.fields.count else { return nil }
+            let v = record.fields[i].trimmingCharacters(in: .whitespaces)
+            return v.isEmpty ? nil : v
+        }
+    }
+
+    /// Reads a canonical table (carrier counts, advance data): the header must name `columns`
+    /// (other names are returned as unknown), blank rows are skipped, a row breaking CSV's quoting
+    /// is refused `CSV_MALFORMED`, one missing a column `REQUIRED_MISSING`; `row` checks the rest and
+    /// returns a refusal (code, detail) or nil. Returns the rows read, refused and the unknown columns.
+    static func readTable(_ data: Data, columns: [String], maxRows: Int, tooMany: String,
+                          row: (TableRow) -> (code: String, detail: String)?) throws -> (rowsTotal: Int, rejected: [RejectedRow], unknownColumns: [String]) {
+        let (records, _) = try records(data)
+        guard let header = records.next(), header.malformed == nil else {
+            throw CustodyError(.invalid, "the file has no header row (the columns are \(columns.joined(separator: ", ")))")
+        }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        var index: [String: Int] = [:]
+        for (i, n) in names.enumerated() where index[n] == nil && !n.isEmpty { index[n] = i }
+        let missing = columns.filter { index[$0] == nil }
+        guard missing.isEmpty else {
+            throw CustodyError(.invalid, "the header has no \(missing.joined(separator: ", ")) column (line \(header.line)); the columns are \(columns.joined(separator: ", "))")
+        }
+        var rowsTotal = 0
+        var rejected: [RejectedRow] = []
+        while let record = records.next() {
+            if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) && record.malformed == nil { continue }
+            rowsTotal += 1
+            guard rowsTotal <= maxRows else { throw CustodyError(.invalid, "the file has more than \(maxRows) rows; \(tooMany)") }
+            let r = TableRow(record: record, index: index)
+            let absent = columns.filter { r.value($0) == nil }
+            let refusal: (code: String, detail: String)? = record.malformed.map { ("CSV_MALFORMED", $0) }
+                ?? (absent.isEmpty ? row(r) : ("REQUIRED_MISSING", "no \(absent.joined(separator: ", "))"))
+            if let refusal {
+                let raw = record.raw.count > 2_000 ? String(record.raw.prefix(2_000)) + "…" : record.raw
+                rejected.append(RejectedRow(line: record.line, code: refusal.code, detail: String(refusal.detail.prefix(300)), raw: raw))
+            }
+        }
+        return (rowsTotal, rejected, names.filter { !$0.isEmpty && !columns.contains($0) })
+    }
+
     static func csvField(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }

@@ -16,6 +16,20 @@ extension CustodyCommand {
         return FunnelService(store: store)
     }
 
+    /// What a carrier-count or advance-data import did (or would do), for a person or as JSON.
+    static func printImport(_ out: FunnelService.ArrivalOutcome, commit: Bool, json: Bool) {
+        if json { print(Terminal.json(out, pretty: true)); return }
+        if out.alreadyImported, let s = out.stored {
+            print("\(out.file) was imported on \(s.importedAt) by \(s.importedBy) (import \(s.id)): nothing \(commit ? "added" : "would be added") now.")
+            return
+        }
+        print("\(out.file): \(out.rows) row(s), \(out.accepted) \(commit ? "stored" : "would be stored"), \(out.rejected.count) rejected"
+            + (out.unknownColumns.isEmpty ? "" : "; other columns kept by name: \(out.unknownColumns.joined(separator: ", "))"))
+        for r in out.rejected.prefix(50) { print("  line \(r.line)  \(r.code)  \(r.detail)  | \(r.raw)") }
+        if out.rejected.count > 50 { print("  … \(out.rejected.count - 50) more (--json lists all)") }
+        if let s = out.stored, commit { print("Import \(s.id), digest \(s.digest).") } else if !commit { print("Dry run: run again with --commit to store.") }
+    }
+
     struct Arrivals: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "arrivals", abstract: "Import the carrier's daily arrival counts (CSV or XLSX); a dry run unless --commit.",
@@ -35,15 +49,7 @@ extension CustodyCommand {
         func run() async throws {
             try await CLIError.report {
                 let out = try await CustodyCommand.funnel(archive).importArrivals(URL(fileURLWithPath: file), commit: commit, actor: archive.resolvedActor)
-                if json { print(Terminal.json(out, pretty: true)); return }
-                if out.alreadyImported, let s = out.stored {
-                    print("\(out.file) was imported on \(s.importedAt) by \(s.importedBy) (import \(s.id)): nothing \(commit ? "added" : "would be added") now.")
-                    return
-                }
-                print("\(out.file): \(out.rows) row(s), \(out.accepted) \(commit ? "stored" : "would be stored"), \(out.rejected.count) rejected"
-                    + (out.unknownColumns.isEmpty ? "" : "; other columns kept by name: \(out.unknownColumns.joined(separator: ", "))"))
-                for r in out.rejected { print("  line \(r.line)  \(r.code)  \(r.detail)  | \(r.raw)") }
-                if let s = out.stored, commit { print("Import \(s.id), digest \(s.digest).") } else if !commit { print("Dry run: run again with --commit to store.") }
+                CustodyCommand.printImport(out, commit: commit, json: json)
             }
         }
     }
@@ -71,16 +77,7 @@ extension CustodyCommand {
                     throw ArchiveError(.invalid, "this archive's store does not keep advance data")
                 }
                 let out = try await AdvanceDataService(store: store).importFile(URL(fileURLWithPath: file), commit: commit, actor: archive.resolvedActor)
-                if json { print(Terminal.json(out, pretty: true)); return }
-                if out.alreadyImported, let s = out.stored {
-                    print("\(out.file) was imported on \(s.importedAt) by \(s.importedBy) (import \(s.id)): nothing \(commit ? "added" : "would be added") now.")
-                    return
-                }
-                print("\(out.file): \(out.rows) row(s), \(out.accepted) \(commit ? "stored" : "would be stored"), \(out.rejected.count) rejected"
-                    + (out.unknownColumns.isEmpty ? "" : "; other columns kept by name: \(out.unknownColumns.joined(separator: ", "))"))
-                for r in out.rejected.prefix(50) { print("  line \(r.line)  \(r.code)  \(r.detail)  | \(r.raw)") }
-                if out.rejected.count > 50 { print("  … \(out.rejected.count - 50) more (--json lists all)") }
-                if let s = out.stored, commit { print("Import \(s.id), digest \(s.digest).") } else if !commit { print("Dry run: run again with --commit to store.") }
+                CustodyCommand.printImport(out, commit: commit, json: json)
             }
         }
     }
