@@ -469,7 +469,9 @@ struct WriteLockTests {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let archive = try await makeArchive(tmp)
         let txt = try writeText(RecordsLawTests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
-        let added = try await withLockDeadline(seconds: 20) {
+        // The deadline only tells a deadlock (waits forever) from a pass: CI once took over 20 s here
+        // with every suite competing for two cores, so it is generous.
+        let added = try await withLockDeadline(seconds: 120) {
             try await archive.withWriteLock(purpose: "outer") {
                 #expect(archive.writeLock.isHeldByCurrentTask)
                 let inner = try await archive.withWriteLock(purpose: "inner") { archive.writeLock.holderInThisProcess?.purpose }
@@ -546,7 +548,9 @@ func withLockDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable 
         group.addTask { try await body() }
         group.addTask { try await Task.sleep(for: .milliseconds(Int64(seconds * 1000))); return nil }
         defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw CancellationError() }
+        guard let first = try await group.next(), let value = first else {
+            throw TestFailure("did not finish within \(Int(seconds)) s (a deadlock on the write lock?)")
+        }
         return value
     }
 }
