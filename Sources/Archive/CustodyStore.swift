@@ -55,6 +55,9 @@ public protocol CustodyStore: Sendable {
     /// time of its first outcome with a violation (a seizure, a detention, a referral for a violation).
     func inspectionsAndHits(s10s: [String], asOf: Int64) async throws -> [String: InspectionAndHit]
 
+    /// R-EFF's counts for the targets targeted in [from, to), as of `asOf` (`EffectivenessCount`).
+    func effectivenessCounts(targetedFrom: Int64, to: Int64, asOf: Int64) async throws -> [EffectivenessCount]
+
     /// The first uninspected return by `asOf` of each of `s10s` that has one.
     func returnsUninspected(s10s: [String], asOf: Int64) async throws -> [String: StoredCustodyEvent]
 
@@ -581,6 +584,53 @@ public enum CustodyItemChecks {
            OR coalesce(e.detail, '') <> coalesce('presentation=' || i.presentation_id, '')
         ORDER BY i.id LIMIT
         """
+}
+
+/// R-EFF counted by the database (CUSTODY.md §7 P3: the OIG's nine-month window in one read):
+/// the targets targeted in a period, grouped by rule version, whether each was received by
+/// `asOf`, whether it had an inspection ended by `asOf`, and its first hit's violation by
+/// `asOf` (a seizure at its corrected time, a detention, a referral for a violation, an
+/// assessment as `revenue`; on the same instant in that order, as `InspectionAndHit.first`).
+/// The flags are independent: the report counts an inspection only for a received target and a
+/// hit only for an inspected one.
+public struct EffectivenessCount: Sendable, Equatable {
+    public var ruleCode: String
+    public var ruleVersion: Int
+    public var presented: Bool
+    public var inspected: Bool
+    public var violation: String?
+    public var targets: Int
+    public init(ruleCode: String, ruleVersion: Int, presented: Bool, inspected: Bool, violation: String?, targets: Int) {
+        self.ruleCode = ruleCode; self.ruleVersion = ruleVersion; self.presented = presented; self.inspected = inspected
+        self.violation = violation; self.targets = targets
+    }
+
+    /// The query both stores run: $1 as_of, $2 and $3 the period. Each target is one pass of
+    /// index lookups through its identifier's items (never a scan of events or seizures by
+    /// time, which grows with the archive). SQLite is told the join order and kept off the
+    /// (type, at) index, which its planner would otherwise pick and walk for every target.
+    public static func sql(sqlite: Bool) -> String {
+        let join = sqlite ? "CROSS JOIN" : "JOIN"
+        let type = sqlite ? "+e.type" : "e.type", at = sqlite ? "+e.at" : "e.at"
+        let flag = { (x: String) in sqlite ? x : "(\(x))::int" }
+        return """
+            SELECT rule_code, rule_version, presented, inspected, violation, count(*) FROM (
+              SELECT t.rule_code, t.rule_version,
+                \(flag("EXISTS (SELECT 1 FROM custody_item i \(join) custody_event e ON e.item_id = i.id WHERE i.s10 = t.s10 AND \(type) = 'RECEIVED' AND \(at) <= $1)")) AS presented,
+                \(flag("EXISTS (SELECT 1 FROM custody_item j \(join) custody_inspection n ON n.item_id = j.id WHERE j.s10 = t.s10 AND n.ended_at <= $1)")) AS inspected,
+                (SELECT h.v FROM (
+                    SELECT \(StoredSeizureCorrection.effectiveSeizedAtSQL) AS at, 0 AS p, z.violation_type AS v
+                      FROM custody_item j \(join) custody_seizure z ON z.item_id = j.id WHERE j.s10 = t.s10
+                    UNION ALL SELECT d.detained_at, 1, d.violation_type FROM custody_item j \(join) custody_detention d ON d.item_id = j.id WHERE j.s10 = t.s10
+                    UNION ALL SELECT f.notified_at, 2, f.violation_type FROM custody_item j \(join) custody_referral f ON f.item_id = j.id
+                      WHERE j.s10 = t.s10 AND f.violation_type IS NOT NULL
+                    UNION ALL SELECT u.assessed_at, 3, 'revenue' FROM custody_item j \(join) custody_duty u ON u.item_id = j.id WHERE j.s10 = t.s10
+                  ) h WHERE h.at <= $1 ORDER BY h.at, h.p LIMIT 1) AS violation
+              FROM custody_target t WHERE t.targeted_at >= $2 AND t.targeted_at < $3
+            ) c GROUP BY rule_code, rule_version, presented, inspected, violation
+            ORDER BY rule_code, rule_version, presented, inspected, violation
+            """
+    }
 }
 
 public struct InspectionAndHit: Sendable, Equatable {

@@ -439,7 +439,7 @@ extension PostgresArchiveStore {
                    (SELECT min(n.ended_at) FROM custody_inspection n JOIN custody_item j ON j.id = n.item_id WHERE j.s10 = i.s10 AND n.ended_at <= \(asOf)),
                    (SELECT min(\(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL)) FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL) <= \(asOf)),
                    (SELECT z.violation_type FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL) <= \(asOf)
-                    ORDER BY z.seized_at LIMIT 1),
+                    ORDER BY \(unescaped: StoredSeizureCorrection.effectiveSeizedAtSQL) LIMIT 1),
                    (SELECT d.detained_at FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= \(asOf)
                     ORDER BY d.detained_at LIMIT 1),
                    (SELECT d.violation_type FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= \(asOf)
@@ -456,6 +456,15 @@ extension PostgresArchiveStore {
             out[r.0] = InspectionAndHit.first(inspected: r.1, hits: [(r.2, r.3), (r.4, r.5), (r.6, r.7), (r.8, r.8.map { _ in "revenue" })])
         }
         return out
+    }
+
+    public func effectivenessCounts(targetedFrom: Int64, to: Int64, asOf: Int64) async throws -> [EffectivenessCount] {
+        var binds = PostgresBindings()
+        binds.append(asOf); binds.append(targetedFrom); binds.append(to)
+        return try await rows("counting targeting effectiveness", PostgresQuery(unsafeSQL: EffectivenessCount.sql(sqlite: false), binds: binds),
+                              as: (String, Int32, Int32, Int32, String?, Int64).self).map {
+            EffectivenessCount(ruleCode: $0.0, ruleVersion: Int($0.1), presented: $0.2 != 0, inspected: $0.3 != 0, violation: $0.4, targets: Int($0.5))
+        }
     }
 
     public func returnsUninspected(s10s: [String], asOf: Int64) async throws -> [String: StoredCustodyEvent] {

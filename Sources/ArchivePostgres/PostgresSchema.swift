@@ -1009,6 +1009,11 @@ enum PostgresSchema {
             "CREATE INDEX custody_aed_received ON custody_aed (received_at)",
             "CREATE TRIGGER custody_aed_kept BEFORE UPDATE OR DELETE ON custody_aed FOR EACH ROW EXECUTE FUNCTION rk_refuse('advance data is kept as imported')",
         ]),
+        // An item's seizures found by the item (R-EFF and R-NI asked per target; without it each
+        // asked every seizure), as SQLite's `v27-custody-seizure-item`.
+        Step(version: 27, name: "custody: seizures by item", sql: [
+            "CREATE INDEX custody_seizure_item ON custody_seizure (item_id)",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

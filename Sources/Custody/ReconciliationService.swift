@@ -25,24 +25,19 @@ public struct ReconciliationService: Sendable {
                     done: try await store.inspectionsAndHits(s10s: s10s, asOf: asOf))
     }
 
+    /// Counted by the store in one read (`EffectivenessCount`): the work grows with the targets
+    /// in the period, not with the archive's events, so the OIG's nine-month window is one query.
     public func effectiveness(from: Int64, to: Int64, asOf: Int64) async throws -> EffectivenessReport {
-        let s = try await sets(from: from, to: to, asOf: asOf)
+        guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }
         var byRule: [String: EffectivenessReport.Row] = [:]
         var total = EffectivenessReport.Row(rule: "all")
-        for t in s.targets {
-            let key = "\(t.ruleCode) v\(t.ruleVersion)"
+        for c in try await store.effectivenessCounts(targetedFrom: from, to: to, asOf: asOf) {
+            let key = "\(c.ruleCode) v\(c.ruleVersion)"
+            let inspected = c.presented && c.inspected
+            let hit = inspected ? c.violation : nil
             var row = byRule[key] ?? EffectivenessReport.Row(rule: key)
-            let presented = s.received[t.s10] != nil
-            let inspected = presented && s.done[t.s10]?.inspectedAtMillis != nil
-            let hit = inspected ? s.done[t.s10]?.violation : nil
-            for r in [0, 1] {
-                var x = r == 0 ? row : total
-                x.targeted += 1
-                if presented { x.presented += 1 }
-                if inspected { x.inspected += 1 }
-                if let hit { x.hits += 1; x.hitsByViolation[hit, default: 0] += 1 }
-                if r == 0 { row = x } else { total = x }
-            }
+            row.add(c.targets, presented: c.presented, inspected: inspected, hit: hit)
+            total.add(c.targets, presented: c.presented, inspected: inspected, hit: hit)
             byRule[key] = row
         }
         return EffectivenessReport(asOf: Timestamp.iso(millis: asOf), rules: byRule.values.sorted { $0.rule < $1.rule }.map { $0.withRates() },
@@ -83,6 +78,13 @@ public struct EffectivenessReport: Sendable, Encodable {
         public var hitRate: Double?
 
         init(rule: String) { self.rule = rule }
+
+        mutating func add(_ n: Int, presented: Bool, inspected: Bool, hit: String?) {
+            targeted += n
+            if presented { self.presented += n }
+            if inspected { self.inspected += n }
+            if let hit { hits += n; hitsByViolation[hit, default: 0] += n }
+        }
 
         func withRates() -> Row {
             var r = self

@@ -258,8 +258,8 @@ extension SQLiteArchiveStore {
             for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 for r in try Row.fetchAll(db, sql: """
-                    SELECT i.s10, min(e.at) AS at FROM custody_event e JOIN custody_item i ON i.id = e.item_id
-                    WHERE e.type = 'RECEIVED' AND e.at <= ? AND i.s10 IN (\(marks)) GROUP BY i.s10
+                    SELECT i.s10, min(e.at) AS at FROM custody_item i CROSS JOIN custody_event e ON e.item_id = i.id
+                    WHERE +e.type = 'RECEIVED' AND +e.at <= ? AND i.s10 IN (\(marks)) GROUP BY i.s10
                     """, arguments: StatementArguments([asOf] as [Int64]) + StatementArguments(chunk)) {
                     out[r["s10"]] = r["at"]
                 }
@@ -418,7 +418,7 @@ extension SQLiteArchiveStore {
                 SELECT i.id, i.s10, i.first_arrival_at, i.closed_at,
                        (SELECT e.to_location FROM custody_event e WHERE e.item_id = i.id AND e.to_location IS NOT NULL AND e.at <= ?
                         ORDER BY e.id DESC LIMIT 1) AS location,
-                       (SELECT min(e.at) FROM custody_event e WHERE e.item_id = i.id AND e.type = 'INSPECT_END' AND e.at <= ?) AS inspected
+                       (SELECT min(e.at) FROM custody_event e WHERE e.item_id = i.id AND +e.type = 'INSPECT_END' AND +e.at <= ?) AS inspected
                 FROM custody_item i
                 WHERE i.first_arrival_at >= ? AND i.first_arrival_at < ? AND i.first_arrival_at <= ? AND (i.closed_at IS NULL OR i.closed_at > ?)
                 ORDER BY i.first_arrival_at, i.id
@@ -536,9 +536,9 @@ extension SQLiteArchiveStore {
                 for r in try Row.fetchAll(db, sql: """
                     SELECT i.s10,
                            (SELECT min(n.ended_at) FROM custody_inspection n JOIN custody_item j ON j.id = n.item_id WHERE j.s10 = i.s10 AND n.ended_at <= ?) AS inspected,
-                           (SELECT min(\(StoredSeizureCorrection.effectiveSeizedAtSQL)) FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(StoredSeizureCorrection.effectiveSeizedAtSQL) <= ?) AS hit,
-                           (SELECT z.violation_type FROM custody_seizure z JOIN custody_item j ON j.id = z.item_id WHERE j.s10 = i.s10 AND \(StoredSeizureCorrection.effectiveSeizedAtSQL) <= ?
-                            ORDER BY z.seized_at LIMIT 1) AS violation,
+                           (SELECT min(\(StoredSeizureCorrection.effectiveSeizedAtSQL)) FROM custody_item j CROSS JOIN custody_seizure z ON z.item_id = j.id WHERE j.s10 = i.s10 AND \(StoredSeizureCorrection.effectiveSeizedAtSQL) <= ?) AS hit,
+                           (SELECT z.violation_type FROM custody_item j CROSS JOIN custody_seizure z ON z.item_id = j.id WHERE j.s10 = i.s10 AND \(StoredSeizureCorrection.effectiveSeizedAtSQL) <= ?
+                            ORDER BY \(StoredSeizureCorrection.effectiveSeizedAtSQL) LIMIT 1) AS violation,
                            (SELECT d.detained_at FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= ?
                             ORDER BY d.detained_at LIMIT 1) AS dhit,
                            (SELECT d.violation_type FROM custody_detention d JOIN custody_item j ON j.id = d.item_id WHERE j.s10 = i.s10 AND d.detained_at <= ?
@@ -562,14 +562,24 @@ extension SQLiteArchiveStore {
 }
 
 extension SQLiteArchiveStore {
+    public func effectivenessCounts(targetedFrom: Int64, to: Int64, asOf: Int64) async throws -> [EffectivenessCount] {
+        let sql = EffectivenessCount.sql(sqlite: true).replacingOccurrences(of: "$1", with: "?1").replacingOccurrences(of: "$2", with: "?2")
+            .replacingOccurrences(of: "$3", with: "?3")
+        return try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: [asOf, targetedFrom, to]).map {
+                EffectivenessCount(ruleCode: $0[0], ruleVersion: $0[1], presented: $0[2], inspected: $0[3], violation: $0[4], targets: $0[5])
+            }
+        }
+    }
+
     public func returnsUninspected(s10s: [String], asOf: Int64) async throws -> [String: StoredCustodyEvent] {
         try await read { db in
             var out: [String: StoredCustodyEvent] = [:]
             for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 for r in try Row.fetchAll(db, sql: """
-                    SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
-                    WHERE e.type = 'RETURNED_TO_CARRIER' AND e.detail LIKE 'uninspected%' AND e.at <= ? AND i.s10 IN (\(marks)) ORDER BY e.id
+                    SELECT \(Self.eventColumns) FROM custody_item i CROSS JOIN custody_event e ON e.item_id = i.id
+                    WHERE +e.type = 'RETURNED_TO_CARRIER' AND e.detail LIKE 'uninspected%' AND +e.at <= ? AND i.s10 IN (\(marks)) ORDER BY e.id
                     """, arguments: StatementArguments([asOf] as [Int64]) + StatementArguments(chunk)) {
                     let e = Self.decodeEvent(r)
                     out[e.s10] = out[e.s10] ?? e

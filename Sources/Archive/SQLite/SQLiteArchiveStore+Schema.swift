@@ -165,6 +165,10 @@ extension SQLiteArchiveStore {
         m.registerMigration("v24-custody-duties") { db in try Self.migrateCustodyDuties(db) }
         m.registerMigration("v25-custody-return-batches") { db in try Self.migrateCustodyReturnBatches(db) }
         m.registerMigration("v26-custody-advance-data") { db in try Self.migrateCustodyAdvanceData(db) }
+        // Seizures by item: R-EFF and R-NI ask per target, and without it each asked every seizure.
+        m.registerMigration("v27-custody-seizure-item") { db in
+            try db.execute(sql: "CREATE INDEX custody_seizure_item ON custody_seizure(item_id)")
+        }
         return m
     }
 }

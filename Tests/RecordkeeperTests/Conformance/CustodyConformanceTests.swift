@@ -406,5 +406,34 @@ struct CustodyConformanceTests {
         #expect(narc.hitRate == 2.13 && coi.hitRate == 0.47 && eff.total.hitRate == 1.33)
         #expect(eff.total.presentationRate == 94.0 && eff.total.inspectionRate == 95.74)
         #expect(eff.total.hitsByViolation == ["narcotics": 12])
+        // Counted in the database, R-EFF agrees with the per-identifier reads at every stage of the day.
+        for moment in ["2019-06-20T07:00:00Z", "2019-06-20T09:00:00Z", "2019-06-20T10:45:00Z", "2019-06-20T11:00:00Z", "2019-06-25T00:00:00Z"] {
+            try await expectEffectivenessAgreesWithPerTargetReads(store, from: from, to: to, asOf: Self.millis(moment))
+        }
     }
+}
+
+/// R-EFF as the store counts it (`effectivenessCounts`, one query) against the same sets built
+/// from the per-identifier reads R-NI uses (targets, first receipts, inspections and hits).
+func expectEffectivenessAgreesWithPerTargetReads(_ store: any CustodyStore, from: Int64, to: Int64, asOf: Int64,
+                                                 sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let targets = try await store.targets(targetedFrom: from, to: to)
+    let s10s = Array(Set(targets.map(\.s10))).sorted()
+    let received = try await store.firstReceipts(s10s: s10s, asOf: asOf)
+    let done = try await store.inspectionsAndHits(s10s: s10s, asOf: asOf)
+    var expected: [String: [Int]] = [:]
+    var violations: [String: Int] = [:]
+    for t in targets {
+        let presented = received[t.s10] != nil
+        let inspected = presented && done[t.s10]?.inspectedAtMillis != nil
+        let hit = inspected ? done[t.s10]?.violation : nil
+        var row = expected["\(t.ruleCode) v\(t.ruleVersion)"] ?? [0, 0, 0, 0]
+        row[0] += 1; row[1] += presented ? 1 : 0; row[2] += inspected ? 1 : 0; row[3] += hit == nil ? 0 : 1
+        expected["\(t.ruleCode) v\(t.ruleVersion)"] = row
+        if let hit { violations[hit, default: 0] += 1 }
+    }
+    let eff = try await ReconciliationService(store: store).effectiveness(from: from, to: to, asOf: asOf)
+    let counted = Dictionary(uniqueKeysWithValues: eff.rules.map { ($0.rule, [$0.targeted, $0.presented, $0.inspected, $0.hits]) })
+    #expect(counted == expected, "R-EFF as of \(Timestamp.iso(millis: asOf))", sourceLocation: sourceLocation)
+    #expect(eff.total.hitsByViolation == violations, sourceLocation: sourceLocation)
 }

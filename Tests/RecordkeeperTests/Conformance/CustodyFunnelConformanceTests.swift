@@ -261,6 +261,9 @@ struct CustodyFunnelConformanceTests {
         let (from, to, asOf) = (Self.millis("2019-06-17T00:00:00Z"), Self.millis("2019-06-19T00:00:00Z"), Self.millis("2019-06-25T00:00:00Z"))
         let eff = try await ReconciliationService(store: store).effectiveness(from: from, to: to, asOf: asOf)
         #expect(eff.rules.map { "\($0.rule) \($0.hits)/\($0.inspected)" } == ["NARC-01 v1 1/1", "REV-01 v1 1/2"] && eff.total.hitsByViolation == ["revenue": 2])
+        for moment in ["2019-06-18T13:59:00Z", "2019-06-18T14:15:00Z", "2019-06-25T00:00:00Z"] {
+            try await expectEffectivenessAgreesWithPerTargetReads(store, from: from, to: to, asOf: Self.millis(moment))
+        }
 
         // R-REV.
         let r = try await DutyService(store: store).report(from: from, to: to, asOf: asOf)

@@ -57,6 +57,20 @@ struct CustodyReferralConformanceTests {
         // A referral for a violation is a hit; one without is not.
         let hits = try await store.inspectionsAndHits(s10s: [plants, pills, letter], asOf: Self.millis("2019-06-04T00:00:00Z"))
         #expect(hits[plants]?.violation == "agriculture" && hits[pills]?.hitAtMillis == nil)
+        // R-EFF, counted in the database, takes the same hits: the referral for a violation and the detention.
+        let imports = TargetImportService(store: store)
+        _ = try await imports.addRule(TargetRule(code: "AGRI-01", version: 1, category: .agriculture, source: "ATS", description: "Plant material"),
+                                      actor: "targeter")
+        let list = tmp.url.appendingPathComponent("targets.csv")
+        try Data(("s10,rule_code,rule_version,reason_code,targeted_at,targeted_by\n"
+                  + [plants, pills, letter].map { "\($0),AGRI-01,1,agriculture,2019-06-01T09:00:00Z,ATS\n" }.joined()).utf8).write(to: list)
+        #expect(try await imports.commit(list, actor: "targeter").stored?.added == 3)
+        let (from, to) = (Self.millis("2019-06-01T00:00:00Z"), Self.millis("2019-06-02T00:00:00Z"))
+        for moment in ["2019-06-03T10:30:00Z", "2019-06-04T00:00:00Z"] {
+            try await expectEffectivenessAgreesWithPerTargetReads(store, from: from, to: to, asOf: Self.millis(moment))
+        }
+        let eff = try await ReconciliationService(store: store).effectiveness(from: from, to: to, asOf: Self.millis("2019-06-04T00:00:00Z"))
+        #expect(eff.total.hits == 2 && eff.total.hitsByViolation == ["agriculture": 1, "prohibited": 1])
 
         // Three days without an answer: an alert for each; the USDA answers, so only the FDA's remains.
         let chased = try await AlertService(store: store).alerts(asOf: Self.millis("2019-06-06T11:00:00Z")).filter { $0.kind == "referral" }
