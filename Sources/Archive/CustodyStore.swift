@@ -83,6 +83,10 @@ public protocol CustodyStore: Sendable {
     func securityChecks(fromDay: String, toDay: String) async throws -> [StoredSecurityCheck]
     /// Events in [from, to) that put an item at one of `locations`.
     func custodyEvents(from: Int64, to: Int64, toLocations: [String]) async throws -> [StoredCustodyEvent]
+    /// Events in [from, to) of seized items at or after their seizure (at its corrected time),
+    /// AUDIT_SEEN included, in time order: R-SEC's seized items moved without a witness. Read
+    /// through the seizures of episodes open at `from` (a few a day), not every event in the period.
+    func custodyEventsAfterSeizure(from: Int64, to: Int64) async throws -> [StoredCustodyEvent]
 
     /// Corrects a seizure's time (the row is kept; the correction is a new row with the old and new
     /// values and the reason, and its audit entry). Refused when the new time precedes the
@@ -564,10 +568,17 @@ public struct DataQualityFacts: Sendable, Equatable, Codable {
         self.arrivalsWithoutDate = arrivalsWithoutDate; self.inspectionsWithoutDate = inspectionsWithoutDate
     }
 
+    /// Every event type the schema allows (its CHECK on custody_event.type). A period's events are
+    /// counted through the (type, at) index, one range a type: there is no index on the time alone,
+    /// and without the types the count read every event of the archive.
+    public static let eventTypes = ["RECEIVED", "MOVED", "INSPECT_START", "INSPECT_END", "SEALED", "UNSEALED", "TO_LAB", "FROM_LAB", "TO_AGENCY",
+                                    "RETURNED_TO_CARRIER", "DESTROYED", "AUDIT_SEEN"]
+    static let anyType = "e.type IN (" + eventTypes.map { "'\($0)'" }.joined(separator: ", ") + ")"
+
     /// The query both stores run: bind from, to three times, in order.
     public static let sql = """
-        SELECT (SELECT count(*) FROM custody_event e WHERE e.at >= ? AND e.at < ?) AS events,
-               (SELECT count(*) FROM custody_event e WHERE e.at >= ? AND e.at < ? AND e.manual_entry) AS manual,
+        SELECT (SELECT count(*) FROM custody_event e WHERE \(anyType) AND e.at >= ? AND e.at < ?) AS events,
+               (SELECT count(*) FROM custody_event e WHERE \(anyType) AND e.at >= ? AND e.at < ? AND e.manual_entry) AS manual,
                (SELECT count(*) FROM custody_inspection n JOIN custody_item i ON i.id = n.item_id
                  WHERE n.ended_at >= ? AND n.ended_at < ? AND n.started_at < i.first_arrival_at) AS early,
                (SELECT count(*) FROM custody_item i WHERE i.first_arrival_at IS NULL) AS no_arrival,
@@ -629,6 +640,20 @@ public struct EffectivenessCount: Sendable, Equatable {
               FROM custody_target t WHERE t.targeted_at >= $2 AND t.targeted_at < $3
             ) c GROUP BY rule_code, rule_version, presented, inspected, violation
             ORDER BY rule_code, rule_version, presented, inspected, violation
+            """
+    }
+}
+
+/// The query both stores run for `custodyEventsAfterSeizure`: $1 from, $2 to; the event columns
+/// and the join hint filled in by each store.
+public enum SeizedItemEvents {
+    public static func sql(columns: String, sqlite: Bool) -> String {
+        let join = sqlite ? "CROSS JOIN" : "JOIN", at = sqlite ? "+e.at" : "e.at"
+        return """
+            SELECT \(columns) FROM custody_seizure z \(join) custody_item i ON i.id = z.item_id \(join) custody_event e ON e.item_id = i.id
+            WHERE (i.closed_at IS NULL OR i.closed_at >= $1) AND \(at) >= $1 AND \(at) < $2
+              AND e.at >= \(StoredSeizureCorrection.effectiveSeizedAtSQL)
+            ORDER BY e.at, e.id
             """
     }
 }

@@ -305,6 +305,13 @@ extension PostgresArchiveStore {
                        as: SecurityCheckRow.self).map(Self.decodeSecurityCheck)
     }
 
+    public func custodyEventsAfterSeizure(from: Int64, to: Int64) async throws -> [StoredCustodyEvent] {
+        var binds = PostgresBindings()
+        binds.append(from); binds.append(to)
+        return try await rows("reading seized items' events", PostgresQuery(unsafeSQL: SeizedItemEvents.sql(columns: Self.eventColumns, sqlite: false),
+                                                                             binds: binds), as: EventRow.self).map(Self.decodeEvent)
+    }
+
     public func custodyEvents(from: Int64, to: Int64, toLocations: [String]) async throws -> [StoredCustodyEvent] {
         guard !toLocations.isEmpty else { return [] }
         return try await rows("reading custody events", """

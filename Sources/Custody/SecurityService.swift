@@ -60,12 +60,9 @@ public struct SecurityService: Sendable {
                 }
             }
         }
-        for z in try await store.seizures(seizedFrom: Int64.min, to: to) {
-            for e in try await store.custodyEvents(s10: z.s10) where e.itemID == z.itemID && e.atMillis >= max(z.seizedAtMillis, from) && e.atMillis < to
-                && e.type != "AUDIT_SEEN" && !(e.detail ?? "").contains("witness=") {
-                report.seizedWithoutWitness.append(.init(s10: e.s10, location: e.toLocation ?? "", at: Timestamp.iso(millis: e.atMillis), event: e.type,
-                                                         why: "seized item, no witness"))
-            }
+        for e in try await store.custodyEventsAfterSeizure(from: from, to: to) where e.type != "AUDIT_SEEN" && !(e.detail ?? "").contains("witness=") {
+            report.seizedWithoutWitness.append(.init(s10: e.s10, location: e.toLocation ?? "", at: Timestamp.iso(millis: e.atMillis), event: e.type,
+                                                     why: "seized item, no witness"))
         }
         return report
     }

@@ -138,7 +138,7 @@ extension SQLiteArchiveStore: CustodyFunnelStore {
     public func targetsDue(from: Int64, to: Int64) async throws -> [StoredTarget] {
         try await read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM custody_target WHERE (expected_arrival_at >= ? AND expected_arrival_at < ?)
+                SELECT \(Self.targetColumns) FROM custody_target WHERE (expected_arrival_at >= ? AND expected_arrival_at < ?)
                    OR (expected_arrival_at IS NULL AND targeted_at >= ? AND targeted_at < ?) ORDER BY id
                 """, arguments: [from, to, from, to]).map(Self.decodeTarget)
         }

@@ -254,6 +254,12 @@ extension SQLiteArchiveStore {
         }
     }
 
+    public func custodyEventsAfterSeizure(from: Int64, to: Int64) async throws -> [StoredCustodyEvent] {
+        let sql = SeizedItemEvents.sql(columns: Self.eventColumns, sqlite: true).replacingOccurrences(of: "$1", with: "?1")
+            .replacingOccurrences(of: "$2", with: "?2")
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: [from, to]).map(Self.decodeEvent) }
+    }
+
     public func custodyEvents(from: Int64, to: Int64, toLocations: [String]) async throws -> [StoredCustodyEvent] {
         guard !toLocations.isEmpty else { return [] }
         return try await read { db in

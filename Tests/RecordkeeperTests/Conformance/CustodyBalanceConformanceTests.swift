@@ -1,6 +1,8 @@
 @testable import Archive
+@testable import ArchivePostgres
 import Custody
 import Foundation
+import GRDB
 import RecordkeeperCore
 import Testing
 
@@ -298,6 +300,13 @@ struct CustodyBalanceConformanceTests {
         _ = try await SeizureService(store: store, now: { Self.millis("2019-06-19T12:00:00Z") }).recordSEACATS(
             seizureID: z.id, caseNumber: "2019-4601-0042", lateReason: "Entered after the system outage", actor: "officer")
         #expect(try await seacats("2019-06-19T12:00:01Z") == [])
+        // R-SEC reads the seized item's events from its seizure on (the move into the vault, witnessed),
+        // and none before the seizure or outside the period.
+        let afterSeizure = try await store.custodyEventsAfterSeizure(from: Self.millis("2019-06-18T00:00:00Z"), to: Self.millis("2019-06-21T00:00:00Z"))
+        #expect(afterSeizure.map { "\($0.s10) \($0.type) \($0.toLocation ?? "-")" } == ["\(a) MOVED VAULT"])
+        #expect(afterSeizure.first?.detail?.contains("witness=officer2") == true)
+        #expect(try await store.custodyEventsAfterSeizure(from: Self.millis("2019-06-18T11:00:01Z"), to: Self.millis("2019-06-21T00:00:00Z")).isEmpty)
+        #expect(try await store.custodyEventsAfterSeizure(from: Self.millis("2019-06-18T00:00:00Z"), to: Self.millis("2019-06-18T11:00:00Z")).isEmpty)
         // The later security report shows the seizure's move with its witness, so nothing here.
         #expect(try await security.report(from: Self.millis("2019-06-18T00:00:00Z"), to: Self.millis("2019-06-21T00:00:00Z")).seizedWithoutWitness.isEmpty)
     }
@@ -410,5 +419,23 @@ struct CustodyBalanceConformanceTests {
         #expect(balance.returned == 2 && balance.containersWithDifference == 1)
         let alerts = try await AlertService(store: store).alerts(asOf: Self.millis("2019-06-18T18:00:00Z")).filter { $0.kind == "container-count" }
         #expect(alerts.map(\.message) == ["Return batch RET-APC-1 closed with 2 of 3 declared (-1): Driver counted three; two scanned"])
+    }
+}
+
+/// R-DQ counts a period's events through the (type, at) index, naming every type: a type the
+/// schema allows and the list lacks would drop out of the count.
+@Suite("Custody event types named in queries")
+struct CustodyEventTypeListTests {
+    @Test func theCountedTypesAreTheTypesBothSchemasAllow() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        _ = try await makeArchive(tmp)
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        let table = try #require(try await db.read { try String.fetchOne($0, sql: "SELECT sql FROM sqlite_master WHERE name = 'custody_event'") })
+        let postgres = PostgresSchema.steps.flatMap(\.sql).first { $0.contains("CREATE TABLE custody_event") } ?? ""
+        for schema in [table, postgres] {
+            let check = try #require(schema.range(of: "CHECK (type IN (").map { schema[$0.upperBound...] }?.prefix { $0 != ")" })
+            let allowed = check.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: "'")) }
+            #expect(Set(allowed) == Set(DataQualityFacts.eventTypes) && allowed.count == DataQualityFacts.eventTypes.count)
+        }
     }
 }
