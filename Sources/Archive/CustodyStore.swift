@@ -43,6 +43,10 @@ public protocol CustodyStore: Sendable {
     /// where it was at `asOf`, and its first inspection's end at or before `asOf` (nil: not
     /// inspected by then).
     func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell]
+    /// The same, for the items still in custody at `asOf` received since `receivedFrom`, found
+    /// through the items open then (few, at the present moment) rather than every arrival since
+    /// `receivedFrom` (the alerts look back a year).
+    func openCustodySpells(receivedFrom: Int64, asOf: Int64) async throws -> [CustodySpell]
 
     /// Seizes an item after its inspection: the seizure's record and a MOVED event into the
     /// seized-property location, witnessed, with its audit entry, in one transaction.
@@ -52,7 +56,9 @@ public protocol CustodyStore: Sendable {
     func seizures(seizedFrom: Int64, to: Int64) async throws -> [StoredSeizure]
 
     /// For each of `s10s` that has them by `asOf`: the end of its first inspection and the
-    /// time of its first outcome with a violation (a seizure, a detention, a referral for a violation).
+    /// time of its first outcome with a violation (a seizure, a detention, a referral for a
+    /// violation, an assessment). Every such outcome follows an inspection of the item, so only
+    /// identifiers with an inspection are looked at (a day's funnel asks about every arrival).
     func inspectionsAndHits(s10s: [String], asOf: Int64) async throws -> [String: InspectionAndHit]
 
     /// R-EFF's counts for the targets targeted in [from, to), as of `asOf` (`EffectivenessCount`).
@@ -445,6 +451,12 @@ public struct CustodySpell: Sendable, Equatable {
         self.itemID = itemID; self.s10 = s10; self.receivedAtMillis = receivedAtMillis; self.location = location
         self.firstInspectionEndMillis = firstInspectionEndMillis
     }
+
+    /// Items still in custody at a moment (its one `?`): open, or closed after it; read through
+    /// the index on closed_at.
+    public static let openAtSQL = """
+        i.id IN (SELECT o.id FROM custody_item o WHERE o.closed_at IS NULL UNION ALL SELECT c.id FROM custody_item c WHERE c.closed_at > ?)
+        """
 }
 
 public struct SeizureDraft: Sendable, Equatable {

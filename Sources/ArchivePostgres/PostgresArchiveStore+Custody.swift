@@ -340,14 +340,23 @@ extension PostgresArchiveStore {
     }
 
     public func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell] {
+        try await spells(asOf: asOf, """
+            i.first_arrival_at >= \(receivedFrom) AND i.first_arrival_at < \(to) AND i.first_arrival_at <= \(asOf) AND (i.closed_at IS NULL OR i.closed_at > \(asOf))
+            """)
+    }
+
+    public func openCustodySpells(receivedFrom: Int64, asOf: Int64) async throws -> [CustodySpell] {
+        try await spells(asOf: asOf, "\(CustodySpell.openAtSQL.replacingOccurrences(of: "?", with: String(asOf))) AND i.first_arrival_at >= \(receivedFrom) AND i.first_arrival_at <= \(asOf)")
+    }
+
+    /// `filter` holds only numbers this store formatted itself.
+    private func spells(asOf: Int64, _ filter: String) async throws -> [CustodySpell] {
         try await rows("reading custody spells", """
             SELECT i.id, i.s10, i.first_arrival_at,
                    (SELECT e.to_location FROM custody_event e WHERE e.item_id = i.id AND e.to_location IS NOT NULL AND e.at <= \(asOf)
                     ORDER BY e.id DESC LIMIT 1),
                    (SELECT min(e.at) FROM custody_event e WHERE e.item_id = i.id AND e.type = 'INSPECT_END' AND e.at <= \(asOf))
-            FROM custody_item i
-            WHERE i.first_arrival_at >= \(receivedFrom) AND i.first_arrival_at < \(to) AND i.first_arrival_at <= \(asOf)
-              AND (i.closed_at IS NULL OR i.closed_at > \(asOf))
+            FROM custody_item i WHERE \(unescaped: filter)
             ORDER BY i.first_arrival_at, i.id
             """, as: (Int64, String, Int64, String?, Int64?).self)
             .map { CustodySpell(itemID: $0.0, s10: $0.1, receivedAtMillis: $0.2, location: $0.3, firstInspectionEndMillis: $0.4) }
@@ -449,7 +458,8 @@ extension PostgresArchiveStore {
                    (SELECT f.violation_type FROM custody_referral f JOIN custody_item j ON j.id = f.item_id
                     WHERE j.s10 = i.s10 AND f.notified_at <= \(asOf) AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1),
                    (SELECT min(u.assessed_at) FROM custody_duty u JOIN custody_item j ON j.id = u.item_id WHERE j.s10 = i.s10 AND u.assessed_at <= \(asOf))
-            FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 = ANY(\(s10s))) i
+            FROM (SELECT DISTINCT c.s10 FROM custody_item c WHERE c.s10 = ANY(\(s10s))
+                  AND EXISTS (SELECT 1 FROM custody_inspection x WHERE x.item_id = c.id)) i
             """, as: (String, Int64?, Int64?, String?, Int64?, String?, Int64?, String?, Int64?).self)
         var out: [String: InspectionAndHit] = [:]
         for r in found where r.1 != nil || r.2 != nil || r.4 != nil || r.6 != nil || r.8 != nil {

@@ -35,7 +35,7 @@ public struct AlertService: Sendable {
                                     since: row.dueAt, deadline: nil,
                                     message: "\(row.s10) (\(row.rule)) was expected by \(row.expectedArrivalAt ?? "?") and is not presented after the \(graceHours) h grace; ask the carrier again"))
         }
-        let aging = try await InspectionService(store: store).aging(from: asOf - 365 * 24 * hour, to: asOf + 1, asOf: asOf, hours: 72)
+        let aging = try await InspectionService(store: store).aging(from: asOf - 365 * 24 * hour, to: asOf + 1, asOf: asOf, hours: 72, throughOpenItems: true)
         for item in aging.items {
             out.append(CustodyAlert(kind: "dwell", severity: "warning", audience: "supervisor", subject: "item \(item.s10)", s10: item.s10,
                                     since: item.receivedAt, deadline: nil,

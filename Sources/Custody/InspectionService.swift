@@ -65,12 +65,15 @@ public struct InspectionService: Sendable {
 
     /// R-AGE: items received in [from, to), still in custody as of `asOf`, held longer than
     /// `hours` (a location's own longest dwell, when it has one, overrides), oldest first.
-    public func aging(from: Int64, to: Int64, asOf: Int64, hours: Int = 72) async throws -> AgingReport {
+    /// `throughOpenItems`: find the items through those still in custody at `asOf` (the alerts,
+    /// which look back a year at the present moment) instead of through the period's arrivals.
+    public func aging(from: Int64, to: Int64, asOf: Int64, hours: Int = 72, throughOpenItems: Bool = false) async throws -> AgingReport {
         guard from < to, (1...87_600).contains(hours) else {
             throw CustodyError(.invalid, "the period's start is not before its end, or the hours are not 1 to 87,600 (ten years)")
         }
         let dwell = Dictionary(try await store.locations().compactMap { l in l.maxDwellHours.map { (l.code, $0) } }, uniquingKeysWith: { a, _ in a })
-        let spells = try await store.custodySpells(receivedFrom: from, to: to, asOf: asOf)
+        let spells = throughOpenItems ? try await store.openCustodySpells(receivedFrom: from, asOf: asOf).filter { $0.receivedAtMillis < to }
+            : try await store.custodySpells(receivedFrom: from, to: to, asOf: asOf)
         var report = AgingReport(asOf: Timestamp.iso(millis: asOf), hours: hours, inCustody: spells.count)
         for s in spells {
             let limit = Int64(s.location.flatMap { dwell[$0] } ?? hours) * 3_600_000

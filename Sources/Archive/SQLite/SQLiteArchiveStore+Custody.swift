@@ -419,16 +419,24 @@ extension SQLiteArchiveStore {
     }
 
     public func custodySpells(receivedFrom: Int64, to: Int64, asOf: Int64) async throws -> [CustodySpell] {
+        try await spells(where: "i.first_arrival_at >= ? AND i.first_arrival_at < ? AND i.first_arrival_at <= ? AND (i.closed_at IS NULL OR i.closed_at > ?)",
+                         asOf: asOf, [receivedFrom, to, asOf, asOf])
+    }
+
+    public func openCustodySpells(receivedFrom: Int64, asOf: Int64) async throws -> [CustodySpell] {
+        try await spells(where: "\(CustodySpell.openAtSQL) AND i.first_arrival_at >= ? AND i.first_arrival_at <= ?", asOf: asOf, [asOf, receivedFrom, asOf])
+    }
+
+    private func spells(where filter: String, asOf: Int64, _ arguments: [Int64]) async throws -> [CustodySpell] {
         try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT i.id, i.s10, i.first_arrival_at, i.closed_at,
                        (SELECT e.to_location FROM custody_event e WHERE e.item_id = i.id AND e.to_location IS NOT NULL AND e.at <= ?
                         ORDER BY e.id DESC LIMIT 1) AS location,
                        (SELECT min(e.at) FROM custody_event e WHERE e.item_id = i.id AND +e.type = 'INSPECT_END' AND +e.at <= ?) AS inspected
-                FROM custody_item i
-                WHERE i.first_arrival_at >= ? AND i.first_arrival_at < ? AND i.first_arrival_at <= ? AND (i.closed_at IS NULL OR i.closed_at > ?)
+                FROM custody_item i WHERE \(filter)
                 ORDER BY i.first_arrival_at, i.id
-                """, arguments: [asOf, asOf, receivedFrom, to, asOf, asOf]).map {
+                """, arguments: StatementArguments([asOf, asOf] + arguments)).map {
                 CustodySpell(itemID: $0["id"], s10: $0["s10"], receivedAtMillis: $0["first_arrival_at"], location: $0["location"],
                              firstInspectionEndMillis: $0["inspected"])
             }
@@ -554,7 +562,8 @@ extension SQLiteArchiveStore {
                            (SELECT f.violation_type FROM custody_referral f JOIN custody_item j ON j.id = f.item_id
                             WHERE j.s10 = i.s10 AND f.notified_at <= ? AND f.violation_type IS NOT NULL ORDER BY f.notified_at LIMIT 1) AS rviolation,
                            (SELECT min(u.assessed_at) FROM custody_duty u JOIN custody_item j ON j.id = u.item_id WHERE j.s10 = i.s10 AND u.assessed_at <= ?) AS uhit
-                    FROM (SELECT DISTINCT s10 FROM custody_item WHERE s10 IN (\(marks))) i
+                    FROM (SELECT DISTINCT c.s10 FROM custody_item c WHERE c.s10 IN (\(marks))
+                          AND EXISTS (SELECT 1 FROM custody_inspection x WHERE x.item_id = c.id)) i
                     """, arguments: StatementArguments([asOf, asOf, asOf, asOf, asOf, asOf, asOf, asOf] as [Int64]) + StatementArguments(chunk)) {
                     let uhit: Int64? = r["uhit"]
                     let v = InspectionAndHit.first(inspected: r["inspected"], hits: [(r["hit"], r["violation"]), (r["dhit"], r["dviolation"]),

@@ -166,7 +166,9 @@ extension SQLiteArchiveStore {
         m.registerMigration("v25-custody-return-batches") { db in try Self.migrateCustodyReturnBatches(db) }
         m.registerMigration("v26-custody-advance-data") { db in try Self.migrateCustodyAdvanceData(db) }
         // Seizures by item: R-EFF and R-NI ask per target, and without it each asked every seizure.
-        m.registerMigration("v27-custody-seizure-item") { db in
+        // An index only: foreign keys stay on, so the upgrade does not check every row of the
+        // archive's foreign keys afterwards (37 s at 50M custody events).
+        m.registerMigration("v27-custody-seizure-item", foreignKeyChecks: .immediate) { db in
             try db.execute(sql: "CREATE INDEX custody_seizure_item ON custody_seizure(item_id)")
         }
         return m

@@ -201,7 +201,8 @@ struct CustodyConformanceTests {
             #expect(done.method == "xray" && done.endedAtMillis - done.startedAtMillis == 3_600_000)
         }
         let later = ReceiptService(store: store, now: at("2019-06-10T00:00:00Z"))
-        for _ in 0..<50 { _ = try await later.receive(nextS10(), location: "HOLD-1", station: nil, clientScanID: nil, manualEntry: false, actor: "receiver") }
+        let laterItems = (0..<50).map { _ in nextS10() }
+        for s in laterItems { _ = try await later.receive(s, location: "HOLD-1", station: nil, clientScanID: nil, manualEntry: false, actor: "receiver") }
 
         let reports = InspectionService(store: store)
         let latency = try await reports.latency(from: Self.millis("2019-06-01T00:00:00Z"), to: Self.millis("2019-06-02T00:00:00Z"),
@@ -216,6 +217,22 @@ struct CustodyConformanceTests {
         #expect(try await reports.aging(from: from, to: to, asOf: asOf, hours: 72).items.count == 50)
         #expect(try await reports.aging(from: from, to: to, asOf: asOf, hours: 336).items.count == 50)
         #expect(try await reports.aging(from: from, to: to, asOf: asOf, hours: 400).items.isEmpty)
+        // Found through the items open at as_of (the alerts' way), the spells are the same, before
+        // and after five go back to the carrier.
+        for s in laterItems.prefix(5) {
+            _ = try await ReceiptService(store: store, now: at("2019-06-26T10:00:00Z")).returnToCarrier(s, carrier: "USPS", station: nil, supervisor: nil,
+                                                                                                       reason: nil, actor: "receiver")
+        }
+        let since = Self.millis("2019-05-01T00:00:00Z")
+        for (moment, count) in [("2019-05-31T00:00:00Z", 0), ("2019-06-01T08:00:00Z", 3), ("2019-06-26T09:59:59Z", 53), ("2019-06-26T10:00:00Z", 48),
+                                ("2019-07-01T00:00:00Z", 48)] {
+            let m = Self.millis(moment)
+            let open = try await store.openCustodySpells(receivedFrom: since, asOf: m)
+            #expect(open == (try await store.custodySpells(receivedFrom: since, to: m + 1, asOf: m)) && open.count == count, "as of \(moment)")
+        }
+        let throughOpen = try await reports.aging(from: since, to: asOf + 1, asOf: asOf, hours: 72, throughOpenItems: true)
+        let throughArrivals = try await reports.aging(from: since, to: asOf + 1, asOf: asOf, hours: 72)
+        #expect(throughOpen.items.count == 53 && throughOpen.items.map(\.s10) == throughArrivals.items.map(\.s10))
 
         // The controls: no inspection without a receipt; no end without a start; no second start;
         // what was found is required unless nothing was.
