@@ -312,10 +312,10 @@ extension SQLiteArchiveStore {
                                    clientTimestampMillis: Int64? = nil) throws -> StoredCustodyEvent {
         let draft = StoredCustodyEvent.make(id: 0, itemID: itemID, s10: s10, type: type, atMillis: atMillis, actor: actor, toLocation: toLocation,
                                             station: station, clientScanID: clientScanID, manualEntry: manualEntry, detail: detail)
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO custody_event (item_id, type, at, client_ts, actor, to_location, station_id, client_scan_uuid, manual_entry, detail, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [itemID, type, atMillis, clientTimestampMillis, actor, toLocation, station, clientScanID, manualEntry, detail, draft.hash])
+            """).execute(arguments: [itemID, type, atMillis, clientTimestampMillis, actor, toLocation, station, clientScanID, manualEntry, detail, draft.hash])
         var event = draft
         event.id = db.lastInsertedRowID
         try Self.appendAudit(db, event.auditDraft)

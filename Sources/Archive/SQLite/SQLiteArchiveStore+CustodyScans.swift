@@ -35,13 +35,14 @@ extension SQLiteArchiveStore {
 
     public func recordScans(_ scans: [CustodyScan], actor: String) async throws -> [ScanOutcome] {
         try await write { db in
-            var batch = ScanBatch(kinds: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT code, kind FROM custody_location").map {
+            var batch = ScanBatch(kinds: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, kind FROM custody_location")).map {
                 ($0["code"] as String, $0["kind"] as String)
             }))
             let s10s = Array(Set(scans.map(\.s10)))
             for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for r in try Row.fetchAll(db, sql: CustodyItemState.selectSQL + " WHERE i.s10 IN (\(marks)) AND i.closed_at IS NULL", arguments: StatementArguments(chunk)) {
+                for r in try Row.fetchAll(db.cachedStatement(sql: CustodyItemState.selectSQL + " WHERE i.s10 IN (\(marks)) AND i.closed_at IS NULL"),
+                                          arguments: StatementArguments(chunk)) {
                     let location: String? = r["location"]
                     batch.states[r["s10"]] = CustodyItemState(
                         itemID: r["id"], firstArrivalMillis: r["first_arrival_at"], lastEventMillis: r["last_at"], location: location,
@@ -52,7 +53,7 @@ extension SQLiteArchiveStore {
             }
             for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                batch.targeted.formUnion(try String.fetchAll(db, sql: "SELECT DISTINCT s10 FROM custody_target WHERE s10 IN (\(marks))",
+                batch.targeted.formUnion(try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT s10 FROM custody_target WHERE s10 IN (\(marks))"),
                                                              arguments: StatementArguments(chunk)))
             }
             return try scans.map { try Self.recordScan(db, $0, actor: actor, batch: &batch) }
@@ -73,9 +74,9 @@ extension SQLiteArchiveStore {
     }
 
     static func recordScan(_ db: Database, _ scan: CustodyScan, actor: String, batch: inout ScanBatch) throws -> ScanOutcome {
-        if let seen = try Row.fetchOne(db, sql: """
+        if let seen = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT \(Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.client_scan_uuid = ?
-            """, arguments: [scan.clientScanID]).map(Self.decodeEvent) {
+            """), arguments: [scan.clientScanID]).map(Self.decodeEvent) {
             return CustodyScanRules.answer(repeated: seen, scan)
         }
         let item = batch.states[scan.s10]
@@ -113,8 +114,8 @@ extension SQLiteArchiveStore {
         if let item {
             itemID = item.itemID
         } else {
-            let earlier = try Int.fetchOne(db, sql: "SELECT count(*) FROM custody_item WHERE s10 = ?", arguments: [scan.s10]) ?? 0
-            try db.execute(sql: "INSERT INTO custody_item (s10, episode, first_arrival_at, presentation_id) VALUES (?, ?, ?, ?)",
+            let earlier = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM custody_item WHERE s10 = ?"), arguments: [scan.s10]) ?? 0
+            try db.cachedStatement(sql: "INSERT INTO custody_item (s10, episode, first_arrival_at, presentation_id) VALUES (?, ?, ?, ?)").execute(
                            arguments: [scan.s10, CustodyScanRules.episode(atMillis: scan.atMillis, earlierEpisodes: earlier), scan.atMillis, presentation])
             itemID = db.lastInsertedRowID
         }
@@ -122,7 +123,7 @@ extension SQLiteArchiveStore {
                                                 toLocation: decision.toLocation, station: scan.station, clientScanID: scan.clientScanID,
                                                 detail: decision.detail, manualEntry: scan.manualEntry, clientTimestampMillis: scan.clientTimestampMillis)
         if decision.closesEpisode {
-            try db.execute(sql: "UPDATE custody_item SET closed_at = ? WHERE id = ?", arguments: [scan.atMillis, itemID])
+            try db.cachedStatement(sql: "UPDATE custody_item SET closed_at = ? WHERE id = ?").execute(arguments: [scan.atMillis, itemID])
         }
         if let b = returnBatch {
             try db.execute(sql: "INSERT INTO custody_return_member (presentation_id, event_id) VALUES (?, ?)", arguments: [b, event.id])

@@ -429,12 +429,14 @@ extension SQLiteArchiveStore {
     @discardableResult
     static func appendAudit(_ db: Database, _ draft: AuditDraft) throws -> AuditEntry {
         let detail = draft.detailJSON
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        // Cached statements: every write of the archive appends here (a scan spent more compiling
+        // its statements than running them).
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
         let seq: Int64 = (last?["seq"] ?? 0) + 1
         let prev = (last?["hash"] as String?).flatMap(ContentHash.init(hex:)) ?? AuditEntry.genesis
         let entry = AuditEntry(sequence: seq, at: Timestamp.iso(millis: Timestamp.nowMillis()), actor: draft.actor,
                                action: draft.action, target: draft.target, detail: detail, previousHash: prev)
-        try db.execute(sql: "INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").execute(
                        arguments: [entry.sequence, entry.at, entry.actor, entry.action, entry.target, entry.detail,
                                    entry.previousHash.hex, entry.hash.hex])
         return entry

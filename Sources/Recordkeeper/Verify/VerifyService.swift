@@ -759,7 +759,7 @@ extension VerifyService {
                 problems.append(.init(code: "custody_duty_unanchored", item: item, detail: "the assessment on \(d.s10) has no audit entry recording it"))
                 continue
             }
-            if a.detail != d.auditDetail.merging(["by": d.assessedBy]) { x, _ in x } {
+            if a.detail != d.auditDetail.merging(["by": d.assessedBy], uniquingKeysWith: { x, _ in x }) {
                 problems.append(.init(code: "custody_duty_altered", item: item, detail: "the assessment on \(d.s10) is not what audit entry \(a.sequence) recorded"))
             }
         }
