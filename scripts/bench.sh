@@ -25,7 +25,9 @@
 # BENCH_CUSTODY=1 runs the custody benchmark (issue 15: P1 import, P2 scans, P3 reports with
 #   BENCH_CUSTODY_P3=1) after the rest, on the same binary; BENCH_CUSTODY_ONLY=1 runs only it. It
 #   is scripts/bench_custody.sh (runnable alone; its settings are described there), and writes
-#   its figures to $BENCH_DIR/results-custody.
+#   its figures to $BENCH_DIR/results-custody. BENCH_CUSTODY_SCALE=1 then times the custody reports
+#   over a generated history at the OIG's volume (scripts/bench_custody_scale.sh: 50M events,
+#   ~20 GB and ~26 min to generate the first time, reused after).
 # The load average (1/5/15 min) is recorded at the start and end of every measurement: this is
 # a 2-core machine and a concurrent compile skews everything.
 set -euo pipefail
@@ -511,4 +513,7 @@ python3 "$ROOT/scripts/bench_report.py" "$RES"
 # ── 7. custody (issue 15; BENCH_CUSTODY=1) ───────────────────────────────────────────────────
 if [ "${BENCH_CUSTODY:-0}" = 1 ]; then
   BENCH_DIR="$BENCH_DIR" BENCH_BIN="$BIN" scripts/bench_custody.sh
+fi
+if [ "${BENCH_CUSTODY_SCALE:-0}" = 1 ]; then
+  BENCH_DIR="$BENCH_DIR" BENCH_BIN="$BIN" scripts/bench_custody_scale.sh
 fi

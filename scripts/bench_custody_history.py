@@ -12,13 +12,14 @@ the API).
 Usage: python3 bench_custody_history.py DATA_DIR [--days 273] [--items 90000] [--targets 3000]
                                         [--first-day 2018-10-01] [--seed 1]
 The archive must exist (`recordkeeper init`) with the rules BENCH-1..4 (version 1) and the
-locations RCV-1 (receiving), EXAM-1 (exam_station), VAULT (seized_property) and RET-1
-(return_dock), as scripts/bench_custody.sh makes them.
+locations RCV-1 (receiving), EXAM-1 (exam_station), VAULT (seized_property, where seized items
+stay for months: give it a longest dwell of a year or more) and RET-1 (return_dock), as
+scripts/bench_custody_scale.sh makes them.
 
 Each day: ITEMS receipts (in containers of 500, 06:00-18:00), TARGETS of them targeted the day
 before (every rule), about 85% of the targets presented (the rest never arrive: R-NP), 60% of the
-presented targets moved to the exam station and inspected, 4% of those seized (with the SEACATS
-entry within a day); the next day every other item of the day goes back to the carrier (the
+presented targets moved to the exam station and inspected, 4% of those seized (entered in SEACATS
+2 to 20 hours later); the next day every other item of the day goes back to the carrier (the
 untargeted ones released uninspected). About 2.1 events an item. Prints a JSON summary.
 """
 import argparse
@@ -68,7 +69,7 @@ def main() -> None:
     for n in range(a.days):
         day = d0 + dt.timedelta(days=n)
         ms0 = int(day.timestamp() * 1000)
-        items, events, targets, inspections, seizures, presentations, closes = [], [], [], [], [], [], []
+        items, events, targets, inspections, seizures, presentations, closes, seacats = [], [], [], [], [], [], [], []
 
         def event(iid, typ, at, actor, to_loc=None, detail=None, station="HIST-1", witness=None, from_loc=None):
             nonlocal event_id
@@ -121,10 +122,13 @@ def main() -> None:
                                             "test substance" if hit else None, "test substance" if hit else None, s, e))
                         if hit:
                             z = event(item_id, "MOVED", end + 300_000, "bench.officer", to_loc="VAULT", from_loc="EXAM-1",
-                                      witness="bench.supervisor", detail="seizure")
+                                      witness="bench.supervisor", detail=f"seized form_6051s=2019-4601-{seiz_id:06d} witness=bench.supervisor")
                             seizures.append((seiz_id, item_id, insp_id, end + 300_000, "bench.officer", "bench.supervisor",
                                              RULES[targeted[s10][0] % len(RULES)][1] if RULES[targeted[s10][0] % len(RULES)][1] != "random" else "other",
                                              "test substance", 12.5, f"2019-4601-{seiz_id:06d}", "VAULT", z))
+                            # Entered in SEACATS 2 to 20 hours later (on time).
+                            seacats.append((seiz_id, f"2019-4601-{seiz_id:06d}", end + 300_000 + (2 + rng.randrange(19)) * 3_600_000,
+                                            "bench.officer", None))
                             seiz_id += 1
                         else:
                             pending_returns.append((item_id, s10, True))
@@ -149,6 +153,7 @@ def main() -> None:
                        "substance, actual_desc, start_event_id, end_event_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", inspections)
         db.executemany("INSERT INTO custody_seizure (id, item_id, inspection_id, seized_at, seizing_officer, witness, violation_type, "
                        "substance, net_weight_g, form_6051s_no, storage_location, event_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", seizures)
+        db.executemany("INSERT INTO custody_seacats_entry (seizure_id, case_no, recorded_at, recorded_by, late_reason) VALUES (?,?,?,?,?)", seacats)
         db.executemany("UPDATE custody_item SET closed_at = ? WHERE id = ?", closes)
         db.execute("COMMIT")
         for k, v in (("items", items), ("events", events), ("targets", targets), ("inspections", inspections),

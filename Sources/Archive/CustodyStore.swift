@@ -91,7 +91,8 @@ public protocol CustodyStore: Sendable {
     func custodyEvents(from: Int64, to: Int64, toLocations: [String]) async throws -> [StoredCustodyEvent]
     /// Events in [from, to) of seized items at or after their seizure (at its corrected time),
     /// AUDIT_SEEN included, in time order: R-SEC's seized items moved without a witness. Read
-    /// through the seizures of episodes open at `from` (a few a day), not every event in the period.
+    /// from the seizures (every one recorded: thousands, where the period's events are hundreds of
+    /// thousands) through their items still in custody at `from` to those items' events.
     func custodyEventsAfterSeizure(from: Int64, to: Int64) async throws -> [StoredCustodyEvent]
 
     /// Corrects a seizure's time (the row is kept; the correction is a new row with the old and new

@@ -21,11 +21,23 @@ extension WebApp {
         }
     }
 
+    struct AlertsAnswer: Encodable {
+        var asOf: String
+        var alerts: [CustodyAlert]
+    }
+
+    /// The alerts of a moment at most a minute ago (`CustodyAlertBoard`).
+    func recentAlerts() async throws -> CustodyAlertBoard.Snapshot {
+        let store = try custodyStore
+        return try await alertBoard.current { at in try await AlertService(store: store).alerts(asOf: at) }
+    }
+
     func addCustodyRoutes(_ r: RouteBuilder) {
         r.add(.get, "/custody", Self.custodyReaders, "Custody: the scan station and the reconciliation reports") { input in
             let p = try input.user
-            return Respond.html(self.custodyIndexPage(p, locations: try await self.custodyStore.locations(),
-                                                      alerts: try await AlertService(store: try self.custodyStore).alerts(asOf: Timestamp.nowMillis())))
+            let board = try await self.recentAlerts()
+            return Respond.html(self.custodyIndexPage(p, locations: try await self.custodyStore.locations(), alerts: board.alerts,
+                                                      alertsAsOf: board.asOfMillis))
         }
         r.add(.get, "/custody/scan", Self.custodyScanners, "Scan station (receive, move, audit, return) for keyboard-wedge scanners") { input in
             let p = try input.user
@@ -63,11 +75,17 @@ extension WebApp {
         }
         r.add(.get, "/api/v1/custody/alerts", Self.custodyReaders, "What needs acting on now: SEACATS clocks (+12/+20/+24 h), targets past their grace, items held too long, container counts") { input in
             _ = try input.user
-            let asOf = try input.query["as_of"].map { text -> Int64 in
+            let asked = try input.query["as_of"].map { text -> Int64 in
                 guard let t = CustodyTime.millis(text) else { throw ArchiveError(.invalid, "DATE_INVALID: as_of=\(text) is not an ISO 8601 time with a zone") }
                 return t
-            } ?? Timestamp.nowMillis()
-            return try Respond.json(["alerts": try await AlertService(store: try self.custodyStore).alerts(asOf: asOf)])
+            }
+            let board: CustodyAlertBoard.Snapshot
+            if let asked {
+                board = CustodyAlertBoard.Snapshot(asOfMillis: asked, alerts: try await AlertService(store: try self.custodyStore).alerts(asOf: asked))
+            } else {
+                board = try await self.recentAlerts()
+            }
+            return try Respond.json(AlertsAnswer(asOf: Timestamp.iso(millis: board.asOfMillis), alerts: board.alerts))
         }
         r.add(.post, "/api/v1/custody/scans", Self.custodyScanners,
               "Record a batch of scans (JSON: station, scans[]: s10, action, location, container, agency, carrier, supervisor, reason, witness, client_scan_id, client_ts, manual_entry)") { input in

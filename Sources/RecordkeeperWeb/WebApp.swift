@@ -49,6 +49,8 @@ public final class WebApp: Sendable {
     let indexLagMessages: Prometheus.Gauge
     let indexLagSeconds: Prometheus.Gauge
     let pages = Pages()
+    /// The custody alerts of a recent moment, shared by this instance's readers.
+    let alertBoard = CustodyAlertBoard()
 
     public init(archive: ArchiveHandle, configuration: WebConfiguration = WebConfiguration(),
                 metrics: PrometheusCollectorRegistry = WebApp.sharedMetrics) {

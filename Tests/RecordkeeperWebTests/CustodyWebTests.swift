@@ -128,6 +128,17 @@ struct CustodyWebTests {
             #expect(badDate.status == .unprocessableContent && badDate.errorCode == "DATE_INVALID")
             // A receiver scans; reports are for supervisors, officers, targeters and auditors.
             #expect(try await client.get("/api/v1/custody/reports/effectiveness?\(q)", as: rita, json: true).status == .forbidden)
+            // The alerts behind the custody page: of a moment at most a minute ago, which the answer
+            // and the page name (the same computation serves both); a moment asked for is computed.
+            let alerts = try await client.get("/api/v1/custody/alerts", as: sue, json: true)
+            let alertsAsOf = try #require(try alerts.json()["as_of"] as? String, "\(alerts.text)")
+            let alertList = try alerts.json()["alerts"] as? [Any]
+            #expect(alerts.status == .ok && alertList != nil)
+            #expect(abs(try #require(CustodyTime.millis(alertsAsOf)) - Timestamp.nowMillis()) <= 60_000)
+            let custodyPage = try await client.get("/custody", as: sue)
+            #expect(custodyPage.status == .ok && custodyPage.text.contains("<time datetime=\"\(alertsAsOf)\">"), "\(custodyPage.text)")
+            let past = try await client.get("/api/v1/custody/alerts?as_of=2019-06-18T12:00:00Z", as: sue, json: true)
+            #expect(try past.json()["as_of"] as? String == "2019-06-18T12:00:00.000Z")
         }
         let views = try await f.archive.store.auditEntries(AuditFilter(actor: "sue", action: "custody.report.view", limit: 10))
         #expect(views.count >= 3)

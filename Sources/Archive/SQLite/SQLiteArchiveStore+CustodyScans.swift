@@ -41,8 +41,7 @@ extension SQLiteArchiveStore {
             let s10s = Array(Set(scans.map(\.s10)))
             for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for r in try Row.fetchAll(db.cachedStatement(sql: CustodyItemState.selectSQL + " WHERE i.s10 IN (\(marks)) AND i.closed_at IS NULL"),
-                                          arguments: StatementArguments(chunk)) {
+                for r in try Row.fetchAll(db, sql: CustodyItemState.selectSQL + " WHERE i.s10 IN (\(marks)) AND i.closed_at IS NULL", arguments: StatementArguments(chunk)) {
                     let location: String? = r["location"]
                     batch.states[r["s10"]] = CustodyItemState(
                         itemID: r["id"], firstArrivalMillis: r["first_arrival_at"], lastEventMillis: r["last_at"], location: location,
@@ -53,7 +52,7 @@ extension SQLiteArchiveStore {
             }
             for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                batch.targeted.formUnion(try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT s10 FROM custody_target WHERE s10 IN (\(marks))"),
+                batch.targeted.formUnion(try String.fetchAll(db, sql: "SELECT DISTINCT s10 FROM custody_target WHERE s10 IN (\(marks))",
                                                              arguments: StatementArguments(chunk)))
             }
             return try scans.map { try Self.recordScan(db, $0, actor: actor, batch: &batch) }

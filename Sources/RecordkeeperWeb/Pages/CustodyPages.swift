@@ -5,9 +5,11 @@ import RecordkeeperCore
 
 /// Custody pages: the index, the scan station and the report tables.
 extension WebApp {
-    func custodyIndexPage(_ p: Principal, locations: [StoredLocation], alerts: [CustodyAlert]) -> HTML {
-        let banner: HTML = alerts.isEmpty ? "<p>No alerts.</p>" : """
-            <section class="alerts" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts (\(alerts.count))</h2><ul>\(alerts.prefix(50).html { a in
+    func custodyIndexPage(_ p: Principal, locations: [StoredLocation], alerts: [CustodyAlert], alertsAsOf: Int64) -> HTML {
+        let asOf = Timestamp.iso(millis: alertsAsOf)
+        let banner: HTML = alerts.isEmpty ? "<p>No alerts as of <time datetime=\"\(asOf)\">\(asOf)</time>.</p>" : """
+            <section class="alerts" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts (\(alerts.count))</h2>
+            <p class="hint">As of <time datetime="\(asOf)">\(asOf)</time> (computed at most once every 15 seconds; reload for newer).</p><ul>\(alerts.prefix(50).html { a in
                 "<li class=\"alert-\(a.severity)\"><strong>\(a.severity.uppercased())</strong> for \(a.audience): \(a.message)</li>"
             })</ul>\(alerts.count > 50 ? "<p>\(Fmt.count(alerts.count - 50)) more: <a href=\"/api/v1/custody/alerts\">all alerts (JSON)</a>.</p>" : "")</section>
             """
