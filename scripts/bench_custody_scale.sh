@@ -121,7 +121,7 @@ QUERIES=(
   "data-quality|2000|reports/data-quality?from=$LAST&to=$NEXT"
   "funnel|2000|reports/funnel?from=$LAST&to=$NEXT&as_of=$ASOF"
   "workload|2000|reports/workload?from=$LAST&to=$NEXT"
-  "alerts, computed|2000|alerts?as_of=${NEXT}T12:00:00Z"
+  "alerts, computed (P4)|60000|alerts?as_of=${NEXT}T12:00:00Z"
 )
 : >"$TMP/times.tsv"
 log "server $URL; reports over $FIRST – $LAST   load $(loadavg)"
