@@ -26,16 +26,26 @@ public struct DutyService: Sendable {
         TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL
         """.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
 
-    /// The largest assessment taken (a typing error of a few zeros is refused, not stored).
-    public static let maxAmountMinor: Int64 = 100_000_000_00
+    /// Currencies whose minor unit is not a hundredth (ISO 4217's exponent): none for these,
+    /// a thousandth for those. The rest have two decimals.
+    static let noDecimals: Set<String> = ["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]
+    static let threeDecimals: Set<String> = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"]
 
-    /// `amount` in the currency's major unit with at most two decimals ("12.50").
+    /// How many decimals the currency's minor unit has (ISO 4217).
+    public static func decimals(_ currency: String) -> Int { noDecimals.contains(currency) ? 0 : threeDecimals.contains(currency) ? 3 : 2 }
+
+    /// The largest assessment taken, in major units (a typing error of a few zeros is refused, not stored).
+    public static let maxAmountMajor: Int64 = 100_000_000
+
+    /// `amount` in the currency's major unit with at most as many decimals as its minor unit has
+    /// ("12.50" USD, "1500" JPY, "1.125" KWD); stored in the minor unit.
     public func assess(_ item: String, kind: String, amount: String, currency: String = "USD", entry: String?, actor: String) async throws -> StoredDutyAssessment {
         let k = try DetentionService.vocabulary(kind, StoredDutyAssessment.kinds, "assessment kind")
         let c = currency.trimmingCharacters(in: .whitespaces).uppercased()
         guard Self.currencies.contains(c) else { throw CustodyError(.invalid, "VALUE_UNKNOWN: \(currency) is not an ISO 4217 currency code") }
-        guard let minor = Self.minorUnits(amount), minor > 0, minor <= Self.maxAmountMinor else {
-            throw CustodyError(.invalid, "VALUE_UNKNOWN: amount \(amount) is not a positive sum with at most two decimals (up to 100,000,000)")
+        let places = Self.decimals(c)
+        guard let minor = Self.minorUnits(amount, decimals: places), minor > 0, minor <= Self.maxAmountMajor * Self.scale(places) else {
+            throw CustodyError(.invalid, "VALUE_UNKNOWN: amount \(amount) is not a positive sum of \(c) with at most \(places) decimal\(places == 1 ? "" : "s") (up to 100,000,000)")
         }
         var e = entry?.trimmingCharacters(in: .whitespaces)
         if e?.isEmpty == true { e = nil }
@@ -46,21 +56,32 @@ public struct DutyService: Sendable {
                                                     atMillis: now()), actor: actor)
     }
 
-    /// "12.5" → 1250; nil for anything but digits with an optional point and up to two decimals.
-    static func minorUnits(_ text: String) -> Int64? {
+    static func scale(_ decimals: Int) -> Int64 { [1, 10, 100, 1000][decimals] }
+
+    /// "12.5" with 2 decimals → 1250; nil for anything but digits with an optional point and up
+    /// to `decimals` decimals (none at all when the currency has no minor unit).
+    static func minorUnits(_ text: String, decimals: Int = 2) -> Int64? {
         let t = text.trimmingCharacters(in: .whitespaces)
         let parts = t.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, !whole.isEmpty, whole.count <= 12, whole.allSatisfy(\.isASCII), let w = Int64(whole) else { return nil }
-        var cents: Int64 = 0
+        guard let whole = parts.first, !whole.isEmpty, whole.count <= 12, whole.allSatisfy({ $0.isASCII && $0.isNumber }), let w = Int64(whole) else {
+            return nil
+        }
+        var fraction: Int64 = 0
         if parts.count == 2 {
             let f = parts[1]
-            guard !f.isEmpty, f.count <= 2, f.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int64(f) else { return nil }
-            cents = f.count == 1 ? v * 10 : v
+            guard decimals > 0, !f.isEmpty, f.count <= decimals, f.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int64(f) else { return nil }
+            fraction = v * scale(decimals - f.count)
         }
-        return w * 100 + cents
+        return w * scale(decimals) + fraction
     }
 
-    static func money(_ minor: Int64, _ currency: String) -> String { String(format: "%@ %lld.%02lld", currency, minor / 100, minor % 100) }
+    /// "USD 12.50", "JPY 1500", "KWD 1.125".
+    public static func money(_ minor: Int64, _ currency: String) -> String {
+        let places = decimals(currency)
+        guard places > 0 else { return "\(currency) \(minor)" }
+        let fraction = String(minor % scale(places))
+        return "\(currency) \(minor / scale(places)).\(String(repeating: "0", count: places - fraction.count))\(fraction)"
+    }
 
     // MARK: - R-REV
 

@@ -32,7 +32,7 @@ extension CustodyCommand {
             try await CLIError.report {
                 let d = try await CustodyCommand.duties(archive).assess(item, kind: kind, amount: amount, currency: currency, entry: entry, actor: archive.resolvedActor)
                 if json { print(Terminal.json(d, pretty: true)); return }
-                print("Assessment \(d.id): \(d.s10) \(d.kind) \(String(format: "%@ %lld.%02lld", d.currency, d.amountMinor / 100, d.amountMinor % 100))"
+                print("Assessment \(d.id): \(d.s10) \(d.kind) \(DutyService.money(d.amountMinor, d.currency))"
                     + (d.entryReference.map { " under \($0)" } ?? "") + " at \(Timestamp.iso(millis: d.assessedAtMillis)) by \(d.assessedBy).")
             }
         }

@@ -57,3 +57,20 @@ struct CustodyTargetTests {
 extension Result where Failure == S10.Problem {
     var failureCode: String? { if case .failure(let p) = self { return p.code }; return nil }
 }
+
+/// Duties are stored in their currency's minor unit (ISO 4217: none for the yen, three decimals
+/// for the Kuwaiti dinar, two for most) and shown with as many decimals.
+@Suite("Duty amounts in each currency's minor unit")
+struct DutyAmountTests {
+    @Test func amountsAreReadAndShownWithTheCurrencysDecimals() {
+        for (text, currency, minor, shown) in [("12.5", "USD", Int64(1250), "USD 12.50"), ("0.05", "EUR", 5, "EUR 0.05"), ("1500", "JPY", 1500, "JPY 1500"),
+                                               ("1.125", "KWD", 1125, "KWD 1.125"), ("0.5", "KWD", 500, "KWD 0.500"), ("7", "USD", 700, "USD 7.00")] {
+            let places = DutyService.decimals(currency)
+            #expect(DutyService.minorUnits(text, decimals: places) == minor, "\(text) \(currency)")
+            #expect(DutyService.money(minor, currency) == shown)
+        }
+        for (text, currency) in [("12.345", "USD"), ("12.5", "JPY"), ("1.", "USD"), (".5", "USD"), ("1.1255", "KWD"), ("-1", "USD"), ("1,5", "EUR")] {
+            #expect(DutyService.minorUnits(text, decimals: DutyService.decimals(currency)) == nil, "\(text) \(currency)")
+        }
+    }
+}

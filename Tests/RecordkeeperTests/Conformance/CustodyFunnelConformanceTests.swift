@@ -243,7 +243,8 @@ struct CustodyFunnelConformanceTests {
         }
         // The values are checked before anything is written.
         for (kind, amount, currency) in [("tax", "12.50", "USD"), ("duty", "12.345", "USD"), ("duty", "-3", "USD"), ("duty", "0", "USD"),
-                                         ("duty", "1e3", "USD"), ("duty", "12.50", "US$")] {
+                                         ("duty", "1e3", "USD"), ("duty", "12.50", "US$"), ("duty", "+5", "USD"),
+                                         ("duty", "1500.5", "JPY"), ("duty", "1500.", "JPY"), ("duty", "1.1255", "KWD")] {
             await #expect(throws: CustodyError.self) { _ = try await duty("2019-06-18T14:00:00Z").assess(r1, kind: kind, amount: amount, currency: currency, entry: nil, actor: "otto") }
         }
         do {
@@ -253,7 +254,9 @@ struct CustodyFunnelConformanceTests {
         let a1 = try await duty("2019-06-18T14:00:00Z").assess(r1, kind: "Duty", amount: "12.5", entry: "ME-2019-0001", actor: "otto")
         #expect(a1.amountMinor == 1250 && a1.kind == "duty" && a1.currency == "USD" && a1.entryReference == "ME-2019-0001")
         await #expect(throws: ArchiveError.self) { _ = try await duty("2019-06-18T14:10:00Z").assess(r1, kind: "fee", amount: "3", entry: nil, actor: "otto") }
-        _ = try await duty("2019-06-18T14:30:00Z").assess(u, kind: "fee", amount: "5", entry: nil, actor: "otto")
+        // In the currency's own minor unit: yen have none.
+        let fee = try await duty("2019-06-18T14:30:00Z").assess(u, kind: "fee", amount: "1500", currency: "jpy", entry: nil, actor: "otto")
+        #expect(fee.amountMinor == 1500 && fee.currency == "JPY")
 
         // A revenue hit in R-EFF (the narcotics rule's target r1 too: the piece had a hit).
         let hits = try await store.inspectionsAndHits(s10s: [r1, r2, u], asOf: Self.millis("2019-06-25T00:00:00Z"))
@@ -269,7 +272,7 @@ struct CustodyFunnelConformanceTests {
         let r = try await DutyService(store: store).report(from: from, to: to, asOf: asOf)
         #expect(r.rules.count == 1 && r.rules[0].rule == "REV-01 v1" && r.rules[0].targeted == 3 && r.rules[0].presented == 2 && r.rules[0].inspected == 2)
         #expect(r.rules[0].assessed == 1 && r.rules[0].yieldRate == 50 && r.rules[0].amounts == ["USD 12.50"])
-        #expect(r.otherAssessments == 1 && r.otherAmounts == ["USD 5.00"] && r.assessments.map(\.revenueTarget) == [true, false])
+        #expect(r.otherAssessments == 1 && r.otherAmounts == ["JPY 1500"] && r.assessments.map(\.revenueTarget) == [true, false])
         let before = try await DutyService(store: store).report(from: from, to: to, asOf: Self.millis("2019-06-18T14:15:00Z"))
         #expect(before.rules[0].assessed == 1 && before.otherAssessments == 0 && before.assessments.count == 1)
         let table = try await CustodyReports(store: store).run(CustodyReportRequest(id: .revenue, from: from, to: to, asOf: asOf)).table
