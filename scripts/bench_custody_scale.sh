@@ -42,28 +42,11 @@ H=${BENCH_CUSTODY_SCALE_DIR:-$BENCH_DIR/custody-scale}
 RES="$BENCH_DIR/results-custody-scale"
 rm -rf "$RES" && mkdir -p "$RES"
 TMP=$(mktemp -d "$BENCH_DIR/custody-scale-tmp.XXXXXX")
-SERVER_PID=
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill -TERM -- "-$SERVER_PID" 2>/dev/null || kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
-}
+# shellcheck source=scripts/bench_custody_lib.sh
+. scripts/bench_custody_lib.sh
 trap 'stop_server; rm -rf "$TMP"' EXIT
 
-if [ -n "${BENCH_BIN:-}" ]; then
-  BIN=$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")
-else
-  SCRATCH=${BENCH_SCRATCH:-.build}
-  log "building release binary (swift build -c release --product recordkeeper --scratch-path $SCRATCH)"
-  swift build -c release --product recordkeeper --scratch-path "$SCRATCH" >&2
-  BIN="$ROOT/$SCRATCH/release/recordkeeper"
-fi
-[ -x "$BIN" ] || { log "no binary at $BIN"; exit 1; }
-GIT_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-log "binary $BIN ($(stat -c %y "$BIN" | cut -d. -f1)), commit $GIT_COMMIT, load $(loadavg)"
-rk() { "$BIN" "$@"; }
+bench_binary
 
 # ── 1. the history (reused when made with the same settings and generator) ────────────────
 spec="days=$DAYS items=$ITEMS targets=$NTARGETS generator=$(cat scripts/bench_custody_history.py scripts/bench_custody_gen.py | sha256sum | cut -c1-16)"
@@ -93,15 +76,7 @@ ATOKEN=$(rk user token create bench.auditor --label "custody scale benchmark" --
 [ -n "$ATOKEN" ] || { log "could not create an API token"; exit 1; }
 
 # ── 2. the reports through the API ─────────────────────────────────────────────────────────
-setsid "$BIN" serve --data-dir "$H" --port 0 >"$TMP/serve.out" 2>>"$RES/server.log" &
-SERVER_PID=$!
-for _ in $(seq 1 600); do
-  URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$TMP/serve.out" 2>/dev/null | head -n1 || true)
-  [ -n "$URL" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { log "the server exited: $(tail -5 "$RES/server.log")"; exit 1; }
-  sleep 0.1
-done
-[ -n "$URL" ] || { log "the server did not print its URL in 60 s"; exit 1; }
+start_server "$H" "$RES/server.log"
 FIRST=$(python3 -c "import json; print(json.load(open('$RES/history.json'))['first_day'])")
 LAST=$(python3 -c "import json; print(json.load(open('$RES/history.json'))['last_day'])")
 PREV=$(python3 -c "import datetime as dt; print(dt.date.fromisoformat('$LAST') - dt.timedelta(1))")
@@ -124,17 +99,22 @@ QUERIES=(
   "alerts, computed (P4)|60000|alerts?as_of=${NEXT}T12:00:00Z"
 )
 : >"$TMP/times.tsv"
-log "server $URL; reports over $FIRST – $LAST   load $(loadavg)"
-for q in "${QUERIES[@]}"; do
-  IFS='|' read -r name limit path <<<"$q"
+# Asks GET /api/v1/custody/$3 three times (run 0 kept in the results), timed, as "$1" with target $2 ms.
+time_get() {
+  local name=$1 limit=$2 path=$3 run t0 t1 code
   for run in 0 1 2; do
     t0=$(date +%s%N)
     code=$(curl -s -o "$TMP/out.json" -w '%{http_code}' -H "Authorization: Bearer $ATOKEN" -H 'Accept: application/json' "$URL/api/v1/custody/$path")
     t1=$(date +%s%N)
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$limit" "$run" "$(( (t1 - t0) / 1000 ))" "$code" "$(stat -c %s "$TMP/out.json")" >>"$TMP/times.tsv"
-    [ "$run" = 0 ] && cp "$TMP/out.json" "$RES/$(echo "$name" | tr ' ()' '___').json"
+    if [ "$run" = 0 ]; then cp "$TMP/out.json" "$RES/$(echo "$name" | tr ' (),' '____').json"; fi
   done
   log "  $name: $(awk -F'\t' -v n="$name" '$1 == n {printf "%s%.0f ms (HTTP %s)", sep, $4 / 1000, $5; sep=", "}' "$TMP/times.tsv")"
+}
+log "server $URL; reports over $FIRST – $LAST   load $(loadavg)"
+for q in "${QUERIES[@]}"; do
+  IFS='|' read -r name limit path <<<"$q"
+  time_get "$name" "$limit" "$path"
 done
 stop_server
 
@@ -142,22 +122,10 @@ stop_server
 # most a minute old (one computation per 15 s per instance, CustodyAlertBoard). Timed on a server
 # whose clock is the history's last day at noon (libfaketime): run 0 computes, runs 1-2 read.
 if command -v faketime >/dev/null; then
-  setsid faketime -f "@${NEXT} 12:00:00" "$BIN" serve --data-dir "$H" --port 0 >"$TMP/serve.out" 2>>"$RES/server.log" &
-  SERVER_PID=$!
-  URL=
-  for _ in $(seq 1 600); do
-    URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$TMP/serve.out" 2>/dev/null | head -n1 || true)
-    [ -n "$URL" ] && break
-    sleep 0.1
-  done
-  [ -n "$URL" ] || { log "the server under faketime did not start"; exit 1; }
-  for run in 0 1 2; do
-    t0=$(date +%s%N)
-    code=$(curl -s -o "$TMP/out.json" -w '%{http_code}' -H "Authorization: Bearer $ATOKEN" -H 'Accept: application/json' "$URL/api/v1/custody/alerts")
-    t1=$(date +%s%N)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "alerts, dashboard" 1000 "$run" "$(( (t1 - t0) / 1000 ))" "$code" "$(stat -c %s "$TMP/out.json")" >>"$TMP/times.tsv"
-  done
-  log "  alerts, dashboard: $(awk -F'\t' '$1 == "alerts, dashboard" {printf "%s%.0f ms (HTTP %s)", sep, $4 / 1000, $5; sep=", "}' "$TMP/times.tsv")"
+  # faketime -f takes one argument: through a small wrapper.
+  printf '#!/bin/sh\nexec faketime -f "@%s 12:00:00" "$@"\n' "$NEXT" >"$TMP/ft" && chmod +x "$TMP/ft"
+  SERVE_PREFIX="$TMP/ft" start_server "$H" "$RES/server.log"
+  time_get "alerts, dashboard" 1000 alerts
   stop_server
 else
   log "no faketime (apt-get install faketime): the dashboard's reads are not timed"

@@ -88,11 +88,14 @@ def main():
         drv.set_script_timeout(120)
         wait = WebDriverWait(drv, 120)
 
-        drv.get(base + "/login")
-        drv.find_element(By.ID, "username").send_keys("r.receiver")
-        drv.find_element(By.ID, "password").send_keys(PASSWORD)
-        drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        wait.until(lambda d: "/login" not in d.current_url)
+        def sign_in(user):
+            drv.get(base + "/login")
+            drv.find_element(By.ID, "username").send_keys(user)
+            drv.find_element(By.ID, "password").send_keys(PASSWORD)
+            drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+            wait.until(lambda d: "/login" not in d.current_url)
+
+        sign_in("r.receiver")
         drv.get(base + "/custody/scan?mode=receive&location=RCV-1&station=AT9")
         scan_field = drv.find_element(By.ID, "scan")
         run.check(drv.switch_to.active_element == scan_field, "the scan field has the focus when the page opens")
@@ -201,11 +204,7 @@ def main():
         # item starts its inspection, the next ends it with the result chosen on the page.
         from selenium.webdriver.support.ui import Select
         drv.delete_all_cookies()
-        drv.get(base + "/login")
-        drv.find_element(By.ID, "username").send_keys("o.officer")
-        drv.find_element(By.ID, "password").send_keys(PASSWORD)
-        drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        wait.until(lambda d: "/login" not in d.current_url)
+        sign_in("o.officer")
         drv.get(base + "/custody/scan?mode=inspect&location=EXAM-1&station=EX1&method=xray")
         officer_key = "rk-scan-queue:EX1:o.officer"
         item = typed[1]

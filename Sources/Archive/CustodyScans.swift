@@ -436,13 +436,9 @@ public struct BalanceItem: Sendable, Equatable {
     public var events: [Event]
     public init(itemID: Int64, s10: String, events: [Event]) { self.itemID = itemID; self.s10 = s10; self.events = events }
 
-    /// The items both stores return: in custody at some time in [dayStart, dayEnd). Found through
-    /// the index on closed_at (still open, or closed since the day began), never a scan of every
-    /// item the facility ever held (SQLite's planner scanned them all to keep the id order).
+    /// The items both stores return: in custody at some time in [dayStart, dayEnd) (still open,
+    /// or closed since the day began).
     public static func itemFilterSQL(dayStart: Int64, dayEnd: Int64) -> String {
-        """
-        i.id IN (SELECT o.id FROM custody_item o WHERE o.closed_at IS NULL \
-        UNION ALL SELECT c.id FROM custody_item c WHERE c.closed_at >= \(dayStart)) AND i.first_arrival_at < \(dayEnd)
-        """
+        "\(CustodySpell.openSQL(closed: ">= \(dayStart)")) AND i.first_arrival_at < \(dayEnd)"
     }
 }

@@ -453,11 +453,14 @@ public struct CustodySpell: Sendable, Equatable {
         self.firstInspectionEndMillis = firstInspectionEndMillis
     }
 
-    /// Items still in custody at a moment (its one `?`): open, or closed after it; read through
-    /// the index on closed_at.
-    public static let openAtSQL = """
-        i.id IN (SELECT o.id FROM custody_item o WHERE o.closed_at IS NULL UNION ALL SELECT c.id FROM custody_item c WHERE c.closed_at > ?)
+    /// Items `i` still open, or closed `after` a moment (`>` or `>=` a bound the caller writes:
+    /// a number or a parameter), found through the index on closed_at, never by reading every
+    /// item the facility ever held (SQLite's planner scanned them all to keep the id order).
+    public static func openSQL(closed after: String) -> String {
         """
+        i.id IN (SELECT o.id FROM custody_item o WHERE o.closed_at IS NULL UNION ALL SELECT c.id FROM custody_item c WHERE c.closed_at \(after))
+        """
+    }
 }
 
 public struct SeizureDraft: Sendable, Equatable {

@@ -346,7 +346,7 @@ extension PostgresArchiveStore {
     }
 
     public func openCustodySpells(receivedFrom: Int64, asOf: Int64) async throws -> [CustodySpell] {
-        try await spells(asOf: asOf, "\(CustodySpell.openAtSQL.replacingOccurrences(of: "?", with: String(asOf))) AND i.first_arrival_at >= \(receivedFrom) AND i.first_arrival_at <= \(asOf)")
+        try await spells(asOf: asOf, "\(CustodySpell.openSQL(closed: "> \(asOf)")) AND i.first_arrival_at >= \(receivedFrom) AND i.first_arrival_at <= \(asOf)")
     }
 
     /// `filter` holds only numbers this store formatted itself.

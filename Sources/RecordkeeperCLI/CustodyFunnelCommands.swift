@@ -16,6 +16,14 @@ extension CustodyCommand {
         return FunnelService(store: store)
     }
 
+    static func advanceData(_ archive: ArchiveOptions) async throws -> AdvanceDataService {
+        let handle = try await archive.open()
+        guard let store = handle.store as? any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore else {
+            throw ArchiveError(.invalid, "this archive's store does not keep advance data")
+        }
+        return AdvanceDataService(store: store)
+    }
+
     /// What a carrier-count or advance-data import did (or would do), for a person or as JSON.
     static func printImport(_ out: FunnelService.ArrivalOutcome, commit: Bool, json: Bool) {
         if json { print(Terminal.json(out, pretty: true)); return }
@@ -72,11 +80,7 @@ extension CustodyCommand {
 
         func run() async throws {
             try await CLIError.report {
-                let handle = try await archive.open()
-                guard let store = handle.store as? any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore else {
-                    throw ArchiveError(.invalid, "this archive's store does not keep advance data")
-                }
-                let out = try await AdvanceDataService(store: store).importFile(URL(fileURLWithPath: file), commit: commit, actor: archive.resolvedActor)
+                let out = try await CustodyCommand.advanceData(archive).importFile(URL(fileURLWithPath: file), commit: commit, actor: archive.resolvedActor)
                 CustodyCommand.printImport(out, commit: commit, json: json)
             }
         }
@@ -141,11 +145,7 @@ extension CustodyCommand.Report {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let handle = try await archive.open()
-                guard let store = handle.store as? any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore else {
-                    throw ArchiveError(.invalid, "this archive's store does not keep advance data")
-                }
-                let r = try await AdvanceDataService(store: store).report(from: try period.start(), to: try period.end(), asOf: try period.moment())
+                let r = try await CustodyCommand.advanceData(archive).report(from: try period.start(), to: try period.end(), asOf: try period.moment())
                 if json { print(Terminal.json(r, pretty: true)); return }
                 func p(_ v: Double?) -> String { v.map { String(format: "%.2f %%", $0) } ?? "—" }
                 print("Advance electronic data [\(r.from), \(r.to)) as of \(r.asOf): \(r.total.presented) piece(s) presented")

@@ -424,7 +424,8 @@ extension SQLiteArchiveStore {
     }
 
     public func openCustodySpells(receivedFrom: Int64, asOf: Int64) async throws -> [CustodySpell] {
-        try await spells(where: "\(CustodySpell.openAtSQL) AND i.first_arrival_at >= ? AND i.first_arrival_at <= ?", asOf: asOf, [asOf, receivedFrom, asOf])
+        try await spells(where: "\(CustodySpell.openSQL(closed: "> ?")) AND i.first_arrival_at >= ? AND i.first_arrival_at <= ?", asOf: asOf,
+                         [asOf, receivedFrom, asOf])
     }
 
     private func spells(where filter: String, asOf: Int64, _ arguments: [Int64]) async throws -> [CustodySpell] {
@@ -578,8 +579,7 @@ extension SQLiteArchiveStore {
 
 extension SQLiteArchiveStore {
     public func effectivenessCounts(targetedFrom: Int64, to: Int64, asOf: Int64) async throws -> [EffectivenessCount] {
-        let sql = EffectivenessCount.sql(sqlite: true).replacingOccurrences(of: "$1", with: "?1").replacingOccurrences(of: "$2", with: "?2")
-            .replacingOccurrences(of: "$3", with: "?3")
+        let sql = Self.numberedParameters(EffectivenessCount.sql(sqlite: true))
         return try await read { db in
             try Row.fetchAll(db, sql: sql, arguments: [asOf, targetedFrom, to]).map {
                 EffectivenessCount(ruleCode: $0[0], ruleVersion: $0[1], presented: $0[2], inspected: $0[3], violation: $0[4], targets: $0[5])

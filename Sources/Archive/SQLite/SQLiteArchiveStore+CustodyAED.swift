@@ -88,8 +88,7 @@ extension SQLiteArchiveStore: CustodyAdvanceDataStore {
 
     public func advanceDataOtherIDs(from: Int64, to: Int64, asOf: Int64) async throws -> [StoredAdvanceData] {
         try await read { db in
-            try Row.fetchAll(db, sql: AdvanceDataInForce.otherIDsSQL.replacingOccurrences(of: "$1", with: "?1").replacingOccurrences(of: "$2", with: "?2")
-                                .replacingOccurrences(of: "$3", with: "?3"), arguments: [from, to, asOf]).map(Self.decodeAED)
+            try Row.fetchAll(db, sql: Self.numberedParameters(AdvanceDataInForce.otherIDsSQL), arguments: [from, to, asOf]).map(Self.decodeAED)
         }
     }
 

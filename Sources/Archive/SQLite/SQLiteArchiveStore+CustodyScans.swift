@@ -255,8 +255,7 @@ extension SQLiteArchiveStore {
     }
 
     public func custodyEventsAfterSeizure(from: Int64, to: Int64) async throws -> [StoredCustodyEvent] {
-        let sql = SeizedItemEvents.sql(columns: Self.eventColumns, sqlite: true).replacingOccurrences(of: "$1", with: "?1")
-            .replacingOccurrences(of: "$2", with: "?2")
+        let sql = Self.numberedParameters(SeizedItemEvents.sql(columns: Self.eventColumns, sqlite: true))
         return try await read { db in try Row.fetchAll(db, sql: sql, arguments: [from, to]).map(Self.decodeEvent) }
     }
 

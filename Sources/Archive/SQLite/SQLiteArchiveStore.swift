@@ -40,6 +40,11 @@ public struct SQLiteArchiveStore: ArchiveStore {
         try SQLiteArchiveStore.migrator.migrate(writer)
     }
 
+    /// A query both stores share, written with PostgreSQL's numbered parameters (`$1`, `$2`…),
+    /// in SQLite's form (`?1`, `?2`…: the same numbers, each bound once however often it is used).
+    /// The shared queries hold no other `$`.
+    static func numberedParameters(_ sql: String) -> String { sql.replacingOccurrences(of: "$", with: "?") }
+
     func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do { return try await writer.read(body) } catch let e as ArchiveError { throw e } catch {
             throw ArchiveError(.storage, "reading the record store failed", underlying: error)
