@@ -35,7 +35,7 @@ public enum ArchiveImport {
         "custody_target_rule", "custody_mapping_profile", "custody_import", "custody_import_rejection", "custody_target", "custody_location", "custody_presentation", "custody_item", "custody_event", "custody_inspection",
         "custody_seizure", "custody_seacats_entry", "custody_security_check", "custody_seizure_correction",
         "custody_detention", "custody_detention_step", "custody_pii_purge", "custody_addressee", "custody_pii_tombstone", "custody_setting",
-        "custody_referral", "custody_referral_step", "custody_bulk_request", "custody_carrier_count", "custody_duty", "custody_return_member", "custody_aed",
+        "custody_referral", "custody_referral_step", "custody_bulk_request", "custody_carrier_count", "custody_duty", "custody_return_member", "custody_aed", "custody_manifest",
         // Last: the chain head on the target then says the copy is complete.
         "audit_log",
     ]

@@ -1014,6 +1014,19 @@ enum PostgresSchema {
         Step(version: 27, name: "custody: seizures by item", sql: [
             "CREATE INDEX custody_seizure_item ON custody_seizure (item_id)",
         ]),
+        // Carrier manifests per container (R-MAN), as SQLite's `v28-custody-manifests`.
+        Step(version: 28, name: "custody: carrier manifests", sql: [
+            """
+            CREATE TABLE custody_manifest (
+                import_id bigint NOT NULL REFERENCES custody_import(id) DEFERRABLE INITIALLY DEFERRED, line bigint NOT NULL,
+                day text NOT NULL CHECK (length(day) = 10), container text NOT NULL CHECK (length(container) BETWEEN 1 AND 64),
+                direction text NOT NULL CHECK (direction IN ('in', 'out')), s10 text NOT NULL CHECK (length(s10) = 13),
+                PRIMARY KEY (import_id, line), UNIQUE (import_id, day, container, s10)
+            )
+            """,
+            "CREATE INDEX custody_manifest_day ON custody_manifest (day, container)",
+            "CREATE TRIGGER custody_manifest_kept BEFORE UPDATE OR DELETE ON custody_manifest FOR EACH ROW EXECUTE FUNCTION rk_refuse('manifests are kept as imported')",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
 public enum CustodyReportID: String, Sendable, CaseIterable {
     case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security, dataQuality = "data-quality",
-         detentions, referrals, workload, funnel, revenue, aed
+         detentions, referrals, workload, funnel, revenue, aed, manifests
 
     public var title: String {
         switch self {
@@ -26,6 +26,7 @@ public enum CustodyReportID: String, Sendable, CaseIterable {
         case .funnel: "R-FUN: volume funnel by day, origin and mail class"
         case .revenue: "R-REV: revenue targets and duties assessed"
         case .aed: "R-AED: advance electronic data completeness by origin"
+        case .manifests: "R-MAN: carrier manifests against scans, per container"
         }
     }
 
@@ -239,6 +240,27 @@ public struct CustodyReports: Sendable {
                                      headers: ["origin", "presented", "with_aed", "aed_pct", "in_advance", "in_advance_pct", "with_content_lines", "content_pct",
                                                "fully_hs_coded", "hs_pct", "with_recipient", "recipient_pct", "other_ids"],
                                      rows: rep.origins.map(row) + [row(rep.total)], definition: rep.definition))
+        case .manifests:
+            guard let manifests = store as? any CustodyStore & CustodyManifestStore else { throw CustodyError(.invalid, "this archive's store does not keep manifests") }
+            let rep = try await ManifestService(store: manifests).report(from: r.from, to: r.to, asOf: r.asOf)
+            var rows: [[String]] = []
+            for c in rep.containers {
+                let ps = c.presentations.map(String.init).joined(separator: ";")
+                rows.append([c.presentations.isEmpty ? "never presented" : "container", c.day, c.container, c.direction, ps, "", String(c.listed), String(c.scanned),
+                             c.declared.map(String.init) ?? "", "matched \(c.matched); manifest import \(c.manifestImport)"
+                                + (c.replacedImports.isEmpty ? "" : " (replaces \(c.replacedImports.map(String.init).joined(separator: ";")))")])
+                let (notThere, notListed) = c.direction == "out" ? ("listed, not in batch", "in batch, not listed") : ("listed, not received", "received, not listed")
+                rows += c.missing.map { [notThere, c.day, c.container, c.direction, ps, $0.s10, "", "", "", $0.text(direction: c.direction)] }
+                rows += c.unlisted.map { [notListed, c.day, c.container, c.direction, String($0.presentation), $0.s10, "", "", "", "scanned at \($0.at)"] }
+            }
+            rows += rep.withoutManifest.map { ["no manifest", $0.day, $0.container, $0.direction, String($0.presentation), "", "", String($0.scanned), String($0.declared), ""] }
+            let t = rep.totals
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Containers listed", t.containers), fig("Never presented", t.neverPresented),
+                                                                  fig("Pieces listed", t.listed), fig("Listed and scanned", t.matched),
+                                                                  fig("Listed, not scanned into the container", t.missing), fig("… scanned elsewhere", t.scannedElsewhere),
+                                                                  fig("Scanned, not listed", t.unlisted), fig("Containers without a manifest", t.withoutManifest)],
+                                     headers: ["kind", "day", "container", "direction", "presentations", "s10", "listed", "scanned", "declared", "detail"],
+                                     rows: rows, definition: rep.definition))
         case .revenue:
             guard let duties = store as? any CustodyStore & CustodyDutyStore else { throw CustodyError(.invalid, "this archive's store does not keep duty assessments") }
             let rep = try await DutyService(store: duties).report(from: r.from, to: r.to, asOf: r.asOf)

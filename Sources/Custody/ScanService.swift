@@ -136,7 +136,7 @@ public struct ScanService: Sendable {
     public func openContainer(_ container: String, carrier: String, seal: String?, declared: Int, presentedBy: String, badge: String?, location: String,
                               station: String?, direction: String = "in", actor: String) async throws -> StoredPresentation {
         let container = container.trimmingCharacters(in: .whitespaces)
-        guard !container.isEmpty, container.count <= 64, container.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) }) else {
+        guard Manifest.isLabel(container) else {
             throw CustodyError(.invalid, "CONTAINER_FORMAT: a container label is 1 to 64 letters, digits, '-', '_', '.' or '/': \(container)")
         }
         guard (0...1_000_000).contains(declared) else { throw CustodyError(.invalid, "the declared count is 0 to 1,000,000 items") }

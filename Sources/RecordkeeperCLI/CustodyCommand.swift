@@ -9,16 +9,19 @@ import RecordkeeperCore
 struct CustodyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "custody",
-        abstract: "Physical items in custody: targeting rules and target lists.",
+        abstract: "Physical items in custody: targets, receipts and movements, inspections, seizures, and the reports that reconcile them.",
         discussion: """
             Targets name the item (its UPU S10 identifier, check digit verified) and the rule and \
             version that selected it. Import a day's target list with `custody import FILE` (a dry \
             run: what would be accepted, and every rejected row with its reason code), then again \
-            with --commit. Importing the same file again adds nothing. Works on the embedded \
-            archive and on PostgreSQL alike.
+            with --commit; the carrier's counts (`arrivals`), advance data (`aed`) and manifests \
+            (`manifest`) are imported the same way. Importing the same file again adds nothing. \
+            Every scan, inspection and seizure is a hashed custody event with its audit entry; \
+            `custody report` lists the reconciliation reports. Works on the embedded archive and \
+            on PostgreSQL alike.
             """,
         subcommands: [Rule.self, Profile.self, Import.self, Location.self, Container.self, Receive.self, Move.self, Inspect.self, Seize.self, SEACATS.self, CorrectSeizure.self, Lab.self,
-                      Handover.self, Return.self, Audit.self, SecurityCheck.self, Alerts.self, Events.self, Report.self, Detention.self, Referral.self, Privacy.self, Arrivals.self, AdvanceDataImport.self, BulkRequest.self, COI.self,
+                      Handover.self, Return.self, Audit.self, SecurityCheck.self, Alerts.self, Events.self, Report.self, Detention.self, Referral.self, Privacy.self, Arrivals.self, AdvanceDataImport.self, ManifestImport.self, BulkRequest.self, COI.self,
                       Duty.self, Fixture.self])
 
     static func store(_ archive: ArchiveOptions) async throws -> any CustodyStore {
@@ -496,7 +499,7 @@ struct CustodyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.",
                                                         subcommands: [NotPresented.self, NotInspected.self, Effectiveness.self, Aging.self, Latency.self, Late.self,
                                                                       Balance.self, Security.self, DataQuality.self, Detentions.self, Referrals.self, Workload.self,
-                                                                      Funnel.self, AED.self, Revenue.self])
+                                                                      Funnel.self, AED.self, Manifests.self, Revenue.self])
 
         struct DataQuality: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

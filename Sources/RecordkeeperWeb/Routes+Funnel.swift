@@ -49,6 +49,21 @@ extension WebApp {
             let out = try await AdvanceDataService(store: s).importFile(file, fileName: upload.fileName ?? file.lastPathComponent, commit: commit, actor: p.actor)
             return try Respond.json(out, status: commit && !out.alreadyImported ? .created : .ok)
         }
+        r.add(.post, "/api/v1/custody/manifest-imports", .roles([.receiver, .custodySupervisor]),
+              "Import the carrier's manifest of its containers (multipart: file (CSV or XLSX: date, container_id, s10), direction (in or out), commit); a dry run unless commit=true",
+              body: .stream) { input in
+            let p = try input.user
+            guard let s = self.archive.store as? any CustodyStore & CustodyManifestStore else { throw ArchiveError(.invalid, "this archive's store does not keep manifests") }
+            let upload = try await UploadReceiver.receive(input.request, scratch: self.archive.directory.scratchURL,
+                                                          limit: min(self.configuration.maxUploadBytes, Int64(Manifest.maxFileBytes)),
+                                                          extensions: ["csv", "txt", "xlsx"], kind: "a manifest: a .csv (or .txt) or an .xlsx workbook")
+            defer { upload.remove() }
+            guard let file = upload.file else { throw WebError.badRequest("send the manifest as the part named \"file\"") }
+            let commit = upload.fields["commit"] == "true"
+            let out = try await ManifestService(store: s).importFile(file, fileName: upload.fileName ?? file.lastPathComponent,
+                                                                     direction: upload.fields["direction"] ?? "in", commit: commit, actor: p.actor)
+            return try Respond.json(out, status: commit && !out.alreadyImported ? .created : .ok)
+        }
         r.add(.post, "/api/v1/custody/bulk-requests", Self.funnelEditors,
               "Record a category request (JSON: day, origin, class, count (optional), reason)") { input in
             let p = try input.user

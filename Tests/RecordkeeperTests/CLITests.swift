@@ -182,6 +182,39 @@ struct CLITests {
         #expect(tampered.status == 3 && tampered.stdout.contains("custody_return_batch_altered"), "\(tampered.stdout)")
     }
 
+    /// R-MAN through the binary: a container received, the carrier's manifest imported (dry run,
+    /// commit), the report naming what was listed and not received and the reverse; a manifest row
+    /// changed in the database is found by verify.
+    @Test func aManifestIsReconciledThroughTheBinary() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        #expect(try cli.run(["custody", "location", "add", "RCV-1", "--name", "Dock", "--kind", "receiving", "--secured", "--alarmed", "--cctv"]).status == 0)
+        #expect(try cli.run(["custody", "container", "open", "APC-0042", "--declared", "2", "--presented-by", "J. Carrier", "--location", "RCV-1"]).status == 0)
+        #expect(try cli.run(["custody", "receive", "--location", "RCV-1", "--container", "1", "EE471108151FR", "RR473124829GB"]).status == 0)
+        let today = CivilDate(dayNumber: Int(Timestamp.nowMillis() / 86_400_000))
+        let file = tmp.url.appendingPathComponent("holdlist.csv")
+        try Data("date,container_id,s10\n\(today),APC-0042,EE471108151FR\n\(today),APC-0042,EB000717595HK\n\(today),APC-0042,EB000717594HK\n".utf8).write(to: file)
+        let dry = try cli.run(["custody", "manifest", file.path])
+        #expect(dry.status == 0 && dry.stdout.contains("3 row(s), 2 would be stored, 1 rejected") && dry.stdout.contains("line 4  S10_CHECK"), "\(dry.stdout)\(dry.stderr)")
+        #expect(try cli.run(["custody", "manifest", file.path, "--commit"]).stdout.contains("Import 1, digest"))
+        let period = ["--from", "\(today)T00:00:00Z", "--to", "\(today.addingDays(1))T00:00:00Z"]
+        let report = try cli.run(["custody", "report", "manifests"] + period)
+        #expect(report.status == 0 && report.stdout.contains("1 container(s) listed (0 never presented), 2 piece(s) listed, 1 scanned as listed")
+            && report.stdout.contains("APC-0042 (container 1): listed 2, scanned 2, declared 2, matched 1")
+            && report.stdout.contains("listed, not received  EB000717595HK  not received")
+            && report.stdout.contains("received, not listed  RR473124829GB"), "\(report.stdout)\(report.stderr)")
+
+        #expect(try cli.run(["verify"]).status == 0)
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_manifest_kept")
+            try db.execute(sql: "UPDATE custody_manifest SET s10 = 'RR473124829GB' WHERE s10 = 'EB000717595HK'")
+        }
+        let tampered = try cli.run(["verify", "--json"])
+        #expect(tampered.status == 3 && tampered.stdout.contains("custody_import_altered") && tampered.stdout.contains("custody-import:1"), "\(tampered.stdout)")
+    }
+
     /// R-FUN through the binary: the countries of interest, the carrier's counts (dry run, commit,
     /// once), a category request, the report; a count changed in the database is found by verify.
     @Test func theFunnelIsFedAndReportedThroughTheBinary() throws {

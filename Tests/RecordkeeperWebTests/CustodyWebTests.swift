@@ -427,6 +427,56 @@ struct CustodyWebTests {
         #expect(verified.ok, "\(verified.problems)")
     }
 
+    /// `POST /api/v1/custody/manifest-imports`: a receiver imports the carrier's manifest (dry run,
+    /// then commit); a targeter may not; R-MAN shows the container's listed-not-received and
+    /// received-not-listed pieces as JSON, CSV and a page; verify passes.
+    @Test func aReceiverReconcilesTheCarriersManifestThroughTheAPI() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let store = try #require(f.archive.store as? any CustodyStore & CustodyManifestStore)
+        _ = try await ReceiptService(store: store).addLocation(code: "RCV-1", name: "Dock", kind: .receiving, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "sue")
+        let scans = ScanService(store: store, now: { CustodyTime.millis("2019-06-18T06:00:00Z")! })
+        let apc = try await scans.openContainer("APC-0042", carrier: "USPS", seal: "S-991", declared: 3, presentedBy: "J. Carrier", badge: "USPS-17",
+                                                location: "RCV-1", station: nil, actor: "rita")
+        let (a, b, c) = (Self.s10(50_000_501), Self.s10(50_000_502), Self.s10(50_000_503))
+        let outcomes = try await scans.record([a, b].map { ScanService.Request(text: $0, action: .receive(location: "RCV-1", presentation: apc.id), station: "ST-1") },
+                                              actor: "rita")
+        #expect(outcomes.allSatisfy { if case .recorded = $0 { true } else { false } })
+        let tina = try await f.session("tina"), rita = try await f.session("rita"), otto = try await f.session("otto")
+        @Sendable func headers(_ s: BrowserSession) -> HTTPFields {
+            var h = HTTPFields()
+            h[.cookie] = s.cookie
+            h[.accept] = "application/json"
+            h[HTTPField.Name("X-CSRF-Token")!] = s.csrf
+            return h
+        }
+        let manifest = Data("date,container_id,s10\n2019-06-18,APC-0042,\(a)\n2019-06-18,APC-0042,\(c)\n2019-06-18,APC-0042,LX123\n".utf8)
+        try await f.test { client in
+            #expect(try await client.postMultipart("/api/v1/custody/manifest-imports", headers: headers(tina), fields: [], file: ("gbs.csv", manifest)).status == .forbidden)
+            let dry = try await client.postMultipart("/api/v1/custody/manifest-imports", headers: headers(rita), fields: [], file: ("gbs.csv", manifest))
+            #expect(try dry.status == .ok && dry.json()["accepted"] as? Int == 2 && dry.json()["dry_run"] as? Bool == true, "\(dry.text)")
+            #expect(try await store.manifestImports().isEmpty)
+            let wrong = try await client.postMultipart("/api/v1/custody/manifest-imports", headers: headers(rita), fields: [("direction", "sideways")],
+                                                       file: ("gbs.csv", manifest))
+            #expect(wrong.status == .unprocessableContent && wrong.errorCode == "VALUE_UNKNOWN", "\(wrong.text)")
+            let done = try await client.postMultipart("/api/v1/custody/manifest-imports", headers: headers(rita), fields: [("commit", "true")], file: ("gbs.csv", manifest))
+            #expect(try done.status == .created && (done.json()["stored"] as? [String: Any])?["added"] as? Int == 2, "\(done.text)")
+
+            let query = "from=2019-06-18&to=2019-06-19"
+            let json = try await client.get("/api/v1/custody/reports/manifests?\(query)", as: otto, json: true)
+            let result = try #require(try json.json()["result"] as? [String: Any], "\(json.text)")
+            let totals = try #require(result["totals"] as? [String: Any])
+            #expect(totals["listed"] as? Int == 2 && totals["matched"] as? Int == 1 && totals["missing"] as? Int == 1 && totals["unlisted"] as? Int == 1, "\(json.text)")
+            let csv = try await client.get("/api/v1/custody/reports/manifests?\(query)&format=csv", as: otto)
+            #expect(csv.text.contains("\"listed, not received\",2019-06-18,APC-0042,in,\(apc.id),\(c),,,,not received\r\n"), "\(csv.text)")
+            #expect(csv.text.contains("\"received, not listed\",2019-06-18,APC-0042,in,\(apc.id),\(b),"), "\(csv.text)")
+            let page = try await client.get("/custody/reports/manifests?\(query)", as: otto)
+            #expect(page.status == .ok && page.text.contains("R-MAN") && page.text.contains(c))
+        }
+        let verified = try await VerifyService(archive: f.archive).verify(actor: "dave")
+        #expect(verified.ok, "\(verified.problems)")
+    }
+
     /// `POST /api/v1/custody/duties`: an officer records a duty after the inspection; a receiver may
     /// not; a bad sum is 422; R-REV lists it.
     @Test func anOfficerRecordsADutyAndRREVListsIt() async throws {

@@ -27,7 +27,7 @@ struct StateChangingRouteTests {
         "POST /api/v1/custody/detentions", "POST /api/v1/custody/detentions/:id/notice", "POST /api/v1/custody/detentions/:id/response",
         "POST /api/v1/custody/detentions/:id/dispose", "POST /api/v1/custody/privacy/retention", "POST /api/v1/custody/privacy/purge",
         "POST /api/v1/custody/imports", "POST /api/v1/custody/referrals", "POST /api/v1/custody/referrals/:id/:step",
-        "POST /api/v1/custody/arrival-imports", "POST /api/v1/custody/bulk-requests", "POST /api/v1/custody/coi", "POST /api/v1/custody/duties", "POST /api/v1/custody/aed-imports",
+        "POST /api/v1/custody/arrival-imports", "POST /api/v1/custody/bulk-requests", "POST /api/v1/custody/coi", "POST /api/v1/custody/duties", "POST /api/v1/custody/aed-imports", "POST /api/v1/custody/manifest-imports",
         "POST /custody/detentions/:id/notice", "POST /custody/detentions/:id/response", "POST /custody/detentions/:id/particulars",
         "POST /api/v1/custody/inspections", "POST /api/v1/custody/seizures", "PATCH /api/v1/custody/seizures/:id/seacats", "POST /api/v1/custody/outcomes",
     ]

@@ -171,6 +171,7 @@ extension SQLiteArchiveStore {
         m.registerMigration("v27-custody-seizure-item", foreignKeyChecks: .immediate) { db in
             try db.execute(sql: "CREATE INDEX custody_seizure_item ON custody_seizure(item_id)")
         }
+        m.registerMigration("v28-custody-manifests", foreignKeyChecks: .immediate) { db in try Self.migrateCustodyManifests(db) }
         return m
     }
 }

@@ -324,6 +324,8 @@ public struct VerifyService: Sendable {
                         funnelAnchors.imports[id] = (detail, e.sequence)
                     } else if e.action == "custody.aed.import", let id = Int64(e.target.dropFirst("custody-import:".count)), detail["digest"] != nil {
                         funnelAnchors.aedImports[id] = (detail, e.sequence)
+                    } else if e.action == "custody.manifest.import", let id = Int64(e.target.dropFirst("custody-import:".count)), detail["digest"] != nil {
+                        funnelAnchors.manifestImports[id] = (detail, e.sequence)
                     } else if e.action == "custody.duty", let id = Int64(e.target.dropFirst("custody-duty:".count)) {
                         funnelAnchors.duties[id] = (detail.merging(["by": e.actor]) { a, _ in a }, e.sequence)
                     } else if e.action == "custody.bulk-request", let id = Int64(e.target.dropFirst("custody-bulk-request:".count)) {
@@ -521,6 +523,9 @@ public struct VerifyService: Sendable {
         if let aed = store as? any CustodyAdvanceDataStore {
             problems += try await Self.checkAdvanceData(aed, anchors: funnelAnchors.aedImports)
         }
+        if let manifests = store as? any CustodyManifestStore {
+            problems += try await Self.checkManifests(manifests, anchors: funnelAnchors.manifestImports)
+        }
         if let duties = store as? any CustodyDutyStore {
             problems += try await Self.checkDuties(duties, anchors: funnelAnchors.duties)
         }
@@ -679,6 +684,7 @@ extension VerifyService {
         var coi: String?
         var duties: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         var aedImports: [Int64: (detail: [String: String], sequence: Int64)] = [:]
+        var manifestImports: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         /// Each setting key's entries in order: the value set, the reason, who.
         var settings: [String: [(value: String, reason: String, by: String)]] = [:]
 
@@ -772,24 +778,46 @@ extension VerifyService {
     /// Advance-data imports: each one's rows still digesting to what its audit entry recorded, its
     /// file hash and counts as recorded, none gone.
     static func checkAdvanceData(_ store: any CustodyAdvanceDataStore, anchors: [Int64: (detail: [String: String], sequence: Int64)]) async throws -> [VerificationProblem] {
-        var problems: [VerificationProblem] = []
-        var seen = Set<Int64>()
-        for i in try await store.aedImports() {
-            seen.insert(i.id)
-            let digest = StoredAdvanceData.digest(try await store.advanceData(importID: i.id))
-            let a = anchors[i.id]?.detail
-            if digest != i.digest || a?["digest"] != digest || a?["file_sha256"] != i.fileHash || a?["rows"] != String(i.rowsTotal)
-                || a?["added"] != String(i.added) || a?["rejected"] != String(i.rejected) {
-                problems.append(.init(code: "custody_import_altered", item: "custody-import:\(i.id)",
-                                      detail: "the advance data of import \(i.id) (\(i.fileName)) is not what its audit entry recorded"))
-            }
-        }
-        for (id, a) in anchors where !seen.contains(id) {
-            problems.append(.init(code: "custody_import_missing", item: "custody-import:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the imports"))
+        var problems = try await checkRowImports(try await store.aedImports(), anchors: anchors, what: "advance data") {
+            StoredAdvanceData.digest(try await store.advanceData(importID: $0))
         }
         let stray = try await store.advanceDataOutsideImports()
         if stray > 0 {
             problems.append(.init(code: "custody_aed_unanchored", item: "custody_aed", detail: "\(stray) advance-data row(s) belong to no advance-data import"))
+        }
+        return problems
+    }
+
+    /// Carrier manifests: each import's rows still digesting to what its audit entry recorded, none gone.
+    static func checkManifests(_ store: any CustodyManifestStore, anchors: [Int64: (detail: [String: String], sequence: Int64)]) async throws -> [VerificationProblem] {
+        var problems = try await checkRowImports(try await store.manifestImports(), anchors: anchors, what: "manifest") {
+            StoredManifestRow.digest(try await store.manifestRows(importID: $0))
+        }
+        let stray = try await store.manifestRowsOutsideImports()
+        if stray > 0 {
+            problems.append(.init(code: "custody_manifest_unanchored", item: "custody_manifest", detail: "\(stray) manifest row(s) belong to no manifest import"))
+        }
+        return problems
+    }
+
+    /// Imports kept row by row (advance data, manifests): each one's rows digest to what its audit
+    /// entry recorded, with its file hash and counts as recorded; none recorded is gone.
+    static func checkRowImports(_ imports: [StoredTargetImport], anchors: [Int64: (detail: [String: String], sequence: Int64)], what: String,
+                                digest rowsDigest: (Int64) async throws -> String) async throws -> [VerificationProblem] {
+        var problems: [VerificationProblem] = []
+        var seen = Set<Int64>()
+        for i in imports {
+            seen.insert(i.id)
+            let digest = try await rowsDigest(i.id)
+            let a = anchors[i.id]?.detail
+            if digest != i.digest || a?["digest"] != digest || a?["file_sha256"] != i.fileHash || a?["rows"] != String(i.rowsTotal)
+                || a?["added"] != String(i.added) || a?["rejected"] != String(i.rejected) {
+                problems.append(.init(code: "custody_import_altered", item: "custody-import:\(i.id)",
+                                      detail: "the \(what) of import \(i.id) (\(i.fileName)) is not what its audit entry recorded"))
+            }
+        }
+        for (id, a) in anchors where !seen.contains(id) {
+            problems.append(.init(code: "custody_import_missing", item: "custody-import:\(id)", detail: "recorded by audit entry \(a.sequence), gone from the imports"))
         }
         return problems
     }
