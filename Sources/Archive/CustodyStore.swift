@@ -728,22 +728,48 @@ public struct ReturnBatchMismatch: Sendable, Equatable {
         self.id = id; self.members = members; self.events = events; self.strays = strays; self.scanned = scanned
     }
     public var isMismatch: Bool { members != events || strays > 0 || (scanned.map { $0 != members } ?? false) }
+}
 
-    /// Return batches whose members are not exactly the return events naming them (`eventBatches`:
-    /// return event → the batch its detail names), or whose count at the close is not their members'.
-    public static func find(eventBatches: [Int64: Int64], in store: any CustodyStore) async throws -> [ReturnBatchMismatch] {
-        var events: [Int64: Int] = [:], members: [Int64: Int] = [:], strays: [Int64: Int] = [:]
-        for (_, b) in eventBatches { events[b, default: 0] += 1 }
-        var after: Int64 = 0
-        while true {
-            let page = try await store.returnBatchMembers(afterEventID: after, limit: 10_000)
-            guard let last = page.last else { break }
-            after = last.eventID
-            for m in page {
-                members[m.batch, default: 0] += 1
-                if eventBatches[m.eventID] != m.batch { strays[m.batch, default: 0] += 1 }
-            }
+/// Return batches whose members are not exactly the return events naming them, or whose count at
+/// the close is not their members', tallied while the events are read in id order: the members
+/// are read alongside, in event order too, so nothing grows with the number of events.
+public struct ReturnBatchTally: Sendable {
+    var events: [Int64: Int] = [:], members: [Int64: Int] = [:], strays: [Int64: Int] = [:]
+    var memberAfter: Int64 = 0
+    var buffered: [(eventID: Int64, batch: Int64)] = []
+    var membersDone = false
+
+    public init() {}
+
+    /// Counts one page of events (the return events among them, by the batch their detail names)
+    /// and the members of events up to `through`, the page's last id; pages come in id order.
+    public mutating func add(_ page: [StoredCustodyEvent], through: Int64, store: any CustodyStore) async throws {
+        var named: [Int64: Int64] = [:]
+        for e in page where e.type == "RETURNED_TO_CARRIER" {
+            if let b = CustodyScanRules.returnBatch(ofDetail: e.detail) { named[e.id] = b; events[b, default: 0] += 1 }
         }
+        while true {
+            if buffered.isEmpty {
+                if membersDone { return }
+                buffered = try await store.returnBatchMembers(afterEventID: memberAfter, limit: 10_000)
+                guard let last = buffered.last else { membersDone = true; return }
+                memberAfter = last.eventID
+            }
+            var used = 0
+            for m in buffered {
+                guard m.eventID <= through else { break }
+                members[m.batch, default: 0] += 1
+                if named[m.eventID] != m.batch { strays[m.batch, default: 0] += 1 }
+                used += 1
+            }
+            buffered.removeFirst(used)
+            if !buffered.isEmpty { return }
+        }
+    }
+
+    /// After the last page: members of events beyond it are strays; then the mismatches.
+    public mutating func finish(store: any CustodyStore) async throws -> [ReturnBatchMismatch] {
+        try await add([], through: .max, store: store)
         let counts = try await store.returnBatchCounts()
         let ids = Set(events.keys).union(members.keys).union(counts.keys)
         return ids.sorted().compactMap { id in
@@ -754,16 +780,16 @@ public struct ReturnBatchMismatch: Sendable, Equatable {
 }
 
 extension CustodyStore {
-    /// `ReturnBatchMismatch.find` over every custody event (verify passes the map it builds in its own pass).
+    /// The return batches' mismatches over every custody event (verify tallies them in its own pass).
     public func returnBatchMismatches() async throws -> [ReturnBatchMismatch] {
-        var map: [Int64: Int64] = [:]
+        var tally = ReturnBatchTally()
         var after: Int64 = 0
         while true {
             let page = try await custodyEvents(afterID: after, limit: 5000)
             guard let last = page.last else { break }
             after = last.id
-            for e in page where e.type == "RETURNED_TO_CARRIER" { if let b = CustodyScanRules.returnBatch(ofDetail: e.detail) { map[e.id] = b } }
+            try await tally.add(page, through: last.id, store: self)
         }
-        return try await ReturnBatchMismatch.find(eventBatches: map, in: self)
+        return try await tally.finish(store: self)
     }
 }

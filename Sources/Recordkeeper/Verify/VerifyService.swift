@@ -102,6 +102,27 @@ public struct VerifyService: Sendable {
         }
     }
 
+    /// Each entry of a page: whether it still hashes to its recorded hash, and a custody entry's
+    /// detail decoded; computed on every core, in the page's order.
+    static func auditChecks(_ page: [AuditEntry]) async throws -> [(hashes: Bool, detail: [String: String]?)] {
+        @Sendable func check(_ e: AuditEntry) -> (hashes: Bool, detail: [String: String]?) {
+            (e.computeHash() == e.hash,
+             e.action.hasPrefix("custody.") ? try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)) : nil)
+        }
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8, page.count / 500))
+        guard workers > 1 else { return page.map(check) }
+        return try await withThrowingTaskGroup(of: (Int, [(hashes: Bool, detail: [String: String]?)]).self) { group in
+            let span = (page.count + workers - 1) / workers
+            for w in 0..<workers {
+                let slice = Array(page[min(page.count, w * span)..<min(page.count, (w + 1) * span)])
+                group.addTask { (w, slice.map(check)) }
+            }
+            var parts = [[(hashes: Bool, detail: [String: String]?)]](repeating: [], count: workers)
+            for try await (w, part) in group { parts[w] = part }
+            return parts.flatMap { $0 }
+        }
+    }
+
     public func verify(actor: String, progress: (@Sendable (String) -> Void)? = nil) async throws -> VerificationReport {
         let started = Date()
         let store = archive.store
@@ -255,7 +276,7 @@ public struct VerifyService: Sendable {
 
         // 6. Audit chain: contiguous sequence, each entry's hash recomputed, each link to the previous.
         var auditCount = 0
-        var custodyAnchors: [Int64: (hash: String, sequence: Int64)] = [:] // custody event id → its hash as recorded
+        var custodyEvents = (store as? any CustodyStore).map { CustodyEventStream(store: $0) } // checked behind the chain
         var importAnchors: [Int64: (digest: String, sequence: Int64)] = [:]
         var importDetails: [Int64: [String: String]] = [:] // what each target import's entry recorded (file hash, counts)
         var seizureAnchors: [Int64: (detail: [String: String], sequence: Int64)] = [:] // seizure id → what its audit entry recorded
@@ -275,13 +296,14 @@ public struct VerifyService: Sendable {
             let page = try await store.auditEntries(afterSequence: seq, limit: 5000)
             guard let last = page.last else { break }
             seq = last.sequence
-            for e in page {
+            let checked = try await Self.auditChecks(page)
+            for (e, check) in zip(page, checked) {
                 auditCount += 1
                 recordBytes += Int64(e.detail.utf8.count + e.action.utf8.count + e.target.utf8.count + 200)
                 if e.sequence != expected {
                     problems.append(.init(code: "audit_gap", item: "audit:\(e.sequence)", detail: "entries \(expected)…\(e.sequence - 1) are missing"))
                 }
-                if e.computeHash() != e.hash {
+                if !check.hashes {
                     problems.append(.init(code: "audit_altered", item: "audit:\(e.sequence)",
                                           detail: "entry no longer hashes to its recorded hash (action \(e.action), target \(e.target))"))
                 }
@@ -291,12 +313,12 @@ public struct VerifyService: Sendable {
                 previous = e.hash
                 expected = e.sequence + 1
                 // Every custody event's audit entry names it and its hash; an import's, its digest.
-                if e.action.hasPrefix("custody."), let detail = try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)) {
+                if let detail = check.detail {
                     if e.action == "custody.setting", e.target.hasPrefix("custody-setting:") {
                         funnelAnchors.recordSetting(String(e.target.dropFirst("custody-setting:".count)), detail, by: e.actor)
                     }
                     if let id = detail["event"].flatMap(Int64.init), let hash = detail["hash"] {
-                        custodyAnchors[id] = (hash, e.sequence)
+                        custodyEvents?.anchor(event: id, hash: hash, sequence: e.sequence)
                     } else if e.action == "custody.import", let id = Int64(e.target.dropFirst("custody-import:".count)), let digest = detail["digest"] {
                         importAnchors[id] = (digest, e.sequence)
                         importDetails[id] = detail
@@ -337,40 +359,19 @@ public struct VerifyService: Sendable {
                     }
                 }
             }
+            try await custodyEvents?.catchUp()
+            progress?("audit entries: \(auditCount) checked")
         }
 
         // 7. Custody records: each custody event still hashes to what it stored and to what its
         //    audit entry recorded, none recorded is gone, and each target import's targets still
         //    digest to its anchor.
         var custodyEventsChecked = 0
-        if let custody = store as? any CustodyStore {
-            var seen = Set<Int64>()
-            var returnEventBatches: [Int64: Int64] = [:] // return event → the batch its hashed detail names
-            var after: Int64 = 0
-            while true {
-                let page = try await custody.custodyEvents(afterID: after, limit: 5000)
-                guard let last = page.last else { break }
-                after = last.id
-                for e in page {
-                    custodyEventsChecked += 1
-                    seen.insert(e.id)
-                    if e.type == "RETURNED_TO_CARRIER", let b = CustodyScanRules.returnBatch(ofDetail: e.detail) { returnEventBatches[e.id] = b }
-                    let computed = ContentHash.of(e.canonical).hex
-                    let item = "custody-event:\(e.id)"
-                    if let anchor = custodyAnchors[e.id] {
-                        if computed != anchor.hash || e.hash != anchor.hash {
-                            problems.append(.init(code: "custody_event_altered", item: item,
-                                                  detail: "\(e.type) of \(e.s10) no longer hashes to what audit entry \(anchor.sequence) recorded"))
-                        }
-                    } else {
-                        problems.append(.init(code: "custody_event_unanchored", item: item, detail: "\(e.type) of \(e.s10) has no audit entry recording it"))
-                    }
-                }
-            }
-            for (id, anchor) in custodyAnchors where !seen.contains(id) {
-                problems.append(.init(code: "custody_event_missing", item: "custody-event:\(id)",
-                                      detail: "recorded by audit entry \(anchor.sequence), gone from the custody events"))
-            }
+        if let custody = store as? any CustodyStore, var events = custodyEvents {
+            problems += try await events.finish()
+            custodyEventsChecked = events.checked
+            var tally = events.returnBatches ?? ReturnBatchTally()
+            let returnBatchMismatches = try await tally.finish(store: custody)
             var imports = Set<Int64>()
             for i in try await custody.targetImports() {
                 imports.insert(i.id)
@@ -499,7 +500,7 @@ public struct VerifyService: Sendable {
             }
             // Return batches: their members are exactly the return events that name them, and a
             // closed one's count is its members'.
-            for b in try await ReturnBatchMismatch.find(eventBatches: returnEventBatches, in: custody) {
+            for b in returnBatchMismatches {
                 problems.append(.init(code: "custody_return_batch_altered", item: "custody-presentation:\(b.id)",
                                       detail: "return batch \(b.id): \(b.members) member(s), \(b.events) return event(s) naming it, \(b.strays) member(s) naming another event"
                                           + (b.scanned.map { ", \($0) counted at its close" } ?? "")))
