@@ -117,6 +117,8 @@ public protocol CustodyStore: Sendable {
     func returnBatchCounts() async throws -> [Int64: Int?]
     /// Custody events with ids above `afterID`, in id order.
     func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent]
+    /// The lowest and highest id of the events recorded in [from, to) (a day's verify), nil if none.
+    func custodyEventIDRange(from: Int64, to: Int64) async throws -> ClosedRange<Int64>?
     func targetImports() async throws -> [StoredTargetImport]
     /// The targets an import added, in line order.
     func targets(importID: Int64) async throws -> [StoredTarget]
@@ -590,6 +592,9 @@ public struct DataQualityFacts: Sendable, Equatable, Codable {
     public static let eventTypes = ["RECEIVED", "MOVED", "INSPECT_START", "INSPECT_END", "SEALED", "UNSEALED", "TO_LAB", "FROM_LAB", "TO_AGENCY",
                                     "RETURNED_TO_CARRIER", "DESTROYED", "AUDIT_SEEN"]
     static let anyType = "e.type IN (" + eventTypes.map { "'\($0)'" }.joined(separator: ", ") + ")"
+
+    /// The ids of a period's events, through the (type, at) index (both stores; `$1` from, `$2` to).
+    public static let eventIDRangeSQL = "SELECT min(e.id), max(e.id) FROM custody_event e WHERE \(anyType) AND e.at >= $1 AND e.at < $2"
 
     /// The query both stores run: bind from, to three times, in order.
     public static let sql = """

@@ -207,6 +207,16 @@ extension PostgresArchiveStore {
         return Dictionary(found.map { ($0.0, $0.1) }, uniquingKeysWith: min)
     }
 
+    public func custodyEventIDRange(from: Int64, to: Int64) async throws -> ClosedRange<Int64>? {
+        let r = try await rows("reading custody events", PostgresQuery(unsafeSQL: DataQualityFacts.eventIDRangeSQL, binds: {
+            var b = PostgresBindings()
+            b.append(from); b.append(to)
+            return b
+        }()), as: (Int64?, Int64?).self).first
+        guard let low = r?.0, let high = r?.1 else { return nil }
+        return low...high
+    }
+
     public func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent] {
         try await rows("reading custody events", """
             SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id WHERE e.id > \(afterID)

@@ -1,6 +1,7 @@
 import ArgumentParser
 
 import Foundation
+import Custody
 import Recordkeeper
 import RecordkeeperCore
 
@@ -340,20 +341,61 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Recompute every blob hash, every record's content hash and the audit chain.",
-        discussion: "Exits 0 when everything matches, 3 when anything was altered or is missing (each item is named).")
+        discussion: """
+            Exits 0 when everything matches, 3 when anything was altered or is missing (each item is \
+            named). With --day (or --from and --to) it verifies what was written in that period only: \
+            the part of the audit chain written then, the custody events it anchors or that were \
+            recorded then, and the ingest batches and custody imports it anchors; the report lists \
+            what it leaves to the whole verify. Days verified one after another cover the chain once.
+            """)
+    @Option(help: "Verify what was written on this UTC day only (YYYY-MM-DD).") var day: String?
+    @Option(help: "Verify what was written from this moment (ISO 8601 with a zone), with --to.") var from: String?
+    @Option(help: "… to this moment, exclusive.") var to: String?
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var archive: ArchiveOptions
+
+    /// The period asked for, if any.
+    func period() throws -> (from: Int64, to: Int64)? {
+        if let day {
+            guard from == nil, to == nil else { throw ArchiveError(.invalid, "give --day, or --from and --to, not both") }
+            guard day.count == 10, let d = CivilDate(day) else { throw ArchiveError(.invalid, "DATE_INVALID: --day \(day) is not a date (YYYY-MM-DD)") }
+            return (Int64(d.dayNumber) * 86_400_000, Int64(d.dayNumber + 1) * 86_400_000)
+        }
+        guard from != nil || to != nil else { return nil }
+        guard let f = from.flatMap({ CustodyTime.millis($0) }), let t = to.flatMap({ CustodyTime.millis($0) }) else {
+            throw ArchiveError(.invalid, "DATE_INVALID: --from and --to are both needed, each ISO 8601 with a zone (2019-06-18T00:00:00Z)")
+        }
+        return (f, t)
+    }
 
     func run() async throws {
         var ok = true
         try await CLIError.report {
+            let window = try period()
             let handle = try await archive.open()
-            let report = try await VerifyService(archive: handle).verify(actor: archive.resolvedActor, progress: { Terminal.progress($0) })
+            let service = VerifyService(archive: handle)
+            let report = if let window {
+                try await service.verifyWindow(from: window.from, to: window.to, actor: archive.resolvedActor, progress: { Terminal.progress($0) })
+            } else {
+                try await service.verify(actor: archive.resolvedActor, progress: { Terminal.progress($0) })
+            }
             Terminal.endProgress()
             ok = report.ok
             if json { print(Terminal.json(report, pretty: true)); return }
+            if let w = report.window {
+                let part = w.firstSequence.map { "audit entries \($0)…\(w.lastSequence ?? $0)" } ?? "no audit entries"
+                print("[\(w.from), \(w.to)): \(part): \(Terminal.count(report.auditEntriesChecked)) audit entries, \(Terminal.count(report.custodyEventsChecked)) custody events, "
+                    + "\(report.batchesChecked) batch anchor\(report.batchesChecked == 1 ? "" : "s"), \(w.importsChecked) custody import\(w.importsChecked == 1 ? "" : "s") checked in \(String(format: "%.2f", report.seconds)) s")
+                print("left to the whole verify: " + w.notChecked.joined(separator: "; "))
+                if report.ok { print("OK: nothing written in the period altered, nothing it recorded missing") } else {
+                    print("FAILED: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
+                    for p in report.problems { print("  \(p.code)  \(p.item)  \(p.detail)") }
+                }
+                return
+            }
             let mbps = report.seconds > 0 ? Double(report.bytesHashed) / 1_000_000 / report.seconds : 0
             print("checked \(Terminal.count(report.blobsChecked)) blobs (\(Terminal.bytes(report.blobBytes))), \(Terminal.count(report.messagesChecked)) messages, \(Terminal.count(report.auditEntriesChecked)) audit entries in \(String(format: "%.2f", report.seconds)) s (\(Terminal.bytes(report.bytesHashed)) hashed, \(String(format: "%.0f", mbps)) MB/s)")
+            if report.custodyEventsChecked > 0 { print("\(Terminal.count(report.custodyEventsChecked)) custody events checked against their audit entries") }
             print("\(report.batchesChecked) batch anchor\(report.batchesChecked == 1 ? "" : "s") and \(report.dispositionsChecked) disposition\(report.dispositionsChecked == 1 ? "" : "s") checked; search index complete: \(report.problems.contains { $0.code == "search_index_incomplete" } ? "no" : "yes")")
             if !report.unanchoredBatches.isEmpty {
                 print("note: batch\(report.unanchoredBatches.count == 1 ? "" : "es") \(report.unanchoredBatches.map(String.init).joined(separator: ", ")) were interrupted and have no anchor yet; run the same ingest again to finish \(report.unanchoredBatches.count == 1 ? "it" : "them")")

@@ -213,6 +213,12 @@ struct CLITests {
         }
         let tampered = try cli.run(["verify", "--json"])
         #expect(tampered.status == 3 && tampered.stdout.contains("custody_import_altered") && tampered.stdout.contains("custody-import:1"), "\(tampered.stdout)")
+        // The day's verify finds it too, and says what it leaves to the whole verify.
+        let day = try cli.run(["verify", "--day", today.description])
+        #expect(day.status == 3 && day.stdout.contains("2 custody events, 0 batch anchors, 1 custody import checked") && day.stdout.contains("custody_import_altered")
+            && day.stdout.contains("left to the whole verify: blobs"), "\(day.stdout)\(day.stderr)")
+        let badDay = try cli.run(["verify", "--day", "2019-02-30"])
+        #expect(badDay.status != 0 && badDay.stderr.contains("DATE_INVALID"), "\(badDay.stderr)")
     }
 
     /// R-FUN through the binary: the countries of interest, the carrier's counts (dry run, commit,

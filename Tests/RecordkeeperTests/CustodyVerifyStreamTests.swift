@@ -48,4 +48,52 @@ struct CustodyVerifyStreamTests {
             "custody_event_altered custody-event:11000", "custody_event_missing custody-event:6000", "custody_event_unanchored custody-event:20000"],
                 "\(found.problems)")
     }
+
+    /// `verify --day` (P5, "verification of one day"): the part of the chain written in a period,
+    /// the events it anchors or that were recorded then; two periods one after the other cover
+    /// the chain once; each finds what was altered in it and nothing of the other.
+    @Test func aPeriodIsVerifiedByItsOwnPartOfTheChain() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let store = try #require(archive.store as? any CustodyStore)
+        let start = Timestamp.nowMillis()
+        _ = try await ReceiptService(store: store).addLocation(code: "RCV-1", name: "Dock", kind: .receiving, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "supervisor")
+        var serials = CustodyBalanceConformanceTests.Serials(next: 61_000_000)
+        // Scans stamped on 2019-06-18 (the station's clock here), their entries today.
+        try await CustodyBalanceConformanceTests.scan(store, at: "2019-06-18T06:00:00Z", (0..<300).map { _ in serials.s10() }, .receive(location: "RCV-1", presentation: nil))
+        try await Task.sleep(for: .milliseconds(20))
+        let middle = Timestamp.nowMillis()
+        try await Task.sleep(for: .milliseconds(20))
+        try await CustodyBalanceConformanceTests.scan(store, at: "2019-06-19T06:00:00Z", (0..<200).map { _ in serials.s10() }, .receive(location: "RCV-1", presentation: nil))
+        let end = Timestamp.nowMillis() + 1
+        let verify = VerifyService(archive: archive)
+
+        let first = try await verify.verifyWindow(from: start - 60_000, to: middle, actor: "auditor")
+        let second = try await verify.verifyWindow(from: middle, to: end, actor: "auditor")
+        #expect(first.ok && second.ok, "\(first.problems) \(second.problems)")
+        #expect(first.custodyEventsChecked == 300 && second.custodyEventsChecked == 200)
+        let w1 = try #require(first.window), w2 = try #require(second.window)
+        #expect(w1.lastSequence! + 1 == w2.firstSequence! && w1.firstSequence! <= 2, "\(w1) \(w2)")
+        #expect(first.auditEntriesChecked + second.auditEntriesChecked == Int(w2.lastSequence! - w1.firstSequence! + 1))
+        // The day the station stamped: no entry was written then, yet its events are each found
+        // with their entries (looked up by item) and checked.
+        let stamped = try await verify.verifyWindow(from: CustodyTime.millis("2019-06-18T00:00:00Z")!, to: CustodyTime.millis("2019-06-19T00:00:00Z")!,
+                                                    actor: "auditor")
+        #expect(stamped.ok && stamped.auditEntriesChecked == 0 && stamped.custodyEventsChecked == 300 && stamped.window?.firstSequence == nil, "\(stamped.problems)")
+
+        // An event of the second part altered, an entry of the first part altered: each part finds its own.
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        try await db.write { db in
+            for t in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('custody_event', 'audit_log')") {
+                try db.execute(sql: "DROP TRIGGER \(t)")
+            }
+            try db.execute(sql: "UPDATE custody_event SET actor = 'someone else' WHERE id = 450")
+            try db.execute(sql: "UPDATE audit_log SET actor = 'someone else' WHERE seq = 100")
+        }
+        let again1 = try await verify.verifyWindow(from: start - 60_000, to: middle, actor: "auditor")
+        let again2 = try await verify.verifyWindow(from: middle, to: end, actor: "auditor")
+        #expect(again1.problems.map { "\($0.code) \($0.item)" } == ["audit_altered audit:100"], "\(again1.problems)")
+        #expect(again2.problems.map { "\($0.code) \($0.item)" } == ["custody_event_altered custody-event:450"], "\(again2.problems)")
+    }
 }

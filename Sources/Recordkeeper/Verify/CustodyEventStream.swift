@@ -13,21 +13,37 @@ struct CustodyEventStream {
     /// Anchors whose event has not been read yet: event id → (hash, audit sequence).
     private var pending: [Int64: (hash: String, sequence: Int64)] = [:]
     /// Events read before their anchor: id → what to report, the recomputed and the stored hash.
-    private var early: [Int64: (what: String, computed: String, stored: String)] = [:]
+    private var early: [Int64: (what: String, computed: String, stored: String, item: Int64)] = [:]
     private var after: Int64 = 0
-    private var exhausted = false
     private var highestAnchor: Int64 = 0
     private(set) var checked = 0
     private(set) var problems: [VerificationProblem] = []
     /// Return batches tallied on the way (the whole archive's verify only).
     var returnBatches: ReturnBatchTally?
-    /// Only the events with these ids (a day's verify); nil: all.
-    let only: ClosedRange<Int64>?
+    /// A day's verify: the ids of the events recorded in the period (nil: none); the events read run
+    /// from the lower of that and the first anchor to the higher of that and the last anchor.
+    let windowed: Bool
+    let recorded: ClosedRange<Int64>?
+    private var low: Int64?
+    /// Where an event at the edge of a day's part of the chain is looked up.
+    let log: (any ArchiveStore)?
 
-    init(store: any CustodyStore, only: ClosedRange<Int64>? = nil) {
+    /// The whole archive: every event, from the first.
+    init(store: any CustodyStore) {
         self.store = store
-        self.only = only
-        if let only { after = only.lowerBound - 1 } else { returnBatches = ReturnBatchTally() }
+        self.windowed = false
+        self.recorded = nil
+        self.log = nil
+        self.low = 1
+        self.returnBatches = ReturnBatchTally()
+    }
+
+    /// A day's part of the chain.
+    init(store: any CustodyStore, window recorded: ClosedRange<Int64>?, log: any ArchiveStore) {
+        self.store = store
+        self.windowed = true
+        self.recorded = recorded
+        self.log = log
     }
 
     mutating func anchor(event id: Int64, hash: String, sequence: Int64) {
@@ -37,9 +53,13 @@ struct CustodyEventStream {
             pending[id] = (hash, sequence)
         }
         highestAnchor = max(highestAnchor, id)
+        if low == nil {
+            low = min(id, recorded?.lowerBound ?? id)
+            after = low! - 1
+        }
     }
 
-    private mutating func compare(_ id: Int64, _ e: (what: String, computed: String, stored: String), anchor: (hash: String, sequence: Int64)) {
+    private mutating func compare(_ id: Int64, _ e: (what: String, computed: String, stored: String, item: Int64), anchor: (hash: String, sequence: Int64)) {
         if e.computed != anchor.hash || e.stored != anchor.hash {
             problems.append(.init(code: "custody_event_altered", item: "custody-event:\(id)",
                                   detail: "\(e.what) no longer hashes to what audit entry \(anchor.sequence) recorded"))
@@ -49,12 +69,13 @@ struct CustodyEventStream {
     /// Reads and checks the events up to the highest id anchored so far.
     mutating func catchUp() async throws { try await read(through: highestAnchor) }
 
-    private mutating func read(through limit: Int64) async throws {
-        let end = min(limit, only?.upperBound ?? .max)
-        while !exhausted, after < end {
-            var page = try await store.custodyEvents(afterID: after, limit: 5000)
-            if let only { page = page.filter { $0.id <= only.upperBound } }
-            guard let last = page.last else { exhausted = true; return }
+    private mutating func read(through end: Int64) async throws {
+        guard low != nil else { return }
+        while after < end {
+            let raw = try await store.custodyEvents(afterID: after, limit: 5000)
+            guard !raw.isEmpty else { return }
+            let page = windowed ? raw.filter { $0.id <= end } : raw
+            guard let last = page.last else { return }
             after = last.id
             if var tally = returnBatches {
                 try await tally.add(page, through: last.id, store: store)
@@ -63,26 +84,53 @@ struct CustodyEventStream {
             let hashes = try await Self.hashes(page)
             for (e, computed) in zip(page, hashes) {
                 checked += 1
-                let what = (what: "\(e.type) of \(e.s10)", computed: computed, stored: e.hash)
+                let what = (what: "\(e.type) of \(e.s10)", computed: computed, stored: e.hash, item: e.itemID)
                 if let a = pending.removeValue(forKey: e.id) { compare(e.id, what, anchor: a) } else { early[e.id] = what }
             }
-            if let only, last.id >= only.upperBound { exhausted = true }
         }
     }
 
     /// After the chain: the remaining events are read; anchors with no event are missing events,
     /// events with no anchor are unanchored.
     mutating func finish() async throws -> [VerificationProblem] {
-        try await read(through: .max)
+        if windowed {
+            if low == nil, let recorded { low = recorded.lowerBound; after = recorded.lowerBound - 1 }
+            try await read(through: max(highestAnchor, recorded?.upperBound ?? highestAnchor))
+            // Anchored here, recorded before the events read (concurrent writers): each looked up.
+            for (id, a) in pending where id < (low ?? .max) {
+                guard let e = try await store.custodyEvents(afterID: id - 1, limit: 1).first, e.id == id else { continue }
+                pending[id] = nil
+                checked += 1
+                compare(id, (what: "\(e.type) of \(e.s10)", computed: ContentHash.of(e.canonical).hex, stored: e.hash, item: e.itemID), anchor: a)
+            }
+        } else {
+            try await read(through: .max)
+        }
         for (id, a) in pending.sorted(by: { $0.key < $1.key }) {
             problems.append(.init(code: "custody_event_missing", item: "custody-event:\(id)",
                                   detail: "recorded by audit entry \(a.sequence), gone from the custody events"))
         }
         for (id, e) in early.sorted(by: { $0.key < $1.key }) {
+            // A day's verify reads only that day's part of the chain: an event at its edge may be
+            // anchored just outside it, so it is looked up by its item.
+            if windowed, let log, let a = try await Self.anchor(of: id, item: e.item, in: log) {
+                compare(id, e, anchor: a)
+                continue
+            }
             problems.append(.init(code: "custody_event_unanchored", item: "custody-event:\(id)", detail: "\(e.what) has no audit entry recording it"))
         }
         pending = [:]; early = [:]
         return problems
+    }
+
+    /// The audit entry that recorded event `id` of `item`, found through the log's target index.
+    static func anchor(of id: Int64, item: Int64, in store: any ArchiveStore) async throws -> (hash: String, sequence: Int64)? {
+        for e in try await store.auditEntries(target: "custody-item:\(item)", limit: 10_000) where e.action.hasPrefix("custody.") {
+            if let d = try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)), d["event"] == String(id), let hash = d["hash"] {
+                return (hash, e.sequence)
+            }
+        }
+        return nil
     }
 
     /// The events of a page hashed on every core, in the page's order.

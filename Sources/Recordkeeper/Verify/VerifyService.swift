@@ -44,6 +44,8 @@ public struct VerificationReport: Sendable, Codable {
     public var destroyedKeptUnderLock: Int = 0
     /// Custody events whose hashes were recomputed and compared with their audit entries.
     public var custodyEventsChecked: Int = 0
+    /// A period's verify (`verify --day`): what it covered and what it left to the whole verify.
+    public var window: VerificationWindow?
 }
 
 /// Recomputes every blob hash, every message's content hash and the whole audit chain.
