@@ -55,12 +55,29 @@ public struct AdvanceDataService: Sendable {
                 aedRate = pct(withAED); advanceRate = pct(inAdvance); contentRate = pct(withContentLines); hsRate = pct(fullyHSCoded); recipientRate = pct(withRecipient)
             }
         }
+        /// Per targeting rule version: of the pieces it targeted in the period, how many had advance
+        /// data by as_of, with content lines, fully HS-coded, with the recipient (finding F17 per
+        /// rule, recommendation R3: a rule is only as good as the data it reads).
+        public struct RuleRow: Sendable, Encodable, Equatable {
+            public var rule: String
+            public var targeted = 0
+            public var withAED = 0
+            public var withContentLines = 0
+            public var fullyHSCoded = 0
+            public var withRecipient = 0
+            public var aedRate: Double?
+            public var contentRate: Double?
+            public var hsRate: Double?
+            public var recipientRate: Double?
+        }
         public var from: String
         public var to: String
         public var asOf: String
         /// Per origin, most pieces first.
         public var origins: [Row]
         public var total: Row
+        /// Per rule version, by code and version.
+        public var rules: [RuleRow] = []
         public var definition = """
             R-AED over the pieces first received in [from, to) by as_of, by origin (the S10 identifier's country): with_aed = advance data \
             received by as_of for the piece (the row in force: the latest received, of two at once the later import's); in_advance = the \
@@ -68,7 +85,8 @@ public struct AdvanceDataService: Sendable {
             with_content_lines = at least one article line; fully_hs_coded = at least one line and every line with an HS code; \
             with_recipient = the recipient's name and address sent. Rates are shares of the pieces presented, percent. other_ids = \
             advance-data rows received in [from, to) that name a piece by another identifier than an S10 one (they cannot be matched \
-            to a scan).
+            to a scan). rules: per rule version, the distinct pieces it targeted in [from, to), with the same shares of the advance \
+            data in force at as_of (presented or not).
             """
     }
 
@@ -109,7 +127,34 @@ public struct AdvanceDataService: Sendable {
         var origins = Array(rows.values)
         for i in origins.indices { origins[i].rates() }
         origins.sort { ($0.presented, $1.origin) > ($1.presented, $0.origin) }
-        return Report(from: Timestamp.iso(millis: from), to: Timestamp.iso(millis: to), asOf: Timestamp.iso(millis: asOf), origins: origins, total: total)
+        var report = Report(from: Timestamp.iso(millis: from), to: Timestamp.iso(millis: to), asOf: Timestamp.iso(millis: asOf), origins: origins, total: total)
+        report.rules = try await rules(from: from, to: to, asOf: asOf)
+        return report
+    }
+
+    /// R-AED per rule version over the targets targeted in [from, to).
+    func rules(from: Int64, to: Int64, asOf: Int64) async throws -> [Report.RuleRow] {
+        var pieces: [String: Set<String>] = [:] // rule → its distinct pieces
+        for t in try await store.targets(targetedFrom: from, to: to) { pieces["\(t.ruleCode) v\(t.ruleVersion)", default: []].insert(t.s10) }
+        let all = Array(Set(pieces.values.flatMap { $0 })).sorted()
+        var aed: [String: AdvanceDataInForce] = [:]
+        for start in stride(from: 0, to: all.count, by: 20_000) {
+            aed.merge(try await store.advanceData(itemIDs: Array(all[start..<min(all.count, start + 20_000)]), asOf: asOf)) { a, _ in a }
+        }
+        return pieces.keys.sorted().map { rule in
+            var r = Report.RuleRow(rule: rule)
+            for s10 in pieces[rule]! {
+                r.targeted += 1
+                guard let a = aed[s10]?.row else { continue }
+                r.withAED += 1
+                if a.contentLines > 0 { r.withContentLines += 1 }
+                if a.contentLines > 0, a.hsCodedLines == a.contentLines { r.fullyHSCoded += 1 }
+                if a.recipientPresent { r.withRecipient += 1 }
+            }
+            func pct(_ n: Int) -> Double? { FunnelService.Report.pct(n, r.targeted) }
+            r.aedRate = pct(r.withAED); r.contentRate = pct(r.withContentLines); r.hsRate = pct(r.fullyHSCoded); r.recipientRate = pct(r.withRecipient)
+            return r
+        }
     }
 }
 

@@ -231,15 +231,19 @@ public struct CustodyReports: Sendable {
                 [x.origin, String(x.presented), String(x.withAED), pct(x.aedRate), String(x.inAdvance), pct(x.advanceRate), String(x.withContentLines),
                  pct(x.contentRate), String(x.fullyHSCoded), pct(x.hsRate), String(x.withRecipient), pct(x.recipientRate), String(x.otherIDs)]
             }
+            func ruleRow(_ x: AdvanceDataService.Report.RuleRow) -> [String] {
+                ["rule " + x.rule, String(x.targeted), String(x.withAED), pct(x.aedRate), "", "", String(x.withContentLines), pct(x.contentRate),
+                 String(x.fullyHSCoded), pct(x.hsRate), String(x.withRecipient), pct(x.recipientRate), ""]
+            }
             return (rep, ReportTable(title: r.id.title, figures: [fig("Pieces presented", rep.total.presented), fig("With advance data", rep.total.withAED),
                                                                   .init(label: "With advance data %", value: pct(rep.total.aedRate)),
                                                                   .init(label: "In advance %", value: pct(rep.total.advanceRate)),
                                                                   .init(label: "Fully HS-coded %", value: pct(rep.total.hsRate)),
                                                                   .init(label: "With recipient %", value: pct(rep.total.recipientRate)),
                                                                   fig("Rows with other identifiers", rep.total.otherIDs)],
-                                     headers: ["origin", "presented", "with_aed", "aed_pct", "in_advance", "in_advance_pct", "with_content_lines", "content_pct",
-                                               "fully_hs_coded", "hs_pct", "with_recipient", "recipient_pct", "other_ids"],
-                                     rows: rep.origins.map(row) + [row(rep.total)], definition: rep.definition))
+                                     headers: ["origin_or_rule", "presented_or_targeted", "with_aed", "aed_pct", "in_advance", "in_advance_pct", "with_content_lines",
+                                               "content_pct", "fully_hs_coded", "hs_pct", "with_recipient", "recipient_pct", "other_ids"],
+                                     rows: rep.origins.map(row) + rep.rules.map(ruleRow) + [row(rep.total)], definition: rep.definition))
         case .manifests:
             guard let manifests = store as? any CustodyStore & CustodyManifestStore else { throw CustodyError(.invalid, "this archive's store does not keep manifests") }
             let rep = try await ManifestService(store: manifests).report(from: r.from, to: r.to, asOf: r.asOf)

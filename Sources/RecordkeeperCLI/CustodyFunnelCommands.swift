@@ -139,7 +139,7 @@ extension CustodyCommand {
 extension CustodyCommand.Report {
     struct AED: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "aed", abstract: "R-AED: per origin, the share of pieces presented with advance data, in advance, with content lines, HS codes, the recipient.")
+            commandName: "aed", abstract: "R-AED: per origin and per targeting rule, the share of pieces with advance data, in advance, with content lines, HS codes, the recipient.")
         @OptionGroup var period: CustodyCommand.ReportPeriod
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var archive: ArchiveOptions
@@ -152,6 +152,11 @@ extension CustodyCommand.Report {
                 for x in r.origins + [r.total] {
                     print("  \(x.origin.padding(toLength: 4, withPad: " ", startingAt: 0)) presented \(x.presented): with AED \(p(x.aedRate)), in advance \(p(x.advanceRate)), "
                         + "content lines \(p(x.contentRate)), fully HS-coded \(p(x.hsRate)), recipient \(p(x.recipientRate)); other identifiers \(x.otherIDs)")
+                }
+                if !r.rules.isEmpty { print("Per rule, over the pieces it targeted in the period:") }
+                for x in r.rules {
+                    print("  \(x.rule): targeted \(x.targeted): with AED \(p(x.aedRate)), content lines \(p(x.contentRate)), fully HS-coded \(p(x.hsRate)), "
+                        + "recipient \(p(x.recipientRate))")
                 }
             }
         }

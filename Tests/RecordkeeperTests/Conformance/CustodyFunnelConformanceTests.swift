@@ -357,8 +357,20 @@ struct CustodyFunnelConformanceTests {
         let later = try await service.report(from: from, to: to, asOf: asOf)
         #expect(later.origins[0].fullyHSCoded == 2 && later.origins[0].inAdvance == 2, "\(later.origins[0])") // p2's first data (10:00) came before it (11:00)
         #expect(try await store.advanceDataOutsideImports() == 0)
+        // Per rule (F17 per rule, R3): of the pieces NARC-01 v1 targeted in the period, what share came with what.
+        let targets = TargetImportService(store: store)
+        _ = try await targets.addRule(CustodyFixtures.rules(for: .at2)[0], actor: "tina")
+        let list = tmp.url.appendingPathComponent("targets.csv")
+        try Data(("s10,rule_code,rule_version,reason_code,targeted_at,targeted_by\n"
+            + [p1, p2, p4].map { "\($0),NARC-01,1,narcotics,2019-06-18T09:00:00Z,ATS" }.joined(separator: "\n") + "\n"
+            + "\(p3),NARC-01,1,narcotics,2019-06-17T09:00:00Z,ATS\n").utf8).write(to: list) // p3 targeted the day before: not counted
+        #expect(try await targets.commit(list, actor: "tina").stored?.added == 4)
+        let perRule = try await service.report(from: from, to: to, asOf: asOf).rules
+        #expect(perRule == [.init(rule: "NARC-01 v1", targeted: 3, withAED: 3, withContentLines: 2, fullyHSCoded: 2, withRecipient: 3, aedRate: 100,
+                                  contentRate: 66.67, hsRate: 66.67, recipientRate: 100)], "\(perRule)")
         let table = try await CustodyReports(store: store).run(CustodyReportRequest(id: .aed, from: from, to: to, asOf: asOf)).table
         #expect(table.rows.last == ["all", "4", "3", "75.00", "3", "75.00", "2", "50.00", "2", "50.00", "3", "75.00", "1"], "\(table.rows)")
+        #expect(table.rows.contains(["rule NARC-01 v1", "3", "3", "100.00", "", "", "2", "66.67", "2", "66.67", "3", "100.00", ""]), "\(table.rows)")
 
         var anchors: [Int64: (detail: [String: String], sequence: Int64)] = [:]
         for e in try await store.auditEntries(afterSequence: 0, limit: 10_000) where e.action == "custody.aed.import" {
