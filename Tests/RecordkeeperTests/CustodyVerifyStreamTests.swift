@@ -96,4 +96,16 @@ struct CustodyVerifyStreamTests {
         #expect(again1.problems.map { "\($0.code) \($0.item)" } == ["audit_altered audit:100"], "\(again1.problems)")
         #expect(again2.problems.map { "\($0.code) \($0.item)" } == ["custody_event_altered custody-event:450"], "\(again2.problems)")
     }
+
+    /// The embedded store reads audit entries and custody events by column position (by name,
+    /// GRDB searched the columns on every read): the table's columns must be in that order.
+    @Test func auditEntriesAreReadByPositionInTheTablesOrder() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        let columns = try await db.read { try String.fetchAll($0, sql: "SELECT name FROM pragma_table_info('audit_log') ORDER BY cid") }
+        #expect(columns == ["seq", "at", "actor", "action", "target", "detail", "prev_hash", "hash"])
+        let entry = try #require(try await archive.store.auditEntries(afterSequence: 0, limit: 1).first)
+        #expect(entry.sequence == 1 && entry.computeHash() == entry.hash && entry.previousHash == AuditEntry.genesis)
+    }
 }

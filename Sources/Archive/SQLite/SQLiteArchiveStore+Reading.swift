@@ -442,10 +442,11 @@ extension SQLiteArchiveStore {
         return entry
     }
 
+    /// A row of `SELECT * FROM audit_log`, read by position (the table's columns: seq, at, actor,
+    /// action, target, detail, prev_hash, hash); by name, GRDB searches the columns on every read.
     static func decodeAudit(_ row: Row) -> AuditEntry {
-        AuditEntry(sequence: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], target: row["target"],
-                   detail: row["detail"], previousHash: ContentHash(hex: row["prev_hash"]) ?? AuditEntry.genesis,
-                   hash: ContentHash(hex: row["hash"]) ?? AuditEntry.genesis)
+        AuditEntry(sequence: row[0], at: row[1], actor: row[2], action: row[3], target: row[4], detail: row[5],
+                   previousHash: ContentHash(hex: row[6]) ?? AuditEntry.genesis, hash: ContentHash(hex: row[7]) ?? AuditEntry.genesis)
     }
 
     public func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry] {
