@@ -128,7 +128,9 @@ public struct CustodyItemState: Sendable, Equatable {
     }
 
     /// The columns both stores read an open item's state with (then `WHERE i.s10 = … AND i.closed_at IS NULL`).
-    public static let selectSQL = """
+    public static let selectSQL = selectColumnsSQL + "FROM custody_item i"
+    /// The select list alone (the embedded store names its index in the FROM clause).
+    public static let selectColumnsSQL = """
         SELECT i.id, i.first_arrival_at,
             (SELECT max(e.at) FROM custody_event e WHERE e.item_id = i.id) AS last_at,
             (SELECT e.to_location FROM custody_event e WHERE e.item_id = i.id AND e.to_location IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS location,
@@ -140,7 +142,7 @@ public struct CustodyItemState: Sendable, Equatable {
                     AND NOT EXISTS (SELECT 1 FROM custody_detention_step s WHERE s.detention_id = d.id AND s.step = 'disposition')) AS detained,
             EXISTS (SELECT 1 FROM custody_referral r WHERE r.item_id = i.id
                     AND NOT EXISTS (SELECT 1 FROM custody_referral_step s WHERE s.referral_id = r.id AND s.step IN ('collected', 'declined'))) AS referred
-        FROM custody_item i
+
         """
 
     /// The state after a scan's decision (nil: the episode closed). Scans change only where an

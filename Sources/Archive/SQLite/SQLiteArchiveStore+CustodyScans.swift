@@ -41,7 +41,7 @@ extension SQLiteArchiveStore {
             let s10s = Array(Set(scans.map(\.s10)))
             for chunk in stride(from: 0, to: s10s.count, by: 500).map({ Array(s10s[$0..<min(s10s.count, $0 + 500)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for r in try Row.fetchAll(db, sql: CustodyItemState.selectSQL + " WHERE i.s10 IN (\(marks)) AND i.closed_at IS NULL", arguments: StatementArguments(chunk)) {
+                for r in try Row.fetchAll(db, sql: Self.openStatesSQL(marks), arguments: StatementArguments(chunk)) {
                     let location: String? = r["location"]
                     batch.states[r["s10"]] = CustodyItemState(
                         itemID: r["id"], firstArrivalMillis: r["first_arrival_at"], lastEventMillis: r["last_at"], location: location,
@@ -66,6 +66,14 @@ extension SQLiteArchiveStore {
         var states: [String: CustodyItemState] = [:]
         /// The batch's items that some target names.
         var targeted = Set<String>()
+    }
+
+    /// The open items' states for a list of identifiers (`marks`: one `?` each), through the open
+    /// items' s10 index, named: without statistics SQLite took the closed_at index for a list and
+    /// read every open item of the archive for each batch (a scan slowed 3.6x between an empty
+    /// archive and one with a million items in custody).
+    static func openStatesSQL(_ marks: String) -> String {
+        CustodyItemState.selectColumnsSQL + "FROM custody_item i INDEXED BY custody_item_open WHERE i.s10 IN (\(marks)) AND i.closed_at IS NULL"
     }
 
     static func locationKind(_ db: Database, _ code: String) throws -> String? {

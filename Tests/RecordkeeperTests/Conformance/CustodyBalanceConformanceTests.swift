@@ -426,6 +426,17 @@ struct CustodyBalanceConformanceTests {
 /// schema allows and the list lacks would drop out of the count.
 @Suite("Custody event types named in queries")
 struct CustodyEventTypeListTests {
+    /// A scan batch reads its items' open episodes through the s10 index, never every open item.
+    @Test func aBatchReadsItsItemsThroughTheirIdentifiers() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        _ = try await makeArchive(tmp)
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        let plan = try await db.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteArchiveStore.openStatesSQL("?, ?"), arguments: ["LX1", "LX2"]).map { $0["detail"] as String }
+        }
+        #expect(plan.first == "SEARCH i USING INDEX custody_item_open (s10=?)", "\(plan)")
+    }
+
     @Test func theCountedTypesAreTheTypesBothSchemasAllow() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         _ = try await makeArchive(tmp)
