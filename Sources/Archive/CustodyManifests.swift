@@ -95,6 +95,6 @@ public enum ManifestSQL {
 public enum ManifestImportAudit {
     public static func detail(_ draft: ManifestImportDraft, added: Int, digest: String) -> [String: String] {
         ["file": draft.fileName, "file_sha256": draft.fileHash, "rows": String(draft.rowsTotal), "added": String(added),
-         "rejected": String(draft.rejected.count), "digest": digest]
+         "rejected": String(draft.rejected.count), "digest": digest, "direction": draft.rows.first?.direction ?? ""]
     }
 }

@@ -117,8 +117,8 @@ public protocol CustodyStore: Sendable {
     func returnBatchCounts() async throws -> [Int64: Int?]
     /// Custody events with ids above `afterID`, in id order.
     func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent]
-    /// The lowest and highest id of the events recorded in [from, to) (a day's verify), nil if none.
-    func custodyEventIDRange(from: Int64, to: Int64) async throws -> ClosedRange<Int64>?
+    /// The ids of the events recorded in [from, to) (a day's verify), in id order.
+    func custodyEventIDs(from: Int64, to: Int64) async throws -> [Int64]
     func targetImports() async throws -> [StoredTargetImport]
     /// The targets an import added, in line order.
     func targets(importID: Int64) async throws -> [StoredTarget]
@@ -594,7 +594,7 @@ public struct DataQualityFacts: Sendable, Equatable, Codable {
     static let anyType = "e.type IN (" + eventTypes.map { "'\($0)'" }.joined(separator: ", ") + ")"
 
     /// The ids of a period's events, through the (type, at) index (both stores; `$1` from, `$2` to).
-    public static let eventIDRangeSQL = "SELECT min(e.id), max(e.id) FROM custody_event e WHERE \(anyType) AND e.at >= $1 AND e.at < $2"
+    public static let eventIDsSQL = "SELECT e.id FROM custody_event e WHERE \(anyType) AND e.at >= $1 AND e.at < $2 ORDER BY e.id"
 
     /// The query both stores run: bind from, to three times, in order.
     public static let sql = """

@@ -207,14 +207,12 @@ extension PostgresArchiveStore {
         return Dictionary(found.map { ($0.0, $0.1) }, uniquingKeysWith: min)
     }
 
-    public func custodyEventIDRange(from: Int64, to: Int64) async throws -> ClosedRange<Int64>? {
-        let r = try await rows("reading custody events", PostgresQuery(unsafeSQL: DataQualityFacts.eventIDRangeSQL, binds: {
+    public func custodyEventIDs(from: Int64, to: Int64) async throws -> [Int64] {
+        try await column("reading custody events", PostgresQuery(unsafeSQL: DataQualityFacts.eventIDsSQL, binds: {
             var b = PostgresBindings()
             b.append(from); b.append(to)
             return b
-        }()), as: (Int64?, Int64?).self).first
-        guard let low = r?.0, let high = r?.1 else { return nil }
-        return low...high
+        }()), as: Int64.self)
     }
 
     public func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent] {

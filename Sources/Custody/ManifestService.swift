@@ -24,6 +24,12 @@ public struct ManifestService: Sendable {
         let plan = try Manifest.plan(data, direction: direction)
         let name = fileName ?? file.lastPathComponent
         var stored = try await store.manifestImport(fileHash: hash)
+        // A file is one direction's list: the same bytes imported for the other one are refused,
+        // not answered "already imported" with the first direction's rows.
+        if let s = stored, let first = try await store.manifestRows(importID: s.id).first, first.direction != direction {
+            throw CustodyError(.invalid, "VALUE_UNKNOWN: \(name) was imported on \(s.importedAt) as \(first.direction == "out" ? "return batches (--out)" : "containers handed over") "
+                + "(import \(s.id)); a manifest lists one direction")
+        }
         let before = stored != nil
         if commit, stored == nil {
             stored = try await store.commitManifestImport(ManifestImportDraft(
@@ -114,8 +120,11 @@ public struct ManifestService: Sendable {
     public func report(from: Int64, to: Int64, asOf: Int64) async throws -> Report {
         guard from < to else { throw CustodyError(.invalid, "the period's start is not before its end") }
         guard to - from <= 400 * 86_400_000 else { throw CustodyError(.invalid, "VALUE_UNKNOWN: R-MAN covers at most 400 days at a time") }
+        guard from % 86_400_000 == 0, to % 86_400_000 == 0 else {
+            throw CustodyError(.invalid, "VALUE_UNKNOWN: R-MAN is by whole UTC days (a manifest lists a container by its day); start and end the period at midnight UTC (from=2019-06-18&to=2019-06-19)")
+        }
         let dayMillis: Int64 = 86_400_000
-        let firstDay = Int((from + dayMillis - 1).floorDivided(by: dayMillis)), endDay = Int((to + dayMillis - 1).floorDivided(by: dayMillis))
+        let firstDay = Int(from.floorDivided(by: dayMillis)), endDay = Int(to.floorDivided(by: dayMillis))
         func dayText(_ n: Int) -> String { CivilDate(dayNumber: n).description }
         func dayOf(_ millis: Int64) -> String { dayText(Int(millis.floorDivided(by: dayMillis))) }
         struct Key: Hashable, Comparable {

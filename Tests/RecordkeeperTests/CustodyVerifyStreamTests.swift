@@ -108,4 +108,85 @@ struct CustodyVerifyStreamTests {
         let entry = try #require(try await archive.store.auditEntries(afterSequence: 0, limit: 1).first)
         #expect(entry.sequence == 1 && entry.computeHash() == entry.hash && entry.previousHash == AuditEntry.genesis)
     }
+
+    /// A day's verify on tampering at its edges and in its events: entries deleted before its
+    /// first one are a gap (not an error), its last entry rewritten with a fresh hash breaks the
+    /// link out of it, an event deleted is missing, an event forged with a time in the period and
+    /// no entry is unanchored.
+    @Test func aPeriodsVerifyFindsTamperingAtItsEdges() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let store = try #require(archive.store as? any CustodyStore)
+        _ = try await ReceiptService(store: store).addLocation(code: "RCV-1", name: "Dock", kind: .receiving, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "supervisor")
+        var serials = CustodyBalanceConformanceTests.Serials(next: 62_000_000)
+        try await Task.sleep(for: .milliseconds(20))
+        let start = Timestamp.nowMillis()
+        try await Task.sleep(for: .milliseconds(20))
+        let clock = Timestamp.nowMillis()
+        let service = ScanService(store: store, now: { clock })
+        _ = try await service.record((0..<100).map { _ in ScanService.Request(text: serials.s10(), action: .receive(location: "RCV-1", presentation: nil), station: "ST-1") },
+                                     actor: "receiver")
+        try await Task.sleep(for: .milliseconds(20))
+        let end = Timestamp.nowMillis()
+        _ = try await ReceiptService(store: store).addLocation(code: "HOLD-1", name: "Hold", kind: .holding, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "supervisor") // an entry after the period
+        let verify = VerifyService(archive: archive)
+        let clean = try await verify.verifyWindow(from: start, to: end, actor: "auditor")
+        #expect(clean.ok && clean.custodyEventsChecked == 100 && clean.auditEntriesChecked == 100, "\(clean.problems)")
+        let first = try #require(clean.window?.firstSequence), last = try #require(clean.window?.lastSequence)
+
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        try await db.write { db in
+            for t in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('custody_event', 'audit_log')") {
+                try db.execute(sql: "DROP TRIGGER \(t)")
+            }
+        }
+        // The last entry rewritten, its own hash recomputed: only the link out of the period shows it.
+        var rewritten = try #require(try await archive.store.auditEntries(afterSequence: last - 1, limit: 1).first)
+        rewritten = AuditEntry(sequence: rewritten.sequence, at: rewritten.at, actor: "someone else", action: rewritten.action, target: rewritten.target,
+                               detail: rewritten.detail, previousHash: rewritten.previousHash)
+        let forgedHash = rewritten.hash.hex
+        try await db.write { db in
+            try db.execute(sql: "UPDATE audit_log SET actor = 'someone else', hash = ? WHERE seq = ?", arguments: [forgedHash, last])
+            try db.execute(sql: "DELETE FROM audit_log WHERE seq < ?", arguments: [first])     // everything before the period
+            let victim = try Int64.fetchOne(db, sql: "SELECT min(id) FROM custody_event")! + 50
+            try db.execute(sql: "DELETE FROM custody_event WHERE id = ?", arguments: [victim])
+            try db.execute(sql: """
+                INSERT INTO custody_event (id, item_id, type, at, actor, to_location, station_id, manual_entry, hash)
+                SELECT 90000, item_id, 'AUDIT_SEEN', at, actor, to_location, station_id, 0, hash FROM custody_event ORDER BY id LIMIT 1
+                """)
+        }
+        let found = try await verify.verifyWindow(from: start, to: end, actor: "auditor")
+        let codes = found.problems.map { "\($0.code) \($0.item)" }.sorted()
+        #expect(codes.contains("audit_gap audit:\(first - 1)") && codes.contains("audit_broken_link audit:\(last + 1)")
+            && codes.contains("custody_event_unanchored custody-event:90000") && codes.contains { $0.hasPrefix("custody_event_missing") }
+            && codes.count == 4, "\(codes)")
+    }
+
+    /// Return batches are tallied while the events stream by, across pages of events and of
+    /// members: a clean archive passes, a member removed in the database is named.
+    @Test func returnBatchesAreTalliedAcrossPages() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let store = try #require(archive.store as? any CustodyStore)
+        try await CustodyBalanceConformanceTests.register(store)
+        var serials = CustodyBalanceConformanceTests.Serials(next: 63_000_000)
+        let items = (0..<5_600).map { _ in serials.s10() }
+        try await CustodyBalanceConformanceTests.scan(store, at: "2019-06-18T06:00:00Z", items, .receive(location: "RCV-1", presentation: nil))
+        let batch = try await ScanService(store: store, now: { CustodyConformanceTests.millis("2019-06-18T17:00:00Z") }).openContainer(
+            "RET-9", carrier: "USPS", seal: nil, declared: items.count, presentedBy: "K. Driver", badge: nil, location: "DOCK-1", station: nil, direction: "out",
+            actor: "receiver")
+        try await CustodyBalanceConformanceTests.scan(store, at: "2019-06-18T17:10:00Z", items,
+                                                      .returnToCarrier(carrier: "USPS", supervisor: "sue", reason: "Dock overflow", batch: batch.id))
+        let clean = try await VerifyService(archive: archive).verify(actor: "auditor")
+        #expect(clean.ok && clean.custodyEventsChecked == 11_200, "\(clean.problems)")
+        let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        try await db.write { db in
+            try db.execute(sql: "DROP TRIGGER custody_return_member_not_deleted")
+            try db.execute(sql: "DELETE FROM custody_return_member WHERE event_id = (SELECT event_id FROM custody_return_member ORDER BY event_id LIMIT 1 OFFSET 5000)")
+        }
+        let found = try await VerifyService(archive: archive).verify(actor: "auditor")
+        #expect(found.problems.map { "\($0.code) \($0.item)" } == ["custody_return_batch_altered custody-presentation:\(batch.id)"], "\(found.problems)")
+    }
 }

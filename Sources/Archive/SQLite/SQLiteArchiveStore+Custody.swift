@@ -269,12 +269,8 @@ extension SQLiteArchiveStore {
         }
     }
 
-    public func custodyEventIDRange(from: Int64, to: Int64) async throws -> ClosedRange<Int64>? {
-        try await read { db in
-            guard let r = try Row.fetchOne(db, sql: Self.numberedParameters(DataQualityFacts.eventIDRangeSQL), arguments: [from, to]),
-                  let low: Int64 = r[0], let high: Int64 = r[1] else { return nil }
-            return low...high
-        }
+    public func custodyEventIDs(from: Int64, to: Int64) async throws -> [Int64] {
+        try await read { db in try Int64.fetchAll(db, sql: Self.numberedParameters(DataQualityFacts.eventIDsSQL), arguments: [from, to]) }
     }
 
     public func custodyEvents(afterID: Int64, limit: Int) async throws -> [StoredCustodyEvent] {

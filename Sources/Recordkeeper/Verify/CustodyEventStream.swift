@@ -20,10 +20,10 @@ struct CustodyEventStream {
     private(set) var problems: [VerificationProblem] = []
     /// Return batches tallied on the way (the whole archive's verify only).
     var returnBatches: ReturnBatchTally?
-    /// A day's verify: the ids of the events recorded in the period (nil: none); the events read run
-    /// from the lower of that and the first anchor to the higher of that and the last anchor.
+    /// A day's verify: the events from the first anchored to the last are read in order; the ids
+    /// of the events recorded in the period that fall outside that run are looked up one by one.
     let windowed: Bool
-    let recorded: ClosedRange<Int64>?
+    let recorded: [Int64]
     private var low: Int64?
     /// Where an event at the edge of a day's part of the chain is looked up.
     let log: (any ArchiveStore)?
@@ -32,14 +32,14 @@ struct CustodyEventStream {
     init(store: any CustodyStore) {
         self.store = store
         self.windowed = false
-        self.recorded = nil
+        self.recorded = []
         self.log = nil
         self.low = 1
         self.returnBatches = ReturnBatchTally()
     }
 
     /// A day's part of the chain.
-    init(store: any CustodyStore, window recorded: ClosedRange<Int64>?, log: any ArchiveStore) {
+    init(store: any CustodyStore, window recorded: [Int64], log: any ArchiveStore) {
         self.store = store
         self.windowed = true
         self.recorded = recorded
@@ -54,8 +54,8 @@ struct CustodyEventStream {
         }
         highestAnchor = max(highestAnchor, id)
         if low == nil {
-            low = min(id, recorded?.lowerBound ?? id)
-            after = low! - 1
+            low = id
+            after = id - 1
         }
     }
 
@@ -77,10 +77,8 @@ struct CustodyEventStream {
             let page = windowed ? raw.filter { $0.id <= end } : raw
             guard let last = page.last else { return }
             after = last.id
-            if var tally = returnBatches {
-                try await tally.add(page, through: last.id, store: store)
-                returnBatches = tally
-            }
+            let store = self.store
+            try await returnBatches?.add(page, through: last.id, store: store)
             let hashes = try await Self.hashes(page)
             for (e, computed) in zip(page, hashes) {
                 checked += 1
@@ -94,14 +92,17 @@ struct CustodyEventStream {
     /// events with no anchor are unanchored.
     mutating func finish() async throws -> [VerificationProblem] {
         if windowed {
-            if low == nil, let recorded { low = recorded.lowerBound; after = recorded.lowerBound - 1 }
-            try await read(through: max(highestAnchor, recorded?.upperBound ?? highestAnchor))
-            // Anchored here, recorded before the events read (concurrent writers): each looked up.
-            for (id, a) in pending where id < (low ?? .max) {
+            if low != nil { try await read(through: highestAnchor) }
+            // Anchored here but before the first anchored event (concurrent writers), or recorded in
+            // the period outside the run read: each looked up by id.
+            let run = low.map { $0...max($0, highestAnchor) }
+            var lookups = Set(pending.keys.filter { !(run?.contains($0) ?? false) })
+            lookups.formUnion(recorded.filter { !(run?.contains($0) ?? false) })
+            for id in lookups.sorted() {
                 guard let e = try await store.custodyEvents(afterID: id - 1, limit: 1).first, e.id == id else { continue }
-                pending[id] = nil
                 checked += 1
-                compare(id, (what: "\(e.type) of \(e.s10)", computed: ContentHash.of(e.canonical).hex, stored: e.hash, item: e.itemID), anchor: a)
+                let what = (what: "\(e.type) of \(e.s10)", computed: ContentHash.of(e.canonical).hex, stored: e.hash, item: e.itemID)
+                if let a = pending.removeValue(forKey: id) { compare(id, what, anchor: a) } else { early[id] = what }
             }
         } else {
             try await read(through: .max)
@@ -125,7 +126,8 @@ struct CustodyEventStream {
 
     /// The audit entry that recorded event `id` of `item`, found through the log's target index.
     static func anchor(of id: Int64, item: Int64, in store: any ArchiveStore) async throws -> (hash: String, sequence: Int64)? {
-        for e in try await store.auditEntries(target: "custody-item:\(item)", limit: 10_000) where e.action.hasPrefix("custody.") {
+        // The entry must still hash to itself: it lies outside the part of the chain checked.
+        for e in try await store.auditEntries(target: "custody-item:\(item)", limit: 10_000) where e.action.hasPrefix("custody.") && e.computeHash() == e.hash {
             if let d = try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)), d["event"] == String(id), let hash = d["hash"] {
                 return (hash, e.sequence)
             }

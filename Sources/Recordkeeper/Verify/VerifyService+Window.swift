@@ -43,7 +43,7 @@ extension VerifyService {
 
         // The custody events recorded in the period, whatever the chain says.
         let custody = store as? any CustodyStore
-        let recorded = try await custody?.custodyEventIDRange(from: from, to: to)
+        let recorded = try await custody?.custodyEventIDs(from: from, to: to) ?? []
         var events = custody.map { CustodyEventStream(store: $0, window: recorded, log: store) }
 
         var auditCount = 0
@@ -51,12 +51,16 @@ extension VerifyService {
         var batchAnchors: [(id: Int64, digest: String, sequence: Int64)] = []
         var importAnchors: [(id: Int64, action: String, detail: [String: String], sequence: Int64)] = []
         if let first, first < end {
-            var previous = AuditEntry.genesis
+            // The link into the period: from the entry just before it (none is missing before the first).
+            var previous: ContentHash? = AuditEntry.genesis
             if first > 1 {
-                guard let before = try await store.auditEntries(afterSequence: first - 2, limit: 1).first, before.sequence == first - 1 else {
-                    throw ArchiveError(.invalid, "audit entry \(first - 1), before the period's first, is missing: run the whole archive's verify")
+                if let before = try await store.auditEntries(afterSequence: first - 2, limit: 1).first, before.sequence == first - 1 {
+                    previous = before.hash
+                } else {
+                    let kept = try await store.auditEntries(afterSequence: 0, limit: 1).first.map { $0.sequence < first ? "entry \($0.sequence) is the last before them" : "none is kept before them" }
+                    problems.append(.init(code: "audit_gap", item: "audit:\(first - 1)", detail: "entries before the period's first (\(first)) are missing; \(kept ?? "the log is empty")"))
+                    previous = nil
                 }
-                previous = before.hash
             }
             var expected = first
             var seq = first - 1
@@ -74,7 +78,7 @@ extension VerifyService {
                         problems.append(.init(code: "audit_altered", item: "audit:\(e.sequence)",
                                               detail: "entry no longer hashes to its recorded hash (action \(e.action), target \(e.target))"))
                     }
-                    if e.previousHash != previous {
+                    if let previous, e.previousHash != previous {
                         problems.append(.init(code: "audit_broken_link", item: "audit:\(e.sequence)", detail: "does not link to the entry before it"))
                     }
                     previous = e.hash
@@ -98,6 +102,12 @@ extension VerifyService {
             if expected < end {
                 problems.append(.init(code: "audit_gap", item: "audit:\(end - 1)", detail: "entries \(expected)…\(end - 1) are missing"))
             }
+            // The link out of the period: the next entry must name the period's last one as it is,
+            // or the last entry was rewritten with a fresh hash.
+            if let previous, let next = try await store.auditEntries(afterSequence: end - 1, limit: 1).first, next.sequence == end, next.previousHash != previous {
+                problems.append(.init(code: "audit_broken_link", item: "audit:\(end)",
+                                      detail: "the entry after the period does not link to its last entry (\(end - 1)): one of the two was rewritten"))
+            }
             window.firstSequence = first
             window.lastSequence = end - 1
         }
@@ -115,28 +125,45 @@ extension VerifyService {
                                       detail: "the batch's messages or key fields no longer match the anchor in audit entry \(b.sequence)"))
             }
         }
-        // The day's custody imports: their rows digest to what the entry recorded.
+        // The day's custody imports: each still recorded, its rows digesting to what the entry
+        // recorded, its file hash and counts as recorded.
+        var records: [String: [Int64: StoredTargetImport]] = [:]
+        func record(_ action: String, _ id: Int64) async throws -> StoredTargetImport? {
+            if records[action] == nil {
+                let list: [StoredTargetImport] = switch action {
+                case "custody.import": try await custody?.targetImports() ?? []
+                case "custody.aed.import": try await (store as? any CustodyAdvanceDataStore)?.aedImports() ?? []
+                case "custody.manifest.import": try await (store as? any CustodyManifestStore)?.manifestImports() ?? []
+                default: try await (store as? any CustodyFunnelStore)?.arrivalImports() ?? []
+                }
+                records[action] = Dictionary(list.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            }
+            return records[action]?[id]
+        }
         for i in importAnchors {
-            let digest: String?
+            window.importsChecked += 1
+            guard let held = try await record(i.action, i.id) else {
+                problems.append(.init(code: "custody_import_missing", item: "custody-import:\(i.id)", detail: "recorded by audit entry \(i.sequence), gone from the imports"))
+                continue
+            }
+            let digest: String
             switch i.action {
             case "custody.import":
                 var hasher = StreamingHasher()
                 for t in try await custody?.targets(importID: i.id) ?? [] { t.canonical.withUnsafeBytes { hasher.update($0) } }
                 digest = hasher.finalize().hex
             case "custody.aed.import":
-                guard let aed = store as? any CustodyAdvanceDataStore else { continue }
-                digest = StoredAdvanceData.digest(try await aed.advanceData(importID: i.id))
+                digest = StoredAdvanceData.digest(try await (store as? any CustodyAdvanceDataStore)?.advanceData(importID: i.id) ?? [])
             case "custody.manifest.import":
-                guard let manifests = store as? any CustodyManifestStore else { continue }
-                digest = StoredManifestRow.digest(try await manifests.manifestRows(importID: i.id))
+                digest = StoredManifestRow.digest(try await (store as? any CustodyManifestStore)?.manifestRows(importID: i.id) ?? [])
             default:
-                guard let funnel = store as? any CustodyFunnelStore else { continue }
-                digest = StoredCarrierCount.digest(try await funnel.carrierCounts(importID: i.id))
+                digest = StoredCarrierCount.digest(try await (store as? any CustodyFunnelStore)?.carrierCounts(importID: i.id) ?? [])
             }
-            window.importsChecked += 1
-            if digest != i.detail["digest"] {
+            let d = i.detail
+            if digest != d["digest"] || held.digest != digest || d["file_sha256"] != held.fileHash || d["rows"] != String(held.rowsTotal)
+                || d["added"] != String(held.added) || d["rejected"] != String(held.rejected) {
                 problems.append(.init(code: "custody_import_altered", item: "custody-import:\(i.id)",
-                                      detail: "the rows of import \(i.id) no longer digest to what audit entry \(i.sequence) recorded"))
+                                      detail: "import \(i.id) (\(held.fileName)): its rows, file hash or counts are not what audit entry \(i.sequence) recorded"))
             }
         }
 

@@ -60,6 +60,8 @@ struct CustodyManifestConformanceTests {
         #expect(done.stored?.added == 7 && done.stored?.rejected == 6 && !done.alreadyImported)
         #expect(try await service.importFile(file, commit: true, actor: "rita").alreadyImported)
         #expect(try await store.manifestImports().count == 1)
+        // The same bytes as the other direction's list: refused, not "already imported".
+        await #expect(throws: CustodyError.self) { _ = try await service.importFile(file, direction: "out", commit: true, actor: "rita") }
 
         // What was scanned: APC-7 holds a1–a4 and x1 (not listed); b2 went into APC-8 with b1 (no
         // manifest for it); c1 was received at the counter, without a container; m1 never came.
@@ -87,6 +89,8 @@ struct CustodyManifestConformanceTests {
         // As of before the scans, nothing listed was scanned.
         let early = try await service.report(from: from, to: to, asOf: Self.millis("2019-06-18T06:05:00Z"))
         #expect(early.totals.matched == 0 && early.totals.missing == 7 && early.totals.scannedElsewhere == 0 && early.totals.withoutManifest == 0)
+        // By whole UTC days: a period from 04:00 would drop the day's containers without a word.
+        await #expect(throws: CustodyError.self) { _ = try await service.report(from: from + 4 * 3_600_000, to: to, asOf: asOf) }
         // Another day's report does not see this manifest.
         #expect(try await service.report(from: to, to: to + 86_400_000, asOf: asOf).containers.isEmpty)
 
