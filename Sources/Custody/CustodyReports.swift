@@ -126,7 +126,8 @@ public struct CustodyReports: Sendable {
                                      definition: rep.definition))
         case .aging:
             let rep = try await InspectionService(store: store).aging(from: r.from, to: r.to, asOf: r.asOf, hours: r.hours)
-            return (rep, ReportTable(title: r.id.title, figures: [fig("In custody", rep.inCustody), fig("Held longer than \(rep.hours) h", rep.items.count)],
+            return (rep, ReportTable(title: r.id.title, figures: [fig("In custody", rep.inCustody), fig("Held longer than \(rep.hours) h", rep.items.count),
+                                                                  fig("Held as evidence (seized property)", rep.heldAsEvidence)],
                                      headers: ["s10", "received_at", "location", "held_hours", "inspected"],
                                      rows: rep.items.map { [$0.s10, $0.receivedAt, $0.location ?? "", num($0.heldHours), $0.inspected ? "yes" : "no"] },
                                      definition: rep.definition))

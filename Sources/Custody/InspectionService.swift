@@ -71,11 +71,19 @@ public struct InspectionService: Sendable {
         guard from < to, (1...87_600).contains(hours) else {
             throw CustodyError(.invalid, "the period's start is not before its end, or the hours are not 1 to 87,600 (ten years)")
         }
-        let dwell = Dictionary(try await store.locations().compactMap { l in l.maxDwellHours.map { (l.code, $0) } }, uniquingKeysWith: { a, _ in a })
+        let locations = try await store.locations()
+        let dwell = Dictionary(locations.compactMap { l in l.maxDwellHours.map { (l.code, $0) } }, uniquingKeysWith: { a, _ in a })
+        // Seized property holds evidence for as long as its case runs (its clock is the SEACATS
+        // entry and the forfeiture, not R-AGE): aged only where the vault has a longest dwell of its own.
+        let evidence = Set(locations.filter { $0.kind == "seized_property" && $0.maxDwellHours == nil }.map(\.code))
         let spells = throughOpenItems ? try await store.openCustodySpells(receivedFrom: from, asOf: asOf).filter { $0.receivedAtMillis < to }
             : try await store.custodySpells(receivedFrom: from, to: to, asOf: asOf)
         var report = AgingReport(asOf: Timestamp.iso(millis: asOf), hours: hours, inCustody: spells.count)
         for s in spells {
+            if let l = s.location, evidence.contains(l) {
+                report.heldAsEvidence += 1
+                continue
+            }
             let limit = Int64(s.location.flatMap { dwell[$0] } ?? hours) * 3_600_000
             let held = asOf - s.receivedAtMillis
             if held > limit {
@@ -115,8 +123,11 @@ public struct AgingReport: Sendable, Encodable {
     public var asOf: String
     public var hours: Int
     public var inCustody: Int
+    /// Of those, in seized property with no longest dwell of its own: held as evidence, not aged.
+    public var heldAsEvidence = 0
     public var items: [Item] = []
-    public var definition = "items received in [from, to), still in custody as of as_of, held longer than the hours (or their location's longest dwell)"
+    public var definition = "items received in [from, to), still in custody as of as_of, held longer than the hours (or their location's longest dwell); "
+        + "items in seized property are aged only where it has a longest dwell of its own (held_as_evidence counts the others)"
 }
 
 public struct LatencyReport: Sendable, Encodable {

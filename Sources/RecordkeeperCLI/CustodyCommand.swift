@@ -657,7 +657,8 @@ struct CustodyCommand: AsyncParsableCommand {
                     let r = try await InspectionService(store: try await CustodyCommand.store(archive)).aging(
                         from: try period.start(), to: try period.end(), asOf: try period.moment(), hours: hours)
                     if json { print(Terminal.json(r, pretty: true)); return }
-                    print("As of \(r.asOf): \(r.inCustody) in custody, \(r.items.count) held longer than \(r.hours) h (or their location's limit)")
+                    print("As of \(r.asOf): \(r.inCustody) in custody, \(r.items.count) held longer than \(r.hours) h (or their location's limit)"
+                        + (r.heldAsEvidence > 0 ? "; \(r.heldAsEvidence) seized and held as evidence (not aged)" : ""))
                     for i in r.items {
                         print(String(format: "  %@  received %@  at %@  %.0f h%@", i.s10, i.receivedAt, i.location ?? "?", i.heldHours, i.inspected ? "" : "  not inspected"))
                     }

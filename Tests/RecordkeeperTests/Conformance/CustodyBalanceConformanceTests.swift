@@ -361,6 +361,38 @@ struct CustodyBalanceConformanceTests {
         #expect(dq.facts.events == 4 && dq.facts.manualEntries == 0) // received, inspection start and end, the move into the vault
     }
 
+    /// R-AGE and the dwell alert leave seized evidence alone: an item seized into a vault with no
+    /// longest dwell of its own is counted as held as evidence, not aged (its clock is SEACATS and
+    /// the case); a vault that has one ages its items by it; the other items age as before.
+    @Test(arguments: Backends.custody)
+    func seizedEvidenceIsNotAgedUnlessItsVaultSaysSo(_ backend: Backend<any CustodyStore & AuditLog>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let store = open.store
+        try await Self.register(store)
+        _ = try await ReceiptService(store: store).addLocation(code: "VAULT-90", name: "Vault, 90 days", kind: .seizedProperty, secured: true, alarmed: true,
+                                                               cctvCovered: true, maxDwellHours: 24 * 90, actor: "supervisor")
+        var serials = Serials(next: 41_000_000)
+        let (a, b, c) = (serials.s10(), serials.s10(), serials.s10())
+        try await Self.scan(store, at: "2019-06-18T08:00:00Z", [a, b, c], .receive(location: "RCV-1", presentation: nil))
+        for (item, vault, form) in [(a, "VAULT", "2019-4601-000801"), (b, "VAULT-90", "2019-4601-000802")] {
+            _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T09:00:00Z") }).start(
+                item, method: .manualOpen, location: "EXAM-1", station: nil, clientScanID: nil, actor: "officer")
+            _ = try await InspectionService(store: store, now: { Self.millis("2019-06-18T09:05:00Z") }).end(
+                item, result: .confirmedPositive, found: "Pills", substance: "oxycodone", equipment: nil, station: nil, clientScanID: nil, actor: "officer")
+            _ = try await SeizureService(store: store, now: { Self.millis("2019-06-18T09:10:00Z") }).seize(
+                item, witness: "officer2", violation: .narcotics, substance: "oxycodone", netWeightGrams: 3, form6051S: form, storageLocation: vault, actor: "officer")
+        }
+        let reports = InspectionService(store: store)
+        let (from, to) = (Self.millis("2019-06-18T00:00:00Z"), Self.millis("2019-06-19T00:00:00Z"))
+        let tenDays = try await reports.aging(from: from, to: to, asOf: Self.millis("2019-06-28T08:00:00Z"), hours: 72)
+        #expect(tenDays.inCustody == 3 && tenDays.heldAsEvidence == 1 && tenDays.items.map(\.s10) == [c], "\(tenDays.items)")
+        let later = try await reports.aging(from: from, to: to, asOf: Self.millis("2019-09-28T08:00:00Z"), hours: 72)
+        #expect(later.heldAsEvidence == 1 && later.items.map(\.s10).sorted() == [b, c].sorted(), "\(later.items)")
+        let alerts = try await AlertService(store: store).alerts(asOf: Self.millis("2019-06-28T08:00:00Z")).filter { $0.kind == "dwell" }
+        #expect(alerts.map(\.s10) == [c], "\(alerts)")
+    }
+
     /// Return batches (CUSTODY.md §2 `return_batch`, R-BAL "per presentation and per return"): a
     /// container filled at the return dock, the carrier's employee signing for its count; items
     /// go in by return scans, its close compares the count; receipts and returns each go only into
