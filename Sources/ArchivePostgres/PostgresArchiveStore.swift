@@ -30,8 +30,11 @@ public final class PostgresArchiveStore: Sendable {
     /// sends nearly every search through the GIN path).
     public static func open(url: String, logger: Logger = Logger(label: "recordkeeper.postgres"),
                             searchScanWindow: Int = defaultSearchScanWindow) async throws -> PostgresArchiveStore {
-        let store = PostgresArchiveStore(configuration: try PostgresURL.parse(url).configuration, logger: logger,
-                                         searchScanWindow: max(1, searchScanWindow))
+        let parsed = try PostgresURL.parse(url)
+        // One connection first, so a wrong host, password or database name is an error that says
+        // so: the pool would retry it forever, and `serve` would wait without a word.
+        try await PostgresAdmin.probe(url: parsed, logger: logger)
+        let store = PostgresArchiveStore(configuration: parsed.configuration, logger: logger, searchScanWindow: max(1, searchScanWindow))
         // The pool serves only once `run()` has begun (a query before that is logged as a
         // warning and waits); let the runner task get there first.
         await store.started.first { _ in true }
@@ -228,6 +231,21 @@ public enum PostgresAdmin {
             try? await connection.close()
             throw PostgresArchiveStore.storageError("running \(sql.prefix(40))…", error)
         }
+    }
+
+    /// Connects once (within the connection's timeout, 10 s) and closes: the server is reachable,
+    /// the credentials hold and the database exists, or the error names which.
+    public static func probe(url: PostgresURL, logger: Logger) async throws {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                                database: url.database, tls: try Self.tls(url)),
+                id: 0, logger: logger)
+        } catch {
+            throw PostgresArchiveStore.storageError("connecting to \(url.redacted)", error)
+        }
+        try? await connection.close()
     }
 
     static func tls(_ url: PostgresURL) throws -> PostgresConnection.Configuration.TLS {

@@ -50,6 +50,22 @@ struct ProductionBackendTests {
         #expect(report.blobsChecked >= 2 && report.notYetIndexed == 0)
     }
 
+    /// A database URL naming a database that does not exist is an error that says so, at once
+    /// (the pool retried the connection forever and `serve` waited without a word).
+    @Test func aMissingDatabaseIsNamedNotWaitedFor() async throws {
+        let db = try await TestPostgres.createDatabase()
+        await TestPostgres.dropDatabase(db.name)
+        let started = Date()
+        let password = try PostgresURL.parse(db.url).password ?? "\u{0}"
+        do {
+            _ = try await PostgresArchiveStore.open(url: db.url)
+            Issue.record("opened a database that does not exist")
+        } catch let e as ArchiveError {
+            #expect(e.message.contains("does not exist") && e.message.contains(db.name) && !e.message.contains(password), "\(e.message)")
+        }
+        #expect(Date().timeIntervalSince(started) < 60) // a deadline for a hang, not a speed
+    }
+
     /// Custody events verified on PostgreSQL: the whole verify pairs each event with its entry
     /// and tallies a return batch as they stream by; a period's verify checks its own part of
     /// the chain, and a day stamped by the station finds each event's entry through its item.
