@@ -215,15 +215,7 @@ extension PostgresURL {
 /// short-lived connection: for operators' setup and for tests.
 public enum PostgresAdmin {
     public static func execute(url: PostgresURL, sql: String, logger: Logger = Logger(label: "recordkeeper.postgres.admin")) async throws {
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(
-                configuration: PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
-                                                                database: url.database, tls: try Self.tls(url)),
-                id: 1, logger: logger)
-        } catch {
-            throw PostgresArchiveStore.storageError("connecting to \(url.redacted)", error)
-        }
+        let connection = try await connect(url, logger: logger)
         do {
             try await connection.run(PostgresQuery(unsafeSQL: sql), logger: logger)
             try await connection.close()
@@ -236,16 +228,20 @@ public enum PostgresAdmin {
     /// Connects once (within the connection's timeout, 10 s) and closes: the server is reachable,
     /// the credentials hold and the database exists, or the error names which.
     public static func probe(url: PostgresURL, logger: Logger) async throws {
-        let connection: PostgresConnection
+        let connection = try await connect(url, logger: logger)
+        try? await connection.close()
+    }
+
+    /// One connection outside the pool; a failure names the URL (password redacted) and why.
+    static func connect(_ url: PostgresURL, logger: Logger) async throws -> PostgresConnection {
         do {
-            connection = try await PostgresConnection.connect(
+            return try await PostgresConnection.connect(
                 configuration: PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
                                                                 database: url.database, tls: try Self.tls(url)),
-                id: 0, logger: logger)
+                id: 1, logger: logger)
         } catch {
             throw PostgresArchiveStore.storageError("connecting to \(url.redacted)", error)
         }
-        try? await connection.close()
     }
 
     static func tls(_ url: PostgresURL) throws -> PostgresConnection.Configuration.TLS {

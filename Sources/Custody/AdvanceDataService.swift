@@ -15,19 +15,13 @@ public struct AdvanceDataService: Sendable {
     public init(store: Store) { self.store = store }
 
     public func importFile(_ file: URL, fileName: String? = nil, commit: Bool, actor: String) async throws -> FunnelService.ArrivalOutcome {
-        let (data, hash) = try TargetImportService.read(file)
-        let plan = try AdvanceData.plan(data)
-        let name = fileName ?? file.lastPathComponent
-        var stored = try await store.aedImport(fileHash: hash)
-        let before = stored != nil
-        if commit, stored == nil {
-            stored = try await store.commitAEDImport(AEDImportDraft(
-                fileName: name, fileHash: hash, rows: plan.accepted, rowsTotal: plan.rowsTotal,
-                rejected: plan.rejected.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) },
-                unknownColumns: plan.unknownColumns), actor: actor)
-        }
-        return FunnelService.ArrivalOutcome(file: name, sha256: hash, dryRun: !commit, alreadyImported: before, rows: plan.rowsTotal,
-                                            accepted: plan.accepted.count, rejected: plan.rejected, unknownColumns: plan.unknownColumns, stored: stored)
+        try await FunnelService.rowImport(file, fileName: fileName, commit: commit, plan: {
+            let p = try AdvanceData.plan($0)
+            return (p.rowsTotal, p.accepted, p.rejected, p.unknownColumns)
+        }, existing: { try await store.aedImport(fileHash: $0) }, store: { name, hash, rows, total, rejected, unknown in
+            try await store.commitAEDImport(AEDImportDraft(fileName: name, fileHash: hash, rows: rows, rowsTotal: total, rejected: rejected,
+                                                           unknownColumns: unknown), actor: actor)
+        })
     }
 
     public struct Report: Sendable, Encodable {

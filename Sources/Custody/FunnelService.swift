@@ -78,19 +78,35 @@ public struct FunnelService: Sendable {
     /// Reads a carrier-count file (`date, origin_country, mail_class, pieces`; CSV or the first
     /// sheet of an XLSX workbook) and, with `commit`, stores it. A file imported before adds nothing.
     public func importArrivals(_ file: URL, fileName: String? = nil, commit: Bool, actor: String) async throws -> ArrivalOutcome {
+        try await Self.rowImport(file, fileName: fileName, commit: commit, plan: {
+            let p = try ArrivalCounts.plan($0)
+            return (p.rowsTotal, p.accepted, p.rejected, p.unknownColumns)
+        }, existing: { try await store.arrivalImport(fileHash: $0) }, store: { name, hash, rows, total, rejected, unknown in
+            try await store.commitArrivalImport(ArrivalImportDraft(fileName: name, fileHash: hash, rows: rows, rowsTotal: total, rejected: rejected,
+                                                                   unknownColumns: unknown), actor: actor)
+        })
+    }
+
+    /// The row-by-row imports' common course (carrier counts, advance data, manifests): read the
+    /// file and its SHA-256, plan its rows, answer a file imported before with that import, and with
+    /// `commit` store the accepted rows and keep the rejected ones.
+    static func rowImport<Row>(_ file: URL, fileName: String?, commit: Bool,
+                               plan: (Data) throws -> (rowsTotal: Int, accepted: [Row], rejected: [RejectedRow], unknownColumns: [String]),
+                               existing: (String) async throws -> StoredTargetImport?,
+                               check: (StoredTargetImport, String) async throws -> Void = { _, _ in },
+                               store: (String, String, [Row], Int, [StoredRejectedRow], [String]) async throws -> StoredTargetImport) async throws -> ArrivalOutcome {
         let (data, hash) = try TargetImportService.read(file)
-        let plan = try ArrivalCounts.plan(data)
+        let planned = try plan(data)
         let name = fileName ?? file.lastPathComponent
-        var stored = try await store.arrivalImport(fileHash: hash)
+        var stored = try await existing(hash)
+        if let s = stored { try await check(s, name) }
         let before = stored != nil
         if commit, stored == nil {
-            stored = try await store.commitArrivalImport(ArrivalImportDraft(
-                fileName: name, fileHash: hash, rows: plan.accepted, rowsTotal: plan.rowsTotal,
-                rejected: plan.rejected.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) },
-                unknownColumns: plan.unknownColumns), actor: actor)
+            stored = try await store(name, hash, planned.accepted, planned.rowsTotal,
+                                     planned.rejected.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) }, planned.unknownColumns)
         }
-        return ArrivalOutcome(file: name, sha256: hash, dryRun: !commit, alreadyImported: before, rows: plan.rowsTotal, accepted: plan.accepted.count,
-                              rejected: plan.rejected, unknownColumns: plan.unknownColumns, stored: stored)
+        return ArrivalOutcome(file: name, sha256: hash, dryRun: !commit, alreadyImported: before, rows: planned.rowsTotal, accepted: planned.accepted.count,
+                              rejected: planned.rejected, unknownColumns: planned.unknownColumns, stored: stored)
     }
 
     // MARK: - R-FUN

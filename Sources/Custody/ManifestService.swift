@@ -20,25 +20,20 @@ public struct ManifestService: Sendable {
     /// `commit`, stores it. A file imported before adds nothing.
     public func importFile(_ file: URL, fileName: String? = nil, direction: String = "in", commit: Bool, actor: String) async throws -> FunnelService.ArrivalOutcome {
         guard direction == "in" || direction == "out" else { throw CustodyError(.invalid, "VALUE_UNKNOWN: a manifest's direction is in or out") }
-        let (data, hash) = try TargetImportService.read(file)
-        let plan = try Manifest.plan(data, direction: direction)
-        let name = fileName ?? file.lastPathComponent
-        var stored = try await store.manifestImport(fileHash: hash)
-        // A file is one direction's list: the same bytes imported for the other one are refused,
-        // not answered "already imported" with the first direction's rows.
-        if let s = stored, let first = try await store.manifestRows(importID: s.id).first, first.direction != direction {
-            throw CustodyError(.invalid, "VALUE_UNKNOWN: \(name) was imported on \(s.importedAt) as \(first.direction == "out" ? "return batches (--out)" : "containers handed over") "
-                + "(import \(s.id)); a manifest lists one direction")
-        }
-        let before = stored != nil
-        if commit, stored == nil {
-            stored = try await store.commitManifestImport(ManifestImportDraft(
-                fileName: name, fileHash: hash, rows: plan.accepted, rowsTotal: plan.rowsTotal,
-                rejected: plan.rejected.map { StoredRejectedRow(line: $0.line, code: $0.code, detail: $0.detail, raw: $0.raw) },
-                unknownColumns: plan.unknownColumns), actor: actor)
-        }
-        return FunnelService.ArrivalOutcome(file: name, sha256: hash, dryRun: !commit, alreadyImported: before, rows: plan.rowsTotal,
-                                            accepted: plan.accepted.count, rejected: plan.rejected, unknownColumns: plan.unknownColumns, stored: stored)
+        return try await FunnelService.rowImport(file, fileName: fileName, commit: commit, plan: {
+            let p = try Manifest.plan($0, direction: direction)
+            return (p.rowsTotal, p.accepted, p.rejected, p.unknownColumns)
+        }, existing: { try await store.manifestImport(fileHash: $0) }, check: { stored, name in
+            // A file is one direction's list: the same bytes imported for the other one are refused,
+            // not answered "already imported" with the first direction's rows.
+            if let first = try await store.manifestRows(importID: stored.id).first, first.direction != direction {
+                throw CustodyError(.invalid, "VALUE_UNKNOWN: \(name) was imported on \(stored.importedAt) as "
+                    + "\(first.direction == "out" ? "return batches (--out)" : "containers handed over") (import \(stored.id)); a manifest lists one direction")
+            }
+        }, store: { name, hash, rows, total, rejected, unknown in
+            try await store.commitManifestImport(ManifestImportDraft(fileName: name, fileHash: hash, rows: rows, rowsTotal: total, rejected: rejected,
+                                                                     unknownColumns: unknown), actor: actor)
+        })
     }
 
     public struct Report: Sendable, Encodable {

@@ -62,7 +62,7 @@ extension VerifyService {
                     previous = nil
                 }
             }
-            var expected = first
+            var chain = AuditChainCheck(expected: first, previous: previous)
             var seq = first - 1
             reading: while true {
                 let page = try await store.auditEntries(afterSequence: seq, limit: 5000).filter { $0.sequence < end }
@@ -71,18 +71,7 @@ extension VerifyService {
                 for (e, check) in zip(page, try await Self.auditChecks(page)) {
                     auditCount += 1
                     bytes += Int64(e.detail.utf8.count + e.action.utf8.count + e.target.utf8.count + 200)
-                    if e.sequence != expected {
-                        problems.append(.init(code: "audit_gap", item: "audit:\(e.sequence)", detail: "entries \(expected)…\(e.sequence - 1) are missing"))
-                    }
-                    if !check.hashes {
-                        problems.append(.init(code: "audit_altered", item: "audit:\(e.sequence)",
-                                              detail: "entry no longer hashes to its recorded hash (action \(e.action), target \(e.target))"))
-                    }
-                    if let previous, e.previousHash != previous {
-                        problems.append(.init(code: "audit_broken_link", item: "audit:\(e.sequence)", detail: "does not link to the entry before it"))
-                    }
-                    previous = e.hash
-                    expected = e.sequence + 1
+                    problems += chain.check(e, hashes: check.hashes)
                     if let d = check.detail {
                         if let id = d["event"].flatMap(Int64.init), let hash = d["hash"] {
                             events?.anchor(event: id, hash: hash, sequence: e.sequence)
@@ -99,12 +88,12 @@ extension VerifyService {
                 progress?("audit entries: \(auditCount) checked")
                 if page.count < 5000 && seq + 1 >= end { break reading }
             }
-            if expected < end {
-                problems.append(.init(code: "audit_gap", item: "audit:\(end - 1)", detail: "entries \(expected)…\(end - 1) are missing"))
+            if chain.expected < end {
+                problems.append(.init(code: "audit_gap", item: "audit:\(end - 1)", detail: "entries \(chain.expected)…\(end - 1) are missing"))
             }
             // The link out of the period: the next entry must name the period's last one as it is,
             // or the last entry was rewritten with a fresh hash.
-            if let previous, let next = try await store.auditEntries(afterSequence: end - 1, limit: 1).first, next.sequence == end, next.previousHash != previous {
+            if let previous = chain.previous, let next = try await store.auditEntries(afterSequence: end - 1, limit: 1).first, next.sequence == end, next.previousHash != previous {
                 problems.append(.init(code: "audit_broken_link", item: "audit:\(end)",
                                       detail: "the entry after the period does not link to its last entry (\(end - 1)): one of the two was rewritten"))
             }

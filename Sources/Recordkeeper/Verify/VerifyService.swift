@@ -104,6 +104,30 @@ public struct VerifyService: Sendable {
         }
     }
 
+    /// The audit chain read in sequence order: no sequence missing, each entry hashing to itself and
+    /// linking to the one before (`previous` nil: the one before is not known, no link checked).
+    struct AuditChainCheck {
+        var expected: Int64
+        var previous: ContentHash?
+
+        mutating func check(_ e: AuditEntry, hashes: Bool) -> [VerificationProblem] {
+            var problems: [VerificationProblem] = []
+            if e.sequence != expected {
+                problems.append(.init(code: "audit_gap", item: "audit:\(e.sequence)", detail: "entries \(expected)…\(e.sequence - 1) are missing"))
+            }
+            if !hashes {
+                problems.append(.init(code: "audit_altered", item: "audit:\(e.sequence)",
+                                      detail: "entry no longer hashes to its recorded hash (action \(e.action), target \(e.target))"))
+            }
+            if let previous, e.previousHash != previous {
+                problems.append(.init(code: "audit_broken_link", item: "audit:\(e.sequence)", detail: "does not link to the entry before it"))
+            }
+            previous = e.hash
+            expected = e.sequence + 1
+            return problems
+        }
+    }
+
     /// Each entry of a page: whether it still hashes to its recorded hash, and a custody entry's
     /// detail decoded; computed on every core, in the page's order.
     static func auditChecks(_ page: [AuditEntry]) async throws -> [(hashes: Bool, detail: [String: String]?)] {
@@ -291,8 +315,7 @@ public struct VerifyService: Sendable {
         var retentionAnchor: String? // the addressee retention the last custody.setting entry recorded
         var referralAnchors: [Int64: [String: [String: String]]] = [:] // referral id → its entries' details by action
         var funnelAnchors = FunnelAnchors()
-        var previous = AuditEntry.genesis
-        var expected: Int64 = 1
+        var chain = AuditChainCheck(expected: 1, previous: AuditEntry.genesis)
         var seq: Int64 = 0
         while true {
             let page = try await store.auditEntries(afterSequence: seq, limit: 5000)
@@ -302,18 +325,7 @@ public struct VerifyService: Sendable {
             for (e, check) in zip(page, checked) {
                 auditCount += 1
                 recordBytes += Int64(e.detail.utf8.count + e.action.utf8.count + e.target.utf8.count + 200)
-                if e.sequence != expected {
-                    problems.append(.init(code: "audit_gap", item: "audit:\(e.sequence)", detail: "entries \(expected)…\(e.sequence - 1) are missing"))
-                }
-                if !check.hashes {
-                    problems.append(.init(code: "audit_altered", item: "audit:\(e.sequence)",
-                                          detail: "entry no longer hashes to its recorded hash (action \(e.action), target \(e.target))"))
-                }
-                if e.previousHash != previous {
-                    problems.append(.init(code: "audit_broken_link", item: "audit:\(e.sequence)", detail: "does not link to the entry before it"))
-                }
-                previous = e.hash
-                expected = e.sequence + 1
+                problems += chain.check(e, hashes: check.hashes)
                 // Every custody event's audit entry names it and its hash; an import's, its digest.
                 if let detail = check.detail {
                     if e.action == "custody.setting", e.target.hasPrefix("custody-setting:") {
@@ -541,7 +553,7 @@ public struct VerifyService: Sendable {
                                         bytesHashed: blobBytes + recordBytes, messagesChecked: messageCount,
                                         batchesChecked: batchesChecked, dispositionsChecked: dispositionsChecked, unanchoredBatches: unanchored,
                                         auditEntriesChecked: auditCount,
-                                        auditHead: auditCount > 0 ? previous.hex : nil,
+                                        auditHead: auditCount > 0 ? chain.previous?.hex : nil,
                                         seconds: Date().timeIntervalSince(started), problems: problems)
         report.notYetIndexed = indexLag.pending
         report.custodyEventsChecked = custodyEventsChecked
