@@ -4,6 +4,8 @@
 # create a database per test on it and drop it afterwards.
 #
 #   scripts/postgres.sh start DIR   → prints postgres://archive:…@127.0.0.1:PORT/postgres on stdout
+#                                     (a fresh cluster: whatever DIR held is wiped)
+#   scripts/postgres.sh url DIR     → the URL of the cluster running in DIR, without touching it
 #   scripts/postgres.sh stop DIR
 set -euo pipefail
 cmd=${1:?start|stop}
@@ -20,8 +22,13 @@ stop() {
 
 case "$cmd" in
 stop) stop; exit 0 ;;
+url)
+  if [ -f "$dir/url" ] && [ -f "$dir/data/postmaster.pid" ] && as_owner "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    cat "$dir/url"; exit 0
+  fi
+  echo "no cluster is running in $dir (scripts/postgres.sh start $dir starts a fresh one)" >&2; exit 1 ;;
 start) ;;
-*) echo "usage: $0 start DIR | stop DIR" >&2; exit 2 ;;
+*) echo "usage: $0 start DIR | url DIR | stop DIR" >&2; exit 2 ;;
 esac
 
 if [ ! -x "$PGBIN/initdb" ]; then
@@ -58,4 +65,6 @@ if [ "${PG_DURABLE:-0}" != 1 ]; then
 fi
 as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log/server.log" -w -t 60 -o "$settings" \
   start >/dev/null || { cat "$dir/log/server.log" >&2; exit 1; }
-echo "postgres://archive:$password@127.0.0.1:$port/postgres?sslmode=disable"
+url="postgres://archive:$password@127.0.0.1:$port/postgres?sslmode=disable"
+(umask 077; echo "$url" > "$dir/url")
+echo "$url"
