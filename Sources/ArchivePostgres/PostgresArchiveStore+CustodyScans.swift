@@ -22,19 +22,26 @@ extension PostgresArchiveStore {
             try await conn.run("""
                 SELECT count(pg_advisory_xact_lock(\(PostgresSchema.custodyItemLock), h)) FROM (SELECT DISTINCT hashtext(s) AS h FROM unnest(\(keys)::text[]) s ORDER BY 1) ids
                 """, logger: logger)
-            var batch = ScanBatch(kinds: Dictionary(uniqueKeysWithValues: try await conn.all("SELECT code, kind FROM custody_location", as: (String, String).self,
-                                                                                              logger: logger)))
+            var batch = ScanBatch(kinds: self.locationKinds.value)
             for e in try await conn.all("""
                 SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
                 WHERE e.client_scan_uuid = ANY(\(scans.map(\.clientScanID)))
                 """, as: EventRow.self, logger: logger).map(Self.decodeEvent) { batch.byScanID[e.clientScanID!] = e }
-            for r in try await conn.all("\(unescaped: CustodyItemState.selectSQL) WHERE i.s10 = ANY(\(s10s)) AND i.closed_at IS NULL",
-                                        as: (Int64, Int64, Int64, String?, String?, String?, Bool, Bool, String, Bool, Bool).self, logger: logger) {
+            let open = try await conn.all("\(unescaped: CustodyItemState.selectSQL) WHERE i.s10 = ANY(\(s10s)) AND i.closed_at IS NULL",
+                                          as: (Int64, Int64, Int64, String?, String?, String?, Bool, Bool, String, Bool, Bool).self, logger: logger)
+            // The kinds of every location the batch names or its items are at, read again only when
+            // one is not known yet (registered since, perhaps through another instance).
+            let places = Set(scans.compactMap(\.action.location) + open.compactMap(\.3))
+            if !places.allSatisfy({ batch.kinds[$0] != nil }) {
+                batch.kinds = Dictionary(try await conn.all("SELECT code, kind FROM custody_location", as: (String, String).self, logger: logger),
+                                         uniquingKeysWith: { a, _ in a })
+                self.locationKinds.value = batch.kinds
+            }
+            for r in open {
                 batch.states[r.8] = CustodyItemState(itemID: r.0, firstArrivalMillis: r.1, lastEventMillis: r.2, location: r.3,
                                                      locationKind: r.3.flatMap { batch.kinds[$0] }, inspectionOpen: r.4 == "INSPECT_START", inspected: r.6,
                                                      seized: r.7, atLab: r.5 == "TO_LAB", detained: r.9, referred: r.10)
             }
-            batch.targeted = Set(try await conn.column("SELECT DISTINCT s10 FROM custody_target WHERE s10 = ANY(\(s10s))", as: String.self, logger: logger))
             let receipts = scans.filter { if case .receive = $0.action { true } else { false } }
             // The containers the batch names (received into, or returned into), locked against a
             // close: a container closes after the batch that fills it, or before it.
@@ -50,17 +57,26 @@ extension PostgresArchiveStore {
                     batch.presentationCarrier[r.0] = r.3
                 }
             }
-            if !receipts.isEmpty {
-                let ids = Array(Set(receipts.map(\.s10)))
-                for r in try await conn.all("SELECT s10, count(*) FROM custody_item WHERE s10 = ANY(\(ids)) GROUP BY s10", as: (String, Int64).self,
-                                            logger: logger) { batch.episodes[r.0] = Int(r.1) }
-                batch.itemIDs = try await conn.column("""
-                    SELECT nextval(pg_get_serial_sequence('custody_item', 'id')) FROM generate_series(1, \(Int64(receipts.count)))
-                    """, as: Int64.self, logger: logger).sorted().reversed()
+            // One round trip for the rest of what the batch needs to know: which of its items some
+            // target names, how many episodes its receipts' identifiers had, and the ids of the
+            // items and events it will write.
+            let received = Array(Set(receipts.map(\.s10)))
+            var itemIDs: [Int64] = [], eventIDs: [Int64] = []
+            for r in try await conn.all("""
+                SELECT 't', t.s10, 0::bigint FROM (SELECT DISTINCT s10 FROM custody_target WHERE s10 = ANY(\(s10s))) t
+                UNION ALL SELECT 'p', s10, count(*) FROM custody_item WHERE s10 = ANY(\(received)) GROUP BY s10
+                UNION ALL SELECT 'i', NULL, nextval(pg_get_serial_sequence('custody_item', 'id')) FROM generate_series(1, \(Int64(receipts.count)))
+                UNION ALL SELECT 'e', NULL, nextval(pg_get_serial_sequence('custody_event', 'id')) FROM generate_series(1, \(Int64(scans.count)))
+                """, as: (String, String?, Int64).self, logger: logger) {
+                switch r.0 {
+                case "t": if let s10 = r.1 { batch.targeted.insert(s10) }
+                case "p": if let s10 = r.1 { batch.episodes[s10] = Int(r.2) }
+                case "i": itemIDs.append(r.2)
+                default: eventIDs.append(r.2)
+                }
             }
-            batch.eventIDs = try await conn.column("""
-                SELECT nextval(pg_get_serial_sequence('custody_event', 'id')) FROM generate_series(1, \(Int64(scans.count)))
-                """, as: Int64.self, logger: logger).sorted().reversed()
+            if !receipts.isEmpty { batch.itemIDs = itemIDs.sorted().reversed() }
+            batch.eventIDs = eventIDs.sorted().reversed()
             var out: [ScanOutcome] = []
             for scan in scans { out.append(try await Self.recordScan(conn, scan, actor: actor, batch: &batch, logger: logger)) }
 

@@ -50,6 +50,31 @@ struct ProductionBackendTests {
         #expect(report.blobsChecked >= 2 && report.notYetIndexed == 0)
     }
 
+    /// Each instance keeps the locations' kinds it has read (a location never changes once
+    /// registered): a location registered through another instance since is read when a scan
+    /// names it, and an unregistered one is still refused.
+    @Test func aLocationRegisteredThroughAnotherInstanceIsKnownAtOnce() async throws {
+        let db = try await TestPostgres.createDatabase()
+        var logger = Logger(label: "recordkeeper.postgres")
+        logger.logLevel = .warning
+        let one = try await PostgresArchiveStore.open(url: db.url, logger: logger)
+        let other = try await PostgresArchiveStore.open(url: db.url, logger: logger)
+        defer { one.close(); other.close(); Task { await TestPostgres.dropDatabase(db.name) } }
+        _ = try await ReceiptService(store: one).addLocation(code: "RCV-1", name: "Dock", kind: .receiving, secured: true, alarmed: true, cctvCovered: true,
+                                                             maxDwellHours: nil, actor: "supervisor")
+        let serial = "65000000"
+        let item = "LX" + serial + String(S10.checkDigit(serial: serial.map { Int(String($0))! })) + "CN"
+        let scans = ScanService(store: one)
+        let received = try await scans.record([ScanService.Request(text: item, action: .receive(location: "RCV-1", presentation: nil), station: "ST-1")], actor: "r")
+        #expect({ if case .recorded = received[0] { true } else { false } }())
+        _ = try await ReceiptService(store: other).addLocation(code: "HOLD-9", name: "Hold", kind: .holding, secured: true, alarmed: true, cctvCovered: true,
+                                                               maxDwellHours: nil, actor: "supervisor")
+        let moved = try await scans.record([ScanService.Request(text: item, action: .move(to: "HOLD-9"), station: "ST-1"),
+                                            ScanService.Request(text: item, action: .move(to: "NOWHERE"), station: "ST-1")], actor: "r")
+        #expect({ if case .recorded(let e) = moved[0] { e.toLocation == "HOLD-9" } else { false } }(), "\(moved)")
+        #expect({ if case .refused(let r) = moved[1] { r.code == "UNKNOWN_LOCATION" } else { false } }(), "\(moved)")
+    }
+
     /// A database URL naming a database that does not exist is an error that says so, at once
     /// (the pool retried the connection forever and `serve` waited without a word).
     @Test func aMissingDatabaseIsNamedNotWaitedFor() async throws {
