@@ -30,6 +30,12 @@ struct CustodyVerifyStreamTests {
         try await stream.catchUp()
         let leftovers = try await stream.finish()
         #expect(leftovers.filter { $0.code != "custody_event_unanchored" }.isEmpty && leftovers.count == 12_345 - 10 && stream.checked == 12_345)
+        // An entry naming an event already paired (a forged one) is said to be that, not a missing event.
+        var twice = CustodyEventStream(store: store)
+        twice.anchor(event: events[0].id, hash: events[0].hash, sequence: 1)
+        try await twice.catchUp()
+        twice.anchor(event: events[0].id, hash: events[0].hash, sequence: 2)
+        #expect(try await twice.finish().filter { $0.code != "custody_event_unanchored" }.map(\.code) == ["custody_event_anchored_twice"])
 
         let db = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
         try await db.write { db in

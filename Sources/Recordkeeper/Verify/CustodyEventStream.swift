@@ -108,8 +108,15 @@ struct CustodyEventStream {
             try await read(through: .max)
         }
         for (id, a) in pending.sorted(by: { $0.key < $1.key }) {
-            problems.append(.init(code: "custody_event_missing", item: "custody-event:\(id)",
-                                  detail: "recorded by audit entry \(a.sequence), gone from the custody events"))
+            // Left over: the event is gone, or it was already paired with another entry (only a
+            // forged entry names an event twice); one lookup tells which.
+            if let e = try await store.custodyEvents(afterID: id - 1, limit: 1).first, e.id == id {
+                problems.append(.init(code: "custody_event_anchored_twice", item: "custody-event:\(id)",
+                                      detail: "\(e.type) of \(e.s10) is named again by audit entry \(a.sequence)"))
+            } else {
+                problems.append(.init(code: "custody_event_missing", item: "custody-event:\(id)",
+                                      detail: "recorded by audit entry \(a.sequence), gone from the custody events"))
+            }
         }
         for (id, e) in early.sorted(by: { $0.key < $1.key }) {
             // A day's verify reads only that day's part of the chain: an event at its edge may be

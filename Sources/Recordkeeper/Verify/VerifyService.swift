@@ -6,7 +6,7 @@ import RecordkeeperCore
 public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `blob_missing`, `blob_altered`, `message_altered`, `batch_source_missing`, `batch_altered`,
     /// `batch_messages_altered`, `search_index_incomplete`, `audit_altered`, `audit_broken_link`,
-    /// `audit_gap`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`,
+    /// `audit_gap`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`, `custody_event_anchored_twice`,
     /// `custody_import_altered`, `custody_import_missing`, `custody_seizure_altered`,
     /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`,
     /// `custody_presentation_altered`, `custody_presentation_missing`, `custody_correction_altered`, `custody_correction_missing`,
