@@ -230,9 +230,31 @@ public enum PostgresAdmin {
 
     /// Connects once (within the connection's timeout, 10 s) and closes: the server is reachable,
     /// the credentials hold and the database exists, or the error names which.
-    public static func probe(url: PostgresURL, logger: Logger) async throws {
-        let connection = try await connect(url, logger: logger)
-        try? await connection.close()
+    /// What may pass (the server starting, out of connection slots, the network) is tried again
+    /// for up to `patience`; a wrong database, user or password is said at once.
+    public static func probe(url: PostgresURL, logger: Logger, patience: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + patience
+        var pause = Duration.milliseconds(100)
+        while true {
+            do {
+                let connection = try await connect(url, logger: logger)
+                try? await connection.close()
+                return
+            } catch let error as ArchiveError {
+                guard isTransient(error.underlying), ContinuousClock.now + pause < deadline else { throw error }
+                logger.info("PostgreSQL is not accepting this connection yet; trying again", metadata: ["error": "\(error.message)"])
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
+    }
+
+    /// Server refusals that pass (too many connections, starting up or shutting down) and failures
+    /// below PostgreSQL (refused, reset); not a missing database, a wrong user or password.
+    static func isTransient(_ error: (any Error)?) -> Bool {
+        guard let e = error as? PSQLError else { return true }
+        if let state = e.serverInfo?[.sqlState] { return state.hasPrefix("53") || state.hasPrefix("57P") || state.hasPrefix("08") }
+        return e.code != .server
     }
 
     /// One connection outside the pool; a failure names the URL (password redacted) and why.

@@ -50,6 +50,18 @@ struct ProductionBackendTests {
         #expect(report.blobsChecked >= 2 && report.notYetIndexed == 0)
     }
 
+    /// A server that does not answer is tried again for the probe's patience, then named
+    /// (without the password); it is not waited for forever.
+    @Test func anUnreachableServerIsNamedAfterThePatience() async throws {
+        let url = try PostgresURL.parse("postgres://archive:s3cret-pw@127.0.0.1:1/archive?sslmode=disable")
+        do {
+            try await PostgresAdmin.probe(url: url, logger: Logger(label: "test"), patience: .milliseconds(600))
+            Issue.record("connected to a port nobody listens on")
+        } catch let e as ArchiveError {
+            #expect(e.message.contains("connecting to postgres://archive:***@127.0.0.1:1/archive") && !e.message.contains("s3cret-pw"), "\(e.message)")
+        }
+    }
+
     /// Each instance keeps the locations' kinds it has read (a location never changes once
     /// registered): a location registered through another instance since is read when a scan
     /// names it, and an unregistered one is still refused.
