@@ -59,7 +59,10 @@ rm -f "$pwfile"
 # Tests create and drop many small databases: make that cheap, and never wait on a disk flush
 # (the cluster is thrown away after the run). PG_DURABLE=1 keeps PostgreSQL's durable defaults
 # (fsync, synchronous commit), as the benchmark needs: capture counts only once it is on disk.
-settings="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/sock -c max_connections=200"
+# Every test migrates its own database at once, each migration one transaction holding a lock per
+# table, index and partition it creates: 64 locks a connection (the default) ran out ("out of
+# shared memory") when the suites met, so the shared lock table is made four times larger.
+settings="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/sock -c max_connections=200 -c max_locks_per_transaction=256"
 if [ "${PG_DURABLE:-0}" != 1 ]; then
   settings="$settings -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 fi
