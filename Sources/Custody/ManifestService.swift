@@ -143,7 +143,7 @@ public struct ManifestService: Sendable {
             opened[Key(day: dayOf(p.presentedAtMillis), label: p.containerID.uppercased(), direction: p.direction), default: []].append(p)
         }
         let matchedIDs = lists.keys.flatMap { opened[$0]?.map(\.id) ?? [] }
-        let contents = try await store.presentationContents(ids: matchedIDs, asOf: asOf)
+        let contents = matchedIDs.isEmpty ? [:] : try await store.presentationContents(ids: matchedIDs, asOf: asOf)
         let labels = Dictionary(opened.values.flatMap { $0 }.map { ($0.id, $0.containerID) }, uniquingKeysWith: { a, _ in a })
 
         var containers: [Report.Container] = []

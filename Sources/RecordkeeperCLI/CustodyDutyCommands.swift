@@ -8,11 +8,7 @@ import RecordkeeperCore
 /// Duties and fees assessed on inspected items, and R-REV.
 extension CustodyCommand {
     static func duties(_ archive: ArchiveOptions) async throws -> DutyService {
-        let handle = try await archive.open()
-        guard let store = handle.store as? any CustodyStore & CustodyDutyStore else {
-            throw ArchiveError(.invalid, "this archive's store does not keep duty assessments")
-        }
-        return DutyService(store: store)
+        DutyService(store: try await store(archive, as: (any CustodyStore & CustodyDutyStore).self, keeping: "duty assessments"))
     }
 
     struct Duty: AsyncParsableCommand {

@@ -8,20 +8,19 @@ import RecordkeeperCore
 /// The volume funnel's inputs and report (R-FUN): the carrier's daily counts, category requests,
 /// the countries-of-interest list.
 extension CustodyCommand {
+    /// The archive's store as the kind of store a custody service needs, or an error saying what
+    /// this store does not keep.
+    static func store<S>(_ archive: ArchiveOptions, as: S.Type, keeping what: String) async throws -> S {
+        guard let store = try await archive.open().store as? S else { throw ArchiveError(.invalid, "this archive's store does not keep \(what)") }
+        return store
+    }
+
     static func funnel(_ archive: ArchiveOptions) async throws -> FunnelService {
-        let handle = try await archive.open()
-        guard let store = handle.store as? any CustodyStore & CustodyFunnelStore else {
-            throw ArchiveError(.invalid, "this archive's store does not keep carrier counts")
-        }
-        return FunnelService(store: store)
+        FunnelService(store: try await store(archive, as: (any CustodyStore & CustodyFunnelStore).self, keeping: "carrier counts"))
     }
 
     static func advanceData(_ archive: ArchiveOptions) async throws -> AdvanceDataService {
-        let handle = try await archive.open()
-        guard let store = handle.store as? any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore else {
-            throw ArchiveError(.invalid, "this archive's store does not keep advance data")
-        }
-        return AdvanceDataService(store: store)
+        AdvanceDataService(store: try await store(archive, as: AdvanceDataService.Store.self, keeping: "advance data"))
     }
 
     /// What a carrier-count or advance-data import did (or would do), for a person or as JSON.

@@ -8,11 +8,7 @@ import RecordkeeperCore
 /// Carrier manifests per container and their reconciliation (R-MAN).
 extension CustodyCommand {
     static func manifests(_ archive: ArchiveOptions) async throws -> ManifestService {
-        let handle = try await archive.open()
-        guard let store = handle.store as? any CustodyStore & CustodyManifestStore else {
-            throw ArchiveError(.invalid, "this archive's store does not keep manifests")
-        }
-        return ManifestService(store: store)
+        ManifestService(store: try await store(archive, as: ManifestService.Store.self, keeping: "manifests"))
     }
 
     struct ManifestImport: AsyncParsableCommand {
