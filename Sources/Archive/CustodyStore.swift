@@ -89,6 +89,9 @@ public protocol CustodyStore: Sendable {
     func securityChecks(fromDay: String, toDay: String) async throws -> [StoredSecurityCheck]
     /// Events in [from, to) that put an item at one of `locations`.
     func custodyEvents(from: Int64, to: Int64, toLocations: [String]) async throws -> [StoredCustodyEvent]
+    /// Events of one of `types` in [from, to), in time order (the carrier's decisions read the
+    /// items that left custody: returned, handed to an agency, destroyed).
+    func custodyEvents(from: Int64, to: Int64, types: [String]) async throws -> [StoredCustodyEvent]
     /// Events in [from, to) of seized items at or after their seizure (at its corrected time),
     /// AUDIT_SEEN included, in time order: R-SEC's seized items moved without a witness. Read
     /// from the seizures (every one recorded: thousands, where the period's events are hundreds of

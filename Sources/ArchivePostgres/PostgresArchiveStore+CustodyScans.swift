@@ -335,6 +335,14 @@ extension PostgresArchiveStore {
             WHERE e.to_location = ANY(\(toLocations)) AND e.at >= \(from) AND e.at < \(to) ORDER BY e.at, e.id
             """, as: EventRow.self).map(Self.decodeEvent)
     }
+
+    public func custodyEvents(from: Int64, to: Int64, types: [String]) async throws -> [StoredCustodyEvent] {
+        guard !types.isEmpty else { return [] }
+        return try await rows("reading custody events", """
+            SELECT \(unescaped: Self.eventColumns) FROM custody_event e JOIN custody_item i ON i.id = e.item_id
+            WHERE e.type = ANY(\(types)) AND e.at >= \(from) AND e.at < \(to) ORDER BY e.at, e.id
+            """, as: EventRow.self).map(Self.decodeEvent)
+    }
 }
 
 extension PostgresArchiveStore {

@@ -7,7 +7,7 @@ import RecordkeeperCore
 /// same numbers (CUSTODY.md §3: "available as web page, CSV and JSON").
 public enum CustodyReportID: String, Sendable, CaseIterable {
     case notPresented = "not-presented", notInspected = "not-inspected", effectiveness, late, aging, latency, balance, security, dataQuality = "data-quality",
-         detentions, referrals, workload, funnel, revenue, aed, manifests
+         detentions, referrals, workload, funnel, revenue, aed, manifests, decisions
 
     public var title: String {
         switch self {
@@ -27,6 +27,7 @@ public enum CustodyReportID: String, Sendable, CaseIterable {
         case .revenue: "R-REV: revenue targets and duties assessed"
         case .aed: "R-AED: advance electronic data completeness by origin"
         case .manifests: "R-MAN: carrier manifests against scans, per container"
+        case .decisions: "Decisions for the carrier (the CUSRSP role): holds, releases, seizures, duties"
         }
     }
 
@@ -266,6 +267,12 @@ public struct CustodyReports: Sendable {
                                                                   fig("Scanned, not listed", t.unlisted), fig("Containers without a manifest", t.withoutManifest)],
                                      headers: ["kind", "day", "container", "direction", "presentations", "s10", "listed", "scanned", "declared", "detail"],
                                      rows: rows, definition: rep.definition))
+        case .decisions:
+            guard let decisions = store as? DecisionService.Store else { throw CustodyError(.invalid, "this archive's store does not keep detentions, referrals and duties") }
+            let rep = try await DecisionService(store: decisions).report(from: r.from, to: r.to, asOf: r.asOf)
+            return (rep, ReportTable(title: r.id.title, figures: [fig("Decisions", rep.decisions.count)]
+                                        + DecisionService.Decision.allCases.map { fig($0.rawValue, rep.counts[$0.rawValue] ?? 0) },
+                                     headers: DecisionService.Report.csvHeaders, rows: rep.tableRows, definition: rep.definition))
         case .revenue:
             guard let duties = store as? any CustodyStore & CustodyDutyStore else { throw CustodyError(.invalid, "this archive's store does not keep duty assessments") }
             let rep = try await DutyService(store: duties).report(from: r.from, to: r.to, asOf: r.asOf)

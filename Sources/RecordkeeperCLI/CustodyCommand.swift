@@ -499,7 +499,7 @@ struct CustodyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "report", abstract: "Reconciliation reports.",
                                                         subcommands: [NotPresented.self, NotInspected.self, Effectiveness.self, Aging.self, Latency.self, Late.self,
                                                                       Balance.self, Security.self, DataQuality.self, Detentions.self, Referrals.self, Workload.self,
-                                                                      Funnel.self, AED.self, Manifests.self, Revenue.self])
+                                                                      Funnel.self, AED.self, Manifests.self, Revenue.self, Decisions.self])
 
         struct DataQuality: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

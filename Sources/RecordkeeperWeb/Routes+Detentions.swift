@@ -155,6 +155,16 @@ extension WebApp {
                                                                 detail: ["query": input.request.uri.query ?? "", "rows": String(report.notPresented.count)]))
             return Respond.bytes(Data(report.renotifyCSV.utf8), contentType: "text/csv; charset=utf-8", disposition: "attachment; filename=\"renotify.csv\"")
         }
+        r.add(.get, "/api/v1/custody/export/cusrsp", .roles([.targeter, .custodySupervisor]),
+              "The carrier's decisions file (the CUSRSP role, as CSV): holds, referrals, detentions, seizures, duties, releases, hand-overs, destructions (from, to, as_of; at most 31 days)") { input in
+            let p = try input.user
+            let q = try Self.reportRequest(input, name: "decisions")
+            let run = try await CustodyReports(store: try self.custodyStore).run(q)
+            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.export.cusrsp", target: "custody-report:decisions",
+                                                                detail: ["query": input.request.uri.query ?? "", "rows": String(run.table.rows.count)]))
+            let day = String(Timestamp.iso(millis: q.from).prefix(10))
+            return Respond.bytes(Data(run.table.csv.utf8), contentType: "text/csv; charset=utf-8", disposition: "attachment; filename=\"decisions-\(day).csv\"")
+        }
         r.add(.post, "/api/v1/custody/referrals", .roles([.custodyOfficer, .custodySupervisor]),
               "Refer an inspected item to an agency (JSON: s10, agency, method, violation)") { input in
             let p = try input.user

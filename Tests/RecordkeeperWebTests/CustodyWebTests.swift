@@ -320,8 +320,20 @@ struct CustodyWebTests {
             let early = try await client.get("/api/v1/custody/export/renotify.csv?from=2019-06-17&to=2019-06-18&as_of=2019-06-20T15:59:59Z", as: tina)
             #expect(early.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 1) // still within the grace
             #expect(try await client.get("/api/v1/custody/export/renotify.csv?from=2019-06-17", as: rita).status == .forbidden)
+            // The carrier's decisions file: eight holds, without the rules that asked for them; audited.
+            let decisions = try await client.get("/api/v1/custody/export/cusrsp?from=2019-06-17&to=2019-06-18&as_of=2019-06-21T00:00:00Z", as: tina)
+            let rows = decisions.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(decisions.status == .ok && rows.first == "s10,decision,decided_at,party,kind,amount,currency,entry" && rows.count == 9, "\(decisions.text)")
+            #expect(rows.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[1] == "hold_requested" })
+            #expect(decisions.headers[.contentDisposition]?.contains("decisions-2019-06-17.csv") == true)
+            let rules = try await store.targetRules().map(\.code)
+            #expect(!rules.isEmpty && rules.allSatisfy { !decisions.text.contains($0) })
+            #expect(try await client.get("/api/v1/custody/export/cusrsp?from=2019-06-17", as: rita).status == .forbidden)
+            #expect(try await client.get("/api/v1/custody/export/cusrsp?from=2019-06-01&to=2019-07-15", as: tina).status == .unprocessableContent)
         }
         #expect(try await store.targetCount() == 8)
+        let exports = try await f.archive.store.auditEntries(afterSequence: 0, limit: 10_000).filter { $0.action == "custody.export.cusrsp" }
+        #expect(exports.count == 1 && exports.first?.actor.contains("tina") == true && exports.first?.detail.contains("\"rows\":\"8\"") == true)
     }
 
     /// Referrals through the API: an officer refers, records the agency's answer and its

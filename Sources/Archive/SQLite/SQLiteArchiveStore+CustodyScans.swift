@@ -277,6 +277,17 @@ extension SQLiteArchiveStore {
                 """, arguments: StatementArguments(toLocations) + StatementArguments([from, to])).map(Self.decodeEvent)
         }
     }
+
+    public func custodyEvents(from: Int64, to: Int64, types: [String]) async throws -> [StoredCustodyEvent] {
+        guard !types.isEmpty else { return [] }
+        return try await read { db in
+            let marks = Array(repeating: "?", count: types.count).joined(separator: ",")
+            return try Row.fetchAll(db, sql: """
+                SELECT \(Self.eventColumns) FROM custody_event e INDEXED BY custody_event_type_at JOIN custody_item i ON i.id = e.item_id
+                WHERE e.type IN (\(marks)) AND e.at >= ? AND e.at < ? ORDER BY e.at, e.id
+                """, arguments: StatementArguments(types) + StatementArguments([from, to])).map(Self.decodeEvent)
+        }
+    }
 }
 
 extension SQLiteArchiveStore {
