@@ -110,13 +110,13 @@ public struct ConversationFacts: Sendable, Hashable {
     public var otherMessages: Int
     /// Bodies of system records (membership, settings): evidence of who was in the room.
     public var systemTexts: [String]
-    /// Deletion markers, and how many of them name an original the archive holds.
-    public var deletedMarkers: [(id: Int64, sentLocal: String, body: String)]
+    /// Deletion markers, with who deleted (the marker's sender key; empty when the export does not say).
+    public var deletedMarkers: [DeletionMarker]
     public var batches: [Batch]
     public static func == (a: ConversationFacts, b: ConversationFacts) -> Bool { a.id == b.id }
     public func hash(into h: inout Hasher) { h.combine(id) }
     public init(id: Int64, title: String, platform: String, custodian: String, participants: [ResolvedParticipant], internalMessages: Int,
-                otherMessages: Int, systemTexts: [String], deletedMarkers: [(id: Int64, sentLocal: String, body: String)], batches: [Batch]) {
+                otherMessages: Int, systemTexts: [String], deletedMarkers: [DeletionMarker], batches: [Batch]) {
         self.id = id
         self.title = title
         self.platform = platform
@@ -127,6 +127,18 @@ public struct ConversationFacts: Sendable, Hashable {
         self.systemTexts = systemTexts
         self.deletedMarkers = deletedMarkers
         self.batches = batches
+    }
+}
+
+/// A "this message was deleted" record: where it sits, and who the export says deleted it.
+public struct DeletionMarker: Sendable, Hashable {
+    public var id: Int64
+    public var sentLocal: String
+    public var body: String
+    /// The sender's key (`IdentityKey.senderKey`), empty when the export names nobody.
+    public var senderKey: String
+    public init(id: Int64, sentLocal: String, body: String, senderKey: String) {
+        self.id = id; self.sentLocal = sentLocal; self.body = body; self.senderKey = senderKey
     }
 }
 

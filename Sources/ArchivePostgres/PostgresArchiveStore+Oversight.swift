@@ -226,8 +226,8 @@ extension PostgresArchiveStore: ComplianceStore {
                 let system = try await conn.column("SELECT body FROM message WHERE conversation_id = \(id) AND kind = 'system' ORDER BY id LIMIT 2000",
                                                    as: String.self, logger: self.logger)
                 let deleted = try await conn.all("""
-                    SELECT id, sent_local, body FROM message WHERE conversation_id = \(id) AND kind = 'deleted' ORDER BY sent_local, id LIMIT 10000
-                    """, as: (Int64, String, String).self, logger: self.logger).map { (id: $0.0, sentLocal: $0.1, body: $0.2) }
+                    SELECT id, sent_local, body, sender_key FROM message WHERE conversation_id = \(id) AND kind = 'deleted' ORDER BY sent_local, id LIMIT 10000
+                    """, as: (Int64, String, String, String?).self, logger: self.logger).map { DeletionMarker(id: $0.0, sentLocal: $0.1, body: $0.2, senderKey: $0.3 ?? "") }
                 let batches = try await conn.all("""
                     SELECT b.id, b.started_at, min(m.sent_local), max(m.sent_local), count(m.id)
                     FROM capture_batch b LEFT JOIN message m ON m.batch_id = b.id

@@ -29,11 +29,38 @@ struct IncidentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incident", abstract: "Unauthorized-disposition incidents (36 CFR 1230.14): open, complete, report to NARA, follow up.",
         discussion: """
-            `verify` opens one when it finds records missing or altered, and `report findings` opens one for \
-            records destroyed before capture; records officers open others by hand. The report is due to NARA \
-            30 days after opening, then an update every quarter until NARA closes the case.
+            `verify` opens one when it finds records missing or altered. For the capture findings that call for one \
+            (messages the agency's own people deleted before capture, the other side of a chat never captured), \
+            `serve` opens them every hour in the system's name, and `incident open-findings` opens them at once in \
+            yours; reading the findings (`report findings`, the dashboard) opens nothing. Records officers open others \
+            by hand. The report is due to NARA 30 days after opening, then an update every quarter until NARA closes \
+            the case.
             """,
-        subcommands: [Open.self, List.self, Show.self, Update.self, Report.self, Reported.self, Progress.self, Close.self])
+        subcommands: [Open.self, OpenFindings.self, List.self, Show.self, Update.self, Report.self, Reported.self, Progress.self, Close.self])
+
+    struct OpenFindings: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "open-findings",
+            abstract: "Open an incident for each capture finding that calls for one and has none yet, in your name.")
+        @Option(help: ArgumentHelp("Judge as of this date (YYYY-MM-DD; default today).", valueName: "date")) var asOf: String?
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                var when = Date()
+                if let asOf {
+                    guard let d = CivilDateParser.date(asOf) else { throw ValidationError("--as-of must be a date like 2024-04-30") }
+                    when = d
+                }
+                let (findings, opened) = try await IncidentService(archive: try await archive.open()).openForFindings(asOf: when, actor: archive.resolvedActor)
+                if json { print(Terminal.json(opened, pretty: true)); return }
+                let calling = findings.filter(IncidentService.callsForIncident).count
+                print("\(calling) finding\(calling == 1 ? "" : "s") call\(calling == 1 ? "s" : "") for an incident; \(opened.count) opened now"
+                    + (calling > opened.count ? " (the others were opened before)" : ""))
+                for i in opened { print("  incident \(i.id) opened: \(i.title); report due \(i.reportDue.prefix(10))") }
+            }
+        }
+    }
 
     struct Open: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "open", abstract: "Open an incident by hand.")

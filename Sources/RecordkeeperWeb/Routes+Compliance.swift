@@ -23,7 +23,24 @@ extension WebApp {
             return Respond.html(self.compliancePage(p, twenty: twenty, findings: findings, timers: timers, inventory: inventory,
                                                     incidents: incidents, due: due, reports: try await tracker.reports(),
                                                     recommendations: try await tracker.list(),
-                                                    reminders: try await ReminderService(archive: self.archive).log(limit: 20)))
+                                                    reminders: try await ReminderService(archive: self.archive).log(limit: 20),
+                                                    notice: Notice.from(input.query)))
+        }
+        // Reading the findings opens nothing; opening the incidents they call for is an act, in
+        // the name of the records officer who asks (or of the system, by serve's hourly job).
+        r.add(.post, "/incidents/from-findings", .roles([.recordsOfficer]),
+              "Open an incident for each capture finding that calls for one and has none yet") { input in
+            let p = try input.user
+            _ = try await IncidentService(archive: self.archive).openForFindings(actor: p.actor)
+            return Respond.seeOther("/compliance" + Notice.incidentsOpened.query + "#incidents")
+        }
+        r.add(.post, "/api/v1/incidents/from-findings", .roles([.recordsOfficer]),
+              "Open an incident for each capture finding that calls for one and has none yet; answers the incidents opened now") { input in
+            let p = try input.user
+            let (findings, opened) = try await IncidentService(archive: self.archive).openForFindings(actor: p.actor)
+            struct Out: Encodable { var callingForIncident: Int; var opened: [Incident] }
+            return try Respond.json(Out(callingForIncident: findings.filter(IncidentService.callsForIncident).count, opened: opened),
+                                    status: opened.isEmpty ? .ok : .created)
         }
         r.add(.get, "/incidents/:id", Self.oversight, "An incident's report to NARA (36 CFR 1230.14), ready for signature") { input in
             let p = try input.user
@@ -70,7 +87,8 @@ extension WebApp {
 
     func compliancePage(_ p: Principal, twenty: TwentyDayReport, findings: [Finding], timers: [TimerChange], inventory: [InventoryRow],
                         incidents: [Incident], due: [(incident: Incident, what: String, due: String, overdue: Bool)],
-                        reports: [AuditReport] = [], recommendations: [Recommendation] = [], reminders: [ReminderLogEntry] = []) -> HTML {
+                        reports: [AuditReport] = [], recommendations: [Recommendation] = [], reminders: [ReminderLogEntry] = [],
+                        notice: String? = nil) -> HTML {
         let reminderRows = reminders.html { e in
             "<tr><td>\(e.sentAt)</td><td>\(e.custodian)</td><td>\(e.period)</td><td>\(e.platforms.joined(separator: ", "))</td><td>\(e.status)\(e.status == "failed" ? ": " + e.detail : "")</td></tr>"
         }
@@ -87,10 +105,19 @@ extension WebApp {
         let worst = twenty.worst.prefix(10).html { w in
             "<li><a href=\"/messages/\(w.messageID)\">record \(w.messageID)</a> — \(w.custodian), \(w.platform) “\(w.conversation)”: sent \(w.sentLocal), \(w.route) \(String(w.arrived.prefix(10))), \(String(format: "%.1f", w.lagDays)) days</li>"
         }
+        let opened = Dictionary(incidents.compactMap { i in i.sourceRef.map { ($0, i.id) } }, uniquingKeysWith: { a, _ in a })
+        var pending = 0
         let findingRows = findings.html { f in
             let place: HTML = f.conversationID.map { "<a href=\"/conversations/\($0)\">\(f.conversation ?? "conversation \($0)")</a>" as HTML } ?? "—"
-            return "<tr><td><span class=\"sev-\(f.severity.rawValue)\">\(f.severity.rawValue)</span></td><td>\(f.rule)</td><td>\(f.custodian)</td><td>\(f.platform)</td><td>\(place)</td><td>\(f.summary)<details><summary>Evidence</summary><ul>\(f.evidence.html { "<li>\($0)</li>" })</ul></details></td></tr>"
+            var incident: HTML = "—"
+            if IncidentService.callsForIncident(f) {
+                if let id = opened[IncidentService.reference(f)] { incident = "<a href=\"/incidents/\(id)\">incident \(id)</a>" } else { incident = "not opened yet"; pending += 1 }
+            }
+            return "<tr><td><span class=\"sev-\(f.severity.rawValue)\">\(f.severity.rawValue)</span></td><td>\(f.rule)</td><td>\(f.custodian)</td><td>\(f.platform)</td><td>\(place)</td><td>\(f.summary)<details><summary>Evidence</summary><ul>\(f.evidence.html { "<li>\($0)</li>" })</ul></details></td><td>\(incident)</td></tr>"
         }
+        let openButton: HTML = pending > 0 && p.has(.recordsOfficer) ? """
+            <form method="post" action="/incidents/from-findings">\(pages.csrfField(p))<p>\(pending) finding\(pending == 1 ? " calls" : "s call") for an incident not opened yet (the archive opens them within the hour). <button type="submit">Open \(pending == 1 ? "it" : "them") now, in my name</button></p></form>
+            """ : .empty
         let timerRows = timers.suffix(50).reversed().html { tc in
             "<tr><td>\(Fmt.local(tc.notice.sentLocal))</td><td>\(tc.state)</td><td>\(tc.notice.platform)</td><td><a href=\"/messages/\(tc.notice.messageID)\">\(tc.notice.conversation)</a></td><td>\(tc.notice.who ?? "—")</td></tr>"
         }
@@ -102,7 +129,7 @@ extension WebApp {
             let dueText: HTML = d.map { "\($0.overdue ? "<strong class=\"error\">OVERDUE</strong> " as HTML : .empty)\($0.what) due \($0.due)" } ?? "—"
             return "<tr><td><a href=\"/incidents/\(i.id)\">\(i.id)</a></td><td>\(i.caseNumber ?? "—")</td><td>\(i.title)</td><td>\(i.status.rawValue)</td><td>\(dueText)</td></tr>"
         }
-        return pages.page("Compliance", principal: p, current: "/compliance", """
+        return pages.page("Compliance", principal: p, current: "/compliance", notice: notice, """
             <section aria-labelledby="twenty"><h2 id="twenty">20-day rule (44 U.S.C. 2911)</h2>
             <p>Messages on personal accounts: <strong>\(Fmt.count(t.onTime))</strong> forwarded on time, <strong>\(Fmt.count(t.late))</strong> late, <strong>\(Fmt.count(t.neverForwarded))</strong> never forwarded.</p>
             \(twenty.rows.isEmpty ? "<p>No accounts are registered as personal.</p>" as HTML : """
@@ -110,7 +137,7 @@ extension WebApp {
             <h3>Worst cases</h3><ul>\(worst)</ul>
             """ as HTML)</section>
             <section aria-labelledby="findings"><h2 id="findings">Capture findings (\(findings.count))</h2>
-            \(findings.isEmpty ? "<p>No findings.</p>" as HTML : "<table><caption class=\"visually-hidden\">Findings, most severe first</caption><thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Rule</th><th scope=\"col\">Custodian</th><th scope=\"col\">Platform</th><th scope=\"col\">Conversation</th><th scope=\"col\">What</th></tr></thead><tbody>\(findingRows)</tbody></table>" as HTML)</section>
+            \(findings.isEmpty ? "<p>No findings.</p>" as HTML : "<table><caption class=\"visually-hidden\">Findings, most severe first</caption><thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Rule</th><th scope=\"col\">Custodian</th><th scope=\"col\">Platform</th><th scope=\"col\">Conversation</th><th scope=\"col\">What</th><th scope=\"col\">Incident</th></tr></thead><tbody>\(findingRows)</tbody></table>" as HTML)\(openButton)</section>
             <section aria-labelledby="incidents"><h2 id="incidents">Unauthorized-disposition incidents (36 CFR 1230.14)</h2>
             \(incidents.isEmpty ? "<p>None.</p>" as HTML : "<table><caption class=\"visually-hidden\">Incidents and deadlines</caption><thead><tr><th scope=\"col\">Id</th><th scope=\"col\">NARA case</th><th scope=\"col\">Title</th><th scope=\"col\">Status</th><th scope=\"col\">Due</th></tr></thead><tbody>\(incidentRows)</tbody></table>" as HTML)</section>
             <section aria-labelledby="timers"><h2 id="timers">Disappearing-message settings</h2>

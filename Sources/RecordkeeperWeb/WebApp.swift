@@ -144,9 +144,7 @@ public final class WebApp: Sendable {
         guard let cert = configuration.tlsCertificate else {
             var app = application(logger: logger, onRunning: onRunning)
             for s in services { app.addServices(s) }
-            app.addServices(BackgroundIndexer(archive: archive, logger: logger))
-            if archive.blobs is any LockingBlobStore { app.addServices(BackgroundObjectLock(archive: archive, logger: logger)) }
-            if let push = alertPush { app.addServices(BackgroundAlertPush(push: push, logger: logger)) }
+            addBackground(to: &app, logger: logger)
             try await runGroup(app, logger: logger)
             return
         }
@@ -164,10 +162,17 @@ public final class WebApp: Sendable {
         var app = Application(router: router().0, server: try .tls(.http1(), tlsConfiguration: tls), configuration: applicationConfiguration,
                               onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
         for s in services { app.addServices(s) }
+        addBackground(to: &app, logger: logger)
+        try await runGroup(app, logger: logger)
+    }
+
+    /// The jobs `serve` runs beside the web server: the indexer, the capture findings' incidents,
+    /// Object Lock (with a locking blob store) and the custody alert pusher (with a webhook).
+    func addBackground<R>(to app: inout Application<R>, logger: Logger) {
         app.addServices(BackgroundIndexer(archive: archive, logger: logger))
+        app.addServices(BackgroundFindings(archive: archive, logger: logger))
         if archive.blobs is any LockingBlobStore { app.addServices(BackgroundObjectLock(archive: archive, logger: logger)) }
         if let push = alertPush { app.addServices(BackgroundAlertPush(push: push, logger: logger)) }
-        try await runGroup(app, logger: logger)
     }
 
     /// The custody alert pusher, when a webhook is configured.

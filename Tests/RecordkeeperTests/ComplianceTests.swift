@@ -104,9 +104,12 @@ struct ComplianceTests {
         #expect(oneSided.severity == .high && oneSided.summary.contains("@j.ruiz:partner.example.org"))
         // Rita's two exports leave 14 days unheard; nothing else has a hole.
         #expect(titles("export_gap", now) == ["Gate Two"])
-        // The WhatsApp deletion marker has no original; the Matrix redactions keep theirs.
-        let deleted = now.filter { $0.rule == "deleted_before_capture" }
-        #expect(deleted.map(\.conversation) == ["Gate Two"] && deleted[0].records.count == 1)
+        // The WhatsApp deletion marker has no original; the Matrix redactions keep theirs. Lee Chen,
+        // who deleted it, is neither a custodian nor a registered party: flagged for review, not
+        // counted against the agency.
+        let deleted = now.filter { $0.rule == "deletion_unattributed" }
+        #expect(deleted.map(\.conversation) == ["Gate Two"] && deleted[0].records.count == 1 && deleted[0].severity == .medium)
+        #expect(now.filter { $0.rule == "deleted_before_capture" || $0.rule == "deleted_by_others" }.isEmpty)
         // Dan registered Signal and never handed anything over; his WhatsApp was captured today.
         let silent = now.filter { $0.rule == "silent_user" }
         #expect(silent.map(\.platform) == ["signal"] && silent[0].custodian == Self.dan)

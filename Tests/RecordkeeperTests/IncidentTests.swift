@@ -1,6 +1,8 @@
 import Archive
+import ArchivePostgres
 import Foundation
 import GRDB
+import Logging
 import Recordkeeper
 import RecordkeeperCore
 import RecordkeeperTesting
@@ -38,19 +40,84 @@ struct IncidentTests {
         #expect(try await archive.store.incidents().count == 1)
     }
 
-    @Test func findingsOpenIncidentsWithVolumeAndDatesFromTheArchive() async throws {
+    /// Issue 16, item 4: reading the findings writes nothing but its audit entry; the incidents
+    /// they call for are opened by an explicit act, in the actor's name, once.
+    @Test func readingFindingsOpensNothingAndTheExplicitActOpensEachIncidentOnce() async throws {
         let f = try await ComplianceTests.fixture(); defer { f.tmp.cleanup() }
-        _ = try await ComplianceService(archive: f.archive).findings(actor: "alice")
+        let before = try await f.archive.store.auditEntries(afterSequence: 0, limit: 100_000).count
+        let findings = try await ComplianceService(archive: f.archive).findings(actor: "audrey")
+        #expect(findings.contains { $0.rule == "one_sided" })
+        #expect(try await f.archive.store.incidents().isEmpty)
+        let read = try await f.archive.store.auditEntries(afterSequence: 0, limit: 100_000).dropFirst(before)
+        #expect(read.map(\.action) == ["report.findings"] && read.first?.actor == "audrey")
+
+        let (_, opened) = try await IncidentService(archive: f.archive).openForFindings(actor: "alice")
         var incidents = try await f.archive.store.incidents()
-        let deleted = try #require(incidents.first { $0.title.hasPrefix("Messages deleted before capture: Gate Two") })
-        #expect(deleted.source == "finding" && deleted.volume == 1 && deleted.recordsFrom == "2024-03-21T11:00:00"
-                && deleted.recordsTo == "2024-03-21T11:00:00" && deleted.records.count == 1)
+        #expect(opened.map(\.id) == incidents.map(\.id))
         #expect(incidents.contains { $0.title.contains("never captured: !federated:agency.example.gov") })
         #expect(!incidents.contains { $0.title.contains("!joint") })
+        // Lee Chen, who deleted in Gate Two, is neither a custodian nor a registered party: flagged for review, no incident.
+        #expect(!incidents.contains { $0.title.contains("Gate Two") })
+        let opens = try await f.archive.store.auditEntries(afterSequence: 0, limit: 100_000).filter { $0.action == "incident.open" }
+        #expect(opens.count == incidents.count && opens.allSatisfy { $0.actor == "alice" })
         let count = incidents.count
-        _ = try await ComplianceService(archive: f.archive).findings(actor: "alice")
+        #expect(try await IncidentService(archive: f.archive).openForFindings(actor: "alice").opened.isEmpty)
         incidents = try await f.archive.store.incidents()
         #expect(incidents.count == count)
+    }
+
+    /// Issue 16, item 4: a deletion marker is a potential unauthorized disposition only when the
+    /// agency's own custodian deleted; an unknown deleter is flagged for review; an outsider's
+    /// deletion in their own copy is context. The incident carries the volume and dates of the
+    /// agency's deletions alone.
+    @Test(arguments: ["sqlite"] + (TestPostgres.wanted ? ["postgresql"] : []))
+    func deletionsCountAgainstTheAgencyOnlyWhenItsOwnPeopleDeleted(_ backend: String) async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive: ArchiveHandle
+        var pg: (store: PostgresArchiveStore, database: String)?
+        if backend == "postgresql" {
+            let db = try await TestPostgres.createDatabase()
+            var logger = Logger(label: "recordkeeper.postgres")
+            logger.logLevel = .warning
+            let store = try await PostgresArchiveStore.open(url: db.url, logger: logger)
+            pg = (store, db.name)
+            archive = ArchiveHandle(directory: DataDirectory(url: try tmp.sub("instance")), store: store,
+                                    blobs: FileBlobStore(root: try tmp.sub("blobs"), scratch: try tmp.sub("scratch")))
+        } else {
+            archive = try await makeArchive(tmp)
+        }
+        defer { if let pg { pg.store.close(); Task { await TestPostgres.dropDatabase(pg.database) } } }
+        _ = try await UserService(archive: archive).save(name: "alice", displayName: "Alice Ortiz", roles: [.recordsOfficer], actor: "test")
+        let rita = "rita.gomez@cbp.example.gov"
+        _ = try await CustodianService(archive: archive).save(email: rita, name: "Rita Gomez", office: "Nogales", actor: "alice")
+        // WhatsApp text exports name senders by display name: registered as handles.
+        _ = try await CustodianService(archive: archive).addAccount(email: rita, platform: "whatsapp", address: "Rita Gomez", official: true, actor: "alice")
+        let identities = IdentityService(archive: archive)
+        let lee = try await identities.addParty(name: "Lee Chen", organization: "Port of Nogales Brokers", note: nil, actor: "alice")
+        _ = try await identities.addAccount(partyID: lee.id, platform: "whatsapp", address: "Lee Chen", actor: "alice")
+        let chat = try writeText("""
+            20/03/2024, 08:15 - Rita Gomez: New roster from Monday
+            21/03/2024, 11:00 - Lee Chen: This message was deleted
+            22/03/2024, 09:30 - Rita Gomez: This message was deleted
+            23/03/2024, 10:05 - Sam Park: This message was deleted
+            24/03/2024, 16:40 - Rita Gomez: This message was deleted
+            25/03/2024, 17:45 - Rita Gomez: Thanks all
+            """, named: "WhatsApp Chat with Gate Two.txt", in: try tmp.sub("rita"))
+        _ = try await IngestService(archive: archive).ingest(IngestRequest(paths: [chat], custodian: rita, timeZone: "America/Phoenix", actor: "test"))
+
+        let findings = try await ComplianceService(archive: archive).findings(actor: "alice")
+        func only(_ rule: String) throws -> Finding { try #require(findings.first { $0.rule == rule }, "\(rule) in \(findings.map(\.rule))") }
+        let agency = try only("deleted_before_capture"), unknown = try only("deletion_unattributed"), others = try only("deleted_by_others")
+        #expect(agency.severity == .high && agency.volume == 2 && agency.firstSent == "2024-03-22T09:30:00" && agency.lastSent == "2024-03-24T16:40:00")
+        #expect(unknown.severity == .medium && unknown.volume == 1 && unknown.firstSent == "2024-03-23T10:05:00")
+        #expect(others.severity == .low && others.volume == 1 && others.firstSent == "2024-03-21T11:00:00")
+        #expect(try await archive.store.incidents().isEmpty)
+
+        let opened = try await IncidentService(archive: archive).openForFindings(actor: "alice").opened
+        #expect(opened.count == 1)
+        let incident = try #require(opened.first)
+        #expect(incident.title == "Messages deleted before capture: Gate Two (whatsapp)" && incident.volume == 2
+                && incident.records == agency.records && incident.recordsFrom == "2024-03-22T09:30:00" && incident.recordsTo == "2024-03-24T16:40:00")
     }
 
     @Test func aRecordsOfficerCarriesAnIncidentToItsReportAndQuarterlyUpdates() async throws {

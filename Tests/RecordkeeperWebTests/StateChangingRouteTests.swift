@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import NIOCore
 import Recordkeeper
@@ -21,6 +22,7 @@ struct StateChangingRouteTests {
         "POST /dispositions", "POST /dispositions/:id/approve", "POST /dispositions/:id/cancel", "POST /dispositions/:id/execute",
         "POST /api/v1/ingest", "POST /api/v1/holds", "POST /api/v1/holds/:id/release", "POST /api/v1/users",
         "POST /upload", "POST /audit/verify", "POST /admin/users",
+        "POST /incidents/from-findings", "POST /api/v1/incidents/from-findings",
         // Driven by CustodyWebTests, with their events and counts read back from the store.
         "POST /api/v1/custody/scans", "POST /api/v1/custody/containers", "POST /api/v1/custody/containers/:id/close",
         "POST /api/v1/custody/seizures/:id/correct",
@@ -297,6 +299,66 @@ struct StateChangingRouteTests {
             }
         }
         #expect(try await f.archive.store.auditEntries(AuditFilter(action: "verify", limit: 5)).contains { $0.actor == "dave" })
+    }
+}
+
+extension StateChangingRouteTests {
+    /// Jane deleted a message of her own before handing the chat over: a finding that calls for
+    /// an incident (issue 16, item 4).
+    static func janeDeletedOne(_ f: WebFixture) async throws {
+        _ = try await CustodianService(archive: f.archive).addAccount(email: WebFixture.jane, platform: "whatsapp", address: "Jane Doe", official: true, actor: "alice")
+        let chat = try f.tmp.sub("deleted").appendingPathComponent("WhatsApp Chat with Gate Two.txt")
+        try Data("""
+            20/03/2024, 08:15 - Jane Doe: New roster from Monday
+            22/03/2024, 09:30 - Jane Doe: This message was deleted
+            25/03/2024, 17:45 - Jane Doe: Thanks all
+
+            """.utf8).write(to: chat)
+        _ = try await IngestService(archive: f.archive).ingest(IngestRequest(paths: [chat], custodian: WebFixture.jane, timeZone: "America/New_York", actor: "test"))
+    }
+
+    /// Reading the dashboard or the findings opens nothing; a records officer's button (or the
+    /// API) opens the incident once, in their name; an auditor may not.
+    @Test func readingFindingsOpensNothingAndARecordsOfficerOpensTheIncident() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        try await Self.janeDeletedOne(f)
+        let dave = try await f.session("dave"), alice = try await f.session("alice")
+        try await f.test { client in
+            let page = try await client.get("/compliance", as: dave)
+            #expect(page.status == .ok && page.text.contains("not opened yet") && !page.text.contains("/incidents/from-findings"))
+            #expect(try await client.get("/api/v1/reports/findings", as: dave, json: true).status == .ok)
+            #expect(try await f.archive.store.incidents().isEmpty)
+            #expect(try await client.post("/incidents/from-findings", as: dave).status == .forbidden)
+            let officerPage = try await client.get("/compliance", as: alice)
+            #expect(officerPage.text.contains("action=\"/incidents/from-findings\""))
+            let opened = try await client.post("/incidents/from-findings", as: alice)
+            #expect(opened.status == .seeOther && opened.location?.hasPrefix("/compliance?notice=incidents-opened") == true)
+            let incidents = try await f.archive.store.incidents()
+            #expect(incidents.count == 1 && incidents[0].title == "Messages deleted before capture: Gate Two (whatsapp)")
+            let after = try await client.get("/compliance?notice=incidents-opened", as: alice)
+            #expect(after.text.contains("href=\"/incidents/\(incidents[0].id)\">incident \(incidents[0].id)</a>") && !after.text.contains("not opened yet"))
+            // Through the API: nothing more to open.
+            let api = try await client.post("/api/v1/incidents/from-findings", as: alice, json: true)
+            #expect(try api.status == .ok && api.json()["calling_for_incident"] as? Int == 1 && (api.json()["opened"] as? [Any])?.isEmpty == true, "\(api.text)")
+        }
+        let opens = try await f.archive.store.auditEntries(AuditFilter(action: "incident.open", limit: 10))
+        #expect(opens.map(\.actor) == ["alice"])
+    }
+
+    /// `serve`'s findings job opens what the findings call for in the system's name, at start.
+    @Test func theFindingsJobOpensTheIncidentInTheSystemsName() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        try await Self.janeDeletedOne(f)
+        let job = Task { try await BackgroundFindings(archive: f.archive, interval: .seconds(3600), logger: Logger(label: "test")).run() }
+        defer { job.cancel() }
+        var incidents: [Incident] = []
+        for _ in 0..<200 where incidents.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            incidents = try await f.archive.store.incidents()
+        }
+        #expect(incidents.map(\.title) == ["Messages deleted before capture: Gate Two (whatsapp)"])
+        let opens = try await f.archive.store.auditEntries(AuditFilter(action: "incident.open", limit: 10))
+        #expect(opens.map(\.actor) == [BackgroundFindings.actor])
     }
 }
 

@@ -78,8 +78,8 @@ extension SQLiteArchiveStore: ComplianceStore {
                     SELECT body FROM message WHERE conversation_id = ? AND kind = 'system' ORDER BY id LIMIT 2000
                     """, arguments: [id])
                 let deleted = try Row.fetchAll(db, sql: """
-                    SELECT id, sent_local, body FROM message WHERE conversation_id = ? AND kind = 'deleted' ORDER BY sent_local, id LIMIT 10000
-                    """, arguments: [id]).map { (id: $0[0] as Int64, sentLocal: $0[1] as String, body: $0[2] as String) }
+                    SELECT id, sent_local, body, sender_key FROM message WHERE conversation_id = ? AND kind = 'deleted' ORDER BY sent_local, id LIMIT 10000
+                    """, arguments: [id]).map { DeletionMarker(id: $0[0], sentLocal: $0[1], body: $0[2], senderKey: $0[3] as String? ?? "") }
                 let batches = try Row.fetchAll(db, sql: """
                     SELECT b.id, b.started_at, min(m.sent_local), max(m.sent_local), count(m.id)
                     FROM capture_batch b LEFT JOIN message m ON m.batch_id = b.id

@@ -33,7 +33,8 @@ public struct Finding: Sendable, Hashable, Codable {
         public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
         var rank: Int { self == .low ? 0 : self == .medium ? 1 : 2 }
     }
-    /// `one_sided`, `export_gap`, `stale_export`, `silent_user`, `deleted_before_capture`.
+    /// `one_sided`, `export_gap`, `stale_export`, `silent_user`, `deleted_before_capture` (by the
+    /// agency's people), `deletion_unattributed` (deleter unknown: review), `deleted_by_others` (context).
     public var rule: String
     public var severity: Severity
     public var custodian: String
@@ -125,11 +126,11 @@ public struct ComplianceService: Sendable {
 
     // MARK: Completeness
 
+    /// The findings as of a moment. A read: it opens nothing (the read itself is audited). The
+    /// incidents the findings call for are opened by `serve`'s findings job, in the system's name,
+    /// or by a records officer's explicit act (`IncidentService.openForFindings`).
     public func findings(asOf: Date = Date(), actor: String) async throws -> [Finding] {
         let list = try await computeFindings(asOf: asOf)
-        // Records destroyed before capture are an unauthorized disposition: each such finding
-        // opens an incident once (36 CFR 1230.14).
-        _ = try await IncidentService(archive: archive).openFromFindings(list, actor: actor)
         try await audit(actor, "findings", ["count": String(list.count), "high": String(list.filter { $0.severity == .high }.count)])
         return list
     }
@@ -139,7 +140,7 @@ public struct ComplianceService: Sendable {
         let facts = try await store.conversationFacts()
         let now = asOf.timeIntervalSince1970
         for c in facts {
-            out += oneSided(c) + gaps(c) + deletedBeforeCapture(c)
+            out += oneSided(c) + gaps(c) + deletions(c)
             if let stale = staleExport(c, now: now) { out.append(stale) }
         }
         out += try await silentUsers(now: now)
@@ -191,15 +192,39 @@ public struct ComplianceService: Sendable {
         return out
     }
 
-    /// "This message was deleted" with no original captured: the record was destroyed before
-    /// capture (36 CFR 1230.14 may apply). Matrix redactions keep their originals, so they are not counted.
-    func deletedBeforeCapture(_ c: ConversationFacts) -> [Finding] {
+    /// "This message was deleted" with no original captured, by who deleted it. Only a deletion
+    /// by the agency's own people is a potential unauthorized disposition (36 CFR 1230.14), a
+    /// high finding that calls for an incident. A marker whose deleter the archive cannot place
+    /// (the export names nobody, or someone not resolved to either side) is flagged for review, not
+    /// opened as an incident. Someone outside the agency deleting in their own copy is context: the
+    /// agency's record was never theirs to keep. Matrix redactions keep their originals, so they
+    /// are not counted.
+    func deletions(_ c: ConversationFacts) -> [Finding] {
         guard c.platform != Platform.matrix.rawValue, !c.deletedMarkers.isEmpty else { return [] }
-        let first = c.deletedMarkers.first!.sentLocal, last = c.deletedMarkers.last!.sentLocal
-        return [Finding(rule: "deleted_before_capture", severity: .high, custodian: c.custodian, platform: c.platform, conversationID: c.id, conversation: c.title,
-                        summary: "\(c.deletedMarkers.count) deletion marker\(c.deletedMarkers.count == 1 ? "" : "s") with no captured original, \(first) … \(last)",
-                        evidence: c.deletedMarkers.prefix(5).map { "record \($0.id), \($0.sentLocal): \($0.body)" }, records: c.deletedMarkers.prefix(20).map(\.id),
-                        volume: c.deletedMarkers.count, firstSent: first, lastSent: last)]
+        var side: [String: ResolvedParticipant.Side] = [:]
+        for p in c.participants {
+            let key = IdentityKey.senderKey(p.name)
+            // A name resolved to both sides is not placed.
+            side[key] = side[key].map { $0 == p.side ? $0 : .unresolved } ?? p.side
+        }
+        var byAgency: [DeletionMarker] = [], unplaced: [DeletionMarker] = [], byOthers: [DeletionMarker] = []
+        for m in c.deletedMarkers {
+            switch m.senderKey.isEmpty ? .unresolved : side[m.senderKey] ?? .unresolved {
+            case .internal: byAgency.append(m)
+            case .external: byOthers.append(m)
+            case .unresolved: unplaced.append(m)
+            }
+        }
+        func finding(_ rule: String, _ severity: Finding.Severity, _ markers: [DeletionMarker], _ what: String) -> Finding? {
+            guard let first = markers.first?.sentLocal, let last = markers.last?.sentLocal else { return nil }
+            return Finding(rule: rule, severity: severity, custodian: c.custodian, platform: c.platform, conversationID: c.id, conversation: c.title,
+                           summary: "\(markers.count) deletion marker\(markers.count == 1 ? "" : "s") with no captured original \(what), \(first) … \(last)",
+                           evidence: markers.prefix(5).map { "record \($0.id), \($0.sentLocal): \($0.body)" }, records: markers.prefix(20).map(\.id),
+                           volume: markers.count, firstSent: first, lastSent: last)
+        }
+        return [finding("deleted_before_capture", .high, byAgency, "deleted by the agency's own people"),
+                finding("deletion_unattributed", .medium, unplaced, "whose deleter the archive cannot tell (review: the agency's or someone else's?)"),
+                finding("deleted_by_others", .low, byOthers, "deleted by people outside the agency in their own copy (context)")].compactMap { $0 }
     }
 
     /// The newest export of a custodian-exported chat is older than the export policy allows.

@@ -139,12 +139,27 @@ public struct IncidentService: Sendable {
 
     // MARK: Opened by the archive itself
 
+    /// The findings as of `asOf`, and an incident opened for each that calls for one and has none
+    /// yet, in `actor`'s name: `serve`'s findings job (`system:findings`) or a records officer's
+    /// explicit act. The findings' own read is not audited here; each incident opened is.
+    public func openForFindings(asOf: Date = Date(), actor: String) async throws -> (findings: [Finding], opened: [Incident]) {
+        let findings = try await ComplianceService(archive: archive).computeFindings(asOf: asOf)
+        return (findings, try await openFromFindings(findings, actor: actor))
+    }
+
+    /// Whether a finding calls for an incident: records destroyed before capture by the agency's
+    /// own people, or the other side of a conversation never captured.
+    public static func callsForIncident(_ f: Finding) -> Bool { f.rule == "deleted_before_capture" || f.rule == "one_sided" }
+
+    /// The reference an incident opened for a finding carries (one per rule and conversation).
+    public static func reference(_ f: Finding) -> String { "finding:\(f.rule):conversation:\(f.conversationID ?? 0)" }
+
     /// Opens an incident for each finding that shows records destroyed before capture (once per
     /// conversation), with volume and dates computed from the archive.
     public func openFromFindings(_ findings: [Finding], actor: String) async throws -> [Incident] {
         var opened: [Incident] = []
-        for f in findings where f.rule == "deleted_before_capture" || f.rule == "one_sided" {
-            let ref = "finding:\(f.rule):conversation:\(f.conversationID ?? 0)"
+        for f in findings where Self.callsForIncident(f) {
+            let ref = Self.reference(f)
             var draft = Incident(title: f.rule == "one_sided"
                                     ? "Messages of other participants never captured: \(f.conversation ?? "?") (\(f.platform))"
                                     : "Messages deleted before capture: \(f.conversation ?? "?") (\(f.platform))",

@@ -106,6 +106,7 @@ enum Notice: String {
     case userSaved = "user-saved"
     case noticeRecorded = "notice-recorded"
     case responseRecorded = "response-recorded"
+    case incidentsOpened = "incidents-opened"
 
     var text: String {
         switch self {
@@ -120,6 +121,7 @@ enum Notice: String {
         case .userSaved: return "Saved."
         case .noticeRecorded: return "Notice recorded. The particulars are sealed; the answer period runs from now."
         case .responseRecorded: return "The addressee's answer is recorded."
+        case .incidentsOpened: return "An incident is open for every finding that calls for one (each is opened once; the archive also opens them every hour)."
         }
     }
 
