@@ -59,6 +59,8 @@ struct DemoCommand: AsyncParsableCommand {
                     .appendingPathComponent(directory.url.lastPathComponent + "-exports", isDirectory: true)
                 try DemoCommand.claimExportsDirectory(exportsDir)
                 handle = try await directory.create(actor: actor)
+                // Signed from the start: every capture below signs a checkpoint naming its batches.
+                try await CheckpointService(archive: handle).sign(reason: "archive created", actor: actor)
                 Terminal.note("Generating the sample corpus in \(exportsDir.path) …")
                 let exports = try DemoCorpus.write(to: exportsDir, seed: seed)
                 FileManager.default.createFile(atPath: exportsDir.appendingPathComponent(DemoCommand.marker).path,

@@ -347,7 +347,15 @@ struct VerifyCommand: AsyncParsableCommand {
             the part of the audit chain written then, the custody events it anchors or that were \
             recorded then, and the ingest batches and custody imports it anchors; the report lists \
             what it leaves to the whole verify. Days verified one after another cover the chain once.
+
+            Signed checkpoints are checked too: each signature, each checkpoint's place in the chain, \
+            and that every capture batch since signing began was named by one. --against FILE checks \
+            the archive against checkpoints a witness kept (`checkpoint export`): it must still extend \
+            every one of them, so entries removed from the end, a rewritten chain and a fabricated \
+            batch are named.
             """)
+    @Option(help: ArgumentHelp("Also check the archive against the checkpoints in this file (from `checkpoint export`).", valueName: "file"))
+    var against: String?
     @Option(help: "Verify what was written on this UTC day only (YYYY-MM-DD).") var day: String?
     @Option(help: "Verify what was written from this moment (ISO 8601 with a zone), with --to.") var from: String?
     @Option(help: "… to this moment, exclusive.") var to: String?
@@ -374,10 +382,15 @@ struct VerifyCommand: AsyncParsableCommand {
             let window = try period()
             let handle = try await archive.open()
             let service = VerifyService(archive: handle)
+            let witness = try against.map { path -> (source: String, checkpoints: [SignedCheckpoint]) in
+                guard window == nil else { throw ArchiveError(.invalid, "--against checks the whole archive; leave out --day, --from and --to") }
+                guard let data = FileManager.default.contents(atPath: path) else { throw ArchiveError(.notFound, "cannot read the checkpoint file \(path)") }
+                return (URL(fileURLWithPath: path).lastPathComponent, try CheckpointService.read(data))
+            }
             let report = if let window {
                 try await service.verifyWindow(from: window.from, to: window.to, actor: archive.resolvedActor, progress: { Terminal.progress($0) })
             } else {
-                try await service.verify(actor: archive.resolvedActor, progress: { Terminal.progress($0) })
+                try await service.verify(actor: archive.resolvedActor, witness: witness, progress: { Terminal.progress($0) })
             }
             Terminal.endProgress()
             ok = report.ok
@@ -403,6 +416,13 @@ struct VerifyCommand: AsyncParsableCommand {
             if report.destroyedKeptUnderLock > 0 {
                 print("note: \(report.destroyedKeptUnderLock) file\(report.destroyedKeptUnderLock == 1 ? "" : "s") released by dispositions \(report.destroyedKeptUnderLock == 1 ? "is" : "are") still kept by Object Lock; \(report.destroyedKeptUnderLock == 1 ? "it goes" : "they go") when the lock ends")
             }
+            if report.checkpointsChecked > 0 || report.witnessCheckpointsChecked != nil {
+                print("\(report.checkpointsChecked) signed checkpoint\(report.checkpointsChecked == 1 ? "" : "s") checked"
+                    + (report.witnessCheckpointsChecked.map { "; the archive checked against \($0) kept in \(witness?.source ?? "the file")" } ?? ""))
+            } else {
+                print("note: no signed checkpoints yet (`recordkeeper checkpoint sign` starts signing; `init` does it for a new archive)")
+            }
+            for change in report.checkpointKeyChanges { print("note: the signing key changed: \(change); keep checkpoints exported before it with a witness") }
             if let head = report.auditHead { print("audit chain head \(head)") }
             if report.ok {
                 print("OK: nothing altered, nothing missing")

@@ -24,7 +24,7 @@ struct RecordkeeperCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [InitCommand.self, IngestCommand.self, IndexCommand.self, SearchCommand.self, ShowCommand.self, StatsCommand.self,
-                      VerifyCommand.self, FilePlanCommand.self, CustodianCommand.self, PartyCommand.self, ReportCommand.self, IncidentCommand.self, RemindCommand.self, TrackerCommand.self, RetentionCommand.self, HoldCommand.self,
+                      VerifyCommand.self, CheckpointCommand.self, FilePlanCommand.self, CustodianCommand.self, PartyCommand.self, ReportCommand.self, IncidentCommand.self, RemindCommand.self, TrackerCommand.self, RetentionCommand.self, HoldCommand.self,
                       DisposeCommand.self, TransferCommand.self, CustodyCommand.self, UserCommand.self, ServeCommand.self, MigrateCommand.self, ObjectLockCommand.self, CaptureCommand.self, DemoCommand.self, SampleExportCommand.self]
     )
 
@@ -168,8 +168,10 @@ struct InitCommand: AsyncParsableCommand {
                     try await handle.store.appendAudit(AuditDraft(actor: archive.resolvedActor, action: "archive.runtime_role_granted", target: "archive",
                                                                   detail: ["role": runtimeRole]))
                 }
+                let first = try await CheckpointService(archive: handle).sign(reason: "archive created", actor: archive.resolvedActor)
                 print("The archive is ready in PostgreSQL (\((try? PostgresURL.parse(url))?.redacted ?? "the database"))")
                 print("  blob store    \(handle.blobs.locationDescription)")
+                print("  signing key   \(SigningKey.location(dataDirectory: handle.directory.url).path) (Ed25519, key \(CheckpointStatement.parse(first.statement)?.key ?? "?"); every instance needs it: set $\(SigningKey.environmentVariable); back it up apart from the database)")
                 print("  scratch       \(handle.directory.scratchURL.path) (this instance only)")
                 if let runtimeRole { print("  runtime role  \(runtimeRole) (rows and the partition and index-reset functions; owns nothing)") }
                 print("Next: recordkeeper ingest EXPORT.zip --custodian name@agency.gov --database-url … --blob-store …")
@@ -177,7 +179,9 @@ struct InitCommand: AsyncParsableCommand {
             }
             guard runtimeRole == nil else { throw ArchiveError(.invalid, "--runtime-role is for a PostgreSQL archive (--database-url)") }
             let handle = try await archive.directory.create(actor: archive.resolvedActor)
+            let first = try await CheckpointService(archive: handle).sign(reason: "archive created", actor: archive.resolvedActor)
             print("Created an empty archive in \(handle.directory.url.path)")
+            print("  signing key   \(SigningKey.location(dataDirectory: handle.directory.url).path) (Ed25519, key \(CheckpointStatement.parse(first.statement)?.key ?? "?"); back it up apart from the data)")
             print("  record store  \(handle.directory.databaseURL.lastPathComponent) (SQLite, WAL)")
             print("  blob store    blobs/ (content-addressed, SHA-256)")
             print("  audit log     hash-chained, in the record store")

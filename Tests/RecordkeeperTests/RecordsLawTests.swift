@@ -313,6 +313,12 @@ struct RecordsLawTests {
         }
 
         try BagValidator.validate(bagURL)
+        // An auditor checks the bag and the archive's signed checkpoints without the archive.
+        try await CheckpointService(archive: f.archive).sign(vouches: ["disposition:\(b.id)"], reason: "transfer packaged", actor: "alice")
+        let witness = f.tmp.url.appendingPathComponent("checkpoints.jsonl")
+        try Data(try await CheckpointService(archive: f.archive).export().utf8).write(to: witness)
+        let checked = try runCheckpointScript(witness, ["--bag", bagURL.path])
+        #expect(checked.status == 0 && checked.output.contains("payload file(s) listed") && checked.output.hasSuffix("OK\n"), "\(checked.output)")
         let csv = try String(contentsOf: bagURL.appendingPathComponent("data/metadata.csv"), encoding: .utf8)
         let rows = csv.split(separator: "\r\n")
         #expect(rows.count == 11)
@@ -354,6 +360,11 @@ struct RecordsLawTests {
         #expect(try await f.archive.store.tombstone(messageID: 11) == nil)
         let report = try await VerifyService(archive: f.archive).verify(actor: "test")
         #expect(report.ok, "\(report.problems)")
+        #expect(report.checkpointsChecked >= 3) // packaged, transferred, and each capture since
+        // A bag changed after it was made fails the auditor's check, naming the file.
+        try Data("altered".utf8).write(to: bagURL.appendingPathComponent("data/metadata.csv"))
+        let tampered = try runCheckpointScript(witness, ["--bag", bagURL.path])
+        #expect(tampered.status == 1 && tampered.output.contains("data/metadata.csv does not hash as listed"), "\(tampered.output)")
     }
 
     @Test func aPlanThatWouldDestroyCapstoneRecordsIsFlagged() {

@@ -349,7 +349,7 @@ extension StateChangingRouteTests {
     @Test func theFindingsJobOpensTheIncidentInTheSystemsName() async throws {
         let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
         try await Self.janeDeletedOne(f)
-        let job = Task { try await BackgroundFindings(archive: f.archive, interval: .seconds(3600), logger: Logger(label: "test")).run() }
+        let job = Task { try await BackgroundFindings.job(archive: f.archive, logger: Logger(label: "test")).run() }
         defer { job.cancel() }
         var incidents: [Incident] = []
         for _ in 0..<200 where incidents.isEmpty {

@@ -163,6 +163,7 @@ public struct IngestService: Sendable {
             try await ingestAll(sources, request, progress: progress, report: report)
         }
         await sweepDestroyedFilesIfAlone()
+        try await signCheckpoint(for: reports, actor: request.actor)
         // Captured: durable, hashed, audited. Findable next, outside the write lock (indexing
         // removes no file and takes the store's writer one batch at a time).
         if request.waitForIndex {
@@ -176,7 +177,22 @@ public struct IngestService: Sendable {
     public func ingestSource(_ source: SourceFile, _ request: IngestRequest) async throws -> [BatchReport] {
         let reports = try await archive.withWriteLock(purpose: "capture", shared: true) { try await ingestOne(source, request, progress: nil) }
         await sweepDestroyedFilesIfAlone()
+        try await signCheckpoint(for: reports, actor: request.actor)
         return reports
+    }
+
+    /// A signed checkpoint naming the batches just written (when the archive signs: issue 16).
+    /// Capture is durable by then; a failure to sign says so rather than passing in silence.
+    private func signCheckpoint(for reports: [BatchReport], actor: String) async throws {
+        let batches = reports.compactMap { r in r.error == nil ? r.batchID.map { "batch:\($0)" } : nil }
+        guard !batches.isEmpty else { return }
+        do {
+            try await CheckpointService(archive: archive).signIfSigning(vouches: batches, reason: "capture", actor: actor)
+        } catch {
+            logger.error("checkpoint.failed", metadata: ["error.code": "\((error as? ArchiveError)?.code.rawValue ?? "unexpected")"])
+            throw ArchiveError(.invalid, "the records were captured (\(batches.joined(separator: ", "))) but no checkpoint could be signed for them: "
+                                + ((error as? ArchiveError)?.message ?? "\(error)") + "; `verify` will list them as not vouched until one is")
+        }
     }
 
     private func ingestAll(_ sources: [SourceFile], _ request: IngestRequest, progress: (@Sendable (IngestProgress) -> Void)?,

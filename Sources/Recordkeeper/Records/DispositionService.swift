@@ -181,7 +181,13 @@ public struct DispositionService: Sendable {
     /// whatever an interruption left undone (files to remove, the certificate) and changes
     /// nothing else.
     public func execute(id: Int64, actor: String, accession: String? = nil, today: CivilDate = .today()) async throws -> DispositionCertificate {
-        try await archive.withWriteLock(purpose: accession == nil ? "disposition.execute" : "transfer.confirm") { try await executeLocked(id: id, actor: actor, accession: accession, today: today) }
+        let certificate = try await archive.withWriteLock(purpose: accession == nil ? "disposition.execute" : "transfer.confirm") {
+            try await executeLocked(id: id, actor: actor, accession: accession, today: today)
+        }
+        // A destructive act is followed by a signed checkpoint naming it (issue 16).
+        try await CheckpointService(archive: archive).signIfSigning(vouches: ["disposition:\(id)"], reason: accession == nil ? "disposition" : "transfer",
+                                                                    actor: actor)
+        return certificate
     }
 
     private func executeLocked(id: Int64, actor: String, accession: String?, today: CivilDate) async throws -> DispositionCertificate {

@@ -6,7 +6,8 @@ import RecordkeeperCore
 public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `blob_missing`, `blob_altered`, `message_altered`, `batch_source_missing`, `batch_altered`,
     /// `batch_messages_altered`, `search_index_incomplete`, `audit_altered`, `audit_broken_link`,
-    /// `audit_gap`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`, `custody_event_anchored_twice`,
+    /// `audit_gap`, `checkpoint_signature_invalid`, `checkpoint_chain_broken`, `checkpoint_key_changed` (witness),
+    /// `checkpoint_unreadable`, `archive_truncated`, `chain_diverges`, `batch_not_vouched`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`, `custody_event_anchored_twice`,
     /// `custody_import_altered`, `custody_import_missing`, `custody_seizure_altered`,
     /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`,
     /// `custody_presentation_altered`, `custody_presentation_missing`, `custody_correction_altered`, `custody_correction_missing`,
@@ -46,6 +47,11 @@ public struct VerificationReport: Sendable, Codable {
     public var custodyEventsChecked: Int = 0
     /// A period's verify (`verify --day`): what it covered and what it left to the whole verify.
     public var window: VerificationWindow?
+    /// Signed checkpoints in the archive checked, the signing-key changes among them (not
+    /// problems by themselves), and a witness's checkpoints checked (`verify --against`).
+    public var checkpointsChecked: Int = 0
+    public var checkpointKeyChanges: [String] = []
+    public var witnessCheckpointsChecked: Int?
 }
 
 /// Recomputes every blob hash, every message's content hash and the whole audit chain.
@@ -149,7 +155,10 @@ public struct VerifyService: Sendable {
         }
     }
 
-    public func verify(actor: String, progress: (@Sendable (String) -> Void)? = nil) async throws -> VerificationReport {
+    /// `witness`: checkpoints an outside witness kept (`checkpoint export`), and where they came
+    /// from: the archive must still extend every one of them.
+    public func verify(actor: String, witness: (source: String, checkpoints: [SignedCheckpoint])? = nil,
+                       progress: (@Sendable (String) -> Void)? = nil) async throws -> VerificationReport {
         let started = Date()
         let store = archive.store
         var problems: [VerificationProblem] = []
@@ -548,6 +557,13 @@ public struct VerifyService: Sendable {
             problems += try await Self.checkDetentions(privacy, anchors: detentionAnchors, purgeAnchors: purgeAnchors, settingAnchor: retentionAnchor)
         }
 
+        // Signed checkpoints (issue 16): the archive's own, and a witness's copy when given.
+        progress?("checking signed checkpoints")
+        let checkpoints = CheckpointService(archive: archive)
+        let own = try await checkpoints.checkArchive()
+        problems += own.problems
+        if let witness { problems += try await checkpoints.check(witness.checkpoints, source: witness.source) }
+
         problems.sort { ($0.item, $0.code) < ($1.item, $1.code) }
         var report = VerificationReport(ok: problems.isEmpty, blobsChecked: blobCount, blobBytes: blobBytes,
                                         bytesHashed: blobBytes + recordBytes, messagesChecked: messageCount,
@@ -558,6 +574,9 @@ public struct VerifyService: Sendable {
         report.notYetIndexed = indexLag.pending
         report.custodyEventsChecked = custodyEventsChecked
         report.destroyedKeptUnderLock = destroyedKeptUnderLock
+        report.checkpointsChecked = own.checked
+        report.checkpointKeyChanges = own.keyChanges
+        report.witnessCheckpointsChecked = witness?.checkpoints.count
         try await store.appendAudit(AuditDraft(actor: actor, action: "verify", target: "archive", detail: [
             "ok": String(report.ok), "problems": String(problems.count), "blobs": String(blobCount),
             "messages": String(messageCount), "audit_entries": String(auditCount), "audit_head": report.auditHead ?? "",

@@ -1,0 +1,304 @@
+import Archive
+import Crypto
+import Foundation
+import RecordkeeperCore
+
+/// The archive's signing key (Ed25519). It lives outside the database:
+/// `$RECORDKEEPER_SIGNING_KEY_FILE`, else `keys/signing.key` in the data directory, owner-only, so
+/// whoever can write the database cannot sign for the archive. Instances sharing one PostgreSQL
+/// database share one key file.
+public struct SigningKey: Sendable {
+    public static let environmentVariable = "RECORDKEEPER_SIGNING_KEY_FILE"
+    let key: Curve25519.Signing.PrivateKey
+    /// The first 16 hex digits of the public key's SHA-256.
+    public let id: String
+    /// The raw 32-byte public key, hex.
+    public let publicKeyHex: String
+
+    init(_ key: Curve25519.Signing.PrivateKey) {
+        self.key = key
+        publicKeyHex = key.publicKey.rawRepresentation.map { String(format: "%02x", $0) }.joined()
+        id = Self.id(ofPublicKey: key.publicKey.rawRepresentation)
+    }
+
+    public static func id(ofPublicKey raw: Data) -> String { String(ContentHash.of(raw).hex.prefix(16)) }
+
+    public static func location(dataDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let path = environment[environmentVariable], !path.isEmpty { return URL(fileURLWithPath: path) }
+        return dataDirectory.appendingPathComponent("keys/signing.key")
+    }
+
+    /// Reads the key (the 32-byte private key, base64); with `create`, makes one (owner-only,
+    /// exclusive create) when none exists.
+    public static func load(at url: URL, create: Bool) throws -> SigningKey {
+        if let data = FileManager.default.contents(atPath: url.path) {
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let raw = Data(base64Encoded: text), raw.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
+                throw ArchiveError(.invalid, "the signing key at \(url.path) is not a 32-byte Ed25519 key in base64")
+            }
+            return SigningKey(key)
+        }
+        guard create else {
+            throw ArchiveError(.refused, "the signing key is missing (\(url.path)); restore it from the key backup, or set \(environmentVariable) to its path")
+        }
+        let key = Curve25519.Signing.PrivateKey()
+        let text = key.rawRepresentation.base64EncodedString() + "\n"
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            if errno == EEXIST { return try load(at: url, create: false) }
+            throw ArchiveError(.invalid, "cannot create the signing key at \(url.path) (errno \(errno))")
+        }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
+            throw ArchiveError(.invalid, "cannot write the signing key at \(url.path) (errno \(errno))")
+        }
+        return SigningKey(key)
+    }
+
+    func sign(_ text: String) throws -> String {
+        try key.signature(for: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// What a checkpoint states: the audit chain up to `sequence` ends in `head`, the archive then
+/// held `messages` records and `blobs` files, signed at `at` by key `key`, after the checkpoint
+/// whose statement hashes to `previous`, vouching for the acts named in `vouches` (the batches a
+/// capture just wrote, the disposition just executed). The statement's text is what is signed;
+/// the checkpoints form a chain of their own, so an exported file can be checked without the
+/// archive (`scripts/verify_checkpoints.py`).
+public struct CheckpointStatement: Sendable, Hashable, Codable {
+    public static let header = "recordkeeper checkpoint v1"
+    public var sequence: Int64
+    public var head: String
+    public var messages: Int
+    public var blobs: Int
+    public var at: String
+    public var key: String
+    public var previous: String
+    public var vouches: [String]
+
+    public var text: String {
+        [Self.header, "sequence: \(sequence)", "head: \(head)", "messages: \(messages)", "blobs: \(blobs)", "at: \(at)", "key: \(key)",
+         "previous: \(previous)", "vouches: \(vouches.joined(separator: ","))"].joined(separator: "\n") + "\n"
+    }
+
+    public var hash: String { ContentHash.of(Data(text.utf8)).hex }
+
+    public static func parse(_ text: String) -> CheckpointStatement? {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard lines.last == "" else { return nil }
+        lines.removeLast()
+        guard lines.count == 9, lines[0] == header else { return nil }
+        var fields: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let r = line.range(of: ": ") else { if line.hasSuffix(":") { fields[String(line.dropLast())] = ""; continue } else { return nil } }
+            fields[String(line[..<r.lowerBound])] = String(line[r.upperBound...])
+        }
+        guard let seq = fields["sequence"].flatMap(Int64.init), let head = fields["head"], let m = fields["messages"].flatMap(Int.init),
+              let b = fields["blobs"].flatMap(Int.init), let at = fields["at"], let key = fields["key"], let prev = fields["previous"] else { return nil }
+        let vouches = (fields["vouches"] ?? "").split(separator: ",").map(String.init)
+        let s = CheckpointStatement(sequence: seq, head: head, messages: m, blobs: b, at: at, key: key, previous: prev, vouches: vouches)
+        return s.text == text ? s : nil
+    }
+}
+
+/// A signed checkpoint as kept in the audit log and as exported (one JSON object a line).
+public struct SignedCheckpoint: Sendable, Hashable, Codable {
+    /// The audit entry the checkpoint was recorded as (it comes after the entries it covers).
+    public var entry: Int64
+    public var statement: String
+    public var signature: String
+    public var publicKey: String
+    enum CodingKeys: String, CodingKey { case entry, statement, signature, publicKey = "public_key" }
+
+    /// Whether the signature is the statement's under the public key, and the key is the one the
+    /// statement names.
+    public var signatureValid: Bool {
+        guard let raw = bytes(hex: publicKey), let sig = bytes(hex: signature), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw),
+              let s = CheckpointStatement.parse(statement), s.key == SigningKey.id(ofPublicKey: raw) else { return false }
+        return key.isValidSignature(sig, for: Data(statement.utf8))
+    }
+}
+
+/// Signs checkpoints into the audit log, exports them for an outside witness, and checks an
+/// archive against them (issue 16: tail truncation, a re-forged chain and a fabricated batch are
+/// caught).
+public struct CheckpointService: Sendable {
+    public static let action = "checkpoint"
+    public let archive: ArchiveHandle
+    let keyFile: URL
+
+    public init(archive: ArchiveHandle, keyFile: URL? = nil) {
+        self.archive = archive
+        self.keyFile = keyFile ?? SigningKey.location(dataDirectory: archive.directory.url)
+    }
+
+    /// Signs the audit chain as it stands (creating the key on the first checkpoint) and records
+    /// the checkpoint as an audit entry. `vouches`: the acts this process just wrote and signs for
+    /// by name (`batch:12`, `disposition:3`).
+    /// With `createKey` false a missing key is an error: capture never makes a new key in
+    /// silence (whoever removed the key file would otherwise have the archive sign for them).
+    @discardableResult
+    public func sign(vouches: [String] = [], reason: String, actor: String, createKey: Bool = true) async throws -> SignedCheckpoint {
+        let key = try SigningKey.load(at: keyFile, create: createKey)
+        let store = archive.store
+        guard let last = try await store.auditEntries(AuditFilter(limit: 1)).first else {
+            throw ArchiveError(.invalid, "the audit log is empty: there is nothing to sign")
+        }
+        let previous = try await store.auditEntries(AuditFilter(action: Self.action, limit: 1)).first.flatMap(Self.checkpoint)
+        let stats = try await store.stats()
+        let statement = CheckpointStatement(sequence: last.sequence, head: last.hash.hex, messages: stats.messages, blobs: stats.blobs,
+                                            at: Timestamp.iso(millis: Timestamp.nowMillis()), key: key.id,
+                                            previous: previous.flatMap { CheckpointStatement.parse($0.statement)?.hash } ?? AuditEntry.genesis.hex,
+                                            vouches: vouches)
+        let text = statement.text
+        let signature = try key.sign(text)
+        var detail = ["statement": text, "signature": signature, "public_key": key.publicKeyHex, "reason": reason]
+        if let previous, let p = CheckpointStatement.parse(previous.statement), p.key != key.id { detail["key_changed_from"] = p.key }
+        let entry = try await store.appendAudit(AuditDraft(actor: actor, action: Self.action, target: "archive", detail: detail))
+        return SignedCheckpoint(entry: entry.sequence, statement: text, signature: signature, publicKey: key.publicKeyHex)
+    }
+
+    /// Signs after an act when the archive signs at all: a key exists, or checkpoints were signed
+    /// before (a missing key is then an error the caller reports, not a silent stop).
+    public func signIfSigning(vouches: [String], reason: String, actor: String) async throws {
+        let signedBefore = try await !archive.store.auditEntries(AuditFilter(action: Self.action, limit: 1)).isEmpty
+        guard signedBefore || FileManager.default.fileExists(atPath: keyFile.path) else { return }
+        try await sign(vouches: vouches, reason: reason, actor: actor, createKey: false)
+    }
+
+    static func checkpoint(_ e: AuditEntry) -> SignedCheckpoint? {
+        guard e.action == action, let d = try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)),
+              let statement = d["statement"], let signature = d["signature"], let pub = d["public_key"] else { return nil }
+        return SignedCheckpoint(entry: e.sequence, statement: statement, signature: signature, publicKey: pub)
+    }
+
+    /// Every checkpoint recorded after audit entry `after`, oldest first.
+    public func checkpoints(after: Int64 = 0) async throws -> [SignedCheckpoint] {
+        var out: [SignedCheckpoint] = []
+        var before: Int64?
+        while true {
+            let page = try await archive.store.auditEntries(AuditFilter(action: Self.action, beforeSequence: before, limit: 1000))
+            out += page.filter { $0.sequence > after }.compactMap(Self.checkpoint)
+            guard page.count == 1000, let oldest = page.last?.sequence, oldest > after else { break }
+            before = oldest
+        }
+        return out.sorted { $0.entry < $1.entry }
+    }
+
+    /// The checkpoints after entry `after` as JSON lines, for a witness to keep.
+    public func export(after: Int64 = 0) async throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try await checkpoints(after: after).map { String(decoding: try e.encode($0), as: UTF8.self) + "\n" }.joined()
+    }
+
+    /// The entry at `sequence`, if the chain reaches it.
+    func entry(_ sequence: Int64) async throws -> AuditEntry? {
+        try await archive.store.auditEntries(afterSequence: sequence - 1, limit: 1).first.flatMap { $0.sequence == sequence ? $0 : nil }
+    }
+
+    /// Checks checkpoints against the archive: each is signed by the key it names, the chain still
+    /// reaches its sequence and ends there in its head, and each follows the one before it (the
+    /// previous statement's hash; a key change only where the archive recorded one). `source`
+    /// names where they came from in the problems (`archive` or the witness file).
+    public func check(_ list: [SignedCheckpoint], source: String) async throws -> [VerificationProblem] {
+        var problems: [VerificationProblem] = []
+        var previous: CheckpointStatement?
+        var chainEnd: Int64?
+        for c in list {
+            let item = "checkpoint:\(c.entry)"
+            guard let s = CheckpointStatement.parse(c.statement) else {
+                problems.append(VerificationProblem(code: "checkpoint_unreadable", item: item, detail: "the checkpoint in \(source) is not a checkpoint statement"))
+                continue
+            }
+            if !c.signatureValid {
+                problems.append(VerificationProblem(code: "checkpoint_signature_invalid", item: item,
+                                                    detail: "the signature in \(source) does not verify under key \(s.key): the statement was altered or signed by another key"))
+            }
+            if let p = previous {
+                if s.previous != p.hash {
+                    problems.append(VerificationProblem(code: "checkpoint_chain_broken", item: item,
+                                                        detail: "it does not follow the checkpoint before it in \(source) (entry \(p.sequence)): one was removed or replaced"))
+                }
+                if s.key != p.key, source != "archive" {
+                    problems.append(VerificationProblem(code: "checkpoint_key_changed", item: item,
+                                                        detail: "signed by key \(s.key) where the checkpoint before it was signed by \(p.key)"))
+                }
+            }
+            previous = s
+            if chainEnd == nil { chainEnd = try await archive.store.auditEntries(AuditFilter(limit: 1)).first?.sequence ?? 0 }
+            guard let at = try await entry(s.sequence) else {
+                problems.append(VerificationProblem(code: "archive_truncated", item: item,
+                                                    detail: "the checkpoint (\(source)) covers audit entries up to \(s.sequence); the archive's chain ends at \(chainEnd ?? 0): entries were removed from its end"))
+                continue
+            }
+            if at.hash.hex != s.head {
+                problems.append(VerificationProblem(code: "chain_diverges", item: "audit:\(s.sequence)",
+                                                    detail: "the checkpoint (\(source), signed \(s.at)) says entry \(s.sequence) hashes to \(s.head.prefix(16))…; the archive's hashes to \(at.hash.hex.prefix(16))…: the chain was rewritten at or before it"))
+            }
+        }
+        return problems
+    }
+
+    /// The archive's own checkpoints, and that every capture batch recorded after the first
+    /// checkpoint was vouched for by name by one (a batch chained into the log by someone without
+    /// the key never is). Key changes the archive recorded come back apart: not a problem by
+    /// themselves (a lost key is replaced so), but only a witness's copy of the earlier
+    /// checkpoints can tell whether the chain before the change was kept.
+    public func checkArchive() async throws -> (checked: Int, problems: [VerificationProblem], keyChanges: [String]) {
+        let list = try await checkpoints()
+        var problems = try await check(list, source: "archive")
+        var keyChanges: [String] = []
+        var previousKey: String?
+        for c in list {
+            guard let s = CheckpointStatement.parse(c.statement) else { continue }
+            if let p = previousKey, p != s.key { keyChanges.append("checkpoint \(c.entry) (signed \(s.at)) by key \(s.key) after key \(p)") }
+            previousKey = s.key
+        }
+        guard let first = list.first else { return (0, problems, keyChanges) }
+        var vouched = Set<String>()
+        for c in list { vouched.formUnion(CheckpointStatement.parse(c.statement)?.vouches ?? []) }
+        var before: Int64?
+        while true {
+            let page = try await archive.store.auditEntries(AuditFilter(action: "ingest", beforeSequence: before, limit: 1000))
+            for e in page where e.sequence > first.entry && e.action == "ingest" && !vouched.contains(e.target) {
+                problems.append(VerificationProblem(code: "batch_not_vouched", item: e.target,
+                                                    detail: "recorded at audit entry \(e.sequence) and never named by a signed checkpoint: written by someone without the signing key, or the capture stopped before it signed"))
+            }
+            guard page.count == 1000, let oldest = page.last?.sequence, oldest > first.entry else { break }
+            before = oldest
+        }
+        return (list.count, problems, keyChanges)
+    }
+
+    /// Reads a witness's file of checkpoints (JSON lines, as `export` writes them).
+    public static func read(_ data: Data) throws -> [SignedCheckpoint] {
+        var out: [SignedCheckpoint] = []
+        for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let c = try? JSONDecoder().decode(SignedCheckpoint.self, from: Data(line.utf8)) else {
+                throw ArchiveError(.invalid, "line \(n + 1) of the checkpoint file is not a checkpoint (JSON with entry, statement, signature, public_key)")
+            }
+            out.append(c)
+        }
+        guard !out.isEmpty else { throw ArchiveError(.invalid, "the checkpoint file holds no checkpoint") }
+        return out
+    }
+}
+
+/// Bytes from hex digits (nil when the text is not hex).
+func bytes(hex: String) -> Data? {
+    guard hex.count % 2 == 0 else { return nil }
+    var out = [UInt8]()
+    out.reserveCapacity(hex.count / 2)
+    var i = hex.startIndex
+    while i < hex.endIndex {
+        let j = hex.index(i, offsetBy: 2)
+        guard let b = UInt8(hex[i..<j], radix: 16) else { return nil }
+        out.append(b)
+        i = j
+    }
+    return Data(out)
+}
