@@ -12,7 +12,8 @@ the openssl command line tool:
     digits of the SHA-256 of the raw public key);
   * the signature verifies under that public key (openssl pkeyutl, Ed25519);
   * each checkpoint follows the one before it: its `previous` is the SHA-256 of the previous
-    statement, its sequence does not go back, and the key stays the same (a change is reported);
+    statement, its sequence does not go back, and the key stays the same unless the old key
+    vouched for the new one (`checkpoint rotate-key`); any other change of key is a problem;
   * with --key, the first checkpoint was signed by the key the witness was told to expect.
 
 With --bag it also checks a BagIt transfer bag (RFC 8493) made by `recordkeeper transfer`: every
@@ -74,6 +75,25 @@ def signature_ok(statement, signature_hex, public_key_hex):
         return run.returncode == 0
 
 
+def rotation_vouched(c, previous_line):
+    """Whether checkpoint c's key was vouched for by the previous checkpoint's key: a rotation
+    statement naming the old key, the new key and its public key, signed by the old key."""
+    text, sig = c.get("rotation"), c.get("rotation_signature")
+    if not text or not sig:
+        return False
+    lines = text.split("\n")
+    if len(lines) != 6 or lines[0] != "recordkeeper key rotation v1" or lines[5] != "":
+        return False
+    names = ["old", "new", "new_public_key", "at"]
+    if not all(lines[i + 1].startswith(n + ": ") for i, n in enumerate(names)):
+        return False
+    r = {n: lines[i + 1][len(n) + 2:] for i, n in enumerate(names)}
+    prev_statement, prev_fields, prev_public_key = previous_line
+    new_fields = parse(c["statement"])
+    return (new_fields is not None and r["old"] == prev_fields["key"] and r["new"] == new_fields["key"]
+            and r["new_public_key"] == c["public_key"] and signature_ok(text, sig, prev_public_key))
+
+
 def check_checkpoints(path, expected_key):
     problems = []
     previous = None
@@ -112,8 +132,11 @@ def check_checkpoints(path, expected_key):
                 if s["sequence"] < previous[1]["sequence"]:
                     problems.append(f"{where}: covers fewer entries ({s['sequence']}) than the one before it ({previous[1]['sequence']})")
                 if s["key"] != previous[1]["key"]:
-                    problems.append(f"{where}: signed by key {s['key']}, the one before by {previous[1]['key']}")
-            previous = (statement, s)
+                    if rotation_vouched(c, previous):
+                        print(f"note {where}: the signing key was rotated from {previous[1]['key']} to {s['key']}, vouched for by the old key")
+                    else:
+                        problems.append(f"{where}: signed by key {s['key']}, the one before by {previous[1]['key']}, and the old key did not vouch for the new one")
+            previous = (statement, s, public_key)
     if count == 0:
         problems.append(f"{path}: no checkpoint in the file")
     return count, previous[1] if previous else None, problems

@@ -17,7 +17,7 @@ struct CheckpointCommand: AsyncParsableCommand {
             `verify --against FILE` then proves the archive still extends each one, and scripts/verify_checkpoints.py \
             checks the file's signatures and chain without the archive (python3 and openssl only).
             """,
-        subcommands: [Sign.self, Export.self, List.self])
+        subcommands: [Sign.self, Export.self, List.self, RotateKey.self])
 
     struct Sign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "sign", abstract: "Sign a checkpoint now (creates the signing key the first time).")
@@ -54,6 +54,28 @@ struct CheckpointCommand: AsyncParsableCommand {
                 } else {
                     print(text, terminator: "")
                 }
+            }
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key",
+            abstract: "Replace the signing key: the old key vouches for the new one, in the chain and in the next export.",
+            discussion: """
+                Needs the current key. The new key takes the old one's place in the same file (back it up again); the old \
+                private key is gone. The first checkpoint under the new key carries the old key's signed statement naming \
+                it, so `verify --against` and scripts/verify_checkpoints.py accept the change. A key replaced any other way \
+                (the file lost and a new one made by `checkpoint sign`) is reported as a change nobody vouched for.
+                """)
+        @Option(help: "Why, for the audit log.") var reason = "scheduled rotation"
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let c = try await CheckpointService(archive: try await archive.open()).rotateKey(reason: reason, actor: archive.resolvedActor)
+                let s = CheckpointStatement.parse(c.statement)!
+                let r = c.rotation.flatMap(KeyRotation.parse)
+                print("signing key rotated: \(r?.old ?? "?") → \(s.key); checkpoint signed under the new key (audit entry \(c.entry)). Back up the new key file now.")
             }
         }
     }

@@ -118,6 +118,39 @@ struct CheckpointTests {
         #expect(report.problems.map(\.code) == ["batch_not_vouched"] && report.problems[0].item == "batch:3", "\(report.problems)")
     }
 
+    @Test func aRotatedKeyIsVouchedForByTheOldOneAndAReplacedKeyIsNot() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let (archive, before, _) = try await Self.signedArchive(tmp)
+        let service = CheckpointService(archive: archive)
+        let oldKey = try #require(CheckpointStatement.parse(before[0].statement)?.key)
+        let rotated = try await service.rotateKey(reason: "annual", actor: "test")
+        let newKey = try #require(CheckpointStatement.parse(rotated.statement)?.key)
+        #expect(newKey != oldKey && rotated.signatureValid && rotated.keyVouched(by: before.last!))
+        #expect(try SigningKey.load(at: archive.directory.url.appendingPathComponent("keys/signing.key"), create: false).id == newKey)
+        let zip = try ExportGenerator.write(ExportSpec(style: .iosZip, messageCount: 30, mediaEvery: 0, seed: 21), to: try tmp.sub("after"))
+        _ = try await ingest(archive, zip)
+        let exported = try await service.export()
+        let witness = try CheckpointService.read(Data(exported.utf8))
+        let report = try await VerifyService(archive: archive).verify(actor: "test", witness: ("witness.jsonl", witness))
+        #expect(report.ok && report.checkpointKeyChanges.isEmpty, "\(report.problems) \(report.checkpointKeyChanges)")
+        let file = tmp.url.appendingPathComponent("rotated.jsonl")
+        try Data(exported.utf8).write(to: file)
+        let script = try runCheckpointScript(file, ["--key", oldKey])
+        #expect(script.status == 0 && script.output.contains("rotated from \(oldKey) to \(newKey), vouched for by the old key"), "\(script.output)")
+
+        // The key file lost and a new key made by hand: noted by the archive, a problem for a witness.
+        try FileManager.default.removeItem(at: archive.directory.url.appendingPathComponent("keys/signing.key"))
+        try await service.sign(reason: "key restored from nowhere", actor: "test")
+        let alone = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(alone.ok && alone.checkpointKeyChanges.count == 1 && alone.checkpointKeyChanges[0].contains("not vouched for"), "\(alone.checkpointKeyChanges)")
+        let replaced = try await service.export()
+        let against = try await VerifyService(archive: archive).verify(actor: "test", witness: ("witness.jsonl", try CheckpointService.read(Data(replaced.utf8))))
+        #expect(against.problems.map(\.code) == ["checkpoint_key_changed"], "\(against.problems)")
+        try Data(replaced.utf8).write(to: file)
+        let bad = try runCheckpointScript(file)
+        #expect(bad.status == 1 && bad.output.contains("the old key did not vouch for the new one"), "\(bad.output)")
+    }
+
     @Test func aWitnessFileIsCheckedWithoutTheArchive() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let (_, witness, exported) = try await Self.signedArchive(tmp)

@@ -104,6 +104,26 @@ public struct CheckpointStatement: Sendable, Hashable, Codable {
     }
 }
 
+/// A change of signing key, stated by the archive and signed with the old key.
+public struct KeyRotation: Sendable, Hashable {
+    public static let header = "recordkeeper key rotation v1"
+    public var old: String
+    public var new: String
+    public var newPublicKey: String
+    public var at: String
+
+    public var text: String { [Self.header, "old: \(old)", "new: \(new)", "new_public_key: \(newPublicKey)", "at: \(at)"].joined(separator: "\n") + "\n" }
+
+    public static func parse(_ text: String) -> KeyRotation? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard lines.count == 6, lines[0] == header, lines[5].isEmpty else { return nil }
+        func value(_ i: Int, _ name: String) -> String? { lines[i].hasPrefix(name + ": ") ? String(lines[i].dropFirst(name.count + 2)) : nil }
+        guard let o = value(1, "old"), let n = value(2, "new"), let k = value(3, "new_public_key"), let at = value(4, "at") else { return nil }
+        let r = KeyRotation(old: o, new: n, newPublicKey: k, at: at)
+        return r.text == text ? r : nil
+    }
+}
+
 /// A signed checkpoint as kept in the audit log and as exported (one JSON object a line).
 public struct SignedCheckpoint: Sendable, Hashable, Codable {
     /// The audit entry the checkpoint was recorded as (it comes after the entries it covers).
@@ -111,7 +131,26 @@ public struct SignedCheckpoint: Sendable, Hashable, Codable {
     public var statement: String
     public var signature: String
     public var publicKey: String
-    enum CodingKeys: String, CodingKey { case entry, statement, signature, publicKey = "public_key" }
+    /// On the first checkpoint after a key rotation: the rotation statement (`KeyRotation`) and
+    /// the old key's signature of it, so a witness sees the old key vouch for the new one.
+    public var rotation: String?
+    public var rotationSignature: String?
+    enum CodingKeys: String, CodingKey { case entry, statement, signature, publicKey = "public_key", rotation, rotationSignature = "rotation_signature" }
+
+    public init(entry: Int64, statement: String, signature: String, publicKey: String, rotation: String? = nil, rotationSignature: String? = nil) {
+        self.entry = entry; self.statement = statement; self.signature = signature; self.publicKey = publicKey
+        self.rotation = rotation; self.rotationSignature = rotationSignature
+    }
+
+    /// Whether this checkpoint's key was vouched for by `previous`'s key: a rotation statement
+    /// naming the old key, the new key and its public key, signed by the old key.
+    public func keyVouched(by previous: SignedCheckpoint) -> Bool {
+        guard let text = rotation, let sig = rotationSignature.flatMap({ bytes(hex: $0) }), let r = KeyRotation.parse(text),
+              let old = CheckpointStatement.parse(previous.statement), let new = CheckpointStatement.parse(statement),
+              r.old == old.key, r.new == new.key, r.newPublicKey == publicKey,
+              let raw = bytes(hex: previous.publicKey), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
+        return key.isValidSignature(sig, for: Data(text.utf8))
+    }
 
     /// Whether the signature is the statement's under the public key, and the key is the one the
     /// statement names.
@@ -141,7 +180,8 @@ public struct CheckpointService: Sendable {
     /// With `createKey` false a missing key is an error: capture never makes a new key in
     /// silence (whoever removed the key file would otherwise have the archive sign for them).
     @discardableResult
-    public func sign(vouches: [String] = [], reason: String, actor: String, createKey: Bool = true) async throws -> SignedCheckpoint {
+    public func sign(vouches: [String] = [], reason: String, actor: String, createKey: Bool = true,
+                     rotation: (statement: String, signature: String)? = nil) async throws -> SignedCheckpoint {
         let key = try SigningKey.load(at: keyFile, create: createKey)
         let store = archive.store
         guard let last = try await store.auditEntries(AuditFilter(limit: 1)).first else {
@@ -157,8 +197,29 @@ public struct CheckpointService: Sendable {
         let signature = try key.sign(text)
         var detail = ["statement": text, "signature": signature, "public_key": key.publicKeyHex, "reason": reason]
         if let previous, let p = CheckpointStatement.parse(previous.statement), p.key != key.id { detail["key_changed_from"] = p.key }
+        if let rotation { detail["rotation"] = rotation.statement; detail["rotation_signature"] = rotation.signature }
         let entry = try await store.appendAudit(AuditDraft(actor: actor, action: Self.action, target: "archive", detail: detail))
-        return SignedCheckpoint(entry: entry.sequence, statement: text, signature: signature, publicKey: key.publicKeyHex)
+        return SignedCheckpoint(entry: entry.sequence, statement: text, signature: signature, publicKey: key.publicKeyHex,
+                                rotation: rotation?.statement, rotationSignature: rotation?.signature)
+    }
+
+    /// Replaces the signing key: the old key signs a statement naming the new one, the new key file
+    /// takes the old one's place (the old private key is gone), and the first checkpoint under the
+    /// new key carries the old key's statement, so the archive and a witness see the change vouched
+    /// for. Needs the old key.
+    public func rotateKey(reason: String, actor: String) async throws -> SignedCheckpoint {
+        let old = try SigningKey.load(at: keyFile, create: false)
+        let staged = keyFile.deletingLastPathComponent().appendingPathComponent(".\(keyFile.lastPathComponent).new-\(UUID().uuidString.prefix(8))")
+        let new = try SigningKey.load(at: staged, create: true)
+        let rotation = KeyRotation(old: old.id, new: new.id, newPublicKey: new.publicKeyHex, at: Timestamp.iso(millis: Timestamp.nowMillis()))
+        let signature = try old.sign(rotation.text)
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "checkpoint.key_rotation", target: "archive",
+                                                       detail: ["rotation": rotation.text, "signature": signature, "reason": reason]))
+        guard rename(staged.path, keyFile.path) == 0 else {
+            try? FileManager.default.removeItem(at: staged)
+            throw ArchiveError(.invalid, "cannot put the new signing key in place of \(keyFile.path) (errno \(errno)); the old key still signs")
+        }
+        return try await sign(reason: "key rotation: " + reason, actor: actor, createKey: false, rotation: (rotation.text, signature))
     }
 
     /// Signs after an act when the archive signs at all: a key exists, or checkpoints were signed
@@ -172,7 +233,8 @@ public struct CheckpointService: Sendable {
     static func checkpoint(_ e: AuditEntry) -> SignedCheckpoint? {
         guard e.action == action, let d = try? JSONDecoder().decode([String: String].self, from: Data(e.detail.utf8)),
               let statement = d["statement"], let signature = d["signature"], let pub = d["public_key"] else { return nil }
-        return SignedCheckpoint(entry: e.sequence, statement: statement, signature: signature, publicKey: pub)
+        return SignedCheckpoint(entry: e.sequence, statement: statement, signature: signature, publicKey: pub, rotation: d["rotation"],
+                                rotationSignature: d["rotation_signature"])
     }
 
     /// Every checkpoint recorded after audit entry `after`, oldest first.
@@ -207,6 +269,7 @@ public struct CheckpointService: Sendable {
     public func check(_ list: [SignedCheckpoint], source: String) async throws -> [VerificationProblem] {
         var problems: [VerificationProblem] = []
         var previous: CheckpointStatement?
+        var previousSigned: SignedCheckpoint?
         var chainEnd: Int64?
         for c in list {
             let item = "checkpoint:\(c.entry)"
@@ -223,12 +286,13 @@ public struct CheckpointService: Sendable {
                     problems.append(VerificationProblem(code: "checkpoint_chain_broken", item: item,
                                                         detail: "it does not follow the checkpoint before it in \(source) (entry \(p.sequence)): one was removed or replaced"))
                 }
-                if s.key != p.key, source != "archive" {
+                if s.key != p.key, source != "archive", let before = previousSigned, !c.keyVouched(by: before) {
                     problems.append(VerificationProblem(code: "checkpoint_key_changed", item: item,
-                                                        detail: "signed by key \(s.key) where the checkpoint before it was signed by \(p.key)"))
+                                                        detail: "signed by key \(s.key) where the checkpoint before it was signed by \(p.key), and the old key did not vouch for the new one"))
                 }
             }
             previous = s
+            previousSigned = c
             if chainEnd == nil { chainEnd = try await archive.store.auditEntries(AuditFilter(limit: 1)).first?.sequence ?? 0 }
             guard let at = try await entry(s.sequence) else {
                 problems.append(VerificationProblem(code: "archive_truncated", item: item,
@@ -252,11 +316,9 @@ public struct CheckpointService: Sendable {
         let list = try await checkpoints()
         var problems = try await check(list, source: "archive")
         var keyChanges: [String] = []
-        var previousKey: String?
-        for c in list {
-            guard let s = CheckpointStatement.parse(c.statement) else { continue }
-            if let p = previousKey, p != s.key { keyChanges.append("checkpoint \(c.entry) (signed \(s.at)) by key \(s.key) after key \(p)") }
-            previousKey = s.key
+        for (before, c) in zip(list, list.dropFirst()) {
+            guard let p = CheckpointStatement.parse(before.statement), let s = CheckpointStatement.parse(c.statement), p.key != s.key, !c.keyVouched(by: before) else { continue }
+            keyChanges.append("checkpoint \(c.entry) (signed \(s.at)) by key \(s.key) after key \(p.key), not vouched for by it")
         }
         guard let first = list.first else { return (0, problems, keyChanges) }
         var vouched = Set<String>()

@@ -19,6 +19,7 @@ public struct VerificationWindow: Sendable, Codable, Equatable {
         "records anchored by audit entries of other days, and records deleted with the audit entries that named them only",
         "custody records other than events and imports (seizures, containers, detentions, referrals, settings), and the checks across days (return batches, episodes closed without an event)",
         "the search index",
+        "signed checkpoints and the batches they vouch for (and a witness's copy: verify --against)",
     ]
 }
 
