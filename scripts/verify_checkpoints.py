@@ -6,7 +6,7 @@ Usage: scripts/verify_checkpoints.py CHECKPOINTS.jsonl [--key KEY_ID] [--bag BAG
 The file is what `recordkeeper checkpoint export` writes: one JSON object a line with the
 checkpoint's `statement` (the signed text), its Ed25519 `signature` and `public_key` (hex), and
 the audit `entry` it was recorded as. For every line this checks, with nothing but python3 and
-the openssl command line tool:
+the openssl command line tool (OpenSSL 3.0 or later):
 
   * the statement is a checkpoint statement and names the key that signed it (the first 16 hex
     digits of the SHA-256 of the raw public key);
@@ -18,7 +18,8 @@ the openssl command line tool:
 
 With --bag it also checks a BagIt transfer bag (RFC 8493) made by `recordkeeper transfer`: every
 file listed in manifest-sha256.txt is present and hashes as listed, no payload file is unlisted,
-and tagmanifest-sha256.txt matches the tag files.
+and tagmanifest-sha256.txt matches the tag files. That shows the bag is whole as made; that it
+came from this archive is shown by the archive's certificate of transfer and its checkpoints.
 
 Exit status 0 when everything checks, 1 when anything does not (each problem is printed), 2 on
 bad usage. What it cannot tell alone: whether the archive still extends these checkpoints; that
@@ -204,8 +205,15 @@ def main(argv):
         else:
             print(f"unknown argument {flag}", file=sys.stderr)
             return 2
-    if subprocess.run(["openssl", "version"], capture_output=True).returncode != 0:
-        print("openssl is needed to check Ed25519 signatures", file=sys.stderr)
+    try:
+        version = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    except FileNotFoundError:
+        version = ""
+    # Ed25519 over raw input (pkeyutl -rawin) needs OpenSSL 3.0 or later; an older OpenSSL or
+    # LibreSSL would report every signature as failing, so refuse to judge instead.
+    parts = version.split()
+    if len(parts) < 2 or parts[0] != "OpenSSL" or not parts[1].split(".")[0].isdigit() or int(parts[1].split(".")[0]) < 3:
+        print(f"OpenSSL 3.0 or later is needed to check Ed25519 signatures (found: {version or 'no openssl'})", file=sys.stderr)
         return 2
     count, last, problems = check_checkpoints(path, expected_key)
     files = None

@@ -58,6 +58,9 @@ public protocol MessageStore: Sendable {
     /// Number of messages in a conversation.
     func messageCount(conversationID: Int64) async throws -> Int
     func stats() async throws -> ArchiveStats
+    /// How many records and (not destroyed) files the archive holds: the two counts a signed
+    /// checkpoint states, without the rest of `stats` (which counts the whole audit log).
+    func recordCounts() async throws -> (messages: Int, blobs: Int)
 }
 
 /// The audit log: one hash chain, kept linear however many writers append to it.

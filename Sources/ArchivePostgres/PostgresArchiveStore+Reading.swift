@@ -102,6 +102,15 @@ extension PostgresArchiveStore: MessageStore {
     }
 }
 
+extension PostgresArchiveStore {
+    public func recordCounts() async throws -> (messages: Int, blobs: Int) {
+        let r = try await rows("counting records", """
+            SELECT (SELECT count(*) FROM message), (SELECT count(*) FROM blob WHERE destroyed_by IS NULL)
+            """, as: (Int64, Int64).self)[0]
+        return (Int(r.0), Int(r.1))
+    }
+}
+
 extension PostgresArchiveStore: IntegrityStore {
     public func verifyMessageHashes(afterID: Int64, throughID: Int64, limit: Int) async throws -> [MessageHashCheck] {
         let stored = try await storedMessages("reading records to verify", """

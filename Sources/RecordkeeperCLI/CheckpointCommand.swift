@@ -20,14 +20,28 @@ struct CheckpointCommand: AsyncParsableCommand {
         subcommands: [Sign.self, Export.self, List.self, RotateKey.self])
 
     struct Sign: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "sign", abstract: "Sign a checkpoint now (creates the signing key the first time).")
+        static let configuration = CommandConfiguration(
+            commandName: "sign", abstract: "Sign a checkpoint now (makes the signing key the first time).",
+            discussion: """
+                --vouch names a capture batch or disposition whose act stopped before it signed (verify lists it as not vouched \
+                for): check what it holds first, then vouch for it here, in your name. When the archive has signed before and \
+                its key file is gone, signing refuses unless --new-key says to make a new key (verify then notes the change of \
+                key, and a witness's copy shows it).
+                """)
+        @Option(help: ArgumentHelp("A batch or disposition to vouch for (batch:12, disposition:3); repeatable.", valueName: "target")) var vouch: [String] = []
+        @Flag(help: "Make a new signing key if the key file is missing.") var newKey = false
         @Option(help: "Why, for the audit log.") var reason = "signed by hand"
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
                 let handle = try await archive.open()
-                let c = try await CheckpointService(archive: handle).sign(reason: reason, actor: archive.resolvedActor)
+                let service = CheckpointService(archive: handle)
+                for v in vouch where !(v.hasPrefix("batch:") || v.hasPrefix("disposition:")) || Int64(v.split(separator: ":").last ?? "") == nil {
+                    throw ArchiveError(.invalid, "--vouch takes batch:N or disposition:N (got \(v))")
+                }
+                let first = try await service.checkpoints().isEmpty
+                let c = try await service.sign(vouching: vouch, reason: reason, actor: archive.resolvedActor, createKey: first || newKey)
                 if json { print(Terminal.json(c, pretty: true)); return }
                 let s = CheckpointStatement.parse(c.statement)!
                 print("checkpoint signed (audit entry \(c.entry)): the chain up to entry \(s.sequence) ends in \(s.head); \(s.messages) records, \(s.blobs) files; key \(s.key)")

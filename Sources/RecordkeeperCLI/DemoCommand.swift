@@ -60,7 +60,7 @@ struct DemoCommand: AsyncParsableCommand {
                 try DemoCommand.claimExportsDirectory(exportsDir)
                 handle = try await directory.create(actor: actor)
                 // Signed from the start: every capture below signs a checkpoint naming its batches.
-                try await CheckpointService(archive: handle).sign(reason: "archive created", actor: actor)
+                try await CheckpointService(archive: handle).sign(reason: "archive created", actor: actor, createKey: true)
                 Terminal.note("Generating the sample corpus in \(exportsDir.path) …")
                 let exports = try DemoCorpus.write(to: exportsDir, seed: seed)
                 FileManager.default.createFile(atPath: exportsDir.appendingPathComponent(DemoCommand.marker).path,

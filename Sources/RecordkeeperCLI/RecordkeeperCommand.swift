@@ -168,7 +168,7 @@ struct InitCommand: AsyncParsableCommand {
                     try await handle.store.appendAudit(AuditDraft(actor: archive.resolvedActor, action: "archive.runtime_role_granted", target: "archive",
                                                                   detail: ["role": runtimeRole]))
                 }
-                let first = try await CheckpointService(archive: handle).sign(reason: "archive created", actor: archive.resolvedActor)
+                let first = try await CheckpointService(archive: handle).sign(reason: "archive created", actor: archive.resolvedActor, createKey: true)
                 print("The archive is ready in PostgreSQL (\((try? PostgresURL.parse(url))?.redacted ?? "the database"))")
                 print("  blob store    \(handle.blobs.locationDescription)")
                 print("  signing key   \(SigningKey.location(dataDirectory: handle.directory.url).path) (Ed25519, key \(CheckpointStatement.parse(first.statement)?.key ?? "?"); every instance needs it: set $\(SigningKey.environmentVariable); back it up apart from the database)")
@@ -179,7 +179,7 @@ struct InitCommand: AsyncParsableCommand {
             }
             guard runtimeRole == nil else { throw ArchiveError(.invalid, "--runtime-role is for a PostgreSQL archive (--database-url)") }
             let handle = try await archive.directory.create(actor: archive.resolvedActor)
-            let first = try await CheckpointService(archive: handle).sign(reason: "archive created", actor: archive.resolvedActor)
+            let first = try await CheckpointService(archive: handle).sign(reason: "archive created", actor: archive.resolvedActor, createKey: true)
             print("Created an empty archive in \(handle.directory.url.path)")
             print("  signing key   \(SigningKey.location(dataDirectory: handle.directory.url).path) (Ed25519, key \(CheckpointStatement.parse(first.statement)?.key ?? "?"); back it up apart from the data)")
             print("  record store  \(handle.directory.databaseURL.lastPathComponent) (SQLite, WAL)")

@@ -72,7 +72,7 @@ public enum BackgroundCheckpoints {
             guard let head = try await archive.store.auditEntries(AuditFilter(limit: 1)).first, head.action != CheckpointService.action else {
                 return ["signed": "no", "why": "nothing recorded since the last checkpoint"]
             }
-            try await service.signIfSigning(vouches: [], reason: "hourly", actor: actor)
+            try await service.signIfSigning(vouching: [], reason: "hourly", actor: actor)
             return ["signed": "yes", "covers": "\(head.sequence)"]
         }
     }

@@ -15,7 +15,7 @@ struct CheckpointTests {
     /// witness's file exported after them.
     static func signedArchive(_ tmp: TempDir) async throws -> (ArchiveHandle, witness: [SignedCheckpoint], exported: String) {
         let archive = try await makeArchive(tmp)
-        try await CheckpointService(archive: archive).sign(reason: "archive created", actor: "test")
+        try await CheckpointService(archive: archive).sign(reason: "archive created", actor: "test", createKey: true)
         for (n, seed) in [(1, 3), (2, 4)] {
             let zip = try ExportGenerator.write(ExportSpec(style: .iosZip, messageCount: 60, mediaEvery: 0, seed: UInt64(seed)), to: try tmp.sub("export-\(n)"))
             _ = try await ingest(archive, zip)
@@ -31,7 +31,10 @@ struct CheckpointTests {
         let (archive, witness, _) = try await Self.signedArchive(tmp)
         #expect(witness.count == 3 && witness.allSatisfy(\.signatureValid))
         let statements = witness.compactMap { CheckpointStatement.parse($0.statement) }
-        #expect(statements.map(\.vouches) == [[], ["batch:1"], ["batch:2"]])
+        // Each capture vouches for its batch's ingest entry: its sequence and hash.
+        #expect(statements.map { $0.vouches.map { String($0.prefix { $0 != "=" }) } } == [[], ["batch:1"], ["batch:2"]])
+        let entry = try #require(try await archive.store.auditEntries(AuditFilter(action: "ingest", target: "batch:2", limit: 1)).first)
+        #expect(statements[2].vouches == ["batch:2=\(entry.sequence):\(entry.hash.hex)"])
         let messages = try await archive.store.stats().messages
         #expect(messages > 100 && statements[2].messages == messages && statements[1].messages < messages)
         #expect(statements[1].previous == statements[0].hash && statements[2].previous == statements[1].hash)
@@ -116,6 +119,50 @@ struct CheckpointTests {
         try await CheckpointService(archive: archive).sign(reason: "hourly", actor: "system:checkpoint")
         let report = try await VerifyService(archive: archive).verify(actor: "test")
         #expect(report.problems.map(\.code) == ["batch_not_vouched"] && report.problems[0].item == "batch:3", "\(report.problems)")
+        // Someone who checked what the batch holds vouches for it, in their name.
+        try await CheckpointService(archive: archive).sign(vouching: ["batch:3"], reason: "batch 3 checked against its export", actor: "alice")
+        #expect(try await VerifyService(archive: archive).verify(actor: "test").ok)
+    }
+
+    @Test func anEntryChainedInForAVouchedBatchOrACheckpointUnderAnotherKeyIsNamed() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let (archive, _, _) = try await Self.signedArchive(tmp)
+        // Someone with the database chains a second ingest entry for batch 1 (say, with the digest
+        // of messages they changed): the checkpoints vouch for batch 1's first entry, not this one.
+        let original = try #require(try await archive.store.auditEntries(AuditFilter(action: "ingest", target: "batch:1", limit: 1)).first)
+        let detail = try JSONDecoder().decode([String: String].self, from: Data(original.detail.utf8))
+        try await archive.store.appendAudit(AuditDraft(actor: "test", action: "ingest", target: "batch:1", detail: detail))
+        let report = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(report.problems.map(\.code) == ["batch_not_vouched"] && report.problems[0].detail.contains("vouches for another entry"), "\(report.problems)")
+        // And signs a checkpoint over it with a key of their own: not the archive's key.
+        let theirs = CheckpointService(archive: archive, keyFile: tmp.url.appendingPathComponent("their.key"))
+        try await theirs.sign(vouching: ["batch:1"], reason: "hourly", actor: "system:checkpoint", createKey: true)
+        let after = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(Set(after.problems.map(\.code)) == ["checkpoint_not_by_archive_key"], "\(after.problems)")
+        #expect(after.checkpointKeyChanges.count == 1)
+    }
+
+    @Test func anArchiveWithAKeyAndNoCheckpointHadThemRemoved() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        _ = try SigningKey.load(at: SigningKey.location(dataDirectory: archive.directory.url, environment: [:]), create: true)
+        let report = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(report.problems.map(\.code) == ["checkpoints_missing"], "\(report.problems)")
+        // A key file others can read is refused.
+        let keyFile = SigningKey.location(dataDirectory: archive.directory.url, environment: [:])
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyFile.path)
+        #expect(throws: ArchiveError.self) { _ = try SigningKey.load(at: keyFile, create: false) }
+    }
+
+    @Test func signersAtOnceKeepOneChainOfCheckpoints() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let (archive, _, _) = try await Self.signedArchive(tmp)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<8 { group.addTask { try await CheckpointService(archive: archive).sign(reason: "signer \(i)", actor: "test") } }
+            try await group.waitForAll()
+        }
+        let (checked, problems, _) = try await CheckpointService(archive: archive).checkArchive()
+        #expect(checked == 11 && problems.isEmpty, "\(problems)")
     }
 
     @Test func aRotatedKeyIsVouchedForByTheOldOneAndAReplacedKeyIsNot() async throws {
@@ -140,7 +187,8 @@ struct CheckpointTests {
 
         // The key file lost and a new key made by hand: noted by the archive, a problem for a witness.
         try FileManager.default.removeItem(at: archive.directory.url.appendingPathComponent("keys/signing.key"))
-        try await service.sign(reason: "key restored from nowhere", actor: "test")
+        await #expect(throws: ArchiveError.self) { try await service.sign(reason: "key restored from nowhere", actor: "test") }
+        try await service.sign(reason: "key restored from nowhere", actor: "test", createKey: true)
         let alone = try await VerifyService(archive: archive).verify(actor: "test")
         #expect(alone.ok && alone.checkpointKeyChanges.count == 1 && alone.checkpointKeyChanges[0].contains("not vouched for"), "\(alone.checkpointKeyChanges)")
         let replaced = try await service.export()

@@ -314,7 +314,7 @@ struct RecordsLawTests {
 
         try BagValidator.validate(bagURL)
         // An auditor checks the bag and the archive's signed checkpoints without the archive.
-        try await CheckpointService(archive: f.archive).sign(vouches: ["disposition:\(b.id)"], reason: "transfer packaged", actor: "alice")
+        try await CheckpointService(archive: f.archive).sign(reason: "signing begins", actor: "alice", createKey: true)
         let witness = f.tmp.url.appendingPathComponent("checkpoints.jsonl")
         try Data(try await CheckpointService(archive: f.archive).export().utf8).write(to: witness)
         let checked = try runCheckpointScript(witness, ["--bag", bagURL.path])
@@ -360,7 +360,10 @@ struct RecordsLawTests {
         #expect(try await f.archive.store.tombstone(messageID: 11) == nil)
         let report = try await VerifyService(archive: f.archive).verify(actor: "test")
         #expect(report.ok, "\(report.problems)")
-        #expect(report.checkpointsChecked >= 3) // packaged, transferred, and each capture since
+        #expect(report.checkpointsChecked >= 3) // signing began, the transfer, and each capture since
+        // The transfer's confirmation was vouched for by the checkpoint signed after it.
+        let vouches = try await CheckpointService(archive: f.archive).checkpoints().flatMap { CheckpointStatement.parse($0.statement)?.vouches ?? [] }
+        #expect(vouches.contains { $0.hasPrefix("disposition:\(b.id)=") }, "\(vouches)")
         // A bag changed after it was made fails the auditor's check, naming the file.
         try Data("altered".utf8).write(to: bagURL.appendingPathComponent("data/metadata.csv"))
         let tampered = try runCheckpointScript(witness, ["--bag", bagURL.path])

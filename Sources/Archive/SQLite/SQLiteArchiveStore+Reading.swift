@@ -334,6 +334,13 @@ extension SQLiteArchiveStore {
         }
     }
 
+    public func recordCounts() async throws -> (messages: Int, blobs: Int) {
+        try await read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM message") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM blob WHERE destroyed_by IS NULL") ?? 0)
+        }
+    }
+
     public func batchIDs() async throws -> [Int64] {
         try await read { db in try Int64.fetchAll(db, sql: "SELECT id FROM capture_batch ORDER BY id") }
     }

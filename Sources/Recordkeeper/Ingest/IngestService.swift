@@ -163,7 +163,7 @@ public struct IngestService: Sendable {
             try await ingestAll(sources, request, progress: progress, report: report)
         }
         await sweepDestroyedFilesIfAlone()
-        try await signCheckpoint(for: reports, actor: request.actor)
+        try await signCheckpoint(for: reports, actor: request.actor, throwing: true)
         // Captured: durable, hashed, audited. Findable next, outside the write lock (indexing
         // removes no file and takes the store's writer one batch at a time).
         if request.waitForIndex {
@@ -177,19 +177,22 @@ public struct IngestService: Sendable {
     public func ingestSource(_ source: SourceFile, _ request: IngestRequest) async throws -> [BatchReport] {
         let reports = try await archive.withWriteLock(purpose: "capture", shared: true) { try await ingestOne(source, request, progress: nil) }
         await sweepDestroyedFilesIfAlone()
-        try await signCheckpoint(for: reports, actor: request.actor)
+        // Live capture: a failure to sign is logged, not thrown (the sender would send the same
+        // transaction again, and each retry would be one more batch nobody signed for).
+        try await signCheckpoint(for: reports, actor: request.actor, throwing: false)
         return reports
     }
 
     /// A signed checkpoint naming the batches just written (when the archive signs: issue 16).
     /// Capture is durable by then; a failure to sign says so rather than passing in silence.
-    private func signCheckpoint(for reports: [BatchReport], actor: String) async throws {
+    private func signCheckpoint(for reports: [BatchReport], actor: String, throwing: Bool) async throws {
         let batches = reports.compactMap { r in r.error == nil ? r.batchID.map { "batch:\($0)" } : nil }
         guard !batches.isEmpty else { return }
         do {
-            try await CheckpointService(archive: archive).signIfSigning(vouches: batches, reason: "capture", actor: actor)
+            try await CheckpointService(archive: archive).signIfSigning(vouching: batches, reason: "capture", actor: actor)
         } catch {
             logger.error("checkpoint.failed", metadata: ["error.code": "\((error as? ArchiveError)?.code.rawValue ?? "unexpected")"])
+            guard throwing else { return }
             throw ArchiveError(.invalid, "the records were captured (\(batches.joined(separator: ", "))) but no checkpoint could be signed for them: "
                                 + ((error as? ArchiveError)?.message ?? "\(error)") + "; `verify` will list them as not vouched until one is")
         }

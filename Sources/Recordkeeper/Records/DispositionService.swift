@@ -185,7 +185,7 @@ public struct DispositionService: Sendable {
             try await executeLocked(id: id, actor: actor, accession: accession, today: today)
         }
         // A destructive act is followed by a signed checkpoint naming it (issue 16).
-        try await CheckpointService(archive: archive).signIfSigning(vouches: ["disposition:\(id)"], reason: accession == nil ? "disposition" : "transfer",
+        try await CheckpointService(archive: archive).signIfSigning(vouching: ["disposition:\(id)"], reason: accession == nil ? "disposition" : "transfer",
                                                                     actor: actor)
         return certificate
     }

@@ -32,6 +32,9 @@ public struct SigningKey: Sendable {
     /// exclusive create) when none exists.
     public static func load(at url: URL, create: Bool) throws -> SigningKey {
         if let data = FileManager.default.contents(atPath: url.path) {
+            if let mode = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                throw ArchiveError(.refused, "the signing key at \(url.path) can be read by others (mode \(String(mode, radix: 8))); make it owner-only: chmod 600 \(url.path)")
+            }
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let raw = Data(base64Encoded: text), raw.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
                 throw ArchiveError(.invalid, "the signing key at \(url.path) is not a 32-byte Ed25519 key in base64")
@@ -62,10 +65,17 @@ public struct SigningKey: Sendable {
     }
 }
 
+extension SigningKey: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Never the private key, whatever prints it.
+    public var description: String { "signing key \(id)" }
+    public var debugDescription: String { description }
+}
+
 /// What a checkpoint states: the audit chain up to `sequence` ends in `head`, the archive then
 /// held `messages` records and `blobs` files, signed at `at` by key `key`, after the checkpoint
-/// whose statement hashes to `previous`, vouching for the acts named in `vouches` (the batches a
-/// capture just wrote, the disposition just executed). The statement's text is what is signed;
+/// whose statement hashes to `previous`, vouching for the audit entries named in `vouches`
+/// (`batch:12=4811:<hash>`: the capture batch's `ingest` entry, at its sequence, with its hash; or a
+/// disposition's execution entry). The statement's text is what is signed;
 /// the checkpoints form a chain of their own, so an exported file can be checked without the
 /// archive (`scripts/verify_checkpoints.py`).
 public struct CheckpointStatement: Sendable, Hashable, Codable {
@@ -174,22 +184,59 @@ public struct CheckpointService: Sendable {
         self.keyFile = keyFile ?? SigningKey.location(dataDirectory: archive.directory.url)
     }
 
-    /// Signs the audit chain as it stands (creating the key on the first checkpoint) and records
-    /// the checkpoint as an audit entry. `vouches`: the acts this process just wrote and signs for
-    /// by name (`batch:12`, `disposition:3`).
-    /// With `createKey` false a missing key is an error: capture never makes a new key in
-    /// silence (whoever removed the key file would otherwise have the archive sign for them).
+    /// The actions whose entries a checkpoint must vouch for, by the kind of target.
+    static func vouchedActions(_ target: String) -> [String] { target.hasPrefix("batch:") ? ["ingest"] : ["disposition.execute", "transfer.confirm"] }
+    static let vouchedActionList = ["ingest", "disposition.execute", "transfer.confirm"]
+
+    /// Newest checkpoint first (through the audit log's target index: checkpoints are `archive` entries).
+    func newestCheckpoint() async throws -> AuditEntry? {
+        try await archive.store.auditEntries(AuditFilter(action: Self.action, target: "archive", limit: 1)).first
+    }
+
+    /// Signs the audit chain as it stands and records the checkpoint as an audit entry, one signer
+    /// at a time across instances (a lease), so each checkpoint follows the one before it.
+    /// `vouching`: the acts this process just wrote and signs for (`batch:12`, `disposition:3`);
+    /// each is vouched for by its entry (sequence and hash), so a later entry for the same batch,
+    /// written without the key, is not. `createKey`: make the key when the archive has none (the
+    /// first checkpoint, or a deliberate replacement); never during capture.
     @discardableResult
-    public func sign(vouches: [String] = [], reason: String, actor: String, createKey: Bool = true,
+    public func sign(vouching targets: [String] = [], reason: String, actor: String, createKey: Bool = false,
                      rotation: (statement: String, signature: String)? = nil) async throws -> SignedCheckpoint {
         let key = try SigningKey.load(at: keyFile, create: createKey)
         let store = archive.store
+        let holder = "sign:\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        let deadline = ContinuousClock.now + .seconds(120)
+        while try await !store.acquireLease("checkpoint.sign", holder: holder, ttlMillis: 60_000) {
+            guard ContinuousClock.now < deadline else { throw ArchiveError(.busy, "another instance has been signing a checkpoint for 2 minutes; try again") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        do {
+            let c = try await signHoldingLease(key, vouching: targets, reason: reason, actor: actor, rotation: rotation)
+            try await store.releaseLease("checkpoint.sign", holder: holder)
+            return c
+        } catch {
+            try? await store.releaseLease("checkpoint.sign", holder: holder)
+            throw error
+        }
+    }
+
+    private func signHoldingLease(_ key: SigningKey, vouching targets: [String], reason: String, actor: String,
+                                  rotation: (statement: String, signature: String)?) async throws -> SignedCheckpoint {
+        let store = archive.store
+        var vouches: [String] = []
+        for t in Set(targets).sorted() {
+            let wanted = Self.vouchedActions(t)
+            guard let e = try await store.auditEntries(AuditFilter(target: t, limit: 1000)).first(where: { wanted.contains($0.action) }) else {
+                throw ArchiveError(.notFound, "no \(wanted.joined(separator: " or ")) entry for \(t) in the audit log to vouch for")
+            }
+            vouches.append("\(t)=\(e.sequence):\(e.hash.hex)")
+        }
         guard let last = try await store.auditEntries(AuditFilter(limit: 1)).first else {
             throw ArchiveError(.invalid, "the audit log is empty: there is nothing to sign")
         }
-        let previous = try await store.auditEntries(AuditFilter(action: Self.action, limit: 1)).first.flatMap(Self.checkpoint)
-        let stats = try await store.stats()
-        let statement = CheckpointStatement(sequence: last.sequence, head: last.hash.hex, messages: stats.messages, blobs: stats.blobs,
+        let previous = try await newestCheckpoint().flatMap(Self.checkpoint)
+        let counts = try await store.recordCounts()
+        let statement = CheckpointStatement(sequence: last.sequence, head: last.hash.hex, messages: counts.messages, blobs: counts.blobs,
                                             at: Timestamp.iso(millis: Timestamp.nowMillis()), key: key.id,
                                             previous: previous.flatMap { CheckpointStatement.parse($0.statement)?.hash } ?? AuditEntry.genesis.hex,
                                             vouches: vouches)
@@ -201,6 +248,15 @@ public struct CheckpointService: Sendable {
         let entry = try await store.appendAudit(AuditDraft(actor: actor, action: Self.action, target: "archive", detail: detail))
         return SignedCheckpoint(entry: entry.sequence, statement: text, signature: signature, publicKey: key.publicKeyHex,
                                 rotation: rotation?.statement, rotationSignature: rotation?.signature)
+    }
+
+    /// Signs after an act when the archive signs: its key file exists, or checkpoints were signed
+    /// before (a missing key is then an error for the caller to report, and no key is made).
+    public func signIfSigning(vouching targets: [String], reason: String, actor: String) async throws {
+        if !FileManager.default.fileExists(atPath: keyFile.path) {
+            guard try await newestCheckpoint() != nil else { return }
+        }
+        try await sign(vouching: targets, reason: reason, actor: actor)
     }
 
     /// Replaces the signing key: the old key signs a statement naming the new one, the new key file
@@ -219,15 +275,7 @@ public struct CheckpointService: Sendable {
             try? FileManager.default.removeItem(at: staged)
             throw ArchiveError(.invalid, "cannot put the new signing key in place of \(keyFile.path) (errno \(errno)); the old key still signs")
         }
-        return try await sign(reason: "key rotation: " + reason, actor: actor, createKey: false, rotation: (rotation.text, signature))
-    }
-
-    /// Signs after an act when the archive signs at all: a key exists, or checkpoints were signed
-    /// before (a missing key is then an error the caller reports, not a silent stop).
-    public func signIfSigning(vouches: [String], reason: String, actor: String) async throws {
-        let signedBefore = try await !archive.store.auditEntries(AuditFilter(action: Self.action, limit: 1)).isEmpty
-        guard signedBefore || FileManager.default.fileExists(atPath: keyFile.path) else { return }
-        try await sign(vouches: vouches, reason: reason, actor: actor, createKey: false)
+        return try await sign(reason: "key rotation: " + reason, actor: actor, rotation: (rotation.text, signature))
     }
 
     static func checkpoint(_ e: AuditEntry) -> SignedCheckpoint? {
@@ -242,7 +290,7 @@ public struct CheckpointService: Sendable {
         var out: [SignedCheckpoint] = []
         var before: Int64?
         while true {
-            let page = try await archive.store.auditEntries(AuditFilter(action: Self.action, beforeSequence: before, limit: 1000))
+            let page = try await archive.store.auditEntries(AuditFilter(action: Self.action, target: "archive", beforeSequence: before, limit: 1000))
             out += page.filter { $0.sequence > after }.compactMap(Self.checkpoint)
             guard page.count == 1000, let oldest = page.last?.sequence, oldest > after else { break }
             before = oldest
@@ -266,7 +314,7 @@ public struct CheckpointService: Sendable {
     /// reaches its sequence and ends there in its head, and each follows the one before it (the
     /// previous statement's hash; a key change only where the archive recorded one). `source`
     /// names where they came from in the problems (`archive` or the witness file).
-    public func check(_ list: [SignedCheckpoint], source: String) async throws -> [VerificationProblem] {
+    public func check(_ list: [SignedCheckpoint], source: String, witness: Bool) async throws -> [VerificationProblem] {
         var problems: [VerificationProblem] = []
         var previous: CheckpointStatement?
         var previousSigned: SignedCheckpoint?
@@ -286,7 +334,7 @@ public struct CheckpointService: Sendable {
                     problems.append(VerificationProblem(code: "checkpoint_chain_broken", item: item,
                                                         detail: "it does not follow the checkpoint before it in \(source) (entry \(p.sequence)): one was removed or replaced"))
                 }
-                if s.key != p.key, source != "archive", let before = previousSigned, !c.keyVouched(by: before) {
+                if s.key != p.key, witness, let before = previousSigned, !c.keyVouched(by: before) {
                     problems.append(VerificationProblem(code: "checkpoint_key_changed", item: item,
                                                         detail: "signed by key \(s.key) where the checkpoint before it was signed by \(p.key), and the old key did not vouch for the new one"))
                 }
@@ -307,31 +355,53 @@ public struct CheckpointService: Sendable {
         return problems
     }
 
-    /// The archive's own checkpoints, and that every capture batch recorded after the first
-    /// checkpoint was vouched for by name by one (a batch chained into the log by someone without
-    /// the key never is). Key changes the archive recorded come back apart: not a problem by
-    /// themselves (a lost key is replaced so), but only a witness's copy of the earlier
-    /// checkpoints can tell whether the chain before the change was kept.
+    /// The archive's own checkpoints: each as `check` does; the newest signed by the archive's key
+    /// (when this process can read the key file: a chain re-signed with another key is not the
+    /// archive's); checkpoints present at all where the archive has a key; and every capture and
+    /// disposition entry recorded after the first checkpoint vouched for by one, by its sequence
+    /// and hash (an entry chained in by someone without the key never is). Key changes the old key
+    /// did not vouch for come back apart: not a problem by themselves (a lost key is replaced so),
+    /// but only a witness's copy of the earlier checkpoints can tell whether the chain before the
+    /// change was kept.
     public func checkArchive() async throws -> (checked: Int, problems: [VerificationProblem], keyChanges: [String]) {
         let list = try await checkpoints()
-        var problems = try await check(list, source: "archive")
+        var problems = try await check(list, source: "archive", witness: false)
         var keyChanges: [String] = []
         for (before, c) in zip(list, list.dropFirst()) {
             guard let p = CheckpointStatement.parse(before.statement), let s = CheckpointStatement.parse(c.statement), p.key != s.key, !c.keyVouched(by: before) else { continue }
             keyChanges.append("checkpoint \(c.entry) (signed \(s.at)) by key \(s.key) after key \(p.key), not vouched for by it")
         }
-        guard let first = list.first else { return (0, problems, keyChanges) }
-        var vouched = Set<String>()
-        for c in list { vouched.formUnion(CheckpointStatement.parse(c.statement)?.vouches ?? []) }
-        var before: Int64?
-        while true {
-            let page = try await archive.store.auditEntries(AuditFilter(action: "ingest", beforeSequence: before, limit: 1000))
-            for e in page where e.sequence > first.entry && e.action == "ingest" && !vouched.contains(e.target) {
-                problems.append(VerificationProblem(code: "batch_not_vouched", item: e.target,
-                                                    detail: "recorded at audit entry \(e.sequence) and never named by a signed checkpoint: written by someone without the signing key, or the capture stopped before it signed"))
+        if let key = try? SigningKey.load(at: keyFile, create: false) {
+            if list.isEmpty {
+                problems.append(VerificationProblem(code: "checkpoints_missing", item: "archive",
+                                                    detail: "the archive has a signing key (\(key.id)) and no signed checkpoint: they were removed, or the first signing was interrupted (then run `checkpoint sign`)"))
+            } else if let newest = list.last.flatMap({ CheckpointStatement.parse($0.statement) }), newest.key != key.id {
+                problems.append(VerificationProblem(code: "checkpoint_not_by_archive_key", item: "checkpoint:\(list.last!.entry)",
+                                                    detail: "the newest checkpoint is signed by key \(newest.key); the archive's key is \(key.id): the checkpoints were signed by someone else"))
             }
-            guard page.count == 1000, let oldest = page.last?.sequence, oldest > first.entry else { break }
-            before = oldest
+        }
+        guard let first = list.first else { return (0, problems, keyChanges) }
+        var vouched: [String: String] = [:] // target → "sequence:hash" of each entry vouched for
+        var vouchedEntries = Set<String>()
+        for c in list {
+            for v in CheckpointStatement.parse(c.statement)?.vouches ?? [] {
+                guard let eq = v.firstIndex(of: "=") else { continue }
+                vouched[String(v[..<eq])] = String(v[v.index(after: eq)...])
+                vouchedEntries.insert(v)
+            }
+        }
+        for action in Self.vouchedActionList {
+            var before: Int64?
+            while true {
+                let page = try await archive.store.auditEntries(AuditFilter(action: action, beforeSequence: before, limit: 1000))
+                for e in page where e.sequence > first.entry && e.action == action && !vouchedEntries.contains("\(e.target)=\(e.sequence):\(e.hash.hex)") {
+                    let other = vouched[e.target].map { " (a checkpoint vouches for another entry of it, \($0.prefix(12))…)" } ?? ""
+                    problems.append(VerificationProblem(code: e.target.hasPrefix("batch:") ? "batch_not_vouched" : "disposition_not_vouched", item: e.target,
+                                                        detail: "its \(action) entry \(e.sequence) was never vouched for by a signed checkpoint\(other): written by someone without the signing key, or the act stopped before it signed (check it, then `checkpoint sign --vouch \(e.target)`)"))
+                }
+                guard page.count == 1000, let oldest = page.last?.sequence, oldest > first.entry else { break }
+                before = oldest
+            }
         }
         return (list.count, problems, keyChanges)
     }

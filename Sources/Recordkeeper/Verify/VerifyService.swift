@@ -7,7 +7,8 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `blob_missing`, `blob_altered`, `message_altered`, `batch_source_missing`, `batch_altered`,
     /// `batch_messages_altered`, `search_index_incomplete`, `audit_altered`, `audit_broken_link`,
     /// `audit_gap`, `checkpoint_signature_invalid`, `checkpoint_chain_broken`, `checkpoint_key_changed` (witness),
-    /// `checkpoint_unreadable`, `archive_truncated`, `chain_diverges`, `batch_not_vouched`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`, `custody_event_anchored_twice`,
+    /// `checkpoint_unreadable`, `archive_truncated`, `chain_diverges`, `batch_not_vouched`, `disposition_not_vouched`,
+    /// `checkpoints_missing`, `checkpoint_not_by_archive_key`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`, `custody_event_anchored_twice`,
     /// `custody_import_altered`, `custody_import_missing`, `custody_seizure_altered`,
     /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`,
     /// `custody_presentation_altered`, `custody_presentation_missing`, `custody_correction_altered`, `custody_correction_missing`,
@@ -562,7 +563,7 @@ public struct VerifyService: Sendable {
         let checkpoints = CheckpointService(archive: archive)
         let own = try await checkpoints.checkArchive()
         problems += own.problems
-        if let witness { problems += try await checkpoints.check(witness.checkpoints, source: witness.source) }
+        if let witness { problems += try await checkpoints.check(witness.checkpoints, source: witness.source, witness: true) }
 
         problems.sort { ($0.item, $0.code) < ($1.item, $1.code) }
         var report = VerificationReport(ok: problems.isEmpty, blobsChecked: blobCount, blobBytes: blobBytes,
