@@ -46,34 +46,23 @@ public struct AddresseeKey: Sendable {
         return dataDirectory.appendingPathComponent("keys/addressee.key")
     }
 
-    /// Reads the key (32 bytes, base64); with `create`, makes one (owner-only) when none exists.
+    /// Reads the key (32 bytes, base64, owner-only); with `create`, makes one when none exists.
     public static func load(at url: URL, create: Bool) throws -> AddresseeKey {
-        if let data = FileManager.default.contents(atPath: url.path) {
-            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard let raw = Data(base64Encoded: text), raw.count == 32 else {
-                throw CustodyError(.invalid, "the addressee key at \(url.path) is not 32 bytes in base64")
+        do {
+            if let raw = try KeyFile.read(url) { return AddresseeKey(SymmetricKey(data: raw)) }
+            guard create else {
+                throw CustodyError(.refused, "the addressee key is missing (\(url.path)); restore it from the key backup (set \(environmentVariable) to its path): "
+                                    + "without it the sealed particulars cannot be read")
             }
-            return AddresseeKey(SymmetricKey(data: raw))
+            let key = SymmetricKey(size: .bits256)
+            return try KeyFile.create(url, key: key.withUnsafeBytes { Data($0) }) ? AddresseeKey(key) : try load(at: url, create: false)
+        } catch let f as KeyFile.Failure {
+            switch f {
+            case .tooOpen(let mode): throw CustodyError(.refused, "the addressee key at \(url.path) can be read by others (mode \(mode)); make it owner-only: chmod 600 \(url.path)")
+            case .malformed: throw CustodyError(.invalid, "the addressee key at \(url.path) is not 32 bytes in base64")
+            case .unwritable(let e): throw CustodyError(.invalid, "cannot create the addressee key at \(url.path) (errno \(e))")
+            }
         }
-        guard create else {
-            throw CustodyError(.refused, "the addressee key is missing (\(url.path)); restore it from the key backup (set \(environmentVariable) to its path): "
-                                + "without it the sealed particulars cannot be read")
-        }
-        let key = SymmetricKey(size: .bits256)
-        let text = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        // Exclusive create, owner-only: two processes making the first key cannot both win.
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            if errno == EEXIST { return try load(at: url, create: false) }
-            throw CustodyError(.invalid, "cannot create the addressee key at \(url.path) (errno \(errno))")
-        }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
-            throw CustodyError(.invalid, "cannot write the addressee key at \(url.path) (errno \(errno))")
-        }
-        return AddresseeKey(key)
     }
 
     public func seal(_ p: AddresseeParticulars) throws -> SealedAddressee {

@@ -72,7 +72,9 @@ public enum BackgroundCheckpoints {
             guard let head = try await archive.store.auditEntries(AuditFilter(limit: 1)).first, head.action != CheckpointService.action else {
                 return ["signed": "no", "why": "nothing recorded since the last checkpoint"]
             }
-            try await service.signIfSigning(vouching: [], reason: "hourly", actor: actor)
+            guard try await service.signIfSigning(vouching: [], reason: "hourly", actor: actor) else {
+                return ["signed": "no", "why": "the archive does not sign (no key, no checkpoint)"]
+            }
             return ["signed": "yes", "covers": "\(head.sequence)"]
         }
     }

@@ -362,6 +362,34 @@ extension StateChangingRouteTests {
     }
 }
 
+extension StateChangingRouteTests {
+    /// `serve`'s checkpoint job signs, in the system's name, what was recorded since the last
+    /// checkpoint; an archive that does not sign is left alone.
+    @Test func theCheckpointJobSignsWhatWasRecordedSince() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        func run() async throws {
+            let job = Task { try await BackgroundCheckpoints.job(archive: f.archive, logger: Logger(label: "test")).run() }
+            try await Task.sleep(for: .milliseconds(400))
+            job.cancel()
+        }
+        try await run()
+        #expect(try await CheckpointService(archive: f.archive).checkpoints().isEmpty)
+        try await CheckpointService(archive: f.archive).sign(reason: "signing begins", actor: "ada", createKey: true)
+        try await f.archive.store.appendAudit(AuditDraft(actor: "jane", action: "search", target: "archive"))
+        var signed: [SignedCheckpoint] = []
+        let job = Task { try await BackgroundCheckpoints.job(archive: f.archive, logger: Logger(label: "test")).run() }
+        for _ in 0..<200 where signed.count < 2 {
+            try await Task.sleep(for: .milliseconds(50))
+            signed = try await CheckpointService(archive: f.archive).checkpoints()
+        }
+        job.cancel()
+        #expect(signed.count == 2)
+        let hourly = try await f.archive.store.auditEntries(AuditFilter(action: "checkpoint", limit: 1))
+        #expect(hourly.first?.actor == BackgroundCheckpoints.actor)
+        #expect(try await CheckpointService(archive: f.archive).checkArchive().problems.isEmpty)
+    }
+}
+
 /// Runs `body`, failing with a clear error (instead of hanging the suite) if it takes longer
 /// than `seconds`.
 func withDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {

@@ -185,8 +185,13 @@ public struct DispositionService: Sendable {
             try await executeLocked(id: id, actor: actor, accession: accession, today: today)
         }
         // A destructive act is followed by a signed checkpoint naming it (issue 16).
-        try await CheckpointService(archive: archive).signIfSigning(vouching: ["disposition:\(id)"], reason: accession == nil ? "disposition" : "transfer",
-                                                                    actor: actor)
+        do {
+            try await CheckpointService(archive: archive).signIfSigning(vouching: ["disposition:\(id)"], reason: accession == nil ? "disposition" : "transfer",
+                                                                        actor: actor)
+        } catch {
+            throw ArchiveError(.invalid, "disposition \(id) was executed and its certificate written, but no checkpoint could be signed for it: "
+                                + ((error as? ArchiveError)?.message ?? "\(error)") + "; `verify` lists it as not vouched for until one is")
+        }
         return certificate
     }
 

@@ -28,36 +28,26 @@ public struct SigningKey: Sendable {
         return dataDirectory.appendingPathComponent("keys/signing.key")
     }
 
-    /// Reads the key (the 32-byte private key, base64); with `create`, makes one (owner-only,
-    /// exclusive create) when none exists.
+    /// Reads the key (the 32-byte private key, base64, owner-only); with `create`, makes one when
+    /// none exists.
     public static func load(at url: URL, create: Bool) throws -> SigningKey {
-        if let data = FileManager.default.contents(atPath: url.path) {
-            if let mode = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
-                throw ArchiveError(.refused, "the signing key at \(url.path) can be read by others (mode \(String(mode, radix: 8))); make it owner-only: chmod 600 \(url.path)")
+        do {
+            if let raw = try KeyFile.read(url) {
+                guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else { throw KeyFile.Failure.malformed }
+                return SigningKey(key)
             }
-            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard let raw = Data(base64Encoded: text), raw.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
-                throw ArchiveError(.invalid, "the signing key at \(url.path) is not a 32-byte Ed25519 key in base64")
+            guard create else {
+                throw ArchiveError(.refused, "the signing key is missing (\(url.path)); restore it from the key backup, or set \(environmentVariable) to its path")
             }
-            return SigningKey(key)
+            let key = Curve25519.Signing.PrivateKey()
+            return try KeyFile.create(url, key: key.rawRepresentation) ? SigningKey(key) : try load(at: url, create: false)
+        } catch let f as KeyFile.Failure {
+            switch f {
+            case .tooOpen(let mode): throw ArchiveError(.refused, "the signing key at \(url.path) can be read by others (mode \(mode)); make it owner-only: chmod 600 \(url.path)")
+            case .malformed: throw ArchiveError(.invalid, "the signing key at \(url.path) is not a 32-byte Ed25519 key in base64")
+            case .unwritable(let e): throw ArchiveError(.invalid, "cannot write the signing key at \(url.path) (errno \(e))")
+            }
         }
-        guard create else {
-            throw ArchiveError(.refused, "the signing key is missing (\(url.path)); restore it from the key backup, or set \(environmentVariable) to its path")
-        }
-        let key = Curve25519.Signing.PrivateKey()
-        let text = key.rawRepresentation.base64EncodedString() + "\n"
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            if errno == EEXIST { return try load(at: url, create: false) }
-            throw ArchiveError(.invalid, "cannot create the signing key at \(url.path) (errno \(errno))")
-        }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
-            throw ArchiveError(.invalid, "cannot write the signing key at \(url.path) (errno \(errno))")
-        }
-        return SigningKey(key)
     }
 
     func sign(_ text: String) throws -> String {
@@ -252,11 +242,14 @@ public struct CheckpointService: Sendable {
 
     /// Signs after an act when the archive signs: its key file exists, or checkpoints were signed
     /// before (a missing key is then an error for the caller to report, and no key is made).
-    public func signIfSigning(vouching targets: [String], reason: String, actor: String) async throws {
+    /// Returns whether it signed.
+    @discardableResult
+    public func signIfSigning(vouching targets: [String], reason: String, actor: String) async throws -> Bool {
         if !FileManager.default.fileExists(atPath: keyFile.path) {
-            guard try await newestCheckpoint() != nil else { return }
+            guard try await newestCheckpoint() != nil else { return false }
         }
         try await sign(vouching: targets, reason: reason, actor: actor)
+        return true
     }
 
     /// Replaces the signing key: the old key signs a statement naming the new one, the new key file
@@ -291,7 +284,8 @@ public struct CheckpointService: Sendable {
         var before: Int64?
         while true {
             let page = try await archive.store.auditEntries(AuditFilter(action: Self.action, target: "archive", beforeSequence: before, limit: 1000))
-            out += page.filter { $0.sequence > after }.compactMap(Self.checkpoint)
+            // One that does not decode is kept, empty, for `check` to name as unreadable.
+            out += page.filter { $0.sequence > after }.map { Self.checkpoint($0) ?? SignedCheckpoint(entry: $0.sequence, statement: "", signature: "", publicKey: "") }
             guard page.count == 1000, let oldest = page.last?.sequence, oldest > after else { break }
             before = oldest
         }
