@@ -47,12 +47,8 @@ struct IncidentCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                var when = Date()
-                if let asOf {
-                    guard let d = CivilDateParser.date(asOf) else { throw ValidationError("--as-of must be a date like 2024-04-30") }
-                    when = d
-                }
-                let (findings, opened) = try await IncidentService(archive: try await archive.open()).openForFindings(asOf: when, actor: archive.resolvedActor)
+                let (findings, opened) = try await IncidentService(archive: try await archive.open()).openForFindings(asOf: try CivilDateParser.asOf(asOf),
+                                                                                                                         actor: archive.resolvedActor)
                 if json { print(Terminal.json(opened, pretty: true)); return }
                 let calling = findings.filter(IncidentService.callsForIncident).count
                 print("\(calling) finding\(calling == 1 ? "" : "s") call\(calling == 1 ? "s" : "") for an incident; \(opened.count) opened now"

@@ -52,12 +52,7 @@ struct ReportCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                var when = Date()
-                if let asOf {
-                    guard let d = CivilDateParser.date(asOf) else { throw ValidationError("--as-of must be a date like 2024-04-30") }
-                    when = d
-                }
-                let list = try await ComplianceService(archive: try await archive.open()).findings(asOf: when, actor: archive.resolvedActor)
+                let list = try await ComplianceService(archive: try await archive.open()).findings(asOf: try CivilDateParser.asOf(asOf), actor: archive.resolvedActor)
                 if json { print(Terminal.json(list, pretty: true)); return }
                 if list.isEmpty { print("no findings"); return }
                 print("\(list.count) finding\(list.count == 1 ? "" : "s"):")
@@ -114,5 +109,12 @@ enum CivilDateParser {
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyy-MM-dd"
         return f.date(from: s).map { $0.addingTimeInterval(86_399) }
+    }
+
+    /// `--as-of`'s moment: the end of that day, or now when none was given.
+    static func asOf(_ s: String?) throws -> Date {
+        guard let s else { return Date() }
+        guard let d = date(s) else { throw ValidationError("--as-of must be a date like 2024-04-30") }
+        return d
     }
 }

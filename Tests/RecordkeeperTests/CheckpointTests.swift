@@ -26,6 +26,11 @@ struct CheckpointTests {
 
     static func codes(_ r: VerificationReport) -> Set<String> { Set(r.problems.map(\.code)) }
 
+    /// What someone with the database file does first: the guards go.
+    static func dropTriggers(_ db: Database) throws {
+        for t in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'") { try db.execute(sql: "DROP TRIGGER \"\(t)\"") }
+    }
+
     @Test func captureSignsCheckpointsNamingItsBatchesAndAnIntactArchiveVerifiesAgainstThem() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let (archive, witness, _) = try await Self.signedArchive(tmp)
@@ -57,7 +62,7 @@ struct CheckpointTests {
         let first = try #require(try await archive.store.auditEntries(AuditFilter(action: "ingest", target: "batch:2", limit: 1)).first)
         let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
         try await queue.writeWithoutTransaction { db in
-            for t in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'") { try db.execute(sql: "DROP TRIGGER \"\(t)\"") }
+            try Self.dropTriggers(db)
             let start = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM audit_log WHERE seq > (SELECT max(seq) FROM audit_log WHERE action = 'checkpoint' AND seq < ?)",
                                            arguments: [first.sequence])!
             try db.execute(sql: "DELETE FROM audit_log WHERE seq >= ?", arguments: [start])
@@ -79,7 +84,7 @@ struct CheckpointTests {
         let target = try #require(try await archive.store.auditEntries(AuditFilter(action: "ingest", target: "batch:1", limit: 1)).first)
         let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
         try await queue.writeWithoutTransaction { db in
-            for t in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'") { try db.execute(sql: "DROP TRIGGER \"\(t)\"") }
+            try Self.dropTriggers(db)
             var previous = try AuditEntry.genesis
             for row in try Row.fetchAll(db, sql: "SELECT seq, at, actor, action, target, detail, prev_hash FROM audit_log ORDER BY seq") {
                 let seq: Int64 = row[0]

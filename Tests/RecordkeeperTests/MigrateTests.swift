@@ -111,7 +111,16 @@ struct MigrateTests {
         var env = target.env
         env["RECORDKEEPER_DATABASE_URL"] = target.db.url
         env["RECORDKEEPER_BLOB_STORE"] = target.blobStore
+        // The checkpoints came along in the audit log; the signing key is given to the instance
+        // (docs/operations/postgresql.md). Without it a capture is stored and then refused its signature.
         let instance = CLI(dataDir: try tmp.sub("instance"))
+        let more0 = try ExportGenerator.write(ExportSpec(style: .androidTxt, chatTitle: "Before the key", messageCount: 5, mediaEvery: 0, seed: 16),
+                                              to: try tmp.sub("export-unsigned"))
+        let unsigned = try instance.run(["ingest", more0.path, "--custodian", "k.walsh@cbp.example.gov", "--timezone", "UTC"], env: env)
+        #expect(unsigned.status != 0 && unsigned.stderr.contains("no checkpoint could be signed"), "\(unsigned.stderr)")
+        env["RECORDKEEPER_SIGNING_KEY_FILE"] = tmp.url.appendingPathComponent("data/keys/signing.key").path
+        let unsignedBatch = try #require(unsigned.stderr.range(of: #"batch:\d+"#, options: .regularExpression).map { String(unsigned.stderr[$0]) })
+        #expect(try instance.run(["checkpoint", "sign", "--vouch", unsignedBatch, "--reason", "checked after the move"], env: env).status == 0)
         let verified = try instance.run(["verify"], env: env)
         #expect(verified.status == 0 && verified.stdout.contains("OK"), "\(verified.stdout)\(verified.stderr)")
         #expect(try instance.run(["search", "crane"], env: env).stdout.contains("crane"))
