@@ -75,6 +75,78 @@ struct ReminderTests {
         #expect(audit.count == 4)
     }
 
+    /// Issue 16, item 5: a relay that requires STARTTLS and a login (aiosmtpd, a certificate made
+    /// here for `localhost`): the mail goes through TLS with the relay's certificate verified; a wrong
+    /// password, an untrusted certificate, a relay without STARTTLS and a login over a plain
+    /// connection each fail, saying why, and deliver nothing.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python), "needs aiosmtpd (scripts/test.sh installs it)"), .timeLimit(.minutes(2)))
+    func aRelayRequiringStartTLSAndALoginIsUsedOnlyOverVerifiedTLS() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cert = tmp.url.appendingPathComponent("relay.pem"), key = tmp.url.appendingPathComponent("relay.key")
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key.path, "-out", cert.path]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        #expect(openssl.terminationStatus == 0)
+        let maildir = tmp.url.appendingPathComponent("maildir")
+        let port = Self.freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Self.python)
+        server.arguments = [packageRoot.appendingPathComponent("scripts/smtp_tls_server.py").path, cert.path, key.path, maildir.path, String(port),
+                            "records-relay", "s3cret-Relay-pw"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { _ = kill(server.processIdentifier, SIGKILL) }
+        let deadline = Date().addingTimeInterval(30)
+        while (try? SMTPClient.Probe.greets(host: "127.0.0.1", port: port)) != true {
+            guard Date() < deadline else { throw TestFailure("the TLS relay did not start") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let mail = OutgoingMail(from: "records@cbp.example.gov", to: ["dan@cbp.example.gov"], subject: "Monthly message export reminder", body: "Hello Dan")
+        func relay(_ security: SMTPRelay.Security, password: String = "s3cret-Relay-pw", ca: URL? = cert) -> SMTPRelay {
+            SMTPRelay(host: "localhost", port: port, timeoutSeconds: 10, security: security, username: "records-relay", password: password, caFile: ca?.path)
+        }
+        func delivered() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: maildir.appendingPathComponent("new").path).count) ?? 0 }
+        func refusal(_ r: SMTPRelay) -> String {
+            do { _ = try SMTPClient.send(mail, via: r); return "sent" } catch { return "\(error)" }
+        }
+        // Over a plain connection the password is never sent; without TLS the relay refuses mail anyway.
+        #expect(refusal(relay(.none)).contains("password in clear"))
+        #expect(refusal(SMTPRelay(host: "localhost", port: port, timeoutSeconds: 10)).contains("refused"))
+        // A certificate nobody vouches for: TLS fails, nothing is said after it.
+        let untrusted = refusal(relay(.starttls, ca: nil))
+        #expect(untrusted.contains("TLS") && untrusted != "sent", "\(untrusted)")
+        // The wrong password: the relay's refusal, never the password.
+        let wrong = refusal(relay(.starttls, password: "not-the-password"))
+        #expect(wrong.contains("535") && !wrong.contains("not-the-password"), "\(wrong)")
+        #expect(delivered() == 0)
+        // Verified TLS, then the login, then the mail.
+        let reply = try SMTPClient.send(mail, via: relay(.starttls))
+        #expect(reply.hasPrefix("250"), "\(reply)")
+        #expect(delivered() == 1)
+        #expect(!relay(.starttls).description.contains("s3cret"))
+        // A relay that does not offer STARTTLS is not used in clear.
+        let plainPort = Self.freePort()
+        let plain = Process()
+        plain.executableURL = URL(fileURLWithPath: Self.python)
+        plain.arguments = ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(plainPort)", "-c", "aiosmtpd.handlers.Mailbox", tmp.url.appendingPathComponent("plain").path]
+        plain.standardOutput = FileHandle.nullDevice
+        plain.standardError = FileHandle.nullDevice
+        try plain.run()
+        defer { _ = kill(plain.processIdentifier, SIGKILL) }
+        while (try? SMTPClient.Probe.greets(host: "127.0.0.1", port: plainPort)) != true {
+            guard Date() < deadline.addingTimeInterval(30) else { throw TestFailure("aiosmtpd did not start") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let noTLS = refusal(SMTPRelay(host: "localhost", port: plainPort, timeoutSeconds: 10, security: .starttls, caFile: cert.path))
+        #expect(noTLS.contains("does not offer STARTTLS"), "\(noTLS)")
+    }
+
     @Test func messagesAreQuotedPrintableDotStuffedAndHeaderSafe() {
         let m = OutgoingMail(from: "records@agency.gov", to: ["a@agency.gov"], subject: "Exportación mensual",
                              body: ".hidden line\nCafé = 5 € " + String(repeating: "x", count: 90))

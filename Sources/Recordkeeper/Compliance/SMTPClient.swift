@@ -6,18 +6,36 @@ import Darwin
 #endif
 
 /// Where reminders are sent from: an SMTP relay (the agency's mail gateway, or a local MTA).
-public struct SMTPRelay: Sendable, Hashable {
+public struct SMTPRelay: Sendable, Hashable, CustomStringConvertible {
+    /// How the connection is protected: none (a relay on loopback or the internal network),
+    /// STARTTLS (RFC 3207: plain, then TLS before anything else is said; never falls back), or
+    /// TLS from the first byte (port 465).
+    public enum Security: String, Sendable, Hashable, CaseIterable { case none, starttls, tls }
     public var host: String
     public var port: Int
     /// The name this host gives in EHLO.
     public var heloName: String
     public var timeoutSeconds: Int
-    public init(host: String, port: Int = 25, heloName: String = "recordkeeper.localdomain", timeoutSeconds: Int = 30) {
+    public var security: Security
+    /// The account to log in as (RFC 4954 AUTH PLAIN or LOGIN), only ever over TLS.
+    public var username: String?
+    public var password: String?
+    /// PEM file of CA certificates to trust beside the system's (a private relay's CA).
+    public var caFile: String?
+    public init(host: String, port: Int = 25, heloName: String = "recordkeeper.localdomain", timeoutSeconds: Int = 30,
+                security: Security = .none, username: String? = nil, password: String? = nil, caFile: String? = nil) {
         self.host = host
         self.port = port
         self.heloName = heloName
         self.timeoutSeconds = timeoutSeconds
+        self.security = security
+        self.username = username
+        self.password = password
+        self.caFile = caFile
     }
+
+    /// Never the password.
+    public var description: String { "\(host):\(port) (\(security.rawValue)\(username.map { ", as \($0)" } ?? ""))" }
 }
 
 /// A plain-text e-mail.
@@ -39,9 +57,10 @@ public struct SMTPError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Just enough SMTP (RFC 5321) to hand plain-text mail to a relay: EHLO (HELO as fallback),
-/// MAIL FROM, RCPT TO, DATA with dot-stuffing, QUIT. No TLS and no authentication: point it at
-/// a relay on loopback or on the agency's internal network that accepts mail from this host.
-/// Written here because no SMTP package is among the ones this project can use.
+/// STARTTLS (RFC 3207) or TLS from the start, AUTH PLAIN or LOGIN (RFC 4954) over TLS only,
+/// MAIL FROM, RCPT TO, DATA with dot-stuffing, QUIT. TLS is SwiftNIO's (swift-nio-ssl), with the
+/// relay's certificate chain and host name verified. Written here because no SMTP package is
+/// among the ones this project can use.
 public enum SMTPClient {
     /// Sends one message; returns the relay's final reply (its queue id, usually).
     public static func send(_ mail: OutgoingMail, via relay: SMTPRelay, date: Date = Date()) throws -> String {
@@ -49,10 +68,29 @@ public enum SMTPClient {
         for address in [mail.from] + mail.to where address.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "<" || $0 == ">" }) || !address.contains("@") {
             throw SMTPError(description: "not a usable address: \(address.debugDescription)")
         }
+        if relay.username != nil, relay.security == .none {
+            throw SMTPError(description: "logging in to the relay over a plain connection would send the password in clear: use STARTTLS or TLS")
+        }
         let c = try Connection(host: relay.host, port: relay.port, timeout: relay.timeoutSeconds)
         defer { c.close() }
+        if relay.security == .tls { try c.startTLS(host: relay.host, caFile: relay.caFile) }
         try c.expect([220])
-        do { try c.command("EHLO \(relay.heloName)", [250]) } catch { try c.command("HELO \(relay.heloName)", [250]) }
+        var ehlo: String
+        do { ehlo = try c.command("EHLO \(relay.heloName)", [250]) } catch {
+            guard relay.security == .none else { throw error } // HELO knows no STARTTLS
+            ehlo = try c.command("HELO \(relay.heloName)", [250])
+        }
+        if relay.security == .starttls {
+            guard Self.extensions(ehlo).contains("STARTTLS") else {
+                throw SMTPError(description: "the SMTP relay does not offer STARTTLS; nothing was sent (no fall back to a plain connection)")
+            }
+            try c.command("STARTTLS", [220])
+            try c.startTLS(host: relay.host, caFile: relay.caFile)
+            ehlo = try c.command("EHLO \(relay.heloName)", [250]) // what was said before TLS is forgotten (RFC 3207 §4.2)
+        }
+        if let user = relay.username {
+            try login(c, user: user, password: relay.password ?? "", offered: Self.extensions(ehlo))
+        }
         try c.command("MAIL FROM:<\(mail.from)>", [250])
         for r in mail.to { try c.command("RCPT TO:<\(r)>", [250, 251]) }
         try c.command("DATA", [354])
@@ -63,6 +101,27 @@ public enum SMTPClient {
     }
 
     public static func messageForTesting(_ mail: OutgoingMail) -> String { message(mail, date: Date(timeIntervalSince1970: 0)) }
+
+    /// The keywords of an EHLO reply's lines (`STARTTLS`, `AUTH PLAIN LOGIN`…), upper-cased.
+    static func extensions(_ reply: String) -> [String] {
+        reply.split(separator: "\n").dropFirst().map { String($0.dropFirst(4)).uppercased() }
+    }
+
+    /// AUTH PLAIN when offered, else LOGIN; the password goes only over TLS and never into an
+    /// error (a refusal quotes the relay's reply code and words only).
+    static func login(_ c: Connection, user: String, password: String, offered: [String]) throws {
+        let mechanisms = Set(offered.first { $0.hasPrefix("AUTH ") || $0.hasPrefix("AUTH=") }?.dropFirst(5).split(separator: " ").map(String.init) ?? [])
+        func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
+        if mechanisms.contains("PLAIN") {
+            try c.command("AUTH PLAIN " + b64("\u{0}" + user + "\u{0}" + password), [235])
+        } else if mechanisms.contains("LOGIN") {
+            try c.command("AUTH LOGIN", [334])
+            try c.command(b64(user), [334])
+            try c.command(b64(password), [235])
+        } else {
+            throw SMTPError(description: "the SMTP relay offers no login this client speaks (PLAIN or LOGIN)\(mechanisms.isEmpty ? "" : "; it offers \(mechanisms.sorted().joined(separator: ", "))")")
+        }
+    }
 
     /// Checks that an SMTP server is up: it greets with 220.
     public enum Probe {
@@ -115,7 +174,10 @@ public enum SMTPClient {
 
     final class Connection {
         let fd: Int32
+        let timeout: Int
         var buffer: [UInt8] = []
+        /// Once TLS has started, the socket is SwiftNIO's and every byte goes through it.
+        var tls: SMTPTLSStream?
 
         init(host: String, port: Int, timeout: Int) throws {
             var hints = addrinfo()
@@ -145,11 +207,25 @@ public enum SMTPClient {
             }
             guard fd >= 0 else { throw SMTPError(description: "cannot connect to the SMTP relay \(host):\(port)") }
             self.fd = fd
+            self.timeout = timeout
         }
 
-        func close() { _ = SMTPClient.closeSocket(fd) }
+        func close() {
+            if let tls { tls.close() } else { _ = SMTPClient.closeSocket(fd) }
+        }
+
+        /// Hands the socket to TLS; nothing may be waiting unread (a relay that sent more after
+        /// its 220 is talking out of turn: RFC 3207's injection defence).
+        func startTLS(host: String, caFile: String?) throws {
+            guard buffer.isEmpty else { throw SMTPError(description: "the SMTP relay sent more than its reply before TLS began; nothing was sent") }
+            var tv = timeval(tv_sec: 0, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            tls = try SMTPTLSStream(fd: fd, host: host, caFile: caFile, timeout: timeout)
+        }
 
         func write(_ text: String) throws {
+            if let tls { try tls.write(text); return }
             var bytes = Array(text.utf8)[...]
             while !bytes.isEmpty {
                 let n = bytes.withUnsafeBytes { sendBytes(fd, $0.baseAddress, $0.count) }
@@ -159,6 +235,11 @@ public enum SMTPClient {
         }
 
         func readLine() throws -> String {
+            if let tls {
+                var line = try tls.readLine(timeout: timeout)
+                if line.last == 13 { line.removeLast() }
+                return String(decoding: line, as: UTF8.self)
+            }
             while true {
                 if let nl = buffer.firstIndex(of: 10) {
                     var line = Array(buffer[..<nl])
@@ -191,7 +272,7 @@ public enum SMTPClient {
         @discardableResult
         func command(_ line: String, _ codes: Set<Int>) throws -> String {
             try write(line + "\r\n")
-            return try expect(codes)
+            return try expect(codes) // a refusal quotes the relay's reply, never the line sent
         }
     }
 
