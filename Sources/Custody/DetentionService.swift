@@ -59,6 +59,7 @@ public struct AddresseeKey: Sendable {
         } catch let f as KeyFile.Failure {
             switch f {
             case .tooOpen(let mode): throw CustodyError(.refused, "the addressee key at \(url.path) can be read by others (mode \(mode)); make it owner-only: chmod 600 \(url.path)")
+            case .notOwned(let uid): throw CustodyError(.refused, "the addressee key at \(url.path) belongs to another user (uid \(uid)); it must be this account's own")
             case .malformed: throw CustodyError(.invalid, "the addressee key at \(url.path) is not 32 bytes in base64")
             case .unwritable(let e): throw CustodyError(.invalid, "cannot create the addressee key at \(url.path) (errno \(e))")
             }

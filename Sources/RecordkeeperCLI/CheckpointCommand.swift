@@ -28,7 +28,7 @@ struct CheckpointCommand: AsyncParsableCommand {
                 its key file is gone, signing refuses unless --new-key says to make a new key (verify then notes the change of \
                 key, and a witness's copy shows it).
                 """)
-        @Option(help: ArgumentHelp("A batch or disposition to vouch for (batch:12, disposition:3); repeatable.", valueName: "target")) var vouch: [String] = []
+        @Option(help: ArgumentHelp("A batch or disposition to vouch for (batch:12, disposition:3; batch:12@4811 for audit entry 4811 exactly, as verify names it); repeatable.", valueName: "target")) var vouch: [String] = []
         @Flag(help: "Make a new signing key if the key file is missing.") var newKey = false
         @Option(help: "Why, for the audit log.") var reason = "signed by hand"
         @Flag(help: "Print JSON.") var json = false
@@ -37,8 +37,8 @@ struct CheckpointCommand: AsyncParsableCommand {
             try await CLIError.report {
                 let handle = try await archive.open()
                 let service = CheckpointService(archive: handle)
-                for v in vouch where !(v.hasPrefix("batch:") || v.hasPrefix("disposition:")) || Int64(v.split(separator: ":").last ?? "") == nil {
-                    throw ArchiveError(.invalid, "--vouch takes batch:N or disposition:N (got \(v))")
+                for v in vouch where v.wholeMatch(of: /(batch|disposition):[0-9]+(@[0-9]+)?/) == nil {
+                    throw ArchiveError(.invalid, "--vouch takes batch:N or disposition:N, with @ENTRY for one audit entry exactly (got \(v))")
                 }
                 let first = try await service.checkpoints().isEmpty
                 let c = try await service.sign(vouching: vouch, reason: reason, actor: archive.resolvedActor, createKey: first || newKey)

@@ -422,7 +422,7 @@ struct VerifyCommand: AsyncParsableCommand {
             } else {
                 print("note: no signed checkpoints yet (`recordkeeper checkpoint sign` starts signing; `init` does it for a new archive)")
             }
-            for change in report.checkpointKeyChanges { print("note: the signing key changed: \(change); keep checkpoints exported before it with a witness") }
+            for note in report.checkpointKeyChanges { print("note: \(note)") }
             if let head = report.auditHead { print("audit chain head \(head)") }
             if report.ok {
                 print("OK: nothing altered, nothing missing")

@@ -9,6 +9,8 @@ public enum KeyFile {
     public enum Failure: Error, Equatable {
         /// Group or others may read it (mode, octal).
         case tooOpen(String)
+        /// Another user owns it (uid).
+        case notOwned(UInt32)
         /// Not 32 bytes in base64.
         case malformed
         /// It could not be written (errno).
@@ -18,8 +20,12 @@ public enum KeyFile {
     /// The key's bytes, or nil when there is no file. A file others can read is refused.
     public static func read(_ url: URL) throws -> Data? {
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        if let mode = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            throw Failure.tooOpen(String(mode, radix: 8))
+        // The file itself, through a symbolic link (a mounted secret is often one): its mode and owner.
+        var st = stat()
+        if stat(url.path, &st) == 0 {
+            let mode = Int(st.st_mode) & 0o777
+            if mode & 0o077 != 0 { throw Failure.tooOpen(String(mode, radix: 8)) }
+            if st.st_uid != geteuid() { throw Failure.notOwned(st.st_uid) }
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let raw = Data(base64Encoded: text), raw.count == 32 else { throw Failure.malformed }
@@ -42,9 +48,18 @@ public enum KeyFile {
         let synced = fsync(fd)
         close(fd)
         guard written == bytes.count, synced == 0 else { throw Failure.unwritable(errno) }
-        guard link(temp.path, url.path) == 0 else {
+        if link(temp.path, url.path) != 0 {
             if errno == EEXIST { return false }
-            throw Failure.unwritable(errno)
+            // A file system without hard links (vfat, SMB, some FUSE mounts): an exclusive create.
+            guard [EPERM, EOPNOTSUPP, ENOSYS, EXDEV, EMLINK].contains(errno) else { throw Failure.unwritable(errno) }
+            let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            guard fd >= 0 else {
+                if errno == EEXIST { return false }
+                throw Failure.unwritable(errno)
+            }
+            let written = write(fd, bytes, bytes.count), synced = fsync(fd)
+            close(fd)
+            guard written == bytes.count, synced == 0 else { unlink(url.path); throw Failure.unwritable(errno) }
         }
         let dirfd = open(dir.path, O_RDONLY)
         if dirfd >= 0 { fsync(dirfd); close(dirfd) }

@@ -120,12 +120,16 @@ struct CheckpointTests {
             #expect(e.message.contains("captured (batch:3)") && e.message.contains("no checkpoint could be signed"), "\(e.message)")
         }
         #expect(!FileManager.default.fileExists(atPath: keyFile.path)) // no new key made behind anyone's back
+        // Verify where the key cannot be read says what it could not check.
+        let keyless = try await VerifyService(archive: archive).verify(actor: "test")
+        #expect(keyless.checkpointKeyChanges.contains { $0.contains("could not be read here") }, "\(keyless.checkpointKeyChanges)")
         try FileManager.default.moveItem(at: away, to: keyFile)
         try await CheckpointService(archive: archive).sign(reason: "hourly", actor: "system:checkpoint")
         let report = try await VerifyService(archive: archive).verify(actor: "test")
         #expect(report.problems.map(\.code) == ["batch_not_vouched"] && report.problems[0].item == "batch:3", "\(report.problems)")
-        // Someone who checked what the batch holds vouches for it, in their name.
-        try await CheckpointService(archive: archive).sign(vouching: ["batch:3"], reason: "batch 3 checked against its export", actor: "alice")
+        // Someone who checked what the batch holds vouches for that entry exactly, in their name.
+        let suggested = try #require(report.problems[0].detail.firstMatch(of: /--vouch (batch:3@[0-9]+)/)?.1)
+        try await CheckpointService(archive: archive).sign(vouching: [String(suggested)], reason: "batch 3 checked against its export", actor: "alice")
         #expect(try await VerifyService(archive: archive).verify(actor: "test").ok)
     }
 
@@ -166,7 +170,7 @@ struct CheckpointTests {
             for i in 0..<8 { group.addTask { try await CheckpointService(archive: archive).sign(reason: "signer \(i)", actor: "test") } }
             try await group.waitForAll()
         }
-        let (checked, problems, _) = try await CheckpointService(archive: archive).checkArchive()
+        let (checked, problems, _, _) = try await CheckpointService(archive: archive).checkArchive()
         #expect(checked == 11 && problems.isEmpty, "\(problems)")
     }
 

@@ -178,6 +178,8 @@ public enum SMTPClient {
         var buffer: [UInt8] = []
         /// Once TLS has started, the socket is SwiftNIO's and every byte goes through it.
         var tls: SMTPTLSStream?
+        /// Whether the socket was handed to SwiftNIO (which then closes it, even when TLS failed).
+        var handedOver = false
 
         init(host: String, port: Int, timeout: Int) throws {
             var hints = addrinfo()
@@ -211,7 +213,7 @@ public enum SMTPClient {
         }
 
         func close() {
-            if let tls { tls.close() } else { _ = SMTPClient.closeSocket(fd) }
+            if let tls { tls.close() } else if !handedOver { _ = SMTPClient.closeSocket(fd) }
         }
 
         /// Hands the socket to TLS; nothing may be waiting unread (a relay that sent more after
@@ -221,7 +223,9 @@ public enum SMTPClient {
             var tv = timeval(tv_sec: 0, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-            tls = try SMTPTLSStream(fd: fd, host: host, caFile: caFile, timeout: timeout)
+            let context = try SMTPTLSStream.context(caFile: caFile)
+            handedOver = true
+            tls = try SMTPTLSStream(fd: fd, host: host, context: context, timeout: timeout)
         }
 
         func write(_ text: String) throws {

@@ -59,16 +59,23 @@ final class SMTPTLSStream: @unchecked Sendable {
         func channelInactive(context: ChannelHandlerContext) { inbox.end("the SMTP relay closed the connection") }
     }
 
-    /// Starts TLS on `fd` (already connected; for STARTTLS, after the relay's 220) as a client of
-    /// `host`, trusting the system's roots and, when given, the CA certificates in `caFile`.
-    init(fd: Int32, host: String, caFile: String?, timeout: Int) throws {
+    /// The TLS client context: the system's roots and, when given, the CA certificates in `caFile`.
+    static func context(caFile: String?) throws -> NIOSSLContext {
         var config = TLSConfiguration.makeClientConfiguration()
         config.minimumTLSVersion = .tlsv12
         if let caFile { config.additionalTrustRoots = [.file(caFile)] }
-        let context: NIOSSLContext
-        do { context = try NIOSSLContext(configuration: config) } catch {
+        do { return try NIOSSLContext(configuration: config) } catch {
             throw SMTPError(description: "cannot set up TLS for the SMTP relay (the CA file \(caFile ?? "-")?): \(error)")
         }
+    }
+
+    private let timeout: Int
+
+    /// Starts TLS on `fd` (already connected; for STARTTLS, after the relay's 220) as a client of
+    /// `host`. The socket is NIO's from here, whether this succeeds or not. Every write is bounded
+    /// by `timeout` seconds, the handshake's included (a relay gone silent closes the channel).
+    init(fd: Int32, host: String, context: NIOSSLContext, timeout: Int) throws {
+        self.timeout = timeout
         let isAddress = host.contains(":") || host.split(separator: ".").allSatisfy { Int($0) != nil }
         let inbox = Inbox()
         self.inbox = inbox
@@ -84,10 +91,12 @@ final class SMTPTLSStream: @unchecked Sendable {
         } catch {
             throw SMTPError(description: "cannot start TLS with the SMTP relay \(host): \(error)")
         }
-        _ = timeout
     }
 
     func write(_ text: String) throws {
+        let channel = self.channel
+        let guardTask = channel.eventLoop.scheduleTask(in: .seconds(Int64(timeout))) { channel.close(promise: nil) }
+        defer { guardTask.cancel() }
         do { try channel.writeAndFlush(ByteBuffer(string: text)).wait() } catch {
             // A failed handshake closes the channel: its reason, rather than the closed channel.
             throw SMTPError(description: inbox.endedBecause ?? "the SMTP relay closed the connection (\(error))")

@@ -44,6 +44,7 @@ public struct SigningKey: Sendable {
         } catch let f as KeyFile.Failure {
             switch f {
             case .tooOpen(let mode): throw ArchiveError(.refused, "the signing key at \(url.path) can be read by others (mode \(mode)); make it owner-only: chmod 600 \(url.path)")
+            case .notOwned(let uid): throw ArchiveError(.refused, "the signing key at \(url.path) belongs to another user (uid \(uid)); it must be this account's own")
             case .malformed: throw ArchiveError(.invalid, "the signing key at \(url.path) is not a 32-byte Ed25519 key in base64")
             case .unwritable(let e): throw ArchiveError(.invalid, "cannot write the signing key at \(url.path) (errno \(e))")
             }
@@ -190,42 +191,61 @@ public struct CheckpointService: Sendable {
     /// written without the key, is not. `createKey`: make the key when the archive has none (the
     /// first checkpoint, or a deliberate replacement); never during capture.
     @discardableResult
-    public func sign(vouching targets: [String] = [], reason: String, actor: String, createKey: Bool = false,
-                     rotation: (statement: String, signature: String)? = nil) async throws -> SignedCheckpoint {
-        let key = try SigningKey.load(at: keyFile, create: createKey)
+    public func sign(vouching targets: [String] = [], reason: String, actor: String, createKey: Bool = false) async throws -> SignedCheckpoint {
+        // The counts first, outside the lease (they can take seconds on a large, cold archive).
+        let counts = try await archive.store.recordCounts()
+        return try await withSigningLease { renew in
+            let key = try SigningKey.load(at: keyFile, create: createKey)
+            return try await signHoldingLease(key, counts: counts, vouching: targets, reason: reason, actor: actor, rotation: nil, renew: renew)
+        }
+    }
+
+    /// Runs `body` holding the store's signing lease (one signer at a time across instances);
+    /// `body` calls `renew` right before it writes, which fails when the lease was lost meanwhile
+    /// (a signer stalled past the lease), so two signers never both follow one checkpoint.
+    func withSigningLease<T>(_ body: (_ renew: () async throws -> Void) async throws -> T) async throws -> T {
         let store = archive.store
         let holder = "sign:\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        let ttl: Int64 = 300_000
         let deadline = ContinuousClock.now + .seconds(120)
-        while try await !store.acquireLease("checkpoint.sign", holder: holder, ttlMillis: 60_000) {
+        while try await !store.acquireLease("checkpoint.sign", holder: holder, ttlMillis: ttl) {
             guard ContinuousClock.now < deadline else { throw ArchiveError(.busy, "another instance has been signing a checkpoint for 2 minutes; try again") }
             try await Task.sleep(for: .milliseconds(20))
         }
         do {
-            let c = try await signHoldingLease(key, vouching: targets, reason: reason, actor: actor, rotation: rotation)
+            let value = try await body {
+                guard try await store.acquireLease("checkpoint.sign", holder: holder, ttlMillis: ttl) else {
+                    throw ArchiveError(.busy, "the signing lease was lost before the checkpoint was written (the signer stalled); nothing was written, sign again")
+                }
+            }
             try await store.releaseLease("checkpoint.sign", holder: holder)
-            return c
+            return value
         } catch {
             try? await store.releaseLease("checkpoint.sign", holder: holder)
             throw error
         }
     }
 
-    private func signHoldingLease(_ key: SigningKey, vouching targets: [String], reason: String, actor: String,
-                                  rotation: (statement: String, signature: String)?) async throws -> SignedCheckpoint {
+    private func signHoldingLease(_ key: SigningKey, counts: (messages: Int, blobs: Int), vouching targets: [String], reason: String, actor: String,
+                                  rotation: (statement: String, signature: String)?, renew: () async throws -> Void) async throws -> SignedCheckpoint {
         let store = archive.store
         var vouches: [String] = []
         for t in Set(targets).sorted() {
-            let wanted = Self.vouchedActions(t)
-            guard let e = try await store.auditEntries(AuditFilter(target: t, limit: 1000)).first(where: { wanted.contains($0.action) }) else {
+            // `batch:12` vouches for the batch's newest entry (the one the act just wrote);
+            // `batch:12@4811` for entry 4811 exactly (an entry someone checked by hand).
+            let parts = t.split(separator: "@", maxSplits: 1).map(String.init)
+            let target = parts[0], at = parts.count == 2 ? Int64(parts[1]) : nil
+            let wanted = Self.vouchedActions(target)
+            guard let e = try await store.auditEntries(AuditFilter(target: target, limit: 1000))
+                .first(where: { wanted.contains($0.action) && (at == nil || $0.sequence == at) }) else {
                 throw ArchiveError(.notFound, "no \(wanted.joined(separator: " or ")) entry for \(t) in the audit log to vouch for")
             }
-            vouches.append("\(t)=\(e.sequence):\(e.hash.hex)")
+            vouches.append("\(target)=\(e.sequence):\(e.hash.hex)")
         }
         guard let last = try await store.auditEntries(AuditFilter(limit: 1)).first else {
             throw ArchiveError(.invalid, "the audit log is empty: there is nothing to sign")
         }
         let previous = try await newestCheckpoint().flatMap(Self.checkpoint)
-        let counts = try await store.recordCounts()
         let statement = CheckpointStatement(sequence: last.sequence, head: last.hash.hex, messages: counts.messages, blobs: counts.blobs,
                                             at: Timestamp.iso(millis: Timestamp.nowMillis()), key: key.id,
                                             previous: previous.flatMap { CheckpointStatement.parse($0.statement)?.hash } ?? AuditEntry.genesis.hex,
@@ -235,6 +255,7 @@ public struct CheckpointService: Sendable {
         var detail = ["statement": text, "signature": signature, "public_key": key.publicKeyHex, "reason": reason]
         if let previous, let p = CheckpointStatement.parse(previous.statement), p.key != key.id { detail["key_changed_from"] = p.key }
         if let rotation { detail["rotation"] = rotation.statement; detail["rotation_signature"] = rotation.signature }
+        try await renew()
         let entry = try await store.appendAudit(AuditDraft(actor: actor, action: Self.action, target: "archive", detail: detail))
         return SignedCheckpoint(entry: entry.sequence, statement: text, signature: signature, publicKey: key.publicKeyHex,
                                 rotation: rotation?.statement, rotationSignature: rotation?.signature)
@@ -257,18 +278,25 @@ public struct CheckpointService: Sendable {
     /// new key carries the old key's statement, so the archive and a witness see the change vouched
     /// for. Needs the old key.
     public func rotateKey(reason: String, actor: String) async throws -> SignedCheckpoint {
-        let old = try SigningKey.load(at: keyFile, create: false)
-        let staged = keyFile.deletingLastPathComponent().appendingPathComponent(".\(keyFile.lastPathComponent).new-\(UUID().uuidString.prefix(8))")
-        let new = try SigningKey.load(at: staged, create: true)
-        let rotation = KeyRotation(old: old.id, new: new.id, newPublicKey: new.publicKeyHex, at: Timestamp.iso(millis: Timestamp.nowMillis()))
-        let signature = try old.sign(rotation.text)
-        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "checkpoint.key_rotation", target: "archive",
-                                                       detail: ["rotation": rotation.text, "signature": signature, "reason": reason]))
-        guard rename(staged.path, keyFile.path) == 0 else {
-            try? FileManager.default.removeItem(at: staged)
-            throw ArchiveError(.invalid, "cannot put the new signing key in place of \(keyFile.path) (errno \(errno)); the old key still signs")
+        let counts = try await archive.store.recordCounts()
+        // Under the signing lease throughout: no other signer signs between the statement and the
+        // first checkpoint under the new key, with either key.
+        return try await withSigningLease { renew in
+            let old = try SigningKey.load(at: keyFile, create: false)
+            let staged = keyFile.deletingLastPathComponent().appendingPathComponent(".\(keyFile.lastPathComponent).new-\(UUID().uuidString.prefix(8))")
+            let new = try SigningKey.load(at: staged, create: true)
+            let rotation = KeyRotation(old: old.id, new: new.id, newPublicKey: new.publicKeyHex, at: Timestamp.iso(millis: Timestamp.nowMillis()))
+            let signature = try old.sign(rotation.text)
+            try await renew()
+            try await archive.store.appendAudit(AuditDraft(actor: actor, action: "checkpoint.key_rotation", target: "archive",
+                                                           detail: ["rotation": rotation.text, "signature": signature, "reason": reason]))
+            guard rename(staged.path, keyFile.path) == 0 else {
+                try? FileManager.default.removeItem(at: staged)
+                throw ArchiveError(.invalid, "cannot put the new signing key in place of \(keyFile.path) (errno \(errno)); the old key still signs")
+            }
+            return try await signHoldingLease(new, counts: counts, vouching: [], reason: "key rotation: " + reason, actor: actor,
+                                              rotation: (rotation.text, signature), renew: renew)
         }
-        return try await sign(reason: "key rotation: " + reason, actor: actor, rotation: (rotation.text, signature))
     }
 
     static func checkpoint(_ e: AuditEntry) -> SignedCheckpoint? {
@@ -357,15 +385,22 @@ public struct CheckpointService: Sendable {
     /// did not vouch for come back apart: not a problem by themselves (a lost key is replaced so),
     /// but only a witness's copy of the earlier checkpoints can tell whether the chain before the
     /// change was kept.
-    public func checkArchive() async throws -> (checked: Int, problems: [VerificationProblem], keyChanges: [String]) {
+    public func checkArchive() async throws -> (checked: Int, problems: [VerificationProblem], keyChanges: [String], keyNotChecked: String?) {
         let list = try await checkpoints()
         var problems = try await check(list, source: "archive", witness: false)
         var keyChanges: [String] = []
         for (before, c) in zip(list, list.dropFirst()) {
             guard let p = CheckpointStatement.parse(before.statement), let s = CheckpointStatement.parse(c.statement), p.key != s.key, !c.keyVouched(by: before) else { continue }
-            keyChanges.append("checkpoint \(c.entry) (signed \(s.at)) by key \(s.key) after key \(p.key), not vouched for by it")
+            keyChanges.append("the signing key changed at checkpoint \(c.entry) (signed \(s.at)): key \(s.key) after key \(p.key), not vouched for by it; only checkpoints a witness kept from before show the history before it was kept")
         }
-        if let key = try? SigningKey.load(at: keyFile, create: false) {
+        var keyNotChecked: String?
+        let key: SigningKey?
+        do { key = try SigningKey.load(at: keyFile, create: false) } catch {
+            key = nil
+            // Only an archive that never signed may lack a key; otherwise say what was not checked.
+            if !list.isEmpty { keyNotChecked = "the archive's signing key could not be read here (\((error as? ArchiveError)?.message ?? "\(error)")): checkpoints were checked against the keys they name, not against the archive's" }
+        }
+        if let key {
             if list.isEmpty {
                 problems.append(VerificationProblem(code: "checkpoints_missing", item: "archive",
                                                     detail: "the archive has a signing key (\(key.id)) and no signed checkpoint: they were removed, or the first signing was interrupted (then run `checkpoint sign`)"))
@@ -374,7 +409,7 @@ public struct CheckpointService: Sendable {
                                                     detail: "the newest checkpoint is signed by key \(newest.key); the archive's key is \(key.id): the checkpoints were signed by someone else"))
             }
         }
-        guard let first = list.first else { return (0, problems, keyChanges) }
+        guard let first = list.first else { return (0, problems, keyChanges, keyNotChecked) }
         var vouched: [String: String] = [:] // target → "sequence:hash" of each entry vouched for
         var vouchedEntries = Set<String>()
         for c in list {
@@ -391,13 +426,13 @@ public struct CheckpointService: Sendable {
                 for e in page where e.sequence > first.entry && e.action == action && !vouchedEntries.contains("\(e.target)=\(e.sequence):\(e.hash.hex)") {
                     let other = vouched[e.target].map { " (a checkpoint vouches for another entry of it, \($0.prefix(12))…)" } ?? ""
                     problems.append(VerificationProblem(code: e.target.hasPrefix("batch:") ? "batch_not_vouched" : "disposition_not_vouched", item: e.target,
-                                                        detail: "its \(action) entry \(e.sequence) was never vouched for by a signed checkpoint\(other): written by someone without the signing key, or the act stopped before it signed (check it, then `checkpoint sign --vouch \(e.target)`)"))
+                                                        detail: "its \(action) entry \(e.sequence) was never vouched for by a signed checkpoint\(other): written by someone without the signing key, or the act stopped before it signed (check it against its source first, then `checkpoint sign --vouch \(e.target)@\(e.sequence)`)"))
                 }
                 guard page.count == 1000, let oldest = page.last?.sequence, oldest > first.entry else { break }
                 before = oldest
             }
         }
-        return (list.count, problems, keyChanges)
+        return (list.count, problems, keyChanges, keyNotChecked)
     }
 
     /// Reads a witness's file of checkpoints (JSON lines, as `export` writes them).

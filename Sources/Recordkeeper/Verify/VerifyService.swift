@@ -48,8 +48,9 @@ public struct VerificationReport: Sendable, Codable {
     public var custodyEventsChecked: Int = 0
     /// A period's verify (`verify --day`): what it covered and what it left to the whole verify.
     public var window: VerificationWindow?
-    /// Signed checkpoints in the archive checked, the signing-key changes among them (not
-    /// problems by themselves), and a witness's checkpoints checked (`verify --against`).
+    /// Signed checkpoints in the archive checked; notes on them that are not problems by themselves
+    /// (a change of signing key the old key did not vouch for; the archive's key not readable here,
+    /// so not checked against); a witness's checkpoints checked (`verify --against`).
     public var checkpointsChecked: Int = 0
     public var checkpointKeyChanges: [String] = []
     public var witnessCheckpointsChecked: Int?
@@ -576,7 +577,7 @@ public struct VerifyService: Sendable {
         report.custodyEventsChecked = custodyEventsChecked
         report.destroyedKeptUnderLock = destroyedKeptUnderLock
         report.checkpointsChecked = own.checked
-        report.checkpointKeyChanges = own.keyChanges
+        report.checkpointKeyChanges = own.keyChanges + (own.keyNotChecked.map { [$0] } ?? [])
         report.witnessCheckpointsChecked = witness?.checkpoints.count
         try await store.appendAudit(AuditDraft(actor: actor, action: "verify", target: "archive", detail: [
             "ok": String(report.ok), "problems": String(problems.count), "blobs": String(blobCount),
