@@ -37,8 +37,8 @@ struct CheckpointCommand: AsyncParsableCommand {
             try await CLIError.report {
                 let handle = try await archive.open()
                 let service = CheckpointService(archive: handle)
-                for v in vouch where v.wholeMatch(of: /(batch|disposition):[0-9]+(@[0-9]+)?/) == nil {
-                    throw ArchiveError(.invalid, "--vouch takes batch:N or disposition:N, with @ENTRY for one audit entry exactly (got \(v))")
+                for v in vouch where v.wholeMatch(of: /(batch|disposition|custody-pii-purge):[0-9]+(@[0-9]+)?/) == nil {
+                    throw ArchiveError(.invalid, "--vouch takes batch:N, disposition:N or custody-pii-purge:N, with @ENTRY for one audit entry exactly (got \(v))")
                 }
                 let first = try await service.checkpoints().isEmpty
                 let c = try await service.sign(vouching: vouch, reason: reason, actor: archive.resolvedActor, createKey: first || newKey)

@@ -220,6 +220,11 @@ extension CustodyCommand {
                     let (service, directory) = try await CustodyCommand.detentions(archive)
                     if !dryRun { try await CustodyCommand.requireRole(directory, archive.resolvedActor, [.privacyOfficer], "purge addressee particulars") }
                     let r = try await service.purge(actor: archive.resolvedActor, dryRun: dryRun)
+                    // A destruction is followed by a signed checkpoint naming it (issue 16).
+                    if let p = r.purge {
+                        try await CheckpointService(archive: try await archive.open()).signIfSigning(vouching: ["custody-pii-purge:\(p.id)"], reason: "addressee purge",
+                                                                                                    actor: archive.resolvedActor)
+                    }
                     if json { print(Terminal.json(r, pretty: true)); return }
                     let verb = dryRun ? "due" : "purged"
                     print("\(r.due.count) record(s) \(verb) (retention \(r.retentionDays) days: disposed of at or before \(r.cutoff))")

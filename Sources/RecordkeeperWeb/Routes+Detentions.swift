@@ -212,7 +212,12 @@ extension WebApp {
               "Purge the addressee particulars past their retention: a review of what is due unless commit=true (JSON: commit); answers with what was purged and the disposal certificate") { input in
             let p = try input.user
             let f = try await self.apiForm(input)
-            return try Respond.json(try await self.detentions.purge(actor: p.actor, dryRun: f["commit"] != "true"))
+            let result = try await self.detentions.purge(actor: p.actor, dryRun: f["commit"] != "true")
+            // A destruction is followed by a signed checkpoint naming it (issue 16).
+            if let purge = result.purge {
+                try await CheckpointService(archive: self.archive).signIfSigning(vouching: ["custody-pii-purge:\(purge.id)"], reason: "addressee purge", actor: p.actor)
+            }
+            return try Respond.json(result)
         }
     }
 }

@@ -259,8 +259,13 @@ struct CustodyWebTests {
             #expect(try set.status == .ok && (try set.json()["retention_days"] as? Int) == 30, "\(set.text)")
             let dry = try await Self.jsonPost(client, "/api/v1/custody/privacy/purge", as: pia, [:] as [String: Any]) // a review unless commit
             #expect(try (try dry.json()["due"] as? [[String: Any]])?.compactMap { $0["s10"] as? String } == [old] && (try dry.json()["purge"]) == nil)
+            // The archive signs from here: the purge, a destruction, is followed by a checkpoint naming it.
+            try await CheckpointService(archive: f.archive).sign(reason: "signing begins", actor: "ada", createKey: true)
             let purged = try await Self.jsonPost(client, "/api/v1/custody/privacy/purge", as: pia, ["commit": true])
             let purge = try #require(try purged.json()["purge"] as? [String: Any], "\(purged.text)")
+            let purgeID = try #require(purge["id"] as? Int)
+            let vouched = try await CheckpointService(archive: f.archive).checkpoints().last.flatMap { CheckpointStatement.parse($0.statement)?.vouches } ?? []
+            #expect(vouched.contains { $0.hasPrefix("custody-pii-purge:\(purgeID)=") }, "\(vouched)")
             #expect(purge["count"] as? Int == 1 && (purge["certificate"] as? String)?.contains(old) == true && !purged.text.contains("Ana Old"))
             let gone = try await client.get("/api/v1/custody/detentions/\(past.id)/addressee?purpose=inquiry", as: nina, json: true)
             #expect(gone.status == .gone && gone.errorCode == "gone" && !gone.text.contains("Ana"), "\(gone.text)")

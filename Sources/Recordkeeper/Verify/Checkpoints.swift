@@ -176,8 +176,12 @@ public struct CheckpointService: Sendable {
     }
 
     /// The actions whose entries a checkpoint must vouch for, by the kind of target.
-    static func vouchedActions(_ target: String) -> [String] { target.hasPrefix("batch:") ? ["ingest"] : ["disposition.execute", "transfer.confirm"] }
-    static let vouchedActionList = ["ingest", "disposition.execute", "transfer.confirm"]
+    static func vouchedActions(_ target: String) -> [String] {
+        if target.hasPrefix("batch:") { return ["ingest"] }
+        if target.hasPrefix("custody-pii-purge:") { return ["custody.pii.purge"] }
+        return ["disposition.execute", "transfer.confirm"]
+    }
+    static let vouchedActionList = ["ingest", "disposition.execute", "transfer.confirm", "custody.pii.purge"]
 
     /// Newest checkpoint first (through the audit log's target index: checkpoints are `archive` entries).
     func newestCheckpoint() async throws -> AuditEntry? {
@@ -425,7 +429,8 @@ public struct CheckpointService: Sendable {
                 let page = try await archive.store.auditEntries(AuditFilter(action: action, beforeSequence: before, limit: 1000))
                 for e in page where e.sequence > first.entry && e.action == action && !vouchedEntries.contains("\(e.target)=\(e.sequence):\(e.hash.hex)") {
                     let other = vouched[e.target].map { " (a checkpoint vouches for another entry of it, \($0.prefix(12))…)" } ?? ""
-                    problems.append(VerificationProblem(code: e.target.hasPrefix("batch:") ? "batch_not_vouched" : "disposition_not_vouched", item: e.target,
+                    let code = e.target.hasPrefix("batch:") ? "batch_not_vouched" : e.target.hasPrefix("custody-pii-purge:") ? "purge_not_vouched" : "disposition_not_vouched"
+                    problems.append(VerificationProblem(code: code, item: e.target,
                                                         detail: "its \(action) entry \(e.sequence) was never vouched for by a signed checkpoint\(other): written by someone without the signing key, or the act stopped before it signed (check it against its source first, then `checkpoint sign --vouch \(e.target)@\(e.sequence)`)"))
                 }
                 guard page.count == 1000, let oldest = page.last?.sequence, oldest > first.entry else { break }
