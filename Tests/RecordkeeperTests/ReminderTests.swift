@@ -150,6 +150,25 @@ struct ReminderTests {
         }
         let noTLS = refusal(SMTPRelay(host: "localhost", port: plainPort, timeoutSeconds: 10, security: .starttls, caFile: cert.path))
         #expect(noTLS.contains("does not offer STARTTLS"), "\(noTLS)")
+
+        // TLS from the first byte (port 465 style): the greeting itself comes over TLS.
+        let implicitPort = Self.freePort()
+        let implicit = Process()
+        implicit.executableURL = URL(fileURLWithPath: Self.python)
+        implicit.arguments = [packageRoot.appendingPathComponent("scripts/smtp_tls_server.py").path, cert.path, key.path, maildir.path,
+                              String(implicitPort), "records-relay", "s3cret-Relay-pw", "implicit"]
+        let ready = Pipe()
+        implicit.standardOutput = ready
+        implicit.standardError = FileHandle.nullDevice
+        try implicit.run()
+        defer { _ = kill(implicit.processIdentifier, SIGKILL) }
+        #expect(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).contains("ready"))
+        let overTLS = try SMTPClient.send(mail, via: SMTPRelay(host: "localhost", port: implicitPort, timeoutSeconds: 10, security: .tls,
+                                                               username: "records-relay", password: "s3cret-Relay-pw", caFile: cert.path))
+        #expect(overTLS.hasPrefix("250") && delivered() == 2, "\(overTLS)")
+        // The same relay spoken to in clear gets no greeting it can read: a timeout, nothing sent.
+        let clear = refusal(SMTPRelay(host: "localhost", port: implicitPort, timeoutSeconds: 3, security: .starttls, caFile: cert.path))
+        #expect(clear != "sent" && delivered() == 2, "\(clear)")
     }
 
     @Test func messagesAreQuotedPrintableDotStuffedAndHeaderSafe() {
