@@ -8,7 +8,7 @@ public struct VerificationProblem: Sendable, Codable, Hashable {
     /// `batch_messages_altered`, `search_index_incomplete`, `audit_altered`, `audit_broken_link`,
     /// `audit_gap`, `checkpoint_signature_invalid`, `checkpoint_chain_broken`, `checkpoint_key_changed` (witness),
     /// `checkpoint_unreadable`, `archive_truncated`, `chain_diverges`, `batch_not_vouched`, `disposition_not_vouched`,
-    /// `checkpoints_missing`, `checkpoint_not_by_archive_key`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`, `custody_event_anchored_twice`,
+    /// `checkpoints_missing`, `checkpoint_not_by_archive_key`, `audit_anchor_repeated`, `custody_event_altered`, `custody_event_unanchored`, `custody_event_missing`, `custody_event_anchored_twice`,
     /// `custody_import_altered`, `custody_import_missing`, `custody_seizure_altered`,
     /// `custody_seizure_unanchored`, `custody_seizure_missing`, `custody_seacats_altered`, `custody_seacats_missing`,
     /// `custody_presentation_altered`, `custody_presentation_missing`, `custody_correction_altered`, `custody_correction_missing`,
@@ -114,6 +114,13 @@ public struct VerifyService: Sendable {
 
     /// The audit chain read in sequence order: no sequence missing, each entry hashing to itself and
     /// linking to the one before (`previous` nil: the one before is not known, no link checked).
+    /// The audit actions written once per record: the entries verify anchors records on.
+    static let onceActions: Set<String> = [
+        "ingest", "custody.import", "custody.arrivals.import", "custody.aed.import", "custody.manifest.import", "custody.seize", "custody.seacats",
+        "custody.detain", "custody.detention.notice", "custody.detention.response", "custody.detention.dispose", "custody.refer", "custody.duty",
+        "custody.bulk-request", "custody.presentation.open", "custody.presentation.close", "custody.pii.purge",
+    ]
+
     struct AuditChainCheck {
         var expected: Int64
         var previous: ContentHash?
@@ -327,6 +334,7 @@ public struct VerifyService: Sendable {
         var referralAnchors: [Int64: [String: [String: String]]] = [:] // referral id → its entries' details by action
         var funnelAnchors = FunnelAnchors()
         var chain = AuditChainCheck(expected: 1, previous: AuditEntry.genesis)
+        var created: [String: Int64] = [:] // "action target" of each record-creating entry → its sequence
         var seq: Int64 = 0
         while true {
             let page = try await store.auditEntries(afterSequence: seq, limit: 5000)
@@ -337,6 +345,17 @@ public struct VerifyService: Sendable {
                 auditCount += 1
                 recordBytes += Int64(e.detail.utf8.count + e.action.utf8.count + e.target.utf8.count + 200)
                 problems += chain.check(e, hashes: check.hashes)
+                // A record is created once: a second creating entry for it was chained in later (with
+                // the digest of altered rows, say), and the checks below would read the later one.
+                if Self.onceActions.contains(e.action) {
+                    let key = e.action + " " + e.target
+                    if let first = created[key] {
+                        problems.append(.init(code: "audit_anchor_repeated", item: e.target,
+                                              detail: "audit entries \(first) and \(e.sequence) both record its \(e.action); a record is created once: one of them was chained in later"))
+                    } else {
+                        created[key] = e.sequence
+                    }
+                }
                 // Every custody event's audit entry names it and its hash; an import's, its digest.
                 if let detail = check.detail {
                     if e.action == "custody.setting", e.target.hasPrefix("custody-setting:") {
