@@ -10,6 +10,33 @@ struct ReminderTests {
     static let python = ProcessInfo.processInfo.environment["RECORDKEEPER_SMTP_PYTHON"]
         ?? packageRoot.appendingPathComponent(".build/tools-venv/bin/python").path
 
+    /// Starts an SMTP server (`arguments` to the tools' python) and waits until it greets on
+    /// `port` in clear; `greets: false` for a server that speaks TLS only (it prints "ready").
+    /// aiosmtpd ignores SIGTERM and SIGINT while serving: the caller kills it (SIGKILL), so no
+    /// test run leaves one behind.
+    static func startServer(_ arguments: [String], port: Int, greets: Bool = true) async throws -> Process {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: python)
+        server.arguments = arguments
+        let out = Pipe()
+        server.standardOutput = greets ? FileHandle.nullDevice : out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        guard greets else {
+            guard String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("ready") else {
+                kill(server.processIdentifier, SIGKILL)
+                throw TestFailure("the SMTP server did not start")
+            }
+            return server
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while (try? SMTPClient.Probe.greets(host: "127.0.0.1", port: port)) != true {
+            guard Date() < deadline else { kill(server.processIdentifier, SIGKILL); throw TestFailure("the SMTP server did not start") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return server
+    }
+
     static func freePort() -> Int {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { _ = close(s) }
@@ -28,20 +55,8 @@ struct ReminderTests {
         let f = try await ComplianceTests.fixture(); defer { f.tmp.cleanup() }
         let maildir = f.tmp.url.appendingPathComponent("maildir") // aiosmtpd makes it (with tmp/new/cur)
         let port = Self.freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: Self.python)
-        server.arguments = ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir.path]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        // aiosmtpd ignores SIGTERM and SIGINT while serving: it is killed, so no test run leaves one behind.
+        let server = try await Self.startServer(["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir.path], port: port)
         defer { _ = kill(server.processIdentifier, SIGKILL) }
-        // Up when it answers.
-        let deadline = Date().addingTimeInterval(30)
-        while (try? SMTPClient.Probe.greets(host: "127.0.0.1", port: port)) != true {
-            guard Date() < deadline else { throw TestFailure("aiosmtpd did not start") }
-            try await Task.sleep(for: .milliseconds(200))
-        }
         let service = ReminderService(archive: f.archive)
         let relay = SMTPRelay(host: "127.0.0.1", port: port)
         let due = try await service.due(recordsAddress: "records@cbp.example.gov")
@@ -94,19 +109,9 @@ struct ReminderTests {
         #expect(openssl.terminationStatus == 0)
         let maildir = tmp.url.appendingPathComponent("maildir")
         let port = Self.freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: Self.python)
-        server.arguments = [packageRoot.appendingPathComponent("scripts/smtp_tls_server.py").path, cert.path, key.path, maildir.path, String(port),
-                            "records-relay", "s3cret-Relay-pw"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let tlsServer = packageRoot.appendingPathComponent("scripts/smtp_tls_server.py").path
+        let server = try await Self.startServer([tlsServer, cert.path, key.path, maildir.path, String(port), "records-relay", "s3cret-Relay-pw"], port: port)
         defer { _ = kill(server.processIdentifier, SIGKILL) }
-        let deadline = Date().addingTimeInterval(30)
-        while (try? SMTPClient.Probe.greets(host: "127.0.0.1", port: port)) != true {
-            guard Date() < deadline else { throw TestFailure("the TLS relay did not start") }
-            try await Task.sleep(for: .milliseconds(200))
-        }
         let mail = OutgoingMail(from: "records@cbp.example.gov", to: ["dan@cbp.example.gov"], subject: "Monthly message export reminder", body: "Hello Dan")
         func relay(_ security: SMTPRelay.Security, password: String = "s3cret-Relay-pw", ca: URL? = cert) -> SMTPRelay {
             SMTPRelay(host: "localhost", port: port, timeoutSeconds: 10, security: security, username: "records-relay", password: password, caFile: ca?.path)
@@ -137,32 +142,17 @@ struct ReminderTests {
         #expect(!relay(.starttls).description.contains("s3cret"))
         // A relay that does not offer STARTTLS is not used in clear.
         let plainPort = Self.freePort()
-        let plain = Process()
-        plain.executableURL = URL(fileURLWithPath: Self.python)
-        plain.arguments = ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(plainPort)", "-c", "aiosmtpd.handlers.Mailbox", tmp.url.appendingPathComponent("plain").path]
-        plain.standardOutput = FileHandle.nullDevice
-        plain.standardError = FileHandle.nullDevice
-        try plain.run()
+        let plain = try await Self.startServer(["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(plainPort)", "-c", "aiosmtpd.handlers.Mailbox",
+                                                tmp.url.appendingPathComponent("plain").path], port: plainPort)
         defer { _ = kill(plain.processIdentifier, SIGKILL) }
-        while (try? SMTPClient.Probe.greets(host: "127.0.0.1", port: plainPort)) != true {
-            guard Date() < deadline.addingTimeInterval(30) else { throw TestFailure("aiosmtpd did not start") }
-            try await Task.sleep(for: .milliseconds(200))
-        }
         let noTLS = refusal(SMTPRelay(host: "localhost", port: plainPort, timeoutSeconds: 10, security: .starttls, caFile: cert.path))
         #expect(noTLS.contains("does not offer STARTTLS"), "\(noTLS)")
 
         // TLS from the first byte (port 465 style): the greeting itself comes over TLS.
         let implicitPort = Self.freePort()
-        let implicit = Process()
-        implicit.executableURL = URL(fileURLWithPath: Self.python)
-        implicit.arguments = [packageRoot.appendingPathComponent("scripts/smtp_tls_server.py").path, cert.path, key.path, maildir.path,
-                              String(implicitPort), "records-relay", "s3cret-Relay-pw", "implicit"]
-        let ready = Pipe()
-        implicit.standardOutput = ready
-        implicit.standardError = FileHandle.nullDevice
-        try implicit.run()
+        let implicit = try await Self.startServer([tlsServer, cert.path, key.path, maildir.path, String(implicitPort), "records-relay", "s3cret-Relay-pw", "implicit"],
+                                                  port: implicitPort, greets: false)
         defer { _ = kill(implicit.processIdentifier, SIGKILL) }
-        #expect(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).contains("ready"))
         let overTLS = try SMTPClient.send(mail, via: SMTPRelay(host: "localhost", port: implicitPort, timeoutSeconds: 10, security: .tls,
                                                                username: "records-relay", password: "s3cret-Relay-pw", caFile: cert.path))
         #expect(overTLS.hasPrefix("250") && delivered() == 2, "\(overTLS)")
