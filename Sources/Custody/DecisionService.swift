@@ -113,12 +113,14 @@ public struct DecisionService: Sendable {
                       counts: Dictionary(rows.map { ($0.decision.rawValue, 1) }, uniquingKeysWith: +))
     }
 
-    /// `key=value` out of an event's detail (values there are single words, but for a reason,
-    /// which comes last).
+    /// `key=value` out of an event's detail: the value runs to the next ` name=` or the end (a
+    /// carrier is written as scanned, spaces and all: `carrier=USPS 4471 return_batch=3`).
     static func value(_ key: String, in detail: String?) -> String? {
         guard let detail else { return nil }
-        for token in detail.split(separator: " ") where token.hasPrefix(key + "=") { return String(token.dropFirst(key.count + 1)) }
-        return nil
+        let padded = " " + detail
+        guard let r = padded.range(of: " \(key)=") else { return nil }
+        let rest = padded[r.upperBound...]
+        return String(rest[..<(rest.firstMatch(of: /\ [a-z_]+=/)?.range.lowerBound ?? rest.endIndex)])
     }
 }
 

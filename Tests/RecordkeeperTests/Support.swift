@@ -53,14 +53,5 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 /// Runs scripts/verify_checkpoints.py (python3 and openssl, no archive) on `file`: its exit status
 /// and what it printed.
 func runCheckpointScript(_ file: URL, _ extra: [String] = []) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", packageRoot.appendingPathComponent("scripts/verify_checkpoints.py").path, file.path] + extra
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    try BagValidator.run("/usr/bin/env", ["python3", packageRoot.appendingPathComponent("scripts/verify_checkpoints.py").path, file.path] + extra)
 }

@@ -167,6 +167,10 @@ public struct SignedCheckpoint: Sendable, Hashable, Codable {
 /// caught).
 public struct CheckpointService: Sendable {
     public static let action = "checkpoint"
+    /// The target checkpoints are recorded under: theirs alone, so the audit log's target index
+    /// finds the newest one at once (under `archive`, an archive that never signed would walk
+    /// every search and report read on each capture to learn that it has no checkpoint).
+    public static let target = "checkpoints"
     public let archive: ArchiveHandle
     let keyFile: URL
 
@@ -183,9 +187,22 @@ public struct CheckpointService: Sendable {
     }
     static let vouchedActionList = ["ingest", "disposition.execute", "transfer.confirm", "custody.pii.purge"]
 
-    /// Newest checkpoint first (through the audit log's target index: checkpoints are `archive` entries).
+    /// The newest checkpoint's entry (through the audit log's target index).
     func newestCheckpoint() async throws -> AuditEntry? {
-        try await archive.store.auditEntries(AuditFilter(action: Self.action, target: "archive", limit: 1)).first
+        try await archive.store.auditEntries(AuditFilter(action: Self.action, target: Self.target, limit: 1)).first
+    }
+
+    /// The entries matching `filter` recorded after entry `after`, newest first, read a page at a time.
+    func entries(_ filter: AuditFilter, after: Int64) async throws -> [AuditEntry] {
+        var f = filter
+        f.limit = 1000
+        var out: [AuditEntry] = []
+        while true {
+            let page = try await archive.store.auditEntries(f)
+            out += page.filter { $0.sequence > after }
+            guard page.count == f.limit, let oldest = page.last?.sequence, oldest > after else { return out }
+            f.beforeSequence = oldest
+        }
     }
 
     /// Signs the audit chain as it stands and records the checkpoint as an audit entry, one signer
@@ -260,7 +277,7 @@ public struct CheckpointService: Sendable {
         if let previous, let p = CheckpointStatement.parse(previous.statement), p.key != key.id { detail["key_changed_from"] = p.key }
         if let rotation { detail["rotation"] = rotation.statement; detail["rotation_signature"] = rotation.signature }
         try await renew()
-        let entry = try await store.appendAudit(AuditDraft(actor: actor, action: Self.action, target: "archive", detail: detail))
+        let entry = try await store.appendAudit(AuditDraft(actor: actor, action: Self.action, target: Self.target, detail: detail))
         return SignedCheckpoint(entry: entry.sequence, statement: text, signature: signature, publicKey: key.publicKeyHex,
                                 rotation: rotation?.statement, rotationSignature: rotation?.signature)
     }
@@ -312,16 +329,10 @@ public struct CheckpointService: Sendable {
 
     /// Every checkpoint recorded after audit entry `after`, oldest first.
     public func checkpoints(after: Int64 = 0) async throws -> [SignedCheckpoint] {
-        var out: [SignedCheckpoint] = []
-        var before: Int64?
-        while true {
-            let page = try await archive.store.auditEntries(AuditFilter(action: Self.action, target: "archive", beforeSequence: before, limit: 1000))
-            // One that does not decode is kept, empty, for `check` to name as unreadable.
-            out += page.filter { $0.sequence > after }.map { Self.checkpoint($0) ?? SignedCheckpoint(entry: $0.sequence, statement: "", signature: "", publicKey: "") }
-            guard page.count == 1000, let oldest = page.last?.sequence, oldest > after else { break }
-            before = oldest
-        }
-        return out.sorted { $0.entry < $1.entry }
+        // One that does not decode is kept, empty, for `check` to name as unreadable.
+        try await entries(AuditFilter(action: Self.action, target: Self.target), after: after)
+            .map { Self.checkpoint($0) ?? SignedCheckpoint(entry: $0.sequence, statement: "", signature: "", publicKey: "") }
+            .sorted { $0.entry < $1.entry }
     }
 
     /// The checkpoints after entry `after` as JSON lines, for a witness to keep.
@@ -424,17 +435,12 @@ public struct CheckpointService: Sendable {
             }
         }
         for action in Self.vouchedActionList {
-            var before: Int64?
-            while true {
-                let page = try await archive.store.auditEntries(AuditFilter(action: action, beforeSequence: before, limit: 1000))
-                for e in page where e.sequence > first.entry && e.action == action && !vouchedEntries.contains("\(e.target)=\(e.sequence):\(e.hash.hex)") {
-                    let other = vouched[e.target].map { " (a checkpoint vouches for another entry of it, \($0.prefix(12))…)" } ?? ""
-                    let code = e.target.hasPrefix("batch:") ? "batch_not_vouched" : e.target.hasPrefix("custody-pii-purge:") ? "purge_not_vouched" : "disposition_not_vouched"
-                    problems.append(VerificationProblem(code: code, item: e.target,
-                                                        detail: "its \(action) entry \(e.sequence) was never vouched for by a signed checkpoint\(other): written by someone without the signing key, or the act stopped before it signed (check it against its source first, then `checkpoint sign --vouch \(e.target)@\(e.sequence)`)"))
-                }
-                guard page.count == 1000, let oldest = page.last?.sequence, oldest > first.entry else { break }
-                before = oldest
+            for e in try await entries(AuditFilter(action: action), after: first.entry)
+            where e.action == action && !vouchedEntries.contains("\(e.target)=\(e.sequence):\(e.hash.hex)") {
+                let other = vouched[e.target].map { " (a checkpoint vouches for another entry of it, \($0.prefix(12))…)" } ?? ""
+                let code = e.target.hasPrefix("batch:") ? "batch_not_vouched" : e.target.hasPrefix("custody-pii-purge:") ? "purge_not_vouched" : "disposition_not_vouched"
+                problems.append(VerificationProblem(code: code, item: e.target,
+                                                    detail: "its \(action) entry \(e.sequence) was never vouched for by a signed checkpoint\(other): written by someone without the signing key, or the act stopped before it signed (check it against its source first, then `checkpoint sign --vouch \(e.target)@\(e.sequence)`)"))
             }
         }
         return (list.count, problems, keyChanges, keyNotChecked)

@@ -61,7 +61,7 @@ struct CustodyDecisionConformanceTests {
             .detain(letter, violation: "prohibited", reason: "personal_use_prohibited", contents: "medicine", actor: "otto")
         _ = try await DutyService(store: store, now: Self.at("2019-06-03T12:00:00Z")).assess(watch, kind: "duty", amount: "12.5", entry: "ME-2019-0001", actor: "otto")
         let back = try await ScanService(store: store, now: Self.at("2019-06-03T13:00:00Z")).record([
-            ScanService.Request(text: watch, action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil), station: "DOCK"),
+            ScanService.Request(text: watch, action: .returnToCarrier(carrier: "USPS 4471", supervisor: nil, reason: nil), station: "DOCK"),
             ScanService.Request(text: bulk, action: .returnToCarrier(carrier: "USPS", supervisor: nil, reason: nil), station: "DOCK"),
         ], actor: "receiver")
         #expect(back.allSatisfy { if case .recorded = $0 { true } else { false } })
@@ -77,7 +77,7 @@ struct CustodyDecisionConformanceTests {
             [plants, "handed_to_agency", "2019-06-03T11:00:00.000Z", "USDA", "", "", "", ""],
             [letter, "detained", "2019-06-03T11:30:00.000Z", "", "", "", "", ""],
             [watch, "duty_assessed", "2019-06-03T12:00:00.000Z", "", "duty", "12.50", "USD", "ME-2019-0001"],
-            [watch, "released", "2019-06-03T13:00:00.000Z", "USPS", "", "", "", ""],
+            [watch, "released", "2019-06-03T13:00:00.000Z", "USPS 4471", "", "", "", ""],
             [bulk, "released", "2019-06-03T13:00:00.000Z", "USPS", "", "", "", ""],
         ])
         #expect(r.counts == ["hold_requested": 2, "referred": 1, "seized": 1, "handed_to_agency": 1, "detained": 1, "duty_assessed": 1, "released": 2])
