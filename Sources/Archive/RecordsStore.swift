@@ -58,6 +58,20 @@ public protocol HoldStore: Sendable {
     func previewHold(scope: HoldScope, match: SearchExpression?, sample: Int) async throws -> HoldScopePreview
 }
 
+/// What the record store did, after a disposition, to what its storage kept of the records that
+/// left beyond their rows.
+public struct ResiduePurge: Sendable, Hashable {
+    /// Each step taken, for the certificate (e.g. "search index rewritten without them").
+    public var steps: [String]
+    /// What could not be done, if anything: still on disk until the operator acts (or the next
+    /// destruction retries).
+    public var remaining: [String]
+    public init(steps: [String], remaining: [String]) {
+        self.steps = steps
+        self.remaining = remaining
+    }
+}
+
 /// Dispositions, from proposal to certificate, and the tombstones they leave.
 public protocol DispositionStore: Sendable {
     /// Active holds are read and applied inside the transaction: held records are left out.
@@ -90,6 +104,10 @@ public protocol DispositionStore: Sendable {
     func tombstones(conversationID: Int64, limit: Int) async throws -> [Tombstone]
     /// Blobs marked destroyed (their files must be gone), all or those of one disposition.
     func destroyedBlobs(dispositionID: Int64?) async throws -> [ContentHash]
+    /// After records left (a disposition executed, a purge): removes what the storage engine still
+    /// keeps of them beyond their rows (freed pages, superseded search-index segments, the
+    /// write-ahead log). Idempotent; says what it did in words a certificate carries.
+    func purgeResidue() async throws -> ResiduePurge
     /// Stores the certificate of an executed disposition (once).
     func saveCertificate(dispositionID: Int64, json: String, audit: AuditDraft) async throws
     func certificate(dispositionID: Int64) async throws -> String?

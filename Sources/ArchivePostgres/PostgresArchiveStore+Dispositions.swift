@@ -347,6 +347,16 @@ extension PostgresArchiveStore: DispositionStore {
             """, as: String.self).compactMap { ContentHash(hex: $0) }
     }
 
+    /// PostgreSQL never overwrites a deleted row version: (auto)vacuum only lets its space be
+    /// reused, and an instance running as a role that owns nothing may not VACUUM. The
+    /// certificate says so, and what remains is the operator's (docs/records/trust.md).
+    public func purgeResidue() async throws -> ResiduePurge {
+        ResiduePurge(
+            steps: ["rows and search-index entries deleted (PostgreSQL autovacuum makes their space reusable)"],
+            remaining: ["PostgreSQL keeps deleted row versions in its data files until their space is reused, and in its write-ahead "
+                        + "log archive and base backups: their retention and encryption are the operator's (docs/records/trust.md)"])
+    }
+
     public func saveCertificate(dispositionID: Int64, json: String, audit: AuditDraft) async throws {
         try await transaction("saving a disposition certificate") { conn in
             let saved = try await conn.count("""

@@ -108,6 +108,8 @@ public struct S3BlobStore: LockingBlobStore {
         return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
     }
 
+    public var destructionMethod: String { "every version of each object deleted from the bucket" }
+
     public func destroy(_ hash: ContentHash) async throws {
         let key = Self.key(for: hash)
         for version in try await client.versions(key: key) {

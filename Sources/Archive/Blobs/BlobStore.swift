@@ -24,6 +24,8 @@ public protocol BlobStore: Sendable {
     func destroy(_ hash: ContentHash) async throws
     /// Where the blobs are, for certificates and messages (`file:///…`, `s3://bucket/…`).
     var locationDescription: String { get }
+    /// How `destroy` removes a blob, in words a certificate of destruction carries.
+    var destructionMethod: String { get }
 }
 
 extension BlobStore {
@@ -65,6 +67,8 @@ public struct FileBlobStore: BlobStore {
     }
 
     public var locationDescription: String { root.absoluteString }
+
+    public var destructionMethod: String { "files overwritten with zeros, synced to disk, then unlinked" }
 
     public func contains(_ hash: ContentHash) async throws -> Bool {
         FileManager.default.fileExists(atPath: path(for: hash).path)
@@ -148,6 +152,29 @@ public struct FileBlobStore: BlobStore {
 
     public func destroy(_ hash: ContentHash) async throws {
         let url = path(for: hash)
+        // The bytes are overwritten in place before the name goes, so the file system's free
+        // blocks do not keep them (on a file system that writes in place; copy-on-write file
+        // systems and SSD wear levelling may keep old blocks: docs/records/trust.md).
+        chmod(url.path, 0o600)
+        let fd = open(url.path, O_WRONLY)
+        if fd >= 0 {
+            defer { close(fd) }
+            var st = stat()
+            if fstat(fd, &st) == 0, st.st_size > 0 {
+                let zeros = [UInt8](repeating: 0, count: 1 << 20)
+                var left = Int(st.st_size)
+                while left > 0 {
+                    let n = zeros.withUnsafeBytes { Foundation.write(fd, $0.baseAddress!, min(left, $0.count)) }
+                    guard n > 0 else {
+                        throw ArchiveError(.storage, "cannot overwrite blob \(hash.hex) before removing it (errno \(errno)); check free space and permissions")
+                    }
+                    left -= n
+                }
+                guard fsync(fd) == 0 else { throw ArchiveError(.storage, "cannot sync the overwritten blob \(hash.hex) (errno \(errno))") }
+            }
+        } else if errno != ENOENT {
+            throw ArchiveError(.storage, "cannot open blob \(hash.hex) to overwrite it (errno \(errno)); check the permissions of \(root.path)")
+        }
         if unlink(url.path) != 0, errno != ENOENT {
             throw ArchiveError(.storage, "cannot remove blob \(hash.hex) (errno \(errno)); check the permissions of \(root.path)")
         }

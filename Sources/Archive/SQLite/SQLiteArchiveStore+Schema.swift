@@ -172,6 +172,21 @@ extension SQLiteArchiveStore {
             try db.execute(sql: "CREATE INDEX custody_seizure_item ON custody_seizure(item_id)")
         }
         m.registerMigration("v28-custody-manifests", foreignKeyChecks: .immediate) { db in try Self.migrateCustodyManifests(db) }
+        // From here on every connection deletes with secure_delete (issue 16). An archive that held
+        // records before may keep deleted text in free pages and slack from earlier deletes and
+        // index merges: its first destruction rewrites the file once (`purgeResidue`).
+        m.registerMigration("v29-secure-delete", foreignKeyChecks: .immediate) { db in
+            let existing = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM message LIMIT 1)") ?? 0
+                + (Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM tombstone LIMIT 1)") ?? 0)
+            try db.execute(sql: """
+                CREATE TABLE storage_scrub (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    needs_rewrite INTEGER NOT NULL,
+                    rewritten_at TEXT
+                );
+                INSERT INTO storage_scrub (id, needs_rewrite) VALUES (1, ?);
+                """, arguments: [existing > 0 ? 1 : 0])
+        }
         return m
     }
 }

@@ -8,7 +8,7 @@ import RecordkeeperCore
 /// migrations run at open, intention-named methods, each one transaction. No GRDB type leaves
 /// this target.
 public struct SQLiteArchiveStore: ArchiveStore {
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -22,6 +22,9 @@ public struct SQLiteArchiveStore: ArchiveStore {
             try db.execute(sql: "PRAGMA page_size = 16384")
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Deleted content is overwritten with zeros, in the page it leaves and in pages put on
+            // the free list: what a disposition removes is not left in the file (issue 16).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             try RelevanceRanking.register(db)
         }
         do {

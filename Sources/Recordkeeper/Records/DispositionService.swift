@@ -21,6 +21,7 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
         case proposedBy = "proposed_by", proposedAt = "proposed_at", approvedBy = "approved_by", approvedAt = "approved_at"
         case executedBy = "executed_by", executedAt = "executed_at", accession, bagDigest = "bag_digest", note
         case blobStore = "blob_store", blobsKeptUnderLock = "blobs_kept_under_lock", lockEndsBy = "lock_ends_by"
+        case sanitization, method, notYetPurged = "not_yet_purged"
     }
     /// `certificate-of-destruction` or `certificate-of-transfer`.
     public var kind: String
@@ -44,6 +45,13 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
     /// `lockEndsBy`), and each deletion is audited.
     public var blobsKeptUnderLock: Int?
     public var lockEndsBy: String?
+    /// The sanitization category of NIST SP 800-88 Rev. 1 the destruction reaches.
+    public var sanitization: String?
+    /// How the records' content left the archive's storage, step by step.
+    public var method: [String]?
+    /// What the archive could not remove itself and the operator must (a write-ahead log held by
+    /// readers, PostgreSQL's dead row versions); absent when nothing remains.
+    public var notYetPurged: [String]?
     public var proposedBy: String
     public var proposedAt: String
     public var approvedBy: String
@@ -83,6 +91,8 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
             \(row("Records disposed", String(records)))\(row("Withheld at execution (hold or no longer due)", String(withheld)))\
             \(row("Kept by legal holds when proposed", String(heldAtProposal)))\(row("Files destroyed (attachments, original exports)", String(blobsDestroyed)))\(row("Where the files were", blobStore))\
             \(row("Files kept under Object Lock, deleted when it ends", blobsKeptUnderLock.map { "\($0), lock ends by \(lockEndsBy ?? "unknown")" }))\
+            \(row("Sanitization (NIST SP 800-88 Rev. 1)", sanitization))\(row("Method", method?.joined(separator: "; ")))\
+            \(row("Not yet purged (the operator's)", notYetPurged.flatMap { $0.isEmpty ? nil : $0.joined(separator: "; ") }))\
             \(row("Eligible as of", asOf))\(row("Proposed by", "\(proposedBy), \(proposedAt)"))\(row("Approved by", "\(approvedBy), \(approvedAt)"))\
             \(row("Executed by", "\(executedBy), \(executedAt)"))\(row("NARA accession", accession))\(row("Transfer package digest", bagDigest))\
             \(row("Note", note))\
@@ -248,8 +258,15 @@ public struct DispositionService: Sendable {
         if let json = try await store.certificate(dispositionID: id) {
             certificate = try Self.decode(json)
         } else {
+            // What the storage engine keeps beyond the deleted rows goes before the certificate
+            // says how the records were destroyed (run again on a rerun: it is idempotent).
+            let residue = try await store.purgeResidue()
             var issued = try await self.certificate(for: id, blobsDestroyed: destroyed)
             issued.blobStore = archive.blobs.locationDescription
+            issued.method = residue.steps + (released.isEmpty ? [] : [archive.blobs.destructionMethod])
+            issued.notYetPurged = residue.remaining.isEmpty && locked.isEmpty ? nil
+                : residue.remaining + (locked.isEmpty ? [] : ["\(locked.count) file(s) kept under Object Lock until it ends"])
+            issued.sanitization = "clear: the records' bytes overwritten or deleted through the storage interface"
             if !locked.isEmpty {
                 issued.blobsKeptUnderLock = locked.count
                 issued.lockEndsBy = lockEnds.map { Timestamp.iso(seconds: Int64($0.timeIntervalSince1970)) }
