@@ -11,7 +11,7 @@ import RecordkeeperCore
 /// method is one transaction.
 public protocol ArchiveStore: ConversationStore, CaptureStore, MessageStore, AuditLog, IntegrityStore,
     RecordsStore, AccessStore, IdentityStore, ComplianceStore, OversightStore, TrackerStore, SearchIndexStore, BlobLockStore,
-    LeaseStore, WebSessionStore {}
+    LeaseStore, WebSessionStore, BlobKeyStore {}
 
 /// Custodians (the people whose accounts are captured) and their conversations.
 public protocol ConversationStore: Sendable {
@@ -452,6 +452,9 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable {
         public static let storage = Code("storage")
         public static let notFound = Code("not_found")
         public static let blobMissing = Code("blob_missing")
+        /// A sealed blob does not open: its bytes were altered, cut short, or replaced by a file
+        /// sealed under another data key.
+        public static let blobDamaged = Code("blob_damaged")
         /// The record was lawfully disposed of or purged: only its tombstone remains (HTTP 410).
         public static let gone = Code("gone")
         /// The law or the archive's rules forbid this (a hold, an unapproved disposition…).

@@ -1027,6 +1027,28 @@ enum PostgresSchema {
             "CREATE INDEX custody_manifest_day ON custody_manifest (day, container)",
             "CREATE TRIGGER custody_manifest_kept BEFORE UPDATE OR DELETE ON custody_manifest FOR EACH ROW EXECUTE FUNCTION rk_refuse('manifests are kept as imported')",
         ]),
+        // Each blob's data key, wrapped by the operator's key-encryption key, as SQLite's
+        // `v30-blob-keys` (issue 16, decision 0009).
+        Step(version: 29, name: "blob data keys (sealed blobs, cryptographic erase)", sql: [
+            """
+            CREATE TABLE blob_key (
+                hash text PRIMARY KEY, key_id text NOT NULL CHECK (length(key_id) = 32), kek_id text NOT NULL,
+                wrapped bytea NOT NULL, created_at text NOT NULL
+            )
+            """,
+            """
+            CREATE OR REPLACE FUNCTION rk_blob_key_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    IF EXISTS (SELECT 1 FROM blob WHERE hash = OLD.hash AND destroyed_by IS NOT NULL) THEN RETURN OLD; END IF;
+                    RAISE EXCEPTION 'a blob''s data key is destroyed only once a disposition has released the blob';
+                END IF;
+                IF NEW.hash = OLD.hash AND NEW.key_id = OLD.key_id THEN RETURN NEW; END IF;
+                RAISE EXCEPTION 'a data key is never replaced, only re-wrapped';
+            END $$
+            """,
+            "CREATE TRIGGER blob_key_guard BEFORE UPDATE OR DELETE ON blob_key FOR EACH ROW EXECUTE FUNCTION rk_blob_key_guard()",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

@@ -26,11 +26,15 @@ public struct S3BlobStore: LockingBlobStore {
     public let client: S3Client
     public let scratch: URL
     public let lock: LockPolicy
+    /// Seals each object under a data key of its own (decision 0009): destroying the key erases
+    /// every version, including those Object Lock still keeps. Objects stored before stay readable.
+    public let sealer: BlobSealer?
 
-    public init(client: S3Client, scratch: URL, lock: LockPolicy) {
+    public init(client: S3Client, scratch: URL, lock: LockPolicy, sealer: BlobSealer? = nil) {
         self.client = client
         self.scratch = scratch
         self.lock = lock
+        self.sealer = sealer
     }
 
     /// The days of COMPLIANCE retention a new object gets; also how far ahead the lock pass sets
@@ -67,27 +71,85 @@ public struct S3BlobStore: LockingBlobStore {
               let handle = FileHandle(forWritingAtPath: temp.path) else {
             throw ArchiveError(.storage, "cannot create a temporary file in \(scratch.path); check permissions and free space")
         }
-        defer { try? FileManager.default.removeItem(at: temp) }
+        var resealed: URL?
+        defer {
+            try? FileManager.default.removeItem(at: temp)
+            if let resealed { try? FileManager.default.removeItem(at: resealed) }
+        }
         var hasher = StreamingHasher()
+        // What goes up: the blob's bytes, or with a sealer their sealed form (its own SHA-256 and
+        // MD5 for the upload's signature and integrity check).
+        var uploadHasher = StreamingHasher()
         var md5 = Insecure.MD5()
+        let dataKey = sealer?.newKey()
+        var sealing = dataKey.map { SealingStream(key: $0.key, keyID: $0.id) }
         do {
             defer { try? handle.close() }
+            func emit(_ bytes: [UInt8]) throws {
+                uploadHasher.update(bytes)
+                md5.update(data: bytes)
+                try handle.write(contentsOf: bytes)
+            }
             try produce { chunk in
                 hasher.update(chunk)
-                md5.update(bufferPointer: chunk)
-                try handle.write(contentsOf: Data(chunk))
+                if sealing != nil {
+                    try sealing!.update(chunk, emit)
+                } else {
+                    uploadHasher.update(chunk)
+                    md5.update(bufferPointer: chunk)
+                    try handle.write(contentsOf: Data(chunk))
+                }
             }
+            if sealing != nil { try sealing!.finish(emit) }
         }
         let info = BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
         let key = Self.key(for: info.hash)
-        if try await client.headObject(key: key) != nil { return info }
+        var upload = (file: temp, size: uploadHasher.byteCount, sha256: uploadHasher.finalize().hex, md5: Data(md5.finalize()).base64EncodedString())
+        if let sealer, let dataKey {
+            let settled = try await sealer.settle(info.hash, key: dataKey.key, keyID: dataKey.id)
+            if try await sealedKeyID(key) == settled.id { return info }
+            if !settled.isOurs {
+                let again = scratch.appendingPathComponent("s3-blob-\(UUID().uuidString)")
+                resealed = again
+                try BlobSealer.reseal(temp, from: dataKey.key, into: again, key: settled.key, keyID: settled.id)
+                upload = try Self.digests(again)
+            }
+        } else if try await client.headObject(key: key) != nil {
+            return info
+        }
         let retention: ObjectRetention? = switch lock {
         case .none: nil
         case .compliance(let days): ObjectRetention(mode: .compliance, until: Date().addingTimeInterval(Double(days) * 86_400))
         }
-        try await client.putObject(key: key, file: temp, size: info.size, sha256Hex: info.hash.hex,
-                                   md5Base64: Data(md5.finalize()).base64EncodedString(), retention: retention, legalHold: false)
+        try await client.putObject(key: key, file: upload.file, size: upload.size, sha256Hex: upload.sha256,
+                                   md5Base64: upload.md5, retention: retention, legalHold: false)
         return info
+    }
+
+    static func digests(_ file: URL) throws -> (file: URL, size: Int64, sha256: String, md5: String) {
+        var sha = StreamingHasher()
+        var md5 = Insecure.MD5()
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+            sha.update(data)
+            md5.update(data: data)
+        }
+        return (file, sha.byteCount, sha.finalize().hex, Data(md5.finalize()).base64EncodedString())
+    }
+
+    /// The data key id in the stored object's header (nil: absent, or stored in the clear).
+    func sealedKeyID(_ key: String) async throws -> String? {
+        guard try await client.headObject(key: key) != nil else { return nil }
+        var head: [UInt8] = []
+        do {
+            try await client.getObject(key: key) { buffer in
+                if head.count < BlobSealer.headerSize { head.append(contentsOf: buffer.readableBytesView.prefix(BlobSealer.headerSize - head.count)) }
+            }
+        } catch let e as ArchiveError where e.code == .blobMissing {
+            return nil
+        }
+        return BlobSealer.keyID(ofHeader: head)
     }
 
     public func contains(_ hash: ContentHash) async throws -> Bool {
@@ -95,23 +157,65 @@ public struct S3BlobStore: LockingBlobStore {
     }
 
     public func read(_ hash: ContentHash, _ consume: (UnsafeRawBufferPointer) throws -> Void) async throws {
-        try await client.getObject(key: Self.key(for: hash)) { buffer in try buffer.withUnsafeReadableBytes { try consume($0) } }
+        // The first bytes say whether the object is sealed; a sealed one is opened as it streams.
+        var opening: OpeningStream?
+        var head: [UInt8] = []
+        var decided = false
+        func feed(_ bytes: UnsafeRawBufferPointer) throws {
+            if var o = opening {
+                try o.update(bytes) { p in try p.withUnsafeBytes(consume) }
+                opening = o
+            } else {
+                try consume(bytes)
+            }
+        }
+        let sealer = self.sealer
+        try await client.getObject(key: Self.key(for: hash)) { buffer in
+            if decided { return try buffer.withUnsafeReadableBytes { try feed($0) } }
+            head.append(contentsOf: buffer.readableBytesView)
+            guard head.count >= BlobSealer.headerSize else { return }
+            decided = true
+            if let id = BlobSealer.keyID(ofHeader: head) {
+                opening = try await BlobSealer.opening(hash, sealedUnder: id, sealer: sealer)
+            }
+            try head.withUnsafeBytes { try feed($0) }
+            head = []
+        }
+        if !decided {
+            // Shorter than a sealed header: stored in the clear.
+            if !head.isEmpty { try head.withUnsafeBytes { try consume($0) } }
+            return
+        }
+        try opening?.finish { p in try p.withUnsafeBytes(consume) }
     }
 
     public func rehash(_ hash: ContentHash) async throws -> BlobInfo? {
         var hasher = StreamingHasher()
         do {
-            try await client.getObject(key: Self.key(for: hash)) { buffer in buffer.withUnsafeReadableBytes { hasher.update($0) } }
-        } catch let e as ArchiveError where e.code == .blobMissing {
+            try await read(hash) { hasher.update($0) }
+            return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
+        } catch let e as ArchiveError where e.code == .blobMissing || e.code == .gone {
             return nil
+        } catch let e as ArchiveError where e.code == .blobDamaged {
+            // Damaged or sealed under another key: the stored bytes' own hash, which is not the
+            // blob's (verify names it altered).
+            var raw = StreamingHasher()
+            try await client.getObject(key: Self.key(for: hash)) { buffer in buffer.withUnsafeReadableBytes { raw.update($0) } }
+            return BlobInfo(hash: raw.finalize(), size: raw.byteCount)
         }
-        return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
     }
 
-    public var destructionMethod: String { "every version of each object deleted from the bucket" }
+    public var erasesCryptographically: Bool { sealer != nil }
+
+    public var destructionMethod: String {
+        sealer == nil ? "every version of each object deleted from the bucket"
+            : "each object's data key destroyed (cryptographic erase), then every version deleted from the bucket"
+    }
 
     public func destroy(_ hash: ContentHash) async throws {
         let key = Self.key(for: hash)
+        // The data key first: every version, even one Object Lock keeps, is then unreadable.
+        if let sealer { try await sealer.keys.destroyBlobKey(hash) }
         for version in try await client.versions(key: key) {
             do {
                 try await client.deleteVersion(key: key, versionID: version.versionID)

@@ -213,7 +213,22 @@ struct MigrateCommand: AsyncParsableCommand {
                     if i >= 8, let r = try await group.next() { out.append(r) }
                     group.addTask {
                         if try await blobs.contains(blob.hash) { return (false, 0) }
-                        let stored = try await blobs.put(file: files.path(for: blob.hash))
+                        let url = files.path(for: blob.hash)
+                        let stored: BlobInfo
+                        if let id = files.sealedKeyID(url) {
+                            // Opened as it is read and sealed again by the target: never in the clear on disk.
+                            var opening = try await BlobSealer.opening(blob.hash, sealedUnder: id, sealer: files.sealer)
+                            stored = try await blobs.put { write in
+                                let handle = try FileHandle(forReadingFrom: url)
+                                defer { try? handle.close() }
+                                while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+                                    try data.withUnsafeBytes { try opening.update($0) { p in try p.withUnsafeBytes(write) } }
+                                }
+                                try opening.finish { p in try p.withUnsafeBytes(write) }
+                            }
+                        } else {
+                            stored = try await blobs.put(file: url)
+                        }
                         guard stored.hash == blob.hash else {
                             throw ArchiveError(.storage, "source blob \(blob.hash.hex) changed while it was being copied (its bytes now hash to \(stored.hash.hex)); "
                                 + "run `recordkeeper verify --data-dir …` on the source")

@@ -15,7 +15,7 @@ enum ProductionBackend {
     /// The blob store named by `spec`: `s3://bucket?endpoint=…&region=…&retention-days=N`
     /// (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) or an absolute path on a
     /// filesystem every instance mounts.
-    static func blobStore(_ spec: String, scratch: URL) throws -> any BlobStore {
+    static func blobStore(_ spec: String, scratch: URL, sealer: BlobSealer? = nil) throws -> any BlobStore {
         if spec.lowercased().hasPrefix("s3://") {
             let location = try S3Location.parse(spec)
             let days = URLComponents(string: spec)?.queryItems?.first { $0.name == "retention-days" }?.value
@@ -23,14 +23,14 @@ enum ProductionBackend {
                 throw ArchiveError(.invalid, "retention-days in the blob store URL must be a whole number of days")
             }
             let lock: S3BlobStore.LockPolicy = days.flatMap(Int.init).map { $0 > 0 ? .compliance(days: $0) : .none } ?? .none
-            return S3BlobStore(client: try S3Client.fromEnvironment(location), scratch: scratch, lock: lock)
+            return S3BlobStore(client: try S3Client.fromEnvironment(location), scratch: scratch, lock: lock, sealer: sealer)
         }
         guard spec.hasPrefix("/") else {
             throw ArchiveError(.invalid, "--blob-store is s3://bucket?endpoint=… or an absolute path every instance mounts (not \(spec))")
         }
         let root = URL(fileURLWithPath: spec, isDirectory: true)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return FileBlobStore(root: root, scratch: scratch)
+        return FileBlobStore(root: root, scratch: scratch, sealer: sealer)
     }
 
     /// Opens (and brings up to date) the database, with the instance's data directory made if
@@ -42,7 +42,12 @@ enum ProductionBackend {
         }
         try FileManager.default.createDirectory(at: directory.scratchURL, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let store = try await PostgresArchiveStore.open(url: databaseURL, logger: Logger(label: "recordkeeper.postgres"))
-        let blobs = try blobStore(spec, scratch: directory.scratchURL)
+        // Blobs are sealed when the operator names the key-encryption key every instance shares
+        // (a key made in one instance's data directory would open nothing on the others).
+        let kekFile = ProcessInfo.processInfo.environment[KeyEncryptionKeyFile.environmentVariable].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+        let sealer = kekFile.map { KeyEncryptionKeyFile.sealer(keys: store, at: $0, createIfNone: false) }
+        if let kekFile { _ = try await KeyEncryptionKeyFile.load(at: kekFile, keys: store, createIfNone: false) }
+        let blobs = try blobStore(spec, scratch: directory.scratchURL, sealer: sealer)
         if initialize, try await store.auditEntries(afterSequence: 0, limit: 1).isEmpty {
             try await store.appendAudit(AuditDraft(actor: actor, action: "archive.init", target: "archive", detail: ["backend": "postgresql"]))
         }

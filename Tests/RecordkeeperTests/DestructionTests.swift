@@ -80,7 +80,18 @@ struct DestructionTests {
         let search = SearchService(archive: archive)
         #expect(try await search.search("annex OR friday OR inventory OR follows", actor: "alice").total == 4)
         #expect(try await search.search(Self.heldCanary, actor: "alice").total == 2)
-        #expect(try Self.scan(archive.directory.url, for: [Self.disposedCanary, Self.attachmentCanary]).count >= 2)
+        // At rest the files are sealed: the export and the attachment are nowhere in the clear,
+        // only the database holds the text (for search).
+        #expect(try Self.scan(archive.directory.blobsURL, for: [Self.disposedCanary, Self.attachmentCanary, Self.heldCanary]).isEmpty)
+        #expect(try Self.scan(archive.directory.url, for: [Self.disposedCanary]).contains { $0.hasPrefix("/archive.sqlite") })
+        let sealedFiles = try await archive.store.blobKeys(after: nil, limit: 10)
+        #expect(sealedFiles.count == 3) // two exports and the attachment
+        let attachmentHash = ContentHash.of(try Data(contentsOf: a.appendingPathComponent("DOC-20210113-WA0001.pdf")))
+        let sealedBytes = try Data(contentsOf: (archive.blobs as! FileBlobStore).path(for: attachmentHash))
+        #expect(sealedBytes.starts(with: BlobSealer.magic))
+        // A copy of a sealed file, as a backup of the blob store would keep it.
+        let backup = tmp.url.appendingPathComponent("backup-of-attachment")
+        try sealedBytes.write(to: backup)
 
         // As in an archive that has run a while: the WAL has been copied into the database file.
         let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
@@ -102,11 +113,22 @@ struct DestructionTests {
 
         let hits = try Self.scan(archive.directory.url, for: [Self.disposedCanary, Self.attachmentCanary])
         #expect(hits.isEmpty, "disposed text is still on disk: \(hits)")
+        #expect(certificate.sanitization?.hasPrefix("purge by cryptographic erase") == true)
+        #expect(certificate.method?.contains { $0.contains("data key destroyed") } == true)
+        // The files' data keys are gone: the backup copy cannot be opened, even by the archive.
+        #expect(try await archive.store.blobKey(attachmentHash) == nil)
+        #expect(try await archive.store.blobKeys(after: nil, limit: 10).count == 1) // the held export's
+        try FileManager.default.createDirectory(at: (archive.blobs as! FileBlobStore).path(for: attachmentHash).deletingLastPathComponent(),
+                                                withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: backup, to: (archive.blobs as! FileBlobStore).path(for: attachmentHash))
+        await #expect(throws: ArchiveError.self) { _ = try await archive.blobs.data(attachmentHash) }
+        try FileManager.default.removeItem(at: (archive.blobs as! FileBlobStore).path(for: attachmentHash))
 
         // The held records are whole and found.
         #expect(try await search.search(Self.heldCanary, actor: "alice").total == 2)
         #expect(try await search.search("annex OR friday OR inventory OR follows", actor: "alice").total == 0)
         #expect(!(try Self.scan(archive.directory.url, for: [Self.heldCanary]).isEmpty))
+        #expect(try await archive.blobs.data(ContentHash.of(try Data(contentsOf: heldExport))) == (try Data(contentsOf: heldExport)))
         let report = try await VerifyService(archive: archive).verify(actor: "test")
         #expect(report.ok, "\(report.problems)")
     }

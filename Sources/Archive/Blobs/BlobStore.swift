@@ -26,6 +26,9 @@ public protocol BlobStore: Sendable {
     var locationDescription: String { get }
     /// How `destroy` removes a blob, in words a certificate of destruction carries.
     var destructionMethod: String { get }
+    /// True when `destroy` destroys the blob's data key (every copy of its sealed bytes is then
+    /// unreadable, wherever it remains).
+    var erasesCryptographically: Bool { get }
 }
 
 extension BlobStore {
@@ -49,14 +52,18 @@ extension BlobStore {
 }
 
 /// Blobs as files under `root/aa/bb/<hash>`, written via a temporary file, fsync and rename so a
-/// crash never leaves a partial blob under a hash name.
+/// crash never leaves a partial blob under a hash name. With a `sealer`, each file holds its
+/// blob sealed under a data key of its own (decision 0009); files stored before sealing began
+/// are read as they are, and sealed when they are next stored.
 public struct FileBlobStore: BlobStore {
     public let root: URL
     private let scratch: URL
+    public let sealer: BlobSealer?
 
-    public init(root: URL, scratch: URL) {
+    public init(root: URL, scratch: URL, sealer: BlobSealer? = nil) {
         self.root = root
         self.scratch = scratch
+        self.sealer = sealer
     }
 
     public func path(for hash: ContentHash) -> URL {
@@ -68,27 +75,46 @@ public struct FileBlobStore: BlobStore {
 
     public var locationDescription: String { root.absoluteString }
 
-    public var destructionMethod: String { "files overwritten with zeros, synced to disk, then unlinked" }
+    public var destructionMethod: String {
+        sealer == nil ? "files overwritten with zeros, synced to disk, then unlinked"
+            : "each file's data key destroyed (cryptographic erase), then the file overwritten with zeros, synced to disk and unlinked"
+    }
+
+    public var erasesCryptographically: Bool { sealer != nil }
 
     public func contains(_ hash: ContentHash) async throws -> Bool {
         FileManager.default.fileExists(atPath: path(for: hash).path)
     }
 
-    public func put(_ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) async throws -> BlobInfo {
+    /// The data key id in a stored file's header; nil for a file stored in the clear or missing.
+    public func sealedKeyID(_ url: URL) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { return nil }
+        defer { try? handle.close() }
+        return BlobSealer.keyID(ofHeader: (try? handle.read(upToCount: BlobSealer.headerSize)) ?? Data())
+    }
+
+    func createScratchFile() throws -> (URL, Int32) {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let temp = scratch.appendingPathComponent("blob-\(UUID().uuidString)")
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
             throw ArchiveError(.storage, "cannot create a temporary file in \(scratch.path) (errno \(errno)); check permissions and free space")
         }
+        return (temp, fd)
+    }
+
+    public func put(_ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) async throws -> BlobInfo {
+        let (temp, fd) = try createScratchFile()
         var hasher = StreamingHasher()
         var closed = false
+        var resealed: URL?
         defer {
             if !closed { close(fd) }
             try? FileManager.default.removeItem(at: temp)
+            if let resealed { try? FileManager.default.removeItem(at: resealed) }
         }
         var buffer = [UInt8]()
-        buffer.reserveCapacity(1 << 20)
+        buffer.reserveCapacity(2 << 20)
         func flush() throws {
             var offset = 0
             while offset < buffer.count {
@@ -98,11 +124,15 @@ public struct FileBlobStore: BlobStore {
             }
             buffer.removeAll(keepingCapacity: true)
         }
+        // Sealed as it streams in: the blob's bytes never reach the disk in the clear.
+        let dataKey = sealer?.newKey()
+        var sealing = dataKey.map { SealingStream(key: $0.key, keyID: $0.id) }
         try produce { chunk in
             hasher.update(chunk)
-            buffer.append(contentsOf: chunk)
+            if sealing != nil { try sealing!.update(chunk) { buffer.append(contentsOf: $0) } } else { buffer.append(contentsOf: chunk) }
             if buffer.count >= 1 << 20 { try flush() }
         }
+        if sealing != nil { try sealing!.finish { buffer.append(contentsOf: $0) } }
         try flush()
         guard fsync(fd) == 0 else { throw ArchiveError(.storage, "fsync of a new blob failed (errno \(errno))") }
         close(fd)
@@ -110,11 +140,27 @@ public struct FileBlobStore: BlobStore {
         let hash = hasher.finalize()
         let info = BlobInfo(hash: hash, size: hasher.byteCount)
         let final = path(for: hash)
-        if FileManager.default.fileExists(atPath: final.path) { return info }
+        var source = temp
+        if let sealer, let dataKey {
+            // The blob is stored under the data key the archive records for it: ours, or the one
+            // another writer recorded first (then re-sealed under it).
+            let settled = try await sealer.settle(hash, key: dataKey.key, keyID: dataKey.id)
+            if sealedKeyID(final) == settled.id { return info }
+            if !settled.isOurs {
+                let again = scratch.appendingPathComponent("blob-\(UUID().uuidString)")
+                resealed = again
+                try BlobSealer.reseal(temp, from: dataKey.key, into: again, key: settled.key, keyID: settled.id)
+                let rfd = open(again.path, O_RDONLY)
+                if rfd >= 0 { fsync(rfd); close(rfd) }
+                source = again
+            }
+        } else if FileManager.default.fileExists(atPath: final.path) {
+            return info
+        }
         let dir = final.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        chmod(temp.path, 0o440)
-        guard rename(temp.path, final.path) == 0 else {
+        chmod(source.path, 0o440)
+        guard rename(source.path, final.path) == 0 else {
             throw ArchiveError(.storage, "cannot move a new blob into \(dir.path) (errno \(errno))")
         }
         FileBlobStore.syncDirectory(dir)
@@ -127,6 +173,17 @@ public struct FileBlobStore: BlobStore {
             throw ArchiveError(.blobMissing, "blob \(hash.hex) is missing from \(root.path)")
         }
         defer { try? handle.close() }
+        let first = try handle.read(upToCount: 1 << 20) ?? Data()
+        if let id = BlobSealer.keyID(ofHeader: first) {
+            var opening = try await BlobSealer.opening(hash, sealedUnder: id, sealer: sealer)
+            try first.withUnsafeBytes { try opening.update($0) { p in try p.withUnsafeBytes(consume) } }
+            while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+                try data.withUnsafeBytes { try opening.update($0) { p in try p.withUnsafeBytes(consume) } }
+            }
+            try opening.finish { p in try p.withUnsafeBytes(consume) }
+            return
+        }
+        if !first.isEmpty { try first.withUnsafeBytes { try consume($0) } }
         while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
             try data.withUnsafeBytes { try consume($0) }
         }
@@ -134,6 +191,19 @@ public struct FileBlobStore: BlobStore {
 
     public func rehash(_ hash: ContentHash) async throws -> BlobInfo? {
         let url = path(for: hash)
+        if sealedKeyID(url) != nil {
+            // Sealed: the plaintext is what is named by the hash.
+            var hasher = StreamingHasher()
+            do {
+                try await read(hash) { hasher.update($0) }
+                return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
+            } catch let e as ArchiveError where e.code == .blobMissing || e.code == .gone {
+                return nil
+            } catch let e as ArchiveError where e.code == .blobDamaged {
+                // Damaged or sealed under another key: the stored bytes' own hash, which is not
+                // the blob's (verify names it altered).
+            }
+        }
         let fd = open(url.path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -152,6 +222,8 @@ public struct FileBlobStore: BlobStore {
 
     public func destroy(_ hash: ContentHash) async throws {
         let url = path(for: hash)
+        // The data key first: from then on no copy of the sealed bytes opens.
+        if let sealer { try await sealer.keys.destroyBlobKey(hash) }
         // The bytes are overwritten in place before the name goes, so the file system's free
         // blocks do not keep them (on a file system that writes in place; copy-on-write file
         // systems and SSD wear levelling may keep old blocks: docs/records/trust.md).

@@ -187,6 +187,24 @@ extension SQLiteArchiveStore {
                 INSERT INTO storage_scrub (id, needs_rewrite) VALUES (1, ?);
                 """, arguments: [existing > 0 ? 1 : 0])
         }
+        // Each blob's data key, wrapped by the operator's key-encryption key (issue 16, decision
+        // 0009). Destroying the row is the blob's cryptographic erase: only for a released blob.
+        m.registerMigration("v30-blob-keys", foreignKeyChecks: .immediate) { db in
+            try db.execute(sql: """
+                CREATE TABLE blob_key (
+                    hash TEXT PRIMARY KEY,
+                    key_id TEXT NOT NULL CHECK (length(key_id) = 32),
+                    kek_id TEXT NOT NULL,
+                    wrapped BLOB NOT NULL,
+                    created_at TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TRIGGER blob_key_destroyed_only_when_released BEFORE DELETE ON blob_key
+                WHEN NOT EXISTS (SELECT 1 FROM blob WHERE hash = OLD.hash AND destroyed_by IS NOT NULL)
+                BEGIN SELECT RAISE(ABORT, 'a blob''s data key is destroyed only once a disposition has released the blob'); END;
+                CREATE TRIGGER blob_key_never_replaced BEFORE UPDATE OF hash, key_id ON blob_key
+                BEGIN SELECT RAISE(ABORT, 'a data key is never replaced, only re-wrapped'); END;
+                """)
+        }
         return m
     }
 }

@@ -53,6 +53,8 @@ public struct DataDirectory: Sendable, Hashable {
         guard rename(partial.path, markerURL.path) == 0 else {
             throw ArchiveError(.storage, "cannot write \(markerURL.path) (errno \(errno))")
         }
+        // The key-encryption key from the start, so that the operator backs it up with the rest.
+        _ = try await KeyEncryptionKeyFile.load(at: KeyEncryptionKeyFile.location(dataDirectory: url), keys: handle.store, createIfNone: true)
         try await handle.store.appendAudit(AuditDraft(actor: actor, action: "archive.init", target: "archive",
                                                       detail: ["format": String(DataDirectory.formatVersion)]))
         return handle
@@ -89,8 +91,13 @@ public struct ArchiveHandle: Sendable {
 
     init(directory: DataDirectory) throws {
         self.directory = directory
-        self.store = try SQLiteArchiveStore(path: directory.databaseURL.path)
-        self.blobs = FileBlobStore(root: directory.blobsURL, scratch: directory.scratchURL)
+        let store = try SQLiteArchiveStore(path: directory.databaseURL.path)
+        self.store = store
+        // Blobs are sealed under the key-encryption key kept beside the database (or where
+        // RECORDKEEPER_KEK_FILE says), made with the first sealed blob (decision 0009).
+        self.blobs = FileBlobStore(root: directory.blobsURL, scratch: directory.scratchURL,
+                                   sealer: KeyEncryptionKeyFile.sealer(keys: store, at: KeyEncryptionKeyFile.location(dataDirectory: directory.url),
+                                                                       createIfNone: true))
     }
 
     /// The data directory's write lock, shared by every handle of this process on this directory.

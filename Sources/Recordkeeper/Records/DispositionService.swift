@@ -264,9 +264,14 @@ public struct DispositionService: Sendable {
             var issued = try await self.certificate(for: id, blobsDestroyed: destroyed)
             issued.blobStore = archive.blobs.locationDescription
             issued.method = residue.steps + (released.isEmpty ? [] : [archive.blobs.destructionMethod])
+            let sealed = archive.blobs.erasesCryptographically
             issued.notYetPurged = residue.remaining.isEmpty && locked.isEmpty ? nil
-                : residue.remaining + (locked.isEmpty ? [] : ["\(locked.count) file(s) kept under Object Lock until it ends"])
-            issued.sanitization = "clear: the records' bytes overwritten or deleted through the storage interface"
+                : residue.remaining + (locked.isEmpty ? [] : ["\(locked.count) file(s) kept under Object Lock until it ends"
+                                                              + (sealed ? " (their data keys are destroyed: what the lock keeps cannot be read)" : "")])
+            issued.sanitization = sealed
+                ? "purge by cryptographic erase for files (attachments, original exports: each one's data key destroyed); "
+                    + "clear for the database (rows overwritten or deleted through the storage engine)"
+                : "clear: the records' bytes overwritten or deleted through the storage interface"
             if !locked.isEmpty {
                 issued.blobsKeptUnderLock = locked.count
                 issued.lockEndsBy = lockEnds.map { Timestamp.iso(seconds: Int64($0.timeIntervalSince1970)) }

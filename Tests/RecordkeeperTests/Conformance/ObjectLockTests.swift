@@ -167,9 +167,13 @@ struct ObjectLockServiceTests {
         let db = try await TestPostgres.createDatabase()
         defer { Task { await TestPostgres.dropDatabase(db.name) } }
         let s3 = try #require(TestS3.config?.split(separator: " ").map(String.init))
-        let bucket = try await TestS3.freshBucket().location.bucket
+        let client = try await TestS3.freshBucket()
+        let bucket = client.location.bucket
+        // The operator's key-encryption key, shared by every instance: objects are sealed.
+        let kek = tmp.url.appendingPathComponent("kek/blob.kek")
+        #expect(try KeyFile.create(kek, key: Data((0..<32).map { UInt8($0 * 7 % 251) })))
         let env = ["RECORDKEEPER_DATABASE_URL": db.url, "RECORDKEEPER_BLOB_STORE": "s3://\(bucket)?endpoint=\(s3[0])&retention-days=1",
-                   "AWS_ACCESS_KEY_ID": s3[1], "AWS_SECRET_ACCESS_KEY": s3[2]]
+                   "AWS_ACCESS_KEY_ID": s3[1], "AWS_SECRET_ACCESS_KEY": s3[2], "RECORDKEEPER_KEK_FILE": kek.path]
         let cli = CLI(dataDir: try tmp.sub("instance"))
         #expect(try cli.run(["init"], env: env).status == 0)
         let txt = try writeText(RecordsCLITests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
@@ -192,5 +196,17 @@ struct ObjectLockServiceTests {
         #expect((certificate["lock_ends_by"] as? String)?.isEmpty == false)
         let verified = try cli.run(["verify"], env: env)
         #expect(verified.status == 0 && verified.stdout.contains("still kept by Object Lock"), "\(verified.stdout)")
+        // What the lock keeps is sealed, and its data key is gone: a cryptographic erase.
+        #expect((certificate["sanitization"] as? String)?.hasPrefix("purge by cryptographic erase") == true)
+        #expect((certificate["not_yet_purged"] as? [String])?.contains { $0.contains("data keys are destroyed") } == true)
+        let export = ContentHash.of(try Data(contentsOf: txt))
+        let bare = S3BlobStore(client: client, scratch: try tmp.sub("bare"), lock: .none)
+        #expect(try await bare.contains(export))
+        do {
+            _ = try await bare.data(export)
+            Issue.record("the object the lock keeps was read")
+        } catch let e as ArchiveError {
+            #expect(e.code == .refused && e.message.contains("is sealed"), "\(e)")
+        }
     }
 }
