@@ -207,6 +207,12 @@ public struct S3BlobStore: LockingBlobStore {
 
     public var erasesCryptographically: Bool { sealer != nil }
 
+    public func isSealed(_ hash: ContentHash) async throws -> Bool? {
+        let key = Self.key(for: hash)
+        guard try await client.headObject(key: key) != nil else { return nil }
+        return try await sealedKeyID(key) != nil
+    }
+
     public var destructionMethod: String {
         sealer == nil ? "every version of each object deleted from the bucket"
             : "each object's data key destroyed (cryptographic erase), then every version deleted from the bucket"

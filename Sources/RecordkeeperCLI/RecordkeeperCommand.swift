@@ -25,7 +25,7 @@ struct RecordkeeperCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [InitCommand.self, IngestCommand.self, IndexCommand.self, SearchCommand.self, ShowCommand.self, StatsCommand.self,
                       VerifyCommand.self, CheckpointCommand.self, FilePlanCommand.self, CustodianCommand.self, PartyCommand.self, ReportCommand.self, IncidentCommand.self, RemindCommand.self, TrackerCommand.self, RetentionCommand.self, HoldCommand.self,
-                      DisposeCommand.self, TransferCommand.self, CustodyCommand.self, UserCommand.self, ServeCommand.self, MigrateCommand.self, ObjectLockCommand.self, CaptureCommand.self, DemoCommand.self, SampleExportCommand.self]
+                      DisposeCommand.self, TransferCommand.self, CustodyCommand.self, UserCommand.self, ServeCommand.self, MigrateCommand.self, ObjectLockCommand.self, CaptureCommand.self, KeysCommand.self, DemoCommand.self, SampleExportCommand.self]
     )
 
     /// As ArgumentParser's own entry point, except that usage errors exit 2, the code the help

@@ -142,3 +142,74 @@ struct BlobSealingTests {
         await #expect(throws: ArchiveError.self) { _ = try await fresh.data(info.hash) }
     }
 }
+
+@Suite("Keys for blobs at rest: sealing older blobs, rotating the KEK", .serialized)
+struct BlobKeyCommandTests {
+    static let chat = """
+        03/11/2020, 09:15 - Jane Doe: IMG-20201103-WA0001.jpg (file attached)
+        Pallet photo
+        03/11/2020, 09:16 - Sam Lee: Received, logging it now
+
+        """
+
+    /// An archive from before sealing: its blobs in the clear, no KEK yet. `keys seal` seals them
+    /// in place; they read back the same and verify holds.
+    @Test func blobsStoredInTheClearAreSealedInPlace() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let created = try await makeArchive(tmp)
+        let dir = created.directory
+        let clear = ArchiveHandle(directory: dir, store: created.store, blobs: FileBlobStore(root: dir.blobsURL, scratch: dir.scratchURL))
+        let export = try tmp.sub("export")
+        let txt = try writeText(Self.chat, named: "WhatsApp Chat with Sam Lee.txt", in: export)
+        let photo = Data("\u{FF}\u{D8}not really a jpeg, but bytes all the same".utf8)
+        try photo.write(to: export.appendingPathComponent("IMG-20201103-WA0001.jpg"))
+        _ = try await ingest(clear, txt, custodian: "jane.doe@agency.example.gov")
+        let files = created.blobs as! FileBlobStore
+        #expect(try await files.isSealed(ContentHash.of(photo)) == false)
+
+        let r = try await BlobKeyService(archive: created).sealClearBlobs(actor: "admin")
+        #expect(r.sealed == 2 && r.already == 0)
+        #expect(try await files.isSealed(ContentHash.of(photo)) == true)
+        #expect(try await created.blobs.data(ContentHash.of(photo)) == photo)
+        #expect(try await BlobKeyService(archive: created).sealClearBlobs(actor: "admin") == (0, 2))
+        let report = try await VerifyService(archive: created).verify(actor: "test")
+        #expect(report.ok, "\(report.problems)")
+        #expect(try await created.store.auditEntries(afterSequence: 0, limit: 100).contains { $0.action == "keys.seal" })
+    }
+
+    /// `keys rotate-kek` from the command line: every data key re-wrapped, the new key in the old
+    /// one's place, the old one kept aside to destroy later; the blobs open under the new key only.
+    @Test func theKEKIsRotatedAndTheOldOneNoLongerOpensAnything() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).status == 0)
+        let export = try tmp.sub("export")
+        let txt = try writeText(Self.chat, named: "WhatsApp Chat with Sam Lee.txt", in: export)
+        try Data("photo bytes".utf8).write(to: export.appendingPathComponent("IMG-20201103-WA0001.jpg"))
+        #expect(try cli.run(["ingest", txt.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "America/New_York"]).status == 0)
+        let before = try JSONSerialization.jsonObject(with: Data(try cli.run(["keys", "status", "--json"]).stdout.utf8)) as? [String: Any]
+        let oldID = try #require(before?["kek_id"] as? String)
+        #expect((before?["keys_by_kek"] as? [String: Int])?[oldID] == 2)
+        let oldRaw = try #require(try KeyFile.read(cli.dataDir.appendingPathComponent("keys/blob.kek")))
+
+        let rotated = try cli.run(["keys", "rotate-kek", "--actor", "admin"])
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect(rotated.stdout.contains("2 data key(s) re-wrapped"))
+        let after = try JSONSerialization.jsonObject(with: Data(try cli.run(["keys", "status", "--json"]).stdout.utf8)) as? [String: Any]
+        let newID = try #require(after?["kek_id"] as? String)
+        #expect(newID != oldID && (after?["keys_by_kek"] as? [String: Int]) == [newID: 2])
+        let retired = try FileManager.default.contentsOfDirectory(atPath: cli.dataDir.appendingPathComponent("keys").path).filter { $0.hasPrefix("blob.kek.retired-") }
+        #expect(retired.count == 1)
+        let verified = try cli.run(["verify"])
+        #expect(verified.status == 0, "\(verified.stdout)")
+
+        // The old key opens nothing any more.
+        let handle = try DataDirectory(url: cli.dataDir).open()
+        let oldKEK = LocalKeyEncryptionKey(raw: oldRaw)
+        for k in try await handle.store.blobKeys(after: nil, limit: 10) {
+            #expect(k.kekID == newID)
+            #expect(throws: ArchiveError.self) { _ = try oldKEK.unwrap(k.wrapped, for: k.hash) }
+        }
+        #expect(try await handle.store.auditEntries(afterSequence: 0, limit: 100).contains { $0.action == "keys.rotate-kek" })
+    }
+}

@@ -180,6 +180,8 @@ struct RecordsLawTests {
         #expect(certificate.approvedBy == "bob" && certificate.proposedBy == "alice")
         #expect(certificate.items.map(\.itemID) == ["0002"])
         #expect(certificate.items.first?.authority == "DAA-0568-2022-0005-0002")
+        // The export the records came from is kept, sealed, for the held ones: the certificate names it.
+        #expect(certificate.originalsKept == [f.batch.sourceSHA256!])
 
         // What remains is a tombstone; the content is gone from the record store and the index.
         #expect(try await f.archive.store.message(id: craneID) == nil)

@@ -29,6 +29,10 @@ public protocol BlobStore: Sendable {
     /// True when `destroy` destroys the blob's data key (every copy of its sealed bytes is then
     /// unreadable, wherever it remains).
     var erasesCryptographically: Bool { get }
+    /// What seals new blobs (nil: they are stored in the clear).
+    var sealer: BlobSealer? { get }
+    /// True when the stored blob is sealed; false when it is stored in the clear; nil when absent.
+    func isSealed(_ hash: ContentHash) async throws -> Bool?
 }
 
 extension BlobStore {
@@ -84,6 +88,12 @@ public struct FileBlobStore: BlobStore {
 
     public func contains(_ hash: ContentHash) async throws -> Bool {
         FileManager.default.fileExists(atPath: path(for: hash).path)
+    }
+
+    public func isSealed(_ hash: ContentHash) async throws -> Bool? {
+        let url = path(for: hash)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return sealedKeyID(url) != nil
     }
 
     /// The data key id in a stored file's header; nil for a file stored in the clear or missing.

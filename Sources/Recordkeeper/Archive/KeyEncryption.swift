@@ -69,3 +69,102 @@ private actor KEKCache {
         }
     }
 }
+
+/// The archive's keys for blobs at rest: how many blobs are sealed and under which KEK, sealing
+/// the blobs stored in the clear before sealing began, and rotating the KEK.
+public struct BlobKeyService: Sendable {
+    public let archive: ArchiveHandle
+    public init(archive: ArchiveHandle) { self.archive = archive }
+
+    public struct Status: Sendable, Codable, Hashable {
+        public var sealing: Bool
+        public var kekID: String?
+        /// Data keys by the KEK that wraps them.
+        public var keysByKEK: [String: Int]
+        enum CodingKeys: String, CodingKey { case sealing, kekID = "kek_id", keysByKEK = "keys_by_kek" }
+    }
+
+    func sealer() throws -> BlobSealer {
+        guard let sealer = archive.blobs.sealer else {
+            throw ArchiveError(.refused, "this archive stores blobs in the clear: name the key-encryption key every instance shares with "
+                               + "\(KeyEncryptionKeyFile.environmentVariable)")
+        }
+        return sealer
+    }
+
+    public func status() async throws -> Status {
+        var byKEK: [String: Int] = [:]
+        var after: ContentHash?
+        while true {
+            let page = try await archive.store.blobKeys(after: after, limit: 1000)
+            guard let last = page.last else { break }
+            for k in page { byKEK[k.kekID, default: 0] += 1 }
+            after = last.hash
+        }
+        let sealer = archive.blobs.sealer
+        return Status(sealing: sealer != nil, kekID: try await sealer?.keyEncryptionKey().id, keysByKEK: byKEK)
+    }
+
+    /// Seals every live blob still stored in the clear (stored before sealing began), by storing
+    /// it again: the sealed file replaces it (on S3 a new version; a clear version Object Lock
+    /// keeps stays until the lock ends). Returns how many were sealed and how many already were.
+    public func sealClearBlobs(actor: String, progress: (@Sendable (Int) -> Void)? = nil) async throws -> (sealed: Int, already: Int) {
+        _ = try sealer()
+        var sealed = 0, already = 0
+        var after: ContentHash?
+        try await archive.withWriteLock(purpose: "keys.seal", shared: true) {
+            while true {
+                let page = try await archive.store.blobs(after: after, limit: 256)
+                guard let last = page.last else { break }
+                after = last.hash
+                for blob in page {
+                    guard try await archive.blobs.isSealed(blob.hash) == false else { already += 1; continue }
+                    // A file in the clear is streamed from where it lies; an object is read whole
+                    // (put's producer is synchronous), never spooled to disk in the clear.
+                    let stored: BlobInfo
+                    if let files = archive.blobs as? FileBlobStore {
+                        stored = try await files.put(file: files.path(for: blob.hash))
+                    } else {
+                        let data = try await archive.blobs.data(blob.hash)
+                        stored = try await archive.blobs.put { write in try data.withUnsafeBytes { try write($0) } }
+                    }
+                    guard stored.hash == blob.hash else {
+                        throw ArchiveError(.storage, "blob \(blob.hash.hex) no longer hashes to its name; run `recordkeeper verify` before sealing")
+                    }
+                    sealed += 1
+                    progress?(sealed)
+                }
+            }
+        }
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "keys.seal", target: "blob-keys", detail: [
+            "sealed": String(sealed), "already_sealed": String(already)]))
+        return (sealed, already)
+    }
+
+    /// Re-wraps every data key under `newKEK`. Resumable: keys already under it are left. The
+    /// caller then makes `newKEK` the configured one (and, once every database backup made under
+    /// the old KEK has expired, destroys the old one: the wrapped keys those backups hold then
+    /// open nothing).
+    public func rewrap(to newKEK: any KeyEncryptionKey, actor: String) async throws -> Int {
+        let old = try await sealer().keyEncryptionKey()
+        var rewrapped = 0
+        var after: ContentHash?
+        while true {
+            let page = try await archive.store.blobKeys(after: after, limit: 500)
+            guard let last = page.last else { break }
+            after = last.hash
+            for k in page where k.kekID != newKEK.id {
+                guard k.kekID == old.id else {
+                    throw ArchiveError(.refused, "blob \(k.hash.hex)'s data key is wrapped by \(k.kekID), neither the current key-encryption key "
+                                       + "(\(old.id)) nor the new one (\(newKEK.id)); nothing more was changed")
+                }
+                let key = try old.unwrap(k.wrapped, for: k.hash)
+                try await archive.store.rewrapBlobKey(k.hash, keyID: k.keyID, kekID: newKEK.id, wrapped: try newKEK.wrap(key, for: k.hash))
+                rewrapped += 1
+            }
+        }
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "keys.rotate-kek", target: "blob-keys", detail: [
+            "old_kek": old.id, "new_kek": newKEK.id, "rewrapped": String(rewrapped)]))
+        return rewrapped
+    }
+}

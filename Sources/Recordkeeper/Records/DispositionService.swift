@@ -21,7 +21,7 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
         case proposedBy = "proposed_by", proposedAt = "proposed_at", approvedBy = "approved_by", approvedAt = "approved_at"
         case executedBy = "executed_by", executedAt = "executed_at", accession, bagDigest = "bag_digest", note
         case blobStore = "blob_store", blobsKeptUnderLock = "blobs_kept_under_lock", lockEndsBy = "lock_ends_by"
-        case sanitization, method, notYetPurged = "not_yet_purged"
+        case sanitization, method, notYetPurged = "not_yet_purged", originalsKept = "originals_kept"
     }
     /// `certificate-of-destruction` or `certificate-of-transfer`.
     public var kind: String
@@ -52,6 +52,10 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
     /// What the archive could not remove itself and the operator must (a write-ahead log held by
     /// readers, PostgreSQL's dead row versions); absent when nothing remains.
     public var notYetPurged: [String]?
+    /// Original exports (by SHA-256) from which records were disposed of here but which other,
+    /// retained records still come from: they keep the disposed records' text, sealed, until the
+    /// last of those records goes (decision 0009). Absent when there are none.
+    public var originalsKept: [String]?
     public var proposedBy: String
     public var proposedAt: String
     public var approvedBy: String
@@ -93,6 +97,7 @@ public struct DispositionCertificate: Sendable, Codable, Hashable {
             \(row("Files kept under Object Lock, deleted when it ends", blobsKeptUnderLock.map { "\($0), lock ends by \(lockEndsBy ?? "unknown")" }))\
             \(row("Sanitization (NIST SP 800-88 Rev. 1)", sanitization))\(row("Method", method?.joined(separator: "; ")))\
             \(row("Not yet purged (the operator's)", notYetPurged.flatMap { $0.isEmpty ? nil : $0.joined(separator: "; ") }))\
+            \(row("Original exports kept for retained records (they still hold the disposed records' text, sealed, until the last of those goes)", originalsKept.flatMap { $0.isEmpty ? nil : $0.joined(separator: ", ") }))\
             \(row("Eligible as of", asOf))\(row("Proposed by", "\(proposedBy), \(proposedAt)"))\(row("Approved by", "\(approvedBy), \(approvedAt)"))\
             \(row("Executed by", "\(executedBy), \(executedAt)"))\(row("NARA accession", accession))\(row("Transfer package digest", bagDigest))\
             \(row("Note", note))\
@@ -268,6 +273,14 @@ public struct DispositionService: Sendable {
             issued.notYetPurged = residue.remaining.isEmpty && locked.isEmpty ? nil
                 : residue.remaining + (locked.isEmpty ? [] : ["\(locked.count) file(s) kept under Object Lock until it ends"
                                                               + (sealed ? " (their data keys are destroyed: what the lock keeps cannot be read)" : "")])
+            // Originals that records left from but retained records still come from.
+            var sources = Set<ContentHash>()
+            for batchID in Set(try await store.tombstones(dispositionID: id).map(\.captureBatchID)) {
+                if let b = try await store.batch(id: batchID) { sources.insert(b.sourceHash) }
+            }
+            let destroyedNow = Set(try await store.destroyedBlobs(dispositionID: nil))
+            let kept = sources.subtracting(destroyedNow).map(\.hex).sorted()
+            issued.originalsKept = kept.isEmpty ? nil : kept
             issued.sanitization = sealed
                 ? "purge by cryptographic erase for files (attachments, original exports: each one's data key destroyed); "
                     + "clear for the database (rows overwritten or deleted through the storage engine)"
