@@ -81,7 +81,7 @@ public struct S3BlobStore: LockingBlobStore {
         // MD5 for the upload's signature and integrity check).
         var uploadHasher = StreamingHasher()
         var md5 = Insecure.MD5()
-        let dataKey = sealer?.newKey()
+        let dataKey = sealer?.seals == true ? sealer?.newKey() : nil
         var sealing = dataKey.map { SealingStream(key: $0.key, keyID: $0.id) }
         do {
             defer { try? handle.close() }
@@ -105,9 +105,12 @@ public struct S3BlobStore: LockingBlobStore {
         let info = BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
         let key = Self.key(for: info.hash)
         var upload = (file: temp, size: uploadHasher.byteCount, sha256: uploadHasher.finalize().hex, md5: Data(md5.finalize()).base64EncodedString())
+        var replacing = false
         if let sealer, let dataKey {
             let settled = try await sealer.settle(info.hash, key: dataKey.key, keyID: dataKey.id)
-            if try await sealedKeyID(key) == settled.id { return info }
+            let stored = try await sealedKeyID(key)
+            if stored == settled.id { return info }
+            replacing = try await client.headObject(key: key) != nil
             if !settled.isOurs {
                 let again = scratch.appendingPathComponent("s3-blob-\(UUID().uuidString)")
                 resealed = again
@@ -123,7 +126,60 @@ public struct S3BlobStore: LockingBlobStore {
         }
         try await client.putObject(key: key, file: upload.file, size: upload.size, sha256Hex: upload.sha256,
                                    md5Base64: upload.md5, retention: retention, legalHold: false)
+        if replacing { await removeOlderVersions(key) }
         return info
+    }
+
+    /// After a sealed version replaced one stored in the clear (or under a destroyed key): the
+    /// older versions are deleted where the lock allows; those it keeps stay until it ends, and
+    /// go with the blob's own destruction (`destroy` deletes every version).
+    func removeOlderVersions(_ key: String) async {
+        guard let versions = try? await client.versions(key: key), versions.count > 1 else { return }
+        // The listing is newest first: the first is the version just written.
+        for v in versions.dropFirst() { try? await client.deleteVersion(key: key, versionID: v.versionID) }
+    }
+
+    /// Seals, in place, a blob stored in the clear: streamed down through the sealer into a
+    /// scratch file (ciphertext only), then up as a new version. Returns false when it already
+    /// was sealed.
+    public func sealInPlace(_ hash: ContentHash) async throws -> Bool {
+        guard let sealer, sealer.seals else { throw ArchiveError(.refused, "this blob store has no key-encryption key to seal with") }
+        switch try await isSealed(hash) {
+        case nil: throw ArchiveError(.blobMissing, "blob \(hash.hex) is missing from \(locationDescription)")
+        case true?: return false
+        case false?: break
+        }
+        // put's producer is synchronous: the clear bytes are streamed into a sealed scratch file
+        // here, then handed to put as that file's plaintext would be: through an opening stream.
+        let dataKey = sealer.newKey()
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let sealedTemp = scratch.appendingPathComponent("s3-seal-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: sealedTemp.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let handle = FileHandle(forWritingAtPath: sealedTemp.path) else {
+            throw ArchiveError(.storage, "cannot create a temporary file in \(scratch.path); check permissions and free space")
+        }
+        defer { try? FileManager.default.removeItem(at: sealedTemp) }
+        var sealing = SealingStream(key: dataKey.key, keyID: dataKey.id)
+        do {
+            defer { try? handle.close() }
+            try await client.getObject(key: Self.key(for: hash)) { buffer in
+                try buffer.withUnsafeReadableBytes { bytes in try sealing.update(bytes) { try handle.write(contentsOf: $0) } }
+            }
+            try sealing.finish { try handle.write(contentsOf: $0) }
+        }
+        let stored = try await put { write in
+            var opening = OpeningStream(key: dataKey.key)
+            let reader = try FileHandle(forReadingFrom: sealedTemp)
+            defer { try? reader.close() }
+            while let chunk = try reader.read(upToCount: 1 << 20), !chunk.isEmpty {
+                try chunk.withUnsafeBytes { try opening.update($0) { p in try p.withUnsafeBytes(write) } }
+            }
+            try opening.finish { p in try p.withUnsafeBytes(write) }
+        }
+        guard stored.hash == hash else {
+            throw ArchiveError(.storage, "blob \(hash.hex) no longer hashes to its name (\(stored.hash.hex)); run `recordkeeper verify` before sealing")
+        }
+        return true
     }
 
     static func digests(_ file: URL) throws -> (file: URL, size: Int64, sha256: String, md5: String) {
@@ -140,10 +196,9 @@ public struct S3BlobStore: LockingBlobStore {
 
     /// The data key id in the stored object's header (nil: absent, or stored in the clear).
     func sealedKeyID(_ key: String) async throws -> String? {
-        guard try await client.headObject(key: key) != nil else { return nil }
         var head: [UInt8] = []
         do {
-            try await client.getObject(key: key) { buffer in
+            try await client.getObject(key: key, firstBytes: BlobSealer.headerSize) { buffer in
                 if head.count < BlobSealer.headerSize { head.append(contentsOf: buffer.readableBytesView.prefix(BlobSealer.headerSize - head.count)) }
             }
         } catch let e as ArchiveError where e.code == .blobMissing {
@@ -175,14 +230,15 @@ public struct S3BlobStore: LockingBlobStore {
             head.append(contentsOf: buffer.readableBytesView)
             guard head.count >= BlobSealer.headerSize else { return }
             decided = true
-            if let id = BlobSealer.keyID(ofHeader: head) {
-                opening = try await BlobSealer.opening(hash, sealedUnder: id, sealer: sealer)
-            }
+            opening = try await sealer?.reading(hash, header: head)
             try head.withUnsafeBytes { try feed($0) }
             head = []
         }
         if !decided {
-            // Shorter than a sealed header: stored in the clear.
+            // Shorter than a sealed header: in the clear, unless the archive says it is sealed.
+            if try await sealer?.reading(hash, header: head) != nil {
+                throw ArchiveError(.blobDamaged, "blob \(hash.hex) has a data key but its object is shorter than a sealed header")
+            }
             if !head.isEmpty { try head.withUnsafeBytes { try consume($0) } }
             return
         }
@@ -205,17 +261,18 @@ public struct S3BlobStore: LockingBlobStore {
         }
     }
 
-    public var erasesCryptographically: Bool { sealer != nil }
+    public var erasesCryptographically: Bool { sealer?.seals == true }
 
     public func isSealed(_ hash: ContentHash) async throws -> Bool? {
         let key = Self.key(for: hash)
         guard try await client.headObject(key: key) != nil else { return nil }
-        return try await sealedKeyID(key) != nil
+        guard let record = try await sealer?.keys.blobKey(hash) else { return false }
+        return try await sealedKeyID(key) == record.keyID
     }
 
     public var destructionMethod: String {
-        sealer == nil ? "every version of each object deleted from the bucket"
-            : "each object's data key destroyed (cryptographic erase), then every version deleted from the bucket"
+        sealer?.seals == true ? "each sealed object's data key destroyed (cryptographic erase), then every version deleted from the bucket"
+            : "every version of each object deleted from the bucket"
     }
 
     public func destroy(_ hash: ContentHash) async throws {

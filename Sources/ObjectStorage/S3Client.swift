@@ -124,11 +124,14 @@ public struct S3Client: Sendable {
     }
 
     /// Streams the object's bytes to `consume`; throws `blob_missing` when absent.
-    public func getObject(key: String, _ consume: (ByteBuffer) async throws -> Void) async throws {
-        let (request, operation) = try signed("GET", key: key, query: [], headers: [], payloadHash: SigV4Signer.emptyPayloadHash,
+    public func getObject(key: String, firstBytes: Int? = nil, _ consume: (ByteBuffer) async throws -> Void) async throws {
+        let headers = firstBytes.map { [("range", "bytes=0-\(max(0, $0 - 1))")] } ?? []
+        let (request, operation) = try signed("GET", key: key, query: [], headers: headers, payloadHash: SigV4Signer.emptyPayloadHash,
                                               body: nil, operation: "reading \(key)")
         let response = try await execute(request, operation: operation)
-        guard response.status == .ok else {
+        // 416: a range past the end of an empty object.
+        if firstBytes != nil, response.status.code == 416 { return }
+        guard response.status == .ok || (firstBytes != nil && response.status == .partialContent) else {
             let body = try await response.body.collect(upTo: 1 << 20)
             let r = Response(status: Int(response.status.code), headers: response.headers, body: Data(body.readableBytesView), operation: operation)
             if r.status == 404 { throw ArchiveError(.blobMissing, "\(key) is not in bucket \(location.bucket)") }

@@ -59,6 +59,11 @@ struct MigrateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Who is acting, for the audit log (default: cli:<your user name>).", valueName: "name"))
     var actor: String?
 
+    @Option(name: .customLong("source-kek-file"), help: ArgumentHelp(
+        "The source archive's key-encryption key (default: keys/blob.kek in its data directory); \(KeyEncryptionKeyFile.environmentVariable) names the target's.",
+        valueName: "file"))
+    var sourceKEKFile: String?
+
     @Option(name: .customLong("page-size"), help: ArgumentHelp("Rows copied per transaction.", valueName: "n"))
     var pageSize = 5000
 
@@ -77,7 +82,11 @@ struct MigrateCommand: AsyncParsableCommand {
             let who = actor.flatMap { $0.isEmpty ? nil : $0 } ?? ("cli:" + (env["USER"] ?? env["LOGNAME"] ?? "unknown"))
             let started = Date()
             let sourceDirectory = DataDirectory(url: URL(fileURLWithPath: from, isDirectory: true))
-            var source = try sourceDirectory.open()
+            // The source's blobs open with its own key-encryption key (--source-kek-file, else its
+            // keys/blob.kek), whatever RECORDKEEPER_KEK_FILE says: that names the target's.
+            let sourceKEK = sourceKEKFile.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+                ?? sourceDirectory.url.appendingPathComponent("keys/blob.kek")
+            var source = try sourceDirectory.open(kekFile: sourceKEK)
             source.onLockWait = { Terminal.note($0) }
             guard let sourceStore = source.store as? SQLiteArchiveStore, let sourceBlobs = source.blobs as? FileBlobStore else {
                 throw ArchiveError(.invalid, "\(from) is not an embedded archive")
@@ -91,6 +100,10 @@ struct MigrateCommand: AsyncParsableCommand {
             target.onLockWait = { Terminal.note($0) }
             guard let targetStore = target.store as? PostgresArchiveStore else { throw ArchiveError(.invalid, "the target is not PostgreSQL") }
             var report = MigrateReport(source: sourceDirectory.url.path, target: targetURL.redacted, blobStore: target.blobs.locationDescription)
+            if target.blobs.sealer?.seals != true {
+                Terminal.note("\(KeyEncryptionKeyFile.environmentVariable) is not set: blobs are stored in the clear in \(target.blobs.locationDescription), "
+                              + "and a disposition cannot erase the copies Object Lock keeps (docs/operations/keys.md)")
+            }
 
             if let done = try await target.store.auditEntries(target: "archive", limit: 10_000).last(where: { $0.action == "archive.migrate" }) {
                 Terminal.note("\(targetURL.redacted) already holds a completed copy (audit entry \(done.sequence) at \(done.at)); nothing to do. "
@@ -215,9 +228,9 @@ struct MigrateCommand: AsyncParsableCommand {
                         if try await blobs.contains(blob.hash) { return (false, 0) }
                         let url = files.path(for: blob.hash)
                         let stored: BlobInfo
-                        if let id = files.sealedKeyID(url) {
+                        let header = (try? FileHandle(forReadingFrom: url)).map { h in defer { try? h.close() }; return (try? h.read(upToCount: BlobSealer.headerSize)) ?? Data() } ?? Data()
+                        if var opening = try await files.sealer?.reading(blob.hash, header: header) {
                             // Opened as it is read and sealed again by the target: never in the clear on disk.
-                            var opening = try await BlobSealer.opening(blob.hash, sealedUnder: id, sealer: files.sealer)
                             stored = try await blobs.put { write in
                                 let handle = try FileHandle(forReadingFrom: url)
                                 defer { try? handle.close() }

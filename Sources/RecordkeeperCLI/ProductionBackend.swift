@@ -45,7 +45,9 @@ enum ProductionBackend {
         // Blobs are sealed when the operator names the key-encryption key every instance shares
         // (a key made in one instance's data directory would open nothing on the others).
         let kekFile = ProcessInfo.processInfo.environment[KeyEncryptionKeyFile.environmentVariable].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-        let sealer = kekFile.map { KeyEncryptionKeyFile.sealer(keys: store, at: $0, createIfNone: false) }
+        // Without a KEK nothing new is sealed, but data keys other instances made are still
+        // honoured on reads and destroyed with their blobs.
+        let sealer = KeyEncryptionKeyFile.sealer(keys: store, at: kekFile, createIfNone: false)
         if let kekFile { _ = try await KeyEncryptionKeyFile.load(at: kekFile, keys: store, createIfNone: false) }
         let blobs = try blobStore(spec, scratch: directory.scratchURL, sealer: sealer)
         if initialize, try await store.auditEntries(afterSequence: 0, limit: 1).isEmpty {

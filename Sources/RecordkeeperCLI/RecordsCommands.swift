@@ -732,6 +732,11 @@ struct DisposeCommand: AsyncParsableCommand {
                 if json { print(c.json, terminator: ""); return }
                 print("disposition \(id) executed: \(Terminal.count(c.records)) records destroyed, \(Terminal.count(c.blobsDestroyed)) file\(c.blobsDestroyed == 1 ? "" : "s") removed, \(Terminal.count(c.withheld)) withheld")
                 print("digest of destroyed record hashes \(c.disposedHashesDigest)")
+                if let s = c.sanitization { print("sanitization (NIST SP 800-88): \(s)") }
+                for left in c.notYetPurged ?? [] { Terminal.note("not yet purged: \(left)") }
+                if let kept = c.originalsKept, !kept.isEmpty {
+                    Terminal.note("\(kept.count) original export(s) kept, sealed, for records still retained; they go with the last of those records")
+                }
                 print("Certificate: recordkeeper dispose certificate \(id) --format html --output certificate-\(id).html")
             }
         }

@@ -78,6 +78,41 @@ struct BlobSealingTests {
         #expect(try await s.blobs.data(info.hash) == plain)
     }
 
+    /// A sender controls an attachment's first bytes: one that begins like a sealed file is still
+    /// stored and read as what it is, whether the store seals or not; and a sealed blob's file
+    /// swapped for clear bytes is refused, not served.
+    @Test func whetherABlobIsSealedIsTheDatabasesSayNotTheFilesFirstBytes() async throws {
+        let s = try Self.sealed(); defer { s.tmp.cleanup() }
+        let lookalike = Data(BlobSealer.magic + [UInt8](repeating: 0x41, count: 40) + Array("then the attachment's own text".utf8))
+        let clearStore = FileBlobStore(root: try s.tmp.sub("clear"), scratch: s.tmp.url.appendingPathComponent("tmp"),
+                                       sealer: KeyEncryptionKeyFile.sealer(keys: s.store, at: nil, createIfNone: false))
+        let info = try await clearStore.put { write in try lookalike.withUnsafeBytes { try write($0) } }
+        #expect(try Data(contentsOf: clearStore.path(for: info.hash)) == lookalike) // stored as is
+        #expect(try await clearStore.data(info.hash) == lookalike)
+        #expect(try await clearStore.rehash(info.hash) == info)
+        #expect(try await clearStore.isSealed(info.hash) == false)
+        // The sealing store seals it like any other, and reads it back.
+        let sealed = try await s.blobs.put { write in try lookalike.withUnsafeBytes { try write($0) } }
+        #expect(try await s.blobs.data(sealed.hash) == lookalike)
+        #expect(try await s.blobs.isSealed(sealed.hash) == true)
+        // Its file replaced by other, clear bytes: refused on read, and verify's rehash differs.
+        let path = s.blobs.path(for: sealed.hash)
+        chmod(path.path, 0o600)
+        try Data("substituted".utf8).write(to: path)
+        do {
+            _ = try await s.blobs.data(sealed.hash)
+            Issue.record("a clear file was served for a sealed blob")
+        } catch let e as ArchiveError {
+            #expect(e.code == .blobDamaged)
+        }
+        #expect(try await s.blobs.rehash(sealed.hash)?.hash != sealed.hash)
+        // The clear store, without a KEK, refuses a sealed blob rather than serving ciphertext.
+        let other = try await s.blobs.put { write in try Data("sealed elsewhere".utf8).withUnsafeBytes { try write($0) } }
+        let noKEK = FileBlobStore(root: s.blobs.root, scratch: s.tmp.url.appendingPathComponent("tmp"),
+                                  sealer: KeyEncryptionKeyFile.sealer(keys: s.store, at: nil, createIfNone: false))
+        await #expect(throws: ArchiveError.self) { _ = try await noKEK.data(other.hash) }
+    }
+
     @Test func concurrentWritersOfOneBlobSettleOnOneKey() async throws {
         let s = try Self.sealed(); defer { s.tmp.cleanup() }
         let plain = Self.text(1_500_000)

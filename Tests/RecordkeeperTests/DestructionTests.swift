@@ -121,7 +121,10 @@ struct DestructionTests {
         try FileManager.default.createDirectory(at: (archive.blobs as! FileBlobStore).path(for: attachmentHash).deletingLastPathComponent(),
                                                 withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: backup, to: (archive.blobs as! FileBlobStore).path(for: attachmentHash))
-        await #expect(throws: ArchiveError.self) { _ = try await archive.blobs.data(attachmentHash) }
+        let erased = try await archive.blobs.data(attachmentHash) // no data key: only its sealed bytes come back
+        #expect(erased.starts(with: BlobSealer.magic))
+        #expect(erased.range(of: Data(Self.attachmentCanary.utf8)) == nil)
+        #expect(try await archive.blobs.rehash(attachmentHash)?.hash != attachmentHash)
         try FileManager.default.removeItem(at: (archive.blobs as! FileBlobStore).path(for: attachmentHash))
 
         // The held records are whole and found.

@@ -89,16 +89,42 @@ public struct BlobSealer: Sendable {
     static let tagSize = 16
 
     public let keys: any BlobKeyStore
-    private let kek: @Sendable () async throws -> any KeyEncryptionKey
+    private let kek: (@Sendable () async throws -> any KeyEncryptionKey)?
 
     /// `kek` is asked for the KEK when a blob is first sealed or opened (so that an archive whose
-    /// KEK file is missing still opens, and says what is missing when it needs the key).
-    public init(keys: any BlobKeyStore, kek: @escaping @Sendable () async throws -> any KeyEncryptionKey) {
+    /// KEK file is missing still opens, and says what is missing when it needs the key). Without
+    /// one, new blobs are stored in the clear; the data keys are still looked up (a blob with one
+    /// is sealed, and does not open) and still destroyed with their blobs.
+    public init(keys: any BlobKeyStore, kek: (@Sendable () async throws -> any KeyEncryptionKey)?) {
         self.keys = keys
         self.kek = kek
     }
 
-    public func keyEncryptionKey() async throws -> any KeyEncryptionKey { try await kek() }
+    /// True when new blobs are sealed.
+    public var seals: Bool { kek != nil }
+
+    public func keyEncryptionKey() async throws -> any KeyEncryptionKey {
+        guard let kek else {
+            throw ArchiveError(.refused, "sealed blobs need the key-encryption key: set RECORDKEEPER_KEK_FILE to the file every instance shares")
+        }
+        return try await kek()
+    }
+
+    /// How a stored blob is to be read, decided by the record store (never by the file's first
+    /// bytes, which a sender controls): in the clear when it has no data key; otherwise sealed
+    /// under that key, and refused if the file is not.
+    public func reading(_ hash: ContentHash, header: some Collection<UInt8>) async throws -> OpeningStream? {
+        guard let record = try await keys.blobKey(hash) else { return nil }
+        guard let id = BlobSealer.keyID(ofHeader: header) else {
+            throw ArchiveError(.blobDamaged, "blob \(hash.hex) has a data key but its file is not sealed: the file was replaced, or sealing it was interrupted "
+                               + "(`recordkeeper keys seal` finishes it)")
+        }
+        guard id == record.keyID else {
+            throw ArchiveError(.blobDamaged, "blob \(hash.hex) is sealed under data key \(id), not the one the archive records (\(record.keyID)): the file was replaced")
+        }
+        guard let key = try await openingKey(hash) else { throw ArchiveError(.gone, "blob \(hash.hex) was cryptographically erased: its data key is destroyed") }
+        return OpeningStream(key: key.key)
+    }
 
     /// A new data key, ready to seal with.
     public func newKey() -> (key: SymmetricKey, id: [UInt8]) {
@@ -121,7 +147,7 @@ public struct BlobSealer: Sendable {
     /// The blob's data key, unwrapped; nil when the blob has none (stored before sealing began).
     public func openingKey(_ hash: ContentHash) async throws -> (key: SymmetricKey, id: String)? {
         guard let record = try await keys.blobKey(hash) else { return nil }
-        let kek = try await kek()
+        let kek = try await keyEncryptionKey()
         guard record.kekID == kek.id else {
             throw ArchiveError(.refused, "blob \(hash.hex)'s data key is wrapped by key-encryption key \(record.kekID), not by the one configured (\(kek.id)); "
                                + "configure that key, or finish the rotation (`recordkeeper keys rotate-kek`)")
@@ -129,28 +155,12 @@ public struct BlobSealer: Sendable {
         return (try kek.unwrap(record.wrapped, for: hash), record.keyID)
     }
 
-    /// The stream that opens a blob sealed under data key `id`: refused when the archive has no
-    /// sealer, when the key is destroyed (the blob was cryptographically erased), or when the
-    /// file was sealed under another key than the one recorded.
-    public static func opening(_ hash: ContentHash, sealedUnder id: String, sealer: BlobSealer?) async throws -> OpeningStream {
-        guard let sealer else {
-            throw ArchiveError(.refused, "blob \(hash.hex) is sealed, and this archive has no key-encryption key configured")
-        }
-        guard let key = try await sealer.openingKey(hash) else {
-            throw ArchiveError(.gone, "blob \(hash.hex) was cryptographically erased: its data key is destroyed")
-        }
-        guard key.id == id else {
-            throw ArchiveError(.blobDamaged, "blob \(hash.hex) is sealed under data key \(id), not the one the archive records (\(key.id)): the file was replaced")
-        }
-        return OpeningStream(key: key.key)
-    }
-
     /// Records the data key a blob was just sealed under, unless it already has one: then the
     /// blob is to be stored under that key, and the caller re-seals (`reseal`).
     public func settle(_ hash: ContentHash, key: SymmetricKey, keyID: [UInt8]) async throws -> (key: SymmetricKey, id: String, isOurs: Bool) {
         let ours = Self.hex(keyID)
         if let existing = try await openingKey(hash) { return (existing.key, existing.id, existing.id == ours) }
-        let kek = try await kek()
+        let kek = try await keyEncryptionKey()
         let stored = try await keys.addBlobKey(BlobDataKey(hash: hash, keyID: ours, kekID: kek.id, wrapped: try kek.wrap(key, for: hash)))
         if stored.keyID == ours { return (key, ours, true) }
         guard let theirs = try await openingKey(hash) else { throw ArchiveError(.storage, "blob \(hash.hex)'s data key vanished while it was stored") }
@@ -212,10 +222,16 @@ public struct SealingStream {
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer, _ emit: ([UInt8]) throws -> Void) throws {
         if !started { started = true; try emit(header) }
-        pending.append(contentsOf: bytes)
-        while pending.count > BlobSealer.chunkSize {
-            try emit(try seal(Array(pending[0..<BlobSealer.chunkSize]), final: false))
-            pending.removeFirst(BlobSealer.chunkSize)
+        var input = bytes[...]
+        while !input.isEmpty {
+            // A full chunk goes out only once more bytes show it is not the last.
+            if pending.count == BlobSealer.chunkSize {
+                try emit(try seal(pending, final: false))
+                pending.removeAll(keepingCapacity: true)
+            }
+            let take = min(BlobSealer.chunkSize - pending.count, input.count)
+            pending.append(contentsOf: input.prefix(take))
+            input = input.dropFirst(take)
         }
     }
 
@@ -246,18 +262,26 @@ public struct OpeningStream {
     public init(key: SymmetricKey) { self.key = key }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer, _ emit: ([UInt8]) throws -> Void) throws {
-        buffer.append(contentsOf: bytes)
+        var input = bytes[...]
         if header == nil {
-            guard buffer.count >= BlobSealer.headerSize else { return }
+            let take = min(BlobSealer.headerSize - buffer.count, input.count)
+            buffer.append(contentsOf: input.prefix(take))
+            input = input.dropFirst(take)
+            guard buffer.count == BlobSealer.headerSize else { return }
             guard let id = BlobSealer.keyID(ofHeader: buffer) else { throw Self.damaged("its header is not a sealed blob's") }
-            header = Array(buffer[0..<BlobSealer.headerSize])
+            header = buffer
             keyID = id
-            buffer.removeFirst(BlobSealer.headerSize)
+            buffer.removeAll(keepingCapacity: true)
         }
         let sealed = BlobSealer.chunkSize + BlobSealer.tagSize
-        while buffer.count > sealed {
-            try emit(try open(Array(buffer[0..<sealed]), final: false))
-            buffer.removeFirst(sealed)
+        while !input.isEmpty {
+            if buffer.count == sealed {
+                try emit(try open(buffer, final: false))
+                buffer.removeAll(keepingCapacity: true)
+            }
+            let take = min(sealed - buffer.count, input.count)
+            buffer.append(contentsOf: input.prefix(take))
+            input = input.dropFirst(take)
         }
     }
 

@@ -33,6 +33,9 @@ public protocol BlobStore: Sendable {
     var sealer: BlobSealer? { get }
     /// True when the stored blob is sealed; false when it is stored in the clear; nil when absent.
     func isSealed(_ hash: ContentHash) async throws -> Bool?
+    /// Seals a blob stored in the clear, in place (nothing written in the clear on the way);
+    /// false when it already was sealed.
+    func sealInPlace(_ hash: ContentHash) async throws -> Bool
 }
 
 extension BlobStore {
@@ -80,20 +83,36 @@ public struct FileBlobStore: BlobStore {
     public var locationDescription: String { root.absoluteString }
 
     public var destructionMethod: String {
-        sealer == nil ? "files overwritten with zeros, synced to disk, then unlinked"
-            : "each file's data key destroyed (cryptographic erase), then the file overwritten with zeros, synced to disk and unlinked"
+        sealer?.seals == true ? "each sealed file's data key destroyed (cryptographic erase), then the file overwritten with zeros, synced to disk and unlinked"
+            : "files overwritten with zeros, synced to disk, then unlinked"
     }
 
-    public var erasesCryptographically: Bool { sealer != nil }
+    public var erasesCryptographically: Bool { sealer?.seals == true }
 
     public func contains(_ hash: ContentHash) async throws -> Bool {
         FileManager.default.fileExists(atPath: path(for: hash).path)
     }
 
+    public func sealInPlace(_ hash: ContentHash) async throws -> Bool {
+        guard let sealer, sealer.seals else { throw ArchiveError(.refused, "this blob store has no key-encryption key to seal with") }
+        switch try await isSealed(hash) {
+        case nil: throw ArchiveError(.blobMissing, "blob \(hash.hex) is missing from \(root.path)")
+        case true?: return false
+        case false?: break
+        }
+        // Read from where it lies; the sealed file replaces it after the clear one is overwritten.
+        let stored = try await put(file: path(for: hash))
+        guard stored.hash == hash else {
+            throw ArchiveError(.storage, "blob \(hash.hex) no longer hashes to its name (\(stored.hash.hex)); run `recordkeeper verify` before sealing")
+        }
+        return true
+    }
+
     public func isSealed(_ hash: ContentHash) async throws -> Bool? {
         let url = path(for: hash)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        return sealedKeyID(url) != nil
+        guard let record = try await sealer?.keys.blobKey(hash) else { return false }
+        return sealedKeyID(url) == record.keyID
     }
 
     /// The data key id in a stored file's header; nil for a file stored in the clear or missing.
@@ -135,7 +154,7 @@ public struct FileBlobStore: BlobStore {
             buffer.removeAll(keepingCapacity: true)
         }
         // Sealed as it streams in: the blob's bytes never reach the disk in the clear.
-        let dataKey = sealer?.newKey()
+        let dataKey = sealer?.seals == true ? sealer?.newKey() : nil
         var sealing = dataKey.map { SealingStream(key: $0.key, keyID: $0.id) }
         try produce { chunk in
             hasher.update(chunk)
@@ -164,6 +183,9 @@ public struct FileBlobStore: BlobStore {
                 if rfd >= 0 { fsync(rfd); close(rfd) }
                 source = again
             }
+            // A file stored before (in the clear, or sealed under a destroyed key) is overwritten
+            // before the sealed one takes its name, so its blocks do not keep it.
+            if FileManager.default.fileExists(atPath: final.path) { try Self.overwrite(final, hash) }
         } else if FileManager.default.fileExists(atPath: final.path) {
             return info
         }
@@ -184,8 +206,7 @@ public struct FileBlobStore: BlobStore {
         }
         defer { try? handle.close() }
         let first = try handle.read(upToCount: 1 << 20) ?? Data()
-        if let id = BlobSealer.keyID(ofHeader: first) {
-            var opening = try await BlobSealer.opening(hash, sealedUnder: id, sealer: sealer)
+        if var opening = try await sealer?.reading(hash, header: first) {
             try first.withUnsafeBytes { try opening.update($0) { p in try p.withUnsafeBytes(consume) } }
             while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
                 try data.withUnsafeBytes { try opening.update($0) { p in try p.withUnsafeBytes(consume) } }
@@ -201,7 +222,7 @@ public struct FileBlobStore: BlobStore {
 
     public func rehash(_ hash: ContentHash) async throws -> BlobInfo? {
         let url = path(for: hash)
-        if sealedKeyID(url) != nil {
+        if try await sealer?.keys.blobKey(hash) != nil {
             // Sealed: the plaintext is what is named by the hash.
             var hasher = StreamingHasher()
             do {
@@ -232,11 +253,20 @@ public struct FileBlobStore: BlobStore {
 
     public func destroy(_ hash: ContentHash) async throws {
         let url = path(for: hash)
-        // The data key first: from then on no copy of the sealed bytes opens.
+        // The data key first: from then on no copy of the sealed bytes opens. (Whether or not
+        // this instance seals: a key another one made goes too.)
         if let sealer { try await sealer.keys.destroyBlobKey(hash) }
-        // The bytes are overwritten in place before the name goes, so the file system's free
-        // blocks do not keep them (on a file system that writes in place; copy-on-write file
-        // systems and SSD wear levelling may keep old blocks: docs/records/trust.md).
+        try Self.overwrite(url, hash)
+        if unlink(url.path) != 0, errno != ENOENT {
+            throw ArchiveError(.storage, "cannot remove blob \(hash.hex) (errno \(errno)); check the permissions of \(root.path)")
+        }
+        FileBlobStore.syncDirectory(url.deletingLastPathComponent())
+    }
+
+    /// Overwrites a stored file with zeros and syncs it, so the file system's free blocks do not
+    /// keep its bytes once it is unlinked or replaced (on a file system that writes in place;
+    /// copy-on-write file systems and SSD wear levelling may keep old blocks: docs/records/trust.md).
+    static func overwrite(_ url: URL, _ hash: ContentHash) throws {
         chmod(url.path, 0o600)
         let fd = open(url.path, O_WRONLY)
         if fd >= 0 {
@@ -255,12 +285,8 @@ public struct FileBlobStore: BlobStore {
                 guard fsync(fd) == 0 else { throw ArchiveError(.storage, "cannot sync the overwritten blob \(hash.hex) (errno \(errno))") }
             }
         } else if errno != ENOENT {
-            throw ArchiveError(.storage, "cannot open blob \(hash.hex) to overwrite it (errno \(errno)); check the permissions of \(root.path)")
+            throw ArchiveError(.storage, "cannot open blob \(hash.hex) to overwrite it (errno \(errno)); check the permissions of \(url.deletingLastPathComponent().path)")
         }
-        if unlink(url.path) != 0, errno != ENOENT {
-            throw ArchiveError(.storage, "cannot remove blob \(hash.hex) (errno \(errno)); check the permissions of \(root.path)")
-        }
-        FileBlobStore.syncDirectory(url.deletingLastPathComponent())
     }
 
     static func syncDirectory(_ url: URL) {

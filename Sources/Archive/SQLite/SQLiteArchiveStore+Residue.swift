@@ -38,11 +38,15 @@ extension SQLiteArchiveStore {
             throw ArchiveError(.storage, "the records were removed but their search-index entries could not be purged from the database file", underlying: error)
         }
         // The log holds page images written since the last checkpoint, old versions included.
-        // TRUNCATE waits for readers (busy timeout) and leaves an empty file.
+        // TRUNCATE waits for readers and leaves an empty file; while it waits it holds off other
+        // writers, so each try waits half a second at most (not the connection's 30 s), five
+        // tries over about 7 s.
         var truncated = false
         for attempt in 0..<5 where !truncated {
             if attempt > 0 { try await Task.sleep(nanoseconds: 200_000_000 << attempt) }
             truncated = (try? await writer.writeWithoutTransaction { db -> Bool in
+                try db.execute(sql: "PRAGMA busy_timeout = 500")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = 30000") }
                 let (log, done) = try db.checkpoint(.truncate)
                 return log == done
             }) ?? false

@@ -60,13 +60,15 @@ public struct DataDirectory: Sendable, Hashable {
         return handle
     }
 
-    /// Opens an existing archive.
-    public func open() throws -> ArchiveHandle {
+    /// Opens an existing archive. `kekFile`: where its key-encryption key is, when not where
+    /// `RECORDKEEPER_KEK_FILE` or the data directory say (`migrate` opens its source with the
+    /// source's own key while the variable names the target's).
+    public func open(kekFile: URL? = nil) throws -> ArchiveHandle {
         guard isInitialized else {
             throw ArchiveError(.notInitialized, "no Recordkeeper archive at \(url.path); run `recordkeeper init` first, or pass --data-dir / set \(DataDirectory.environmentVariable)")
         }
         removeStaleScratchFiles()
-        return try ArchiveHandle(directory: self)
+        return try ArchiveHandle(directory: self, kekFile: kekFile)
     }
 
     /// Scratch files (extracted chat texts, blobs being written) left by a crash hold record
@@ -89,14 +91,14 @@ public struct ArchiveHandle: Sendable {
     public let store: any ArchiveStore
     public let blobs: any BlobStore
 
-    init(directory: DataDirectory) throws {
+    init(directory: DataDirectory, kekFile: URL? = nil) throws {
         self.directory = directory
         let store = try SQLiteArchiveStore(path: directory.databaseURL.path)
         self.store = store
         // Blobs are sealed under the key-encryption key kept beside the database (or where
-        // RECORDKEEPER_KEK_FILE says), made with the first sealed blob (decision 0009).
+        // RECORDKEEPER_KEK_FILE says), made by `init` (decision 0009).
         self.blobs = FileBlobStore(root: directory.blobsURL, scratch: directory.scratchURL,
-                                   sealer: KeyEncryptionKeyFile.sealer(keys: store, at: KeyEncryptionKeyFile.location(dataDirectory: directory.url),
+                                   sealer: KeyEncryptionKeyFile.sealer(keys: store, at: kekFile ?? KeyEncryptionKeyFile.location(dataDirectory: directory.url),
                                                                        createIfNone: true))
     }
 

@@ -39,8 +39,10 @@ public enum KeyEncryptionKeyFile {
         }
     }
 
-    /// A sealer that reads (or first makes) the KEK at `url` once, when a blob first needs it.
-    public static func sealer(keys: any BlobKeyStore, at url: URL, createIfNone: Bool) -> BlobSealer {
+    /// A sealer that reads (or first makes) the KEK at `url` once, when a blob first needs it;
+    /// without a `url`, one that seals nothing new but still honours and destroys data keys.
+    public static func sealer(keys: any BlobKeyStore, at url: URL?, createIfNone: Bool) -> BlobSealer {
+        guard let url else { return BlobSealer(keys: keys, kek: nil) }
         let cache = KEKCache()
         return BlobSealer(keys: keys) {
             try await cache.get { try await load(at: url, keys: keys, createIfNone: createIfNone) }
@@ -85,7 +87,7 @@ public struct BlobKeyService: Sendable {
     }
 
     func sealer() throws -> BlobSealer {
-        guard let sealer = archive.blobs.sealer else {
+        guard let sealer = archive.blobs.sealer, sealer.seals else {
             throw ArchiveError(.refused, "this archive stores blobs in the clear: name the key-encryption key every instance shares with "
                                + "\(KeyEncryptionKeyFile.environmentVariable)")
         }
@@ -118,19 +120,7 @@ public struct BlobKeyService: Sendable {
                 guard let last = page.last else { break }
                 after = last.hash
                 for blob in page {
-                    guard try await archive.blobs.isSealed(blob.hash) == false else { already += 1; continue }
-                    // A file in the clear is streamed from where it lies; an object is read whole
-                    // (put's producer is synchronous), never spooled to disk in the clear.
-                    let stored: BlobInfo
-                    if let files = archive.blobs as? FileBlobStore {
-                        stored = try await files.put(file: files.path(for: blob.hash))
-                    } else {
-                        let data = try await archive.blobs.data(blob.hash)
-                        stored = try await archive.blobs.put { write in try data.withUnsafeBytes { try write($0) } }
-                    }
-                    guard stored.hash == blob.hash else {
-                        throw ArchiveError(.storage, "blob \(blob.hash.hex) no longer hashes to its name; run `recordkeeper verify` before sealing")
-                    }
+                    if try await archive.blobs.sealInPlace(blob.hash) == false { already += 1; continue }
                     sealed += 1
                     progress?(sealed)
                 }
@@ -146,6 +136,11 @@ public struct BlobKeyService: Sendable {
     /// the old KEK has expired, destroys the old one: the wrapped keys those backups hold then
     /// open nothing).
     public func rewrap(to newKEK: any KeyEncryptionKey, actor: String) async throws -> Int {
+        // Exclusive: no capture may store a key wrapped by the old KEK behind the scan.
+        try await archive.withWriteLock(purpose: "keys.rotate-kek") { try await rewrapLocked(to: newKEK, actor: actor) }
+    }
+
+    func rewrapLocked(to newKEK: any KeyEncryptionKey, actor: String) async throws -> Int {
         let old = try await sealer().keyEncryptionKey()
         var rewrapped = 0
         var after: ContentHash?

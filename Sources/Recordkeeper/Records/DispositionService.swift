@@ -241,12 +241,20 @@ public struct DispositionService: Sendable {
         var destroyed = 0
         var locked: [ContentHash] = []
         var lockEnds: Date?
+        // Which files were sealed (had a data key) when destroyed: only those were erased
+        // cryptographically. (On a rerun, keys destroyed by the first run count as not sealed:
+        // the certificate never claims more than it knows.)
+        var sealedFiles = 0
+        var lockedClear = 0
         for hash in released {
+            let sealed = try await store.blobKey(hash) != nil
+            if sealed { sealedFiles += 1 }
             do {
                 try await archive.blobs.destroy(hash)
                 destroyed += 1
             } catch let e as ArchiveError where e.code == .refused {
                 locked.append(hash)
+                if !sealed { lockedClear += 1 }
                 if let blobs = archive.blobs as? any LockingBlobStore, let until = try? await blobs.lockState(hash).until {
                     lockEnds = max(lockEnds ?? until, until)
                 }
@@ -269,10 +277,14 @@ public struct DispositionService: Sendable {
             var issued = try await self.certificate(for: id, blobsDestroyed: destroyed)
             issued.blobStore = archive.blobs.locationDescription
             issued.method = residue.steps + (released.isEmpty ? [] : [archive.blobs.destructionMethod])
-            let sealed = archive.blobs.erasesCryptographically
-            issued.notYetPurged = residue.remaining.isEmpty && locked.isEmpty ? nil
-                : residue.remaining + (locked.isEmpty ? [] : ["\(locked.count) file(s) kept under Object Lock until it ends"
-                                                              + (sealed ? " (their data keys are destroyed: what the lock keeps cannot be read)" : "")])
+            var lockNote: [String] = []
+            if !locked.isEmpty {
+                lockNote = ["\(locked.count) file(s) kept under Object Lock until it ends"
+                            + (lockedClear == 0 ? " (their data keys are destroyed: the sealed versions the lock keeps cannot be read; a version stored "
+                                + "in the clear before sealing began stays readable until the lock ends)"
+                               : ", \(lockedClear) of them stored in the clear and readable until then")]
+            }
+            issued.notYetPurged = residue.remaining.isEmpty && lockNote.isEmpty ? nil : residue.remaining + lockNote
             // Originals that records left from but retained records still come from.
             var sources = Set<ContentHash>()
             for batchID in Set(try await store.tombstones(dispositionID: id).map(\.captureBatchID)) {
@@ -281,10 +293,17 @@ public struct DispositionService: Sendable {
             let destroyedNow = Set(try await store.destroyedBlobs(dispositionID: nil))
             let kept = sources.subtracting(destroyedNow).map(\.hex).sorted()
             issued.originalsKept = kept.isEmpty ? nil : kept
-            issued.sanitization = sealed
-                ? "purge by cryptographic erase for files (attachments, original exports: each one's data key destroyed); "
-                    + "clear for the database (rows overwritten or deleted through the storage engine)"
-                : "clear: the records' bytes overwritten or deleted through the storage interface"
+            let database = "clear for the database (rows overwritten or deleted through the storage engine)"
+            if released.isEmpty {
+                issued.sanitization = database
+            } else if sealedFiles == released.count {
+                issued.sanitization = "purge by cryptographic erase for files (attachments, original exports: each one's data key destroyed); " + database
+            } else if sealedFiles > 0 {
+                issued.sanitization = "purge by cryptographic erase for \(sealedFiles) of the \(released.count) files (their data keys destroyed); "
+                    + "clear for the other files, stored in the clear (overwritten or deleted through the storage interface), and " + database
+            } else {
+                issued.sanitization = "clear: the records' bytes overwritten or deleted through the storage interface (files and database)"
+            }
             if !locked.isEmpty {
                 issued.blobsKeptUnderLock = locked.count
                 issued.lockEndsBy = lockEnds.map { Timestamp.iso(seconds: Int64($0.timeIntervalSince1970)) }
