@@ -30,12 +30,7 @@ public enum KeyEncryptionKeyFile {
             for i in 0..<32 { raw[i] = UInt8.random(in: 0...255) }
             return try KeyFile.create(url, key: raw) ? LocalKeyEncryptionKey(raw: raw) : try await load(at: url, keys: keys, createIfNone: false)
         } catch let f as KeyFile.Failure {
-            switch f {
-            case .tooOpen(let mode): throw ArchiveError(.refused, "the key-encryption key at \(url.path) can be read by others (mode \(mode)); make it owner-only: chmod 600 \(url.path)")
-            case .notOwned(let uid): throw ArchiveError(.refused, "the key-encryption key at \(url.path) belongs to another user (uid \(uid)); it must be this account's own")
-            case .malformed: throw ArchiveError(.invalid, "the key-encryption key at \(url.path) is not 32 bytes in base64")
-            case .unwritable(let e): throw ArchiveError(.invalid, "cannot write the key-encryption key at \(url.path) (errno \(e))")
-            }
+            throw f.archiveError("the key-encryption key", at: url, shape: "32 bytes in base64")
         }
     }
 
@@ -46,6 +41,19 @@ public enum KeyEncryptionKeyFile {
         let cache = KEKCache()
         return BlobSealer(keys: keys) {
             try await cache.get { try await load(at: url, keys: keys, createIfNone: createIfNone) }
+        }
+    }
+}
+
+extension KeyFile.Failure {
+    /// What to tell the operator about a key file (`what`: "the signing key"; `shape`: what the
+    /// file must hold).
+    func archiveError(_ what: String, at url: URL, shape: String) -> ArchiveError {
+        switch self {
+        case .tooOpen(let mode): ArchiveError(.refused, "\(what) at \(url.path) can be read by others (mode \(mode)); make it owner-only: chmod 600 \(url.path)")
+        case .notOwned(let uid): ArchiveError(.refused, "\(what) at \(url.path) belongs to another user (uid \(uid)); it must be this account's own")
+        case .malformed: ArchiveError(.invalid, "\(what) at \(url.path) is not \(shape)")
+        case .unwritable(let e): ArchiveError(.invalid, "cannot write \(what) at \(url.path) (errno \(e))")
         }
     }
 }

@@ -42,12 +42,7 @@ public struct SigningKey: Sendable {
             let key = Curve25519.Signing.PrivateKey()
             return try KeyFile.create(url, key: key.rawRepresentation) ? SigningKey(key) : try load(at: url, create: false)
         } catch let f as KeyFile.Failure {
-            switch f {
-            case .tooOpen(let mode): throw ArchiveError(.refused, "the signing key at \(url.path) can be read by others (mode \(mode)); make it owner-only: chmod 600 \(url.path)")
-            case .notOwned(let uid): throw ArchiveError(.refused, "the signing key at \(url.path) belongs to another user (uid \(uid)); it must be this account's own")
-            case .malformed: throw ArchiveError(.invalid, "the signing key at \(url.path) is not a 32-byte Ed25519 key in base64")
-            case .unwritable(let e): throw ArchiveError(.invalid, "cannot write the signing key at \(url.path) (errno \(e))")
-            }
+            throw f.archiveError("the signing key", at: url, shape: "a 32-byte Ed25519 key in base64")
         }
     }
 
