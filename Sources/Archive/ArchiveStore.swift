@@ -43,9 +43,16 @@ public protocol CaptureStore: Sendable {
     /// assignment under the current file plan in the same transaction.
     func append(batchID: Int64, conversationID: Int64, messages: [ArchivedMessage], defects: [CaptureDefect]) async throws -> AppendResult
     /// Marks the batch complete.
-    func finishBatch(id: Int64) async throws
+    /// Marks a batch complete and, in the same transaction, appends `audit` (its creating
+    /// `ingest` entry): a capture killed between the two would otherwise leave a batch complete
+    /// but unanchored, which a rerun does not resume.
+    func finishBatch(id: Int64, audit: AuditDraft?) async throws
     func batch(id: Int64) async throws -> CaptureBatch?
     func defects(batchID: Int64, limit: Int) async throws -> [CaptureDefect]
+}
+
+extension CaptureStore {
+    public func finishBatch(id: Int64) async throws { try await finishBatch(id: id, audit: nil) }
 }
 
 /// Reading records: one message, transcripts, totals. (Search is `SearchIndexStore`'s.)

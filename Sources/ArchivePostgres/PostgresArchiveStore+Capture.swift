@@ -204,10 +204,11 @@ extension PostgresArchiveStore: CaptureStore {
         }
     }
 
-    public func finishBatch(id: Int64) async throws {
+    public func finishBatch(id: Int64, audit: AuditDraft?) async throws {
         try await transaction("finishing a capture") { conn in
             try await conn.run("UPDATE capture_batch SET status = 'complete', finished_at = \(Timestamp.iso(millis: Timestamp.nowMillis())) WHERE id = \(id)",
                                logger: self.logger)
+            if let audit { _ = try await Self.appendAudit(conn, audit, logger: self.logger) }
         }
     }
 

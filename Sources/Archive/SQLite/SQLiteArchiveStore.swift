@@ -353,10 +353,11 @@ public struct SQLiteArchiveStore: ArchiveStore {
         }
     }
 
-    public func finishBatch(id: Int64) async throws {
+    public func finishBatch(id: Int64, audit: AuditDraft?) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE capture_batch SET status = 'complete', finished_at = ? WHERE id = ?",
                            arguments: [Timestamp.iso(millis: Timestamp.nowMillis()), id])
+            if let audit { try Self.appendAudit(db, audit) }
         }
     }
 

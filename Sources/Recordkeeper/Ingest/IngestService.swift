@@ -477,14 +477,15 @@ public struct IngestService: Sendable {
             _ = try await owner()
         }
         for s in streams {
-            try await store.finishBatch(id: s.batch.id)
             if s.report.resumedBatch, let totals = try await store.batch(id: s.batch.id)?.totals {
                 // A resumed batch's defects were partly stored by the interrupted run.
                 s.report.defects = totals.defects
             }
             s.report.seconds = Date().timeIntervalSince(started)
             let anchor = try await store.batchDigest(batchID: s.batch.id)
-            try await store.appendAudit(AuditDraft(actor: request.actor, action: "ingest", target: "batch:\(s.batch.id)", detail: [
+            // Complete and anchored in one transaction: killed before it, the batch is resumed by
+            // the next run; after it, it is whole.
+            try await store.finishBatch(id: s.batch.id, audit: AuditDraft(actor: request.actor, action: "ingest", target: "batch:\(s.batch.id)", detail: [
                 "batch_messages": String(anchor.messages), "batch_digest": anchor.digest.hex,
                 "source": source.displayName, "sha256": original.hash.hex, "format": description.format,
                 "conversation": "conversation:\(s.conversation.id)", "added": String(s.report.messagesAdded),
