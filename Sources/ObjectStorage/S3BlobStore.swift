@@ -85,10 +85,10 @@ public struct S3BlobStore: LockingBlobStore {
         var sealing = dataKey.map { SealingStream(key: $0.key, keyID: $0.id) }
         do {
             defer { try? handle.close() }
-            func emit(_ bytes: [UInt8]) throws {
+            func emit(_ bytes: UnsafeRawBufferPointer) throws {
                 uploadHasher.update(bytes)
-                md5.update(data: bytes)
-                try handle.write(contentsOf: bytes)
+                md5.update(bufferPointer: bytes)
+                try handle.write(contentsOf: Data(bytes))
             }
             try produce { chunk in
                 hasher.update(chunk)
@@ -163,18 +163,18 @@ public struct S3BlobStore: LockingBlobStore {
         do {
             defer { try? handle.close() }
             try await client.getObject(key: Self.key(for: hash)) { buffer in
-                try buffer.withUnsafeReadableBytes { bytes in try sealing.update(bytes) { try handle.write(contentsOf: $0) } }
+                try buffer.withUnsafeReadableBytes { bytes in try sealing.update(bytes) { try handle.write(contentsOf: Data($0)) } }
             }
-            try sealing.finish { try handle.write(contentsOf: $0) }
+            try sealing.finish { try handle.write(contentsOf: Data($0)) }
         }
         let stored = try await put { write in
             var opening = OpeningStream(key: dataKey.key)
             let reader = try FileHandle(forReadingFrom: sealedTemp)
             defer { try? reader.close() }
             while let chunk = try reader.read(upToCount: 1 << 20), !chunk.isEmpty {
-                try chunk.withUnsafeBytes { try opening.update($0) { p in try p.withUnsafeBytes(write) } }
+                try chunk.withUnsafeBytes { try opening.update($0, write) }
             }
-            try opening.finish { p in try p.withUnsafeBytes(write) }
+            try opening.finish(write)
         }
         guard stored.hash == hash else {
             throw ArchiveError(.storage, "blob \(hash.hex) no longer hashes to its name (\(stored.hash.hex)); run `recordkeeper verify` before sealing")
@@ -218,7 +218,7 @@ public struct S3BlobStore: LockingBlobStore {
         var decided = false
         func feed(_ bytes: UnsafeRawBufferPointer) throws {
             if var o = opening {
-                try o.update(bytes) { p in try p.withUnsafeBytes(consume) }
+                try o.update(bytes, consume)
                 opening = o
             } else {
                 try consume(bytes)
@@ -242,7 +242,7 @@ public struct S3BlobStore: LockingBlobStore {
             if !head.isEmpty { try head.withUnsafeBytes { try consume($0) } }
             return
         }
-        try opening?.finish { p in try p.withUnsafeBytes(consume) }
+        try opening?.finish(consume)
     }
 
     public func rehash(_ hash: ContentHash) async throws -> BlobInfo? {

@@ -235,9 +235,9 @@ struct MigrateCommand: AsyncParsableCommand {
                                 let handle = try FileHandle(forReadingFrom: url)
                                 defer { try? handle.close() }
                                 while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-                                    try data.withUnsafeBytes { try opening.update($0) { p in try p.withUnsafeBytes(write) } }
+                                    try data.withUnsafeBytes { try opening.update($0, write) }
                                 }
-                                try opening.finish { p in try p.withUnsafeBytes(write) }
+                                try opening.finish(write)
                             }
                         } else {
                             stored = try await blobs.put(file: url)

@@ -173,17 +173,17 @@ public struct BlobSealer: Sendable {
         out.open()
         defer { out.close() }
         var sealing = SealingStream(key: key, keyID: Array(hexBytes(keyID)))
-        func emit(_ bytes: [UInt8]) throws {
-            guard !bytes.isEmpty else { return }
-            guard out.write(bytes, maxLength: bytes.count) == bytes.count else { throw ArchiveError(.storage, "cannot write \(target.path); check free space") }
+        func emit(_ bytes: UnsafeRawBufferPointer) throws {
+            guard let base = bytes.bindMemory(to: UInt8.self).baseAddress, !bytes.isEmpty else { return }
+            guard out.write(base, maxLength: bytes.count) == bytes.count else { throw ArchiveError(.storage, "cannot write \(target.path); check free space") }
         }
         var opening = OpeningStream(key: from)
         let handle = try FileHandle(forReadingFrom: source)
         defer { try? handle.close() }
         while let data = try handle.read(upToCount: chunkSize), !data.isEmpty {
-            try data.withUnsafeBytes { try opening.update($0) { plain in try plain.withUnsafeBytes { try sealing.update($0, emit) } } }
+            try data.withUnsafeBytes { try opening.update($0) { try sealing.update($0, emit) } }
         }
-        try opening.finish { plain in try plain.withUnsafeBytes { try sealing.update($0, emit) } }
+        try opening.finish { try sealing.update($0, emit) }
         try sealing.finish(emit)
     }
 
@@ -220,13 +220,13 @@ public struct SealingStream {
         pending.reserveCapacity(BlobSealer.chunkSize * 2)
     }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer, _ emit: ([UInt8]) throws -> Void) throws {
-        if !started { started = true; try emit(header) }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if !started { started = true; try header.withUnsafeBytes(emit) }
         var input = bytes[...]
         while !input.isEmpty {
             // A full chunk goes out only once more bytes show it is not the last.
             if pending.count == BlobSealer.chunkSize {
-                try emit(try seal(pending, final: false))
+                try seal(pending, final: false, emit)
                 pending.removeAll(keepingCapacity: true)
             }
             let take = min(BlobSealer.chunkSize - pending.count, input.count)
@@ -235,17 +235,20 @@ public struct SealingStream {
         }
     }
 
-    public mutating func finish(_ emit: ([UInt8]) throws -> Void) throws {
-        if !started { started = true; try emit(header) }
-        try emit(try seal(pending, final: true))
+    public mutating func finish(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if !started { started = true; try header.withUnsafeBytes(emit) }
+        try seal(pending, final: true, emit)
         pending.removeAll()
     }
 
-    private mutating func seal(_ chunk: [UInt8], final: Bool) throws -> [UInt8] {
+    /// Seals one chunk and hands out its ciphertext and tag where they lie (no copies: each
+    /// allocation of a megabyte costs page faults).
+    private mutating func seal(_ chunk: [UInt8], final: Bool, _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         let box = try AES.GCM.seal(chunk, using: key, nonce: BlobSealer.nonce(index),
                                    authenticating: BlobSealer.additionalData(header: header, index: index, final: final))
         index += 1
-        return Array(box.ciphertext) + Array(box.tag)
+        try box.ciphertext.withUnsafeBytes(emit)
+        try box.tag.withUnsafeBytes(emit)
     }
 }
 
@@ -261,7 +264,7 @@ public struct OpeningStream {
 
     public init(key: SymmetricKey) { self.key = key }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer, _ emit: ([UInt8]) throws -> Void) throws {
+    public mutating func update(_ bytes: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         var input = bytes[...]
         if header == nil {
             let take = min(BlobSealer.headerSize - buffer.count, input.count)
@@ -276,7 +279,7 @@ public struct OpeningStream {
         let sealed = BlobSealer.chunkSize + BlobSealer.tagSize
         while !input.isEmpty {
             if buffer.count == sealed {
-                try emit(try open(buffer, final: false))
+                try open(buffer, final: false, emit)
                 buffer.removeAll(keepingCapacity: true)
             }
             let take = min(sealed - buffer.count, input.count)
@@ -285,23 +288,24 @@ public struct OpeningStream {
         }
     }
 
-    public mutating func finish(_ emit: ([UInt8]) throws -> Void) throws {
+    public mutating func finish(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard header != nil else { throw Self.damaged("it is shorter than a sealed blob's header") }
         guard buffer.count >= BlobSealer.tagSize else { throw Self.damaged("it ends inside a chunk") }
-        try emit(try open(buffer, final: true))
+        try open(buffer, final: true, emit)
         buffer.removeAll()
     }
 
-    private mutating func open(_ chunk: [UInt8], final: Bool) throws -> [UInt8] {
+    private mutating func open(_ chunk: [UInt8], final: Bool, _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         let split = chunk.count - BlobSealer.tagSize
+        let plain: Data
         do {
             let box = try AES.GCM.SealedBox(nonce: BlobSealer.nonce(index), ciphertext: chunk[0..<split], tag: chunk[split...])
-            let plain = try AES.GCM.open(box, using: key, authenticating: BlobSealer.additionalData(header: header!, index: index, final: final))
-            index += 1
-            return Array(plain)
+            plain = try AES.GCM.open(box, using: key, authenticating: BlobSealer.additionalData(header: header!, index: index, final: final))
         } catch {
             throw Self.damaged("chunk \(index) does not open with its data key (altered, reordered or cut short)")
         }
+        index += 1
+        try plain.withUnsafeBytes(emit)
     }
 
     static func damaged(_ why: String) -> ArchiveError { ArchiveError(.blobDamaged, "a sealed blob is damaged: \(why)") }

@@ -201,22 +201,30 @@ public struct FileBlobStore: BlobStore {
 
     public func read(_ hash: ContentHash, _ consume: (UnsafeRawBufferPointer) throws -> Void) async throws {
         let url = path(for: hash)
-        guard let handle = FileHandle(forReadingAtPath: url.path) else {
-            throw ArchiveError(.blobMissing, "blob \(hash.hex) is missing from \(root.path)")
+        let fd = open(url.path, O_RDONLY)
+        guard fd >= 0 else { throw ArchiveError(.blobMissing, "blob \(hash.hex) is missing from \(root.path)") }
+        defer { close(fd) }
+        // One buffer for the whole file: a fresh megabyte per read costs page faults.
+        let size = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        func next() throws -> UnsafeRawBufferPointer {
+            let n = Foundation.read(fd, buffer.baseAddress!, size)
+            if n < 0 { throw ArchiveError(.storage, "reading blob \(hash.hex) failed (errno \(errno))") }
+            return UnsafeRawBufferPointer(rebasing: buffer[0..<n])
         }
-        defer { try? handle.close() }
-        let first = try handle.read(upToCount: 1 << 20) ?? Data()
-        if var opening = try await sealer?.reading(hash, header: first) {
-            try first.withUnsafeBytes { try opening.update($0) { p in try p.withUnsafeBytes(consume) } }
-            while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-                try data.withUnsafeBytes { try opening.update($0) { p in try p.withUnsafeBytes(consume) } }
+        var chunk = try next()
+        if var opening = try await sealer?.reading(hash, header: chunk) {
+            while !chunk.isEmpty {
+                try opening.update(chunk, consume)
+                chunk = try next()
             }
-            try opening.finish { p in try p.withUnsafeBytes(consume) }
+            try opening.finish(consume)
             return
         }
-        if !first.isEmpty { try first.withUnsafeBytes { try consume($0) } }
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-            try data.withUnsafeBytes { try consume($0) }
+        while !chunk.isEmpty {
+            try consume(chunk)
+            chunk = try next()
         }
     }
 
