@@ -423,6 +423,14 @@ struct VerifyCommand: AsyncParsableCommand {
                 print("note: no signed checkpoints yet (`recordkeeper checkpoint sign` starts signing; `init` does it for a new archive)")
             }
             for note in report.checkpointKeyChanges { print("note: \(note)") }
+            if let sealed = report.blobsSealed {
+                if sealed < report.blobsChecked {
+                    print("note: \(Terminal.count(report.blobsChecked - sealed)) of \(Terminal.count(report.blobsChecked)) blobs are stored in the clear "
+                          + "(from before sealing began): `recordkeeper keys seal` seals them")
+                } else {
+                    print("all \(Terminal.count(report.blobsChecked)) blobs sealed at rest")
+                }
+            }
             if let head = report.auditHead { print("audit chain head \(head)") }
             if report.ok {
                 print("OK: nothing altered, nothing missing")

@@ -202,6 +202,8 @@ struct BlobKeyCommandTests {
         let files = created.blobs as! FileBlobStore
         #expect(try await files.isSealed(ContentHash.of(photo)) == false)
 
+        let before = try await VerifyService(archive: created).verify(actor: "test")
+        #expect(before.ok && before.blobsChecked == 2 && before.blobsSealed == 0)
         let r = try await BlobKeyService(archive: created).sealClearBlobs(actor: "admin")
         #expect(r.sealed == 2 && r.already == 0)
         #expect(try await files.isSealed(ContentHash.of(photo)) == true)
@@ -209,6 +211,7 @@ struct BlobKeyCommandTests {
         #expect(try await BlobKeyService(archive: created).sealClearBlobs(actor: "admin") == (0, 2))
         let report = try await VerifyService(archive: created).verify(actor: "test")
         #expect(report.ok, "\(report.problems)")
+        #expect(report.blobsSealed == 2)
         #expect(try await created.store.auditEntries(afterSequence: 0, limit: 100).contains { $0.action == "keys.seal" })
     }
 

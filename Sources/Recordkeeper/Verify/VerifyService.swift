@@ -54,6 +54,9 @@ public struct VerificationReport: Sendable, Codable {
     public var checkpointsChecked: Int = 0
     public var checkpointKeyChanges: [String] = []
     public var witnessCheckpointsChecked: Int?
+    /// Blobs sealed at rest (with a data key); nil when the archive neither seals nor holds a
+    /// sealed blob. Fewer than `blobsChecked`: some are stored in the clear (`keys seal`).
+    public var blobsSealed: Int?
 }
 
 /// Recomputes every blob hash, every message's content hash and the whole audit chain.
@@ -598,6 +601,16 @@ public struct VerifyService: Sendable {
         report.checkpointsChecked = own.checked
         report.checkpointKeyChanges = own.keyChanges + (own.keyNotChecked.map { [$0] } ?? [])
         report.witnessCheckpointsChecked = witness?.checkpoints.count
+        // Sealed at rest: counted from the data keys (those of destroyed blobs are gone).
+        var keys = 0
+        var afterKey: ContentHash?
+        while true {
+            let page = try await store.blobKeys(after: afterKey, limit: 5000)
+            guard let last = page.last else { break }
+            keys += page.count
+            afterKey = last.hash
+        }
+        if keys > 0 || archive.blobs.sealer?.seals == true { report.blobsSealed = min(keys, blobCount) }
         try await store.appendAudit(AuditDraft(actor: actor, action: "verify", target: "archive", detail: [
             "ok": String(report.ok), "problems": String(problems.count), "blobs": String(blobCount),
             "messages": String(messageCount), "audit_entries": String(auditCount), "audit_head": report.auditHead ?? "",
