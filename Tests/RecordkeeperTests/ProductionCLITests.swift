@@ -109,7 +109,9 @@ struct ProductionCLITests {
         #expect(try cli.run(["user", "add", "alice", "--role", "records-officer"], env: env).status == 0)
         let token = try cli.run(["user", "token", "create", "alice", "--label", "kill test"], env: env).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let txt = try ExportGenerator.write(ExportSpec(style: .androidTxt, messageCount: 15_000, mediaEvery: 0, seed: 31), to: try tmp.sub("export"))
+        // Large enough that the kill lands mid-capture even on a loaded machine (at 15,000 one run
+        // under load stored everything before the kill).
+        let txt = try ExportGenerator.write(ExportSpec(style: .androidTxt, messageCount: 40_000, mediaEvery: 0, seed: 31), to: try tmp.sub("export"))
         // What a clean capture of the export holds, for comparison.
         let reference = CLI(dataDir: try tmp.sub("reference"))
         #expect(try reference.run(["init"]).status == 0)
