@@ -30,12 +30,12 @@ if [ ! -f "$EXP" ]; then
   done
 fi
 la() { cut -d' ' -f1-3 /proc/loadavg; }
-times() { awk -F': ' '/Elapsed/{n=split($2,a,":"); w=(n==3)?a[1]*3600+a[2]*60+a[3]:a[1]*60+a[2]} /User time/{u=$2} /System time/{s=$2}
-  END{printf "%.2f %.2f %.2f", w, u, s}' "$1"; }
+elapsed() { awk -F': ' '/Elapsed/{n=split($2,a,":"); w=(n==3)?a[1]*3600+a[2]*60+a[3]:a[1]*60+a[2]} /User time/{u=$2} /System time/{s=$2}
+  END{printf "%.2f %.2f %.2f\n", w, u, s}' "$1"; }
 floor() {
   local sha gcm
-  sha=$(openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null | awk '/^sha256/{print $2}')
-  gcm=$(openssl speed -evp aes-256-gcm -bytes 1048576 -seconds 3 2>/dev/null | awk '/^aes-256-gcm/{print $2}')
+  sha=$(openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null | awk 'tolower($1) ~ /^sha256/{print $NF}')
+  gcm=$(openssl speed -evp aes-256-gcm -bytes 1048576 -seconds 3 2>/dev/null | awk 'tolower($1) ~ /^aes-256-gcm/{print $NF}')
   echo "openssl, one core, 1 MiB blocks: sha256 ${sha} kB/s, aes-256-gcm ${gcm} kB/s (load $(la))"
 }
 echo "sealing benchmark: $FILES files of $MB MB; binary $BIN${BASE:+; baseline $BASE}"
@@ -49,12 +49,12 @@ for round in 1 2; do
     "$bin" init --data-dir "$D" > /dev/null
     l=$(la)
     /usr/bin/time -v -o "$DIR/ingest.time" "$bin" ingest "$EXP" --data-dir "$D" --custodian bench@agency.example.gov --timezone UTC > /dev/null 2>&1
-    read -r w u s < <(times "$DIR/ingest.time")
+    read -r w u s < <(elapsed "$DIR/ingest.time")
     echo "round $round $label ingest: wall ${w}s user ${u}s sys ${s}s (load $l)"
     for v in 1 2; do
       l=$(la)
       /usr/bin/time -v -o "$DIR/verify.time" "$bin" verify --data-dir "$D" --json > "$DIR/verify.json" 2> /dev/null
-      read -r w u s < <(times "$DIR/verify.time")
+      read -r w u s < <(elapsed "$DIR/verify.time")
       bytes=$(grep -o '"blob_bytes" *: *[0-9]*' "$DIR/verify.json" | grep -o '[0-9]*$')
       awk -v b="$bytes" -v w="$w" -v u="$u" -v s="$s" -v r="$round" -v lab="$label" -v v="$v" -v l="$l" 'BEGIN{
         printf "round %s %s verify#%s: %.0f MB in wall %.2fs user %.2fs sys %.2fs: %.0f MB/s wall, %.0f MB per CPU-second (load %s)\n",
