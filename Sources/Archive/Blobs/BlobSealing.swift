@@ -85,6 +85,9 @@ public protocol BlobKeyStore: Sendable {
 public struct BlobSealer: Sendable {
     public static let magic: [UInt8] = Array("RKSEAL1\n".utf8)
     public static let headerSize = 8 + 16 + 4
+    /// Fixed for good: a re-seal under an existing data key (`settle`) repeats its nonces, which
+    /// is safe only because the same plaintext in the same chunks gives the same ciphertext. A
+    /// different chunk size needs a new magic (and `reseal` refusing to mix them).
     static let chunkSize = 1 << 20
     static let tagSize = 16
 
