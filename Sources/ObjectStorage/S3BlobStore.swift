@@ -65,6 +65,14 @@ public struct S3BlobStore: LockingBlobStore {
     }
 
     public func put(_ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) async throws -> BlobInfo {
+        // The writer is used only while `produce` runs.
+        try await store { write in try withoutActuallyEscaping(write) { w in try produce(w) } }
+    }
+
+    /// Spools what `feed` writes to a scratch file while hashing it, sealed as it streams when
+    /// the store seals (the bytes never reach the disk in the clear), then stores it under its
+    /// hash unless already there: the path of `put` and of `sealInPlace`.
+    func store(_ feed: (_ write: (UnsafeRawBufferPointer) throws -> Void) async throws -> Void) async throws -> BlobInfo {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let temp = scratch.appendingPathComponent("s3-blob-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: temp.path, contents: nil, attributes: [.posixPermissions: 0o600]),
@@ -90,16 +98,11 @@ public struct S3BlobStore: LockingBlobStore {
                 md5.update(bufferPointer: bytes)
                 try handle.write(contentsOf: Data(bytes))
             }
-            try produce { chunk in
+            func write(_ chunk: UnsafeRawBufferPointer) throws {
                 hasher.update(chunk)
-                if sealing != nil {
-                    try sealing!.update(chunk, emit)
-                } else {
-                    uploadHasher.update(chunk)
-                    md5.update(bufferPointer: chunk)
-                    try handle.write(contentsOf: Data(chunk))
-                }
+                if sealing != nil { try sealing!.update(chunk, emit) } else { try emit(chunk) }
             }
+            try await feed(write)
             if sealing != nil { try sealing!.finish(emit) }
         }
         let info = BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
@@ -108,8 +111,7 @@ public struct S3BlobStore: LockingBlobStore {
         var replacing = false
         if let sealer, let dataKey {
             let settled = try await sealer.settle(info.hash, key: dataKey.key, keyID: dataKey.id)
-            let stored = try await sealedKeyID(key)
-            if stored == settled.id { return info }
+            if try await sealedKeyID(key) == settled.id { return info }
             replacing = try await client.headObject(key: key) != nil
             if !settled.isOurs {
                 let again = scratch.appendingPathComponent("s3-blob-\(UUID().uuidString)")
@@ -140,8 +142,8 @@ public struct S3BlobStore: LockingBlobStore {
     }
 
     /// Seals, in place, a blob stored in the clear: streamed down through the sealer into a
-    /// scratch file (ciphertext only), then up as a new version. Returns false when it already
-    /// was sealed.
+    /// scratch file (ciphertext only), then up as a new version; the clear versions are deleted
+    /// where the lock allows. Returns false when it already was sealed.
     public func sealInPlace(_ hash: ContentHash) async throws -> Bool {
         guard let sealer, sealer.seals else { throw ArchiveError(.refused, "this blob store has no key-encryption key to seal with") }
         switch try await isSealed(hash) {
@@ -149,32 +151,9 @@ public struct S3BlobStore: LockingBlobStore {
         case true?: return false
         case false?: break
         }
-        // put's producer is synchronous: the clear bytes are streamed into a sealed scratch file
-        // here, then handed to put as that file's plaintext would be: through an opening stream.
-        let dataKey = sealer.newKey()
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        let sealedTemp = scratch.appendingPathComponent("s3-seal-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: sealedTemp.path, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: sealedTemp.path) else {
-            throw ArchiveError(.storage, "cannot create a temporary file in \(scratch.path); check permissions and free space")
-        }
-        defer { try? FileManager.default.removeItem(at: sealedTemp) }
-        var sealing = SealingStream(key: dataKey.key, keyID: dataKey.id)
-        do {
-            defer { try? handle.close() }
-            try await client.getObject(key: Self.key(for: hash)) { buffer in
-                try buffer.withUnsafeReadableBytes { bytes in try sealing.update(bytes) { try handle.write(contentsOf: Data($0)) } }
-            }
-            try sealing.finish { try handle.write(contentsOf: Data($0)) }
-        }
-        let stored = try await put { write in
-            var opening = OpeningStream(key: dataKey.key)
-            let reader = try FileHandle(forReadingFrom: sealedTemp)
-            defer { try? reader.close() }
-            while let chunk = try reader.read(upToCount: 1 << 20), !chunk.isEmpty {
-                try chunk.withUnsafeBytes { try opening.update($0, write) }
-            }
-            try opening.finish(write)
+        // Streamed down and sealed on the way into the scratch file, then up as a new version.
+        let stored = try await store { write in
+            try await client.getObject(key: Self.key(for: hash)) { buffer in try buffer.withUnsafeReadableBytes(write) }
         }
         guard stored.hash == hash else {
             throw ArchiveError(.storage, "blob \(hash.hex) no longer hashes to its name (\(stored.hash.hex)); run `recordkeeper verify` before sealing")
@@ -246,15 +225,7 @@ public struct S3BlobStore: LockingBlobStore {
     }
 
     public func rehash(_ hash: ContentHash) async throws -> BlobInfo? {
-        var hasher = StreamingHasher()
-        do {
-            try await read(hash) { hasher.update($0) }
-            return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
-        } catch let e as ArchiveError where e.code == .blobMissing || e.code == .gone {
-            return nil
-        } catch let e as ArchiveError where e.code == .blobDamaged {
-            // Damaged or sealed under another key: the stored bytes' own hash, which is not the
-            // blob's (verify names it altered).
+        try await rehashOpened(hash) {
             var raw = StreamingHasher()
             try await client.getObject(key: Self.key(for: hash)) { buffer in buffer.withUnsafeReadableBytes { raw.update($0) } }
             return BlobInfo(hash: raw.finalize(), size: raw.byteCount)

@@ -81,13 +81,10 @@ struct KeysCommand: AsyncParsableCommand {
                 guard newURL.standardizedFileURL != current.standardizedFileURL else {
                     throw ArchiveError(.invalid, "--new-key-file is the current key file; name another")
                 }
-                if try KeyFile.read(newURL) == nil {
-                    var raw = Data(count: 32)
-                    for i in 0..<32 { raw[i] = UInt8.random(in: 0...255) }
-                    _ = try KeyFile.create(newURL, key: raw)
+                let newKEK: LocalKeyEncryptionKey
+                do { newKEK = try KeyEncryptionKeyFile.readOrCreate(at: newURL) } catch let f as KeyFile.Failure {
+                    throw f.archiveError("the new key-encryption key", at: newURL, shape: "32 bytes in base64")
                 }
-                guard let raw = try KeyFile.read(newURL) else { throw ArchiveError(.invalid, "cannot read the new key at \(newURL.path)") }
-                let newKEK = LocalKeyEncryptionKey(raw: raw)
                 let n = try await BlobKeyService(archive: handle).rewrap(to: newKEK, actor: archive.resolvedActor)
                 print("\(Terminal.count(n)) data key(s) re-wrapped under \(newKEK.id)")
                 if env == nil, archive.resolvedDatabaseURL == nil {

@@ -1,6 +1,7 @@
 import Archive
 import Foundation
 import GRDB
+import ObjectStorage
 import Recordkeeper
 import RecordkeeperCore
 import Testing
@@ -249,5 +250,32 @@ struct BlobKeyCommandTests {
             #expect(throws: ArchiveError.self) { _ = try oldKEK.unwrap(k.wrapped, for: k.hash) }
         }
         #expect(try await handle.store.auditEntries(afterSequence: 0, limit: 100).contains { $0.action == "keys.rotate-kek" })
+    }
+}
+
+@Suite("Sealed blobs in S3", .enabled(if: TestS3.wanted))
+struct S3BlobSealingTests {
+    /// An object stored in the clear is sealed in place: streamed down through the sealer and up
+    /// as a new version, the clear version deleted (no lock here), the blob read back whole.
+    @Test func anObjectStoredInTheClearIsSealedInPlace() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let client = try await TestS3.freshBucket()
+        let store = try SQLiteArchiveStore(path: tmp.url.appendingPathComponent("archive.sqlite").path)
+        let clear = S3BlobStore(client: client, scratch: try tmp.sub("scratch"), lock: .none)
+        let sealing = S3BlobStore(client: client, scratch: try tmp.sub("scratch"), lock: .none,
+                                  sealer: KeyEncryptionKeyFile.sealer(keys: store, at: tmp.url.appendingPathComponent("keys/blob.kek"), createIfNone: true))
+        let plain = BlobSealingTests.text(2_300_000)
+        let info = try await clear.put { write in try plain.withUnsafeBytes { try write($0) } }
+        #expect(try await sealing.isSealed(info.hash) == false)
+        #expect(try await sealing.sealInPlace(info.hash))
+        #expect(try await sealing.isSealed(info.hash) == true)
+        #expect(try await !sealing.sealInPlace(info.hash)) // already sealed
+        #expect(try await sealing.data(info.hash) == plain)
+        #expect(try await sealing.rehash(info.hash) == info)
+        let versions = try await client.versions(key: S3BlobStore.key(for: info.hash))
+        #expect(versions.count == 1) // the clear version is gone
+        // What the bucket holds is the sealed form: a store without the key gets no record text.
+        let raw = try await clear.data(info.hash)
+        #expect(raw.starts(with: BlobSealer.magic) && raw.range(of: Data("pallet 17".utf8)) == nil)
     }
 }

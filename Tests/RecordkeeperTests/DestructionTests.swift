@@ -41,33 +41,38 @@ struct DestructionTests {
     static func scan(_ root: URL, for words: [String]) throws -> [String] {
         var hits: [String] = []
         let needles = words.flatMap { [$0, String($0.suffix(14))] }
-        let lowered = needles.map { Array($0.lowercased().utf8) }
+        let lowered = needles.map { Data($0.lowercased().utf8) }
         let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])!
         for case let url as URL in enumerator where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
-            let bytes = [UInt8](try Data(contentsOf: url)).map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
-            for (needle, n) in zip(needles, lowered) where contains(bytes, n) {
+            let bytes = Data(try Data(contentsOf: url).map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 })
+            for (needle, n) in zip(needles, lowered) where bytes.range(of: n) != nil {
                 hits.append("\(url.path.replacingOccurrences(of: root.path, with: "")): \(needle)")
             }
         }
         return hits
     }
 
-    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard needle.count <= hay.count, let first = needle.first else { return false }
-        var i = 0
-        while i <= hay.count - needle.count {
-            if hay[i] == first, Array(hay[i..<(i + needle.count)]) == needle { return true }
-            i += 1
-        }
-        return false
-    }
-
-    @Test func disposedRecordsLeaveNoTraceOnDiskAndHeldOnesStayReadable() async throws {
-        let tmp = try TempDir(); defer { tmp.cleanup() }
+    /// A new archive with two records officers, alice and bob.
+    static func archiveWithOfficers(_ tmp: TempDir) async throws -> ArchiveHandle {
         let archive = try await makeArchive(tmp)
         let users = UserService(archive: archive)
         _ = try await users.save(name: "alice", displayName: "Alice Ortiz", roles: [.recordsOfficer], actor: "test")
         _ = try await users.save(name: "bob", displayName: "Bob Chen", roles: [.recordsOfficer], actor: "test")
+        return archive
+    }
+
+    /// Everything due on 2032-01-01 destroyed: alice proposes, bob approves and executes.
+    static func destroyDue(_ archive: ArchiveHandle) async throws -> (batch: DispositionBatch, certificate: DispositionCertificate) {
+        let disposition = DispositionService(archive: archive)
+        let batch = try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: nil, note: nil, actor: "alice",
+                                                  today: CivilDate("2032-01-01")!)
+        _ = try await disposition.approve(id: batch.id, actor: "bob")
+        return (batch, try await disposition.execute(id: batch.id, actor: "bob", today: CivilDate("2032-01-02")!))
+    }
+
+    @Test func disposedRecordsLeaveNoTraceOnDiskAndHeldOnesStayReadable() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await Self.archiveWithOfficers(tmp)
         let a = try tmp.sub("export-a"), b = try tmp.sub("export-b")
         let disposedExport = try writeText(Self.disposedChat, named: "WhatsApp Chat with Pat Kim.txt", in: a)
         try Data("%PDF-1.4\n% \(Self.attachmentCanary)\n%%EOF\n".utf8).write(to: a.appendingPathComponent("DOC-20210113-WA0001.pdf"))
@@ -102,14 +107,11 @@ struct DestructionTests {
 
         _ = try await HoldService(archive: archive).create(name: "Pallet 17", matter: .litigation, reference: "1:31-cv-00017", requestedBy: "OGC",
                                                           scope: HoldScope(custodians: [Self.sam]), actor: "alice")
-        let disposition = DispositionService(archive: archive)
-        let batch = try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: nil, note: nil, actor: "alice",
-                                                  today: CivilDate("2032-01-01")!)
+        let (batch, certificate) = try await Self.destroyDue(archive)
         #expect(batch.records == 4 && batch.heldAtProposal == 2)
-        _ = try await disposition.approve(id: batch.id, actor: "bob")
-        let certificate = try await disposition.execute(id: batch.id, actor: "bob", today: CivilDate("2032-01-02")!)
         #expect(certificate.records == 4)
         #expect(certificate.blobsDestroyed == 2) // the export and its attachment
+        #expect(certificate.originalsKept == nil)  // no retained record came from them
 
         let hits = try Self.scan(archive.directory.url, for: [Self.disposedCanary, Self.attachmentCanary])
         #expect(hits.isEmpty, "disposed text is still on disk: \(hits)")
@@ -140,10 +142,7 @@ struct DestructionTests {
     /// text in free pages: its first destruction rewrites the file once, and says so.
     @Test func anArchiveFromBeforeSecureDeleteIsRewrittenByItsFirstDestruction() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
-        let archive = try await makeArchive(tmp)
-        let users = UserService(archive: archive)
-        _ = try await users.save(name: "alice", displayName: "Alice Ortiz", roles: [.recordsOfficer], actor: "test")
-        _ = try await users.save(name: "bob", displayName: "Bob Chen", roles: [.recordsOfficer], actor: "test")
+        let archive = try await Self.archiveWithOfficers(tmp)
         let a = try tmp.sub("export-a")
         _ = try await ingest(archive, try writeText(Self.disposedChat, named: "WhatsApp Chat with Pat Kim.txt", in: a), custodian: Self.jane,
                              timeZone: "America/New_York")
@@ -161,11 +160,7 @@ struct DestructionTests {
         }
         #expect(!(try Self.scan(archive.directory.url, for: [legacy]).isEmpty))
 
-        let disposition = DispositionService(archive: archive)
-        let batch = try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: nil, note: nil, actor: "alice",
-                                                  today: CivilDate("2032-01-01")!)
-        _ = try await disposition.approve(id: batch.id, actor: "bob")
-        let certificate = try await disposition.execute(id: batch.id, actor: "bob", today: CivilDate("2032-01-02")!)
+        let certificate = try await Self.destroyDue(archive).certificate
         #expect(certificate.method?.contains { $0.contains("VACUUM") } == true)
         #expect(certificate.notYetPurged == nil)
         #expect(try Self.scan(archive.directory.url, for: [legacy, Self.disposedCanary, Self.attachmentCanary]).isEmpty)

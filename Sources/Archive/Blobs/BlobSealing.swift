@@ -125,8 +125,7 @@ public struct BlobSealer: Sendable {
         guard id == record.keyID else {
             throw ArchiveError(.blobDamaged, "blob \(hash.hex) is sealed under data key \(id), not the one the archive records (\(record.keyID)): the file was replaced")
         }
-        guard let key = try await openingKey(hash) else { throw ArchiveError(.gone, "blob \(hash.hex) was cryptographically erased: its data key is destroyed") }
-        return OpeningStream(key: key.key)
+        return OpeningStream(key: try await unwrap(record))
     }
 
     /// A new data key, ready to seal with.
@@ -147,27 +146,28 @@ public struct BlobSealer: Sendable {
         return hex(Array(b[8..<24]))
     }
 
-    /// The blob's data key, unwrapped; nil when the blob has none (stored before sealing began).
-    public func openingKey(_ hash: ContentHash) async throws -> (key: SymmetricKey, id: String)? {
-        guard let record = try await keys.blobKey(hash) else { return nil }
+    /// A recorded data key, unwrapped by the configured KEK.
+    func unwrap(_ record: BlobDataKey) async throws -> SymmetricKey {
         let kek = try await keyEncryptionKey()
         guard record.kekID == kek.id else {
-            throw ArchiveError(.refused, "blob \(hash.hex)'s data key is wrapped by key-encryption key \(record.kekID), not by the one configured (\(kek.id)); "
+            throw ArchiveError(.refused, "blob \(record.hash.hex)'s data key is wrapped by key-encryption key \(record.kekID), not by the one configured (\(kek.id)); "
                                + "configure that key, or finish the rotation (`recordkeeper keys rotate-kek`)")
         }
-        return (try kek.unwrap(record.wrapped, for: hash), record.keyID)
+        return try kek.unwrap(record.wrapped, for: record.hash)
     }
 
     /// Records the data key a blob was just sealed under, unless it already has one: then the
     /// blob is to be stored under that key, and the caller re-seals (`reseal`).
     public func settle(_ hash: ContentHash, key: SymmetricKey, keyID: [UInt8]) async throws -> (key: SymmetricKey, id: String, isOurs: Bool) {
         let ours = Self.hex(keyID)
-        if let existing = try await openingKey(hash) { return (existing.key, existing.id, existing.id == ours) }
-        let kek = try await keyEncryptionKey()
-        let stored = try await keys.addBlobKey(BlobDataKey(hash: hash, keyID: ours, kekID: kek.id, wrapped: try kek.wrap(key, for: hash)))
-        if stored.keyID == ours { return (key, ours, true) }
-        guard let theirs = try await openingKey(hash) else { throw ArchiveError(.storage, "blob \(hash.hex)'s data key vanished while it was stored") }
-        return (theirs.key, theirs.id, false)
+        var record = try await keys.blobKey(hash)
+        if record == nil {
+            let kek = try await keyEncryptionKey()
+            record = try await keys.addBlobKey(BlobDataKey(hash: hash, keyID: ours, kekID: kek.id, wrapped: try kek.wrap(key, for: hash)))
+        }
+        guard let record else { throw ArchiveError(.storage, "blob \(hash.hex)'s data key could not be recorded") }
+        if record.keyID == ours { return (key, ours, true) }
+        return (try await unwrap(record), record.keyID, false)
     }
 
     /// Copies a sealed file into another, opened with one key and sealed under another.

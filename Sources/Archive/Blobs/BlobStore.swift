@@ -50,6 +50,21 @@ extension BlobStore {
         }
     }
 
+    /// The blob's hash as `read` gives its bytes (opened, if sealed): nil when it is missing or
+    /// was erased; for bytes that do not open, the hash of the stored bytes as they lie (`raw`),
+    /// which is not the blob's: verify names it altered.
+    public func rehashOpened(_ hash: ContentHash, raw: () async throws -> BlobInfo?) async throws -> BlobInfo? {
+        var hasher = StreamingHasher()
+        do {
+            try await read(hash) { hasher.update($0) }
+            return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
+        } catch let e as ArchiveError where e.code == .blobMissing || e.code == .gone {
+            return nil
+        } catch let e as ArchiveError where e.code == .blobDamaged {
+            return try await raw()
+        }
+    }
+
     /// The bytes of a small blob, in memory.
     public func data(_ hash: ContentHash) async throws -> Data {
         var data = Data()
@@ -229,20 +244,13 @@ public struct FileBlobStore: BlobStore {
     }
 
     public func rehash(_ hash: ContentHash) async throws -> BlobInfo? {
+        guard sealer != nil else { return try rawHash(hash) }
+        return try await rehashOpened(hash) { try rawHash(hash) }
+    }
+
+    /// The SHA-256 of the stored bytes as they lie; nil when the file is missing.
+    func rawHash(_ hash: ContentHash) throws -> BlobInfo? {
         let url = path(for: hash)
-        if try await sealer?.keys.blobKey(hash) != nil {
-            // Sealed: the plaintext is what is named by the hash.
-            var hasher = StreamingHasher()
-            do {
-                try await read(hash) { hasher.update($0) }
-                return BlobInfo(hash: hasher.finalize(), size: hasher.byteCount)
-            } catch let e as ArchiveError where e.code == .blobMissing || e.code == .gone {
-                return nil
-            } catch let e as ArchiveError where e.code == .blobDamaged {
-                // Damaged or sealed under another key: the stored bytes' own hash, which is not
-                // the blob's (verify names it altered).
-            }
-        }
         let fd = open(url.path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -1,4 +1,5 @@
 import Archive
+import Crypto
 import Foundation
 import RecordkeeperCore
 
@@ -26,12 +27,21 @@ public enum KeyEncryptionKeyFile {
                 throw ArchiveError(.refused, "the key-encryption key is missing (\(url.path)) and blobs are sealed under it (key \(sealed.kekID)); "
                                    + "restore it from its backup, or set \(environmentVariable) to its path. Without it the sealed blobs cannot be read")
             }
-            var raw = Data(count: 32)
-            for i in 0..<32 { raw[i] = UInt8.random(in: 0...255) }
-            return try KeyFile.create(url, key: raw) ? LocalKeyEncryptionKey(raw: raw) : try await load(at: url, keys: keys, createIfNone: false)
+            return try readOrCreate(at: url)
         } catch let f as KeyFile.Failure {
             throw f.archiveError("the key-encryption key", at: url, shape: "32 bytes in base64")
         }
+    }
+
+    /// The KEK in the file at `url`, made there (32 random bytes, owner-only) when there is no
+    /// file. Callers decide whether making one is allowed.
+    public static func readOrCreate(at url: URL) throws -> LocalKeyEncryptionKey {
+        if let raw = try KeyFile.read(url) { return LocalKeyEncryptionKey(raw: raw) }
+        let raw = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        if try KeyFile.create(url, key: raw) { return LocalKeyEncryptionKey(raw: raw) }
+        // Another process made it first.
+        guard let theirs = try KeyFile.read(url) else { throw KeyFile.Failure.malformed }
+        return LocalKeyEncryptionKey(raw: theirs)
     }
 
     /// A sealer that reads (or first makes) the KEK at `url` once, when a blob first needs it;
@@ -48,7 +58,7 @@ public enum KeyEncryptionKeyFile {
 extension KeyFile.Failure {
     /// What to tell the operator about a key file (`what`: "the signing key"; `shape`: what the
     /// file must hold).
-    func archiveError(_ what: String, at url: URL, shape: String) -> ArchiveError {
+    public func archiveError(_ what: String, at url: URL, shape: String) -> ArchiveError {
         switch self {
         case .tooOpen(let mode): ArchiveError(.refused, "\(what) at \(url.path) can be read by others (mode \(mode)); make it owner-only: chmod 600 \(url.path)")
         case .notOwned(let uid): ArchiveError(.refused, "\(what) at \(url.path) belongs to another user (uid \(uid)); it must be this account's own")
