@@ -27,7 +27,7 @@ FLAGS = {"--from": "from", "--to": "to", "--custodian": "custodian", "--particip
 
 
 def rk(*args, stdin=None):
-    return subprocess.run([binary, *args, "--data-dir", data, "--actor", "cli:bench"], input=stdin, text=True,
+    return subprocess.run([binary, *args, "--data-dir", data], input=stdin, text=True,
                           capture_output=True, check=True).stdout
 
 

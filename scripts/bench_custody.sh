@@ -102,11 +102,11 @@ rm -rf "$DATA"
 rk init --data-dir "$DATA" >/dev/null
 for r in "BENCH-1 narcotics" "BENCH-2 agriculture" "BENCH-3 ipr" "BENCH-4 random"; do
   set -- $r
-  rk custody rule add "$1" --version 1 --category "$2" --source ATS --description "benchmark rule $1" --data-dir "$DATA" --actor admin >/dev/null
+  rk custody rule add "$1" --version 1 --category "$2" --source ATS --description "benchmark rule $1" --data-dir "$DATA" >/dev/null
 done
 l0=$(loadavg)
 log "P1 import --commit of $ROWS rows ($((TARGET_BYTES / 1000000)) MB) into a fresh archive   load $l0"
-/usr/bin/time -v -o "$TMP/p1.time" "$BIN" custody import "$TARGETS" --commit --json --show 0 --data-dir "$DATA" --actor admin >"$TMP/p1.out"
+/usr/bin/time -v -o "$TMP/p1.time" "$BIN" custody import "$TARGETS" --commit --json --show 0 --data-dir "$DATA" >"$TMP/p1.out"
 l1=$(loadavg)
 python3 - "$TMP/p1.time" "$TMP/p1.out" "$RES/p1.floor.json" "$ROWS" "$l0" "$l1" "$DATA" >"$RES/p1.json" <<'EOF'
 import json, os, sys
@@ -137,10 +137,10 @@ EOF
 log "  P1: $(python3 -c "import json; d=json.load(open('$RES/p1.json')); print(f\"{d['rows_per_s']:,.0f} rows/s ({d['wall']:.1f} s), peak RSS {d['rss_mb']:.0f} MB, {d['ratio_to_floor']:.2f}× floor\")")"
 
 # ── 4. P2: scans through the API ─────────────────────────────────────────────────────────────
-rk custody location add RCV-1 --name "Receiving dock 1" --kind receiving --secured --alarmed --cctv --data-dir "$DATA" --actor admin >/dev/null
-rk user add bench.receiver --role receiver --data-dir "$DATA" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null
-rk user add bench.auditor --role auditor --data-dir "$DATA" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null
-token_of() { rk user token create "$1" --label "custody benchmark" --data-dir "$DATA" --actor admin 2>/dev/null | grep -o 'rk_[A-Za-z0-9_-]*' | head -n1; }
+rk custody location add RCV-1 --name "Receiving dock 1" --kind receiving --secured --alarmed --cctv --data-dir "$DATA" >/dev/null
+rk user add bench.receiver --role receiver --data-dir "$DATA" --password-stdin <<<"$PASSWORD" >/dev/null
+rk user add bench.auditor --role auditor --data-dir "$DATA" --password-stdin <<<"$PASSWORD" >/dev/null
+token_of() { rk user token create "$1" --label "custody benchmark" --data-dir "$DATA" 2>/dev/null | grep -o 'rk_[A-Za-z0-9_-]*' | head -n1; }
 RTOKEN=$(token_of bench.receiver)
 ATOKEN=$(token_of bench.auditor)
 [ -n "$RTOKEN" ] && [ -n "$ATOKEN" ] || { log "could not create API tokens"; exit 1; }
@@ -265,22 +265,23 @@ print(u.urlunsplit(p._replace(path="/" + db + "_p3")))' "$RECORDKEEPER_DATABASE_
   rk init --data-dir "$H" >/dev/null
   for r in "BENCH-1 narcotics" "BENCH-2 agriculture" "BENCH-3 ipr" "BENCH-4 random"; do
     set -- $r
-    rk custody rule add "$1" --version 1 --category "$2" --source ATS --description "benchmark rule $1" --data-dir "$H" --actor admin >/dev/null
+    rk custody rule add "$1" --version 1 --category "$2" --source ATS --description "benchmark rule $1" --data-dir "$H" >/dev/null
   done
-  rk custody location add RCV-1 --name "Receiving dock 1" --kind receiving --secured --alarmed --cctv --data-dir "$H" --actor admin >/dev/null
-  rk user add bench.receiver --role receiver --data-dir "$H" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null
-  rk user add bench.auditor --role auditor --data-dir "$H" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null
-  rk user add bench.supervisor --role custody-supervisor --data-dir "$H" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null
-  rk user add bench.officer --role custody-officer --data-dir "$H" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null
+  rk custody location add RCV-1 --name "Receiving dock 1" --kind receiving --secured --alarmed --cctv --data-dir "$H" >/dev/null
+  rk user add bench.receiver --role receiver --data-dir "$H" --password-stdin <<<"$PASSWORD" >/dev/null
+  rk user add bench.auditor --role auditor --data-dir "$H" --password-stdin <<<"$PASSWORD" >/dev/null
+  rk user add bench.supervisor --role custody-supervisor --data-dir "$H" --password-stdin <<<"$PASSWORD" >/dev/null
+  rk user add bench.officer --role custody-officer --data-dir "$H" --password-stdin <<<"$PASSWORD" >/dev/null
   DATA=$H
-  RTOKEN=$(token_of bench.receiver); ATOKEN=$(token_of bench.auditor)
+  RTOKEN=$(token_of bench.receiver); ATOKEN=$(token_of bench.auditor); OTOKEN=$(token_of bench.officer)
   HLOG="$RES/p3.server.log"; : >"$HLOG"
   log "P3 history: $P3_DAYS days from 2018-10-01, $P3_ITEMS receipts, $P3_TARGETS targets and $P3_INSPECT inspections a day   load $(loadavg)"
   t0=$(date +%s)
-  python3 - "$BIN" "$H" "$P3_DAYS" "$P3_ITEMS" "$P3_TARGETS" "$RTOKEN" "$HLOG" "$ROOT/scripts" "$P3_INSPECT" >"$RES/p3.history.json" <<'EOF'
+  python3 - "$BIN" "$H" "$P3_DAYS" "$P3_ITEMS" "$P3_TARGETS" "$RTOKEN" "$HLOG" "$ROOT/scripts" "$P3_INSPECT" "$OTOKEN" >"$RES/p3.history.json" <<'EOF'
 import datetime as dt, json, os, re, signal, subprocess, sys, time, urllib.request
 binary, data, days, items, ntargets, token, logf, scripts = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7], sys.argv[8]
 ninspect = int(sys.argv[9])
+officer = dict(os.environ, RECORDKEEPER_TOKEN=sys.argv[10])   # inspections act as bench.officer
 sys.path.insert(0, scripts)
 from bench_custody_gen import s10_for, RULES
 d0 = dt.date(2018, 10, 1)
@@ -305,7 +306,7 @@ for n in range(days):
             code, reason = RULES[i % len(RULES)]
             f.write(f"{s},{code},1,{reason},{day.isoformat()}T06:{i % 60:02d}:00Z,ATS\n")
     subprocess.run([binary, "custody", "import", os.path.join(data, "..", "p3-targets.csv"), "--commit", "--data-dir", data,
-                    "--actor", "ATS"], check=True, stdout=subprocess.DEVNULL)
+                    ], check=True, stdout=subprocess.DEVNULL)
     server = subprocess.Popen(["faketime", "-f", f"@{day.isoformat()} 08:00:00", binary, "serve", "--data-dir", data, "--port", "0"],
                               stdout=subprocess.PIPE, stderr=open(logf, "a"), text=True, start_new_session=True)
     try:
@@ -335,12 +336,12 @@ for n in range(days):
     # the others confirmed positive.
     for i, s in enumerate(targeted[:ninspect]):
         ft = ["faketime", "-f", f"@{day.isoformat()} 09:{i % 60:02d}:00"]
-        subprocess.run(ft + [binary, "custody", "inspect", "start", s, "--method", "xray", "--location", "RCV-1", "--data-dir", data,
-                             "--actor", "bench.officer"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(ft + [binary, "custody", "inspect", "start", s, "--method", "xray", "--location", "RCV-1", "--data-dir", data],
+                       check=True, stdout=subprocess.DEVNULL, env=officer)
         res = ["--result", "no_anomaly"] if i == 0 else ["--result", "confirmed_positive", "--found", "test substance"]
         ft = ["faketime", "-f", f"@{day.isoformat()} 09:{i % 60:02d}:30"]
-        subprocess.run(ft + [binary, "custody", "inspect", "end", s, *res, "--data-dir", data, "--actor", "bench.officer"],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(ft + [binary, "custody", "inspect", "end", s, *res, "--data-dir", data],
+                       check=True, stdout=subprocess.DEVNULL, env=officer)
         inspections += 1
     prev_returns = [(s, True) for s in targeted[:1]] + [(s, False) for s in day_items[ntargets:]]
     if n % 10 == 0 or n == days - 1:
@@ -359,7 +360,7 @@ EOF
   if [ -n "$P3_DB_URL" ]; then
     log "  migrate into $P3_DB   load $(loadavg)"
     t0=$(date +%s)
-    rk migrate --from "$H" --to "$P3_DB_URL" ${P3_BLOBS:+--blob-store "$P3_BLOBS"} --actor admin --json >"$RES/p3.migrate.json"
+    rk migrate --from "$H" --to "$P3_DB_URL" ${P3_BLOBS:+--blob-store "$P3_BLOBS"} --json >"$RES/p3.migrate.json"
     log "  copied in $(( $(date +%s) - t0 )) s"
     export RECORDKEEPER_DATABASE_URL=$P3_DB_URL
     [ -n "$P3_BLOBS" ] && export RECORDKEEPER_BLOB_STORE=$P3_BLOBS

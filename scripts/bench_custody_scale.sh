@@ -57,22 +57,22 @@ else
   rk init --data-dir "$H" >/dev/null
   for r in "BENCH-1 narcotics" "BENCH-2 agriculture" "BENCH-3 ipr" "BENCH-4 random"; do
     set -- $r
-    rk custody rule add "$1" --version 1 --category "$2" --source ATS --description "benchmark rule $1" --data-dir "$H" --actor admin >/dev/null
+    rk custody rule add "$1" --version 1 --category "$2" --source ATS --description "benchmark rule $1" --data-dir "$H" >/dev/null
   done
   # Seized property stays for months (until forfeiture): its longest dwell is two years.
   for l in "RCV-1|Receiving dock 1|receiving|" "EXAM-1|Exam station 1|exam_station|" "VAULT|Seized property vault|seized_property|17520" \
            "RET-1|Return dock|return_dock|"; do
     IFS='|' read -r code name kind dwell <<<"$l"
     rk custody location add "$code" --name "$name" --kind "$kind" --secured --alarmed --cctv ${dwell:+--max-dwell-hours "$dwell"} \
-      --data-dir "$H" --actor admin >/dev/null
+      --data-dir "$H" >/dev/null
   done
   log "writing the history: $DAYS days from 2018-10-01, $ITEMS receipts and $NTARGETS targets a day   load $(loadavg)"
   python3 scripts/bench_custody_history.py "$H" --days "$DAYS" --items "$ITEMS" --targets "$NTARGETS" >"$H/bench-history.json"
   echo "$spec" >"$H/bench-spec"
 fi
 cp "$H/bench-history.json" "$RES/history.json"
-rk user add bench.auditor --role auditor --data-dir "$H" --password-stdin --actor admin <<<"$PASSWORD" >/dev/null 2>&1 || true
-ATOKEN=$(rk user token create bench.auditor --label "custody scale benchmark" --data-dir "$H" --actor admin 2>/dev/null | grep -o 'rk_[A-Za-z0-9_-]*' | head -n1)
+rk user add bench.auditor --role auditor --data-dir "$H" --password-stdin <<<"$PASSWORD" >/dev/null 2>&1 || true
+ATOKEN=$(rk user token create bench.auditor --label "custody scale benchmark" --data-dir "$H" 2>/dev/null | grep -o 'rk_[A-Za-z0-9_-]*' | head -n1)
 [ -n "$ATOKEN" ] || { log "could not create an API token"; exit 1; }
 
 # ── 2. the reports through the API ─────────────────────────────────────────────────────────

@@ -67,7 +67,7 @@ EOF
     # batch: the day's entries carry its stamp, in order.
     off=$(( $(date -u -d "$day 08:00:00" +%s) - $(date +%s) ))
     [ "$off" -ge 0 ] && off="+$off"
-    faketime -f "$off" xargs -n 5000 "$BIN" custody receive --location RCV-1 --data-dir "$A" --actor receiver < "$TMP/items" > /dev/null
+    faketime -f "$off" xargs -n 5000 "$BIN" custody receive --location RCV-1 --data-dir "$A" < "$TMP/items" > /dev/null
     log "day $day: $ITEMS receipts in $(python3 -c "import sys; print(round($(date +%s.%N) - $t0, 1))") s"
   done
   echo "$spec" > "$A/bench-spec"

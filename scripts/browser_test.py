@@ -13,6 +13,7 @@ scripts/test.sh treats it as one).
 import argparse
 import json
 import os
+import pwd
 import re
 import shutil
 import struct
@@ -127,7 +128,9 @@ def main():
         users = [("r.officer", ["admin", "records-officer"], None), ("j.alvarez", ["custodian"], "j.alvarez@cbp.example.gov"),
                  ("a.auditor", ["auditor"], None), ("d.harris", ["records-officer"], None)]
         for name, roles, custodian in users:
-            cmd = ["user", "add", name, "--data-dir", data, "--password-stdin", "--actor", "r.officer"]
+            cmd = ["user", "add", name, "--data-dir", data, "--password-stdin"]
+            if name == "r.officer":  # the first admin: the command line acts as r.officer from here on
+                cmd += ["--os-account", pwd.getpwuid(os.getuid()).pw_name]
             for r in roles:
                 cmd += ["--role", r]
             if custodian:
@@ -385,7 +388,7 @@ def main():
         plan = os.path.join(work, "one-year-plan.json")
         with open(plan, "w") as fh:
             fh.write(ONE_YEAR_PLAN)
-        run.rk("fileplan", "import", plan, "--apply", "--data-dir", data, "--actor", "r.officer", "--note", "browser test: one-year schedule")
+        run.rk("fileplan", "import", plan, "--apply", "--data-dir", data, "--note", "browser test: one-year schedule")
         drv.get(base + "/")
         sign_out()
         sign_in("r.officer")

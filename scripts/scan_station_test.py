@@ -66,8 +66,8 @@ def main():
     server = drv = None
     try:
         run.rk("init", "--data-dir", data)
-        run.rk("user", "add", "r.receiver", "--role", "receiver", "--data-dir", data, "--password-stdin", "--actor", "admin", stdin=PASSWORD + "\n")
-        run.rk("user", "add", "o.officer", "--role", "custody-officer", "--data-dir", data, "--password-stdin", "--actor", "admin", stdin=PASSWORD + "\n")
+        run.rk("user", "add", "r.receiver", "--role", "receiver", "--data-dir", data, "--password-stdin", stdin=PASSWORD + "\n")
+        run.rk("user", "add", "o.officer", "--role", "custody-officer", "--data-dir", data, "--password-stdin", stdin=PASSWORD + "\n")
         run.rk("custody", "location", "add", "RCV-1", "--name", "Receiving dock 1", "--kind", "receiving", "--secured", "--alarmed", "--cctv",
                "--data-dir", data)
         run.rk("custody", "location", "add", "EXAM-1", "--name", "X-ray and exam station 1", "--kind", "exam_station", "--secured", "--alarmed", "--cctv",

@@ -15,6 +15,38 @@ public protocol AccessStore: Sendable {
     func useToken(secretHash: String, at: String) async throws -> APIToken?
     /// Revokes a token; `user` restricts it to that user's tokens.
     func revokeToken(id: Int64, user: String?, at: String) async throws -> APIToken
+
+    // MARK: Sign-in identities: operating-system accounts for the CLI, OpenID Connect subjects
+    /// Links a sign-in identity to an existing user. Refused when it is linked to another user
+    /// (an identity acts as one archive user only); linking it again to the same user is a no-op.
+    func linkLogin(_ link: UserLogin) async throws
+    /// Removes a link and returns it (nil when there was none).
+    func unlinkLogin(kind: UserLogin.Kind, subject: String) async throws -> UserLogin?
+    func login(kind: UserLogin.Kind, subject: String) async throws -> UserLogin?
+    /// Every link, or one user's.
+    func logins(user: String?) async throws -> [UserLogin]
+}
+
+/// A sign-in identity that acts as an archive user: an operating-system account (`os`: the
+/// login name of the account a CLI process runs under) an admin linked, or an OpenID Connect
+/// subject (`oidc`: `ISSUER|SUB`) bound at its first single sign-on.
+public struct UserLogin: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        case osAccount = "os"
+        case openIDConnect = "oidc"
+    }
+    public var kind: Kind
+    public var subject: String
+    public var user: String
+    public var createdAt: String
+    public var createdBy: String
+    public init(kind: Kind, subject: String, user: String, createdAt: String, createdBy: String) {
+        self.kind = kind
+        self.subject = subject
+        self.user = user
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+    }
 }
 
 public struct NewAPIToken: Sendable, Hashable {

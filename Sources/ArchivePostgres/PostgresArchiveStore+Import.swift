@@ -27,7 +27,7 @@ public struct ImportedTable: Sendable, Codable, Hashable {
 public enum ArchiveImport {
     public static let copied: [String] = [
         "custodian", "conversation", "participant", "blob", "capture_batch", "message", "attachment", "defect",
-        "app_user", "custodian_account", "role_designation", "api_token",
+        "app_user", "custodian_account", "role_designation", "api_token", "user_login",
         "file_plan", "cutoff_event", "retention_assignment",
         "legal_hold", "disposition_batch", "disposition_member", "tombstone",
         "external_party", "party_account", "carriage", "live_transaction",

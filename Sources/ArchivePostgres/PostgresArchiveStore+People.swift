@@ -153,4 +153,50 @@ extension PostgresArchiveStore: AccessStore {
             return Self.decodeToken(updated[0])
         }
     }
+
+    typealias LoginRow = (String, String, String, String, String)
+    static let loginColumns = "kind, subject, user_name, created_at, created_by"
+
+    static func decodeLogin(_ r: LoginRow) -> UserLogin {
+        UserLogin(kind: UserLogin.Kind(rawValue: r.0) ?? .osAccount, subject: r.1, user: r.2, createdAt: r.3, createdBy: r.4)
+    }
+
+    public func linkLogin(_ link: UserLogin) async throws {
+        try await transaction("linking a sign-in identity") { conn in
+            guard let user = try await conn.column("SELECT name FROM app_user WHERE lower(name) = lower(\(link.user))", as: String.self,
+                                                   logger: self.logger).first else {
+                throw ArchiveError(.notFound, "no user named \(link.user)")
+            }
+            // Two instances linking the same identity at once: the primary key lets one in.
+            try await conn.run("""
+                INSERT INTO user_login (kind, subject, user_name, created_at, created_by)
+                VALUES (\(link.kind.rawValue), \(link.subject), \(user), \(link.createdAt), \(link.createdBy)) ON CONFLICT DO NOTHING
+                """, logger: self.logger)
+            let existing = try await conn.column("SELECT user_name FROM user_login WHERE kind = \(link.kind.rawValue) AND subject = \(link.subject)",
+                                                 as: String.self, logger: self.logger).first ?? user
+            guard existing.lowercased() == user.lowercased() else {
+                throw ArchiveError(.refused, "\(link.subject) already acts as \(existing); unlink it first")
+            }
+        }
+    }
+
+    public func unlinkLogin(kind: UserLogin.Kind, subject: String) async throws -> UserLogin? {
+        try await transaction("unlinking a sign-in identity") { conn in
+            try await conn.all("DELETE FROM user_login WHERE kind = \(kind.rawValue) AND subject = \(subject) RETURNING \(unescaped: Self.loginColumns)",
+                               as: LoginRow.self, logger: self.logger).first.map(Self.decodeLogin)
+        }
+    }
+
+    public func login(kind: UserLogin.Kind, subject: String) async throws -> UserLogin? {
+        try await rows("reading a sign-in identity",
+                       "SELECT \(unescaped: Self.loginColumns) FROM user_login WHERE kind = \(kind.rawValue) AND subject = \(subject)",
+                       as: LoginRow.self).first.map(Self.decodeLogin)
+    }
+
+    public func logins(user: String?) async throws -> [UserLogin] {
+        try await rows("listing sign-in identities", """
+            SELECT \(unescaped: Self.loginColumns) FROM user_login WHERE \(user == nil) OR lower(user_name) = lower(\(user ?? ""))
+            ORDER BY lower(user_name), kind, subject
+            """, as: LoginRow.self).map(Self.decodeLogin)
+    }
 }

@@ -1049,6 +1049,17 @@ enum PostgresSchema {
             """,
             "CREATE TRIGGER blob_key_guard BEFORE UPDATE OR DELETE ON blob_key FOR EACH ROW EXECUTE FUNCTION rk_blob_key_guard()",
         ]),
+        // Sign-in identities that act as users (OS accounts for the CLI, OpenID Connect subjects),
+        // as SQLite's `v31-user-logins` (issue 16).
+        Step(version: 30, name: "sign-in identities: OS accounts and OpenID Connect subjects", sql: [
+            """
+            CREATE TABLE user_login (
+                kind text NOT NULL CHECK (kind IN ('os', 'oidc')), subject text NOT NULL CHECK (length(subject) BETWEEN 1 AND 600),
+                user_name text NOT NULL, created_at text NOT NULL, created_by text NOT NULL, PRIMARY KEY (kind, subject)
+            )
+            """,
+            "CREATE INDEX user_login_user ON user_login (lower(user_name))",
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

@@ -68,7 +68,7 @@ struct CaptureMatrixCommand: AsyncParsableCommand {
         try await CLIError.report {
             Log.bootstrap(verbose: true)
             guard matrix.registration != nil else { throw ValidationError("give --matrix-registration (see `recordkeeper capture matrix-registration`)") }
-            var handle = try await archive.open()
+            var handle = try await archive.open(.operator)
             handle.onLockWait = nil // the server logs lock waits itself
             guard let service = try matrix.service(handle) else { return }
             var logger = Logger(label: "recordkeeper.matrix")

@@ -35,7 +35,7 @@ struct CheckpointCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let handle = try await archive.open()
+                let handle = try await archive.open(.operator)
                 let service = CheckpointService(archive: handle)
                 for v in vouch where v.wholeMatch(of: /(batch|disposition|custody-pii-purge):[0-9]+(@[0-9]+)?/) == nil {
                     throw ArchiveError(.invalid, "--vouch takes batch:N, disposition:N or custody-pii-purge:N, with @ENTRY for one audit entry exactly (got \(v))")
@@ -57,7 +57,7 @@ struct CheckpointCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let handle = try await archive.open()
+                let handle = try await archive.open(.operator)
                 let service = CheckpointService(archive: handle)
                 let text = try await service.export(after: after)
                 try await handle.store.appendAudit(AuditDraft(actor: archive.resolvedActor, action: "checkpoint.export", target: "archive",
@@ -86,7 +86,7 @@ struct CheckpointCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let c = try await CheckpointService(archive: try await archive.open()).rotateKey(reason: reason, actor: archive.resolvedActor)
+                let c = try await CheckpointService(archive: try await archive.open(.operator)).rotateKey(reason: reason, actor: archive.resolvedActor)
                 let s = CheckpointStatement.parse(c.statement)!
                 let r = c.rotation.flatMap(KeyRotation.parse)
                 print("signing key rotated: \(r?.old ?? "?") → \(s.key); checkpoint signed under the new key (audit entry \(c.entry)). Back up the new key file now.")
@@ -100,7 +100,7 @@ struct CheckpointCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let list = try await CheckpointService(archive: try await archive.open()).checkpoints()
+                let list = try await CheckpointService(archive: try await archive.open(.operator)).checkpoints()
                 if json { print(Terminal.json(list, pretty: true)); return }
                 if list.isEmpty { print("no signed checkpoints (`recordkeeper checkpoint sign` starts signing)"); return }
                 for c in list {

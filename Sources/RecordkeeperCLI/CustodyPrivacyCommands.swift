@@ -163,7 +163,7 @@ extension CustodyCommand {
     static func requireRole(_ directory: any ArchiveStore, _ actor: String, _ roles: [UserRole], _ what: String) async throws {
         if let user = try await directory.user(name: actor), roles.contains(where: { user.has($0) }) { return }
         try await directory.appendAudit(AuditDraft(actor: actor, action: "refused", target: "custody-privacy", detail: ["what": what]))
-        throw ArchiveError(.refused, "only a registered user with the \(roles.map(\.rawValue).joined(separator: " or ")) role may \(what) (--actor)")
+        throw ArchiveError(.refused, "only a registered user with the \(roles.map(\.rawValue).joined(separator: " or ")) role may \(what); act as one with an API token or a linked OS account (`recordkeeper user whoami`)")
     }
 
     struct Privacy: AsyncParsableCommand {

@@ -49,7 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
         Log.bootstrap(verbose: false)
         try await CLIError.report {
             let directory = DataDirectory.resolve(flag: dataDir)
-            let actor = "cli:demo"
+            let actor = CLIIdentity.operatorName
             let handle: ArchiveHandle
             if directory.isInitialized {
                 handle = try directory.open()
@@ -90,7 +90,7 @@ struct DemoCommand: AsyncParsableCommand {
                 Demo archive ready in \(dir):
                   \(Terminal.count(s.custodians)) custodians, \(Terminal.count(s.conversations)) conversations, \(Terminal.count(s.messages)) messages, \(Terminal.count(s.attachments)) attachments (\(s.attachmentsMissing) missing from their exports)
 
-                Try:
+                Try (the command line acts as r.officer here: your OS account \(CLIIdentity.osLogin) is linked to it):
                   export RECORDKEEPER_DATA_DIR=\(dir)
                   \(rk) search '"evidence locker"'
                   \(rk) search 'maint*' --custodian m.chen@cbp.example.gov
@@ -183,7 +183,9 @@ extension DemoCommand {
     /// command has something to show.
     static func setUpRecordsProgram(_ handle: ArchiveHandle, actor: String) async throws {
         let users = UserService(archive: handle)
-        _ = try await users.save(name: "r.officer", displayName: "Rosa Ibáñez, Agency Records Officer", roles: [.recordsOfficer, .admin], actor: actor)
+        // The command line acts as an archive user (issue 16): whoever runs the demo is r.officer.
+        _ = try await users.save(name: "r.officer", displayName: "Rosa Ibáñez, Agency Records Officer", roles: [.recordsOfficer, .admin],
+                                 osAccounts: [CLIIdentity.osLogin], actor: actor)
         _ = try await users.save(name: "d.officer", displayName: "Dwayne Harris, Deputy Records Officer", roles: [.recordsOfficer], actor: "r.officer")
         _ = try await users.save(name: "foia.liaison", displayName: "Priya Nair, FOIA Liaison", roles: [.reviewer], actor: "r.officer")
         _ = try await users.save(name: "a.auditor", displayName: "Grace Liu, OIG Auditor", roles: [.auditor], actor: "r.officer")

@@ -19,7 +19,7 @@ struct IndexCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let s = try await IndexService(archive: try await archive.open()).status()
+                let s = try await IndexService(archive: try await archive.open(.operator)).status()
                 if json {
                     struct Out: Encodable { var indexedThrough: Int64; var capturedThrough: Int64; var coverage: SearchCoverage; var lagSeconds: Double }
                     print(Terminal.json(Out(indexedThrough: s.indexedThrough, capturedThrough: s.capturedThrough, coverage: SearchCoverage(s),
@@ -38,7 +38,7 @@ struct IndexCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let service = IndexService(archive: try await archive.open())
+                let service = IndexService(archive: try await archive.open(.operator))
                 let added = try await service.catchUp(progress: { p in
                     Terminal.progress("indexing: \(Terminal.count(p.indexed)) indexed, \(Terminal.count(p.pending)) to go (\(String(format: "%.0f", p.elapsed)) s)")
                 })
@@ -55,7 +55,7 @@ struct IndexCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let service = IndexService(archive: try await archive.open())
+                let service = IndexService(archive: try await archive.open(.operator))
                 let started = Date()
                 let added = try await service.rebuild(actor: archive.resolvedActor, progress: { p in
                     let rate = p.elapsed > 0 ? Double(p.indexed) / p.elapsed : 0

@@ -24,7 +24,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let handle = try await archive.open()
+                let handle = try await archive.open(.operator)
                 let s = try await BlobKeyService(archive: handle).status()
                 if json { print(Terminal.json(s, pretty: true)); return }
                 guard s.sealing, let kek = s.kekID else {
@@ -49,7 +49,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let handle = try await archive.open()
+                let handle = try await archive.open(.operator)
                 let r = try await BlobKeyService(archive: handle).sealClearBlobs(actor: archive.resolvedActor) { n in
                     if n % 100 == 0 { Terminal.progress("sealed \(Terminal.count(n))") }
                 }
@@ -74,7 +74,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let handle = try await archive.open()
+                let handle = try await archive.open(.operator)
                 let env = ProcessInfo.processInfo.environment[KeyEncryptionKeyFile.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
                 let current = KeyEncryptionKeyFile.location(dataDirectory: handle.directory.url)
                 let newURL = newKeyFile.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? current.appendingPathExtension("new")

@@ -56,9 +56,6 @@ struct MigrateCommand: AsyncParsableCommand {
             + "(default: $RECORDKEEPER_BLOB_STORE).", valueName: "url"))
     var blobStore: String?
 
-    @Option(help: ArgumentHelp("Who is acting, for the audit log (default: cli:<your user name>).", valueName: "name"))
-    var actor: String?
-
     @Option(name: .customLong("source-kek-file"), help: ArgumentHelp(
         "The source archive's key-encryption key (default: keys/blob.kek in its data directory); \(KeyEncryptionKeyFile.environmentVariable) names the target's.",
         valueName: "file"))
@@ -79,7 +76,6 @@ struct MigrateCommand: AsyncParsableCommand {
         var ok = true
         try await CLIError.report {
             let env = ProcessInfo.processInfo.environment
-            let who = actor.flatMap { $0.isEmpty ? nil : $0 } ?? ("cli:" + (env["USER"] ?? env["LOGNAME"] ?? "unknown"))
             let started = Date()
             let sourceDirectory = DataDirectory(url: URL(fileURLWithPath: from, isDirectory: true))
             // The source's blobs open with its own key-encryption key (--source-kek-file, else its
@@ -91,6 +87,9 @@ struct MigrateCommand: AsyncParsableCommand {
             guard let sourceStore = source.store as? SQLiteArchiveStore, let sourceBlobs = source.blobs as? FileBlobStore else {
                 throw ArchiveError(.invalid, "\(from) is not an embedded archive")
             }
+            // Who copies is established in the source, whose users and links the copy carries: an
+            // API token or a linked OS account names a user, else the OS account (an operator's act).
+            let who = try await CLIIdentity.resolve(source, access: .operator).name
             let targetURL = try PostgresURL.parse(to)
             // The copy's scratch space (blobs being hashed on their way up) sits in the source's
             // own scratch directory.

@@ -27,7 +27,7 @@ struct ObjectLockCommand: AsyncParsableCommand {
         func run() async throws {
             var failed = false
             try await CLIError.report {
-                let handle = try await archive.open()
+                let handle = try await archive.open(.operator)
                 let report = try await ObjectLockService(archive: handle).sync(actor: archive.resolvedActor, progress: { r in
                     Terminal.progress("object lock: \(Terminal.count(r.blobsExamined)) blobs examined")
                 })

@@ -380,7 +380,7 @@ struct VerifyCommand: AsyncParsableCommand {
         var ok = true
         try await CLIError.report {
             let window = try period()
-            let handle = try await archive.open()
+            let handle = try await archive.open(.operator)
             let service = VerifyService(archive: handle)
             let witness = try against.map { path -> (source: String, checkpoints: [SignedCheckpoint]) in
                 guard window == nil else { throw ArchiveError(.invalid, "--against checks the whole archive; leave out --day, --from and --to") }

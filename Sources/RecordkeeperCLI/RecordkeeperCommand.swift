@@ -54,9 +54,6 @@ struct ArchiveOptions: ParsableArguments {
         "The archive's data directory (default: $RECORDKEEPER_DATA_DIR, else ./recordkeeper-data).", valueName: "path"))
     var dataDir: String?
 
-    @Option(help: ArgumentHelp("Who is acting, for the audit log (default: cli:<your user name>).", valueName: "name"))
-    var actor: String?
-
     @Option(name: .customLong("database-url"), help: ArgumentHelp(
         "Keep records in PostgreSQL instead of the data directory (postgres://user:password@host:5432/db?sslmode=require; default: "
             + "$RECORDKEEPER_DATABASE_URL). The data directory is then only this instance's scratch space.", valueName: "url"))
@@ -97,10 +94,17 @@ struct ArchiveOptions: ParsableArguments {
 
     var directory: DataDirectory { DataDirectory.resolve(flag: dataDir) }
 
-    var resolvedActor: String {
-        if let actor, !actor.isEmpty { return actor }
-        let env = ProcessInfo.processInfo.environment
-        return "cli:" + (env["USER"] ?? env["LOGNAME"] ?? "unknown")
+    /// Who is acting, for the audit log: the identity `open` established (`CLIIdentity`), or the
+    /// operating-system account before an archive is open (`init`).
+    var resolvedActor: String { CLIIdentity.current?.name ?? CLIIdentity.operatorName }
+
+    /// What a command does, which decides whether an unlinked OS account may run it.
+    enum Access {
+        /// Reads or changes records: needs an authenticated archive user once an admin exists.
+        case records
+        /// Works on the store as a whole (verify, checkpoints, keys, the index, serving): may run
+        /// as the OS account, which needs the data directory or the database credentials anyway.
+        case `operator`
     }
 
     /// Where the archive is, for messages (never the database password).
@@ -109,7 +113,8 @@ struct ArchiveOptions: ParsableArguments {
         return "the archive in PostgreSQL (\((try? PostgresURL.parse(url))?.redacted ?? "database") with blobs in \(handle.blobs.locationDescription))"
     }
 
-    func open() async throws -> ArchiveHandle {
+    /// Opens the archive and establishes who is acting (`CLIIdentity`).
+    func open(_ access: Access = .records) async throws -> ArchiveHandle {
         Log.bootstrap(verbose: verbose)
         var handle: ArchiveHandle
         if let url = resolvedDatabaseURL {
@@ -119,6 +124,7 @@ struct ArchiveOptions: ParsableArguments {
             handle = try directory.open()
         }
         handle.onLockWait = { Terminal.note($0) }
+        CLIIdentity.current = try await CLIIdentity.resolve(handle, access: access)
         return handle
     }
 }
@@ -174,7 +180,8 @@ struct InitCommand: AsyncParsableCommand {
                 print("  signing key   \(SigningKey.location(dataDirectory: handle.directory.url).path) (Ed25519, key \(CheckpointStatement.parse(first.statement)?.key ?? "?"); every instance needs it: set $\(SigningKey.environmentVariable); back it up apart from the database)")
                 print("  scratch       \(handle.directory.scratchURL.path) (this instance only)")
                 if let runtimeRole { print("  runtime role  \(runtimeRole) (rows and the partition and index-reset functions; owns nothing)") }
-                print("Next: recordkeeper ingest EXPORT.zip --custodian name@agency.gov --database-url … --blob-store …")
+                print("Next: recordkeeper user add NAME --role admin, with an API token (`user token create`) or --os-account for each person")
+                print("      recordkeeper ingest EXPORT.zip --custodian name@agency.gov --database-url … --blob-store …")
                 return
             }
             guard runtimeRole == nil else { throw ArchiveError(.invalid, "--runtime-role is for a PostgreSQL archive (--database-url)") }
@@ -185,7 +192,8 @@ struct InitCommand: AsyncParsableCommand {
             print("  record store  \(handle.directory.databaseURL.lastPathComponent) (SQLite, WAL)")
             print("  blob store    blobs/ (content-addressed, SHA-256)")
             print("  audit log     hash-chained, in the record store")
-            print("Next: recordkeeper ingest EXPORT.zip --custodian name@agency.gov")
+            print("Next: recordkeeper user add NAME --role admin --os-account \(CLIIdentity.osLogin)   (until an admin exists, anyone who can open the archive acts on it)")
+            print("      recordkeeper ingest EXPORT.zip --custodian name@agency.gov")
         }
     }
 }

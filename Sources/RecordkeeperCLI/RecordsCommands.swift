@@ -66,7 +66,13 @@ extension String {
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "People who use the archive, their roles, passwords and API tokens.",
-        subcommands: [Add.self, List.self, Password.self, Token.self])
+        discussion: """
+            The command line acts as an archive user, never as a name typed on it: as the user whose API token \
+            \(CLIIdentity.tokenVariable) (or the file \(CLIIdentity.tokenFileVariable)) holds, else as the user an admin \
+            linked your operating-system account to (`user link`). Until the archive has an admin, whoever can open it sets \
+            it up; afterwards an unlinked account may run only operator commands (verify, checkpoint, keys, index, serve).
+            """,
+        subcommands: [Add.self, List.self, Link.self, Unlink.self, WhoAmI.self, Password.self, Token.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -80,6 +86,9 @@ struct UserCommand: AsyncParsableCommand {
         @Option(name: .customLong("role"), help: "A role; repeat for several.") var roles: [UserRole] = []
         @Option(help: "Full name shown in reports.") var displayName: String?
         @Option(help: ArgumentHelp("For the custodian role: the custodian's e-mail address.", valueName: "email")) var custodian: String?
+        @Option(name: .customLong("os-account"), help: ArgumentHelp(
+            "Link this operating-system account to the user, so the command line acts as them when run under it; repeat for several.",
+            valueName: "login")) var osAccounts: [String] = []
         @Flag(help: "Read a password for the web UI from the first line of stdin.") var passwordStdin = false
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var archive: ArchiveOptions
@@ -90,7 +99,7 @@ struct UserCommand: AsyncParsableCommand {
                 // user's first password; afterwards the add itself needed an admin.
                 let setUp = try await !handle.store.users().contains(where: { $0.has(.admin) })
                 let u = try await UserService(archive: handle).save(name: name, displayName: displayName, roles: roles, custodianEmail: custodian,
-                                                                   actor: archive.resolvedActor)
+                                                                   osAccounts: osAccounts, actor: archive.resolvedActor)
                 if passwordStdin {
                     let acting = setUp ? u : try await handle.store.user(name: archive.resolvedActor)
                     try await CredentialService(archive: handle).setPassword(user: u.name, password: try PasswordInput.stdinLine(),
@@ -98,6 +107,7 @@ struct UserCommand: AsyncParsableCommand {
                 }
                 if json { print(Terminal.json(u)); return }
                 print("user \(u.name) (\(u.displayName)): \(u.roles.map(\.rawValue).joined(separator: ", "))\(u.custodianEmail.map { ", custodian \($0)" } ?? "")\(passwordStdin ? "; password set" : "")")
+                for login in osAccounts { print("OS account \(login) now acts as \(u.name) on the command line") }
             }
         }
     }
@@ -108,10 +118,76 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var archive: ArchiveOptions
         func run() async throws {
             try await CLIError.report {
-                let users = try await UserService(archive: try await archive.open()).list()
-                if json { print(Terminal.json(users, pretty: true)); return }
-                if users.isEmpty { print("no users yet; add one with `recordkeeper user add NAME --role records-officer`") }
-                for u in users { print("\(u.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(u.roles.map(\.rawValue).joined(separator: ", "))  \(u.displayName)\(u.custodianEmail.map { "  [\($0)]" } ?? "")") }
+                let handle = try await archive.open()
+                let users = try await UserService(archive: handle).list()
+                let logins = Dictionary(grouping: try await handle.store.logins(user: nil), by: { $0.user.lowercased() })
+                if json {
+                    struct Listed: Encodable { var user: UserAccount; var logins: [UserLogin] }
+                    print(Terminal.json(users.map { Listed(user: $0, logins: logins[$0.name.lowercased()] ?? []) }, pretty: true))
+                    return
+                }
+                if users.isEmpty { print("no users yet; add one with `recordkeeper user add NAME --role admin --os-account \(CLIIdentity.osLogin)`") }
+                for u in users {
+                    let linked = (logins[u.name.lowercased()] ?? []).map { $0.kind == .osAccount ? "os:\($0.subject)" : "sso:\($0.subject)" }
+                    print("\(u.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(u.roles.map(\.rawValue).joined(separator: ", "))  \(u.displayName)\(u.custodianEmail.map { "  [\($0)]" } ?? "")\(linked.isEmpty ? "" : "  (" + linked.joined(separator: ", ") + ")")")
+                }
+            }
+        }
+    }
+
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "link", abstract: "Link an operating-system account to a user: commands run under it act as that user.",
+            discussion: "An admin's act (anyone's while the archive has no admin). An account acts as one user only; `user unlink` first to move it.")
+        @Argument(help: "User name.") var name: String
+        @Option(name: .customLong("os-account"), help: ArgumentHelp("The login name of the OS account.", valueName: "login")) var osAccount: String
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                let link = try await UserService(archive: try await archive.open()).link(user: name, osAccount: osAccount, actor: archive.resolvedActor)
+                print("OS account \(link.subject) now acts as \(link.user) on the command line")
+            }
+        }
+    }
+
+    struct Unlink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "unlink", abstract: "Remove an OS account's or a single sign-on identity's link to its user (an admin's act).")
+        @Option(name: .customLong("os-account"), help: ArgumentHelp("An OS account's login name.", valueName: "login")) var osAccount: String?
+        @Option(name: .customLong("sso"), help: ArgumentHelp("A single sign-on identity as `user list` shows it (ISSUER|SUBJECT).", valueName: "subject"))
+        var sso: String?
+        @OptionGroup var archive: ArchiveOptions
+        func validate() throws {
+            guard (osAccount == nil) != (sso == nil) else { throw ValidationError("give exactly one of --os-account and --sso") }
+        }
+        func run() async throws {
+            try await CLIError.report {
+                let (kind, subject): (UserLogin.Kind, String) = if let osAccount { (.osAccount, osAccount) } else { (.openIDConnect, sso ?? "") }
+                let removed = try await UserService(archive: try await archive.open()).unlink(kind: kind, subject: subject, actor: archive.resolvedActor)
+                print("\(removed.subject) no longer acts as \(removed.user)")
+            }
+        }
+    }
+
+    struct WhoAmI: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "whoami", abstract: "Show who the command line acts as here, and why.")
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var archive: ArchiveOptions
+        func run() async throws {
+            try await CLIError.report {
+                _ = try await archive.open(.operator)
+                guard let who = CLIIdentity.current else { return }
+                if json {
+                    struct Out: Encodable { var actor: String; var user: UserAccount?; var how: String }
+                    print(Terminal.json(Out(actor: who.name, user: who.user, how: who.how)))
+                    return
+                }
+                if let u = who.user {
+                    print("\(u.name) (\(u.displayName)): \(u.roles.map(\.rawValue).joined(separator: ", "))")
+                } else {
+                    print("\(who.name): not an archive user")
+                }
+                print("  by \(who.how)")
             }
         }
     }
@@ -119,7 +195,7 @@ struct UserCommand: AsyncParsableCommand {
     struct Password: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "password", abstract: "Set a user's password for the web UI (bcrypt; at least 12 characters).",
-            discussion: "Asks twice on a terminal; otherwise give --stdin. Once an admin exists, only an admin (--actor) sets another user's password.")
+            discussion: "Asks twice on a terminal; otherwise give --stdin. Once an admin exists, only an admin sets another user's password.")
         @Argument(help: "User name.") var name: String
         @Flag(name: .customLong("stdin"), help: "Read the password from the first line of stdin.") var fromStdin = false
         @OptionGroup var archive: ArchiveOptions
@@ -483,7 +559,7 @@ struct RetentionCommand: AsyncParsableCommand {
                 print("due by \(date):")
                 for g in groups { print(RecordsText.group(g, plan: plan.plan)) }
                 if date <= .today() {
-                    print("Next: recordkeeper dispose propose --as-of \(date) --actor NAME   (transfer propose for permanent items)")
+                    print("Next: recordkeeper dispose propose --as-of \(date)   (transfer propose for permanent items)")
                 } else {
                     print("Planning view: records can be proposed from their due dates (`dispose propose` refuses a future --as-of).")
                 }

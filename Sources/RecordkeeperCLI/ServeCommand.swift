@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await CLIError.report {
             Log.bootstrap(verbose: true)
             let config = try server.configuration()
-            var handle = try await archive.open()
+            var handle = try await archive.open(.operator)
             handle.onLockWait = nil // the server logs lock waits itself
             let place = archive.whereDescription(handle)
             try await Self.serve(handle, config: config, matrix: try matrix.service(handle), banner: { url in

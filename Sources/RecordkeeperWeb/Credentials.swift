@@ -32,7 +32,7 @@ public struct CredentialService: Sendable {
             guard admin?.has(.admin) == true else {
                 try await store.appendAudit(AuditDraft(actor: actor, action: "refused", target: "user:\(user.name)",
                                                        detail: ["attempted": "user.password", "reason": "only an admin sets another user's password"]))
-                throw ArchiveError(.refused, "only an admin sets another user's password (act as one with --actor NAME)")
+                throw ArchiveError(.refused, "only an admin sets another user's password")
             }
         }
         try Self.checkPolicy(password, user: user.name)
@@ -68,8 +68,15 @@ public struct CredentialService: Sendable {
     static let decoyHash = Bcrypt.hash(Secrets.random(bytes: 16), cost: 12)
 
     /// Creates a token for `user`; returns it with its secret, which is shown once.
+    /// The token's owner or an admin may (anyone while no admin exists: the archive is being set up).
     public func createToken(user name: String, label: String, actor: String) async throws -> (APIToken, String) {
         guard let user = try await store.user(name: name) else { throw ArchiveError(.notFound, "no user named \(name)") }
+        if actor.lowercased() != user.name.lowercased(), try await store.users().contains(where: { $0.has(.admin) }),
+           try await store.user(name: actor)?.has(.admin) != true {
+            try await store.appendAudit(AuditDraft(actor: actor, action: "refused", target: "user:\(user.name)",
+                                                   detail: ["attempted": "token.create", "reason": "only the user or an admin creates a user's token"]))
+            throw ArchiveError(.refused, "only \(user.name) or an admin may create a token that acts as \(user.name)")
+        }
         let label = label.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !label.isEmpty, label.count <= 100 else { throw ArchiveError(.invalid, "give the token a label of up to 100 characters (what script uses it)") }
         let secret = "rk_" + Secrets.random(bytes: 20)
@@ -91,7 +98,12 @@ public struct CredentialService: Sendable {
     /// Revokes a token. Its owner or an admin may.
     public func revokeToken(id: Int64, actor: String, principal: UserAccount?) async throws -> APIToken {
         let admin: Bool
-        if let principal { admin = principal.has(.admin) } else { admin = try await store.user(name: actor)?.has(.admin) ?? true }
+        if let principal { admin = principal.has(.admin) } else if let acting = try await store.user(name: actor) { admin = acting.has(.admin) } else {
+            // An unlinked OS account (the command line): only while the archive is being set up.
+            admin = try await !store.users().contains(where: { $0.has(.admin) })
+        }
+        let principal: UserAccount? = if let principal { principal } else { try await store.user(name: actor) }
+        guard admin || principal != nil else { throw ArchiveError(.refused, "only a token's owner or an admin may revoke it") }
         let token = try await store.revokeToken(id: id, user: admin ? nil : principal?.name, at: Timestamp.iso(millis: Timestamp.nowMillis()))
         try await store.appendAudit(AuditDraft(actor: actor, action: "token.revoke", target: "user:\(token.user)", detail: ["token": String(id)]))
         return token

@@ -231,7 +231,7 @@ struct BlobKeyCommandTests {
         #expect((before?["keys_by_kek"] as? [String: Int])?[oldID] == 2)
         let oldRaw = try #require(try KeyFile.read(cli.dataDir.appendingPathComponent("keys/blob.kek")))
 
-        let rotated = try cli.run(["keys", "rotate-kek", "--actor", "admin"])
+        let rotated = try cli.run(["keys", "rotate-kek"])
         #expect(rotated.status == 0, "\(rotated.stderr)")
         #expect(rotated.stdout.contains("2 data key(s) re-wrapped"))
         let after = try JSONSerialization.jsonObject(with: Data(try cli.run(["keys", "status", "--json"]).stdout.utf8)) as? [String: Any]

@@ -22,6 +22,32 @@ struct CLI {
     }
 
     let dataDir: URL
+    /// Each user's API token, made once through `user token create` (as the OS account's user).
+    private let tokens = TokenCache()
+
+    /// The login name of the OS account the tests run under (what the CLI checks links against).
+    static let osLogin: String = {
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid-\(getuid())"
+    }()
+
+    /// Runs a command as `user`, authenticated by an API token of theirs, as a person would with
+    /// RECORDKEEPER_TOKEN set. The token is made by whoever the OS account acts as (an admin, or
+    /// anyone while the archive is being set up).
+    @discardableResult
+    func run(_ args: [String], as user: String, env: [String: String] = [:], stdin: String? = nil) throws -> Result {
+        try run(args, env: env.merging(["RECORDKEEPER_TOKEN": try token(for: user, env: env)]) { $1 }, stdin: stdin)
+    }
+
+    func token(for user: String, env: [String: String] = [:]) throws -> String {
+        if let t = tokens.get(user) { return t }
+        let made = try run(["user", "token", "create", user, "--label", "tests act as \(user)"], env: env)
+        guard made.status == 0, let secret = made.stdout.split(separator: "\n").first.map(String.init), secret.hasPrefix("rk_") else {
+            throw TestFailure("could not make a token for \(user): \(made.stderr)")
+        }
+        tokens.set(user, secret)
+        return secret
+    }
 
     @discardableResult
     func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil, executable: URL = CLI.binary) throws -> Result {
@@ -48,6 +74,13 @@ struct CLI {
         p.waitUntilExit()
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
+}
+
+final class TokenCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tokens: [String: String] = [:]
+    func get(_ user: String) -> String? { lock.withLock { tokens[user] } }
+    func set(_ user: String, _ token: String) { lock.withLock { tokens[user] = token } }
 }
 
 extension CLI {
@@ -427,30 +460,30 @@ struct CLITests {
         let item = "EB000717595HK"
         #expect(try cli.run(["custody", "location", "add", "HOLD-1", "--name", "Holding", "--kind", "holding", "--secured", "--alarmed", "--cctv"]).status == 0)
         #expect(try cli.run(["custody", "receive", item, "--location", "HOLD-1"]).status == 0)
-        #expect(try cli.run(["custody", "inspect", "start", item, "--method", "xray", "--actor", "otto"]).status == 0)
-        #expect(try cli.run(["custody", "inspect", "end", item, "--result", "anomaly", "--found", "Tablets", "--actor", "otto"]).status == 0)
+        #expect(try cli.run(["custody", "inspect", "start", item, "--method", "xray"], as: "otto").status == 0)
+        #expect(try cli.run(["custody", "inspect", "end", item, "--result", "anomaly", "--found", "Tablets"], as: "otto").status == 0)
         let detained = try cli.run(["custody", "detention", "detain", item, "--violation", "prohibited", "--reason", "personal_use_prohibited",
-                                    "--contents", "medicine", "--actor", "otto"])
+                                    "--contents", "medicine"], as: "otto")
         #expect(detained.status == 0 && detained.stdout.contains("Detention 1: \(item)"), "\(detained.stderr)")
         let notice = ["custody", "detention", "notice", "1", "--name", "Jane Q. Addressee", "--address-line", "1400 Example Avenue",
                       "--address-line", "Springfield, IL", "--postcode", "62704"]
-        let refused = try cli.run(notice + ["--actor", "otto"])
+        let refused = try cli.run(notice, as: "otto")
         #expect(refused.status == 1 && refused.stderr.contains("notice-clerk"), "\(refused.stderr)")
-        let noParticulars = try cli.run(["custody", "detention", "notice", "1", "--actor", "nina"])
+        let noParticulars = try cli.run(["custody", "detention", "notice", "1"], as: "nina")
         #expect(noParticulars.status != 0 && noParticulars.stderr.contains("--stdin"), "\(noParticulars.stderr)")
-        let sent = try cli.run(["custody", "detention", "notice", "1", "--stdin", "--actor", "nina"],
+        let sent = try cli.run(["custody", "detention", "notice", "1", "--stdin"], as: "nina",
                                stdin: #"{"name": "Jane Q. Addressee", "address_lines": ["1400 Example Avenue", "Springfield, IL"], "postcode": "62704"}"#)
         #expect(sent.status == 0 && sent.stdout.contains("NOTICE OF DETENTION") && sent.stdout.contains("Springfield, IL"), "\(sent.stderr)")
         let key = tmp.url.appendingPathComponent("data/keys/addressee.key").path
         #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
-        let clear = try cli.run(["custody", "detention", "addressee", "1", "--purpose", "notice", "--actor", "nina"])
+        let clear = try cli.run(["custody", "detention", "addressee", "1", "--purpose", "notice"], as: "nina")
         #expect(clear.status == 0 && clear.stdout.contains("Jane Q. Addressee") && clear.stdout.contains("62704"), "\(clear.stderr)")
-        let masked = try cli.run(["custody", "detention", "addressee", "1", "--purpose", "inquiry", "--actor", "otto"])
+        let masked = try cli.run(["custody", "detention", "addressee", "1", "--purpose", "inquiry"], as: "otto")
         #expect(masked.status == 0 && masked.stdout.contains("masked") && !masked.stdout.contains("Jane"), "\(masked.stdout)")
         let inventory = try cli.run(["custody", "privacy", "inventory", "--json"])
         #expect(inventory.status == 0 && inventory.stdout.contains("\"address_lines\"") && inventory.stdout.contains("\"retention_days\" : 90"), "\(inventory.stdout)")
-        #expect(try cli.run(["custody", "privacy", "retention", "30", "--reason", "x", "--actor", "otto"]).status == 1)
-        #expect(try cli.run(["custody", "privacy", "retention", "30", "--reason", "petition window", "--actor", "pia"]).status == 0)
+        #expect(try cli.run(["custody", "privacy", "retention", "30", "--reason", "x"], as: "otto").status == 1)
+        #expect(try cli.run(["custody", "privacy", "retention", "30", "--reason", "petition window"], as: "pia").status == 0)
         let due = try cli.run(["custody", "privacy", "purge", "--dry-run"])
         #expect(due.status == 0 && due.stdout.contains("0 record(s) due (retention 30 days"), "\(due.stdout)")
         let queue = try cli.run(["custody", "report", "detentions", "--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z"])
@@ -797,15 +830,15 @@ struct CLITests {
         #expect(search.status == 1 && search.stderr == "error: no custodian jane.do@agency.example.gov in the archive. Did you mean jane.doe@agency.example.gov? `recordkeeper custodian list` lists them\n")
         let inverted = try cli.run(["search", "crane", "--from", "2021-02-01", "--to", "2021-01-01"])
         #expect(inverted.status == 1 && inverted.stderr.contains("--to 2021-01-01 is before --from 2021-02-01"))
-        let hold = ["hold", "create", "--name", "CREW", "--matter", "litigation", "--requested-by", "OGC", "--actor", "alice"]
-        let typo = try cli.run(hold + ["--custodian", "jane.do@agency.example.gov"])
+        let hold = ["hold", "create", "--name", "CREW", "--matter", "litigation", "--requested-by", "OGC"]
+        let typo = try cli.run(hold + ["--custodian", "jane.do@agency.example.gov"], as: "alice")
         #expect(typo.status == 1 && typo.stderr.contains("no custodian jane.do@agency.example.gov in the archive, so the hold would cover nothing of theirs. Did you mean jane.doe@agency.example.gov?"))
-        let dry = try cli.run(hold + ["--custodian", "jane.doe@agency.example.gov", "--query", "manifest", "--dry-run"])
+        let dry = try cli.run(hold + ["--custodian", "jane.doe@agency.example.gov", "--query", "manifest", "--dry-run"], as: "alice")
         #expect(dry.status == 0 && dry.stdout.hasPrefix("This hold would cover 2 records now") && dry.stdout.contains("custodian jane.doe@agency.example.gov: 2"))
         #expect((try JSONSerialization.jsonObject(with: Data(try cli.run(["hold", "list", "--json"]).stdout.utf8)) as? [Any])?.isEmpty == true)
-        let empty = try cli.run(hold + ["--query", "zeppelin"])
+        let empty = try cli.run(hold + ["--query", "zeppelin"], as: "alice")
         #expect(empty.status == 0 && empty.stderr.contains("warning: the hold covers no record now"))
-        let future = try cli.run(hold + ["--custodian", "new.hire@agency.example.gov", "--future-custodian"])
+        let future = try cli.run(hold + ["--custodian", "new.hire@agency.example.gov", "--future-custodian"], as: "alice")
         #expect(future.status == 0)
     }
 
@@ -1046,6 +1079,72 @@ struct RecordsCLITests {
 
     func json(_ r: CLI.Result) throws -> Any { try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) }
 
+    /// Issue 16: the command line acts as an authenticated archive user. An OS account acts as
+    /// the user an admin linked it to; an API token (from the environment or a file only its owner
+    /// can read) as its user while it is live; with neither, only operator commands run once an
+    /// admin exists, and a refused read is audited in the OS account's name.
+    @Test func theCommandLineActsOnlyAsAnAuthenticatedUser() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
+        #expect(try cli.run(["init"]).stdout.contains("--os-account \(CLI.osLogin)"))
+        let txt = try writeText(Self.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
+        // While no admin exists the archive is being set up: the OS account acts as itself.
+        let setUp = try cli.run(["ingest", txt.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "America/New_York"])
+        #expect(setUp.status == 0, "\(setUp.stderr)")
+        #expect(try cli.run(["user", "whoami"]).stdout.contains("being set up"))
+        #expect(try cli.run(["user", "add", "alice", "--role", "admin", "--role", "reviewer", "--os-account", CLI.osLogin]).status == 0)
+        #expect(try cli.run(["user", "add", "rita", "--role", "reviewer"]).status == 0)
+        let who = try json(try cli.run(["user", "whoami", "--json"])) as! [String: Any]
+        #expect(who["actor"] as? String == "alice" && (who["how"] as? String)?.contains("OS account \(CLI.osLogin)") == true)
+        #expect(try cli.run(["search", "crane"]).status == 0)
+
+        // An API token in a file: refused while others can read the file, used once it is private.
+        let ritaToken = try cli.token(for: "rita")
+        let file = tmp.url.appendingPathComponent("rita.token")
+        try Data((ritaToken + "\n").utf8).write(to: file)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file.path)
+        let open = try cli.run(["search", "crane"], env: ["RECORDKEEPER_TOKEN_FILE": file.path])
+        #expect(open.status == 1 && open.stderr.contains("chmod 600"), "\(open.stderr)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        let byFile = try cli.run(["search", "crane", "--json"], env: ["RECORDKEEPER_TOKEN_FILE": file.path])
+        #expect(byFile.status == 0, "\(byFile.stderr)")
+        // rita may read but not administer, whatever she types.
+        let promote = try cli.run(["user", "add", "rita", "--role", "admin"], env: ["RECORDKEEPER_TOKEN_FILE": file.path])
+        #expect(promote.status == 1 && promote.stderr.contains("admin"))
+        let otherToken = try cli.run(["user", "token", "create", "alice", "--label", "borrowed"], as: "rita")
+        #expect(otherToken.status == 1 && otherToken.stderr.contains("only alice or an admin"), "\(otherToken.stderr)")
+
+        // A revoked token acts as nobody.
+        let tokens = try json(try cli.run(["user", "token", "list", "rita", "--json"])) as! [[String: Any]]
+        #expect(try cli.run(["user", "token", "revoke", String(tokens[0]["id"] as! Int)]).status == 0)
+        let revoked = try cli.run(["search", "crane"], env: ["RECORDKEEPER_TOKEN_FILE": file.path])
+        #expect(revoked.status == 1 && revoked.stderr.contains("not a live token"), "\(revoked.stderr)")
+
+        // Unlinked, the OS account may still run operator commands, and nothing that reads records.
+        #expect(try cli.run(["user", "unlink", "--os-account", CLI.osLogin]).status == 0)
+        let read = try cli.run(["show", "message", "1"])
+        #expect(read.status == 1 && read.stderr.contains("OS account \(CLI.osLogin) is not linked") && !read.stdout.contains("crane"), "\(read.stderr)")
+        #expect(try cli.run(["stats"]).status == 1)
+        #expect(try cli.run(["verify"]).status == 0)
+        #expect(try cli.run(["user", "whoami"]).stdout.contains("an operator act"))
+        // Nobody can link themselves back: linking is an admin's act.
+        let relink = try cli.run(["user", "link", "alice", "--os-account", CLI.osLogin])
+        #expect(relink.status == 1)
+
+        let audit = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
+        let refused = try await audit.read { db in
+            try Row.fetchAll(db, sql: "SELECT actor, detail FROM audit_log WHERE action = 'refused' ORDER BY seq").map { ($0["actor"] as String, $0["detail"] as String) }
+        }
+        let operatorName = "os:\(CLI.osLogin)"
+        #expect(refused.contains { $0.0 == operatorName && $0.1.contains("show") && $0.1.contains("not linked") })
+        #expect(refused.contains { $0.0 == operatorName && $0.1.contains("stats") })
+        #expect(refused.contains { $0.0 == operatorName && $0.1.contains("revoked") })
+        #expect(refused.contains { $0.0 == "rita" && $0.1.contains("token.create") })
+        #expect(!refused.contains { $0.1.contains("crane") }) // a refused command's arguments are not recorded
+        let reads = try await audit.read { try String.fetchAll($0, sql: "SELECT DISTINCT actor FROM audit_log WHERE action = 'search' ORDER BY actor") }
+        #expect(reads == ["alice", "rita"])
+    }
+
     @Test func aRecordsOfficerDisposesOfDueRecordsWithASecondOfficer() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let cli = CLI(dataDir: tmp.url.appendingPathComponent("data"))
@@ -1053,37 +1152,47 @@ struct RecordsCLITests {
         let txt = try writeText(Self.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
         #expect(try cli.run(["ingest", txt.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "America/New_York"]).status == 0)
 
-        #expect(try cli.run(["user", "add", "alice", "--role", "records-officer", "--role", "admin"]).status == 0)
-        #expect(try cli.run(["user", "add", "bob", "--role", "records-officer", "--actor", "alice"]).status == 0)
-        let mint = try cli.run(["user", "add", "mallory", "--role", "records-officer", "--actor", "bob"])
+        // The first admin is linked to the OS account the tests run under; bob acts by his API token.
+        #expect(try cli.run(["user", "add", "alice", "--role", "records-officer", "--role", "admin", "--os-account", CLI.osLogin]).status == 0)
+        #expect(try cli.run(["user", "add", "bob", "--role", "records-officer"]).status == 0)
+        let mint = try cli.run(["user", "add", "mallory", "--role", "records-officer"], as: "bob")
         #expect(mint.status == 1 && mint.stderr.contains("admin"))
+        // A name typed on the command line is no identity, and neither is a made-up token.
+        let typed = try cli.run(["dispose", "list", "--actor", "bob"])
+        #expect(typed.status == 2 && typed.stderr.contains("--actor"), "\(typed.stderr)")
+        let forged = try cli.run(["dispose", "list"], env: ["RECORDKEEPER_TOKEN": "rk_" + String(repeating: "A", count: 40)])
+        #expect(forged.status == 1 && forged.stderr.contains("not a live token"), "\(forged.stderr)")
 
+        #expect(try cli.run(["user", "add", "carol", "--role", "reviewer"]).status == 0)
         let planFile = try writeText(Self.plan, named: "plan.json", in: tmp.url)
         let preview = try cli.run(["fileplan", "import", planFile.path])
         #expect(preview.status == 0, "\(preview.stderr)")
         #expect(preview.stdout.contains("4 records examined, 4 would change:"))
         #expect(preview.stdout.contains("4 records keep their item with new dates"))
         #expect(preview.stdout.contains("Dry run: nothing was changed"))
-        let anonymous = try cli.run(["fileplan", "import", planFile.path, "--apply"])
-        #expect(anonymous.status == 1 && anonymous.stderr.contains("not a registered user"))
-        let applied = try cli.run(["fileplan", "import", planFile.path, "--apply", "--actor", "alice", "--note", "test schedule"])
+        let unauthorized = try cli.run(["fileplan", "import", planFile.path, "--apply"], as: "carol")
+        #expect(unauthorized.status == 1 && unauthorized.stderr.contains("does not have the records-officer role"), "\(unauthorized.stderr)")
+        let applied = try cli.run(["fileplan", "import", planFile.path, "--apply", "--note", "test schedule"], as: "alice")
         #expect(applied.status == 0 && applied.stdout.contains("File plan version 2 saved"))
 
         let due = try json(try cli.run(["retention", "due", "--json"])) as! [[String: Any]]
         #expect(due.count == 1 && due[0]["item_id"] as? String == "0002" && due[0]["records"] as? Int == 4)
 
         let hold = try json(try cli.run(["hold", "create", "--name", "Crane litigation", "--matter", "litigation", "--requested-by", "OGC",
-                                         "--query", "crane", "--actor", "alice", "--json"])) as! [String: Any]
+                                         "--query", "crane", "--json"], as: "alice")) as! [String: Any]
         #expect(hold["records"] as? Int == 1)
-        let future = try cli.run(["dispose", "propose", "--as-of", "2099-01-01", "--actor", "alice"])
+        let future = try cli.run(["dispose", "propose", "--as-of", "2099-01-01"], as: "alice")
         #expect(future.status == 1 && future.stderr.contains("retention due"))
-        let batch = try json(try cli.run(["dispose", "propose", "--actor", "alice", "--json"])) as! [String: Any]
+        let batch = try json(try cli.run(["dispose", "propose", "--json"], as: "alice")) as! [String: Any]
         let id = String(batch["id"] as! Int)
         #expect(batch["held_at_proposal"] as? Int == 1)
-        let own = try cli.run(["dispose", "approve", id, "--actor", "alice"])
+        // One officer trying twice, by her token and by her OS account: the same person either way.
+        let own = try cli.run(["dispose", "approve", id], as: "alice")
         #expect(own.status == 1 && own.stderr.contains("another records officer"))
-        #expect(try cli.run(["dispose", "approve", id, "--actor", "bob"]).status == 0)
-        let executed = try cli.run(["dispose", "execute", id, "--actor", "bob", "--json"])
+        let again = try cli.run(["dispose", "approve", id])
+        #expect(again.status == 1 && again.stderr.contains("alice proposed disposition"), "\(again.stderr)")
+        #expect(try cli.run(["dispose", "approve", id], as: "bob").status == 0)
+        let executed = try cli.run(["dispose", "execute", id, "--json"], as: "bob")
         #expect(executed.status == 0, "\(executed.stderr)")
         let certificate = try json(executed) as! [String: Any]
         #expect(certificate["records"] as? Int == 3)
@@ -1099,6 +1208,9 @@ struct RecordsCLITests {
         #expect(try cli.run(["show", "message", "2"]).status == 0) // held
         let audit = try DatabaseQueue(path: tmp.url.appendingPathComponent("data/archive.sqlite").path)
         let refused = try await audit.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_log WHERE action = 'refused'") }
-        #expect(refused == 4) // mallory minted by bob, the anonymous plan change, the future proposal, alice approving her own batch
+        // mallory minted by bob, the forged token, carol's plan change, the future proposal, alice approving her own batch twice
+        #expect(refused == 6)
+        let approvals = try await audit.read { try String.fetchAll($0, sql: "SELECT actor FROM audit_log WHERE action = 'disposition.approve'") }
+        #expect(approvals == ["bob"])
     }
 }

@@ -34,16 +34,16 @@ struct MigrateTests {
         #expect(try cli.run(["init"]).status == 0)
         let txt = try writeText(RecordsCLITests.chat, named: "WhatsApp Chat with Sam Lee.txt", in: try tmp.sub("export"))
         #expect(try cli.run(["ingest", txt.path, "--custodian", "jane.doe@agency.example.gov", "--timezone", "America/New_York"]).status == 0)
-        #expect(try cli.run(["user", "add", "alice", "--role", "records-officer", "--role", "admin"]).status == 0)
-        #expect(try cli.run(["user", "add", "bob", "--role", "records-officer", "--actor", "alice"]).status == 0)
+        #expect(try cli.run(["user", "add", "alice", "--role", "records-officer", "--role", "admin", "--os-account", CLI.osLogin]).status == 0)
+        #expect(try cli.run(["user", "add", "bob", "--role", "records-officer"], as: "alice").status == 0)
         let planFile = try writeText(RecordsCLITests.plan, named: "plan.json", in: tmp.url)
-        #expect(try cli.run(["fileplan", "import", planFile.path, "--apply", "--actor", "alice", "--note", "test schedule"]).status == 0)
+        #expect(try cli.run(["fileplan", "import", planFile.path, "--apply", "--note", "test schedule"], as: "alice").status == 0)
         #expect(try cli.run(["hold", "create", "--name", "Crane litigation", "--matter", "litigation", "--requested-by", "OGC",
-                             "--query", "crane", "--actor", "alice"]).status == 0)
-        let batch = try JSONSerialization.jsonObject(with: Data(try cli.run(["dispose", "propose", "--actor", "alice", "--json"]).stdout.utf8)) as? [String: Any]
+                             "--query", "crane"], as: "alice").status == 0)
+        let batch = try JSONSerialization.jsonObject(with: Data(try cli.run(["dispose", "propose", "--json"], as: "alice").stdout.utf8)) as? [String: Any]
         let id = String(try #require(batch?["id"] as? Int))
-        #expect(try cli.run(["dispose", "approve", id, "--actor", "bob"]).status == 0)
-        #expect(try cli.run(["dispose", "execute", id, "--actor", "bob"]).status == 0)
+        #expect(try cli.run(["dispose", "approve", id], as: "bob").status == 0)
+        #expect(try cli.run(["dispose", "execute", id], as: "bob").status == 0)
         // Then a larger export with attachments (after the disposition, which would otherwise take it).
         let zip = try ExportGenerator.write(ExportSpec(style: .androidZip, messageCount: 1500, start: LocalDateTime(year: 2026, month: 1, day: 5, hour: 7, minute: 0, second: 0),
                                                        mediaEvery: 6, seed: 14), to: try tmp.sub("export2"))
@@ -67,7 +67,7 @@ struct MigrateTests {
         defer { Task { await TestPostgres.dropDatabase(target.db.name) } }
         let cli = try source(in: tmp)
         let data = tmp.url.appendingPathComponent("data").path
-        let migrate = ["migrate", "--from", data, "--to", target.db.url, "--blob-store", target.blobStore, "--actor", "alice"]
+        let migrate = ["migrate", "--from", data, "--to", target.db.url, "--blob-store", target.blobStore]
 
         // Killed (SIGKILL) once messages have started to arrive: no clean-up ran. The watcher
         // connects first (under a loaded test run its own start could otherwise take as long

@@ -40,7 +40,7 @@ struct ProductionCLITests {
 
         let add = Process()
         add.executableURL = CLI.binary
-        add.arguments = ["user", "add", "k.walsh", "--role", "records-officer", "--role", "admin", "--password-stdin"]
+        add.arguments = ["user", "add", "k.walsh", "--role", "records-officer", "--role", "admin", "--password-stdin", "--os-account", CLI.osLogin]
         add.environment = ProcessInfo.processInfo.environment.merging(env.merging(["RECORDKEEPER_DATA_DIR": tmp.url.appendingPathComponent("instance-a").path]) { $1 }) { $1 }
         let stdin = Pipe()
         add.standardInput = stdin
@@ -52,9 +52,9 @@ struct ProductionCLITests {
         #expect(add.terminationStatus == 0)
 
         let txt = try ExportGenerator.write(ExportSpec(style: .androidTxt, messageCount: 300, mediaEvery: 0, seed: 3), to: try tmp.sub("export"))
-        let ingested = try cli.run(["ingest", txt.path, "--custodian", "k.walsh@cbp.example.gov", "--timezone", "UTC", "--actor", "k.walsh"], env: env)
+        let ingested = try cli.run(["ingest", txt.path, "--custodian", "k.walsh@cbp.example.gov", "--timezone", "UTC"], as: "k.walsh", env: env)
         #expect(ingested.status == 0, "\(ingested.stderr)")
-        let verified = try cli.run(["verify", "--actor", "k.walsh"], env: env)
+        let verified = try cli.run(["verify"], as: "k.walsh", env: env)
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
 
         // Two servers, each with its own scratch directory, on the one database and bucket.

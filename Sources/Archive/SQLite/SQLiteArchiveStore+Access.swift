@@ -84,6 +84,67 @@ extension SQLiteArchiveStore {
         }
     }
 
+    /// Sign-in identities that act as users (issue 16): OS accounts for the CLI, OpenID Connect
+    /// subjects for single sign-on.
+    static func migrateUserLogins(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE user_login (
+                kind TEXT NOT NULL CHECK (kind IN ('os', 'oidc')),
+                subject TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 600),
+                user_name TEXT NOT NULL COLLATE NOCASE REFERENCES app_user(name),
+                created_at TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                PRIMARY KEY (kind, subject)
+            ) WITHOUT ROWID;
+            CREATE INDEX user_login_user ON user_login(user_name);
+            """)
+    }
+
+    static func decodeLogin(_ row: Row) -> UserLogin {
+        UserLogin(kind: UserLogin.Kind(rawValue: row["kind"]) ?? .osAccount, subject: row["subject"], user: row["user_name"],
+                  createdAt: row["created_at"], createdBy: row["created_by"])
+    }
+
+    public func linkLogin(_ link: UserLogin) async throws {
+        try await write { db in
+            guard let user = try String.fetchOne(db, sql: "SELECT name FROM app_user WHERE name = ?", arguments: [link.user]) else {
+                throw ArchiveError(.notFound, "no user named \(link.user)")
+            }
+            if let existing = try String.fetchOne(db, sql: "SELECT user_name FROM user_login WHERE kind = ? AND subject = ?",
+                                                  arguments: [link.kind.rawValue, link.subject]) {
+                guard existing.lowercased() == user.lowercased() else {
+                    throw ArchiveError(.refused, "\(link.subject) already acts as \(existing); unlink it first")
+                }
+                return
+            }
+            try db.execute(sql: "INSERT INTO user_login (kind, subject, user_name, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [link.kind.rawValue, link.subject, user, link.createdAt, link.createdBy])
+        }
+    }
+
+    public func unlinkLogin(kind: UserLogin.Kind, subject: String) async throws -> UserLogin? {
+        try await write { db in
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM user_login WHERE kind = ? AND subject = ?", arguments: [kind.rawValue, subject])
+            try db.execute(sql: "DELETE FROM user_login WHERE kind = ? AND subject = ?", arguments: [kind.rawValue, subject])
+            return row.map(Self.decodeLogin)
+        }
+    }
+
+    public func login(kind: UserLogin.Kind, subject: String) async throws -> UserLogin? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM user_login WHERE kind = ? AND subject = ?", arguments: [kind.rawValue, subject]).map(Self.decodeLogin)
+        }
+    }
+
+    public func logins(user: String?) async throws -> [UserLogin] {
+        try await read { db in
+            if let user {
+                return try Row.fetchAll(db, sql: "SELECT * FROM user_login WHERE user_name = ? ORDER BY kind, subject", arguments: [user]).map(Self.decodeLogin)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM user_login ORDER BY user_name, kind, subject").map(Self.decodeLogin)
+        }
+    }
+
     public func auditEntries(_ f: AuditFilter) async throws -> [AuditEntry] {
         try await read { db in
             var clauses: [String] = []

@@ -205,6 +205,9 @@ extension SQLiteArchiveStore {
                 BEGIN SELECT RAISE(ABORT, 'a data key is never replaced, only re-wrapped'); END;
                 """)
         }
+        // Sign-in identities that act as users: OS accounts for the CLI, OpenID Connect subjects
+        // (issue 16).
+        m.registerMigration("v31-user-logins", foreignKeyChecks: .immediate) { db in try Self.migrateUserLogins(db) }
         return m
     }
 }

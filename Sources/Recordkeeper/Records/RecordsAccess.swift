@@ -13,7 +13,7 @@ struct RecordsAccess: Sendable {
     func require(_ role: UserRole, actor: String, action: String, target: String) async throws -> UserAccount {
         guard let user = try await store.user(name: actor) else {
             try await refuse(actor: actor, action: action, target: target,
-                             reason: "'\(actor)' is not a registered user; an admin adds one with `recordkeeper user add NAME --role \(role.rawValue) --actor ADMIN`, then act as it with --actor NAME")
+                             reason: "'\(actor)' is not a registered user; an admin adds one with `recordkeeper user add NAME --role \(role.rawValue)` and links your OS account (--os-account) or gives you an API token")
         }
         guard user.has(role) || (role != .recordsOfficer && user.has(.admin)) else {
             try await refuse(actor: actor, action: action, target: target, reason: "\(actor) does not have the \(role.rawValue) role")
@@ -43,7 +43,9 @@ public struct UserService: Sendable {
 
     /// Adds a user or changes their roles. From the CLI this is an operator's act (whoever can
     /// open the data directory); it is audited either way.
-    public func save(name: String, displayName: String?, roles: [UserRole], custodianEmail: String? = nil, actor: String) async throws -> UserAccount {
+    /// `osAccounts` are linked to the user in the same act (`link`).
+    public func save(name: String, displayName: String?, roles: [UserRole], custodianEmail: String? = nil, osAccounts: [String] = [],
+                     actor: String) async throws -> UserAccount {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: { $0.isWhitespace || $0.isNewline }) else {
             throw ArchiveError(.invalid, "a user name is one word of at most 100 characters, e.g. a.smith")
@@ -64,13 +66,59 @@ public struct UserService: Sendable {
         let user = UserAccount(name: trimmed, displayName: displayName ?? existing?.displayName ?? trimmed, roles: roles,
                                createdAt: existing?.createdAt ?? Timestamp.iso(millis: Timestamp.nowMillis()),
                                custodianEmail: custodian.flatMap { $0.isEmpty ? nil : $0 })
+        let logins = try osAccounts.map(Self.checkedLogin)
         try await archive.store.saveUser(user)
         try await archive.store.appendAudit(AuditDraft(actor: actor, action: existing == nil ? "user.add" : "user.roles", target: "user:\(trimmed)",
                                                        detail: ["roles": roles.map(\.rawValue).joined(separator: ","),
                                                                 "previous_roles": existing?.roles.map(\.rawValue).joined(separator: ",") ?? "",
                                                                 "custodian": user.custodianEmail ?? ""]))
+        for login in logins { _ = try await linkAuthorized(user: user, osAccount: login, actor: actor) }
         return user
     }
 
     public func list() async throws -> [UserAccount] { try await archive.store.users() }
+
+    /// Links an operating-system account to a user, so that commands run under it act as that
+    /// user. An admin's act (anyone's while no admin exists: the archive is being set up).
+    public func link(user name: String, osAccount login: String, actor: String) async throws -> UserLogin {
+        let login = try Self.checkedLogin(login)
+        try await requireAdminOnceSetUp(actor: actor, action: "user.link", target: "user:\(name)")
+        guard let user = try await archive.store.user(name: name) else {
+            throw ArchiveError(.notFound, "no user named \(name); add one first with `recordkeeper user add`")
+        }
+        return try await linkAuthorized(user: user, osAccount: login, actor: actor)
+    }
+
+    static func checkedLogin(_ login: String) throws -> String {
+        let login = login.trimmingCharacters(in: .whitespaces)
+        guard !login.isEmpty, login.count <= 64, login.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-$@".contains($0)) }) else {
+            throw ArchiveError(.invalid, "an OS account is a login name such as jdoe (letters, digits, . _ - @ $; at most 64)")
+        }
+        return login
+    }
+
+    private func linkAuthorized(user: UserAccount, osAccount login: String, actor: String) async throws -> UserLogin {
+        let link = UserLogin(kind: .osAccount, subject: login, user: user.name, createdAt: Timestamp.iso(millis: Timestamp.nowMillis()), createdBy: actor)
+        try await archive.store.linkLogin(link)
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "user.link", target: "user:\(user.name)",
+                                                       detail: ["kind": link.kind.rawValue, "subject": login]))
+        return link
+    }
+
+    /// Removes an OS account's or a single sign-on subject's link to its user (an admin's act).
+    public func unlink(kind: UserLogin.Kind, subject: String, actor: String) async throws -> UserLogin {
+        try await requireAdminOnceSetUp(actor: actor, action: "user.unlink", target: "\(kind.rawValue):\(subject)")
+        guard let removed = try await archive.store.unlinkLogin(kind: kind, subject: subject) else {
+            throw ArchiveError(.notFound, "\(subject) is not linked to any user (`recordkeeper user list` shows the links)")
+        }
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "user.unlink", target: "user:\(removed.user)",
+                                                       detail: ["kind": kind.rawValue, "subject": subject]))
+        return removed
+    }
+
+    private func requireAdminOnceSetUp(actor: String, action: String, target: String) async throws {
+        if try await archive.store.users().contains(where: { $0.has(.admin) }) {
+            try await RecordsAccess(store: archive.store).require(.admin, actor: actor, action: action, target: target)
+        }
+    }
 }

@@ -63,6 +63,38 @@ struct PeopleConformanceTests {
         await #expect(throws: ArchiveError.self) { try await s.revokeToken(id: 999_999, user: nil, at: "2026-12-01T13:00:00Z") }
     }
 
+    /// An OS account or a single sign-on subject acts as one user: linking it to a second user is
+    /// refused, linking it again to the same user (in any case) changes nothing, unlinking frees it.
+    @Test(arguments: Backends.people)
+    func aSignInIdentityActsAsOneUserOnly(_ backend: Backend<Store>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let s = open.store
+        try await s.saveUser(UserAccount(name: "alice", displayName: "Alice", roles: [.admin], createdAt: "2026-12-01T10:00:00Z"))
+        try await s.saveUser(UserAccount(name: "bob", displayName: "Bob", roles: [.recordsOfficer], createdAt: "2026-12-01T10:00:00Z"))
+        try await s.linkLogin(UserLogin(kind: .osAccount, subject: "asmith", user: "Alice", createdAt: "2026-12-01T11:00:00Z", createdBy: "os:root"))
+        try await s.linkLogin(UserLogin(kind: .openIDConnect, subject: "https://idp.example.gov|8f14e45f", user: "bob", createdAt: "2026-12-01T11:01:00Z",
+                                        createdBy: "sso"))
+        let link = try #require(try await s.login(kind: .osAccount, subject: "asmith"))
+        #expect(link.user == "alice" && link.createdBy == "os:root" && link.createdAt == "2026-12-01T11:00:00Z")
+        // The kinds are apart: the same subject as an OIDC subject is nobody.
+        #expect(try await s.login(kind: .openIDConnect, subject: "asmith") == nil)
+        try await s.linkLogin(UserLogin(kind: .osAccount, subject: "asmith", user: "ALICE", createdAt: "2026-12-02T00:00:00Z", createdBy: "os:root"))
+        await #expect(throws: ArchiveError.self) {
+            try await s.linkLogin(UserLogin(kind: .osAccount, subject: "asmith", user: "bob", createdAt: "2026-12-02T00:00:00Z", createdBy: "os:root"))
+        }
+        await #expect(throws: ArchiveError.self) {
+            try await s.linkLogin(UserLogin(kind: .osAccount, subject: "nobody", user: "mallory", createdAt: "2026-12-02T00:00:00Z", createdBy: "os:root"))
+        }
+        #expect(try await s.login(kind: .osAccount, subject: "asmith")?.user == "alice")
+        #expect(try await s.logins(user: nil).map(\.subject) == ["asmith", "https://idp.example.gov|8f14e45f"])
+        #expect(try await s.logins(user: "BOB").map(\.kind) == [.openIDConnect])
+        #expect(try await s.unlinkLogin(kind: .osAccount, subject: "asmith")?.user == "alice")
+        #expect(try await s.unlinkLogin(kind: .osAccount, subject: "asmith") == nil)
+        try await s.linkLogin(UserLogin(kind: .osAccount, subject: "asmith", user: "bob", createdAt: "2026-12-03T00:00:00Z", createdBy: "alice"))
+        #expect(try await s.login(kind: .osAccount, subject: "asmith")?.user == "bob")
+    }
+
     @Test(arguments: Backends.people)
     func custodianProfilesListEveryCustodian(_ backend: Backend<Store>) async throws {
         let open = try await backend.open()
