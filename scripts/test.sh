@@ -121,6 +121,16 @@ if [ $# -eq 0 ] && [ "$BROWSER" = 1 ]; then
   elif [ $status -ne 0 ]; then
     exit $status
   fi
+  # Single sign-on in Chromium against a real OpenID Connect provider (scripts/oidc.sh).
+  set +e
+  "$TOOLS_VENV/bin/python" scripts/sso_test.py --binary .build/debug/recordkeeper --out "$SHOTS"
+  status=$?
+  set -e
+  if [ $status -eq 2 ] && [ "${CI:-}" != "true" ]; then
+    echo "single sign-on test skipped: no Chromium (CI=true makes this a failure)" >&2
+  elif [ $status -ne 0 ]; then
+    exit $status
+  fi
   echo "screenshots: $SHOTS" >&2
   # AT9 of CUSTODY.md §6: the scan station at scanner speed, typed, a repeat, a 60 s network cut.
   set +e

@@ -29,6 +29,33 @@ public protocol WebSessionStore: Sendable {
     /// True (and remembered) the first time in `windowMillis` that `key` is claimed: one audit
     /// entry per locked account and address per window, however many instances refuse it.
     func claimOncePerWindow(key: String, atMillis: Int64, windowMillis: Int64) async throws -> Bool
+
+    /// Keeps a single sign-on that has gone to the identity provider (its state, as a hash; its
+    /// PKCE verifier and nonce), so that whichever instance the browser comes back to can finish it.
+    func savePendingSignIn(_ pending: PendingSignIn) async throws
+    /// Takes — once: it is deleted — the pending sign-in with this state hash, if it began after
+    /// `notBeforeMillis`. Older pending sign-ins are deleted on the way.
+    func takePendingSignIn(stateHash: String, notBeforeMillis: Int64) async throws -> PendingSignIn?
+}
+
+/// A single sign-on between the redirect to the identity provider and its answer.
+public struct PendingSignIn: Sendable, Hashable {
+    /// SHA-256 (hex) of the `state` sent to the provider (the browser holds it in a cookie too).
+    public var stateHash: String
+    /// The PKCE code verifier (RFC 7636) whose S256 challenge went to the provider.
+    public var verifier: String
+    /// The nonce the ID token must carry.
+    public var nonce: String
+    /// Where to go once signed in (a path on this site).
+    public var next: String?
+    public var createdMillis: Int64
+    public init(stateHash: String, verifier: String, nonce: String, next: String?, createdMillis: Int64) {
+        self.stateHash = stateHash
+        self.verifier = verifier
+        self.nonce = nonce
+        self.next = next
+        self.createdMillis = createdMillis
+    }
 }
 
 public struct WebSession: Sendable, Hashable {

@@ -208,4 +208,26 @@ extension PostgresArchiveStore: WebSessionStore {
                 """, logger: self.logger) == 1
         }
     }
+
+    public func savePendingSignIn(_ p: PendingSignIn) async throws {
+        try await transaction("noting a single sign-on") { conn in
+            try await conn.run("""
+                INSERT INTO sign_in_pending (state_hash, verifier, nonce, next, created_ms)
+                VALUES (\(p.stateHash), \(p.verifier), \(p.nonce), \(p.next), \(p.createdMillis))
+                """, logger: self.logger)
+        }
+    }
+
+    public func takePendingSignIn(stateHash: String, notBeforeMillis: Int64) async throws -> PendingSignIn? {
+        try await transaction("finishing a single sign-on") { conn in
+            // Deleted in the same statement that reads it: two instances given the same answer
+            // cannot both finish it.
+            let taken = try await conn.all("""
+                DELETE FROM sign_in_pending WHERE state_hash = \(stateHash) RETURNING verifier, nonce, next, created_ms
+                """, as: (String, String, String?, Int64).self, logger: self.logger)
+            try await conn.run("DELETE FROM sign_in_pending WHERE created_ms <= \(notBeforeMillis)", logger: self.logger)
+            guard let t = taken.first, t.3 > notBeforeMillis else { return nil }
+            return PendingSignIn(stateHash: stateHash, verifier: t.0, nonce: t.1, next: t.2, createdMillis: t.3)
+        }
+    }
 }

@@ -47,6 +47,7 @@ public enum ArchiveImport {
         "web_session": "browser sessions are not carried over; everyone signs in again",
         "login_failure": "sign-in throttling starts afresh",
         "login_claim": "sign-in throttling starts afresh",
+        "sign_in_pending": "a single sign-on under way finishes on the archive it began on",
         "blob_key": "each blob is sealed anew in the target blob store, under a data key of its own wrapped by the target's key-encryption key",
         "storage_scrub": "the embedded database file's own state",
     ]

@@ -1060,6 +1060,15 @@ enum PostgresSchema {
             """,
             "CREATE INDEX user_login_user ON user_login (lower(user_name))",
         ]),
+        // Single sign-ons between the redirect to the identity provider and its answer, as
+        // SQLite's `v32-sign-in-pending` (issue 16).
+        Step(version: 31, name: "pending single sign-ons", sql: [
+            """
+            CREATE TABLE sign_in_pending (
+                state_hash text PRIMARY KEY, verifier text NOT NULL, nonce text NOT NULL, next text, created_ms bigint NOT NULL
+            )
+            """,
+        ]),
     ]
 
     static func migrate(_ store: PostgresArchiveStore) async throws {

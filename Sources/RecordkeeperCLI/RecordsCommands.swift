@@ -137,15 +137,29 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Link: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "link", abstract: "Link an operating-system account to a user: commands run under it act as that user.",
-            discussion: "An admin's act (anyone's while the archive has no admin). An account acts as one user only; `user unlink` first to move it.")
+            commandName: "link", abstract: "Link an OS account (command line) or a single sign-on identity (web) to a user.",
+            discussion: """
+                An admin's act (anyone's while the archive has no admin). An OS account or identity acts as one user only; \
+                `user unlink` first to move it. Single sign-on links its users itself at their first sign-on; --sso is for an \
+                account that existed before, whose refused sign-on shows the ISSUER|SUBJECT to give here.
+                """)
         @Argument(help: "User name.") var name: String
-        @Option(name: .customLong("os-account"), help: ArgumentHelp("The login name of the OS account.", valueName: "login")) var osAccount: String
+        @Option(name: .customLong("os-account"), help: ArgumentHelp("The login name of the OS account.", valueName: "login")) var osAccount: String?
+        @Option(name: .customLong("sso"), help: ArgumentHelp("A single sign-on identity, ISSUER|SUBJECT.", valueName: "subject")) var sso: String?
         @OptionGroup var archive: ArchiveOptions
+        func validate() throws {
+            guard (osAccount == nil) != (sso == nil) else { throw ValidationError("give exactly one of --os-account and --sso") }
+        }
         func run() async throws {
             try await CLIError.report {
-                let link = try await UserService(archive: try await archive.open()).link(user: name, osAccount: osAccount, actor: archive.resolvedActor)
-                print("OS account \(link.subject) now acts as \(link.user) on the command line")
+                let users = UserService(archive: try await archive.open())
+                if let osAccount {
+                    let link = try await users.link(user: name, osAccount: osAccount, actor: archive.resolvedActor)
+                    print("OS account \(link.subject) now acts as \(link.user) on the command line")
+                } else if let sso {
+                    let link = try await users.link(user: name, singleSignOn: sso, actor: archive.resolvedActor)
+                    print("single sign-on as \(link.subject) now acts as \(link.user)")
+                }
             }
         }
     }

@@ -26,6 +26,11 @@ struct ServerOptions: ParsableArguments {
             + "with $RECORDKEEPER_CUSTODY_ALERT_SECRET when set.", valueName: "url"))
     var custodyAlertWebhook: String?
 
+    @Option(name: .customLong("oidc-config"), help: ArgumentHelp(
+        "Single sign-on through an OpenID Connect provider: a JSON file with issuer, client_id, redirect_url and roles "
+            + "(default: $\(OIDCConfiguration.environmentVariable); docs/operations/sign-in.md).", valueName: "path"))
+    var oidcConfig: String?
+
     func configuration() throws -> WebConfiguration {
         guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-certificate and --tls-key together") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -36,6 +41,9 @@ struct ServerOptions: ParsableArguments {
         c.tlsKey = tlsKey
         c.maxUploadBytes = max(1, maxUploadMB) << 20
         let env = ProcessInfo.processInfo.environment
+        if let path = oidcConfig ?? env[OIDCConfiguration.environmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
+            do { c.oidc = try OIDCConfiguration.load(path: path) } catch let e as ArchiveError { throw ValidationError(e.message) }
+        }
         if let text = custodyAlertWebhook ?? env["RECORDKEEPER_CUSTODY_ALERT_WEBHOOK"].flatMap({ $0.isEmpty ? nil : $0 }) {
             guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), let host = url.host else {
                 throw ValidationError("--custody-alert-webhook must be an http(s) URL")

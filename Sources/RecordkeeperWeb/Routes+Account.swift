@@ -105,7 +105,10 @@ extension WebApp {
             <input id="password" name="password" type="password" autocomplete="current-password" required></p>
             <p><button type="submit">Sign in</button></p>
             </form>
-            <p class="meta">Accounts are made by an archive admin. Sign-in attempts are logged; repeated failures lock the account for 15 minutes.</p>
+            \(configuration.oidc.map { sso in """
+                <p class="narrow"><a class="button" id="sso" href="/login/sso\(Self.safeNext(next).map { "?next=" + (OIDCClient.formEncodeQuery($0)) } ?? "")">\(sso.buttonLabel)</a></p>
+                """ as HTML })
+            <p class="meta">Accounts are made by an archive admin\(configuration.oidc == nil ? "" : ", or by signing on through the agency's identity provider"). Sign-in attempts are logged; repeated failures lock the account for 15 minutes.</p>
             """)
     }
 

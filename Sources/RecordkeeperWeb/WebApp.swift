@@ -33,6 +33,8 @@ public struct WebConfiguration: Sendable {
     /// custody page show them either way), and the secret their bodies are signed with.
     public var custodyAlertWebhook: URL?
     public var custodyAlertSecret: String?
+    /// Single sign-on through an OpenID Connect provider, when set up (`--oidc-config`).
+    public var oidc: OIDCConfiguration?
     public var tls: Bool { tlsCertificate != nil }
     public init() {}
 }
@@ -45,6 +47,8 @@ public final class WebApp: Sendable {
     public let throttle: LoginThrottle
     public let credentials: CredentialService
     public let metrics: PrometheusCollectorRegistry
+    /// The identity provider, when single sign-on is set up.
+    let singleSignOn: OIDCClient?
     /// Captured messages not yet in the search index, and how long the oldest has waited.
     let indexLagMessages: Prometheus.Gauge
     let indexLagSeconds: Prometheus.Gauge
@@ -66,6 +70,7 @@ public final class WebApp: Sendable {
         self.throttle = LoginThrottle(store: archive.store)
         self.credentials = CredentialService(archive: archive, cost: configuration.bcryptCost)
         self.metrics = metrics
+        self.singleSignOn = configuration.oidc.map { OIDCClient(configuration: $0) }
         indexLagMessages = metrics.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "recordkeeper", metricName: "index_lag", unitName: "messages", helpText: "Captured messages not yet in the search index"))
         indexLagSeconds = metrics.makeGauge(descriptor: MetricNameDescriptor(
@@ -96,6 +101,7 @@ public final class WebApp: Sendable {
                                                         detail: ["attempted": "\(request.method) \(request.uri.path)", "reason": "role"]))
         }
         addSystemRoutes(routes)
+        addSingleSignOnRoutes(routes)
         addAccountRoutes(routes)
         addRecordRoutes(routes)
         addUploadRoutes(routes)

@@ -208,6 +208,8 @@ extension SQLiteArchiveStore {
         // Sign-in identities that act as users: OS accounts for the CLI, OpenID Connect subjects
         // (issue 16).
         m.registerMigration("v31-user-logins", foreignKeyChecks: .immediate) { db in try Self.migrateUserLogins(db) }
+        // Single sign-ons between the redirect to the identity provider and its answer (issue 16).
+        m.registerMigration("v32-sign-in-pending", foreignKeyChecks: .immediate) { db in try Self.migratePendingSignIns(db) }
         return m
     }
 }

@@ -100,4 +100,33 @@ extension SQLiteArchiveStore {
             return db.changesCount == 1
         }
     }
+
+    static func migratePendingSignIns(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE sign_in_pending (
+                state_hash TEXT PRIMARY KEY,
+                verifier TEXT NOT NULL,
+                nonce TEXT NOT NULL,
+                next TEXT,
+                created_ms INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            """)
+    }
+
+    public func savePendingSignIn(_ p: PendingSignIn) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO sign_in_pending (state_hash, verifier, nonce, next, created_ms) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [p.stateHash, p.verifier, p.nonce, p.next, p.createdMillis])
+        }
+    }
+
+    public func takePendingSignIn(stateHash: String, notBeforeMillis: Int64) async throws -> PendingSignIn? {
+        try await write { db in
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM sign_in_pending WHERE state_hash = ? AND created_ms > ?",
+                                       arguments: [stateHash, notBeforeMillis])
+            try db.execute(sql: "DELETE FROM sign_in_pending WHERE state_hash = ? OR created_ms <= ?", arguments: [stateHash, notBeforeMillis])
+            return row.map { PendingSignIn(stateHash: $0["state_hash"], verifier: $0["verifier"], nonce: $0["nonce"], next: $0["next"],
+                                           createdMillis: $0["created_ms"]) }
+        }
+    }
 }

@@ -89,6 +89,22 @@ public struct UserService: Sendable {
         return try await linkAuthorized(user: user, osAccount: login, actor: actor)
     }
 
+    /// Links a single sign-on identity (`ISSUER|SUBJECT`, as a refused sign-in shows it) to an
+    /// existing user, so that signing on acts as them. An admin's act.
+    public func link(user name: String, singleSignOn subject: String, actor: String) async throws -> UserLogin {
+        let subject = subject.trimmingCharacters(in: .whitespaces)
+        guard subject.contains("|"), subject.count <= 600, !subject.contains(where: \.isNewline) else {
+            throw ArchiveError(.invalid, "a single sign-on identity is ISSUER|SUBJECT, as the refused sign-in showed it")
+        }
+        try await requireAdminOnceSetUp(actor: actor, action: "user.link", target: "user:\(name)")
+        guard let user = try await archive.store.user(name: name) else { throw ArchiveError(.notFound, "no user named \(name)") }
+        let link = UserLogin(kind: .openIDConnect, subject: subject, user: user.name, createdAt: Timestamp.iso(millis: Timestamp.nowMillis()), createdBy: actor)
+        try await archive.store.linkLogin(link)
+        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "user.link", target: "user:\(user.name)",
+                                                       detail: ["kind": link.kind.rawValue, "subject": subject]))
+        return link
+    }
+
     static func checkedLogin(_ login: String) throws -> String {
         let login = login.trimmingCharacters(in: .whitespaces)
         guard !login.isEmpty, login.count <= 64, login.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-$@".contains($0)) }) else {

@@ -11,6 +11,26 @@ struct WebSessionConformanceTests {
         WebSession(idHash: id, user: user, csrf: "csrf-" + id, createdMillis: at, lastSeenMillis: at)
     }
 
+    /// A single sign-on is finished once, on any instance, and only while it is fresh.
+    @Test(arguments: Backends.sessions)
+    func aPendingSignInIsTakenOnceAndOnlyWhileFresh(_ backend: Backend<any WebSessionStore>) async throws {
+        let open = try await backend.open()
+        defer { Task { await open.close() } }
+        let s = open.store
+        let t0 = Self.t0
+        try await s.savePendingSignIn(PendingSignIn(stateHash: "st-1", verifier: "v1", nonce: "n1", next: "/holds", createdMillis: t0))
+        try await s.savePendingSignIn(PendingSignIn(stateHash: "st-2", verifier: "v2", nonce: "n2", next: nil, createdMillis: t0))
+        try await s.savePendingSignIn(PendingSignIn(stateHash: "st-3", verifier: "v3", nonce: "n3", next: nil, createdMillis: t0 + 9 * 60_000))
+        let taken = try #require(try await s.takePendingSignIn(stateHash: "st-1", notBeforeMillis: t0 - 1))
+        #expect(taken.verifier == "v1" && taken.nonce == "n1" && taken.next == "/holds" && taken.createdMillis == t0)
+        #expect(try await s.takePendingSignIn(stateHash: "st-1", notBeforeMillis: t0 - 1) == nil) // once
+        #expect(try await s.takePendingSignIn(stateHash: "unknown", notBeforeMillis: t0 - 1) == nil)
+        // Ten minutes on, st-2 is stale: refused, and gone; st-3 is still fresh.
+        #expect(try await s.takePendingSignIn(stateHash: "st-2", notBeforeMillis: t0) == nil)
+        #expect(try await s.takePendingSignIn(stateHash: "st-2", notBeforeMillis: t0 - 1) == nil)
+        #expect(try await s.takePendingSignIn(stateHash: "st-3", notBeforeMillis: t0)?.verifier == "v3")
+    }
+
     @Test(arguments: Backends.sessions)
     func sessionsLiveUntilIdleOrAbsoluteLimitAndAreTouchedSparingly(_ backend: Backend<any WebSessionStore>) async throws {
         let open = try await backend.open()
