@@ -82,7 +82,8 @@ extension WebApp {
     func addAdminRoutes(_ r: RouteBuilder) {
         r.add(.get, "/admin/users", Access.admins, "Users and roles") { input in
             let p = try input.user
-            return Respond.html(self.usersPage(p, try await UserService(archive: self.archive).list(), notice: Notice.from(input.query), error: nil))
+            return Respond.html(self.usersPage(p, try await UserService(archive: self.archive).list(), logins: try await self.archive.store.logins(user: nil),
+                                               notice: Notice.from(input.query), error: nil))
         }
         r.add(.post, "/admin/users", Access.admins, "Add a user or change their roles (and set a password)") { input in
             let p = try input.user
@@ -97,17 +98,23 @@ extension WebApp {
                 }
                 return Respond.seeOther("/admin/users" + Notice.userSaved.query)
             } catch let e as ArchiveError where e.code == .invalid {
-                return Respond.html(self.usersPage(p, try await UserService(archive: self.archive).list(), notice: nil, error: e.message), status: .badRequest)
+                return Respond.html(self.usersPage(p, try await UserService(archive: self.archive).list(), logins: try await self.archive.store.logins(user: nil),
+                                                   notice: nil, error: e.message), status: .badRequest)
             }
         }
     }
 
-    func usersPage(_ p: Principal, _ users: [UserAccount], notice: String?, error: String?) -> HTML {
-        let rows = users.html { u in """
-            <tr><td>\(u.name)</td><td>\(u.displayName)</td><td>\(u.roles.map(\.rawValue).joined(separator: ", "))</td><td>\(u.custodianEmail ?? "—")</td><td>\(u.createdAt.prefix(10))</td></tr>
-            """ }
+    func usersPage(_ p: Principal, _ users: [UserAccount], logins: [UserLogin], notice: String?, error: String?) -> HTML {
+        // How each user is known besides a password: OS accounts for the command line, single sign-on.
+        let linked = Dictionary(grouping: logins, by: { $0.user.lowercased() })
+        let rows = users.html { u in
+            let ways = (linked[u.name.lowercased()] ?? []).map { $0.kind == .osAccount ? "OS account \($0.subject)" : "single sign-on" }
+            return """
+                <tr><td>\(u.name)</td><td>\(u.displayName)</td><td>\(u.roles.map(\.rawValue).joined(separator: ", "))</td><td>\(u.custodianEmail ?? "—")</td><td>\(ways.isEmpty ? "—" : ways.joined(separator: "; "))</td><td>\(u.createdAt.prefix(10))</td></tr>
+                """
+        }
         return pages.page("Users", principal: p, current: "/admin/users", notice: notice, """
-            <table><thead><tr><th scope="col">User</th><th scope="col">Name</th><th scope="col">Roles</th><th scope="col">Custodian</th><th scope="col">Since</th></tr></thead><tbody>\(rows)</tbody></table>
+            <table><thead><tr><th scope="col">User</th><th scope="col">Name</th><th scope="col">Roles</th><th scope="col">Custodian</th><th scope="col">Also signs in by</th><th scope="col">Since</th></tr></thead><tbody>\(rows)</tbody></table>
             <h2>Add a user or change one</h2>
             \(error.map { "<p class=\"error\" role=\"alert\">\($0)</p>" as HTML })
             <form method="post" action="/admin/users" class="stack narrow">\(pages.csrfField(p))

@@ -286,6 +286,10 @@ struct StateChangingRouteTests {
                 #expect(api.status == .created)
                 let names = try await UserService(archive: f.archive).list().map(\.name)
                 #expect(names.contains("frank") && names.contains("gina"))
+                // The list says how each user also signs in: an OS account for the command line.
+                _ = try await UserService(archive: f.archive).link(user: "frank", osAccount: "fjones", actor: "ada")
+                let listed = try await client.get("/admin/users", as: ada)
+                #expect(listed.text.contains("<td>OS account fjones</td>"), "\(listed.text)")
             }
         }
     }
