@@ -72,14 +72,14 @@ enum CLIIdentity {
             guard let (user, token) = try await CredentialService(archive: handle).authenticate(token: secret) else {
                 try await store.appendAudit(AuditDraft(actor: operatorName, action: "refused", target: "archive",
                                                        detail: ["attempted": commandName, "reason": "an unknown or revoked API token"]))
-                throw ArchiveError(.refused, "the API token in \(source) is not a live token of this archive (unknown or revoked); "
-                                   + "ask an admin for a new one (`recordkeeper user token create NAME --label …`)")
+                throw ArchiveError(.refused, "the API token in \(source) is not one this archive knows, or it was revoked; "
+                                   + "make a new one with `recordkeeper user token create NAME --label …` (your own, or an admin makes it for you)")
             }
             return ActingIdentity(name: user.name, user: user, how: "API token \(token.id) (\(token.label)) from \(source)")
         }
         let login = osLogin
         if let link = try await store.login(kind: .osAccount, subject: login), let user = try await store.user(name: link.user) {
-            return ActingIdentity(name: user.name, user: user, how: "OS account \(login), linked by \(link.createdBy)")
+            return ActingIdentity(name: user.name, user: user, how: "OS account \(login), linked to \(user.name) by \(link.createdBy) on \(link.createdAt.prefix(10))")
         }
         guard try await store.users().contains(where: { $0.has(.admin) }) else {
             return ActingIdentity(name: operatorName, user: nil, how: "OS account \(login), not linked to a user: the archive has no admin yet, so it is being set up")

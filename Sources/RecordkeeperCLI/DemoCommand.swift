@@ -210,7 +210,7 @@ extension DemoCommand {
             scope: HoldScope(query: "\"evidence locker\" OR seizure"), actor: "r.officer")
         // Oversight: the audit recommendations the source documents carry, and a personal phone on record.
         let recommendations = try await TrackerService(archive: handle).seed(actor: "r.officer")
-        _ = try await custodians.addAccount(email: "j.alvarez@cbp.example.gov", platform: "whatsapp", address: "+1 619 555 0134", official: false, actor: "r.officer")
+        _ = try await custodians.addAccount(email: "j.alvarez@cbp.example.gov", platform: "whatsapp", address: "+1 619 555 0199", official: false, actor: "r.officer")
         print("records program: 5 users, 5 custodian profiles, 1 Capstone designation, 1 FOIA hold, \(recommendations.count) audit recommendations")
     }
 }

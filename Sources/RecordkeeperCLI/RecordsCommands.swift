@@ -237,7 +237,7 @@ struct UserCommand: AsyncParsableCommand {
                 try await CLIError.report {
                     let (token, secret) = try await CredentialService(archive: try await archive.open()).createToken(user: name, label: label, actor: archive.resolvedActor)
                     print(secret)
-                    Terminal.note("token \(token.id) for \(token.user) (\(token.label)); the secret above is not stored and will not be shown again")
+                    Terminal.note("token \(token.id) for \(token.user) (\(token.label)): its secret, printed on standard output, is not stored and cannot be shown again")
                 }
             }
         }

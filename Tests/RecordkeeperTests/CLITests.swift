@@ -1118,7 +1118,7 @@ struct RecordsCLITests {
         let tokens = try json(try cli.run(["user", "token", "list", "rita", "--json"])) as! [[String: Any]]
         #expect(try cli.run(["user", "token", "revoke", String(tokens[0]["id"] as! Int)]).status == 0)
         let revoked = try cli.run(["search", "crane"], env: ["RECORDKEEPER_TOKEN_FILE": file.path])
-        #expect(revoked.status == 1 && revoked.stderr.contains("not a live token"), "\(revoked.stderr)")
+        #expect(revoked.status == 1 && revoked.stderr.contains("not one this archive knows, or it was revoked"), "\(revoked.stderr)")
 
         // Unlinked, the OS account may still run operator commands, and nothing that reads records.
         #expect(try cli.run(["user", "unlink", "--os-account", CLI.osLogin]).status == 0)
@@ -1161,7 +1161,7 @@ struct RecordsCLITests {
         let typed = try cli.run(["dispose", "list", "--actor", "bob"])
         #expect(typed.status == 2 && typed.stderr.contains("--actor"), "\(typed.stderr)")
         let forged = try cli.run(["dispose", "list"], env: ["RECORDKEEPER_TOKEN": "rk_" + String(repeating: "A", count: 40)])
-        #expect(forged.status == 1 && forged.stderr.contains("not a live token"), "\(forged.stderr)")
+        #expect(forged.status == 1 && forged.stderr.contains("not one this archive knows, or it was revoked"), "\(forged.stderr)")
 
         #expect(try cli.run(["user", "add", "carol", "--role", "reviewer"]).status == 0)
         let planFile = try writeText(Self.plan, named: "plan.json", in: tmp.url)

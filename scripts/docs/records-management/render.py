@@ -17,11 +17,16 @@ def get(cmd, n):
     used.add(hits[n-1])
     return blocks[hits[n-1]][1]
 def elide_demo(out):
-    keep = [out[0], out[1], '…', out[14], out[15], '']
+    # the first ingest, the last one and the summary lines after it; "Demo archive ready" and
+    # the line saying whom the shell acts as; then only the records-management suggestions
+    r = next(i for i, l in enumerate(out) if l.startswith('records program:'))
     j = out.index('Demo archive ready in /tmp/rk-doc2/demo:')
-    keep += out[j:j+4]
+    keep = out[:2] + ['…'] + out[r-1:j] + out[j:j+4]
+    assert keep[-1].startswith('Try (the command line acts as r.officer'), keep[-1]
     k = out.index('Records management (two records officers, r.officer and d.officer, are registered; s.pereira is a')
-    keep += ['…'] + out[k:]
+    end = out.index('', k)
+    keep += ['…'] + out[k:end]
+    if end < len(out): keep += ['…']
     return keep
 def elide_pip(out):
     return ['…', out[-1]]
