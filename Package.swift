@@ -14,6 +14,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "recordkeeper", targets: ["RecordkeeperCLI"]),
+        // Fuzz targets (issue 17): scripts/fuzz.sh builds this with libFuzzer; built plainly it
+        // replays files (the crash fixtures in Tests/Fuzz) through a target.
+        .executable(name: "recordkeeper-fuzz", targets: ["RecordkeeperFuzz"]),
         .library(name: "Recordkeeper", targets: ["Recordkeeper"]),
     ],
     dependencies: [
@@ -128,6 +131,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "RecordkeeperFuzz",
+            dependencies: ["Connectors", "RecordkeeperCore", "Custody"],
             swiftSettings: strict
         ),
         .executableTarget(

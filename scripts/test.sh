@@ -109,6 +109,14 @@ if [ "$SYNAPSE" = 1 ]; then
 fi
 swift test --skip-build "$@"
 
+# Every reader of untrusted input under libFuzzer + AddressSanitizer for a short time each
+# (issue 17; scripts/fuzz.sh runs longer). RECORDKEEPER_FUZZ=0 skips it (never under CI).
+FUZZ=${RECORDKEEPER_FUZZ:-1}
+if [ "${CI:-}" = "true" ]; then FUZZ=1; fi
+if [ $# -eq 0 ] && [ "$FUZZ" = 1 ]; then
+  scripts/fuzz.sh all "${RECORDKEEPER_FUZZ_SECONDS:-10}"
+fi
+
 # With a filter (arguments), only the Swift tests asked for run.
 if [ $# -eq 0 ] && [ "$BROWSER" = 1 ]; then
   SHOTS=.build/test-artifacts/screenshots

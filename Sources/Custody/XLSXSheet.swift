@@ -1,4 +1,5 @@
 import Foundation
+import RecordkeeperCore
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -96,7 +97,7 @@ private final class XMLElements: NSObject, XMLParserDelegate {
 
     static func collect(_ data: Data, names: Set<String>) throws -> [Element] {
         let d = XMLElements(names: names)
-        let parser = XMLParser(data: data)
+        let parser = try guardedParser(data)
         parser.shouldResolveExternalEntities = false
         parser.delegate = d
         guard parser.parse() else { throw CustodyError(.invalid, "the workbook's XML is malformed (\(parser.parserError.map { "\($0)" } ?? "?"))") }
@@ -118,7 +119,7 @@ private final class SharedStrings: NSObject, XMLParserDelegate {
 
     static func parse(_ data: Data) throws -> [String] {
         let d = SharedStrings()
-        let parser = XMLParser(data: data)
+        let parser = try guardedParser(data)
         parser.shouldResolveExternalEntities = false
         parser.delegate = d
         let ok = parser.parse()
@@ -166,7 +167,7 @@ private final class SheetRows: NSObject, XMLParserDelegate {
 
     static func parse(_ data: Data, shared: [String]) throws -> [XLSXSheet.Row] {
         let d = SheetRows(shared: shared)
-        let parser = XMLParser(data: data)
+        let parser = try guardedParser(data)
         parser.shouldResolveExternalEntities = false
         parser.delegate = d
         let ok = parser.parse()
@@ -218,4 +219,14 @@ private final class SheetRows: NSObject, XMLParserDelegate {
         default: break
         }
     }
+}
+
+/// A parser for one XML part of a workbook, refused unless `XMLGate` accepts the part whole:
+/// Foundation's `XMLParser` traps on some malformed XML, which would end the process.
+private func guardedParser(_ data: Data) throws -> XMLParser {
+    let gate = XMLGate.check(data)
+    if let stop = gate.stop {
+        throw CustodyError(.invalid, "the workbook's XML is malformed (line \(stop.line): \(stop.reason)); save it again from the spreadsheet program")
+    }
+    return XMLParser(data: data)
 }

@@ -121,5 +121,16 @@ struct CustodyProfileTests {
             _ = try XLSXSheet.rows(archive.data!)
             Issue.record("a workbook declaring entities was read")
         } catch let e as CustodyError { #expect(e.message.contains("declares a document type or entities")) }
+        // A cell that gives an attribute twice: Foundation's XMLParser would trap (issue 17's fuzzing).
+        let repeated = try ZIPFoundation.Archive(data: try XLSXWriter.workbook([[.text("s10")]]), accessMode: .update)
+        try repeated.remove(repeated["xl/sharedStrings.xml"]!)
+        let twice = #"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" count="2"><si><t>x</t></si></sst>"#
+        try repeated.addEntry(with: "xl/sharedStrings.xml", type: .file, uncompressedSize: Int64(twice.utf8.count)) { p, n in
+            Data(twice.utf8).subdata(in: Int(p)..<min(twice.utf8.count, Int(p) + n))
+        }
+        do {
+            _ = try XLSXSheet.rows(repeated.data!)
+            Issue.record("a workbook repeating an attribute was read")
+        } catch let e as CustodyError { #expect(e.message.contains("gives the attribute count twice"), "\(e.message)") }
     }
 }

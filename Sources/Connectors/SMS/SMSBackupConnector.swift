@@ -29,20 +29,22 @@ public struct SMSBackupConnector: Connector {
         // Emoji arrive as numeric references to UTF-16 surrogate halves, which XML forbids: they
         // are joined into one reference (in a scratch copy; the original is archived as it is).
         let repaired = work.appendingPathComponent("repaired.xml")
-        let loneSurrogates = try SurrogateRepair.copy(from: source.url, to: repaired)
+        let (loneSurrogates, gateStop) = try SurrogateRepair.copy(from: source.url, to: repaired)
         let description = SourceDescription(platform: .sms, format: calls ? "sms-backup-restore-calls-xml" : "sms-backup-restore-xml",
                                             textMember: source.url.lastPathComponent,
                                             conversationTitle: "SMS backup \(source.displayName)", dateOrder: nil, headerStyle: "xml")
         return SMSReader(xml: repaired, work: work, description: description, totalBytes: size,
                          zone: options.timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!,
-                         file: source.url.lastPathComponent, loneSurrogates: loneSurrogates)
+                         file: source.url.lastPathComponent, loneSurrogates: loneSurrogates, gateStop: gateStop)
     }
 }
 
 /// Rewrites `&#55357;&#56832;` (a surrogate pair written as two references) to `&#128512;`, and
-/// a lone surrogate reference to U+FFFD, streaming in chunks. Returns how many lone ones it met.
+/// a lone surrogate reference to U+FFFD, streaming in chunks. The copy ends where `XMLGate` stops
+/// (Foundation's parser would trap on what follows); returns how many lone surrogates it met and
+/// where and why the gate stopped, if it did.
 enum SurrogateRepair {
-    static func copy(from input: URL, to output: URL) throws -> Int {
+    static func copy(from input: URL, to output: URL) throws -> (loneSurrogates: Int, gateStop: XMLGate.Stop?) {
         let reader = try FileHandle(forReadingFrom: input)
         defer { try? reader.close() }
         FileManager.default.createFile(atPath: output.path, contents: nil, attributes: [.posixPermissions: 0o600])
@@ -50,6 +52,7 @@ enum SurrogateRepair {
         defer { try? writer.close() }
         var carry: [UInt8] = []
         var lone = 0
+        var gate = XMLGate()
         while true {
             let chunk = try reader.read(upToCount: 1 << 20) ?? Data()
             let atEnd = chunk.isEmpty
@@ -63,9 +66,12 @@ enum SurrogateRepair {
             let (out, n) = repair(bytes)
             lone += n
             try writer.write(contentsOf: out)
+            guard gate.feed(out) else { break }
             if atEnd { break }
         }
-        return lone
+        gate.finish()
+        if gate.stop != nil { try writer.truncate(atOffset: UInt64(gate.safeLength)) }
+        return (lone, gate.stop)
     }
 
     /// The numeric reference starting at `i` (`&#123;` or `&#x7B;`): its value and end index.
@@ -172,7 +178,8 @@ final class SMSReader: CaptureReader, @unchecked Sendable {
     private var finished = false
     private var thread: Thread?
 
-    init(xml: URL, work: URL, description: SourceDescription, totalBytes: Int64, zone: TimeZone, file: String, loneSurrogates: Int) {
+    init(xml: URL, work: URL, description: SourceDescription, totalBytes: Int64, zone: TimeZone, file: String, loneSurrogates: Int,
+         gateStop: XMLGate.Stop? = nil) {
         self.description = description
         self.totalBytes = totalBytes
         self.work = work
@@ -196,9 +203,13 @@ final class SMSReader: CaptureReader, @unchecked Sendable {
             parser.delegate = handler
             handler.parser = parser
             let ok = parser.parse()
-            if (!ok || handler.firstError != nil), !queue.cancelled {
-                let reason = handler.firstError?.reason ?? parser.parserError.map { "\($0.localizedDescription)" } ?? "unknown error"
-                queue.put(.defect(CaptureDefect(file: file, line: handler.firstError?.line ?? parser.lineNumber, code: "xml_error",
+            if (!ok || handler.firstError != nil || gateStop != nil), !queue.cancelled {
+                // The parser was given only what came before the gate's stop, so its own complaint
+                // there (a premature end) is the gate's: the gate says why.
+                var first: (line: Int, reason: String)? = handler.firstError
+                if let stop = gateStop, first.map({ $0.line >= stop.line }) ?? true { first = (stop.line, stop.reason) }
+                let reason = first?.reason ?? parser.parserError.map { "\($0.localizedDescription)" } ?? "unknown error"
+                queue.put(.defect(CaptureDefect(file: file, line: first?.line ?? parser.lineNumber, code: "xml_error",
                                                 detail: "the XML stops being readable here (\(reason)); everything before it was captured, and the whole file is archived as it is",
                                                 text: "")))
             }

@@ -27,7 +27,7 @@ public struct TeamsConnector: Connector {
     }
 
     /// Teams bodies are HTML: tags dropped (line breaks kept), entities decoded.
-    static func text(fromHTML html: String) -> String {
+    public static func text(fromHTML html: String) -> String {
         var out = ""
         var rest = html[...]
         while let open = rest.firstIndex(of: "<") {
