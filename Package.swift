@@ -49,10 +49,17 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // A zip member's bytes read without ZIPFoundation's own loops, which spin forever on some
+        // hostile archives (issue 17).
+        .target(
+            name: "SafeZip",
+            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: strict
+        ),
         .target(
             name: "Connectors",
             dependencies: [
-                "RecordkeeperCore",
+                "RecordkeeperCore", "SafeZip",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -110,7 +117,7 @@ let package = Package(
         // on the archive's stores and audit log.
         .target(
             name: "Custody",
-            dependencies: ["RecordkeeperCore", "Archive", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["RecordkeeperCore", "Archive", "SafeZip", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict
         ),
@@ -152,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "ConnectorsTests",
             dependencies: [
-                "Connectors", "RecordkeeperCore", "RecordkeeperTesting",
+                "Connectors", "RecordkeeperCore", "RecordkeeperTesting", "SafeZip",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             resources: [.copy("Fixtures")],

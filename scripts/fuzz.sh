@@ -79,6 +79,9 @@ PY
       for q in 'crane' '"evidence locker"' 'maint*' 'a OR b' 'seal AND NOT pallet' '(a OR b) c' 'from:jane lane' '"port of entry" OR garita' 'operación'; do
         i=$((i + 1)); printf '%s' "$q" >"$OUT/corpus/$t/seed-$i"
       done ;;
+    xlsx) mkdir -p "$OUT/corpus/$t"
+      [ -f "$OUT/corpus/$t/seed-ats.xlsx" ] || { rm -rf "$OUT/xlsx-gen" && .build/debug/recordkeeper custody fixture --scenario ats-xlsx --out "$OUT/xlsx-gen" >/dev/null 2>&1 \
+        && cp "$(find "$OUT/xlsx-gen" -name '*.xlsx' | head -1)" "$OUT/corpus/$t/seed-ats.xlsx" 2>/dev/null || true; } ;;
     csv) mkdir -p "$OUT/corpus/$t"
       printf 's10,rule_code,rule_version,reason_code,targeted_at,targeted_by\nEE471108151FR,R1,1,X,2019-06-17T06:00:00Z,ATS\n"a,b",2,"quoted ""x""",\r\n' >"$OUT/corpus/$t/seed-1" ;;
   esac

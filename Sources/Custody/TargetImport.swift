@@ -95,7 +95,8 @@ public enum TargetImport {
     /// A cell as a CSV field (a spreadsheet row's text as written, for its rejection).
     /// The records of a CSV text or of an XLSX workbook's first sheet (its rows as CSV records,
     /// each with its line and its text written back as CSV), and how many lines there are at most.
-    static func records(_ data: Data) throws -> (AnyIterator<CSVRecords.Record>, Int) {
+    /// (Public for the fuzz targets: every reader of untrusted input is fuzzed, issue 17.)
+    public static func records(_ data: Data) throws -> (AnyIterator<CSVRecords.Record>, Int) {
         if XLSXSheet.isWorkbook(data) {
             let rows = try XLSXSheet.rows(data)
             var it = rows.makeIterator()

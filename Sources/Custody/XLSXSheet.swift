@@ -3,6 +3,7 @@ import RecordkeeperCore
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import SafeZip
 import ZIPFoundation
 
 /// The first worksheet of an XLSX workbook (Office Open XML, ECMA-376 part 1, SpreadsheetML) as
@@ -44,12 +45,15 @@ enum XLSXSheet {
                 throw CustodyError(.invalid, "\(path) in the workbook expands beyond \(maxPartBytes >> 20) MB; refused as a possible decompression bomb")
             }
             var out = Data()
-            let crc = try zip.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
+            let crc: CRC32
+            do {
+                crc = try SafeZip.extract(entry, from: .data(data), bufferSize: 1 << 20) { chunk in
                 out.append(chunk)
-                if out.count > maxPartBytes {
-                    throw CustodyError(.invalid, "\(path) in the workbook expands beyond \(maxPartBytes >> 20) MB; refused as a possible decompression bomb")
+                    if out.count > maxPartBytes {
+                        throw CustodyError(.invalid, "\(path) in the workbook expands beyond \(maxPartBytes >> 20) MB; refused as a possible decompression bomb")
+                    }
                 }
-            }
+            } catch let f as SafeZip.Failure { throw CustodyError(.invalid, "the workbook is damaged: \(f)") }
             guard crc == entry.checksum else { throw CustodyError(.invalid, "\(path) in the workbook is damaged (CRC-32 mismatch)") }
             // SpreadsheetML never declares a document type: one here is an entity attack, not a workbook.
             if out.range(of: Data("<!DOCTYPE".utf8)) != nil || out.range(of: Data("<!ENTITY".utf8)) != nil {

@@ -25,6 +25,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case htmlEntities = "html-entities"
     case search
     case csv
+    case xlsx
 
     /// The name the bytes are given on disk (connectors go by names and extensions).
     var fileName: String? {
@@ -41,7 +42,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .mbox: return "mailbox.mbox"
         case .wickr: return "wickr-export.json"
         case .matrix: return "txn-fuzz.json"
-        case .teamsHTML, .htmlEntities, .search, .csv: return nil
+        case .teamsHTML, .htmlEntities, .search, .csv, .xlsx: return nil
         }
     }
 
@@ -56,7 +57,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .eml, .mbox: return MailConnector()
         case .wickr: return WickrConnector()
         case .matrix: return MatrixConnector()
-        case .teamsHTML, .htmlEntities, .search, .csv: return nil
+        case .teamsHTML, .htmlEntities, .search, .csv, .xlsx: return nil
         }
     }
 
@@ -76,6 +77,12 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             var records = CSVRecords(data)
             var n = 0
             while records.next() != nil, n < Self.itemLimit { n += 1 }
+        case .xlsx:
+            // A workbook (zip of XML parts) or CSV, as a custody target list is read.
+            if let (records, _) = try? TargetImport.records(data) {
+                var n = 0
+                while records.next() != nil, n < Self.itemLimit { n += 1 }
+            }
         default:
             guard let connector, let fileName else { return }
             let directory = workspace.appendingPathComponent("input", isDirectory: true)

@@ -1,5 +1,6 @@
 import Foundation
 import RecordkeeperCore
+import SafeZip
 import ZIPFoundation
 
 /// A Slack workspace export (the zip an owner downloads): `users.json`, `channels.json` (and
@@ -32,19 +33,22 @@ public struct SlackConnector: Connector {
         }
         let description = SourceDescription(platform: .slack, format: "slack-export-zip", textMember: source.url.lastPathComponent,
                                             conversationTitle: "Slack export \(source.displayName)", dateOrder: nil, headerStyle: "json")
-        return try SlackReader(archive: archive, description: description, zone: options.timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!,
+        return try SlackReader(archive: archive, url: source.url, description: description, zone: options.timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!,
                                totalBytes: (try? FileManager.default.attributesOfItem(atPath: source.url.path)[.size] as? NSNumber)?.int64Value ?? 0)
     }
 
     /// An entry's bytes, bounded, CRC-checked.
-    static func read(_ archive: Archive, _ entry: Entry) throws -> Data {
+    static func read(_ archive: Archive, _ entry: Entry, url: URL) throws -> Data {
         var data = Data()
-        let crc = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
-            data.append(chunk)
-            if Int64(data.count) > maxJSONBytes {
-                throw ConnectorError(.hostileArchive, "\(entry.path) expands beyond \(maxJSONBytes) bytes; refused as a possible decompression bomb")
+        let crc: CRC32
+        do {
+            crc = try SafeZip.extract(entry, from: .file(url), bufferSize: 1 << 20) { chunk in
+                data.append(chunk)
+                if Int64(data.count) > maxJSONBytes {
+                    throw ConnectorError(.hostileArchive, "\(entry.path) expands beyond \(maxJSONBytes) bytes; refused as a possible decompression bomb")
+                }
             }
-        }
+        } catch let f as SafeZip.Failure { throw ConnectorError(.unreadable, "the zip is damaged: \(f)") }
         guard crc == entry.checksum else { throw ConnectorError(.unreadable, "\(entry.path) is damaged in the zip (CRC-32 mismatch)") }
         return data
     }
@@ -71,9 +75,12 @@ final class SlackReader: CaptureReader {
     private var day = -1
     private var ordinal = 0
     private var queued: [CaptureItem] = []
+    /// The zip's file, read member by member (`SafeZip`).
+    private let url: URL
 
-    init(archive: Archive, description: SourceDescription, zone: TimeZone, totalBytes: Int64) throws {
+    init(archive: Archive, url: URL, description: SourceDescription, zone: TimeZone, totalBytes: Int64) throws {
         self.archive = archive
+        self.url = url
         self.description = description
         self.zone = zone
         self.totalBytes = totalBytes
@@ -81,7 +88,7 @@ final class SlackReader: CaptureReader {
         let files = archive.filter { $0.type == .file }
         let rootPrefix: String = files.first { $0.path.hasSuffix("channels.json") }.map { String($0.path.dropLast("channels.json".count)) } ?? ""
         func json(_ name: String) -> [[String: Any]] {
-            guard let entry = files.first(where: { $0.path == rootPrefix + name }), let data = try? SlackConnector.read(archive, entry) else { return [] }
+            guard let entry = files.first(where: { $0.path == rootPrefix + name }), let data = try? SlackConnector.read(archive, entry, url: url) else { return [] }
             return (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] ?? []
         }
         for u in json("users.json") + json("org_users.json") {
@@ -134,7 +141,7 @@ final class SlackReader: CaptureReader {
             let entry = c.days[day]
             day += 1
             let data: Data
-            do { data = try SlackConnector.read(archive, entry) } catch {
+            do { data = try SlackConnector.read(archive, entry, url: url) } catch {
                 queued.append(.defect(CaptureDefect(file: entry.path, line: 0, code: "unreadable_member", detail: "\(error)", text: "")))
                 continue
             }

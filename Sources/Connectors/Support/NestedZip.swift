@@ -1,4 +1,5 @@
 import Foundation
+import SafeZip
 import ZIPFoundation
 
 /// Unpacks a zip that no connector reads as a whole (a zip of exports, forwarded by e-mail)
@@ -52,11 +53,14 @@ public enum NestedZip {
             defer { try? handle.close() }
             var written: UInt64 = 0
             do {
-                _ = try archive.extract(entry, bufferSize: 1 << 18, skipCRC32: false) { chunk in
+                let crc = try SafeZip.extract(entry, from: .file(zip), bufferSize: 1 << 18) { chunk in
                     written += UInt64(chunk.count)
                     // The header may lie about the size: the bytes are counted as they come.
                     guard written <= size + 1 else { throw ConnectorError(.hostileArchive, "a member is larger than its header says") }
                     try handle.write(contentsOf: chunk)
+                }
+                guard crc == entry.checksum else {
+                    throw ConnectorError(.unreadable, "\(entry.path) in \(zip.lastPathComponent) is damaged (CRC-32 mismatch)")
                 }
             } catch let e as ConnectorError {
                 throw e

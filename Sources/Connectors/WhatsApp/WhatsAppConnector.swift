@@ -1,5 +1,6 @@
 import Foundation
 import RecordkeeperCore
+import SafeZip
 import ZIPFoundation
 
 /// Reads WhatsApp "Export chat" output: Android `.txt`, iOS `_chat.txt`, and `.zip` exports with
@@ -19,7 +20,7 @@ public struct WhatsAppConnector: Connector {
             do { archive = try Archive(url: source.url, accessMode: .read) } catch { return nil }
             guard let member = try? WhatsAppConnector.chatMember(in: archive) else { return nil }
             var head = Data()
-            _ = try? archive.extract(member, bufferSize: 16_384, skipCRC32: true) { chunk in
+            _ = try? SafeZip.extract(member, from: .file(source.url), bufferSize: 16_384, skipCRC32: true) { chunk in
                 if head.count < 65_536 { head.append(chunk) } else { throw StopExtraction() }
             }
             return WhatsAppConnector.headerCount(in: head) > 0 ? Detection(confidence: 90, format: "whatsapp-zip") : nil
@@ -54,7 +55,7 @@ public struct WhatsAppConnector: Connector {
             let out = try FileHandle(forWritingTo: temp)
             var written: Int64 = 0
             do {
-                let crc = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
+                let crc = try SafeZip.extract(entry, from: .file(source.url), bufferSize: 1 << 20) { chunk in
                     written += Int64(chunk.count)
                     if written > WhatsAppConnector.maxChatTextBytes {
                         throw ConnectorError(.hostileArchive, "\(source.displayName): chat text expands beyond \(WhatsAppConnector.maxChatTextBytes) bytes; refusing it as a possible decompression bomb")
@@ -190,11 +191,13 @@ struct StopExtraction: Error {}
 /// Attachments carried inside the export zip, found by file name.
 final class ZipAttachments: AttachmentProvider {
     private let archive: Archive
+    private let url: URL
     private var byName: [String: Entry] = [:]
     /// Largest attachment accepted (a guard against decompression bombs).
     static let maxAttachmentBytes: Int64 = 4 << 30
 
     init(url: URL) throws {
+        self.url = url
         archive = try Archive(url: url, accessMode: .read)
         for entry in archive where entry.type == .file {
             let name = (entry.path as NSString).lastPathComponent
@@ -207,13 +210,16 @@ final class ZipAttachments: AttachmentProvider {
     func withAttachment(named name: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         guard let entry = byName[AttachmentName.key(name)] else { return false }
         var total: Int64 = 0
-        let crc = try archive.extract(entry, bufferSize: 1 << 18, skipCRC32: false) { chunk in
-            total += Int64(chunk.count)
-            if total > ZipAttachments.maxAttachmentBytes {
-                throw ConnectorError(.hostileArchive, "attachment expands beyond \(ZipAttachments.maxAttachmentBytes) bytes; refused")
+        let crc: CRC32
+        do {
+            crc = try SafeZip.extract(entry, from: .file(url), bufferSize: 1 << 18) { chunk in
+                total += Int64(chunk.count)
+                if total > ZipAttachments.maxAttachmentBytes {
+                    throw ConnectorError(.hostileArchive, "attachment expands beyond \(ZipAttachments.maxAttachmentBytes) bytes; refused")
+                }
+                try chunk.withUnsafeBytes { try sink($0) }
             }
-            try chunk.withUnsafeBytes { try sink($0) }
-        }
+        } catch let f as SafeZip.Failure { throw ConnectorError(.unreadable, "attachment is damaged in the zip: \(f)") }
         guard crc == entry.checksum else {
             throw ConnectorError(.unreadable, "attachment is damaged in the zip (CRC-32 mismatch)")
         }
