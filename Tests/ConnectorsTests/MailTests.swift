@@ -55,6 +55,33 @@ struct MailTests {
         #expect(throws: ConnectorError.self) { _ = try MailConnector().open(SourceFile(url: msg), options: ParseOptions(), scratch: FileManager.default.temporaryDirectory) }
     }
 
+    /// Issue 17 (fuzzing): a Date header with text that is not ASCII made Foundation's
+    /// DateFormatter trap; it is now no date, and the message is kept as a defect.
+    @Test func aDateThatIsNotASCIIIsNoDateAndNoCrash() throws {
+        let dir = try WhatsAppFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("odd-date.eml")
+        try Data("From: Sam Lee <sam.lee@agency.example.gov>\r\nTo: records@agency.example.gov\r\nMessage-ID: <x1@agency.example.gov>\r\nMIME-Version: 1.0\r\nSubject: lane 7\r\nDate: Thu, 1\u{07BE}\u{FFFD} 2021 10:15:00 -0400\r\n\r\nThe pallet goes to the locker.\r\n".utf8).write(to: url)
+        let (items, reader) = try Self.parse(url)
+        defer { reader.close() }
+        let defects = items.compactMap { if case .defect(let d) = $0 { d } else { nil } }
+        #expect(defects.map(\.code) == ["no_date"] && defects[0].text.contains("Subject: lane 7"), "\(defects)")
+    }
+
+    /// RFC 5322's own line ending: a CRLF message is recognised and read like an LF one.
+    @Test func aMessageWithCRLFLinesIsRecognisedAndRead() throws {
+        let dir = try WhatsAppFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lf = try String(contentsOf: try Self.fixture("forward.eml"), encoding: .utf8)
+        let url = dir.appendingPathComponent("forward-crlf.eml")
+        try Data(lf.replacingOccurrences(of: "\n", with: "\r\n").utf8).write(to: url)
+        #expect(try MailConnector().detect(SourceFile(url: url))?.format == "eml")
+        let (items, reader) = try Self.parse(url)
+        defer { reader.close() }
+        let m = items.compactMap { if case .message(let m) = $0 { m } else { nil } }
+        #expect(m.count == 1 && m[0].sender == "Sam Lee" && m[0].body.hasSuffix("Forwarding my chat export as required by the records schedule."), "\(m.map(\.body))")
+    }
+
     @Test func encodedWordsAndParameters() {
         #expect(MIME.words("=?UTF-8?B?SMOpbMOobmU=?= =?UTF-8?Q?_L=C3=B3pez?=") == "Hélène López")
         #expect(MIME.words("plain =?iso-8859-1?q?caf=E9?= au lait") == "plain café au lait")

@@ -19,7 +19,9 @@ public struct MailConnector: Connector {
         if head.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) && (ext == "msg" || ext.isEmpty) {
             return Detection(confidence: 95, format: "outlook-msg")
         }
-        let text = String(decoding: head, as: UTF8.self)
+        // CRLF is e-mail's own line ending; as one Swift Character it would match neither "\n" nor
+        // a split on "\n", so a CRLF message was not recognised (found writing issue 17's tests).
+        let text = String(decoding: head, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         if text.hasPrefix("From ") && text.contains("\nFrom:") || ext == "mbox" && text.contains("From:") {
             return Detection(confidence: 85, format: "mbox")
         }
@@ -304,6 +306,10 @@ final class MailReader: CaptureReader {
         guard var t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
         if let paren = t.firstIndex(of: "(") { t = String(t[..<paren]).trimmingCharacters(in: .whitespaces) }
         let normalised = t.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        // An RFC 5322 date is printable ASCII. Anything else is not a date, and Foundation's
+        // DateFormatter traps on some of it (a fatal "Incorrect range" on multi-byte text; found
+        // by fuzzing the EML reader, issue 17).
+        guard normalised.utf8.count <= 200, normalised.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
         return dateFormatters.lazy.compactMap { $0.date(from: normalised) }.first
     }
 
