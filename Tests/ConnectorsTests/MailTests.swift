@@ -82,6 +82,14 @@ struct MailTests {
         #expect(m.count == 1 && m[0].sender == "Sam Lee" && m[0].body.hasSuffix("Forwarding my chat export as required by the records schedule."), "\(m.map(\.body))")
     }
 
+    /// Issue 17 (fuzzing): an encoded word whose text begins with '=' made a reversed range.
+    @Test func encodedWordsThatEndAtOnceAreReadNotTrapped() {
+        #expect(MIME.words("=?utf-8?B?=rest") == "=?utf-8?B?=rest")
+        #expect(MIME.words("=?utf-8?Q??= after") == " after")
+        #expect(MIME.words("Sam =?utf-8?B?TMOzcGV6?= Lee") == "Sam López Lee")
+        #expect(MIME.words("=?x?=?=") == "=?x?=?=")
+    }
+
     @Test func encodedWordsAndParameters() {
         #expect(MIME.words("=?UTF-8?B?SMOpbMOobmU=?= =?UTF-8?Q?_L=C3=B3pez?=") == "Hélène López")
         #expect(MIME.words("plain =?iso-8859-1?q?caf=E9?= au lait") == "plain café au lait")

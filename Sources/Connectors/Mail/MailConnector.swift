@@ -148,12 +148,16 @@ enum MIME {
             if !(lastWasWord && between.allSatisfy(\.isWhitespace)) { out += between }
             let after = rest[start.upperBound...]
             let fields = after.split(separator: "?", maxSplits: 3, omittingEmptySubsequences: false)
-            guard fields.count >= 3, let endRange = after.range(of: "?=", range: after.index(after.index(after.startIndex, offsetBy: fields[0].count + fields[1].count + 1), offsetBy: 0)..<after.endIndex) else {
+            // The text starts after the second '?', and its "?=" is looked for from there: one
+            // looked for from the second '?' itself (`=?x?B?=…`) came before the text's start and
+            // made a reversed range, a trap (found by fuzzing the mbox reader, issue 17).
+            guard fields.count >= 3,
+                  let textStart = after.index(after.startIndex, offsetBy: fields[0].count + fields[1].count + 2, limitedBy: after.endIndex),
+                  let endRange = after.range(of: "?=", range: textStart..<after.endIndex) else {
                 out += "=?"; rest = after; lastWasWord = false; continue
             }
             let charset = String(fields[0]).split(separator: "*").first.map(String.init)
             let encoding = fields[1].uppercased()
-            let textStart = after.index(after.startIndex, offsetBy: fields[0].count + fields[1].count + 2)
             let text = String(after[textStart..<endRange.lowerBound])
             let bytes: [UInt8]
             if encoding == "B" { bytes = Data(base64Encoded: text, options: .ignoreUnknownCharacters).map { [UInt8]($0) } ?? Array(text.utf8) }
