@@ -1,3 +1,5 @@
+import Foundation
+
 /// Decides how much of an XML document Foundation's `XMLParser` may be given.
 ///
 /// swift-corelibs-foundation's `XMLParser` (Swift 6.3.1) traps — ending the whole process, server
@@ -25,7 +27,12 @@ public struct XMLGate: Sendable {
         case text
         case lessThan
         case bang([UInt8])
-        case skipping(terminator: [UInt8], matched: Int)
+        /// Passed through until `terminator`, compared with the last bytes read.
+        case skipping(terminator: [UInt8], recent: [UInt8])
+        /// A processing instruction's target (it must be a name, as libxml2 requires).
+        case piTarget([UInt8])
+        /// The XML declaration's content, up to "?>".
+        case declaration([UInt8])
         case elementName([UInt8], end: Bool)
         case afterEndName
         case attributes(slash: Bool)
@@ -39,6 +46,8 @@ public struct XMLGate: Sendable {
     private var names: Set<[UInt8]> = []
     private var utf8 = UTF8Check()
     private var offset: Int64 = 0
+    /// Where the markup being read began (its '<').
+    private var markupStart: Int64 = 0
     public private(set) var line = 1
     /// Bytes from the start that end on a complete piece of markup or text, all checked.
     public private(set) var safeLength: Int64 = 0
@@ -84,6 +93,20 @@ public struct XMLGate: Sendable {
     }
 
     private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+    private static func isNameStart(_ b: UInt8) -> Bool {
+        (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || b == UInt8(ascii: "_") || b == UInt8(ascii: ":")
+    }
+
+    /// `name="value"` (or with single quotes) in a declaration's text.
+    static func pseudoAttribute(_ name: String, in text: String) -> String? {
+        guard let r = text.range(of: name) else { return nil }
+        var rest = text[r.upperBound...].drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+        guard rest.first == "=" else { return nil }
+        rest = rest.dropFirst().drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+        guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }
+        return String(rest.dropFirst().prefix(while: { $0 != quote }))
+    }
+
     private static func endsName(_ b: UInt8) -> Bool {
         isSpace(b) || b == UInt8(ascii: ">") || b == UInt8(ascii: "/") || b == UInt8(ascii: "=")
     }
@@ -94,11 +117,14 @@ public struct XMLGate: Sendable {
     private mutating func step(_ b: UInt8) {
         switch state {
         case .text:
-            if b == UInt8(ascii: "<") { state = .lessThan }
+            if b == UInt8(ascii: "<") {
+                markupStart = offset
+                state = .lessThan
+            }
         case .lessThan:
             switch b {
             case UInt8(ascii: "!"): state = .bang([])
-            case UInt8(ascii: "?"): state = .skipping(terminator: Array("?>".utf8), matched: 0)
+            case UInt8(ascii: "?"): state = .piTarget([])
             case UInt8(ascii: "/"): state = .elementName([], end: true)
             default:
                 guard !Self.endsName(b), !Self.forbiddenInName(b) else { halt("a '<' that opens no element"); return }
@@ -108,17 +134,54 @@ public struct XMLGate: Sendable {
         case .bang(var head):
             head.append(b)
             if head == Array("--".utf8) {
-                state = .skipping(terminator: Array("-->".utf8), matched: 0)
+                state = .skipping(terminator: Array("-->".utf8), recent: [])
             } else if head == Array("[CDATA[".utf8) {
-                state = .skipping(terminator: Array("]]>".utf8), matched: 0)
+                state = .skipping(terminator: Array("]]>".utf8), recent: [])
             } else if Array("--".utf8).starts(with: head) || Array("[CDATA[".utf8).starts(with: head) {
                 state = .bang(head)
             } else {
                 halt("a document type declaration or unknown markup (<!…), which is not read")
             }
-        case .skipping(let terminator, var matched):
-            if b == terminator[matched] { matched += 1 } else { matched = b == terminator[0] ? 1 : 0 }
-            state = matched == terminator.count ? .text : .skipping(terminator: terminator, matched: matched)
+        case .skipping(let terminator, var recent):
+            // A window of the last bytes, not a count of matched ones: "]]]>" ends CDATA.
+            recent.append(b)
+            if recent.count > terminator.count { recent.removeFirst() }
+            state = recent == terminator ? .text : .skipping(terminator: terminator, recent: recent)
+        case .piTarget(var target):
+            if Self.isSpace(b) || b == UInt8(ascii: "?") {
+                guard let first = target.first, first >= 0x80 || Self.isNameStart(first) else {
+                    halt("a processing instruction without a target name")
+                    return
+                }
+                if target == Array("xml".utf8) {
+                    // The declaration comes first, and may name only UTF-8: libxml2 would switch
+                    // decoders for another encoding and read bytes the gate never saw as markup.
+                    guard markupStart == 0 else { halt("an XML declaration that is not at the start"); return }
+                    state = .declaration(b == UInt8(ascii: "?") ? [b] : [])
+                } else {
+                    state = .skipping(terminator: Array("?>".utf8), recent: b == UInt8(ascii: "?") ? [b] : [])
+                }
+            } else if Self.forbiddenInName(b) || b == UInt8(ascii: ">") || target.count >= Self.longestName {
+                halt("a processing instruction without a target name")
+            } else {
+                target.append(b)
+                state = .piTarget(target)
+            }
+        case .declaration(var text):
+            text.append(b)
+            if text.suffix(2).elementsEqual("?>".utf8) {
+                let body = String(decoding: text.dropLast(2), as: UTF8.self)
+                if let encoding = Self.pseudoAttribute("encoding", in: body),
+                   !["utf-8", "utf8", "us-ascii", "ascii"].contains(encoding.lowercased()) {
+                    halt("an XML declaration naming the encoding \(encoding.prefix(40)), which is not read (only UTF-8)")
+                    return
+                }
+                state = .text
+            } else if text.count > 500 {
+                halt("an XML declaration that does not end")
+            } else {
+                state = .declaration(text)
+            }
         case .elementName(var name, let end):
             if Self.endsName(b) {
                 guard !name.isEmpty, b != UInt8(ascii: "=") else { halt("an element without a name"); return }

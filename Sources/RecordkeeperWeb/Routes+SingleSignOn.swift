@@ -32,6 +32,15 @@ struct SingleSignOnAccounts {
                 throw ArchiveError(.refused, "you are signed in as \(user.name), but none of your groups (\(groups)) grants a Recordkeeper role; ask your records officer")
             }
             let email = roles.contains(.custodian) ? custodian : nil
+            var roles = roles
+            // The last admin keeps the role whatever the groups say (without an admin the archive
+            // would be back in set-up); the audit entry says so.
+            var keptAdmin = false
+            if user.has(.admin), !roles.contains(.admin),
+               try await !store.users().contains(where: { $0.has(.admin) && $0.name.lowercased() != user.name.lowercased() }) {
+                roles = UserRole.allCases.filter { $0 == .admin || roles.contains($0) }
+                keptAdmin = true
+            }
             if user.roles != roles || user.custodianEmail != email {
                 let previous = user.roles
                 user.roles = roles
@@ -39,13 +48,13 @@ struct SingleSignOnAccounts {
                 try await store.saveUser(user)
                 try await store.appendAudit(AuditDraft(actor: Self.actor, action: "user.roles", target: "user:\(user.name)", detail: detail.merging([
                     "roles": roles.map(\.rawValue).joined(separator: ","), "previous_roles": previous.map(\.rawValue).joined(separator: ","),
-                    "custodian": email ?? "",
+                    "custodian": email ?? "", "kept_admin": keptAdmin ? "the last admin keeps the role" : "",
                 ]) { $1 }))
             }
             return user
         }
-        guard let name = identity.username, !name.isEmpty, name.count <= 100, !name.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-            throw ArchiveError(.refused, "the identity provider sent no usable \(configuration.usernameClaim) claim (one word, at most 100 characters)")
+        guard let name = identity.username, !name.isEmpty, name.count <= 100, !name.contains(where: { $0.isWhitespace || $0.isNewline || $0 == ":" }) else {
+            throw ArchiveError(.refused, "the identity provider sent no usable \(configuration.usernameClaim) claim (one word without ':', at most 100 characters)")
         }
         if let existing = try await store.user(name: name) {
             throw ArchiveError(.refused, """
@@ -61,6 +70,14 @@ struct SingleSignOnAccounts {
         try await store.saveUser(user)
         try await store.linkLogin(UserLogin(kind: .openIDConnect, subject: identity.linkSubject, user: user.name, createdAt: user.createdAt,
                                             createdBy: Self.actor))
+        // Two first sign-ons of one name by different subjects, at once: both may have found the
+        // name free. The first link made keeps the account; a later one is undone and refused.
+        let links = try await store.logins(user: user.name).filter { $0.kind == .openIDConnect }
+        if let first = links.min(by: { ($0.createdAt, $0.subject) < ($1.createdAt, $1.subject) }), first.subject != identity.linkSubject {
+            _ = try await store.unlinkLogin(kind: .openIDConnect, subject: identity.linkSubject)
+            throw ArchiveError(.refused, "an archive account named \(user.name) was just made for another sign-in; an admin can link yours: "
+                               + "recordkeeper user link \(user.name) --sso '\(identity.linkSubject)'")
+        }
         try await store.appendAudit(AuditDraft(actor: Self.actor, action: "user.add", target: "user:\(user.name)", detail: detail.merging([
             "roles": roles.map(\.rawValue).joined(separator: ","), "previous_roles": "", "custodian": user.custodianEmail ?? "",
         ]) { $1 }))

@@ -26,7 +26,7 @@ struct XMLGateTests {
             ("<!DOCTYPE r [<!ENTITY x \"y\">]><r/>", "document type", 1),
             ("<r a=\"<\"/>", "'<' inside an attribute value", 1),
             ("<r a=1/>", "without quotes", 1),
-            ("<r>\n<?xml unterminated", "ends inside markup", 2),
+            ("<r>\n<?pi unterminated", "ends inside markup", 2),
         ]
         for (text, reason, line) in cases {
             let g = check(text)
@@ -39,6 +39,28 @@ struct XMLGateTests {
         bytes = Array("<r>caf".utf8) + [0xE9] + Array("</r>".utf8)
         g = XMLGate.check(bytes)
         #expect(g.stop != nil && g.safeLength == 6)
+    }
+
+    /// Ways past the gate a review found, each checked against libxml2 2.9.14: what the gate
+    /// skipped as CDATA, a processing instruction or text, libxml2 read as elements.
+    @Test func whatLibxml2ReadsAsMarkupIsNeverSkippedByTheGate() {
+        // "]]]>" ends CDATA; what follows is markup again.
+        var g = check(#"<x><![CDATA[a]]]><r a="1" a="2"/>]]></x>"#)
+        #expect(g.stop?.reason.contains("twice") == true, "\(String(describing: g.stop))")
+        // A processing instruction needs a target name; libxml2 reads on after one without.
+        for text in [#"<x><? <r a="1" a="2"/> ?></x>"#, #"<x><?1 <r a="1" a="2"/> ?></x>"#, #"<x><?-p <r/> ?></x>"#] {
+            g = check(text)
+            #expect(g.stop?.reason.contains("without a target name") == true, "\(text): \(String(describing: g.stop))")
+            #expect(g.safeLength == 3)
+        }
+        // Another encoding would be decoded by libxml2 into markup the gate saw as text.
+        g = check(#"<?xml version="1.0" encoding="UTF-7"?><x>+ADw-s a+AD0AIg-1+ACI- a+AD0AIg-2+ACI-/+AD4-</x>"#)
+        #expect(g.stop?.reason.contains("UTF-7") == true && g.safeLength == 0, "\(String(describing: g.stop))")
+        g = check(#"<x/><?xml version="1.0" encoding="IBM037"?>"#)
+        #expect(g.stop?.reason.contains("not at the start") == true)
+        // UTF-8 declared, single-quoted, and other processing instructions pass.
+        g = check("<?xml version='1.0' encoding='utf-8' standalone='yes' ?><?xml-stylesheet href=\"a\"?><x/>")
+        #expect(g.stop == nil)
     }
 
     @Test func chunksAnywhereGiveTheSameAnswer() {

@@ -1098,6 +1098,12 @@ struct RecordsCLITests {
         #expect(who["actor"] as? String == "alice" && (who["how"] as? String)?.contains("OS account \(CLI.osLogin)") == true)
         #expect(try cli.run(["search", "crane"]).status == 0)
 
+        // The last admin keeps the role (without one the archive would be back in set-up), and no
+        // user may take a name that reads as an OS account or the system.
+        let demote = try cli.run(["user", "add", "alice", "--role", "reviewer"])
+        #expect(demote.status == 1 && demote.stderr.contains("last admin"), "\(demote.stderr)")
+        let colon = try cli.run(["user", "add", "os:rita", "--role", "reviewer"])
+        #expect(colon.status == 1 && colon.stderr.contains("without ':'"), "\(colon.stderr)")
         // An API token in a file: refused while others can read the file, used once it is private.
         let ritaToken = try cli.token(for: "rita")
         let file = tmp.url.appendingPathComponent("rita.token")

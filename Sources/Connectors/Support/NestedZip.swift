@@ -40,8 +40,10 @@ public enum NestedZip {
                 throw ConnectorError(.hostileArchive, "\(zip.lastPathComponent) holds a member whose path leaves the archive")
             }
             let size = UInt64(entry.uncompressedSize)
-            total += size
-            if total > limits.maxTotalBytes || (entry.compressedSize > 0 && size / UInt64(entry.compressedSize) > limits.maxRatio && size > 1 << 20) {
+            // A zip64 size may be anything up to UInt64.max: added with a check, not trapping.
+            let (sum, overflow) = total.addingReportingOverflow(size)
+            total = sum
+            if overflow || total > limits.maxTotalBytes || (entry.compressedSize > 0 && size / UInt64(entry.compressedSize) > limits.maxRatio && size > 1 << 20) {
                 throw ConnectorError(.hostileArchive, "\(zip.lastPathComponent) would unpack to more than its limits allow (zip bomb?)")
             }
             let relative = parts.joined(separator: "/")
@@ -56,7 +58,7 @@ public enum NestedZip {
                 let crc = try SafeZip.extract(entry, from: .file(zip), bufferSize: 1 << 18) { chunk in
                     written += UInt64(chunk.count)
                     // The header may lie about the size: the bytes are counted as they come.
-                    guard written <= size + 1 else { throw ConnectorError(.hostileArchive, "a member is larger than its header says") }
+                    guard written <= size else { throw ConnectorError(.hostileArchive, "a member is larger than its header says") }
                     try handle.write(contentsOf: chunk)
                 }
                 guard crc == entry.checksum else {

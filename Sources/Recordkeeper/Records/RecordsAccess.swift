@@ -47,8 +47,9 @@ public struct UserService: Sendable {
     public func save(name: String, displayName: String?, roles: [UserRole], custodianEmail: String? = nil, osAccounts: [String] = [],
                      actor: String) async throws -> UserAccount {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-            throw ArchiveError(.invalid, "a user name is one word of at most 100 characters, e.g. a.smith")
+        guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: { $0.isWhitespace || $0.isNewline || $0 == ":" }) else {
+            // No ':' either: `os:LOGIN` and `system:…` name acts that no user did.
+            throw ArchiveError(.invalid, "a user name is one word of at most 100 characters without ':', e.g. a.smith")
         }
         guard !roles.isEmpty else { throw ArchiveError(.invalid, "give at least one --role (\(UserRole.allCases.map(\.rawValue).joined(separator: ", ")))") }
         // Until an admin exists, whoever can open the archive sets it up; from then on only an admin
@@ -57,6 +58,13 @@ public struct UserService: Sendable {
             try await RecordsAccess(store: archive.store).require(.admin, actor: actor, action: "user.add", target: "user:\(trimmed)")
         }
         let existing = try await archive.store.user(name: trimmed)
+        // The last admin keeps the role: without an admin the archive would be back in set-up,
+        // where anyone who can open it adds users and links accounts.
+        if existing?.has(.admin) == true, !roles.contains(.admin),
+           try await !archive.store.users().contains(where: { $0.has(.admin) && $0.name.lowercased() != trimmed.lowercased() }) {
+            try await RecordsAccess(store: archive.store).refuse(actor: actor, action: "user.roles", target: "user:\(trimmed)",
+                                                                reason: "\(trimmed) is the archive's last admin; make another admin first")
+        }
         let custodian = (custodianEmail ?? existing?.custodianEmail)?.trimmingCharacters(in: .whitespaces).lowercased()
         if roles.contains(.custodian) {
             guard let custodian, custodian.contains("@"), !custodian.contains(where: \.isWhitespace) else {
