@@ -118,36 +118,25 @@ if [ $# -eq 0 ] && [ "$FUZZ" = 1 ]; then
 fi
 
 # With a filter (arguments), only the Swift tests asked for run.
+# browser_check NAME SCRIPT: runs a Chromium test script; its exit 2 (no Chromium) is a skip,
+# except under CI.
+browser_check() {
+  set +e
+  "$TOOLS_VENV/bin/python" "$2" --binary .build/debug/recordkeeper --out "$SHOTS"
+  local status=$?
+  set -e
+  if [ $status -eq 2 ] && [ "${CI:-}" != "true" ]; then
+    echo "$1 skipped: no Chromium (CI=true makes this a failure)" >&2
+  elif [ $status -ne 0 ]; then
+    exit $status
+  fi
+}
 if [ $# -eq 0 ] && [ "$BROWSER" = 1 ]; then
   SHOTS=.build/test-artifacts/screenshots
-  set +e
-  "$TOOLS_VENV/bin/python" scripts/browser_test.py --binary .build/debug/recordkeeper --out "$SHOTS"
-  status=$?
-  set -e
-  if [ $status -eq 2 ] && [ "${CI:-}" != "true" ]; then
-    echo "browser tests skipped: no Chromium (CI=true makes this a failure)" >&2
-  elif [ $status -ne 0 ]; then
-    exit $status
-  fi
+  browser_check "browser tests" scripts/browser_test.py
   # Single sign-on in Chromium against a real OpenID Connect provider (scripts/oidc.sh).
-  set +e
-  "$TOOLS_VENV/bin/python" scripts/sso_test.py --binary .build/debug/recordkeeper --out "$SHOTS"
-  status=$?
-  set -e
-  if [ $status -eq 2 ] && [ "${CI:-}" != "true" ]; then
-    echo "single sign-on test skipped: no Chromium (CI=true makes this a failure)" >&2
-  elif [ $status -ne 0 ]; then
-    exit $status
-  fi
+  browser_check "single sign-on test" scripts/sso_test.py
   echo "screenshots: $SHOTS" >&2
   # AT9 of CUSTODY.md §6: the scan station at scanner speed, typed, a repeat, a 60 s network cut.
-  set +e
-  "$TOOLS_VENV/bin/python" scripts/scan_station_test.py --binary .build/debug/recordkeeper --out "$SHOTS"
-  status=$?
-  set -e
-  if [ $status -eq 2 ] && [ "${CI:-}" != "true" ]; then
-    echo "scan station test skipped: no Chromium (CI=true makes this a failure)" >&2
-  elif [ $status -ne 0 ]; then
-    exit $status
-  fi
+  browser_check "scan station test" scripts/scan_station_test.py
 fi
