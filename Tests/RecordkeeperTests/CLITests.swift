@@ -900,6 +900,57 @@ struct CLITests {
         }
     }
 
+    /// Issue 17, item 6: the server's log (verbose), its error answers and its metrics never
+    /// carry record content. A canary is in a message body, a sender's name, a chat title and an
+    /// uploaded file's name; it is searched for, read, uploaded, typed as a broken query and as a
+    /// user name, and then looked for in everything the server wrote.
+    @Test func theServerLogsNoRecordContent() throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let data = tmp.url.appendingPathComponent("data")
+        let cli = CLI(dataDir: data)
+        #expect(try cli.run(["init"]).status == 0)
+        let canary = "Qzxlogcanary4471"
+        let chat = "[3/1/21, 9:07:12 AM] \(canary) Walsh: the \(canary) pallet is at lane 7\n[3/1/21, 9:08:00 AM] Yolanda Quintero: copy\n"
+        let txt = try writeText(chat, named: "WhatsApp Chat - \(canary) Ops.txt", in: try tmp.sub("x"))
+        #expect(try cli.run(["ingest", txt.path, "--custodian", "k.walsh@cbp.example.gov", "--timezone", "UTC"]).status == 0)
+        let password = "a passphrase for the log test"
+        #expect(try cli.run(["user", "add", "r.admin", "--role", "admin", "--role", "records-officer", "--password-stdin", "--os-account", CLI.osLogin],
+                            stdin: password + "\n").status == 0)
+        let token = try cli.token(for: "r.admin")
+        let log = tmp.url.appendingPathComponent("server.log")
+        let (server, banner) = try CLI.start(["serve", "--port", "0", "--verbose", "--data-dir", data.path], until: "Stop with Ctrl-C.",
+                                             env: ["RECORDKEEPER_DATA_DIR": data.path], stderr: log)
+        defer { if server.isRunning { server.terminate() } }
+        let base = try #require(banner.firstMatch(of: /(http:\/\/127\.0\.0\.1:\d+)/)?.1)
+        let jar = tmp.url.appendingPathComponent("cookies").path
+        func curl(_ args: [String]) throws -> String {
+            try cli.run(["-s", "-b", jar, "-c", jar] + args, executable: URL(fileURLWithPath: "/usr/bin/curl")).stdout
+        }
+        let bearer = ["-H", "Authorization: Bearer \(token)"]
+        var answers = ""
+        answers += try curl(bearer + ["\(base)/api/v1/search?q=\(canary)"])
+        answers += try curl(bearer + ["\(base)/api/v1/search?q=%22\(canary)%20AND%20(("])
+        answers += try curl(bearer + ["\(base)/api/v1/messages/1"])
+        answers += try curl(["-d", "username=\(canary)&password=wrong", "\(base)/login"])
+        _ = try curl(["-d", "username=r.admin&password=\(password.replacingOccurrences(of: " ", with: "+"))", "\(base)/login"])
+        let form = try curl(["\(base)/upload"])
+        let csrf = try #require(form.firstMatch(of: /csrf=([0-9a-f]+)/)?.1)
+        let upload = try writeText(chat.replacingOccurrences(of: "lane 7", with: "lane 8"), named: "WhatsApp Chat - \(canary) Night.txt", in: try tmp.sub("u"))
+        _ = try curl(["-F", "custodian=k.walsh@cbp.example.gov", "-F", "file=@\(upload.path)", "\(base)/upload?csrf=\(csrf)"])
+        answers += try curl(["\(base)/search?q=\(canary)"])
+        let metrics = try curl(["\(base)/metrics"])
+        #expect(answers.contains(canary), "the canary must really be in the records the server answered with")
+        server.terminate()
+        server.waitUntilExit()
+        let written = try String(contentsOf: log, encoding: .utf8)
+        #expect(written.contains("/api/v1/search") && written.contains("/upload"), "verbose logging must actually log the requests")
+        #expect(!written.lowercased().contains(canary.lowercased()), "the server log leaked the canary")
+        #expect(!metrics.lowercased().contains(canary.lowercased()), "a metric leaked the canary")
+        // The upload was really captured (its name and body carried the canary through ingest).
+        let batch = try cli.run(["show", "batch", "2"])
+        #expect(batch.status == 0 && batch.stdout.contains("Night"), "\(batch.stdout)\(batch.stderr)")
+    }
+
     /// Kills a real ingest mid-way with SIGKILL: the archive must verify, and running the same
     /// ingest again must complete it with no duplicates.
     @Test func crashMidIngestLeavesAConsistentResumableArchive() async throws {
