@@ -51,15 +51,11 @@ enum CLIIdentity {
         }
         guard let path = env[tokenFileVariable], !path.isEmpty else { return nil }
         let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
-        var info = stat()
-        guard stat(url.path, &info) == 0 else {
-            throw ArchiveError(.invalid, "\(tokenFileVariable) names \(url.path), which cannot be read")
+        let read: String?
+        do { read = try KeyFile.readPrivateText(url) } catch let f as KeyFile.Failure {
+            throw f.archiveError("the API token (\(tokenFileVariable))", at: url, shape: "the token's secret, rk_…")
         }
-        // Like ssh with a private key: a secret others can read is refused, not used.
-        guard info.st_mode & 0o077 == 0 else {
-            throw ArchiveError(.refused, "\(url.path) (\(tokenFileVariable)) can be read by other accounts; run `chmod 600 \(url.path)` first")
-        }
-        let text = try String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let text = read else { throw ArchiveError(.invalid, "\(tokenFileVariable) names \(url.path), which cannot be read") }
         guard !text.isEmpty else { throw ArchiveError(.invalid, "\(url.path) (\(tokenFileVariable)) is empty") }
         return (text, url.path)
     }

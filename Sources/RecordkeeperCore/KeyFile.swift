@@ -19,6 +19,15 @@ public enum KeyFile {
 
     /// The key's bytes, or nil when there is no file. A file others can read is refused.
     public static func read(_ url: URL) throws -> Data? {
+        guard let text = try readPrivateText(url) else { return nil }
+        guard let raw = Data(base64Encoded: text), raw.count == 32 else { throw Failure.malformed }
+        return raw
+    }
+
+    /// Any secret kept in a file (an API token, an OAuth client secret): its text, trimmed, or nil
+    /// when there is no file. Like ssh with a private key, a file another account may read, or
+    /// another account owns, is refused rather than used.
+    public static func readPrivateText(_ url: URL) throws -> String? {
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
         // The file itself, through a symbolic link (a mounted secret is often one): its mode and owner.
         var st = stat()
@@ -27,9 +36,7 @@ public enum KeyFile {
             if mode & 0o077 != 0 { throw Failure.tooOpen(String(mode, radix: 8)) }
             if st.st_uid != geteuid() { throw Failure.notOwned(st.st_uid) }
         }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let raw = Data(base64Encoded: text), raw.count == 32 else { throw Failure.malformed }
-        return raw
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Writes `key` as a new file at `url`, whole or not at all: written and synced under a

@@ -106,7 +106,7 @@ extension WebApp {
             <p><button type="submit">Sign in</button></p>
             </form>
             \(configuration.oidc.map { sso in """
-                <p class="narrow"><a class="button" id="sso" href="/login/sso\(Self.safeNext(next).map { "?next=" + (OIDCClient.formEncodeQuery($0)) } ?? "")">\(sso.buttonLabel)</a></p>
+                <p class="narrow"><a class="button" id="sso" href="/login/sso\(Self.safeNext(next).map { "?next=" + (OIDCClient.formEncode($0)) } ?? "")">\(sso.buttonLabel)</a></p>
                 """ as HTML })
             <p class="meta">Accounts are made by an archive admin\(configuration.oidc == nil ? "" : ", or by signing on through the agency's identity provider"). Sign-in attempts are logged; repeated failures lock the account for 15 minutes.</p>
             """)

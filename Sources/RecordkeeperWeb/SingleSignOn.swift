@@ -81,12 +81,12 @@ public struct OIDCConfiguration: Sendable, Equatable {
         var secret = environment[secretVariable].flatMap { $0.isEmpty ? nil : $0 }
         if let file = try string("client_secret_file") {
             let secretURL = URL(fileURLWithPath: (file as NSString).expandingTildeInPath)
-            guard let mode = (try? FileManager.default.attributesOfItem(atPath: secretURL.path))?[.posixPermissions] as? Int,
-                  let text = try? String(contentsOf: secretURL, encoding: .utf8) else {
-                throw invalid("client_secret_file \(secretURL.path) cannot be read")
+            let text: String?
+            do { text = try KeyFile.readPrivateText(secretURL) } catch let f as KeyFile.Failure {
+                throw f.archiveError("the single sign-on client secret (client_secret_file)", at: secretURL, shape: "the secret the provider gave")
             }
-            guard mode & 0o077 == 0 else { throw invalid("client_secret_file \(secretURL.path) can be read by other accounts; chmod 600 it") }
-            secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let text, !text.isEmpty else { throw invalid("client_secret_file \(secretURL.path) cannot be read, or is empty") }
+            secret = text
         }
         var c = OIDCConfiguration(issuer: issuer, clientID: clientID, clientSecret: secret, redirectURL: redirect, roles: roles)
         if let v = try string("username_claim") { c.usernameClaim = v }
@@ -357,8 +357,6 @@ public actor OIDCClient {
     static func base64URL(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
-
-    static func formEncodeQuery(_ s: String) -> String { formEncode(s) }
 
     static func formEncode(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s
