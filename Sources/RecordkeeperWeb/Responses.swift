@@ -104,6 +104,9 @@ struct Failure: Encodable {
             case 413: message = "the request is too large"
             default: message = e.status.reasonPhrase
             }
+        case is NIOTooManyBytesError:
+            // A body past what the route reads (a form, a JSON document): the client's fault, not the server's.
+            (status, code, message) = (413, "too_large", "the request body is larger than this address accepts")
         default:
             status = 500
             code = "internal"

@@ -38,6 +38,9 @@ struct AccessTests {
                         : try await client.get(uri, as: session, json: true)
                     let user = name.map { n in UserAccount(name: n, displayName: n, roles: [role!], createdAt: "") }
                     let label = "\(route.method) \(route.path) as \(name ?? "anonymous") → \(response.status.code) \(response.errorCode ?? "")"
+                    // Every answer, allowed or refused, page, API, asset or error, carries the security headers.
+                    #expect(response.headers[.contentSecurityPolicy] != nil && response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff"
+                            && response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY" && response.headers[.cacheControl] != nil, "\(label): security headers")
                     if route.access.allows(user) {
                         #expect(response.errorCode != "forbidden", "\(label)")
                         if route.access != .open { #expect(response.status != .unauthorized, "\(label)") }
