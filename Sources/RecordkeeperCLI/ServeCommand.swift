@@ -31,7 +31,26 @@ struct ServerOptions: ParsableArguments {
             + "(default: $\(OIDCConfiguration.environmentVariable); docs/operations/sign-in.md).", valueName: "path"))
     var oidcConfig: String?
 
+    @Option(name: .customLong("rate-limit"), help: ArgumentHelp(
+        "Searches, reports, verifies and uploads one user may make per minute, with --rate-limit-burst at once after a quiet spell "
+            + "and --rate-limit-in-flight running together; more get 429 and Retry-After (0: no limit).", valueName: "per-minute"))
+    var rateLimit = RequestLimitConfiguration().perMinute
+
+    @Option(name: .customLong("rate-limit-burst"), help: ArgumentHelp("See --rate-limit.", valueName: "requests"))
+    var rateLimitBurst = RequestLimitConfiguration().burst
+
+    @Option(name: .customLong("rate-limit-in-flight"), help: ArgumentHelp("See --rate-limit.", valueName: "requests"))
+    var rateLimitInFlight = RequestLimitConfiguration().inFlight
+
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp(
+        "Close a connection that sends no complete request, or stalls its body, for this many seconds (0: never).", valueName: "seconds"))
+    var idleTimeout = WebConfiguration().idleTimeoutSeconds
+
     func configuration() throws -> WebConfiguration {
+        guard rateLimit >= 0, rateLimitBurst >= 1, rateLimitInFlight >= 1 else {
+            throw ValidationError("--rate-limit must be 0 or more, --rate-limit-burst and --rate-limit-in-flight 1 or more")
+        }
+        guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must be 0 or more seconds") }
         guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-certificate and --tls-key together") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         var c = WebConfiguration()
@@ -40,6 +59,8 @@ struct ServerOptions: ParsableArguments {
         c.tlsCertificate = tlsCertificate
         c.tlsKey = tlsKey
         c.maxUploadBytes = max(1, maxUploadMB) << 20
+        c.requestLimits = RequestLimitConfiguration(perMinute: rateLimit, burst: rateLimitBurst, inFlight: rateLimitInFlight)
+        c.idleTimeoutSeconds = idleTimeout
         let env = ProcessInfo.processInfo.environment
         if let path = oidcConfig ?? env[OIDCConfiguration.environmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
             do { c.oidc = try OIDCConfiguration.load(path: path) } catch let e as ArchiveError { throw ValidationError(e.message) }

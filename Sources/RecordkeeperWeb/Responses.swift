@@ -56,6 +56,10 @@ struct Failure: Encodable {
     var code: String
     var message: String
     var requestID: String
+    /// Seconds a refused client should wait (a `Retry-After` header; not in the JSON body).
+    var retryAfter: Int?
+
+    enum CodingKeys: String, CodingKey { case status, code, message, requestID }
 
     init(_ error: any Error, requestID: String) {
         self.requestID = requestID
@@ -92,6 +96,11 @@ struct Failure: Encodable {
             case .forbidden: (status, code, message) = (403, "forbidden", "your role does not allow this; ask an admin if you need it")
             case .csrf: (status, code, message) = (403, "csrf", "this form has expired or did not come from this site; go back, reload the page and try again")
             case .tooManyAttempts(let s): (status, code, message) = (429, "throttled", "too many failed sign-ins; try again in \(max(1, s / 60)) minute(s)")
+                retryAfter = s
+            case .rateLimited(let s):
+                (status, code, message) = (429, "rate_limited",
+                                           "too many searches, reports or uploads from you at once; try again in \(s) second\(s == 1 ? "" : "s")")
+                retryAfter = s
             case .badRequest(let m): (status, code, message) = (400, "bad_request", m)
             case .tooLarge(let m): (status, code, message) = (413, "too_large", m)
             }

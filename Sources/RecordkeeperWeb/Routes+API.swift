@@ -133,7 +133,7 @@ extension WebApp {
         r.add(.get, "/api/v1/me", .signedIn, "Who the token or session belongs to") { input in
             try Respond.json(try input.user.user)
         }
-        r.add(.get, "/api/v1/search", Access.readers, "Search: q plus the web UI's filters; page and limit") { input in
+        r.add(.get, "/api/v1/search", Access.readers, "Search: q plus the web UI's filters; page and limit", limited: true) { input in
             let p = try input.user
             let form = SearchForm(input.query, onlyCustodian: p.onlyCustodian)
             guard !form.q.isEmpty || SearchService.narrows(form.filters) else {
@@ -185,7 +185,7 @@ extension WebApp {
             let (a, data) = try await self.attachment(p, messageID: try input.id(), index: input.context.parameters.get("index", as: Int.self) ?? -1)
             return Self.attachmentResponse(a, data, download: true)
         }
-        r.add(.post, "/api/v1/ingest", .roles([.custodian, .recordsOfficer]), "Ingest an export (multipart: file, custodian, time_zone, date_order, title)", body: .stream) { input in
+        r.add(.post, "/api/v1/ingest", .roles([.custodian, .recordsOfficer]), "Ingest an export (multipart: file, custodian, time_zone, date_order, title)", body: .stream, limited: true) { input in
             let reports = try await self.ingestUpload(input)
             let failed = reports.contains { $0.error != nil }
             return try Respond.json(["batches": reports], status: failed ? .unprocessableContent : .created)
@@ -204,7 +204,7 @@ extension WebApp {
             let holds = try await self.holdService.list(includeReleased: input.query.flag("all"), actor: p.actor)
             return try Respond.json(["holds": holds.map { HoldJSON(hold: $0.0, heldRecords: $0.1) }])
         }
-        r.add(.post, "/api/v1/holds", Access.officers, "Place a hold (JSON: name, matter, reference, requested_by, custodians, conversations, from, to, query, everything)") { input in
+        r.add(.post, "/api/v1/holds", Access.officers, "Place a hold (JSON: name, matter, reference, requested_by, custodians, conversations, from, to, query, everything)", limited: true) { input in
             let p = try input.user
             let d = try await self.createHold(p, try await self.apiForm(input))
             return try Respond.json(HoldJSON(hold: d.hold, heldRecords: d.heldRecords), status: .created)
@@ -238,7 +238,7 @@ extension WebApp {
             }
             return try Respond.json(user, status: .created)
         }
-        r.add(.get, "/api/v1/audit", Access.auditors, "Audit entries, newest first (actor, action, target, from, to, before, limit)") { input in
+        r.add(.get, "/api/v1/audit", Access.auditors, "Audit entries, newest first (actor, action, target, from, to, before, limit)", limited: true) { input in
             let p = try input.user
             let entries = try await self.archive.store.auditEntries(Self.auditFilter(input.query))
             try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "audit.view", target: "audit",

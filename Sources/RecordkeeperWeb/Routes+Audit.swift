@@ -13,7 +13,7 @@ extension WebApp {
     }
 
     func addAuditRoutes(_ r: RouteBuilder) {
-        r.add(.get, "/audit", Access.auditors, "The audit log, newest first, with filters") { input in
+        r.add(.get, "/audit", Access.auditors, "The audit log, newest first, with filters", limited: true) { input in
             let p = try input.user
             let filter = Self.auditFilter(input.query)
             let entries = try await self.archive.store.auditEntries(filter)
@@ -21,7 +21,7 @@ extension WebApp {
                                                                 detail: ["filter": input.request.uri.query ?? ""]))
             return Respond.html(self.auditPage(p, filter: filter, entries: entries, query: input.query))
         }
-        r.add(.post, "/audit/verify", Access.auditors, "Verify now: every hash, anchor and the audit chain") { input in
+        r.add(.post, "/audit/verify", Access.auditors, "Verify now: every hash, anchor and the audit chain", limited: true) { input in
             let p = try input.user
             let report = try await VerifyService(archive: self.archive).verify(actor: p.actor)
             return Respond.html(self.verifyPage(p, report))

@@ -10,7 +10,7 @@ extension WebApp {
     static let oversight: Access = .roles([.recordsOfficer, .auditor])
 
     func addComplianceRoutes(_ r: RouteBuilder) {
-        r.add(.get, "/compliance", Self.oversight, "Compliance dashboard: 20-day rule, findings, timers, app inventory, incidents") { input in
+        r.add(.get, "/compliance", Self.oversight, "Compliance dashboard: 20-day rule, findings, timers, app inventory, incidents", limited: true) { input in
             let p = try input.user
             let service = ComplianceService(archive: self.archive)
             let twenty = try await service.twentyDayRule(actor: p.actor)
@@ -50,16 +50,16 @@ extension WebApp {
             return Respond.html(self.incidentPage(p, incident, notes: try await service.notes(id: incident.id),
                                                   report: service.render(incident, markdown: true, signer: nil)))
         }
-        r.add(.get, "/api/v1/reports/twenty-day", Self.oversight, "The 20-day rule per custodian, platform and month, with the worst cases") { input in
+        r.add(.get, "/api/v1/reports/twenty-day", Self.oversight, "The 20-day rule per custodian, platform and month, with the worst cases", limited: true) { input in
             try Respond.json(try await ComplianceService(archive: self.archive).twentyDayRule(actor: try input.user.actor))
         }
-        r.add(.get, "/api/v1/reports/findings", Self.oversight, "Capture completeness findings with severity and evidence") { input in
+        r.add(.get, "/api/v1/reports/findings", Self.oversight, "Capture completeness findings with severity and evidence", limited: true) { input in
             try Respond.json(["findings": try await ComplianceService(archive: self.archive).findings(actor: try input.user.actor)])
         }
-        r.add(.get, "/api/v1/reports/timers", Self.oversight, "Disappearing-message settings: who, where, when") { input in
+        r.add(.get, "/api/v1/reports/timers", Self.oversight, "Disappearing-message settings: who, where, when", limited: true) { input in
             try Respond.json(["timers": try await ComplianceService(archive: self.archive).timers(actor: try input.user.actor)])
         }
-        r.add(.get, "/api/v1/reports/inventory", Self.oversight, "Messaging apps in use and their compliance status") { input in
+        r.add(.get, "/api/v1/reports/inventory", Self.oversight, "Messaging apps in use and their compliance status", limited: true) { input in
             try Respond.json(["apps": try await ComplianceService(archive: self.archive).inventory(actor: try input.user.actor)])
         }
         r.add(.get, "/api/v1/reminders", Self.oversight, "The log of monthly export reminders sent and attempted, newest first") { input in

@@ -46,7 +46,7 @@ extension WebApp {
         r.add(.get, "/static/scan.js", .open, "Scan station script") { _ in
             StaticFiles.response(ScanStationScript.js, type: "text/javascript; charset=utf-8")
         }
-        r.add(.get, "/custody/reports/:report", Self.custodyReporters, "A reconciliation report as a page (from, to, as_of, day, hours, grace)") { input in
+        r.add(.get, "/custody/reports/:report", Self.custodyReporters, "A reconciliation report as a page (from, to, as_of, day, hours, grace)", limited: true) { input in
             let p = try input.user
             let request = try Self.reportRequest(input)
             let table = try await CustodyReports(store: try self.custodyStore).run(request).table
@@ -54,7 +54,7 @@ extension WebApp {
                                                                 detail: ["query": input.request.uri.query ?? "", "via": "web"]))
             return Respond.html(self.custodyReportPage(p, request: request, table: table, query: input.request.uri.query ?? ""))
         }
-        r.add(.get, "/api/v1/custody/reports/:report", Self.custodyReporters, "A reconciliation report as JSON, or CSV with format=csv") { input in
+        r.add(.get, "/api/v1/custody/reports/:report", Self.custodyReporters, "A reconciliation report as JSON, or CSV with format=csv", limited: true) { input in
             let p = try input.user
             let request = try Self.reportRequest(input)
             let run = try await CustodyReports(store: try self.custodyStore).run(request)

@@ -43,7 +43,7 @@ extension WebApp {
 
     func addDetentionRoutes(_ r: RouteBuilder) {
         r.add(.post, "/api/v1/custody/imports", .roles([.targeter, .custodySupervisor]),
-              "Import a target list (multipart: file (CSV or XLSX), profile, commit); a dry run unless commit=true", body: .stream) { input in
+              "Import a target list (multipart: file (CSV or XLSX), profile, commit); a dry run unless commit=true", body: .stream, limited: true) { input in
             let p = try input.user
             let upload = try await UploadReceiver.receive(input.request, scratch: self.archive.directory.scratchURL, limit: self.configuration.maxUploadBytes,
                                                           extensions: ["csv", "txt", "xlsx"], kind: "a target list: a .csv (or .txt) or an .xlsx workbook")
@@ -146,7 +146,7 @@ extension WebApp {
             return try Respond.json(DetentionJSON(detention: d, addressee: try await self.addresseeStatus(d.id)))
         }
         r.add(.get, "/api/v1/custody/export/renotify.csv", .roles([.targeter, .custodySupervisor]),
-              "The re-request file for the carrier: targets not presented once their grace passed (from, to, as_of, grace)") { input in
+              "The re-request file for the carrier: targets not presented once their grace passed (from, to, as_of, grace)", limited: true) { input in
             let p = try input.user
             var q = try Self.reportRequest(input, name: "not-presented")
             q.graceHours = max(0, q.graceHours)
@@ -156,7 +156,7 @@ extension WebApp {
             return Respond.bytes(Data(report.renotifyCSV.utf8), contentType: "text/csv; charset=utf-8", disposition: "attachment; filename=\"renotify.csv\"")
         }
         r.add(.get, "/api/v1/custody/export/cusrsp", .roles([.targeter, .custodySupervisor]),
-              "The carrier's decisions file (the CUSRSP role, as CSV): holds, referrals, detentions, seizures, duties, releases, hand-overs, destructions (from, to, as_of; at most 31 days)") { input in
+              "The carrier's decisions file (the CUSRSP role, as CSV): holds, referrals, detentions, seizures, duties, releases, hand-overs, destructions (from, to, as_of; at most 31 days)", limited: true) { input in
             let p = try input.user
             let q = try Self.reportRequest(input, name: "decisions")
             let run = try await CustodyReports(store: try self.custodyStore).run(q)
@@ -195,7 +195,7 @@ extension WebApp {
             }
         }
         r.add(.get, "/api/v1/custody/privacy-inventory", Self.privacyReaders,
-              "The privacy inventory of the addressee particulars: each field with its purpose, the retention, who may read, how they are kept (for a privacy threshold analysis)") { input in
+              "The privacy inventory of the addressee particulars: each field with its purpose, the retention, who may read, how they are kept (for a privacy threshold analysis)", limited: true) { input in
             let p = try input.user
             try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.privacy.inventory", target: "custody-privacy", detail: ["via": "api"]))
             return try Respond.json(try await self.detentions.inventory())

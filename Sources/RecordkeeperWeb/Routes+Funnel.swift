@@ -21,7 +21,7 @@ extension WebApp {
     func addFunnelRoutes(_ r: RouteBuilder) {
         r.add(.post, "/api/v1/custody/arrival-imports", Self.funnelEditors,
               "Import the carrier's daily arrival counts (multipart: file (CSV or XLSX: date, origin_country, mail_class, pieces), commit); a dry run unless commit=true",
-              body: .stream) { input in
+              body: .stream, limited: true) { input in
             let p = try input.user
             // A day's counts are a few hundred rows: 16 MB is ample, and bounds what a hostile upload costs.
             let upload = try await UploadReceiver.receive(input.request, scratch: self.archive.directory.scratchURL,
@@ -35,7 +35,7 @@ extension WebApp {
         }
         r.add(.post, "/api/v1/custody/aed-imports", Self.funnelEditors,
               "Import advance electronic data per piece (multipart: file (CSV or XLSX: item_id, origin_country, received_at, content_lines, hs_coded_lines, recipient), commit); a dry run unless commit=true",
-              body: .stream) { input in
+              body: .stream, limited: true) { input in
             let p = try input.user
             guard let s = self.archive.store as? any CustodyStore & CustodyFunnelStore & CustodyAdvanceDataStore else {
                 throw ArchiveError(.invalid, "this archive's store does not keep advance data")
@@ -51,7 +51,7 @@ extension WebApp {
         }
         r.add(.post, "/api/v1/custody/manifest-imports", .roles([.receiver, .custodySupervisor]),
               "Import the carrier's manifest of its containers (multipart: file (CSV or XLSX: date, container_id, s10), direction (in or out), commit); a dry run unless commit=true",
-              body: .stream) { input in
+              body: .stream, limited: true) { input in
             let p = try input.user
             guard let s = self.archive.store as? any CustodyStore & CustodyManifestStore else { throw ArchiveError(.invalid, "this archive's store does not keep manifests") }
             let upload = try await UploadReceiver.receive(input.request, scratch: self.archive.directory.scratchURL,

@@ -51,7 +51,7 @@ extension WebApp {
             let p = try input.user
             return Respond.html(self.newHoldPage(p, choices: try await self.holdChoices(), error: nil, form: Form(fields: []), preview: nil))
         }
-        r.add(.post, "/holds", Access.officers, "Preview a hold's scope, or place the hold (an empty scope must be confirmed)") { input in
+        r.add(.post, "/holds", Access.officers, "Preview a hold's scope, or place the hold (an empty scope must be confirmed)", limited: true) { input in
             let p = try input.user
             let f = input.form
             do {
@@ -177,7 +177,7 @@ extension WebApp {
             let list = try await self.dispositionService.list(actor: p.actor)
             return Respond.html(self.dispositionsPage(p, list, notice: Notice.from(input.query)))
         }
-        r.add(.get, "/dispositions/new", Access.officers, "What is due by a date, by schedule item, and the form to propose a batch") { input in
+        r.add(.get, "/dispositions/new", Access.officers, "What is due by a date, by schedule item, and the form to propose a batch", limited: true) { input in
             let p = try input.user
             let q = input.query
             do {
@@ -188,7 +188,7 @@ extension WebApp {
                 return Respond.html(self.proposePage(p, action: .destroy, asOf: .today(), due: [], form: q, error: e.message), status: .badRequest)
             }
         }
-        r.add(.post, "/dispositions", Access.officers, "Propose a destruction or transfer batch of what is due (a second officer approves)") { input in
+        r.add(.post, "/dispositions", Access.officers, "Propose a destruction or transfer batch of what is due (a second officer approves)", limited: true) { input in
             let p = try input.user
             let f = input.form
             let (action, asOf) = try Self.proposal(f)

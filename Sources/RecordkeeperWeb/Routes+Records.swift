@@ -63,7 +63,7 @@ extension WebApp {
     }
 
     func addRecordRoutes(_ r: RouteBuilder) {
-        r.add(.get, "/search", Access.readers, "Search the archive (full query syntax, filters, pages)") { input in
+        r.add(.get, "/search", Access.readers, "Search the archive (full query syntax, filters, pages)", limited: true) { input in
             let p = try input.user
             let form = SearchForm(input.query, onlyCustodian: p.onlyCustodian)
             var results: SearchResults?

@@ -46,6 +46,8 @@ public struct RouteSpec: Sendable, Hashable {
     public var path: String
     public var access: Access
     public var summary: String
+    /// Expensive: under the per-user request limits (`RequestLimitConfiguration`).
+    public var limited: Bool = false
     public var isAPI: Bool { path.hasPrefix("/api/") }
     /// The OpenAPI form: `/messages/{id}`.
     public var openAPIPath: String {
@@ -114,9 +116,14 @@ final class RouteBuilder {
     let router: Router<WebContext>
     private(set) var specs: [RouteSpec] = []
     let onDenied: @Sendable (Principal?, RouteSpec, Request) async -> Void
+    let limiter: RequestLimiter
+    let onLimited: @Sendable (Principal, RouteSpec) async -> Void
 
-    init(router: Router<WebContext>, onDenied: @escaping @Sendable (Principal?, RouteSpec, Request) async -> Void) {
+    init(router: Router<WebContext>, limiter: RequestLimiter, onLimited: @escaping @Sendable (Principal, RouteSpec) async -> Void,
+         onDenied: @escaping @Sendable (Principal?, RouteSpec, Request) async -> Void) {
         self.router = router
+        self.limiter = limiter
+        self.onLimited = onLimited
         self.onDenied = onDenied
     }
 
@@ -124,11 +131,15 @@ final class RouteBuilder {
     /// the `csrf` query parameter instead of the body.
     enum Body { case form, stream }
 
-    func add(_ method: HTTPRequest.Method, _ path: String, _ access: Access, _ summary: String, body: Body = .form,
+    /// `limited`: the route costs real work (a search, a report, a verify, an upload) and is
+    /// under the per-user request limits.
+    func add(_ method: HTTPRequest.Method, _ path: String, _ access: Access, _ summary: String, body: Body = .form, limited: Bool = false,
              _ handler: @escaping Handler) {
-        let spec = RouteSpec(method: method.rawValue, path: path, access: access, summary: summary)
+        let spec = RouteSpec(method: method.rawValue, path: path, access: access, summary: summary, limited: limited)
         specs.append(spec)
         let onDenied = self.onDenied
+        let limiter = self.limiter
+        let onLimited = self.onLimited
         router.on(RouterPath(path), method: method) { request, context -> Response in
             let principal = context.principal
             guard access.allows(principal?.user) else {
@@ -150,7 +161,21 @@ final class RouteBuilder {
                 let presented = request.headers[HTTPField.Name("X-CSRF-Token")!] ?? query["csrf"] ?? (body == .form ? form["csrf"] : nil)
                 guard let presented, Secrets.equal(presented, csrf) else { throw WebError.csrf }
             }
-            return try await handler(Input(request: request, context: context, principal: principal, query: query, form: form))
+            let input = Input(request: request, context: context, principal: principal, query: query, form: form)
+            guard limited, let principal else { return try await handler(input) }
+            let key = "user:" + principal.user.name
+            if case .refused(let wait, let report) = await limiter.begin(key) {
+                if report { await onLimited(principal, spec) }
+                throw WebError.rateLimited(retryAfter: wait)
+            }
+            do {
+                let response = try await handler(input)
+                await limiter.end(key)
+                return response
+            } catch {
+                await limiter.end(key)
+                throw error
+            }
         }
     }
 }
@@ -161,6 +186,8 @@ public enum WebError: Error, Sendable {
     case forbidden
     case csrf
     case tooManyAttempts(retryAfter: Int)
+    /// Past the per-user limit on expensive requests.
+    case rateLimited(retryAfter: Int)
     case badRequest(String)
     case tooLarge(String)
 }

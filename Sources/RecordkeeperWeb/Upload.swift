@@ -216,7 +216,7 @@ extension WebApp {
             let p = try input.user
             return Respond.html(self.uploadPage(p))
         }
-        r.add(.post, "/upload", uploaders, "Receive an export (multipart), ingest it, show the batch summary", body: .stream) { input in
+        r.add(.post, "/upload", uploaders, "Receive an export (multipart), ingest it, show the batch summary", body: .stream, limited: true) { input in
             let reports = try await self.ingestUpload(input)
             if let failed = reports.first(where: { $0.error != nil }) {
                 throw WebError.badRequest("the export could not be ingested: \(failed.error ?? "")")

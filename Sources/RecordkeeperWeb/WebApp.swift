@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import Metrics
@@ -35,6 +36,11 @@ public struct WebConfiguration: Sendable {
     public var custodyAlertSecret: String?
     /// Single sign-on through an OpenID Connect provider, when set up (`--oidc-config`).
     public var oidc: OIDCConfiguration?
+    /// Per-user limits on expensive routes (searches, reports, verify, uploads).
+    public var requestLimits = RequestLimitConfiguration()
+    /// A connection that has sent no complete request for this long is closed (a client that
+    /// trickles its headers cannot hold a connection open, nor one that stalls its body); 0: never.
+    public var idleTimeoutSeconds: Int = 30
     public var tls: Bool { tlsCertificate != nil }
     public init() {}
 }
@@ -55,6 +61,8 @@ public final class WebApp: Sendable {
     let pages = Pages()
     /// The custody alerts of a recent moment, shared by this instance's readers.
     let alertBoard = CustodyAlertBoard()
+    /// This instance's per-user request limits.
+    let limiter: RequestLimiter
 
     public init(archive: ArchiveHandle, configuration: WebConfiguration = WebConfiguration(),
                 metrics: PrometheusCollectorRegistry = WebApp.sharedMetrics) {
@@ -71,6 +79,7 @@ public final class WebApp: Sendable {
         self.credentials = CredentialService(archive: archive, cost: configuration.bcryptCost)
         self.metrics = metrics
         self.singleSignOn = configuration.oidc.map { OIDCClient(configuration: $0) }
+        self.limiter = RequestLimiter(configuration.requestLimits)
         indexLagMessages = metrics.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "recordkeeper", metricName: "index_lag", unitName: "messages", helpText: "Captured messages not yet in the search index"))
         indexLagSeconds = metrics.makeGauge(descriptor: MetricNameDescriptor(
@@ -94,7 +103,11 @@ public final class WebApp: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AuthMiddleware(sessions: sessions, credentials: credentials))
         let store = archive.store
-        let routes = RouteBuilder(router: router) { principal, spec, request in
+        let routes = RouteBuilder(router: router, limiter: limiter, onLimited: { principal, spec in
+            // Once a minute per user at most: the audit log is not a place to count requests.
+            _ = try? await store.appendAudit(AuditDraft(actor: principal.actor, action: "refused", target: "route:\(spec.method) \(spec.path)",
+                                                        detail: ["reason": "rate limit"]))
+        }) { principal, spec, request in
             // Denials of signed-in users are audited (probing is worth knowing about).
             guard let principal else { return }
             _ = try? await store.appendAudit(AuditDraft(actor: principal.actor, action: "refused", target: "route:\(spec.method) \(spec.path)",
@@ -124,8 +137,12 @@ public final class WebApp: Sendable {
 
     /// The plain-HTTP application (tests drive this one through HummingbirdTesting).
     public func application(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> Application<RouterResponder<WebContext>> {
-        Application(router: router().0, configuration: applicationConfiguration,
+        Application(router: router().0, server: .http1(configuration: http1Configuration), configuration: applicationConfiguration,
                     onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
+    }
+
+    var http1Configuration: HTTP1Channel.Configuration {
+        HTTP1Channel.Configuration(idleTimeout: configuration.idleTimeoutSeconds > 0 ? .seconds(Int64(configuration.idleTimeoutSeconds)) : nil)
     }
 
     var applicationConfiguration: ApplicationConfiguration {
@@ -165,7 +182,7 @@ public final class WebApp: Sendable {
         }
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
-        var app = Application(router: router().0, server: try .tls(.http1(), tlsConfiguration: tls), configuration: applicationConfiguration,
+        var app = Application(router: router().0, server: try .tls(.http1(configuration: http1Configuration), tlsConfiguration: tls), configuration: applicationConfiguration,
                               onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: logger)
         for s in services { app.addServices(s) }
         addBackground(to: &app, logger: logger)

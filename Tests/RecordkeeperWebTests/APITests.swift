@@ -123,6 +123,11 @@ struct APITests {
         #expect(routed.subtracting(documented).sorted() == [], "routes missing from docs/openapi.yaml")
         #expect(documented.subtracting(routed).sorted() == [], "documented operations with no route")
         #expect(routed.count >= 15)
+        // Every API route under the per-user limits says it may answer 429.
+        for route in f.web.routeTable where route.isAPI && route.limited {
+            let operation = (paths[route.openAPIPath] as? [String: Any])?[route.method.lowercased()] as? [String: Any]
+            #expect((operation?["responses"] as? [String: Any])?["429"] != nil, "\(route.method) \(route.openAPIPath) does not document 429")
+        }
     }
 }
 

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Recordkeeper
 import RecordkeeperCore
 @testable import RecordkeeperWeb
+import Logging
 import Testing
 
 /// The whole web surface under abuse (issue 17 item 5): forged forms on every state-changing
@@ -311,6 +312,148 @@ struct WebSurfaceTests {
                 #expect(label.contains(canary) || !r.text.contains(canary), "\(label): the request is echoed")
                 #expect(!r.text.contains("Swift") && !r.text.contains("SQLite") && !r.text.contains("Fatal"), "\(label): \(r.text.prefix(200))")
             }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One user cannot take the server from the others: expensive routes are limited per user, and a
+/// client that trickles its request cannot hold a connection (issue 17 item 4).
+@Suite("Web: per-user limits and slow clients", .serialized)
+struct RequestLimitTests {
+    static func app(_ f: WebFixture, limits: RequestLimitConfiguration, idle: Int = 30) -> WebApp {
+        var config = WebConfiguration()
+        config.bcryptCost = 4
+        config.port = 0
+        config.requestLimits = limits
+        config.idleTimeoutSeconds = idle
+        return WebApp(archive: f.archive, configuration: config)
+    }
+
+    /// Past the burst, a user's searches get 429 with Retry-After (audited once, not per request);
+    /// her cheap pages still open, and another user's searches are untouched.
+    @Test func expensiveRoutesAreLimitedPerUser() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let web = Self.app(f, limits: RequestLimitConfiguration(perMinute: 6, burst: 3, inFlight: 2))
+        #expect(web.routeTable.filter(\.limited).map { "\($0.method) \($0.path)" }.contains("GET /api/v1/search"))
+        #expect(!web.routeTable.contains { $0.limited && $0.method == "GET" && ["/holds", "/messages/:id", "/conversations/:id"].contains($0.path) })
+        let carol = try await f.session("carol")
+        let alice = try await f.session("alice")
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        try await web.application(logger: logger).test(.router) { client in
+            for i in 0..<3 {
+                let ok = try await client.get("/api/v1/search?q=crane", as: carol, json: true)
+                #expect(ok.status == .ok, "search \(i + 1) of the burst → \(ok.status.code)")
+            }
+            for page in ["/api/v1/search?q=crane", "/search?q=crane"] {
+                let limited = try await client.get(page, as: carol, json: page.hasPrefix("/api"))
+                #expect(limited.status == .tooManyRequests, "\(page) → \(limited.status.code)")
+                let wait = Int(limited.headers[.retryAfter] ?? "") ?? 0
+                #expect((1...10).contains(wait), "Retry-After: \(limited.headers[.retryAfter] ?? "none")")
+                if page.hasPrefix("/api") { #expect(limited.errorCode == "rate_limited") } else { #expect(limited.text.contains("try again in")) }
+            }
+            #expect(try await client.get("/holds", as: carol).status == .ok)
+            #expect(try await client.get("/conversations/\(f.janeBatch.conversationID!)", as: carol).status == .ok)
+            #expect(try await client.get("/api/v1/search?q=crane", as: alice, json: true).status == .ok)
+        }
+        let refused = try await f.archive.store.auditEntries(AuditFilter(actor: "carol", action: "refused", limit: 10))
+        #expect(refused.count == 1 && refused[0].detail.contains("rate limit"), "\(refused.map(\.detail))")
+    }
+
+    /// The bucket refills at the configured rate; no more than `inFlight` run at once; a limit of 0
+    /// turns it off.
+    @Test func theLimiterRefillsAndCapsWhatRunsAtOnce() async throws {
+        let limiter = RequestLimiter(RequestLimitConfiguration(perMinute: 600, burst: 3, inFlight: 2))
+        #expect(await limiter.begin("user:a") == .allowed)
+        #expect(await limiter.begin("user:a") == .allowed)
+        guard case .refused(let wait, let report) = await limiter.begin("user:a") else { Issue.record("a third in flight ran"); return }
+        #expect(wait == 1 && report)
+        await limiter.end("user:a")
+        #expect(await limiter.begin("user:a") == .allowed) // the last token of the burst
+        await limiter.end("user:a"); await limiter.end("user:a")
+        guard case .refused(_, let again) = await limiter.begin("user:a") else { Issue.record("the burst did not run out"); return }
+        #expect(!again) // reported once a minute, not at every refusal
+        try await Task.sleep(for: .milliseconds(250)) // 10 per second: 2.5 tokens back
+        #expect(await limiter.begin("user:a") == .allowed)
+        #expect(await limiter.begin("user:b") == .allowed)
+        let off = RequestLimiter(RequestLimitConfiguration(perMinute: 0, burst: 1, inFlight: 1))
+        for _ in 0..<100 { #expect(await off.begin("user:a") == .allowed) }
+    }
+
+    /// Two hundred clients that open a connection and trickle their headers (slowloris) hold
+    /// nothing: a normal request is answered at once beside them, and each of them is cut off
+    /// once it has sent no complete request for the idle timeout. A body that stalls is cut too.
+    @Test func slowClientsAreCutOffAndStarveNoOne() async throws {
+        let f = try await WebFixture.make(); defer { f.tmp.cleanup() }
+        let web = Self.app(f, limits: RequestLimitConfiguration(), idle: 2)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        try await web.application(logger: logger).test(.live) { client in
+            let port = try #require(client.port)
+            var slow: [Int32] = []
+            defer { for s in slow { close(s) } }
+            for _ in 0..<200 {
+                let s = try Self.connect(port: port)
+                Self.send(s, "GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+                slow.append(s)
+            }
+            let started = ContinuousClock.now
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+            #expect(ContinuousClock.now - started < .seconds(1), "a normal request waited behind the slow clients")
+            // A body that stops half-way.
+            let stalled = try Self.connect(port: port)
+            Self.send(stalled, "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nusername=")
+            slow.append(stalled)
+            // Keep trickling for a while: a byte a second does not count as a request.
+            for _ in 0..<2 {
+                try await Task.sleep(for: .seconds(1))
+                for s in slow.dropLast() { Self.send(s, "x") }
+            }
+            try await Task.sleep(for: .seconds(2))
+            let closed = slow.filter { Self.isClosed($0) }.count
+            #expect(closed == slow.count, "\(closed) of \(slow.count) slow connections were closed")
+            // (The test client's own idle connection was closed too: a new connection is served.)
+            let fresh = try Self.connect(port: port)
+            defer { close(fresh) }
+            Self.send(fresh, "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            var buffer = [UInt8](repeating: 0, count: 512)
+            var pfd = pollfd(fd: fresh, events: Int16(POLLIN), revents: 0)
+            _ = poll(&pfd, 1, 5000)
+            let n = recv(fresh, &buffer, buffer.count, 0)
+            #expect(n > 0 && String(decoding: buffer.prefix(max(0, n)), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
+    static func connect(port: Int) throws -> Int32 {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard s >= 0 else { throw TestFailure("socket: \(errno)") }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { close(s); throw TestFailure("connect: \(errno)") }
+        return s
+    }
+
+    static func send(_ s: Int32, _ text: String) {
+        _ = text.withCString { Glibc.send(s, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// True when the server has closed the connection (a read returns end of file or an error,
+    /// possibly after a response such as 408 or 400).
+    static func isClosed(_ s: Int32) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var pfd = pollfd(fd: s, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 200) > 0 else { return false }
+            let n = recv(s, &buffer, buffer.count, 0)
+            if n <= 0 { return true }
         }
     }
 }

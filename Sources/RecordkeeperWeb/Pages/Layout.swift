@@ -72,6 +72,12 @@ struct Pages: Sendable {
 
     /// A failure as a page (browsers) or JSON (the API); a signed-out browser is sent to sign in.
     func failure(_ f: Failure, request: Request, principal: Principal?) -> Response {
+        var response = failurePage(f, request: request, principal: principal)
+        if let wait = f.retryAfter { response.headers[.retryAfter] = String(wait) }
+        return response
+    }
+
+    private func failurePage(_ f: Failure, request: Request, principal: Principal?) -> Response {
         if request.uri.path.hasPrefix("/api/") || (request.headers[.accept] ?? "").hasPrefix("application/json") {
             var r = (try? Respond.json(["error": f], status: .init(code: f.status))) ?? Response(status: .init(code: f.status))
             if f.status == 401 { r.headers[.wwwAuthenticate] = "Bearer" }
