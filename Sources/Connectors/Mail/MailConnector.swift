@@ -192,10 +192,19 @@ enum MIME {
         }
     }
 
-    /// The leaf parts of a message, depth-first (nested messages included), bounded.
-    static func leaves(_ part: Part, depth: Int = 0) -> [Part] {
+    /// Deepest nesting of multiparts and attached messages read; deeper parts stay in the original only.
+    static let maxDepth = 20
+    /// Most parts of one e-mail kept as attachments; the rest stay in the original only.
+    static let maxParts = 1000
+
+    /// The leaf parts of a message, depth-first (nested messages included), bounded: `tooDeep`
+    /// is set when parts below `maxDepth` were left unread.
+    static func leaves(_ part: Part, depth: Int = 0, tooDeep: inout Bool) -> [Part] {
         let type = (part.header("content-type") ?? "text/plain").lowercased()
-        guard depth < 20 else { return [] }
+        guard depth < maxDepth else {
+            tooDeep = true
+            return []
+        }
         if type.hasPrefix("multipart/"), let boundary = parameter(part.header("content-type"), "boundary") {
             let marker = Array(("--" + boundary).utf8)
             var pieces: [[UInt8]] = []
@@ -218,9 +227,9 @@ enum MIME {
                 i = j + 1
             }
             if let c = current { pieces.append(c) }
-            return pieces.flatMap { leaves(split($0), depth: depth + 1) }
+            return pieces.flatMap { leaves(split($0), depth: depth + 1, tooDeep: &tooDeep) }
         }
-        if type.hasPrefix("message/rfc822") { return [part] + leaves(split(decodedBody(part)), depth: depth + 1) }
+        if type.hasPrefix("message/rfc822") { return [part] + leaves(split(decodedBody(part)), depth: depth + 1, tooDeep: &tooDeep) }
         return [part]
     }
 }
@@ -365,7 +374,9 @@ final class MailReader: CaptureReader {
         var text: String?
         var html: String?
         var refs: [AttachmentReference] = []
-        for leaf in MIME.leaves(message) {
+        var tooDeep = false
+        var unkept = 0
+        for leaf in MIME.leaves(message, tooDeep: &tooDeep) {
             let type = (leaf.header("content-type") ?? "text/plain").lowercased()
             let disposition = leaf.header("content-disposition")
             let name = MIME.parameter(disposition, "filename") ?? MIME.parameter(leaf.header("content-type"), "name")
@@ -375,6 +386,10 @@ final class MailReader: CaptureReader {
             } else if !isAttachment, type.hasPrefix("text/html"), html == nil {
                 html = MIME.decode(MIME.decodedBody(leaf), charset: MIME.parameter(leaf.header("content-type"), "charset"))
             } else if isAttachment || !type.hasPrefix("multipart/") && !type.hasPrefix("message/") {
+                guard refs.count < MIME.maxParts else {
+                    unkept += 1
+                    continue
+                }
                 partCount += 1
                 let fileName = MIME.words(name ?? "part\(partCount)").split(separator: "/").last.map(String.init) ?? "part"
                 let key = "part\(partCount)/\(fileName)"
@@ -382,6 +397,15 @@ final class MailReader: CaptureReader {
                 if (try? Data(MIME.decodedBody(leaf)).write(to: url)) != nil { parts.add(key, url) }
                 refs.append(AttachmentReference(fileName: key))
             }
+        }
+        if tooDeep {
+            queued.append(.defect(CaptureDefect(file: file, line: p.line, code: "mime_too_deep",
+                                                detail: "parts nested more than \(MIME.maxDepth) levels deep were not read; they stay in the archived original", text: headerText)))
+        }
+        if unkept > 0 {
+            queued.append(.defect(CaptureDefect(file: file, line: p.line, code: "mime_too_many_parts",
+                                                detail: "an e-mail with more than \(MIME.maxParts) parts: the first \(MIME.maxParts) are kept as attachments, the other \(unkept) stay in the archived original",
+                                                text: headerText)))
         }
         var body = "Subject: \(subject)\n\n" + (text ?? html.map(TeamsConnector.text(fromHTML:)) ?? "")
         body = body.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)

@@ -31,6 +31,7 @@ public struct SlackConnector: Connector {
         do { archive = try Archive(url: source.url, accessMode: .read) } catch {
             throw ConnectorError(.unreadable, "\(source.displayName) is not a readable zip archive", underlying: error)
         }
+        try ZipNames.requireUnique(archive, displayName: source.displayName)
         let description = SourceDescription(platform: .slack, format: "slack-export-zip", textMember: source.url.lastPathComponent,
                                             conversationTitle: "Slack export \(source.displayName)", dateOrder: nil, headerStyle: "json")
         return try SlackReader(archive: archive, url: source.url, description: description, zone: options.timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!,

@@ -28,6 +28,7 @@ public enum NestedZip {
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var count = 0
+        var seen: [String: Int] = [:]
         var total: UInt64 = 0
         var out: [String] = []
         for entry in archive {
@@ -47,6 +48,9 @@ public enum NestedZip {
                 throw ConnectorError(.hostileArchive, "\(zip.lastPathComponent) would unpack to more than its limits allow (zip bomb?)")
             }
             let relative = parts.joined(separator: "/")
+            if let first = seen.updateValue(count, forKey: relative) {
+                throw ConnectorError(.hostileArchive, ZipNames.twice(zip.lastPathComponent, relative, first, count))
+            }
             let target = folder.appendingPathComponent(relative)
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             guard FileManager.default.createFile(atPath: target.path, contents: nil), let handle = try? FileHandle(forWritingTo: target) else {
@@ -72,5 +76,30 @@ public enum NestedZip {
             out.append(relative)
         }
         return out
+    }
+}
+
+/// A zip that names one member twice is ambiguous (which copy is the chat, which the photo?):
+/// readers disagree on which copy they return, so such an export is refused, naming the member
+/// and both entries, rather than read one way here and another way elsewhere.
+enum ZipNames {
+    /// More entries than any export this reads holds (a guard on the names kept to compare).
+    static let maxEntries = 1_000_000
+
+    static func requireUnique(_ archive: Archive, displayName: String) throws {
+        var seen: [String: Int] = [:]
+        var index = 0
+        for entry in archive {
+            index += 1
+            guard index <= maxEntries else { throw ConnectorError(.hostileArchive, "\(displayName) holds more than \(maxEntries) entries") }
+            guard entry.type == .file else { continue }
+            if let first = seen.updateValue(index, forKey: entry.path) {
+                throw ConnectorError(.hostileArchive, twice(displayName, entry.path, first, index))
+            }
+        }
+    }
+
+    static func twice(_ displayName: String, _ path: String, _ first: Int, _ second: Int) -> String {
+        "\(displayName) names the member '\(path)' twice (entries \(first) and \(second)); which copy is the record is ambiguous, so nothing was read from it"
     }
 }

@@ -18,6 +18,8 @@ public struct WhatsAppConnector: Connector {
         if ext == "zip" {
             let archive: Archive
             do { archive = try Archive(url: source.url, accessMode: .read) } catch { return nil }
+            // A zip naming a member twice is refused here, whatever it holds, rather than called "not a recognised export".
+            try ZipNames.requireUnique(archive, displayName: source.displayName)
             guard let member = try? WhatsAppConnector.chatMember(in: archive) else { return nil }
             var head = Data()
             _ = try? SafeZip.extract(member, from: .file(source.url), bufferSize: 16_384, skipCRC32: true) { chunk in
@@ -45,6 +47,7 @@ public struct WhatsAppConnector: Connector {
             } catch {
                 throw ConnectorError(.unreadable, "\(source.displayName) is not a readable zip archive; check the file was copied completely", underlying: error)
             }
+            try ZipNames.requireUnique(archive, displayName: source.displayName)
             let entry = try WhatsAppConnector.chatMember(in: archive)
             member = entry.path
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -67,7 +67,7 @@ final class WhatsAppReader: CaptureReader {
                 finished = true
                 if let b = current {
                     current = nil
-                    pending.append(finish(b))
+                    finishAndQueue(b)
                 }
             }
         }
@@ -113,7 +113,7 @@ final class WhatsAppReader: CaptureReader {
         }
         if let h = WhatsAppHeader.scan(bytes, bareLatinMeridiem: bareLatinMeridiem), h.style != .bare || acceptBare {
             if let sent = date(of: h) {
-                if let b = current { pending.append(finish(b)) }
+                if let b = current { finishAndQueue(b) }
                 current = Builder(header: h, sent: sent, line: lineNo, lineCount: 1, raw: Array(bytes),
                                   text: Array(bytes[h.restStart...]))
                 return
@@ -145,6 +145,16 @@ final class WhatsAppReader: CaptureReader {
         if y < 100 { y += 2000 }
         let t = LocalDateTime(year: y, month: m, day: d, hour: h.hour24, minute: h.minute, second: h.second ?? 0)
         return t.isValid ? t : nil
+    }
+
+    /// Queues a finished message, after a defect when its bytes are not all UTF-8 (they are shown
+    /// as U+FFFD; the original export keeps them as they were).
+    private func finishAndQueue(_ b: Builder) {
+        let message = finish(b)
+        if String(validating: b.raw, as: UTF8.self) == nil {
+            pending.append(defect(b.line, "not_utf8", "the message starting at line \(b.line) holds bytes that are not UTF-8; they are shown as U+FFFD, and the original export keeps them as they were", b.raw.prefix(0)))
+        }
+        pending.append(message)
     }
 
     private func finish(_ b: Builder) -> CaptureItem {

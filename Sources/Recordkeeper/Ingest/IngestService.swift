@@ -271,8 +271,17 @@ public struct IngestService: Sendable {
             throw IngestError(.badTimeZone, "the custodian's recorded time zone '\(zoneID)' is unknown to this machine")
         }
 
-        // The original bytes first, durably: every message will point at them.
+        // The original bytes first, durably: every message will point at them. A file that is
+        // still being written (a copy in progress, a sync client) must not give messages that
+        // are not in the original kept: it is watched from here to the last chunk.
+        let snapshot = SourceSnapshot.of(source.url)
+        func unchanged(_ stage: String) throws {
+            do { try snapshot?.check(source.url, displayName: source.displayName, stage: stage) } catch let e as SourceSnapshot.Changed {
+                throw IngestError(.sourceChanged, e.message)
+            }
+        }
         let original = try await archive.blobs.put(file: source.url)
+        try unchanged("while its original was copied; nothing was kept")
         try await store.registerBlob(original)
         report.sourceSHA256 = original.hash.hex
 
@@ -377,6 +386,8 @@ public struct IngestService: Sendable {
             s.report.defects += r.defectsAdded
         }
         func flush() async throws {
+            // Every byte this chunk came from was read before now: if the file is unchanged now, they are the original's.
+            try unchanged("part-way through; what was read before the change is kept in an interrupted batch, nothing read after it")
             for s in streams where !s.messages.isEmpty || !s.defects.isEmpty {
                 try await settle()
                 if s.report.defectSamples.count < 20 { s.report.defectSamples += s.defects.prefix(20 - s.report.defectSamples.count) }

@@ -61,6 +61,8 @@ public struct IngestError: Error, CustomStringConvertible, Sendable {
         public static let notFound = Code(rawValue: "not_found")
         public static let badCustodian = Code(rawValue: "bad_custodian")
         public static let badTimeZone = Code(rawValue: "bad_time_zone")
+        /// The source file was written to while it was being captured.
+        public static let sourceChanged = Code(rawValue: "source_changed")
     }
     public var code: Code
     public var message: String
