@@ -413,6 +413,9 @@ struct VerifyCommand: AsyncParsableCommand {
             if !report.unanchoredBatches.isEmpty {
                 print("note: batch\(report.unanchoredBatches.count == 1 ? "" : "es") \(report.unanchoredBatches.map(String.init).joined(separator: ", ")) were interrupted and have no anchor yet; run the same ingest again to finish \(report.unanchoredBatches.count == 1 ? "it" : "them")")
             }
+            for id in report.dispositionsFinished {
+                print("note: disposition \(id) had been interrupted after its records left; its files and certificate were finished first (`dispose certificate \(id)`)")
+            }
             if report.destroyedKeptUnderLock > 0 {
                 print("note: \(report.destroyedKeptUnderLock) file\(report.destroyedKeptUnderLock == 1 ? "" : "s") released by dispositions \(report.destroyedKeptUnderLock == 1 ? "is" : "are") still kept by Object Lock; \(report.destroyedKeptUnderLock == 1 ? "it goes" : "they go") when the lock ends")
             }

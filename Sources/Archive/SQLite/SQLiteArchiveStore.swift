@@ -56,8 +56,27 @@ public struct SQLiteArchiveStore: ArchiveStore {
 
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do { return try await writer.write(body) } catch let e as ArchiveError { throw e } catch {
-            throw ArchiveError(.storage, "writing the record store failed", underlying: error)
+            throw Self.writeFailure(error)
         }
+    }
+
+    /// What a failed write means, said so an operator can act: a full disk is the common case
+    /// (SQLite rolls the transaction back; nothing half-written stays).
+    static func writeFailure(_ error: any Error) -> ArchiveError {
+        if let e = error as? DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_FULL:
+                return ArchiveError(.storage, "writing the record store failed: the disk holding the data directory is full (SQLITE_FULL); "
+                                    + "the transaction was rolled back, nothing half-written was kept: free space and run the same command again", underlying: error)
+            case .SQLITE_IOERR:
+                return ArchiveError(.storage, "writing the record store failed: the disk reported an I/O error (SQLITE_IOERR, extended code \(e.extendedResultCode.rawValue)); "
+                                    + "check free space and the disk, then run the same command again", underlying: error)
+            case .SQLITE_READONLY:
+                return ArchiveError(.storage, "writing the record store failed: the database is read-only to this account (SQLITE_READONLY); check the data directory's owner and mode", underlying: error)
+            default: break
+            }
+        }
+        return ArchiveError(.storage, "writing the record store failed", underlying: error)
     }
 
     // MARK: Custodians and conversations

@@ -180,7 +180,9 @@ public struct IncidentService: Sendable {
     /// Opens one incident for what a `verify` run found missing or altered (the same problems
     /// found again do not open another).
     public func openFromVerify(_ report: VerificationReport, actor: String) async throws -> Incident? {
-        let serious = report.problems.filter { !["search_index_incomplete"].contains($0.code) }
+        // A capture nobody vouched for is an addition to check against its export, not a
+        // disposition: it fails verify, but it is no 36 CFR 1230.14 incident by itself.
+        let serious = report.problems.filter { !["search_index_incomplete", "batch_not_vouched"].contains($0.code) }
         guard !serious.isEmpty else { return nil }
         let key = SHA256.hash(data: Data(serious.map { "\($0.code) \($0.item)" }.sorted().joined(separator: "\n").utf8)).map { String(format: "%02x", $0) }.joined()
         let messages = serious.compactMap { p -> Int64? in p.item.hasPrefix("message:") ? Int64(p.item.dropFirst(8)) : nil }

@@ -192,25 +192,54 @@ public struct DispositionService: Sendable {
     }
 
     /// Destroys an approved destruction batch (or, with `accession`, completes a packaged
-    /// transfer), then issues the certificate. Running it again on an executed batch finishes
-    /// whatever an interruption left undone (files to remove, the certificate) and changes
-    /// nothing else.
+    /// transfer), then issues the certificate. The records leave in one transaction, which a
+    /// signed checkpoint vouches for at once; the files and the certificate follow. Running it
+    /// again on an executed batch finishes whatever an interruption left undone (files to remove,
+    /// the certificate) and changes nothing else; `verify` finishes it too once the checkpoint
+    /// vouches for the act (`finishInterrupted`).
     public func execute(id: Int64, actor: String, accession: String? = nil, today: CivilDate = .today()) async throws -> DispositionCertificate {
-        let certificate = try await archive.withWriteLock(purpose: accession == nil ? "disposition.execute" : "transfer.confirm") {
+        let purpose = accession == nil ? "disposition.execute" : "transfer.confirm"
+        try await archive.withWriteLock(purpose: purpose) {
             try await executeLocked(id: id, actor: actor, accession: accession, today: today)
         }
-        // A destructive act is followed by a signed checkpoint naming it (issue 16).
+        // A destructive act is followed by a signed checkpoint naming it (issue 16), before its
+        // files go: an act the archive's key vouched for can be finished by whoever comes next.
         do {
             try await CheckpointService(archive: archive).signIfSigning(vouching: ["disposition:\(id)"], reason: accession == nil ? "disposition" : "transfer",
                                                                         actor: actor)
         } catch {
-            throw ArchiveError(.invalid, "disposition \(id) was executed and its certificate written, but no checkpoint could be signed for it: "
-                                + ((error as? ArchiveError)?.message ?? "\(error)") + "; `verify` lists it as not vouched for until one is")
+            throw ArchiveError(.invalid, "disposition \(id) was executed, but no checkpoint could be signed for it: "
+                                + ((error as? ArchiveError)?.message ?? "\(error)") + "; `verify` lists it as not vouched for until one is, "
+                                + "and its files and certificate wait for `recordkeeper dispose execute \(id)`")
         }
-        return certificate
+        return try await archive.withWriteLock(purpose: purpose) { try await finish(id: id, actor: actor) }
     }
 
-    private func executeLocked(id: Int64, actor: String, accession: String?, today: CivilDate) async throws -> DispositionCertificate {
+    /// Executed dispositions whose files or certificate an interruption (a crash, a kill, a full
+    /// disk) left undone, finished now, if a checkpoint signed with the archive's key vouches for
+    /// their execution; returns their ids and, apart, those it left (not vouched for: `verify`
+    /// names them; a records officer checks them and runs `dispose execute`). An act nobody
+    /// vouched for is never finished automatically: that would certify a forged one.
+    public func finishInterrupted(actor: String) async throws -> (finished: [Int64], left: [Int64]) {
+        var finished: [Int64] = [], left: [Int64] = []
+        let checkpoints = CheckpointService(archive: archive)
+        for b in try await store.dispositions() where b.status == .executed {
+            guard try await store.certificate(dispositionID: b.id) == nil else { continue }
+            let action = b.action == .transfer ? "transfer.confirm" : "disposition.execute"
+            let entries = try await store.auditEntries(AuditFilter(action: action, target: "disposition:\(b.id)", limit: 10))
+            guard let entry = entries.first(where: { $0.action == action }), try await checkpoints.vouchedByArchiveKey(entry) else {
+                left.append(b.id)
+                continue
+            }
+            try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.resume", target: "disposition:\(b.id)",
+                                                   detail: ["executed_by": b.executedBy ?? "", "reason": "its files and certificate were left undone"]))
+            _ = try await archive.withWriteLock(purpose: "disposition.resume") { try await finish(id: b.id, actor: b.executedBy ?? actor) }
+            finished.append(b.id)
+        }
+        return (finished, left)
+    }
+
+    private func executeLocked(id: Int64, actor: String, accession: String?, today: CivilDate) async throws {
         let action = accession == nil ? "disposition.execute" : "transfer.confirm"
         try await access.require(.recordsOfficer, actor: actor, action: action, target: "disposition:\(id)")
         let existing = try await show(id: id)
@@ -228,7 +257,6 @@ public struct DispositionService: Sendable {
                                                    auditAction: action)
             }
         }
-        return try await finish(id: id, actor: actor)
     }
 
     /// Removes the files the disposition released and issues its certificate (idempotent). A
@@ -244,11 +272,21 @@ public struct DispositionService: Sendable {
         // Which files were sealed (had a data key) when destroyed: only those were erased
         // cryptographically. (On a rerun, keys destroyed by the first run count as not sealed:
         // the certificate never claims more than it knows.)
+        // Counted once, before the first file goes, and kept in the audit log: a rerun after an
+        // interruption finds some keys already destroyed and would otherwise undercount.
         var sealedFiles = 0
+        if let counted = try await store.auditEntries(AuditFilter(action: "disposition.purge", target: "disposition:\(id)", limit: 1)).first,
+           let fields = (try? JSONSerialization.jsonObject(with: Data(counted.detail.utf8))) as? [String: String],
+           let n = fields["sealed_files"].flatMap({ Int($0) }) {
+            sealedFiles = n
+        } else if !released.isEmpty, try await store.certificate(dispositionID: id) == nil {
+            for hash in released where try await store.blobKey(hash) != nil { sealedFiles += 1 }
+            try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.purge", target: "disposition:\(id)",
+                                                   detail: ["files": String(released.count), "sealed_files": String(sealedFiles)]))
+        }
         var lockedClear = 0
         for hash in released {
             let sealed = try await store.blobKey(hash) != nil
-            if sealed { sealedFiles += 1 }
             do {
                 try await archive.blobs.destroy(hash)
                 destroyed += 1
@@ -346,6 +384,10 @@ public struct DispositionService: Sendable {
     public func certificate(id: Int64, actor: String) async throws -> DispositionCertificate {
         guard let json = try await store.certificate(dispositionID: id) else {
             let b = try await show(id: id)
+            if b.status == .executed {
+                throw ArchiveError(.notFound, "disposition \(id) was executed but its certificate was not written (the run was interrupted); "
+                                    + "`recordkeeper verify` or `recordkeeper dispose execute \(id)` finishes it")
+            }
             throw ArchiveError(.notFound, "disposition \(id) is \(b.status.rawValue); a certificate exists once it is executed")
         }
         try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.certificate.read", target: "disposition:\(id)"))

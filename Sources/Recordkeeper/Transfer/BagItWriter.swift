@@ -9,12 +9,16 @@ struct BagItWriter {
     let staging: URL
     private(set) var manifest: [(path: String, sha256: String, size: Int64)] = []
 
-    init(destination: URL) throws {
+    /// `replacing`: the External-Identifier of a bag an interrupted run of the same packaging
+    /// may have moved into place before the archive recorded it; such a bag is replaced.
+    init(destination: URL, replacing identifier: String? = nil) throws {
         let fm = FileManager.default
         self.destination = destination.standardizedFileURL
         if fm.fileExists(atPath: self.destination.path) {
             let contents = (try? fm.contentsOfDirectory(atPath: self.destination.path)) ?? ["?"]
-            guard contents.isEmpty else {
+            let info = (try? String(contentsOf: self.destination.appendingPathComponent("bag-info.txt"), encoding: .utf8)) ?? ""
+            let ours = identifier.map { id in info.split(separator: "\n").contains { $0 == "External-Identifier: \(id)" } } ?? false
+            guard contents.isEmpty || ours else {
                 throw ArchiveError(.invalid, "\(self.destination.path) already exists and is not empty; choose a new directory for the bag")
             }
             try fm.removeItem(at: self.destination)

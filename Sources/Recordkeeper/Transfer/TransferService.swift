@@ -58,7 +58,9 @@ public struct TransferService: Sendable {
             throw ArchiveError(.refused, "transfer \(id) has no records that may go to NARA on \(today)\(withheld > 0 ? " (\(withheld) withheld: not yet due or under a legal hold)" : "")")
         }
 
-        var bag = try BagItWriter(destination: destination)
+        // A bag of this transfer already in place while the transfer is not recorded as packaged
+        // was left by a run stopped between moving it there and recording it: it is made again.
+        var bag = try BagItWriter(destination: destination, replacing: batch.status == .approved ? "recordkeeper-disposition-\(id)" : nil)
         var csv = Self.metadataColumns.joined(separator: "|") + "\r\n"
         var conversations: [Int64: (Conversation, CustodianProfile?)] = [:]
         var summary: [(conversation: Conversation, day: String, file: String, records: Int)] = []

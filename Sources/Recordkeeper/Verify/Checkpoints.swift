@@ -322,6 +322,16 @@ public struct CheckpointService: Sendable {
                                 rotationSignature: d["rotation_signature"])
     }
 
+    /// Whether a checkpoint signed by this archive's own key (the key file, read here) vouches
+    /// for exactly this audit entry. False where the key cannot be read.
+    public func vouchedByArchiveKey(_ entry: AuditEntry) async throws -> Bool {
+        guard let key = try? SigningKey.load(at: keyFile, create: false) else { return false }
+        let wanted = "\(entry.target)=\(entry.sequence):\(entry.hash.hex)"
+        return try await checkpoints(after: entry.sequence).contains { c in
+            c.publicKey == key.publicKeyHex && c.signatureValid && (CheckpointStatement.parse(c.statement)?.vouches ?? []).contains(wanted)
+        }
+    }
+
     /// Every checkpoint recorded after audit entry `after`, oldest first.
     public func checkpoints(after: Int64 = 0) async throws -> [SignedCheckpoint] {
         // One that does not decode is kept, empty, for `check` to name as unreadable.

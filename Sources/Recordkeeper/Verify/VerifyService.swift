@@ -57,6 +57,9 @@ public struct VerificationReport: Sendable, Codable {
     /// Blobs sealed at rest (with a data key); nil when the archive neither seals nor holds a
     /// sealed blob. Fewer than `blobsChecked`: some are stored in the clear (`keys seal`).
     public var blobsSealed: Int?
+    /// Dispositions an interruption had left without their files removed or their certificate,
+    /// finished by this verify before it checked (their execution was vouched for by a checkpoint).
+    public var dispositionsFinished: [Int64] = []
 }
 
 /// Recomputes every blob hash, every message's content hash and the whole audit chain.
@@ -173,6 +176,10 @@ public struct VerifyService: Sendable {
                        progress: (@Sendable (String) -> Void)? = nil) async throws -> VerificationReport {
         let started = Date()
         let store = archive.store
+        // A destruction or transfer whose records left but whose files and certificate an
+        // interruption left undone is finished first, if the archive's key vouched for it; one
+        // nobody vouched for is left for the checks below to name.
+        let finished = try await DispositionService(archive: archive).finishInterrupted(actor: actor).finished
         var problems: [VerificationProblem] = []
         var blobCount = 0
         var blobBytes: Int64 = 0
@@ -598,6 +605,7 @@ public struct VerifyService: Sendable {
         report.notYetIndexed = indexLag.pending
         report.custodyEventsChecked = custodyEventsChecked
         report.destroyedKeptUnderLock = destroyedKeptUnderLock
+        report.dispositionsFinished = finished
         report.checkpointsChecked = own.checked
         report.checkpointKeyChanges = own.keyChanges + (own.keyNotChecked.map { [$0] } ?? [])
         report.witnessCheckpointsChecked = witness?.checkpoints.count
