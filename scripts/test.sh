@@ -117,6 +117,15 @@ if [ $# -eq 0 ] && [ "$FUZZ" = 1 ]; then
   scripts/fuzz.sh all "${RECORDKEEPER_FUZZ_SECONDS:-10}"
 fi
 
+# Kill -9 of real child processes at random offsets and exact commit points, and a real full disk
+# (issue 17; scripts/crash_matrix.py --thorough tries more offsets). RECORDKEEPER_CRASH=0 skips it
+# (never under CI).
+CRASH=${RECORDKEEPER_CRASH:-1}
+if [ "${CI:-}" = "true" ]; then CRASH=1; fi
+if [ $# -eq 0 ] && [ "$CRASH" = 1 ]; then
+  python3 scripts/crash_matrix.py --bin .build/debug/recordkeeper
+fi
+
 # With a filter (arguments), only the Swift tests asked for run.
 # browser_check NAME SCRIPT: runs a Chromium test script; its exit 2 (no Chromium) is a skip,
 # except under CI.

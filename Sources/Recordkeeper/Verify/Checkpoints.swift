@@ -222,7 +222,10 @@ public struct CheckpointService: Sendable {
     func withSigningLease<T>(_ body: (_ renew: () async throws -> Void) async throws -> T) async throws -> T {
         let store = archive.store
         let holder = "sign:\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
-        let ttl: Int64 = 300_000
+        // Signing takes milliseconds: a short lease lets the next signer go on soon after one that
+        // was killed while holding it (with 5 minutes, a rerun after a crash waited 2 and gave up;
+        // found by the crash matrix).
+        let ttl: Int64 = 30_000
         let deadline = ContinuousClock.now + .seconds(120)
         while try await !store.acquireLease("checkpoint.sign", holder: holder, ttlMillis: ttl) {
             guard ContinuousClock.now < deadline else { throw ArchiveError(.busy, "another instance has been signing a checkpoint for 2 minutes; try again") }
