@@ -302,12 +302,19 @@ extension PostgresArchiveStore: DispositionStore {
                     released.append(h)
                 }
             }
+            // The released files' data keys go in this transaction: the records and every copy of
+            // their sealed files become unreadable at one commit (a crash after it leaves only
+            // ciphertext to remove).
+            let releasedHex = released.map(\.hex)
+            let sealed = releasedHex.isEmpty ? 0 : try await conn.count("SELECT count(*) FROM blob_key WHERE hash = ANY(\(releasedHex))", logger: logger)
+            if !releasedHex.isEmpty { try await conn.run("DELETE FROM blob_key WHERE hash = ANY(\(releasedHex))", logger: logger) }
             try await conn.run("""
                 UPDATE disposition_batch SET status = 'executed', executed_by = \(actor), executed_at = \(disposedAt), accession = \(accession) WHERE id = \(id)
                 """, logger: logger)
             _ = try await Self.appendAudit(conn, AuditDraft(actor: actor, action: auditAction, target: "disposition:\(id)", detail: [
                 "records": String(members.count), "withheld": String(withheld), "disposed_digest": digest.hex,
-                "blobs_released": String(released.count), "accession": accession ?? "", "approved_by": approver, "proposed_by": b.proposedBy,
+                "blobs_released": String(released.count), "blobs_sealed": String(sealed), "accession": accession ?? "", "approved_by": approver,
+                "proposed_by": b.proposedBy,
             ]), logger: logger)
             return DispositionExecution(batch: try await Self.requireDisposition(conn, id, logger: logger), disposed: members.count, withheld: withheld,
                                         releasedBlobs: released)

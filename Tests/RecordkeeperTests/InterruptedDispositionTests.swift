@@ -33,7 +33,14 @@ struct InterruptedDispositionTests {
         }
         let released = try await archive.store.destroyedBlobs(dispositionID: batch.id)
         #expect(released.count == 2) // the export and the attachment
-        for hash in released { #expect(try await archive.blobs.contains(hash)) } // still there: the run stopped
+        for hash in released {
+            #expect(try await archive.blobs.contains(hash)) // still there: the run stopped
+            // …but unreadable: their data keys went in the execution's own transaction.
+            #expect(try await archive.store.blobKey(hash) == nil)
+            let left = try await archive.blobs.data(hash)
+            #expect(left.starts(with: BlobSealer.magic)) // ciphertext whose key is gone
+            #expect(left.range(of: Data(DestructionTests.attachmentCanary.utf8)) == nil && left.range(of: Data("Gate code".utf8)) == nil)
+        }
         return (archive, batch, released)
     }
 

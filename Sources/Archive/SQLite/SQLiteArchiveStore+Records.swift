@@ -856,11 +856,20 @@ extension SQLiteArchiveStore {
                     released.append(h)
                 }
             }
+            // The released files' data keys go in this transaction: the records and every copy of
+            // their sealed files become unreadable at one commit (a crash after it leaves only
+            // ciphertext to remove).
+            var sealed = 0
+            for hash in released {
+                try db.execute(sql: "DELETE FROM blob_key WHERE hash = ?", arguments: [hash.hex])
+                sealed += db.changesCount
+            }
             try db.execute(sql: "UPDATE disposition_batch SET status = 'executed', executed_by = ?, executed_at = ?, accession = ? WHERE id = ?",
                            arguments: [actor, disposedAt, accession, id])
             try Self.appendAudit(db, AuditDraft(actor: actor, action: auditAction, target: "disposition:\(id)", detail: [
                 "records": String(disposed), "withheld": String(withheld), "disposed_digest": digest.hex,
-                "blobs_released": String(released.count), "accession": accession ?? "", "approved_by": approver, "proposed_by": b.proposedBy,
+                "blobs_released": String(released.count), "blobs_sealed": String(sealed), "accession": accession ?? "", "approved_by": approver,
+                "proposed_by": b.proposedBy,
             ]))
             return DispositionExecution(batch: try Self.requireDisposition(db, id), disposed: disposed, withheld: withheld, releasedBlobs: released)
         }

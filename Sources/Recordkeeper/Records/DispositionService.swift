@@ -272,12 +272,19 @@ public struct DispositionService: Sendable {
         // Which files were sealed (had a data key) when destroyed: only those were erased
         // cryptographically. (On a rerun, keys destroyed by the first run count as not sealed:
         // the certificate never claims more than it knows.)
-        // Counted once, before the first file goes, and kept in the audit log: a rerun after an
-        // interruption finds some keys already destroyed and would otherwise undercount.
+        // How many were sealed is counted where their keys went: in the execution's transaction
+        // (the `blobs_sealed` of its audit entry); an execution from before that counted them
+        // here, once, before the first file went (`disposition.purge`).
+        let action = try await show(id: id).action == .transfer ? "transfer.confirm" : "disposition.execute"
+        func field(_ entry: AuditEntry?, _ name: String) -> Int? {
+            guard let entry, let fields = (try? JSONSerialization.jsonObject(with: Data(entry.detail.utf8))) as? [String: String] else { return nil }
+            return fields[name].flatMap { Int($0) }
+        }
+        let executed = try await store.auditEntries(AuditFilter(action: action, target: "disposition:\(id)", limit: 5)).first { $0.action == action }
         var sealedFiles = 0
-        if let counted = try await store.auditEntries(AuditFilter(action: "disposition.purge", target: "disposition:\(id)", limit: 1)).first,
-           let fields = (try? JSONSerialization.jsonObject(with: Data(counted.detail.utf8))) as? [String: String],
-           let n = fields["sealed_files"].flatMap({ Int($0) }) {
+        if let n = field(executed, "blobs_sealed") {
+            sealedFiles = n
+        } else if let n = field(try await store.auditEntries(AuditFilter(action: "disposition.purge", target: "disposition:\(id)", limit: 1)).first, "sealed_files") {
             sealedFiles = n
         } else if !released.isEmpty, try await store.certificate(dispositionID: id) == nil {
             for hash in released where try await store.blobKey(hash) != nil { sealedFiles += 1 }
@@ -286,13 +293,13 @@ public struct DispositionService: Sendable {
         }
         var lockedClear = 0
         for hash in released {
-            let sealed = try await store.blobKey(hash) != nil
             do {
                 try await archive.blobs.destroy(hash)
                 destroyed += 1
             } catch let e as ArchiveError where e.code == .refused {
                 locked.append(hash)
-                if !sealed { lockedClear += 1 }
+                // Its key may be gone already (the execution destroyed it): the stored bytes say.
+                if try await archive.blobs.isSealed(hash) == false { lockedClear += 1 }
                 if let blobs = archive.blobs as? any LockingBlobStore, let until = try? await blobs.lockState(hash).until {
                     lockEnds = max(lockEnds ?? until, until)
                 }
