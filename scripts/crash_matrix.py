@@ -539,8 +539,20 @@ class IngestPoint(Point):
         codes = {p.get("code") for p in report.get("problems", []) or []}
         if not ok and codes == {"batch_not_vouched"}:
             # Killed between storing the batch and signing the checkpoint that vouches for it: by
-            # design only a check against the export vouches for it now, which the rerun makes.
-            t.notes.append("killed before the checkpoint: verify names the batch as not vouched for; the rerun of the same export vouches for it")
+            # design a person checks the batch against its export and vouches for the entry
+            # verify names (an unvouched batch may be forged); no incident (an addition is not a
+            # disposition).
+            details = [p.get("detail", "") for p in report.get("problems", [])]
+            vouch = [m.group(1) for d in details for m in [re.search(r"--vouch (batch:\d+@\d+)", d)] if m]
+            if len(vouch) != 1:
+                t.fail(f"verify after the kill named {len(details)} unvouched batch(es), expected the killed run's one: {text}")
+            for target in vouch:
+                v = rk(["checkpoint", "sign", "--vouch", target, "--reason", "checked against its export after a crash"], env)
+                t.repro.append(shell_line(["checkpoint", "sign", "--vouch", target], env) + "   # a person vouches after checking")
+                if v.returncode != 0:
+                    t.fail(f"vouching for {target} failed: {(v.stderr.strip().splitlines() or ['?'])[-1]}")
+            t.notes.append("killed between storing the batch and its checkpoint: verify names the batch (no incident); "
+                           "a person checks it against the export and vouches (`checkpoint sign --vouch`)")
         elif not ok:
             t.fail(f"verify after the kill: {text}")
         r = rk(rerun_args or cmd, env)
@@ -843,9 +855,20 @@ class DestroyPoint(Point):
                 state = state if self.classify(data)[0] == "complete, certified" else state + " BUT NOT COMPLETE"
                 whole = "NOT COMPLETE" not in state
             elif not ok and codes and codes <= self.UNVOUCHED and "disposition_not_vouched" in codes:
-                state, whole, expect_incident = "destroyed, NOT certified, not vouched → left for a records officer", True, True
-                t.notes.append("killed between the records leaving and the checkpoint that vouches for it: verify names it "
-                               "(and opens an incident: an unvouched execution may be forged); the rerun finishes it")
+                state, whole, expect_incident = "destroyed (keys gone), NOT certified, not vouched → records officer", True, True
+                # The records officer's part: check it, then vouch for the entry verify names.
+                detail = next((p.get("detail", "") for p in report.get("problems", []) if p.get("code") == "disposition_not_vouched"), "")
+                m = re.search(r"--vouch (disposition:\d+@\d+)", detail)
+                if m:
+                    v = rk(["checkpoint", "sign", "--vouch", m.group(1), "--reason", "checked after a crash"], env)
+                    t.repro.append(shell_line(["checkpoint", "sign", "--vouch", m.group(1)], env) + "   # the records officer vouches")
+                    if v.returncode != 0:
+                        t.fail(f"vouching for {m.group(1)} failed: {(v.stderr.strip().splitlines() or ['?'])[-1]}")
+                else:
+                    t.fail(f"verify did not name the entry to vouch for: {detail}")
+                t.notes.append("killed in the instant between the records leaving (their files' keys with them) and the checkpoint "
+                               "that vouches for it: verify names it and opens an incident (an unvouched execution may be forged); "
+                               "a records officer vouches for it (`checkpoint sign --vouch`), and the rerun finishes it")
         t.state = state
         if not whole:
             t.fail(f"half-done destructive act after the kill: {state}")
@@ -880,7 +903,11 @@ class DestroyPoint(Point):
             diffs.append(f"{dead_files} file(s) of destroyed blobs still on disk")
         if orphans:
             t.notes.append(f"{orphans} orphan blob file(s) on disk")
-        if not expect_incident:
+        if expect_incident:
+            n = q1(data, "SELECT count(*) FROM ud_incident WHERE source = 'verify'")
+            if n != 1:
+                t.fail(f"expected the one incident verify opens for an unvouched execution, found {n}")
+        else:
             incident_check(t, data)
         t.counts = "equal" if not diffs else "DIFFER"
         for d in diffs:

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 
-/// What a source file was when capture began: device, inode, size and the modification and
-/// change times to the nanosecond. Any write, truncation, rename over it or `touch` changes one
-/// of them. The ingest compares the file against it after copying the original and before each
+/// What a source file was when capture began: device, inode, size and modification time to the
+/// nanosecond. Any write, truncation or rename over it changes one of them. (Not the change
+/// time: sync clients and virus scanners set extended attributes, and backup tools add links,
+/// without touching the content.) The ingest compares the file against it after copying the original and before each
 /// chunk is handed to the store, so a chunk is stored only if every byte it came from was read
 /// before the file changed; the chunk that notices the change, and all after it, are not.
 public struct SourceSnapshot: Equatable, Sendable {
@@ -14,19 +15,17 @@ public struct SourceSnapshot: Equatable, Sendable {
     var inode: UInt64
     var size: Int64
     var modified: timespec
-    var changed: timespec
 
     /// Nil for anything but a regular file (a chat folder is read file by file).
     public static func of(_ url: URL) -> SourceSnapshot? {
         var st = stat()
         guard stat(url.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return SourceSnapshot(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size), modified: st.st_mtim, changed: st.st_ctim)
+        return SourceSnapshot(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size), modified: st.st_mtim)
     }
 
     public static func == (a: SourceSnapshot, b: SourceSnapshot) -> Bool {
         a.device == b.device && a.inode == b.inode && a.size == b.size
             && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
-            && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
     }
 
     /// Throws `changed(message)` when the file is no longer what it was.

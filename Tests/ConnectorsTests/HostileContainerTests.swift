@@ -30,6 +30,12 @@ struct HostileContainerTests {
                                      ("WhatsApp Chat with Sam Lee.txt", Data("01/02/2021, 10:00 - Sam Lee: the other copy\n".utf8))], in: dir, named: "two-chats.zip")
         let twoPhotos = try Self.zip([("WhatsApp Chat with Sam Lee.txt", Data(chat.utf8)), ("IMG-20210201-WA0001.jpg", Data([0xFF, 0xD8, 0x01])),
                                       ("IMG-20210201-WA0001.jpg", Data([0xFF, 0xD8, 0x02]))], in: dir, named: "two-photos.zip")
+        // Two members the reader would take for one file: the same name in two folders, and in another case.
+        let sameName = try Self.zip([("WhatsApp Chat with Sam Lee.txt", Data(chat.utf8)), ("a/IMG-20210201-WA0001.jpg", Data([0xFF, 0xD8, 0x01])),
+                                     ("b/img-20210201-wa0001.JPG", Data([0xFF, 0xD8, 0x02]))], in: dir, named: "same-name.zip")
+        #expect {
+            _ = try WhatsAppConnector().detect(SourceFile(url: sameName))
+        } throws: { ($0 as? ConnectorError)?.message.contains("which name the same file") == true }
         for url in [twoChats, twoPhotos] {
             #expect {
                 _ = try WhatsAppConnector().detect(SourceFile(url: url))

@@ -79,6 +79,15 @@ struct InterruptedDispositionTests {
         #expect(codes.contains("disposition_not_vouched") && codes.contains("certificate_missing"), "\(codes.sorted())")
         for hash in released { #expect(try await archive.blobs.contains(hash)) }
         #expect(try await IncidentService(archive: archive).list().count == 1)
+        // Running it again does not vouch for it unchecked.
+        await #expect {
+            _ = try await DispositionService(archive: archive).execute(id: batch.id, actor: "alice")
+        } throws: { ($0 as? ArchiveError)?.message.contains("no signed checkpoint vouches for its execution") == true }
+        for hash in released { #expect(try await archive.blobs.contains(hash)) }
+        // A records officer checks it and vouches for the entry verify names; then it finishes.
+        let detail = try #require(report.problems.first { $0.code == "disposition_not_vouched" }?.detail)
+        let target = try #require(detail.firstMatch(of: /--vouch (disposition:\d+@\d+)/)?.1)
+        try await CheckpointService(archive: archive).sign(vouching: [String(target)], reason: "checked", actor: "alice")
         let certificate = try await DispositionService(archive: archive).execute(id: batch.id, actor: "alice")
         #expect(certificate.records == 4 && certificate.blobsDestroyed == 2)
         for hash in released { #expect(try await !archive.blobs.contains(hash)) }
@@ -91,9 +100,10 @@ struct InterruptedDispositionTests {
 /// (issue 17 item 3, found by the crash matrix).
 @Suite("A capture interrupted before its checkpoint", .serialized)
 struct InterruptedCaptureTests {
-    /// `verify` names the batch (no incident: an addition is not a disposition); running the same
-    /// ingest again finds every message of it in the same original and vouches for it.
-    @Test func theRerunOfTheSameExportVouchesForTheBatchItChecked() async throws {
+    /// `verify` names the batch and the entry to vouch for, and opens no incident (an addition is
+    /// not a disposition); running the same ingest again does not vouch for it (that would vouch
+    /// for whatever the database holds under its name); a person who checked it does.
+    @Test func verifyNamesTheUnvouchedBatchAndAPersonVouchesForIt() async throws {
         let tmp = try TempDir(); defer { tmp.cleanup() }
         let archive = try await makeArchive(tmp)
         let checkpoints = CheckpointService(archive: archive)
@@ -108,13 +118,11 @@ struct InterruptedCaptureTests {
         let first = try await VerifyService(archive: archive).verify(actor: "test")
         #expect(first.problems.map(\.code) == ["batch_not_vouched"], "\(first.problems.map { "\($0.code) \($0.item)" })")
         #expect(try await IncidentService(archive: archive).list().isEmpty)
-        // A different export adds records: it vouches only for its own batch.
-        let other = try writeText(DestructionTests.heldChat, named: "WhatsApp Chat with Lee Park.txt", in: try tmp.sub("other"))
-        _ = try await ingest(archive, other, custodian: DestructionTests.sam)
-        #expect(try await VerifyService(archive: archive).verify(actor: "test").problems.map(\.code) == ["batch_not_vouched"])
-        // The same export again: nothing added, every message found again; the batch is vouched for.
         let again = try await ingest(archive, export, custodian: DestructionTests.jane)
         #expect(again.messagesAdded == 0 && again.duplicatesSkipped == 4)
+        #expect(try await VerifyService(archive: archive).verify(actor: "test").problems.map(\.code) == ["batch_not_vouched"])
+        let target = try #require(first.problems[0].detail.firstMatch(of: /--vouch (batch:\d+@\d+)/)?.1)
+        try await checkpoints.sign(vouching: [String(target)], reason: "checked against its export", actor: "alice")
         let after = try await VerifyService(archive: archive).verify(actor: "test")
         #expect(after.ok, "\(after.problems.map { "\($0.code) \($0.item)" })")
     }

@@ -199,10 +199,16 @@ enum MIME {
 
     /// The leaf parts of a message, depth-first (nested messages included), bounded: `tooDeep`
     /// is set when parts below `maxDepth` were left unread.
-    static func leaves(_ part: Part, depth: Int = 0, tooDeep: inout Bool) -> [Part] {
+    /// `budget`: leaves still to read; past it, parts are counted in `unread` and not read (a
+    /// million-part e-mail costs a count, not a million parsed parts).
+    static func leaves(_ part: Part, depth: Int = 0, tooDeep: inout Bool, budget: inout Int, unread: inout Int) -> [Part] {
         let type = (part.header("content-type") ?? "text/plain").lowercased()
         guard depth < maxDepth else {
             tooDeep = true
+            return []
+        }
+        guard budget > 0 else {
+            unread += 1
             return []
         }
         if type.hasPrefix("multipart/"), let boundary = parameter(part.header("content-type"), "boundary") {
@@ -227,9 +233,17 @@ enum MIME {
                 i = j + 1
             }
             if let c = current { pieces.append(c) }
-            return pieces.flatMap { leaves(split($0), depth: depth + 1, tooDeep: &tooDeep) }
+            var out: [Part] = []
+            for piece in pieces {
+                if budget <= 0 { unread += 1; continue }
+                out += leaves(split(piece), depth: depth + 1, tooDeep: &tooDeep, budget: &budget, unread: &unread)
+            }
+            return out
         }
-        if type.hasPrefix("message/rfc822") { return [part] + leaves(split(decodedBody(part)), depth: depth + 1, tooDeep: &tooDeep) }
+        budget -= 1
+        if type.hasPrefix("message/rfc822") {
+            return [part] + leaves(split(decodedBody(part)), depth: depth + 1, tooDeep: &tooDeep, budget: &budget, unread: &unread)
+        }
         return [part]
     }
 }
@@ -376,7 +390,9 @@ final class MailReader: CaptureReader {
         var refs: [AttachmentReference] = []
         var tooDeep = false
         var unkept = 0
-        for leaf in MIME.leaves(message, tooDeep: &tooDeep) {
+        // The text and the HTML body besides the attachments kept.
+        var budget = MIME.maxParts + 2
+        for leaf in MIME.leaves(message, tooDeep: &tooDeep, budget: &budget, unread: &unkept) {
             let type = (leaf.header("content-type") ?? "text/plain").lowercased()
             let disposition = leaf.header("content-disposition")
             let name = MIME.parameter(disposition, "filename") ?? MIME.parameter(leaf.header("content-type"), "name")

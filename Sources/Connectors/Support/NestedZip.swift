@@ -86,15 +86,20 @@ enum ZipNames {
     /// More entries than any export this reads holds (a guard on the names kept to compare).
     static let maxEntries = 1_000_000
 
-    static func requireUnique(_ archive: Archive, displayName: String) throws {
-        var seen: [String: Int] = [:]
+    /// `key`: how the reader looks members up (a WhatsApp attachment by its file name, in any
+    /// folder, case and Unicode form aside): two members with one key are as ambiguous as two
+    /// with one path.
+    static func requireUnique(_ archive: Archive, displayName: String, key: (String) -> String = { $0 }) throws {
+        var seen: [String: (Int, String)] = [:]
         var index = 0
         for entry in archive {
             index += 1
             guard index <= maxEntries else { throw ConnectorError(.hostileArchive, "\(displayName) holds more than \(maxEntries) entries") }
             guard entry.type == .file else { continue }
-            if let first = seen.updateValue(index, forKey: entry.path) {
-                throw ConnectorError(.hostileArchive, twice(displayName, entry.path, first, index))
+            if let (first, path) = seen.updateValue((index, entry.path), forKey: key(entry.path)) {
+                throw ConnectorError(.hostileArchive, path == entry.path ? twice(displayName, entry.path, first, index)
+                    : "\(displayName) holds '\(path)' (entry \(first)) and '\(entry.path)' (entry \(index)), which name the same file; "
+                        + "which copy is the record is ambiguous, so nothing was read from it")
             }
         }
     }

@@ -18,9 +18,11 @@ public struct WhatsAppConnector: Connector {
         if ext == "zip" {
             let archive: Archive
             do { archive = try Archive(url: source.url, accessMode: .read) } catch { return nil }
-            // A zip naming a member twice is refused here, whatever it holds, rather than called "not a recognised export".
+            // Any zip naming a member twice is refused here, whatever it holds ("not a recognised
+            // export" would hide why); a WhatsApp export also by how its attachments are looked up.
             try ZipNames.requireUnique(archive, displayName: source.displayName)
             guard let member = try? WhatsAppConnector.chatMember(in: archive) else { return nil }
+            try ZipNames.requireUnique(archive, displayName: source.displayName, key: WhatsAppConnector.memberKey)
             var head = Data()
             _ = try? SafeZip.extract(member, from: .file(source.url), bufferSize: 16_384, skipCRC32: true) { chunk in
                 if head.count < 65_536 { head.append(chunk) } else { throw StopExtraction() }
@@ -47,7 +49,7 @@ public struct WhatsAppConnector: Connector {
             } catch {
                 throw ConnectorError(.unreadable, "\(source.displayName) is not a readable zip archive; check the file was copied completely", underlying: error)
             }
-            try ZipNames.requireUnique(archive, displayName: source.displayName)
+            try ZipNames.requireUnique(archive, displayName: source.displayName, key: WhatsAppConnector.memberKey)
             let entry = try WhatsAppConnector.chatMember(in: archive)
             member = entry.path
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -152,6 +154,13 @@ public struct WhatsAppConnector: Connector {
 
     /// The chat text inside a zip: `_chat.txt`, else the one `*chat*.txt`/`*whatsapp*.txt`, else
     /// the only `.txt`.
+    /// How a member is found: attachments by file name in any folder (`AttachmentName.key`);
+    /// macOS's `__MACOSX/` resource forks and `._` files are not members anyone looks up.
+    static func memberKey(_ path: String) -> String {
+        let name = (path as NSString).lastPathComponent
+        return path.hasPrefix("__MACOSX/") || name.hasPrefix("._") ? "\u{0}" + path : AttachmentName.key(name)
+    }
+
     static func chatMember(in archive: Archive) throws -> Entry {
         var texts: [Entry] = []
         for entry in archive where entry.type == .file {

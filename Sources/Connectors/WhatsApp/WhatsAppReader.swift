@@ -152,10 +152,18 @@ final class WhatsAppReader: CaptureReader {
     private func finishAndQueue(_ b: Builder) {
         let message = finish(b)
         if String(validating: b.raw, as: UTF8.self) == nil {
-            pending.append(defect(b.line, "not_utf8", "the message starting at line \(b.line) holds bytes that are not UTF-8; they are shown as U+FFFD, and the original export keeps them as they were", b.raw.prefix(0)))
+            notUTF8 += 1
+            // One defect per message for the first few; an export in another encoding would
+            // otherwise give one for every message.
+            if notUTF8 <= Self.maxNotUTF8Defects {
+                let more = notUTF8 == Self.maxNotUTF8Defects ? "; later messages like it are not reported one by one (is the export in another encoding?)" : ""
+                pending.append(defect(b.line, "not_utf8", "the message starting at line \(b.line) holds bytes that are not UTF-8; they are shown as U+FFFD, and the original export keeps them as they were" + more, b.raw.prefix(0)))
+            }
         }
         pending.append(message)
     }
+    static let maxNotUTF8Defects = 20
+    private var notUTF8 = 0
 
     private func finish(_ b: Builder) -> CaptureItem {
         let sent = b.sent

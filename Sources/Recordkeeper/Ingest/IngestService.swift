@@ -183,37 +183,11 @@ public struct IngestService: Sendable {
         return reports
     }
 
-    /// Earlier batches of the same original, in the same conversation, that no checkpoint
-    /// vouches for (their run stopped between storing them and signing) and that this run has
-    /// just checked against the export: it read the same bytes again and found every one of their
-    /// messages already there, adding none. That is the check `verify` asks for before vouching.
-    private func rechecked(_ reports: [BatchReport]) async throws -> [String] {
-        let candidates = reports.filter { $0.error == nil && $0.messagesAdded == 0 && $0.duplicatesSkipped > 0 && $0.sourceSHA256 != nil && $0.batchID != nil }
-        guard !candidates.isEmpty else { return [] }
-        let checkpoints = CheckpointService(archive: archive)
-        var out: [String] = []
-        let entries = try await archive.store.auditEntries(AuditFilter(action: "ingest", limit: 1000))
-        for r in candidates {
-            guard let now = try await archive.store.batch(id: r.batchID!) else { continue }
-            for e in entries where e.action == "ingest" && e.target != "batch:\(r.batchID!)" && !out.contains(e.target) {
-                guard let fields = (try? JSONSerialization.jsonObject(with: Data(e.detail.utf8))) as? [String: String],
-                      fields["sha256"] == r.sourceSHA256, fields["batch_messages"] == String(r.duplicatesSkipped),
-                      fields["conversation"] == "conversation:\(now.conversationID)",
-                      let id = Int64(e.target.dropFirst("batch:".count)), let earlier = try await archive.store.batch(id: id),
-                      earlier.custodianID == now.custodianID, earlier.status == "complete",
-                      !(try await checkpoints.vouchedByArchiveKey(e)) else { continue }
-                out.append(e.target)
-            }
-        }
-        return out
-    }
-
     /// A signed checkpoint naming the batches just written (when the archive signs: issue 16).
     /// Capture is durable by then; a failure to sign says so rather than passing in silence.
     private func signCheckpoint(for reports: [BatchReport], actor: String, throwing: Bool) async throws {
-        var batches = reports.compactMap { r in r.error == nil ? r.batchID.map { "batch:\($0)" } : nil }
+        let batches = reports.compactMap { r in r.error == nil ? r.batchID.map { "batch:\($0)" } : nil }
         guard !batches.isEmpty else { return }
-        batches += (try? await rechecked(reports)) ?? []
         do {
             try await CheckpointService(archive: archive).signIfSigning(vouching: batches, reason: "capture", actor: actor)
         } catch {

@@ -199,6 +199,13 @@ public struct DispositionService: Sendable {
     /// vouches for the act (`finishInterrupted`).
     public func execute(id: Int64, actor: String, accession: String? = nil, today: CivilDate = .today()) async throws -> DispositionCertificate {
         let purpose = accession == nil ? "disposition.execute" : "transfer.confirm"
+        let wasExecuted = try await show(id: id).status == .executed
+        if wasExecuted, try await store.certificate(dispositionID: id) == nil {
+            // Finishing an execution an earlier run left half done: only one the archive's key
+            // vouched for. One nobody vouched for may be forged (rows written by someone with the
+            // database but not the key); signing for it here would certify it unchecked.
+            try await requireVouched(id: id, actor: actor)
+        }
         try await archive.withWriteLock(purpose: purpose) {
             try await executeLocked(id: id, actor: actor, accession: accession, today: today)
         }
@@ -208,11 +215,34 @@ public struct DispositionService: Sendable {
             try await CheckpointService(archive: archive).signIfSigning(vouching: ["disposition:\(id)"], reason: accession == nil ? "disposition" : "transfer",
                                                                         actor: actor)
         } catch {
-            throw ArchiveError(.invalid, "disposition \(id) was executed, but no checkpoint could be signed for it: "
-                                + ((error as? ArchiveError)?.message ?? "\(error)") + "; `verify` lists it as not vouched for until one is, "
-                                + "and its files and certificate wait for `recordkeeper dispose execute \(id)`")
+            throw ArchiveError(.invalid, "disposition \(id) was executed (its records and their files' data keys are gone), but no checkpoint could be signed for it: "
+                                + ((error as? ArchiveError)?.message ?? "\(error)") + "; `verify` lists it as not vouched for until one is. Check its "
+                                + "tombstones against the approved batch, vouch for it (`recordkeeper checkpoint sign --vouch disposition:\(id)@SEQ`, "
+                                + "SEQ as `verify` names it), then run `recordkeeper dispose execute \(id)` again to remove its files and issue the certificate")
         }
         return try await archive.withWriteLock(purpose: purpose) { try await finish(id: id, actor: actor) }
+    }
+
+    /// The execution entry of an executed disposition, if a checkpoint signed with the archive's
+    /// key vouches for it (or the archive does not sign at all: then there is nothing to check).
+    func vouchedExecution(_ b: DispositionBatch) async throws -> (entry: AuditEntry?, vouched: Bool) {
+        let action = b.action == .transfer ? "transfer.confirm" : "disposition.execute"
+        let entry = try await store.auditEntries(AuditFilter(action: action, target: "disposition:\(b.id)", limit: 10)).first { $0.action == action }
+        let checkpoints = CheckpointService(archive: archive)
+        guard try await checkpoints.signs() else { return (entry, true) }
+        guard let entry else { return (nil, false) }
+        return (entry, try await checkpoints.vouchedByArchiveKey(entry))
+    }
+
+    private func requireVouched(id: Int64, actor: String) async throws {
+        let b = try await show(id: id)
+        let (entry, vouched) = try await vouchedExecution(b)
+        guard !vouched else { return }
+        try await access.refuse(actor: actor, action: b.action == .transfer ? "transfer.confirm" : "disposition.execute", target: "disposition:\(id)",
+                                reason: "disposition \(id) is executed but no signed checkpoint vouches for its execution"
+                                    + (entry.map { " (entry \($0.sequence))" } ?? "") + ": it may have been written by someone without the signing key, "
+                                    + "or its run stopped before it signed. Check its tombstones against the approved batch, then vouch for it "
+                                    + "(`recordkeeper checkpoint sign --vouch disposition:\(id)\(entry.map { "@\($0.sequence)" } ?? "")`) and run this again")
     }
 
     /// Executed dispositions whose files or certificate an interruption (a crash, a kill, a full
@@ -222,19 +252,31 @@ public struct DispositionService: Sendable {
     /// vouched for is never finished automatically: that would certify a forged one.
     public func finishInterrupted(actor: String) async throws -> (finished: [Int64], left: [Int64]) {
         var finished: [Int64] = [], left: [Int64] = []
-        let checkpoints = CheckpointService(archive: archive)
         for b in try await store.dispositions() where b.status == .executed {
             guard try await store.certificate(dispositionID: b.id) == nil else { continue }
-            let action = b.action == .transfer ? "transfer.confirm" : "disposition.execute"
-            let entries = try await store.auditEntries(AuditFilter(action: action, target: "disposition:\(b.id)", limit: 10))
-            guard let entry = entries.first(where: { $0.action == action }), try await checkpoints.vouchedByArchiveKey(entry) else {
+            let (entry, vouched) = try await vouchedExecution(b)
+            // Only what the vouched entry released: a file marked since (by someone with the
+            // database) makes the counts differ, and then nothing is removed here.
+            let released = try await store.destroyedBlobs(dispositionID: b.id)
+            let fields = entry.flatMap { (try? JSONSerialization.jsonObject(with: Data($0.detail.utf8))) as? [String: String] }
+            guard vouched, let entry, fields?["blobs_released"] == String(released.count) else {
                 left.append(b.id)
                 continue
             }
-            try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.resume", target: "disposition:\(b.id)",
-                                                   detail: ["executed_by": b.executedBy ?? "", "reason": "its files and certificate were left undone"]))
-            _ = try await archive.withWriteLock(purpose: "disposition.resume") { try await finish(id: b.id, actor: b.executedBy ?? actor) }
-            finished.append(b.id)
+            do {
+                try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.resume", target: "disposition:\(b.id)",
+                                                       detail: ["executed_by": b.executedBy ?? "", "entry": String(entry.sequence),
+                                                                "reason": "its files and certificate were left undone"]))
+                _ = try await archive.withWriteLock(purpose: "disposition.resume") {
+                    // Another process may have finished it meanwhile (it held the lock).
+                    guard try await store.certificate(dispositionID: b.id) == nil else { return }
+                    _ = try await finish(id: b.id, actor: b.executedBy ?? actor)
+                }
+                finished.append(b.id)
+            } catch {
+                // Verify goes on and names what is left (certificate_missing, destroyed_blob_present).
+                left.append(b.id)
+            }
         }
         return (finished, left)
     }
@@ -298,8 +340,8 @@ public struct DispositionService: Sendable {
                 destroyed += 1
             } catch let e as ArchiveError where e.code == .refused {
                 locked.append(hash)
-                // Its key may be gone already (the execution destroyed it): the stored bytes say.
-                if try await archive.blobs.isSealed(hash) == false { lockedClear += 1 }
+                // Its key is gone already (the execution destroyed it): the stored header says.
+                if await !storedSealed(hash) { lockedClear += 1 }
                 if let blobs = archive.blobs as? any LockingBlobStore, let until = try? await blobs.lockState(hash).until {
                     lockEnds = max(lockEnds ?? until, until)
                 }
@@ -365,6 +407,19 @@ public struct DispositionService: Sendable {
             throw ArchiveError(.storage, "disposition \(id) is executed but \(failures) file(s) could not be removed from the blob store; fix permissions and run the same command again")
         }
         return certificate
+    }
+
+    /// Whether a stored blob's bytes are sealed, read from its header (its data key may be gone).
+    private func storedSealed(_ hash: ContentHash) async -> Bool {
+        struct Enough: Error {}
+        var head: [UInt8] = []
+        do {
+            try await archive.blobs.read(hash) { chunk in
+                head += chunk.prefix(BlobSealer.headerSize - head.count)
+                if head.count >= BlobSealer.headerSize { throw Enough() }
+            }
+        } catch {}
+        return BlobSealer.keyID(ofHeader: head) != nil
     }
 
     func certificate(for id: Int64, blobsDestroyed: Int) async throws -> DispositionCertificate {

@@ -17,7 +17,9 @@ struct BagItWriter {
         if fm.fileExists(atPath: self.destination.path) {
             let contents = (try? fm.contentsOfDirectory(atPath: self.destination.path)) ?? ["?"]
             let info = (try? String(contentsOf: self.destination.appendingPathComponent("bag-info.txt"), encoding: .utf8)) ?? ""
-            let ours = identifier.map { id in info.split(separator: "\n").contains { $0 == "External-Identifier: \(id)" } } ?? false
+            // Only a bag as this writer leaves it: its tag files and data/, nothing else.
+            let bagShape = Set(contents).isSubset(of: ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "data"])
+            let ours = bagShape && (identifier.map { id in info.split(separator: "\n").contains { $0 == "External-Identifier: \(id)" } } ?? false)
             guard contents.isEmpty || ours else {
                 throw ArchiveError(.invalid, "\(self.destination.path) already exists and is not empty; choose a new directory for the bag")
             }

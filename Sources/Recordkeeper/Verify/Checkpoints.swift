@@ -283,6 +283,12 @@ public struct CheckpointService: Sendable {
     /// Signs after an act when the archive signs: its key file exists, or checkpoints were signed
     /// before (a missing key is then an error for the caller to report, and no key is made).
     /// Returns whether it signed.
+    /// Whether the archive signs checkpoints (a key file, or a checkpoint already signed).
+    public func signs() async throws -> Bool {
+        if FileManager.default.fileExists(atPath: keyFile.path) { return true }
+        return try await newestCheckpoint() != nil
+    }
+
     @discardableResult
     public func signIfSigning(vouching targets: [String], reason: String, actor: String) async throws -> Bool {
         if !FileManager.default.fileExists(atPath: keyFile.path) {
