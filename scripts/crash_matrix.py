@@ -298,6 +298,19 @@ def incident_check(t, data):
         t.fail(f"{n} unauthorized-disposition incident(s) opened by verify (36 CFR 1230.14 report due), still open after the rerun")
 
 
+def after_rerun(t, data, ref):
+    """The checks after every rerun: verify passes, counts equal the clean run's, no incident."""
+    ok, text = verify(data)
+    t.verify_end = "ok" if ok else text
+    if not ok:
+        t.fail(f"verify after the rerun: {text}")
+    diffs = count_check(data, ref)
+    incident_check(t, data)
+    t.counts = "equal" if not diffs else "DIFFER"
+    for d in diffs:
+        t.fail(d)
+
+
 def fmt_n(n):
     return f"{n:,}"
 
@@ -565,15 +578,7 @@ class IngestPoint(Point):
         else:
             t.rerun = f"exit {r.returncode}"
             t.fail(f"rerun exited {r.returncode}: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
-        ok, text = verify(data)
-        t.verify_end = "ok" if ok else text
-        if not ok:
-            t.fail(f"verify after the rerun: {text}")
-        diffs = count_check(data, self.ref)
-        incident_check(t, data)
-        t.counts = "equal" if not diffs else "DIFFER"
-        for d in diffs:
-            t.fail(d)
+        after_rerun(t, data, self.ref)
         t.repro.append(shell_line(rerun_args or cmd, env) + "   # rerun")
 
     def trial(self, k, frac, window=None):
@@ -704,15 +709,7 @@ class UploadPoint(IngestPoint):
         else:
             t.rerun = f"HTTP {code.strip()}"
             t.fail(f"the upload again answered HTTP {code.strip()}: {body[:300]}")
-        ok, text = verify(data)
-        t.verify_end = "ok" if ok else text
-        if not ok:
-            t.fail(f"verify after the rerun: {text}")
-        diffs = count_check(data, self.ref)
-        incident_check(t, data)
-        t.counts = "equal" if not diffs else "DIFFER"
-        for d in diffs:
-            t.fail(d)
+        after_rerun(t, data, self.ref)
         return t
 
     def gated(self):
