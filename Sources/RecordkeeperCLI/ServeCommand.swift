@@ -46,6 +46,10 @@ struct ServerOptions: ParsableArguments {
         "Close a connection that sends no complete request, or stalls its body, for this many seconds (0: never).", valueName: "seconds"))
     var idleTimeout = WebConfiguration().idleTimeoutSeconds
 
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp(
+        "Most connections open at once; more wait to be accepted (default: from the open-file limit, at most 10,000).", valueName: "n"))
+    var maxConnections = 0
+
     func configuration() throws -> WebConfiguration {
         guard rateLimit >= 0, rateLimitBurst >= 1, rateLimitInFlight >= 1 else {
             throw ValidationError("--rate-limit must be 0 or more, --rate-limit-burst and --rate-limit-in-flight 1 or more")
@@ -61,6 +65,8 @@ struct ServerOptions: ParsableArguments {
         c.maxUploadBytes = max(1, maxUploadMB) << 20
         c.requestLimits = RequestLimitConfiguration(perMinute: rateLimit, burst: rateLimitBurst, inFlight: rateLimitInFlight)
         c.idleTimeoutSeconds = idleTimeout
+        guard maxConnections >= 0 else { throw ValidationError("--max-connections must be 0 (automatic) or more") }
+        c.maxConnections = maxConnections
         let env = ProcessInfo.processInfo.environment
         if let path = oidcConfig ?? env[OIDCConfiguration.environmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
             do { c.oidc = try OIDCConfiguration.load(path: path) } catch let e as ArchiveError { throw ValidationError(e.message) }

@@ -41,6 +41,10 @@ public struct WebConfiguration: Sendable {
     /// A connection that has sent no complete request for this long is closed (a client that
     /// trickles its headers cannot hold a connection open, nor one that stalls its body); 0: never.
     public var idleTimeoutSeconds: Int = 30
+    /// Most connections open at once (0: from the open-file limit). Past it new connections wait
+    /// in the listen queue: a flood of slow clients makes others wait, but never exhausts the
+    /// process's file descriptors (libdispatch ends the process when it cannot open a file).
+    public var maxConnections: Int = 0
     public var tls: Bool { tlsCertificate != nil }
     public init() {}
 }
@@ -146,7 +150,24 @@ public final class WebApp: Sendable {
     }
 
     var applicationConfiguration: ApplicationConfiguration {
-        ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil)
+        ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil,
+                                 availableConnectionsDelegate: MaximumAvailableConnections(Self.connectionLimit(configuration.maxConnections)))
+    }
+
+    /// The connection cap: the configured one, or half of what the open-file limit leaves after
+    /// 256 for the store, blobs and scratch files (the soft limit is raised to the hard one
+    /// first), between 64 and 10,000.
+    static func connectionLimit(_ configured: Int) -> Int {
+        if configured > 0 { return configured }
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1000 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = min(limit.rlim_max, 1 << 20)
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        let available = Int(clamping: limit.rlim_cur) - 256
+        return min(10_000, max(64, available / 2))
     }
 
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish for
