@@ -1339,7 +1339,7 @@ class DiskFullPoint(Point):
             t.landed = "n (never filled)"
         else:
             t.counted = True
-            clear = re.search(r"no space|disk is full|disk full|space left|file too large|too large|ENOSPC|EFBIG|errno 2[78]", err_text, re.I)
+            clear = re.search(r"no space|disk is full|disk full|SQLITE_FULL|data directory is full|space left|file too large|too large|ENOSPC|EFBIG|errno 2[78]", err_text, re.I)
             t.landed = f"y (export {failed_at + 1}: exit {r.returncode})"
             t.notes.append(f"error: {err_text[:300]}")
             if not clear:
