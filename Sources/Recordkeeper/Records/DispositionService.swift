@@ -311,10 +311,7 @@ public struct DispositionService: Sendable {
         var destroyed = 0
         var locked: [ContentHash] = []
         var lockEnds: Date?
-        // Which files were sealed (had a data key) when destroyed: only those were erased
-        // cryptographically. (On a rerun, keys destroyed by the first run count as not sealed:
-        // the certificate never claims more than it knows.)
-        // How many were sealed is counted where their keys went: in the execution's transaction
+        // Only sealed files were erased cryptographically. How many were sealed is counted where their keys went: in the execution's transaction
         // (the `blobs_sealed` of its audit entry); an execution from before that counted them
         // here, once, before the first file went (`disposition.purge`).
         let action = try await show(id: id).action == .transfer ? "transfer.confirm" : "disposition.execute"
