@@ -80,6 +80,18 @@ public protocol AuditLog: Sendable {
     func auditEntries(target: String, limit: Int) async throws -> [AuditEntry]
     /// Audit entries matching the filter, newest first.
     func auditEntries(_ filter: AuditFilter) async throws -> [AuditEntry]
+    /// Records a read's audit entry: durable when this returns, in the chain moments later, so
+    /// that a read never waits behind a capture's write transaction (decision 0011). Every
+    /// `auditEntries` chains what is waiting first.
+    func appendReadAudit(_ draft: AuditDraft) async throws
+    /// Chains every read's entry still waiting, now.
+    func settleReadAudits() async throws
+}
+
+extension AuditLog {
+    /// A store whose appends do not wait behind captures chains a read's entry at once.
+    public func appendReadAudit(_ draft: AuditDraft) async throws { try await appendAudit(draft) }
+    public func settleReadAudits() async throws {}
 }
 
 /// What `verify` reads, paged so memory stays flat.

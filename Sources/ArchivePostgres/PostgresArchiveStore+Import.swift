@@ -50,6 +50,7 @@ public enum ArchiveImport {
         "sign_in_pending": "a single sign-on under way finishes on the archive it began on",
         "blob_key": "each blob is sealed anew in the target blob store, under a data key of its own wrapped by the target's key-encryption key",
         "storage_scrub": "the embedded database file's own state",
+        "read_audit_mark": "how far the embedded archive's read-audit journal is chained; it is chained whole before the copy",
     ]
 
     /// Tables whose guards refuse rows written other than by their own procedure (a tombstone
@@ -90,6 +91,8 @@ extension PostgresArchiveStore {
     /// queued for the search index.
     public func importArchive(from source: SQLiteArchiveStore, pageSize: Int = 5000,
                               progress: @Sendable (ImportProgress) -> Void = { _ in }) async throws -> [ImportedTable] {
+        // Reads' audit entries still waiting in the source's journal belong in the chain copied.
+        try await source.settleReadAudits()
         let tables = Dictionary(uniqueKeysWithValues: try await source.exportedTables().map { ($0.name, $0) })
         let unknown = tables.keys.filter { !ArchiveImport.copied.contains($0) && ArchiveImport.skipped[$0] == nil }.sorted()
         guard unknown.isEmpty else {

@@ -60,7 +60,7 @@ struct CheckpointCommand: AsyncParsableCommand {
                 let handle = try await archive.open(.operator)
                 let service = CheckpointService(archive: handle)
                 let text = try await service.export(after: after)
-                try await handle.store.appendAudit(AuditDraft(actor: archive.resolvedActor, action: "checkpoint.export", target: "archive",
+                try await handle.store.appendReadAudit(AuditDraft(actor: archive.resolvedActor, action: "checkpoint.export", target: "archive",
                                                               detail: ["after": String(after), "lines": String(text.split(separator: "\n").count)]))
                 if let out {
                     try Data(text.utf8).write(to: URL(fileURLWithPath: out))

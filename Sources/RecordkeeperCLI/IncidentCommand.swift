@@ -140,7 +140,7 @@ struct IncidentCommand: AsyncParsableCommand {
                 let handle = try await archive.open()
                 let service = IncidentService(archive: handle)
                 let text = service.render(try await service.get(id), markdown: format != "html", signer: signer)
-                try await handle.store.appendAudit(AuditDraft(actor: archive.resolvedActor, action: "incident.render", target: "incident:\(id)", detail: ["format": format]))
+                try await handle.store.appendReadAudit(AuditDraft(actor: archive.resolvedActor, action: "incident.render", target: "incident:\(id)", detail: ["format": format]))
                 if let output { try Data(text.utf8).write(to: URL(fileURLWithPath: output)); print("wrote \(output)") } else { print(text, terminator: "") }
             }
         }

@@ -79,3 +79,35 @@ public enum BackgroundCheckpoints {
         }
     }
 }
+
+/// Chains reads' audit entries that wait in the store's read-audit journal (decision 0011) every
+/// `interval`, whichever process wrote them (a CLI `show` that ended before its own pass), and
+/// once more when the server stops. Every read already starts a pass of its own; this bounds how
+/// long an entry can wait when that pass failed or its process ended.
+public struct BackgroundReadAudits: Service {
+    let archive: ArchiveHandle
+    let interval: Duration
+    let logger: Logger
+
+    public init(archive: ArchiveHandle, interval: Duration = .seconds(5), logger: Logger) {
+        self.archive = archive
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await settle()
+                do { try await Task.sleep(for: interval) } catch { break }
+            }
+        }
+        await settle()
+    }
+
+    func settle() async {
+        do { try await archive.store.settleReadAudits() } catch {
+            logger.error("read_audit.chain_failed", metadata: ["error.code": "\((error as? ArchiveError)?.code.rawValue ?? "unexpected")"])
+        }
+    }
+}

@@ -241,7 +241,7 @@ extension WebApp {
         r.add(.get, "/api/v1/audit", Access.auditors, "Audit entries, newest first (actor, action, target, from, to, before, limit)", limited: true) { input in
             let p = try input.user
             let entries = try await self.archive.store.auditEntries(Self.auditFilter(input.query))
-            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "audit.view", target: "audit",
+            try await self.archive.store.appendReadAudit(AuditDraft(actor: p.actor, action: "audit.view", target: "audit",
                                                                 detail: ["filter": input.request.uri.query ?? "", "via": "api"]))
             return try Respond.json(["entries": entries])
         }

@@ -17,7 +17,7 @@ extension WebApp {
             let p = try input.user
             let filter = Self.auditFilter(input.query)
             let entries = try await self.archive.store.auditEntries(filter)
-            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "audit.view", target: "audit",
+            try await self.archive.store.appendReadAudit(AuditDraft(actor: p.actor, action: "audit.view", target: "audit",
                                                                 detail: ["filter": input.request.uri.query ?? ""]))
             return Respond.html(self.auditPage(p, filter: filter, entries: entries, query: input.query))
         }

@@ -46,7 +46,7 @@ extension WebApp {
             let p = try input.user
             let service = IncidentService(archive: self.archive)
             let incident = try await service.get(try input.id())
-            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "incident.render", target: "incident:\(incident.id)", detail: ["format": "html"]))
+            try await self.archive.store.appendReadAudit(AuditDraft(actor: p.actor, action: "incident.render", target: "incident:\(incident.id)", detail: ["format": "html"]))
             return Respond.html(self.incidentPage(p, incident, notes: try await service.notes(id: incident.id),
                                                   report: service.render(incident, markdown: true, signer: nil)))
         }

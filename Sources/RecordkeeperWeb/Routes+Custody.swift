@@ -50,7 +50,7 @@ extension WebApp {
             let p = try input.user
             let request = try Self.reportRequest(input)
             let table = try await CustodyReports(store: try self.custodyStore).run(request).table
-            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.report.view", target: "custody-report:\(request.id.rawValue)",
+            try await self.archive.store.appendReadAudit(AuditDraft(actor: p.actor, action: "custody.report.view", target: "custody-report:\(request.id.rawValue)",
                                                                 detail: ["query": input.request.uri.query ?? "", "via": "web"]))
             return Respond.html(self.custodyReportPage(p, request: request, table: table, query: input.request.uri.query ?? ""))
         }
@@ -59,7 +59,7 @@ extension WebApp {
             let request = try Self.reportRequest(input)
             let run = try await CustodyReports(store: try self.custodyStore).run(request)
             let csv = input.query["format"] == "csv"
-            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.report.view", target: "custody-report:\(request.id.rawValue)",
+            try await self.archive.store.appendReadAudit(AuditDraft(actor: p.actor, action: "custody.report.view", target: "custody-report:\(request.id.rawValue)",
                                                                 detail: ["query": input.request.uri.query ?? "", "via": csv ? "csv" : "api"]))
             if csv {
                 return Respond.bytes(Data(run.table.csv.utf8), contentType: "text/csv; charset=utf-8",
@@ -144,7 +144,7 @@ extension WebApp {
             }
             let out = Out(s10: s10.value, targets: try await store.targets(s10: s10.value), events: try await store.custodyEvents(s10: s10.value),
                           inspections: try await store.inspections(s10: s10.value))
-            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.item.view", target: "custody-s10:\(s10.value)",
+            try await self.archive.store.appendReadAudit(AuditDraft(actor: p.actor, action: "custody.item.view", target: "custody-s10:\(s10.value)",
                                                                 detail: ["via": "api"]))
             return try Respond.json(out)
         }

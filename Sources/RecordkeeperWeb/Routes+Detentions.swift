@@ -89,7 +89,7 @@ extension WebApp {
                 throw ArchiveError(.notFound, "no detention \(id)")
             }
             let status = try await store.addresseeStatus(detentionIDs: [id])[id] ?? .none
-            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.detention.view", target: "custody-detention:\(id)", detail: ["via": "api"]))
+            try await self.archive.store.appendReadAudit(AuditDraft(actor: p.actor, action: "custody.detention.view", target: "custody-detention:\(id)", detail: ["via": "api"]))
             return try Respond.json(DetentionJSON(detention: d, addressee: status.rawValue))
         }
         r.add(.get, "/api/v1/custody/detentions/:id/addressee", Self.detentionReaders,
@@ -178,7 +178,7 @@ extension WebApp {
             guard let store = self.archive.store as? any CustodyReferralStore, let referral = try await store.referral(id: id) else {
                 throw ArchiveError(.notFound, "no referral \(id)")
             }
-            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.referral.view", target: "custody-referral:\(id)", detail: ["via": "api"]))
+            try await self.archive.store.appendReadAudit(AuditDraft(actor: p.actor, action: "custody.referral.view", target: "custody-referral:\(id)", detail: ["via": "api"]))
             return try Respond.json(referral)
         }
         r.add(.post, "/api/v1/custody/referrals/:id/:step", .roles([.custodyOfficer, .custodySupervisor]),

@@ -211,9 +211,11 @@ public final class WebApp: Sendable {
     }
 
     /// The jobs `serve` runs beside the web server: the indexer, the capture findings' incidents,
-    /// the hourly checkpoint, Object Lock (with a locking blob store) and the custody alert pusher (with a webhook).
+    /// the hourly checkpoint, Object Lock (with a locking blob store), the custody alert pusher (with a webhook)
+    /// and the chaining of reads' audit entries.
     func addBackground<R>(to app: inout Application<R>, logger: Logger) {
         app.addServices(BackgroundIndexer(archive: archive, logger: logger))
+        app.addServices(BackgroundReadAudits(archive: archive, logger: logger))
         app.addServices(BackgroundFindings.job(archive: archive, logger: logger))
         app.addServices(BackgroundCheckpoints.job(archive: archive, logger: logger))
         if archive.blobs is any LockingBlobStore { app.addServices(BackgroundObjectLock.job(archive: archive, logger: logger)) }

@@ -60,7 +60,7 @@ struct CheckpointTests {
         // The second capture removed whole: its messages, its batch, and every audit entry from its
         // first one on (the triggers dropped first). The chain that remains is contiguous.
         let first = try #require(try await archive.store.auditEntries(AuditFilter(action: "ingest", target: "batch:2", limit: 1)).first)
-        let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
+        let queue = try rawDatabase(archive)
         try await queue.writeWithoutTransaction { db in
             try Self.dropTriggers(db)
             let start = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM audit_log WHERE seq > (SELECT max(seq) FROM audit_log WHERE action = 'checkpoint' AND seq < ?)",
@@ -82,7 +82,7 @@ struct CheckpointTests {
         // Someone with the database rewrites what the first capture's entry says, and rechains
         // every entry after it so the chain is whole again.
         let target = try #require(try await archive.store.auditEntries(AuditFilter(action: "ingest", target: "batch:1", limit: 1)).first)
-        let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
+        let queue = try rawDatabase(archive)
         try await queue.writeWithoutTransaction { db in
             try Self.dropTriggers(db)
             var previous = try AuditEntry.genesis

@@ -99,7 +99,7 @@ struct DestructionTests {
         try sealedBytes.write(to: backup)
 
         // As in an archive that has run a while: the WAL has been copied into the database file.
-        let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
+        let queue = try rawDatabase(archive)
         try await queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         try queue.close()
         let checkpointed = try Self.scan(archive.directory.databaseURL.deletingLastPathComponent(), for: [Self.disposedCanary])
@@ -148,7 +148,7 @@ struct DestructionTests {
                              timeZone: "America/New_York")
         // What an older release left: text deleted without secure_delete, in free pages.
         let legacy = "Qvxlegacyfreepage8812"
-        let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
+        let queue = try rawDatabase(archive)
         try await queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA secure_delete = OFF")
             try db.execute(sql: "CREATE TABLE old_scratch (t TEXT)")

@@ -19,7 +19,7 @@ struct IncidentTests {
         #expect(try await VerifyService(archive: archive).verify(actor: "test").ok)
         #expect(try await archive.store.incidents().isEmpty)
         // Someone with the database file removes two records behind the archive's back.
-        let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
+        let queue = try rawDatabase(archive)
         try await queue.writeWithoutTransaction { db in
             try db.execute(sql: "DROP TRIGGER IF EXISTS message_delete_only_by_disposition")
             try db.execute(sql: "DELETE FROM message WHERE id IN (10, 11)")

@@ -76,7 +76,7 @@ struct IndexTests {
     @Test func verifyNamesAnIndexThatDisagreesWithItsMark() async throws {
         let (tmp, archive) = try await Self.captured(); defer { tmp.cleanup() }
         try await IndexService(archive: archive).catchUp()
-        let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
+        let queue = try rawDatabase(archive)
         try await queue.write { try $0.execute(sql: "UPDATE search_index_state SET indexed_through = 4") }
         let report = try await VerifyService(archive: archive).verify(actor: "test")
         let problem = try #require(report.problems.first { $0.code == "search_index_incomplete" })

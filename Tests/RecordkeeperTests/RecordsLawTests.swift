@@ -210,7 +210,7 @@ struct RecordsLawTests {
         #expect(try await f.archive.store.stats().messages == 5)
 
         // Nothing else can remove or alter a record: the store itself refuses.
-        let queue = try DatabaseQueue(path: f.archive.directory.databaseURL.path)
+        let queue = try rawDatabase(f.archive)
         let heldID = try await f.id("Hold that pallet")
         #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [heldID]) } }
         #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "UPDATE message SET body = 'x' WHERE id = ?", arguments: [heldID]) } }
@@ -226,7 +226,7 @@ struct RecordsLawTests {
         let second = try await disposition.propose(action: .destroy, asOf: CivilDate("2032-01-01")!, items: ["0002"], note: nil, actor: "bob", today: CivilDate("2032-01-01")!)
         #expect(second.records == 4)
         // A tombstone cannot be forged for a batch that is not approved.
-        let forgery = try DatabaseQueue(path: f.archive.directory.databaseURL.path)
+        let forgery = try rawDatabase(f.archive)
         #expect(throws: DatabaseError.self) {
             try forgery.write { try $0.execute(sql: """
                 INSERT INTO tombstone (message_id, identity_key, content_hash, batch_id, conversation_id, conversation_key, sent_local, sent_at,
@@ -278,7 +278,7 @@ struct RecordsLawTests {
         let b = try await d.propose(action: .destroy, asOf: CivilDate("2031-06-01")!, items: nil, note: nil, actor: "alice", today: CivilDate("2031-06-01")!)
         _ = try await d.approve(id: b.id, actor: "bob")
         _ = try await d.execute(id: b.id, actor: "bob", today: CivilDate("2031-06-01")!)
-        let queue = try DatabaseQueue(path: f.archive.directory.databaseURL.path)
+        let queue = try rawDatabase(f.archive)
         try await queue.writeWithoutTransaction { db in
             try db.execute(sql: "DROP TRIGGER tombstone_no_update")
             try db.execute(sql: "UPDATE tombstone SET content_hash = ? WHERE rowid = (SELECT min(rowid) FROM tombstone)", arguments: [String(repeating: "0", count: 64)])

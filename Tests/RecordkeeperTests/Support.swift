@@ -1,5 +1,6 @@
 import Archive
 import Foundation
+import GRDB
 import Recordkeeper
 import RecordkeeperCore
 import RecordkeeperTesting
@@ -54,4 +55,13 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 /// and what it printed.
 func runCheckpointScript(_ file: URL, _ extra: [String] = []) throws -> (status: Int32, output: String) {
     try BagValidator.run("/usr/bin/env", ["python3", packageRoot.appendingPathComponent("scripts/verify_checkpoints.py").path, file.path] + extra)
+}
+
+/// A connection of its own to the archive's database, as an attacker or another process opens
+/// it: it waits for the write lock like every writer (a read's audit entry may be being chained
+/// in the background when it asks).
+func rawDatabase(_ archive: ArchiveHandle) throws -> DatabaseQueue {
+    var config = Configuration()
+    config.busyMode = .timeout(30)
+    return try DatabaseQueue(path: archive.directory.databaseURL.path, configuration: config)
 }

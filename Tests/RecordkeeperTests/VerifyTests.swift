@@ -19,7 +19,7 @@ struct VerifyTests {
     }
 
     func withDatabase(_ archive: ArchiveHandle, _ body: (Database) throws -> Void) throws {
-        let queue = try DatabaseQueue(path: archive.directory.databaseURL.path)
+        let queue = try rawDatabase(archive)
         // An attacker with write access to the file first drops the store's guard triggers
         // (they refuse in-place changes and deletions); verify must catch what follows.
         try queue.writeWithoutTransaction { db in

@@ -146,7 +146,8 @@ extension SQLiteArchiveStore {
     }
 
     public func auditEntries(_ f: AuditFilter) async throws -> [AuditEntry] {
-        try await read { db in
+        try await settleReadAudits()
+        return try await read { db in
             var clauses: [String] = []
             var args: [any DatabaseValueConvertible] = []
             if let v = f.actor, !v.isEmpty { clauses.append("actor = ?"); args.append(v) }

@@ -317,7 +317,7 @@ extension SQLiteArchiveStore {
     }
 
     public func stats() async throws -> ArchiveStats {
-        try await read { db in
+        var stats = try await read { db in
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
             return ArchiveStats(
                 conversations: try count("SELECT count(*) FROM conversation"),
@@ -332,6 +332,8 @@ extension SQLiteArchiveStore {
                 defects: try count("SELECT count(*) FROM defect"),
                 auditEntries: try count("SELECT count(*) FROM audit_log"))
         }
+        stats.auditEntries += try await pendingReadAudits()
+        return stats
     }
 
     public func recordCounts() async throws -> (messages: Int, blobs: Int) {
@@ -457,14 +459,16 @@ extension SQLiteArchiveStore {
     }
 
     public func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry] {
-        try await read { db in
+        try await settleReadAudits()
+        return try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [afterSequence, limit])
                 .map(Self.decodeAudit)
         }
     }
 
     public func auditEntries(target: String, limit: Int) async throws -> [AuditEntry] {
-        try await read { db in
+        try await settleReadAudits()
+        return try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM audit_log WHERE target = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
                              arguments: [target, limit]).map(Self.decodeAudit)
         }

@@ -210,6 +210,10 @@ extension SQLiteArchiveStore {
         m.registerMigration("v31-user-logins", foreignKeyChecks: .immediate) { db in try Self.migrateUserLogins(db) }
         // Single sign-ons between the redirect to the identity provider and its answer (issue 16).
         m.registerMigration("v32-sign-in-pending", foreignKeyChecks: .immediate) { db in try Self.migratePendingSignIns(db) }
+        // How far each read-audit journal is chained into the audit log (decision 0011).
+        m.registerMigration("v33-read-audit-mark", foreignKeyChecks: .immediate) { db in
+            try db.execute(sql: "CREATE TABLE read_audit_mark (journal TEXT PRIMARY KEY, last_id INTEGER NOT NULL)")
+        }
         return m
     }
 }

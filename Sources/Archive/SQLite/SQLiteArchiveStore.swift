@@ -9,6 +9,8 @@ import RecordkeeperCore
 /// this target.
 public struct SQLiteArchiveStore: ArchiveStore {
     let writer: any DatabaseWriter
+    /// Where reads' audit entries wait to be chained (nil in memory: chained at once).
+    let readAudits: ReadAuditJournal?
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -33,6 +35,17 @@ public struct SQLiteArchiveStore: ArchiveStore {
         } catch {
             throw ArchiveError(.storage, "cannot open the record store at \(path); is it a Recordkeeper data directory?", underlying: error)
         }
+        let journalPath = ReadAuditJournal.path(forStore: path)
+        do {
+            readAudits = try ReadAuditJournal(path: journalPath)
+        } catch {
+            throw ArchiveError(.storage, "cannot open the read-audit journal at \(journalPath) (reads' audit entries wait there to be chained)", underlying: error)
+        }
+        // Entries a process left unchained (it ended, or crashed, before its pass): chained off
+        // the caller's path.
+        if let readAudits, (try? readAudits.queue.read({ try Int64.fetchOne($0, sql: "SELECT max(id) FROM entry") })) ?? nil != nil {
+            chainReadAuditsInBackground()
+        }
     }
 
     /// An in-memory store for tests.
@@ -40,6 +53,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
         var config = Configuration()
         config.prepareDatabase { db in try RelevanceRanking.register(db) }
         writer = try DatabaseQueue(configuration: config)
+        readAudits = nil
         try SQLiteArchiveStore.migrator.migrate(writer)
     }
 

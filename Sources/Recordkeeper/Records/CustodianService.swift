@@ -11,7 +11,7 @@ public struct CustodianService: Sendable {
 
     public func list(actor: String) async throws -> [CustodianProfile] {
         let list = try await store.custodianProfiles()
-        try await store.appendAudit(AuditDraft(actor: actor, action: "custodian.list", target: "custodians", detail: ["count": String(list.count)]))
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "custodian.list", target: "custodians", detail: ["count": String(list.count)]))
         return list
     }
 

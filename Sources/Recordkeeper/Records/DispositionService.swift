@@ -150,7 +150,7 @@ public struct DispositionService: Sendable {
 
     public func list(actor: String) async throws -> [DispositionBatch] {
         let list = try await store.dispositions()
-        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.list", target: "dispositions"))
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "disposition.list", target: "dispositions"))
         return list
     }
 
@@ -160,7 +160,7 @@ public struct DispositionService: Sendable {
     public func records(id: Int64, itemID: String?, offset: Int, limit: Int, randomSample: Bool, actor: String) async throws -> (total: Int, members: [DispositionReviewRow]) {
         _ = try await show(id: id)
         let page = try await store.dispositionReview(id: id, itemID: itemID, offset: max(0, offset), limit: max(1, min(limit, 500)), randomSample: randomSample)
-        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.records", target: "disposition:\(id)", detail: [
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "disposition.records", target: "disposition:\(id)", detail: [
             "item": itemID ?? "", "offset": String(offset), "shown": String(page.members.count), "sample": String(randomSample)]))
         return page
     }
@@ -168,7 +168,7 @@ public struct DispositionService: Sendable {
     /// A batch for review (audited).
     public func review(id: Int64, actor: String) async throws -> DispositionBatch {
         let b = try await show(id: id)
-        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.show", target: "disposition:\(id)"))
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "disposition.show", target: "disposition:\(id)"))
         return b
     }
 
@@ -449,7 +449,7 @@ public struct DispositionService: Sendable {
             }
             throw ArchiveError(.notFound, "disposition \(id) is \(b.status.rawValue); a certificate exists once it is executed")
         }
-        try await store.appendAudit(AuditDraft(actor: actor, action: "disposition.certificate.read", target: "disposition:\(id)"))
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "disposition.certificate.read", target: "disposition:\(id)"))
         return try Self.decode(json)
     }
 

@@ -66,7 +66,7 @@ public struct HoldService: Sendable {
         let preview = try await store.previewHold(scope: scope, match: match, sample: sample)
         var messages: [StoredMessage] = []
         for id in preview.sample { if let m = try await store.message(id: id) { messages.append(m) } }
-        try await store.appendAudit(AuditDraft(actor: actor, action: "hold.preview", target: "holds", detail: [
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "hold.preview", target: "holds", detail: [
             "scope": scope.summary, "records": String(preview.records)]))
         return (preview, messages)
     }
@@ -106,7 +106,7 @@ public struct HoldService: Sendable {
         for hold in try await store.holds(includeReleased: includeReleased) {
             out.append((hold, try await store.heldRecords(holdID: hold.id, sample: 0).count))
         }
-        try await store.appendAudit(AuditDraft(actor: actor, action: "hold.list", target: "holds"))
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "hold.list", target: "holds"))
         return out
     }
 
@@ -118,7 +118,7 @@ public struct HoldService: Sendable {
         let (count, ids) = try await store.heldRecords(holdID: hold.id, sample: sample)
         var messages: [StoredMessage] = []
         for mid in ids { if let m = try await store.message(id: mid) { messages.append(m) } }
-        try await store.appendAudit(AuditDraft(actor: actor, action: "hold.show", target: "hold:\(id)",
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "hold.show", target: "hold:\(id)",
                                                detail: ["records": String(count), "sample": ids.map(String.init).joined(separator: ",")]))
         return HoldDetail(hold: hold, heldRecords: count, sample: messages)
     }

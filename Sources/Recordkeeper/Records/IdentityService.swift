@@ -42,7 +42,7 @@ public struct IdentityService: Sendable {
             throw ArchiveError(.notFound, "no conversation with id \(conversationID); `recordkeeper show conversations` lists them")
         }
         let list = try await store.participants(conversationID: conversationID)
-        try await store.appendAudit(AuditDraft(actor: actor, action: "show.participants", target: "conversation:\(conversationID)",
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "show.participants", target: "conversation:\(conversationID)",
                                                detail: ["count": String(list.count)]))
         return list
     }

@@ -21,7 +21,7 @@ public struct RecordService: Sendable {
         let store = archive.store
         guard let stored = try await store.message(id: id) else {
             if let t = try await store.tombstone(messageID: id) {
-                try await store.appendAudit(AuditDraft(actor: actor, action: "show.message", target: "message:\(id)", detail: ["tombstone": "true"]))
+                try await store.appendReadAudit(AuditDraft(actor: actor, action: "show.message", target: "message:\(id)", detail: ["tombstone": "true"]))
                 throw ArchiveError(.notFound, "message \(id) was \(t.outcome) on \(t.disposedAt) by disposition \(t.dispositionID) (item \(t.itemID)"
                     + (t.accession.map { ", NARA accession \($0)" } ?? "") + "); its tombstone remains: `recordkeeper retention show \(id)`")
             }
@@ -31,7 +31,7 @@ public struct RecordService: Sendable {
               let batch = try await store.batch(id: stored.batchID) else {
             throw ArchiveError(.storage, "message \(id) refers to a conversation or batch that is missing; run `recordkeeper verify`")
         }
-        try await store.appendAudit(AuditDraft(actor: actor, action: "show.message", target: "message:\(id)"))
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "show.message", target: "message:\(id)"))
         return MessageDetail(stored: stored, conversation: conversation, batch: batch)
     }
 
@@ -41,7 +41,7 @@ public struct RecordService: Sendable {
             throw ArchiveError(.notFound, "no conversation with id \(conversationID); `recordkeeper show conversations` lists them")
         }
         let messages = try await archive.store.transcript(conversationID: conversationID, offset: offset, limit: limit)
-        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "show.conversation", target: "conversation:\(conversationID)",
+        try await archive.store.appendReadAudit(AuditDraft(actor: actor, action: "show.conversation", target: "conversation:\(conversationID)",
                                                        detail: ["offset": String(offset), "count": String(messages.count)]))
         return (conversation, messages)
     }
@@ -53,7 +53,7 @@ public struct RecordService: Sendable {
         } else {
             try await archive.store.conversations(titleContains: titleContains, limit: limit)
         }
-        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "show.conversations", target: "archive",
+        try await archive.store.appendReadAudit(AuditDraft(actor: actor, action: "show.conversations", target: "archive",
                                                        detail: ["count": String(list.count)]))
         return list
     }
@@ -63,7 +63,7 @@ public struct RecordService: Sendable {
             throw ArchiveError(.notFound, "no capture batch with id \(id)")
         }
         let defects = try await archive.store.defects(batchID: id, limit: 10_000)
-        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "show.batch", target: "batch:\(id)"))
+        try await archive.store.appendReadAudit(AuditDraft(actor: actor, action: "show.batch", target: "batch:\(id)"))
         return (batch, defects)
     }
 
@@ -82,14 +82,14 @@ public struct RecordService: Sendable {
         do { try await archive.blobs.read(hash) { data.append(contentsOf: $0) } } catch {
             throw ArchiveError(.blobMissing, "the stored file for \(a.fileName) cannot be read; run `recordkeeper verify`")
         }
-        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "show.attachment", target: "message:\(messageID)",
+        try await archive.store.appendReadAudit(AuditDraft(actor: actor, action: "show.attachment", target: "message:\(messageID)",
                                                        detail: ["attachment": String(index), "sha256": hash.hex]))
         return (a, data)
     }
 
     public func stats(actor: String) async throws -> ArchiveStats {
         let s = try await archive.store.stats()
-        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "stats", target: "archive"))
+        try await archive.store.appendReadAudit(AuditDraft(actor: actor, action: "stats", target: "archive"))
         return s
     }
 }

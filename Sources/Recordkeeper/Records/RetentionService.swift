@@ -68,13 +68,13 @@ public struct RetentionService: Sendable {
     public func due(asOf: CivilDate, actor: String) async throws -> [DueGroup] {
         try await assignUnassigned(actor: actor)
         let groups = try await store.due(asOf: asOf)
-        try await store.appendAudit(AuditDraft(actor: actor, action: "retention.due", target: "archive", detail: ["as_of": asOf.description]))
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "retention.due", target: "archive", detail: ["as_of": asOf.description]))
         return groups
     }
 
     public func summary(actor: String) async throws -> [DueGroup] {
         let groups = try await store.retentionSummary()
-        try await store.appendAudit(AuditDraft(actor: actor, action: "retention.summary", target: "archive"))
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "retention.summary", target: "archive"))
         return groups
     }
 
@@ -82,7 +82,7 @@ public struct RetentionService: Sendable {
     public func explain(messageID: Int64, actor: String) async throws -> RetentionExplanation {
         if let tomb = try await store.tombstone(messageID: messageID) {
             let plan = try await plan()
-            try await store.appendAudit(AuditDraft(actor: actor, action: "retention.show", target: "message:\(messageID)"))
+            try await store.appendReadAudit(AuditDraft(actor: actor, action: "retention.show", target: "message:\(messageID)"))
             return RetentionExplanation(messageID: messageID, stored: nil,
                                         current: RetentionAssignment(itemID: tomb.itemID, ruleID: nil, action: .retain, cutoff: nil, eligible: nil),
                                         item: plan.plan.item(tomb.itemID), reasons: ["\(tomb.outcome) on \(tomb.disposedAt) by disposition \(tomb.dispositionID)"],
@@ -95,7 +95,7 @@ public struct RetentionService: Sendable {
         let (current, reasons) = try await context(plan: plan.plan).assign(facts, explain: true)
         let covering = Set(try await store.holdsCovering(messageID: messageID))
         let holding = try await store.holds(includeReleased: false).filter { covering.contains($0.id) }
-        try await store.appendAudit(AuditDraft(actor: actor, action: "retention.show", target: "message:\(messageID)"))
+        try await store.appendReadAudit(AuditDraft(actor: actor, action: "retention.show", target: "message:\(messageID)"))
         return RetentionExplanation(messageID: messageID, stored: try await store.assignment(messageID: messageID), current: current,
                                     item: plan.plan.item(current.itemID), reasons: reasons, holds: holding, tombstone: nil, disposition: nil)
     }

@@ -124,7 +124,7 @@ public struct SearchService: Sendable {
         if let v = request.platform { detail["platform"] = v }
         if filters.hasAttachment { detail["has_attachment"] = "true" }
         if filters.underHold { detail["under_hold"] = "true" }
-        try await archive.store.appendAudit(AuditDraft(actor: actor, action: "search", target: "archive", detail: detail))
+        try await archive.store.appendReadAudit(AuditDraft(actor: actor, action: "search", target: "archive", detail: detail))
         return results
     }
 

@@ -25,7 +25,7 @@ extension WebApp {
             let id = try input.id()
             // Nobody reads the particulars by opening a page: a reader asks for them by a form (POST).
             let view = try await self.detentions.view(id, reader: DetentionService.readerRoles.contains { p.user.has($0) } ? nil : p.user, actor: p.actor, purpose: "")
-            try await self.archive.store.appendAudit(AuditDraft(actor: p.actor, action: "custody.detention.view", target: "custody-detention:\(id)", detail: ["via": "web"]))
+            try await self.archive.store.appendReadAudit(AuditDraft(actor: p.actor, action: "custody.detention.view", target: "custody-detention:\(id)", detail: ["via": "web"]))
             return Respond.html(self.detentionPage(p, view.detention, addressee: view.addressee, status: try await self.addresseeStatus(id),
                                                    notice: Notice.from(input.query)))
         }
