@@ -42,6 +42,7 @@
 #        mixed        all four at once, 50 users in all (25 search, 10 browse-api, 10
 #                     browse-html, 5 export), LOAD_MIXED_DURATION seconds
 #      Shipped defaults (per-user limits, idle timeout):
+#        searchers    the search scenario, each user with a think time of LOAD_THINK_MS (1000) ± 50%
 #        paced        the mixed scenario with a think time of LOAD_THINK_MS (1000) ± 50% per user
 #   5. hostile clients (shipped defaults, no ingest), each beside 50 paced searchers as the
 #      normal clients, compared with the same run just before without them
@@ -409,6 +410,7 @@ mixed mixed "$MIXED_DURATION" 0
 stop_server
 # shellcheck disable=SC2086
 start_server defaults ${LOAD_SERVE_ARGS:-}
+measure searchers search bearer "$CONNS" "$DURATION" 0 0 "$THINK_MS"
 mixed paced "$MIXED_DURATION" "$THINK_MS"
 
 touch "$STOP"

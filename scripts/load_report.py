@@ -92,11 +92,12 @@ print(f"  archive  {meta['messages']:,} messages (bench.sh's export) plus what t
 print(f"  serve    limits-off: {meta['serve_limits_off']}; defaults: {meta['serve_defaults'] or '(no options)'}")
 print()
 rows = ["floor", "search-idle", "mixed-idle-search", "mixed-idle-browse-api", "mixed-idle-browse-html", "mixed-idle-export", "search", "browse-api", "browse-html", "export", "mixed-search", "mixed-browse-api",
-        "mixed-browse-html", "mixed-export", "paced-search", "paced-browse-api", "paced-browse-html", "paced-export",
+        "mixed-browse-html", "mixed-export", "searchers", "paced-search", "paced-browse-api", "paced-browse-html", "paced-export",
         "normal", "slowloris", "huge-fast", "huge-slow", "slowloris-flood", "ratelimit-hammer"]
 notes = {"floor": "GET /health, no ingest", "search-idle": "no ingest", "mixed-idle-search": "no ingest, 4 wrk at once", "search": "during ingest", "browse-api": "during ingest",
          "browse-html": "during ingest", "export": "during ingest", "mixed-search": "during ingest, 4 wrk at once",
          "mixed-browse-api": "", "mixed-browse-html": "", "mixed-export": "",
+         "searchers": f"during ingest, think {meta['think_ms']} ms, defaults",
          "paced-search": f"during ingest, 4 wrk at once, think {meta['think_ms']} ms", "paced-browse-api": "", "paced-browse-html": "",
          "paced-export": "",
          "normal": f"search, think {meta['think_ms']} ms, no ingest: baseline for the attacks", "slowloris": "search beside slowloris",
@@ -128,7 +129,7 @@ def verdict(ok, target, detail):
 
 # Errors and search latency under load, while the ingest runs.
 during = ["search", "browse-api", "browse-html", "export", "mixed-search", "mixed-browse-api", "mixed-browse-html", "mixed-export",
-          "paced-search", "paced-browse-api", "paced-browse-html", "paced-export"]
+          "searchers", "paced-search", "paced-browse-api", "paced-browse-html", "paced-export"]
 for name in during:
     d = load(name)
     if d:
@@ -137,6 +138,7 @@ for name in during:
                 + f" [{d.get('server', '?')}]")
 for name, label in (("search", f"search p99 < 100 ms, {meta['connections']} users searching back to back, limits off, during ingest"),
                     ("mixed-search", f"search p99 < 100 ms, mixed {meta['connections']} users back to back (search share), limits off, during ingest"),
+                    ("searchers", f"search p99 < 100 ms, {meta['connections']} users searching with think time, defaults, during ingest"),
                     ("paced-search", f"search p99 < 100 ms, mixed {meta['connections']} users with think time (search share), defaults, during ingest")):
     d = load(name)
     if d:
@@ -265,7 +267,7 @@ print("Server-side time per route (ms, from the server's log: p50 / p99 / max, c
 print("scenario left queued finish in the next one: the server goes on with a request whose client has gone):")
 groups = [("floor", ["floor"]), ("search-idle", ["search-idle"]), ("mixed-idle", ["mixed-idle-search"]), ("search", ["search"]),
           ("browse-api", ["browse-api"]), ("browse-html", ["browse-html"]), ("export", ["export"]), ("mixed", ["mixed-search"]),
-          ("paced", ["paced-search"]), ("normal", ["normal"])]
+          ("searchers", ["searchers"]), ("paced", ["paced-search"]), ("normal", ["normal"])]
 for label, names in groups:
     d = load(names[0])
     if not d:

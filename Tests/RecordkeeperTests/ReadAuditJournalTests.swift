@@ -100,6 +100,7 @@ struct ReadAuditJournalTests {
             }
             try await group.waitForAll()
         }
+        try await reopened.settleReadAudits()
         #expect(try await reopened.auditEntries(AuditFilter(action: "search", limit: 1000)).count == 50)
 
         // The journal removed (an operator's mistake) and made afresh: its ids restart at 1, under
@@ -108,6 +109,7 @@ struct ReadAuditJournalTests {
         let afresh = try SQLiteArchiveStore(path: path)
         #expect(afresh.readAudits?.identity != journal.identity)
         try await afresh.appendReadAudit(AuditDraft(actor: "r", action: "show.batch", target: "batch:1"))
+        try await afresh.settleReadAudits()
         #expect(try await afresh.auditEntries(target: "batch:1", limit: 5).count == 1)
         #expect(try await VerifyService(archive: ArchiveHandle(directory: archive.directory, store: afresh, blobs: archive.blobs)).verify(actor: "test").ok)
     }

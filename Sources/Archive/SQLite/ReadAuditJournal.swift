@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import RecordkeeperCore
 import Synchronization
 
@@ -26,6 +27,8 @@ final class ReadAuditJournal: Sendable {
     let path: String
     /// Whether a background pass is running, and whether another was asked for meanwhile.
     private let pass = Mutex<(running: Bool, again: Bool)>((false, false))
+    /// Reads' entries waiting for the next commit (`append`).
+    private let group = Mutex(Group())
 
     /// Where the journal of the store at `storePath` lives: beside it, `archive.sqlite` →
     /// `archive-read-audit.sqlite`.
@@ -66,16 +69,55 @@ final class ReadAuditJournal: Sendable {
         self.identity = identity
     }
 
-    /// Commits a read's entry (durable when this returns).
+    /// Commits a read's entry (durable when this returns). Entries that arrive while a commit is
+    /// under way go in the next one together (group commit): each commit waits for the disk
+    /// (`synchronous = FULL`), which takes far longer while an ingest writes, and one commit per
+    /// read made the reads queue behind one another.
     func append(_ draft: AuditDraft, at: String) async throws {
-        let detail = draft.detailJSON
-        do {
-            try await queue.write { db in
-                try db.cachedStatement(sql: "INSERT INTO entry (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)")
-                    .execute(arguments: [at, draft.actor, draft.action, draft.target, detail])
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let lead = group.withLock { state -> Bool in
+                state.waiting.append(Waiting(draft: draft, at: at, continuation: continuation))
+                if state.committing { return false }
+                state.committing = true
+                return true
             }
-        } catch {
-            throw SQLiteArchiveStore.writeFailure(error)
+            if lead { Task { await self.commitWaiting() } }
+        }
+    }
+
+    private struct Waiting: Sendable {
+        var draft: AuditDraft
+        var at: String
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct Group: ~Copyable {
+        var waiting: [Waiting] = []
+        var committing = false
+    }
+
+    /// Commits what waits, again until nothing does.
+    private func commitWaiting() async {
+        while true {
+            let batch = group.withLock { state -> [Waiting] in
+                let batch = state.waiting
+                state.waiting = []
+                if batch.isEmpty { state.committing = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                try await queue.write { db in
+                    let insert = try db.cachedStatement(sql: "INSERT INTO entry (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)")
+                    for w in batch {
+                        try insert.execute(arguments: [w.at, w.draft.actor, w.draft.action, w.draft.target, w.draft.detailJSON])
+                    }
+                }
+                for w in batch { w.continuation.resume() }
+            } catch {
+                let failure = SQLiteArchiveStore.writeFailure(error)
+                for w in batch { w.continuation.resume(throwing: failure) }
+            }
         }
     }
 
@@ -132,14 +174,24 @@ extension SQLiteArchiveStore {
     }
 
     /// Chains what the journal holds, now (waits for the write lock when something is pending).
-    public func settleReadAudits() async throws {
+    public func settleReadAudits() async throws { try await settleReadAudits(waiting: true) }
+
+    /// `waiting: false`: chains only if the write lock is free at once, else leaves the entries
+    /// to the background pass (an audit history shown on a page must not wait for a capture).
+    func settleReadAudits(waiting: Bool) async throws {
         guard let journal = readAudits else { return }
         while true {
             let pending = try await journal.lastID()
             guard pending > 0 else { return }
             let mark = try await read { db in try Self.readAuditMark(db, journal: journal.identity) }
             if pending > mark {
-                let chained = try await write { db in try Self.chainReadAudits(db, journal: journal) }
+                let chained: (count: Int, through: Int64)
+                if waiting {
+                    chained = try await write { db in try Self.chainReadAudits(db, journal: journal) }
+                } else {
+                    guard let done = try await writeIfFree({ db in try Self.chainReadAudits(db, journal: journal) }) else { return }
+                    chained = done
+                }
                 try await journal.forget(through: chained.through)
                 if chained.count == Self.readAuditChainBatch { continue }
             } else {

@@ -60,17 +60,21 @@ extension SQLiteArchiveStore {
     }
 
     public func useToken(secretHash: String, at: String) async throws -> APIToken? {
-        try await write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE secret_hash = ? AND revoked_at IS NULL",
-                                             arguments: [secretHash]) else { return nil }
-            var token = Self.decodeToken(row)
-            // Once a minute is enough to tell an owner a token is in use.
-            if token.lastUsedAt.map({ $0.prefix(16) != at.prefix(16) }) ?? true {
-                try db.execute(sql: "UPDATE api_token SET last_used_at = ? WHERE id = ?", arguments: [at, token.id])
-                token.lastUsedAt = at
-            }
-            return token
+        let found = try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE secret_hash = ? AND revoked_at IS NULL", arguments: [secretHash])
+                .map(Self.decodeToken)
         }
+        guard var token = found else { return nil }
+        // Once a minute is enough to tell an owner a token is in use; the request does not wait for it.
+        if token.lastUsedAt.map({ $0.prefix(16) != at.prefix(16) }) ?? true {
+            let id = token.id
+            await writeSoon { db in
+                try db.execute(sql: "UPDATE api_token SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                               arguments: [at, id, at])
+            }
+            token.lastUsedAt = at
+        }
+        return token
     }
 
     public func revokeToken(id: Int64, user: String?, at: String) async throws -> APIToken {
@@ -146,7 +150,9 @@ extension SQLiteArchiveStore {
     }
 
     public func auditEntries(_ f: AuditFilter) async throws -> [AuditEntry] {
-        try await settleReadAudits()
+        // Shown on pages: chained first when the write lock is free, else what is chained (the
+        // rest follows within seconds); `afterSequence` (verify, checkpoints, copies) always waits.
+        try await settleReadAudits(waiting: false)
         return try await read { db in
             var clauses: [String] = []
             var args: [any DatabaseValueConvertible] = []

@@ -467,7 +467,9 @@ extension SQLiteArchiveStore {
     }
 
     public func auditEntries(target: String, limit: Int) async throws -> [AuditEntry] {
-        try await settleReadAudits()
+        // Shown on pages: chained first when the write lock is free, else what is chained (the
+        // rest follows within seconds); `afterSequence` (verify, checkpoints, copies) always waits.
+        try await settleReadAudits(waiting: false)
         return try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM audit_log WHERE target = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
                              arguments: [target, limit]).map(Self.decodeAudit)

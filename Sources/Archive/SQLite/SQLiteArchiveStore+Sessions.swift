@@ -41,13 +41,14 @@ extension SQLiteArchiveStore {
             return nil
         }
         guard nowMillis - found.lastSeenMillis > touchAfterMillis else { return found }
-        return try await write { db in
-            // Re-read inside the write: another request may have ended it meanwhile.
-            guard var s = try Self.fetchSession(db, idHash: idHash), !limits.expired(s, nowMillis: nowMillis) else { return nil }
-            s.lastSeenMillis = max(s.lastSeenMillis, nowMillis)
-            try db.execute(sql: "UPDATE web_session SET last_seen_ms = ? WHERE id_hash = ?", arguments: [s.lastSeenMillis, idHash])
-            return s
+        // The touch does not hold up the request (it waited for the write lock whenever an ingest
+        // in another process held it); a session ended meanwhile is not brought back by it.
+        await writeSoon { db in
+            try db.execute(sql: "UPDATE web_session SET last_seen_ms = max(last_seen_ms, ?) WHERE id_hash = ?", arguments: [nowMillis, idHash])
         }
+        var touched = found
+        touched.lastSeenMillis = max(found.lastSeenMillis, nowMillis)
+        return touched
     }
 
     static func fetchSession(_ db: Database, idHash: String) throws -> WebSession? {

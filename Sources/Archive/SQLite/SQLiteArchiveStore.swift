@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import GRDBSQLite
+import Synchronization
 import RecordkeeperCore
 
 /// The default record store: one SQLite database in WAL mode, FTS5 for search.
@@ -11,12 +13,19 @@ public struct SQLiteArchiveStore: ArchiveStore {
     let writer: any DatabaseWriter
     /// Where reads' audit entries wait to be chained (nil in memory: chained at once).
     let readAudits: ReadAuditJournal?
+    /// The write-ahead log's file (nil in memory), kept under `walLimitBytes` by `write`.
+    let walPath: String?
+    /// When the last checkpoint that could not empty the log gave up.
+    let walGaveUp = WALGaveUp()
+
+    /// How long a writer waits for another connection's write lock.
+    static let busyTimeoutMillis: Int32 = 30_000
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.busyMode = .timeout(30)
+        config.busyMode = .timeout(TimeInterval(Self.busyTimeoutMillis / 1000))
         config.prepareDatabase { db in
             // 16 KiB pages for a new archive (an existing one keeps its size): ~8% faster capture
             // and index catch-up at 1M messages than 4 KiB, and a quarter of the reads when a
@@ -32,6 +41,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
         do {
             writer = try DatabasePool(path: path, configuration: config)
             try SQLiteArchiveStore.migrator.migrate(writer)
+            walPath = path + "-wal"
         } catch {
             throw ArchiveError(.storage, "cannot open the record store at \(path); is it a Recordkeeper data directory?", underlying: error)
         }
@@ -54,6 +64,7 @@ public struct SQLiteArchiveStore: ArchiveStore {
         config.prepareDatabase { db in try RelevanceRanking.register(db) }
         writer = try DatabaseQueue(configuration: config)
         readAudits = nil
+        walPath = nil
         try SQLiteArchiveStore.migrator.migrate(writer)
     }
 
@@ -69,9 +80,70 @@ public struct SQLiteArchiveStore: ArchiveStore {
     }
 
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        do { return try await writer.write(body) } catch let e as ArchiveError { throw e } catch {
+        let result: T
+        do { result = try await writer.write(body) } catch let e as ArchiveError { throw e } catch {
             throw Self.writeFailure(error)
         }
+        await boundWriteAheadLog()
+        return result
+    }
+
+    /// Runs `body` in a transaction of its own if the write lock is free at this moment; nil when
+    /// another connection (a capture in another process) holds it. Never waits for that lock.
+    func writeIfFree<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T? {
+        do {
+            return try await writer.writeWithoutTransaction { db in
+                sqlite3_busy_timeout(db.sqliteConnection, 0)
+                defer { sqlite3_busy_timeout(db.sqliteConnection, Self.busyTimeoutMillis) }
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result
+            }
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY {
+            return nil
+        } catch {
+            throw Self.writeFailure(error)
+        }
+    }
+
+    /// A small write a request must not wait for (when a token or a session was last used): at
+    /// once when the write lock is free, else in the background once it is. Before, every API
+    /// request wrote its token's use in a transaction of its own and so waited for the lock
+    /// whenever an ingest in another process held it (decision 0011).
+    func writeSoon(_ body: @Sendable @escaping (Database) throws -> Void) async {
+        if (try? await writeIfFree(body)) != nil { return }
+        let store = self
+        Task.detached(priority: .utility) { _ = try? await store.write(body) }
+    }
+
+    /// Past this size the write-ahead log is copied into the database and emptied.
+    static let walLimitBytes: Int64 = 64 << 20
+
+    /// Keeps the write-ahead log small while readers never stop. SQLite's own checkpoint after a
+    /// commit (PASSIVE) copies only what no reader still uses and never starts the log afresh
+    /// while a reader holds it, so with searches running all through an ingest the log grew
+    /// without end (3.9 GB in the load test) and every page a reader looked up searched an index
+    /// of the whole log. Past `walLimitBytes` the writer that just committed runs a TRUNCATE
+    /// checkpoint, waiting up to a quarter of a second for the readers of the moment to finish
+    /// (new readers read the database file meanwhile); if they do not, the next write
+    /// two seconds on tries again.
+    func boundWriteAheadLog() async {
+        guard let walPath else { return }
+        var info = stat()
+        guard stat(walPath, &info) == 0, Int64(info.st_size) > Self.walLimitBytes else { return }
+        // A reader that outlasts the wait (a long export page) is not waited for on every write.
+        let now = ContinuousClock.now
+        guard walGaveUp.instant.withLock({ $0.map { now - $0 > .seconds(2) } ?? true }) else { return }
+        let emptied = (try? await writer.writeWithoutTransaction { db in
+            sqlite3_busy_timeout(db.sqliteConnection, 250)
+            defer { sqlite3_busy_timeout(db.sqliteConnection, Self.busyTimeoutMillis) }
+            let (log, done) = try db.checkpoint(.truncate)
+            return log == done
+        }) ?? false
+        walGaveUp.instant.withLock { $0 = emptied ? nil : now }
     }
 
     /// What a failed write means, said so an operator can act: a full disk is the common case
@@ -405,4 +477,9 @@ public struct SQLiteArchiveStore: ArchiveStore {
                 .map { CaptureDefect(file: $0["file"], line: $0["line"], code: $0["code"], detail: $0["detail"], text: $0["text"]) }
         }
     }
+}
+
+/// `SQLiteArchiveStore.boundWriteAheadLog`'s memory of its last failed try.
+final class WALGaveUp: Sendable {
+    let instant = Mutex<ContinuousClock.Instant?>(nil)
 }
