@@ -26,9 +26,18 @@ public indirect enum SearchExpression: Sendable, Hashable, CustomStringConvertib
     }
 
     /// Parses the archive's query language.
+    /// Most parentheses open at once: the parser and every reader of the tree recurse once per
+    /// level (a fuzzed query of 2,000 '(' overflowed the stack, which ends the server).
+    public static let maxNesting = 50
+    /// Most terms and operators in one query (a chain of NOTs nests the tree as deep as it is long).
+    public static let maxTokens = 1_000
+
     public static func parse(_ query: String) throws -> SearchExpression {
         var parser = Parser(tokens: try tokenize(query))
         guard !parser.tokens.isEmpty else { throw Invalid("the query is empty") }
+        guard parser.tokens.count <= maxTokens else {
+            throw Invalid("the query has \(parser.tokens.count) terms and operators; at most \(maxTokens) (split it into several searches)")
+        }
         let e = try parser.orExpression()
         if parser.position < parser.tokens.count {
             throw Invalid(parser.tokens[parser.position] == .close ? "a closing parenthesis has no opening one"
@@ -175,6 +184,9 @@ public indirect enum SearchExpression: Sendable, Hashable, CustomStringConvertib
             case .open:
                 position += 1
                 depth += 1
+                guard depth <= SearchExpression.maxNesting else {
+                    throw Invalid("parentheses are nested more than \(SearchExpression.maxNesting) deep")
+                }
                 guard next != .close else { throw Invalid("a pair of parentheses holds nothing") }
                 let e = try orExpression()
                 guard next == .close else { throw Invalid("a parenthesis is not closed") }

@@ -30,17 +30,19 @@ struct ReadAuditJournalTests {
         // the end it counts the audit entries after `head` as it sees them.
         let capture = try rawDatabase(archive)
         let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        let held = Task.detached {
-            var seen = -1
-            try capture.inTransaction(.immediate) { db in
-                holding.signal()
-                release.wait()
-                seen = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE seq > ?", arguments: [head]) ?? -1
-                return .commit
+        let held = Task {
+            try await onThread {
+                var seen = -1
+                try capture.inTransaction(.immediate) { db in
+                    holding.signal()
+                    release.wait()
+                    seen = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE seq > ?", arguments: [head]) ?? -1
+                    return .commit
+                }
+                return seen
             }
-            return seen
         }
-        holding.wait()
+        await waitOn(holding)
         let found = try await SearchService(archive: archive).search("pallet", actor: "reader")
         #expect(found.total == 2)
         let firstID = try #require(found.hits.first?.messageID)
@@ -112,5 +114,61 @@ struct ReadAuditJournalTests {
         try await afresh.settleReadAudits()
         #expect(try await afresh.auditEntries(target: "batch:1", limit: 5).count == 1)
         #expect(try await VerifyService(archive: ArchiveHandle(directory: archive.directory, store: afresh, blobs: archive.blobs)).verify(actor: "test").ok)
+    }
+}
+
+/// With readers always present SQLite never restarts its write-ahead log, which grew to 3.9 GB
+/// under load; the store empties it once it passes its limit and the readers of the moment let go.
+@Suite("The write-ahead log stays bounded", .serialized)
+struct WriteAheadLogBoundTests {
+    @Test func theLogIsEmptiedOnceItPassesItsLimitAndTheReadersLetGo() async throws {
+        let tmp = try TempDir(); defer { tmp.cleanup() }
+        let archive = try await makeArchive(tmp)
+        let store = try #require(archive.store as? SQLiteArchiveStore)
+        let wal = archive.directory.databaseURL.path + "-wal"
+        func walBytes() -> Int64 { ((try? FileManager.default.attributesOfItem(atPath: wal))?[.size] as? NSNumber)?.int64Value ?? 0 }
+        try await store.write { db in try db.execute(sql: "CREATE TABLE filler (b BLOB)") }
+
+        // A reader that keeps its snapshot (as one of many users always does).
+        let reader = try rawDatabase(archive)
+        let reading = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let held = Task {
+            try await onThread {
+                try reader.read { db in
+                    _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log")
+                    reading.signal()
+                    done.wait()
+                }
+            }
+        }
+        await waitOn(reading)
+        let mib = 1 << 20
+        for _ in 0..<(Int(SQLiteArchiveStore.walLimitBytes) / mib + 8) {
+            try await store.write { db in try db.execute(sql: "INSERT INTO filler VALUES (zeroblob(?))", arguments: [mib]) }
+        }
+        // Held: nothing can empty it, and the writes went on (each try waits a quarter of a second at most).
+        #expect(walBytes() > SQLiteArchiveStore.walLimitBytes)
+        done.signal()
+        try await held.value
+        // After a failed try the store waits two seconds before the next.
+        try await Task.sleep(for: .milliseconds(2_100))
+        try await store.write { db in try db.execute(sql: "INSERT INTO filler VALUES (x'00')") }
+        #expect(walBytes() < Int64(mib), "the log is \(walBytes()) bytes")
+        #expect(try await VerifyService(archive: archive).verify(actor: "test").ok)
+    }
+}
+
+/// Runs `body` on a thread of its own: a test that blocks (holding a lock until told) must not
+/// block one of the few threads every test of the run shares.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// Waits for `semaphore` without blocking a shared thread.
+func waitOn(_ semaphore: DispatchSemaphore) async {
+    await withCheckedContinuation { continuation in
+        Thread { semaphore.wait(); continuation.resume() }.start()
     }
 }

@@ -29,6 +29,9 @@ struct SearchExpressionTests {
         #expect(try E.parse("a NOT (b OR c)") == .but(Self.p("a"), not: .any([Self.p("b"), Self.p("c")])))
         #expect(try E.parse("a OR b OR c") == .any([Self.p("a"), Self.p("b"), Self.p("c")]))
         #expect(try E.parse("((a))") == Self.p("a"))
+        // As deep and as long as allowed.
+        #expect(try E.parse(String(repeating: "(", count: 50) + "a" + String(repeating: ")", count: 50)) == Self.p("a"))
+        #expect(try E.parse(Array(repeating: "a", count: 500).joined(separator: " OR ")) == .any(Array(repeating: Self.p("a"), count: 500)))
     }
 
     @Test(arguments: [
@@ -42,6 +45,9 @@ struct SearchExpressionTests {
         ("(a OR)", "an operator or '(' is followed by nothing"),
         ("   ", "the query is empty"),
         ("* \"\"", "the query is empty"),
+        (String(repeating: "(", count: 51) + "a" + String(repeating: ")", count: 51), "parentheses are nested more than 50 deep"),
+        (String(repeating: "(", count: 900), "parentheses are nested more than 50 deep"),
+        (Array(repeating: "a", count: 501).joined(separator: " NOT "), "the query has 1001 terms and operators; at most 1000 (split it into several searches)"),
     ])
     func malformedQueriesSayWhatIsWrong(query: String, message: String) {
         #expect(throws: E.Invalid.self) { try E.parse(query) }
