@@ -972,17 +972,23 @@ struct CLITests {
         try p.run()
         // Wait until at least one chunk is committed (visible to another reader), then kill
         // without warning.
+        // Watched from a thread of its own, so a busy test run cannot starve the watcher while the
+        // ingest finishes.
         let db = data.appendingPathComponent("archive.sqlite")
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, p.isRunning {
-            if let queue = try? DatabaseQueue(path: db.path, configuration: { var c = Configuration(); c.readonly = true; return c }()),
-               let n = try? await queue.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM message") }), (n ?? 0) > 0 {
-                break
+        let ingesting = UncheckedBox(p)
+        let killedMidway = try await onThread { () -> Bool in
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline, ingesting.value.isRunning {
+                if let queue = try? DatabaseQueue(path: db.path, configuration: { var c = Configuration(); c.readonly = true; return c }()),
+                   let n = try? queue.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM message") }), (n ?? 0) > 0 {
+                    break
+                }
+                usleep(20_000)
             }
-            try await Task.sleep(nanoseconds: 50_000_000)
+            let running = ingesting.value.isRunning
+            kill(ingesting.value.processIdentifier, SIGKILL)
+            return running
         }
-        let killedMidway = p.isRunning
-        kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         #expect(killedMidway, "the ingest finished before it could be killed; make the export bigger")
 
@@ -1015,16 +1021,19 @@ struct CLITests {
         rebuild.standardError = FileHandle.nullDevice
         try rebuild.run()
         let ro = try DatabaseQueue(path: db.path, configuration: { var c = Configuration(); c.readonly = true; return c }())
-        var mark: Int64 = 0
-        let rebuildDeadline = Date().addingTimeInterval(120)
-        while Date() < rebuildDeadline, rebuild.isRunning {
-            // After the reset (mark 0) and at least one batch, before the last.
-            mark = (try? await ro.read { try Int64.fetchOne($0, sql: "SELECT indexed_through FROM search_index_state WHERE indexed_through < (SELECT max(id) FROM message)") }) ?? 0
-            if mark > 0 { break }
-            try await Task.sleep(nanoseconds: 5_000_000)
+        let rebuilding = UncheckedBox(rebuild)
+        let indexKilledMidway = try await onThread { () -> Bool in
+            let rebuildDeadline = Date().addingTimeInterval(120)
+            while Date() < rebuildDeadline, rebuilding.value.isRunning {
+                // After the reset (mark 0) and at least one batch, before the last.
+                let mark = (try? ro.read { try Int64.fetchOne($0, sql: "SELECT indexed_through FROM search_index_state WHERE indexed_through < (SELECT max(id) FROM message)") }) ?? 0
+                if (mark ?? 0) > 0 { break }
+                usleep(2_000)
+            }
+            let running = rebuilding.value.isRunning
+            kill(rebuilding.value.processIdentifier, SIGKILL)
+            return running
         }
-        let indexKilledMidway = rebuild.isRunning
-        kill(rebuild.processIdentifier, SIGKILL)
         rebuild.waitUntilExit()
         #expect(indexKilledMidway, "the rebuild finished before it could be killed")
         let lagging = try JSONSerialization.jsonObject(with: Data(try cli.run(["index", "status", "--json"]).stdout.utf8)) as! [String: Any]

@@ -172,3 +172,9 @@ func waitOn(_ semaphore: DispatchSemaphore) async {
         Thread { semaphore.wait(); continuation.resume() }.start()
     }
 }
+
+/// Hands a value that is not `Sendable` (a `Process`) to a watcher thread that only reads it.
+final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
