@@ -187,7 +187,7 @@ extension SQLiteArchiveStore {
             if pending > mark {
                 let chained: (count: Int, through: Int64)
                 if waiting {
-                    chained = try await write { db in try Self.chainReadAudits(db, journal: journal) }
+                    chained = try await writeWhenFree { db in try Self.chainReadAudits(db, journal: journal) }
                 } else {
                     guard let done = try await writeIfFree({ db in try Self.chainReadAudits(db, journal: journal) }) else { return }
                     chained = done

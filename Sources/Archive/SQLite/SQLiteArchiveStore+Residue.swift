@@ -45,10 +45,10 @@ extension SQLiteArchiveStore {
         for attempt in 0..<5 where !truncated {
             if attempt > 0 { try await Task.sleep(nanoseconds: 200_000_000 << attempt) }
             truncated = (try? await writer.writeWithoutTransaction { db -> Bool in
-                try db.execute(sql: "PRAGMA busy_timeout = 500")
-                defer { try? db.execute(sql: "PRAGMA busy_timeout = 30000") }
-                let (log, done) = try db.checkpoint(.truncate)
-                return log == done
+                try Self.withBusyTimeout(db, millis: 500) {
+                    let (log, done) = try db.checkpoint(.truncate)
+                    return log == done
+                }
             }) ?? false
         }
         if truncated {

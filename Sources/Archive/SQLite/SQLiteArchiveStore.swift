@@ -93,14 +93,14 @@ public struct SQLiteArchiveStore: ArchiveStore {
     func writeIfFree<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T? {
         do {
             return try await writer.writeWithoutTransaction { db in
-                sqlite3_busy_timeout(db.sqliteConnection, 0)
-                defer { sqlite3_busy_timeout(db.sqliteConnection, Self.busyTimeoutMillis) }
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
+                try Self.withBusyTimeout(db, millis: 0) {
+                    var result: T?
+                    try db.inTransaction(.immediate) {
+                        result = try body(db)
+                        return .commit
+                    }
+                    return result
                 }
-                return result
             }
         } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY {
             return nil
@@ -116,7 +116,27 @@ public struct SQLiteArchiveStore: ArchiveStore {
     func writeSoon(_ body: @Sendable @escaping (Database) throws -> Void) async {
         if (try? await writeIfFree(body)) != nil { return }
         let store = self
-        Task.detached(priority: .utility) { _ = try? await store.write(body) }
+        Task.detached(priority: .utility) { _ = try? await store.writeWhenFree(body) }
+    }
+
+    /// Like `write`, but waits for another connection's lock outside this process's writer queue
+    /// (trying without waiting, then sleeping), so that the writes that must not wait
+    /// (`writeIfFree`) are never queued behind a background write waiting out a capture; after the
+    /// busy timeout it waits as `write` does.
+    func writeWhenFree<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + .milliseconds(Int(Self.busyTimeoutMillis))
+        while ContinuousClock.now < deadline {
+            if let result = try await writeIfFree(body) { return result }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await write(body)
+    }
+
+    /// Runs `body` with this connection waiting at most `millis` for another's lock.
+    static func withBusyTimeout<T>(_ db: Database, millis: Int32, _ body: () throws -> T) rethrows -> T {
+        sqlite3_busy_timeout(db.sqliteConnection, millis)
+        defer { sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMillis) }
+        return try body()
     }
 
     /// Past this size the write-ahead log is copied into the database and emptied.
@@ -138,10 +158,10 @@ public struct SQLiteArchiveStore: ArchiveStore {
         let now = ContinuousClock.now
         guard walGaveUp.instant.withLock({ $0.map { now - $0 > .seconds(2) } ?? true }) else { return }
         let emptied = (try? await writer.writeWithoutTransaction { db in
-            sqlite3_busy_timeout(db.sqliteConnection, 250)
-            defer { sqlite3_busy_timeout(db.sqliteConnection, Self.busyTimeoutMillis) }
-            let (log, done) = try db.checkpoint(.truncate)
-            return log == done
+            try Self.withBusyTimeout(db, millis: 250) {
+                let (log, done) = try db.checkpoint(.truncate)
+                return log == done
+            }
         }) ?? false
         walGaveUp.instant.withLock { $0 = emptied ? nil : now }
     }
